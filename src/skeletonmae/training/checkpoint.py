@@ -1,0 +1,137 @@
+"""Checkpoints that survive faults: atomic writes, ``weights_only=True`` loads, RNG capture.
+
+A checkpoint is a plain dict of tensors, containers and primitives (so that
+``torch.load(..., weights_only=True)`` can read it)::
+
+    {"format_version": 1, "stage": str, "model": state_dict, "optimizer": state_dict,
+     "scheduler": state_dict, "scaler": state_dict | None, "rng": capture_rng_state(),
+     "epoch": int, "step_in_epoch": int, "global_step": int, "best_metric": float | None,
+     "config": plain dict, "extra": dict}
+
+``epoch`` / ``step_in_epoch`` say where training resumes: the epoch in progress and the number of
+optimiser steps already done in it (0 at an epoch boundary).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import random
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format_version", "model", "epoch", "config")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, unreadable or lacks a required entry."""
+
+
+def save_checkpoint(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
+    """Write ``payload`` with ``torch.save`` to a temp file in the same folder, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(dict(payload), stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint on the CPU with ``weights_only=True``; errors name the file and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found; check the path or the run folder")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(
+            f"{path}: cannot be read as a weights-only checkpoint ({error}); "
+            "it is damaged or was not written by skeletonmae"
+        ) from error
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(payload).__name__}")
+    missing = [key for key in REQUIRED_KEYS if key not in payload]
+    if missing:
+        raise CheckpointError(
+            f"{path}: not a skeletonmae training checkpoint (missing {', '.join(missing)})"
+        )
+    if payload["format_version"] > CHECKPOINT_FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: format version {payload['format_version']} is newer than this skeletonmae "
+            f"({CHECKPOINT_FORMAT_VERSION}); upgrade skeletonmae"
+        )
+    return payload
+
+
+def capture_rng_state(extra_generators: Mapping[str, torch.Generator] | None = None) -> dict:
+    """The python / numpy / torch (and CUDA) RNG states as weights-only-loadable data."""
+    version, internal, gauss = random.getstate()
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": {"version": version, "state": list(internal), "gauss": gauss},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "position": int(position),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "generators": {name: g.get_state() for name, g in (extra_generators or {}).items()},
+    }
+    return state
+
+
+def restore_rng_state(
+    state: Mapping[str, Any], extra_generators: Mapping[str, torch.Generator] | None = None
+) -> None:
+    """Inverse of :func:`capture_rng_state` (generators are restored in place)."""
+    py = state["python"]
+    random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
+    np_state = state["numpy"]
+    np.random.set_state(
+        (
+            np_state["kind"],
+            np_state["keys"].numpy().astype(np.uint32),
+            np_state["position"],
+            np_state["has_gauss"],
+            np_state["cached"],
+        )
+    )
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    saved = state.get("generators", {})
+    for name, generator in (extra_generators or {}).items():
+        if name not in saved:
+            raise CheckpointError(f"checkpoint RNG state has no generator {name!r}")
+        generator.set_state(saved[name])
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The plain module under DDP (``.module``) and ``torch.compile`` (``._orig_mod``) wrappers."""
+    while True:
+        if isinstance(model, torch.nn.parallel.DistributedDataParallel):
+            model = model.module
+        elif hasattr(model, "_orig_mod"):
+            model = model._orig_mod  # type: ignore[assignment]
+        else:
+            return model

@@ -1,0 +1,89 @@
+"""Loss and accuracy curves of a run as a PNG (read from the run's metrics rows or metrics.csv).
+
+matplotlib is imported lazily inside the functions so the library imports without it.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+LOSS_COLUMNS = ("train_loss", "val_loss")
+ACCURACY_COLUMNS = ("train_top1", "val_top1", "val_top5")
+
+
+def save_figure_atomic(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
+    """``figure.savefig`` to a temp file in the target folder, then ``os.replace`` it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        figure.savefig(temp_name, **savefig_kwargs)
+        os.replace(temp_name, path)
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+    return path
+
+
+def read_metrics_csv(path: str | os.PathLike[str]) -> list[dict[str, float]]:
+    """Rows of a metrics.csv as dicts of floats (empty cells become NaN)."""
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8") as stream:
+        rows = []
+        for line_number, row in enumerate(csv.DictReader(stream), start=2):
+            try:
+                rows.append({k: float(v) if v not in ("", None) else math.nan for k, v in row.items()})
+            except ValueError as error:
+                raise ValueError(f"{path} line {line_number}: expected numbers ({error})") from None
+    return rows
+
+
+def _series(rows: Sequence[Mapping[str, float]], column: str) -> tuple[list[float], list[float]]:
+    points = [(r["epoch"], r[column]) for r in rows
+              if column in r and r[column] is not None and not math.isnan(r[column])]
+    return [p[0] for p in points], [p[1] for p in points]
+
+
+def plot_training_curves(
+    rows: Sequence[Mapping[str, float]], path: str | os.PathLike[str], title: str = ""
+) -> Path:
+    """Loss (left) and accuracy (right, when any accuracy column exists) against epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    accuracy_columns = [c for c in ACCURACY_COLUMNS if _series(rows, c)[0]]
+    panels = 2 if accuracy_columns else 1
+    figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
+    loss_axis = axes[0][0]
+    for column in LOSS_COLUMNS:
+        xs, ys = _series(rows, column)
+        if xs:
+            loss_axis.plot(xs, ys, marker="o", markersize=3, label=column)
+    loss_axis.set_xlabel("epoch")
+    loss_axis.set_ylabel("loss")
+    loss_axis.legend(loc="best")
+    loss_axis.grid(alpha=0.3)
+    if accuracy_columns:
+        accuracy_axis = axes[0][1]
+        for column in accuracy_columns:
+            xs, ys = _series(rows, column)
+            accuracy_axis.plot(xs, [100.0 * y for y in ys], marker="o", markersize=3, label=column)
+        accuracy_axis.set_xlabel("epoch")
+        accuracy_axis.set_ylabel("accuracy (%)")
+        accuracy_axis.legend(loc="best")
+        accuracy_axis.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    try:
+        return save_figure_atomic(figure, path, dpi=100)
+    finally:
+        plt.close(figure)

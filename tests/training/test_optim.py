@@ -1,0 +1,91 @@
+"""Optimiser choice and the per-step MultiStep + warm-up schedule."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skeletonmae.config import ConfigError, from_mapping
+from skeletonmae.training.optim import build_optimizer, build_scheduler
+from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
+
+
+def _lrs(config: ScheduleConfig, steps_per_epoch: int, steps: int) -> list[float]:
+    optimizer = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
+    scheduler = build_scheduler(optimizer, config, steps_per_epoch)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_paper_defaults():
+    optim, schedule, training = OptimConfig(), ScheduleConfig(), TrainingConfig()
+    assert (optim.name, optim.lr, optim.weight_decay) == ("adam", 0.005, 1e-4)
+    assert (schedule.milestones, schedule.gamma) == ((60, 90, 110), 0.1)
+    assert (training.epochs, training.label_smoothing) == (200, 0.1)
+    adam = build_optimizer(torch.nn.Linear(2, 2).parameters(), optim)
+    assert isinstance(adam, torch.optim.Adam)
+    assert adam.param_groups[0]["weight_decay"] == 1e-4
+
+
+def test_multistep_decays_at_epoch_milestones():
+    lrs = _lrs(ScheduleConfig(milestones=(2, 3), gamma=0.1), steps_per_epoch=2, steps=8)
+    assert lrs == pytest.approx([1, 1, 1, 1, 0.1, 0.1, 0.01, 0.01])
+
+
+def test_warmup_ramps_linearly_then_holds():
+    lrs = _lrs(ScheduleConfig(milestones=(10,), warmup_epochs=1, warmup_start_factor=0.2),
+               steps_per_epoch=4, steps=6)
+    assert lrs == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.0])
+
+
+def test_scheduler_state_resumes_mid_run():
+    config = ScheduleConfig(milestones=(1, 2), warmup_epochs=0.5)
+    reference = _lrs(config, steps_per_epoch=4, steps=10)
+    optimizer = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
+    scheduler = build_scheduler(optimizer, config, 4)
+    for _ in range(5):
+        optimizer.step()
+        scheduler.step()
+    state = scheduler.state_dict()
+    optimizer2 = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
+    scheduler2 = build_scheduler(optimizer2, config, 4)
+    optimizer2.load_state_dict(optimizer.state_dict())
+    scheduler2.load_state_dict(state)
+    resumed = []
+    for _ in range(5):
+        resumed.append(optimizer2.param_groups[0]["lr"])
+        optimizer2.step()
+        scheduler2.step()
+    assert resumed == pytest.approx(reference[5:])
+
+
+def test_frozen_parameters_are_left_out_and_all_frozen_is_an_error():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    model[0].requires_grad_(False)
+    optimizer = build_optimizer(model.parameters(), OptimConfig(name="sgd"))
+    assert len(optimizer.param_groups[0]["params"]) == 2
+    model.requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        build_optimizer(model.parameters(), OptimConfig())
+
+
+@pytest.mark.parametrize(
+    "cls, data, dotted",
+    [
+        (OptimConfig, {"lr": 0}, "optim.lr"),
+        (OptimConfig, {"betas": [0.9, 1.5]}, "optim.betas"),
+        (ScheduleConfig, {"milestones": [90, 60]}, "optim.milestones"),
+        (ScheduleConfig, {"gamma": 2.0}, "optim.gamma"),
+        (TrainingConfig, {"epochs": 0}, "optim.epochs"),
+        (TrainingConfig, {"amp": "fp8"}, "optim.amp"),
+        (TrainingConfig, {"grad_accumulation": 0}, "optim.grad_accumulation"),
+        (TrainingConfig, {"label_smoothing": 1.0}, "optim.label_smoothing"),
+    ],
+)
+def test_invalid_values_are_rejected_with_the_key(cls, data, dotted):
+    with pytest.raises(ConfigError, match=rf"^{dotted}: "):
+        from_mapping(cls, data, key="optim")
