@@ -1,0 +1,13 @@
+"""Contrastive baselines on the STTFormer backbone: CrosSCLR (CVPR 2021) and AimCLR (AAAI 2022).
+
+- ``config``: ``ContrastiveConfig`` (method, MoCo settings, mining epoch), ``AugmentationConfig``,
+  ``AttentionDropConfig``.
+- ``augmentations``: seedable batch augmentations ``(N, C, T, V, M)`` (Shear, Crop, AimCLR's extreme set).
+- ``attention_drop``: AimCLR's energy-based attention drop on feature maps.
+- ``moco``: projection head, key queue, momentum update, InfoNCE, D3M.
+- ``mining``: AimCLR's nearest-neighbour and CrosSCLR's cross-view positives.
+"""
+
+from skeletonmae.contrastive.config import AttentionDropConfig, AugmentationConfig, ContrastiveConfig
+
+__all__ = ["AttentionDropConfig", "AugmentationConfig", "ContrastiveConfig"]
