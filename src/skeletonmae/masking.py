@@ -1,0 +1,165 @@
+"""Spatial-temporal masking (paper section 3.1), written once and used by every caller.
+
+Frame masking removes ``round(frame_ratio * T)`` whole frames of each sample; joint masking then
+removes ``round(joint_ratio * V)`` joints in every kept frame, either a new subset per kept frame
+(``"random"``) or one subset for the whole sequence (``"fixed"``). ``joint_ratio = 0`` is the
+paper's *only-frame* ablation and ``frame_ratio = 0`` its *only-joint* one.
+
+Because every sample keeps the same number of frames ``Tv`` and joints per kept frame ``Vv``, the
+visible tokens form a regular ``(Tv, Vv)`` grid per sample, so the whole batch is masked with a few
+tensor ops (MAE's argsort-of-noise trick) and no Python loop over samples. Kept frames and kept
+joints are returned in increasing order, so the visible grid preserves temporal and joint order.
+
+Rounding: ``round`` is half-up (``floor(ratio * count + 0.5)``), so ``joint_ratio = 0.5`` removes
+13 of 25 joints. ``mask == 1`` means *removed*, as in MAE.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, NamedTuple
+
+import torch
+
+__all__ = [
+    "MaskResult",
+    "MaskStrategy",
+    "num_removed",
+    "visible_counts",
+    "spatial_temporal_mask",
+]
+
+MaskStrategy = Literal["random", "fixed"]
+MASK_STRATEGIES: tuple[str, ...] = ("random", "fixed")
+
+
+class MaskResult(NamedTuple):
+    """Which tokens of an ``(N, T, V)`` grid stay visible.
+
+    Attributes:
+        kept_frames: ``(N, Tv)`` int64, original frame index of each kept frame, increasing.
+        kept_joints: ``(N, Tv, Vv)`` int64, original joint index of each kept joint of each kept
+            frame, increasing along the last axis (identical across frames for ``"fixed"``).
+        restore_index: ``(N, T * V)`` int64. Let ``order = cat([visible_flat, removed_flat], 1)``
+            be the flat token ids (``t * V + v``) of the visible tokens (frame-major, as in
+            ``kept_frames`` / ``kept_joints``) followed by the removed ones (increasing). Then
+            ``order.gather(1, restore_index)`` is ``arange(T * V)``: gathering a
+            ``[visible, removed]`` sequence with it puts every token back in its grid place.
+        mask: ``(N, T, V)`` float32, 1 = removed, 0 = visible.
+    """
+
+    kept_frames: torch.Tensor
+    kept_joints: torch.Tensor
+    restore_index: torch.Tensor
+    mask: torch.Tensor
+
+    @property
+    def visible_flat_index(self) -> torch.Tensor:
+        """``(N, Tv * Vv)`` flat grid id ``t * V + v`` of every visible token, frame-major."""
+        num_joints = self.mask.shape[2]
+        return (self.kept_frames.unsqueeze(2) * num_joints + self.kept_joints).flatten(1)
+
+
+def num_removed(ratio: float, count: int) -> int:
+    """How many of ``count`` items a ratio removes: ``floor(ratio * count + 0.5)``."""
+    return int(math.floor(ratio * count + 0.5))
+
+
+def visible_counts(
+    num_frames: int, num_joints: int, frame_ratio: float, joint_ratio: float
+) -> tuple[int, int]:
+    """``(Tv, Vv)``: kept frames per sample and kept joints per kept frame."""
+    _check_ratio("frame_ratio", frame_ratio)
+    _check_ratio("joint_ratio", joint_ratio)
+    kept_frames = num_frames - num_removed(frame_ratio, num_frames)
+    kept_joints = num_joints - num_removed(joint_ratio, num_joints)
+    if kept_frames < 1 or kept_joints < 1:
+        raise ValueError(
+            f"frame_ratio={frame_ratio} and joint_ratio={joint_ratio} leave {kept_frames} frames "
+            f"x {kept_joints} joints of a {num_frames} x {num_joints} grid visible; lower the "
+            "ratios so at least one frame and one joint stay visible"
+        )
+    return kept_frames, kept_joints
+
+
+def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int) -> int:
+    """Return ``Tv`` after checking it is a positive multiple of ``tuple_len``."""
+    kept = num_frames - num_removed(frame_ratio, num_frames)
+    if kept < tuple_len or kept % tuple_len != 0:
+        raise ValueError(
+            f"frame_ratio={frame_ratio} keeps {kept} of {num_frames} frames, which is not a "
+            f"positive multiple of tuple_len={tuple_len}: visible frames are grouped into tuples "
+            f"of {tuple_len}; choose frame_ratio so that num_frames - round(frame_ratio * "
+            f"num_frames) is a multiple of {tuple_len} (e.g. 0.4, 0.5 or 0.6 with 60 or 120 "
+            "frames and tuple_len 6), or change num_frames / tuple_len"
+        )
+    return kept
+
+
+def _check_ratio(name: str, ratio: float) -> None:
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0.0 <= ratio < 1.0:
+        raise ValueError(f"{name}={ratio!r} is outside [0, 1); set {name} to a value in [0, 1)")
+
+
+def _lowest_k_sorted(noise: torch.Tensor, keep: int) -> torch.Tensor:
+    """Indices of the ``keep`` smallest noise values along the last axis, sorted ascending."""
+    kept, _ = noise.argsort(dim=-1)[..., :keep].sort(dim=-1)
+    return kept
+
+
+def spatial_temporal_mask(
+    batch_size: int,
+    num_frames: int,
+    num_joints: int,
+    *,
+    frame_ratio: float,
+    joint_ratio: float,
+    strategy: MaskStrategy = "random",
+    tuple_len: int = 1,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> MaskResult:
+    """Sample a spatial-temporal mask for a batch of ``(T, V)`` grids.
+
+    Args:
+        batch_size: ``N``.
+        num_frames: ``T``.
+        num_joints: ``V``.
+        frame_ratio: alpha in [0, 1), fraction of frames removed.
+        joint_ratio: beta in [0, 1), fraction of joints removed in every kept frame.
+        strategy: ``"random"`` (new joints per kept frame) or ``"fixed"`` (one joint set).
+        tuple_len: ``L``; the number of kept frames must be a multiple of it.
+        generator: seeds the draw (same generator state, same mask); global RNG when None.
+        device: where the result lives (the generator must live there too).
+
+    Returns:
+        :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)``,
+        ``restore_index (N, T*V)`` and ``mask (N, T, V)``.
+    """
+    if strategy not in MASK_STRATEGIES:
+        raise ValueError(f"strategy={strategy!r}: expected one of {MASK_STRATEGIES}")
+    for name, value in (("batch_size", batch_size), ("num_frames", num_frames),
+                        ("num_joints", num_joints), ("tuple_len", tuple_len)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r}: expected a positive integer")
+    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio)
+    check_visible_frames(num_frames, frame_ratio, tuple_len)
+    n, t, v = batch_size, num_frames, num_joints
+
+    frame_noise = torch.rand(n, t, generator=generator, device=device)
+    kept_frames = _lowest_k_sorted(frame_noise, kept_t)  # (N, Tv)
+    if strategy == "random":
+        joint_noise = torch.rand(n, kept_t, v, generator=generator, device=device)
+    else:
+        joint_noise = torch.rand(n, 1, v, generator=generator, device=device)
+    kept_joints = _lowest_k_sorted(joint_noise, kept_v)  # (N, Tv or 1, Vv)
+    kept_joints = kept_joints.expand(n, kept_t, kept_v).contiguous()
+
+    visible_flat = (kept_frames.unsqueeze(2) * v + kept_joints).flatten(1)  # (N, Tv*Vv)
+    mask = torch.ones(n, t * v, device=kept_frames.device)
+    mask.scatter_(1, visible_flat, 0.0)  # (N, T*V), 1 = removed
+    # Removed ids in increasing order: argsort of the mask is stable, visible (0) first.
+    removed_flat = mask.argsort(dim=1, stable=True)[:, visible_flat.shape[1]:]
+    order = torch.cat([visible_flat, removed_flat], dim=1)  # (N, T*V)
+    restore_index = order.argsort(dim=1)
+    return MaskResult(kept_frames, kept_joints, restore_index, mask.view(n, t, v))
