@@ -1,0 +1,245 @@
+"""Typed model and masking configs, with the paper's defaults and the named presets.
+
+``ModelConfig`` describes the STTFormer encoder (stages of blocks), the input grid (frames, tuple
+length, joints, persons), the classifier head and the reconstruction decoder. ``MaskConfig``
+describes the spatial-temporal masking of pre-training. Both are frozen dataclasses validated in
+``__post_init__``; errors name the field and the fix. Both round-trip through
+``dataclasses.asdict`` -> plain dict -> ``from_dict`` (nested stage specs rebuilt).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+from skeletonmae.config import from_mapping, require
+from skeletonmae.masking import check_visible_frames, num_removed
+
+__all__ = ["StageSpec", "BlockSpec", "ModelConfig", "MaskConfig", "preset", "PRESET_NAMES"]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A run of ``num_blocks`` STTFormer blocks that all output ``channels`` features.
+
+    The first block of a stage maps the previous stage's width (or the input embedding width, for
+    the first stage) to ``channels``; ``qk_dim`` is the query/key width per attention head.
+    STTFormer's NTU model is ``(64, 16, 2), (128, 32, 2), (256, 64, 4)``.
+    """
+
+    channels: int
+    qk_dim: int
+    num_blocks: int
+
+    def __post_init__(self) -> None:
+        require(_is_int(self.channels) and self.channels >= 2 and self.channels % 2 == 0,
+                "channels", f"got {self.channels!r}; use an even positive integer (the slot "
+                "embedding interleaves sin/cos channels)")
+        require(_is_int(self.qk_dim) and self.qk_dim >= 1, "qk_dim",
+                f"got {self.qk_dim!r}; use a positive integer such as channels // 4")
+        require(_is_int(self.num_blocks) and self.num_blocks >= 1, "num_blocks",
+                f"got {self.num_blocks!r}; use a positive integer")
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """One block's widths: ``in_channels -> out_channels`` with ``qk_dim`` per head."""
+
+    in_channels: int
+    out_channels: int
+    qk_dim: int
+
+
+NTU_STAGES: tuple[StageSpec, ...] = (
+    StageSpec(channels=64, qk_dim=16, num_blocks=2),
+    StageSpec(channels=128, qk_dim=32, num_blocks=2),
+    StageSpec(channels=256, qk_dim=64, num_blocks=4),
+)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """STTFormer encoder + classifier head + reconstruction decoder (NTU-60 defaults).
+
+    Input layout everywhere: ``(N, C, T, V, M)`` with ``C = in_channels``, ``T = num_frames``,
+    ``V = num_joints``, ``M = num_persons``. Frames are grouped into tuples of ``tuple_len``
+    consecutive frames; a tuple has ``tuple_len * num_joints`` slots.
+    """
+
+    in_channels: int = 3
+    num_frames: int = 120
+    tuple_len: int = 6
+    num_joints: int = 25
+    num_persons: int = 2
+    num_classes: int = 60
+    num_heads: int = 3
+    stages: tuple[StageSpec, ...] = NTU_STAGES
+    tuple_kernel: int = 3
+    slot_kernel: int = 5
+    use_slot_embedding: bool = True
+    attention_dropout: float = 0.0
+    head_dropout: float = 0.0
+    decoder_width: int = 256
+    decoder_depth: int = 9
+
+    def __post_init__(self) -> None:
+        for name in ("in_channels", "num_frames", "tuple_len", "num_joints", "num_persons",
+                     "num_classes", "num_heads", "decoder_depth"):
+            value = getattr(self, name)
+            require(_is_int(value) and value >= 1, name,
+                    f"got {value!r}; use a positive integer")
+        require(self.num_frames % self.tuple_len == 0, "num_frames",
+                f"{self.num_frames} frames do not split into tuples of tuple_len="
+                f"{self.tuple_len}; set num_frames to a multiple of {self.tuple_len} "
+                f"(e.g. {self.tuple_len * max(1, self.num_frames // self.tuple_len)}) "
+                "or change tuple_len")
+        require(isinstance(self.stages, tuple) and len(self.stages) >= 1
+                and all(isinstance(s, StageSpec) for s in self.stages), "stages",
+                f"got {self.stages!r}; give a non-empty tuple of StageSpec(channels, qk_dim, "
+                "num_blocks)")
+        for name in ("tuple_kernel", "slot_kernel"):
+            value = getattr(self, name)
+            require(_is_int(value) and value >= 1 and value % 2 == 1, name,
+                    f"got {value!r}; use an odd positive integer (same-size padding)")
+        require(isinstance(self.use_slot_embedding, bool), "use_slot_embedding",
+                f"got {self.use_slot_embedding!r}; use true or false")
+        for name in ("attention_dropout", "head_dropout"):
+            value = getattr(self, name)
+            require(isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and 0.0 <= value < 1.0, name, f"got {value!r}; use a value in [0, 1)")
+        require(_is_int(self.decoder_width) and self.decoder_width >= 4
+                and self.decoder_width % 4 == 0, "decoder_width",
+                f"got {self.decoder_width!r}; use a positive multiple of 4 (qk width is "
+                "decoder_width // 4 and the 2-D sin-cos embedding needs 4 channel groups)")
+
+    @property
+    def num_tuples(self) -> int:
+        """Tuples per sequence, ``T / L``."""
+        return self.num_frames // self.tuple_len
+
+    @property
+    def num_slots(self) -> int:
+        """Slots per tuple, ``L * V`` (slot id = frame_in_tuple * V + joint)."""
+        return self.tuple_len * self.num_joints
+
+    @property
+    def embed_channels(self) -> int:
+        """Width of the input embedding (1x1 conv), the first stage's width."""
+        return self.stages[0].channels
+
+    @property
+    def feature_dim(self) -> int:
+        """Width of the encoder output, the last stage's width."""
+        return self.stages[-1].channels
+
+    @property
+    def decoder_qk_dim(self) -> int:
+        """Query/key width per head in the decoder, STTFormer's ratio ``width / 4``."""
+        return self.decoder_width // 4
+
+    @property
+    def block_specs(self) -> tuple[BlockSpec, ...]:
+        """The encoder's blocks, stage by stage, with their input and output widths."""
+        specs = []
+        width = self.embed_channels
+        for stage in self.stages:
+            for _ in range(stage.num_blocks):
+                specs.append(BlockSpec(width, stage.channels, stage.qk_dim))
+                width = stage.channels
+        return tuple(specs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ModelConfig":
+        """Rebuild from ``dataclasses.asdict`` output (or YAML); unknown keys raise ValueError."""
+        return from_mapping(cls, data, key="model")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (``dataclasses.asdict``)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class MaskConfig:
+    """Spatial-temporal masking of pre-training (paper defaults: alpha = beta = 0.5, random).
+
+    ``loss_on="masked"`` averages the reconstruction MSE over removed tokens only (as MAE does);
+    ``"all"`` averages it over every token of the sequence.
+    """
+
+    frame_ratio: float = 0.5
+    joint_ratio: float = 0.5
+    strategy: Literal["random", "fixed"] = "random"
+    loss_on: Literal["masked", "all"] = "masked"
+
+    def __post_init__(self) -> None:
+        for name in ("frame_ratio", "joint_ratio"):
+            value = getattr(self, name)
+            require(isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and 0.0 <= value < 1.0, name,
+                    f"got {value!r}; use a ratio in [0, 1) (the paper uses 0.4-0.6)")
+        require(self.strategy in ("random", "fixed"), "strategy",
+                f"got {self.strategy!r}; use 'random' or 'fixed'")
+        require(self.loss_on in ("masked", "all"), "loss_on",
+                f"got {self.loss_on!r}; use 'masked' or 'all'")
+
+    def check_against(self, model: ModelConfig) -> None:
+        """Raise ValueError unless this masking fits ``model``'s grid (whole visible tuples,
+        at least one visible joint, something to reconstruct when ``loss_on='masked'``)."""
+        check_visible_frames(model.num_frames, self.frame_ratio, model.tuple_len)
+        if num_removed(self.joint_ratio, model.num_joints) >= model.num_joints:
+            raise ValueError(f"joint_ratio={self.joint_ratio} removes every joint of "
+                             f"{model.num_joints}; lower joint_ratio")
+        masks_nothing = (num_removed(self.frame_ratio, model.num_frames) == 0
+                         and num_removed(self.joint_ratio, model.num_joints) == 0)
+        if masks_nothing and self.loss_on == "masked":
+            raise ValueError(f"frame_ratio={self.frame_ratio} and joint_ratio="
+                             f"{self.joint_ratio} remove no token, so loss_on='masked' has "
+                             "nothing to average; set loss_on='all' or raise a ratio")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "MaskConfig":
+        """Rebuild from a plain dict; unknown keys raise ValueError."""
+        return from_mapping(cls, data, key="mask")
+
+
+CPU_SMALL_STAGES: tuple[StageSpec, ...] = (
+    StageSpec(channels=16, qk_dim=4, num_blocks=1),
+    StageSpec(channels=24, qk_dim=6, num_blocks=1),
+    StageSpec(channels=32, qk_dim=8, num_blocks=1),
+)
+
+_PRESETS: dict[str, ModelConfig] = {
+    "ntu60": ModelConfig(),
+    "ntu120": ModelConfig(num_classes=120),
+    # 60 frames is the smallest multiple of L = 6 for which alpha = 0.4 / 0.5 / 0.6 all keep
+    # whole tuples (36 / 30 / 24 frames); NW-UCLA sequences average 39 frames (max 201).
+    "nw-ucla": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10),
+    "cpu-small": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10,
+                             stages=CPU_SMALL_STAGES, decoder_width=16, decoder_depth=2),
+}
+PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
+
+
+def preset(name: str, **overrides: Any) -> ModelConfig:
+    """The named ``ModelConfig`` with field overrides (e.g. ``num_joints=20, num_classes=10``).
+
+    Names: ``ntu60``, ``ntu120``, ``nw-ucla``, ``cpu-small``. Unknown names or fields raise
+    ValueError naming them; ``stages`` may be given as StageSpecs or as plain dicts.
+    """
+    if name not in _PRESETS:
+        raise ValueError(f"unknown model preset {name!r}; choose one of {', '.join(PRESET_NAMES)}")
+    base = _PRESETS[name]
+    if not overrides:
+        return base
+    data = dataclasses.asdict(base)
+    unknown = sorted(set(overrides) - set(data))
+    if unknown:
+        raise ValueError(f"unknown ModelConfig field {unknown[0]!r} in overrides of preset "
+                         f"{name!r}; valid fields are {', '.join(data)}")
+    data.update(overrides)
+    return ModelConfig.from_dict(data)

@@ -1,0 +1,202 @@
+"""STTFormer building blocks and the faithful STTFormer classifier (Qiu et al., 2022).
+
+Layout inside the network: ``(B, C, K, S)`` with ``B`` = samples x persons, ``K`` = tuples and
+``S`` = slots per tuple. A tuple holds ``L`` consecutive frames; slot id ``= frame_in_tuple * V +
+joint``. One block (:class:`STTABlock`) is
+
+* tuple attention: add a fixed sinusoidal embedding of the slot id; a 1x1 conv gives q and k;
+  ONE attention map per sample and head, shared by all tuples,
+  ``A = tanh(sum_{c,k} q[c,k,u] k[c,k,v] / (qk_dim * K)) * alpha + att0``
+  (no softmax, no value projection); the map is applied to the block input itself, giving
+  ``heads * C_in`` channels, then a (1, slot_kernel) conv + BN, the residual, LeakyReLU(0.1);
+  then a 1x1 conv + BN feed-forward with the *same* residual, LeakyReLU;
+* inter-frame aggregation: a (tuple_kernel, 1) conv + BN over tuples, its own residual, LeakyReLU.
+
+Blocks also accept *visible tokens* (``slot_ids`` given): tokens keep their identity, so the slot
+embedding and ``att0`` are gathered at their ids and the dynamic map is computed in the full slot
+space (visible q / k scattered to their ids, absent ids contributing zero) and gathered back. With
+every token visible this is exactly the full-grid computation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from skeletonmae.models.config import ModelConfig
+
+__all__ = ["STTABlock", "InputEmbedding", "STTFormer", "sinusoidal_table", "init_sttformer_weights"]
+
+LEAKY_SLOPE = 0.1
+
+
+def sinusoidal_table(num_positions: int, channels: int) -> torch.Tensor:
+    """``(channels, num_positions)`` table: channel ``2i`` is ``sin(p * w_i)``, ``2i+1`` is
+    ``cos(p * w_i)``, with ``w_i = 10000 ** (-2i / channels)`` (``channels`` even)."""
+    position = torch.arange(num_positions, dtype=torch.float32).unsqueeze(1)  # (P, 1)
+    frequency = torch.exp(torch.arange(0, channels, 2, dtype=torch.float32)
+                          * (-math.log(10000.0) / channels))  # (C/2,)
+    table = torch.zeros(num_positions, channels)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)
+    return table.t().contiguous()
+
+
+def conv_bn(in_channels: int, out_channels: int, kernel: tuple[int, int] = (1, 1)) -> nn.Sequential:
+    """Conv2d (same padding, with bias) followed by BatchNorm2d."""
+    padding = (kernel[0] // 2, kernel[1] // 2)
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel, padding=padding),
+                         nn.BatchNorm2d(out_channels))
+
+
+class STTABlock(nn.Module):
+    """Spatio-temporal tuple attention + inter-frame feature aggregation; ``(B, C_in, K, S) ->
+    (B, C_out, K, S)``. ``num_slots`` is the full slot count ``L * V`` (the size of ``att0``)."""
+
+    def __init__(self, in_channels: int, out_channels: int, qk_dim: int, *, num_slots: int,
+                 num_heads: int, tuple_kernel: int = 3, slot_kernel: int = 5,
+                 use_slot_embedding: bool = True, attention_dropout: float = 0.0) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.qk_dim, self.num_heads, self.num_slots = qk_dim, num_heads, num_slots
+        self.use_slot_embedding = use_slot_embedding
+        self.register_buffer("slot_embedding", sinusoidal_table(num_slots, in_channels),
+                             persistent=False)  # (C_in, S)
+        self.to_query_key = nn.Conv2d(in_channels, 2 * num_heads * qk_dim, 1)
+        self.alpha = nn.Parameter(torch.ones(1, num_heads, 1, 1))
+        self.static_attention = nn.Parameter(torch.full((1, num_heads, num_slots, num_slots),
+                                                        1.0 / num_slots))
+        self.attention_dropout = nn.Dropout(attention_dropout)
+        self.slot_conv = conv_bn(num_heads * in_channels, out_channels, (1, slot_kernel))
+        self.feed_forward = conv_bn(out_channels, out_channels)
+        self.tuple_conv = conv_bn(out_channels, out_channels, (tuple_kernel, 1))
+        widths_differ = in_channels != out_channels
+        self.attention_residual = conv_bn(in_channels, out_channels) if widths_differ else nn.Identity()
+        self.tuple_residual = conv_bn(out_channels, out_channels) if widths_differ else nn.Identity()
+        self.activation = nn.LeakyReLU(LEAKY_SLOPE)
+
+    def forward(self, x: torch.Tensor, slot_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (B, C_in, K, S)``; ``slot_ids (B, K, S)`` int64 in ``[0, L*V)`` for visible
+        tokens, or None for the full grid (``S = L*V``, slot ``s`` is id ``s``)."""
+        if slot_ids is None:
+            attended = self._attend_full(x)
+        else:
+            attended = self._attend_visible(x, slot_ids)
+        residual = self.attention_residual(x)
+        y = self.activation(self.slot_conv(attended) + residual)
+        y = self.activation(self.feed_forward(y) + residual)
+        return self.activation(self.tuple_conv(y) + self.tuple_residual(y))
+
+    def _query_key(self, x: torch.Tensor, embedding: torch.Tensor | None) -> torch.Tensor:
+        """``(2, B, H, qk, K, S)`` queries and keys of ``x (B, C, K, S)``."""
+        b, _, k, s = x.shape
+        embedded = x + embedding if embedding is not None else x
+        qk = self.to_query_key(embedded)  # (B, 2*H*qk, K, S)
+        return qk.view(b, 2, self.num_heads, self.qk_dim, k, s).transpose(0, 1)
+
+    def _attend_full(self, x: torch.Tensor) -> torch.Tensor:
+        """Shared-map attention on the full grid: ``(B, C, K, S) -> (B, H*C, K, S)``."""
+        b, c, k, s = x.shape
+        embedding = self.slot_embedding[:, None, :] if self.use_slot_embedding else None
+        query, key = self._query_key(x, embedding)  # (B, H, qk, K, S) each
+        query = query.reshape(b, self.num_heads, self.qk_dim * k, s)
+        key = key.reshape(b, self.num_heads, self.qk_dim * k, s)
+        logits = query.transpose(2, 3) @ key  # (B, H, S, S), sum over qk and tuples
+        attention = torch.tanh(logits / (self.qk_dim * k)) * self.alpha + self.static_attention
+        attention = self.attention_dropout(attention)
+        out = x.reshape(b, 1, c * k, s) @ attention  # (B, H, C*K, S)
+        return out.view(b, self.num_heads * c, k, s)
+
+    def _attend_visible(self, x: torch.Tensor, slot_ids: torch.Tensor) -> torch.Tensor:
+        """Identity-following attention on visible tokens: ``(B, C, K, Sv) -> (B, H*C, K, Sv)``."""
+        b, c, k, sv = x.shape
+        h, full = self.num_heads, self.num_slots
+        embedding = None
+        if self.use_slot_embedding:  # (C, B, K, Sv) -> (B, C, K, Sv)
+            embedding = self.slot_embedding[:, slot_ids].permute(1, 0, 2, 3)
+        query, key = self._query_key(x, embedding)  # (B, H, qk, K, Sv) each
+        index = slot_ids[:, None, None].expand(b, h, self.qk_dim, k, sv)
+        scattered = query.new_zeros(2, b, h, self.qk_dim, k, full)
+        scattered[0].scatter_add_(4, index, query)  # tokens sharing an id in a tuple add up
+        scattered[1].scatter_add_(4, index, key)
+        scattered = scattered.view(2, b, h, self.qk_dim * k, full)
+        logits = scattered[0].transpose(2, 3) @ scattered[1]  # (B, H, S, S) over ids
+        dynamic = torch.tanh(logits / (self.qk_dim * k)) * self.alpha
+        pair = (slot_ids.unsqueeze(3) * full + slot_ids.unsqueeze(2)).view(b, 1, k * sv * sv)
+        dynamic = dynamic.view(b, h, full * full).gather(2, pair.expand(b, h, -1))
+        static = self.static_attention.view(h, full * full)[:, pair.view(b, -1)]  # (H, B, K*Sv*Sv)
+        attention = (dynamic + static.transpose(0, 1)).view(b, h, k, sv, sv)
+        attention = self.attention_dropout(attention)
+        out = x.transpose(1, 2).unsqueeze(1) @ attention  # (B, H, K, C, Sv), per-tuple maps
+        return out.permute(0, 1, 3, 2, 4).reshape(b, h * c, k, sv)
+
+
+class InputEmbedding(nn.Sequential):
+    """1x1 conv from coordinates to ``channels``, BatchNorm, LeakyReLU(0.1); pointwise."""
+
+    def __init__(self, in_channels: int, channels: int) -> None:
+        super().__init__(nn.Conv2d(in_channels, channels, 1), nn.BatchNorm2d(channels),
+                         nn.LeakyReLU(LEAKY_SLOPE))
+
+
+def build_blocks(config: ModelConfig) -> nn.ModuleList:
+    """The encoder's STTA blocks, stage by stage."""
+    return nn.ModuleList(
+        STTABlock(spec.in_channels, spec.out_channels, spec.qk_dim, num_slots=config.num_slots,
+                  num_heads=config.num_heads, tuple_kernel=config.tuple_kernel,
+                  slot_kernel=config.slot_kernel, use_slot_embedding=config.use_slot_embedding,
+                  attention_dropout=config.attention_dropout)
+        for spec in config.block_specs)
+
+
+def init_sttformer_weights(module: nn.Module) -> None:
+    """STTFormer's initialisation: kaiming-normal (fan_out) conv weights (biases keep PyTorch's
+    default), BatchNorm weight 1 / bias 0, xavier-normal linear weights with zero bias."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.xavier_normal_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+class STTFormer(nn.Module):
+    """The faithful STTFormer classifier: every person computed, mean over slots, tuples and
+    *all* persons (padded ones included), dropout, linear. ``(N, C, T, V, M) -> (N, classes)``.
+
+    Reference and baseline only: SkeletonMAE's classifier is
+    :class:`skeletonmae.models.classifier.SkeletonClassifier`. Parameter names match
+    :class:`skeletonmae.models.encoder.SkeletonEncoder` (``input_embedding``, ``blocks``), so
+    an STTFormer state dict loads into the encoder (whose frame embedding starts at zero).
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.input_embedding = InputEmbedding(config.in_channels, config.embed_channels)
+        self.blocks = build_blocks(config)
+        self.dropout = nn.Dropout(config.head_dropout)
+        self.fc = nn.Linear(config.feature_dim, config.num_classes)
+        init_sttformer_weights(self)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, T, V, M) -> (N * M, D, K, S)`` block features of every person."""
+        cfg = self.config
+        n, c, t, v, m = x.shape
+        x = x.permute(0, 4, 1, 2, 3).reshape(n * m, c, cfg.num_tuples, cfg.num_slots)
+        x = self.input_embedding(x)
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, T, V, M) -> (N, num_classes)`` logits."""
+        n, m = x.shape[0], x.shape[4]
+        features = self.forward_features(x)  # (N*M, D, K, S)
+        pooled = features.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # (N, D)
+        return self.fc(self.dropout(pooled))
