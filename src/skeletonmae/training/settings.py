@@ -85,8 +85,8 @@ class TrainingConfig:
 
     ``checkpoint_every_steps`` > 0 also writes ``last.pt`` every that many optimiser steps inside
     an epoch (what makes a mid-epoch kill resumable); ``log_every_steps`` is the cadence at which
-    the loss leaves the device (progress bar, non-finite check). ``limit_train_batches`` caps the
-    batches per epoch (smoke runs); ``eval_every`` is in epochs.
+    the loss leaves the device (progress bar, non-finite check). ``limit_train_steps`` caps the
+    optimiser steps per epoch (smoke runs); ``eval_every`` is in epochs.
     """
 
     epochs: int = 200
@@ -98,7 +98,7 @@ class TrainingConfig:
     eval_every: int = 1
     checkpoint_every_steps: int = 0
     log_every_steps: int = 20
-    limit_train_batches: Optional[int] = None
+    limit_train_steps: Optional[int] = None
     sync_batchnorm: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
     progress_bar: bool = True
@@ -128,7 +128,7 @@ class TrainingConfig:
             f"must be >= 1, got {self.log_every_steps}",
         )
         require(
-            self.limit_train_batches is None or self.limit_train_batches >= 1,
-            "limit_train_batches",
-            f"must be >= 1 or null (all batches), got {self.limit_train_batches}",
+            self.limit_train_steps is None or self.limit_train_steps >= 1,
+            "limit_train_steps",
+            f"must be >= 1 or null (whole epochs), got {self.limit_train_steps}",
         )

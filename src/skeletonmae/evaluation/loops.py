@@ -1,0 +1,64 @@
+"""Inference loops over a loader: classification metrics and masked-reconstruction loss.
+
+Both run on a (possibly sharded) loader and sum over ranks, so every rank gets the metrics of the
+whole split. Batches are ``(x (N, C, T, V, M), labels (N,), indices (N,))``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+import torch.nn.functional as F
+
+from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally
+from skeletonmae.training.distributed import DistributedContext, all_reduce_sum
+
+
+def inference_module(model: torch.nn.Module) -> torch.nn.Module:
+    """Strip DDP (its forward would expect a matching backward); keep a compiled module."""
+    if isinstance(model, torch.nn.parallel.DistributedDataParallel):
+        return model.module
+    return model
+
+
+@torch.no_grad()
+def classify_loader(
+    model: torch.nn.Module,
+    loader: Iterable,
+    num_classes: int,
+    context: DistributedContext,
+) -> ClassificationMetrics:
+    """Top-1 / top-5 / per-class accuracy, confusion matrix and mean cross-entropy (no smoothing)."""
+    module = inference_module(model)
+    was_training = module.training
+    module.eval()
+    tally = ClassificationTally(num_classes, context.device)
+    for inputs, labels, _ in loader:
+        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
+        labels = labels.to(context.device, non_blocking=True)  # (N,)
+        logits = module(inputs).float()  # (N, K)
+        tally.update(logits, labels, F.cross_entropy(logits, labels, reduction="sum"))
+    module.train(was_training)
+    return tally.compute(context)
+
+
+@torch.no_grad()
+def reconstruction_loss(
+    model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
+) -> float:
+    """Sample-weighted mean MAE loss with masks drawn from a generator seeded by ``seed`` (the
+    same masks at every validation, so epochs are comparable)."""
+    module = inference_module(model)
+    was_training = module.training
+    module.eval()
+    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
+    totals = torch.zeros(2, dtype=torch.float64, device=context.device)  # loss sum, samples
+    for inputs, _, _ in loader:
+        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
+        loss = module(inputs, generator=generator).loss
+        totals[0] += loss.double() * inputs.shape[0]
+        totals[1] += inputs.shape[0]
+    module.train(was_training)
+    loss_sum, count = all_reduce_sum(totals, context).tolist()
+    return loss_sum / max(count, 1.0)

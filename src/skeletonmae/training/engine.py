@@ -1,0 +1,396 @@
+"""The epoch loop shared by every stage: accumulation, AMP, checkpoints, resume, logging.
+
+A stage supplies a :class:`Task` (how to compute a step's loss, how to validate, which metric
+picks the best checkpoint); :func:`fit` does the rest:
+
+* gradient accumulation (``training.grad_accumulation`` micro-batches per optimiser step, DDP's
+  ``no_sync`` in between), bf16 / fp16 autocast with a ``GradScaler`` for fp16, optional clipping;
+* the loss stays on the device; it is read (progress bar, throughput, non-finite check) every
+  ``training.log_every_steps`` steps and before every checkpoint, so a non-finite loss raises
+  :class:`NonFiniteLossError` before it can reach a checkpoint: the last good one is kept;
+* ``last.pt`` at every epoch end and every ``training.checkpoint_every_steps`` optimiser steps,
+  ``best.pt`` when the task's metric improves; only rank 0 writes;
+* resume from ``last.pt``: weights, optimiser, scheduler, scaler, RNG streams, epoch and step in
+  epoch; the sampler skips the samples already seen, so a killed run resumed ends with the weights
+  of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from skeletonmae.training.checkpoint import (
+    CHECKPOINT_FORMAT_VERSION,
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+    unwrap_model,
+)
+from skeletonmae.training.distributed import (
+    DistributedContext,
+    ResumableDistributedSampler,
+    all_reduce_sum,
+    no_gradient_sync,
+)
+from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
+from skeletonmae.training.settings import TrainingConfig
+
+logger = logging.getLogger(__name__)
+
+# Test-only fault injection: SIGKILL this process right after that global optimiser step.
+KILL_AT_STEP_ENV = "SKELETONMAE_TEST_KILL_AT_STEP"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; the last good checkpoint was left untouched."""
+
+
+@dataclasses.dataclass
+class StepOutput:
+    """One micro-batch: mean ``loss`` (scalar) and, for classifiers, top-1 ``correct`` count."""
+
+    loss: torch.Tensor
+    correct: torch.Tensor | None = None
+
+
+class Task(Protocol):
+    """What differs between pre-training, fine-tuning and linear evaluation."""
+
+    name: str
+    best_metric: str  # a key of the validation metrics, e.g. "val_loss" or "val_top1"
+    higher_is_better: bool
+
+    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
+             generator: torch.Generator) -> StepOutput: ...
+
+    def validate(self, model: torch.nn.Module, loader: DataLoader,
+                 context: DistributedContext) -> dict[str, float]: ...
+
+
+@dataclasses.dataclass
+class TrainingSetup:
+    """Everything :func:`fit` drives. ``model`` may be DDP / compiled; ``train_loader`` draws from
+    ``train_sampler``; ``set_data_epoch`` re-seeds augmentation for an epoch."""
+
+    task: Task
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    train_loader: DataLoader
+    train_sampler: ResumableDistributedSampler
+    set_data_epoch: Callable[[int], None]
+    val_loader: DataLoader | None
+    settings: TrainingConfig
+    grad_clip_norm: float | None
+    config_dict: dict[str, Any]
+    run_dir: Path
+    context: DistributedContext
+
+
+@dataclasses.dataclass
+class LoopState:
+    """Where training is: epoch in progress (0-based), optimiser steps done in it and overall."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    best_metric: float | None = None
+    best_epoch: int = 0
+
+
+@dataclasses.dataclass
+class FitResult:
+    """Outcome of :func:`fit`; ``history`` holds one metrics row per epoch."""
+
+    run_dir: Path
+    best_metric_name: str
+    best_metric: float | None
+    best_epoch: int
+    history: list[dict[str, float]]
+    model: torch.nn.Module
+
+
+class _EpochMeter:
+    """Sums of one epoch on the device (no host sync per step)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        self.correct = torch.zeros((), dtype=torch.float64, device=device)
+        self.nonfinite = torch.zeros((), dtype=torch.bool, device=device)
+        self.samples = 0
+        self.has_accuracy = False
+
+    def add(self, output: StepOutput, batch_size: int) -> None:
+        loss = output.loss.detach()
+        self.nonfinite |= ~torch.isfinite(loss)
+        self.loss_sum += loss.double() * batch_size
+        self.samples += batch_size
+        if output.correct is not None:
+            self.correct += output.correct.detach().double()
+            self.has_accuracy = True
+
+
+class Trainer:
+    """Runs :class:`TrainingSetup` to completion; see the module docstring."""
+
+    def __init__(self, setup: TrainingSetup) -> None:
+        self.setup = setup
+        self.settings = setup.settings
+        self.context = setup.context
+        self.state = LoopState()
+        self.micro_batches = self.settings.grad_accumulation
+        full_batches = len(setup.train_loader)
+        steps = full_batches // self.micro_batches
+        if self.settings.limit_train_steps is not None:
+            steps = min(steps, self.settings.limit_train_steps)
+        if steps < 1:
+            raise ValueError(
+                f"the training split gives {full_batches} batches per rank, fewer than "
+                f"training.grad_accumulation={self.micro_batches}; use a smaller data.batch_size"
+            )
+        self.steps_per_epoch = steps
+        device = self.context.device
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.settings.amp)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.settings.amp == "fp16")
+        seed = self.settings.seed + 1_000_003 * self.context.rank
+        self.mask_generator = torch.Generator(device=device).manual_seed(seed)
+        self._pending_nonfinite: torch.Tensor | None = None
+        self.metrics = MetricsLog(setup.run_dir / "metrics.csv")
+        self.tensorboard = None
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def checkpoint_payload(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "format_version": CHECKPOINT_FORMAT_VERSION,
+            "stage": self.setup.task.name,
+            "model": unwrap_model(self.setup.model).state_dict(),
+            "optimizer": self.setup.optimizer.state_dict(),
+            "scheduler": self.setup.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+            "rng": capture_rng_state({"mask": self.mask_generator}),
+            "epoch": state.epoch,
+            "step_in_epoch": state.step_in_epoch,
+            "global_step": state.global_step,
+            "best_metric": state.best_metric,
+            "best_epoch": state.best_epoch,
+            "best_metric_name": self.setup.task.best_metric,
+            "config": self.setup.config_dict,
+        }
+
+    def save(self, name: str) -> None:
+        """Write ``name`` (``last.pt`` / ``best.pt``) on rank 0, after a non-finite check."""
+        self.raise_if_nonfinite()
+        if self.context.is_main:
+            save_checkpoint(self.setup.run_dir / name, self.checkpoint_payload())
+
+    def resume(self, path: Path) -> None:
+        """Restore everything from ``path``; the next step is the one after the saved one."""
+        payload = load_checkpoint(path)
+        if payload.get("stage") != self.setup.task.name:
+            raise ValueError(f"{path}: checkpoint of stage {payload.get('stage')!r} cannot resume "
+                             f"a {self.setup.task.name!r} run; pick the matching run folder")
+        _warn_config_changes(path, payload["config"], self.setup.config_dict)
+        unwrap_model(self.setup.model).load_state_dict(payload["model"])
+        self.setup.optimizer.load_state_dict(payload["optimizer"])
+        self.setup.scheduler.load_state_dict(payload["scheduler"])
+        if payload["scaler"] is not None:
+            self.scaler.load_state_dict(payload["scaler"])
+        restore_rng_state(payload["rng"], {"mask": self.mask_generator})
+        self.state = LoopState(payload["epoch"], payload["step_in_epoch"], payload["global_step"],
+                               payload["best_metric"], payload["best_epoch"])
+        self.metrics = MetricsLog.resume(self.setup.run_dir / "metrics.csv", self.state.epoch + 1)
+        logger.info("resumed %s at epoch %d, step %d of %d", path, self.state.epoch + 1,
+                    self.state.step_in_epoch, self.steps_per_epoch)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def fit(self) -> FitResult:
+        if self.context.is_main:
+            self.tensorboard = open_tensorboard(self.setup.run_dir)
+        try:
+            while self.state.epoch < self.settings.epochs:
+                train_metrics = self.train_epoch()
+                row = {"epoch": float(self.state.epoch + 1), **train_metrics}
+                if self._validation_due():
+                    row.update(self.setup.task.validate(self.setup.model, self.setup.val_loader,
+                                                        self.context))
+                self.finish_epoch(row)
+        finally:
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+        return FitResult(self.setup.run_dir, self.setup.task.best_metric, self.state.best_metric,
+                         self.state.best_epoch, self.metrics.rows, unwrap_model(self.setup.model))
+
+    def _better(self, new: float, old: float) -> bool:
+        return new > old if self.setup.task.higher_is_better else new < old
+
+    def _validation_due(self) -> bool:
+        if self.setup.val_loader is None:
+            return False
+        epoch = self.state.epoch + 1
+        return epoch % self.settings.eval_every == 0 or epoch == self.settings.epochs
+
+    def finish_epoch(self, row: dict[str, float]) -> None:
+        """Log the epoch, update best, write ``last.pt`` (and ``best.pt``) for the next epoch."""
+        metric_name = self.setup.task.best_metric
+        if metric_name not in row and self.setup.val_loader is None:
+            metric_name = metric_name.replace("val_", "train_")
+        value = row.get(metric_name)
+        improved = value is not None and math.isfinite(value) and (
+            self.state.best_metric is None or self._better(value, self.state.best_metric))
+        if improved:
+            self.state.best_metric, self.state.best_epoch = value, self.state.epoch + 1
+        self.state.epoch += 1
+        self.state.step_in_epoch = 0
+        if self.context.is_main:
+            self.metrics.record(row)
+            self._log_epoch(row)
+        self.save("last.pt")
+        if improved:
+            self.save("best.pt")
+
+    def _log_epoch(self, row: dict[str, float]) -> None:
+        text = " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")
+        logger.info("%s epoch %d/%d: %s", self.setup.task.name, int(row["epoch"]),
+                    self.settings.epochs, text)
+        if self.tensorboard is not None:
+            for key, value in row.items():
+                if key != "epoch" and math.isfinite(value):
+                    self.tensorboard.add_scalar(f"epoch/{key}", value, int(row["epoch"]))
+
+    def train_epoch(self) -> dict[str, float]:
+        """Run the remaining optimiser steps of the current epoch; returns its train metrics."""
+        setup, state = self.setup, self.state
+        setup.set_data_epoch(state.epoch)
+        setup.train_sampler.set_epoch(state.epoch)
+        batch = setup.train_loader.batch_size or 1
+        setup.train_sampler.set_start(state.step_in_epoch * self.micro_batches * batch)
+        self.set_train_mode()
+        meter = _EpochMeter(self.context.device)
+        bar = tqdm(total=self.steps_per_epoch, initial=state.step_in_epoch, unit="step",
+                   desc=f"{setup.task.name} {state.epoch + 1}/{self.settings.epochs}",
+                   disable=not (self.context.is_main and self.settings.progress_bar),
+                   leave=False, dynamic_ncols=True)
+        batches = iter(setup.train_loader)
+        clock = (time.perf_counter(), 0)
+        try:
+            while state.step_in_epoch < self.steps_per_epoch:
+                self.optimizer_step(batches, meter)
+                bar.update(1)
+                if state.step_in_epoch % self.settings.log_every_steps == 0:
+                    clock = self._report(meter, bar, clock)
+                every = self.settings.checkpoint_every_steps
+                if every and state.step_in_epoch % every == 0 and (
+                        state.step_in_epoch < self.steps_per_epoch):
+                    self.save("last.pt")
+                _fault_injection_point(state.global_step)
+        finally:
+            bar.close()
+        setup.train_sampler.set_start(0)
+        return self._epoch_summary(meter)
+
+    def set_train_mode(self) -> None:
+        self.setup.model.train()
+
+    def optimizer_step(self, batches: Any, meter: _EpochMeter) -> None:
+        """One optimiser step over ``grad_accumulation`` micro-batches."""
+        setup = self.setup
+        device = self.context.device
+        for index in range(self.micro_batches):
+            inputs, labels, _ = next(batches)
+            inputs = inputs.to(device, non_blocking=True)  # (B, C, T, V, M)
+            labels = labels.to(device, non_blocking=True)  # (B,)
+            last = index == self.micro_batches - 1
+            with no_gradient_sync(setup.model, skip=not last):
+                with self._autocast():
+                    output = setup.task.step(setup.model, inputs, labels, self.mask_generator)
+                self.scaler.scale(output.loss / self.micro_batches).backward()
+            meter.add(output, inputs.shape[0])
+        if setup.grad_clip_norm is not None:
+            self.scaler.unscale_(setup.optimizer)
+            torch.nn.utils.clip_grad_norm_(setup.model.parameters(), setup.grad_clip_norm)
+        self.scaler.step(setup.optimizer)
+        self.scaler.update()
+        setup.optimizer.zero_grad(set_to_none=True)
+        setup.scheduler.step()
+        self.state.step_in_epoch += 1
+        self.state.global_step += 1
+        self._pending_nonfinite = meter.nonfinite
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.context.device.type, dtype=self.amp_dtype)
+
+    def raise_if_nonfinite(self) -> None:
+        """Host sync: raise if any rank saw a non-finite loss since the epoch started."""
+        flag = self._pending_nonfinite
+        if flag is None:
+            return
+        flag = all_reduce_sum(flag.to(torch.float32).clone(), self.context)
+        if float(flag) > 0:
+            raise NonFiniteLossError(
+                f"{self.setup.task.name}: the training loss became NaN or infinite in epoch "
+                f"{self.state.epoch + 1} (by optimiser step {self.state.global_step}); the last "
+                f"good checkpoint {self.setup.run_dir / 'last.pt'} was kept. Lower optim.lr, set "
+                "optim.grad_clip_norm, or use training.amp=none")
+
+    def _report(self, meter: _EpochMeter, bar: tqdm, clock: tuple[float, int]) -> tuple[float, int]:
+        """Log-cadence host sync: non-finite check, progress bar and TensorBoard."""
+        self.raise_if_nonfinite()
+        now = time.perf_counter()
+        throughput = (meter.samples - clock[1]) * self.context.world_size / max(now - clock[0], 1e-9)
+        loss = float(meter.loss_sum) / max(meter.samples, 1)
+        lr = self.setup.optimizer.param_groups[0]["lr"]
+        bar.set_postfix(loss=f"{loss:.4g}", lr=f"{lr:.3g}", samples_per_s=f"{throughput:.1f}")
+        if self.tensorboard is not None:
+            self.tensorboard.add_scalar("step/loss", loss, self.state.global_step)
+            self.tensorboard.add_scalar("step/lr", lr, self.state.global_step)
+            self.tensorboard.add_scalar("step/samples_per_s", throughput, self.state.global_step)
+        return now, meter.samples
+
+    def _epoch_summary(self, meter: _EpochMeter) -> dict[str, float]:
+        self.raise_if_nonfinite()
+        totals = torch.stack([meter.loss_sum, meter.correct,
+                              torch.tensor(float(meter.samples), dtype=torch.float64,
+                                           device=meter.loss_sum.device)])
+        totals = all_reduce_sum(totals, self.context).tolist()
+        count = max(totals[2], 1.0)
+        summary = {"train_loss": totals[0] / count,
+                   "lr": self.setup.optimizer.param_groups[0]["lr"]}
+        if meter.has_accuracy:
+            summary["train_top1"] = totals[1] / count
+        return summary
+
+
+def _warn_config_changes(path: Path, saved: dict, current: dict, prefix: str = "") -> None:
+    for key in sorted(set(saved) | set(current)):
+        old, new = saved.get(key), current.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            _warn_config_changes(path, old, new, f"{prefix}{key}.")
+        elif old != new:
+            logger.warning("%s: resuming with %s%s=%r (checkpoint had %r); the run will not "
+                           "reproduce an uninterrupted one", path, prefix, key, new, old)
+
+
+def _fault_injection_point(global_step: int) -> None:
+    """Tests set ``SKELETONMAE_TEST_KILL_AT_STEP`` to kill the run hard mid-epoch."""
+    target = os.environ.get(KILL_AT_STEP_ENV)
+    if target is not None and global_step == int(target):
+        logger.warning("%s=%s: killing this process", KILL_AT_STEP_ENV, target)
+        os.kill(os.getpid(), signal.SIGKILL)

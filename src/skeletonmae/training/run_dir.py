@@ -1,0 +1,133 @@
+"""The run folder: resolved config.yaml, env.json, metrics.csv (+ TensorBoard when installed).
+
+Layout of ``training.output_dir`` after a run::
+
+    config.yaml      resolved config; first line is the command that made it
+    env.json         python / torch / numpy versions, git commit, seed, world size, hostname
+    metrics.csv      one row per epoch (rewritten atomically; a resumed run replaces the rows
+                     of the epochs it redoes)
+    curves.png       loss / accuracy against epoch, written at the end
+    last.pt best.pt  checkpoints (skeletonmae.training.checkpoint)
+    tensorboard/     event files, when the optional ``tensorboard`` package is installed
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import os
+import platform
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from skeletonmae import __version__
+from skeletonmae.config import write_text_atomic
+
+logger = logging.getLogger(__name__)
+
+
+def git_commit(folder: Path | None = None) -> str | None:
+    """The commit of the git checkout holding ``folder`` (this package by default), or None."""
+    folder = folder or Path(__file__).resolve().parent
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else None
+
+
+def environment_info(seed: int, world_size: int) -> dict[str, Any]:
+    """What is needed to reproduce a run besides its config."""
+    return {
+        "skeletonmae": __version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "cuda": torch.version.cuda if torch.cuda.is_available() else None,
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "torch_threads": torch.get_num_threads(),
+        "git_commit": git_commit(),
+        "seed": seed,
+        "world_size": world_size,
+        "command": " ".join(sys.argv),
+    }
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
+    """JSON with NaN written as null, atomically."""
+    return write_text_atomic(path, json.dumps(_nan_to_none(data), indent=2) + "\n")
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+class MetricsLog:
+    """Per-epoch metric rows kept in memory and mirrored to ``metrics.csv`` (atomic rewrite)."""
+
+    def __init__(self, path: Path, rows: Sequence[Mapping[str, float]] = ()) -> None:
+        self.path = path
+        self.rows: list[dict[str, float]] = [dict(r) for r in rows]
+
+    @classmethod
+    def resume(cls, path: Path, before_epoch: int) -> "MetricsLog":
+        """Reload rows of epochs ``< before_epoch`` (later ones are about to be redone)."""
+        if not path.is_file():
+            return cls(path)
+        from skeletonmae.viz.curves import read_metrics_csv
+
+        rows = [r for r in read_metrics_csv(path) if r["epoch"] < before_epoch]
+        return cls(path, rows)
+
+    def record(self, row: Mapping[str, float]) -> None:
+        """Add the row of one epoch (replacing rows of that epoch and later) and rewrite the CSV."""
+        epoch = row["epoch"]
+        self.rows = [r for r in self.rows if r["epoch"] < epoch] + [dict(row)]
+        columns: list[str] = []
+        for r in self.rows:
+            columns += [c for c in r if c not in columns]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
+        writer.writeheader()
+        for r in self.rows:
+            writer.writerow({k: _format_cell(v) for k, v in r.items()})
+        write_text_atomic(self.path, buffer.getvalue())
+
+
+def _format_cell(value: float) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def open_tensorboard(run_dir: Path) -> Any | None:
+    """A ``SummaryWriter`` under ``run_dir/tensorboard`` when tensorboard is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        logger.debug("tensorboard not installed; metrics go to metrics.csv only")
+        return None
+    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))

@@ -1,0 +1,55 @@
+"""What each stage trains: MAE reconstruction (pre-train) or classification (fine-tune, linear)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from skeletonmae.evaluation.loops import classify_loader, reconstruction_loss
+from skeletonmae.training.distributed import DistributedContext
+from skeletonmae.training.engine import StepOutput
+
+VALIDATION_MASK_SEED = 20_230_401
+
+
+class PretrainTask:
+    """Masked reconstruction; the best checkpoint has the lowest validation MSE."""
+
+    name = "pretrain"
+    best_metric = "val_loss"
+    higher_is_better = False
+
+    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
+             generator: torch.Generator) -> StepOutput:
+        """inputs: (N, C, T, V, M); labels are ignored (self-supervised)."""
+        return StepOutput(loss=model(inputs, generator=generator).loss)
+
+    def validate(self, model: torch.nn.Module, loader: DataLoader,
+                 context: DistributedContext) -> dict[str, float]:
+        return {"val_loss": reconstruction_loss(model, loader, context, VALIDATION_MASK_SEED)}
+
+
+class ClassificationTask:
+    """Cross-entropy with label smoothing; the best checkpoint has the highest val top-1."""
+
+    best_metric = "val_top1"
+    higher_is_better = True
+
+    def __init__(self, name: str, num_classes: int, label_smoothing: float) -> None:
+        self.name = name
+        self.num_classes = num_classes
+        self.label_smoothing = label_smoothing
+
+    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
+             generator: torch.Generator) -> StepOutput:
+        """inputs: (N, C, T, V, M), labels: (N,) int64."""
+        logits = model(inputs).float()  # (N, K)
+        loss = F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)
+        correct = (logits.detach().argmax(dim=1) == labels).sum()
+        return StepOutput(loss=loss, correct=correct)
+
+    def validate(self, model: torch.nn.Module, loader: DataLoader,
+                 context: DistributedContext) -> dict[str, float]:
+        metrics = classify_loader(model, loader, self.num_classes, context)
+        return {"val_loss": metrics.loss, "val_top1": metrics.top1, "val_top5": metrics.top5}

@@ -1,0 +1,165 @@
+"""The shared epoch loop on tiny stand-in models: checkpoints, resume equality, NaN handling."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from skeletonmae.training import engine
+from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.distributed import DistributedContext, ResumableDistributedSampler
+from skeletonmae.training.engine import NonFiniteLossError, StepOutput, Trainer, TrainingSetup
+from skeletonmae.training.optim import build_optimizer, build_scheduler
+from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
+
+
+class NoisyDataset(Dataset):
+    """(x (C, T, V, M), label, index) whose augmentation noise depends on (epoch, index)."""
+
+    def __init__(self, size: int = 24) -> None:
+        self.base = torch.randn(size, 3, 4, 5, 1, generator=torch.Generator().manual_seed(0))
+        self.labels = torch.arange(size) % 3
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, index: int):
+        noise = torch.randn(self.base.shape[1:],
+                            generator=torch.Generator().manual_seed(1000 * self.epoch + index))
+        return self.base[index] + 0.1 * noise, int(self.labels[index]), index
+
+
+class TinyMasked(torch.nn.Module):
+    """Stand-in for the MAE: masks with the generator, dropout uses the global RNG."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(60, 16), torch.nn.Dropout(0.2),
+                                       torch.nn.BatchNorm1d(16), torch.nn.Linear(16, 60))
+        self.poison_at_call: int | None = None
+        self.calls = 0
+
+    def forward(self, x, generator=None):
+        flat = x.flatten(1)  # (N, 60)
+        keep = (torch.rand(flat.shape, generator=generator) > 0.5).float()
+        loss = (self.net(flat * keep) - flat).pow(2).mean()
+        self.calls += self.training
+        if self.training and self.poison_at_call is not None and self.calls >= self.poison_at_call:
+            loss = loss * float("nan")
+        return StepOutputHolder(loss)
+
+
+class StepOutputHolder:
+    def __init__(self, loss):
+        self.loss = loss
+
+
+class TinyTask:
+    name = "pretrain"
+    best_metric = "val_loss"
+    higher_is_better = False
+
+    def step(self, model, inputs, labels, generator):
+        return StepOutput(loss=model(inputs, generator=generator).loss)
+
+    def validate(self, model, loader, context):
+        model.eval()
+        with torch.no_grad():
+            losses = [model(x, generator=torch.Generator().manual_seed(0)).loss for x, _, _ in loader]
+        return {"val_loss": float(torch.stack(losses).mean())}
+
+
+def make_trainer(run_dir: Path, **settings) -> Trainer:
+    torch.manual_seed(0)
+    model = TinyMasked()
+    dataset = NoisyDataset()
+    context = DistributedContext()
+    sampler = ResumableDistributedSampler(dataset, context, shuffle=True, seed=3, drop_last=True)
+    loader = DataLoader(dataset, batch_size=4, sampler=sampler, drop_last=True,
+                        generator=torch.Generator().manual_seed(0))
+    val_loader = DataLoader(dataset, batch_size=8)
+    training = TrainingConfig(**{"epochs": 3, "progress_bar": False, "log_every_steps": 2,
+                                 **settings})
+    optimizer = build_optimizer(model.parameters(), OptimConfig(lr=0.01))
+    steps = len(loader) // training.grad_accumulation
+    scheduler = build_scheduler(optimizer, ScheduleConfig(milestones=(2,), warmup_epochs=0.5), steps)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    setup = TrainingSetup(TinyTask(), model, optimizer, scheduler, loader, sampler,
+                          dataset.set_epoch, val_loader, training, None, {"lr": 0.01}, run_dir,
+                          context)
+    return Trainer(setup)
+
+
+def test_fit_writes_checkpoints_metrics_and_tracks_best(tmp_path: Path):
+    result = make_trainer(tmp_path / "run").fit()
+    assert [int(r["epoch"]) for r in result.history] == [1, 2, 3]
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert (last["epoch"], last["step_in_epoch"], last["global_step"]) == (3, 0, 18)
+    best = load_checkpoint(tmp_path / "run" / "best.pt")
+    losses = [r["val_loss"] for r in result.history]
+    assert best["epoch"] == losses.index(min(losses)) + 1 == result.best_epoch
+    assert result.best_metric == pytest.approx(min(losses))
+    with (tmp_path / "run" / "metrics.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert [row["epoch"] for row in rows] == ["1", "2", "3"]
+    assert {"train_loss", "val_loss", "lr"} <= set(rows[0])
+    assert float(rows[2]["lr"]) == pytest.approx(0.001)  # decayed at the epoch-2 milestone
+
+
+class SimulatedKill(Exception):
+    pass
+
+
+@pytest.mark.parametrize("accumulation, kill_at", [(1, 9), (2, 6)])
+def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypatch,
+                                                             accumulation, kill_at):
+    reference = make_trainer(tmp_path / "a", grad_accumulation=accumulation).fit().model
+
+    def kill(global_step):
+        if global_step == kill_at:
+            raise SimulatedKill
+
+    monkeypatch.setattr(engine, "_fault_injection_point", kill)
+    killed = make_trainer(tmp_path / "b", grad_accumulation=accumulation,
+                          checkpoint_every_steps=2)
+    with pytest.raises(SimulatedKill):
+        killed.fit()
+    monkeypatch.undo()
+    saved = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert saved["step_in_epoch"] > 0  # the checkpoint really is mid-epoch
+    torch.manual_seed(12345)  # a fresh process would have different RNG state
+    resumed = make_trainer(tmp_path / "b", grad_accumulation=accumulation,
+                           checkpoint_every_steps=2)
+    resumed.resume(tmp_path / "b" / "last.pt")
+    model = resumed.fit().model
+    for key, value in reference.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key]), key
+    with (tmp_path / "b" / "metrics.csv").open() as stream:
+        assert [row["epoch"] for row in csv.DictReader(stream)] == ["1", "2", "3"]
+
+
+def test_nonfinite_loss_raises_and_keeps_last_good_checkpoint(tmp_path: Path):
+    trainer = make_trainer(tmp_path / "run", checkpoint_every_steps=2, log_every_steps=1)
+    trainer.setup.model.poison_at_call = 9  # training step 9 (epoch 2, step 3) goes NaN
+    with pytest.raises(NonFiniteLossError, match="NaN or infinite in epoch 2.*last.pt was kept"):
+        trainer.fit()
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert (last["epoch"], last["step_in_epoch"]) == (1, 2)
+    assert all(torch.isfinite(v).all() for v in last["model"].values() if v.is_floating_point())
+
+
+def test_resume_refuses_a_checkpoint_of_another_stage(tmp_path: Path):
+    trainer = make_trainer(tmp_path / "run", epochs=1)
+    trainer.fit()
+    other = make_trainer(tmp_path / "run", epochs=1)
+    other.setup.task.name = "finetune"
+    with pytest.raises(ValueError, match="stage 'pretrain' cannot resume a 'finetune' run"):
+        other.resume(tmp_path / "run" / "last.pt")
