@@ -1,0 +1,78 @@
+"""SkeletonMAE's reconstruction decoder (paper section 3.2, MAE-style).
+
+Encoder features of the visible tokens are projected to the decoder width, scattered to their
+``(frame, joint)`` places in the full ``(T, V)`` grid, the removed places are filled with one
+learned mask token, a fixed 2-D sin-cos positional embedding of the full grid is added (first half
+of the channels encodes the frame, second half the joint), ``decoder_depth`` STTFormer blocks of
+width ``decoder_width`` run over the full grid, and a 1x1 conv maps every token to ``C``
+coordinates.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from skeletonmae.models.config import ModelConfig
+from skeletonmae.models.sttformer import STTABlock, init_sttformer_weights, sinusoidal_table
+
+__all__ = ["ReconstructionDecoder", "grid_position_embedding"]
+
+
+def grid_position_embedding(channels: int, num_frames: int, num_joints: int) -> torch.Tensor:
+    """``(channels, T, V)`` fixed embedding: frame sin-cos in the first half of the channels,
+    joint sin-cos in the second half (``channels`` divisible by 4)."""
+    half = channels // 2
+    frames = sinusoidal_table(num_frames, half)  # (C/2, T)
+    joints = sinusoidal_table(num_joints, half)  # (C/2, V)
+    return torch.cat([frames[:, :, None].expand(half, num_frames, num_joints),
+                      joints[:, None, :].expand(half, num_frames, num_joints)], dim=0)
+
+
+class ReconstructionDecoder(nn.Module):
+    """``(B, D_enc, Tv/L, L*Vv)`` visible features + their ids -> ``(B, C, T, V)`` coordinates."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        width = config.decoder_width
+        self.encoder_to_decoder = nn.Conv2d(config.feature_dim, width, 1)
+        self.mask_token = nn.Parameter(torch.zeros(1, width, 1))
+        self.register_buffer(
+            "position_embedding",
+            grid_position_embedding(width, config.num_frames, config.num_joints).unsqueeze(0),
+            persistent=False)  # (1, D, T, V)
+        self.blocks = nn.ModuleList(
+            STTABlock(width, width, config.decoder_qk_dim, num_slots=config.num_slots,
+                      num_heads=config.num_heads, tuple_kernel=config.tuple_kernel,
+                      slot_kernel=config.slot_kernel,
+                      use_slot_embedding=config.use_slot_embedding,
+                      attention_dropout=config.attention_dropout)
+            for _ in range(config.decoder_depth))
+        self.to_coordinates = nn.Conv2d(width, config.in_channels, 1)
+        init_sttformer_weights(self)
+        nn.init.normal_(self.mask_token, std=0.02)
+
+    def forward(self, features: torch.Tensor, kept_frames: torch.Tensor,
+                kept_joints: torch.Tensor) -> torch.Tensor:
+        """``features (B, D_enc, Tv/L, L*Vv)``, ``kept_frames (B, Tv)``, ``kept_joints
+        (B, Tv, Vv)`` -> reconstruction ``(B, C, T, V)`` of every token."""
+        cfg = self.config
+        b = features.shape[0]
+        grid = self.to_grid(features, kept_frames, kept_joints)  # (B, D, T, V)
+        grid = grid.view(b, -1, cfg.num_tuples, cfg.num_slots)
+        for block in self.blocks:
+            grid = block(grid)
+        return self.to_coordinates(grid).view(b, cfg.in_channels, cfg.num_frames, cfg.num_joints)
+
+    def to_grid(self, features: torch.Tensor, kept_frames: torch.Tensor,
+                kept_joints: torch.Tensor) -> torch.Tensor:
+        """Projected visible features at their ``(frame, joint)`` places, the mask token
+        elsewhere, plus the grid position embedding: ``(B, D, T, V)``."""
+        b = features.shape[0]
+        t, v = self.config.num_frames, self.config.num_joints
+        tokens = self.encoder_to_decoder(features).flatten(2)  # (B, D, Tv*Vv), frame-major
+        flat = (kept_frames.unsqueeze(2) * v + kept_joints).view(b, 1, -1)
+        grid = self.mask_token.expand(b, -1, t * v).scatter(
+            2, flat.expand(-1, tokens.shape[1], -1), tokens)  # (B, D, T*V)
+        return grid.view(b, -1, t, v) + self.position_embedding
