@@ -1,19 +1,13 @@
 """The three skeleton views of CrosSCLR: joint (coordinates), motion and bone, on batches.
 
 ``motion[t] = x[t + 1] - x[t]`` (the last frame is zero); ``bone[v] = x[v] - x[parent(v)]`` with
-the centre joint's bone zero. Parents are derived from the layout's bone list by a breadth-first
-walk from the centre joint, so the direction in which bones are listed does not matter.
-All functions take and return ``(N, C, T, V, M)``.
+the root's bone zero, ``parent`` being the skeleton layout's (``SkeletonLayout.parents``), so the
+bone view is the data layer's bone stream. All functions take and return ``(N, C, T, V, M)``.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Sequence
-
 import torch
-
-Bones = Sequence[tuple[int, int]]
 
 
 def motion_view(x: torch.Tensor) -> torch.Tensor:
@@ -23,38 +17,11 @@ def motion_view(x: torch.Tensor) -> torch.Tensor:
     return motion
 
 
-def joint_parents(num_joints: int, bones: Bones, center_joint: int) -> torch.Tensor:
-    """``(V,)`` parent of each joint on the skeleton tree rooted at ``center_joint`` (the root is its own parent).
-
-    Raises ValueError if a bone names a joint outside ``[0, V)`` or a joint is not connected to the centre.
-    """
-    neighbours: list[list[int]] = [[] for _ in range(num_joints)]
-    for a, b in bones:
-        if not (0 <= a < num_joints and 0 <= b < num_joints):
-            raise ValueError(f"bone ({a}, {b}): joints must be in [0, {num_joints}); check the layout's bones")
-        neighbours[a].append(b)
-        neighbours[b].append(a)
-    parents = [-1] * num_joints
-    parents[center_joint] = center_joint
-    queue = deque([center_joint])
-    while queue:
-        joint = queue.popleft()
-        for other in neighbours[joint]:
-            if parents[other] == -1:
-                parents[other] = joint
-                queue.append(other)
-    unreachable = [j for j, p in enumerate(parents) if p == -1]
-    if unreachable:
-        raise ValueError(f"joints {unreachable} are not connected to the centre joint {center_joint} by the "
-                         "layout's bones; a bone view needs a connected skeleton")
-    return torch.tensor(parents, dtype=torch.long)
-
-
 def bone_view(x: torch.Tensor, parents: torch.Tensor) -> torch.Tensor:
     """Bone vectors ``x[v] - x[parent(v)]``. ``(N, C, T, V, M)`` and ``(V,)`` parents -> ``(N, C, T, V, M)``."""
     if parents.shape != (x.shape[3],):
         raise ValueError(f"bone_view: {tuple(parents.shape)} parents for {x.shape[3]} joints; "
-                         "build them with joint_parents for this layout")
+                         "pass the layout's parents (SkeletonLayout.parents)")
     return x - x[:, :, :, parents.to(x.device)]
 
 
