@@ -1,0 +1,104 @@
+"""Parameter counts and forward GFLOPs per sample of the classifier, encoder and decoder.
+
+FLOPs come from ``torch.utils.flop_counter`` (a multiply-add counts 2) on models built on the
+``meta`` device, so nothing is allocated or computed and even the NTU presets take about a second.
+A "sample" has all ``num_persons`` persons present (real NTU batches, whose second person is
+mostly padding, cost less because padded persons are skipped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from skeletonmae.masking import spatial_temporal_mask, visible_counts
+from skeletonmae.models.config import MaskConfig, ModelConfig
+from skeletonmae.models.factory import build_classifier, build_mae, build_sttformer
+
+__all__ = ["ModelCost", "count_parameters", "count_gflops", "measure_model_cost"]
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of parameters (trainable or not)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def count_gflops(run: Callable[[], Any]) -> float:
+    """GFLOPs of everything ``run()`` computes, counted by ``FlopCounterMode``."""
+    with FlopCounterMode(display=False) as counter:
+        run()
+    return counter.get_total_flops() / 1e9
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """Sizes and forward costs per sample (all persons present)."""
+
+    classifier_params: int
+    encoder_params: int
+    decoder_params: int
+    mae_params: int
+    sttformer_params: int
+    classifier_gflops: float
+    encoder_gflops: float
+    encoder_full_gflops: float
+    decoder_gflops: float
+    mae_gflops: float
+    sttformer_gflops: float
+    visible_frames: int
+    visible_joints: int
+    visible_fraction: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCost:
+    """Parameters of every part and forward GFLOPs per sample; ``encoder_gflops`` is the
+    visible-token encoder at ``mask_config``'s ratios, ``encoder_full_gflops`` the full grid."""
+    mask_config.check_against(config)
+    persons = config.num_persons
+    with torch.device("meta"), torch.no_grad():
+        classifier = build_classifier(config).eval()
+        mae = build_mae(config, mask_config).eval()
+        sttformer = build_sttformer(config).eval()
+        sample = torch.zeros(1, config.in_channels, config.num_frames, config.num_joints,
+                             persons)
+        rows = sample.permute(0, 4, 1, 2, 3).reshape(persons, *sample.shape[1:4])
+        masking = spatial_temporal_mask(
+            persons, config.num_frames, config.num_joints, frame_ratio=mask_config.frame_ratio,
+            joint_ratio=mask_config.joint_ratio, strategy=mask_config.strategy,
+            tuple_len=config.tuple_len)
+        frames, joints = masking.kept_frames, masking.kept_joints
+        visible = mae.encoder(rows, frames, joints)
+
+        def classify() -> torch.Tensor:
+            pooled = classifier.encoder(rows).mean(dim=(2, 3)).mean(dim=0, keepdim=True)
+            return classifier.head(pooled)
+
+        encoder_gflops = count_gflops(lambda: mae.encoder(rows, frames, joints))
+        decoder_gflops = count_gflops(lambda: mae.decoder(visible, frames, joints))
+        costs = dict(
+            classifier_gflops=count_gflops(classify),
+            encoder_gflops=encoder_gflops,
+            encoder_full_gflops=count_gflops(lambda: classifier.encoder(rows)),
+            decoder_gflops=decoder_gflops,
+            mae_gflops=encoder_gflops + decoder_gflops,
+            sttformer_gflops=count_gflops(lambda: sttformer(sample)),
+        )
+    kept_t, kept_v = visible_counts(config.num_frames, config.num_joints,
+                                    mask_config.frame_ratio, mask_config.joint_ratio)
+    return ModelCost(
+        classifier_params=count_parameters(classifier),
+        encoder_params=count_parameters(classifier.encoder),
+        decoder_params=count_parameters(mae.decoder),
+        mae_params=count_parameters(mae),
+        sttformer_params=count_parameters(sttformer),
+        visible_frames=kept_t, visible_joints=kept_v,
+        visible_fraction=kept_t * kept_v / (config.num_frames * config.num_joints),
+        **costs)
