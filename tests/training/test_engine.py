@@ -121,7 +121,8 @@ class SimulatedKill(Exception):
 @pytest.mark.parametrize("accumulation, kill_at", [(1, 9), (2, 6)])
 def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypatch,
                                                              accumulation, kill_at):
-    reference = make_trainer(tmp_path / "a", grad_accumulation=accumulation).fit().model
+    reference_run = make_trainer(tmp_path / "a", grad_accumulation=accumulation).fit()
+    reference = reference_run.model
 
     def kill(global_step):
         if global_step == kill_at:
@@ -139,9 +140,11 @@ def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypat
     resumed = make_trainer(tmp_path / "b", grad_accumulation=accumulation,
                            checkpoint_every_steps=2)
     resumed.resume(tmp_path / "b" / "last.pt")
-    model = resumed.fit().model
+    resumed_run = resumed.fit()
+    model = resumed_run.model
     for key, value in reference.state_dict().items():
         assert torch.equal(value, model.state_dict()[key]), key
+    assert resumed_run.history == reference_run.history  # train loss of the resumed epoch too
     with (tmp_path / "b" / "metrics.csv").open() as stream:
         assert [row["epoch"] for row in csv.DictReader(stream)] == ["1", "2", "3"]
 

@@ -1,7 +1,7 @@
 """The epoch loop shared by every stage: accumulation, AMP, checkpoints, resume, logging.
 
 A stage supplies a :class:`Task` (how to compute a step's loss, how to validate, which metric
-picks the best checkpoint); :func:`fit` does the rest:
+picks the best checkpoint); :meth:`Trainer.fit` does the rest:
 
 * gradient accumulation (``training.grad_accumulation`` micro-batches per optimiser step, DDP's
   ``no_sync`` in between), bf16 / fp16 autocast with a ``GradScaler`` for fp16, optional clipping;
@@ -18,17 +18,15 @@ picks the best checkpoint); :func:`fit` does the rest:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 import os
 import signal
 import time
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Iterator
 
 import torch
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from skeletonmae.training.checkpoint import (
@@ -39,108 +37,26 @@ from skeletonmae.training.checkpoint import (
     save_checkpoint,
     unwrap_model,
 )
-from skeletonmae.training.distributed import (
-    DistributedContext,
-    ResumableDistributedSampler,
-    all_reduce_sum,
-    no_gradient_sync,
+from skeletonmae.training.distributed import all_reduce_sum, no_gradient_sync
+from skeletonmae.training.loop_types import (
+    EpochMeter,
+    FitResult,
+    LoopState,
+    NonFiniteLossError,
+    StepOutput,
+    Task,
+    TrainingSetup,
+    count_steps_per_epoch,
 )
 from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
-from skeletonmae.training.settings import TrainingConfig
+
+__all__ = ["Trainer", "NonFiniteLossError", "StepOutput", "Task", "TrainingSetup", "FitResult",
+           "count_steps_per_epoch", "KILL_AT_STEP_ENV"]
 
 logger = logging.getLogger(__name__)
 
 # Test-only fault injection: SIGKILL this process right after that global optimiser step.
 KILL_AT_STEP_ENV = "SKELETONMAE_TEST_KILL_AT_STEP"
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite; the last good checkpoint was left untouched."""
-
-
-@dataclasses.dataclass
-class StepOutput:
-    """One micro-batch: mean ``loss`` (scalar) and, for classifiers, top-1 ``correct`` count."""
-
-    loss: torch.Tensor
-    correct: torch.Tensor | None = None
-
-
-class Task(Protocol):
-    """What differs between pre-training, fine-tuning and linear evaluation."""
-
-    name: str
-    best_metric: str  # a key of the validation metrics, e.g. "val_loss" or "val_top1"
-    higher_is_better: bool
-
-    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-             generator: torch.Generator) -> StepOutput: ...
-
-    def validate(self, model: torch.nn.Module, loader: DataLoader,
-                 context: DistributedContext) -> dict[str, float]: ...
-
-
-@dataclasses.dataclass
-class TrainingSetup:
-    """Everything :func:`fit` drives. ``model`` may be DDP / compiled; ``train_loader`` draws from
-    ``train_sampler``; ``set_data_epoch`` re-seeds augmentation for an epoch."""
-
-    task: Task
-    model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    train_loader: DataLoader
-    train_sampler: ResumableDistributedSampler
-    set_data_epoch: Callable[[int], None]
-    val_loader: DataLoader | None
-    settings: TrainingConfig
-    grad_clip_norm: float | None
-    config_dict: dict[str, Any]
-    run_dir: Path
-    context: DistributedContext
-
-
-@dataclasses.dataclass
-class LoopState:
-    """Where training is: epoch in progress (0-based), optimiser steps done in it and overall."""
-
-    epoch: int = 0
-    step_in_epoch: int = 0
-    global_step: int = 0
-    best_metric: float | None = None
-    best_epoch: int = 0
-
-
-@dataclasses.dataclass
-class FitResult:
-    """Outcome of :func:`fit`; ``history`` holds one metrics row per epoch."""
-
-    run_dir: Path
-    best_metric_name: str
-    best_metric: float | None
-    best_epoch: int
-    history: list[dict[str, float]]
-    model: torch.nn.Module
-
-
-class _EpochMeter:
-    """Sums of one epoch on the device (no host sync per step)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-        self.correct = torch.zeros((), dtype=torch.float64, device=device)
-        self.nonfinite = torch.zeros((), dtype=torch.bool, device=device)
-        self.samples = 0
-        self.has_accuracy = False
-
-    def add(self, output: StepOutput, batch_size: int) -> None:
-        loss = output.loss.detach()
-        self.nonfinite |= ~torch.isfinite(loss)
-        self.loss_sum += loss.double() * batch_size
-        self.samples += batch_size
-        if output.correct is not None:
-            self.correct += output.correct.detach().double()
-            self.has_accuracy = True
 
 
 class Trainer:
@@ -152,22 +68,14 @@ class Trainer:
         self.context = setup.context
         self.state = LoopState()
         self.micro_batches = self.settings.grad_accumulation
-        full_batches = len(setup.train_loader)
-        steps = full_batches // self.micro_batches
-        if self.settings.limit_train_steps is not None:
-            steps = min(steps, self.settings.limit_train_steps)
-        if steps < 1:
-            raise ValueError(
-                f"the training split gives {full_batches} batches per rank, fewer than "
-                f"training.grad_accumulation={self.micro_batches}; use a smaller data.batch_size"
-            )
-        self.steps_per_epoch = steps
+        self.steps_per_epoch = count_steps_per_epoch(len(setup.train_loader), self.settings)
         device = self.context.device
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.settings.amp)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.settings.amp == "fp16")
         seed = self.settings.seed + 1_000_003 * self.context.rank
         self.mask_generator = torch.Generator(device=device).manual_seed(seed)
         self._pending_nonfinite: torch.Tensor | None = None
+        self.meter = EpochMeter(device)
         self.metrics = MetricsLog(setup.run_dir / "metrics.csv")
         self.tensorboard = None
 
@@ -189,6 +97,7 @@ class Trainer:
             "best_metric": state.best_metric,
             "best_epoch": state.best_epoch,
             "best_metric_name": self.setup.task.best_metric,
+            "epoch_meter": self.meter.state_dict(),
             "config": self.setup.config_dict,
         }
 
@@ -211,6 +120,7 @@ class Trainer:
         if payload["scaler"] is not None:
             self.scaler.load_state_dict(payload["scaler"])
         restore_rng_state(payload["rng"], {"mask": self.mask_generator})
+        self.meter.load_state_dict(payload["epoch_meter"])
         self.state = LoopState(payload["epoch"], payload["step_in_epoch"], payload["global_step"],
                                payload["best_metric"], payload["best_epoch"])
         self.metrics = MetricsLog.resume(self.setup.run_dir / "metrics.csv", self.state.epoch + 1)
@@ -281,7 +191,9 @@ class Trainer:
         batch = setup.train_loader.batch_size or 1
         setup.train_sampler.set_start(state.step_in_epoch * self.micro_batches * batch)
         self.set_train_mode()
-        meter = _EpochMeter(self.context.device)
+        if state.step_in_epoch == 0:
+            self.meter = EpochMeter(self.context.device)
+        meter = self.meter
         bar = tqdm(total=self.steps_per_epoch, initial=state.step_in_epoch, unit="step",
                    desc=f"{setup.task.name} {state.epoch + 1}/{self.settings.epochs}",
                    disable=not (self.context.is_main and self.settings.progress_bar),
@@ -307,7 +219,7 @@ class Trainer:
     def set_train_mode(self) -> None:
         self.setup.model.train()
 
-    def optimizer_step(self, batches: Any, meter: _EpochMeter) -> None:
+    def optimizer_step(self, batches: Iterator, meter: EpochMeter) -> None:
         """One optimiser step over ``grad_accumulation`` micro-batches."""
         setup = self.setup
         device = self.context.device
@@ -350,7 +262,7 @@ class Trainer:
                 f"good checkpoint {self.setup.run_dir / 'last.pt'} was kept. Lower optim.lr, set "
                 "optim.grad_clip_norm, or use training.amp=none")
 
-    def _report(self, meter: _EpochMeter, bar: tqdm, clock: tuple[float, int]) -> tuple[float, int]:
+    def _report(self, meter: EpochMeter, bar: tqdm, clock: tuple[float, int]) -> tuple[float, int]:
         """Log-cadence host sync: non-finite check, progress bar and TensorBoard."""
         self.raise_if_nonfinite()
         now = time.perf_counter()
@@ -364,7 +276,7 @@ class Trainer:
             self.tensorboard.add_scalar("step/samples_per_s", throughput, self.state.global_step)
         return now, meter.samples
 
-    def _epoch_summary(self, meter: _EpochMeter) -> dict[str, float]:
+    def _epoch_summary(self, meter: EpochMeter) -> dict[str, float]:
         self.raise_if_nonfinite()
         totals = torch.stack([meter.loss_sum, meter.correct,
                               torch.tensor(float(meter.samples), dtype=torch.float64,
