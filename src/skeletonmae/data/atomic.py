@@ -1,0 +1,60 @@
+"""Atomic writes: a temp file in the target's folder, then ``os.replace``, so readers never see half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; on success it replaces ``target``, on error it is removed.
+
+    The temp name keeps the target's suffix (``np.save`` appends ``.npy`` otherwise).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        os.replace(temp, target)
+    finally:
+        if temp.exists():
+            temp.unlink()
+
+
+def write_text_atomic(target: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    with atomic_path(target) as temp:
+        temp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def write_json_atomic(target: str | os.PathLike[str], payload: Any) -> Path:
+    """Write ``payload`` as indented JSON atomically."""
+    return write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def save_npy_atomic(target: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """``np.save`` to ``target`` atomically (never pickles: object arrays are refused)."""
+    with atomic_path(target) as temp:
+        np.save(temp, np.asarray(array), allow_pickle=False)
+    return Path(target)
+
+
+def save_npz_atomic(target: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
+    """``np.savez`` to ``target`` atomically."""
+    with atomic_path(target) as temp:
+        with open(temp, "wb") as stream:
+            np.savez(stream, allow_pickle=False, **arrays)
+    return Path(target)

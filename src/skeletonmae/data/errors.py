@@ -1,0 +1,49 @@
+"""Exceptions of the data layer: every message names the file, where in it, what was expected and the fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class DataFormatError(ValueError):
+    """An input file does not hold what its format promises.
+
+    ``str(error)`` reads ``"<file>, line 12: expected ..., got ...; <fix>"``; the parts are kept as
+    attributes (``path``, ``line``, ``key``, ``problem``) so batch preparation can list them.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        problem: str,
+        *,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.path = None if path is None else Path(path)
+        self.line = line
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{self.where()}: {problem}")
+
+    def where(self) -> str:
+        """``"file, line N"`` or ``"file, key 'x'"`` (whatever is known)."""
+        parts = [str(self.path) if self.path is not None else "<input>"]
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.key is not None:
+            parts.append(f"key {self.key!r}")
+        return ", ".join(parts)
+
+
+class ForbiddenPickleError(DataFormatError):
+    """A pickle asked for a global outside the allow-list (code, not data)."""
+
+
+class PreparationError(RuntimeError):
+    """Strict preparation found bad input files; ``report`` lists them (the dataset was still written)."""
+
+    def __init__(self, message: str, report: object) -> None:
+        super().__init__(message)
+        self.report = report
