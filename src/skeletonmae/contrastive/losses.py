@@ -60,10 +60,11 @@ def _similarities(query: torch.Tensor, key: torch.Tensor, queue_keys: torch.Tens
 
 
 def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None,
-                update: bool = True) -> ContrastiveOutput:
+                update: bool = True, mining: bool = False) -> ContrastiveOutput:
     """AimCLR on a joint batch ``x (N, C, T, V, M)``; the view trained is ``config.export_view``.
 
-    ``update=False`` (validation) leaves the key branch and the queue untouched.
+    ``update=False`` (validation) leaves the key branch and the queue untouched; ``mining``
+    switches on nearest-neighbour positives.
     """
     config, view = model.config, model.config.export_view
     present = model.present(x)  # (N, M)
@@ -85,7 +86,7 @@ def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gener
     logits, negative = contrastive_logits(query, key, queue_keys, config.temperature)
     logits_extreme, negative_extreme = contrastive_logits(query_extreme, key, queue_keys, config.temperature)
     logits_dropped, negative_dropped = contrastive_logits(query_dropped, key, queue_keys, config.temperature)
-    if model.mining_active:
+    if mining:
         positives = nearest_neighbour_positive_mask([negative, negative_extreme, negative_dropped], config.topk)
         nce = multi_positive_nce_loss(logits, positives)
     else:
@@ -98,10 +99,11 @@ def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gener
 
 
 def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None,
-                  update: bool = True) -> ContrastiveOutput:
+                  update: bool = True, mining: bool = False) -> ContrastiveOutput:
     """CrosSCLR on a joint batch ``x (N, C, T, V, M)`` over ``config.views``.
 
-    ``update=False`` (validation) leaves the key branches and the queues untouched.
+    ``update=False`` (validation) leaves the key branches and the queues untouched; ``mining``
+    switches on cross-view positives.
     """
     config = model.config
     present = model.present(x)  # (N, M)
@@ -119,7 +121,7 @@ def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gen
         queue_keys = model.queues[view].keys.clone()  # (K, D) snapshot: the queue changes below
         logits[view], similarities[view] = _similarities(queries[view], keys[view], queue_keys, config.temperature)
 
-    if model.mining_active:
+    if mining:
         per_view = cross_view_losses(similarities, config.topk, config.temperature, config.cross_view_context)
     else:
         per_view = {view: info_nce_loss(logits[view]) for view in config.views}

@@ -134,14 +134,15 @@ class ContrastiveModel(nn.Module):
         dropped = attention_drop_tuples(feature_map, self.model_config.tuple_len, self.config.attention_drop)
         return branch.embed(feature_map, packed), branch.embed(dropped, packed)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
-                update: bool = True) -> ContrastiveOutput:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, update: bool = True,
+                mining: bool | None = None) -> ContrastiveOutput:
         """One loss of the configured method on a joint batch ``(N, C, T, V, M)``.
 
         With ``update`` (training), as in MoCo, the key branches take a momentum step and the
-        batch's keys are enqueued; without it (validation) both are left untouched.
-        ``generator`` drives the augmentations (None: one seeded from the global RNG).
+        batch's keys are enqueued; without it (validation) both are left untouched. ``mining``
+        None follows the epoch (``mining_active``). ``generator`` drives the augmentations
+        (None: one seeded from the global RNG).
         """
-        if self.config.method == "aimclr":
-            return aimclr_loss(self, x, generator, update)
-        return crossclr_loss(self, x, generator, update)
+        mining = self.mining_active if mining is None else mining
+        loss = aimclr_loss if self.config.method == "aimclr" else crossclr_loss
+        return loss(self, x, generator, update, mining)

@@ -9,7 +9,7 @@ the weights that fine-tuning, linear and few-label evaluation load through
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -65,3 +65,33 @@ def trainable_parameters(model: nn.Module) -> Iterator[nn.Parameter]:
 def export_encoder_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """The exported query encoder's weights (keys of ``SkeletonClassifier.encoder.state_dict()``)."""
     return unwrap(model).encoder_state_dict()
+
+
+QUERY_PREFIX = "query."
+ENCODER_INFIX = ".encoder."
+
+
+def is_contrastive_state(model_state: Mapping[str, torch.Tensor]) -> bool:
+    """True for a :class:`ContrastiveModel` state dict (optionally under DDP's ``module.``)."""
+    return any(key.removeprefix("module.").startswith(QUERY_PREFIX) for key in model_state)
+
+
+def pretrained_encoder_state(payload: Mapping[str, Any]) -> Mapping[str, torch.Tensor]:
+    """The encoder weights fine-tuning should load from a pre-training checkpoint ``payload``.
+
+    A contrastive checkpoint gives its exported view's query encoder (``contrastive.export_view``
+    of the saved config), keyed like ``SkeletonClassifier.encoder``; any other checkpoint's
+    ``model`` state is returned unchanged (SkeletonMAE's, checked by ``load_pretrained_encoder``).
+    """
+    model_state = payload["model"]
+    if not is_contrastive_state(model_state):
+        return model_state
+    state = {key.removeprefix("module."): value for key, value in model_state.items()}
+    views = sorted({key.split(".")[1] for key in state if key.startswith(QUERY_PREFIX)})
+    section = (payload.get("config") or {}).get("contrastive") or {}
+    view = section.get("export_view") or (views[0] if len(views) == 1 else None)
+    if view not in views:
+        raise ValueError(f"contrastive checkpoint: cannot tell which view to export (views {views}, "
+                         f"config contrastive.export_view={view!r}); re-save it with contrastive.export_view set")
+    prefix = f"{QUERY_PREFIX}{view}{ENCODER_INFIX}"
+    return {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}

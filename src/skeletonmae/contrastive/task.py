@@ -1,0 +1,66 @@
+"""The contrastive pre-training stage as a task of the shared epoch loop (``skeletonmae.training.engine``).
+
+The loop is the one SkeletonMAE pre-trains with (same data, checkpoints, resume, schedule); only the
+step and the validation differ. The loop must tell the task the epoch (``set_epoch``), which
+switches mining on at ``ContrastiveConfig.mining_start_epoch``.
+
+Validation loss: the method's loss *without mining*, on the validation split, with augmentations
+drawn from a fixed seed, in eval mode, without touching the key encoders or the queues; so it is
+comparable across epochs, including across the epoch where mining switches on.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch.utils.data import DataLoader
+
+from skeletonmae.contrastive.step import contrastive_step, unwrap
+from skeletonmae.training.distributed import DistributedContext, all_reduce_sum
+from skeletonmae.training.engine import StepOutput
+
+VALIDATION_AUGMENTATION_SEED = 20_211_206
+
+
+@torch.no_grad()
+def contrastive_validation_loss(model: torch.nn.Module, loader: Iterable, context: DistributedContext,
+                                seed: int = VALIDATION_AUGMENTATION_SEED) -> float:
+    """Sample-weighted mean loss (no mining, no queue / key updates) over ``(x, labels, indices)`` batches."""
+    module = unwrap(model)
+    was_training = module.training
+    module.eval()
+    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
+    totals = torch.zeros(2, dtype=torch.float64, device=context.device)  # loss sum, samples
+    for inputs, _, _ in loader:
+        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
+        loss = module(inputs, generator, update=False, mining=False).loss
+        totals[0] += loss.double() * inputs.shape[0]
+        totals[1] += inputs.shape[0]
+    module.train(was_training)
+    loss_sum, count = all_reduce_sum(totals, context).tolist()
+    return loss_sum / max(count, 1.0)
+
+
+class ContrastivePretrainTask:
+    """CrosSCLR / AimCLR pre-training; the best checkpoint has the lowest validation loss."""
+
+    name = "pretrain"
+    best_metric = "val_loss"
+    higher_is_better = False
+
+    def __init__(self) -> None:
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """The (0-based) epoch about to run; the loop calls this at every epoch start."""
+        self.epoch = int(epoch)
+
+    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
+             generator: torch.Generator) -> StepOutput:
+        """inputs: (N, C, T, V, M); labels are ignored (self-supervised)."""
+        return StepOutput(loss=contrastive_step(model, inputs, generator, self.epoch))
+
+    def validate(self, model: torch.nn.Module, loader: DataLoader,
+                 context: DistributedContext) -> dict[str, float]:
+        return {"val_loss": contrastive_validation_loss(model, loader, context)}
