@@ -1,0 +1,183 @@
+"""Resumable, parallel conversion of raw files into shards of prepared samples.
+
+Files are grouped into shards of a few dozen; each shard is converted by one worker (a process pool,
+or inline with ``workers=1``) and saved atomically as an ``.npz`` whose name carries a fingerprint of
+its inputs (file names, sizes, modification times) and the settings. A re-run finds the finished
+shards and skips them, so an interrupted preparation resumes where it stopped.
+
+Shard arrays: ``names`` / ``labels`` / ``lengths`` / ``offsets`` per sample, ``joints``
+``(C, sum T, V, M)`` (samples concatenated along time), ``skipped_names`` / ``skipped_reasons`` and
+``dropped`` (a JSON count of denoising removals).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from skeletonmae.data.atomic import save_npz_atomic
+from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.formats.nw_ucla import centered_sample, read_nw_ucla_file
+from skeletonmae.data.ntu_preprocess import PreprocessConfig, preprocess_skeleton
+from skeletonmae.data.ntu_raw import parse_skeleton_file
+from skeletonmae.data.splits import parse_ntu_name
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """What a worker needs to turn one file into a sample."""
+
+    kind: str  # "ntu" or "nw-ucla"
+    preprocess: PreprocessConfig = PreprocessConfig()
+    max_frames: int | None = 300
+    center_joint: int = 1
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    path: Path
+    files: tuple[tuple[str, str], ...]  # (sample name, file path)
+    settings: SampleSettings
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    path: Path
+    num_files: int
+    num_samples: int
+    skipped: tuple[tuple[str, str, str], ...]  # (name, file, reason)
+
+
+@dataclass(frozen=True)
+class ShardContent:
+    names: list[str]
+    labels: np.ndarray
+    lengths: np.ndarray
+    offsets: np.ndarray
+    joints: np.ndarray  # (C, sum T, V, M)
+    skipped: list[tuple[str, str]]
+    dropped: dict[str, int]
+
+    def sample(self, row: int) -> np.ndarray:
+        """``(C, T, V, M)`` joints of the ``row``-th sample of the shard."""
+        start = int(self.offsets[row])
+        return self.joints[:, start : start + int(self.lengths[row])]
+
+
+def _read_ntu(path: str, settings: SampleSettings) -> tuple[np.ndarray, int, list[str]]:
+    label = parse_ntu_name(Path(path).name, source=path).label
+    sample = preprocess_skeleton(parse_skeleton_file(path), settings.preprocess)
+    return sample.joints, label, [reason for _, reason in sample.dropped]
+
+
+def _read_nw_ucla(path: str, settings: SampleSettings) -> tuple[np.ndarray, int, list[str]]:
+    sequence = read_nw_ucla_file(path)
+    return centered_sample(sequence, settings.center_joint), sequence.label, []
+
+
+SAMPLE_READERS: dict[str, Callable[[str, SampleSettings], tuple[np.ndarray, int, list[str]]]] = {
+    "ntu": _read_ntu,
+    "nw-ucla": _read_nw_ucla,
+}
+
+
+def fingerprint(files: Sequence[tuple[str, str]], settings: SampleSettings) -> str:
+    """Hash of the inputs of a shard: names, sizes, mtimes and settings."""
+    digest = hashlib.sha1(json.dumps(asdict(settings), sort_keys=True, default=str).encode())
+    for name, path in files:
+        stat = Path(path).stat()
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def plan_shards(cache_dir: Path, files: Sequence[tuple[str, str]], settings: SampleSettings,
+                shard_size: int) -> list[ShardJob]:
+    """Cut ``files`` into jobs of ``shard_size``; each job's path names its fingerprint."""
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be at least 1, got {shard_size}")
+    jobs = []
+    for number, start in enumerate(range(0, len(files), shard_size)):
+        chunk = tuple(files[start : start + shard_size])
+        path = cache_dir / f"shard_{number:05d}_{fingerprint(chunk, settings)}.npz"
+        jobs.append(ShardJob(path, chunk, settings))
+    return jobs
+
+
+def run_shard(job: ShardJob) -> ShardResult:
+    """Convert every file of ``job`` (bad files are recorded, not raised) and save the shard."""
+    reader = SAMPLE_READERS[job.settings.kind]
+    names, labels, lengths, arrays, skipped, dropped = [], [], [], [], [], {}
+    for name, path in job.files:
+        try:
+            joints, label, reasons = reader(path, job.settings)
+            if job.settings.max_frames is not None and joints.shape[1] > job.settings.max_frames:
+                raise DataFormatError(path, f"{joints.shape[1]} valid frames, more than max_frames="
+                                      f"{job.settings.max_frames}; raise max_frames")
+        except (DataFormatError, ValueError, OSError) as error:
+            skipped.append((name, path, str(error)))
+            continue
+        for reason in reasons:
+            dropped[reason] = dropped.get(reason, 0) + 1
+        names.append(name)
+        labels.append(label)
+        lengths.append(joints.shape[1])
+        arrays.append(joints)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if lengths else np.zeros(0, np.int64)
+    joints_all = np.concatenate(arrays, axis=1) if arrays else np.zeros((3, 0, 1, 1), np.float32)
+    save_npz_atomic(
+        job.path, names=np.array(names, dtype=str), labels=np.array(labels, dtype=np.int64),
+        lengths=np.array(lengths, dtype=np.int64), offsets=offsets, joints=joints_all.astype(np.float32),
+        skipped_names=np.array([s[0] for s in skipped], dtype=str),
+        skipped_reasons=np.array([s[2] for s in skipped], dtype=str),
+        dropped=np.array(json.dumps(dropped)),
+    )
+    return ShardResult(job.path, len(job.files), len(names), tuple(skipped))
+
+
+def load_shard(path: Path) -> ShardContent:
+    """Read a shard written by :func:`run_shard`."""
+    with np.load(path, allow_pickle=False) as archive:
+        return ShardContent(
+            names=[str(name) for name in archive["names"]],
+            labels=archive["labels"], lengths=archive["lengths"], offsets=archive["offsets"],
+            joints=archive["joints"],
+            skipped=list(zip((str(n) for n in archive["skipped_names"]), (str(r) for r in archive["skipped_reasons"]))),
+            dropped=json.loads(str(archive["dropped"])),
+        )
+
+
+def build_shards(jobs: Sequence[ShardJob], *, workers: int = 1, progress: bool = True) -> tuple[int, int]:
+    """Run the jobs whose shard is missing; returns ``(built, reused)``. ``workers=1`` runs inline."""
+    todo = [job for job in jobs if not job.path.is_file()]
+    reused = len(jobs) - len(todo)
+    if reused:
+        logger.info("resuming: %d of %d shards already prepared", reused, len(jobs))
+    if not todo:
+        return 0, reused
+    todo[0].path.parent.mkdir(parents=True, exist_ok=True)
+    total = sum(len(job.files) for job in todo)
+    with tqdm(total=total, unit="file", desc="preparing", disable=not progress) as bar:
+        for result in _results(todo, workers):
+            bar.update(result.num_files)
+    return len(todo), reused
+
+
+def _results(jobs: Sequence[ShardJob], workers: int) -> Iterator[ShardResult]:
+    if workers <= 1 or len(jobs) == 1:
+        for job in jobs:
+            yield run_shard(job)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        yield from pool.map(run_shard, jobs)
