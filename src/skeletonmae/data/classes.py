@@ -45,3 +45,14 @@ NW_UCLA_CLASS_NAMES: tuple[str, ...] = (
     "pick up with one hand", "pick up with two hands", "drop trash", "walk around", "sit down",
     "stand up", "donning", "doffing", "throw", "carry",
 )  # fmt: skip
+
+
+def default_class_names(num_classes: int, layout: str | None = None) -> tuple[str, ...]:
+    """Known names for a class count (60/120 -> NTU, 10 with the NW-UCLA layout), else ``class_0, ...``."""
+    if num_classes == 60:
+        return NTU60_CLASS_NAMES
+    if num_classes == 120:
+        return NTU120_CLASS_NAMES
+    if num_classes == 10 and layout == "nw_ucla20":
+        return NW_UCLA_CLASS_NAMES
+    return tuple(f"class_{index}" for index in range(num_classes))

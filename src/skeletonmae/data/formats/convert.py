@@ -1,0 +1,117 @@
+"""Read any supported format into :class:`SkeletonSamples` per split, write any, convert between them.
+
+Formats: ``prepared`` (this project's dataset folder), ``ctrgcn-npz``, ``stgcn`` (a folder of
+``*_data_joint.npy`` + ``*_label.pkl``, or one ``.npy``), ``pyskl`` (``.pkl``), ``generic-npz``
+and ``nw-ucla`` (the ``all_sqe`` JSON folder; read only).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.formats.ctrgcn import read_ctrgcn_npz, write_ctrgcn_npz
+from skeletonmae.data.formats.generic import read_generic_npz, write_generic_npz
+from skeletonmae.data.formats.nw_ucla import read_nw_ucla_folder
+from skeletonmae.data.formats.pyskl import read_pyskl, write_pyskl
+from skeletonmae.data.formats.stgcn import read_stgcn, read_stgcn_folder, write_stgcn
+from skeletonmae.data.samples import SkeletonSamples
+from skeletonmae.data.store import MANIFEST, dataset_splits, load_split, to_samples, write_dataset
+
+FORMATS: tuple[str, ...] = ("prepared", "ctrgcn-npz", "stgcn", "pyskl", "generic-npz", "nw-ucla")
+WRITABLE: tuple[str, ...] = ("prepared", "ctrgcn-npz", "stgcn", "pyskl", "generic-npz")
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess the format of ``path`` from its kind, suffix and (for ``.npz``) its keys."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / MANIFEST).is_file():
+            return "prepared"
+        if any(path.glob("*_data*.npy")):
+            return "stgcn"
+        if any(path.glob("a??_s??_e??_v??.json")):
+            return "nw-ucla"
+        raise DataFormatError(path, "folder of unknown format: expected manifest.json (prepared), "
+                              "*_data*.npy (ST-GCN) or aXX_sXX_eXX_vXX.json (NW-UCLA); pass the format explicitly")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found; pass an existing file or folder")
+    suffix = path.suffix.lower()
+    if suffix == ".pkl":
+        return "pyskl"
+    if suffix == ".npy":
+        return "stgcn"
+    if suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                keys = set(archive.files)
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise DataFormatError(path, f"not a readable .npz archive ({error})") from error
+        if "x_train" in keys:
+            return "ctrgcn-npz"
+        if "data" in keys:
+            return "generic-npz"
+        raise DataFormatError(path, f"unknown .npz content (keys {sorted(keys)}): expected x_train/y_train "
+                              "(CTR-GCN) or data/labels (generic)")
+    raise DataFormatError(path, f"unknown file type {suffix!r}; pass the format explicitly ({', '.join(FORMATS)})")
+
+
+def _read_prepared(path: Path, **_: Any) -> dict[str, SkeletonSamples]:
+    return {name: to_samples(load_split(path / name)) for name in dataset_splits(path)}
+
+
+def _read_stgcn(path: Path, label_path: str | Path | None = None, **options: Any) -> dict[str, SkeletonSamples]:
+    if path.is_dir():
+        return read_stgcn_folder(path, **options)
+    guessed = path.with_name(path.name.split("_data")[0] + "_label.pkl")
+    label = label_path or (guessed if guessed.is_file() and guessed != path else None)
+    return {"train" if not path.name.startswith(("val", "test")) else "test": read_stgcn(path, label, **options)}
+
+
+READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
+    "prepared": _read_prepared,
+    "ctrgcn-npz": read_ctrgcn_npz,
+    "stgcn": _read_stgcn,
+    "pyskl": read_pyskl,
+    "generic-npz": lambda path, **_: read_generic_npz(path),
+    "nw-ucla": lambda path, **_: read_nw_ucla_folder(path),
+}
+
+WRITERS: dict[str, Callable[..., Path]] = {
+    "prepared": lambda path, splits, **meta: write_dataset(path, splits, {"source_format": meta.pop("source", None)},
+                                                           **meta),
+    "ctrgcn-npz": lambda path, splits, **_: write_ctrgcn_npz(path, splits),
+    "stgcn": lambda path, splits, **_: write_stgcn(path, splits),
+    "pyskl": lambda path, splits, **_: write_pyskl(path, splits),
+    "generic-npz": lambda path, splits, **_: write_generic_npz(path, splits),
+}
+
+
+def read_samples(path: str | Path, fmt: str | None = None, **options: Any) -> dict[str, SkeletonSamples]:
+    """Read ``path`` (format detected unless ``fmt`` is given) into samples per split."""
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    if fmt not in READERS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return READERS[fmt](path, **options)
+
+
+def write_samples(path: str | Path, splits: Mapping[str, SkeletonSamples], fmt: str, **meta: Any) -> Path:
+    """Write ``splits`` in format ``fmt`` (``meta`` goes into a prepared dataset's manifest/meta)."""
+    if fmt not in WRITERS:
+        raise ValueError(f"cannot write format {fmt!r}; choose one of {', '.join(WRITABLE)}")
+    return WRITERS[fmt](Path(path), dict(splits), **meta)
+
+
+def convert(src: str | Path, dst: str | Path, *, src_format: str | None = None, dst_format: str = "prepared",
+            **read_options: Any) -> dict[str, int]:
+    """Convert ``src`` to ``dst``; returns the sample count per split."""
+    fmt = src_format or detect_format(src)
+    splits = read_samples(src, fmt, **read_options)
+    extra = {"source": fmt} if dst_format == "prepared" else {}
+    write_samples(dst, splits, dst_format, **extra)
+    return {name: samples.num_samples for name, samples in splits.items()}

@@ -1,0 +1,81 @@
+"""CTR-GCN's ``NTU60_CS.npz``-style files: ``x_train`` ``(N, T, M*V*C)`` with one-hot ``y_train``, same for test.
+
+The feature axis is ordered person, joint, coordinate (CTR-GCN reshapes it to ``(N, T, M, V, C)``).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from skeletonmae.data.atomic import save_npz_atomic
+from skeletonmae.data.classes import default_class_names
+from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.layouts import get_layout
+from skeletonmae.data.samples import SkeletonSamples
+
+SPLIT_KEYS = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
+
+
+def read_ctrgcn_npz(path: str | Path, *, layout: str = "ntu25", num_channels: int = 3,
+                    class_names: tuple[str, ...] | None = None) -> dict[str, SkeletonSamples]:
+    """Read the train and test splits; the data stays a lazy ``(N, C, T, V, M)`` view of the file's arrays."""
+    path = Path(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise DataFormatError(path, f"not a readable .npz archive ({error})") from error
+    with archive:
+        keys = set(archive.files)
+        splits = {}
+        for split, (x_key, y_key) in SPLIT_KEYS.items():
+            for key in (x_key, y_key):
+                if key not in keys:
+                    raise DataFormatError(path, f"missing; a CTR-GCN file holds {sorted(k for ks in SPLIT_KEYS.values() for k in ks)}", key=key)
+            features, targets = archive[x_key], archive[y_key]
+            data = _unflatten(features, path, x_key, get_layout(layout).num_joints, num_channels)
+            labels = _labels(targets, path, y_key, data.shape[0])
+            splits[split] = (data, labels, targets.shape[1] if targets.ndim == 2 else int(labels.max()) + 1)
+    num_classes = max(count for _, _, count in splits.values())
+    names = class_names or default_class_names(num_classes, layout)
+    return {
+        split: SkeletonSamples.from_arrays(data, labels, layout=layout, class_names=names, name_prefix=split)
+        for split, (data, labels, _) in splits.items()
+    }
+
+
+def _unflatten(features: np.ndarray, path: Path, key: str, num_joints: int, num_channels: int) -> np.ndarray:
+    if features.ndim != 3 or features.shape[2] % (num_joints * num_channels):
+        raise DataFormatError(
+            path, f"expected (N, T, M*{num_joints}*{num_channels}), got shape {features.shape}; "
+            "pass the right layout", key=key,
+        )
+    count, frames, width = features.shape
+    persons = width // (num_joints * num_channels)
+    data = features.reshape(count, frames, persons, num_joints, num_channels).transpose(0, 4, 1, 3, 2)
+    return data if data.dtype in (np.float32, np.float16) else data.astype(np.float32)
+
+
+def _labels(targets: np.ndarray, path: Path, key: str, count: int) -> np.ndarray:
+    if targets.shape[0] != count or targets.ndim not in (1, 2):
+        raise DataFormatError(path, f"expected {count} one-hot rows or labels, got shape {targets.shape}", key=key)
+    return (np.argmax(targets, axis=1) if targets.ndim == 2 else targets).astype(np.int64)
+
+
+def write_ctrgcn_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) -> Path:
+    """Write ``train`` and ``test`` splits as a CTR-GCN ``.npz`` (one-hot labels; unlabelled -> zero rows)."""
+    arrays = {}
+    for split, (x_key, y_key) in SPLIT_KEYS.items():
+        if split not in splits:
+            raise ValueError(f"a CTR-GCN file needs a {split!r} split; got {sorted(splits)}")
+        samples = splits[split]
+        count, channels, frames, joints, persons = samples.data.shape
+        flat = np.asarray(samples.data).transpose(0, 2, 4, 3, 1).reshape(count, frames, persons * joints * channels)
+        one_hot = np.zeros((count, samples.num_classes), dtype=np.float32)
+        labelled = samples.labels >= 0
+        one_hot[np.flatnonzero(labelled), samples.labels[labelled]] = 1.0
+        arrays[x_key], arrays[y_key] = flat.astype(np.float32), one_hot
+    return save_npz_atomic(path, **arrays)

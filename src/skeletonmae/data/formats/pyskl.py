@@ -1,0 +1,139 @@
+"""pyskl's annotation pickles: ``{"split": {"xsub_train": [frame_dir, ...], ...}, "annotations": [...]}``.
+
+Each annotation holds ``frame_dir`` (the sample name), ``label``, ``total_frames`` and ``keypoint``
+``(M, T, V, C)`` (2D or 3D), optionally ``keypoint_score`` ``(M, T, V)``. A bare list of annotations
+or a single annotation dict is accepted too. Pickles are read with the restricted unpickler.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from skeletonmae.data.atomic import atomic_path
+from skeletonmae.data.classes import default_class_names
+from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle
+from skeletonmae.data.layouts import layout_for_joint_count
+from skeletonmae.data.samples import SkeletonSamples
+
+TEST_SUFFIXES = ("_val", "_test")
+
+
+def read_pyskl(path: str | Path, *, split_prefix: str | None = None, num_persons: int | None = None,
+               layout: str | None = None, with_score: bool = False,
+               class_names: tuple[str, ...] | None = None) -> dict[str, SkeletonSamples]:
+    """Read the ``train`` / ``test`` splits named ``{split_prefix}_train`` / ``{split_prefix}_val``.
+
+    Without a ``split`` entry every annotation lands in ``train``. ``with_score`` appends the keypoint
+    scores as an extra channel. Persons beyond ``num_persons`` (default: the most in any sample) are
+    dropped, missing ones are zeros.
+    """
+    path = Path(path)
+    content = load_restricted_pickle(path)
+    annotations, split_lists = _annotations(content, path)
+    if num_persons is None:
+        num_persons = max((len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a),
+                          default=1)
+    by_name = {}
+    for index, annotation in enumerate(annotations):
+        name, label, sample = _sample(annotation, index, path, num_persons, with_score)
+        by_name[name] = (label, sample)
+    chosen = _choose_splits(split_lists, split_prefix, path) if split_lists else {"train": list(by_name)}
+    frames = max(sample.shape[1] for _, sample in by_name.values())
+    first = next(iter(by_name.values()))[1]
+    layout = layout or layout_for_joint_count(first.shape[2]).name
+    num_classes = max(label for label, _ in by_name.values()) + 1
+    names_of_classes = class_names or default_class_names(num_classes, layout)
+    splits = {}
+    for split, names in chosen.items():
+        missing = [name for name in names if name not in by_name]
+        if missing:
+            raise DataFormatError(path, f"split {split} lists {len(missing)} unknown frame_dir(s), e.g. {missing[0]!r}",
+                                  key="split")
+        data = np.zeros((len(names), first.shape[0], frames, first.shape[2], num_persons), np.float32)
+        for row, name in enumerate(names):
+            sample = by_name[name][1]
+            data[row, :, : sample.shape[1]] = sample
+        splits[split] = SkeletonSamples.from_arrays(
+            data, np.array([by_name[name][0] for name in names], np.int64), names=names,
+            lengths=np.array([by_name[name][1].shape[1] for name in names], np.int64),
+            layout=layout, class_names=names_of_classes,
+        )
+    return splits
+
+
+def _annotations(content: Any, path: Path) -> tuple[list[dict], dict[str, list[str]] | None]:
+    if isinstance(content, dict) and "annotations" in content:
+        split = content.get("split")
+        if split is not None and not isinstance(split, dict):
+            raise DataFormatError(path, "expected a dict of split name -> list of frame_dir", key="split")
+        return list(content["annotations"]), split
+    if isinstance(content, dict) and "keypoint" in content:
+        return [content], None
+    if isinstance(content, list) and all(isinstance(item, dict) for item in content):
+        return content, None
+    raise DataFormatError(path, "expected a pyskl annotation file: a dict with 'annotations' (and 'split'), "
+                          "a list of annotation dicts, or one annotation dict")
+
+
+def _sample(annotation: dict, index: int, path: Path, num_persons: int, with_score: bool
+            ) -> tuple[str, int, np.ndarray]:
+    """``(name, label, (C, T, V, M))`` of one annotation."""
+    for key in ("keypoint", "label", "frame_dir"):
+        if key not in annotation:
+            raise DataFormatError(path, f"annotation {index} has no {key!r}", key=f"annotations[{index}].{key}")
+    keypoint = np.asarray(annotation["keypoint"], dtype=np.float32)
+    if keypoint.ndim != 4 or keypoint.shape[1] == 0:
+        raise DataFormatError(path, f"expected keypoint (M, T, V, C) with T > 0, got {keypoint.shape}",
+                              key=f"annotations[{index}].keypoint")
+    if not np.isfinite(keypoint).all():
+        raise DataFormatError(path, "non-finite keypoint values", key=f"annotations[{index}].keypoint")
+    if with_score and "keypoint_score" in annotation:
+        score = np.asarray(annotation["keypoint_score"], dtype=np.float32)[..., None]
+        keypoint = np.concatenate([keypoint, score], axis=-1)
+    label = annotation["label"]
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
+        raise DataFormatError(path, f"label must be a non-negative integer, got {label!r}",
+                              key=f"annotations[{index}].label")
+    persons = keypoint[:num_persons]
+    sample = np.zeros((keypoint.shape[3], keypoint.shape[1], keypoint.shape[2], num_persons), np.float32)
+    sample[..., : persons.shape[0]] = persons.transpose(3, 1, 2, 0)  # (M, T, V, C) -> (C, T, V, M)
+    return str(annotation["frame_dir"]), int(label), sample
+
+
+def _choose_splits(split_lists: dict[str, list[str]], prefix: str | None, path: Path) -> dict[str, list[str]]:
+    prefixes = sorted({key.rsplit("_", 1)[0] for key in split_lists if key.endswith("_train")})
+    if prefix is None:
+        if len(prefixes) != 1:
+            raise DataFormatError(path, f"several benchmarks in the file ({prefixes}); choose one with split_prefix",
+                                  key="split")
+        prefix = prefixes[0]
+    if f"{prefix}_train" not in split_lists:
+        raise DataFormatError(path, f"no {prefix}_train split; available: {prefixes}", key="split")
+    chosen = {"train": [str(name) for name in split_lists[f"{prefix}_train"]]}
+    for suffix in TEST_SUFFIXES:
+        if f"{prefix}{suffix}" in split_lists:
+            chosen["test"] = [str(name) for name in split_lists[f"{prefix}{suffix}"]]
+            break
+    return chosen
+
+
+def write_pyskl(path: str | Path, splits: Mapping[str, SkeletonSamples], *, split_prefix: str = "custom") -> Path:
+    """Write a pyskl annotation pickle; the test split is called ``{split_prefix}_val``."""
+    annotations, split_lists = [], {}
+    for split, samples in splits.items():
+        key = f"{split_prefix}_{'val' if split == 'test' else split}"
+        split_lists[key] = list(samples.names)
+        for row, name in enumerate(samples.names):
+            length = int(samples.lengths[row])
+            keypoint = np.asarray(samples.data[row, :, :length], np.float32).transpose(3, 1, 2, 0)  # (M, T, V, C)
+            annotations.append({"frame_dir": name, "label": int(samples.labels[row]), "total_frames": length,
+                                "keypoint": np.ascontiguousarray(keypoint)})
+    with atomic_path(path) as temp:
+        with open(temp, "wb") as stream:
+            pickle.dump({"split": split_lists, "annotations": annotations}, stream, protocol=4)
+    return Path(path)
