@@ -1,0 +1,97 @@
+"""The training dataset: a prepared split plus the transforms, deterministic in ``(seed, epoch, index)``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from skeletonmae.data.layouts import get_layout
+from skeletonmae.data.random_streams import uniform_streams
+from skeletonmae.data.store import SplitArrays, load_split
+from skeletonmae.data.transforms import DRAWS_PER_SAMPLE, TransformConfig, transform_batch
+
+
+class SkeletonDataset(Dataset):
+    """``ds[i] -> (x, label, i)``: ``x`` float32 tensor ``(C, T, V, M)`` with ``T = transform.num_frames``.
+
+    ``split`` is a split folder (memory-mapped) or loaded :class:`SplitArrays`; ``indices`` optionally
+    restricts the dataset to those samples of the split (e.g. a label-fraction subset), in that order.
+    Training (``train=True``) applies the random crop and rotation; their randomness depends only on
+    ``(seed, epoch, sample)``, so results do not depend on worker count, batch composition or
+    resumption. Call :meth:`set_epoch` at the start of every epoch.
+
+    :meth:`get_batch` transforms many samples at once (vectorised, the same values as ``ds[i]``).
+    Pickling keeps only the folder path, so DataLoader workers re-open the memmap instead of copying it.
+    """
+
+    def __init__(self, split: SplitArrays | str | os.PathLike[str], transform: TransformConfig = TransformConfig(),
+                 train: bool = True, seed: int = 0, indices: Sequence[int] | np.ndarray | None = None) -> None:
+        self.split = split if isinstance(split, SplitArrays) else load_split(split)
+        self.transform = transform
+        self.train = train
+        self.seed = int(seed)
+        self.epoch = 0
+        count = len(self.split)
+        self.indices = np.arange(count) if indices is None else np.asarray(indices, dtype=np.int64)
+        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= count):
+            raise IndexError(f"indices must lie in 0..{count - 1} (the split has {count} samples)")
+        self.parents = get_layout(self.split.layout).parent_index()
+
+    def __len__(self) -> int:
+        return int(self.indices.shape[0])
+
+    @property
+    def labels(self) -> np.ndarray:
+        """``(len(self),)`` int64 labels in dataset order."""
+        return self.split.labels[self.indices]
+
+    @property
+    def num_classes(self) -> int:
+        return self.split.num_classes
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the augmentation of ``epoch`` (non-negative)."""
+        if epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        self.epoch = int(epoch)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
+        position = int(i)
+        if not -len(self) <= position < len(self):
+            raise IndexError(f"index {i} out of range for a dataset of {len(self)} samples")
+        x, labels, _ = self.get_batch([position % len(self)])
+        return x[0], int(labels[0]), position % len(self)
+
+    def get_batch(self, positions: Sequence[int] | np.ndarray, epoch: int | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(x (B, C, T, V, M) float32, labels (B,) int64, positions (B,) int64)`` for dataset ``positions``.
+
+        ``epoch`` overrides :attr:`epoch` (the loader passes it with every batch)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        rows = self.indices[positions]  # (B,) sample indices in the split
+        uniforms = None
+        if self.train:
+            uniforms = uniform_streams(self.seed, self.epoch if epoch is None else epoch, rows, DRAWS_PER_SAMPLE)
+        x = transform_batch(self.split.data, rows, self.split.lengths[rows], self.transform, train=self.train,
+                            uniforms=uniforms, parents=self.parents)
+        return torch.from_numpy(x), torch.from_numpy(self.split.labels[rows]), torch.from_numpy(positions)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if _reloadable(self.split):
+            state["split"] = str(self.split.folder)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state["split"], str):
+            state["split"] = load_split(state["split"])
+        self.__dict__.update(state)
+
+
+def _reloadable(split: SplitArrays) -> bool:
+    return isinstance(split.data, np.memmap) and (Path(split.folder) / "meta.json").is_file()

@@ -1,0 +1,38 @@
+"""Counter-based random numbers: the same ``(seed, epoch, sample)`` always gives the same draws.
+
+Augmentation must not depend on which worker loads a sample, in which batch, or whether training
+was resumed. Instead of a stateful generator, every draw is a hash (SplitMix64) of
+``(seed, epoch, sample index, draw number)``, vectorised over samples with numpy ``uint64``
+arithmetic (which wraps around, as the hash needs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    """The SplitMix64 finaliser applied elementwise to a ``uint64`` array."""
+    z = values + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def uniform_streams(seed: int, epoch: int, indices: np.ndarray, count: int) -> np.ndarray:
+    """``(B, count)`` float64 uniforms in ``[0, 1)`` for sample ``indices`` ``(B,)``.
+
+    Row ``b`` depends only on ``(seed, epoch, indices[b])``; column ``k`` is the ``k``-th draw.
+    """
+    if seed < 0 or epoch < 0:
+        raise ValueError(f"seed and epoch must be non-negative integers, got seed={seed}, epoch={epoch}")
+    # uint64 *arrays* wrap around silently (only numpy scalars warn), so every operand is an array.
+    key = _splitmix64(_splitmix64(np.array([seed], dtype=np.uint64)) ^ np.array([epoch], dtype=np.uint64))
+    per_sample = _splitmix64(key ^ np.asarray(indices, dtype=np.uint64).reshape(-1))  # (B,)
+    draws = per_sample[:, None] + np.arange(1, count + 1, dtype=np.uint64)[None, :] * _GOLDEN  # (B, count)
+    bits = _splitmix64(draws)
+    return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

@@ -1,0 +1,26 @@
+"""Class-balanced, seeded label-fraction subsets for few-label protocols (1 %, 5 %, 10 %, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def label_fraction_indices(labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
+    """Sorted indices of ``round(fraction * n_c)`` (half up, at least 1) samples of every class ``c``.
+
+    The pick of each class is a prefix of a permutation drawn from ``(seed, c)``, so for one seed the
+    subsets are nested (the 1 % subset lies inside the 5 % one) and do not change when other classes
+    change. Unlabelled samples (label < 0) are never picked. ``fraction = 1`` returns every labelled sample.
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction} (e.g. 0.05 for 5 %)")
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be one-dimensional, got shape {labels.shape}")
+    chosen = []
+    for label in np.unique(labels[labels >= 0]):
+        members = np.flatnonzero(labels == label)
+        take = max(1, int(np.floor(fraction * members.size + 0.5)))  # round half up
+        order = np.random.default_rng([seed, int(label), 104_729]).permutation(members.size)
+        chosen.append(members[order[:take]])
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)

@@ -1,0 +1,138 @@
+"""Training / test transforms of STTFormer's feeder, vectorised over a batch.
+
+- **Valid-frame crop and resize**: training crops a random fraction ``p ~ U(crop_range)`` of the
+  valid frames (at least ``min_crop_frames``, at most all of them) at a random offset; testing keeps
+  the centre ``test_crop`` fraction. The crop is resized to ``num_frames`` by linear interpolation
+  with PyTorch's ``align_corners=False`` sampling (what STTFormer's ``F.interpolate`` does).
+- **Random rotation** (training, ``rotation > 0``): angles ``U(-rotation, rotation)`` about x, y, z,
+  applied as one matrix ``Rz @ Ry @ Rx`` per sample (STTFormer's sign conventions).
+- **Streams**: ``joint`` (positions), ``bone`` (joint minus its parent in the layout) or ``motion``
+  (next frame minus this frame, zero for the last), computed after the above.
+
+The random draws of a sample come from :func:`~skeletonmae.data.random_streams.uniform_streams`
+(five per sample: crop fraction, crop offset, three angles), so a sample's augmentation is the same
+whether it is transformed alone or inside any batch. A single sample is a batch of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skeletonmae.config import require
+
+STREAMS = ("joint", "bone", "motion")
+DRAWS_PER_SAMPLE = 5
+
+
+@dataclass(frozen=True)
+class TransformConfig:
+    """STTFormer's data settings (defaults) for the NTU benchmarks."""
+
+    num_frames: int = 120
+    crop_range: tuple[float, float] = (0.5, 1.0)
+    min_crop_frames: int = 64
+    test_crop: float = 0.95
+    rotation: float = 0.3
+    stream: str = "joint"
+
+    def __post_init__(self) -> None:
+        require(self.num_frames >= 1, "num_frames", "must be at least 1 (STTFormer: 120)")
+        low, high = self.crop_range
+        require(0 < low <= high <= 1, "crop_range", "must be (low, high) with 0 < low <= high <= 1 (STTFormer: 0.5, 1)")
+        require(self.min_crop_frames >= 1, "min_crop_frames", "must be at least 1 (STTFormer: 64)")
+        require(0 < self.test_crop <= 1, "test_crop", "must be in (0, 1] (STTFormer: 0.95)")
+        require(self.rotation >= 0, "rotation", "must be >= 0 radians (0 disables; STTFormer: 0.3)")
+        require(self.stream in STREAMS, "stream", f"must be one of {STREAMS}")
+
+
+def crop_windows(lengths: np.ndarray, config: TransformConfig, train: bool,
+                 uniforms: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, size)`` int64 ``(B,)`` of the crop of every sample (``lengths`` ``(B,)`` valid frames).
+
+    Sequences shorter than ``min_crop_frames`` are taken whole; an empty sequence counts as one frame.
+    """
+    valid = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+    if not train:
+        margin = ((1.0 - config.test_crop) * valid / 2).astype(np.int64)  # int() truncation, as STTFormer
+        return margin, valid - 2 * margin
+    low, high = config.crop_range
+    fraction = low + uniforms[:, 0] * (high - low)
+    size = np.minimum(np.maximum(np.floor(valid * fraction).astype(np.int64), config.min_crop_frames), valid)
+    start = np.floor(uniforms[:, 1] * (valid - size + 1)).astype(np.int64)
+    return start, size
+
+
+def resize_positions(start: np.ndarray, size: np.ndarray, num_frames: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source frames ``(B, T)`` (lower, upper) and float32 weights of linear resizing (align_corners=False)."""
+    # float32 arithmetic, as PyTorch's CPU kernel does, so the weights match F.interpolate closely
+    scale = (size.astype(np.float32) / np.float32(num_frames))[:, None]  # (B, 1)
+    centres = np.arange(num_frames, dtype=np.float32)[None, :] + np.float32(0.5)  # (1, T)
+    position = np.maximum(scale * centres - np.float32(0.5), np.float32(0.0))  # (B, T)
+    lower = np.minimum(position.astype(np.int64), size[:, None] - 1)
+    upper = np.minimum(lower + 1, size[:, None] - 1)
+    weight = (position - lower.astype(np.float32)).astype(np.float32)
+    return start[:, None] + lower, start[:, None] + upper, weight
+
+
+def rotation_matrices(angles: np.ndarray) -> np.ndarray:
+    """``(B, 3, 3)`` float32 ``Rz @ Ry @ Rx`` for ``angles`` ``(B, 3)`` (about x, y, z)."""
+    cos, sin = np.cos(angles), np.sin(angles)
+    count = angles.shape[0]
+    rx, ry, rz = (np.zeros((count, 3, 3)) for _ in range(3))
+    rx[:, 0, 0] = 1
+    rx[:, 1, 1], rx[:, 1, 2], rx[:, 2, 1], rx[:, 2, 2] = cos[:, 0], sin[:, 0], -sin[:, 0], cos[:, 0]
+    ry[:, 1, 1] = 1
+    ry[:, 0, 0], ry[:, 0, 2], ry[:, 2, 0], ry[:, 2, 2] = cos[:, 1], -sin[:, 1], sin[:, 1], cos[:, 1]
+    rz[:, 2, 2] = 1
+    rz[:, 0, 0], rz[:, 0, 1], rz[:, 1, 0], rz[:, 1, 1] = cos[:, 2], sin[:, 2], -sin[:, 2], cos[:, 2]
+    return (rz @ ry @ rx).astype(np.float32)
+
+
+def to_stream(x: np.ndarray, stream: str, parents: np.ndarray | None = None) -> np.ndarray:
+    """``x`` ``(B, C, T, V, M)`` as the joint, bone or motion stream (a new array unless ``joint``)."""
+    if stream == "joint":
+        return x
+    if stream == "bone":
+        if parents is None:
+            raise ValueError("the bone stream needs the layout's parents (SkeletonLayout.parent_index())")
+        return x - x[:, :, :, parents]
+    if stream == "motion":
+        motion = np.zeros_like(x)
+        motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
+        return motion
+    raise ValueError(f"unknown stream {stream!r}; choose one of {STREAMS}")
+
+
+def transform_batch(data: np.ndarray, rows: np.ndarray, lengths: np.ndarray, config: TransformConfig, *,
+                    train: bool, uniforms: np.ndarray | None = None,
+                    parents: np.ndarray | None = None) -> np.ndarray:
+    """Transform samples ``rows`` ``(B,)`` of ``data`` ``(N, C, T_max, V, M)`` into float32
+    ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, 5)`` are required for training."""
+    if train and (uniforms is None or uniforms.shape != (len(rows), DRAWS_PER_SAMPLE)):
+        raise ValueError(f"training transforms need uniforms of shape ({len(rows)}, {DRAWS_PER_SAMPLE})")
+    start, size = crop_windows(lengths, config, train, uniforms)
+    lower, upper, weight = resize_positions(start, size, config.num_frames)  # (B, T) each
+    frames = np.concatenate([lower, upper], axis=1)  # (B, 2T): read each source frame pair once
+    picked = _gather_frames(data, rows, frames)  # (B, C, 2T, V, M) float32, our own copy
+    first, x = picked[:, :, : config.num_frames], picked[:, :, config.num_frames :]
+    x -= first  # in place: x = first + weight * (second - first)
+    x *= weight[:, None, :, None, None]
+    x += first  # (B, C, T, V, M), a view into `picked`
+    if train and config.rotation > 0:
+        angles = (uniforms[:, 2:5] * 2.0 - 1.0) * config.rotation  # (B, 3) in [-rotation, rotation)
+        count, channels = x.shape[:2]
+        flat = np.ascontiguousarray(x).reshape(count, channels, -1)  # (B, 3, T*V*M)
+        x = (rotation_matrices(angles) @ flat).reshape(x.shape)
+    return np.ascontiguousarray(to_stream(x, config.stream, parents))
+
+
+def _gather_frames(data: np.ndarray, rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``data[rows[b], :, frames[b]]`` for every ``b``: a new float32 ``(B, C, F, V, M)`` array.
+
+    One fancy-indexing read that touches only the needed frames (cheap on a memmap)."""
+    channels = np.arange(data.shape[1])
+    picked = data[np.asarray(rows)[:, None, None], channels[None, :, None], frames[:, None, :]]  # (B, C, F, V, M)
+    return np.asarray(picked, dtype=np.float32)  # fancy indexing already copied: safe to modify in place

@@ -1,0 +1,151 @@
+"""STTFormer's crop-resize, rotation and streams; the batched path equals the per-sample one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from skeletonmae.config import FieldValueError
+from skeletonmae.data.layouts import get_layout
+from skeletonmae.data.random_streams import uniform_streams
+from skeletonmae.data.transforms import (
+    TransformConfig,
+    crop_windows,
+    rotation_matrices,
+    to_stream,
+    transform_batch,
+)
+
+
+def _data(count: int = 6, frames: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    lengths = np.array([1, 2, 40, 64, 150, 300][:count])
+    data = np.zeros((count, 3, frames, 25, 2), np.float32)
+    for row, length in enumerate(lengths):
+        data[row, :, :length, :, 0] = rng.normal(size=(3, length, 25))
+    return data, lengths
+
+
+def _axis_rotation(axis: int, angle: float) -> np.ndarray:
+    """STTFormer's single-axis matrices, written out by hand."""
+    c, s = np.cos(angle), np.sin(angle)
+    return {0: np.array([[1, 0, 0], [0, c, s], [0, -s, c]]),
+            1: np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]]),
+            2: np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])}[axis]
+
+
+def _reference(sample: np.ndarray, length: int, config: TransformConfig, train: bool, u: np.ndarray) -> np.ndarray:
+    """The feeder as STTFormer writes it: slice the crop, F.interpolate (bilinear), rotate with torch."""
+    valid = max(length, 1)
+    if train:
+        p = config.crop_range[0] + u[0] * (config.crop_range[1] - config.crop_range[0])
+        size = min(max(int(np.floor(valid * p)), config.min_crop_frames), valid)
+        bias = int(np.floor(u[1] * (valid - size + 1)))
+        crop = sample[:, bias : bias + size]
+    else:
+        bias = int((1 - config.test_crop) * valid / 2)
+        crop = sample[:, bias : valid - bias]
+    channels, size, joints, persons = crop.shape
+    flat = torch.tensor(crop).permute(0, 2, 3, 1).reshape(1, 1, channels * joints * persons, size)
+    resized = F.interpolate(flat, size=(channels * joints * persons, config.num_frames), mode="bilinear",
+                            align_corners=False)
+    x = resized.reshape(channels, joints, persons, config.num_frames).permute(0, 3, 1, 2)
+    if train and config.rotation > 0:
+        angles = (u[2:5] * 2 - 1) * config.rotation
+        matrix = _axis_rotation(2, angles[2]) @ _axis_rotation(1, angles[1]) @ _axis_rotation(0, angles[0])
+        x = torch.einsum("ij,jtvm->itvm", torch.tensor(matrix, dtype=torch.float32), x)
+    return x.numpy()
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_matches_the_sttformer_feeder(train):
+    data, lengths = _data()
+    config = TransformConfig()
+    u = uniform_streams(3, 1, np.arange(len(lengths)), 5)
+    out = transform_batch(data, np.arange(len(lengths)), lengths, config, train=train, uniforms=u)
+    assert out.shape == (6, 3, 120, 25, 2) and out.dtype == np.float32
+    for row, length in enumerate(lengths):
+        np.testing.assert_allclose(out[row], _reference(data[row], length, config, train, u[row]), atol=2e-5)
+
+
+def test_batch_equals_single_samples_in_any_order():
+    data, lengths = _data()
+    config = TransformConfig(stream="bone")
+    parents = get_layout("ntu25").parent_index()
+    rows = np.array([4, 0, 5, 2, 2, 1])
+    u = uniform_streams(0, 7, rows, 5)
+    batch = transform_batch(data, rows, lengths[rows], config, train=True, uniforms=u, parents=parents)
+    for k, row in enumerate(rows):
+        single = transform_batch(data, rows[k : k + 1], lengths[rows[k : k + 1]], config, train=True,
+                                 uniforms=u[k : k + 1], parents=parents)
+        np.testing.assert_array_equal(batch[k], single[0])
+
+
+def test_crop_windows():
+    config = TransformConfig()
+    start, size = crop_windows(np.array([100, 1, 0, 300]), config, False, None)
+    assert start.tolist() == [2, 0, 0, 7] and size.tolist() == [96, 1, 1, 286]
+    u = np.array([[0.0, 0.999], [0.999, 0.0], [0.5, 0.5], [0.0, 0.0]])
+    start, size = crop_windows(np.array([300, 300, 10, 100]), config, True, u)
+    assert size.tolist() == [150, 299, 10, 64]  # p=0.5 -> 150; p~1 -> 299; short: whole; at least 64
+    assert start.tolist() == [150, 0, 0, 0]
+
+
+def test_one_frame_sequence_is_repeated():
+    data, lengths = _data()
+    out = transform_batch(data, np.array([0]), lengths[:1], TransformConfig(rotation=0), train=True,
+                          uniforms=uniform_streams(0, 0, np.array([0]), 5))
+    np.testing.assert_allclose(out[0], np.repeat(data[0][:, :1], 120, axis=1), atol=1e-6)
+
+
+def test_rotation_matrices():
+    angles = np.array([[0.1, -0.2, 0.3], [0.0, 0.0, 0.0]])
+    matrices = rotation_matrices(angles)
+    expected = _axis_rotation(2, 0.3) @ _axis_rotation(1, -0.2) @ _axis_rotation(0, 0.1)
+    np.testing.assert_allclose(matrices[0], expected, atol=1e-6)
+    np.testing.assert_allclose(matrices[1], np.eye(3), atol=1e-7)
+    np.testing.assert_allclose(matrices[0] @ matrices[0].T, np.eye(3), atol=1e-6)
+
+
+def test_rotation_keeps_absent_persons_zero_and_lengths():
+    data, lengths = _data()
+    u = uniform_streams(1, 0, np.arange(6), 5)
+    out = transform_batch(data, np.arange(6), lengths, TransformConfig(), train=True, uniforms=u)
+    assert not out[..., 1].any()
+    rotated = np.linalg.norm(out[..., 0], axis=1)  # (B, T, V) lengths of the xyz vectors
+    unrotated = np.linalg.norm(transform_batch(data, np.arange(6), lengths, TransformConfig(rotation=0),
+                                               train=True, uniforms=u)[..., 0], axis=1)
+    np.testing.assert_allclose(rotated, unrotated, rtol=1e-4, atol=1e-5)
+
+
+def test_streams():
+    x = np.random.default_rng(0).normal(size=(2, 3, 5, 25, 2)).astype(np.float32)
+    parents = get_layout("ntu25").parent_index()
+    bone = to_stream(x, "bone", parents)
+    np.testing.assert_array_equal(bone[:, :, :, 3], x[:, :, :, 3] - x[:, :, :, 2])  # head - neck
+    assert not bone[:, :, :, 0].any()  # the root has no bone
+    motion = to_stream(x, "motion")
+    np.testing.assert_array_equal(motion[:, :, 1], x[:, :, 2] - x[:, :, 1])
+    assert not motion[:, :, -1].any()
+    with pytest.raises(ValueError, match="needs the layout's parents"):
+        to_stream(x, "bone")
+
+
+def test_config_validation_names_the_field():
+    with pytest.raises(FieldValueError, match="crop_range"):
+        TransformConfig(crop_range=(0.9, 0.5))
+    with pytest.raises(FieldValueError, match="stream: must be one of"):
+        TransformConfig(stream="velocity")
+    with pytest.raises(ValueError, match="training transforms need uniforms"):
+        transform_batch(*_data()[:1], np.array([0]), np.array([5]), TransformConfig(), train=True)
+
+
+def test_uniform_streams_depend_only_on_seed_epoch_index():
+    a = uniform_streams(5, 2, np.array([10, 11, 12]), 5)
+    np.testing.assert_array_equal(a[1], uniform_streams(5, 2, np.array([11]), 5)[0])
+    assert not np.array_equal(a, uniform_streams(5, 3, np.array([10, 11, 12]), 5))
+    assert not np.array_equal(a, uniform_streams(6, 2, np.array([10, 11, 12]), 5))
+    big = uniform_streams(0, 0, np.arange(20000), 5)
+    assert 0 <= big.min() and big.max() < 1 and abs(big.mean() - 0.5) < 0.01
