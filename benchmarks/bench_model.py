@@ -1,0 +1,231 @@
+"""Training throughput, peak memory and cost of the SkeletonMAE models on this machine.
+
+    python benchmarks/bench_model.py                 # everything (about 5 minutes on 2 cores)
+    python benchmarks/bench_model.py --skip-ntu      # only the cpu-small preset (seconds)
+
+Each group of compared cases runs in its own subprocess: every case is warmed up, then the cases'
+training steps (forward, backward, Adam step) are timed interleaved (A, B, A, B, ...) so that load
+from other processes hits them alike, and the median step is reported. Peak memory is the
+process's peak RSS after each case's warm-up, cases ordered from lower to higher memory. Ratios
+are against a baseline measured in the same run:
+
+* NTU-60 preset, NTU-like batch (one sample in ``--ntu-batch`` has a second person, the others
+  are zero-padded): (a) the faithful STTFormer classifier, the SkeletonMAE classifier computing
+  every person, and the classifier skipping padded persons (target >= 1.6x); (b) the MAE
+  pre-training step at alpha = beta = 0.5; (c) the encoder alone on the visible tokens vs the
+  full grid (target: cost <= 0.3x).
+* One faithful block at NTU width: the official einsum formulation vs our batched matmuls.
+* cpu-small preset on NW-UCLA-shaped batches (32, 3, 60, 20, 1): MAE step and classifier step
+  (target: well over 100 samples/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable
+
+import torch
+
+from skeletonmae.masking import spatial_temporal_mask
+from skeletonmae.models import MaskConfig, build_classifier, build_mae, build_sttformer, preset
+from skeletonmae.models.cost import measure_model_cost
+from skeletonmae.models.sttformer import STTABlock
+
+StepFunction = Callable[[], torch.Tensor]
+
+
+def ntu_like_batch(config, batch: int, seed: int = 0) -> torch.Tensor:
+    """(N, C, T, V, 2) with a second person only in the first sample."""
+    x = torch.randn(batch, config.in_channels, config.num_frames, config.num_joints,
+                    config.num_persons, generator=torch.Generator().manual_seed(seed))
+    x[1:, ..., 1:] = 0
+    return x
+
+
+def make_trainer(step: StepFunction, parameters) -> Callable[[], float]:
+    """One training step (forward, backward, Adam) per call; returns its wall time."""
+    optimizer = torch.optim.Adam(list(parameters), lr=1e-4)
+
+    def train_step() -> float:
+        start = time.perf_counter()
+        loss = step()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return time.perf_counter() - start
+
+    return train_step
+
+
+def case_setup(name: str, ntu_batch: int, mae_batch: int):
+    """(step function, parameters, samples per step, description) of one case."""
+    ntu, small = preset("ntu60"), preset("cpu-small")
+    mask = MaskConfig(frame_ratio=0.5, joint_ratio=0.5)
+    if name.startswith("ntu_classifier") or name == "ntu_sttformer":
+        x, labels = ntu_like_batch(ntu, ntu_batch), torch.arange(ntu_batch) % ntu.num_classes
+        model = build_sttformer(ntu) if name == "ntu_sttformer" else build_classifier(ntu)
+        if name == "ntu_classifier_every_person":
+            model.skip_absent_persons = False
+        loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+        return (lambda: loss(model(x), labels)), model.parameters(), ntu_batch, model
+    if name == "ntu_mae":
+        model, x = build_mae(ntu, mask), ntu_like_batch(ntu, mae_batch)
+        return (lambda: model(x).loss), model.parameters(), mae_batch, model
+    if name.startswith("ntu_encoder"):
+        model = build_classifier(ntu).encoder
+        rows = torch.randn(mae_batch, 3, ntu.num_frames, ntu.num_joints)
+        if name == "ntu_encoder_full":
+            return (lambda: model(rows).square().mean()), model.parameters(), mae_batch, model
+        masking = spatial_temporal_mask(mae_batch, ntu.num_frames, ntu.num_joints,
+                                        frame_ratio=0.5, joint_ratio=0.5, tuple_len=6,
+                                        generator=torch.Generator().manual_seed(0))
+        frames, joints = masking.kept_frames, masking.kept_joints
+        return ((lambda: model(rows, frames, joints).square().mean()), model.parameters(),
+                mae_batch, model)
+    if name.startswith("block_"):
+        block = STTABlock(256, 256, 64, num_slots=150, num_heads=3)
+        if name == "block_einsum":
+            block._attend_full = lambda x: einsum_attention(block, x)
+        rows = torch.randn(8, 256, 20, 150)
+        return (lambda: block(rows).square().mean()), block.parameters(), 8, block
+    x = torch.randn(32, 3, 60, 20, 1)
+    if name == "small_mae":
+        model = build_mae(small, mask)
+        return (lambda: model(x).loss), model.parameters(), 32, model
+    if name == "small_classifier":
+        model, labels = build_classifier(small), torch.arange(32) % small.num_classes
+        loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+        return (lambda: loss(model(x), labels)), model.parameters(), 32, model
+    raise ValueError(f"unknown case {name!r}")
+
+
+def einsum_attention(block: STTABlock, x: torch.Tensor) -> torch.Tensor:
+    """The official formulation: two einsums, a repeated static map and a .contiguous() copy."""
+    b, c, k, s = x.shape
+    h, d = block.num_heads, block.qk_dim
+    q, key = torch.chunk(block.to_query_key(x + block.slot_embedding[:, None, :])
+                         .view(b, 2 * h, d, k, s), 2, dim=1)
+    attention = torch.tanh(torch.einsum("nhdku,nhdkv->nhuv", q, key) / (d * k)) * block.alpha
+    attention = attention + block.static_attention.repeat(b, 1, 1, 1)
+    return torch.einsum("ncku,nhuv->nhckv", x, attention).contiguous().view(b, h * c, k, s)
+
+
+def run_group(args: argparse.Namespace) -> list[dict]:
+    """Body of the subprocess: time the cases of one group *interleaved* (A, B, A, B, ...), so
+    load from other processes hits every case alike. Cases are listed from lower to higher
+    memory; the peak RSS after a case's warm-up is that case's peak."""
+    cases = args.group.split(",")
+    cheap = cases[0].startswith(("small_", "block_"))
+    warmup, iters = (args.warmup, args.iters) if cheap else (1, args.ntu_iters)
+    trainers, samples, peaks = [], [], []
+    for case in cases:
+        step, parameters, count, model = case_setup(case, args.ntu_batch, args.mae_batch)
+        model.train()
+        trainers.append(make_trainer(step, parameters))
+        samples.append(count)
+        for _ in range(warmup):
+            trainers[-1]()
+        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    times: list[list[float]] = [[] for _ in cases]
+    for _ in range(iters):
+        for index, train_step in enumerate(trainers):
+            times[index].append(train_step())
+    results = []
+    for case, count, peak, case_times in zip(cases, samples, peaks, times):
+        median = statistics.median(case_times)
+        results.append({"case": case, "samples_per_s": count / median, "step_s": median,
+                        "peak_rss_mb": peak})
+    return results
+
+
+def spawn(cases: list[str], args: argparse.Namespace) -> dict[str, dict]:
+    command = [sys.executable, __file__, "--group", ",".join(cases), "--iters", str(args.iters),
+               "--ntu-iters", str(args.ntu_iters), "--warmup", str(args.warmup),
+               "--ntu-batch", str(args.ntu_batch), "--mae-batch", str(args.mae_batch)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return {r["case"]: r for r in json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def print_table(title: str, rows: list[dict], baseline: dict, note: str) -> None:
+    print(f"\n{title}\n{'case':<48}{'samples/s':>11}{'step s':>9}{'vs base':>9}{'peak MB':>9}")
+    for row in rows:
+        ratio = row["samples_per_s"] / baseline["samples_per_s"]
+        print(f"{row['label']:<48}{row['samples_per_s']:>11.2f}{row['step_s']:>9.3f}"
+              f"{ratio:>8.2f}x{row['peak_rss_mb']:>9.0f}")
+    print(note)
+
+
+def print_costs() -> None:
+    print(f"{'preset':<11}{'part':<30}{'params':>13}{'GFLOPs/sample':>15}")
+    for name in ("ntu60", "cpu-small"):
+        cost = measure_model_cost(preset(name), MaskConfig())
+        for part, params, gflops in (
+                ("faithful STTFormer", cost.sttformer_params, cost.sttformer_gflops),
+                ("classifier", cost.classifier_params, cost.classifier_gflops),
+                ("encoder, visible (a=b=0.5)", cost.encoder_params, cost.encoder_gflops),
+                ("encoder, full grid", cost.encoder_params, cost.encoder_full_gflops),
+                ("decoder", cost.decoder_params, cost.decoder_gflops),
+                ("MAE (encoder + decoder)", cost.mae_params, cost.mae_gflops)):
+            print(f"{name:<11}{part:<30}{params:>13,}{gflops:>15.3f}")
+    print("(forward, every person present; flop counter: multiply-add = 2)")
+
+
+def labelled(results: dict[str, dict], labels: dict[str, str]) -> list[dict]:
+    return [{**results[case], "label": label} for case, label in labels.items()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--group", help=argparse.SUPPRESS)
+    parser.add_argument("--iters", type=int, default=7, help="timed steps, small cases")
+    parser.add_argument("--ntu-iters", type=int, default=3, help="timed steps, NTU-60 cases")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps, small cases")
+    parser.add_argument("--ntu-batch", type=int, default=6, help="classifier batch (NTU-60)")
+    parser.add_argument("--mae-batch", type=int, default=3, help="MAE / encoder batch (NTU-60)")
+    parser.add_argument("--skip-ntu", action="store_true", help="only the cheap cases")
+    args = parser.parse_args(argv)
+    if args.group:
+        print(json.dumps(run_group(args)))
+        return 0
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
+          f"{os.getloadavg()[0]:.2f}\n")
+    print_costs()
+    small = labelled(spawn(["small_classifier", "small_mae"], args), {
+        "small_classifier": "cpu-small classifier step (32,3,60,20,1)",
+        "small_mae": "cpu-small MAE step a=b=0.5 (32,3,60,20,1)"})
+    print_table("cpu-small on NW-UCLA-shaped batches", small, small[0], "target: > 100 samples/s")
+    blocks = labelled(spawn(["block_matmul", "block_einsum"], args), {
+        "block_einsum": "block 256->256, official einsums (base)",
+        "block_matmul": "block 256->256, batched matmuls (ours)"})
+    print_table("one faithful block, 8 rows x 20 tuples x 150 slots", blocks, blocks[0], "")
+    if args.skip_ntu:
+        return 0
+    b, mb = args.ntu_batch, args.mae_batch
+    classifiers = labelled(
+        spawn(["ntu_classifier_packed", "ntu_sttformer", "ntu_classifier_every_person"], args), {
+            "ntu_classifier_every_person": f"(a) classifier, every person, batch {b} (base)",
+            "ntu_sttformer": "    faithful STTFormer (every person)",
+            "ntu_classifier_packed": "    classifier, padded persons skipped"})
+    print_table(f"NTU-60 preset, NTU-like batch (1 of {b} samples has 2 persons)", classifiers,
+                classifiers[0], "target: padded persons skipped >= 1.6x every person")
+    mae = labelled(spawn(["ntu_mae"], args), {"ntu_mae": f"(b) MAE step a=b=0.5, batch {mb}"})
+    print_table("NTU-60 pre-training (same NTU-like batch composition)", mae,
+                classifiers[1], "vs base = vs the faithful STTFormer classifier step above")
+    encoders = labelled(spawn(["ntu_encoder_visible", "ntu_encoder_full"], args), {
+        "ntu_encoder_full": f"(c) encoder, full grid, {mb} rows (base)",
+        "ntu_encoder_visible": "    encoder, visible tokens a=b=0.5"})
+    print_table("NTU-60 encoder alone (training step)", encoders, encoders[0],
+                "target: visible-token cost <= 0.3x full grid (samples/s >= 3.3x)")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
