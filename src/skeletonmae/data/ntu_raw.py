@@ -143,6 +143,9 @@ def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
         per_frame[frame] = count
         cursor += 1
         for _ in range(count):
+            if cursor >= len(lines):
+                raise DataFormatError(source, f"file ends early (truncated?): expected a body info line at line "
+                                      f"{cursor + 1}; re-extract the file", line=cursor + 1)
             info_lines.append(cursor)
             joints = _read_count(lines, cursor + 1, "the joint count", source, upper=10**3)
             if joints != num_joints:

@@ -174,8 +174,8 @@ def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays
 
 
 def to_samples(split: SplitArrays) -> SkeletonSamples:
-    """A loaded split as in-memory :class:`SkeletonSamples` (reads the data)."""
-    return SkeletonSamples(np.asarray(split.data), split.labels, split.names, split.lengths,
+    """A loaded split as :class:`SkeletonSamples` (the data stays memory-mapped if it was)."""
+    return SkeletonSamples(split.data, split.labels, split.names, split.lengths,
                            split.layout, tuple(split.meta["class_names"]))
 
 

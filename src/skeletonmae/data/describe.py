@@ -1,0 +1,110 @@
+"""Summaries of one raw file or dataset (what ``skeletonmae inspect`` prints): frames, bodies,
+joints, value ranges. Large datasets are summarised from an evenly spaced subset of samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skeletonmae.data.formats.convert import detect_format, read_samples
+from skeletonmae.data.formats.nw_ucla import read_nw_ucla_file
+from skeletonmae.data.ntu_raw import parse_skeleton_file
+from skeletonmae.data.samples import SkeletonSamples
+from skeletonmae.data.store import read_manifest
+
+MAX_SCANNED_SAMPLES = 512
+AXES = ("x", "y", "z")
+
+
+def _ranges(values: np.ndarray) -> dict[str, list[float]]:
+    """``{axis: [min, max]}`` over ``values`` ``(..., C)``."""
+    if values.size == 0:
+        return {}
+    flat = values.reshape(-1, values.shape[-1])
+    names = AXES[: flat.shape[1]] if flat.shape[1] <= 3 else tuple(f"c{i}" for i in range(flat.shape[1]))
+    return {name: [float(flat[:, i].min()), float(flat[:, i].max())] for i, name in enumerate(names)}
+
+
+def describe_skeleton_file(path: Path) -> dict[str, Any]:
+    raw = parse_skeleton_file(path)
+    joints = [body.joints for body in raw.bodies]
+    return {
+        "path": str(path), "format": "ntu-skeleton", "name": raw.name, "frames": raw.num_frames,
+        "empty_frames": int((raw.bodies_per_frame == 0).sum()),
+        "max_bodies_in_a_frame": int(raw.bodies_per_frame.max()),
+        "joints": int(joints[0].shape[1]) if joints else 0,
+        "bodies": [{"body_id": body.body_id, "frames": body.num_frames,
+                    "first_frame": int(body.frames[0]), "last_frame": int(body.frames[-1]),
+                    "tracked_joint_fraction": round(float((body.joint_tracking == 2).mean()), 4)}
+                   for body in raw.bodies],
+        "value_range": _ranges(np.concatenate(joints)) if joints else {},
+    }
+
+
+def describe_nw_ucla_file(path: Path) -> dict[str, Any]:
+    sequence = read_nw_ucla_file(path)
+    return {"path": str(path), "format": "nw-ucla-json", "name": sequence.name, "frames": int(sequence.joints.shape[0]),
+            "bodies": 1, "joints": int(sequence.joints.shape[1]), "label": sequence.label, "view": sequence.view,
+            "value_range": _ranges(sequence.joints)}
+
+
+def describe_samples(samples: SkeletonSamples) -> dict[str, Any]:
+    """Counts, shape, valid frames, persons present and value ranges (from a subset if large)."""
+    count = samples.num_samples
+    rows = np.unique(np.linspace(0, count - 1, min(count, MAX_SCANNED_SAMPLES)).astype(np.int64)) if count else []
+    block = np.asarray(samples.data[rows], dtype=np.float32)  # (n, C, T, V, M)
+    present = (block != 0).any(axis=(1, 2, 3))  # (n, M)
+    lengths = samples.lengths
+    return {
+        "samples": count,
+        "shape_NCTVM": list(samples.data.shape),
+        "dtype": str(samples.data.dtype),
+        "layout": samples.layout,
+        "num_classes": samples.num_classes,
+        "labelled": int((samples.labels >= 0).sum()),
+        "frames_valid": {"min": int(lengths.min()), "mean": round(float(lengths.mean()), 2), "max": int(lengths.max())}
+        if count else {},
+        "persons_present": {"mean": round(float(present.sum(axis=1).mean()), 3), "max": int(present.sum(axis=1).max())}
+        if count else {},
+        "value_range": _ranges(np.moveaxis(block, 1, -1)[np.moveaxis(block, 1, -1).any(axis=-1)]),
+        "scanned_samples": len(rows),
+    }
+
+
+def describe_path(path: str | Path) -> dict[str, Any]:
+    """Summary of a ``.skeleton`` file, an NW-UCLA ``.json`` file, or any dataset format."""
+    path = Path(path)
+    if path.suffix == ".skeleton":
+        return describe_skeleton_file(path)
+    if path.suffix == ".json" and path.is_file():
+        return describe_nw_ucla_file(path)
+    fmt = detect_format(path)
+    summary: dict[str, Any] = {"path": str(path), "format": fmt}
+    if fmt == "prepared":
+        manifest = read_manifest(path)
+        summary["manifest"] = {key: manifest[key] for key in ("benchmark", "counts", "num_skipped", "settings")
+                               if key in manifest}
+    summary["splits"] = {name: describe_samples(samples) for name, samples in read_samples(path, fmt).items()}
+    return summary
+
+
+def format_summary(summary: dict[str, Any], indent: int = 0) -> str:
+    """Human-readable, indented ``key: value`` lines."""
+    lines = []
+    pad = "  " * indent
+    for key, value in summary.items():
+        if isinstance(value, dict) and value and key != "value_range":
+            lines.append(f"{pad}{key}:")
+            lines.append(format_summary(value, indent + 1))
+        elif key == "value_range" and isinstance(value, dict):
+            ranges = ", ".join(f"{axis} [{low:.3f}, {high:.3f}]" for axis, (low, high) in value.items())
+            lines.append(f"{pad}{key}: {ranges or 'n/a'}")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"{pad}{key}:")
+            for item in value:
+                lines.append(f"{pad}  - " + ", ".join(f"{k}={v}" for k, v in item.items()))
+        else:
+            lines.append(f"{pad}{key}: {value}")
+    return "\n".join(line for line in lines if line)
