@@ -92,9 +92,11 @@ def make_trainer(run_dir: Path, **settings) -> Trainer:
     steps = len(loader) // training.grad_accumulation
     scheduler = build_scheduler(optimizer, ScheduleConfig(milestones=(2,), warmup_epochs=0.5), steps)
     run_dir.mkdir(parents=True, exist_ok=True)
-    setup = TrainingSetup(TinyTask(), model, optimizer, scheduler, loader, sampler,
-                          dataset.set_epoch, val_loader, training, None, {"lr": 0.01}, run_dir,
-                          context)
+    setup = TrainingSetup(task=TinyTask(), model=model, optimizer=optimizer, scheduler=scheduler,
+                          train_loader=loader, train_sampler=sampler, micro_batch_size=4,
+                          set_data_epoch=dataset.set_epoch, val_loader=val_loader,
+                          settings=training, grad_clip_norm=None, config_dict={"lr": 0.01},
+                          run_dir=run_dir, context=context, checkpoint_extra={"class_names": ["a"]})
     return Trainer(setup)
 
 
@@ -103,6 +105,7 @@ def test_fit_writes_checkpoints_metrics_and_tracks_best(tmp_path: Path):
     assert [int(r["epoch"]) for r in result.history] == [1, 2, 3]
     last = load_checkpoint(tmp_path / "run" / "last.pt")
     assert (last["epoch"], last["step_in_epoch"], last["global_step"]) == (3, 0, 18)
+    assert last["extra"] == {"class_names": ["a"]}
     best = load_checkpoint(tmp_path / "run" / "best.pt")
     losses = [r["val_loss"] for r in result.history]
     assert best["epoch"] == losses.index(min(losses)) + 1 == result.best_epoch

@@ -99,8 +99,16 @@ def barrier(context: DistributedContext) -> None:
 def wrap_model(
     model: torch.nn.Module, context: DistributedContext, sync_batchnorm: bool
 ) -> torch.nn.Module:
-    """Move to the device; under DDP optionally convert BatchNorm to SyncBatchNorm and wrap."""
+    """Move to the device; under DDP optionally convert BatchNorm to SyncBatchNorm and wrap.
+
+    SyncBatchNorm is GPU-only in PyTorch, so asking for it in a multi-process CPU run is an error
+    (in one process it would change nothing and is ignored).
+    """
     if context.is_distributed and sync_batchnorm:
+        if context.device.type != "cuda":
+            raise ValueError("training.sync_batchnorm=true needs CUDA devices (PyTorch's "
+                             "SyncBatchNorm is GPU-only); set training.sync_batchnorm=false "
+                             "for multi-process CPU runs")
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model = model.to(context.device)
     if not context.is_distributed:

@@ -99,6 +99,7 @@ class Trainer:
             "best_metric_name": self.setup.task.best_metric,
             "epoch_meter": self.meter.state_dict(),
             "config": self.setup.config_dict,
+            "extra": self.setup.checkpoint_extra,
         }
 
     def save(self, name: str) -> None:
@@ -188,8 +189,8 @@ class Trainer:
         setup, state = self.setup, self.state
         setup.set_data_epoch(state.epoch)
         setup.train_sampler.set_epoch(state.epoch)
-        batch = setup.train_loader.batch_size or 1
-        setup.train_sampler.set_start(state.step_in_epoch * self.micro_batches * batch)
+        setup.train_sampler.set_start(
+            state.step_in_epoch * self.micro_batches * setup.micro_batch_size)
         self.set_train_mode()
         if state.step_in_epoch == 0:
             self.meter = EpochMeter(self.context.device)

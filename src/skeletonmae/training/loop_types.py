@@ -41,8 +41,10 @@ class Task(Protocol):
 
 @dataclasses.dataclass
 class TrainingSetup:
-    """Everything :meth:`Trainer.fit` drives. ``model`` may be DDP / compiled; ``train_loader`` draws from
-    ``train_sampler``; ``set_data_epoch`` re-seeds augmentation for an epoch."""
+    """Everything :meth:`Trainer.fit` drives. ``model`` may be DDP / compiled; ``train_loader``
+    yields micro-batches of ``micro_batch_size`` samples drawn from ``train_sampler``;
+    ``set_data_epoch`` re-seeds augmentation for an epoch; ``checkpoint_extra`` is stored as the
+    checkpoints' ``extra`` entry (e.g. class names)."""
 
     task: Task
     model: torch.nn.Module
@@ -50,6 +52,7 @@ class TrainingSetup:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     train_loader: DataLoader
     train_sampler: ResumableDistributedSampler
+    micro_batch_size: int
     set_data_epoch: Callable[[int], None]
     val_loader: DataLoader | None
     settings: TrainingConfig
@@ -57,6 +60,7 @@ class TrainingSetup:
     config_dict: dict[str, Any]
     run_dir: Path
     context: DistributedContext
+    checkpoint_extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,118 @@
+"""``run_evaluate``: score a fine-tuned / linear checkpoint on a split.
+
+Writes, next to the checkpoint unless told otherwise, ``eval_<split>.json`` (top-1, top-5,
+per-class accuracy, confusion matrix, loss) and ``confusion_<split>.png``. The model is rebuilt
+from the config stored in the checkpoint; overrides (e.g. ``data.root=...``) may point it at
+another copy of the data, but the model fields must still match the weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from skeletonmae.config import apply_overrides
+from skeletonmae.evaluation.loops import classify_loader
+from skeletonmae.evaluation.metrics import ClassificationMetrics
+from skeletonmae.models.factory import build_classifier
+from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.data_setup import (
+    bind_model_to_data,
+    build_eval_loader,
+    dataset_info,
+    open_split,
+    split_folder,
+)
+from skeletonmae.training.distributed import distributed_session, wrap_model
+from skeletonmae.training.run_config import (
+    DATA_BOUND_MODEL_FIELDS,
+    RunConfig,
+    run_config_from_mapping,
+)
+from skeletonmae.training.run_dir import write_json_atomic
+
+logger = logging.getLogger(__name__)
+
+CLASSIFIER_STAGES = ("finetune", "linear")
+DEFAULT_EVAL_BATCH = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationResult:
+    """Metrics of one checkpoint on one split, and the files written."""
+
+    checkpoint: Path
+    split: str
+    metrics: ClassificationMetrics
+    class_names: tuple[str, ...]
+    json_path: Path
+    confusion_png: Path
+
+
+def evaluation_config(payload: dict[str, Any], overrides: Sequence[str] = ()) -> RunConfig:
+    """The run config stored in a checkpoint, patched with ``KEY=VALUE`` overrides."""
+    return run_config_from_mapping(apply_overrides(payload["config"], overrides))
+
+
+def run_evaluate(
+    checkpoint: str | Path,
+    *,
+    overrides: Sequence[str] = (),
+    split: str | None = None,
+    output_dir: str | Path | None = None,
+) -> EvaluationResult:
+    """Evaluate a classifier checkpoint (``best.pt`` / ``last.pt`` of finetune or linear)."""
+    checkpoint = Path(checkpoint)
+    payload = load_checkpoint(checkpoint)
+    stage = payload.get("stage")
+    if stage not in CLASSIFIER_STAGES:
+        raise ValueError(f"{checkpoint}: a {stage!r} checkpoint has no classifier; evaluate the "
+                         "best.pt of a finetune or linear run")
+    config = evaluation_config(payload, overrides)
+    split = split or config.data.test_split
+    out = Path(output_dir) if output_dir is not None else checkpoint.parent
+    with distributed_session(config.training.device) as context:
+        arrays = open_split(config.data, split)
+        info = dataset_info(arrays, split_folder(config.data, split))
+        config = bind_model_to_data(config, info, pinned=DATA_BOUND_MODEL_FIELDS)
+        model = build_classifier(config.model)
+        model.load_state_dict(payload["model"])
+        model = wrap_model(model, context, sync_batchnorm=False)
+        batch = config.data.eval_batch_size or DEFAULT_EVAL_BATCH
+        loader = build_eval_loader(config, arrays, context, batch)
+        metrics = classify_loader(model, loader, config.model.num_classes, context)
+        json_path, png_path = out / f"eval_{split}.json", out / f"confusion_{split}.png"
+        if context.is_main:
+            _write_report(json_path, png_path, checkpoint, payload, split, metrics,
+                          info.class_names)
+            logger.info("%s on %s (%d samples): top-1 %.2f %%, top-5 %.2f %%", checkpoint, split,
+                        metrics.count, 100 * metrics.top1, 100 * metrics.top5)
+    return EvaluationResult(checkpoint, split, metrics, info.class_names, json_path, png_path)
+
+
+def _write_report(json_path: Path, png_path: Path, checkpoint: Path, payload: dict,
+                  split: str, metrics: ClassificationMetrics, class_names: Sequence[str]) -> None:
+    write_json_atomic(json_path, {
+        "checkpoint": str(checkpoint),
+        "stage": payload.get("stage"),
+        "epoch": payload.get("epoch"),
+        "split": split,
+        "samples": metrics.count,
+        "top1": metrics.top1,
+        "top5": metrics.top5,
+        "mean_class_accuracy": metrics.mean_class_accuracy,
+        "loss": metrics.loss,
+        "per_class_accuracy": dict(zip(class_names, metrics.per_class)),
+        "class_names": list(class_names),
+        "confusion_matrix": metrics.confusion,
+    })
+    try:
+        from skeletonmae.viz.confusion import plot_confusion_matrix
+    except ImportError as error:
+        logger.warning("confusion matrix PNG not drawn (%s)", error)
+        return
+    plot_confusion_matrix(metrics.confusion, png_path, class_names,
+                          title=f"{checkpoint.parent.name} / {split}: top-1 "
+                                f"{100 * metrics.top1:.1f} %")

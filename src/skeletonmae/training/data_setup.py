@@ -1,0 +1,193 @@
+"""From ``DataConfig`` to loaders: open splits, bind the model to the data, build samplers.
+
+Batch sizes: ``data.batch_size`` is the global batch of one optimiser step; each rank loads
+micro-batches of ``batch_size / (world_size * grad_accumulation)`` samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Callable, Collection, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
+
+from skeletonmae.data.dataset import SkeletonDataset
+from skeletonmae.data.loader import BatchRequest
+from skeletonmae.data.store import SplitArrays, load_split
+from skeletonmae.data.subsets import label_fraction_indices
+from skeletonmae.training.distributed import (
+    DistributedContext,
+    ResumableDistributedSampler,
+    ShardSampler,
+)
+from skeletonmae.training.run_config import DataConfig, RunConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What the model must match, read from a split's arrays and ``meta.json``."""
+
+    folder: Path
+    num_samples: int
+    num_channels: int
+    num_joints: int
+    num_persons: int
+    num_classes: int
+    class_names: tuple[str, ...]
+    layout: str
+
+
+def split_folder(config: DataConfig, split: str) -> Path:
+    if config.root is None:
+        raise ValueError("data.root is not set; point it at a prepared dataset folder "
+                         "(made by `skeletonmae prepare`), e.g. --set data.root=data/ntu60-xsub")
+    return Path(config.root) / split
+
+
+def open_split(config: DataConfig, split: str) -> SplitArrays:
+    """``load_split`` with an error naming the folder and the fix when it is missing."""
+    folder = split_folder(config, split)
+    if not folder.is_dir():
+        available = sorted(p.name for p in Path(config.root).iterdir() if p.is_dir()) \
+            if Path(config.root).is_dir() else []
+        raise FileNotFoundError(
+            f"{folder}: split folder not found (data.root={config.root}, split {split!r}); "
+            f"available splits: {available or 'none - prepare the dataset first'}")
+    return load_split(folder, mmap=config.mmap)
+
+
+def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
+    """Shape and class facts of a split; errors name ``meta.json`` when a key is missing."""
+    meta = arrays.meta
+    if "num_classes" not in meta:
+        raise ValueError(f"{folder / 'meta.json'}: key 'num_classes' missing; re-run prepare")
+    _, channels, _, joints, persons = arrays.data.shape  # (N, C, T, V, M)
+    names = tuple(meta.get("class_names") or (str(i) for i in range(meta["num_classes"])))
+    return DatasetInfo(folder, int(arrays.data.shape[0]), int(channels), int(joints),
+                       int(persons), int(meta["num_classes"]), names, str(meta.get("layout", "")))
+
+
+def bind_model_to_data(config: RunConfig, info: DatasetInfo,
+                       pinned: Collection[str] = ()) -> RunConfig:
+    """Set the model's joints / persons / classes / frames / channels from the data and the
+    transform. Fields in ``pinned`` (written explicitly by the user) must already agree."""
+    derived = {
+        "num_joints": info.num_joints,
+        "num_persons": info.num_persons,
+        "num_classes": info.num_classes,
+        "num_frames": config.data.transform.num_frames,
+        "in_channels": info.num_channels,
+    }
+    sources = {"num_frames": "data.transform.num_frames"}
+    for field, value in derived.items():
+        current = getattr(config.model, field)
+        if field in pinned and current != value:
+            source = sources.get(field, str(info.folder / "meta.json") + " / data.npy")
+            raise ValueError(
+                f"model.{field}={current} disagrees with {source} ({value}); remove "
+                f"model.{field} from the config (it is read from the data) or fix the data")
+        if current != value:
+            logger.info("model.%s: %s -> %s (from the data)", field, current, value)
+    model = dataclasses.replace(config.model, **derived)
+    config.mask.check_against(model)
+    return dataclasses.replace(config, model=model)
+
+
+def micro_batch_size(config: RunConfig, context: DistributedContext) -> int:
+    """Per-rank samples per forward pass; the global batch must split evenly."""
+    parts = context.world_size * config.training.grad_accumulation
+    if config.data.batch_size % parts:
+        raise ValueError(
+            f"data.batch_size={config.data.batch_size} does not split over {context.world_size} "
+            f"process(es) x training.grad_accumulation={config.training.grad_accumulation}; "
+            f"use a multiple of {parts}")
+    return config.data.batch_size // parts
+
+
+class BatchRequests(Sampler[BatchRequest]):
+    """Groups a per-sample sampler into :class:`BatchRequest` s (epoch + positions), so each
+    batch is transformed in one vectorised ``SkeletonDataset.get_batch`` call with the right epoch
+    even inside DataLoader workers."""
+
+    def __init__(self, sampler: Sampler[int], batch_size: int, drop_last: bool,
+                 epoch_of: Callable[[], int]) -> None:
+        self.batches = BatchSampler(sampler, batch_size, drop_last)
+        self.epoch_of = epoch_of
+
+    def __iter__(self) -> Iterator[BatchRequest]:
+        epoch = self.epoch_of()
+        for positions in self.batches:
+            yield BatchRequest(epoch, tuple(positions))
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+class BatchedDataset(Dataset):
+    """``view[request] -> dataset.get_batch(request.positions, request.epoch)``:
+    ``(x (B, C, T, V, M), labels (B,), positions (B,))``."""
+
+    def __init__(self, dataset: SkeletonDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, request: BatchRequest) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.dataset.get_batch(request.positions, epoch=request.epoch)
+
+
+@dataclasses.dataclass
+class TrainData:
+    """The training loader, its resumable sampler and the hook that re-seeds augmentation."""
+
+    loader: DataLoader
+    sampler: ResumableDistributedSampler
+    set_epoch: Callable[[int], None]
+    micro_batch_size: int
+    num_samples: int
+
+
+def _loader(dataset: SkeletonDataset, sampler: Sampler[int], batch_size: int, drop_last: bool,
+            epoch_of: Callable[[], int], config: RunConfig,
+            context: DistributedContext) -> DataLoader:
+    return DataLoader(
+        BatchedDataset(dataset), batch_size=None,
+        sampler=BatchRequests(sampler, batch_size, drop_last, epoch_of),
+        num_workers=config.data.num_workers, pin_memory=context.device.type == "cuda",
+        generator=torch.Generator().manual_seed(config.training.seed),  # keeps the global RNG
+    )
+
+
+def build_train_data(config: RunConfig, arrays: SplitArrays, context: DistributedContext,
+                     use_label_fraction: bool) -> TrainData:
+    """Shuffled, augmented, ``drop_last`` loader over the (optionally label-subsampled) split."""
+    data = config.data
+    indices = None
+    if use_label_fraction and data.label_fraction < 1.0:
+        indices = label_fraction_indices(np.asarray(arrays.labels), data.label_fraction,
+                                         data.label_seed)
+        logger.info("data.label_fraction=%s: %d of %d training samples", data.label_fraction,
+                    len(indices), len(arrays))
+    dataset = SkeletonDataset(arrays, data.transform, train=True, seed=config.training.seed,
+                              indices=indices)
+    sampler = ResumableDistributedSampler(dataset, context, shuffle=True,
+                                          seed=config.training.seed, drop_last=True)
+    micro = micro_batch_size(config, context)
+    loader = _loader(dataset, sampler, micro, True, lambda: sampler.epoch, config, context)
+    return TrainData(loader, sampler, dataset.set_epoch, micro, len(dataset))
+
+
+def build_eval_loader(config: RunConfig, arrays: SplitArrays, context: DistributedContext,
+                      batch_size: int) -> DataLoader:
+    """Un-augmented loader over this rank's shard of the split, in order."""
+    dataset = SkeletonDataset(arrays, config.data.transform, train=False,
+                              seed=config.training.seed)
+    return _loader(dataset, ShardSampler(len(dataset), context), batch_size, False, lambda: 0,
+                   config, context)

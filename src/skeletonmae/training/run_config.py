@@ -1,0 +1,121 @@
+"""``RunConfig``: everything one stage needs, loaded from YAML plus ``--set key=value`` overrides.
+
+Sections: ``data`` (prepared dataset, splits, transform, batch, label fraction), ``model``
+(``preset: NAME`` plus field overrides), ``mask``, ``optim``, ``schedule``, ``training``,
+``finetune`` (pre-trained checkpoint) and ``output_dir``. The model's joints, persons, classes and
+frames come from the dataset and the transform (:func:`skeletonmae.training.data_setup.bind_model_to_data`);
+values written explicitly in the YAML must agree with them.
+
+``data.batch_size`` is the batch of one optimiser step over all processes (the paper's 64); it is
+split over ``WORLD_SIZE`` ranks and ``training.grad_accumulation`` micro-batches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+from skeletonmae.config import (
+    apply_overrides,
+    from_mapping,
+    read_yaml_mapping,
+    require,
+    ConfigError,
+)
+from skeletonmae.data.transforms import TransformConfig
+from skeletonmae.models.config import MaskConfig, ModelConfig, preset
+from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
+
+# ModelConfig fields that are read from the dataset (and the transform) rather than chosen.
+DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = ("num_joints", "num_persons", "num_classes",
+                                            "num_frames", "in_channels")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Which prepared dataset to read and how to batch it.
+
+    ``root`` holds one folder per split (``skeletonmae prepare`` writes it). ``val_split`` is what
+    picks the best checkpoint (null: use the training metric). ``label_fraction`` < 1 trains the
+    fine-tune / linear stages on a class-balanced subset drawn with ``label_seed``.
+    ``eval_batch_size`` is per process (null: the training micro-batch).
+    """
+
+    root: Optional[Path] = None
+    train_split: str = "train"
+    val_split: Optional[str] = "test"
+    test_split: str = "test"
+    transform: TransformConfig = dataclasses.field(default_factory=TransformConfig)
+    batch_size: int = 64
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 2
+    label_fraction: float = 1.0
+    label_seed: int = 0
+    mmap: bool = True
+
+    def __post_init__(self) -> None:
+        require(self.batch_size >= 1, "batch_size",
+                f"must be >= 1, got {self.batch_size}; the paper uses 64")
+        require(self.eval_batch_size is None or self.eval_batch_size >= 1, "eval_batch_size",
+                f"must be >= 1 or null, got {self.eval_batch_size}")
+        require(self.num_workers >= 0, "num_workers", f"must be >= 0, got {self.num_workers}")
+        require(0.0 < self.label_fraction <= 1.0, "label_fraction",
+                f"must be in (0, 1], got {self.label_fraction}; e.g. 0.1 for 10 % of the labels")
+        require(self.label_seed >= 0, "label_seed", f"must be >= 0, got {self.label_seed}")
+        for name in ("train_split", "test_split"):
+            require(bool(getattr(self, name)), name, "must name a split folder, e.g. train")
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+    """``pretrained``: a pre-training checkpoint (``best.pt`` of a pretrain run) whose encoder
+    initialises the classifier; null fine-tunes from scratch (the linear stage requires it)."""
+
+    pretrained: Optional[Path] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """One run of one stage; defaults are the paper's (NTU-60 model, section 4.2 optimisation)."""
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    mask: MaskConfig = dataclasses.field(default_factory=MaskConfig)
+    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+    output_dir: Path = Path("runs/default")
+
+
+def _model_preset(name: str) -> ModelConfig:
+    return preset(name)
+
+
+MODEL_PRESETS = {ModelConfig: _model_preset}
+
+
+def run_config_from_mapping(data: dict) -> RunConfig:
+    """Build a :class:`RunConfig` from plain data (YAML / a checkpoint's ``config``)."""
+    return from_mapping(RunConfig, data, presets=MODEL_PRESETS)
+
+
+def load_run_config(
+    path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()
+) -> tuple[RunConfig, frozenset[str]]:
+    """Read YAML (optional) + ``KEY=VALUE`` overrides.
+
+    Returns the config and the data-bound model fields the user set explicitly (to be checked
+    against the dataset by ``bind_model_to_data``). Errors name the file and the dotted key.
+    """
+    raw = read_yaml_mapping(path) if path is not None else {}
+    raw = apply_overrides(raw, overrides)
+    try:
+        config = run_config_from_mapping(raw)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}" if path is not None else str(error)) from error
+    model_section = raw.get("model") or {}
+    pinned = frozenset(k for k in model_section if k in DATA_BOUND_MODEL_FIELDS)
+    return config, pinned

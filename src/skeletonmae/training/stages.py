@@ -1,0 +1,181 @@
+"""The three training stages as plain functions: ``run_pretrain``, ``run_finetune``, ``run_linear``.
+
+Each takes a :class:`RunConfig`, runs (single process, or one rank of a ``torchrun`` job) and
+returns a :class:`RunResult`. The run folder (``config.output_dir``) ends up holding config.yaml,
+env.json, metrics.csv, curves.png, last.pt and best.pt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+from pathlib import Path
+from typing import Collection
+
+import numpy as np
+import torch
+
+from skeletonmae.config import dump_yaml, to_plain
+from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
+from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.data_setup import (
+    bind_model_to_data,
+    build_eval_loader,
+    build_train_data,
+    dataset_info,
+    micro_batch_size,
+    open_split,
+    split_folder,
+)
+from skeletonmae.training.distributed import DistributedContext, distributed_session, wrap_model
+from skeletonmae.training.engine import Trainer, TrainingSetup, count_steps_per_epoch
+from skeletonmae.training.optim import build_optimizer, build_scheduler
+from skeletonmae.training.run_config import RunConfig
+from skeletonmae.training.run_dir import environment_info, write_json_atomic
+from skeletonmae.training.tasks import ClassificationTask, PretrainTask
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("pretrain", "finetune", "linear")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a stage produced. ``best_metric`` is ``val_loss`` (pretrain) or ``val_top1``."""
+
+    stage: str
+    run_dir: Path
+    config: RunConfig
+    best_metric_name: str
+    best_metric: float | None
+    best_epoch: int
+    history: list[dict[str, float]]
+    model: torch.nn.Module
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.run_dir / "best.pt"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.run_dir / "last.pt"
+
+
+def run_pretrain(config: RunConfig, *, resume: bool = False,
+                 pinned_model_fields: Collection[str] = ()) -> RunResult:
+    """Masked-autoencoder pre-training on the training split (labels unused); best by val loss."""
+    return _run_stage("pretrain", config, resume, pinned_model_fields)
+
+
+def run_finetune(config: RunConfig, *, resume: bool = False,
+                 pinned_model_fields: Collection[str] = ()) -> RunResult:
+    """End-to-end fine-tuning from ``finetune.pretrained`` (or from scratch when null), on
+    ``data.label_fraction`` of the labels; best by val top-1."""
+    return _run_stage("finetune", config, resume, pinned_model_fields)
+
+
+def run_linear(config: RunConfig, *, resume: bool = False,
+               pinned_model_fields: Collection[str] = ()) -> RunResult:
+    """Linear evaluation: frozen pre-trained encoder (eval-mode BatchNorm), train the head only."""
+    if config.finetune.pretrained is None:
+        raise ValueError("linear evaluation needs finetune.pretrained (a pretrain checkpoint); "
+                         "pass --pretrained RUN/best.pt")
+    return _run_stage("linear", config, resume, pinned_model_fields)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext,
+                    resume: bool) -> Path:
+    """Check resume / overwrite, then (rank 0) write config.yaml and env.json."""
+    run_dir = Path(config.output_dir)
+    last = run_dir / "last.pt"
+    if resume and not last.is_file():
+        raise FileNotFoundError(f"{last}: nothing to resume; start the run without --resume")
+    if not resume and last.is_file():
+        raise FileExistsError(f"{run_dir} already holds a run ({last.name}); pass --resume to "
+                              "continue it or choose another output_dir")
+    if context.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        dump_yaml(config, run_dir / "config.yaml",
+                  header=f"skeletonmae {stage} --config {run_dir / 'config.yaml'}")
+        env = environment_info(config.training.seed, context.world_size)
+        write_json_atomic(run_dir / "env.json", {**env, "stage": stage, "resumed": resume})
+    return run_dir
+
+
+def build_stage_model(stage: str, config: RunConfig) -> torch.nn.Module:
+    """The MAE (pretrain) or the classifier, with the pre-trained encoder loaded / frozen."""
+    if stage == "pretrain":
+        return build_mae(config.model, config.mask)
+    classifier = build_classifier(config.model)
+    if config.finetune.pretrained is not None:
+        payload = load_checkpoint(config.finetune.pretrained)
+        try:
+            report = load_pretrained_encoder(classifier, payload["model"])
+        except ValueError as error:
+            raise ValueError(f"{config.finetune.pretrained}: {error}") from error
+        logger.info("loaded %d encoder tensors from %s", len(report.loaded),
+                    config.finetune.pretrained)
+    else:
+        logger.info("%s from scratch (finetune.pretrained is null)", stage)
+    if stage == "linear":
+        classifier.freeze_encoder()
+    return classifier
+
+
+def _run_stage(stage: str, config: RunConfig, resume: bool,
+               pinned: Collection[str]) -> RunResult:
+    with distributed_session(config.training.device) as context:
+        train_arrays = open_split(config.data, config.data.train_split)
+        info = dataset_info(train_arrays, split_folder(config.data, config.data.train_split))
+        config = bind_model_to_data(config, info, pinned)
+        run_dir = prepare_run_dir(config, stage, context, resume)
+        seed_everything(config.training.seed)  # same initial weights on every rank
+        model = build_stage_model(stage, config)
+        seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
+        train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
+        val_loader = None
+        if config.data.val_split is not None:
+            val_arrays = open_split(config.data, config.data.val_split)
+            val_loader = build_eval_loader(config, val_arrays, context,
+                                           micro_batch_size(config, context))
+        model = wrap_model(model, context, config.training.sync_batchnorm)
+        optimizer = build_optimizer(model.parameters(), config.optim)
+        if config.training.compile:
+            model = torch.compile(model)
+        steps = count_steps_per_epoch(len(train.loader), config.training)
+        scheduler = build_scheduler(optimizer, config.schedule, steps)
+        task = PretrainTask() if stage == "pretrain" else ClassificationTask(
+            stage, config.model.num_classes,
+            config.training.label_smoothing)
+        setup = TrainingSetup(
+            task=task, model=model, optimizer=optimizer, scheduler=scheduler,
+            train_loader=train.loader, train_sampler=train.sampler,
+            micro_batch_size=train.micro_batch_size, set_data_epoch=train.set_epoch,
+            val_loader=val_loader, settings=config.training,
+            grad_clip_norm=config.optim.grad_clip_norm, config_dict=to_plain(config),
+            run_dir=run_dir, context=context,
+            checkpoint_extra={"class_names": list(info.class_names), "layout": info.layout})
+        trainer = Trainer(setup)
+        if resume:
+            trainer.resume(run_dir / "last.pt")
+        fit = trainer.fit()
+        if context.is_main:
+            _plot_curves(fit.history, run_dir / "curves.png", f"{stage}: {run_dir.name}")
+        return RunResult(stage, run_dir, config, fit.best_metric_name, fit.best_metric,
+                         fit.best_epoch, fit.history, fit.model)
+
+
+def _plot_curves(history: list[dict[str, float]], path: Path, title: str) -> None:
+    try:
+        from skeletonmae.viz.curves import plot_training_curves
+    except ImportError as error:  # matplotlib missing: the run itself succeeded
+        logger.warning("curves not drawn (%s)", error)
+        return
+    plot_training_curves(history, path, title=title)
