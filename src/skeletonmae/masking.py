@@ -101,6 +101,14 @@ def _check_ratio(name: str, ratio: float) -> None:
         raise ValueError(f"{name}={ratio!r} is outside [0, 1); set {name} to a value in [0, 1)")
 
 
+def _check_sizes(strategy: str, **sizes: int) -> None:
+    if strategy not in MASK_STRATEGIES:
+        raise ValueError(f"strategy={strategy!r}: expected one of {MASK_STRATEGIES}")
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r}: expected a positive integer")
+
+
 def _lowest_k_sorted(noise: torch.Tensor, keep: int) -> torch.Tensor:
     """Indices of the ``keep`` smallest noise values along the last axis, sorted ascending."""
     kept, _ = noise.argsort(dim=-1)[..., :keep].sort(dim=-1)
@@ -136,12 +144,8 @@ def spatial_temporal_mask(
         :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)``,
         ``restore_index (N, T*V)`` and ``mask (N, T, V)``.
     """
-    if strategy not in MASK_STRATEGIES:
-        raise ValueError(f"strategy={strategy!r}: expected one of {MASK_STRATEGIES}")
-    for name, value in (("batch_size", batch_size), ("num_frames", num_frames),
-                        ("num_joints", num_joints), ("tuple_len", tuple_len)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r}: expected a positive integer")
+    _check_sizes(strategy, batch_size=batch_size, num_frames=num_frames,
+                 num_joints=num_joints, tuple_len=tuple_len)
     kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio)
     check_visible_frames(num_frames, frame_ratio, tuple_len)
     n, t, v = batch_size, num_frames, num_joints

@@ -40,7 +40,7 @@ def check_input(x: torch.Tensor, config: ModelConfig, name: str = "x") -> None:
 def present_persons(x: torch.Tensor) -> torch.Tensor:
     """``(N, C, T, V, M) -> (N, M)`` bool: the person has a nonzero coordinate. A sample with no
     present person reports its first person as present."""
-    present = x.ne(0).any(dim=(1, 2, 3))  # (N, M)
+    present = x.ne(0).flatten(1, 3).any(dim=1)  # (N, M)
     present[:, 0] |= ~present.any(dim=1)
     return present
 
