@@ -28,6 +28,7 @@ def test_round_trip_through_asdict_json_and_yaml(name):
     config = preset(name)
     plain = json.loads(json.dumps(dataclasses.asdict(config)))
     assert ModelConfig.from_dict(plain) == config
+    assert ModelConfig(**plain) == config  # the constructor rebuilds nested stage specs too
     assert ModelConfig.from_dict(yaml.safe_load(yaml.safe_dump(config.to_dict()))) == config
     mask = MaskConfig(frame_ratio=0.4, strategy="fixed")
     assert MaskConfig.from_dict(json.loads(json.dumps(dataclasses.asdict(mask)))) == mask
@@ -67,6 +68,8 @@ def test_cpu_small_is_a_narrow_multi_stage_sttformer():
     (dict(slot_kernel=4), "slot_kernel"),
     (dict(head_dropout=1.0), "head_dropout"),
     (dict(stages=()), "stages"),
+    (dict(stages=[{"channels": 8, "qk_dim": 2}]), "stages\\[0\\].*num_blocks"),
+    (dict(stages=[[8, 2, 1]]), "stages\\[0\\]"),
     (dict(num_classes=2.5), "num_classes"),
 ])
 def test_invalid_model_fields_are_named(kwargs, field):

@@ -46,6 +46,26 @@ class StageSpec:
                 f"got {self.num_blocks!r}; use a positive integer")
 
 
+def _as_stage_specs(stages: Any) -> tuple[StageSpec, ...]:
+    """Stages as a tuple of StageSpec; plain dicts (from ``asdict``, JSON or YAML) are rebuilt."""
+    hint = ("give a non-empty list of StageSpec(channels, qk_dim, num_blocks) or of dicts "
+            "with exactly those keys")
+    require(isinstance(stages, (list, tuple)) and len(stages) >= 1, "stages",
+            f"got {stages!r}; {hint}")
+    specs = []
+    for index, stage in enumerate(stages):
+        if isinstance(stage, Mapping):
+            unknown = sorted(set(stage) - {"channels", "qk_dim", "num_blocks"})
+            missing = sorted({"channels", "qk_dim", "num_blocks"} - set(stage))
+            problems = ([f"unknown keys {unknown}"] if unknown else []) + \
+                ([f"missing keys {missing}"] if missing else [])
+            require(not problems, f"stages[{index}]", f"{', '.join(problems)}; {hint}")
+            stage = StageSpec(**stage)
+        require(isinstance(stage, StageSpec), f"stages[{index}]", f"got {stage!r}; {hint}")
+        specs.append(stage)
+    return tuple(specs)
+
+
 @dataclass(frozen=True)
 class BlockSpec:
     """One block's widths: ``in_channels -> out_channels`` with ``qk_dim`` per head."""
@@ -98,10 +118,7 @@ class ModelConfig:
                 f"{self.tuple_len}; set num_frames to a multiple of {self.tuple_len} "
                 f"(e.g. {self.tuple_len * max(1, self.num_frames // self.tuple_len)}) "
                 "or change tuple_len")
-        require(isinstance(self.stages, tuple) and len(self.stages) >= 1
-                and all(isinstance(s, StageSpec) for s in self.stages), "stages",
-                f"got {self.stages!r}; give a non-empty tuple of StageSpec(channels, qk_dim, "
-                "num_blocks)")
+        object.__setattr__(self, "stages", _as_stage_specs(self.stages))
         for name in ("tuple_kernel", "slot_kernel"):
             value = getattr(self, name)
             require(_is_int(value) and value >= 1 and value % 2 == 1, name,
