@@ -1,0 +1,211 @@
+"""Export a classifier to TorchScript or ONNX: ``(N, C, T, V, M)`` skeletons -> ``(N, K)`` logits.
+
+:class:`~skeletonmae.models.classifier.SkeletonClassifier` packs the *present* persons into the
+batch (``nonzero``: a data-dependent shape), which neither tracing nor ``torch.export`` can keep
+general. :class:`ExportableClassifier` is the exported path instead: it computes every person slot
+and pools the present ones with a 0/1 weight (a sample with no present person uses its first slot,
+as the packing does). The encoder treats every row independently in eval mode (BatchNorm uses its
+running statistics), so rows of absent persons change nothing and the two paths give equal logits
+(tested); the exported model merely spends compute on all-zero persons.
+
+Files are written atomically (temp file in the same folder, then ``os.replace``), together with a
+sidecar ``<file>.json`` (class names, layout, input shape, test-transform settings) so a runtime
+without PyTorch can preprocess inputs and name predictions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from skeletonmae.inference.files import write_atomic, write_json
+from skeletonmae.models.classifier import SkeletonClassifier
+from skeletonmae.models.persons import check_input
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EXPORT_FORMATS", "ExportableClassifier", "present_person_weights", "export_torchscript",
+           "export_onnx", "export_classifier", "example_input", "run_exported", "check_parity",
+           "ParityResult", "onnx_runtime_available", "write_sidecar"]
+
+ExportFormat = Literal["onnx", "torchscript"]
+EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
+INPUT_NAME = "skeletons"
+OUTPUT_NAME = "logits"
+
+
+def present_person_weights(x: torch.Tensor) -> torch.Tensor:
+    """``(N, C, T, V, M) -> (N, M)`` float 0/1: the person has a nonzero coordinate; a sample with
+    none present weights its first person (what :func:`skeletonmae.models.persons.present_persons`
+    decides, written without in-place ops or data-dependent shapes)."""
+    present = (x.abs().amax(dim=(1, 2, 3)) > 0).to(x.dtype)  # (N, M)
+    first_slot = (torch.arange(x.shape[4], device=x.device) == 0).to(x.dtype)  # (M,)
+    nobody = (present.sum(dim=1, keepdim=True) == 0).to(x.dtype)  # (N, 1)
+    return present + nobody * first_slot
+
+
+class ExportableClassifier(nn.Module):
+    """A traceable view of a trained :class:`SkeletonClassifier` (shares its modules).
+
+    ``forward(x (N, C, T, V, M)) -> (N, K)`` logits, equal to the classifier's in eval mode.
+    """
+
+    def __init__(self, classifier: SkeletonClassifier) -> None:
+        super().__init__()
+        self.config = classifier.config
+        self.encoder = classifier.encoder
+        self.head = classifier.head
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, T, V, M) -> (N, D)``: mean over slots and tuples, then over present persons."""
+        check_input(x, self.config)
+        n, c, t, v, m = x.shape
+        rows = x.permute(0, 4, 1, 2, 3).reshape(n * m, c, t, v)  # (N*M, C, T, V)
+        pooled = self.encoder(rows).mean(dim=(2, 3)).reshape(n, m, -1)  # (N, M, D)
+        weight = present_person_weights(x).unsqueeze(2)  # (N, M, 1)
+        return (pooled * weight).sum(dim=1) / weight.sum(dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x))
+
+
+def _prepared(classifier: SkeletonClassifier, example: torch.Tensor) -> ExportableClassifier:
+    if not isinstance(classifier, SkeletonClassifier):
+        raise TypeError(f"expected a SkeletonClassifier, got {type(classifier).__name__}")
+    check_input(example, classifier.config, name="example input")
+    return ExportableClassifier(classifier).eval()
+
+
+def export_torchscript(classifier: SkeletonClassifier, path: str | os.PathLike[str],
+                       example: torch.Tensor) -> Path:
+    """Trace the classifier on ``example (N, C, T, V, M)`` and save a TorchScript module
+    (``torch.jit.load(path)(x)`` gives logits for any batch size N)."""
+    module = _prepared(classifier, example)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=DeprecationWarning)  # torch.jit's notice
+        # Shape checks run in Python at trace time; the traced graph itself has no branches.
+        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, (example,), check_trace=False)
+        return write_atomic(Path(path), lambda temp: torch.jit.save(traced, str(temp)))
+
+
+def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str],
+                example: torch.Tensor, opset_version: int | None = None) -> Path:
+    """Export to ONNX with ``torch.onnx.export`` (``torch.export`` based, dynamic batch axis),
+    weights inside the file. Needs the optional ``onnx`` and ``onnxscript`` packages
+    (``pip install -e .[onnx]``)."""
+    for package in ("onnx", "onnxscript"):
+        _require_package(package, "ONNX export")
+    module = _prepared(classifier, example)
+    batch = torch.export.Dim("batch", min=1)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            module, (example,), dynamo=True, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+            dynamic_shapes={"x": {0: batch}}, opset_version=opset_version, verbose=False)
+    return write_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
+
+
+def _require_package(name: str, purpose: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise ImportError(f"{purpose} needs the optional package {name!r} ({error}); install it "
+                          "with `pip install -e .[onnx]` (onnx, onnxscript, onnxruntime)") from error
+
+
+def onnx_runtime_available() -> bool:
+    """Whether ``onnxruntime`` can be imported (ONNX parity checks need it)."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray) -> np.ndarray:
+    """Logits ``(N, K)`` of an exported file on ``x (N, C, T, V, M)`` float32, run by ONNX Runtime
+    (``onnx``) or ``torch.jit`` (``torchscript``)."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if fmt == "onnx":
+        runtime = _require_package("onnxruntime", "running an ONNX export")
+        session = runtime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+    if fmt == "torchscript":
+        module = torch.jit.load(str(path), map_location="cpu")
+        with torch.no_grad():
+            return module(torch.from_numpy(x)).numpy()
+    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+
+
+def write_sidecar(path: str | os.PathLike[str], info: Mapping[str, Any]) -> Path:
+    """Write ``<path>.json`` (atomically) describing an exported model."""
+    return write_json(Path(f"{path}.json"), dict(info))
+
+
+@dataclasses.dataclass(frozen=True)
+class ParityResult:
+    """How closely an exported file reproduces PyTorch's logits on ``num_samples`` inputs.
+
+    ``ok`` when ``max_abs_diff <= atol + rtol * max_abs_logit`` (float32 rounding differs between
+    runtimes, so the bound scales with the logits).
+    """
+
+    num_samples: int
+    max_abs_diff: float
+    max_abs_logit: float
+    atol: float
+    rtol: float
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff <= self.atol + self.rtol * self.max_abs_logit
+
+
+def check_parity(classifier: SkeletonClassifier, path: str | os.PathLike[str], fmt: ExportFormat,
+                 x: torch.Tensor, atol: float = 1e-4, rtol: float = 1e-4) -> ParityResult:
+    """Run the exported file and the PyTorch classifier (eval mode) on ``x (N, C, T, V, M)``."""
+    classifier.eval()
+    with torch.no_grad():
+        reference = classifier(x).float().cpu().numpy()  # (N, K), the packing path
+    exported = run_exported(path, fmt, x.cpu().numpy())
+    if exported.shape != reference.shape:
+        raise ValueError(f"{path}: exported model returned shape {exported.shape}, PyTorch "
+                         f"{reference.shape}; the export is broken, export again")
+    diff = float(np.abs(exported - reference).max()) if reference.size else 0.0
+    scale = float(np.abs(reference).max()) if reference.size else 0.0
+    return ParityResult(int(x.shape[0]), diff, scale, atol, rtol)
+
+
+def example_input(classifier: SkeletonClassifier, seed: int = 0) -> torch.Tensor:
+    """A deterministic ``(2, C, T, V, M)`` batch whose first sample lacks its last person (when
+    ``M > 1``), so that the person weighting is exercised."""
+    cfg = classifier.config
+    generator = torch.Generator().manual_seed(seed)
+    shape = (2, cfg.in_channels, cfg.num_frames, cfg.num_joints, cfg.num_persons)
+    x = torch.randn(shape, generator=generator) * 0.3  # metres around the centre joint
+    if cfg.num_persons > 1:
+        x[0, ..., -1] = 0
+    return x
+
+
+def export_classifier(classifier: SkeletonClassifier, path: str | os.PathLike[str],
+                      fmt: ExportFormat, example: torch.Tensor | None = None) -> Path:
+    """Export in ``fmt`` (``onnx`` or ``torchscript``); ``example`` defaults to
+    :func:`example_input` (any batch size works at run time)."""
+    example = example_input(classifier) if example is None else example
+    if fmt == "onnx":
+        return export_onnx(classifier, path, example)
+    if fmt == "torchscript":
+        return export_torchscript(classifier, path, example)
+    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")

@@ -1,0 +1,223 @@
+"""The Python API: ``skeletonmae.load(checkpoint)`` -> :class:`Predictor` with ``predict`` and ``embed``.
+
+::
+
+    import skeletonmae
+
+    model = skeletonmae.load("runs/nw-ucla-finetune/best.pt")
+    for prediction in model.predict(["a01_s01_e00_v03.json", "my_clips/"], top_k=3):
+        print(prediction.name, prediction.label, f"{prediction.probability:.2f}")
+    features = model.embed("my_clips/")  # (N, D) pooled encoder features
+
+Inputs are files or folders (raw NTU ``.skeleton``, NW-UCLA ``.json``, generic ``.npz``), a
+:class:`~skeletonmae.inference.inputs.SkeletonInput`, or numpy arrays of one ``(C, T, V, M)``
+sequence or a padded batch ``(N, C, T, V, M)``. Every sequence goes through the checkpoint's test
+transform (:mod:`skeletonmae.inference.preprocess`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+import torch
+
+from skeletonmae.data.samples import valid_lengths
+from skeletonmae.inference.checkpoint_model import InferenceModel, load_inference_model
+from skeletonmae.inference.inputs import InputFailure, SkeletonInput, read_inputs
+from skeletonmae.inference.preprocess import (InputCheckConfig, InvalidInputError,
+                                              apply_test_transform, check_sequence)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ClassScore", "Prediction", "PredictionReport", "Predictor", "InputsFailedError", "load"]
+
+InputLike = Union[str, os.PathLike, np.ndarray, SkeletonInput]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassScore:
+    """One class of a prediction: 0-based ``index``, human-readable ``name``, softmax probability."""
+
+    index: int
+    name: str
+    probability: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """The ``top`` classes of one input, most probable first."""
+
+    name: str
+    source: str
+    top: tuple[ClassScore, ...]
+
+    @property
+    def label(self) -> str:
+        return self.top[0].name
+
+    @property
+    def probability(self) -> float:
+        return self.top[0].probability
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "source": self.source,
+                "top": [dataclasses.asdict(score) for score in self.top]}
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictionReport:
+    """Predictions of the inputs that could be used and the failures of the others."""
+
+    predictions: tuple[Prediction, ...]
+    failures: tuple[InputFailure, ...]
+
+
+class InputsFailedError(ValueError):
+    """Some inputs could not be used; ``failures`` lists every one with its reason."""
+
+    def __init__(self, failures: Sequence[InputFailure]) -> None:
+        self.failures = tuple(failures)
+        lines = [failure.error for failure in self.failures]
+        super().__init__(f"{len(lines)} input(s) failed:\n  " + "\n  ".join(lines))
+
+
+class Predictor:
+    """A loaded checkpoint that labels and embeds skeleton sequences (see the module docstring)."""
+
+    def __init__(self, model: InferenceModel, checks: InputCheckConfig = InputCheckConfig(),
+                 batch_size: int = 16) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.model = model
+        self.checks = checks
+        self.batch_size = batch_size
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.model.class_names
+
+    @property
+    def feature_dim(self) -> int:
+        return self.model.model_config.feature_dim
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    def prepare(self, inputs: InputLike | Iterable[InputLike]
+                ) -> tuple[list[SkeletonInput], list[np.ndarray], list[InputFailure]]:
+        """Read and check ``inputs``: the usable ones, their checked ``(C, T, V, M)`` arrays, and
+        the failures (never raises for a bad input)."""
+        items, failures = self._collect(inputs)
+        usable, arrays = [], []
+        for item in items:
+            try:
+                arrays.append(check_sequence(item, self.model.model_config, self.model.layout,
+                                             self.checks))
+                usable.append(item)
+            except InvalidInputError as error:
+                failures.append(InputFailure(item.name, item.source, str(error)))
+        return usable, arrays, failures
+
+    def _collect(self, inputs: InputLike | Iterable[InputLike]
+                 ) -> tuple[list[SkeletonInput], list[InputFailure]]:
+        if isinstance(inputs, (str, os.PathLike, np.ndarray, SkeletonInput)):
+            inputs = [inputs]
+        items: list[SkeletonInput] = []
+        failures: list[InputFailure] = []
+        persons = self.model.model_config.num_persons
+        for entry in inputs:
+            if isinstance(entry, SkeletonInput):
+                items.append(entry)
+            elif isinstance(entry, np.ndarray):
+                items.extend(_array_inputs(entry, len(items)))
+            else:
+                found, failed = read_inputs([Path(entry)], persons)
+                items.extend(found)
+                failures.extend(failed)
+        return items, failures
+
+    def _model_batches(self, arrays: list[np.ndarray]) -> Iterable[torch.Tensor]:
+        """``(B, C, T, V, M)`` test-transformed batches on the model's device."""
+        for start in range(0, len(arrays), self.batch_size):
+            chunk = arrays[start:start + self.batch_size]
+            batch = apply_test_transform(chunk, self.model.transform, self.model.layout)
+            yield batch.to(self.model.device)
+
+    # -- outputs --------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def probabilities(self, arrays: list[np.ndarray]) -> np.ndarray:
+        """Softmax ``(N, K)`` of checked sequences."""
+        if not self.model.has_head:
+            raise ValueError(f"{self.model.path}: a {self.model.stage} checkpoint has no trained "
+                             "classifier head; use embed(), or fine-tune it and predict with the "
+                             "fine-tuned best.pt")
+        outputs = [torch.softmax(self.model.classifier(batch).float(), dim=1).cpu()
+                   for batch in self._model_batches(arrays)]
+        return torch.cat(outputs).numpy() if outputs else np.zeros((0, len(self.class_names)))
+
+    @torch.no_grad()
+    def features(self, arrays: list[np.ndarray]) -> np.ndarray:
+        """Pooled encoder features ``(N, D)`` of checked sequences (the classifier's pooling)."""
+        outputs = [self.model.classifier.forward_features(batch).float().cpu()
+                   for batch in self._model_batches(arrays)]
+        return torch.cat(outputs).numpy() if outputs else np.zeros((0, self.feature_dim),
+                                                                    np.float32)
+
+    def predict_report(self, inputs: InputLike | Iterable[InputLike],
+                       top_k: int = 5) -> PredictionReport:
+        """Predictions for every usable input plus the failures of the others."""
+        items, arrays, failures = self.prepare(inputs)
+        probabilities = self.probabilities(arrays) if arrays else None
+        predictions = []
+        for row, item in enumerate(items):
+            predictions.append(self._top_k(item, probabilities[row], top_k))
+        return PredictionReport(tuple(predictions), tuple(failures))
+
+    def predict(self, inputs: InputLike | Iterable[InputLike], top_k: int = 5) -> list[Prediction]:
+        """Top-``top_k`` classes of every input; raises :class:`InputsFailedError` (listing each
+        failure) if any input could not be used."""
+        report = self.predict_report(inputs, top_k)
+        if report.failures:
+            raise InputsFailedError(report.failures)
+        return list(report.predictions)
+
+    def embed(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
+        """``(N, D)`` float32 pooled encoder features, one row per input sequence in order;
+        raises :class:`InputsFailedError` if any input could not be used."""
+        _, arrays, failures = self.prepare(inputs)
+        if failures:
+            raise InputsFailedError(failures)
+        return self.features(arrays)
+
+    def _top_k(self, item: SkeletonInput, probabilities: np.ndarray, top_k: int) -> Prediction:
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        order = np.argsort(-probabilities, kind="stable")[:top_k]
+        scores = tuple(ClassScore(int(i), self.class_names[i], float(probabilities[i]))
+                       for i in order)
+        return Prediction(item.name, item.source, scores)
+
+
+def _array_inputs(array: np.ndarray, offset: int) -> list[SkeletonInput]:
+    """``(C, T, V, M)`` -> one input; ``(N, C, T, V, M)`` -> N inputs cut to their valid frames."""
+    if array.ndim == 4:
+        return [SkeletonInput(f"array_{offset}", "<array>", array)]
+    if array.ndim != 5:
+        raise ValueError(f"array input: expected (C, T, V, M) or (N, C, T, V, M), got shape "
+                         f"{array.shape}")
+    lengths = valid_lengths(array)  # (N,)
+    return [SkeletonInput(f"array_{offset + i}", "<array>", array[i, :, : max(int(n), 0)])
+            for i, n in enumerate(lengths)]
+
+
+def load(checkpoint: str | os.PathLike[str], device: str | torch.device = "cpu",
+         min_frames: int = 2, batch_size: int = 16) -> Predictor:
+    """Load a training checkpoint (``best.pt`` of finetune / linear, or of pretrain for
+    ``embed`` only) as a :class:`Predictor`."""
+    return Predictor(load_inference_model(checkpoint, device), InputCheckConfig(min_frames),
+                     batch_size)
