@@ -22,6 +22,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inspect",
     "info",
     "train",
+    "predict",
+    "embed",
+    "export",
 )
 
 
