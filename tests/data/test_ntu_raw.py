@@ -38,7 +38,7 @@ def reference_parse(text: str) -> dict[str, tuple[list[int], np.ndarray, np.ndar
 @pytest.mark.parametrize("name, frames", sorted(REAL_FRAMES.items()))
 def test_real_files(shared_data, name, frames):
     path = shared_data / "ntu" / "skeleton" / f"{name}.skeleton"
-    raw = parse_skeleton_file(path)
+    raw = parse_skeleton_file(path, full=True)
     assert raw.name == name and raw.num_frames == frames
     assert len(raw.bodies) == 1
     body = raw.bodies[0]
@@ -53,7 +53,7 @@ def test_real_files(shared_data, name, frames):
 
 
 def test_first_joint_of_the_first_real_file(shared_data):
-    raw = parse_skeleton_file(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton")
+    raw = parse_skeleton_file(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton", full=True)
     body = raw.bodies[0]
     assert body.body_id == "72057594037931101"
     np.testing.assert_allclose(body.joints[0, 0], [0.2181153, 0.1725972, 3.785547], rtol=1e-6)
@@ -133,6 +133,14 @@ def test_frames_without_bodies_parse_to_zero_bodies():
     assert raw.bodies[0].frames.tolist() == [1]
     raw = _parse("2\n0\n0\n")
     assert raw.bodies == () and raw.num_frames == 2
+
+
+def test_default_reads_only_what_the_pipeline_uses(shared_data):
+    path = shared_data / "ntu" / "skeleton" / "S001C001P001R001A011.skeleton"
+    lean, full = parse_skeleton_file(path).bodies[0], parse_skeleton_file(path, full=True).bodies[0]
+    np.testing.assert_array_equal(lean.joints, full.joints)
+    np.testing.assert_array_equal(lean.joint_tracking, full.joint_tracking)
+    assert lean.color_xy is None and lean.orientation is None and full.depth_xy.shape == (82, 25, 2)
 
 
 def test_windows_line_endings():

@@ -6,8 +6,10 @@ restricted, lean x, lean y, tracking state), a joint count (25) and one line per
 (x y z, depth x y, colour x y, orientation w x y z, tracking state).
 
 Speed: a Python loop walks only the frame/body headers (a few hundred lines); every joint line of
-the file is converted in one ``np.loadtxt`` call and grouped per body with fancy indexing. Errors
-are located (file and 1-based line) by a slow re-scan that only runs once something is wrong.
+the file is converted in one ``np.loadtxt`` call and grouped per body with fancy indexing. By default
+only what the pipeline uses is converted (x, y, z and the tracking state, about 2x faster);
+``full=True`` also reads the depth / colour pixel coordinates and orientations. Errors are located
+(file and 1-based line) by a slow re-scan that only runs once something is wrong.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from skeletonmae.data.errors import DataFormatError
 
 NUM_JOINTS = 25
 JOINT_VALUES = 12
+_USED_COLUMNS = (0, 1, 2, 11)  # x, y, z, tracking state
 BODY_INFO_FIELDS: tuple[str, ...] = (
     "clipped_edges", "hand_left_confidence", "hand_left_state", "hand_right_confidence",
     "hand_right_state", "is_restricted", "lean_x", "lean_y", "tracking_state",
@@ -35,8 +38,9 @@ class RawBody:
 
     - ``frames`` ``(F,)`` int64: 0-based indices into the file's frames (empty frames included).
     - ``joints`` ``(F, V, 3)`` float32: camera-space x, y, z in metres.
-    - ``depth_xy`` / ``color_xy`` ``(F, V, 2)`` float32: pixel coordinates in the depth / colour image.
-    - ``orientation`` ``(F, V, 4)`` float32: joint orientation quaternion (w, x, y, z).
+    - ``depth_xy`` / ``color_xy`` ``(F, V, 2)`` float32: pixel coordinates in the depth / colour image
+      (``None`` unless parsed with ``full=True``).
+    - ``orientation`` ``(F, V, 4)`` float32: joint orientation quaternion (w, x, y, z) (``None`` unless ``full``).
     - ``joint_tracking`` ``(F, V)`` int8: 0 not tracked, 1 inferred, 2 tracked.
     - ``info`` ``(F, 9)`` float32: the body info values named by :data:`BODY_INFO_FIELDS`.
     """
@@ -44,9 +48,9 @@ class RawBody:
     body_id: str
     frames: np.ndarray
     joints: np.ndarray
-    depth_xy: np.ndarray
-    color_xy: np.ndarray
-    orientation: np.ndarray
+    depth_xy: np.ndarray | None
+    color_xy: np.ndarray | None
+    orientation: np.ndarray | None
     joint_tracking: np.ndarray
     info: np.ndarray
 
@@ -79,7 +83,7 @@ class _Layout:
     info_lines: list[int]
 
 
-def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS) -> RawSkeleton:
+def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS, full: bool = False) -> RawSkeleton:
     """Read one ``.skeleton`` file. Raises :class:`DataFormatError` naming the file and line."""
     path = Path(path)
     try:
@@ -87,11 +91,11 @@ def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS) -> Ra
     except OSError as error:
         raise DataFormatError(path, f"cannot read the file ({error.strerror}); check the path") from error
     name = path.name[: -len(".skeleton")] if path.name.endswith(".skeleton") else path.stem
-    return parse_skeleton_bytes(data, name=name, path=path, num_joints=num_joints)
+    return parse_skeleton_bytes(data, name=name, path=path, num_joints=num_joints, full=full)
 
 
 def parse_skeleton_bytes(
-    data: bytes, *, name: str, path: str | Path | None = None, num_joints: int = NUM_JOINTS
+    data: bytes, *, name: str, path: str | Path | None = None, num_joints: int = NUM_JOINTS, full: bool = False
 ) -> RawSkeleton:
     """Parse the bytes of a ``.skeleton`` file (see the module docstring for the layout)."""
     source = Path(path) if path is not None else Path(name)
@@ -102,7 +106,7 @@ def parse_skeleton_bytes(
         raise DataFormatError(source, "non-ASCII byte; a .skeleton file is plain text", line=line) from error
     lines = text.splitlines()
     layout = _walk_headers(lines, source, num_joints)
-    values = _joint_values(lines, layout, source, num_joints)  # (blocks, V, 12)
+    values = _joint_values(lines, layout, source, num_joints, full)  # (blocks, V, 12 or 4)
     info_ids, info_values = _body_info(lines, layout, source)
     bodies = _group_bodies(layout, values, info_ids, info_values, source)
     return RawSkeleton(name, Path(path) if path is not None else None, len(layout.bodies_per_frame),
@@ -128,8 +132,43 @@ def _read_count(lines: list[str], index: int, what: str, source: Path, upper: in
     return value
 
 
+class _Irregular(Exception):
+    """The fast header walk met something unusual; the careful walk will name it."""
+
+
 def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
-    """Visit the frame / body headers (not the joint lines) and record where every block is."""
+    """Visit the frame / body headers (not the joint lines) and record where every block is.
+
+    A lean loop handles well-formed files; anything unusual re-walks with :func:`_walk_headers_checked`,
+    which raises the precise error."""
+    try:
+        num_frames = int(lines[0])
+        if not 0 < num_frames <= 10**6:
+            raise _Irregular
+        per_frame, starts, frames, info_lines = [], [], [], []
+        cursor = 1
+        for frame in range(num_frames):
+            count = int(lines[cursor])
+            if not 0 <= count <= MAX_BODIES_PER_FRAME:
+                raise _Irregular
+            per_frame.append(count)
+            cursor += 1
+            for _ in range(count):
+                if int(lines[cursor + 1]) != num_joints:
+                    raise _Irregular
+                info_lines.append(cursor)
+                starts.append(cursor + 2)
+                frames.append(frame)
+                cursor += 2 + num_joints
+        if cursor > len(lines) or any(line.strip() for line in lines[cursor:]):
+            raise _Irregular
+    except (_Irregular, ValueError, IndexError):
+        return _walk_headers_checked(lines, source, num_joints)
+    return _Layout(np.asarray(per_frame, dtype=np.int64), starts, frames, info_lines)
+
+
+def _walk_headers_checked(lines: list[str], source: Path, num_joints: int) -> _Layout:
+    """The careful walk: every count is checked and every problem raised with its line."""
     num_frames = _read_count(lines, 0, "the frame count", source, upper=10**6)
     if num_frames == 0:
         raise DataFormatError(source, "frame count is 0 (empty sequence); nothing to read", line=1)
@@ -169,19 +208,20 @@ def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
     return _Layout(per_frame, starts, frames, info_lines)
 
 
-def _joint_values(lines: list[str], layout: _Layout, source: Path, num_joints: int) -> np.ndarray:
-    """All joint lines converted at once: ``(blocks, V, 12)`` float64."""
+def _joint_values(lines: list[str], layout: _Layout, source: Path, num_joints: int, full: bool) -> np.ndarray:
+    """All joint lines converted at once: ``(blocks, V, 12)`` float64, or ``(blocks, V, 4)`` (x, y, z,
+    tracking state) unless ``full``."""
+    width = JOINT_VALUES if full else len(_USED_COLUMNS)
     if not layout.block_starts:
-        return np.zeros((0, num_joints, JOINT_VALUES))
+        return np.zeros((0, num_joints, width))
     joint_lines = [line for start in layout.block_starts for line in lines[start : start + num_joints]]
     try:
-        values = np.loadtxt(joint_lines, dtype=np.float64, ndmin=2)
+        values = np.loadtxt(joint_lines, dtype=np.float64, ndmin=2, usecols=None if full else _USED_COLUMNS)
     except ValueError:
+        values = None
+    if values is None or values.shape[1] != width:
         _locate_bad_line(lines, layout, source, num_joints, JOINT_VALUES)
-        raise  # _locate_bad_line always raises; this keeps the type checker honest
-    if values.shape[1] != JOINT_VALUES:
-        _locate_bad_line(lines, layout, source, num_joints, JOINT_VALUES)
-    values = values.reshape(len(layout.block_starts), num_joints, JOINT_VALUES)
+    values = values.reshape(len(layout.block_starts), num_joints, width)
     finite = np.isfinite(values).all(axis=2)  # (blocks, V)
     if not finite.all():
         block, joint = np.argwhere(~finite)[0]
@@ -259,15 +299,16 @@ def _group_bodies(
                 source, f"body id {body_id} appears twice in frame {repeated + 1}",
                 line=layout.info_lines[blocks[0]] + 1,
             )
-        body_values = values[index]  # (F, V, 12)
+        body_values = values[index]  # (F, V, 12) or (F, V, 4)
+        full = body_values.shape[2] == JOINT_VALUES
         bodies.append(RawBody(
             body_id=body_id,
             frames=frames,
             joints=body_values[..., 0:3].astype(np.float32),
-            depth_xy=body_values[..., 3:5].astype(np.float32),
-            color_xy=body_values[..., 5:7].astype(np.float32),
-            orientation=body_values[..., 7:11].astype(np.float32),
-            joint_tracking=body_values[..., 11].astype(np.int8),
+            depth_xy=body_values[..., 3:5].astype(np.float32) if full else None,
+            color_xy=body_values[..., 5:7].astype(np.float32) if full else None,
+            orientation=body_values[..., 7:11].astype(np.float32) if full else None,
+            joint_tracking=body_values[..., -1].astype(np.int8),
             info=info[index],
         ))
     return tuple(bodies)
