@@ -8,6 +8,8 @@ arithmetic (which wraps around, as the hash needs).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -23,6 +25,14 @@ def _splitmix64(values: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+@functools.lru_cache(maxsize=64)
+def _epoch_key(seed: int, epoch: int) -> np.ndarray:
+    """``(1,)`` uint64 key of ``(seed, epoch)`` (cached; treat as read-only)."""
+    key = _splitmix64(_splitmix64(np.array([seed], dtype=np.uint64)) ^ np.array([epoch], dtype=np.uint64))
+    key.setflags(write=False)
+    return key
+
+
 def uniform_streams(seed: int, epoch: int, indices: np.ndarray, count: int) -> np.ndarray:
     """``(B, count)`` float64 uniforms in ``[0, 1)`` for sample ``indices`` ``(B,)``.
 
@@ -31,8 +41,7 @@ def uniform_streams(seed: int, epoch: int, indices: np.ndarray, count: int) -> n
     if seed < 0 or epoch < 0:
         raise ValueError(f"seed and epoch must be non-negative integers, got seed={seed}, epoch={epoch}")
     # uint64 *arrays* wrap around silently (only numpy scalars warn), so every operand is an array.
-    key = _splitmix64(_splitmix64(np.array([seed], dtype=np.uint64)) ^ np.array([epoch], dtype=np.uint64))
-    per_sample = _splitmix64(key ^ np.asarray(indices, dtype=np.uint64).reshape(-1))  # (B,)
+    per_sample = _splitmix64(_epoch_key(seed, epoch) ^ np.asarray(indices, dtype=np.uint64).reshape(-1))  # (B,)
     draws = per_sample[:, None] + np.arange(1, count + 1, dtype=np.uint64)[None, :] * _GOLDEN  # (B, count)
     bits = _splitmix64(draws)
     return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

@@ -78,17 +78,16 @@ def resize_positions(start: np.ndarray, size: np.ndarray, num_frames: int
 
 
 def rotation_matrices(angles: np.ndarray) -> np.ndarray:
-    """``(B, 3, 3)`` float32 ``Rz @ Ry @ Rx`` for ``angles`` ``(B, 3)`` (about x, y, z)."""
-    cos, sin = np.cos(angles), np.sin(angles)
-    count = angles.shape[0]
-    rx, ry, rz = (np.zeros((count, 3, 3)) for _ in range(3))
-    rx[:, 0, 0] = 1
-    rx[:, 1, 1], rx[:, 1, 2], rx[:, 2, 1], rx[:, 2, 2] = cos[:, 0], sin[:, 0], -sin[:, 0], cos[:, 0]
-    ry[:, 1, 1] = 1
-    ry[:, 0, 0], ry[:, 0, 2], ry[:, 2, 0], ry[:, 2, 2] = cos[:, 1], -sin[:, 1], sin[:, 1], cos[:, 1]
-    rz[:, 2, 2] = 1
-    rz[:, 0, 0], rz[:, 0, 1], rz[:, 1, 0], rz[:, 1, 1] = cos[:, 2], sin[:, 2], -sin[:, 2], cos[:, 2]
-    return (rz @ ry @ rx).astype(np.float32)
+    """``(B, 3, 3)`` float32 ``Rz @ Ry @ Rx`` for ``angles`` ``(B, 3)`` (about x, y, z), where
+    ``Rx = [[1, 0, 0], [0, c, s], [0, -s, c]]``, ``Ry = [[c, 0, -s], [0, 1, 0], [s, 0, c]]`` and
+    ``Rz = [[c, s, 0], [-s, c, 0], [0, 0, 1]]`` (STTFormer's conventions), multiplied out."""
+    (cx, cy, cz), (sx, sy, sz) = np.cos(angles).T, np.sin(angles).T
+    entries = (
+        cz * cy, cz * sy * sx + sz * cx, sz * sx - cz * sy * cx,
+        -sz * cy, cz * cx - sz * sy * sx, sz * sy * cx + cz * sx,
+        sy, -cy * sx, cy * cx,
+    )  # fmt: skip
+    return np.stack(entries, axis=1).reshape(-1, 3, 3).astype(np.float32)
 
 
 def to_stream(x: np.ndarray, stream: str, parents: np.ndarray | None = None) -> np.ndarray:
@@ -115,24 +114,24 @@ def transform_batch(data: np.ndarray, rows: np.ndarray, lengths: np.ndarray, con
         raise ValueError(f"training transforms need uniforms of shape ({len(rows)}, {DRAWS_PER_SAMPLE})")
     start, size = crop_windows(lengths, config, train, uniforms)
     lower, upper, weight = resize_positions(start, size, config.num_frames)  # (B, T) each
-    frames = np.concatenate([lower, upper], axis=1)  # (B, 2T): read each source frame pair once
-    picked = _gather_frames(data, rows, frames)  # (B, C, 2T, V, M) float32, our own copy
-    first, x = picked[:, :, : config.num_frames], picked[:, :, config.num_frames :]
+    picked = _gather_frames(data, rows, np.stack([lower, upper], axis=1))  # (B, 2, C, T, V, M), our own copy
+    first, x = picked[:, 0], picked[:, 1]
     x -= first  # in place: x = first + weight * (second - first)
     x *= weight[:, None, :, None, None]
-    x += first  # (B, C, T, V, M), a view into `picked`
+    x += first  # (B, C, T, V, M)
     if train and config.rotation > 0:
         angles = (uniforms[:, 2:5] * 2.0 - 1.0) * config.rotation  # (B, 3) in [-rotation, rotation)
         count, channels = x.shape[:2]
-        flat = np.ascontiguousarray(x).reshape(count, channels, -1)  # (B, 3, T*V*M)
-        x = (rotation_matrices(angles) @ flat).reshape(x.shape)
+        x = (rotation_matrices(angles) @ x.reshape(count, channels, -1)).reshape(x.shape)  # (B, 3, T*V*M)
     return np.ascontiguousarray(to_stream(x, config.stream, parents))
 
 
 def _gather_frames(data: np.ndarray, rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """``data[rows[b], :, frames[b]]`` for every ``b``: a new float32 ``(B, C, F, V, M)`` array.
-
-    One fancy-indexing read that touches only the needed frames (cheap on a memmap)."""
-    channels = np.arange(data.shape[1])
-    picked = data[np.asarray(rows)[:, None, None], channels[None, :, None], frames[:, None, :]]  # (B, C, F, V, M)
+    """``data[rows[b], :, frames[b, k]]`` for every ``b``, ``k``: a new float32 ``(B, K, C, F, V, M)``
+    array for ``frames`` ``(B, K, F)``. One fancy-indexing read of only the needed frames."""
+    plain = np.asarray(data)  # a memmap as a plain view: skips memmap's per-call Python overhead
+    count, groups, _ = frames.shape
+    channels = np.arange(plain.shape[1])
+    picked = plain[np.asarray(rows).reshape(count, 1, 1, 1), channels.reshape(1, 1, -1, 1),
+                   frames.reshape(count, groups, 1, -1)]  # (B, K, C, F, V, M)
     return np.asarray(picked, dtype=np.float32)  # fancy indexing already copied: safe to modify in place
