@@ -1,0 +1,148 @@
+"""Each stage end to end on a tiny prepared dataset with the real models (a few steps each)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import torch
+
+from skeletonmae.models.factory import build_classifier
+from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.run_config import load_run_config
+from skeletonmae.training.stages import run_finetune, run_linear, run_pretrain
+
+STEPS_PER_EPOCH = 6  # 24 training samples, batch 4
+
+
+@pytest.fixture(scope="module")
+def pretrained(tiny_dataset: Path, tmp_path_factory) -> Path:
+    """A 2-epoch pre-training run folder (shared by the tests below)."""
+    run_dir = tmp_path_factory.mktemp("pretrain") / "run"
+    overrides = [f"data.root={tiny_dataset}", "model.preset=cpu-small",
+                 "data.transform.num_frames=12", "data.transform.min_crop_frames=8",
+                 "data.batch_size=4", "data.num_workers=0", "training.epochs=2",
+                 "training.progress_bar=false", "training.device=cpu", f"output_dir={run_dir}"]
+    config, pinned = load_run_config(None, overrides)
+    run_pretrain(config, pinned_model_fields=pinned)
+    return run_dir
+
+
+def test_pretrain_fills_the_run_folder(pretrained: Path):
+    names = {p.name for p in pretrained.iterdir()}
+    assert {"config.yaml", "env.json", "metrics.csv", "curves.png", "last.pt", "best.pt"} <= names
+    first_line = (pretrained / "config.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line == f"# skeletonmae pretrain --config {pretrained / 'config.yaml'}"
+    resolved, _ = load_run_config(pretrained / "config.yaml")
+    assert (resolved.model.num_joints, resolved.model.num_classes) == (20, 3)  # from the data
+    env = json.loads((pretrained / "env.json").read_text())
+    assert env["torch"] == torch.__version__ and env["seed"] == 1 and env["world_size"] == 1
+    assert {"python", "numpy", "git_commit", "hostname"} <= set(env)
+    last = load_checkpoint(pretrained / "last.pt")
+    assert (last["stage"], last["epoch"], last["global_step"]) == ("pretrain", 2, 2 * STEPS_PER_EPOCH)
+    assert {"optimizer", "scheduler", "scaler", "rng", "best_metric"} <= set(last)
+    assert last["extra"]["class_names"] == ["wave", "nod", "sway"]
+    assert all(key.startswith(("encoder.", "decoder.")) for key in last["model"])
+    lines = (pretrained / "metrics.csv").read_text().splitlines()
+    assert lines[0].split(",")[:4] == ["epoch", "train_loss", "lr", "val_loss"] and len(lines) == 3
+    val_losses = [float(line.split(",")[3]) for line in lines[1:]]
+    best = load_checkpoint(pretrained / "best.pt")
+    assert best["best_metric"] == pytest.approx(min(val_losses))
+    assert best["epoch"] == val_losses.index(min(val_losses)) + 1
+
+
+def test_finetune_from_pretrained_on_a_label_fraction(pretrained, tiny_dataset, tmp_path,
+                                                      tiny_overrides, caplog):
+    config, pinned = load_run_config(None, tiny_overrides(
+        tiny_dataset, tmp_path / "ft", f"finetune.pretrained={pretrained / 'best.pt'}",
+        "data.label_fraction=0.5"))
+    with caplog.at_level(logging.INFO):
+        result = run_finetune(config, pinned_model_fields=pinned)
+    assert "loaded" in caplog.text and "encoder tensors" in caplog.text
+    assert "12 of 24 training samples" in caplog.text
+    last = load_checkpoint(result.last_checkpoint)
+    assert last["global_step"] == 2 * 3  # 12 labelled samples, batch 4
+    assert result.best_metric_name == "val_top1"
+    assert result.best_metric == max(row["val_top1"] for row in result.history)
+    assert {"train_top1", "val_top1", "val_top5", "val_loss"} <= set(result.history[-1])
+    assert (tmp_path / "ft" / "curves.png").stat().st_size > 0
+
+
+def test_finetune_from_scratch_and_bad_pretrained_checkpoint(tiny_dataset, tmp_path,
+                                                             tiny_overrides):
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "scratch",
+                                                          "training.epochs=1"))
+    result = run_finetune(config, pinned_model_fields=pinned)
+    assert result.best_metric is not None and 0.0 <= result.best_metric <= 1.0
+    config, pinned = load_run_config(None, tiny_overrides(
+        tiny_dataset, tmp_path / "wrong", f"finetune.pretrained={result.best_checkpoint}"))
+    with pytest.raises(ValueError, match=r"best\.pt: pre-trained state dict"):
+        run_finetune(config, pinned_model_fields=pinned)  # a classifier is not a pretrain run
+
+
+def test_linear_trains_the_head_only(pretrained, tiny_dataset, tmp_path, tiny_overrides):
+    config, pinned = load_run_config(None, tiny_overrides(
+        tiny_dataset, tmp_path / "linear", f"finetune.pretrained={pretrained / 'best.pt'}"))
+    result = run_linear(config, pinned_model_fields=pinned)
+    encoder = {k[len("encoder."):]: v for k, v in load_checkpoint(pretrained / "best.pt")["model"].items()
+               if k.startswith("encoder.")}
+    trained = result.model.state_dict()
+    for key, value in encoder.items():  # weights and BatchNorm running statistics untouched
+        assert torch.equal(trained[f"encoder.{key}"], value), key
+    initial = build_classifier(result.config.model)
+    assert not torch.equal(trained["head.fc.weight"], initial.state_dict()["head.fc.weight"])
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "nolin"))
+    with pytest.raises(ValueError, match="linear evaluation needs finetune.pretrained"):
+        run_linear(config, pinned_model_fields=pinned)
+
+
+def test_run_folder_guards(pretrained, tiny_dataset, tmp_path, tiny_overrides):
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, pretrained))
+    with pytest.raises(FileExistsError, match="already holds a run.*--resume"):
+        run_pretrain(config, pinned_model_fields=pinned)
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        run_pretrain(config, resume=True, pinned_model_fields=pinned)
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "x",
+                                                          "data.train_split=training"))
+    with pytest.raises(FileNotFoundError, match=r"split 'training'.*available splits: \['test', 'train'\]"):
+        run_pretrain(config, pinned_model_fields=pinned)
+
+
+def test_gradient_accumulation_and_bf16_classifier(tiny_dataset, tmp_path, tiny_overrides):
+    config, pinned = load_run_config(None, tiny_overrides(
+        tiny_dataset, tmp_path / "amp", "training.amp=bf16", "training.grad_accumulation=2",
+        "training.epochs=1"))
+    result = run_finetune(config, pinned_model_fields=pinned)
+    # data.batch_size is the batch per optimiser step: 2 micro-batches of 2, still 6 steps
+    assert load_checkpoint(result.last_checkpoint)["global_step"] == STEPS_PER_EPOCH
+    assert all(torch.isfinite(v).all() for v in result.model.state_dict().values()
+               if v.is_floating_point())
+
+
+def test_compile_option_wraps_the_model_and_checkpoints_stay_plain(tiny_dataset, tmp_path,
+                                                                   tiny_overrides, monkeypatch):
+    compiled = []
+
+    class FakeCompiled(torch.nn.Module):  # what torch.compile returns: a wrapper with _orig_mod
+        def __init__(self, module):
+            super().__init__()
+            self._orig_mod = module
+
+        def forward(self, *args, **kwargs):
+            return self._orig_mod(*args, **kwargs)
+
+    def fake_compile(module):
+        compiled.append(module)
+        return FakeCompiled(module)
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    config, pinned = load_run_config(None, tiny_overrides(
+        tiny_dataset, tmp_path / "compiled", "training.compile=true", "training.epochs=1",
+        "training.limit_train_steps=2"))
+    result = run_pretrain(config, pinned_model_fields=pinned)
+    assert len(compiled) == 1
+    keys = load_checkpoint(result.last_checkpoint)["model"].keys()
+    assert not any("_orig_mod" in key for key in keys)
