@@ -1,0 +1,355 @@
+"""Collect a sweep's records into its table: Markdown + CSV, every cell filled.
+
+One table row per variant and label fraction; its seeds are averaged (mean +- sample standard
+deviation, with ``n`` when more than one seed). A cell without a result says why: the run's
+failure reason, its pre-training's failure reason, or ``not run yet``. Beside ours, the paper's
+SkeletonMAE number for the same setting (after the spec's ``equivalents`` translate a scaled
+setting to the paper's scale); the difference is shown only when the benchmark is the paper's.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+import statistics
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+from skeletonmae.config import write_text_atomic
+from skeletonmae.experiments.grid import axis_labels, value_text
+from skeletonmae.experiments.paper import (
+    FIGURE4_NOTE,
+    PAPER_BENCHMARKS,
+    PaperNumber,
+    benchmark_label,
+    find_paper_number,
+    paper_numbers,
+)
+from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
+
+__all__ = ["TableRow", "collect_rows", "paper_benchmark_for", "translate_setting",
+           "format_markdown_table", "write_sweep_tables", "format_top1", "format_duration",
+           "sweep_markdown", "results_csv", "runs_csv", "RESULTS_MD",
+           "RESULTS_CSV", "RUNS_CSV"]
+
+RESULTS_MD = "results.md"
+RESULTS_CSV = "results.csv"
+RUNS_CSV = "runs.csv"
+REASON_CHARS = 160
+
+
+@dataclasses.dataclass
+class TableRow:
+    """One row: a variant at one label fraction, over its seeds."""
+
+    variant: str
+    is_extra: bool
+    axis_values: dict[str, Any]
+    label_fraction: float
+    seeds: list[int]
+    top1: list[float]                      # % of the seeds that completed
+    problems: list[str]                    # why the other seeds have no result
+    setting: dict[str, Any]
+    paper: Optional[PaperNumber] = None
+    pretrain_runs: dict[str, tuple[Optional[float], float]] = dataclasses.field(
+        default_factory=dict)                # name -> (best val loss, seconds)
+    finetune_seconds: list[float] = dataclasses.field(default_factory=list)
+    parameters: Optional[dict[str, int]] = None
+
+    @property
+    def mean(self) -> Optional[float]:
+        return statistics.fmean(self.top1) if self.top1 else None
+
+    @property
+    def std(self) -> Optional[float]:
+        return statistics.stdev(self.top1) if len(self.top1) >= 2 else None
+
+    @property
+    def pretrain_loss(self) -> Optional[float]:
+        losses = [loss for loss, _ in self.pretrain_runs.values() if loss is not None]
+        return statistics.fmean(losses) if losses else None
+
+    @property
+    def pretrain_seconds(self) -> float:
+        times = [seconds for _, seconds in self.pretrain_runs.values()]
+        return statistics.fmean(times) if times else 0.0
+
+
+def paper_benchmark_for(document: Mapping[str, Any]) -> str:
+    """The paper column's benchmark: the spec's choice, else ours when the paper has it, else
+    NTU-60 X-Sub (the benchmark of every ablation)."""
+    chosen = (document.get("paper") or {}).get("benchmark")
+    if chosen:
+        return chosen
+    ours = document.get("benchmark")
+    return ours if ours in PAPER_BENCHMARKS else "ntu60-xsub"
+
+
+def translate_setting(setting: Mapping[str, Any],
+                      equivalents: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Replace our values by the paper-scale ones given in ``equivalents`` (keys as text)."""
+    translated = dict(setting)
+    for key, table in equivalents.items():
+        if key not in translated:
+            continue
+        value = translated[key]
+        texts = [value_text(value)]
+        if isinstance(value, float) and value.is_integer():
+            texts.append(str(int(value)))
+        for text in texts:
+            if text in table:
+                translated[key] = table[text]
+                break
+    return translated
+
+
+def _record(output_root: Path, stage: str, name: Optional[str],
+            cache: dict[tuple[str, str], Optional[RunRecord]]) -> Optional[RunRecord]:
+    if name is None:
+        return None
+    key = (stage, name)
+    if key not in cache:
+        cache[key] = read_record(record_path(output_root, stage, name))
+    return cache[key]
+
+
+def _problem(record: Optional[RunRecord], pretrain: Optional[RunRecord],
+             pretrain_name: Optional[str]) -> str:
+    if pretrain_name is not None and (pretrain is None or pretrain.status != "complete"):
+        if pretrain is None:
+            return "not run yet"
+        if pretrain.status == "running":
+            return "pre-training interrupted; re-run the sweep to resume"
+        return f"pre-training failed: {pretrain.reason}"
+    if record is None:
+        return "not run yet"
+    if record.status == "running":
+        return "fine-tuning interrupted; re-run the sweep to resume"
+    if record.status == "failed":
+        return f"failed: {record.reason}"
+    return "finished without a validation metric (data.val_split is null)"
+
+
+def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRow]:
+    """The table rows of a sweep from its plan document and records (see module docstring)."""
+    output_root = Path(output_root)
+    variants = {v["name"]: v for v in document["variants"]}
+    pretrains = {p["name"]: p for p in document["pretrains"]}
+    paper = document.get("paper") or {}
+    candidates = paper_numbers(paper["table"], benchmark=paper_benchmark_for(document)) \
+        if paper.get("table") else []
+    cache: dict[tuple[str, str], Optional[RunRecord]] = {}
+    rows: dict[tuple[str, float], TableRow] = {}
+    for cell in document["cells"]:
+        key = (cell["variant"], float(cell["label_fraction"]))
+        row = rows.get(key)
+        if row is None:
+            variant = variants[cell["variant"]]
+            setting = translate_setting(cell["setting"], paper.get("equivalents") or {})
+            pretrain_entry = pretrains.get(cell["pretrain"]) if cell["pretrain"] else None
+            row = rows[key] = TableRow(
+                cell["variant"], variant["is_extra"], dict(map(tuple, variant["axis_values"])),
+                key[1], [], [], [], setting, find_paper_number(candidates, setting),
+                parameters=(pretrain_entry or {}).get("parameters"))
+        _add_cell(row, cell, output_root, cache)
+    return list(rows.values())
+
+
+def _add_cell(row: TableRow, cell: Mapping[str, Any], output_root: Path,
+              cache: dict[tuple[str, str], Optional[RunRecord]]) -> None:
+    row.seeds.append(int(cell["seed"]))
+    pretrain = _record(output_root, "pretrain", cell["pretrain"], cache)
+    finetune = _record(output_root, "finetune", cell["finetune"]["name"], cache)
+    if pretrain is not None and pretrain.status == "complete":
+        row.pretrain_runs[pretrain.name] = (pretrain.best_metric, pretrain.seconds)
+    ok = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
+    pretrain_ok = cell["pretrain"] is None or (pretrain is not None
+                                               and pretrain.status == "complete")
+    if ok and pretrain_ok:
+        row.top1.append(100.0 * finetune.best_metric)
+        row.finetune_seconds.append(finetune.seconds)
+    else:
+        row.problems.append(_problem(finetune, pretrain, cell["pretrain"]))
+
+
+def format_top1(row: TableRow) -> str:
+    """``85.3 ± 0.4 (n=3)``, ``85.3``, ``84.9 (2 of 3; 1 failed: ...)`` or the failure reason."""
+    if not row.top1:
+        reasons = sorted(set(row.problems))
+        return "; ".join(_short(r) for r in reasons) or "not run yet"
+    text = f"{row.mean:.1f}"
+    if row.std is not None:
+        text += f" ± {row.std:.1f} (n={len(row.top1)})"
+    if row.problems:
+        text += f" ({len(row.top1)} of {len(row.seeds)}; {_short(row.problems[0])})"
+    return text
+
+
+def _short(reason: str) -> str:
+    reason = " ".join(reason.split()).replace("|", "/")
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
+
+
+def format_duration(seconds: float) -> str:
+    """``42 s``, ``3.5 min``, ``2.1 h``; ``—`` for nothing measured."""
+    if seconds <= 0:
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _columns(document: Mapping[str, Any], rows: Sequence[TableRow]) -> list[str]:
+    labels = axis_labels(document["axes"])
+    columns = []
+    if any(row.is_extra for row in rows):
+        columns.append("cell")
+    columns += [labels[key] for key in document["axes"]]
+    if len(document["label_fractions"]) > 1 or document["label_fractions"] != [1.0]:
+        columns.append("labels")
+    return columns
+
+
+def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> dict[str, str]:
+    labels = axis_labels(document["axes"])
+    cells = {"cell": row.variant if row.is_extra else "grid"}
+    for key in document["axes"]:
+        value = row.axis_values.get(key, row.setting.get(key))
+        cells[labels[key]] = "—" if value is None else value_text(value)
+    cells["labels"] = f"{100 * row.label_fraction:g} %"
+    cells["top-1 (%)"] = format_top1(row)
+    cells["paper"] = f"{row.paper.top1:.1f}" if row.paper else "—"
+    if paper_same:
+        cells["Δ"] = f"{row.mean - row.paper.top1:+.1f}" if row.paper and row.top1 else "—"
+    if row.parameters:
+        cells["decoder params (M)"] = f"{row.parameters['decoder'] / 1e6:.3f}"
+        cells["MAE params (M)"] = f"{row.parameters['total'] / 1e6:.3f}"
+    elif document.get("show_parameters"):
+        cells["decoder params (M)"] = cells["MAE params (M)"] = "—"
+    loss = row.pretrain_loss
+    cells["pre-train val loss"] = f"{loss:.4g}" if loss is not None else "—"
+    cells["pre-train time"] = format_duration(row.pretrain_seconds)
+    cells["fine-tune time/seed"] = format_duration(statistics.fmean(row.finetune_seconds)) \
+        if row.finetune_seconds else "—"
+    return cells
+
+
+def format_markdown_table(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
+    """The rows as a Markdown table (header names the paper's benchmark)."""
+    paper_benchmark = paper_benchmark_for(document)
+    paper_same = document.get("benchmark") == paper_benchmark
+    header = _columns(document, rows) + ["top-1 (%)", "paper"]
+    if paper_same:
+        header.append("Δ")
+    if document.get("show_parameters"):
+        header += ["decoder params (M)", "MAE params (M)"]
+    header += ["pre-train val loss", "pre-train time", "fine-tune time/seed"]
+    titles = [f"paper {benchmark_label(paper_benchmark)} (%)" if c == "paper" else c
+              for c in header]
+    lines = ["| " + " | ".join(titles) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        cells = _row_cells(document, row, paper_same)
+        lines.append("| " + " | ".join(cells.get(c, "—") for c in header) + " |")
+    return "\n".join(lines)
+
+
+def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                         for k, v in record.items()})
+    return buffer.getvalue()
+
+
+def results_csv(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
+    """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
+    axes = list(document["axes"])
+    header = ["cell", *axes, "label_fraction", "top1_mean", "top1_std", "seeds_done",
+              "seeds_total", "top1_per_seed", "paper_top1", "paper_benchmark", "decoder_params",
+              "total_params", "pretrain_val_loss", "pretrain_seconds", "finetune_seconds_mean",
+              "problems"]
+    records = []
+    for row in rows:
+        params = row.parameters or {}
+        records.append({
+            "cell": row.variant, **{k: row.axis_values.get(k, row.setting.get(k)) for k in axes},
+            "label_fraction": row.label_fraction, "top1_mean": row.mean, "top1_std": row.std,
+            "seeds_done": len(row.top1), "seeds_total": len(row.seeds),
+            "top1_per_seed": ";".join(f"{v:.4f}" for v in row.top1),
+            "paper_top1": row.paper.top1 if row.paper else None,
+            "paper_benchmark": row.paper.benchmark if row.paper else None,
+            "decoder_params": params.get("decoder"), "total_params": params.get("total"),
+            "pretrain_val_loss": row.pretrain_loss,
+            "pretrain_seconds": row.pretrain_seconds or None,
+            "finetune_seconds_mean": statistics.fmean(row.finetune_seconds)
+            if row.finetune_seconds else None,
+            "problems": " | ".join(row.problems)})
+    return _csv_text(header, records)
+
+
+def runs_csv(document: Mapping[str, Any], output_root: Path) -> str:
+    """One line per planned run with its record (status, metric, time, reason)."""
+    header = ["stage", "name", "status", "best_metric_name", "best_metric", "best_epoch",
+              "epochs", "seconds", "attempts", "continued_from", "reason", "run_dir"]
+    runs = [("pretrain", p["name"], p["run_dir"]) for p in document["pretrains"]]
+    runs += [("finetune", c["finetune"]["name"], c["finetune"]["run_dir"])
+             for c in document["cells"]]
+    records = []
+    for stage, name, run_dir in runs:
+        record = read_record(record_path(output_root, stage, name))
+        data = dataclasses.asdict(record) if record else {"status": "not run yet"}
+        records.append({key: data.get(key) for key in header} | {
+            "stage": stage, "name": name, "run_dir": run_dir})
+    return _csv_text(header, records)
+
+
+def sweep_markdown(document: Mapping[str, Any], rows: Sequence[TableRow],
+                   plot_link: Optional[str] = None, heading: str = "#") -> str:
+    """A sweep's table section: heading, what is compared with what, the table, the plot."""
+    from skeletonmae.experiments.paper import PAPER_FIXED_SETTING, PAPER_TABLES
+
+    paper = document.get("paper") or {}
+    ours = benchmark_label(document.get("benchmark"))
+    lines = [f"{heading} {document.get('title') or document['name']}", "",
+             f"Dataset: {ours} (`{document['dataset_root']}`); seeds {document['seeds']}; "
+             "top-1 is the best validation accuracy of each fine-tuning run, as in the paper."]
+    if paper.get("table"):
+        theirs = benchmark_label(paper_benchmark_for(document))
+        lines.append(f"Paper column: SkeletonMAE, {PAPER_TABLES[paper['table']]}, on {theirs} "
+                     f"({PAPER_FIXED_SETTING}).")
+        if theirs != ours:
+            lines.append(f"Ours ran on {ours}, the paper's on {theirs}: compare the trends "
+                         "across rows, not the values.")
+        if paper.get("equivalents"):
+            lines.append(f"Our settings map to the paper's as {paper['equivalents']}.")
+        if paper["table"] == "figure4":
+            lines.append(f"{FIGURE4_NOTE}.")
+    lines += ["", format_markdown_table(document, rows), ""]
+    if plot_link:
+        lines += [f"![top-1 against {document['plot']['x']}]({plot_link})", ""]
+    return "\n".join(lines)
+
+
+def write_sweep_tables(document: Mapping[str, Any], output_root: Path) -> dict[str, Path]:
+    """Write results.md, results.csv, runs.csv (and the plot) into ``output_root``."""
+    output_root = Path(output_root)
+    rows = collect_rows(document, output_root)
+    written: dict[str, Path] = {}
+    plot_name = None
+    if document.get("plot"):
+        from skeletonmae.experiments.figures import plot_sweep_rows
+
+        plot_path = output_root / f"{document['name']}.png"
+        if plot_sweep_rows(document, rows, plot_path) is not None:
+            written["plot"], plot_name = plot_path, plot_path.name
+    written["markdown"] = write_text_atomic(output_root / RESULTS_MD,
+                                            sweep_markdown(document, rows, plot_name))
+    written["csv"] = write_text_atomic(output_root / RESULTS_CSV, results_csv(document, rows))
+    written["runs"] = write_text_atomic(output_root / RUNS_CSV, runs_csv(document, output_root))
+    return written

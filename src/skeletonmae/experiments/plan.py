@@ -1,0 +1,305 @@
+"""From a :class:`SweepSpec` to the runs it needs: resolved, data-bound RunConfigs per stage.
+
+Every variant x label fraction x seed is a *cell*: one fine-tuning run, fed by one pre-training
+run. Pre-training runs are shared: cells whose resolved pre-training config is identical (the
+label fractions and seeds of a variant, unless seeds apply to pre-training) use one run folder::
+
+    output_root/pretrain/<variant's pre-training name>[__seed-S]/
+    output_root/finetune/<variant>__labels-<fraction>__seed-<S>/
+
+With ``continue_pretraining`` (default), pre-training runs that differ only in
+``training.epochs`` form a chain: the longer run starts from the shorter one's final checkpoint
+and resumes (the training loop's exact resume), so Figure 4's 50/100/150/200-epoch points cost
+one 200-epoch trajectory and are the checkpoints of one pre-training at those epochs.
+
+Setting errors (an unknown key, a bad value) abort planning with the key named. A setting that is
+valid but does not fit the data (e.g. a frame ratio that leaves a partial tuple) marks that run
+``invalid``; the runner records it as the cell's failure reason and goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+from skeletonmae.config import ConfigError, from_mapping, read_yaml_mapping, to_plain
+from skeletonmae.experiments.grid import Variant, expand_variants, name_part
+from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
+from skeletonmae.training.run_config import (
+    DATA_BOUND_MODEL_FIELDS,
+    MODEL_PRESETS,
+    RunConfig,
+)
+
+__all__ = ["PlannedRun", "PlannedCell", "SweepPlan", "plan_sweep", "resolve_dataset",
+           "set_dotted", "comparison_setting", "config_identity", "RESULT_NEUTRAL_KEYS"]
+
+logger = logging.getLogger(__name__)
+
+# Settings that do not change a run's results: a finished run is reused even if they changed.
+RESULT_NEUTRAL_KEYS: tuple[str, ...] = (
+    "output_dir", "data.root", "finetune.pretrained", "data.num_workers", "data.mmap",
+    "data.eval_batch_size", "training.progress_bar", "training.device",
+    "training.log_every_steps", "training.checkpoint_every_steps",
+) + tuple(f"model.{name}" for name in DATA_BOUND_MODEL_FIELDS)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedRun:
+    """One stage run. ``invalid``: why the setting cannot run on this data (None if it can);
+    ``continues_from``: the shorter pre-training this one resumes from."""
+
+    stage: str
+    name: str
+    run_dir: Path
+    config: RunConfig
+    pinned: frozenset[str]
+    invalid: Optional[str] = None
+    continues_from: Optional["PlannedRun"] = None
+
+    @property
+    def epochs(self) -> int:
+        return self.config.training.epochs
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedCell:
+    """One fine-tuning run of ``variant`` at ``label_fraction`` and ``seed``."""
+
+    variant: Variant
+    label_fraction: float
+    seed: int
+    pretrain: Optional[PlannedRun]
+    finetune: PlannedRun
+
+    @property
+    def row_key(self) -> tuple[str, float]:
+        """Cells with the same row key are one table row (their seeds are averaged)."""
+        return self.variant.name, self.label_fraction
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepPlan:
+    spec: SweepSpec
+    dataset_root: Path
+    benchmark: Optional[str]
+    output_root: Path
+    variants: tuple[Variant, ...]
+    pretrains: tuple[PlannedRun, ...]
+    cells: tuple[PlannedCell, ...]
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``key = "a.b.c"``, creating sections."""
+    parts = key.split(".")
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(parts[:depth + 1])} is a value, not a section, so "
+                              f"{key} cannot be set")
+        node = child
+    node[parts[-1]] = value
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    for candidate in (folder / "train" / "meta.json", folder / "manifest.json"):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{candidate}: invalid JSON ({error.msg}, line {error.lineno});"
+                                 " prepare the dataset again") from error
+    return {}
+
+
+def _is_prepared(folder: Path) -> bool:
+    return (folder / "manifest.json").is_file() or any(
+        (child / "meta.json").is_file() for child in folder.iterdir()) if folder.is_dir() else False
+
+
+def resolve_dataset(root: Path, benchmark: Optional[str]) -> tuple[Path, Optional[str]]:
+    """The prepared dataset folder and its benchmark name (``root`` or ``root/benchmark``)."""
+    root = Path(root)
+    if not _is_prepared(root) and benchmark and _is_prepared(root / benchmark):
+        root = root / benchmark
+    if not _is_prepared(root):
+        raise FileNotFoundError(
+            f"{root}: not a prepared dataset (no manifest.json or split folders); run "
+            f"`skeletonmae prepare` first or fix dataset.root in the sweep spec")
+    recorded = _read_meta(root).get("benchmark")
+    if benchmark and recorded and benchmark != recorded:
+        raise ValueError(f"dataset.benchmark is {benchmark!r} but {root} was prepared as "
+                         f"{recorded!r}; fix dataset.benchmark or dataset.root")
+    return root.resolve(), benchmark or recorded
+
+
+def _base_mapping(stage: StageSettings) -> dict[str, Any]:
+    data = read_yaml_mapping(stage.config) if stage.config is not None else {}
+    for key, value in flatten_settings(stage.settings).items():
+        set_dotted(data, key, value)
+    return data
+
+
+def _build_config(base: Mapping[str, Any], settings: Sequence[tuple[str, Any]],
+                  where: str) -> tuple[RunConfig, frozenset[str]]:
+    data = json.loads(json.dumps(base, default=str))  # deep copy of plain data
+    for key, value in settings:
+        set_dotted(data, key, value)
+    try:
+        config = from_mapping(RunConfig, data, presets=MODEL_PRESETS)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from error
+    model_section = data.get("model") or {}
+    pinned = frozenset(k for k in model_section if k in DATA_BOUND_MODEL_FIELDS)
+    return config, pinned
+
+
+class _DataBinder:
+    """Binds configs to the dataset (model joints / classes / frames), opening each split once."""
+
+    def __init__(self) -> None:
+        self._info: dict[tuple[str, str], Any] = {}
+
+    def bind(self, config: RunConfig, pinned: frozenset[str]) -> tuple[RunConfig, Optional[str]]:
+        from skeletonmae.training.data_setup import (
+            bind_model_to_data,
+            dataset_info,
+            open_split,
+            split_folder,
+        )
+
+        key = (str(config.data.root), config.data.train_split)
+        if key not in self._info:
+            arrays = open_split(config.data, config.data.train_split)
+            self._info[key] = dataset_info(arrays, split_folder(config.data,
+                                                                config.data.train_split))
+        try:
+            return bind_model_to_data(config, self._info[key], pinned), None
+        except ValueError as error:
+            return config, str(error)
+
+
+def config_identity(config: RunConfig, ignore: Sequence[str] = RESULT_NEUTRAL_KEYS) -> str:
+    """Canonical text of the result-relevant settings of ``config`` (for equality tests)."""
+    flat = flatten_settings(to_plain(config))
+    kept = {k: v for k, v in flat.items() if k not in ignore}
+    return json.dumps(kept, sort_keys=True, default=str)
+
+
+def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
+    """The values a paper number is matched on, in the sweep's key namespace."""
+    setting: dict[str, Any] = dict(cell.variant.axis_values)
+    if cell.pretrain is not None:
+        config = cell.pretrain.config
+        setting.update({
+            "mask.strategy": config.mask.strategy,
+            "mask.frame_ratio": config.mask.frame_ratio,
+            "mask.joint_ratio": config.mask.joint_ratio,
+            "model.decoder_width": config.model.decoder_width,
+            "model.decoder_depth": config.model.decoder_depth,
+            "pretrain.training.epochs": config.training.epochs,
+        })
+    setting["finetune.data.label_fraction"] = cell.label_fraction
+    return setting
+
+
+def _stage_settings(variant: Variant, stage: str, spec: SweepSpec, seed: int,
+                    run_dir: Path, dataset_root: Path) -> list[tuple[str, Any]]:
+    settings = variant.stage_settings(stage)
+    settings += [("data.root", str(dataset_root)), ("output_dir", str(run_dir))]
+    if stage in spec.seed_stages:
+        settings.append(("training.seed", seed))
+        if stage == "finetune":
+            settings.append(("data.label_seed", seed))
+    return settings
+
+
+def _link_chains(runs: list[PlannedRun]) -> list[PlannedRun]:
+    """Set ``continues_from`` along groups of runs that differ only in ``training.epochs``."""
+    groups: dict[str, list[PlannedRun]] = {}
+    for run in runs:
+        if run.invalid is None:
+            key = config_identity(run.config, RESULT_NEUTRAL_KEYS + ("training.epochs",))
+            groups.setdefault(key, []).append(run)
+    replaced: dict[str, PlannedRun] = {}
+    for group in groups.values():
+        previous = None
+        for run in sorted(group, key=lambda r: r.epochs):
+            if previous is not None and previous.epochs < run.epochs:
+                run = dataclasses.replace(run, continues_from=previous)
+                replaced[run.name] = run
+            previous = run
+    return [replaced.get(run.name, run) for run in runs]
+
+
+def plan_sweep(spec: SweepSpec) -> SweepPlan:
+    """Resolve every run of ``spec``; see the module docstring."""
+    dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
+    output_root = Path(spec.output_root).resolve()
+    base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
+    binder = _DataBinder()
+    variants = expand_variants(spec)
+    pretrain_by_identity: dict[str, PlannedRun] = {}
+    used_names: set[str] = set()
+    pending: list[tuple[Variant, float, int, Optional[PlannedRun]]] = []
+    for variant in variants:
+        for seed in spec.seeds:
+            pretrain = None
+            if not variant.from_scratch:
+                pretrain = _plan_pretrain(spec, variant, seed, base["pretrain"], dataset_root,
+                                          output_root, binder, pretrain_by_identity, used_names)
+            pending += [(variant, fraction, seed, pretrain) for fraction in spec.label_fractions]
+    pretrains = _link_chains(list(pretrain_by_identity.values())) \
+        if spec.continue_pretraining else list(pretrain_by_identity.values())
+    by_name = {run.name: run for run in pretrains}
+    cells = []
+    for variant, fraction, seed, pretrain in pending:
+        pretrain = by_name[pretrain.name] if pretrain is not None else None
+        cells.append(_plan_finetune(spec, variant, fraction, seed, pretrain, base["finetune"],
+                                    dataset_root, output_root, binder))
+    return SweepPlan(spec, dataset_root, benchmark, output_root, tuple(variants),
+                     tuple(pretrains), tuple(cells))
+
+
+def _plan_pretrain(spec: SweepSpec, variant: Variant, seed: int, base: Mapping[str, Any],
+                   dataset_root: Path, output_root: Path, binder: _DataBinder,
+                   known: dict[str, PlannedRun], used_names: set[str]) -> PlannedRun:
+    name = variant.pretrain_name(list(spec.axes))
+    if spec.seeds_pretraining:
+        name += "__" + name_part("seed", seed)
+    settings = _stage_settings(variant, "pretrain", spec, seed, Path("."), dataset_root)
+    config, pinned = _build_config(base, settings, f"cell {variant.name}, pretrain")
+    identity = config_identity(config)
+    if identity in known:
+        return known[identity]
+    unique, counter = name, 2
+    while unique in used_names:
+        unique, counter = f"{name}-{counter}", counter + 1
+    used_names.add(unique)
+    run_dir = output_root / "pretrain" / unique
+    config = dataclasses.replace(config, output_dir=run_dir)
+    bound, invalid = binder.bind(config, pinned)
+    run = PlannedRun("pretrain", unique, run_dir, bound, pinned, invalid)
+    known[identity] = run
+    return run
+
+
+def _plan_finetune(spec: SweepSpec, variant: Variant, fraction: float, seed: int,
+                   pretrain: Optional[PlannedRun], base: Mapping[str, Any], dataset_root: Path,
+                   output_root: Path, binder: _DataBinder) -> PlannedCell:
+    name = "__".join([variant.name, name_part("labels", fraction), name_part("seed", seed)])
+    run_dir = output_root / "finetune" / name
+    settings = _stage_settings(variant, "finetune", spec, seed, run_dir, dataset_root)
+    settings.append(("data.label_fraction", fraction))
+    if pretrain is not None:
+        settings.append(("finetune.pretrained", str(pretrain.run_dir / "best.pt")))
+    config, pinned = _build_config(base, settings, f"cell {name}, finetune")
+    bound, invalid = binder.bind(config, pinned)
+    run = PlannedRun("finetune", name, run_dir, bound, pinned, invalid)
+    return PlannedCell(variant, fraction, seed, pretrain, run)

@@ -1,0 +1,189 @@
+"""Reconstruction pictures (paper, Supplementary C): original, masked input and reconstruction.
+
+:func:`visualize_reconstruction` loads a pre-training checkpoint, takes one sample of a prepared
+split (by index or by name) through the evaluation transform, masks it with the checkpoint's
+``MaskConfig`` and a seeded generator, reconstructs it, and writes
+
+* ``<sample>_seed<S>.png``: three rows (original, masked input, reconstruction) over a few
+  evenly spaced frames, drawn as 3D skeletons with the dataset layout's bones;
+* ``<sample>_seed<S>.gif``: the three side by side, one GIF frame per requested frame;
+* ``<sample>_seed<S>_error.png``: the per-joint reconstruction error (joints x frames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["ReconstructedSample", "VisualizationFiles", "load_mae_checkpoint", "find_sample",
+           "reconstruct_sample", "visualize_reconstruction"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconstructedSample:
+    """One person of one sample: ``original`` / ``reconstruction`` ``(T, V, 3)``, ``mask``
+    ``(T, V)`` (1 = removed), and the mean squared error on removed and on visible joints."""
+
+    name: str
+    index: int
+    label: int
+    class_name: str
+    person: int
+    original: np.ndarray
+    reconstruction: np.ndarray
+    mask: np.ndarray
+    masked_mse: float
+    visible_mse: float
+
+    @property
+    def joint_error(self) -> np.ndarray:
+        """``(T, V)`` Euclidean distance between reconstruction and original."""
+        return np.linalg.norm(self.reconstruction - self.original, axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class VisualizationFiles:
+    png: Path
+    gif: Path
+    heatmap: Path
+    sample: ReconstructedSample
+    frames_png: tuple[int, ...]
+    frames_gif: tuple[int, ...]
+
+
+def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
+                        ) -> tuple[torch.nn.Module, Any, Any]:
+    """The SkeletonMAE of a pre-training checkpoint (eval mode), its RunConfig (with
+    ``KEY=VALUE`` overrides, e.g. ``data.root=...`` or ``mask.frame_ratio=0.6``) and the split's
+    arrays (``data.test_split`` unless overridden); the model is checked against the data."""
+    from skeletonmae.config import apply_overrides
+    from skeletonmae.models.factory import build_mae
+    from skeletonmae.training.checkpoint import load_checkpoint
+    from skeletonmae.training.data_setup import (
+        bind_model_to_data,
+        dataset_info,
+        open_split,
+        split_folder,
+    )
+    from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, run_config_from_mapping
+
+    checkpoint = Path(checkpoint)
+    payload = load_checkpoint(checkpoint)
+    if payload.get("stage") != "pretrain":
+        raise ValueError(f"{checkpoint}: a {payload.get('stage')!r} checkpoint has no decoder; "
+                         "pass the best.pt or last.pt of a pretrain run")
+    config = run_config_from_mapping(apply_overrides(payload["config"], overrides))
+    split = config.data.test_split
+    arrays = open_split(config.data, split)
+    info = dataset_info(arrays, split_folder(config.data, split))
+    try:
+        config = bind_model_to_data(config, info, pinned=DATA_BOUND_MODEL_FIELDS)
+    except ValueError as error:
+        raise ValueError(f"{checkpoint}: its model does not fit {split_folder(config.data, split)}"
+                         f" ({error})") from error
+    model = build_mae(config.model, config.mask)
+    model.load_state_dict(payload["model"])
+    return model.eval(), config, arrays
+
+
+def find_sample(names: Sequence[str], sample: str | int) -> int:
+    """Index of ``sample`` (an index, or a sample name) in a split's ``names``."""
+    if isinstance(sample, int) or (isinstance(sample, str) and sample.lstrip("-").isdigit()):
+        index = int(sample)
+        if not -len(names) <= index < len(names):
+            raise IndexError(f"sample index {index} out of range: the split has {len(names)} "
+                             "samples")
+        return index % len(names)
+    try:
+        return list(names).index(sample)
+    except ValueError:
+        close = [n for n in names if sample.lower() in n.lower()][:5]
+        raise KeyError(f"no sample named {sample!r} in the split"
+                       + (f"; did you mean {', '.join(close)}?" if close else
+                          "; pass an index or a name listed in the split's names.json")) from None
+
+
+@torch.no_grad()
+def reconstruct_sample(model: torch.nn.Module, config: Any, arrays: Any, index: int, *,
+                       seed: int = 0, person: int = 0) -> ReconstructedSample:
+    """Mask (seeded) and reconstruct sample ``index`` of ``arrays`` as the model sees it."""
+    from skeletonmae.data.dataset import SkeletonDataset
+
+    if config.data.transform.stream != "joint":
+        raise ValueError(f"the checkpoint was trained on the {config.data.transform.stream!r} "
+                         "stream; reconstruction pictures need joint positions (stream 'joint')")
+    dataset = SkeletonDataset(arrays, config.data.transform, train=False,
+                              seed=config.training.seed)
+    x, label, _ = dataset[index]  # (C, T, V, M)
+    if not 0 <= person < x.shape[-1]:
+        raise ValueError(f"person {person} out of range: the data has {x.shape[-1]} person slot(s)")
+    if not bool(x[..., person].any()):
+        raise ValueError(f"sample {arrays.names[index]!r} has no person {person}; use --person 0")
+    generator = torch.Generator().manual_seed(seed)
+    output = model(x.unsqueeze(0), generator=generator)
+    original = x[..., person].permute(1, 2, 0).numpy()  # (T, V, C)
+    reconstruction = output.reconstruction[0, ..., person].permute(1, 2, 0).numpy()  # (T, V, C)
+    mask = output.mask[0].numpy()  # (T, V)
+    squared = ((reconstruction - original) ** 2).mean(axis=-1)  # (T, V)
+    removed = mask > 0.5
+    masked_mse = float(squared[removed].mean()) if removed.any() else float("nan")
+    visible_mse = float(squared[~removed].mean()) if (~removed).any() else float("nan")
+    class_names = arrays.meta.get("class_names") or []
+    class_name = class_names[label] if 0 <= label < len(class_names) else str(label)
+    return ReconstructedSample(arrays.names[index], index, label, class_name, person, original,
+                               reconstruction, mask, masked_mse, visible_mse)
+
+
+def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
+                             output_dir: Optional[str | Path] = None, seed: int = 0,
+                             person: int = 0, png_frames: int = 6, gif_frames: int = 24,
+                             fps: int = 8, overrides: Sequence[str] = ()) -> VisualizationFiles:
+    """Write the PNG, GIF and error heat map of one sample (see the module docstring)."""
+    from skeletonmae.data.layouts import get_layout
+    from skeletonmae.viz.skeleton import (
+        SequenceRow,
+        draw_error_heatmap,
+        draw_sequence_gif,
+        draw_sequence_grid,
+        pick_frames,
+    )
+
+    if png_frames < 1 or gif_frames < 1:
+        raise ValueError(f"png_frames and gif_frames must be >= 1, got {png_frames} and "
+                         f"{gif_frames}")
+    checkpoint = Path(checkpoint)
+    model, config, arrays = load_mae_checkpoint(checkpoint, overrides)
+    index = find_sample(arrays.names, sample)
+    result = reconstruct_sample(model, config, arrays, index, seed=seed, person=person)
+    layout = get_layout(arrays.layout)
+    out = Path(output_dir) if output_dir is not None else checkpoint.parent / "visualize"
+    stem = f"{_safe(result.name)}_seed{seed}"
+    mask = config.mask
+    title = (f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
+             f"{mask.frame_ratio:g}, joints {mask.joint_ratio:g}; MSE masked "
+             f"{result.masked_mse:.4g}, visible {result.visible_mse:.4g}")
+    rows = [SequenceRow("original", result.original),
+            SequenceRow("masked input", result.original, result.mask),
+            SequenceRow("reconstruction", result.reconstruction)]
+    frame_count = result.original.shape[0]
+    frames_png, frames_gif = pick_frames(frame_count, png_frames), pick_frames(frame_count,
+                                                                               gif_frames)
+    png = draw_sequence_grid(rows, layout.bones, out / f"{stem}.png", frames=frames_png,
+                             suptitle=title)
+    gif = draw_sequence_gif(rows, layout.bones, out / f"{stem}.gif", frames=frames_gif, fps=fps)
+    heatmap = draw_error_heatmap(result.joint_error, out / f"{stem}_error.png",
+                                 joint_names=layout.joint_names,
+                                 title=f"{result.name}: per-joint reconstruction error")
+    return VisualizationFiles(png, gif, heatmap, result, tuple(int(f) for f in frames_png),
+                              tuple(int(f) for f in frames_gif))
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "sample"

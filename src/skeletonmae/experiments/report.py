@@ -1,0 +1,177 @@
+"""``build_report``: one Markdown file about sweep folders and single run folders.
+
+* A sweep folder (holding ``plan.json``): its table re-collected from the records, with the
+  paper's numbers beside ours, the sweep's plot, and every run's curves in two combined figures
+  (pre-training loss, fine-tuning top-1) plus links to each run's own ``curves.png``.
+* A run folder (``config.yaml`` + ``metrics.csv``): its best metric and curves; for a fine-tuning
+  run on one of the paper's benchmarks, the paper's SkeletonMAE number at that label fraction
+  (Table 4 for all labels, Table 5 for 5 % / 10 %) beside ours.
+
+Images are linked relative to the report, so the report folder can be moved with the runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+from skeletonmae.config import read_yaml_mapping, write_text_atomic
+from skeletonmae.experiments.collect import collect_rows, sweep_markdown, write_sweep_tables
+from skeletonmae.experiments.paper import (
+    PAPER_BENCHMARKS,
+    PAPER_FIXED_SETTING,
+    PAPER_TABLES,
+    PaperNumber,
+    benchmark_label,
+    find_paper_number,
+    paper_numbers,
+)
+from skeletonmae.experiments.sweep_dir import PLAN_FILE, read_plan_document
+
+__all__ = ["build_report", "sweep_section", "run_section", "paper_number_for_run"]
+
+
+def _link(target: Path, report_dir: Path) -> str:
+    return Path(os.path.relpath(Path(target).resolve(), report_dir.resolve())).as_posix()
+
+
+def sweep_section(root: Path, report_dir: Path) -> str:
+    """The Markdown section of one sweep folder (tables and plots are refreshed first)."""
+    from skeletonmae.experiments.figures import plot_sweep_curves
+
+    document = read_plan_document(root)
+    written = write_sweep_tables(document, root)
+    rows = collect_rows(document, root)
+    plot_link = _link(written["plot"], report_dir) if "plot" in written else None
+    parts = [sweep_markdown(document, rows, plot_link, heading="##")]
+    parts.append(f"Files: [table (Markdown)]({_link(written['markdown'], report_dir)}), "
+                 f"[table (CSV)]({_link(written['csv'], report_dir)}), "
+                 f"[every run (CSV)]({_link(written['runs'], report_dir)}).")
+    curves = plot_sweep_curves(document, root)
+    if curves:
+        parts.append("")
+        parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in
+                  curves.items()]
+    own = [(name, Path(run_dir) / "curves.png") for name, run_dir in
+           [(p["name"], p["run_dir"]) for p in document["pretrains"]]
+           + [(c["finetune"]["name"], c["finetune"]["run_dir"]) for c in document["cells"]]]
+    own = [(name, path) for name, path in own if path.is_file()]
+    if own:
+        parts += ["", "<details><summary>Curves of each run</summary>", ""]
+        parts += [f"- [{name}]({_link(path, report_dir)})" for name, path in own]
+        parts += ["", "</details>"]
+    return "\n".join(parts) + "\n"
+
+
+def _run_stage(run_dir: Path) -> str:
+    env = run_dir / "env.json"
+    if env.is_file():
+        try:
+            stage = json.loads(env.read_text(encoding="utf-8")).get("stage")
+        except json.JSONDecodeError:
+            stage = None
+        if stage:
+            return str(stage)
+    first = (run_dir / "config.yaml").read_text(encoding="utf-8").split("\n", 1)[0]
+    words = first.lstrip("# ").split()
+    return words[1] if len(words) > 1 and words[0] == "skeletonmae" else "unknown"
+
+
+def _dataset_benchmark(data_root: Optional[str]) -> Optional[str]:
+    if not data_root:
+        return None
+    for candidate in (Path(data_root) / "train" / "meta.json", Path(data_root) / "manifest.json"):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8")).get("benchmark")
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def paper_number_for_run(stage: str, benchmark: Optional[str],
+                         label_fraction: float) -> Optional[PaperNumber]:
+    """The paper's SkeletonMAE number for a fine-tuning run on ``benchmark`` at that label
+    fraction (Tables 4 and 5), or None."""
+    if stage != "finetune" or benchmark not in PAPER_BENCHMARKS:
+        return None
+    table = "table4" if label_fraction == 1.0 else "table5"
+    return find_paper_number(paper_numbers(table, benchmark=benchmark),
+                             {"finetune.data.label_fraction": label_fraction})
+
+
+def _best(rows: Sequence[dict[str, float]], column: str, higher: bool
+          ) -> tuple[Optional[float], Optional[int]]:
+    points = [(r[column], int(r["epoch"])) for r in rows
+              if column in r and not math.isnan(r[column])]
+    if not points:
+        return None, None
+    value, epoch = (max if higher else min)(points, key=lambda p: p[0])
+    return value, epoch
+
+
+def run_section(run_dir: Path, report_dir: Path) -> str:
+    """The Markdown section of one run folder."""
+    from skeletonmae.viz.curves import read_metrics_csv
+
+    config = read_yaml_mapping(run_dir / "config.yaml")
+    stage = _run_stage(run_dir)
+    metrics_path = run_dir / "metrics.csv"
+    rows = read_metrics_csv(metrics_path) if metrics_path.is_file() else []
+    data = config.get("data") or {}
+    training = config.get("training") or {}
+    mask = config.get("mask") or {}
+    model = config.get("model") or {}
+    benchmark = _dataset_benchmark(data.get("root"))
+    fraction = float(data.get("label_fraction", 1.0))
+    lines = [f"## {stage}: `{run_dir.name}`", "",
+             f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.get('root')}`); "
+             f"{len(rows)} of {training.get('epochs')} epochs logged."]
+    settings = (f"Settings: model {model.get('num_frames')} frames x {model.get('num_joints')} "
+                f"joints, decoder {model.get('decoder_width')} x {model.get('decoder_depth')}; "
+                f"mask {mask.get('strategy')} frames {mask.get('frame_ratio')} joints "
+                f"{mask.get('joint_ratio')}; batch {data.get('batch_size')}")
+    lines.append(settings + (f"; labels {100 * fraction:g} %." if stage != "pretrain" else "."))
+    lines += ["", "| metric | ours | paper | Δ |", "|---|---|---|---|"]
+    if stage == "pretrain":
+        value, epoch = _best(rows, "val_loss", higher=False)
+        if value is None:
+            value, epoch = _best(rows, "train_loss", higher=False)
+        ours = f"{value:.4g} (epoch {epoch})" if value is not None else "no epoch logged"
+        lines.append(f"| best reconstruction loss | {ours} | — (not reported) | — |")
+    else:
+        value, epoch = _best(rows, "val_top1", higher=True)
+        number = paper_number_for_run(stage, benchmark, fraction)
+        ours = f"{100 * value:.1f} (epoch {epoch})" if value is not None else "no validation"
+        paper = (f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
+                 if number else "— (no paper number for this dataset / labels)")
+        delta = f"{100 * value - number.top1:+.1f}" if number and value is not None else "—"
+        lines.append(f"| best top-1 (%) | {ours} | {paper} | {delta} |")
+        if number is not None:
+            lines += ["", f"The paper's number was measured with: {PAPER_FIXED_SETTING}."]
+    curves = run_dir / "curves.png"
+    if curves.is_file():
+        lines += ["", f"![curves of {run_dir.name}]({_link(curves, report_dir)})"]
+    return "\n".join(lines) + "\n"
+
+
+def build_report(run_dirs: Sequence[str | Path], output: str | Path,
+                 title: str = "SkeletonMAE results") -> Path:
+    """Write the report of ``run_dirs`` (sweep folders and/or run folders) to ``output``."""
+    output = Path(output)
+    report_dir = output.parent if str(output.parent) else Path(".")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    sections = [f"# {title}", ""]
+    for run_dir in map(Path, run_dirs):
+        if (run_dir / PLAN_FILE).is_file():
+            sections.append(sweep_section(run_dir, report_dir))
+        elif (run_dir / "config.yaml").is_file():
+            sections.append(run_section(run_dir, report_dir))
+        else:
+            raise FileNotFoundError(
+                f"{run_dir}: neither a sweep folder ({PLAN_FILE}) nor a run folder (config.yaml);"
+                " pass the output_root of `skeletonmae sweep` or a pretrain / finetune run folder")
+    return write_text_atomic(output, "\n".join(sections))

@@ -1,0 +1,293 @@
+"""Run a planned sweep: each cell's pre-training (shared) then fine-tuning, as normal run folders.
+
+For each run the runner looks at its folder first:
+
+* complete (``last.pt`` at the configured epoch count): skipped, its metric is read back;
+* partial (``last.pt`` earlier): resumed with the training loop's exact resume;
+* fresh: started; a pre-training that ``continues_from`` a shorter one is seeded with that run's
+  checkpoints and metrics and resumed from there;
+* failed before (a record with a reason): skipped unless ``retry_failed``;
+* holding a different config (a result-relevant setting changed since): the sweep stops with
+  the differing keys, so a changed spec never silently reuses old results.
+
+An exception inside one run (a diverged loss, a setting that does not fit the data) is recorded
+as that run's failure reason and the sweep goes on; its fine-tuning cells report it. Ctrl-C stops
+the sweep; running it again resumes where it stopped. Tables are rewritten after every cell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from skeletonmae.config import read_yaml_mapping
+from skeletonmae.experiments.plan import (
+    PlannedCell,
+    PlannedRun,
+    SweepPlan,
+    config_identity,
+    plan_sweep,
+)
+from skeletonmae.experiments.spec import SweepSpec, flatten_settings
+from skeletonmae.experiments.sweep_dir import (
+    RunRecord,
+    interrupted_seconds,
+    read_record,
+    record_path,
+    write_plan_files,
+    write_record,
+)
+
+__all__ = ["RunState", "inspect_run", "SweepConfigMismatch", "SweepOutcome", "SweepRunner",
+           "run_sweep"]
+
+logger = logging.getLogger(__name__)
+
+SEEDED_FILES = ("metrics.csv", "best.pt", "last.pt")  # copied in this order; last.pt marks done
+
+
+class SweepConfigMismatch(RuntimeError):
+    """A run folder holds a run made with different result-relevant settings."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunState:
+    """What a run folder holds: ``fresh`` (no checkpoint), ``partial`` or ``complete``."""
+
+    kind: str
+    epoch: int = 0
+    best_metric_name: Optional[str] = None
+    best_metric: Optional[float] = None
+    best_epoch: Optional[int] = None
+
+
+def inspect_run(run_dir: Path, epochs: int) -> RunState:
+    """Read ``run_dir/last.pt`` (weights-only) to tell how far the run got."""
+    from skeletonmae.training.checkpoint import load_checkpoint
+
+    last = Path(run_dir) / "last.pt"
+    if not last.is_file():
+        return RunState("fresh")
+    payload = load_checkpoint(last)
+    epoch = int(payload["epoch"])
+    complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
+    best = payload.get("best_metric")
+    return RunState("complete" if complete else "partial", epoch,
+                    payload.get("best_metric_name"), None if best is None else float(best),
+                    payload.get("best_epoch"))
+
+
+def check_same_config(run: PlannedRun) -> None:
+    """Raise :class:`SweepConfigMismatch` if ``run_dir/config.yaml`` differs from the plan in a
+    result-relevant setting."""
+    from skeletonmae.training.run_config import run_config_from_mapping
+
+    saved_path = run.run_dir / "config.yaml"
+    if not saved_path.is_file() or not (run.run_dir / "last.pt").is_file():
+        return
+    saved = run_config_from_mapping(read_yaml_mapping(saved_path))
+    if config_identity(saved) == config_identity(run.config):
+        return
+    from skeletonmae.config import to_plain
+    from skeletonmae.experiments.plan import RESULT_NEUTRAL_KEYS
+
+    old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
+    changed = sorted(k for k in set(old) | set(new)
+                     if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k))
+    details = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
+    raise SweepConfigMismatch(
+        f"{run.run_dir} holds a {run.stage} run made with other settings ({details}); delete "
+        "that folder to redo it with the new settings, or set a new output_root")
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def seed_from_shorter_run(run: PlannedRun, shorter: PlannedRun) -> None:
+    """Give ``run`` the final checkpoints and metrics of ``shorter`` so it resumes from there."""
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    for name in SEEDED_FILES:
+        source = shorter.run_dir / name
+        if source.is_file():
+            _copy_atomic(source, run.run_dir / name)
+    logger.info("%s continues %s from its epoch %d (same settings except training.epochs)",
+                run.name, shorter.name, shorter.epochs)
+
+
+@dataclasses.dataclass
+class SweepOutcome:
+    """Records of every run, by stage and name, and the files written."""
+
+    plan: SweepPlan
+    records: dict[tuple[str, str], RunRecord]
+    tables: dict[str, Path]
+
+    def failed(self) -> list[RunRecord]:
+        return [r for r in self.records.values() if r.status != "complete"]
+
+
+StageFunction = Callable[..., Any]
+
+
+def _default_stage_functions() -> dict[str, StageFunction]:
+    from skeletonmae.training.stages import run_finetune, run_pretrain
+
+    return {"pretrain": run_pretrain, "finetune": run_finetune}
+
+
+class SweepRunner:
+    """Runs the cells of a plan in order; see the module docstring."""
+
+    def __init__(self, plan: SweepPlan, *, retry_failed: bool = False,
+                 stage_functions: Optional[dict[str, StageFunction]] = None) -> None:
+        self.plan = plan
+        self.retry_failed = retry_failed
+        self.stage_functions = stage_functions or _default_stage_functions()
+        self.records: dict[tuple[str, str], RunRecord] = {}
+
+    def record_file(self, run: PlannedRun) -> Path:
+        return record_path(self.plan.output_root, run.stage, run.name)
+
+    def run(self, after_cell: Optional[Callable[[], None]] = None) -> dict:
+        for run in self.plan.pretrains + tuple(c.finetune for c in self.plan.cells):
+            check_same_config(run)  # before any work: a changed spec stops the sweep up front
+        total = len(self.plan.cells)
+        for index, cell in enumerate(self.plan.cells, start=1):
+            logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, total,
+                        cell.finetune.name)
+            self.run_cell(cell)
+            if after_cell is not None:
+                after_cell()
+        return self.records
+
+    def run_cell(self, cell: PlannedCell) -> RunRecord:
+        if cell.pretrain is not None:
+            pretrain = self.ensure(cell.pretrain)
+            if pretrain.status != "complete":
+                logger.warning("%s: not fine-tuned, its pre-training %s failed: %s",
+                               cell.finetune.name, cell.pretrain.name, pretrain.reason)
+                return pretrain
+        return self.ensure(cell.finetune)
+
+    def ensure(self, run: PlannedRun) -> RunRecord:
+        """Bring ``run`` to completion (or a recorded failure) and return its record."""
+        key = (run.stage, run.name)
+        if key in self.records:
+            return self.records[key]
+        record = self._ensure(run)
+        self.records[key] = record
+        return record
+
+    def _ensure(self, run: PlannedRun) -> RunRecord:
+        path = self.record_file(run)
+        previous = read_record(path)
+        if run.invalid is not None:
+            return self._save(path, self._failed(run, previous, f"invalid setting: {run.invalid}"))
+        state = inspect_run(run.run_dir, run.epochs)
+        if state.kind == "complete":
+            return self._complete_from_state(path, run, previous, state)
+        if previous is not None and previous.status == "failed" and not self.retry_failed:
+            logger.info("%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
+                        run.stage, run.name, previous.reason)
+            return previous
+        continued_from = None
+        if state.kind == "fresh" and run.continues_from is not None:
+            shorter = self.ensure(run.continues_from)
+            if shorter.status != "complete":
+                return self._save(path, self._failed(
+                    run, previous, f"continues {run.continues_from.name}, which failed: "
+                                   f"{shorter.reason}"))
+            seed_from_shorter_run(run, run.continues_from)
+            state, continued_from = inspect_run(run.run_dir, run.epochs), run.continues_from.name
+        return self._attempt(path, run, previous, state, continued_from)
+
+    def _attempt(self, path: Path, run: PlannedRun, previous: Optional[RunRecord],
+                 state: RunState, continued_from: Optional[str]) -> RunRecord:
+        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous,
+                                                                               run.run_dir)
+        record = RunRecord(run.stage, run.name, str(run.run_dir), "running", seconds=seconds,
+                           attempts=(previous.attempts if previous else 0) + 1,
+                           started_at=time.time(), epochs=run.epochs,
+                           continued_from=continued_from or (previous.continued_from
+                                                             if previous else None))
+        write_record(path, record)
+        resume = state.kind != "fresh"
+        logger.info("%s %s: %s", run.stage, run.name,
+                    f"resuming at epoch {state.epoch + 1}" if resume else "starting")
+        started = time.perf_counter()
+        try:
+            result = self.stage_functions[run.stage](run.config, resume=resume,
+                                                     pinned_model_fields=run.pinned)
+        except Exception as error:  # one failed run must not stop the sweep; KeyboardInterrupt does
+            logger.error("%s %s failed: %s", run.stage, run.name, error)
+            logger.debug("%s %s failed", run.stage, run.name, exc_info=error)
+            record.status, record.reason = "failed", f"{type(error).__name__}: {error}"
+            record.seconds += time.perf_counter() - started
+            record.finished_at = time.time()
+            return self._save(path, record)
+        record.seconds += time.perf_counter() - started
+        record.status, record.finished_at = "complete", time.time()
+        record.best_metric_name = result.best_metric_name
+        record.best_metric = result.best_metric
+        record.best_epoch = result.best_epoch
+        return self._save(path, record)
+
+    def _complete_from_state(self, path: Path, run: PlannedRun, previous: Optional[RunRecord],
+                             state: RunState) -> RunRecord:
+        if previous is not None and previous.status == "complete":
+            logger.info("%s %s: complete, skipped", run.stage, run.name)
+            return previous
+        # Finished, but the record was not written (killed right at the end, or run by hand).
+        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous,
+                                                                               run.run_dir)
+        record = RunRecord(run.stage, run.name, str(run.run_dir), "complete",
+                           state.best_metric_name, state.best_metric, state.best_epoch,
+                           run.epochs, seconds, previous.attempts if previous else 0,
+                           finished_at=time.time(),
+                           continued_from=previous.continued_from if previous else None)
+        logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
+        return self._save(path, record)
+
+    @staticmethod
+    def _failed(run: PlannedRun, previous: Optional[RunRecord], reason: str) -> RunRecord:
+        return RunRecord(run.stage, run.name, str(run.run_dir), "failed", epochs=run.epochs,
+                         seconds=previous.seconds if previous else 0.0,
+                         attempts=previous.attempts if previous else 0, reason=reason,
+                         finished_at=time.time())
+
+    @staticmethod
+    def _save(path: Path, record: RunRecord) -> RunRecord:
+        write_record(path, record)
+        return record
+
+
+def run_sweep(spec: SweepSpec, *, spec_path: Optional[Path] = None, retry_failed: bool = False,
+              stage_functions: Optional[dict[str, StageFunction]] = None) -> SweepOutcome:
+    """Plan ``spec``, run every cell (skipping / resuming as above), write the tables."""
+    from skeletonmae.experiments.collect import write_sweep_tables
+
+    plan = plan_sweep(spec)
+    document = write_plan_files(plan, spec_path)
+    runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions)
+    tables: dict[str, Path] = {}
+
+    def refresh() -> None:
+        tables.update(write_sweep_tables(document, plan.output_root))
+
+    runner.run(after_cell=refresh)
+    refresh()
+    return SweepOutcome(plan, runner.records, tables)

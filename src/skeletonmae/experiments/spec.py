@@ -1,0 +1,269 @@
+"""Sweep spec: one YAML file describing a grid of pre-train -> fine-tune runs.
+
+::
+
+    # skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml
+    name: table1-nw-ucla
+    dataset: {root: data/nw-ucla, benchmark: nw-ucla}   # or just a prepared-dataset path
+    output_root: runs/sweeps/table1-nw-ucla
+    pretrain:                   # base settings of every pre-training run
+      config: ../pretrain.yaml  # optional RunConfig YAML (relative to this file)
+      settings: {model: {preset: cpu-small}, training: {epochs: 30}}   # nested or dotted keys
+    finetune: {settings: {...}}
+    axes:                       # the grid: every combination of the value lists
+      mask.strategy: [fixed, random]
+      mask.frame_ratio: [0.4, 0.5, 0.6]
+    extra_cells:                # named cells outside the grid
+      - {name: only-frame-0.5, settings: {mask.frame_ratio: 0.5, mask.joint_ratio: 0.0}}
+      - {name: scratch, from_scratch: true}
+    cell_overrides:             # extra settings for the grid cells whose axis values match
+      - {when: {mask.strategy: fixed}, settings: {pretrain.training.seed: 3}}
+    seeds: [1, 2, 3]            # runs per cell, averaged (mean +- std)
+    seed_stages: [finetune]     # which stages get the seed (and data.label_seed)
+    label_fractions: [0.01, 0.05, 0.1]
+    paper: {table: table1, equivalents: {model.decoder_width: {16: 256}}}
+    plot: {x: pretrain.training.epochs}
+
+Setting keys are RunConfig dotted keys. A key starting with ``pretrain.`` or ``finetune.`` applies
+to that stage only; any other key applies to both (so the fine-tuned encoder always has the shape
+it was pre-trained with). The sweep itself sets ``output_dir``, ``data.root``,
+``data.label_fraction``, ``finetune.pretrained`` and the seeds; those keys are refused elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal, Mapping, Optional, Sequence
+
+from skeletonmae.config import (
+    ConfigError,
+    apply_overrides,
+    from_mapping,
+    read_yaml_mapping,
+    require,
+)
+from skeletonmae.experiments.paper import PAPER_TABLES
+
+__all__ = ["DatasetSpec", "StageSettings", "ExtraCell", "CellOverride", "PaperComparison",
+           "PlotSpec", "SweepSpec", "load_sweep_spec", "sweep_spec_from_mapping",
+           "STAGES", "split_stage_key", "flatten_settings", "SWEEP_OWNED_KEYS"]
+
+STAGES: tuple[str, ...] = ("pretrain", "finetune")
+
+# RunConfig keys the sweep sets itself (per stage, without the stage prefix).
+SWEEP_OWNED_KEYS: tuple[str, ...] = ("output_dir", "data.root", "data.label_fraction",
+                                     "finetune.pretrained")
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_DOTTED_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+def split_stage_key(key: str) -> tuple[str | None, str]:
+    """``"pretrain.training.epochs"`` -> ``("pretrain", "training.epochs")``;
+    ``"mask.frame_ratio"`` -> ``(None, "mask.frame_ratio")`` (both stages)."""
+    head, _, rest = key.partition(".")
+    if head in STAGES and rest:
+        # "finetune.pretrained" is a RunConfig key of its own (section finetune), not a prefix.
+        if head == "finetune" and rest == "pretrained":
+            return None, key
+        return head, rest
+    return None, key
+
+
+def flatten_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested and/or dotted mapping -> ``{dotted key: leaf value}`` (lists stay leaves)."""
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        full = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten_settings(value, full))
+        else:
+            flat[full] = value
+    return flat
+
+
+def _check_setting_keys(keys: Sequence[str], where: str) -> None:
+    for key in keys:
+        require(bool(_DOTTED_KEY.match(key)), where,
+                f"{key!r} is not a dotted RunConfig key such as mask.frame_ratio")
+        _, bare = split_stage_key(key)
+        require(bare not in SWEEP_OWNED_KEYS, where,
+                f"{key!r} is set by the sweep itself; use dataset.root, label_fractions, seeds "
+                "or output_root instead")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """A prepared dataset (``skeletonmae prepare`` output). ``root`` may also be a folder holding
+    one prepared dataset per benchmark, in which case ``root/benchmark`` is used. ``benchmark``
+    (e.g. ``ntu60-xsub``, ``nw-ucla``) defaults to the one recorded in the dataset's meta.json."""
+
+    root: Path
+    benchmark: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        require(str(self.root) not in ("", "."), "root",
+                "name the prepared dataset folder, e.g. data/nw-ucla")
+
+
+@dataclasses.dataclass(frozen=True)
+class StageSettings:
+    """Base settings of one stage: an optional RunConfig YAML plus settings over it."""
+
+    config: Optional[Path] = None
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        flat = flatten_settings(self.settings)
+        _check_setting_keys([k for k in flat if "." in k], "settings")
+        for key in flat:
+            require(key.split(".")[0] not in STAGES or key.startswith("finetune.pretrained"),
+                    "settings", f"{key!r}: stage prefixes belong in axes / extra_cells; here "
+                    "the stage is already given by the section")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtraCell:
+    """A named cell outside the grid (e.g. only-joint masking, or a from-scratch baseline)."""
+
+    name: str
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    from_scratch: bool = False
+
+    def __post_init__(self) -> None:
+        require(bool(_NAME.match(self.name)), "name",
+                f"{self.name!r}: use letters, digits and . _ + - (it names run folders)")
+        _check_setting_keys(list(flatten_settings(self.settings)), "settings")
+
+
+@dataclasses.dataclass(frozen=True)
+class CellOverride:
+    """Extra ``settings`` for every grid cell whose axis values include all of ``when``."""
+
+    when: dict[str, Any]
+    settings: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        require(bool(self.when), "when", "give at least one axis key and value to match")
+        _check_setting_keys(list(flatten_settings(self.settings)), "settings")
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperComparison:
+    """Which paper table to show beside ours. ``benchmark``: the paper's column (default: ours
+    when the paper has it, else ntu60-xsub). ``equivalents`` translates our values of a setting
+    key to the paper's scale, e.g. ``{model.decoder_width: {16: 256}}`` for a scaled-down model."""
+
+    table: Optional[str] = None
+    benchmark: Optional[str] = None
+    equivalents: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require(self.table is None or self.table in PAPER_TABLES, "table",
+                f"{self.table!r}; choose one of {', '.join(PAPER_TABLES)} or null")
+        for key in self.equivalents:
+            require(bool(_DOTTED_KEY.match(key)), "equivalents",
+                    f"{key!r} is not a dotted setting key such as model.decoder_width")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotSpec:
+    """Plot top-1 against axis ``x`` (one line per combination of the other axes)."""
+
+    x: str
+    title: str = ""
+    x_label: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSpec:
+    """A whole sweep; see the module docstring for the YAML form."""
+
+    name: str
+    dataset: DatasetSpec
+    output_root: Path
+    title: str = ""
+    pretrain: StageSettings = dataclasses.field(default_factory=StageSettings)
+    finetune: StageSettings = dataclasses.field(default_factory=StageSettings)
+    axes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+    extra_cells: tuple[ExtraCell, ...] = ()
+    cell_overrides: tuple[CellOverride, ...] = ()
+    seeds: tuple[int, ...] = (1,)
+    seed_stages: tuple[Literal["pretrain", "finetune"], ...] = ("finetune",)
+    label_fractions: tuple[float, ...] = (1.0,)
+    continue_pretraining: bool = True
+    show_parameters: bool = False
+    plot: Optional[PlotSpec] = None
+    paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
+
+    def __post_init__(self) -> None:
+        require(bool(_NAME.match(self.name)), "name",
+                f"{self.name!r}: use letters, digits and . _ + - (it names the sweep)")
+        self._check_axes()
+        names = [cell.name for cell in self.extra_cells]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        require(not duplicates, "extra_cells", f"names must be unique; {duplicates} repeat")
+        for index, override in enumerate(self.cell_overrides):
+            unknown = sorted(set(override.when) - set(self.axes))
+            require(not unknown, f"cell_overrides[{index}].when",
+                    f"{unknown} are not axes; match on axis keys ({', '.join(self.axes)})")
+        require(len(self.seeds) >= 1 and len(set(self.seeds)) == len(self.seeds)
+                and all(s >= 0 for s in self.seeds), "seeds",
+                f"give distinct non-negative integers, got {list(self.seeds)}")
+        require(len(self.seed_stages) >= 1 and len(set(self.seed_stages)) == len(self.seed_stages),
+                "seed_stages", f"give pretrain and/or finetune, got {list(self.seed_stages)}")
+        require(len(self.label_fractions) >= 1
+                and len(set(self.label_fractions)) == len(self.label_fractions)
+                and all(0.0 < f <= 1.0 for f in self.label_fractions), "label_fractions",
+                f"give distinct fractions in (0, 1], e.g. [0.05, 0.1]; got "
+                f"{list(self.label_fractions)}")
+        require(self.plot is None or self.plot.x in self.axes, "plot.x",
+                f"{self.plot.x if self.plot else ''!r} is not an axis; use one of "
+                f"{', '.join(self.axes) or '(no axes defined)'}")
+
+    def _check_axes(self) -> None:
+        _check_setting_keys(list(self.axes), "axes")
+        for key, values in self.axes.items():
+            require(isinstance(values, list) and len(values) >= 1, "axes",
+                    f"{key}: give a non-empty list of values, e.g. [0.4, 0.5]")
+            texts = [repr(v) for v in values]
+            require(len(set(texts)) == len(texts), "axes", f"{key}: values repeat in {values}")
+
+    @property
+    def seeds_pretraining(self) -> bool:
+        return "pretrain" in self.seed_stages
+
+
+def _normalise_raw(raw: dict[str, Any]) -> dict[str, Any]:
+    raw = dict(raw)
+    if isinstance(raw.get("dataset"), (str, os.PathLike)):
+        raw["dataset"] = {"root": raw["dataset"]}
+    return raw
+
+
+def sweep_spec_from_mapping(raw: Mapping[str, Any], base_dir: Path | None = None) -> SweepSpec:
+    """Build a :class:`SweepSpec`; relative stage ``config`` paths are taken from ``base_dir``."""
+    spec = from_mapping(SweepSpec, _normalise_raw(dict(raw)))
+    if base_dir is None:
+        return spec
+    stages = {}
+    for stage in STAGES:
+        settings: StageSettings = getattr(spec, stage)
+        if settings.config is not None and not settings.config.is_absolute():
+            settings = dataclasses.replace(settings, config=base_dir / settings.config)
+        stages[stage] = settings
+    return dataclasses.replace(spec, **stages)
+
+
+def load_sweep_spec(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> SweepSpec:
+    """Read a sweep YAML plus ``KEY=VALUE`` overrides of its plain keys (e.g.
+    ``output_root=/tmp/x``, ``dataset.root=data/nw``, ``seeds=[1,2]``); errors name the file."""
+    path = Path(path)
+    raw = apply_overrides(_normalise_raw(read_yaml_mapping(path)), overrides)
+    try:
+        return sweep_spec_from_mapping(raw, base_dir=path.parent)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
