@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NTU120_CLASS_NAMES, NW_UCLA_CLASS_NAMES
 from skeletonmae.data.errors import DataFormatError, PreparationError
 from skeletonmae.data.formats.nw_ucla import TRAIN_VIEWS, parse_nw_ucla_name
+from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.ntu_preprocess import PreprocessConfig
 from skeletonmae.data.shards import SampleSettings, build_shards, load_shard, plan_shards
 from skeletonmae.data.splits import check_benchmark, in_benchmark, is_training_sample, parse_ntu_name, read_name_list
@@ -118,6 +118,26 @@ def prepare_ntu(
     started = time.perf_counter()
     skipped: list[SkippedFile] = []
     excluded = _missing_names(raw_dir, missing_list)
+    files = _ntu_files(raw_dir, benchmark, excluded, skipped)
+    ntu60 = benchmark.startswith("ntu60")
+    source = _Source(
+        kind="ntu", files=files,
+        split_of=lambda name: "train" if is_training_sample(parse_ntu_name(name), benchmark) else "test",
+        layout="ntu25", class_names=NTU60_CLASS_NAMES if ntu60 else NTU120_CLASS_NAMES,
+        max_frames=max_frames, num_persons=preprocess.max_persons,
+        extra_meta={"benchmark": benchmark, "source": "ntu-raw"},
+    )
+    settings = SampleSettings("ntu", preprocess=preprocess, max_frames=max_frames)
+    manifest_settings = {"preprocess": asdict(preprocess), "max_frames": max_frames, "dtype": dtype,
+                         "missing_list": str(missing_list) if missing_list is not None else
+                         ("found beside the raw data" if excluded else None)}
+    return _prepare(source, settings, Path(out_dir), skipped, manifest_settings, workers=workers,
+                    strict=strict, dtype=dtype, shard_size=shard_size, progress=progress, started=started)
+
+
+def _ntu_files(raw_dir: str | Path | Sequence[str | Path], benchmark: str, excluded: set[str],
+               skipped: list[SkippedFile]) -> list[tuple[str, str]]:
+    """``(name, path)`` of the benchmark's usable files; bad names, duplicates and listed ones go to ``skipped``."""
     files: list[tuple[str, str]] = []
     seen: set[str] = set()
     for path in discover_files(raw_dir, "*.skeleton"):
@@ -136,20 +156,7 @@ def prepare_ntu(
         else:
             seen.add(name)
             files.append((name, str(path)))
-    ntu60 = benchmark.startswith("ntu60")
-    source = _Source(
-        kind="ntu", files=files,
-        split_of=lambda name: "train" if is_training_sample(parse_ntu_name(name), benchmark) else "test",
-        layout="ntu25", class_names=NTU60_CLASS_NAMES if ntu60 else NTU120_CLASS_NAMES,
-        max_frames=max_frames, num_persons=preprocess.max_persons,
-        extra_meta={"benchmark": benchmark, "source": "ntu-raw"},
-    )
-    settings = SampleSettings("ntu", preprocess=preprocess, max_frames=max_frames)
-    manifest_settings = {"preprocess": asdict(preprocess), "max_frames": max_frames, "dtype": dtype,
-                         "missing_list": str(missing_list) if missing_list is not None else
-                         ("found beside the raw data" if excluded else None)}
-    return _prepare(source, settings, Path(out_dir), skipped, manifest_settings, workers=workers,
-                    strict=strict, dtype=dtype, shard_size=shard_size, progress=progress, started=started)
+    return files
 
 
 def prepare_nw_ucla(
@@ -258,7 +265,7 @@ def _write_splits(out_dir: Path, jobs: Sequence, rows: dict[str, list[_Row]], so
                   dtype: str) -> dict[str, int]:
     longest = max((item.length for split_rows in rows.values() for item in split_rows), default=1)
     frames = source.max_frames if source.max_frames is not None else longest
-    num_joints = 25 if source.layout == "ntu25" else 20
+    num_joints = get_layout(source.layout).num_joints
     shape = (3, frames, num_joints, source.num_persons)
     counts = {}
     for split, split_rows in rows.items():

@@ -26,6 +26,7 @@ BODY_ID_BASE = 72057594037927936  # Kinect v2 body ids look like 720575940379311
 _JOINT_LINE = "%.7g %.7g %.7g %.5g %.5g %.5g %.5g %.7g %.7g %.7g %.7g %d\n"
 _TEST_SUBJECTS = tuple(sorted(set(range(1, 41)) - NTU60_XSUB_TRAIN_SUBJECTS))
 _TRAIN_SUBJECTS = tuple(sorted(NTU60_XSUB_TRAIN_SUBJECTS))
+_MAX_NAME_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def plan_names(num_samples: int, config: SyntheticConfig) -> list[NtuSampleName]
         train_subject = round_ % 2 == 0
         even_setup = (round_ // 2) % 2 == 0
         action = ACTIONS[index % config.num_actions][0]
-        while True:
+        for _ in range(_MAX_NAME_ATTEMPTS):
             late = rng.random() < config.ntu120_fraction
             setups = range(18, 33) if late else range(1, 18)
             setup = int(rng.choice([s for s in setups if (s % 2 == 0) == even_setup]))
@@ -115,6 +116,9 @@ def plan_names(num_samples: int, config: SyntheticConfig) -> list[NtuSampleName]
             name = NtuSampleName(setup, camera, performer, int(rng.integers(1, 3)), action)
             if name not in used:
                 break
+        else:
+            raise ValueError(f"could not find {num_samples} distinct NTU names for {config.num_actions} actions; "
+                             "use more actions or fewer samples")
         used.add(name)
         names.append(name)
     return names

@@ -35,6 +35,8 @@ def read_pyskl(path: str | Path, *, split_prefix: str | None = None, num_persons
     path = Path(path)
     content = load_restricted_pickle(path)
     annotations, split_lists = _annotations(content, path)
+    if not annotations:
+        raise DataFormatError(path, "no annotations in the file", key="annotations")
     if num_persons is None:
         num_persons = max((len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a),
                           default=1)
