@@ -1,0 +1,108 @@
+"""Checkpoints trained for a few steps on tiny real data, shared by the inference and CLI tests.
+
+- NW-UCLA: a few dozen real ``all_sqe`` files (views 1+2 train, view 3 test), prepared with the
+  data layer, SkeletonMAE pre-training (2 steps) then fine-tuning from it (2 steps).
+- NTU layout (25 joints, 2 persons): generated real-format ``.skeleton`` files, prepared as the
+  NTU-60 X-Sub benchmark, fine-tuned from scratch (2 steps). The real NTU files of
+  ``../shared/data`` are then predicted with it.
+
+Built once per test session (cached under pytest's base temp folder) with the ``cpu-small`` model
+at 12 frames, so the whole build takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from skeletonmae.data.prepare import prepare_ntu, prepare_nw_ucla
+from skeletonmae.data.synthetic import write_synthetic_ntu
+from skeletonmae.training.run_config import run_config_from_mapping
+from skeletonmae.training.stages import run_finetune, run_pretrain
+
+FILES_PER_VIEW_STEP = 40  # every 40th NW-UCLA file: 26 train / 12 test sequences
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedModels:
+    nw_dataset: Path
+    nw_pretrain: Path
+    nw_finetune: Path
+    ntu_dataset: Path
+    ntu_finetune: Path
+
+
+_CACHE: dict[Path, TrainedModels] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_torch_thread():
+    """Tiny tensors gain nothing from intra-op threads, and on a shared 2-core machine the thread
+    hand-offs of every small conv dominate; run the module on one thread, then restore."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _run_config(root: Path, output: Path, **sections: dict):
+    data = {
+        "data": {"root": str(root), "batch_size": 8, "num_workers": 0,
+                 "transform": {"num_frames": 12, "min_crop_frames": 6}},
+        "model": {"preset": "cpu-small"},
+        "mask": {"frame_ratio": 0.5, "joint_ratio": 0.5},
+        "training": {"epochs": 1, "limit_train_steps": 2, "progress_bar": False,
+                     "device": "cpu", "seed": 3},
+        "output_dir": str(output),
+    }
+    data.update(sections)
+    return run_config_from_mapping(data)
+
+
+def _nw_ucla_dataset(shared_data: Path, work: Path) -> Path:
+    files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("*.json"))
+    train = [f for f in files if not f.stem.endswith("v03")][::FILES_PER_VIEW_STEP]
+    test = [f for f in files if f.stem.endswith("v03")][::FILES_PER_VIEW_STEP]
+    raw = work / "nw_raw"
+    raw.mkdir()
+    for path in train + test:
+        os.symlink(path, raw / path.name)
+    prepare_nw_ucla(raw, work / "nw_ucla", progress=False)
+    return work / "nw_ucla"
+
+
+def _ntu_dataset(work: Path) -> Path:
+    raw = work / "ntu_raw"
+    write_synthetic_ntu(raw, 40, num_actions=4, seed=5)
+    prepare_ntu(raw, work / "ntu60", "ntu60-xsub", progress=False)
+    return work / "ntu60"
+
+
+def trained_models(base: Path, shared_data: Path) -> TrainedModels:
+    """Build (once per ``base``) the datasets and checkpoints described in the module docstring."""
+    if base in _CACHE:
+        return _CACHE[base]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # see single_torch_thread
+    try:
+        _CACHE[base] = _build(base / "inference_models", shared_data)
+    finally:
+        torch.set_num_threads(previous)
+    return _CACHE[base]
+
+
+def _build(work: Path, shared_data: Path) -> TrainedModels:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    nw = _nw_ucla_dataset(shared_data, work)
+    run_pretrain(_run_config(nw, work / "nw_pre"))
+    run_finetune(_run_config(nw, work / "nw_ft", finetune={"pretrained": str(work / "nw_pre" / "best.pt")}))
+    ntu = _ntu_dataset(work)
+    run_finetune(_run_config(ntu, work / "ntu_ft"))
+    return TrainedModels(nw, work / "nw_pre" / "best.pt", work / "nw_ft" / "best.pt", ntu,
+                         work / "ntu_ft" / "best.pt")

@@ -1,0 +1,89 @@
+"""Cosine k-NN: hand-computed votes, known toy answers, weighting vs majority, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from skeletonmae.config import FieldValueError
+from skeletonmae.inference.knn import KnnConfig, knn_class_scores, knn_evaluate
+
+
+def test_votes_match_the_hand_computed_weighted_sum():
+    train = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1])
+    query = np.array([[1.0, 0.1]])
+    scores = knn_class_scores(train, labels, query, 2, KnnConfig(k=2, temperature=0.5)).numpy()
+    norm = math.hypot(1.0, 0.1)
+    cos_first = 1.0 / norm  # nearest: [1, 0] (class 0)
+    cos_third = 1.1 / (norm * math.sqrt(2))  # second nearest: [1, 1] (class 1); [0, 1] is out
+    expected = [math.exp(cos_first / 0.5), math.exp(cos_third / 0.5)]
+    np.testing.assert_allclose(scores[0], expected, rtol=1e-5)
+
+
+def test_two_clusters_are_classified_perfectly_and_k_is_clamped():
+    rng = np.random.default_rng(0)
+    centres = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    train_labels = np.repeat(np.arange(3), 10)
+    train = centres[train_labels] + 0.05 * rng.standard_normal((30, 3))
+    test_labels = np.array([2, 0, 1, 1, 0])
+    test = centres[test_labels] + 0.05 * rng.standard_normal((5, 3))
+    result = knn_evaluate(train, train_labels, test, test_labels, 3)  # k=200 > 30 samples
+    assert result.k == 30 and result.num_train == 30 and result.num_test == 5
+    assert result.top1 == 1.0 and result.top5 is None  # fewer than 5 classes
+    np.testing.assert_array_equal(result.predictions, test_labels)
+
+
+def test_weighted_and_majority_votes_disagree_where_they_should():
+    # One class-0 neighbour very close, two class-1 neighbours far away.
+    train = np.array([[1.0, 0.0], [0.2, 1.0], [-0.2, 1.0]])
+    labels = np.array([0, 1, 1])
+    query = np.array([[1.0, 0.05]])
+    weighted = knn_evaluate(train, labels, query, [0], 2, KnnConfig(k=3, temperature=0.07))
+    majority = knn_evaluate(train, labels, query, [0], 2, KnnConfig(k=3, weighted=False))
+    assert weighted.predictions[0] == 0 and weighted.top1 == 1.0
+    assert majority.predictions[0] == 1 and majority.top1 == 0.0
+    np.testing.assert_array_equal(majority.scores[0], [1.0, 2.0])
+
+
+def test_cosine_similarity_ignores_feature_scale():
+    rng = np.random.default_rng(1)
+    train, test = rng.standard_normal((40, 8)), rng.standard_normal((6, 8))
+    labels = rng.integers(0, 5, 40)
+    config = KnnConfig(k=7)
+    base = knn_class_scores(train, labels, test, 5, config)
+    scaled = knn_class_scores(train * 3.0, labels, test * 0.01, 5, config)
+    np.testing.assert_allclose(base.numpy(), scaled.numpy(), rtol=1e-4)
+
+
+def test_top5_counts_a_label_in_the_five_best_classes():
+    train = np.eye(6)
+    labels = np.arange(6)
+    query = np.array([[1.0, 0.9, 0.8, 0.7, 0.6, 0.0]])
+    result = knn_evaluate(train, labels, query, [4], 6, KnnConfig(k=6))
+    assert result.top1 == 0.0 and result.top5 == 1.0
+    result = knn_evaluate(train, labels, query, [5], 6, KnnConfig(k=6))
+    assert result.top5 == 0.0
+
+
+@pytest.mark.parametrize("field, value", [("k", 0), ("temperature", 0.0), ("chunk_size", 0),
+                                          ("weighted", "yes")])
+def test_config_rejects_bad_values_naming_the_field(field, value):
+    with pytest.raises(FieldValueError, match=field):
+        KnnConfig(**{field: value})
+
+
+def test_bad_features_and_labels_raise_clear_errors():
+    train, labels = np.ones((3, 4)), np.array([0, 1, 1])
+    with pytest.raises(ValueError, match="dimensions"):
+        knn_class_scores(train, labels, np.ones((2, 5)), 2)
+    with pytest.raises(ValueError, match="must lie in 0..1"):
+        knn_class_scores(train, np.array([0, 1, 2]), np.ones((2, 4)), 2)
+    with pytest.raises(ValueError, match="NaN"):
+        knn_class_scores(np.full((3, 4), np.nan), labels, np.ones((2, 4)), 2)
+    with pytest.raises(ValueError, match="2 labels for 3"):
+        knn_class_scores(train, labels[:2], np.ones((2, 4)), 2)
+    with pytest.raises(ValueError, match="non-empty"):
+        knn_class_scores(np.ones((0, 4)), labels[:0], np.ones((2, 4)), 2)
