@@ -12,9 +12,11 @@
    against the STTFormer-style per-sample feeder written below (numpy slice, ``F.interpolate``,
    a torch rotation per sample). Target: >= 5,000 samples/s.
 
-Everything runs in this process with one thread (torch, OpenBLAS, OpenMP pinned to 1); the cases of
-a group are timed interleaved (A, B, A, B, ...) so that load from other processes hits them alike,
-and the median round is reported. Ratios are against the reference measured in the same run.
+Everything runs in this process with one thread (torch, OpenBLAS, OpenMP pinned to 1) and is timed
+in CPU seconds of this process (``time.process_time``), which is what one core delivers even when other
+jobs share the machine (wall time would count the waits). The cases of a group are timed interleaved
+(A, B, A, B, ...) and the median round is reported. Ratios are against the reference measured in the
+same run.
 """
 
 from __future__ import annotations
@@ -144,15 +146,15 @@ def sttformer_style_item(data: np.ndarray, lengths: np.ndarray, index: int, rng:
 
 
 def interleaved(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Median seconds per call of every case, timed in alternation after one warm-up call each."""
+    """Median CPU seconds per call of every case, timed in alternation after one warm-up call each."""
     for run in cases.values():
         run()
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, run in cases.items():
-            start = time.perf_counter()
+            start = time.process_time()
             run()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.process_time() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
