@@ -142,7 +142,9 @@ def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray)
         session = runtime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
     if fmt == "torchscript":
-        module = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=DeprecationWarning)  # torch.jit's notice
+            module = torch.jit.load(str(path), map_location="cpu")
         with torch.no_grad():
             return module(torch.from_numpy(x)).numpy()
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")

@@ -1,0 +1,78 @@
+"""Features of whole prepared splits, k-NN on them, and the feature files embed writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import skeletonmae
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
+from skeletonmae.data.store import load_split
+from skeletonmae.inference.checkpoint_model import load_inference_model
+from skeletonmae.inference.features import (
+    embed_split,
+    knn_on_splits,
+    open_split_folder,
+    read_features,
+    write_features,
+)
+from skeletonmae.inference.knn import KnnConfig, knn_evaluate
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory, shared_data) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+
+
+def test_split_features_match_file_features_and_are_deterministic(models, shared_data):
+    model = load_inference_model(models.nw_pretrain)  # a pre-training checkpoint embeds too
+    split = load_split(models.nw_dataset / "test")
+    first = embed_split(model, split, batch_size=5)
+    assert first.features.shape == (len(split), model.model_config.feature_dim)
+    assert first.names == split.names and first.split == "test"
+    np.testing.assert_array_equal(first.labels, split.labels)
+    np.testing.assert_allclose(embed_split(model, split, batch_size=64).features, first.features,
+                               rtol=1e-5, atol=1e-6)
+    files = [shared_data / "nw_ucla" / "all_sqe" / f"{name}.json" for name in split.names[:3]]
+    from_files = skeletonmae.load(models.nw_pretrain).embed(files)
+    np.testing.assert_allclose(from_files, first.features[:3], rtol=1e-5, atol=1e-6)
+
+
+def test_knn_on_splits_equals_knn_on_the_embedded_features(models):
+    model = load_inference_model(models.nw_finetune)
+    train = open_split_folder(models.nw_dataset, "train")
+    test = open_split_folder(models.nw_dataset / "test", None)
+    config = KnnConfig(k=5)
+    result = knn_on_splits(model, train, test, config)
+    assert (result.num_train, result.num_test, result.k) == (len(train), len(test), 5)
+    direct = knn_evaluate(embed_split(model, train).features, train.labels,
+                          embed_split(model, test).features, test.labels, 10, config)
+    assert result.top1 == direct.top1
+    np.testing.assert_array_equal(result.predictions, direct.predictions)
+
+
+def test_split_that_does_not_fit_the_checkpoint_is_refused(models):
+    model = load_inference_model(models.nw_finetune)
+    with pytest.raises(ValueError, match="25 joints and 2 person"):
+        embed_split(model, load_split(models.ntu_dataset / "train"))
+
+
+def test_open_split_folder_errors_name_the_folder(models, tmp_path):
+    with pytest.raises(FileNotFoundError, match="available: \\['test', 'train'\\]"):
+        open_split_folder(models.nw_dataset, "val")
+    with pytest.raises(FileNotFoundError, match="--split"):
+        open_split_folder(models.nw_dataset, None)
+
+
+def test_feature_files_round_trip_and_bad_names(tmp_path):
+    features = np.arange(12, dtype=np.float32).reshape(3, 4)
+    npy, sidecar = write_features(tmp_path / "f.npy", features, {"labels": [0, 1, 1]})
+    assert sidecar.name == "f.json"
+    loaded, info = read_features(npy)
+    np.testing.assert_array_equal(loaded, features)
+    assert info["labels"] == [0, 1, 1] and info["num_samples"] == 3 and info["feature_dim"] == 4
+    with pytest.raises(ValueError, match="FEATURES.npy"):
+        write_features(tmp_path / "f.txt", features, {})
+    sidecar.unlink()
+    with pytest.raises(FileNotFoundError, match="f.json"):
+        read_features(npy)
