@@ -37,8 +37,9 @@ def pick_frames(valid_frames: int, count: int) -> np.ndarray:
 
 
 def _axis_limits(rows: Sequence[SequenceRow], frames: np.ndarray) -> tuple[np.ndarray, float]:
-    """A common cube (centre, half-size) holding every drawn joint, so rows are comparable."""
-    points = np.concatenate([row.joints[frames].reshape(-1, 3) for row in rows])
+    """A common cube (centre, half-size) fitted to the first row (the original sequence), so rows
+    are comparable and a poor reconstruction cannot shrink the original to a dot."""
+    points = rows[0].joints[frames].reshape(-1, 3)
     points = points[np.isfinite(points).all(axis=1)]
     if points.size == 0:
         return np.zeros(3), 1.0
