@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
                                                 RuntimeError, FloatingPointError)
 
+PRETRAIN_METHODS = ("skeletonmae", "crossclr", "aimclr")
+
 STAGE_HELP = {
     "pretrain": "masked-autoencoder pre-training (no labels); best checkpoint by val loss",
     "finetune": "fine-tune a classifier from a pre-trained encoder or from scratch",
@@ -33,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _add_config_arguments(parser)
         parser.add_argument("--resume", action="store_true",
                             help="continue the run in output_dir from its last.pt")
+        if stage == "pretrain":
+            parser.add_argument("--method", choices=PRETRAIN_METHODS,
+                                help="skeletonmae (default: masked reconstruction) or a "
+                                     "contrastive baseline on the same encoder (crossclr, aimclr; "
+                                     "sets contrastive.method, see docs/contrastive.md)")
         if stage != "pretrain":
             parser.add_argument("--pretrained", metavar="CKPT",
                                 help="pre-training checkpoint (sets finetune.pretrained)")
@@ -70,6 +77,11 @@ def stage_overrides(namespace: argparse.Namespace) -> list[str]:
     overrides = list(namespace.overrides)
     if namespace.output_dir is not None:
         overrides.append(f"output_dir={_quoted(namespace.output_dir)}")
+    method = getattr(namespace, "method", None)
+    if method == "skeletonmae":
+        overrides.append("contrastive=null")
+    elif method is not None:
+        overrides.append(f"contrastive.method={method}")
     if getattr(namespace, "pretrained", None) is not None:
         overrides.append(f"finetune.pretrained={_quoted(namespace.pretrained)}")
     if getattr(namespace, "label_fraction", None) is not None:

@@ -24,6 +24,7 @@ from skeletonmae.config import (
     require,
     ConfigError,
 )
+from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.models.config import MaskConfig, ModelConfig, preset
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
@@ -88,6 +89,9 @@ class RunConfig:
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
     output_dir: Path = Path("runs/default")
+    # Pre-training method: null = SkeletonMAE; a section = CrosSCLR / AimCLR on the same encoder
+    # (skeletonmae.contrastive, set by ``skeletonmae pretrain --method crossclr|aimclr``).
+    contrastive: Optional[ContrastiveConfig] = None
 
 
 def _model_preset(name: str) -> ModelConfig:

@@ -17,6 +17,9 @@ import numpy as np
 import torch
 
 from skeletonmae.config import dump_yaml, to_plain
+from skeletonmae.contrastive.stage import (ContrastivePretrainTask, build_contrastive_pretraining,
+                                           with_task_epoch)
+from skeletonmae.contrastive.step import pretrained_encoder_state
 from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.data_setup import (
@@ -109,15 +112,18 @@ def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext,
     return run_dir
 
 
-def build_stage_model(stage: str, config: RunConfig) -> torch.nn.Module:
-    """The MAE (pretrain) or the classifier, with the pre-trained encoder loaded / frozen."""
+def build_stage_model(stage: str, config: RunConfig, layout_name: str = "") -> torch.nn.Module:
+    """The MAE or contrastive model (pretrain) or the classifier, with the pre-trained encoder
+    loaded / frozen. ``layout_name`` (the dataset's) is used by the contrastive methods only."""
+    if stage == "pretrain" and config.contrastive is not None:
+        return build_contrastive_pretraining(config, layout_name)
     if stage == "pretrain":
         return build_mae(config.model, config.mask)
     classifier = build_classifier(config.model)
     if config.finetune.pretrained is not None:
         payload = load_checkpoint(config.finetune.pretrained)
         try:
-            report = load_pretrained_encoder(classifier, payload["model"])
+            report = load_pretrained_encoder(classifier, pretrained_encoder_state(payload))
         except ValueError as error:
             raise ValueError(f"{config.finetune.pretrained}: {error}") from error
         logger.info("loaded %d encoder tensors from %s", len(report.loaded),
@@ -137,7 +143,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         config = bind_model_to_data(config, info, pinned)
         run_dir = prepare_run_dir(config, stage, context, resume)
         seed_everything(config.training.seed)  # same initial weights on every rank
-        model = build_stage_model(stage, config)
+        model = build_stage_model(stage, config, info.layout)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
         train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
         val_loader = None
@@ -154,10 +160,14 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         task = PretrainTask() if stage == "pretrain" else ClassificationTask(
             stage, config.model.num_classes,
             config.training.label_smoothing)
+        set_data_epoch = train.set_epoch
+        if stage == "pretrain" and config.contrastive is not None:
+            task = ContrastivePretrainTask()
+            set_data_epoch = with_task_epoch(train.set_epoch, task)  # mining starts by epoch
         setup = TrainingSetup(
             task=task, model=model, optimizer=optimizer, scheduler=scheduler,
             train_loader=train.loader, train_sampler=train.sampler,
-            micro_batch_size=train.micro_batch_size, set_data_epoch=train.set_epoch,
+            micro_batch_size=train.micro_batch_size, set_data_epoch=set_data_epoch,
             val_loader=val_loader, settings=config.training,
             grad_clip_norm=config.optim.grad_clip_norm, config_dict=to_plain(config),
             run_dir=run_dir, context=context,
