@@ -1,0 +1,91 @@
+"""``skeletonmae embed`` and ``skeletonmae knn``: feature files, both k-NN modes, errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
+
+from skeletonmae.cli import embed  # noqa: E402
+from skeletonmae.data.store import load_split  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory, shared_data) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+
+
+def run(argv, capsys):
+    parser = argparse.ArgumentParser(prog="skeletonmae")
+    embed.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    code = args.func(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_embed_every_split_of_a_dataset_from_a_pretraining_checkpoint(models, tmp_path, capsys):
+    out = tmp_path / "all.npy"
+    code, stdout, _ = run(["embed", str(models.nw_pretrain), str(models.nw_dataset), "--out",
+                           str(out)], capsys)
+    assert code == 0 and str(out) in stdout
+    features = np.load(out)
+    info = json.loads(out.with_suffix(".json").read_text())
+    test, train = load_split(models.nw_dataset / "test"), load_split(models.nw_dataset / "train")
+    assert features.shape == (len(test) + len(train), 32) and info["stage"] == "pretrain"
+    assert info["splits"] == ["test"] * len(test) + ["train"] * len(train)
+    assert info["names"] == list(test.names + train.names)
+    assert info["labels"] == [int(v) for v in np.concatenate([test.labels, train.labels])]
+
+
+def test_embed_files_reports_failures_and_writes_the_rest(models, shared_data, tmp_path, capsys):
+    good = shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json"
+    out = tmp_path / "files.npy"
+    code, _, err = run(["embed", str(models.nw_finetune), str(good),
+                        str(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"),
+                        "--out", str(out)], capsys)
+    assert code == 1 and "25 joints" in err
+    assert np.load(out).shape == (1, 32)
+    assert json.loads(out.with_suffix(".json").read_text())["names"] == ["a01_s01_e00_v03"]
+
+
+def test_knn_from_checkpoint_equals_knn_from_feature_files(models, tmp_path, capsys):
+    for split in ("train", "test"):
+        code, _, _ = run(["embed", str(models.nw_finetune), str(models.nw_dataset), "--split",
+                          split, "--out", str(tmp_path / f"{split}.npy")], capsys)
+        assert code == 0
+    code, out, _ = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "5",
+                        "--json"], capsys)
+    assert code == 0
+    direct = json.loads(out)
+    code, out, _ = run(["knn", "--train-features", str(tmp_path / "train.npy"),
+                        "--test-features", str(tmp_path / "test.npy"), "-k", "5", "--json"],
+                       capsys)
+    assert code == 0
+    from_files = json.loads(out)
+    assert direct == from_files
+    assert direct["k"] == 5 and direct["num_test"] == len(load_split(models.nw_dataset / "test"))
+    code, out, _ = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "--majority",
+                        "-k", "1"], capsys)
+    assert code == 0 and "k-NN (k=1, majority): top-1" in out
+
+
+def test_knn_and_embed_errors_exit_2(models, tmp_path, capsys):
+    code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset),
+                        "--train-features", "x.npy"], capsys)
+    assert code == 2 and "not both" in err
+    code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "0"], capsys)
+    assert code == 2 and "k:" in err
+    code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "--test-split",
+                        "val"], capsys)
+    assert code == 2 and "no prepared split 'val'" in err
+    code, _, err = run(["embed", str(models.nw_finetune), str(models.nw_dataset), "--out",
+                        str(tmp_path / "f.txt")], capsys)
+    assert code == 2 and ".npy" in err

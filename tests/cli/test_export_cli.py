@@ -1,0 +1,74 @@
+"""``skeletonmae export``: files, sidecar, parity on real inputs, refusals."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
+
+from skeletonmae.cli import export  # noqa: E402
+from skeletonmae.inference.export import run_exported  # noqa: E402
+
+MISSING_ONNX = [name for name in ("onnx", "onnxscript", "onnxruntime")
+                if importlib.util.find_spec(name) is None]
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory, shared_data) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+
+
+def run(argv, capsys):
+    parser = argparse.ArgumentParser(prog="skeletonmae")
+    export.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    code = args.func(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_path, capsys):
+    out = tmp_path / "ntu.torchscript.pt"
+    code, stdout, err = run(["export", str(models.ntu_finetune), "--format", "torchscript",
+                             "--out", str(out), "--check", str(shared_data / "ntu" / "skeleton")],
+                            capsys)
+    assert code == 0, err
+    assert "parity OK on 4 input sequence(s)" in stdout
+    sidecar = json.loads(Path(f"{out}.json").read_text())
+    assert sidecar["input"]["shape"] == ["N", 3, 12, 25, 2]
+    assert sidecar["class_names"][0] == "drink water" and sidecar["layout"] == "ntu25"
+    assert sidecar["parity"]["ok"] and sidecar["test_transform"]["test_crop"] == 0.95
+    logits = run_exported(out, "torchscript", np.zeros((3, 3, 12, 25, 2), np.float32))
+    assert logits.shape == (3, 60)
+
+
+@pytest.mark.skipif(bool(MISSING_ONNX), reason=f"optional ONNX packages not installed: "
+                                              f"{', '.join(MISSING_ONNX)} (pip install -e .[onnx])")
+def test_onnx_export_default_path_and_parity(models, shared_data, tmp_path, capsys):
+    checkpoint = tmp_path / "best.pt"
+    checkpoint.write_bytes(Path(models.nw_finetune).read_bytes())
+    files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[1-3]_s02_e00_v03.json"))
+    code, stdout, err = run(["export", str(checkpoint), "--format", "onnx", "--check",
+                             *map(str, files)], capsys)
+    assert code == 0, err
+    assert (tmp_path / "best.onnx").is_file() and (tmp_path / "best.onnx.json").is_file()
+    assert f"parity OK on {len(files)} input sequence(s)" in stdout
+
+
+def test_refusals_exit_2(models, shared_data, tmp_path, capsys):
+    code, _, err = run(["export", str(models.nw_pretrain), "--format", "torchscript", "--out",
+                        str(tmp_path / "m.pt")], capsys)
+    assert code == 2 and "no trained classifier head" in err
+    wrong = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
+    code, _, err = run(["export", str(models.nw_finetune), "--format", "torchscript", "--out",
+                        str(tmp_path / "m.pt"), "--check", str(wrong)], capsys)
+    assert code == 2 and "25 joints" in err
+    assert not (tmp_path / "m.pt").exists()

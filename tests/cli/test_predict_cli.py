@@ -1,0 +1,79 @@
+"""``skeletonmae predict``: text and JSON output on real files, per-input failures, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
+
+from skeletonmae.cli import predict  # noqa: E402
+from skeletonmae.data.classes import NTU60_CLASS_NAMES, NW_UCLA_CLASS_NAMES  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory, shared_data) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+
+
+def run(argv, capsys):
+    parser = argparse.ArgumentParser(prog="skeletonmae")
+    predict.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    code = args.func(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_lists_sorted_top_k_with_class_names(models, shared_data, capsys):
+    files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[12]_s01_e00_v03.json"))
+    code, out, err = run(["predict", str(models.nw_finetune), *map(str, files), "--top-k", "3",
+                          "--json"], capsys)
+    assert code == 0 and err == ""
+    report = json.loads(out)
+    assert report["failures"] == [] and report["class_names_source"] == "checkpoint"
+    assert [p["name"] for p in report["predictions"]] == [f.stem for f in files]
+    for prediction in report["predictions"]:
+        top = prediction["top"]
+        assert len(top) == 3
+        assert [s["probability"] for s in top] == sorted((s["probability"] for s in top),
+                                                         reverse=True)
+        assert all(s["name"] == NW_UCLA_CLASS_NAMES[s["index"]] for s in top)
+
+
+def test_text_output_on_a_folder_of_real_ntu_files(models, shared_data, capsys):
+    folder = shared_data / "ntu" / "skeleton"
+    code, out, _ = run(["predict", str(models.ntu_finetune), str(folder), "--top-k", "2"], capsys)
+    assert code == 0
+    for name in ("S001C001P001R001A001", "S003C001P015R001A034"):
+        assert name in out
+    ranked = [line.split(". ", 1)[1].rsplit(" ", 1)[0].strip()
+              for line in out.splitlines() if line.startswith("  1. ")]
+    assert len(ranked) == 4 and all(name in NTU60_CLASS_NAMES for name in ranked)
+
+
+def test_bad_inputs_are_reported_and_the_exit_code_is_1(models, shared_data, tmp_path, capsys):
+    good = shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json"
+    wrong_layout = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
+    code, out, err = run(["predict", str(models.nw_finetune), str(good), str(wrong_layout),
+                          str(tmp_path / "missing.json"), "--json"], capsys)
+    assert code == 1
+    report = json.loads(out)
+    assert [p["name"] for p in report["predictions"]] == ["a01_s01_e00_v03"]
+    assert len(report["failures"]) == 2
+    assert "25 joints" in err and "missing.json" in err and "2 of 3 input(s) failed" in err
+
+
+def test_unusable_checkpoints_exit_2(models, shared_data, tmp_path, capsys):
+    good = str(shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json")
+    code, _, err = run(["predict", str(tmp_path / "none.pt"), good], capsys)
+    assert code == 2 and "checkpoint not found" in err
+    code, _, err = run(["predict", str(models.nw_pretrain), good], capsys)
+    assert code == 2 and "no trained classifier head" in err and "embed" in err
+    code, _, err = run(["predict", str(models.nw_finetune), good, "--top-k", "0"], capsys)
+    assert code == 2 and "--top-k" in err
