@@ -1,7 +1,8 @@
 """Checkpoints trained for a few steps on tiny real data, shared by the inference and CLI tests.
 
 - NW-UCLA: a few dozen real ``all_sqe`` files (views 1+2 train, view 3 test), prepared with the
-  data layer, SkeletonMAE pre-training (2 steps) then fine-tuning from it (2 steps).
+  data layer, SkeletonMAE pre-training (2 steps) then fine-tuning from it (2 steps), and an AimCLR
+  (contrastive) pre-training (2 steps).
 - NTU layout (25 joints, 2 persons): generated real-format ``.skeleton`` files, prepared as the
   NTU-60 X-Sub benchmark, fine-tuned from scratch (2 steps). The real NTU files of
   ``../shared/data`` are then predicted with it.
@@ -33,6 +34,7 @@ class TrainedModels:
     nw_dataset: Path
     nw_pretrain: Path
     nw_finetune: Path
+    nw_contrastive: Path
     ntu_dataset: Path
     ntu_finetune: Path
 
@@ -101,8 +103,11 @@ def _build(work: Path, shared_data: Path) -> TrainedModels:
     work.mkdir(parents=True)
     nw = _nw_ucla_dataset(shared_data, work)
     run_pretrain(_run_config(nw, work / "nw_pre"))
-    run_finetune(_run_config(nw, work / "nw_ft", finetune={"pretrained": str(work / "nw_pre" / "best.pt")}))
+    pretrained = {"pretrained": str(work / "nw_pre" / "best.pt")}
+    run_finetune(_run_config(nw, work / "nw_ft", finetune=pretrained))
+    run_pretrain(_run_config(nw, work / "nw_aimclr",
+                             contrastive={"method": "aimclr", "queue_size": 16}))
     ntu = _ntu_dataset(work)
     run_finetune(_run_config(ntu, work / "ntu_ft"))
-    return TrainedModels(nw, work / "nw_pre" / "best.pt", work / "nw_ft" / "best.pt", ntu,
-                         work / "ntu_ft" / "best.pt")
+    return TrainedModels(nw, work / "nw_pre" / "best.pt", work / "nw_ft" / "best.pt",
+                         work / "nw_aimclr" / "best.pt", ntu, work / "ntu_ft" / "best.pt")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import skeletonmae
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
@@ -17,6 +18,7 @@ from skeletonmae.inference.features import (
     write_features,
 )
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
+from skeletonmae.training.checkpoint import load_checkpoint
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,17 @@ def test_split_features_match_file_features_and_are_deterministic(models, shared
     files = [shared_data / "nw_ucla" / "all_sqe" / f"{name}.json" for name in split.names[:3]]
     from_files = skeletonmae.load(models.nw_pretrain).embed(files)
     np.testing.assert_allclose(from_files, first.features[:3], rtol=1e-5, atol=1e-6)
+
+
+def test_contrastive_pretraining_checkpoint_embeds_with_its_exported_encoder(models):
+    model = load_inference_model(models.nw_contrastive)
+    assert model.stage == "pretrain" and not model.has_head
+    payload = load_checkpoint(models.nw_contrastive)
+    view = payload["config"]["contrastive"]["export_view"]
+    query_weight = payload["model"][f"query.{view}.encoder.input_embedding.0.weight"]
+    torch.testing.assert_close(model.classifier.encoder.input_embedding[0].weight, query_weight)
+    features = embed_split(model, load_split(models.nw_dataset / "test")).features
+    assert features.shape[1] == model.model_config.feature_dim and np.isfinite(features).all()
 
 
 def test_knn_on_splits_equals_knn_on_the_embedded_features(models):

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a classifier to ONNX or TorchScript",
         description="Export a finetune / linear checkpoint as a model taking (N, C, T, V, M) "
                     "skeletons and returning logits, then check it against PyTorch.")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
+    parser.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help="best.pt of a finetune / linear run")
     parser.add_argument("--format", required=True, choices=tuple(SUFFIXES), dest="fmt",
                         help="onnx (needs `pip install -e .[onnx]`) or torchscript")
     parser.add_argument("--out", metavar="PATH",

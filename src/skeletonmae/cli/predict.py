@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the top-k actions (class names and probabilities) of raw NTU "
                     ".skeleton files, NW-UCLA .json files, generic .npz archives or folders of "
                     "them, using a finetune / linear checkpoint.")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
+    parser.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help="best.pt of a finetune / linear run")
     parser.add_argument("inputs", metavar="INPUT", nargs="+", help="file or folder")
     parser.add_argument("--top-k", type=int, default=5, metavar="K",
                         help="classes to list per input (default 5)")
@@ -80,7 +81,8 @@ def run_predict(args: argparse.Namespace) -> int:
     except (CheckpointError, ValueError) as error:
         print(f"skeletonmae predict: {error}", file=sys.stderr)
         return 2
-    report = predictor.predict_report(args.inputs, top_k=min(args.top_k, len(predictor.class_names)))
+    top_k = min(args.top_k, len(predictor.class_names))
+    report = predictor.predict_report(args.inputs, top_k=top_k)
     if args.json:
         print(_report_json(args.checkpoint, predictor.model.names_source, report))
     elif report.predictions:

@@ -77,8 +77,9 @@ def load_inference_model(path: str | os.PathLike[str],
     payload = load_checkpoint(path)
     stage = payload.get("stage")
     if stage not in CLASSIFIER_STAGES + ENCODER_STAGES:
+        stages = ", ".join(CLASSIFIER_STAGES + ENCODER_STAGES)
         raise CheckpointError(f"{path}: unknown stage {stage!r}; expected a checkpoint of "
-                              f"{', '.join(CLASSIFIER_STAGES + ENCODER_STAGES)} (best.pt / last.pt)")
+                              f"{stages} (best.pt / last.pt)")
     config = _run_config(path, payload)
     classifier = build_classifier(config.model)
     if stage in CLASSIFIER_STAGES:

@@ -120,8 +120,8 @@ def _require_package(name: str, purpose: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError as error:
-        raise ImportError(f"{purpose} needs the optional package {name!r} ({error}); install it "
-                          "with `pip install -e .[onnx]` (onnx, onnxscript, onnxruntime)") from error
+        raise ImportError(f"{purpose} needs the optional package {name!r} ({error}); install "
+                          "onnx, onnxscript and onnxruntime (`pip install -e .[onnx]`)") from error
 
 
 def onnx_runtime_available() -> bool:

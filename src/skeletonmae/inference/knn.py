@@ -1,4 +1,4 @@
-"""Cosine k-nearest-neighbour classification of encoder features (the self-supervised k-NN protocol).
+"""Cosine k-nearest-neighbour classification of encoder features (the self-supervised protocol).
 
 The weighted vote of Wu et al., "Unsupervised Feature Learning via Non-Parametric Instance
 Discrimination" (CVPR 2018, section 3.4): features are L2-normalised, the ``k`` training features

@@ -1,4 +1,4 @@
-"""The Python API: ``skeletonmae.load(checkpoint)`` -> :class:`Predictor` with ``predict`` and ``embed``.
+"""The Python API: ``skeletonmae.load(checkpoint)`` -> :class:`Predictor` (``predict``, ``embed``).
 
 ::
 
@@ -41,7 +41,7 @@ InputLike = Union[str, os.PathLike, np.ndarray, SkeletonInput]
 
 @dataclasses.dataclass(frozen=True)
 class ClassScore:
-    """One class of a prediction: 0-based ``index``, human-readable ``name``, softmax probability."""
+    """One class of a prediction: 0-based ``index``, readable ``name``, softmax probability."""
 
     index: int
     name: str
