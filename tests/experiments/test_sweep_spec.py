@@ -9,7 +9,7 @@ import pytest
 from sweep_test_data import stage_settings, tiny_spec, write_spec, write_tiny_dataset
 from skeletonmae.config import ConfigError
 from skeletonmae.experiments.grid import expand_variants
-from skeletonmae.experiments.plan import plan_sweep
+from skeletonmae.experiments.plan import check_spec_settings, plan_sweep
 from skeletonmae.experiments.spec import load_sweep_spec, sweep_spec_from_mapping
 
 
@@ -127,3 +127,26 @@ def test_plan_rejects_a_missing_dataset_and_a_wrong_benchmark(tiny_data, tmp_pat
     spec = tiny_spec(tiny_data.parent, tmp_path / "out")
     spec["dataset"] = {"root": str(tiny_data.parent), "benchmark": tiny_data.name}
     assert plan_sweep(sweep_spec_from_mapping(spec)).dataset_root == tiny_data.resolve()
+
+
+SWEEP_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "sweeps"
+EXPECTED_CELLS = {"table1": 24, "table2": 3, "table3": 4, "figure4": 4, "table5": 2, "tiny": 4}
+
+
+@pytest.mark.parametrize("path", sorted(SWEEP_CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_specs_load_and_resolve(path):
+    assert path.read_text().startswith(f"# skeletonmae sweep configs/sweeps/{path.name}")
+    spec = load_sweep_spec(path)
+    variants = expand_variants(spec)
+    assert len(variants) == EXPECTED_CELLS[path.stem.split("_")[0]]
+    assert check_spec_settings(spec) >= len(variants)
+    if spec.paper.table is not None:
+        assert spec.paper.table == path.stem.split("_")[0] or path.stem == "tiny"
+
+
+def test_only_keeps_the_random_half_of_table1():
+    spec = load_sweep_spec(SWEEP_CONFIGS / "table1_nw_ucla.yaml", ["only={mask.strategy: random}"])
+    names = [v.name for v in expand_variants(spec)]
+    assert len(names) == 15 and not any("fixed" in n for n in names)
+    with pytest.raises(ValueError, match="matches none"):
+        expand_variants(load_sweep_spec(SWEEP_CONFIGS / "tiny.yaml", ["only={mask.strategy: x}"]))

@@ -25,6 +25,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "predict",
     "embed",
     "export",
+    "sweep",
+    "report",
+    "visualize",
 )
 
 

@@ -107,7 +107,8 @@ def _grid_variants(spec: SweepSpec) -> list[Variant]:
 def expand_variants(spec: SweepSpec) -> list[Variant]:
     """Grid variants (every axis combination, or ``base`` when there are no axes) followed by
     the extra cells. ``base`` is kept beside extra cells, so a label-fraction table with a
-    from-scratch extra cell compares it against pre-training."""
+    from-scratch extra cell compares it against pre-training. ``spec.only`` keeps the variants
+    whose settings include all of its key / value pairs."""
     variants = _grid_variants(spec)
     grid_names = {v.name for v in variants}
     for cell in spec.extra_cells:
@@ -116,4 +117,10 @@ def expand_variants(spec: SweepSpec) -> list[Variant]:
                              "rename the extra cell")
         settings = tuple(flatten_settings(cell.settings).items())
         variants.append(Variant(cell.name, settings, settings, cell.from_scratch, is_extra=True))
-    return variants
+    if not spec.only:
+        return variants
+    kept = [v for v in variants if _matches(spec.only, dict(v.settings))]
+    if not kept:
+        raise ValueError(f"only: {spec.only} matches none of the cells "
+                         f"({', '.join(v.name for v in variants)})")
+    return kept

@@ -34,7 +34,8 @@ from skeletonmae.training.run_config import (
     RunConfig,
 )
 
-__all__ = ["PlannedRun", "PlannedCell", "SweepPlan", "plan_sweep", "resolve_dataset",
+__all__ = ["PlannedRun", "PlannedCell", "SweepPlan", "plan_sweep", "check_spec_settings",
+           "resolve_dataset",
            "set_dotted", "comparison_setting", "config_identity", "RESULT_NEUTRAL_KEYS"]
 
 logger = logging.getLogger(__name__)
@@ -236,6 +237,21 @@ def _link_chains(runs: list[PlannedRun]) -> list[PlannedRun]:
                 replaced[run.name] = run
             previous = run
     return [replaced.get(run.name, run) for run in runs]
+
+
+def check_spec_settings(spec: SweepSpec) -> int:
+    """Build (without the data) the config of every variant and stage, so that a wrong key or
+    value is reported before any dataset is needed; returns the number of configs checked."""
+    base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
+    checked = 0
+    for variant in expand_variants(spec):
+        for stage in ("pretrain", "finetune"):
+            if stage == "pretrain" and variant.from_scratch:
+                continue
+            settings = _stage_settings(variant, stage, spec, spec.seeds[0], Path("."), Path("."))
+            _build_config(base[stage], settings, f"cell {variant.name}, {stage}")
+            checked += 1
+    return checked
 
 
 def plan_sweep(spec: SweepSpec) -> SweepPlan:

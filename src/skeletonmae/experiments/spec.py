@@ -21,6 +21,7 @@
     seeds: [1, 2, 3]            # runs per cell, averaged (mean +- std)
     seed_stages: [finetune]     # which stages get the seed (and data.label_seed)
     label_fractions: [0.01, 0.05, 0.1]
+    only: {mask.strategy: random}   # optional: run only the cells with these settings
     paper: {table: table1, equivalents: {model.decoder_width: {16: 256}}}
     plot: {x: pretrain.training.epochs}
 
@@ -198,6 +199,7 @@ class SweepSpec:
     show_parameters: bool = False
     plot: Optional[PlotSpec] = None
     paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
+    only: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         require(bool(_NAME.match(self.name)), "name",
@@ -220,6 +222,7 @@ class SweepSpec:
                 and all(0.0 < f <= 1.0 for f in self.label_fractions), "label_fractions",
                 f"give distinct fractions in (0, 1], e.g. [0.05, 0.1]; got "
                 f"{list(self.label_fractions)}")
+        _check_setting_keys(list(self.only), "only")
         require(self.plot is None or self.plot.x in self.axes, "plot.x",
                 f"{self.plot.x if self.plot else ''!r} is not an axis; use one of "
                 f"{', '.join(self.axes) or '(no axes defined)'}")

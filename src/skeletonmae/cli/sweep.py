@@ -1,0 +1,98 @@
+"""``skeletonmae sweep SPEC.yaml``: run a grid of pre-train -> fine-tune runs, collect the table.
+
+    skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml
+    skeletonmae sweep configs/sweeps/table5_nw_ucla.yaml --set output_root=runs/t5 --set seeds=[1,2]
+    skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --only mask.strategy=random
+    skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --dry-run      # list runs and their state
+
+Every run is an ordinary run folder under the spec's ``output_root``; finished runs are skipped,
+interrupted ones resumed, so the same command continues a stopped sweep. The table is written to
+``output_root/results.md`` and ``results.csv`` (see docs/experiments.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["register", "sweep_command"]
+
+# The user's to fix: reported as one line (traceback with -v), exit code 2.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError,
+                                                RuntimeError)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` command."""
+    text = "run a grid of pre-train -> fine-tune runs and collect the table (Markdown + CSV)"
+    parser = subparsers.add_parser("sweep", help=text, description=text)
+    parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help="sweep spec (configs/sweeps/)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a plain spec key, e.g. output_root=runs/x, "
+                             "dataset.root=data/nw-ucla, seeds=[1,2,3] (repeatable)")
+    parser.add_argument("--only", action="append", default=[], metavar="KEY=VALUE",
+                        help="run only the cells with this setting, e.g. mask.strategy=random "
+                             "(repeatable; extra cells must set the key to match)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the runs that failed before (default: keep their reason)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list the planned runs and their state; train nothing")
+    parser.set_defaults(func=sweep_command)
+
+
+def _dry_run(spec) -> int:
+    from skeletonmae.experiments.plan import plan_sweep
+    from skeletonmae.experiments.runner import inspect_run
+    from skeletonmae.experiments.sweep_dir import read_record, record_path
+
+    plan = plan_sweep(spec)
+    runs = list(plan.pretrains) + [cell.finetune for cell in plan.cells]
+    print(f"sweep {spec.name}: {len(plan.cells)} cells, {len(plan.pretrains)} pre-training "
+          f"runs, dataset {plan.dataset_root} ({plan.benchmark or 'benchmark unknown'}), "
+          f"output {plan.output_root}")
+    for run in runs:
+        record = read_record(record_path(plan.output_root, run.stage, run.name))
+        if run.invalid is not None:
+            state = f"invalid: {run.invalid}"
+        elif record is not None and record.status == "failed":
+            state = f"failed: {record.reason}"
+        else:
+            found = inspect_run(run.run_dir, run.epochs)
+            state = found.kind if found.kind != "partial" else f"partial (epoch {found.epoch})"
+        chain = f" (continues {run.continues_from.name})" if run.continues_from else ""
+        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {state}{chain}")
+    return 0
+
+
+def sweep_command(namespace: argparse.Namespace) -> int:
+    """Entry point of ``skeletonmae sweep``; returns 0 when every cell has a result, 1 when some
+    failed (their reasons are in the table), 2 for a spec or setup error."""
+    from skeletonmae.config import parse_override
+    from skeletonmae.experiments.runner import run_sweep
+    from skeletonmae.experiments.spec import load_sweep_spec
+
+    try:
+        spec = load_sweep_spec(namespace.spec, namespace.overrides)
+        if namespace.only:
+            spec = dataclasses.replace(spec, only={**spec.only, **dict(
+                parse_override(item) for item in namespace.only)})
+        if namespace.dry_run:
+            return _dry_run(spec)
+        outcome = run_sweep(spec, spec_path=namespace.spec, retry_failed=namespace.retry_failed)
+    except USER_ERRORS as error:
+        logger.debug("sweep failed", exc_info=error)
+        logger.error("sweep failed: %s", error)
+        return 2
+    failed = outcome.failed()
+    print(f"table: {outcome.tables['markdown']}  csv: {outcome.tables['csv']}"
+          + (f"  plot: {outcome.tables['plot']}" if "plot" in outcome.tables else ""))
+    if failed:
+        logger.warning("%d run(s) failed; their reasons are in the table (re-run with "
+                       "--retry-failed to try them again)", len(failed))
+        return 1
+    return 0
