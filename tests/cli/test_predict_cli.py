@@ -76,4 +76,4 @@ def test_unusable_checkpoints_exit_2(models, shared_data, tmp_path, capsys):
     code, _, err = run(["predict", str(models.nw_pretrain), good], capsys)
     assert code == 2 and "no trained classifier head" in err and "embed" in err
     code, _, err = run(["predict", str(models.nw_finetune), good, "--top-k", "0"], capsys)
-    assert code == 2 and "--top-k" in err
+    assert code == 2 and "top_k must be >= 1" in err

@@ -68,21 +68,15 @@ def run_predict(args: argparse.Namespace) -> int:
     from skeletonmae.inference.predictor import load
     from skeletonmae.training.checkpoint import CheckpointError
 
-    if args.top_k < 1:
-        print(f"skeletonmae predict: --top-k must be >= 1, got {args.top_k}", file=sys.stderr)
-        return 2
     try:
         predictor = load(args.checkpoint, device=args.device, min_frames=args.min_frames,
                          batch_size=args.batch_size)
-        if not predictor.model.has_head:
-            raise ValueError(f"{args.checkpoint}: a {predictor.model.stage} checkpoint has no "
-                             "trained classifier head; use `skeletonmae embed`, or predict with "
-                             "the best.pt of a finetune / linear run")
+        top_k = min(args.top_k, len(predictor.class_names))
+        # bad inputs are collected in the report; what raises here is the checkpoint or an option
+        report = predictor.predict_report(args.inputs, top_k=top_k)
     except (CheckpointError, ValueError) as error:
         print(f"skeletonmae predict: {error}", file=sys.stderr)
         return 2
-    top_k = min(args.top_k, len(predictor.class_names))
-    report = predictor.predict_report(args.inputs, top_k=top_k)
     if args.json:
         print(_report_json(args.checkpoint, predictor.model.names_source, report))
     elif report.predictions:

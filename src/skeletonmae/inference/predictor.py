@@ -152,10 +152,7 @@ class Predictor:
     @torch.no_grad()
     def probabilities(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Softmax ``(N, K)`` of checked sequences."""
-        if not self.model.has_head:
-            raise ValueError(f"{self.model.path}: a {self.model.stage} checkpoint has no trained "
-                             "classifier head; use embed(), or fine-tune it and predict with the "
-                             "fine-tuned best.pt")
+        self._require_head()
         outputs = [torch.softmax(self.model.classifier(batch).float(), dim=1).cpu()
                    for batch in self._model_batches(arrays)]
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, len(self.class_names)))
@@ -171,6 +168,9 @@ class Predictor:
     def predict_report(self, inputs: InputLike | Iterable[InputLike],
                        top_k: int = 5) -> PredictionReport:
         """Predictions for every usable input plus the failures of the others."""
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        self._require_head()
         items, arrays, failures = self.prepare(inputs)
         probabilities = self.probabilities(arrays) if arrays else None
         predictions = []
@@ -194,9 +194,13 @@ class Predictor:
             raise InputsFailedError(failures)
         return self.features(arrays)
 
+    def _require_head(self) -> None:
+        if not self.model.has_head:
+            raise ValueError(f"{self.model.path}: a {self.model.stage} checkpoint has no trained "
+                             "classifier head; use embed(), or fine-tune it and predict with the "
+                             "fine-tuned best.pt")
+
     def _top_k(self, item: SkeletonInput, probabilities: np.ndarray, top_k: int) -> Prediction:
-        if top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
         order = np.argsort(-probabilities, kind="stable")[:top_k]
         scores = tuple(ClassScore(int(i), self.class_names[i], float(probabilities[i]))
                        for i in order)

@@ -77,7 +77,7 @@ def check_sequence(item: SkeletonInput, model: ModelConfig, layout: SkeletonLayo
         raise _fail(item, f"holds NaN or inf (first in frame {frame}); fix or drop those frames")
     if frames < checks.min_frames:
         raise _fail(item, f"has {frames} valid frame(s), at least {checks.min_frames} are needed; "
-                          "pass a longer sequence (or lower min_frames)")
+                          "pass a longer sequence (or lower min_frames, --min-frames)")
     present = np.flatnonzero((joints != 0).any(axis=(0, 1, 2)))
     if present.size and present[-1] >= model.num_persons:
         raise _fail(item, f"has {present.size} persons with data (slots {present.tolist()}), the "
