@@ -20,7 +20,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import torch
@@ -102,8 +102,11 @@ def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str],
     """Export to ONNX with ``torch.onnx.export`` (``torch.export`` based, dynamic batch axis),
     weights inside the file. Needs the optional ``onnx`` and ``onnxscript`` packages
     (``pip install -e .[onnx]``)."""
-    for package in ("onnx", "onnxscript"):
-        _require_package(package, "ONNX export")
+    try:
+        import onnx  # noqa: F401  (torch.onnx's exporter needs both)
+        import onnxscript  # noqa: F401
+    except ImportError as error:
+        raise _missing_onnx("ONNX export", error) from error
     module = _prepared(classifier, example)
     batch = torch.export.Dim("batch", min=1)
     with torch.no_grad(), warnings.catch_warnings():
@@ -114,14 +117,9 @@ def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str],
     return write_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
 
 
-def _require_package(name: str, purpose: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ImportError as error:
-        raise ImportError(f"{purpose} needs the optional package {name!r} ({error}); install "
-                          "onnx, onnxscript and onnxruntime (`pip install -e .[onnx]`)") from error
+def _missing_onnx(purpose: str, error: ImportError) -> ImportError:
+    return ImportError(f"{purpose} needs the optional ONNX packages ({error}); install onnx, "
+                       "onnxscript and onnxruntime (`pip install -e .[onnx]`)")
 
 
 def onnx_runtime_available() -> bool:
@@ -138,8 +136,11 @@ def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray)
     (``onnx``) or ``torch.jit`` (``torchscript``)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if fmt == "onnx":
-        runtime = _require_package("onnxruntime", "running an ONNX export")
-        session = runtime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise _missing_onnx("running an ONNX export", error) from error
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
     if fmt == "torchscript":
         with warnings.catch_warnings():
