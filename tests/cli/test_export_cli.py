@@ -72,3 +72,15 @@ def test_refusals_exit_2(models, shared_data, tmp_path, capsys):
                         str(tmp_path / "m.pt"), "--check", str(wrong)], capsys)
     assert code == 2 and "25 joints" in err
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_missing_onnx_packages_give_an_install_hint(models, tmp_path, capsys, monkeypatch):
+    from skeletonmae.inference.export import onnx_runtime_available
+
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    assert not onnx_runtime_available()
+    code, _, err = run(["export", str(models.nw_finetune), "--format", "onnx", "--out",
+                        str(tmp_path / "m.onnx")], capsys)
+    assert code == 2 and "pip install -e .[onnx]" in err and "onnxscript" in err
+    assert not (tmp_path / "m.onnx").exists()
