@@ -25,7 +25,7 @@ from skeletonmae.training.data_setup import (
     open_split,
     split_folder,
 )
-from skeletonmae.training.distributed import distributed_session, wrap_model
+from skeletonmae.training.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.training.run_config import (
     DATA_BOUND_MODEL_FIELDS,
     RunConfig,
@@ -89,6 +89,7 @@ def run_evaluate(
                           info.class_names)
             logger.info("%s on %s (%d samples): top-1 %.2f %%, top-5 %.2f %%", checkpoint, split,
                         metrics.count, 100 * metrics.top1, 100 * metrics.top5)
+        barrier(context)
     return EvaluationResult(checkpoint, split, metrics, info.class_names, json_path, png_path)
 
 

@@ -7,6 +7,7 @@ one process and the helpers below are no-ops, so the training loop has one code 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import itertools
@@ -64,24 +65,29 @@ def pick_device(preference: str, local_rank: int) -> torch.device:
 
 @contextlib.contextmanager
 def distributed_session(device_preference: str = "auto") -> Iterator[DistributedContext]:
-    """Initialise the process group when launched by torchrun; tear it down on exit if we made it."""
+    """The context of this process; initialises the process group when launched by torchrun.
+
+    The group stays up for the life of the process (destroyed at exit), so one process may run
+    several stages in a row: re-creating a group in the same torchrun worker would hang in the
+    rendezvous.
+    """
     world_size = _env_int("WORLD_SIZE", 1)
     rank = _env_int("RANK", 0)
     local_rank = _env_int("LOCAL_RANK", 0)
     device = pick_device(device_preference, local_rank)
-    created = False
     if world_size > 1 and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
-        created = True
+        atexit.register(_destroy_process_group)
         logger.info("process group up: backend=%s rank=%d/%d", backend, rank, world_size)
-    try:
-        yield DistributedContext(rank, world_size, local_rank, device)
-    finally:
-        if created and dist.is_initialized():
-            dist.destroy_process_group()
+    yield DistributedContext(rank, world_size, local_rank, device)
+
+
+def _destroy_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def all_reduce_sum(tensor: torch.Tensor, context: DistributedContext) -> torch.Tensor:
@@ -89,6 +95,15 @@ def all_reduce_sum(tensor: torch.Tensor, context: DistributedContext) -> torch.T
     if context.is_distributed:
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor
+
+
+def broadcast_buffers(module: torch.nn.Module, context: DistributedContext) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank. DDP syncs them at the
+    start of each forward only, so after the last step of an epoch ranks hold their own; this
+    makes validation and the final weights identical on every rank."""
+    if context.is_distributed:
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
 
 
 def barrier(context: DistributedContext) -> None:

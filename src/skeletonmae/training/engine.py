@@ -37,7 +37,7 @@ from skeletonmae.training.checkpoint import (
     save_checkpoint,
     unwrap_model,
 )
-from skeletonmae.training.distributed import all_reduce_sum, no_gradient_sync
+from skeletonmae.training.distributed import all_reduce_sum, broadcast_buffers, no_gradient_sync
 from skeletonmae.training.loop_types import (
     EpochMeter,
     FitResult,
@@ -76,7 +76,7 @@ class Trainer:
         self.mask_generator = torch.Generator(device=device).manual_seed(seed)
         self._pending_nonfinite: torch.Tensor | None = None
         self.meter = EpochMeter(device)
-        self.metrics = MetricsLog(setup.run_dir / "metrics.csv")
+        self.metrics = MetricsLog(setup.run_dir / "metrics.csv", write=self.context.is_main)
         self.tensorboard = None
 
     # -- checkpoints --------------------------------------------------------------------------
@@ -124,7 +124,8 @@ class Trainer:
         self.meter.load_state_dict(payload["epoch_meter"])
         self.state = LoopState(payload["epoch"], payload["step_in_epoch"], payload["global_step"],
                                payload["best_metric"], payload["best_epoch"])
-        self.metrics = MetricsLog.resume(self.setup.run_dir / "metrics.csv", self.state.epoch + 1)
+        self.metrics = MetricsLog.resume(self.setup.run_dir / "metrics.csv", self.state.epoch + 1,
+                                         write=self.context.is_main)
         logger.info("resumed %s at epoch %d, step %d of %d", path, self.state.epoch + 1,
                     self.state.step_in_epoch, self.steps_per_epoch)
 
@@ -136,6 +137,7 @@ class Trainer:
         try:
             while self.state.epoch < self.settings.epochs:
                 train_metrics = self.train_epoch()
+                broadcast_buffers(unwrap_model(self.setup.model), self.context)
                 row = {"epoch": float(self.state.epoch + 1), **train_metrics}
                 if self._validation_due():
                     row.update(self.setup.task.validate(self.setup.model, self.setup.val_loader,
@@ -168,8 +170,8 @@ class Trainer:
             self.state.best_metric, self.state.best_epoch = value, self.state.epoch + 1
         self.state.epoch += 1
         self.state.step_in_epoch = 0
+        self.metrics.record(row)
         if self.context.is_main:
-            self.metrics.record(row)
             self._log_epoch(row)
         self.save("last.pt")
         if improved:

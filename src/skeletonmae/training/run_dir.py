@@ -84,26 +84,31 @@ def _nan_to_none(value: Any) -> Any:
 
 
 class MetricsLog:
-    """Per-epoch metric rows kept in memory and mirrored to ``metrics.csv`` (atomic rewrite)."""
+    """Per-epoch metric rows kept in memory and mirrored to ``metrics.csv`` (atomic rewrite) when
+    ``write`` is true (rank 0; the other ranks keep the same rows in memory only)."""
 
-    def __init__(self, path: Path, rows: Sequence[Mapping[str, float]] = ()) -> None:
+    def __init__(self, path: Path, rows: Sequence[Mapping[str, float]] = (),
+                 write: bool = True) -> None:
         self.path = path
         self.rows: list[dict[str, float]] = [dict(r) for r in rows]
+        self.write = write
 
     @classmethod
-    def resume(cls, path: Path, before_epoch: int) -> "MetricsLog":
+    def resume(cls, path: Path, before_epoch: int, write: bool = True) -> "MetricsLog":
         """Reload rows of epochs ``< before_epoch`` (later ones are about to be redone)."""
         if not path.is_file():
-            return cls(path)
+            return cls(path, write=write)
         from skeletonmae.viz.curves import read_metrics_csv
 
         rows = [r for r in read_metrics_csv(path) if r["epoch"] < before_epoch]
-        return cls(path, rows)
+        return cls(path, rows, write)
 
     def record(self, row: Mapping[str, float]) -> None:
         """Add the row of one epoch (replacing rows of that epoch and later) and rewrite the CSV."""
         epoch = row["epoch"]
         self.rows = [r for r in self.rows if r["epoch"] < epoch] + [dict(row)]
+        if not self.write:
+            return
         columns: list[str] = []
         for r in self.rows:
             columns += [c for c in r if c not in columns]

@@ -31,7 +31,12 @@ from skeletonmae.training.data_setup import (
     open_split,
     split_folder,
 )
-from skeletonmae.training.distributed import DistributedContext, distributed_session, wrap_model
+from skeletonmae.training.distributed import (
+    DistributedContext,
+    barrier,
+    distributed_session,
+    wrap_model,
+)
 from skeletonmae.training.engine import Trainer, TrainingSetup, count_steps_per_epoch
 from skeletonmae.training.optim import build_optimizer, build_scheduler
 from skeletonmae.training.run_config import RunConfig
@@ -178,6 +183,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         fit = trainer.fit()
         if context.is_main:
             _plot_curves(fit.history, run_dir / "curves.png", f"{stage}: {run_dir.name}")
+        barrier(context)  # every rank returns only once rank 0 has written its files
         return RunResult(stage, run_dir, config, fit.best_metric_name, fit.best_metric,
                          fit.best_epoch, fit.history, fit.model)
 
