@@ -169,3 +169,12 @@ def test_resume_refuses_a_checkpoint_of_another_stage(tmp_path: Path):
     other.setup.task.name = "finetune"
     with pytest.raises(ValueError, match="stage 'pretrain' cannot resume a 'finetune' run"):
         other.resume(tmp_path / "run" / "last.pt")
+
+
+def test_eval_cadence_and_progress_bar(tmp_path: Path, capsys):
+    result = make_trainer(tmp_path / "run", eval_every=2, progress_bar=True,
+                          log_every_steps=1).fit()
+    assert ["val_loss" in row for row in result.history] == [False, True, True]  # + last epoch
+    bar = capsys.readouterr().err
+    assert "pretrain 1/3" in bar
+    assert all(f"{key}=" in bar for key in ("loss", "lr", "samples_per_s"))

@@ -146,3 +146,14 @@ def test_compile_option_wraps_the_model_and_checkpoints_stay_plain(tiny_dataset,
     assert len(compiled) == 1
     keys = load_checkpoint(result.last_checkpoint)["model"].keys()
     assert not any("_orig_mod" in key for key in keys)
+
+
+def test_worker_processes_do_not_change_the_result(tiny_dataset, tmp_path, tiny_overrides):
+    results = []
+    for workers in (0, 2):
+        config, pinned = load_run_config(None, tiny_overrides(
+            tiny_dataset, tmp_path / f"workers{workers}", f"data.num_workers={workers}",
+            "training.epochs=1", "training.limit_train_steps=3"))
+        results.append(run_finetune(config, pinned_model_fields=pinned).model.state_dict())
+    for key, value in results[0].items():
+        assert torch.equal(value, results[1][key]), key
