@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from typing import Callable
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,17 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", metavar="DIR", help="run folder (sets output_dir)")
 
 
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0") or 0)
+
+
+def quiet_non_main_ranks() -> None:
+    """Under torchrun, only rank 0 logs below WARNING (the library logs the same facts on every
+    rank; progress bars and files are already rank 0's)."""
+    if _rank() > 0:
+        logging.getLogger("skeletonmae").setLevel(logging.WARNING)
+
+
 def _quoted(value: object) -> str:
     return json.dumps(str(value))  # a JSON string is a YAML string: paths with ':' survive
 
@@ -96,6 +108,7 @@ def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
 
         runners = {"pretrain": stages.run_pretrain, "finetune": stages.run_finetune,
                    "linear": stages.run_linear}
+        quiet_non_main_ranks()
         try:
             config, pinned = load_run_config(namespace.config, stage_overrides(namespace))
             result = runners[stage](config, resume=namespace.resume, pinned_model_fields=pinned)
@@ -118,12 +131,15 @@ def _report_error(command: str, error: BaseException) -> int:
 def evaluate_command(namespace: argparse.Namespace) -> int:
     from skeletonmae.evaluation.protocols import run_evaluate
 
+    quiet_non_main_ranks()
     try:
         result = run_evaluate(namespace.checkpoint, overrides=namespace.overrides,
                               split=namespace.split, output_dir=namespace.output_dir)
     except USER_ERRORS as error:
         return _report_error("evaluate", error)
     metrics = result.metrics
+    if _rank() > 0:
+        return 0
     print(f"{result.checkpoint} on {result.split} ({metrics.count} samples): "
           f"top-1 {100 * metrics.top1:.2f} %  top-5 {100 * metrics.top5:.2f} %  "
           f"mean class {100 * metrics.mean_class_accuracy:.2f} %")
