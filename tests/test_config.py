@@ -166,3 +166,15 @@ def test_to_plain_gives_yaml_safe_data():
     assert plain["inner"]["milestones"] == [60, 90, 110]
     assert plain["path"] == "a/b"
     assert yaml.safe_load(yaml.safe_dump(plain)) == plain
+
+
+@dataclasses.dataclass(frozen=True)
+class NeedsName:
+    name: str
+    size: int = 1
+
+
+def test_missing_required_key_is_named():
+    with pytest.raises(ConfigError, match=r"^inner\.name: required key is missing"):
+        from_mapping(NeedsName, {"size": 2}, key="inner")
+    assert from_mapping(NeedsName, {"name": "x"}) == NeedsName("x")

@@ -155,15 +155,7 @@ def from_mapping(
         if preset_name is not None:
             base = _call_preset(presets[cls], preset_name, _join(key, "preset"))
             return dataclasses.replace(base, **values)
-        missing = [
-            n
-            for n, f in init_fields.items()
-            if n not in values
-            and f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
-        ]
-        if missing:
-            raise ConfigError(f"{_join(key, missing[0])}: required key is missing; add it")
+        _check_required(init_fields, values, key)
         return cls(**values)
     except ConfigError:
         raise
@@ -171,6 +163,14 @@ def from_mapping(
         raise ConfigError(f"{_join(key, error.field)}: {error.message}") from error
     except (ValueError, TypeError) as error:
         raise ConfigError(f"{where}: {error}") from error
+
+
+def _check_required(init_fields: Mapping[str, dataclasses.Field], values: Mapping[str, Any],
+                    key: str) -> None:
+    for name, field in init_fields.items():
+        if (name not in values and field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING):
+            raise ConfigError(f"{_join(key, name)}: required key is missing; add it")
 
 
 def _call_preset(function: PresetFunction, name: Any, key: str) -> Any:
