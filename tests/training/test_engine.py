@@ -178,3 +178,24 @@ def test_eval_cadence_and_progress_bar(tmp_path: Path, capsys):
     bar = capsys.readouterr().err
     assert "pretrain 1/3" in bar
     assert all(f"{key}=" in bar for key in ("loss", "lr", "samples_per_s"))
+
+
+def test_tensorboard_receives_step_and_epoch_scalars(tmp_path: Path, monkeypatch):
+    class Recorder:
+        def __init__(self):
+            self.scalars, self.closed = [], False
+
+        def add_scalar(self, tag, value, step):
+            self.scalars.append((tag, step))
+
+        def close(self):
+            self.closed = True
+
+    recorder = Recorder()
+    monkeypatch.setattr(engine, "open_tensorboard", lambda run_dir: recorder)
+    make_trainer(tmp_path / "run", epochs=1, log_every_steps=3).fit()
+    assert recorder.closed
+    tags = {tag for tag, _ in recorder.scalars}
+    assert {"step/loss", "step/lr", "step/samples_per_s", "epoch/train_loss",
+            "epoch/val_loss"} <= tags
+    assert sorted(step for tag, step in recorder.scalars if tag == "step/loss") == [3, 6]
