@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from skeletonmae.config import ConfigError, dump_yaml_text, load_config
 from skeletonmae.contrastive.config import AugmentationConfig, ContrastiveConfig
+from skeletonmae.training.run_config import load_run_config
 
 
 def test_defaults_are_the_papers() -> None:
@@ -56,3 +59,22 @@ def test_yaml_round_trip_and_dotted_errors(tmp_path) -> None:
         load_config(ContrastiveConfig, overrides=["augmentation.noise_prob=2"])
     with pytest.raises(ConfigError, match="augmentation.nois_std: unknown key"):
         load_config(ContrastiveConfig, overrides=["augmentation.nois_std=0.1"])
+
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "contrastive"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_load_and_start_with_their_command(path: Path) -> None:
+    config, _ = load_run_config(path)
+    first_line = path.read_text().splitlines()[0]
+    assert first_line == (f"# skeletonmae pretrain --method {config.contrastive.method} "
+                          f"--config configs/contrastive/{path.name}")
+    assert config.contrastive.queue_size <= (512 if path.name.startswith("nw-ucla") else 32768)
+    assert config.contrastive.mining_start_epoch == config.training.epochs // 2
+
+
+def test_there_are_cpu_and_paper_scale_configs_for_both_methods() -> None:
+    names = {p.name for p in CONFIG_DIR.glob("*.yaml")}
+    assert {"nw-ucla-aimclr.yaml", "nw-ucla-crossclr.yaml",
+            "ntu60-xsub-aimclr.yaml", "ntu60-xsub-crossclr.yaml"} <= names

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from skeletonmae.contrastive import ContrastiveConfig
+from skeletonmae.contrastive import AugmentationConfig, ContrastiveConfig
 from skeletonmae.contrastive.step import (
     build_contrastive_model,
     contrastive_step,
@@ -119,6 +119,20 @@ def test_validation_loss_leaves_keys_and_queues_alone_and_is_repeatable(method: 
     assert model.training, "validation must restore train mode"
     for key, value in model.state_dict().items():
         assert torch.equal(value, state[key]), f"validation changed {key}"
+    for queue in model.queues.values():  # the queue's contents must not matter
+        queue.keys.copy_(torch.nn.functional.normalize(torch.randn_like(queue.keys), dim=1))
+    assert contrastive_validation_loss(model, loader, context) == first
+
+
+def test_in_batch_validation_loss_is_infonce_over_the_batch() -> None:
+    no_augmentation = AugmentationConfig(shear_amplitude=0.0, temporal_padding_ratio=0)
+    model = make_model("crossclr", augmentation=no_augmentation).eval()
+    identical = tiny_batch()[:1].expand(4, -1, -1, -1, -1).contiguous()
+    # every query matches every key equally: each of the 3 views contributes log(4)
+    loss = model.validation_loss(identical, torch.Generator().manual_seed(3)).detach()
+    assert torch.allclose(loss, torch.tensor(3 * math.log(4)), atol=1e-4)
+    distinct = model.validation_loss(tiny_batch(), torch.Generator().manual_seed(3)).detach()
+    assert distinct < loss, "distinct samples should be told apart better than identical ones"
 
 
 def test_task_passes_the_epoch_to_the_mining_switch() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import torch
+import torch.nn.functional as F
 
 from skeletonmae.contrastive.augmentations import extreme_augment, normal_augment
 from skeletonmae.contrastive.mining import QueueSimilarities, cross_view_losses, nearest_neighbour_positive_mask
@@ -60,11 +61,11 @@ def _similarities(query: torch.Tensor, key: torch.Tensor, queue_keys: torch.Tens
 
 
 def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None,
-                update: bool = True, mining: bool = False) -> ContrastiveOutput:
+                mining: bool) -> ContrastiveOutput:
     """AimCLR on a joint batch ``x (N, C, T, V, M)``; the view trained is ``config.export_view``.
 
-    ``update=False`` (validation) leaves the key branch and the queue untouched; ``mining``
-    switches on nearest-neighbour positives.
+    ``mining`` switches on nearest-neighbour positives. Side effects, as in MoCo: the key branch
+    takes a momentum step and the batch's keys are enqueued.
     """
     config, view = model.config, model.config.export_view
     present = model.present(x)  # (N, M)
@@ -78,8 +79,7 @@ def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gener
 
     query = model.query_embedding(view, as_view(normal_query), present)  # (N, D)
     query_extreme, query_dropped = model.query_embedding_with_drop(view, as_view(extreme), present)
-    if update:
-        model.update_key_branches()
+    model.update_key_branches()
     key = model.key_embedding(view, as_view(normal_key), present)
     queue_keys = model.queues[view].keys.clone()  # (K, D) snapshot: the queue changes below
 
@@ -93,17 +93,16 @@ def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gener
         nce = info_nce_loss(logits)
     d3m = (distribution_divergence_loss(logits_extreme, logits)
            + distribution_divergence_loss(logits_dropped, logits)) / 2
-    if update:
-        model.queues[view].enqueue(key)
+    model.queues[view].enqueue(key)
     return ContrastiveOutput(nce + d3m, {"nce": nce.detach(), "d3m": d3m.detach()})
 
 
 def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None,
-                  update: bool = True, mining: bool = False) -> ContrastiveOutput:
+                  mining: bool) -> ContrastiveOutput:
     """CrosSCLR on a joint batch ``x (N, C, T, V, M)`` over ``config.views``.
 
-    ``update=False`` (validation) leaves the key branches and the queues untouched; ``mining``
-    switches on cross-view positives.
+    ``mining`` switches on cross-view positives. Side effects, as in MoCo: the key branches take a
+    momentum step and the batch's keys are enqueued.
     """
     config = model.config
     present = model.present(x)  # (N, M)
@@ -113,8 +112,7 @@ def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gen
 
     queries = {v: model.query_embedding(v, make_view(query_joints, v, model.parents), present)
                for v in config.views}
-    if update:
-        model.update_key_branches()
+    model.update_key_branches()
     keys = {v: model.key_embedding(v, make_view(key_joints, v, model.parents), present) for v in config.views}
     logits, similarities = {}, {}
     for view in config.views:
@@ -125,7 +123,30 @@ def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gen
         per_view = cross_view_losses(similarities, config.topk, config.temperature, config.cross_view_context)
     else:
         per_view = {view: info_nce_loss(logits[view]) for view in config.views}
-    for view in config.views if update else ():
+    for view in config.views:
         model.queues[view].enqueue(keys[view])
     loss = torch.stack(list(per_view.values())).sum()
     return ContrastiveOutput(loss, {f"nce_{view}": value.detach() for view, value in per_view.items()})
+
+
+def in_batch_validation_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """Queue-free InfoNCE: each query against the keys of the same batch, summed over the trained views.
+
+    Two normal augmentations of ``x (N, C, T, V, M)`` give queries (query branch) and keys (key
+    branch); sample ``i``'s key is its positive, the other samples' keys its negatives. No mining,
+    no momentum step, no enqueue: unlike the training loss it does not depend on what the queue
+    holds, so it is comparable from epoch to epoch (a queue of random initial keys makes the
+    training loss small early on).
+    """
+    config = model.config
+    present = model.present(x)  # (N, M)
+    generator = default_generator(generator)
+    query_joints = normal_augment(x, config.augmentation, generator)
+    key_joints = normal_augment(x, config.augmentation, generator)
+    targets = torch.arange(x.shape[0], device=x.device)
+    total = x.new_zeros(())
+    for view in model.query:
+        query = model.query_embedding(view, make_view(query_joints, view, model.parents), present)  # (N, D)
+        key = model.key_embedding(view, make_view(key_joints, view, model.parents), present)  # (N, D)
+        total = total + F.cross_entropy(query @ key.t() / config.temperature, targets)
+    return total

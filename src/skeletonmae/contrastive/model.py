@@ -18,7 +18,7 @@ from torch import nn
 
 from skeletonmae.contrastive.attention_drop import attention_drop_tuples
 from skeletonmae.contrastive.config import ContrastiveConfig
-from skeletonmae.contrastive.losses import ContrastiveOutput, aimclr_loss, crossclr_loss
+from skeletonmae.contrastive.losses import ContrastiveOutput, aimclr_loss, crossclr_loss, in_batch_validation_loss
 from skeletonmae.contrastive.moco import KeyQueue, ProjectionHead, copy_parameters_, momentum_update_
 from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.encoder import SkeletonEncoder
@@ -134,15 +134,15 @@ class ContrastiveModel(nn.Module):
         dropped = attention_drop_tuples(feature_map, self.model_config.tuple_len, self.config.attention_drop)
         return branch.embed(feature_map, packed), branch.embed(dropped, packed)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, update: bool = True,
-                mining: bool | None = None) -> ContrastiveOutput:
-        """One loss of the configured method on a joint batch ``(N, C, T, V, M)``.
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ContrastiveOutput:
+        """One loss of the configured method on a joint batch ``(N, C, T, V, M)``, mining as the epoch says.
 
-        With ``update`` (training), as in MoCo, the key branches take a momentum step and the
-        batch's keys are enqueued; without it (validation) both are left untouched. ``mining``
-        None follows the epoch (``mining_active``). ``generator`` drives the augmentations
-        (None: one seeded from the global RNG).
+        Side effects, as in MoCo: the key branches take a momentum step and the batch's keys are
+        enqueued. ``generator`` drives the augmentations (None: one seeded from the global RNG).
         """
-        mining = self.mining_active if mining is None else mining
         loss = aimclr_loss if self.config.method == "aimclr" else crossclr_loss
-        return loss(self, x, generator, update, mining)
+        return loss(self, x, generator, self.mining_active)
+
+    def validation_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Queue-free in-batch InfoNCE of ``(N, C, T, V, M)`` (no side effects); see ``in_batch_validation_loss``."""
+        return in_batch_validation_loss(self, x, generator)

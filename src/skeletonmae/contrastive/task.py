@@ -4,9 +4,10 @@ The loop is the one SkeletonMAE pre-trains with (same data, checkpoints, resume,
 step and the validation differ. The loop must tell the task the epoch (``set_epoch``), which
 switches mining on at ``ContrastiveConfig.mining_start_epoch``.
 
-Validation loss: the method's loss *without mining*, on the validation split, with augmentations
-drawn from a fixed seed, in eval mode, without touching the key encoders or the queues; so it is
-comparable across epochs, including across the epoch where mining switches on.
+Validation loss: queue-free in-batch InfoNCE (``ContrastiveModel.validation_loss``) on the
+validation split, augmentations drawn from a fixed seed, eval mode, no key-encoder or queue update.
+The training loss is not comparable across epochs (it depends on how many real keys the queue
+holds, and on whether mining is on); this one is.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ VALIDATION_AUGMENTATION_SEED = 20_211_206
 @torch.no_grad()
 def contrastive_validation_loss(model: torch.nn.Module, loader: Iterable, context: DistributedContext,
                                 seed: int = VALIDATION_AUGMENTATION_SEED) -> float:
-    """Sample-weighted mean loss (no mining, no queue / key updates) over ``(x, labels, indices)`` batches."""
+    """Sample-weighted mean in-batch InfoNCE over ``(x, labels, indices)`` batches (no side effects)."""
     module = unwrap(model)
     was_training = module.training
     module.eval()
@@ -34,7 +35,7 @@ def contrastive_validation_loss(model: torch.nn.Module, loader: Iterable, contex
     totals = torch.zeros(2, dtype=torch.float64, device=context.device)  # loss sum, samples
     for inputs, _, _ in loader:
         inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
-        loss = module(inputs, generator, update=False, mining=False).loss
+        loss = module.validation_loss(inputs, generator)
         totals[0] += loss.double() * inputs.shape[0]
         totals[1] += inputs.shape[0]
     module.train(was_training)
