@@ -65,3 +65,9 @@ def test_bad_environment_is_reported(monkeypatch):
     with pytest.raises(ValueError, match="WORLD_SIZE='two' is not an integer"):
         with distributed_session("cpu"):
             pass
+
+
+def test_sync_batchnorm_on_cpu_ranks_is_refused():
+    context = DistributedContext(rank=0, world_size=2)
+    with pytest.raises(ValueError, match="sync_batchnorm=true needs CUDA devices"):
+        wrap_model(torch.nn.BatchNorm1d(2), context, sync_batchnorm=True)
