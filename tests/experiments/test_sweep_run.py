@@ -1,0 +1,154 @@
+"""Sweeps that train: a 2 x 2 grid on tiny data, skipping, resuming, chained pre-training, report.
+
+The tiny dataset claims the NTU-60 X-Sub benchmark so that the paper's numbers (and their
+difference to ours) appear in the tables; its content is 24 random smooth sequences.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sweep_test_data import FRAMES, _samples
+from skeletonmae.data.store import write_dataset
+from skeletonmae.experiments.report import build_report
+from skeletonmae.experiments.runner import SweepConfigMismatch, run_sweep
+from skeletonmae.experiments.spec import load_sweep_spec
+from skeletonmae.experiments.sweep_dir import read_record, record_path
+from skeletonmae.training.engine import KILL_AT_STEP_ENV
+
+TINY_SPEC = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("data") / "tiny-ntu60-xsub"
+    assert FRAMES == 24
+    return write_dataset(root, {"train": _samples(16, 0, "train"), "test": _samples(8, 1, "test")},
+                         benchmark="ntu60-xsub")
+
+
+def _spec(data: Path, output: Path, *overrides: str):
+    return load_sweep_spec(TINY_SPEC, [f"dataset.root={json.dumps(str(data))}",
+                                       f"output_root={json.dumps(str(output))}", *overrides])
+
+
+@pytest.fixture(scope="module")
+def finished(tiny_data, tmp_path_factory):
+    output = tmp_path_factory.mktemp("sweep") / "tiny"
+    return output, run_sweep(_spec(tiny_data, output))
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("a finished run was started again")
+
+
+def test_two_by_two_sweep_fills_every_cell(finished):
+    output, outcome = finished
+    assert not outcome.failed() and len(outcome.records) == 8  # 4 pre-trainings + 4 fine-tunings
+    rows = list(csv.DictReader((output / "results.csv").open()))
+    assert [(r["mask.strategy"], r["mask.joint_ratio"]) for r in rows] == [
+        ("fixed", "0.4"), ("fixed", "0.5"), ("random", "0.4"), ("random", "0.5")]
+    for row in rows:
+        assert 0.0 <= float(row["top1_mean"]) <= 100.0 and row["seeds_done"] == "1"
+        assert float(row["pretrain_val_loss"]) > 0 and row["problems"] == ""
+        assert float(row["paper_top1"]) > 80  # Table 1, same strategy and ratios (frame 0.5)
+    table = (output / "results.md").read_text()
+    assert "not run" not in table and "failed" not in table and "| |" not in table
+    assert "| random | 0.5 |" in table and "| 86.6 |" in table  # paper's (0.5, 0.5) random cell
+    finetune = output / "finetune" / "strategy-random__joint_ratio-0.5__labels-1.0__seed-1"
+    assert (finetune / "best.pt").is_file()
+    assert str(output / "pretrain" / "strategy-random__joint_ratio-0.5" / "best.pt") in \
+        (finetune / "config.yaml").read_text()
+
+
+def test_rerun_skips_finished_cells(finished, tiny_data):
+    output, first = finished
+    again = run_sweep(_spec(tiny_data, output),
+                      stage_functions={"pretrain": _refuse, "finetune": _refuse})
+    assert not again.failed()
+    assert {k: r.seconds for k, r in again.records.items()} == \
+        {k: r.seconds for k, r in first.records.items()}
+
+
+def test_a_changed_setting_stops_before_reusing_old_results(finished, tiny_data):
+    output, _ = finished
+    spec = _spec(tiny_data, output, "pretrain.settings.optim.lr=0.001")
+    with pytest.raises(SweepConfigMismatch, match="optim.lr: 0.005 -> 0.001"):
+        run_sweep(spec, stage_functions={"pretrain": _refuse, "finetune": _refuse})
+
+
+def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
+    output = tmp_path / "killed"
+    overrides = ["only={mask.strategy: random, mask.joint_ratio: 0.5}",
+                 "pretrain.settings.training.epochs=2",
+                 "pretrain.settings.training.checkpoint_every_steps=1"]
+    script = ("import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
+              "from skeletonmae.experiments.runner import run_sweep; "
+              "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])))")
+    all_overrides = [f"dataset.root={json.dumps(str(tiny_data))}",
+                     f"output_root={json.dumps(str(output))}", *overrides]
+    env = {**os.environ, KILL_AT_STEP_ENV: "6"}  # 4 steps per epoch: killed inside epoch 2
+    killed = subprocess.run([sys.executable, "-c", script, str(TINY_SPEC),
+                             json.dumps(all_overrides)], env=env, capture_output=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    name = "strategy-random__joint_ratio-0.5"
+    assert read_record(record_path(output, "pretrain", name)).status == "running"
+    caplog.set_level("INFO")
+    outcome = run_sweep(load_sweep_spec(TINY_SPEC, all_overrides))
+    assert not outcome.failed()
+    assert "resuming at epoch 2" in caplog.text
+    record = read_record(record_path(output, "pretrain", name))
+    assert record.status == "complete" and record.attempts == 2 and record.seconds > 0
+    epochs = [row["epoch"] for row in csv.DictReader((output / "pretrain" / name /
+                                                      "metrics.csv").open())]
+    assert epochs == ["1", "2"]
+    assert "| random | 0.5 |" in (output / "results.md").read_text()
+
+
+def test_longer_pretraining_continues_the_shorter_one(tiny_data, tmp_path):
+    axes = "axes={pretrain.training.epochs: [1, 2]}"
+    plot = "plot={x: pretrain.training.epochs}"
+    chained = run_sweep(_spec(tiny_data, tmp_path / "chain", axes, plot,
+                              "paper={table: figure4}"))
+    assert not chained.failed()
+    longer = read_record(record_path(tmp_path / "chain", "pretrain", "epochs-2"))
+    assert longer.continued_from == "epochs-1"
+    first = list(csv.DictReader((tmp_path / "chain/pretrain/epochs-1/metrics.csv").open()))
+    second = list(csv.DictReader((tmp_path / "chain/pretrain/epochs-2/metrics.csv").open()))
+    assert len(second) == 2 and second[0] == first[0]  # epoch 1 is the shorter run's epoch 1
+    assert chained.tables["plot"].stat().st_size > 5000
+    # The same 2-epoch pre-training run alone (its fine-tuning is not needed here).
+    from skeletonmae.training.stages import run_pretrain
+
+    separate = run_sweep(_spec(tiny_data, tmp_path / "separate",
+                               "axes={pretrain.training.epochs: [2]}", "continue_pretraining=false"),
+                         stage_functions={"pretrain": run_pretrain, "finetune": _refuse})
+    assert [r.name for r in separate.failed()] == ["epochs-2__labels-1.0__seed-1"]
+    alone = list(csv.DictReader((tmp_path / "separate/pretrain/epochs-2/metrics.csv").open()))
+    # Training losses agree up to the CPU's run-to-run float noise (up to ~1e-4 relative here;
+    # another seed or data order moves them by far more than 1e-3).
+    assert [float(r["train_loss"]) for r in second] == pytest.approx(
+        [float(r["train_loss"]) for r in alone], rel=1e-3)
+
+
+def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
+    output, _ = finished
+    finetune = output / "finetune" / "strategy-random__joint_ratio-0.5__labels-1.0__seed-1"
+    report = build_report([output, finetune, output / "pretrain" / "strategy-fixed__joint_ratio-0.4"],
+                          tmp_path / "reports" / "report.md").read_text()
+    assert "| strategy | joint_ratio | top-1 (%) | paper NTU-60 X-Sub (%) | Δ |" in report
+    top1 = next(r for r in csv.DictReader((output / "results.csv").open())
+                if r["cell"] == "strategy-random__joint_ratio-0.5")["top1_mean"]
+    assert f"| random | 0.5 | {float(top1):.1f} | 86.6 | {float(top1) - 86.6:+.1f} |" in report
+    assert "| best top-1 (%) |" in report and "86.6 (Table 4)" in report  # the single run
+    assert "| best reconstruction loss |" in report
+    images = [line.split("](")[1].rstrip(")") for line in report.splitlines()
+              if line.startswith("![")]
+    assert images and all((tmp_path / "reports" / link).is_file() for link in images)
