@@ -11,10 +11,11 @@ import dataclasses
 import logging
 import random
 from pathlib import Path
-from typing import Collection
+from typing import Callable, Collection
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
 from skeletonmae.config import dump_yaml, to_plain
 from skeletonmae.contrastive.stage import (ContrastivePretrainTask, build_contrastive_pretraining,
@@ -37,7 +38,7 @@ from skeletonmae.training.distributed import (
     distributed_session,
     wrap_model,
 )
-from skeletonmae.training.engine import Trainer, TrainingSetup, count_steps_per_epoch
+from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
 from skeletonmae.training.optim import build_optimizer, build_scheduler
 from skeletonmae.training.run_config import RunConfig
 from skeletonmae.training.run_dir import environment_info, write_json_atomic
@@ -151,24 +152,14 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         model = build_stage_model(stage, config, info.layout)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
         train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
-        val_loader = None
-        if config.data.val_split is not None:
-            val_arrays = open_split(config.data, config.data.val_split)
-            val_loader = build_eval_loader(config, val_arrays, context,
-                                           micro_batch_size(config, context))
+        val_loader = _validation_loader(config, context)
         model = wrap_model(model, context, config.training.sync_batchnorm)
         optimizer = build_optimizer(model.parameters(), config.optim)
         if config.training.compile:
             model = torch.compile(model)
         steps = count_steps_per_epoch(len(train.loader), config.training)
         scheduler = build_scheduler(optimizer, config.schedule, steps)
-        task = PretrainTask() if stage == "pretrain" else ClassificationTask(
-            stage, config.model.num_classes,
-            config.training.label_smoothing)
-        set_data_epoch = train.set_epoch
-        if stage == "pretrain" and config.contrastive is not None:
-            task = ContrastivePretrainTask()
-            set_data_epoch = with_task_epoch(train.set_epoch, task)  # mining starts by epoch
+        task, set_data_epoch = _stage_task(stage, config, train.set_epoch)
         setup = TrainingSetup(
             task=task, model=model, optimizer=optimizer, scheduler=scheduler,
             train_loader=train.loader, train_sampler=train.sampler,
@@ -186,6 +177,25 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         barrier(context)  # every rank returns only once rank 0 has written its files
         return RunResult(stage, run_dir, config, fit.best_metric_name, fit.best_metric,
                          fit.best_epoch, fit.history, fit.model)
+
+
+def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLoader | None:
+    if config.data.val_split is None:
+        return None
+    arrays = open_split(config.data, config.data.val_split)
+    return build_eval_loader(config, arrays, context, micro_batch_size(config, context))
+
+
+def _stage_task(stage: str, config: RunConfig, set_epoch: Callable[[int], None]
+                ) -> tuple[Task, Callable[[int], None]]:
+    """The stage's task and the per-epoch hook (contrastive mining also follows the epoch)."""
+    if stage != "pretrain":
+        return ClassificationTask(stage, config.model.num_classes,
+                                  config.training.label_smoothing), set_epoch
+    if config.contrastive is not None:
+        task = ContrastivePretrainTask()
+        return task, with_task_epoch(set_epoch, task)  # mining starts by epoch
+    return PretrainTask(), set_epoch
 
 
 def _plot_curves(history: list[dict[str, float]], path: Path, title: str) -> None:
