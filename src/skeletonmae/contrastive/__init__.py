@@ -1,11 +1,16 @@
 """Contrastive baselines on the STTFormer backbone: CrosSCLR (CVPR 2021) and AimCLR (AAAI 2022).
 
 - ``config``: ``ContrastiveConfig`` (method, MoCo settings, mining epoch), ``AugmentationConfig``,
-  ``AttentionDropConfig``.
+  ``AttentionDropConfig``; the ``contrastive:`` section of a run config.
 - ``augmentations``: seedable batch augmentations ``(N, C, T, V, M)`` (Shear, Crop, AimCLR's extreme set).
 - ``attention_drop``: AimCLR's energy-based attention drop on feature maps.
 - ``moco``: projection head, key queue, momentum update, InfoNCE, D3M.
 - ``mining``: AimCLR's nearest-neighbour and CrosSCLR's cross-view positives.
+- ``views``: joint / motion / bone views.
+- ``model``, ``losses``: ``ContrastiveModel`` (query/key encoders per view, queues) and the two losses.
+- ``step``, ``task``, ``stage``: ``contrastive_step``, the shared loop's task, the pretrain-stage hooks.
+
+See docs/contrastive.md.
 """
 
 from skeletonmae.contrastive.config import AttentionDropConfig, AugmentationConfig, ContrastiveConfig
