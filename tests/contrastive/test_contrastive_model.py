@@ -162,3 +162,20 @@ def test_pretrained_encoder_state_picks_the_export_view_from_a_checkpoint() -> N
     payload["config"] = {"contrastive": {"export_view": "velocity"}}
     with pytest.raises(ValueError, match="export_view"):
         pretrained_encoder_state(payload)
+
+
+def test_step_reaches_the_model_through_wrappers() -> None:
+    model = make_model("aimclr")
+
+    class CompiledLike(torch.nn.Module):  # what torch.compile's OptimizedModule exposes
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self._orig_mod = inner
+
+        def forward(self, *args):
+            return self._orig_mod(*args)
+
+    loss = contrastive_step(CompiledLike(model), tiny_batch(), torch.Generator().manual_seed(0), epoch=3)
+    assert model.epoch == 3 and torch.isfinite(loss)
+    with pytest.raises(TypeError, match="ContrastiveModel"):
+        contrastive_step(torch.nn.Linear(2, 2), tiny_batch(), None, epoch=0)

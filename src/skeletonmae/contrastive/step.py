@@ -17,6 +17,7 @@ from torch import nn
 from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.models.config import ModelConfig
+from skeletonmae.training.checkpoint import unwrap_model
 
 
 def build_contrastive_model(model_config: ModelConfig, config: ContrastiveConfig, layout: Any,
@@ -30,10 +31,11 @@ def build_contrastive_model(model_config: ModelConfig, config: ContrastiveConfig
 
 
 def unwrap(model: nn.Module) -> ContrastiveModel:
-    """The :class:`ContrastiveModel` inside a DDP / DataParallel wrapper (or the model itself)."""
-    inner = getattr(model, "module", model)
+    """The :class:`ContrastiveModel` inside DDP / ``torch.compile`` wrappers (or the model itself)."""
+    inner = unwrap_model(model)
     if not isinstance(inner, ContrastiveModel):
-        raise TypeError(f"expected a ContrastiveModel (optionally wrapped in DDP), got {type(inner).__name__}")
+        raise TypeError(f"expected a ContrastiveModel (optionally wrapped in DDP or torch.compile), "
+                        f"got {type(inner).__name__}")
     return inner
 
 
