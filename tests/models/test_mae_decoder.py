@@ -133,3 +133,16 @@ def test_mae_rejects_masking_that_breaks_tuples_or_masks_nothing():
         build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0))
     mae = build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="all"))
     assert torch.isfinite(mae(skeleton_batch(tiny_config())).loss)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_mae_pretrains_under_cpu_autocast(dtype):
+    """Mixed precision: the fp32 mask token meets low-precision features in the decoder."""
+    config = tiny_config()
+    mae = build_mae(config, MaskConfig())
+    x = skeleton_batch(config, n=2)
+    with torch.autocast("cpu", dtype=dtype):
+        out = mae(x, generator=torch.Generator().manual_seed(0))
+    out.loss.backward()
+    assert torch.isfinite(out.loss)
+    assert mae.decoder.mask_token.grad is not None

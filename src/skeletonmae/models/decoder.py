@@ -73,6 +73,7 @@ class ReconstructionDecoder(nn.Module):
         t, v = self.config.num_frames, self.config.num_joints
         tokens = self.encoder_to_decoder(features).flatten(2)  # (B, D, Tv*Vv), frame-major
         flat = (kept_frames.unsqueeze(2) * v + kept_joints).view(b, 1, -1)
-        grid = self.mask_token.expand(b, -1, t * v).scatter(
+        # Under autocast the projection may run in bf16/fp16 while the mask token is fp32.
+        grid = self.mask_token.to(tokens.dtype).expand(b, -1, t * v).scatter(
             2, flat.expand(-1, tokens.shape[1], -1), tokens)  # (B, D, T*V)
         return grid.view(b, -1, t, v) + self.position_embedding
