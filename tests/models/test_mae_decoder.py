@@ -85,7 +85,7 @@ def test_mae_same_generator_same_result():
 
 def test_mae_skipping_padded_persons_equals_computing_every_person():
     config = tiny_config()
-    mae = build_mae(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.4)).eval()
+    mae = build_mae(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.4, loss_on="masked")).eval()
     randomize_parameters(mae, seed=2)
     x = skeleton_batch(config, n=4, second_person=(True, False, True, False))
     out = mae(x, generator=torch.Generator().manual_seed(0))
@@ -130,7 +130,7 @@ def test_mae_rejects_masking_that_breaks_tuples_or_masks_nothing():
     with pytest.raises(ValueError, match="tuple_len"):
         build_mae(preset("nw-ucla"), MaskConfig(frame_ratio=0.25))
     with pytest.raises(ValueError, match="loss_on"):
-        build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0))
+        build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="masked"))
     mae = build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="all"))
     assert torch.isfinite(mae(skeleton_batch(tiny_config())).loss)
 

@@ -20,7 +20,7 @@ def test_defaults_are_the_papers_ntu60_setting():
     assert (config.decoder_width, config.decoder_depth, config.decoder_qk_dim) == (256, 9, 64)
     assert [(b.in_channels, b.out_channels, b.qk_dim) for b in config.block_specs][2] == \
         (64, 128, 32)
-    assert MaskConfig() == MaskConfig(0.5, 0.5, "random", "masked")
+    assert MaskConfig() == MaskConfig(0.5, 0.5, "random", "all")
 
 
 @pytest.mark.parametrize("name", PRESET_NAMES)

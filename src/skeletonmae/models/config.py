@@ -184,14 +184,15 @@ class ModelConfig:
 class MaskConfig:
     """Spatial-temporal masking of pre-training (paper defaults: alpha = beta = 0.5, random).
 
-    ``loss_on="masked"`` averages the reconstruction MSE over removed tokens only (as MAE does);
-    ``"all"`` averages it over every token of the sequence.
+    ``loss_on="all"`` (default) averages the reconstruction MSE over every token of the sequence,
+    as the paper's Eq. 1 compares the whole original and reconstructed sequences;
+    ``"masked"`` averages it over removed tokens only, as image MAE does.
     """
 
     frame_ratio: float = 0.5
     joint_ratio: float = 0.5
     strategy: Literal["random", "fixed"] = "random"
-    loss_on: Literal["masked", "all"] = "masked"
+    loss_on: Literal["masked", "all"] = "all"
 
     def __post_init__(self) -> None:
         for name in ("frame_ratio", "joint_ratio"):
