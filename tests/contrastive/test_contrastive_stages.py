@@ -52,13 +52,13 @@ def _pretrain_overrides(method: str) -> list[str]:
     parser = argparse.ArgumentParser()
     train_cli.register(parser.add_subparsers())
     namespace = parser.parse_args(["pretrain", "--method", method])
-    return train_cli.stage_overrides(namespace) + ["contrastive.queue_size=16",
-                                                   "contrastive.mining_start_epoch=1"]
+    return train_cli.stage_overrides(namespace) + ["contrastive.queue_size=24", "contrastive.mining_start_epoch=1",
+                                                   "training.limit_train_steps=1", "training.eval_every=2"]
 
 
 @pytest.fixture(scope="module")
 def pretrained(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
-    """One tiny pre-training run per method (2 epochs of 2 steps; mining in the second)."""
+    """One tiny pre-training run per method (2 epochs of 1 step of 8 clips; mining in the second)."""
     runs = {}
     for method in ("aimclr", "crossclr"):
         output = tmp_path_factory.mktemp(f"pretrain-{method}")
@@ -79,9 +79,9 @@ def test_method_pretrains_in_the_shared_loop_and_fine_tunes(method: str, pretrai
                                                             dataset: Path, tmp_path: Path) -> None:
     run = pretrained[method]
     assert isinstance(run.model, ContrastiveModel)
-    assert len(run.history) == 2 and all(np.isfinite(row["val_loss"]) for row in run.history)
+    assert len(run.history) == 2 and np.isfinite(run.history[-1]["val_loss"])
     queue = next(iter(run.model.queues.values()))
-    assert int(queue.pointer) == (2 * 16) % 16 and torch.isfinite(queue.keys).all()
+    assert int(queue.pointer) == 2 * 8 and torch.isfinite(queue.keys).all()
     payload = load_checkpoint(run.best_checkpoint)
     assert payload["config"]["contrastive"]["method"] == method
     finetuned = _evaluate(run_finetune, dataset, tmp_path / "finetune", run.best_checkpoint)
