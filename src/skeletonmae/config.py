@@ -19,13 +19,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import yaml
+
+from skeletonmae.atomic import write_text_atomic
 
 T = TypeVar("T")
 
@@ -319,23 +320,6 @@ def dump_yaml_text(config: Any, header: str | None = None) -> str:
 def dump_yaml(config: Any, path: str | os.PathLike[str], header: str | None = None) -> Path:
     """Write the resolved config as YAML, atomically; returns the path."""
     return write_text_atomic(path, dump_yaml_text(config, header))
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # ----------------------------------------------------------------------------------------------

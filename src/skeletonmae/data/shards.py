@@ -24,7 +24,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from skeletonmae.data.atomic import save_npz_atomic
+from skeletonmae.atomic import save_npz_atomic
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.nw_ucla import centered_sample, read_nw_ucla_file
 from skeletonmae.data.ntu_preprocess import PreprocessConfig, preprocess_skeleton

@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from skeletonmae.data.atomic import write_json_atomic
+from skeletonmae.atomic import write_json_atomic
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.samples import SkeletonSamples
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from skeletonmae.config import require
-from skeletonmae.data.atomic import write_text_atomic
+from skeletonmae.atomic import write_text_atomic
 from skeletonmae.data.splits import NTU60_XSUB_TRAIN_SUBJECTS, NtuSampleName
 from skeletonmae.data.synthetic_motion import ACTIONS, BodyStyle, pose_sequence
 

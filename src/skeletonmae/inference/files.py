@@ -9,19 +9,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from skeletonmae.data.atomic import atomic_path
+from skeletonmae.atomic import atomic_path
 
 __all__ = ["write_atomic", "save_npy", "write_json"]
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Run ``write(temp)`` on a temp file beside ``path``, give it the usual mode (mkstemp makes
-    it 0600), then rename it onto ``path``; on error the temp file is removed."""
+    """Run ``write(temp)`` on a temp file beside ``path``, then rename it onto ``path``; on error
+    the temp file is removed."""
     with atomic_path(path) as temp:
         write(temp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
     return Path(path)
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+from skeletonmae.atomic import atomic_path
 
 LOSS_COLUMNS = ("train_loss", "val_loss")
 ACCURACY_COLUMNS = ("train_top1", "val_top1", "val_top5")
@@ -18,17 +19,9 @@ ACCURACY_COLUMNS = ("train_top1", "val_top1", "val_top5")
 
 def save_figure_atomic(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
     """``figure.savefig`` to a temp file in the target folder, then ``os.replace`` it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        figure.savefig(temp_name, **savefig_kwargs)
-        os.replace(temp_name, path)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-    return path
+    with atomic_path(path) as temp:
+        figure.savefig(temp, **savefig_kwargs)
+    return Path(path)
 
 
 def read_metrics_csv(path: str | os.PathLike[str]) -> list[dict[str, float]]:

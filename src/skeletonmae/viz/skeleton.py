@@ -8,13 +8,14 @@ in skeletonmae. matplotlib is imported lazily so the library imports without it.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from skeletonmae.atomic import atomic_path
+from skeletonmae.viz.curves import save_figure_atomic
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +74,6 @@ def _style_axis(ax, centre: np.ndarray, half: float) -> None:
     ax.view_init(elev=10, azim=-80)
 
 
-def _atomic_save(fig, path: Path, **kwargs) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, **kwargs)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def draw_sequence_grid(
     rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray,
     suptitle: str = "",
@@ -108,7 +97,7 @@ def draw_sequence_grid(
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
-    _atomic_save(fig, path, dpi=90)
+    save_figure_atomic(fig, path, dpi=90)
     plt.close(fig)
     log.info("wrote %s", path)
     return path
@@ -139,10 +128,8 @@ def draw_sequence_gif(
         return axes
 
     animation = FuncAnimation(fig, update, frames=len(frames), blit=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    animation.save(tmp, writer=PillowWriter(fps=fps))
-    os.replace(tmp, path)
+    with atomic_path(path) as temp:
+        animation.save(temp, writer=PillowWriter(fps=fps))
     plt.close(fig)
     log.info("wrote %s", path)
     return path
@@ -167,6 +154,6 @@ def draw_error_heatmap(error: np.ndarray, path: str | Path, *, joint_names: Sequ
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label="L2 error")
     fig.tight_layout()
-    _atomic_save(fig, path, dpi=100)
+    save_figure_atomic(fig, path, dpi=100)
     plt.close(fig)
     return path

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
-from skeletonmae.data.atomic import save_npz_atomic
+from skeletonmae.atomic import save_npz_atomic
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.layouts import get_layout

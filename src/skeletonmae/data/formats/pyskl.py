@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from skeletonmae.data.atomic import atomic_path
+from skeletonmae.atomic import atomic_path
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle

@@ -9,7 +9,7 @@ from typing import Mapping
 
 import numpy as np
 
-from skeletonmae.data.atomic import atomic_path, save_npy_atomic
+from skeletonmae.atomic import atomic_path, save_npy_atomic
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle

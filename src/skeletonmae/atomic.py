@@ -1,4 +1,8 @@
-"""Atomic writes: a temp file in the target's folder, then ``os.replace``, so readers never see half a file."""
+"""Atomic writes: a temp file in the target's folder, then ``os.replace``, so readers never see half a file.
+
+Every file skeletonmae writes (datasets, checkpoints, configs, metrics, pictures) goes through
+:func:`atomic_path`: an interrupted run leaves the previous file intact, never a truncated one.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +31,24 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        _flush_to_disk(temp)
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
         os.replace(temp, target)
     finally:
         if temp.exists():
             temp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _flush_to_disk(path: Path) -> None:
+    """fsync the finished temp file so a crash after the rename cannot leave it empty."""
+    with open(path, "rb") as stream:
+        os.fsync(stream.fileno())
 
 
 def write_text_atomic(target: str | os.PathLike[str], text: str) -> Path:
