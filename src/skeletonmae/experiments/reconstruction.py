@@ -8,6 +8,12 @@ split (by index or by name) through the evaluation transform, masks it with the 
   evenly spaced frames, drawn as 3D skeletons with the dataset layout's bones;
 * ``<sample>_seed<S>.gif``: the three side by side, one GIF frame per requested frame;
 * ``<sample>_seed<S>_error.png``: the per-joint reconstruction error (joints x frames).
+
+With ``loss_on="masked"`` (the paper's) the decoder is only trained to predict removed joints; its
+output at visible joints is unconstrained. As in MAE's figures, the reconstruction row then shows
+the predicted removed joints together with the visible input joints, and the heat map the error
+of the removed joints (zero where the joint was visible). With ``loss_on="all"`` both show the
+full prediction.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ class ReconstructedSample:
     def joint_error(self) -> np.ndarray:
         """``(T, V)`` Euclidean distance between reconstruction and original."""
         return np.linalg.norm(self.reconstruction - self.original, axis=-1)
+
+    @property
+    def pasted(self) -> np.ndarray:
+        """``(T, V, 3)``: predicted removed joints, input joints where visible (MAE's view)."""
+        return np.where(self.mask[..., None] > 0.5, self.reconstruction, self.original)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,18 +180,21 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
     title = (f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
              f"{mask.frame_ratio:g}, joints {mask.joint_ratio:g}; MSE masked "
              f"{result.masked_mse:.4g}, visible {result.visible_mse:.4g}")
+    masked_only = mask.loss_on == "masked"
+    shown = result.pasted if masked_only else result.reconstruction
+    error = result.joint_error * (result.mask if masked_only else 1.0)
     rows = [SequenceRow("original", result.original),
             SequenceRow("masked input", result.original, result.mask),
-            SequenceRow("reconstruction", result.reconstruction)]
+            SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown)]
     frame_count = result.original.shape[0]
     frames_png, frames_gif = pick_frames(frame_count, png_frames), pick_frames(frame_count,
                                                                                gif_frames)
     png = draw_sequence_grid(rows, layout.bones, out / f"{stem}.png", frames=frames_png,
                              suptitle=title)
     gif = draw_sequence_gif(rows, layout.bones, out / f"{stem}.gif", frames=frames_gif, fps=fps)
-    heatmap = draw_error_heatmap(result.joint_error, out / f"{stem}_error.png",
-                                 joint_names=layout.joint_names,
-                                 title=f"{result.name}: per-joint reconstruction error")
+    heatmap = draw_error_heatmap(error, out / f"{stem}_error.png", joint_names=layout.joint_names,
+                                 title=f"{result.name}: reconstruction error"
+                                       + (" of removed joints" if masked_only else ""))
     return VisualizationFiles(png, gif, heatmap, result, tuple(int(f) for f in frames_png),
                               tuple(int(f) for f in frames_gif))
 

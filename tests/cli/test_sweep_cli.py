@@ -1,0 +1,83 @@
+"""``skeletonmae sweep`` and ``skeletonmae report`` through their argument parsers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skeletonmae.cli import report as report_cli
+from skeletonmae.cli import sweep as sweep_cli
+from skeletonmae.data.classes import NW_UCLA_CLASS_NAMES
+from skeletonmae.data.samples import SkeletonSamples
+from skeletonmae.data.store import write_dataset
+
+TINY_SPEC = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "tiny.yaml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skeletonmae")
+    commands = parser.add_subparsers(dest="command")
+    sweep_cli.register(commands)
+    report_cli.register(commands)
+    return parser
+
+
+def _run(*argv: str) -> int:
+    namespace = _parser().parse_args(list(argv))
+    return namespace.func(namespace)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    """12 + 6 random 20-joint sequences of 3 classes (the content does not matter here)."""
+    rng = np.random.default_rng(0)
+
+    def samples(count: int) -> SkeletonSamples:
+        data = rng.normal(scale=0.3, size=(count, 3, 24, 20, 1)).astype(np.float32)
+        return SkeletonSamples(data, np.arange(count) % 3, tuple(f"s{i}" for i in range(count)),
+                               np.full(count, 24), "nw_ucla20", NW_UCLA_CLASS_NAMES[:3])
+
+    return write_dataset(tmp_path_factory.mktemp("data") / "tiny",
+                         {"train": samples(12), "test": samples(6)})
+
+
+def _where(data: Path, output: Path) -> list[str]:
+    return ["--set", f"dataset.root={json.dumps(str(data))}",
+            "--set", f"output_root={json.dumps(str(output))}"]
+
+
+def test_dry_run_lists_every_run_and_trains_nothing(tiny_data, tmp_path, capsys):
+    assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, tmp_path / "out"), "--dry-run") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("sweep tiny: 4 cells, 4 pre-training runs")
+    assert sum("fresh" in line for line in lines) == 8
+    assert not (tmp_path / "out" / "pretrain").exists()
+
+
+def test_sweep_then_report(tiny_data, tmp_path, capsys):
+    output = tmp_path / "out"
+    code = _run("sweep", str(TINY_SPEC), *_where(tiny_data, output),
+                "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.5")
+    assert code == 0
+    assert f"table: {output / 'results.md'}" in capsys.readouterr().out
+    table = (output / "results.md").read_text()
+    assert "| random | 0.5 |" in table and "fixed" not in table
+    report = tmp_path / "report" / "r.md"
+    assert _run("report", str(output), "-o", str(report), "--title", "Tiny") == 0
+    text = report.read_text()
+    assert text.startswith("# Tiny") and "paper NTU-60 X-Sub (%)" in text and "| 86.6 |" in text
+
+
+def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY_SPEC.read_text().replace("mask.joint_ratio:", "mask.joint_rato:"))
+    assert _run("sweep", str(bad), *_where(tiny_data, tmp_path / "out")) == 2
+    assert "mask.joint_rato: unknown key" in caplog.text
+    assert _run("sweep", str(TINY_SPEC), *_where(tmp_path / "missing", tmp_path / "out")) == 2
+    assert "not a prepared dataset" in caplog.text
+    assert _run("report", str(tmp_path), "-o", str(tmp_path / "r.md")) == 2
+    assert "neither a sweep folder" in caplog.text

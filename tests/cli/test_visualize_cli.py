@@ -1,0 +1,94 @@
+"""``skeletonmae visualize`` on a model pre-trained for one epoch on real NW-UCLA sequences."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skeletonmae.cli import visualize as visualize_cli
+from skeletonmae.data.prepare import prepare_nw_ucla
+from skeletonmae.experiments.reconstruction import (
+    load_mae_checkpoint,
+    reconstruct_sample,
+)
+from skeletonmae.training.run_config import load_run_config
+from skeletonmae.training.stages import run_pretrain
+
+# Three sequences per view of two actions: views 1 and 2 train, view 3 tests.
+NAMES = [f"a{action:02d}_s{subject:02d}_e00_v{view:02d}"
+         for action in (1, 4) for view in (1, 2, 3) for subject in (1, 2, 3)]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(shared_data, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("nw-ucla")
+    raw = root / "raw"
+    raw.mkdir()
+    for name in NAMES:
+        source = shared_data / "nw_ucla" / "all_sqe" / f"{name}.json"
+        if not source.is_file():
+            pytest.skip(f"{source} not in the shared data")
+        (raw / source.name).symlink_to(source)
+    prepare_nw_ucla(raw, root / "prepared", progress=False)
+    overrides = [f"data.root={json.dumps(str(root / 'prepared'))}", "model.preset=cpu-small",
+                 "data.batch_size=4", "data.num_workers=0", "data.transform.num_frames=12",
+                 "data.transform.min_crop_frames=6", "training.epochs=1",
+                 "training.progress_bar=false", "training.device=cpu",
+                 f"output_dir={json.dumps(str(root / 'pretrain'))}"]
+    config, pinned = load_run_config(None, overrides)
+    return run_pretrain(config, pinned_model_fields=pinned).best_checkpoint
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="skeletonmae")
+    visualize_cli.register(parser.add_subparsers(dest="command"))
+    namespace = parser.parse_args(["visualize", *argv])
+    return namespace.func(namespace)
+
+
+def test_visualize_writes_png_gif_and_heatmap(checkpoint, tmp_path, capsys):
+    name = "a04_s02_e00_v03"
+    code = _run(str(checkpoint), "--sample", name, "--frames", "3", "--gif-frames", "5",
+                "--output-dir", str(tmp_path))
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"{name} (walk around)" in out and "(5 frames)" in out
+    with Image.open(tmp_path / f"{name}_seed0.png") as image:
+        pixels = np.asarray(image.convert("L"))
+        assert image.size[0] > image.size[1] * 0.7 and pixels.std() > 5  # drawn, not blank
+    with Image.open(tmp_path / f"{name}_seed0.gif") as image:
+        assert image.n_frames == 5
+    assert (tmp_path / f"{name}_seed0_error.png").stat().st_size > 5000
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+
+
+def test_the_mask_follows_the_checkpoint_config_and_the_seed(checkpoint):
+    model, config, arrays = load_mae_checkpoint(checkpoint, ["mask.frame_ratio=0.5",
+                                                             "mask.strategy=fixed"])
+    first = reconstruct_sample(model, config, arrays, 0, seed=1)
+    again = reconstruct_sample(model, config, arrays, 0, seed=1)
+    other = reconstruct_sample(model, config, arrays, 0, seed=2)
+    assert first.mask.shape == (12, 20) and first.original.shape == (12, 20, 3)
+    removed_frames = first.mask.all(axis=1)
+    assert removed_frames.sum() == 6  # frame ratio 0.5 of 12 frames
+    kept = first.mask[~removed_frames]
+    assert (kept == kept[0]).all() and kept[0].sum() == 10  # fixed: the same 10 of 20 joints
+    assert np.array_equal(first.mask, again.mask) and not np.array_equal(first.mask, other.mask)
+    assert np.isfinite(first.masked_mse) and first.joint_error.shape == (12, 20)
+    visible = first.mask < 0.5
+    assert np.array_equal(first.pasted[visible], first.original[visible])  # MAE's picture
+    assert np.array_equal(first.pasted[~visible], first.reconstruction[~visible])
+
+
+def test_bad_sample_and_checkpoint_are_reported(checkpoint, tmp_path, caplog):
+    assert _run(str(checkpoint), "--sample", "a99_s01_e00_v03", "--output-dir", str(tmp_path)) == 2
+    assert "no sample named 'a99_s01_e00_v03'" in caplog.text
+    assert _run(str(checkpoint), "--sample", "100", "--output-dir", str(tmp_path)) == 2
+    assert "out of range" in caplog.text
+    assert _run(str(tmp_path / "none.pt"), "--sample", "0") == 2
+    assert "checkpoint not found" in caplog.text
