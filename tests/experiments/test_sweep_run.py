@@ -26,6 +26,17 @@ from skeletonmae.training.engine import KILL_AT_STEP_ENV
 TINY_SPEC = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "tiny.yaml"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors: one thread avoids OpenMP spin-waits when the machine's two cores are busy."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data") / "tiny-ntu60-xsub"
@@ -94,7 +105,7 @@ def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
               "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])))")
     all_overrides = [f"dataset.root={json.dumps(str(tiny_data))}",
                      f"output_root={json.dumps(str(output))}", *overrides]
-    env = {**os.environ, KILL_AT_STEP_ENV: "6"}  # 4 steps per epoch: killed inside epoch 2
+    env = {**os.environ, KILL_AT_STEP_ENV: "6", "OMP_NUM_THREADS": "1"}  # 4 steps per epoch: killed inside epoch 2
     killed = subprocess.run([sys.executable, "-c", script, str(TINY_SPEC),
                              json.dumps(all_overrides)], env=env, capture_output=True, timeout=300)
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
