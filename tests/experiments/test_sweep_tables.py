@@ -148,3 +148,12 @@ def test_tables_show_the_difference_on_the_paper_benchmark_and_plot(tmp_path):
     assert {r["status"] for r in runs} == {"complete", "failed", "not run yet"}
     with Image.open(written["plot"]) as image:
         assert image.size[0] > 300
+
+
+def test_a_from_scratch_row_gets_no_paper_number(tmp_path):
+    document = _document(tmp_path, "ntu60-xsub")
+    document["paper"] = {"table": "table5", "benchmark": None, "equivalents": {}}
+    document["variants"][1]["from_scratch"] = True  # width 16 rows stand in for "scratch"
+    rows = {(r.variant, r.label_fraction): r for r in collect_rows(document, tmp_path)}
+    assert rows[("decoder_width-8", 0.1)].paper.top1 == 73.0  # Table 5, 10 %, NTU-60 X-Sub
+    assert rows[("decoder_width-16", 0.1)].paper is None

@@ -149,9 +149,12 @@ def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRo
             variant = variants[cell["variant"]]
             setting = translate_setting(cell["setting"], paper.get("equivalents") or {})
             pretrain_entry = pretrains.get(cell["pretrain"]) if cell["pretrain"] else None
+            # The paper's numbers are all of pre-trained models: none for a from-scratch row.
+            paper_number = None if variant["from_scratch"] else find_paper_number(candidates,
+                                                                                  setting)
             row = rows[key] = TableRow(
                 cell["variant"], variant["is_extra"], dict(map(tuple, variant["axis_values"])),
-                key[1], [], [], [], setting, find_paper_number(candidates, setting),
+                key[1], [], [], [], setting, paper_number,
                 parameters=(pretrain_entry or {}).get("parameters"))
         _add_cell(row, cell, output_root, cache)
     return list(rows.values())
