@@ -105,7 +105,8 @@ def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
               "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])))")
     all_overrides = [f"dataset.root={json.dumps(str(tiny_data))}",
                      f"output_root={json.dumps(str(output))}", *overrides]
-    env = {**os.environ, KILL_AT_STEP_ENV: "6", "OMP_NUM_THREADS": "1"}  # 4 steps per epoch: killed inside epoch 2
+    # 4 steps per epoch: killed inside epoch 2
+    env = {**os.environ, KILL_AT_STEP_ENV: "6", "OMP_NUM_THREADS": "1"}
     killed = subprocess.run([sys.executable, "-c", script, str(TINY_SPEC),
                              json.dumps(all_overrides)], env=env, capture_output=True, timeout=300)
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
@@ -139,7 +140,8 @@ def test_longer_pretraining_continues_the_shorter_one(tiny_data, tmp_path):
     from skeletonmae.training.stages import run_pretrain
 
     separate = run_sweep(_spec(tiny_data, tmp_path / "separate",
-                               "axes={pretrain.training.epochs: [2]}", "continue_pretraining=false"),
+                               "axes={pretrain.training.epochs: [2]}",
+                               "continue_pretraining=false"),
                          stage_functions={"pretrain": run_pretrain, "finetune": _refuse})
     assert [r.name for r in separate.failed()] == ["epochs-2__labels-1.0__seed-1"]
     alone = list(csv.DictReader((tmp_path / "separate/pretrain/epochs-2/metrics.csv").open()))
@@ -152,7 +154,8 @@ def test_longer_pretraining_continues_the_shorter_one(tiny_data, tmp_path):
 def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     output, _ = finished
     finetune = output / "finetune" / "strategy-random__joint_ratio-0.5__labels-1.0__seed-1"
-    report = build_report([output, finetune, output / "pretrain" / "strategy-fixed__joint_ratio-0.4"],
+    pretrain = output / "pretrain" / "strategy-fixed__joint_ratio-0.4"
+    report = build_report([output, finetune, pretrain],
                           tmp_path / "reports" / "report.md").read_text()
     assert "| strategy | joint_ratio | top-1 (%) | paper NTU-60 X-Sub (%) | Δ |" in report
     top1 = next(r for r in csv.DictReader((output / "results.csv").open())

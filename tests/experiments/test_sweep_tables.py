@@ -96,8 +96,10 @@ def _document(root: Path, benchmark: str) -> dict:
 def _records(root: Path) -> None:
     """Width 8 fully done (two seeds each); width 16: one seed failed, one never ran at 10 %,
     and the 100 % cells lost their pre-training."""
-    done = {"decoder_width-8__labels-0.1__seed-1": 0.50, "decoder_width-8__labels-0.1__seed-2": 0.60,
-            "decoder_width-8__labels-1.0__seed-1": 0.80, "decoder_width-8__labels-1.0__seed-2": 0.84,
+    done = {"decoder_width-8__labels-0.1__seed-1": 0.50,
+            "decoder_width-8__labels-0.1__seed-2": 0.60,
+            "decoder_width-8__labels-1.0__seed-1": 0.80,
+            "decoder_width-8__labels-1.0__seed-2": 0.84,
             "decoder_width-16__labels-0.1__seed-1": 0.70}
     for name, top1 in done.items():
         write_record(record_path(root, "finetune", name),
