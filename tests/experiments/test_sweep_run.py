@@ -86,6 +86,9 @@ def test_rerun_skips_finished_cells(finished, tiny_data):
     assert not again.failed()
     assert {k: r.seconds for k, r in again.records.items()} == \
         {k: r.seconds for k, r in first.records.items()}
+    saved = load_sweep_spec(output / "sweep.yaml")  # the resolved spec re-runs the same sweep
+    assert not run_sweep(saved, stage_functions={"pretrain": _refuse,
+                                                 "finetune": _refuse}).failed()
 
 
 def test_a_changed_setting_stops_before_reusing_old_results(finished, tiny_data):

@@ -256,7 +256,7 @@ def sweep_spec_from_mapping(raw: Mapping[str, Any], base_dir: Path | None = None
     for stage in STAGES:
         settings: StageSettings = getattr(spec, stage)
         if settings.config is not None and not settings.config.is_absolute():
-            settings = dataclasses.replace(settings, config=base_dir / settings.config)
+            settings = dataclasses.replace(settings, config=(base_dir / settings.config).resolve())
         stages[stage] = settings
     return dataclasses.replace(spec, **stages)
 

@@ -157,7 +157,10 @@ def write_plan_files(plan: SweepPlan, spec_path: Optional[Path] = None) -> dict[
     root = plan.output_root
     root.mkdir(parents=True, exist_ok=True)
     command = f"skeletonmae sweep {spec_path or root / SPEC_FILE}"
-    dump_yaml(plan.spec, root / SPEC_FILE, header=command)
+    # Absolute paths, so that the saved spec re-runs the sweep from any working directory.
+    spec = dataclasses.replace(plan.spec, output_root=root, dataset=dataclasses.replace(
+        plan.spec.dataset, root=plan.dataset_root))
+    dump_yaml(spec, root / SPEC_FILE, header=command)
     document = plan_document(plan)
     write_text_atomic(root / PLAN_FILE, json.dumps(document, indent=2, default=str) + "\n")
     return document
