@@ -17,7 +17,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-from skeletonmae.config import write_text_atomic
+from skeletonmae.atomic import write_text_atomic
 from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.paper import (
     FIGURE4_NOTE,

@@ -18,7 +18,8 @@ import os
 from pathlib import Path
 from typing import Optional, Sequence
 
-from skeletonmae.config import read_yaml_mapping, write_text_atomic
+from skeletonmae.atomic import write_text_atomic
+from skeletonmae.config import read_yaml_mapping
 from skeletonmae.experiments.collect import collect_rows, sweep_markdown, write_sweep_tables
 from skeletonmae.experiments.paper import (
     PAPER_BENCHMARKS,

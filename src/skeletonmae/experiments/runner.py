@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from skeletonmae.atomic import atomic_path
 from skeletonmae.config import read_yaml_mapping
 from skeletonmae.experiments.plan import (
     PlannedCell,
@@ -107,14 +106,8 @@ def check_same_config(run: PlannedRun) -> None:
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
+    with atomic_path(target) as temp:
         shutil.copyfile(source, temp)
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 def seed_from_shorter_run(run: PlannedRun, shorter: PlannedRun) -> None:

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from skeletonmae.config import dump_yaml, write_text_atomic
+from skeletonmae.atomic import write_text_atomic
+from skeletonmae.config import dump_yaml
 from skeletonmae.experiments.plan import SweepPlan, comparison_setting
 
 __all__ = ["RunRecord", "record_path", "read_record", "write_record", "plan_document",
