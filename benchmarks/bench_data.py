@@ -4,10 +4,9 @@
     python benchmarks/bench_data.py --quick       # fewer files and rounds (seconds)
 
 1. Parse + preprocess generated full-size NTU files (100-300 frames, a third with a second person
-   or a ghost body): files/s and MB/s of ``parse_skeleton_file`` (its fast reader) and of parse +
+   or a ghost body): files/s and MB/s of ``parse_skeleton_file`` and of parse +
    ``preprocess_skeleton``, against a straightforward line-by-line pure-Python reference written below
-   (lists and floats, the same rules); the careful ``np.loadtxt`` reader (what takes files the fast one
-   declines) is shown beside them. Each file's result is dropped before the next is read (see
+   (lists and floats, the same rules). Each file's result is dropped before the next is read (see
    ``each_file``). Target: parsing >= 10x the reference.
 2. Loading through the training transforms at (3, 300 -> 120, 25, 2) from a memory-mapped split:
    ``dataset[i]`` (per sample), ``get_batch`` of 64 and ``make_loader`` (batched, no workers),
@@ -43,7 +42,6 @@ from skeletonmae.data.dataset import SkeletonDataset  # noqa: E402
 from skeletonmae.data.loader import make_loader  # noqa: E402
 from skeletonmae.data.ntu_preprocess import preprocess_skeleton  # noqa: E402
 from skeletonmae.data.ntu_raw import parse_skeleton_file  # noqa: E402
-from skeletonmae.data.ntu_raw_checked import read_blocks_checked  # noqa: E402
 from skeletonmae.data.samples import SkeletonSamples  # noqa: E402
 from skeletonmae.data.store import write_split  # noqa: E402
 from skeletonmae.data.synthetic import write_synthetic_ntu  # noqa: E402
@@ -190,7 +188,6 @@ def bench_raw(workdir: Path, num_files: int, rounds: int) -> None:
     seconds = interleaved({
         "reference parse": each_file(paths, reference_parse),
         "parse": each_file(paths, parse_skeleton_file),
-        "careful parse": each_file(paths, lambda p: read_blocks_checked(p.read_text("ascii"), p, 25, full=False)),
         "reference parse + preprocess": each_file(paths, lambda p: reference_preprocess(*reference_parse(p))),
         "parse + preprocess": each_file(paths, lambda p: preprocess_skeleton(parse_skeleton_file(p))),
     }, rounds)
@@ -198,8 +195,6 @@ def bench_raw(workdir: Path, num_files: int, rounds: int) -> None:
     for stage in ("parse", "parse + preprocess"):
         base = num_files / seconds[f"reference {stage}"]
         rows = [(f"reference {stage} (pure Python)", base, "f/s"), (stage, num_files / seconds[stage], "f/s")]
-        if stage == "parse":
-            rows.append(("careful reader (np.loadtxt, no grouping)", num_files / seconds["careful parse"], "f/s"))
         table(f"{stage}: files/s (MB/s = files/s x {megabytes / num_files:.3f})", rows, base)
         print(f"  -> {megabytes / seconds[stage]:.1f} MB/s vs {megabytes / seconds[f'reference {stage}']:.1f} MB/s")
 
