@@ -18,29 +18,18 @@ import torch
 from torch.utils.data import DataLoader
 
 from skeletonmae.contrastive.step import contrastive_step, unwrap
-from skeletonmae.training.distributed import DistributedContext, all_reduce_sum
+from skeletonmae.evaluation.loops import seeded_validation_loss
+from skeletonmae.training.distributed import DistributedContext
 from skeletonmae.training.engine import StepOutput
 
 VALIDATION_AUGMENTATION_SEED = 20_211_206
 
 
-@torch.no_grad()
 def contrastive_validation_loss(model: torch.nn.Module, loader: Iterable, context: DistributedContext,
                                 seed: int = VALIDATION_AUGMENTATION_SEED) -> float:
     """Sample-weighted mean in-batch InfoNCE over ``(x, labels, indices)`` batches (no side effects)."""
     module = unwrap(model)
-    was_training = module.training
-    module.eval()
-    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
-    totals = torch.zeros(2, dtype=torch.float64, device=context.device)  # loss sum, samples
-    for inputs, _, _ in loader:
-        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
-        loss = module.validation_loss(inputs, generator)
-        totals[0] += loss.double() * inputs.shape[0]
-        totals[1] += inputs.shape[0]
-    module.train(was_training)
-    loss_sum, count = all_reduce_sum(totals, context).tolist()
-    return loss_sum / max(count, 1.0)
+    return seeded_validation_loss(module, loader, context, seed, module.validation_loss)
 
 
 class ContrastivePretrainTask:

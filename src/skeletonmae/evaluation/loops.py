@@ -6,7 +6,7 @@ whole split. Batches are ``(x (N, C, T, V, M), labels (N,), indices (N,))``.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -44,21 +44,30 @@ def classify_loader(
 
 
 @torch.no_grad()
-def reconstruction_loss(
-    model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
+def seeded_validation_loss(
+    module: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int,
+    batch_loss: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
 ) -> float:
-    """Sample-weighted mean MAE loss with masks drawn from a generator seeded by ``seed`` (the
-    same masks at every validation, so epochs are comparable)."""
-    module = inference_module(model)
+    """Sample-weighted mean of ``batch_loss(inputs (N, C, T, V, M), generator)`` over the loader,
+    in eval mode, with random draws (masks, augmentations) from a generator seeded by ``seed`` so
+    every validation sees the same draws and epochs are comparable."""
     was_training = module.training
     module.eval()
     generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
     totals = torch.zeros(2, dtype=torch.float64, device=context.device)  # loss sum, samples
     for inputs, _, _ in loader:
         inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
-        loss = module(inputs, generator=generator).loss
-        totals[0] += loss.double() * inputs.shape[0]
+        totals[0] += batch_loss(inputs, generator).double() * inputs.shape[0]
         totals[1] += inputs.shape[0]
     module.train(was_training)
     loss_sum, count = all_reduce_sum(totals, context).tolist()
     return loss_sum / max(count, 1.0)
+
+
+def reconstruction_loss(
+    model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
+) -> float:
+    """Mean MAE validation loss with seeded masks (see :func:`seeded_validation_loss`)."""
+    module = inference_module(model)
+    return seeded_validation_loss(module, loader, context, seed,
+                                  lambda inputs, generator: module(inputs, generator=generator).loss)
