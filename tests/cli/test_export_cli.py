@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import sys
@@ -14,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
 
-from skeletonmae.cli import export  # noqa: E402
+from cli_runner import run_cli  # noqa: E402
 from skeletonmae.inference.export import run_exported  # noqa: E402
 
 MISSING_ONNX = [name for name in ("onnx", "onnxscript", "onnxruntime")
@@ -27,12 +26,7 @@ def models(tmp_path_factory, shared_data) -> TrainedModels:
 
 
 def run(argv, capsys):
-    parser = argparse.ArgumentParser(prog="skeletonmae")
-    export.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    code = args.func(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(argv, capsys)
 
 
 def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_path, capsys):

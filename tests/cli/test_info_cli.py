@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 import torch
 
-from skeletonmae.cli import info
+from cli_runner import run_cli  # noqa: E402
 from skeletonmae.models import MaskConfig, build_classifier, build_mae, preset
 from skeletonmae.models.cost import count_gflops, count_parameters
 
 
 def run(argv, capsys):
-    parser = argparse.ArgumentParser(prog="skeletonmae")
-    info.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    code = args.func(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(argv, capsys)
 
 
 def test_json_reports_parameters_and_gflops_of_every_part(capsys):

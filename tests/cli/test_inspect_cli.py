@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from skeletonmae.cli import inspect as inspect_cli
+from cli_runner import run_cli  # noqa: E402
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="skeletonmae")
-    inspect_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_cli(argv)
 
 
 def test_inspect_raw_file(shared_data, capsys):

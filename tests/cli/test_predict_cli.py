@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
 
-from skeletonmae.cli import predict  # noqa: E402
+from cli_runner import run_cli  # noqa: E402
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NW_UCLA_CLASS_NAMES  # noqa: E402
 
 
@@ -22,12 +21,7 @@ def models(tmp_path_factory, shared_data) -> TrainedModels:
 
 
 def run(argv, capsys):
-    parser = argparse.ArgumentParser(prog="skeletonmae")
-    predict.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    code = args.func(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(argv, capsys)
 
 
 def test_json_lists_sorted_top_k_with_class_names(models, shared_data, capsys):

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 
 import numpy as np
 import pytest
 
-from skeletonmae.cli import prepare as prepare_cli
+from cli_runner import run_cli  # noqa: E402
 from skeletonmae.data.store import load_split, read_manifest
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="skeletonmae")
-    prepare_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_cli(argv)
 
 
 @pytest.fixture(scope="module")

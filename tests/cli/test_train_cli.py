@@ -1,5 +1,5 @@
 """CLI smoke test: skeletonmae pretrain -> finetune -> evaluate on prepared synthetic NTU data,
-through the train module's own parser (the full `skeletonmae` entry point needs every module)."""
+through the real `skeletonmae` entry point."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from cli_runner import run_cli  # noqa: E402
+
 from skeletonmae.cli import train
 from skeletonmae.data.prepare import prepare_ntu
 from skeletonmae.data.synthetic import write_synthetic_ntu
@@ -20,10 +22,7 @@ SMOKE_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "cpu-smoke.yaml
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="skeletonmae")
-    train.register(parser.add_subparsers(dest="command"))
-    namespace = parser.parse_args(argv)
-    return namespace.func(namespace)
+    return run_cli(argv)
 
 
 @pytest.fixture
