@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,3 +23,13 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real sample data not found at {root} (set SKELETONMAE_SHARED_DATA)")
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Every test uses tiny tensors: intra-op threads only add OpenMP spin-waits, which made tests
+    several times slower on a busy 2-core machine. Restored at the end of the session."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -31,16 +31,6 @@ def _run(*argv: str) -> int:
     return namespace.func(namespace)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waits when the machine's two cores are busy."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:

@@ -24,16 +24,6 @@ NAMES = [f"a{action:02d}_s{subject:02d}_e00_v{view:02d}"
          for action in (1, 4) for view in (1, 2, 3) for subject in (1, 2, 3)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waits when the machine's two cores are busy."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def checkpoint(shared_data, tmp_path_factory) -> Path:

@@ -52,15 +52,3 @@ def tiny_overrides():
     """``f(root, output_dir, *extra) -> [KEY=VALUE]``: cpu-small model on 12-frame clips, batch 4
     (6 optimiser steps per epoch on the 24 training samples), 2 epochs, CPU."""
     return _tiny_overrides
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors gain nothing from intra-op threads; one thread keeps the runs quick on a
-    shared 2-core machine (restored afterwards for the rest of the session)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
