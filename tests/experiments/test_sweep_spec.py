@@ -97,6 +97,20 @@ def test_plan_shares_pretraining_and_sets_the_sweep_keys(tiny_data, tmp_path):
         "strategy-random__joint_ratio-0.4__labels-0.5__seed-2"
 
 
+def test_scratch_cell_drops_the_stage_configs_pretrained_checkpoint(tiny_data, tmp_path):
+    config = tmp_path / "finetune.yaml"  # names a checkpoint, as configs/nw-ucla/finetune.yaml
+    config.write_text("finetune: {pretrained: runs/nw-ucla/pretrain/best.pt}\n")
+    spec = sweep_spec_from_mapping(tiny_spec(
+        tiny_data, tmp_path / "out",
+        finetune={"config": str(config), "settings": stage_settings()},
+        extra_cells=[{"name": "scratch", "from_scratch": True}]))
+    cells = {c.variant.name: c for c in plan_sweep(spec).cells}
+    assert cells["scratch"].pretrain is None
+    assert cells["scratch"].finetune.config.finetune.pretrained is None
+    pretrained = cells["strategy-fixed__joint_ratio-0.4"]
+    assert pretrained.finetune.config.finetune.pretrained == pretrained.pretrain.run_dir / "best.pt"
+
+
 def test_plan_chains_pretraining_epochs_and_marks_invalid_settings(tiny_data, tmp_path):
     spec = sweep_spec_from_mapping(tiny_spec(
         tiny_data, tmp_path / "out", axes={"pretrain.training.epochs": [3, 1, 2]},

@@ -313,8 +313,9 @@ def _plan_finetune(spec: SweepSpec, variant: Variant, fraction: float, seed: int
     run_dir = output_root / "finetune" / name
     settings = _stage_settings(variant, "finetune", spec, seed, run_dir, dataset_root)
     settings.append(("data.label_fraction", fraction))
-    if pretrain is not None:
-        settings.append(("finetune.pretrained", str(pretrain.run_dir / "best.pt")))
+    # a from-scratch cell must not inherit the stage config's own pretrained checkpoint
+    pretrained = None if pretrain is None else str(pretrain.run_dir / "best.pt")
+    settings.append(("finetune.pretrained", pretrained))
     config, pinned = _build_config(base, settings, f"cell {name}, finetune")
     bound, invalid = binder.bind(config, pinned)
     run = PlannedRun("finetune", name, run_dir, bound, pinned, invalid)
