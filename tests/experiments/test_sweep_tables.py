@@ -159,3 +159,13 @@ def test_a_from_scratch_row_gets_no_paper_number(tmp_path):
     rows = {(r.variant, r.label_fraction): r for r in collect_rows(document, tmp_path)}
     assert rows[("decoder_width-8", 0.1)].paper.top1 == 73.0  # Table 5, 10 %, NTU-60 X-Sub
     assert rows[("decoder_width-16", 0.1)].paper is None
+
+
+def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
+    document = _document(tmp_path, "nw-ucla")
+    document["axes"] = []  # as table5_nw_ucla.yaml: one pre-training and a scratch extra cell
+    document["variants"][1]["is_extra"] = True
+    _records(tmp_path)
+    table = format_markdown_table(document, collect_rows(document, tmp_path))
+    assert "| pre-trained | 100 % | 82.0 ± 2.8 (n=2) |" in table
+    assert "| decoder_width-16 | 10 % | 70.0 (1 of 2;" in table

@@ -219,7 +219,9 @@ def _columns(document: Mapping[str, Any], rows: Sequence[TableRow]) -> list[str]
 
 def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> dict[str, str]:
     labels = axis_labels(document["axes"])
-    cells = {"cell": row.variant if row.is_extra else "grid"}
+    # the one non-extra row of an axis-free spec (e.g. Table 5) is the pre-trained model itself
+    base = "grid" if document["axes"] else "pre-trained"
+    cells = {"cell": row.variant if row.is_extra else base}
     for key in document["axes"]:
         value = row.axis_values.get(key, row.setting.get(key))
         cells[labels[key]] = "—" if value is None else value_text(value)
