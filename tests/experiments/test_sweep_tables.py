@@ -169,3 +169,17 @@ def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
     table = format_markdown_table(document, collect_rows(document, tmp_path))
     assert "| pre-trained | 100 % | 82.0 ± 2.8 (n=2) |" in table
     assert "| decoder_width-16 | 10 % | 70.0 (1 of 2;" in table
+
+
+def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
+    document = _document(tmp_path, "ntu60-xsub")
+    document["plot"] = {"x": "label_fraction", "title": "", "x_label": "labels (%)"}
+    _records(tmp_path)
+    from skeletonmae.experiments.figures import _series_name, _x_value
+    rows = collect_rows(document, tmp_path)
+    assert sorted({_x_value(r, "label_fraction") for r in rows}) == [10.0, 100.0]
+    assert {_series_name(r, "label_fraction", document["axes"]) for r in rows} == {
+        "decoder_width=8", "decoder_width=16"}  # the label fraction is the x axis, not a line
+    written = write_sweep_tables(document, tmp_path)
+    with Image.open(written["plot"]) as image:
+        assert image.size[0] > 300

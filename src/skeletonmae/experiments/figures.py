@@ -1,4 +1,5 @@
-"""Sweep plots: top-1 against one axis (Figure 4: pre-training epochs), ours beside the paper's.
+"""Sweep plots: top-1 against one axis (Figure 4: pre-training epochs) or against the label
+fraction (Table 5), ours beside the paper's.
 
 One line per combination of the other axes and label fraction, with the seeds' standard
 deviation as error bars; the paper's values, where it has one for a row, as a dashed line on a
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 from skeletonmae.experiments.grid import axis_labels, value_text
+from skeletonmae.experiments.spec import LABEL_FRACTION_X
 
 __all__ = ["plot_sweep_rows", "plot_sweep_curves", "numeric"]
 
@@ -30,9 +32,15 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
     parts = [f"{labels[k]}={value_text(v)}" for k, v in row.axis_values.items() if k != x_key]
     if row.is_extra:
         parts.insert(0, row.variant)
-    if row.label_fraction != 1.0:
+    if row.label_fraction != 1.0 and x_key != LABEL_FRACTION_X:
         parts.append(f"labels={100 * row.label_fraction:g}%")
     return ", ".join(parts) or "ours"
+
+
+def _x_value(row: Any, x_key: str) -> Optional[float]:
+    if x_key == LABEL_FRACTION_X:
+        return 100.0 * row.label_fraction
+    return numeric(row.axis_values.get(x_key))
 
 
 def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any],
@@ -43,7 +51,7 @@ def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any],
     x_key = spec["x"]
     series: dict[str, list[tuple[float, Any]]] = {}
     for row in rows:
-        x = numeric(row.axis_values.get(x_key))
+        x = _x_value(row, x_key)
         if x is not None:
             series.setdefault(_series_name(row, x_key, document["axes"]), []).append((x, row))
     if not series:

@@ -23,7 +23,7 @@
     label_fractions: [0.01, 0.05, 0.1]
     only: {mask.strategy: random}   # optional: run only the cells with these settings
     paper: {table: table1, equivalents: {model.decoder_width: {16: 256}}}
-    plot: {x: pretrain.training.epochs}
+    plot: {x: pretrain.training.epochs}   # or {x: label_fraction}: top-1 against % of labels
 
 Setting keys are RunConfig dotted keys. A key starting with ``pretrain.`` or ``finetune.`` applies
 to that stage only; any other key applies to both (so the fine-tuned encoder always has the shape
@@ -170,9 +170,14 @@ class PaperComparison:
                     f"{key!r} is not a dotted setting key such as model.decoder_width")
 
 
+#: ``plot.x`` for top-1 against the fraction of labels (Table 5) instead of an axis.
+LABEL_FRACTION_X = "label_fraction"
+
+
 @dataclasses.dataclass(frozen=True)
 class PlotSpec:
-    """Plot top-1 against axis ``x`` (one line per combination of the other axes)."""
+    """Plot top-1 against axis ``x`` (one line per combination of the other axes), or against
+    the label fraction in % when ``x`` is ``label_fraction``."""
 
     x: str
     title: str = ""
@@ -223,9 +228,11 @@ class SweepSpec:
                 f"give distinct fractions in (0, 1], e.g. [0.05, 0.1]; got "
                 f"{list(self.label_fractions)}")
         _check_setting_keys(list(self.only), "only")
-        require(self.plot is None or self.plot.x in self.axes, "plot.x",
+        require(self.plot is None or self.plot.x in self.axes
+                or (self.plot.x == LABEL_FRACTION_X and len(self.label_fractions) > 1), "plot.x",
                 f"{self.plot.x if self.plot else ''!r} is not an axis; use one of "
-                f"{', '.join(self.axes) or '(no axes defined)'}")
+                f"{', '.join(self.axes) or '(no axes defined)'}, or {LABEL_FRACTION_X} "
+                f"with two or more label_fractions")
 
     def _check_axes(self) -> None:
         _check_setting_keys(list(self.axes), "axes")
