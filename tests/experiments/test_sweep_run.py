@@ -159,3 +159,64 @@ def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     images = [line.split("](")[1].rstrip(")") for line in report.splitlines()
               if line.startswith("![")]
     assert images and all((tmp_path / "reports" / link).is_file() for link in images)
+
+
+def test_a_run_claimed_elsewhere_is_skipped_then_taken_once_released(tiny_data, tmp_path):
+    from skeletonmae.experiments.run_claims import claim_path, process_start_ticks
+    from skeletonmae.training.stages import run_finetune, run_pretrain
+
+    output = tmp_path / "shared"
+    held = claim_path(output, "pretrain", "strategy-fixed__joint_ratio-0.4")
+    held.parent.mkdir(parents=True)
+    owner = os.getppid()  # a live process that is not this one
+    held.write_text(json.dumps({"pid": owner, "host": __import__("socket").gethostname(),
+                                "since": 0.0, "start": process_start_ticks(owner)}))
+    calls = []
+
+    def recording(stage, function):
+        def run(config, **kwargs):
+            calls.append((stage, Path(config.output_dir).name))
+            result = function(config, **kwargs)
+            if len(calls) == 6:  # the three free cells are done: the owner lets go
+                held.unlink()
+            return result
+        return run
+
+    outcome = run_sweep(_spec(tiny_data, output), poll_seconds=0.01,
+                        stage_functions={"pretrain": recording("pretrain", run_pretrain),
+                                         "finetune": recording("finetune", run_finetune)})
+    assert not outcome.failed() and not outcome.elsewhere()
+    assert calls[:6] == [(stage, name) for name in ("strategy-fixed__joint_ratio-0.5",
+                                                    "strategy-random__joint_ratio-0.4",
+                                                    "strategy-random__joint_ratio-0.5")
+                         for stage, name in (("pretrain", name),
+                                             ("finetune", f"{name}__labels-1.0__seed-1"))]
+    assert calls[6:] == [("pretrain", "strategy-fixed__joint_ratio-0.4"),
+                         ("finetune", "strategy-fixed__joint_ratio-0.4__labels-1.0__seed-1")]
+    assert not list(output.glob("records/*/*.claim"))
+
+
+@pytest.mark.slow
+def test_two_sweep_processes_share_the_cells_and_train_each_run_once(tiny_data, tmp_path):
+    output = tmp_path / "two"
+    overrides = [f"dataset.root={json.dumps(str(tiny_data))}",
+                 f"output_root={json.dumps(str(output))}"]
+    script = ("import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
+              "from skeletonmae.experiments.runner import run_sweep; "
+              "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])), "
+              "poll_seconds=0.2)")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(TINY_SPEC),
+                                   json.dumps(overrides)], env=env, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+    for process in processes:
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    records = [read_record(path) for path in sorted(output.glob("records/*/*.json"))]
+    assert len(records) == 8 and {r.status for r in records} == {"complete"}
+    assert [r.attempts for r in records] == [1] * 8  # no run was started twice
+    for record in records:
+        rows = list(csv.DictReader((Path(record.run_dir) / "metrics.csv").open()))
+        assert [row["epoch"] for row in rows] == ["1"]
+    table = (output / "results.md").read_text()
+    assert table.count("not run yet") == 0 and "running" not in table

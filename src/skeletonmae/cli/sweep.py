@@ -4,6 +4,7 @@
     skeletonmae sweep configs/sweeps/table5_nw_ucla.yaml --set output_root=runs/t5 --set seeds=[1,2]
     skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --only mask.strategy=random
     skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --dry-run      # list runs and their state
+    skeletonmae sweep SPEC & skeletonmae sweep SPEC & wait    # two processes share the cells out
 
 Every run is an ordinary run folder under the spec's ``output_root``; finished runs are skipped,
 interrupted ones resumed, so the same command continues a stopped sweep. The table is written to
@@ -47,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dry_run(spec) -> int:
     from skeletonmae.experiments.plan import plan_sweep
+    from skeletonmae.experiments.run_claims import claim_path, read_claim_owner
     from skeletonmae.experiments.runner import inspect_run
     from skeletonmae.experiments.sweep_dir import read_record, record_path
 
@@ -57,8 +59,11 @@ def _dry_run(spec) -> int:
           f"output {plan.output_root}")
     for run in runs:
         record = read_record(record_path(plan.output_root, run.stage, run.name))
+        owner = read_claim_owner(claim_path(plan.output_root, run.stage, run.name))
         if run.invalid is not None:
             state = f"invalid: {run.invalid}"
+        elif owner is not None:
+            state = f"claimed by {owner.describe()}"
         elif record is not None and record.status == "failed":
             state = f"failed: {record.reason}"
         else:
@@ -91,6 +96,10 @@ def sweep_command(namespace: argparse.Namespace) -> int:
     failed = outcome.failed()
     print(f"table: {outcome.tables['markdown']}  csv: {outcome.tables['csv']}"
           + (f"  plot: {outcome.tables['plot']}" if "plot" in outcome.tables else ""))
+    elsewhere = outcome.elsewhere()
+    if elsewhere:
+        logger.info("%d run(s) were being run by other sweep processes; the last process to "
+                    "finish writes the complete table", len(elsewhere))
     if failed:
         logger.warning("%d run(s) failed; their reasons are in the table (re-run with "
                        "--retry-failed to try them again)", len(failed))
