@@ -34,7 +34,7 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
         parts.insert(0, row.variant)
     if row.label_fraction != 1.0 and x_key != LABEL_FRACTION_X:
         parts.append(f"labels={100 * row.label_fraction:g}%")
-    return ", ".join(parts) or "ours"
+    return ", ".join(parts) or "SkeletonMAE"
 
 
 def _x_value(row: Any, x_key: str) -> Optional[float]:
