@@ -8,8 +8,7 @@ For each run the runner looks at its folder first:
   checkpoints and metrics and resumed from there;
 * failed before (a record with a reason): skipped unless ``retry_failed``;
 * holding a different config (a result-relevant setting changed since): the sweep stops with
-  the differing keys, so a changed spec never silently reuses old results.
-
+  the differing keys, so a changed spec never silently reuses old results;
 * claimed by another sweep process (``run_claims``): skipped by this one, with the fine-tunings
   that wait on it, so several processes started on one spec share its cells out.
 
