@@ -81,6 +81,29 @@ def test_rerun_skips_finished_cells(finished, tiny_data):
                                                  "finetune": _refuse}).failed()
 
 
+def test_only_runs_part_of_the_grid_and_the_table_keeps_the_rest(finished, tiny_data, tmp_path):
+    from skeletonmae.experiments.collect import collect_rows
+    from skeletonmae.experiments.plan import plan_sweep
+    from skeletonmae.experiments.sweep_dir import write_plan_files
+
+    output, first = finished
+    fixed = ["strategy-fixed__joint_ratio-0.4", "strategy-fixed__joint_ratio-0.5"]
+    part = run_sweep(_spec(tiny_data, output, "only={mask.strategy: fixed}"),
+                     stage_functions={"pretrain": _refuse, "finetune": _refuse})
+    assert sorted(name for _, name in part.records) == sorted(
+        fixed + [f"{name}__labels-1.0__seed-1" for name in fixed])
+    rows = list(csv.DictReader((output / "results.csv").open()))  # the random half is kept
+    assert [r["cell"] for r in rows] == fixed + ["strategy-random__joint_ratio-0.4",
+                                                 "strategy-random__joint_ratio-0.5"]
+    assert all(r["top1_mean"] and r["problems"] == "" for r in rows)
+    assert len(list(csv.DictReader((output / "runs.csv").open()))) == len(first.records)
+    # in a fresh output root, cells outside `only` that have no result are not listed
+    plan = plan_sweep(_spec(tiny_data, tmp_path / "fresh", "only={mask.strategy: fixed}"))
+    assert (len(plan.cells), len(plan.selected_cells), len(plan.selected_pretrains)) == (4, 2, 2)
+    rows = collect_rows(write_plan_files(plan), tmp_path / "fresh")
+    assert [(r.variant, r.problems) for r in rows] == [(name, ["not run yet"]) for name in fixed]
+
+
 def test_a_changed_setting_stops_before_reusing_old_results(finished, tiny_data):
     output, _ = finished
     spec = _spec(tiny_data, output, "pretrain.settings.optim.lr=0.001")

@@ -53,10 +53,13 @@ def _dry_run(spec) -> int:
     from skeletonmae.experiments.sweep_dir import read_record, record_path
 
     plan = plan_sweep(spec)
-    runs = list(plan.pretrains) + [cell.finetune for cell in plan.cells]
-    print(f"sweep {spec.name}: {len(plan.cells)} cells, {len(plan.pretrains)} pre-training "
-          f"runs, dataset {plan.dataset_root} ({plan.benchmark or 'benchmark unknown'}), "
-          f"output {plan.output_root}")
+    cells, pretrains = plan.selected_cells, plan.selected_pretrains
+    runs = list(pretrains) + [cell.finetune for cell in cells]
+    outside = len(plan.cells) - len(cells)
+    print(f"sweep {spec.name}: {len(cells)} cells"
+          + (f" ({outside} more outside --only)" if outside else "")
+          + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
+            f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}")
     for run in runs:
         record = read_record(record_path(plan.output_root, run.stage, run.name))
         owner = read_claim_owner(claim_path(plan.output_root, run.stage, run.name))

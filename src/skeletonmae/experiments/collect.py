@@ -2,7 +2,9 @@
 
 One table row per variant and label fraction; its seeds are averaged (mean +- sample standard
 deviation, with ``n`` when more than one seed). A cell without a result says why: the run's
-failure reason, its pre-training's failure reason, or ``not run yet``. Beside ours, the paper's
+failure reason, its pre-training's failure reason, or ``not run yet``. Cells outside the sweep's
+``only`` are listed when they have a result (an earlier sweep with another ``only`` ran them in the
+same output root), so a grid run in parts ends in one table. Beside ours, the paper's
 SkeletonMAE number for the same setting (after the spec's ``equivalents`` translate a scaled
 setting to the paper's scale); the difference is shown only when the benchmark is the paper's.
 """
@@ -30,7 +32,7 @@ from skeletonmae.experiments.paper import (
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
 
 __all__ = ["TableRow", "collect_rows", "paper_benchmark_for", "translate_setting",
-           "format_markdown_table", "write_sweep_tables", "format_top1", "format_duration",
+           "format_markdown_table", "write_sweep_tables", "listed_cells", "listed_pretrains", "format_top1", "format_duration",
            "sweep_markdown", "results_csv", "runs_csv", "RESULTS_MD",
            "RESULTS_CSV", "RUNS_CSV"]
 
@@ -132,6 +134,19 @@ def _problem(record: Optional[RunRecord], pretrain: Optional[RunRecord],
     return "finished without a validation metric (data.val_split is null)"
 
 
+def listed_cells(document: Mapping[str, Any], output_root: Path) -> list[Mapping[str, Any]]:
+    """The plan's cells the table shows: those the sweep selected (``only``) and those outside
+    it that have a record (run by an earlier sweep with another ``only``), in plan order."""
+    return [cell for cell in document["cells"] if cell.get("selected", True)
+            or record_path(Path(output_root), "finetune", cell["finetune"]["name"]).is_file()]
+
+
+def listed_pretrains(document: Mapping[str, Any], output_root: Path) -> list[Mapping[str, Any]]:
+    """The pre-training entries that the listed cells use, in plan order."""
+    used = {cell["pretrain"] for cell in listed_cells(document, output_root)}
+    return [entry for entry in document["pretrains"] if entry["name"] in used]
+
+
 def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRow]:
     """The table rows of a sweep from its plan document and records (see module docstring)."""
     output_root = Path(output_root)
@@ -142,7 +157,7 @@ def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRo
         if paper.get("table") else []
     cache: dict[tuple[str, str], Optional[RunRecord]] = {}
     rows: dict[tuple[str, float], TableRow] = {}
-    for cell in document["cells"]:
+    for cell in listed_cells(document, output_root):
         key = (cell["variant"], float(cell["label_fraction"]))
         row = rows.get(key)
         if row is None:
@@ -302,9 +317,10 @@ def runs_csv(document: Mapping[str, Any], output_root: Path) -> str:
     """One line per planned run with its record (status, metric, time, reason)."""
     header = ["stage", "name", "status", "best_metric_name", "best_metric", "best_epoch",
               "epochs", "seconds", "attempts", "continued_from", "reason", "run_dir"]
-    runs = [("pretrain", p["name"], p["run_dir"]) for p in document["pretrains"]]
+    runs = [("pretrain", p["name"], p["run_dir"]) for p in listed_pretrains(document,
+                                                                            output_root)]
     runs += [("finetune", c["finetune"]["name"], c["finetune"]["run_dir"])
-             for c in document["cells"]]
+             for c in listed_cells(document, output_root)]
     records = []
     for stage, name, run_dir in runs:
         record = read_record(record_path(output_root, stage, name))

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+from skeletonmae.experiments.collect import listed_cells, listed_pretrains
 from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.spec import LABEL_FRACTION_X
 
@@ -90,10 +91,12 @@ def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any],
         plt.close(figure)
 
 
-def _curve_runs(document: Mapping[str, Any], stage: str) -> list[tuple[str, Path]]:
+def _curve_runs(document: Mapping[str, Any], output_root: Path,
+                stage: str) -> list[tuple[str, Path]]:
     if stage == "pretrain":
-        return [(p["name"], Path(p["run_dir"])) for p in document["pretrains"]]
-    return [(c["finetune"]["name"], Path(c["finetune"]["run_dir"])) for c in document["cells"]]
+        return [(p["name"], Path(p["run_dir"])) for p in listed_pretrains(document, output_root)]
+    return [(c["finetune"]["name"], Path(c["finetune"]["run_dir"]))
+            for c in listed_cells(document, output_root)]
 
 
 def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> dict[str, Path]:
@@ -108,7 +111,7 @@ def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> d
     for stage, columns, label in (("pretrain", ("val_loss", "train_loss"), "loss"),
                                   ("finetune", ("val_top1", "train_top1"), "top-1 (%)")):
         lines = []
-        for name, run_dir in _curve_runs(document, stage):
+        for name, run_dir in _curve_runs(document, Path(output_root), stage):
             path = run_dir / "metrics.csv"
             if not path.is_file():
                 continue

@@ -75,6 +75,7 @@ class PlannedCell:
     seed: int
     pretrain: Optional[PlannedRun]
     finetune: PlannedRun
+    selected: bool = True  # False: outside the sweep's ``only`` (listed, not run)
 
     @property
     def row_key(self) -> tuple[str, float]:
@@ -91,6 +92,17 @@ class SweepPlan:
     variants: tuple[Variant, ...]
     pretrains: tuple[PlannedRun, ...]
     cells: tuple[PlannedCell, ...]
+
+    @property
+    def selected_cells(self) -> tuple[PlannedCell, ...]:
+        """The cells this sweep runs (those matching ``spec.only``)."""
+        return tuple(cell for cell in self.cells if cell.selected)
+
+    @property
+    def selected_pretrains(self) -> tuple[PlannedRun, ...]:
+        """The pre-training runs that the selected cells need, in plan order."""
+        needed = {cell.pretrain.name for cell in self.selected_cells if cell.pretrain}
+        return tuple(run for run in self.pretrains if run.name in needed)
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
@@ -255,12 +267,17 @@ def check_spec_settings(spec: SweepSpec) -> int:
 
 
 def plan_sweep(spec: SweepSpec) -> SweepPlan:
-    """Resolve every run of ``spec``; see the module docstring."""
+    """Resolve every run of ``spec``; see the module docstring.
+
+    The plan holds every cell of the spec; those outside ``spec.only`` are marked unselected, so
+    run names do not depend on ``only`` and the table can list cells that other ``only``
+    selections ran in the same output root."""
     dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
     output_root = Path(spec.output_root).resolve()
     base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
     binder = _DataBinder()
-    variants = expand_variants(spec)
+    variants = expand_variants(dataclasses.replace(spec, only={}))
+    selected = {variant.name for variant in expand_variants(spec)}
     pretrain_by_identity: dict[str, PlannedRun] = {}
     used_names: set[str] = set()
     pending: list[tuple[Variant, float, int, Optional[PlannedRun]]] = []
@@ -277,8 +294,9 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     cells = []
     for variant, fraction, seed, pretrain in pending:
         pretrain = by_name[pretrain.name] if pretrain is not None else None
-        cells.append(_plan_finetune(spec, variant, fraction, seed, pretrain, base["finetune"],
-                                    dataset_root, output_root, binder))
+        cell = _plan_finetune(spec, variant, fraction, seed, pretrain, base["finetune"],
+                              dataset_root, output_root, binder)
+        cells.append(dataclasses.replace(cell, selected=variant.name in selected))
     return SweepPlan(spec, dataset_root, benchmark, output_root, tuple(variants),
                      tuple(pretrains), tuple(cells))
 

@@ -168,10 +168,11 @@ class SweepRunner:
         """Run every cell in order. Cells whose runs other processes hold are tried again
         after each pass (waiting ``poll_seconds`` when a pass made no progress), so this
         process helps with what is left until every run is complete or failed."""
-        for run in self.plan.pretrains + tuple(c.finetune for c in self.plan.cells):
+        cells = self.plan.selected_cells
+        for run in self.plan.selected_pretrains + tuple(c.finetune for c in cells):
             check_same_config(run)  # before any work: a changed spec stops the sweep up front
-        total = len(self.plan.cells)
-        pending = list(enumerate(self.plan.cells, start=1))
+        total = len(cells)
+        pending = list(enumerate(cells, start=1))
         while pending:
             left = []
             for index, cell in pending:

@@ -129,6 +129,7 @@ def plan_document(plan: SweepPlan) -> dict[str, Any]:
         "pretrain": cell.pretrain.name if cell.pretrain else None,
         "finetune": _run_entry(cell.finetune),
         "setting": comparison_setting(cell),
+        "selected": cell.selected,
     } for cell in plan.cells]
     variants = [{"name": v.name, "axis_values": [list(pair) for pair in v.axis_values],
                  "from_scratch": v.from_scratch, "is_extra": v.is_extra}
