@@ -61,8 +61,9 @@ class EpochBatchSampler(Sampler[BatchRequest]):
         return full if self.drop_last or rest == 0 else full + 1
 
 
-class _BatchedView(Dataset):
-    """Adapter: ``view[request] -> dataset.get_batch(request.positions, request.epoch)``."""
+class BatchedView(Dataset):
+    """Adapter: ``view[request] -> dataset.get_batch(request.positions, request.epoch)``:
+    ``(x (B, C, T, V, M), labels (B,), positions (B,))``."""
 
     def __init__(self, dataset: SkeletonDataset) -> None:
         self.dataset = dataset
@@ -113,7 +114,7 @@ def make_loader(dataset: SkeletonDataset, batch_size: int, *, shuffle: bool = Tr
     common = dict(num_workers=num_workers, pin_memory=pin_memory,
                   persistent_workers=persistent_workers and num_workers > 0)
     if batched:
-        loader = DataLoader(_BatchedView(dataset), batch_size=None, sampler=sampler, **common)
+        loader = DataLoader(BatchedView(dataset), batch_size=None, sampler=sampler, **common)
     else:
         if persistent_workers and num_workers > 0:
             raise ValueError("persistent_workers needs batched=True: per-sample workers would keep a stale epoch")

@@ -13,10 +13,10 @@ from typing import Callable, Collection, Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Sampler
 
 from skeletonmae.data.dataset import SkeletonDataset
-from skeletonmae.data.loader import BatchRequest
+from skeletonmae.data.loader import BatchedView, BatchRequest
 from skeletonmae.data.store import SplitArrays, load_split
 from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.training.distributed import (
@@ -129,20 +129,6 @@ class BatchRequests(Sampler[BatchRequest]):
         return len(self.batches)
 
 
-class BatchedDataset(Dataset):
-    """``view[request] -> dataset.get_batch(request.positions, request.epoch)``:
-    ``(x (B, C, T, V, M), labels (B,), positions (B,))``."""
-
-    def __init__(self, dataset: SkeletonDataset) -> None:
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, request: BatchRequest) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return self.dataset.get_batch(request.positions, epoch=request.epoch)
-
-
 @dataclasses.dataclass
 class TrainData:
     """The training loader, its resumable sampler and the hook that re-seeds augmentation."""
@@ -158,7 +144,7 @@ def _loader(dataset: SkeletonDataset, sampler: Sampler[int], batch_size: int, dr
             epoch_of: Callable[[], int], config: RunConfig,
             context: DistributedContext) -> DataLoader:
     return DataLoader(
-        BatchedDataset(dataset), batch_size=None,
+        BatchedView(dataset), batch_size=None,
         sampler=BatchRequests(sampler, batch_size, drop_last, epoch_of),
         num_workers=config.data.num_workers, pin_memory=context.device.type == "cuda",
         generator=torch.Generator().manual_seed(config.training.seed),  # keeps the global RNG
