@@ -111,6 +111,27 @@ def test_a_changed_setting_stops_before_reusing_old_results(finished, tiny_data)
         run_sweep(spec, stage_functions={"pretrain": _refuse, "finetune": _refuse})
 
 
+def test_a_redone_pretraining_is_not_paired_with_old_fine_tunings(tiny_data, tmp_path):
+    import shutil
+
+    from skeletonmae.experiments.sweep_dir import file_digest
+
+    output, one = tmp_path / "redo", "only={mask.strategy: random, mask.joint_ratio: 0.5}"
+    name = "strategy-random__joint_ratio-0.5"
+    finetune = f"{name}__labels-1.0__seed-1"
+    assert not run_sweep(_spec(tiny_data, output, one)).failed()
+    shutil.rmtree(output / "pretrain" / name)  # as the changed-settings message says
+    with pytest.raises(SweepConfigMismatch, match=f"finetune/{finetune}: .*which is gone"):
+        run_sweep(_spec(tiny_data, output, one),
+                  stage_functions={"pretrain": _refuse, "finetune": _refuse})
+    shutil.rmtree(output / "finetune" / finetune)
+    assert not run_sweep(_spec(tiny_data, output, one)).failed()
+    pretrain_record = read_record(record_path(output, "pretrain", name))
+    finetune_record = read_record(record_path(output, "finetune", finetune))
+    assert pretrain_record.attempts == finetune_record.attempts == 1  # deleted runs not counted
+    assert finetune_record.pretrained_digest == file_digest(output / "pretrain" / name / "best.pt")
+
+
 def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
     output = tmp_path / "killed"
     overrides = ["only={mask.strategy: random, mask.joint_ratio: 0.5}",

@@ -7,8 +7,9 @@ For each run the runner looks at its folder first:
 * fresh: started; a pre-training that ``continues_from`` a shorter one is seeded with that run's
   checkpoints and metrics and resumed from there;
 * failed before (a record with a reason): skipped unless ``retry_failed``;
-* holding a different config (a result-relevant setting changed since): the sweep stops with
-  the differing keys, so a changed spec never silently reuses old results;
+* holding a different config (a result-relevant setting changed since), or a fine-tuning made
+  from another pre-training checkpoint than its cell's (``consistency``): the sweep stops before
+  any work, naming the folders, so a changed spec never silently reuses old results;
 * claimed by another sweep process (``run_claims``): skipped by this one, with the fine-tunings
   that wait on it, so several processes started on one spec share its cells out.
 
@@ -27,18 +28,13 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from skeletonmae.atomic import atomic_path
-from skeletonmae.config import read_yaml_mapping
-from skeletonmae.experiments.plan import (
-    PlannedCell,
-    PlannedRun,
-    SweepPlan,
-    config_identity,
-    plan_sweep,
-)
+from skeletonmae.experiments.consistency import SweepConfigMismatch, check_plan_folders
+from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, plan_sweep
 from skeletonmae.experiments.run_claims import ClaimOwner, claim_path, claim_run
-from skeletonmae.experiments.spec import SweepSpec, flatten_settings
+from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import (
     RunRecord,
+    file_digest,
     interrupted_seconds,
     read_record,
     record_path,
@@ -52,10 +48,6 @@ __all__ = ["RunState", "inspect_run", "SweepConfigMismatch", "SweepOutcome", "Sw
 logger = logging.getLogger(__name__)
 
 SEEDED_FILES = ("metrics.csv", "best.pt", "last.pt")  # copied in this order; last.pt marks done
-
-
-class SweepConfigMismatch(RuntimeError):
-    """A run folder holds a run made with different result-relevant settings."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,27 +77,12 @@ def inspect_run(run_dir: Path, epochs: int) -> RunState:
                     payload.get("best_epoch"))
 
 
-def check_same_config(run: PlannedRun) -> None:
-    """Raise :class:`SweepConfigMismatch` if ``run_dir/config.yaml`` differs from the plan in a
-    result-relevant setting."""
-    from skeletonmae.training.run_config import run_config_from_mapping
-
-    saved_path = run.run_dir / "config.yaml"
-    if not saved_path.is_file() or not (run.run_dir / "last.pt").is_file():
-        return
-    saved = run_config_from_mapping(read_yaml_mapping(saved_path))
-    if config_identity(saved) == config_identity(run.config):
-        return
-    from skeletonmae.config import to_plain
-    from skeletonmae.experiments.plan import RESULT_NEUTRAL_KEYS
-
-    old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
-    changed = sorted(k for k in set(old) | set(new)
-                     if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k))
-    details = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
-    raise SweepConfigMismatch(
-        f"{run.run_dir} holds a {run.stage} run made with other settings ({details}); delete "
-        "that folder to redo it with the new settings, or set a new output_root")
+def _pretrained_digest(run: PlannedRun) -> Optional[str]:
+    """SHA-256 of the pre-training checkpoint a fine-tuning run starts from (None: no such)."""
+    pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
+    if pretrained is None or not Path(pretrained).is_file():
+        return None
+    return file_digest(Path(pretrained))
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
@@ -168,9 +145,8 @@ class SweepRunner:
         """Run every cell in order. Cells whose runs other processes hold are tried again
         after each pass (waiting ``poll_seconds`` when a pass made no progress), so this
         process helps with what is left until every run is complete or failed."""
+        check_plan_folders(self.plan)  # before any work: a changed spec stops the sweep here
         cells = self.plan.selected_cells
-        for run in self.plan.selected_pretrains + tuple(c.finetune for c in cells):
-            check_same_config(run)  # before any work: a changed spec stops the sweep up front
         total = len(cells)
         pending = list(enumerate(cells, start=1))
         while pending:
@@ -254,13 +230,16 @@ class SweepRunner:
 
     def _attempt(self, path: Path, run: PlannedRun, previous: Optional[RunRecord],
                  state: RunState, continued_from: Optional[str]) -> RunRecord:
+        if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
+            previous = None
         seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous,
                                                                                run.run_dir)
         record = RunRecord(run.stage, run.name, str(run.run_dir), "running", seconds=seconds,
                            attempts=(previous.attempts if previous else 0) + 1,
                            started_at=time.time(), epochs=run.epochs,
                            continued_from=continued_from or (previous.continued_from
-                                                             if previous else None))
+                                                             if previous else None),
+                           pretrained_digest=_pretrained_digest(run))
         write_record(path, record)
         resume = state.kind != "fresh"
         logger.info("%s %s: %s", run.stage, run.name,
@@ -295,7 +274,8 @@ class SweepRunner:
                            state.best_metric_name, state.best_metric, state.best_epoch,
                            run.epochs, seconds, previous.attempts if previous else 0,
                            finished_at=time.time(),
-                           continued_from=previous.continued_from if previous else None)
+                           continued_from=previous.continued_from if previous else None,
+                           pretrained_digest=previous.pretrained_digest if previous else None)
         logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
         return self._save(path, record)
 

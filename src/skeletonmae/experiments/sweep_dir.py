@@ -9,14 +9,16 @@
       pretrain/<name>/  finetune/<name>/                           ordinary run folders
       results.md  results.csv  runs.csv  <plot>.png                the collected table
 
-A record says whether a run completed or failed (with the reason), its best metric and the wall
-time of its attempts. A run whose process was killed keeps a ``running`` record; the next attempt
+A record says whether a run completed or failed (with the reason), its best metric, the wall
+time of its attempts and, for a fine-tuning, the digest of the pre-training checkpoint it started
+from. A run whose process was killed keeps a ``running`` record; the next attempt
 adds the time up to the run's last checkpoint.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import time
@@ -29,7 +31,7 @@ from skeletonmae.experiments.plan import SweepPlan, comparison_setting
 
 __all__ = ["RunRecord", "record_path", "read_record", "write_record", "plan_document",
            "write_plan_files", "read_plan_document", "PLAN_FILE", "SPEC_FILE",
-           "count_model_parameters", "interrupted_seconds"]
+           "count_model_parameters", "interrupted_seconds", "file_digest"]
 
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
@@ -57,6 +59,16 @@ class RunRecord:
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
     continued_from: Optional[str] = None
+    pretrained_digest: Optional[str] = None  # fine-tuning: SHA-256 of the best.pt it started from
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def record_path(output_root: Path, stage: str, name: str) -> Path:

@@ -1,0 +1,116 @@
+"""Does a run folder still hold what the plan asks for? Checked before a sweep does any work.
+
+Two ways an existing folder can disagree with the plan:
+
+* its ``config.yaml`` differs in a result-relevant setting (the spec changed since), or
+* it is a fine-tuning made from another pre-training checkpoint than the one its cell's
+  pre-training folder holds now (the pre-training was deleted and is to be redone, or was
+  redone). The fine-tuning's record keeps the SHA-256 of the ``best.pt`` it started from.
+
+Either stops the sweep with every differing folder named, so old results are never silently
+reused for new settings; ``--dry-run`` shows the same reasons as the runs' state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from skeletonmae.config import read_yaml_mapping, to_plain
+from skeletonmae.experiments.plan import (
+    RESULT_NEUTRAL_KEYS,
+    PlannedCell,
+    PlannedRun,
+    SweepPlan,
+    config_identity,
+)
+from skeletonmae.experiments.spec import flatten_settings
+from skeletonmae.experiments.sweep_dir import file_digest, read_record, record_path
+
+__all__ = ["SweepConfigMismatch", "config_mismatch", "pretraining_mismatch", "DigestCache",
+           "check_plan_folders"]
+
+
+class SweepConfigMismatch(RuntimeError):
+    """A run folder holds a run made with different result-relevant settings."""
+
+
+def _has_checkpoint(run: PlannedRun) -> bool:
+    return (run.run_dir / "last.pt").is_file()
+
+
+def config_mismatch(run: PlannedRun) -> Optional[str]:
+    """The changed settings (``key: old -> new``) of the run in ``run.run_dir``; None when the
+    folder holds no checkpoint or was made with the planned settings."""
+    from skeletonmae.training.run_config import run_config_from_mapping
+
+    saved_path = run.run_dir / "config.yaml"
+    if not saved_path.is_file() or not _has_checkpoint(run):
+        return None
+    saved = run_config_from_mapping(read_yaml_mapping(saved_path))
+    if config_identity(saved) == config_identity(run.config):
+        return None
+    old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
+    changed = sorted(k for k in set(old) | set(new)
+                     if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k))
+    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
+
+
+class DigestCache:
+    """SHA-256 of pre-training checkpoints, each file read once per check."""
+
+    def __init__(self) -> None:
+        self._digests: dict[Path, Optional[str]] = {}
+
+    def __call__(self, path: Path) -> Optional[str]:
+        if path not in self._digests:
+            self._digests[path] = file_digest(path) if path.is_file() else None
+        return self._digests[path]
+
+
+def pretraining_mismatch(cell: PlannedCell, output_root: Path,
+                         digests: DigestCache) -> Optional[str]:
+    """Why the fine-tuning folder of ``cell`` no longer matches its pre-training; None when it
+    does, when it holds no checkpoint, or when its record predates the digest."""
+    if cell.pretrain is None or not _has_checkpoint(cell.finetune):
+        return None
+    record = read_record(record_path(output_root, "finetune", cell.finetune.name))
+    if record is None or record.pretrained_digest is None:
+        return None
+    checkpoint = cell.pretrain.run_dir / "best.pt"
+    now = digests(checkpoint)
+    if now == record.pretrained_digest:
+        return None
+    if now is None:
+        return (f"it was fine-tuned from {checkpoint}, which is gone (the sweep would pre-train "
+                "it again)")
+    return f"it was fine-tuned from an earlier {checkpoint} than the one there now"
+
+
+def check_plan_folders(plan: SweepPlan) -> None:
+    """Raise :class:`SweepConfigMismatch` naming every folder of the selected runs that holds
+    something other than the plan asks for, and the fix."""
+    problems = []
+    cells = plan.selected_cells
+    for run in plan.selected_pretrains:
+        changed = config_mismatch(run)
+        if changed:
+            dependents = [c.finetune.run_dir.name for c in plan.cells
+                          if c.pretrain is not None and c.pretrain.name == run.name
+                          and _has_checkpoint(c.finetune)]
+            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" \
+                if dependents else ""
+            problems.append(f"{run.run_dir} holds a pretrain run made with other settings "
+                            f"({changed}); delete that folder{also}")
+    digests = DigestCache()
+    for cell in cells:
+        changed = config_mismatch(cell.finetune)
+        stale = pretraining_mismatch(cell, plan.output_root, digests)
+        if changed:
+            problems.append(f"{cell.finetune.run_dir} holds a finetune run made with other "
+                            f"settings ({changed}); delete that folder")
+        elif stale:
+            problems.append(f"{cell.finetune.run_dir}: {stale}; delete that folder to "
+                            "fine-tune again")
+    if problems:
+        raise SweepConfigMismatch("; ".join(problems) + " - or set a new output_root")
