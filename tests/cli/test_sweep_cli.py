@@ -82,3 +82,43 @@ def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
     assert "not a prepared dataset" in caplog.text
     assert _run("report", str(tmp_path), "-o", str(tmp_path / "r.md")) == 2
     assert "neither a sweep folder" in caplog.text
+
+
+def test_dry_run_tells_what_the_sweep_would_refuse_or_take_over(tiny_data, tmp_path, capsys,
+                                                              caplog):
+    import socket
+    import subprocess
+    import sys
+
+    output = tmp_path / "out"
+    where = [*_where(tiny_data, output), "--only", "mask.strategy=random",
+             "--only", "mask.joint_ratio=0.5"]
+    assert _run("sweep", str(TINY_SPEC), *where) == 0
+    capsys.readouterr()
+    assert _run("sweep", str(TINY_SPEC), *where, "--dry-run",
+                "--set", "pretrain.settings.optim.lr=0.001") == 0
+    out = capsys.readouterr().out
+    assert "mismatch, the sweep stops: made with other settings (optim.lr: 0.005 -> 0.001)" in out
+    # a pre-training that was redone since its cell was fine-tuned
+    pretrain = output / "pretrain" / "strategy-random__joint_ratio-0.5"
+    (pretrain / "best.pt").write_bytes((pretrain / "best.pt").read_bytes() + b"redone")
+    assert _run("sweep", str(TINY_SPEC), *where, "--dry-run") == 0
+    assert "mismatch, the sweep stops: it was fine-tuned from an earlier" in \
+        capsys.readouterr().out
+    assert _run("sweep", str(TINY_SPEC), *where) == 2
+    assert "delete that folder to fine-tune again" in caplog.text
+    # a claim whose process has ended
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    claim = output / "records" / "pretrain" / "strategy-random__joint_ratio-0.5.claim"
+    claim.write_text(json.dumps({"pid": ended.pid, "host": socket.gethostname(), "since": 0.0}))
+    assert _run("sweep", str(TINY_SPEC), *where, "--dry-run") == 0
+    assert f"claimed by pid {ended.pid} on {socket.gethostname()}, which is gone (will be " \
+           "taken over)" in capsys.readouterr().out
+
+
+def test_only_names_a_setting_that_no_cell_varies(tiny_data, tmp_path, caplog):
+    assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, tmp_path / "out"),
+                "--only", "mask.frame_ratio=0.5", "--dry-run") == 2
+    assert "only: mask.frame_ratio is set by none of the cells" in caplog.text
+    assert "axes: mask.strategy, mask.joint_ratio" in caplog.text

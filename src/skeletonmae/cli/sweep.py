@@ -46,34 +46,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=sweep_command)
 
 
-def _dry_run(spec) -> int:
-    from skeletonmae.experiments.plan import plan_sweep
-    from skeletonmae.experiments.run_claims import claim_path, read_claim_owner
+def _run_state(run, plan, stale_pretraining=None) -> str:
+    """What ``--dry-run`` says of one run: what the sweep would do with it, and why."""
+    from skeletonmae.experiments.consistency import config_mismatch
+    from skeletonmae.experiments.run_claims import claim_is_stale, claim_path, read_claim_owner
     from skeletonmae.experiments.runner import inspect_run
     from skeletonmae.experiments.sweep_dir import read_record, record_path
 
+    if run.invalid is not None:
+        return f"invalid: {run.invalid}"
+    changed = config_mismatch(run)
+    if changed:
+        return f"mismatch, the sweep stops: made with other settings ({changed})"
+    if stale_pretraining:
+        return f"mismatch, the sweep stops: {stale_pretraining}"
+    owner = read_claim_owner(claim_path(plan.output_root, run.stage, run.name))
+    if owner is not None:
+        if claim_is_stale(owner):
+            return f"claimed by {owner.describe()}, which is gone (will be taken over)"
+        return f"claimed by {owner.describe()}"
+    record = read_record(record_path(plan.output_root, run.stage, run.name))
+    if record is not None and record.status == "failed":
+        return f"failed: {record.reason}"
+    found = inspect_run(run.run_dir, run.epochs)
+    return found.kind if found.kind != "partial" else f"partial (epoch {found.epoch})"
+
+
+def _dry_run(spec) -> int:
+    from skeletonmae.experiments.consistency import DigestCache, pretraining_mismatch
+    from skeletonmae.experiments.plan import plan_sweep
+
     plan = plan_sweep(spec)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
-    runs = list(pretrains) + [cell.finetune for cell in cells]
     outside = len(plan.cells) - len(cells)
     print(f"sweep {spec.name}: {len(cells)} cells"
           + (f" ({outside} more outside --only)" if outside else "")
           + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
             f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}")
-    for run in runs:
-        record = read_record(record_path(plan.output_root, run.stage, run.name))
-        owner = read_claim_owner(claim_path(plan.output_root, run.stage, run.name))
-        if run.invalid is not None:
-            state = f"invalid: {run.invalid}"
-        elif owner is not None:
-            state = f"claimed by {owner.describe()}"
-        elif record is not None and record.status == "failed":
-            state = f"failed: {record.reason}"
-        else:
-            found = inspect_run(run.run_dir, run.epochs)
-            state = found.kind if found.kind != "partial" else f"partial (epoch {found.epoch})"
+    digests = DigestCache()
+    runs = [(run, None) for run in pretrains]
+    runs += [(cell.finetune, pretraining_mismatch(cell, plan.output_root, digests))
+             for cell in cells]
+    for run, stale in runs:
         chain = f" (continues {run.continues_from.name})" if run.continues_from else ""
-        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {state}{chain}")
+        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  "
+              f"{_run_state(run, plan, stale)}{chain}")
     return 0
 
 

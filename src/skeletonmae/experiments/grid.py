@@ -119,6 +119,13 @@ def expand_variants(spec: SweepSpec) -> list[Variant]:
         variants.append(Variant(cell.name, settings, settings, cell.from_scratch, is_extra=True))
     if not spec.only:
         return variants
+    varied = {key for v in variants for key, _ in v.settings}
+    unknown = [key for key in spec.only if key not in varied]
+    if unknown:
+        raise ValueError(f"only: {', '.join(unknown)} is set by none of the cells: only selects "
+                         "cells by the settings they vary (axes: "
+                         f"{', '.join(spec.axes) or 'none'}; extra cells' settings: "
+                         f"{', '.join(sorted(varied - set(spec.axes))) or 'none'})")
     kept = [v for v in variants if _matches(spec.only, dict(v.settings))]
     if not kept:
         raise ValueError(f"only: {spec.only} matches none of the cells "

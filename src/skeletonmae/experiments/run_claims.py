@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 __all__ = ["ClaimOwner", "RunClaim", "claim_path", "claim_run", "read_claim_owner",
-           "process_start_ticks"]
+           "claim_is_stale", "process_start_ticks"]
 
 CLAIM_SUFFIX = ".claim"
 UNKNOWN_PID = -1  # a claim file that cannot be read
@@ -86,7 +86,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _stale(owner: ClaimOwner) -> bool:
+def claim_is_stale(owner: ClaimOwner) -> bool:
     """True when the owner is known to be gone: same host, and its process no longer runs (or
     its id now belongs to a process started at another time, this one included)."""
     if owner.host != socket.gethostname():
@@ -141,7 +141,7 @@ def claim_run(path: Path) -> tuple[Optional[RunClaim], Optional[ClaimOwner]]:
         owner = read_claim_owner(path)
         if owner is None:  # released between our attempt and the read: try again
             continue
-        if not _stale(owner):
+        if not claim_is_stale(owner):
             return None, owner
         path.unlink(missing_ok=True)  # its process is gone: take it over
     if _create(path):
