@@ -93,3 +93,13 @@ def test_bad_sample_and_checkpoint_are_reported(checkpoint, tmp_path, caplog):
     assert "out of range" in caplog.text
     assert _run(str(tmp_path / "none.pt"), "--sample", "0") == 2
     assert "checkpoint not found" in caplog.text
+
+
+@pytest.mark.parametrize("option, value", [("--fps", "0"), ("--frames", "0"),
+                                           ("--gif-frames", "-3"), ("--fps", "x")])
+def test_counts_and_rates_must_be_positive_at_parsing(option, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _run(str(tmp_path / "best.pt"), "--sample", "0", option, value)
+    assert exit_info.value.code == 2
+    assert f"argument {option}:" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # rejected before anything was written

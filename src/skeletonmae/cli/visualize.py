@@ -20,7 +20,18 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["register", "visualize_command", "visualize_overrides"]
+__all__ = ["positive_int", "register", "visualize_command", "visualize_overrides"]
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count or rate that must be >= 1 (argparse names the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (>= 1), got {value}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,12 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                         "data.test_split)")
     parser.add_argument("--seed", type=int, default=0, help="masking seed (default 0)")
     parser.add_argument("--person", type=int, default=0, help="person slot to draw (default 0)")
-    parser.add_argument("--frames", type=int, default=6,
+    parser.add_argument("--frames", type=positive_int, default=6,
                         help="frames in the PNG, evenly spaced (default 6)")
-    parser.add_argument("--gif-frames", type=int, default=24,
+    parser.add_argument("--gif-frames", type=positive_int, default=24,
                         help="frames in the GIF, evenly spaced (default 24; at most the "
                              "model's frame count)")
-    parser.add_argument("--fps", type=int, default=8, help="GIF frames per second")
+    parser.add_argument("--fps", type=positive_int, default=8,
+                        help="GIF frames per second (default 8)")
     parser.add_argument("--output-dir", type=Path, help="where to write the images")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE",

@@ -166,9 +166,9 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
         pick_frames,
     )
 
-    if png_frames < 1 or gif_frames < 1:
-        raise ValueError(f"png_frames and gif_frames must be >= 1, got {png_frames} and "
-                         f"{gif_frames}")
+    if min(png_frames, gif_frames, fps) < 1:
+        raise ValueError(f"png_frames, gif_frames and fps must be >= 1, got {png_frames}, "
+                         f"{gif_frames} and {fps}")
     checkpoint = Path(checkpoint)
     model, config, arrays = load_mae_checkpoint(checkpoint, overrides)
     index = find_sample(arrays.names, sample)
