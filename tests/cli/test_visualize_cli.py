@@ -103,3 +103,12 @@ def test_counts_and_rates_must_be_positive_at_parsing(option, value, tmp_path, c
     assert exit_info.value.code == 2
     assert f"argument {option}:" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # rejected before anything was written
+
+
+def test_a_name_from_another_split_names_both_splits(checkpoint, tmp_path, caplog):
+    assert _run(str(checkpoint), "--sample", "a01_s01_e00_v01", "--output-dir", str(tmp_path)) == 2
+    assert "no sample named 'a01_s01_e00_v01' in split 'test'" in caplog.text
+    assert "it is in split 'train': pass --split train" in caplog.text
+    caplog.clear()
+    assert _run(str(checkpoint), "--sample", "a01_s01_e00_v01", "--split", "train",
+                "--frames", "1", "--gif-frames", "1", "--output-dir", str(tmp_path)) == 0

@@ -84,7 +84,9 @@ def visualize_command(namespace: argparse.Namespace) -> int:
             overrides=visualize_overrides(namespace))
     except (ValueError, FileNotFoundError, KeyError, IndexError, RuntimeError) as error:
         logger.debug("visualize failed", exc_info=error)
-        logger.error("visualize failed: %s", error)
+        # str(KeyError) is the repr of its message; log the message itself.
+        logger.error("visualize failed: %s",
+                     error.args[0] if isinstance(error, KeyError) and error.args else error)
         return 2
     sample = files.sample
     print(f"{sample.name} ({sample.class_name}): MSE on masked joints {sample.masked_mse:.4g}, "

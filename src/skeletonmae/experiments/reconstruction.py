@@ -19,6 +19,7 @@ full prediction.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 __all__ = ["ReconstructedSample", "VisualizationFiles", "load_mae_checkpoint", "find_sample",
-           "reconstruct_sample", "visualize_reconstruction"]
+           "splits_with_sample", "locate_sample", "reconstruct_sample", "visualize_reconstruction"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,21 +105,63 @@ def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
     return model.eval(), config, arrays
 
 
-def find_sample(names: Sequence[str], sample: str | int) -> int:
-    """Index of ``sample`` (an index, or a sample name) in a split's ``names``."""
-    if isinstance(sample, int) or (isinstance(sample, str) and sample.lstrip("-").isdigit()):
+def find_sample(names: Sequence[str], sample: str | int, *, split: str = "",
+                elsewhere: Sequence[str] = ()) -> int:
+    """Index of ``sample`` (an index, or a sample name) in the ``names`` of split ``split``;
+    ``elsewhere`` lists other splits that hold the name, for the error's hint."""
+    where = f"split {split!r}" if split else "the split"
+    if _is_index(sample):
         index = int(sample)
         if not -len(names) <= index < len(names):
-            raise IndexError(f"sample index {index} out of range: the split has {len(names)} "
+            raise IndexError(f"sample index {index} out of range: {where} has {len(names)} "
                              "samples")
         return index % len(names)
     try:
         return list(names).index(sample)
     except ValueError:
-        close = [n for n in names if sample.lower() in n.lower()][:5]
-        raise KeyError(f"no sample named {sample!r} in the split"
-                       + (f"; did you mean {', '.join(close)}?" if close else
-                          "; pass an index or a name listed in the split's names.json")) from None
+        pass
+    message = f"no sample named {sample!r} in {where}"
+    close = [n for n in names if sample.lower() in n.lower()][:5]
+    if elsewhere:
+        plural = "s" if len(elsewhere) > 1 else ""
+        message += (f"; it is in split{plural} {', '.join(map(repr, elsewhere))}: pass "
+                    f"--split {elsewhere[0]}")
+    elif close:
+        message += f"; did you mean {', '.join(close)}?"
+    else:
+        message += "; pass an index or a name listed in the split's names.json"
+    raise KeyError(message)
+
+
+def splits_with_sample(root: str | Path, name: str, exclude: str = "") -> list[str]:
+    """Split folders of the prepared dataset ``root`` (but ``exclude``) whose ``names.json``
+    lists ``name``; unreadable ones are skipped."""
+    found = []
+    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
+        names_file = folder / "names.json"
+        if folder.name == exclude or not names_file.is_file():
+            continue
+        try:
+            names = json.loads(names_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            logger.debug("skipping %s: %s", names_file, error)
+            continue
+        if name in names:
+            found.append(folder.name)
+    return found
+
+
+def locate_sample(arrays: Any, sample: str | int, data: Any) -> int:
+    """:func:`find_sample` in ``data.test_split``, hinting at the other splits of ``data.root``
+    that hold a name missing from it."""
+    split = data.test_split
+    missing = not _is_index(sample) and sample not in arrays.names
+    elsewhere = splits_with_sample(data.root, str(sample), split) if missing else []
+    return find_sample(arrays.names, sample, split=split, elsewhere=elsewhere)
+
+
+def _is_index(sample: str | int) -> bool:
+    return isinstance(sample, int) or sample.lstrip("-").isdigit()
 
 
 @torch.no_grad()
@@ -171,7 +214,7 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
                          f"{gif_frames} and {fps}")
     checkpoint = Path(checkpoint)
     model, config, arrays = load_mae_checkpoint(checkpoint, overrides)
-    index = find_sample(arrays.names, sample)
+    index = locate_sample(arrays, sample, config.data)
     result = reconstruct_sample(model, config, arrays, index, seed=seed, person=person)
     layout = get_layout(arrays.layout)
     out = Path(output_dir) if output_dir is not None else checkpoint.parent / "visualize"
