@@ -112,3 +112,12 @@ def test_a_name_from_another_split_names_both_splits(checkpoint, tmp_path, caplo
     caplog.clear()
     assert _run(str(checkpoint), "--sample", "a01_s01_e00_v01", "--split", "train",
                 "--frames", "1", "--gif-frames", "1", "--output-dir", str(tmp_path)) == 0
+
+
+def test_a_relative_data_root_missing_from_here_is_named_with_the_fix(checkpoint, tmp_path,
+                                                                     monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    assert _run(str(checkpoint), "--sample", "0", "--set", "data.root=data/prepared/nw-ucla") == 2
+    assert (f"dataset folder not found at {tmp_path.resolve() / 'data/prepared/nw-ucla'}"
+            in caplog.text)
+    assert "relative to the current directory" in caplog.text and "--data-root" in caplog.text

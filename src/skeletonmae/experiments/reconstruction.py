@@ -27,8 +27,9 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-__all__ = ["ReconstructedSample", "VisualizationFiles", "load_mae_checkpoint", "find_sample",
-           "splits_with_sample", "locate_sample", "reconstruct_sample", "visualize_reconstruction"]
+__all__ = ["ReconstructedSample", "VisualizationFiles", "load_mae_checkpoint",
+           "require_dataset_folder", "find_sample", "splits_with_sample", "locate_sample",
+           "reconstruct_sample", "visualize_reconstruction"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
                          "pass the best.pt or last.pt of a pretrain run")
     config = run_config_from_mapping(apply_overrides(payload["config"], overrides))
     split = config.data.test_split
+    require_dataset_folder(config.data.root)
     arrays = open_split(config.data, split)
     info = dataset_info(arrays, split_folder(config.data, split))
     try:
@@ -103,6 +105,17 @@ def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
     model = build_mae(config.model, config.mask)
     model.load_state_dict(payload["model"])
     return model.eval(), config, arrays
+
+
+def require_dataset_folder(root: str | Path | None) -> None:
+    """Raise FileNotFoundError naming the resolved ``data.root`` when it is not a folder; a
+    relative root is read from the current directory, not from the checkpoint's."""
+    if root is None or Path(root).is_dir():
+        return  # None: split_folder says how to set it
+    relative = "" if Path(root).is_absolute() else ", relative to the current directory"
+    raise FileNotFoundError(
+        f"dataset folder not found at {Path(root).resolve()} (data.root={str(root)!r}{relative})"
+        "; pass --data-root PATH, the prepared dataset folder (made by `skeletonmae prepare`)")
 
 
 def find_sample(names: Sequence[str], sample: str | int, *, split: str = "",
