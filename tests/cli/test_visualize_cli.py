@@ -59,12 +59,13 @@ def test_visualize_writes_png_gif_and_heatmap(checkpoint, tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert f"{name} (walk around)" in out and "(5 frames)" in out
-    with Image.open(tmp_path / f"{name}_seed0.png") as image:
+    stem = f"{name}_random-f0.5-j0.5_seed0"  # the config's masking is in the name
+    with Image.open(tmp_path / f"{stem}.png") as image:
         pixels = np.asarray(image.convert("L"))
         assert image.size[0] > image.size[1] * 0.7 and pixels.std() > 5  # drawn, not blank
-    with Image.open(tmp_path / f"{name}_seed0.gif") as image:
+    with Image.open(tmp_path / f"{stem}.gif") as image:
         assert image.n_frames == 5
-    assert (tmp_path / f"{name}_seed0_error.png").stat().st_size > 5000
+    assert (tmp_path / f"{stem}_error.png").stat().st_size > 5000
     assert not list(tmp_path.glob(".*"))  # no temporary files left
 
 
@@ -121,3 +122,14 @@ def test_a_relative_data_root_missing_from_here_is_named_with_the_fix(checkpoint
     assert (f"dataset folder not found at {tmp_path.resolve() / 'data/prepared/nw-ucla'}"
             in caplog.text)
     assert "relative to the current directory" in caplog.text and "--data-root" in caplog.text
+
+
+def test_other_masking_writes_other_files(checkpoint, tmp_path):
+    options = ["--sample", "0", "--frames", "1", "--gif-frames", "1", "--output-dir", str(tmp_path)]
+    assert _run(str(checkpoint), *options) == 0
+    assert _run(str(checkpoint), *options, "--set", "mask.joint_ratio=0.25",
+                "--set", "mask.strategy=fixed") == 0
+    name = "a01_s01_e00_v03"
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        f"{name}_fixed-f0.5-j0.25_seed0.png", f"{name}_fixed-f0.5-j0.25_seed0_error.png",
+        f"{name}_random-f0.5-j0.5_seed0.png", f"{name}_random-f0.5-j0.5_seed0_error.png"]

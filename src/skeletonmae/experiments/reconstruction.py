@@ -4,10 +4,12 @@
 split (by index or by name) through the evaluation transform, masks it with the checkpoint's
 ``MaskConfig`` and a seeded generator, reconstructs it, and writes
 
-* ``<sample>_seed<S>.png``: three rows (original, masked input, reconstruction) over a few
-  evenly spaced frames, drawn as 3D skeletons with the dataset layout's bones;
-* ``<sample>_seed<S>.gif``: the three side by side, one GIF frame per requested frame;
-* ``<sample>_seed<S>_error.png``: the per-joint reconstruction error (joints x frames).
+* ``<sample>_<masking>_seed<S>.png``: three rows (original, masked input, reconstruction) over a
+  few evenly spaced frames, drawn as 3D skeletons with the dataset layout's bones;
+* ``<sample>_<masking>_seed<S>.gif``: the three side by side, one GIF frame per requested frame;
+* ``<sample>_<masking>_seed<S>_error.png``: the per-joint reconstruction error (joints x frames);
+
+where ``<masking>`` is the strategy and ratios, e.g. ``random-f0.4-j0.5`` (:func:`output_stem`).
 
 With ``loss_on="masked"`` (the paper's) the decoder is only trained to predict removed joints; its
 output at visible joints is unconstrained. As in MAE's figures, the reconstruction row then shows
@@ -29,7 +31,7 @@ import torch
 
 __all__ = ["ReconstructedSample", "VisualizationFiles", "load_mae_checkpoint",
            "require_dataset_folder", "find_sample", "splits_with_sample", "locate_sample",
-           "reconstruct_sample", "visualize_reconstruction"]
+           "reconstruct_sample", "output_stem", "visualize_reconstruction"]
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +233,8 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
     result = reconstruct_sample(model, config, arrays, index, seed=seed, person=person)
     layout = get_layout(arrays.layout)
     out = Path(output_dir) if output_dir is not None else checkpoint.parent / "visualize"
-    stem = f"{_safe(result.name)}_seed{seed}"
     mask = config.mask
+    stem = output_stem(result.name, mask, seed)
     title = (f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
              f"{mask.frame_ratio:g}, joints {mask.joint_ratio:g}; MSE masked "
              f"{result.masked_mse:.4g}, visible {result.visible_mse:.4g}")
@@ -253,6 +255,13 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
                                        + (" of removed joints" if masked_only else ""))
     return VisualizationFiles(png, gif, heatmap, result, tuple(int(f) for f in frames_png),
                               tuple(int(f) for f in frames_gif))
+
+
+def output_stem(name: str, mask: Any, seed: int) -> str:
+    """``<sample>_<strategy>-f<frame_ratio>-j<joint_ratio>_seed<S>``, e.g.
+    ``a01_s01_e00_v03_random-f0.4-j0.5_seed0``: pictures of other masking do not overwrite."""
+    setting = f"{mask.strategy}-f{mask.frame_ratio:g}-j{mask.joint_ratio:g}"
+    return f"{_safe(name)}_{_safe(setting)}_seed{seed}"
 
 
 def _safe(name: str) -> str:
