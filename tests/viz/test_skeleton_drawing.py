@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from skeletonmae.viz import skeleton
 from skeletonmae.viz.skeleton import (
     SequenceRow,
     draw_error_heatmap,
@@ -57,3 +59,60 @@ def test_gif_has_requested_frames(tmp_path):
 def test_error_heatmap_writes_png(tmp_path):
     path = draw_error_heatmap(np.random.default_rng(0).random((12, 5)), tmp_path / "err.png")
     assert path.stat().st_size > 1000
+
+
+@pytest.fixture
+def drawn_figures(monkeypatch) -> list:
+    """The figures ``draw_sequence_grid`` saves, drawn (so 3D artists hold screen positions)."""
+    figures = []
+
+    def keep(fig, path, **kwargs):
+        fig.canvas.draw()
+        figures.append(fig)
+        Image.new("L", (1, 1)).save(path)
+
+    monkeypatch.setattr(skeleton, "save_figure_atomic", keep)
+    return figures
+
+
+@pytest.mark.parametrize("frames", [1, 4])
+def test_a_long_title_stays_inside_the_picture(frames, drawn_figures, tmp_path):
+    from matplotlib.text import Text
+
+    title = ("a01_s01_e03_v03 (pick up with one hand); random masking, frames 0.4, joints 0.5; "
+             "MSE masked 3.719, visible 3.694")
+    rows = [SequenceRow("original", _waving()), SequenceRow("reconstruction", _waving())]
+    draw_sequence_grid(rows, BONES, tmp_path / "grid.png", frames=pick_frames(12, frames),
+                       suptitle=title)
+    fig = drawn_figures[0]
+    [shown] = [t for t in fig.findobj(Text) if t.get_text().replace("\n", " ") == title]
+    box, page = shown.get_window_extent(), fig.bbox
+    assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+
+
+def test_a_wild_reconstruction_stays_inside_its_panels(drawn_figures, tmp_path):
+    joints = _waving()
+    rows = [SequenceRow("original", joints), SequenceRow("reconstruction", joints * 4 + [0.5, 0, 0])]
+    draw_sequence_grid(rows, BONES, tmp_path / "grid.png", frames=pick_frames(12, 3))
+    fig = drawn_figures[0]
+    for ax in fig.axes:
+        panel = ax.bbox
+        points = [line.get_xydata() for line in ax.get_lines()]
+        points += [collection.get_offsets() for collection in ax.collections]
+        screen = ax.transData.transform(np.concatenate(points or [np.zeros((0, 2))]))
+        screen = screen[np.isfinite(screen).all(axis=1)]
+        assert ((screen >= [panel.x0 - 1, panel.y0 - 1])
+                & (screen <= [panel.x1 + 1, panel.y1 + 1])).all(), ax.get_title()
+    original_panel = fig.axes[0]
+    assert original_panel.get_xlim()[1] - original_panel.get_xlim()[0] < 10  # not shrunk to a dot
+    assert "off-panel" in fig.axes[-1].get_title()  # and the clipped joints are counted
+    assert fig.axes[-1].get_lines()  # the part inside is still drawn
+
+
+def test_segments_are_clipped_to_the_box():
+    lo, hi = np.zeros(3), np.ones(3)
+    inside = skeleton._clip_segment(np.array([0.5, 0.5, 0.5]), np.array([2.5, 0.5, 0.5]), lo, hi)
+    assert np.allclose(inside, [[0.5, 0.5, 0.5], [1.0, 0.5, 0.5]])
+    assert skeleton._clip_segment(np.array([2.0, 2, 2]), np.array([3.0, 2, 2]), lo, hi) is None
+    through = skeleton._clip_segment(np.array([-1.0, 0.5, 0.5]), np.array([2.0, 0.5, 0.5]), lo, hi)
+    assert np.allclose(through, [[0, 0.5, 0.5], [1, 0.5, 0.5]])

@@ -8,6 +8,7 @@ in skeletonmae. matplotlib is imported lazily so the library imports without it.
 from __future__ import annotations
 
 import logging
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -20,6 +21,8 @@ from skeletonmae.viz.curves import save_figure_atomic
 log = logging.getLogger(__name__)
 
 Bones = Sequence[tuple[int, int]]
+
+MIN_GRID_WIDTH = 5.0  # inches: room for a (wrapped) figure title over few frames
 
 
 @dataclass(frozen=True)
@@ -37,31 +40,77 @@ def pick_frames(valid_frames: int, count: int) -> np.ndarray:
     return np.unique(np.linspace(0, valid_frames - 1, count).round().astype(int))
 
 
-def _axis_limits(rows: Sequence[SequenceRow], frames: np.ndarray) -> tuple[np.ndarray, float]:
-    """A common cube (centre, half-size) fitted to the first row (the original sequence), so rows
-    are comparable and a poor reconstruction cannot shrink the original to a dot."""
-    points = rows[0].joints[frames].reshape(-1, 3)
+# A row may widen the common cube to this many times the original's half-size; what lies
+# further out is clipped at the cube (and counted in the panel title), never drawn over neighbours.
+MAX_ZOOM_OUT = 2.0
+
+
+def _cube(points: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """(centre, half-size) of the cube around the finite ``points (P, 3)``, 10% margin."""
     points = points[np.isfinite(points).all(axis=1)]
     if points.size == 0:
-        return np.zeros(3), 1.0
+        return None
     lo, hi = points.min(axis=0), points.max(axis=0)
-    half = float(max((hi - lo).max() / 2, 1e-3)) * 1.1
-    return (lo + hi) / 2, half
+    return (lo + hi) / 2, float(max((hi - lo).max() / 2, 1e-3)) * 1.1
 
 
-def _draw_pose(ax, joints: np.ndarray, bones: Bones, hidden: np.ndarray | None) -> None:
-    """Draw one frame ``joints (V, 3)`` on a 3D axis; hidden joints and their bones are greyed out."""
+def _axis_limits(rows: Sequence[SequenceRow], frames: np.ndarray) -> tuple[np.ndarray, float]:
+    """One cube (centre, half-size) for every panel, so rows are comparable: it holds all rows,
+    but grows to at most ``MAX_ZOOM_OUT`` times the original's (first row's) cube, so a poor
+    reconstruction cannot shrink the original to a dot."""
+    original = _cube(rows[0].joints[frames].reshape(-1, 3))
+    if original is None:
+        return np.zeros(3), 1.0
+    centre, half = original
+    everything = _cube(np.concatenate([row.joints[frames].reshape(-1, 3) for row in rows]))
+    if everything is not None and everything[1] <= MAX_ZOOM_OUT * half:
+        return everything
+    return centre, MAX_ZOOM_OUT * half
+
+
+def _clip_segment(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The part of the segment ``a``-``b`` ``(3,)`` inside the box ``[lo, hi]``, or None
+    (Liang-Barsky: shrink the parameter range [0, 1] slab by slab)."""
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return None
+    step = b - a
+    start, stop = 0.0, 1.0
+    for k in range(3):
+        if step[k] == 0:
+            if not lo[k] <= a[k] <= hi[k]:
+                return None
+            continue
+        enter, leave = sorted(((lo[k] - a[k]) / step[k], (hi[k] - a[k]) / step[k]))
+        start, stop = max(start, enter), min(stop, leave)
+        if start > stop:
+            return None
+    return a + start * step, a + stop * step
+
+
+def _draw_pose(ax, joints: np.ndarray, bones: Bones, hidden: np.ndarray | None,
+               cube: tuple[np.ndarray, float]) -> int:
+    """Draw one frame ``joints (V, 3)`` on a 3D axis, clipped to the ``cube`` (centre, half);
+    hidden joints and their bones are greyed out. Returns how many joints lie outside."""
     hidden = np.zeros(len(joints), dtype=bool) if hidden is None else hidden.astype(bool)
+    lo, hi = cube[0] - cube[1], cube[0] + cube[1]
+    inside = np.isfinite(joints).all(axis=1) & ((joints >= lo) & (joints <= hi)).all(axis=1)
     # Plot as (x, z, y) so that "up" in the data is up on the screen.
-    xs, ys, zs = joints[:, 0], joints[:, 2], joints[:, 1]
+    screen = [0, 2, 1]
     for a, b in bones:
+        segment = _clip_segment(joints[a], joints[b], lo, hi)
+        if segment is None:
+            continue
+        ends = np.stack(segment)[:, screen]  # (2, 3)
         gone = hidden[a] or hidden[b]
-        ax.plot([xs[a], xs[b]], [ys[a], ys[b]], [zs[a], zs[b]],
-                color="0.8" if gone else "tab:blue", linewidth=1.0 if gone else 2.0,
-                linestyle=":" if gone else "-")
-    ax.scatter(xs[~hidden], ys[~hidden], zs[~hidden], color="tab:red", s=6, depthshade=False)
-    if hidden.any():
-        ax.scatter(xs[hidden], ys[hidden], zs[hidden], color="0.7", s=6, marker="x", depthshade=False)
+        ax.plot(ends[:, 0], ends[:, 1], ends[:, 2], color="0.8" if gone else "tab:blue",
+                linewidth=1.0 if gone else 2.0, linestyle=":" if gone else "-")
+    for keep, style in ((inside & ~hidden, dict(color="tab:red", marker="o")),
+                        (inside & hidden, dict(color="0.7", marker="x"))):
+        if keep.any():
+            points = joints[keep][:, screen]
+            ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=6, depthshade=False, **style)
+    return int((~inside).sum())
 
 
 def _style_axis(ax, centre: np.ndarray, half: float) -> None:
@@ -74,29 +123,54 @@ def _style_axis(ax, centre: np.ndarray, half: float) -> None:
     ax.view_init(elev=10, azim=-80)
 
 
-def draw_sequence_grid(
-    rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray,
-    suptitle: str = "",
-) -> Path:
-    """Write a PNG: one row per ``SequenceRow``, one column per frame index in ``frames``."""
+def _panel_title(row_title: str, frame: int, first: bool, outside: int) -> str:
+    title = f"frame {frame}" + (f" ({outside} off-panel)" if outside else "")
+    return f"{row_title}\n{title}" if first else title
+
+
+def _fit_suptitle(fig, text: str, fontsize: float) -> None:
+    """Set ``text`` as the figure's title, wrapped at spaces until it fits the figure's width."""
+    title = fig.suptitle(text, fontsize=fontsize)
+    renderer = fig.canvas.get_renderer()
+    width = len(text)
+    while width > 10 and title.get_window_extent(renderer).width > 0.96 * fig.bbox.width:
+        width = int(width * 0.85)
+        title.set_text(textwrap.fill(text, width, break_long_words=False))
+
+
+def sequence_grid_figure(rows: Sequence[SequenceRow], bones: Bones, *, frames: np.ndarray,
+                         suptitle: str = ""):
+    """The figure of :func:`draw_sequence_grid` (not saved): one row per ``SequenceRow``, one
+    column per frame index in ``frames``, one cube shared by every panel."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    centre, half = _axis_limits(rows, frames)
-    fig = plt.figure(figsize=(2.0 * len(frames), 2.2 * len(rows)))
+    cube = _axis_limits(rows, frames)
+    fig = plt.figure(figsize=(max(2.0 * len(frames), MIN_GRID_WIDTH), 2.2 * len(rows)))
     for r, row in enumerate(rows):
         for c, t in enumerate(frames):
             ax = fig.add_subplot(len(rows), len(frames), r * len(frames) + c + 1, projection="3d")
             hidden = None if row.mask is None else row.mask[t]
-            _draw_pose(ax, row.joints[t], bones, hidden)
-            _style_axis(ax, centre, half)
-            ax.set_title(f"{row.title}\nframe {t}" if c == 0 else f"frame {t}", fontsize=8)
+            outside = _draw_pose(ax, row.joints[t], bones, hidden, cube)
+            _style_axis(ax, *cube)
+            ax.set_title(_panel_title(row.title, int(t), c == 0, outside), fontsize=8)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        _fit_suptitle(fig, suptitle, fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def draw_sequence_grid(
+    rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray,
+    suptitle: str = "",
+) -> Path:
+    """Write a PNG: one row per ``SequenceRow``, one column per frame index in ``frames``."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig = sequence_grid_figure(rows, bones, frames=frames, suptitle=suptitle)
     save_figure_atomic(fig, path, dpi=90)
     plt.close(fig)
     log.info("wrote %s", path)
@@ -114,7 +188,7 @@ def draw_sequence_gif(
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     path = Path(path)
-    centre, half = _axis_limits(rows, frames)
+    cube = _axis_limits(rows, frames)
     fig = plt.figure(figsize=(2.6 * len(rows), 2.8))
     axes = [fig.add_subplot(1, len(rows), i + 1, projection="3d") for i in range(len(rows))]
 
@@ -122,9 +196,11 @@ def draw_sequence_gif(
         t = frames[k]
         for ax, row in zip(axes, rows):
             ax.cla()
-            _draw_pose(ax, row.joints[t], bones, None if row.mask is None else row.mask[t])
-            _style_axis(ax, centre, half)
-            ax.set_title(f"{row.title}  t={t}", fontsize=8)
+            outside = _draw_pose(ax, row.joints[t], bones,
+                                 None if row.mask is None else row.mask[t], cube)
+            _style_axis(ax, *cube)
+            ax.set_title(f"{row.title}  t={t}" + (f"\n{outside} off-panel" if outside else ""),
+                         fontsize=8)
         return axes
 
     animation = FuncAnimation(fig, update, frames=len(frames), blit=False)
