@@ -133,3 +133,24 @@ def test_other_masking_writes_other_files(checkpoint, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
         f"{name}_fixed-f0.5-j0.25_seed0.png", f"{name}_fixed-f0.5-j0.25_seed0_error.png",
         f"{name}_random-f0.5-j0.5_seed0.png", f"{name}_random-f0.5-j0.5_seed0_error.png"]
+
+
+def test_with_loss_on_masked_visible_joints_are_blank_in_the_heat_map(checkpoint, tmp_path,
+                                                                     monkeypatch):
+    from skeletonmae.viz import skeleton
+
+    drawn = {}
+    draw = skeleton.draw_error_heatmap
+
+    def keep(error, path, **kwargs):
+        drawn.update(error=error, **kwargs)
+        return draw(error, path, **kwargs)
+
+    monkeypatch.setattr(skeleton, "draw_error_heatmap", keep)
+    assert _run(str(checkpoint), "--sample", "0", "--frames", "1", "--gif-frames", "1",
+                "--set", "mask.loss_on=masked", "--output-dir", str(tmp_path)) == 0
+    model, config, arrays = load_mae_checkpoint(checkpoint, ["mask.loss_on=masked"])
+    removed = reconstruct_sample(model, config, arrays, 0, seed=0).mask > 0.5
+    error = drawn["error"]
+    assert np.isnan(error[~removed]).all() and np.isfinite(error[removed]).all()
+    assert "blank" in drawn["label"] and "blank" in drawn["title"]

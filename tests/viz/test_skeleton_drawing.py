@@ -116,3 +116,15 @@ def test_segments_are_clipped_to_the_box():
     assert skeleton._clip_segment(np.array([2.0, 2, 2]), np.array([3.0, 2, 2]), lo, hi) is None
     through = skeleton._clip_segment(np.array([-1.0, 0.5, 0.5]), np.array([2.0, 0.5, 0.5]), lo, hi)
     assert np.allclose(through, [[0, 0.5, 0.5], [1, 0.5, 0.5]])
+
+
+def test_error_heatmap_leaves_unscored_joints_blank(drawn_figures, tmp_path):
+    error = np.full((12, 5), 3.0)
+    error[:, 2] = np.nan  # a joint never scored
+    draw_error_heatmap(error, tmp_path / "err.png", label="L2 error (blank: visible)")
+    heatmap, colorbar = drawn_figures[0].axes
+    image = heatmap.images[0]
+    assert image.get_array().mask[2].all() and not image.get_array().mask[[0, 1, 3, 4]].any()
+    assert tuple(image.cmap.get_bad()) == (1.0, 1.0, 1.0, 1.0)  # blank, not a colour of the scale
+    assert image.get_clim() == (0.0, 3.0)
+    assert colorbar.get_ylabel() == "L2 error (blank: visible)"

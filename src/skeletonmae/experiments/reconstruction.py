@@ -14,7 +14,7 @@ where ``<masking>`` is the strategy and ratios, e.g. ``random-f0.4-j0.5`` (:func
 With ``loss_on="masked"`` (the paper's) the decoder is only trained to predict removed joints; its
 output at visible joints is unconstrained. As in MAE's figures, the reconstruction row then shows
 the predicted removed joints together with the visible input joints, and the heat map the error
-of the removed joints (zero where the joint was visible). With ``loss_on="all"`` both show the
+of the removed joints (blank, NaN, where the joint was visible). With ``loss_on="all"`` both show the
 full prediction.
 """
 
@@ -56,6 +56,11 @@ class ReconstructedSample:
     def joint_error(self) -> np.ndarray:
         """``(T, V)`` Euclidean distance between reconstruction and original."""
         return np.linalg.norm(self.reconstruction - self.original, axis=-1)
+
+    @property
+    def removed_joint_error(self) -> np.ndarray:
+        """``(T, V)`` :attr:`joint_error` of removed joints, NaN where the joint was visible."""
+        return np.where(self.mask > 0.5, self.joint_error, np.nan)
 
     @property
     def pasted(self) -> np.ndarray:
@@ -240,7 +245,7 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
              f"{result.masked_mse:.4g}, visible {result.visible_mse:.4g}")
     masked_only = mask.loss_on == "masked"
     shown = result.pasted if masked_only else result.reconstruction
-    error = result.joint_error * (result.mask if masked_only else 1.0)
+    error = result.removed_joint_error if masked_only else result.joint_error
     rows = [SequenceRow("original", result.original),
             SequenceRow("masked input", result.original, result.mask),
             SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown)]
@@ -250,9 +255,12 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
     png = draw_sequence_grid(rows, layout.bones, out / f"{stem}.png", frames=frames_png,
                              suptitle=title)
     gif = draw_sequence_gif(rows, layout.bones, out / f"{stem}.gif", frames=frames_gif, fps=fps)
-    heatmap = draw_error_heatmap(error, out / f"{stem}_error.png", joint_names=layout.joint_names,
-                                 title=f"{result.name}: reconstruction error"
-                                       + (" of removed joints" if masked_only else ""))
+    heatmap = draw_error_heatmap(
+        error, out / f"{stem}_error.png", joint_names=layout.joint_names,
+        title=f"{result.name}: reconstruction error"
+              + (" of removed joints\n(visible joints blank: the loss skips them)"
+                 if masked_only else ""),
+        label="L2 error" + (" (blank: visible joint)" if masked_only else ""))
     return VisualizationFiles(png, gif, heatmap, result, tuple(int(f) for f in frames_png),
                               tuple(int(f) for f in frames_gif))
 

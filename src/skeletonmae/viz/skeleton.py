@@ -212,23 +212,28 @@ def draw_sequence_gif(
 
 
 def draw_error_heatmap(error: np.ndarray, path: str | Path, *, joint_names: Sequence[str] | None = None,
-                       title: str = "reconstruction error") -> Path:
-    """Write a PNG heat map of a per-joint error ``(T, V)`` (frames on x, joints on y)."""
+                       title: str = "reconstruction error", label: str = "L2 error") -> Path:
+    """Write a PNG heat map of a per-joint error ``(T, V)`` (frames on x, joints on y); NaN
+    entries (joints not scored) are left blank, not drawn as zero error."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     path = Path(path)
+    cmap = matplotlib.colormaps["magma"].with_extremes(bad="white")
+    scored = np.isfinite(error)
+    top = float(error[scored].max()) if scored.any() else 1.0
     fig, ax = plt.subplots(figsize=(8, 0.18 * error.shape[1] + 1.5))
-    image = ax.imshow(error.T, aspect="auto", origin="lower", cmap="magma", interpolation="nearest")
+    image = ax.imshow(np.ma.masked_invalid(error.T), aspect="auto", origin="lower", cmap=cmap,
+                      interpolation="nearest", vmin=0.0, vmax=max(top, 1e-6))
     ax.set_xlabel("frame")
     ax.set_ylabel("joint")
     if joint_names is not None:
         ax.set_yticks(range(len(joint_names)))
         ax.set_yticklabels(joint_names, fontsize=6)
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, label="L2 error")
+    fig.colorbar(image, ax=ax, label=label)
     fig.tight_layout()
     save_figure_atomic(fig, path, dpi=100)
     plt.close(fig)
