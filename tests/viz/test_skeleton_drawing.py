@@ -92,7 +92,8 @@ def test_a_long_title_stays_inside_the_picture(frames, drawn_figures, tmp_path):
 
 def test_a_wild_reconstruction_stays_inside_its_panels(drawn_figures, tmp_path):
     joints = _waving()
-    rows = [SequenceRow("original", joints), SequenceRow("reconstruction", joints * 4 + [0.5, 0, 0])]
+    wild = joints * 4 + [0.5, 0, 0]  # partly beyond twice the original's cube
+    rows = [SequenceRow("original", joints), SequenceRow("reconstruction", wild)]
     draw_sequence_grid(rows, BONES, tmp_path / "grid.png", frames=pick_frames(12, 3))
     fig = drawn_figures[0]
     for ax in fig.axes:

@@ -14,8 +14,8 @@ where ``<masking>`` is the strategy and ratios, e.g. ``random-f0.4-j0.5`` (:func
 With ``loss_on="masked"`` (the paper's) the decoder is only trained to predict removed joints; its
 output at visible joints is unconstrained. As in MAE's figures, the reconstruction row then shows
 the predicted removed joints together with the visible input joints, and the heat map the error
-of the removed joints (blank, NaN, where the joint was visible). With ``loss_on="all"`` both show the
-full prediction.
+of the removed joints (blank, NaN, where the joint was visible). With ``loss_on="all"`` both show
+the full prediction.
 """
 
 from __future__ import annotations
