@@ -32,7 +32,8 @@ from skeletonmae.experiments.paper import (
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
 
 __all__ = ["TableRow", "collect_rows", "paper_benchmark_for", "translate_setting",
-           "format_markdown_table", "write_sweep_tables", "listed_cells", "listed_pretrains", "format_top1", "format_duration",
+           "format_markdown_table", "write_sweep_tables", "listed_cells", "listed_pretrains",
+           "format_top1", "format_duration",
            "sweep_markdown", "results_csv", "runs_csv", "RESULTS_MD",
            "RESULTS_CSV", "RUNS_CSV"]
 

@@ -32,7 +32,8 @@ __all__ = ["SweepConfigMismatch", "config_mismatch", "pretraining_mismatch", "Di
 
 
 class SweepConfigMismatch(RuntimeError):
-    """A run folder holds a run made with different result-relevant settings."""
+    """A run folder holds a run made with different result-relevant settings, or a fine-tuning
+    made from another pre-training checkpoint than its cell's."""
 
 
 def _has_checkpoint(run: PlannedRun) -> bool:
