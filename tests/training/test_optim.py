@@ -1,4 +1,4 @@
-"""Optimiser choice and the per-step MultiStep + warm-up schedule."""
+"""Optimiser choice and the per-step MultiStep / cosine + warm-up schedules."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from skeletonmae.training.optim import build_optimizer, build_scheduler
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 
-def _lrs(config: ScheduleConfig, steps_per_epoch: int, steps: int) -> list[float]:
+def _lrs(config: ScheduleConfig, steps_per_epoch: int, steps: int,
+         total_epochs: int | None = None) -> list[float]:
     optimizer = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
-    scheduler = build_scheduler(optimizer, config, steps_per_epoch)
+    scheduler = build_scheduler(optimizer, config, steps_per_epoch, total_epochs)
     lrs = []
     for _ in range(steps):
         lrs.append(optimizer.param_groups[0]["lr"])
@@ -24,7 +25,7 @@ def _lrs(config: ScheduleConfig, steps_per_epoch: int, steps: int) -> list[float
 def test_paper_defaults():
     optim, schedule, training = OptimConfig(), ScheduleConfig(), TrainingConfig()
     assert (optim.name, optim.lr, optim.weight_decay) == ("adam", 0.005, 1e-4)
-    assert (schedule.milestones, schedule.gamma) == ((60, 90, 110), 0.1)
+    assert (schedule.name, schedule.milestones, schedule.gamma) == ("multistep", (60, 90, 110), 0.1)
     assert (training.epochs, training.label_smoothing) == (200, 0.1)
     adam = build_optimizer(torch.nn.Linear(2, 2).parameters(), optim)
     assert isinstance(adam, torch.optim.Adam)
@@ -40,6 +41,33 @@ def test_warmup_ramps_linearly_then_holds():
     lrs = _lrs(ScheduleConfig(milestones=(10,), warmup_epochs=1, warmup_start_factor=0.2),
                steps_per_epoch=4, steps=6)
     assert lrs == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.0])
+
+
+def test_cosine_warms_up_then_decays_to_the_floor_at_the_end_of_the_run():
+    config = ScheduleConfig(name="cosine", warmup_epochs=1, warmup_start_factor=0.1,
+                            min_lr_factor=0.01, milestones=(1,))  # milestones ignored
+    lrs = _lrs(config, steps_per_epoch=4, steps=14, total_epochs=3)
+    assert lrs[0] == pytest.approx(0.1)  # step 0: warmup_start_factor * lr
+    assert lrs[2] == pytest.approx(0.55)  # half-way through the warm-up
+    assert lrs[4] == pytest.approx(1.0)  # warm-up end: the full lr
+    assert lrs[8] == pytest.approx(0.01 + 0.99 * 0.5)  # half-way through the decay
+    assert lrs[12] == pytest.approx(0.01) and lrs[13] == pytest.approx(0.01)  # end of run, held
+    assert all(a >= b for a, b in zip(lrs[4:], lrs[5:]))
+
+
+def test_cosine_without_warmup_starts_at_lr_and_needs_the_run_length():
+    lrs = _lrs(ScheduleConfig(name="cosine"), steps_per_epoch=2, steps=5, total_epochs=2)
+    assert lrs == pytest.approx([1.0, 0.5 * (1 + 2 ** -0.5), 0.5, 0.5 * (1 - 2 ** -0.5), 0.0])
+    optimizer = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
+    with pytest.raises(ValueError, match="total_epochs"):
+        build_scheduler(optimizer, ScheduleConfig(name="cosine"), 2)
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        build_scheduler(optimizer, ScheduleConfig(name="cosine", warmup_epochs=2), 2, 2)
+
+
+def test_default_schedule_ignores_the_run_length():
+    config = ScheduleConfig(milestones=(2, 3), gamma=0.1)
+    assert _lrs(config, 2, 8, total_epochs=4) == _lrs(config, 2, 8)
 
 
 def test_scheduler_state_resumes_mid_run():
@@ -80,6 +108,8 @@ def test_frozen_parameters_are_left_out_and_all_frozen_is_an_error():
         (OptimConfig, {"betas": [0.9, 1.5]}, "optim.betas"),
         (ScheduleConfig, {"milestones": [90, 60]}, "optim.milestones"),
         (ScheduleConfig, {"gamma": 2.0}, "optim.gamma"),
+        (ScheduleConfig, {"name": "linear"}, "optim.name"),
+        (ScheduleConfig, {"min_lr_factor": 1.5}, "optim.min_lr_factor"),
         (TrainingConfig, {"epochs": 0}, "optim.epochs"),
         (TrainingConfig, {"amp": "fp8"}, "optim.amp"),
         (TrainingConfig, {"grad_accumulation": 0}, "optim.grad_accumulation"),

@@ -1,13 +1,15 @@
-"""Optimisers and learning-rate schedules (paper: Adam lr 0.005 wd 1e-4, MultiStep 60/90/110 x0.1).
+"""Optimisers and learning-rate schedules (paper: Adam lr 0.005 wd 1e-4, MultiStep 60/90/110 x0.1;
+or a cosine decay over the whole run).
 
 The schedule is stepped once per optimiser step (not per epoch) so that a run resumed in the middle
-of an epoch sees exactly the learning rates of an uninterrupted one. Milestones stay in epochs, as
-in the paper; they are converted with the number of optimiser steps per epoch.
+of an epoch sees exactly the learning rates of an uninterrupted one. Milestones, warm-up and run
+length stay in epochs, as in the paper; they are converted with the optimiser steps per epoch.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from typing import Iterable
 
 import torch
@@ -61,16 +63,57 @@ class MultiStepWarmupFactor:
         return decay
 
 
+class CosineWarmupFactor:
+    """LR multiplier at optimiser step ``s``: linear warm-up, then a half-cosine from 1 down to
+    ``min_factor`` at ``total_steps`` (held there after it). A plain callable, as above."""
+
+    def __init__(self, total_steps: int, warmup_steps: int, warmup_start: float,
+                 min_factor: float) -> None:
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.warmup_start = warmup_start
+        self.min_factor = min_factor
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return self.warmup_start + (1.0 - self.warmup_start) * step / self.warmup_steps
+        decay_steps = max(self.total_steps - self.warmup_steps, 1)
+        progress = min((step - self.warmup_steps) / decay_steps, 1.0)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.min_factor + (1.0 - self.min_factor) * cosine
+
+
 def build_scheduler(
-    optimizer: torch.optim.Optimizer, config: ScheduleConfig, steps_per_epoch: int
+    optimizer: torch.optim.Optimizer, config: ScheduleConfig, steps_per_epoch: int,
+    total_epochs: int | None = None,
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    """Per-optimiser-step ``LambdaLR`` for the MultiStep (+ optional warm-up) schedule."""
+    """Per-optimiser-step ``LambdaLR`` for ``config`` (MultiStep or cosine, + optional warm-up).
+
+    ``total_epochs`` (the run's ``training.epochs``) is required by the cosine schedule only.
+    """
     if steps_per_epoch < 1:
         raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
-    factor = MultiStepWarmupFactor(
-        milestone_steps=[m * steps_per_epoch for m in config.milestones],
-        gamma=config.gamma,
-        warmup_steps=round(config.warmup_epochs * steps_per_epoch),
-        warmup_start=config.warmup_start_factor,
-    )
+    warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+    if config.name == "cosine":
+        factor = _cosine_factor(config, steps_per_epoch, total_epochs, warmup_steps)
+    else:
+        factor = MultiStepWarmupFactor(
+            milestone_steps=[m * steps_per_epoch for m in config.milestones],
+            gamma=config.gamma,
+            warmup_steps=warmup_steps,
+            warmup_start=config.warmup_start_factor,
+        )
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factor)
+
+
+def _cosine_factor(config: ScheduleConfig, steps_per_epoch: int, total_epochs: int | None,
+                   warmup_steps: int) -> CosineWarmupFactor:
+    if total_epochs is None or total_epochs < 1:
+        raise ValueError(f"the cosine schedule needs the run length: total_epochs must be >= 1, "
+                         f"got {total_epochs}")
+    total_steps = total_epochs * steps_per_epoch
+    if warmup_steps >= total_steps:
+        raise ValueError(f"schedule.warmup_epochs ({config.warmup_epochs}) must be shorter than "
+                         f"the run ({total_epochs} epochs) for the cosine schedule")
+    return CosineWarmupFactor(total_steps, warmup_steps, config.warmup_start_factor,
+                              config.min_lr_factor)

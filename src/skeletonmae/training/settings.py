@@ -1,8 +1,8 @@
 """Typed, frozen training hyper-parameter sections with the paper's defaults (section 4.2).
 
 ``OptimConfig`` (Adam, lr 0.005, weight decay 1e-4), ``ScheduleConfig`` (MultiStep 60/90/110,
-gamma 0.1, optional warm-up) and ``TrainingConfig`` (200 epochs, seed, precision, compile,
-gradient accumulation, label smoothing 0.1, evaluation / checkpoint / logging cadence).
+gamma 0.1, or cosine; optional warm-up) and ``TrainingConfig`` (200 epochs, seed, precision,
+compile, gradient accumulation, label smoothing 0.1, evaluation / checkpoint / logging cadence).
 They are composed into :class:`skeletonmae.training.run_config.RunConfig`.
 """
 
@@ -52,13 +52,20 @@ class OptimConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ScheduleConfig:
-    """MultiStep learning-rate decay at epoch ``milestones`` by ``gamma``, after a linear warm-up
-    from ``warmup_start_factor * lr`` over ``warmup_epochs`` (0 disables it; fractions allowed)."""
+    """Learning-rate schedule after a linear warm-up from ``warmup_start_factor * lr`` over
+    ``warmup_epochs`` (0 disables it; fractions allowed).
+
+    ``name: multistep`` (the paper's): decay by ``gamma`` at epoch ``milestones``.
+    ``name: cosine``: half-cosine from ``lr`` down to ``lr * min_lr_factor`` over the rest of the
+    run (``training.epochs``); ``milestones`` and ``gamma`` are ignored.
+    """
 
     milestones: tuple[int, ...] = (60, 90, 110)
     gamma: float = 0.1
     warmup_epochs: float = 0.0
     warmup_start_factor: float = 0.01
+    name: Literal["multistep", "cosine"] = "multistep"
+    min_lr_factor: float = 0.0
 
     def __post_init__(self) -> None:
         require(
@@ -76,6 +83,16 @@ class ScheduleConfig:
             0 < self.warmup_start_factor <= 1,
             "warmup_start_factor",
             f"must be in (0, 1], got {self.warmup_start_factor}",
+        )
+        require(
+            self.name in ("multistep", "cosine"),
+            "name",
+            f"must be multistep or cosine, got {self.name!r}",
+        )
+        require(
+            0.0 <= self.min_lr_factor <= 1.0,
+            "min_lr_factor",
+            f"must be in [0, 1] (final lr = lr * min_lr_factor), got {self.min_lr_factor}",
         )
 
 

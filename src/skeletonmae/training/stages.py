@@ -158,7 +158,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         if config.training.compile:
             model = torch.compile(model)
         steps = count_steps_per_epoch(len(train.loader), config.training)
-        scheduler = build_scheduler(optimizer, config.schedule, steps)
+        scheduler = build_scheduler(optimizer, config.schedule, steps, config.training.epochs)
         task, set_data_epoch = _stage_task(stage, config, train.set_epoch)
         setup = TrainingSetup(
             task=task, model=model, optimizer=optimizer, scheduler=scheduler,
