@@ -52,6 +52,24 @@ def test_freeze_encoder_for_linear_evaluation():
     assert classifier.head.fc.weight.grad is not None
 
 
+def test_feature_norm_head_is_a_non_affine_batchnorm_added_only_for_linear_evaluation():
+    config = tiny_config()
+    plain = build_classifier(config)
+    assert not any(key.startswith("head.norm") for key in plain.state_dict())  # finetune: as before
+    assert set(k for k in plain.state_dict() if k.startswith("head.")) == {"head.fc.weight",
+                                                                           "head.fc.bias"}
+    classifier = build_classifier(config)
+    classifier.freeze_encoder(feature_norm=True)
+    norm = classifier.head.norm
+    assert isinstance(norm, torch.nn.BatchNorm1d) and not norm.affine
+    assert [name for name, _ in classifier.head.named_parameters()] == ["fc.weight", "fc.bias"]
+    assert {"head.norm.running_mean", "head.norm.running_var"} <= set(classifier.state_dict())
+    classifier.train()
+    assert norm.training and not classifier.encoder.training
+    classifier(skeleton_batch(config)).sum().backward()
+    assert norm.num_batches_tracked == 1 and classifier.head.fc.weight.grad is not None
+
+
 def pretrained_mae(config):
     mae = build_mae(config, MaskConfig())
     randomize_parameters(mae, seed=9)

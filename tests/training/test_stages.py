@@ -98,6 +98,25 @@ def test_linear_trains_the_head_only(pretrained, tiny_dataset, tmp_path, tiny_ov
         run_linear(config, pinned_model_fields=pinned)
 
 
+def test_linear_with_feature_norm_trains_the_norm_and_reloads_for_inference(
+        pretrained, tiny_dataset, tmp_path, tiny_overrides):
+    from skeletonmae.inference.checkpoint_model import load_inference_model
+
+    config, pinned = load_run_config(None, tiny_overrides(
+        tiny_dataset, tmp_path / "mamp", f"finetune.pretrained={pretrained / 'best.pt'}",
+        "finetune.feature_norm=true", "training.epochs=1"))
+    result = run_linear(config, pinned_model_fields=pinned)
+    weights = load_checkpoint(result.best_checkpoint)["model"]
+    assert int(weights["head.norm.num_batches_tracked"]) == STEPS_PER_EPOCH
+    assert "head.norm.weight" not in weights  # affine=False
+    loaded = load_inference_model(result.best_checkpoint)
+    assert loaded.has_head and loaded.classifier.head.has_feature_norm
+    x = torch.randn(2, 3, 12, 20, 1)
+    result.model.eval()
+    with torch.no_grad():
+        assert torch.allclose(loaded.classifier(x), result.model(x), atol=1e-5)
+
+
 def test_run_folder_guards(pretrained, tiny_dataset, tmp_path, tiny_overrides):
     config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, pretrained))
     with pytest.raises(FileExistsError, match="already holds a run.*--resume"):

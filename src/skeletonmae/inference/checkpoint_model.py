@@ -82,6 +82,8 @@ def load_inference_model(path: str | os.PathLike[str],
                               f"{stages} (best.pt / last.pt)")
     config = _run_config(path, payload)
     classifier = build_classifier(config.model)
+    if stage == "linear":  # the head the run trained (feature_norm adds head.norm.*)
+        classifier.freeze_encoder(feature_norm=config.finetune.feature_norm)
     if stage in CLASSIFIER_STAGES:
         _load_classifier_weights(path, classifier, payload["model"])
     else:

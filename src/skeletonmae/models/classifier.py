@@ -1,5 +1,6 @@
 """Action classifier for fine-tuning and linear evaluation: the SkeletonMAE encoder on the full
-sequence, mean over slots and tuples, mean over *present* persons, dropout, linear head."""
+sequence, mean over slots and tuples, mean over *present* persons, dropout, linear head (for linear
+evaluation optionally preceded by MAMP's non-affine BatchNorm over the frozen features)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,33 @@ __all__ = ["ClassificationHead", "SkeletonClassifier"]
 
 
 class ClassificationHead(nn.Module):
-    """Dropout then linear: ``(N, D) -> (N, num_classes)``."""
+    """Dropout then linear: ``(N, D) -> (N, num_classes)``.
 
-    def __init__(self, feature_dim: int, num_classes: int, dropout: float) -> None:
+    ``feature_norm=True`` puts a ``BatchNorm1d(D, affine=False)`` first (MAE's / MAMP's linear
+    probe: it standardises frozen features whose scale the encoder never had to fix). Without it
+    ``norm`` is an ``Identity``, so the state dict holds ``fc.*`` only.
+    """
+
+    def __init__(self, feature_dim: int, num_classes: int, dropout: float,
+                 feature_norm: bool = False) -> None:
         super().__init__()
+        self.norm: nn.Module = nn.Identity()
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(feature_dim, num_classes)
+        if feature_norm:
+            self.add_feature_norm()
+
+    @property
+    def has_feature_norm(self) -> bool:
+        return isinstance(self.norm, nn.BatchNorm1d)
+
+    def add_feature_norm(self) -> None:
+        """Insert the non-affine BatchNorm (fresh statistics, on the head's device)."""
+        self.norm = nn.BatchNorm1d(self.fc.in_features, affine=False, eps=1e-6,
+                                   device=self.fc.weight.device)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(features))
+        return self.fc(self.dropout(self.norm(features)))
 
 
 class SkeletonClassifier(nn.Module):
@@ -60,10 +79,16 @@ class SkeletonClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.forward_features(x))
 
-    def freeze_encoder(self) -> None:
+    def freeze_encoder(self, feature_norm: bool = False) -> None:
         """Linear evaluation: encoder parameters stop requiring gradients and the encoder stays
-        in eval mode (BatchNorm statistics frozen) even when ``train()`` is called."""
+        in eval mode (BatchNorm statistics frozen) even when ``train()`` is called.
+
+        ``feature_norm=True`` also gives the head MAMP's non-affine BatchNorm before its linear
+        layer (its statistics are trained with the head; state dict keys ``head.norm.*``).
+        """
         self.encoder_frozen = True
+        if feature_norm and not self.head.has_feature_norm:
+            self.head.add_feature_norm()
         for parameter in self.encoder.parameters():
             parameter.requires_grad_(False)
         self.encoder.eval()

@@ -72,9 +72,14 @@ class DataConfig:
 @dataclasses.dataclass(frozen=True)
 class FinetuneConfig:
     """``pretrained``: a pre-training checkpoint (``best.pt`` of a pretrain run) whose encoder
-    initialises the classifier; null fine-tunes from scratch (the linear stage requires it)."""
+    initialises the classifier; null fine-tunes from scratch (the linear stage requires it).
+
+    ``feature_norm`` (linear stage only): a non-affine ``BatchNorm1d`` over the frozen features
+    before the linear head, as in MAMP's / MAE's linear probe; false keeps the plain head.
+    """
 
     pretrained: Optional[Path] = None
+    feature_norm: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

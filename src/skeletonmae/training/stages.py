@@ -86,7 +86,8 @@ def run_finetune(config: RunConfig, *, resume: bool = False,
 
 def run_linear(config: RunConfig, *, resume: bool = False,
                pinned_model_fields: Collection[str] = ()) -> RunResult:
-    """Linear evaluation: frozen pre-trained encoder (eval-mode BatchNorm), train the head only."""
+    """Linear evaluation: frozen pre-trained encoder (eval-mode BatchNorm), train the head only
+    (with ``finetune.feature_norm``, MAMP's non-affine BatchNorm before the linear layer)."""
     if config.finetune.pretrained is None:
         raise ValueError("linear evaluation needs finetune.pretrained (a pretrain checkpoint); "
                          "pass --pretrained RUN/best.pt")
@@ -137,7 +138,7 @@ def build_stage_model(stage: str, config: RunConfig, layout_name: str = "") -> t
     else:
         logger.info("%s from scratch (finetune.pretrained is null)", stage)
     if stage == "linear":
-        classifier.freeze_encoder()
+        classifier.freeze_encoder(feature_norm=config.finetune.feature_norm)
     return classifier
 
 
