@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "train",
     "predict",
     "embed",
+    "probe",
     "export",
     "sweep",
     "report",

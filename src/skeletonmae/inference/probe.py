@@ -1,0 +1,224 @@
+"""Frozen-feature probe: cosine k-NN and a linear probe on cached features of two splits.
+
+The linear probe is MAMP's recipe (after MAE's ``main_linprobe``): on the features ``(N, D)``
+computed once with the frozen encoder, a ``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)``
+(:class:`skeletonmae.models.classifier.ClassificationHead` with ``feature_norm``), SGD lr 0.1,
+momentum 0.9, no weight decay, 100 epochs of batch 256, per-step cosine decay to 0, fixed seed.
+The reported number is the final epoch's test top-1; the best epoch's is also given, labelled
+optimistic (it is picked on the test split).
+
+Feature kinds (:data:`FEATURE_KINDS`): ``encoder`` (the checkpoint's frozen encoder),
+``random-init`` (an untrained encoder of the same config, eval mode) and ``raw`` (the flattened
+test-transform input coordinates ``C * T * V * M``, no network: the baseline every number must
+stand beside).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from skeletonmae.config import require
+from skeletonmae.data.dataset import SkeletonDataset
+from skeletonmae.data.store import SplitArrays
+from skeletonmae.data.transforms import TransformConfig
+from skeletonmae.inference.checkpoint_model import InferenceModel
+from skeletonmae.inference.features import SplitFeatures, embed_split
+from skeletonmae.inference.knn import KnnConfig, knn_evaluate
+from skeletonmae.models.classifier import ClassificationHead
+from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.sttformer import init_sttformer_weights
+from skeletonmae.training.optim import build_scheduler
+from skeletonmae.training.settings import ScheduleConfig
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FEATURE_KINDS", "ProbeConfig", "LinearProbeResult", "ProbeResult",
+           "build_probe_head", "train_linear_probe", "probe_features", "raw_split_features",
+           "random_init_model", "probe_splits"]
+
+FEATURE_KINDS = ("encoder", "random-init", "raw")
+
+
+def _default_knn() -> KnnConfig:
+    return KnnConfig(k=20)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeConfig:
+    """Probe settings; defaults are MAMP's linear probe and a k = 20 cosine k-NN."""
+
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    seed: int = 0
+    knn: KnnConfig = dataclasses.field(default_factory=_default_knn)
+
+    def __post_init__(self) -> None:
+        require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
+        require(self.batch_size >= 2, "batch_size",
+                f"must be >= 2 (BatchNorm needs two samples), got {self.batch_size}; MAMP: 256")
+        require(math.isfinite(self.lr) and self.lr > 0, "lr",
+                f"must be a positive number, got {self.lr}; MAMP uses 0.1")
+        require(0.0 <= self.momentum < 1.0, "momentum", f"must be in [0, 1), got {self.momentum}")
+        require(self.weight_decay >= 0, "weight_decay", f"must be >= 0, got {self.weight_decay}")
+        require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearProbeResult:
+    """Test top-1 (fraction) after the last epoch, and the best epoch's (optimistic: picked on
+    the test split). ``history`` holds the test top-1 after every epoch."""
+
+    final_top1: float
+    best_top1: float
+    best_epoch: int
+    history: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeResult:
+    """Both probes of one feature kind; ``to_dict`` is the JSON row (accuracies in %)."""
+
+    features: str
+    feature_dim: int
+    num_train: int
+    num_test: int
+    knn_k: int
+    knn_top1: float
+    knn_top5: float | None
+    linear: LinearProbeResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": self.features, "feature_dim": self.feature_dim,
+                "num_train": self.num_train, "num_test": self.num_test,
+                "knn_k": self.knn_k, "knn_top1": 100 * self.knn_top1,
+                "knn_top5": None if self.knn_top5 is None else 100 * self.knn_top5,
+                "linear_top1": 100 * self.linear.final_top1,
+                "linear_best_top1_optimistic": 100 * self.linear.best_top1,
+                "linear_best_epoch": self.linear.best_epoch}
+
+
+def build_probe_head(feature_dim: int, num_classes: int, seed: int) -> ClassificationHead:
+    """``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)``, initialised from ``seed`` only
+    (the global random state is left as it was)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        head = ClassificationHead(feature_dim, num_classes, dropout=0.0, feature_norm=True)
+        init_sttformer_weights(head)
+    return head
+
+
+def _epoch_batches(count: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Shuffled index batches; a last batch of one sample is dropped (BatchNorm needs two)."""
+    batches = list(torch.randperm(count, generator=generator).split(batch_size))
+    return [b for b in batches if len(b) >= 2]
+
+
+@torch.no_grad()
+def _top1(head: ClassificationHead, features: torch.Tensor, labels: torch.Tensor) -> float:
+    head.eval()
+    return float((head(features).argmax(dim=1) == labels).float().mean())
+
+
+def train_linear_probe(train_features: np.ndarray, train_labels: np.ndarray,
+                       test_features: np.ndarray, test_labels: np.ndarray, num_classes: int,
+                       config: ProbeConfig = ProbeConfig()) -> LinearProbeResult:
+    """Train the probe head on ``train_features (N, D)`` / ``train_labels (N,)`` and report the
+    test top-1 after every epoch (``test_features (M, D)``, ``test_labels (M,)``)."""
+    x_train = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
+    y_train = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    x_test = torch.as_tensor(np.asarray(test_features), dtype=torch.float32)
+    y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
+    if len(x_train) < 2 or x_train.shape[1] != x_test.shape[1]:
+        raise ValueError(f"linear probe: need >= 2 training rows and equal feature sizes, got "
+                         f"train {tuple(x_train.shape)} and test {tuple(x_test.shape)}")
+    head = build_probe_head(x_train.shape[1], num_classes, config.seed)
+    optimizer = torch.optim.SGD(head.parameters(), lr=config.lr, momentum=config.momentum,
+                                weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    steps = len(_epoch_batches(len(x_train), config.batch_size, generator))
+    scheduler = build_scheduler(optimizer, ScheduleConfig(name="cosine"), steps, config.epochs)
+    history = []
+    for _ in range(config.epochs):
+        head.train()
+        for batch in _epoch_batches(len(x_train), config.batch_size, generator):
+            loss = F.cross_entropy(head(x_train[batch]), y_train[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+        history.append(_top1(head, x_test, y_test))
+    if not math.isfinite(loss.item()):
+        raise FloatingPointError(f"linear probe: the training loss is {loss.item()}")
+    best = int(np.argmax(history))
+    return LinearProbeResult(history[-1], history[best], best + 1, tuple(history))
+
+
+def probe_features(kind: str, train: SplitFeatures, test: SplitFeatures, num_classes: int,
+                   config: ProbeConfig = ProbeConfig()) -> ProbeResult:
+    """Cosine k-NN and linear probe of one feature kind (train split -> test split)."""
+    knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes,
+                       config.knn)
+    linear = train_linear_probe(train.features, train.labels, test.features, test.labels,
+                                num_classes, config)
+    logger.info("probe %s (D=%d): k-NN top-1 %.2f %%, linear top-1 %.2f %% (best %.2f %%)",
+                kind, train.features.shape[1], 100 * knn.top1, 100 * linear.final_top1,
+                100 * linear.best_top1)
+    return ProbeResult(kind, int(train.features.shape[1]), len(train.labels), len(test.labels),
+                       knn.k, knn.top1, knn.top5, linear)
+
+
+def raw_split_features(split: SplitArrays, transform: TransformConfig,
+                       batch_size: int = 256) -> SplitFeatures:
+    """``(N, C * T * V * M)`` float32: every sample through the test transform, flattened."""
+    dataset = SkeletonDataset(split, transform, train=False)
+    chunks = []
+    for start in range(0, len(dataset), batch_size):
+        x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
+        chunks.append(x.flatten(1).float().numpy())  # (B, C*T*V*M)
+    features = np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
+    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names,
+                         split.folder.name)
+
+
+def random_init_model(model: InferenceModel, seed: int = 0) -> InferenceModel:
+    """``model`` with a freshly initialised classifier of the same config (eval mode)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        classifier = build_classifier(model.model_config)
+    return dataclasses.replace(model, classifier=classifier.to(model.device).eval(),
+                               has_head=False)
+
+
+def probe_splits(kinds: tuple[str, ...], train: SplitArrays, test: SplitArrays,
+                 model: InferenceModel | None, transform: TransformConfig, num_classes: int,
+                 config: ProbeConfig = ProbeConfig(), batch_size: int = 64) -> list[ProbeResult]:
+    """One :class:`ProbeResult` per feature kind in ``kinds`` (see :data:`FEATURE_KINDS`).
+
+    ``raw`` needs only ``transform`` (the test transform); ``encoder`` / ``random-init`` need the
+    loaded checkpoint ``model`` (whose own transform is used). Features are computed once per
+    split and kind, without gradients.
+    """
+    results = []
+    for kind in kinds:
+        if kind not in FEATURE_KINDS:
+            raise ValueError(f"unknown feature kind {kind!r}; choose from "
+                             f"{', '.join(FEATURE_KINDS)}")
+        if kind == "raw":
+            parts = [raw_split_features(split, transform) for split in (train, test)]
+        elif model is None:
+            raise ValueError(f"{kind} features need a checkpoint; pass CHECKPOINT")
+        else:
+            encoder = random_init_model(model, config.seed) if kind == "random-init" else model
+            parts = [embed_split(encoder, split, batch_size) for split in (train, test)]
+        results.append(probe_features(kind, parts[0], parts[1], num_classes, config))
+    return results

@@ -1,0 +1,93 @@
+"""Frozen-feature probe: the MAMP head, separable features, untouched encoder, raw features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
+from skeletonmae.config import FieldValueError
+from skeletonmae.data.store import load_split
+from skeletonmae.inference.checkpoint_model import load_inference_model
+from skeletonmae.inference.knn import KnnConfig
+from skeletonmae.inference.probe import (ProbeConfig, build_probe_head, probe_splits,
+                                         raw_split_features, train_linear_probe)
+
+FAST = ProbeConfig(epochs=3, batch_size=8, knn=KnnConfig(k=5))
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory, shared_data) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+
+
+def test_probe_head_is_a_non_affine_batchnorm_then_linear():
+    head = build_probe_head(16, 5, seed=0)
+    assert isinstance(head.norm, torch.nn.BatchNorm1d) and not head.norm.affine
+    assert head.norm.weight is None and head.norm.bias is None
+    assert [name for name, _ in head.named_parameters()] == ["fc.weight", "fc.bias"]
+    assert torch.equal(build_probe_head(16, 5, seed=0).fc.weight, head.fc.weight)  # seeded
+
+
+def _separable(count: int, seed: int, num_classes: int = 4, dim: int = 12):
+    """Gaussian clusters around shifted class means, offset far from the origin (so that the
+    BatchNorm matters) and on a large scale."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % num_classes
+    means = 3.0 * np.eye(num_classes, dim)
+    features = 50.0 * (means[labels] + 0.3 * rng.standard_normal((count, dim))) + 100.0
+    return features.astype(np.float32), labels
+
+
+def test_linear_probe_reaches_full_accuracy_on_linearly_separable_features():
+    train, train_labels = _separable(200, 0)
+    test, test_labels = _separable(80, 1)
+    config = ProbeConfig(epochs=20, batch_size=32)
+    result = train_linear_probe(train, train_labels, test, test_labels, 4, config)
+    assert result.final_top1 == pytest.approx(1.0)
+    assert len(result.history) == 20 and result.best_top1 >= result.final_top1
+    again = train_linear_probe(train, train_labels, test, test_labels, 4, config)
+    assert again.history == result.history  # fixed seed: the same run twice
+    rng_state = torch.get_rng_state()
+    train_linear_probe(train, train_labels, test, test_labels, 4, FAST)
+    assert torch.equal(torch.get_rng_state(), rng_state)  # global random state left alone
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", 1), ("lr", 0.0),
+                                          ("momentum", 1.0), ("weight_decay", -1.0)])
+def test_probe_config_rejects_bad_values_naming_the_field(field, value):
+    with pytest.raises(FieldValueError, match=field):
+        ProbeConfig(**{field: value})
+
+
+def test_probing_a_checkpoint_leaves_the_encoder_untouched(models):
+    model = load_inference_model(models.nw_pretrain)
+    before = {k: v.clone() for k, v in model.classifier.state_dict().items()}
+    train = load_split(models.nw_dataset / "train")
+    test = load_split(models.nw_dataset / "test")
+    results = probe_splits(("encoder", "random-init", "raw"), train, test, model,
+                           model.transform, 10, FAST)
+    assert [r.features for r in results] == ["encoder", "random-init", "raw"]
+    after = model.classifier.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # BN statistics included
+    assert all(p.grad is None for p in model.classifier.parameters())
+    assert not model.classifier.training
+    dim = model.model_config.feature_dim
+    assert [r.feature_dim for r in results[:2]] == [dim, dim]
+    assert results[0].knn_top1 != results[1].knn_top1 or \
+        results[0].linear.history != results[1].linear.history  # a different encoder
+    for result in results:
+        assert result.num_train == len(train) and result.num_test == len(test)
+        assert 0.0 <= result.linear.final_top1 <= 1.0 and result.knn_k == 5
+
+
+def test_raw_features_are_the_flattened_test_transform_input(models):
+    model = load_inference_model(models.nw_pretrain)
+    split = load_split(models.nw_dataset / "test")
+    raw = raw_split_features(split, model.transform, batch_size=5)
+    frames = model.transform.num_frames
+    assert raw.features.shape == (len(split), 3 * frames * 20 * 1)
+    np.testing.assert_array_equal(raw.labels, split.labels)
+    with pytest.raises(ValueError, match="need a checkpoint"):
+        probe_splits(("encoder",), split, split, None, model.transform, 10, FAST)
