@@ -10,6 +10,10 @@ visible tokens form a regular ``(Tv, Vv)`` grid per sample, so the whole batch i
 tensor ops (MAE's argsort-of-noise trick) and no Python loop over samples. Kept frames and kept
 joints are returned in increasing order, so the visible grid preserves temporal and joint order.
 
+Frames can also be removed in *units* of ``frame_unit_len`` consecutive frames (``1``: single
+frames, the paper; ``L``: whole tuples, so every kept tuple holds ``L`` real consecutive frames):
+``round(frame_ratio * T / unit)`` units are removed.
+
 Rounding: ``round`` is half-up (``floor(ratio * count + 0.5)``), so ``joint_ratio = 0.5`` removes
 13 of 25 joints. ``mask == 1`` means *removed*, as in MAE.
 """
@@ -25,6 +29,7 @@ __all__ = [
     "MaskResult",
     "MaskStrategy",
     "num_removed",
+    "kept_frame_count",
     "visible_counts",
     "spatial_temporal_mask",
 ]
@@ -65,13 +70,23 @@ def num_removed(ratio: float, count: int) -> int:
     return int(math.floor(ratio * count + 0.5))
 
 
+def kept_frame_count(num_frames: int, frame_ratio: float, frame_unit_len: int = 1) -> int:
+    """Frames kept when ``round(frame_ratio * T / unit)`` units of ``frame_unit_len`` are removed."""
+    if num_frames % frame_unit_len != 0:
+        raise ValueError(f"{num_frames} frames do not split into frame units of {frame_unit_len}; "
+                         "use a num_frames that is a multiple of tuple_len for whole-tuple masking")
+    units = num_frames // frame_unit_len
+    return (units - num_removed(frame_ratio, units)) * frame_unit_len
+
+
 def visible_counts(
-    num_frames: int, num_joints: int, frame_ratio: float, joint_ratio: float
+    num_frames: int, num_joints: int, frame_ratio: float, joint_ratio: float,
+    frame_unit_len: int = 1,
 ) -> tuple[int, int]:
     """``(Tv, Vv)``: kept frames per sample and kept joints per kept frame."""
     _check_ratio("frame_ratio", frame_ratio)
     _check_ratio("joint_ratio", joint_ratio)
-    kept_frames = num_frames - num_removed(frame_ratio, num_frames)
+    kept_frames = kept_frame_count(num_frames, frame_ratio, frame_unit_len)
     kept_joints = num_joints - num_removed(joint_ratio, num_joints)
     if kept_frames < 1 or kept_joints < 1:
         raise ValueError(
@@ -82,9 +97,10 @@ def visible_counts(
     return kept_frames, kept_joints
 
 
-def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int) -> int:
+def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int,
+                         frame_unit_len: int = 1) -> int:
     """Return ``Tv`` after checking it is a positive multiple of ``tuple_len``."""
-    kept = num_frames - num_removed(frame_ratio, num_frames)
+    kept = kept_frame_count(num_frames, frame_ratio, frame_unit_len)
     if kept < tuple_len or kept % tuple_len != 0:
         raise ValueError(
             f"frame_ratio={frame_ratio} keeps {kept} of {num_frames} frames, which is not a "
@@ -124,6 +140,7 @@ def spatial_temporal_mask(
     joint_ratio: float,
     strategy: MaskStrategy = "random",
     tuple_len: int = 1,
+    frame_unit_len: int = 1,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
 ) -> MaskResult:
@@ -137,6 +154,8 @@ def spatial_temporal_mask(
         joint_ratio: beta in [0, 1), fraction of joints removed in every kept frame.
         strategy: ``"random"`` (new joints per kept frame) or ``"fixed"`` (one joint set).
         tuple_len: ``L``; the number of kept frames must be a multiple of it.
+        frame_unit_len: frames are removed in runs of this many consecutive frames (1: single
+            frames; ``L``: whole tuples).
         generator: seeds the draw (same generator state, same mask); global RNG when None.
         device: where the result lives (the generator must live there too).
 
@@ -145,13 +164,17 @@ def spatial_temporal_mask(
         ``restore_index (N, T*V)`` and ``mask (N, T, V)``.
     """
     _check_sizes(strategy, batch_size=batch_size, num_frames=num_frames,
-                 num_joints=num_joints, tuple_len=tuple_len)
-    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio)
-    check_visible_frames(num_frames, frame_ratio, tuple_len)
+                 num_joints=num_joints, tuple_len=tuple_len, frame_unit_len=frame_unit_len)
+    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio,
+                                    frame_unit_len)
+    check_visible_frames(num_frames, frame_ratio, tuple_len, frame_unit_len)
     n, t, v = batch_size, num_frames, num_joints
 
-    frame_noise = torch.rand(n, t, generator=generator, device=device)
-    kept_frames = _lowest_k_sorted(frame_noise, kept_t)  # (N, Tv)
+    unit = frame_unit_len
+    frame_noise = torch.rand(n, t // unit, generator=generator, device=device)
+    kept_units = _lowest_k_sorted(frame_noise, kept_t // unit)  # (N, Tv / unit)
+    offsets = torch.arange(unit, device=kept_units.device)
+    kept_frames = (kept_units.unsqueeze(2) * unit + offsets).flatten(1)  # (N, Tv), increasing
     if strategy == "random":
         joint_noise = torch.rand(n, kept_t, v, generator=generator, device=device)
     else:

@@ -68,6 +68,31 @@ def reconstruction_loss(
     model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
 ) -> float:
     """Mean MAE validation loss with seeded masks (see :func:`seeded_validation_loss`)."""
+    return reconstruction_metrics(model, loader, context, seed)["loss"]
+
+
+RECONSTRUCTION_KEYS = ("loss", "model", "static", "interp")
+
+
+@torch.no_grad()
+def reconstruction_metrics(
+    model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
+) -> dict[str, float]:
+    """Seeded-mask validation of a :class:`~skeletonmae.models.mae.SkeletonMAE`: the loss and the
+    masked-token MSE (target space) of the model and of the static-pose and interpolation
+    predictors on exactly the masks the model saw; sample-weighted means over the split."""
     module = inference_module(model)
-    return seeded_validation_loss(module, loader, context, seed,
-                                  lambda inputs, generator: module(inputs, generator=generator).loss)
+    was_training = module.training
+    module.eval()
+    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
+    totals = torch.zeros(len(RECONSTRUCTION_KEYS) + 1, dtype=torch.float64, device=context.device)
+    for inputs, _, _ in loader:
+        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
+        output = module(inputs, generator=generator, with_baselines=True)
+        values = [output.loss] + [output.errors[key] for key in RECONSTRUCTION_KEYS[1:]]
+        totals[:-1] += torch.stack([v.double() for v in values]) * inputs.shape[0]
+        totals[-1] += inputs.shape[0]
+    module.train(was_training)
+    sums = all_reduce_sum(totals, context).tolist()
+    count = max(sums[-1], 1.0)
+    return {key: value / count for key, value in zip(RECONSTRUCTION_KEYS, sums[:-1])}

@@ -30,6 +30,7 @@ from skeletonmae.experiments.paper import (
     paper_numbers,
 )
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
+from skeletonmae.viz.curves import read_metrics_csv
 
 __all__ = ["TableRow", "collect_rows", "paper_benchmark_for", "translate_setting",
            "format_markdown_table", "write_sweep_tables", "listed_cells", "listed_pretrains",
@@ -60,6 +61,8 @@ class TableRow:
         default_factory=dict)                # name -> (best val loss, seconds)
     finetune_seconds: list[float] = dataclasses.field(default_factory=list)
     parameters: Optional[dict[str, int]] = None
+    # name -> the pre-training's val_interp_ratio at its best epoch (model / interpolation MSE)
+    interp_ratios: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def mean(self) -> Optional[float]:
@@ -73,6 +76,10 @@ class TableRow:
     def pretrain_loss(self) -> Optional[float]:
         losses = [loss for loss, _ in self.pretrain_runs.values() if loss is not None]
         return statistics.fmean(losses) if losses else None
+
+    @property
+    def interp_ratio(self) -> Optional[float]:
+        return statistics.fmean(self.interp_ratios.values()) if self.interp_ratios else None
 
     @property
     def pretrain_seconds(self) -> float:
@@ -183,6 +190,9 @@ def _add_cell(row: TableRow, cell: Mapping[str, Any], output_root: Path,
     finetune = _record(output_root, "finetune", cell["finetune"]["name"], cache)
     if pretrain is not None and pretrain.status == "complete":
         row.pretrain_runs[pretrain.name] = (pretrain.best_metric, pretrain.seconds)
+        ratio = best_epoch_value(Path(pretrain.run_dir), pretrain.best_epoch, "val_interp_ratio")
+        if ratio is not None:
+            row.interp_ratios[pretrain.name] = ratio
     ok = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
     pretrain_ok = cell["pretrain"] is None or (pretrain is not None
                                                and pretrain.status == "complete")
@@ -191,6 +201,17 @@ def _add_cell(row: TableRow, cell: Mapping[str, Any], output_root: Path,
         row.finetune_seconds.append(finetune.seconds)
     else:
         row.problems.append(_problem(finetune, pretrain, cell["pretrain"]))
+
+
+def best_epoch_value(run_dir: Path, epoch: Optional[int], column: str) -> Optional[float]:
+    """``column`` of ``run_dir/metrics.csv`` at ``epoch`` (None when absent: older runs)."""
+    path = run_dir / "metrics.csv"
+    if epoch is None or not path.is_file():
+        return None
+    for row in read_metrics_csv(path):
+        if int(row.get("epoch", -1)) == epoch and math.isfinite(row.get(column, math.nan)):
+            return row[column]
+    return None
 
 
 def format_top1(row: TableRow) -> str:
@@ -253,6 +274,8 @@ def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> 
         cells["decoder params (M)"] = cells["MAE params (M)"] = "—"
     loss = row.pretrain_loss
     cells["pre-train val loss"] = f"{loss:.4g}" if loss is not None else "—"
+    ratio = row.interp_ratio
+    cells["MSE / interp."] = f"{ratio:.2f}" if ratio is not None else "—"
     cells["pre-train time"] = format_duration(row.pretrain_seconds)
     cells["fine-tune time/seed"] = format_duration(statistics.fmean(row.finetune_seconds)) \
         if row.finetune_seconds else "—"
@@ -268,7 +291,7 @@ def format_markdown_table(document: Mapping[str, Any], rows: Sequence[TableRow])
         header.append("Δ")
     if document.get("show_parameters"):
         header += ["decoder params (M)", "MAE params (M)"]
-    header += ["pre-train val loss", "pre-train time", "fine-tune time/seed"]
+    header += ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
     titles = [f"paper {benchmark_label(paper_benchmark)} (%)" if c == "paper" else c
               for c in header]
     lines = ["| " + " | ".join(titles) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -293,7 +316,8 @@ def results_csv(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
     axes = list(document["axes"])
     header = ["cell", *axes, "label_fraction", "top1_mean", "top1_std", "seeds_done",
               "seeds_total", "top1_per_seed", "paper_top1", "paper_benchmark", "decoder_params",
-              "total_params", "pretrain_val_loss", "pretrain_seconds", "finetune_seconds_mean",
+              "total_params", "pretrain_val_loss", "pretrain_interp_ratio", "pretrain_seconds",
+              "finetune_seconds_mean",
               "problems"]
     records = []
     for row in rows:
@@ -306,7 +330,7 @@ def results_csv(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
             "paper_top1": row.paper.top1 if row.paper else None,
             "paper_benchmark": row.paper.benchmark if row.paper else None,
             "decoder_params": params.get("decoder"), "total_params": params.get("total"),
-            "pretrain_val_loss": row.pretrain_loss,
+            "pretrain_val_loss": row.pretrain_loss, "pretrain_interp_ratio": row.interp_ratio,
             "pretrain_seconds": row.pretrain_seconds or None,
             "finetune_seconds_mean": statistics.fmean(row.finetune_seconds)
             if row.finetune_seconds else None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from skeletonmae.config import from_mapping, require
-from skeletonmae.masking import check_visible_frames, num_removed
+from skeletonmae.masking import check_visible_frames, kept_frame_count, num_removed
 
 __all__ = ["StageSpec", "BlockSpec", "ModelConfig", "MaskConfig", "preset", "PRESET_NAMES"]
 
@@ -106,6 +106,10 @@ class ModelConfig:
     head_dropout: float = 0.0
     decoder_width: int = 256
     decoder_depth: int = 9
+    # Beyond the paper (issue 12): on visible tokens, scale the attention's sum over the Sv
+    # tokens of a tuple by S / Sv, so a block's output scale does not depend on how many tokens
+    # are visible (1 on the full grid: STTFormer is unchanged).
+    visible_attention_rescale: bool = False
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "num_frames", "tuple_len", "num_joints", "num_persons",
@@ -123,8 +127,9 @@ class ModelConfig:
             value = getattr(self, name)
             require(_is_int(value) and value >= 1 and value % 2 == 1, name,
                     f"got {value!r}; use an odd positive integer (same-size padding)")
-        require(isinstance(self.use_slot_embedding, bool), "use_slot_embedding",
-                f"got {self.use_slot_embedding!r}; use true or false")
+        for name in ("use_slot_embedding", "visible_attention_rescale"):
+            require(isinstance(getattr(self, name), bool), name,
+                    f"got {getattr(self, name)!r}; use true or false")
         for name in ("attention_dropout", "head_dropout"):
             value = getattr(self, name)
             require(isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -182,17 +187,34 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class MaskConfig:
-    """Spatial-temporal masking of pre-training (paper defaults: alpha = beta = 0.5, random).
+    """Spatial-temporal masking of pre-training and what is reconstructed (paper defaults:
+    alpha = beta = 0.5, random joints, coordinates, the encoder on visible tokens only).
 
     ``loss_on="all"`` (default) averages the reconstruction MSE over every token of the sequence,
     as the paper's Eq. 1 compares the whole original and reconstructed sequences;
     ``"masked"`` averages it over removed tokens only, as image MAE does.
+
+    Options beyond the paper (issue 12; see docs/model.md for the measurements):
+
+    * ``encoder_input="full"``: keep the grid whole, SimMIM-style: removed tokens are replaced by
+      one learned mask token at the encoder input and the encoder runs the full grid, so its
+      convolution neighbourhoods and BatchNorm statistics are those of fine-tuning;
+    * ``frame_unit="tuple"``: remove frames in whole tuples of ``tuple_len`` consecutive frames
+      (``round(frame_ratio * T / L)`` tuples), so every kept tuple is ``L`` real consecutive
+      frames and a removed stretch cannot be filled by interpolating its neighbours;
+    * ``target="motion"``: reconstruct ``x[t+1] - x[t]`` instead of coordinates (MAMP);
+    * ``normalize_target``: standardise the target per (joint, tuple) patch, as MAE's
+      normalised pixels.
     """
 
     frame_ratio: float = 0.5
     joint_ratio: float = 0.5
     strategy: Literal["random", "fixed"] = "random"
     loss_on: Literal["masked", "all"] = "all"
+    encoder_input: Literal["visible", "full"] = "visible"
+    frame_unit: Literal["frame", "tuple"] = "frame"
+    target: Literal["coordinates", "motion"] = "coordinates"
+    normalize_target: bool = False
 
     def __post_init__(self) -> None:
         for name in ("frame_ratio", "joint_ratio"):
@@ -200,19 +222,36 @@ class MaskConfig:
             require(isinstance(value, (int, float)) and not isinstance(value, bool)
                     and 0.0 <= value < 1.0, name,
                     f"got {value!r}; use a ratio in [0, 1) (the paper uses 0.4-0.6)")
-        require(self.strategy in ("random", "fixed"), "strategy",
-                f"got {self.strategy!r}; use 'random' or 'fixed'")
-        require(self.loss_on in ("masked", "all"), "loss_on",
-                f"got {self.loss_on!r}; use 'masked' or 'all'")
+        choices = {"strategy": ("random", "fixed"), "loss_on": ("masked", "all"),
+                   "encoder_input": ("visible", "full"), "frame_unit": ("frame", "tuple"),
+                   "target": ("coordinates", "motion")}
+        for name, allowed in choices.items():
+            require(getattr(self, name) in allowed, name,
+                    f"got {getattr(self, name)!r}; use one of {', '.join(map(repr, allowed))}")
+        require(isinstance(self.normalize_target, bool), "normalize_target",
+                f"got {self.normalize_target!r}; use true or false")
+
+    def frame_unit_len(self, model: ModelConfig) -> int:
+        """Length of the runs of frames that are removed together (1 or ``tuple_len``)."""
+        return model.tuple_len if self.frame_unit == "tuple" else 1
+
+    def visible_tuple_len(self, model: ModelConfig) -> int:
+        """The multiple that the kept frame count must be: ``tuple_len`` when the encoder groups
+        visible frames into tuples, 1 when it runs the full grid."""
+        return model.tuple_len if self.encoder_input == "visible" else 1
 
     def check_against(self, model: ModelConfig) -> None:
-        """Raise ValueError unless this masking fits ``model``'s grid (whole visible tuples,
-        at least one visible joint, something to reconstruct when ``loss_on='masked'``)."""
-        check_visible_frames(model.num_frames, self.frame_ratio, model.tuple_len)
+        """Raise ValueError unless this masking fits ``model``'s grid (whole visible tuples for
+        the visible-token encoder, at least one visible joint, something to reconstruct when
+        ``loss_on='masked'``)."""
+        unit = self.frame_unit_len(model)
+        check_visible_frames(model.num_frames, self.frame_ratio, self.visible_tuple_len(model),
+                             unit)
         if num_removed(self.joint_ratio, model.num_joints) >= model.num_joints:
             raise ValueError(f"joint_ratio={self.joint_ratio} removes every joint of "
                              f"{model.num_joints}; lower joint_ratio")
-        masks_nothing = (num_removed(self.frame_ratio, model.num_frames) == 0
+        masks_nothing = (kept_frame_count(model.num_frames, self.frame_ratio, unit)
+                         == model.num_frames
                          and num_removed(self.joint_ratio, model.num_joints) == 0)
         if masks_nothing and self.loss_on == "masked":
             raise ValueError(f"frame_ratio={self.frame_ratio} and joint_ratio="
@@ -231,6 +270,9 @@ CPU_SMALL_STAGES: tuple[StageSpec, ...] = (
     StageSpec(channels=32, qk_dim=8, num_blocks=1),
 )
 
+# Issue 12: a CPU preset with real capacity: 64 wide x 3 blocks (64-d features), decoder 64 x 3.
+CPU_BASE_STAGES: tuple[StageSpec, ...] = (StageSpec(channels=64, qk_dim=16, num_blocks=3),)
+
 _PRESETS: dict[str, ModelConfig] = {
     "ntu60": ModelConfig(),
     "ntu120": ModelConfig(num_classes=120),
@@ -239,6 +281,8 @@ _PRESETS: dict[str, ModelConfig] = {
     "nw-ucla": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10),
     "cpu-small": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10,
                              stages=CPU_SMALL_STAGES, decoder_width=16, decoder_depth=2),
+    "cpu-base": ModelConfig(num_frames=30, num_joints=20, num_persons=1, num_classes=10,
+                            stages=CPU_BASE_STAGES, decoder_width=64, decoder_depth=3),
 }
 PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
 
@@ -246,7 +290,7 @@ PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
 def preset(name: str, **overrides: Any) -> ModelConfig:
     """The named ``ModelConfig`` with field overrides (e.g. ``num_joints=20, num_classes=10``).
 
-    Names: ``ntu60``, ``ntu120``, ``nw-ucla``, ``cpu-small``. Unknown names or fields raise
+    Names: ``ntu60``, ``ntu120``, ``nw-ucla``, ``cpu-small``, ``cpu-base``. Unknown names or fields raise
     ValueError naming them; ``stages`` may be given as StageSpecs or as plain dicts.
     """
     if name not in _PRESETS:

@@ -57,10 +57,22 @@ class ReconstructionDecoder(nn.Module):
                 kept_joints: torch.Tensor) -> torch.Tensor:
         """``features (B, D_enc, Tv/L, L*Vv)``, ``kept_frames (B, Tv)``, ``kept_joints
         (B, Tv, Vv)`` -> reconstruction ``(B, C, T, V)`` of every token."""
+        return self._decode(self.to_grid(features, kept_frames, kept_joints))
+
+    def forward_full(self, features: torch.Tensor) -> torch.Tensor:
+        """Features of the whole grid (``MaskConfig.encoder_input='full'``, where the encoder
+        already put its mask token in the removed places): ``(B, D_enc, T/L, L*V)`` ->
+        ``(B, C, T, V)``. Projected, plus the grid position embedding, then the blocks."""
         cfg = self.config
         b = features.shape[0]
-        grid = self.to_grid(features, kept_frames, kept_joints)  # (B, D, T, V)
-        grid = grid.view(b, -1, cfg.num_tuples, cfg.num_slots)
+        grid = self.encoder_to_decoder(features).view(b, -1, cfg.num_frames, cfg.num_joints)
+        return self._decode(grid + self.position_embedding)
+
+    def _decode(self, grid: torch.Tensor) -> torch.Tensor:
+        """``(B, D, T, V)`` decoder tokens -> ``(B, C, T, V)`` through the blocks."""
+        cfg = self.config
+        b = grid.shape[0]
+        grid = grid.reshape(b, -1, cfg.num_tuples, cfg.num_slots)
         for block in self.blocks:
             grid = block(grid)
         return self.to_coordinates(grid).view(b, cfg.in_channels, cfg.num_frames, cfg.num_joints)

@@ -60,7 +60,7 @@ def load_pretrained_encoder(classifier: SkeletonClassifier,
     missing = sorted(set(own) - set(weights))
     unexpected = sorted(set(weights) - set(own))
     head_keys = sorted(k for k in own if k.startswith("head."))
-    decoder_keys = sorted(k for k in weights if k.startswith("decoder."))
+    decoder_keys = sorted(k for k in weights if k.startswith("decoder.") or k == "mask_token")
     if missing != head_keys:
         other = [k for k in missing if k not in head_keys] or [k for k in head_keys if k not in missing]
         raise ValueError(
@@ -70,8 +70,8 @@ def load_pretrained_encoder(classifier: SkeletonClassifier,
     if unexpected != decoder_keys:
         other = [k for k in unexpected if k not in decoder_keys]
         raise ValueError(
-            f"pre-trained state dict: unexpected keys {other[:5]} (only decoder.* keys may be "
-            "ignored); pass a SkeletonMAE or encoder state dict")
+            f"pre-trained state dict: unexpected keys {other[:5]} (only decoder.* keys and the "
+            "pre-training mask_token may be ignored); pass a SkeletonMAE or encoder state dict")
     for key in sorted(set(own) & set(weights)):
         if tuple(own[key].shape) != tuple(weights[key].shape):
             raise ValueError(

@@ -11,11 +11,12 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from skeletonmae.masking import spatial_temporal_mask
+from skeletonmae.masking import MaskResult, spatial_temporal_mask
 from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.decoder import ReconstructionDecoder
 from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.persons import check_input, pack_persons, unpack_persons
+from skeletonmae.models.targets import baseline_errors, masked_mse, reconstruction_target
 
 __all__ = ["MAEOutput", "SkeletonMAE"]
 
@@ -24,23 +25,28 @@ class MAEOutput(NamedTuple):
     """Result of one pre-training forward.
 
     Attributes:
-        loss: scalar MSE (mean over coordinates and over the masked, or all, tokens of the
-            present persons).
-        reconstruction: ``(N, C, T, V, M)`` predicted coordinates of every token (zeros for
-            persons that were not present).
+        loss: scalar MSE in target space (mean over coordinates and over the masked, or all,
+            tokens of the present persons).
+        reconstruction: ``(N, C, T, V, M)`` the model's output for every token, in target space
+            (coordinates for the paper's target; zeros for persons that were not present).
         mask: ``(N, T, V)`` float, 1 = removed from the encoder input; shared by the persons of
             a sample.
+        errors: masked-token MSE in target space of the model (``model``) and, when asked for
+            with ``with_baselines=True``, of the static-pose (``static``) and temporal
+            interpolation (``interp``) predictors on the same masks; empty otherwise.
     """
 
     loss: torch.Tensor
     reconstruction: torch.Tensor
     mask: torch.Tensor
+    errors: dict[str, torch.Tensor] = {}
 
 
 class SkeletonMAE(nn.Module):
     """``forward(x (N, C, T, V, M), generator=None) -> MAEOutput``. Holds ``encoder``
-    (:class:`SkeletonEncoder`) and ``decoder`` (:class:`ReconstructionDecoder`) only, so every
-    parameter key starts with ``encoder.`` or ``decoder.``."""
+    (:class:`SkeletonEncoder`) and ``decoder`` (:class:`ReconstructionDecoder`); with
+    ``mask.encoder_input='full'`` also ``mask_token`` (the encoder's input mask token). Every
+    other parameter key starts with ``encoder.`` or ``decoder.``."""
 
     def __init__(self, config: ModelConfig, mask_config: MaskConfig) -> None:
         super().__init__()
@@ -49,24 +55,46 @@ class SkeletonMAE(nn.Module):
         self.mask_config = mask_config
         self.encoder = SkeletonEncoder(config)
         self.decoder = ReconstructionDecoder(config)
+        if mask_config.encoder_input == "full":
+            self.mask_token = nn.Parameter(torch.zeros(config.embed_channels))
+            nn.init.normal_(self.mask_token, std=0.02)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> MAEOutput:
+    def draw_mask(self, batch_size: int, generator: torch.Generator | None,
+                  device: torch.device) -> MaskResult:
+        """The spatial-temporal mask of a batch (see :mod:`skeletonmae.masking`)."""
+        cfg, mcfg = self.config, self.mask_config
+        return spatial_temporal_mask(
+            batch_size, cfg.num_frames, cfg.num_joints, frame_ratio=mcfg.frame_ratio,
+            joint_ratio=mcfg.joint_ratio, strategy=mcfg.strategy,
+            tuple_len=mcfg.visible_tuple_len(cfg), frame_unit_len=mcfg.frame_unit_len(cfg),
+            generator=generator, device=device)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                with_baselines: bool = False) -> MAEOutput:
         check_input(x, self.config)
         cfg, mcfg = self.config, self.mask_config
-        masking = spatial_temporal_mask(
-            x.shape[0], cfg.num_frames, cfg.num_joints, frame_ratio=mcfg.frame_ratio,
-            joint_ratio=mcfg.joint_ratio, strategy=mcfg.strategy, tuple_len=cfg.tuple_len,
-            generator=generator, device=x.device)
+        masking = self.draw_mask(x.shape[0], generator, x.device)
         packed = pack_persons(x)
         rows = packed.sample_index
-        kept_frames = masking.kept_frames[rows]  # (P, Tv)
-        kept_joints = masking.kept_joints[rows]  # (P, Tv, Vv)
-        features = self.encoder(packed.data, kept_frames, kept_joints)  # (P, D, Tv/L, L*Vv)
-        predicted = self.decoder(features, kept_frames, kept_joints)  # (P, C, T, V)
-        squared_error = (predicted - packed.data).pow(2).mean(dim=1)  # (P, T, V)
-        if mcfg.loss_on == "masked":
-            weight = masking.mask[rows]  # (P, T, V)
-            loss = (squared_error * weight).sum() / weight.sum()
+        removed = masking.mask[rows]  # (P, T, V)
+        if mcfg.encoder_input == "full":
+            features = self.encoder.forward_masked_grid(packed.data, removed, self.mask_token)
+            predicted = self.decoder.forward_full(features)  # (P, C, T, V)
         else:
-            loss = squared_error.mean()
-        return MAEOutput(loss, unpack_persons(predicted, packed), masking.mask)
+            kept_frames = masking.kept_frames[rows]  # (P, Tv)
+            kept_joints = masking.kept_joints[rows]  # (P, Tv, Vv)
+            features = self.encoder(packed.data, kept_frames, kept_joints)  # (P, D, Tv/L, L*Vv)
+            predicted = self.decoder(features, kept_frames, kept_joints)  # (P, C, T, V)
+        target, stats = reconstruction_target(packed.data, mcfg.target, mcfg.normalize_target,
+                                              cfg.tuple_len)
+        if mcfg.loss_on == "masked":
+            loss = masked_mse(predicted, target, removed)
+        else:
+            loss = (predicted - target).pow(2).mean()
+        errors = {}
+        if with_baselines:
+            with torch.no_grad():
+                errors = {"model": masked_mse(predicted.detach().float(), target, removed),
+                          **baseline_errors(packed.data, removed, mcfg.target, stats,
+                                            cfg.tuple_len)}
+        return MAEOutput(loss, unpack_persons(predicted, packed), masking.mask, errors)

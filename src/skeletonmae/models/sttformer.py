@@ -57,8 +57,10 @@ class STTABlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, qk_dim: int, *, num_slots: int,
                  num_heads: int, tuple_kernel: int = 3, slot_kernel: int = 5,
-                 use_slot_embedding: bool = True, attention_dropout: float = 0.0) -> None:
+                 use_slot_embedding: bool = True, attention_dropout: float = 0.0,
+                 visible_attention_rescale: bool = False) -> None:
         super().__init__()
+        self.visible_attention_rescale = visible_attention_rescale
         self.in_channels, self.out_channels = in_channels, out_channels
         self.qk_dim, self.num_heads, self.num_slots = qk_dim, num_heads, num_slots
         self.use_slot_embedding = use_slot_embedding
@@ -128,6 +130,8 @@ class STTABlock(nn.Module):
         dynamic = dynamic.view(b, h, full * full).gather(2, pair.expand(b, h, -1))
         static = self.static_attention.view(h, full * full)[:, pair.view(b, -1)]  # (H, B, K*Sv*Sv)
         attention = (dynamic + static.transpose(0, 1)).view(b, h, k, sv, sv)
+        if self.visible_attention_rescale:  # sum over Sv tokens at the full grid's S scale
+            attention = attention * (full / sv)
         attention = self.attention_dropout(attention)
         out = x.transpose(1, 2).unsqueeze(1) @ attention  # (B, H, K, C, Sv), per-tuple maps
         return out.permute(0, 1, 3, 2, 4).reshape(b, h * c, k, sv)
@@ -147,7 +151,8 @@ def build_blocks(config: ModelConfig) -> nn.ModuleList:
         STTABlock(spec.in_channels, spec.out_channels, spec.qk_dim, num_slots=config.num_slots,
                   num_heads=config.num_heads, tuple_kernel=config.tuple_kernel,
                   slot_kernel=config.slot_kernel, use_slot_embedding=config.use_slot_embedding,
-                  attention_dropout=config.attention_dropout)
+                  attention_dropout=config.attention_dropout,
+                  visible_attention_rescale=config.visible_attention_rescale)
         for spec in config.block_specs)
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from skeletonmae.evaluation.loops import classify_loader, reconstruction_loss
+from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics
 from skeletonmae.training.distributed import DistributedContext
 from skeletonmae.training.engine import StepOutput
 
@@ -14,7 +14,12 @@ VALIDATION_MASK_SEED = 20_230_401
 
 
 class PretrainTask:
-    """Masked reconstruction; the best checkpoint has the lowest validation MSE."""
+    """Masked reconstruction; the best checkpoint has the lowest validation MSE.
+
+    Validation also reports, on the same seeded masks, the masked-token MSE of the model
+    (``val_masked_mse``) and of the two predictors that learn nothing: the static pose
+    (``val_static_mse``) and linear interpolation in time (``val_interp_mse``), and the ratio
+    ``val_interp_ratio`` = model / interpolation (below 1: the model beats interpolation)."""
 
     name = "pretrain"
     best_metric = "val_loss"
@@ -27,7 +32,11 @@ class PretrainTask:
 
     def validate(self, model: torch.nn.Module, loader: DataLoader,
                  context: DistributedContext) -> dict[str, float]:
-        return {"val_loss": reconstruction_loss(model, loader, context, VALIDATION_MASK_SEED)}
+        metrics = reconstruction_metrics(model, loader, context, VALIDATION_MASK_SEED)
+        interp = metrics["interp"]
+        return {"val_loss": metrics["loss"], "val_masked_mse": metrics["model"],
+                "val_static_mse": metrics["static"], "val_interp_mse": interp,
+                "val_interp_ratio": metrics["model"] / interp if interp > 0 else float("nan")}
 
 
 class ClassificationTask:

@@ -15,6 +15,9 @@ from skeletonmae.atomic import atomic_path
 
 LOSS_COLUMNS = ("train_loss", "val_loss")
 ACCURACY_COLUMNS = ("train_top1", "val_top1", "val_top5")
+# Pre-training: the model's masked-token MSE beside the predictors that learn nothing.
+BASELINE_COLUMNS = {"val_masked_mse": "model", "val_static_mse": "static pose",
+                    "val_interp_mse": "temporal interpolation"}
 
 
 def save_figure_atomic(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
@@ -53,7 +56,8 @@ def plot_training_curves(
     import matplotlib.pyplot as plt
 
     accuracy_columns = [c for c in ACCURACY_COLUMNS if _series(rows, c)[0]]
-    panels = 2 if accuracy_columns else 1
+    has_baselines = bool(_series(rows, "val_interp_mse")[0])
+    panels = 1 + bool(accuracy_columns) + has_baselines
     figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
     loss_axis = axes[0][0]
     for column in LOSS_COLUMNS:
@@ -73,6 +77,8 @@ def plot_training_curves(
         accuracy_axis.set_ylabel("accuracy (%)")
         accuracy_axis.legend(loc="best")
         accuracy_axis.grid(alpha=0.3)
+    if has_baselines:
+        _plot_baselines(axes[0][panels - 1], rows)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
@@ -80,3 +86,19 @@ def plot_training_curves(
         return save_figure_atomic(figure, path, dpi=100)
     finally:
         plt.close(figure)
+
+
+def _plot_baselines(axis: Any, rows: Sequence[Mapping[str, float]]) -> None:
+    """Masked-token validation MSE of the model against the static-pose and interpolation
+    predictors on the same masks (log scale: they differ by orders of magnitude)."""
+    for column, label in BASELINE_COLUMNS.items():
+        xs, ys = _series(rows, column)
+        if xs:
+            style = {"marker": "o", "markersize": 3} if column == "val_masked_mse" else {"ls": "--"}
+            axis.plot(xs, ys, label=label, **style)
+    axis.set_yscale("log")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("masked-token MSE (validation)")
+    axis.set_title("below interpolation = learned more than interpolating", fontsize=9)
+    axis.legend(loc="best")
+    axis.grid(alpha=0.3, which="both")

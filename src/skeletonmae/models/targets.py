@@ -1,0 +1,130 @@
+"""What the MAE reconstructs, and the two predictors that learn nothing, on the same masks.
+
+Targets (``MaskConfig.target``), computed from coordinate rows ``x (P, C, T, V)``:
+
+* ``coordinates``: the input itself (the paper);
+* ``motion``: ``x[t+1] - x[t]`` per joint, zero for the last frame (MAMP's target).
+
+With ``MaskConfig.normalize_target`` the target is standardised per *patch*, one joint over one
+tuple of ``L`` consecutive frames (``L * C`` values), as MAE normalises pixels per patch: the
+static position within the tuple is removed and only the shape of the motion is left.
+
+Trivial predictors fill every removed token from the visible ones of the same row and joint:
+
+* ``static``: the joint's mean over its visible frames (a static pose);
+* ``interpolation``: linear interpolation in time between the joint's nearest visible frames
+  before and after (the nearest one alone at the ends; the static pose where a joint is never
+  visible, zero where a row shows nothing of it).
+
+Their coordinates go through the same target transform (with the *true* rows' normalisation
+statistics), so their errors are comparable with the model's on exactly the masks it saw.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+__all__ = ["TargetStats", "TARGETS", "reconstruction_target", "apply_target", "static_pose_fill",
+           "interpolation_fill", "masked_mse", "baseline_errors"]
+
+TARGETS = ("coordinates", "motion")
+NORM_EPS = 1e-6
+
+
+class TargetStats(NamedTuple):
+    """Per-patch normalisation of a target: ``mean`` and ``std`` ``(P, 1, K, 1, V)`` or None."""
+
+    mean: torch.Tensor | None
+    std: torch.Tensor | None
+
+
+def _raw_target(x: torch.Tensor, target: str) -> torch.Tensor:
+    """``(P, C, T, V)`` coordinates -> ``(P, C, T, V)`` un-normalised target."""
+    if target == "coordinates":
+        return x
+    if target == "motion":
+        motion = torch.zeros_like(x)
+        motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
+        return motion
+    raise ValueError(f"unknown reconstruction target {target!r}; choose one of {TARGETS}")
+
+
+def _patches(y: torch.Tensor, tuple_len: int) -> torch.Tensor:
+    """``(P, C, T, V) -> (P, C, K, L, V)`` view with ``K = T / L`` tuples of ``L`` frames."""
+    p, c, t, v = y.shape
+    return y.view(p, c, t // tuple_len, tuple_len, v)
+
+
+def reconstruction_target(x: torch.Tensor, target: str, normalize: bool,
+                          tuple_len: int) -> tuple[torch.Tensor, TargetStats]:
+    """The target of rows ``x (P, C, T, V)`` and its normalisation statistics (None, None when
+    ``normalize`` is False). Statistics are over the ``C * L`` values of each (joint, tuple)."""
+    y = _raw_target(x, target)
+    if not normalize:
+        return y, TargetStats(None, None)
+    patches = _patches(y, tuple_len)  # (P, C, K, L, V)
+    mean = patches.mean(dim=(1, 3), keepdim=True)  # (P, 1, K, 1, V)
+    std = (patches.var(dim=(1, 3), keepdim=True, unbiased=False) + NORM_EPS).sqrt()
+    return ((patches - mean) / std).view_as(y), TargetStats(mean, std)
+
+
+def apply_target(x: torch.Tensor, target: str, stats: TargetStats, tuple_len: int) -> torch.Tensor:
+    """``x (P, C, T, V)`` coordinates (e.g. a baseline's) as a target normalised with ``stats``
+    (the true rows' statistics)."""
+    y = _raw_target(x, target)
+    if stats.mean is None:
+        return y
+    return ((_patches(y, tuple_len) - stats.mean) / stats.std).view_as(y)
+
+
+def static_pose_fill(x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+    """``x (P, C, T, V)`` with every removed token replaced by its joint's mean over the visible
+    frames; ``visible (P, T, V)`` bool. A joint never visible in a row gets zero."""
+    weight = visible.unsqueeze(1).to(x.dtype)  # (P, 1, T, V)
+    count = weight.sum(dim=2, keepdim=True)  # (P, 1, 1, V)
+    mean = (x * weight).sum(dim=2, keepdim=True) / count.clamp(min=1.0)  # (P, C, 1, V)
+    return torch.where(visible.unsqueeze(1), x, mean.expand_as(x))
+
+
+def interpolation_fill(x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+    """``x (P, C, T, V)`` with every removed token linearly interpolated in time between its
+    joint's nearest visible frames before and after (the one that exists at the ends, the static
+    pose where neither exists); ``visible (P, T, V)`` bool."""
+    p, c, t, v = x.shape
+    frames = torch.arange(t, device=x.device).view(1, t, 1).expand(p, t, v)
+    before = torch.where(visible, frames, torch.full_like(frames, -1)).cummax(dim=1).values
+    after_flip = torch.where(visible, frames, torch.full_like(frames, t)).flip(1)
+    after = after_flip.cummin(dim=1).values.flip(1)  # (P, T, V), t when none after
+    has_before, has_after = before >= 0, after < t
+    low = torch.where(has_before, before, after).clamp(0, t - 1)
+    high = torch.where(has_after, after, before).clamp(0, t - 1)
+    span = (high - low).clamp(min=1).to(x.dtype)
+    weight = torch.where(high > low, (frames - low).to(x.dtype) / span, torch.zeros_like(span))
+    x_low = x.gather(2, low.unsqueeze(1).expand(p, c, t, v))
+    x_high = x.gather(2, high.unsqueeze(1).expand(p, c, t, v))
+    filled = x_low + weight.unsqueeze(1) * (x_high - x_low)
+    neither = ~(has_before | has_after)  # joint never visible in the row
+    filled = torch.where(neither.unsqueeze(1), static_pose_fill(x, visible), filled)
+    return torch.where(visible.unsqueeze(1), x, filled)
+
+
+def masked_mse(predicted: torch.Tensor, target: torch.Tensor, removed: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over coordinates and the removed tokens: ``predicted``, ``target``
+    ``(P, C, T, V)``, ``removed (P, T, V)`` float (1 = removed). NaN when nothing is removed."""
+    squared = (predicted - target).pow(2).mean(dim=1)  # (P, T, V)
+    return (squared * removed).sum() / removed.sum()
+
+
+def baseline_errors(x: torch.Tensor, removed: torch.Tensor, target: str, stats: TargetStats,
+                    tuple_len: int) -> dict[str, torch.Tensor]:
+    """Masked-token MSE of the static-pose and interpolation predictors in target space:
+    ``x (P, C, T, V)`` true rows, ``removed (P, T, V)`` float, ``stats`` of the true target."""
+    true_target = apply_target(x, target, stats, tuple_len)
+    visible = removed == 0
+    errors = {}
+    for name, fill in (("static", static_pose_fill), ("interp", interpolation_fill)):
+        guess = apply_target(fill(x, visible), target, stats, tuple_len)
+        errors[name] = masked_mse(guess, true_target, removed)
+    return errors
