@@ -52,6 +52,7 @@ def test_normalized_target_standardises_each_joint_tuple_patch():
     MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", frame_unit="tuple"),
     MaskConfig(0.5, 0.4, loss_on="all", encoder_input="full", target="motion",
                normalize_target=True),
+    MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", target="interp_residual"),
 ])
 def test_baselines_are_computed_on_exactly_the_masks_the_model_saw(mask_config):
     config = tiny_config()
@@ -64,7 +65,7 @@ def test_baselines_are_computed_on_exactly_the_masks_the_model_saw(mask_config):
     rows = torch.stack([x[0, ..., 0], x[0, ..., 1], x[1, ..., 0], x[2, ..., 0], x[2, ..., 1]])
     removed = masking.mask[torch.tensor([0, 0, 1, 2, 2])]
     target, stats = reconstruction_target(rows, mask_config.target, mask_config.normalize_target,
-                                          config.tuple_len)
+                                          config.tuple_len, visible=removed == 0)
     expected = baseline_errors(rows, removed, mask_config.target, stats, config.tuple_len)
     for name in ("static", "interp"):
         assert torch.allclose(out.errors[name], expected[name])
@@ -151,3 +152,15 @@ def test_visible_attention_rescale_keeps_the_output_scale_independent_of_visible
     assert few == pytest.approx(full, rel=0.15)
     plain_full, plain_few = _block_output_scale(False, 30), _block_output_scale(False, 10)
     assert plain_few < 0.5 * plain_full  # without it the sum shrinks with the visible count
+
+
+def test_interp_residual_target_makes_a_zero_prediction_the_interpolation_baseline():
+    x = torch.randn(3, 3, 12, 5)
+    visible = torch.rand(3, 12, 5) > 0.6
+    removed = (~visible).float()
+    target, stats = reconstruction_target(x, "interp_residual", False, 3, visible=visible)
+    errors = baseline_errors(x, removed, "interp_residual", stats, 3)
+    assert torch.allclose(masked_mse(torch.zeros_like(x), target, removed), errors["interp"])
+    coordinate_error = masked_mse(interpolation_fill(x, visible), x, removed)
+    assert torch.allclose(errors["interp"], coordinate_error)
+    assert not target[visible.unsqueeze(1).expand_as(x)].any()

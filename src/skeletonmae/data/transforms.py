@@ -6,24 +6,32 @@
   with PyTorch's ``align_corners=False`` sampling (what STTFormer's ``F.interpolate`` does).
 - **Random rotation** (training, ``rotation > 0``): angles ``U(-rotation, rotation)`` about x, y, z,
   applied as one matrix ``Rz @ Ry @ Rx`` per sample (STTFormer's sign conventions).
+- **Options for small datasets such as NW-UCLA** (issue 12, off by default): ``rotation_axes``
+  gives each axis its own largest angle (e.g. a larger one about the vertical y axis);
+  ``scale_range`` draws one isotropic random scale per training sample; ``normalize_scale``
+  divides every sample (training and test) by its body size, the mean over frames of the
+  joints' RMS spread about their per-frame centroid, so subjects of every size look alike.
 - **Streams**: ``joint`` (positions), ``bone`` (joint minus its parent in the layout) or ``motion``
   (next frame minus this frame, zero for the last), computed after the above.
 
 The random draws of a sample come from :func:`~skeletonmae.data.random_streams.uniform_streams`
-(five per sample: crop fraction, crop offset, three angles), so a sample's augmentation is the same
+(six per sample: crop fraction, crop offset, three angles, scale; counter-based, so adding a draw
+leaves the earlier ones unchanged), so a sample's augmentation is the same
 whether it is transformed alone or inside any batch. A single sample is a batch of one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from skeletonmae.config import require
 
 STREAMS = ("joint", "bone", "motion")
-DRAWS_PER_SAMPLE = 5
+DRAWS_PER_SAMPLE = 6
+SIZE_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,9 @@ class TransformConfig:
     test_crop: float = 0.95
     rotation: float = 0.3
     stream: str = "joint"
+    rotation_axes: Optional[tuple[float, float, float]] = None
+    scale_range: tuple[float, float] = (1.0, 1.0)
+    normalize_scale: bool = False
 
     def __post_init__(self) -> None:
         require(self.num_frames >= 1, "num_frames", "must be at least 1 (STTFormer: 120)")
@@ -45,6 +56,20 @@ class TransformConfig:
         require(0 < self.test_crop <= 1, "test_crop", "must be in (0, 1] (STTFormer: 0.95)")
         require(self.rotation >= 0, "rotation", "must be >= 0 radians (0 disables; STTFormer: 0.3)")
         require(self.stream in STREAMS, "stream", f"must be one of {STREAMS}")
+        require(self.rotation_axes is None or (len(self.rotation_axes) == 3
+                                               and all(a >= 0 for a in self.rotation_axes)),
+                "rotation_axes", "must be null or three angles >= 0 in radians (about x, y, z), "
+                "e.g. [0.3, 1.0, 0.3]")
+        low, high = self.scale_range
+        require(0 < low <= high, "scale_range", "must be (low, high) with 0 < low <= high, e.g. "
+                "[0.8, 1.2]; [1, 1] disables random scaling")
+
+    @property
+    def max_angles(self) -> np.ndarray:
+        """``(3,)`` largest rotation angle about x, y, z."""
+        if self.rotation_axes is not None:
+            return np.asarray(self.rotation_axes, dtype=np.float64)
+        return np.full(3, self.rotation, dtype=np.float64)
 
 
 def crop_windows(lengths: np.ndarray, config: TransformConfig, train: bool,
@@ -109,9 +134,14 @@ def transform_batch(data: np.ndarray, rows: np.ndarray, lengths: np.ndarray, con
                     train: bool, uniforms: np.ndarray | None = None,
                     parents: np.ndarray | None = None) -> np.ndarray:
     """Transform samples ``rows`` ``(B,)`` of ``data`` ``(N, C, T_max, V, M)`` into float32
-    ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, 5)`` are required for training."""
-    if train and (uniforms is None or uniforms.shape != (len(rows), DRAWS_PER_SAMPLE)):
-        raise ValueError(f"training transforms need uniforms of shape ({len(rows)}, {DRAWS_PER_SAMPLE})")
+    ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, 6)`` are required for training
+    (``(B, 5)`` suffice without random scaling)."""
+    low, high = config.scale_range
+    random_scale = high > low or low != 1.0
+    needed = DRAWS_PER_SAMPLE if random_scale else DRAWS_PER_SAMPLE - 1  # the scale is the last
+    if train and (uniforms is None or uniforms.ndim != 2 or uniforms.shape[0] != len(rows)
+                  or uniforms.shape[1] < needed):
+        raise ValueError(f"training transforms need uniforms of shape ({len(rows)}, {needed})")
     start, size = crop_windows(lengths, config, train, uniforms)
     lower, upper, weight = resize_positions(start, size, config.num_frames)  # (B, T) each
     picked = _gather_frames(data, rows, np.stack([lower, upper], axis=1))  # (B, 2, C, T, V, M), our own copy
@@ -119,11 +149,29 @@ def transform_batch(data: np.ndarray, rows: np.ndarray, lengths: np.ndarray, con
     x -= first  # in place: x = first + weight * (second - first)
     x *= weight[:, None, :, None, None]
     x += first  # (B, C, T, V, M)
-    if train and config.rotation > 0:
-        angles = (uniforms[:, 2:5] * 2.0 - 1.0) * config.rotation  # (B, 3) in [-rotation, rotation)
+    if config.normalize_scale:
+        x /= body_size(x)[:, None, None, None, None]
+    if train and config.max_angles.any():
+        angles = (uniforms[:, 2:5] * 2.0 - 1.0) * config.max_angles  # (B, 3) in [-max, max)
         count, channels = x.shape[:2]
         x = (rotation_matrices(angles) @ x.reshape(count, channels, -1)).reshape(x.shape)  # (B, 3, T*V*M)
+    if train and random_scale:
+        scale = low + uniforms[:, 5] * (high - low)  # (B,)
+        x *= scale.astype(np.float32)[:, None, None, None, None]
     return np.ascontiguousarray(to_stream(x, config.stream, parents))
+
+
+def body_size(x: np.ndarray) -> np.ndarray:
+    """``(B,)`` size of each sample ``x (B, C, T, V, M)``: the RMS distance of the joints from
+    their per-frame centroid, averaged over the frames (and persons) that hold a skeleton;
+    1 for an all-zero sample."""
+    centred = x - x.mean(axis=3, keepdims=True)  # (B, C, T, V, M)
+    spread = np.sqrt((centred ** 2).sum(axis=1).mean(axis=2))  # (B, T, M)
+    present = np.abs(x).sum(axis=(1, 3)) > 0  # (B, T, M)
+    total = (spread * present).sum(axis=(1, 2))
+    count = present.sum(axis=(1, 2))
+    size = np.where(count > 0, total / np.maximum(count, 1), 1.0)
+    return np.maximum(size, SIZE_EPS).astype(np.float32)
 
 
 def _gather_frames(data: np.ndarray, rows: np.ndarray, frames: np.ndarray) -> np.ndarray:

@@ -203,6 +203,8 @@ class MaskConfig:
       (``round(frame_ratio * T / L)`` tuples), so every kept tuple is ``L`` real consecutive
       frames and a removed stretch cannot be filled by interpolating its neighbours;
     * ``target="motion"``: reconstruct ``x[t+1] - x[t]`` instead of coordinates (MAMP);
+      ``"interp_residual"``: reconstruct what temporal interpolation of the visible tokens
+      misses (predicting zero is the interpolation baseline);
     * ``normalize_target``: standardise the target per (joint, tuple) patch, as MAE's
       normalised pixels.
     """
@@ -213,7 +215,7 @@ class MaskConfig:
     loss_on: Literal["masked", "all"] = "all"
     encoder_input: Literal["visible", "full"] = "visible"
     frame_unit: Literal["frame", "tuple"] = "frame"
-    target: Literal["coordinates", "motion"] = "coordinates"
+    target: Literal["coordinates", "motion", "interp_residual"] = "coordinates"
     normalize_target: bool = False
 
     def __post_init__(self) -> None:
@@ -224,7 +226,7 @@ class MaskConfig:
                     f"got {value!r}; use a ratio in [0, 1) (the paper uses 0.4-0.6)")
         choices = {"strategy": ("random", "fixed"), "loss_on": ("masked", "all"),
                    "encoder_input": ("visible", "full"), "frame_unit": ("frame", "tuple"),
-                   "target": ("coordinates", "motion")}
+                   "target": ("coordinates", "motion", "interp_residual")}
         for name, allowed in choices.items():
             require(getattr(self, name) in allowed, name,
                     f"got {getattr(self, name)!r}; use one of {', '.join(map(repr, allowed))}")

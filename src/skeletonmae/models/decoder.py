@@ -18,6 +18,8 @@ from skeletonmae.models.sttformer import STTABlock, init_sttformer_weights, sinu
 
 __all__ = ["ReconstructionDecoder", "grid_position_embedding"]
 
+OUTPUT_INIT_STD = 0.01
+
 
 def grid_position_embedding(channels: int, num_frames: int, num_joints: int) -> torch.Tensor:
     """``(channels, T, V)`` fixed embedding: frame sin-cos in the first half of the channels,
@@ -52,6 +54,11 @@ class ReconstructionDecoder(nn.Module):
         self.to_coordinates = nn.Conv2d(width, config.in_channels, 1)
         init_sttformer_weights(self)
         nn.init.normal_(self.mask_token, std=0.02)
+        # STTFormer's kaiming fan_out rule would give this 1x1 conv (fan_out = C = 3) weights of
+        # std 0.8, i.e. first outputs ~10x the data's scale and an initial loss of ~100 that
+        # costs hundreds of steps to undo (issue 12). A small head starts near the data's mean.
+        nn.init.normal_(self.to_coordinates.weight, std=OUTPUT_INIT_STD)
+        nn.init.zeros_(self.to_coordinates.bias)
 
     def forward(self, features: torch.Tensor, kept_frames: torch.Tensor,
                 kept_joints: torch.Tensor) -> torch.Tensor:

@@ -86,7 +86,7 @@ class SkeletonMAE(nn.Module):
             features = self.encoder(packed.data, kept_frames, kept_joints)  # (P, D, Tv/L, L*Vv)
             predicted = self.decoder(features, kept_frames, kept_joints)  # (P, C, T, V)
         target, stats = reconstruction_target(packed.data, mcfg.target, mcfg.normalize_target,
-                                              cfg.tuple_len)
+                                              cfg.tuple_len, visible=removed == 0)
         if mcfg.loss_on == "masked":
             loss = masked_mse(predicted, target, removed)
         else:
