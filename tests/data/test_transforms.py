@@ -11,7 +11,9 @@ from skeletonmae.config import FieldValueError
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.transforms import (
+    DRAWS_PER_SAMPLE,
     TransformConfig,
+    body_size,
     crop_windows,
     rotation_matrices,
     to_stream,
@@ -149,3 +151,51 @@ def test_uniform_streams_depend_only_on_seed_epoch_index():
     assert not np.array_equal(a, uniform_streams(6, 2, np.array([10, 11, 12]), 5))
     big = uniform_streams(0, 0, np.arange(20000), 5)
     assert 0 <= big.min() and big.max() < 1 and abs(big.mean() - 0.5) < 0.01
+
+
+def _people(count=4, frames=10, seed=0):
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=(count, 3, frames, 20, 1)).astype(np.float32)
+    return data, np.full(count, frames)
+
+
+def test_normalize_scale_makes_every_body_the_same_size_in_train_and_test():
+    data, lengths = _people()
+    data[1] *= 5.0  # a much larger subject
+    config = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.0, normalize_scale=True)
+    rows = np.arange(4)
+    test = transform_batch(data, rows, lengths, config, train=False)
+    assert np.allclose(body_size(test), 1.0, atol=1e-4)
+    uniforms = uniform_streams(0, 0, rows, DRAWS_PER_SAMPLE)
+    train = transform_batch(data, rows, lengths, config, train=True, uniforms=uniforms)
+    assert np.allclose(body_size(train), 1.0, atol=1e-4)
+
+
+def test_random_scale_uses_the_sixth_draw_and_not_the_earlier_ones():
+    data, lengths = _people()
+    rows = np.arange(4)
+    uniforms = uniform_streams(0, 0, rows, DRAWS_PER_SAMPLE)
+    plain = TransformConfig(num_frames=10, min_crop_frames=10)
+    scaled = TransformConfig(num_frames=10, min_crop_frames=10, scale_range=(0.5, 1.5))
+    a = transform_batch(data, rows, lengths, plain, train=True, uniforms=uniforms[:, :5])
+    b = transform_batch(data, rows, lengths, scaled, train=True, uniforms=uniforms)
+    factor = 0.5 + uniforms[:, 5]
+    assert np.allclose(b, a * factor[:, None, None, None, None].astype(np.float32), atol=1e-5)
+    assert np.allclose(transform_batch(data, rows, lengths, scaled, train=False),
+                       transform_batch(data, rows, lengths, plain, train=False))
+    with pytest.raises(ValueError, match=r"\(4, 6\)"):
+        transform_batch(data, rows, lengths, scaled, train=True, uniforms=uniforms[:, :5])
+
+
+def test_rotation_axes_limit_each_axis_on_its_own():
+    data, lengths = _people()
+    rows = np.arange(4)
+    uniforms = uniform_streams(0, 0, rows, DRAWS_PER_SAMPLE)
+    vertical_only = TransformConfig(num_frames=10, min_crop_frames=10, rotation_axes=(0.0, 1.0, 0.0))
+    out = transform_batch(data, rows, lengths, vertical_only, train=True, uniforms=uniforms)
+    still = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.0)
+    base = transform_batch(data, rows, lengths, still, train=True, uniforms=uniforms)
+    assert np.allclose(out[:, 1], base[:, 1], atol=1e-5)  # y is the axis: untouched
+    assert not np.allclose(out[:, 0], base[:, 0])
+    with pytest.raises(FieldValueError, match="rotation_axes"):
+        TransformConfig(rotation_axes=(0.1, -1.0, 0.0))

@@ -74,9 +74,11 @@ def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
 
 
 def bind_model_to_data(config: RunConfig, info: DatasetInfo,
-                       pinned: Collection[str] = ()) -> RunConfig:
+                       pinned: Collection[str] = (), check_mask: bool = True) -> RunConfig:
     """Set the model's joints / persons / classes / frames / channels from the data and the
-    transform. Fields in ``pinned`` (written explicitly by the user) must already agree."""
+    transform. Fields in ``pinned`` (written explicitly by the user) must already agree.
+    ``check_mask``: also check the masking fits the bound grid (pre-training; fine-tuning and
+    linear runs never mask, so their unused ``mask`` section is not held against the grid)."""
     derived = {
         "num_joints": info.num_joints,
         "num_persons": info.num_persons,
@@ -95,7 +97,8 @@ def bind_model_to_data(config: RunConfig, info: DatasetInfo,
         if current != value:
             logger.info("model.%s: %s -> %s (from the data)", field, current, value)
     model = dataclasses.replace(config.model, **derived)
-    config.mask.check_against(model)
+    if check_mask:
+        config.mask.check_against(model)
     return dataclasses.replace(config, model=model)
 
 

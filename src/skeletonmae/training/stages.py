@@ -147,7 +147,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
     with distributed_session(config.training.device) as context:
         train_arrays = open_split(config.data, config.data.train_split)
         info = dataset_info(train_arrays, split_folder(config.data, config.data.train_split))
-        config = bind_model_to_data(config, info, pinned)
+        config = bind_model_to_data(config, info, pinned, check_mask=stage == "pretrain")
         run_dir = prepare_run_dir(config, stage, context, resume)
         seed_everything(config.training.seed)  # same initial weights on every rank
         model = build_stage_model(stage, config, info.layout)
