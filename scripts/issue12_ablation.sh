@@ -9,11 +9,18 @@ export OMP_NUM_THREADS=1
 DATA=data/prepared/nw-ucla
 OUT=${OUT:-runs/exp}
 BASE="--config configs/nw-ucla/pretrain-base.yaml --set training.progress_bar=false"
+# configs/nw-ucla/pretrain-base.yaml is e4 (the rescale on); the others switch it off.
+OFF="--set model.visible_attention_rescale=false"
+FULL="--set mask.encoder_input=full --set mask.frame_unit=tuple"
+AUG="--set data.transform.normalize_scale=true --set data.transform.rotation_axes=[0.3,1.0,0.3] --set data.transform.scale_range=[0.8,1.2]"
 declare -A VARIANT=(
-  [e0-visible]=""
-  [e1-full-tuple]="--set mask.encoder_input=full --set mask.frame_unit=tuple"
-  [e2-full-tuple-residual]="--set mask.encoder_input=full --set mask.frame_unit=tuple --set mask.target=interp_residual"
-  [e3-visible-motion]="--set mask.target=motion"
+  [e0-visible]="$OFF"
+  [e1-full-tuple]="$OFF $FULL"
+  [e2-full-tuple-residual]="$OFF $FULL --set mask.target=interp_residual"
+  [e3-visible-motion]="$OFF --set mask.target=motion"
+  [e4-visible-rescale]=""
+  [e5-visible-aug]="$OFF $AUG"
+  [e6-visible-rescale-40ep]="--set training.epochs=40"
 )
 stage=${STAGE:-all}
 for name in "${!VARIANT[@]}"; do
@@ -28,7 +35,7 @@ for name in "${!VARIANT[@]}"; do
 done
 if [[ $stage == all || $stage == finetune ]]; then
   for seed in 1 2 3; do
-    for init in ${FINETUNE_FROM:-e0-visible e2-full-tuple-residual} scratch; do
+    for init in ${FINETUNE_FROM:-e0-visible e4-visible-rescale e6-visible-rescale-40ep} scratch; do
       dir=$OUT/ft10-$init-s$seed
       [[ -f $dir/best.pt ]] && continue
       pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
@@ -36,5 +43,14 @@ if [[ $stage == all || $stage == finetune ]]; then
         --set finetune.pretrained="$pretrained" --set training.seed=$seed --set data.label_seed=$seed \
         --set training.progress_bar=false --output-dir "$dir"
     done
+  done
+fi
+# All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs.
+if [[ $stage == all || $stage == finetune100 ]]; then
+  for init in e4-visible-rescale scratch; do
+    pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
+    [[ -f $OUT/ft100-$init-s1/best.pt ]] || skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml \
+      --set training.epochs=30 --set finetune.pretrained="$pretrained" --set training.progress_bar=false \
+      --output-dir "$OUT/ft100-$init-s1"
   done
 fi
