@@ -59,9 +59,11 @@ def test_two_by_two_sweep_fills_every_cell(finished):
     for row in rows:
         assert 0.0 <= float(row["top1_mean"]) <= 100.0 and row["seeds_done"] == "1"
         assert float(row["pretrain_val_loss"]) > 0 and row["problems"] == ""
+        assert float(row["pretrain_interp_ratio"]) > 0  # model MSE / interpolation MSE
         assert float(row["paper_top1"]) > 80  # Table 1, same strategy and ratios (frame 0.5)
     table = (output / "results.md").read_text()
     assert "not run" not in table and "failed" not in table and "| |" not in table
+    assert "MSE / interp." in table
     assert "| random | 0.5 |" in table and "| 86.6 |" in table  # paper's (0.5, 0.5) random cell
     finetune = output / "finetune" / "strategy-random__joint_ratio-0.5__labels-1.0__seed-1"
     assert (finetune / "best.pt").is_file()

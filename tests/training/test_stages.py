@@ -51,6 +51,12 @@ def test_pretrain_fills_the_run_folder(pretrained: Path):
     best = load_checkpoint(pretrained / "best.pt")
     assert best["best_metric"] == pytest.approx(min(val_losses))
     assert best["epoch"] == val_losses.index(min(val_losses)) + 1
+    # The predictors that learn nothing stand beside the model in every validation row.
+    header = lines[0].split(",")
+    for line in lines[1:]:
+        row = dict(zip(header, map(float, line.split(","))))
+        assert row["val_static_mse"] > 0 and row["val_interp_mse"] > 0
+        assert row["val_interp_ratio"] == pytest.approx(row["val_masked_mse"] / row["val_interp_mse"])
 
 
 def test_finetune_from_pretrained_on_a_label_fraction(pretrained, tiny_dataset, tmp_path,

@@ -6,7 +6,7 @@ whole split. Batches are ``(x (N, C, T, V, M), labels (N,), indices (N,))``.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -44,55 +44,54 @@ def classify_loader(
 
 
 @torch.no_grad()
+def seeded_validation_metrics(
+    module: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int,
+    keys: Sequence[str],
+    batch_metrics: Callable[[torch.Tensor, torch.Generator], dict[str, torch.Tensor]],
+) -> dict[str, float]:
+    """Sample-weighted means of the scalars ``keys`` of ``batch_metrics(inputs (N, C, T, V, M),
+    generator)`` over the loader, in eval mode, with random draws (masks, augmentations) from a
+    generator seeded by ``seed`` so every validation sees the same draws and epochs compare.
+    A rank with an empty shard still joins the sum (its metrics count zero samples)."""
+    was_training = module.training
+    module.eval()
+    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
+    totals = torch.zeros(len(keys) + 1, dtype=torch.float64, device=context.device)
+    for inputs, _, _ in loader:
+        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
+        metrics = batch_metrics(inputs, generator)
+        totals[:-1] += torch.stack([metrics[key].double() for key in keys]) * inputs.shape[0]
+        totals[-1] += inputs.shape[0]  # the sample count
+    module.train(was_training)
+    sums = all_reduce_sum(totals, context).tolist()
+    return {key: value / max(sums[-1], 1.0) for key, value in zip(keys, sums[:-1])}
+
+
 def seeded_validation_loss(
     module: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int,
     batch_loss: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
 ) -> float:
-    """Sample-weighted mean of ``batch_loss(inputs (N, C, T, V, M), generator)`` over the loader,
-    in eval mode, with random draws (masks, augmentations) from a generator seeded by ``seed`` so
-    every validation sees the same draws and epochs are comparable."""
-    was_training = module.training
-    module.eval()
-    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
-    totals = torch.zeros(2, dtype=torch.float64, device=context.device)  # loss sum, samples
-    for inputs, _, _ in loader:
-        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
-        totals[0] += batch_loss(inputs, generator).double() * inputs.shape[0]
-        totals[1] += inputs.shape[0]
-    module.train(was_training)
-    loss_sum, count = all_reduce_sum(totals, context).tolist()
-    return loss_sum / max(count, 1.0)
-
-
-def reconstruction_loss(
-    model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
-) -> float:
-    """Mean MAE validation loss with seeded masks (see :func:`seeded_validation_loss`)."""
-    return reconstruction_metrics(model, loader, context, seed)["loss"]
+    """Sample-weighted mean of ``batch_loss(inputs, generator)`` (see
+    :func:`seeded_validation_metrics`)."""
+    return seeded_validation_metrics(
+        module, loader, context, seed, ("loss",),
+        lambda inputs, generator: {"loss": batch_loss(inputs, generator)})["loss"]
 
 
 RECONSTRUCTION_KEYS = ("loss", "model", "static", "interp")
 
 
-@torch.no_grad()
 def reconstruction_metrics(
     model: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int
 ) -> dict[str, float]:
     """Seeded-mask validation of a :class:`~skeletonmae.models.mae.SkeletonMAE`: the loss and the
-    masked-token MSE (target space) of the model and of the static-pose and interpolation
-    predictors on exactly the masks the model saw; sample-weighted means over the split."""
+    masked-token MSE (target space) of the model (``model``) and of the static-pose (``static``)
+    and interpolation (``interp``) predictors on exactly the masks the model saw."""
     module = inference_module(model)
-    was_training = module.training
-    module.eval()
-    generator = torch.Generator(device=context.device).manual_seed(seed + 7919 * context.rank)
-    totals = torch.zeros(len(RECONSTRUCTION_KEYS) + 1, dtype=torch.float64, device=context.device)
-    for inputs, _, _ in loader:
-        inputs = inputs.to(context.device, non_blocking=True)  # (N, C, T, V, M)
+
+    def batch_metrics(inputs: torch.Tensor, generator: torch.Generator) -> dict[str, torch.Tensor]:
         output = module(inputs, generator=generator, with_baselines=True)
-        values = [output.loss] + [output.errors[key] for key in RECONSTRUCTION_KEYS[1:]]
-        totals[:-1] += torch.stack([v.double() for v in values]) * inputs.shape[0]
-        totals[-1] += inputs.shape[0]
-    module.train(was_training)
-    sums = all_reduce_sum(totals, context).tolist()
-    count = max(sums[-1], 1.0)
-    return {key: value / count for key, value in zip(RECONSTRUCTION_KEYS, sums[:-1])}
+        return {"loss": output.loss, **output.errors}
+
+    return seeded_validation_metrics(module, loader, context, seed, RECONSTRUCTION_KEYS,
+                                     batch_metrics)
