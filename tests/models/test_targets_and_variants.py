@@ -1,5 +1,6 @@
 """Issue 12: reconstruction targets, the trivial predictors on the model's own masks, the
-full-grid (mask-token) encoder, whole-tuple frame masking and the visible-attention rescale."""
+full-grid (mask-token) encoder, whole-tuple frame masking, the visible-attention rescale and
+the per-tuple (mask-aware) attention map."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.sttformer import STTABlock
-from skeletonmae.models.targets import (apply_target, baseline_errors, interpolation_fill,
-                                        masked_mse, reconstruction_target, static_pose_fill)
+from skeletonmae.models.targets import (
+    apply_target,
+    baseline_errors,
+    interpolation_fill,
+    masked_mse,
+    reconstruction_target,
+    static_pose_fill,
+)
 
 
 def test_interpolation_fill_is_linear_between_visible_frames_and_constant_at_the_ends():
@@ -47,13 +54,15 @@ def test_normalized_target_standardises_each_joint_tuple_patch():
     assert not motion[:, :, -1].any()
 
 
-@pytest.mark.parametrize("mask_config", [
-    MaskConfig(0.5, 0.4, loss_on="masked"),
-    MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", frame_unit="tuple"),
-    MaskConfig(0.5, 0.4, loss_on="all", encoder_input="full", target="motion",
-               normalize_target=True),
-    MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", target="interp_residual"),
-])
+@pytest.mark.parametrize(
+    "mask_config",
+    [
+        MaskConfig(0.5, 0.4, loss_on="masked"),
+        MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", frame_unit="tuple"),
+        MaskConfig(0.5, 0.4, loss_on="all", encoder_input="full", target="motion", normalize_target=True),
+        MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", target="interp_residual"),
+    ],
+)
 def test_baselines_are_computed_on_exactly_the_masks_the_model_saw(mask_config):
     config = tiny_config()
     mae = SkeletonMAE(config, mask_config).eval()
@@ -64,14 +73,21 @@ def test_baselines_are_computed_on_exactly_the_masks_the_model_saw(mask_config):
     assert torch.equal(masking.mask, out.mask)
     rows = torch.stack([x[0, ..., 0], x[0, ..., 1], x[1, ..., 0], x[2, ..., 0], x[2, ..., 1]])
     removed = masking.mask[torch.tensor([0, 0, 1, 2, 2])]
-    target, stats = reconstruction_target(rows, mask_config.target, mask_config.normalize_target,
-                                          config.tuple_len, visible=removed == 0)
+    target, stats = reconstruction_target(
+        rows, mask_config.target, mask_config.normalize_target, config.tuple_len, visible=removed == 0
+    )
     expected = baseline_errors(rows, removed, mask_config.target, stats, config.tuple_len)
     for name in ("static", "interp"):
         assert torch.allclose(out.errors[name], expected[name])
-    predicted = torch.stack([out.reconstruction[0, ..., 0], out.reconstruction[0, ..., 1],
-                             out.reconstruction[1, ..., 0], out.reconstruction[2, ..., 0],
-                             out.reconstruction[2, ..., 1]])
+    predicted = torch.stack(
+        [
+            out.reconstruction[0, ..., 0],
+            out.reconstruction[0, ..., 1],
+            out.reconstruction[1, ..., 0],
+            out.reconstruction[2, ..., 0],
+            out.reconstruction[2, ..., 1],
+        ]
+    )
     assert torch.allclose(out.errors["model"], masked_mse(predicted, target, removed), atol=1e-6)
     if mask_config.loss_on == "masked":
         assert torch.allclose(out.loss, out.errors["model"], atol=1e-6)
@@ -117,8 +133,16 @@ def test_full_grid_checkpoint_loads_into_a_classifier_ignoring_the_mask_token():
 
 
 def test_whole_tuple_frame_masking_removes_runs_of_tuple_len_frames():
-    masking = spatial_temporal_mask(4, 12, 5, frame_ratio=0.5, joint_ratio=0.0, tuple_len=3,
-                                    frame_unit_len=3, generator=torch.Generator().manual_seed(0))
+    masking = spatial_temporal_mask(
+        4,
+        12,
+        5,
+        frame_ratio=0.5,
+        joint_ratio=0.0,
+        tuple_len=3,
+        frame_unit_len=3,
+        generator=torch.Generator().manual_seed(0),
+    )
     kept = masking.kept_frames.view(4, -1, 3)
     assert kept.shape == (4, 2, 3)
     assert torch.equal(kept - kept[:, :, :1], torch.arange(3).expand(4, 2, 3))
@@ -164,3 +188,77 @@ def test_interp_residual_target_makes_a_zero_prediction_the_interpolation_baseli
     coordinate_error = masked_mse(interpolation_fill(x, visible), x, removed)
     assert torch.allclose(errors["interp"], coordinate_error)
     assert not target[visible.unsqueeze(1).expand_as(x)].any()
+
+
+def _per_tuple_block(seed: int = 0) -> STTABlock:
+    torch.manual_seed(seed)
+    block = STTABlock(8, 8, 2, num_slots=30, num_heads=3, attention_map="per_tuple")
+    with torch.no_grad():
+        block.alpha.normal_()
+        block.static_attention.normal_(std=0.1)
+    return block.eval()
+
+
+def test_per_tuple_map_on_a_masked_grid_equals_the_map_on_its_visible_tokens():
+    block = _per_tuple_block()
+    x = torch.randn(3, 8, 4, 30)
+    ids = torch.stack([torch.randperm(30)[:12].sort().values for _ in range(3 * 4)]).view(3, 4, 12)
+    visible = torch.zeros(3, 4, 30).scatter(2, ids, 1.0)
+    with torch.no_grad():
+        on_grid = block._attend_per_tuple(x, None, visible)  # (B, H*C, K, S)
+        changed = torch.where(visible.unsqueeze(1) > 0, x, torch.full_like(x, 50.0))
+        on_changed = block._attend_per_tuple(changed, None, visible)
+        tokens = x.gather(3, ids.unsqueeze(1).expand(3, 8, 4, 12))
+        on_visible = block._attend_per_tuple(tokens, ids, None)  # (B, H*C, K, Sv)
+    at_visible = on_grid.gather(3, ids.unsqueeze(1).expand(3, 24, 4, 12))
+    assert torch.allclose(at_visible, on_visible, atol=1e-5)
+    # Removed tokens add nothing to the sums at visible places (their rows are dropped); a
+    # removed place's own output still reads its key (there, the mask token's) as a query would.
+    changed_at_visible = on_changed.gather(3, ids.unsqueeze(1).expand(3, 24, 4, 12))
+    assert torch.allclose(changed_at_visible, at_visible, atol=1e-5)
+
+
+def test_per_tuple_map_keeps_the_output_scale_independent_of_visible_tokens():
+    block = _per_tuple_block()
+    with torch.no_grad():
+        block.to_query_key.weight.zero_()
+        block.to_query_key.bias.zero_()
+        block.static_attention.fill_(1.0 / 30)
+    x = torch.randn(16, 8, 4, 30).abs()
+    scales = []
+    for kept in (30, 10):
+        ids = torch.stack([torch.randperm(30)[:kept].sort().values for _ in range(64)]).view(16, 4, kept)
+        visible = torch.zeros(16, 4, 30).scatter(2, ids, 1.0)
+        with torch.no_grad():
+            scales.append(block._attend_per_tuple(x, None, visible).abs().mean().item())
+    assert scales[1] == pytest.approx(scales[0], rel=0.15)
+
+
+def test_per_tuple_encoders_agree_at_zero_masking_and_differ_from_the_shared_map():
+    config = tiny_config(attention_map="per_tuple")
+    encoder = SkeletonEncoder(config)
+    randomize_parameters(encoder, seed=3)
+    encoder.eval()
+    rows = skeleton_batch(config, n=2)[..., 0]
+    everything = torch.arange(config.num_frames).expand(2, -1)
+    joints = torch.arange(config.num_joints).expand(2, config.num_frames, -1)
+    nothing_removed = torch.zeros(2, config.num_frames, config.num_joints)
+    shared = SkeletonEncoder(tiny_config())
+    shared.load_state_dict(encoder.state_dict())
+    shared.eval()
+    with torch.no_grad():
+        full = encoder(rows)
+        assert torch.allclose(encoder(rows, everything, joints), full, atol=1e-5)
+        masked_grid = encoder.forward_masked_grid(rows, nothing_removed, torch.randn(config.embed_channels))
+        assert torch.allclose(masked_grid, full, atol=1e-5)
+        assert not torch.allclose(shared(rows), full, atol=1e-3)
+
+
+@pytest.mark.parametrize("encoder_input", ["visible", "full"])
+def test_per_tuple_mae_trains_one_step(encoder_input: str):
+    config = tiny_config(attention_map="per_tuple")
+    mae = SkeletonMAE(config, MaskConfig(0.5, 0.4, encoder_input=encoder_input, loss_on="masked"))
+    out = mae(skeleton_batch(config, n=2), generator=torch.Generator().manual_seed(0))
+    out.loss.backward()
+    grads = [p.grad for p in mae.encoder.blocks[0].parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)

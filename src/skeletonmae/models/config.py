@@ -10,8 +10,9 @@ describes the spatial-temporal masking of pre-training. Both are frozen dataclas
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from skeletonmae.config import from_mapping, require
 from skeletonmae.masking import check_visible_frames, kept_frame_count, num_removed
@@ -37,28 +38,38 @@ class StageSpec:
     num_blocks: int
 
     def __post_init__(self) -> None:
-        require(_is_int(self.channels) and self.channels >= 2 and self.channels % 2 == 0,
-                "channels", f"got {self.channels!r}; use an even positive integer (the slot "
-                "embedding interleaves sin/cos channels)")
-        require(_is_int(self.qk_dim) and self.qk_dim >= 1, "qk_dim",
-                f"got {self.qk_dim!r}; use a positive integer such as channels // 4")
-        require(_is_int(self.num_blocks) and self.num_blocks >= 1, "num_blocks",
-                f"got {self.num_blocks!r}; use a positive integer")
+        require(
+            _is_int(self.channels) and self.channels >= 2 and self.channels % 2 == 0,
+            "channels",
+            f"got {self.channels!r}; use an even positive integer (the slot "
+            "embedding interleaves sin/cos channels)",
+        )
+        require(
+            _is_int(self.qk_dim) and self.qk_dim >= 1,
+            "qk_dim",
+            f"got {self.qk_dim!r}; use a positive integer such as channels // 4",
+        )
+        require(
+            _is_int(self.num_blocks) and self.num_blocks >= 1,
+            "num_blocks",
+            f"got {self.num_blocks!r}; use a positive integer",
+        )
 
 
 def _as_stage_specs(stages: Any) -> tuple[StageSpec, ...]:
     """Stages as a tuple of StageSpec; plain dicts (from ``asdict``, JSON or YAML) are rebuilt."""
-    hint = ("give a non-empty list of StageSpec(channels, qk_dim, num_blocks) or of dicts "
-            "with exactly those keys")
-    require(isinstance(stages, (list, tuple)) and len(stages) >= 1, "stages",
-            f"got {stages!r}; {hint}")
+    hint = (
+        "give a non-empty list of StageSpec(channels, qk_dim, num_blocks) or of dicts with exactly those keys"
+    )
+    require(isinstance(stages, (list, tuple)) and len(stages) >= 1, "stages", f"got {stages!r}; {hint}")
     specs = []
     for index, stage in enumerate(stages):
         if isinstance(stage, Mapping):
             unknown = sorted(set(stage) - {"channels", "qk_dim", "num_blocks"})
             missing = sorted({"channels", "qk_dim", "num_blocks"} - set(stage))
-            problems = ([f"unknown keys {unknown}"] if unknown else []) + \
-                ([f"missing keys {missing}"] if missing else [])
+            problems = ([f"unknown keys {unknown}"] if unknown else []) + (
+                [f"missing keys {missing}"] if missing else []
+            )
             require(not problems, f"stages[{index}]", f"{', '.join(problems)}; {hint}")
             stage = StageSpec(**stage)
         require(isinstance(stage, StageSpec), f"stages[{index}]", f"got {stage!r}; {hint}")
@@ -74,6 +85,8 @@ class BlockSpec:
     out_channels: int
     qk_dim: int
 
+
+ATTENTION_MAPS: tuple[str, ...] = ("shared", "per_tuple")
 
 NTU_STAGES: tuple[StageSpec, ...] = (
     StageSpec(channels=64, qk_dim=16, num_blocks=2),
@@ -110,34 +123,63 @@ class ModelConfig:
     # tokens of a tuple by S / Sv, so a block's output scale does not depend on how many tokens
     # are visible (1 on the full grid: STTFormer is unchanged).
     visible_attention_rescale: bool = False
+    # Beyond the paper (issue 12): "shared" is STTFormer's one attention map per sample and head,
+    # its logits summed over every tuple; "per_tuple" gives each tuple its own map over its own
+    # visible keys (mask-aware: removed tokens add nothing, the sum is rescaled by S / visible),
+    # on the full grid, on visible tokens and on a masked grid alike.
+    attention_map: str = "shared"
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "num_frames", "tuple_len", "num_joints", "num_persons",
-                     "num_classes", "num_heads", "decoder_depth"):
+        for name in (
+            "in_channels",
+            "num_frames",
+            "tuple_len",
+            "num_joints",
+            "num_persons",
+            "num_classes",
+            "num_heads",
+            "decoder_depth",
+        ):
             value = getattr(self, name)
-            require(_is_int(value) and value >= 1, name,
-                    f"got {value!r}; use a positive integer")
-        require(self.num_frames % self.tuple_len == 0, "num_frames",
-                f"{self.num_frames} frames do not split into tuples of tuple_len="
-                f"{self.tuple_len}; set num_frames to a multiple of {self.tuple_len} "
-                f"(e.g. {self.tuple_len * max(1, self.num_frames // self.tuple_len)}) "
-                "or change tuple_len")
+            require(_is_int(value) and value >= 1, name, f"got {value!r}; use a positive integer")
+        require(
+            self.num_frames % self.tuple_len == 0,
+            "num_frames",
+            f"{self.num_frames} frames do not split into tuples of tuple_len="
+            f"{self.tuple_len}; set num_frames to a multiple of {self.tuple_len} "
+            f"(e.g. {self.tuple_len * max(1, self.num_frames // self.tuple_len)}) "
+            "or change tuple_len",
+        )
         object.__setattr__(self, "stages", _as_stage_specs(self.stages))
         for name in ("tuple_kernel", "slot_kernel"):
             value = getattr(self, name)
-            require(_is_int(value) and value >= 1 and value % 2 == 1, name,
-                    f"got {value!r}; use an odd positive integer (same-size padding)")
+            require(
+                _is_int(value) and value >= 1 and value % 2 == 1,
+                name,
+                f"got {value!r}; use an odd positive integer (same-size padding)",
+            )
         for name in ("use_slot_embedding", "visible_attention_rescale"):
-            require(isinstance(getattr(self, name), bool), name,
-                    f"got {getattr(self, name)!r}; use true or false")
+            require(
+                isinstance(getattr(self, name), bool), name, f"got {getattr(self, name)!r}; use true or false"
+            )
+        require(
+            self.attention_map in ATTENTION_MAPS,
+            "attention_map",
+            f"got {self.attention_map!r}; use one of {list(ATTENTION_MAPS)}",
+        )
         for name in ("attention_dropout", "head_dropout"):
             value = getattr(self, name)
-            require(isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and 0.0 <= value < 1.0, name, f"got {value!r}; use a value in [0, 1)")
-        require(_is_int(self.decoder_width) and self.decoder_width >= 4
-                and self.decoder_width % 4 == 0, "decoder_width",
-                f"got {self.decoder_width!r}; use a positive multiple of 4 (qk width is "
-                "decoder_width // 4 and the 2-D sin-cos embedding needs 4 channel groups)")
+            require(
+                isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < 1.0,
+                name,
+                f"got {value!r}; use a value in [0, 1)",
+            )
+        require(
+            _is_int(self.decoder_width) and self.decoder_width >= 4 and self.decoder_width % 4 == 0,
+            "decoder_width",
+            f"got {self.decoder_width!r}; use a positive multiple of 4 (qk width is "
+            "decoder_width // 4 and the 2-D sin-cos embedding needs 4 channel groups)",
+        )
 
     @property
     def num_tuples(self) -> int:
@@ -176,7 +218,7 @@ class ModelConfig:
         return tuple(specs)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ModelConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
         """Rebuild from ``dataclasses.asdict`` output (or YAML); unknown keys raise ValueError."""
         return from_mapping(cls, data, key="model")
 
@@ -221,17 +263,29 @@ class MaskConfig:
     def __post_init__(self) -> None:
         for name in ("frame_ratio", "joint_ratio"):
             value = getattr(self, name)
-            require(isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and 0.0 <= value < 1.0, name,
-                    f"got {value!r}; use a ratio in [0, 1) (the paper uses 0.4-0.6)")
-        choices = {"strategy": ("random", "fixed"), "loss_on": ("masked", "all"),
-                   "encoder_input": ("visible", "full"), "frame_unit": ("frame", "tuple"),
-                   "target": ("coordinates", "motion", "interp_residual")}
+            require(
+                isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < 1.0,
+                name,
+                f"got {value!r}; use a ratio in [0, 1) (the paper uses 0.4-0.6)",
+            )
+        choices = {
+            "strategy": ("random", "fixed"),
+            "loss_on": ("masked", "all"),
+            "encoder_input": ("visible", "full"),
+            "frame_unit": ("frame", "tuple"),
+            "target": ("coordinates", "motion", "interp_residual"),
+        }
         for name, allowed in choices.items():
-            require(getattr(self, name) in allowed, name,
-                    f"got {getattr(self, name)!r}; use one of {', '.join(map(repr, allowed))}")
-        require(isinstance(self.normalize_target, bool), "normalize_target",
-                f"got {self.normalize_target!r}; use true or false")
+            require(
+                getattr(self, name) in allowed,
+                name,
+                f"got {getattr(self, name)!r}; use one of {', '.join(map(repr, allowed))}",
+            )
+        require(
+            isinstance(self.normalize_target, bool),
+            "normalize_target",
+            f"got {self.normalize_target!r}; use true or false",
+        )
 
     def frame_unit_len(self, model: ModelConfig) -> int:
         """Length of the runs of frames that are removed together (1 or ``tuple_len``)."""
@@ -247,21 +301,24 @@ class MaskConfig:
         the visible-token encoder, at least one visible joint, something to reconstruct when
         ``loss_on='masked'``)."""
         unit = self.frame_unit_len(model)
-        check_visible_frames(model.num_frames, self.frame_ratio, self.visible_tuple_len(model),
-                             unit)
+        check_visible_frames(model.num_frames, self.frame_ratio, self.visible_tuple_len(model), unit)
         if num_removed(self.joint_ratio, model.num_joints) >= model.num_joints:
-            raise ValueError(f"joint_ratio={self.joint_ratio} removes every joint of "
-                             f"{model.num_joints}; lower joint_ratio")
-        masks_nothing = (kept_frame_count(model.num_frames, self.frame_ratio, unit)
-                         == model.num_frames
-                         and num_removed(self.joint_ratio, model.num_joints) == 0)
+            raise ValueError(
+                f"joint_ratio={self.joint_ratio} removes every joint of {model.num_joints}; lower joint_ratio"
+            )
+        masks_nothing = (
+            kept_frame_count(model.num_frames, self.frame_ratio, unit) == model.num_frames
+            and num_removed(self.joint_ratio, model.num_joints) == 0
+        )
         if masks_nothing and self.loss_on == "masked":
-            raise ValueError(f"frame_ratio={self.frame_ratio} and joint_ratio="
-                             f"{self.joint_ratio} remove no token, so loss_on='masked' has "
-                             "nothing to average; set loss_on='all' or raise a ratio")
+            raise ValueError(
+                f"frame_ratio={self.frame_ratio} and joint_ratio="
+                f"{self.joint_ratio} remove no token, so loss_on='masked' has "
+                "nothing to average; set loss_on='all' or raise a ratio"
+            )
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "MaskConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> MaskConfig:
         """Rebuild from a plain dict; unknown keys raise ValueError."""
         return from_mapping(cls, data, key="mask")
 
@@ -281,10 +338,24 @@ _PRESETS: dict[str, ModelConfig] = {
     # 60 frames is the smallest multiple of L = 6 for which alpha = 0.4 / 0.5 / 0.6 all keep
     # whole tuples (36 / 30 / 24 frames); NW-UCLA sequences average 39 frames (max 201).
     "nw-ucla": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10),
-    "cpu-small": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10,
-                             stages=CPU_SMALL_STAGES, decoder_width=16, decoder_depth=2),
-    "cpu-base": ModelConfig(num_frames=30, num_joints=20, num_persons=1, num_classes=10,
-                            stages=CPU_BASE_STAGES, decoder_width=64, decoder_depth=3),
+    "cpu-small": ModelConfig(
+        num_frames=60,
+        num_joints=20,
+        num_persons=1,
+        num_classes=10,
+        stages=CPU_SMALL_STAGES,
+        decoder_width=16,
+        decoder_depth=2,
+    ),
+    "cpu-base": ModelConfig(
+        num_frames=30,
+        num_joints=20,
+        num_persons=1,
+        num_classes=10,
+        stages=CPU_BASE_STAGES,
+        decoder_width=64,
+        decoder_depth=3,
+    ),
 }
 PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
 
@@ -303,7 +374,9 @@ def preset(name: str, **overrides: Any) -> ModelConfig:
     data = dataclasses.asdict(base)
     unknown = sorted(set(overrides) - set(data))
     if unknown:
-        raise ValueError(f"unknown ModelConfig field {unknown[0]!r} in overrides of preset "
-                         f"{name!r}; valid fields are {', '.join(data)}")
+        raise ValueError(
+            f"unknown ModelConfig field {unknown[0]!r} in overrides of preset "
+            f"{name!r}; valid fields are {', '.join(data)}"
+        )
     data.update(overrides)
     return ModelConfig.from_dict(data)

@@ -20,8 +20,9 @@ from skeletonmae.models.sttformer import InputEmbedding, build_blocks, init_sttf
 __all__ = ["SkeletonEncoder", "visible_slot_ids"]
 
 
-def visible_slot_ids(kept_frames: torch.Tensor, kept_joints: torch.Tensor, num_joints: int,
-                     tuple_len: int) -> torch.Tensor:
+def visible_slot_ids(
+    kept_frames: torch.Tensor, kept_joints: torch.Tensor, num_joints: int, tuple_len: int
+) -> torch.Tensor:
     """Slot id of every visible token: ``kept_frames (B, Tv)``, ``kept_joints (B, Tv, Vv)`` ->
     ``(B, Tv / L, L * Vv)`` with id ``(t mod L) * V + v``."""
     b, tv, vv = kept_joints.shape
@@ -50,12 +51,15 @@ class SkeletonEncoder(nn.Module):
     def feature_dim(self) -> int:
         return self.config.feature_dim
 
-    def forward(self, x: torch.Tensor, kept_frames: torch.Tensor | None = None,
-                kept_joints: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        kept_frames: torch.Tensor | None = None,
+        kept_joints: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         self._check_rows(x)
         if (kept_frames is None) != (kept_joints is None):
-            raise ValueError("pass both kept_frames and kept_joints (visible tokens) or neither "
-                             "(full grid)")
+            raise ValueError("pass both kept_frames and kept_joints (visible tokens) or neither (full grid)")
         if kept_frames is None:
             tokens, slot_ids = self._embed_full(x), None
         else:
@@ -64,8 +68,9 @@ class SkeletonEncoder(nn.Module):
             tokens = block(tokens, slot_ids)
         return tokens
 
-    def forward_masked_grid(self, x: torch.Tensor, removed: torch.Tensor,
-                            mask_token: torch.Tensor) -> torch.Tensor:
+    def forward_masked_grid(
+        self, x: torch.Tensor, removed: torch.Tensor, mask_token: torch.Tensor
+    ) -> torch.Tensor:
         """Full grid with removed tokens replaced (SimMIM-style): ``x (B, C, T, V)``, ``removed
         (B, T, V)`` (1 = removed), ``mask_token (C0,)`` put in place of the removed tokens' input
         embeddings (before the temporal embedding, so they still know their frame) ->
@@ -77,17 +82,20 @@ class SkeletonEncoder(nn.Module):
         embedded = torch.where(removed.unsqueeze(1) > 0, token, embedded)
         tokens = embedded + self.frame_embedding[None, :, :, None]
         tokens = tokens.view(x.shape[0], -1, cfg.num_tuples, cfg.num_slots)
+        visible = (removed <= 0).reshape(x.shape[0], cfg.num_tuples, cfg.num_slots)
         for block in self.blocks:
-            tokens = block(tokens)
+            tokens = block(tokens, visible=visible)
         return tokens
 
     def _check_rows(self, x: torch.Tensor) -> None:
         cfg = self.config
         want = (cfg.in_channels, cfg.num_frames, cfg.num_joints)
         if x.dim() != 4 or tuple(x.shape[1:]) != want:
-            raise ValueError(f"encoder input: expected (B, C, T, V) = (B, {want[0]}, {want[1]}, "
-                             f"{want[2]}) (persons folded into B), got {tuple(x.shape)}; check "
-                             "in_channels / num_frames / num_joints in the model config")
+            raise ValueError(
+                f"encoder input: expected (B, C, T, V) = (B, {want[0]}, {want[1]}, "
+                f"{want[2]}) (persons folded into B), got {tuple(x.shape)}; check "
+                "in_channels / num_frames / num_joints in the model config"
+            )
 
     def _embed_full(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, T, V) -> (B, C0, K, S)`` embedded tuples of the whole grid."""
@@ -95,21 +103,26 @@ class SkeletonEncoder(nn.Module):
         tokens = self.input_embedding(x) + self.frame_embedding[None, :, :, None]  # (B, C0, T, V)
         return tokens.view(x.shape[0], -1, cfg.num_tuples, cfg.num_slots)
 
-    def _embed_visible(self, x: torch.Tensor, kept_frames: torch.Tensor,
-                       kept_joints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _embed_visible(
+        self, x: torch.Tensor, kept_frames: torch.Tensor, kept_joints: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Gather the visible tokens: ``(B, C0, Tv/L, L*Vv)`` features and ``(B, Tv/L, L*Vv)``
         slot ids."""
         cfg = self.config
         b, c, t, v = x.shape
         if kept_frames.shape[0] != b or kept_joints.shape[:2] != kept_frames.shape:
-            raise ValueError(f"kept_frames {tuple(kept_frames.shape)} and kept_joints "
-                             f"{tuple(kept_joints.shape)} must be (B, Tv) and (B, Tv, Vv) with "
-                             f"B = {b} rows of x")
+            raise ValueError(
+                f"kept_frames {tuple(kept_frames.shape)} and kept_joints "
+                f"{tuple(kept_joints.shape)} must be (B, Tv) and (B, Tv, Vv) with "
+                f"B = {b} rows of x"
+            )
         tv, vv = kept_joints.shape[1:]
         if tv % cfg.tuple_len != 0:
-            raise ValueError(f"{tv} visible frames do not form whole tuples of tuple_len="
-                             f"{cfg.tuple_len}; choose frame_ratio so the kept frame count is a "
-                             f"multiple of {cfg.tuple_len}")
+            raise ValueError(
+                f"{tv} visible frames do not form whole tuples of tuple_len="
+                f"{cfg.tuple_len}; choose frame_ratio so the kept frame count is a "
+                f"multiple of {cfg.tuple_len}"
+            )
         flat = (kept_frames.unsqueeze(2) * v + kept_joints).view(b, 1, tv * vv)
         visible = x.reshape(b, c, t * v).gather(2, flat.expand(b, c, -1))  # (B, C, Tv*Vv)
         tokens = self.input_embedding(visible.view(b, c, tv, vv))  # (B, C0, Tv, Vv)

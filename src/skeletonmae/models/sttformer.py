@@ -36,8 +36,9 @@ def sinusoidal_table(num_positions: int, channels: int) -> torch.Tensor:
     """``(channels, num_positions)`` table: channel ``2i`` is ``sin(p * w_i)``, ``2i+1`` is
     ``cos(p * w_i)``, with ``w_i = 10000 ** (-2i / channels)`` (``channels`` even)."""
     position = torch.arange(num_positions, dtype=torch.float32).unsqueeze(1)  # (P, 1)
-    frequency = torch.exp(torch.arange(0, channels, 2, dtype=torch.float32)
-                          * (-math.log(10000.0) / channels))  # (C/2,)
+    frequency = torch.exp(
+        torch.arange(0, channels, 2, dtype=torch.float32) * (-math.log(10000.0) / channels)
+    )  # (C/2,)
     table = torch.zeros(num_positions, channels)
     table[:, 0::2] = torch.sin(position * frequency)
     table[:, 1::2] = torch.cos(position * frequency)
@@ -47,29 +48,44 @@ def sinusoidal_table(num_positions: int, channels: int) -> torch.Tensor:
 def conv_bn(in_channels: int, out_channels: int, kernel: tuple[int, int] = (1, 1)) -> nn.Sequential:
     """Conv2d (same padding, with bias) followed by BatchNorm2d."""
     padding = (kernel[0] // 2, kernel[1] // 2)
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel, padding=padding),
-                         nn.BatchNorm2d(out_channels))
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel, padding=padding), nn.BatchNorm2d(out_channels)
+    )
 
 
 class STTABlock(nn.Module):
     """Spatio-temporal tuple attention + inter-frame feature aggregation; ``(B, C_in, K, S) ->
     (B, C_out, K, S)``. ``num_slots`` is the full slot count ``L * V`` (the size of ``att0``)."""
 
-    def __init__(self, in_channels: int, out_channels: int, qk_dim: int, *, num_slots: int,
-                 num_heads: int, tuple_kernel: int = 3, slot_kernel: int = 5,
-                 use_slot_embedding: bool = True, attention_dropout: float = 0.0,
-                 visible_attention_rescale: bool = False) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        qk_dim: int,
+        *,
+        num_slots: int,
+        num_heads: int,
+        tuple_kernel: int = 3,
+        slot_kernel: int = 5,
+        use_slot_embedding: bool = True,
+        attention_dropout: float = 0.0,
+        visible_attention_rescale: bool = False,
+        attention_map: str = "shared",
+    ) -> None:
         super().__init__()
         self.visible_attention_rescale = visible_attention_rescale
+        self.per_tuple = attention_map == "per_tuple"
         self.in_channels, self.out_channels = in_channels, out_channels
         self.qk_dim, self.num_heads, self.num_slots = qk_dim, num_heads, num_slots
         self.use_slot_embedding = use_slot_embedding
-        self.register_buffer("slot_embedding", sinusoidal_table(num_slots, in_channels),
-                             persistent=False)  # (C_in, S)
+        self.register_buffer(
+            "slot_embedding", sinusoidal_table(num_slots, in_channels), persistent=False
+        )  # (C_in, S)
         self.to_query_key = nn.Conv2d(in_channels, 2 * num_heads * qk_dim, 1)
         self.alpha = nn.Parameter(torch.ones(1, num_heads, 1, 1))
-        self.static_attention = nn.Parameter(torch.full((1, num_heads, num_slots, num_slots),
-                                                        1.0 / num_slots))
+        self.static_attention = nn.Parameter(
+            torch.full((1, num_heads, num_slots, num_slots), 1.0 / num_slots)
+        )
         self.attention_dropout = nn.Dropout(attention_dropout)
         self.slot_conv = conv_bn(num_heads * in_channels, out_channels, (1, slot_kernel))
         self.feed_forward = conv_bn(out_channels, out_channels)
@@ -79,10 +95,15 @@ class STTABlock(nn.Module):
         self.tuple_residual = conv_bn(out_channels, out_channels) if widths_differ else nn.Identity()
         self.activation = nn.LeakyReLU(LEAKY_SLOPE)
 
-    def forward(self, x: torch.Tensor, slot_ids: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, slot_ids: torch.Tensor | None = None, visible: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``x (B, C_in, K, S)``; ``slot_ids (B, K, S)`` int64 in ``[0, L*V)`` for visible
-        tokens, or None for the full grid (``S = L*V``, slot ``s`` is id ``s``)."""
-        if slot_ids is None:
+        tokens, or None for the full grid (``S = L*V``, slot ``s`` is id ``s``); ``visible
+        (B, K, S)`` (1 = visible) on a masked full grid, read by the per-tuple map only."""
+        if self.per_tuple:
+            attended = self._attend_per_tuple(x, slot_ids, visible)
+        elif slot_ids is None:
             attended = self._attend_full(x)
         else:
             attended = self._attend_visible(x, slot_ids)
@@ -136,24 +157,65 @@ class STTABlock(nn.Module):
         out = x.transpose(1, 2).unsqueeze(1) @ attention  # (B, H, K, C, Sv), per-tuple maps
         return out.permute(0, 1, 3, 2, 4).reshape(b, h * c, k, sv)
 
+    def _attend_per_tuple(
+        self, x: torch.Tensor, slot_ids: torch.Tensor | None, visible: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Mask-aware attention, one map per tuple over its visible keys: ``(B, C, K, S') ->
+        (B, H*C, K, S')`` with ``S' = S`` (full grid, ``visible`` optional) or ``Sv``
+        (``slot_ids`` given). The sum runs over the visible tokens of each tuple only and is
+        scaled by ``S / visible``, so its scale does not depend on how many tokens are kept."""
+        b, c, k, s = x.shape
+        h, full = self.num_heads, self.num_slots
+        if slot_ids is None:
+            embedding = self.slot_embedding[:, None, :] if self.use_slot_embedding else None
+            static = self.static_attention.unsqueeze(2)  # (1, H, 1, S, S)
+        else:
+            embedding = (
+                self.slot_embedding[:, slot_ids].permute(1, 0, 2, 3) if self.use_slot_embedding else None
+            )
+            pair = (slot_ids.unsqueeze(3) * full + slot_ids.unsqueeze(2)).view(b, 1, k * s * s)
+            static = self.static_attention.view(h, full * full)[:, pair.view(b, -1)]
+            static = static.transpose(0, 1).reshape(b, h, k, s, s)
+        query, key = self._query_key(x, embedding)  # (B, H, qk, K, S') each
+        logits = torch.einsum("bhdks,bhdkt->bhkst", query, key)  # (B, H, K, S', S')
+        attention = torch.tanh(logits / self.qk_dim) * self.alpha.unsqueeze(2) + static
+        if visible is not None:  # rows are the tokens summed over: drop the removed ones
+            weight = visible.to(x.dtype) * (full / visible.sum(2, keepdim=True).clamp(min=1))
+            attention = attention * weight[:, None, :, :, None]
+        elif s != full:
+            attention = attention * (full / s)
+        attention = self.attention_dropout(attention)
+        out = x.transpose(1, 2).unsqueeze(1) @ attention  # (B, H, K, C, S')
+        return out.permute(0, 1, 3, 2, 4).reshape(b, h * c, k, s)
+
 
 class InputEmbedding(nn.Sequential):
     """1x1 conv from coordinates to ``channels``, BatchNorm, LeakyReLU(0.1); pointwise."""
 
     def __init__(self, in_channels: int, channels: int) -> None:
-        super().__init__(nn.Conv2d(in_channels, channels, 1), nn.BatchNorm2d(channels),
-                         nn.LeakyReLU(LEAKY_SLOPE))
+        super().__init__(
+            nn.Conv2d(in_channels, channels, 1), nn.BatchNorm2d(channels), nn.LeakyReLU(LEAKY_SLOPE)
+        )
 
 
 def build_blocks(config: ModelConfig) -> nn.ModuleList:
     """The encoder's STTA blocks, stage by stage."""
     return nn.ModuleList(
-        STTABlock(spec.in_channels, spec.out_channels, spec.qk_dim, num_slots=config.num_slots,
-                  num_heads=config.num_heads, tuple_kernel=config.tuple_kernel,
-                  slot_kernel=config.slot_kernel, use_slot_embedding=config.use_slot_embedding,
-                  attention_dropout=config.attention_dropout,
-                  visible_attention_rescale=config.visible_attention_rescale)
-        for spec in config.block_specs)
+        STTABlock(
+            spec.in_channels,
+            spec.out_channels,
+            spec.qk_dim,
+            num_slots=config.num_slots,
+            num_heads=config.num_heads,
+            tuple_kernel=config.tuple_kernel,
+            slot_kernel=config.slot_kernel,
+            use_slot_embedding=config.use_slot_embedding,
+            attention_dropout=config.attention_dropout,
+            visible_attention_rescale=config.visible_attention_rescale,
+            attention_map=config.attention_map,
+        )
+        for spec in config.block_specs
+    )
 
 
 def init_sttformer_weights(module: nn.Module) -> None:
