@@ -31,8 +31,8 @@ import argparse  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -94,8 +94,11 @@ def reference_preprocess(frames: int, bodies: dict) -> np.ndarray:
         for track in list(tracks):
             if len(tracks) == 1:
                 break
-            noisy = [max(j[0] for j in pose) - min(j[0] for j in pose) > 0.8 * (max(j[1] for j in pose) -
-                     min(j[1] for j in pose)) for pose in track[2]]
+            noisy = [
+                max(j[0] for j in pose) - min(j[0] for j in pose)
+                > 0.8 * (max(j[1] for j in pose) - min(j[1] for j in pose))
+                for pose in track[2]
+            ]
             if sum(noisy) / len(noisy) >= 0.69754:
                 tracks.remove(track)
             elif any(noisy):
@@ -104,18 +107,36 @@ def reference_preprocess(frames: int, bodies: dict) -> np.ndarray:
     grid = [[None, None] for _ in range(frames)]
     intervals = [[tracks[0][1][0], tracks[0][1][-1]], [0, 0]]
     for rank, (_, track_frames, poses, _) in enumerate(tracks):
-        slot = 0 if rank == 0 else next((s for s, (a, b) in enumerate(intervals)
-                                         if min(b, track_frames[-1]) - max(a, track_frames[0]) <= 0), None)
+        slot = (
+            0
+            if rank == 0
+            else next(
+                (
+                    s
+                    for s, (a, b) in enumerate(intervals)
+                    if min(b, track_frames[-1]) - max(a, track_frames[0]) <= 0
+                ),
+                None,
+            )
+        )
         if slot is None:
             continue
         if rank:
-            intervals[slot] = [min(intervals[slot][0], track_frames[0]), max(intervals[slot][1], track_frames[-1])]
+            intervals[slot] = [
+                min(intervals[slot][0], track_frames[0]),
+                max(intervals[slot][1], track_frames[-1]),
+            ]
         for frame, pose in zip(track_frames, poses):
             grid[frame][slot] = pose
     grid = [row for row in grid if row[0] is not None or row[1] is not None]
     origin = next(row[0] for row in grid if row[0] is not None)[1]
-    out = [[[[(pose[v][c] - origin[c]) if pose is not None else 0.0 for pose in row] for v in range(25)]
-            for row in grid] for c in range(3)]
+    out = [
+        [
+            [[(pose[v][c] - origin[c]) if pose is not None else 0.0 for pose in row] for v in range(25)]
+            for row in grid
+        ]
+        for c in range(3)
+    ]
     return np.array(out, dtype=np.float32)
 
 
@@ -124,7 +145,9 @@ def reference_preprocess(frames: int, bodies: dict) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 
 
-def sttformer_style_item(data: np.ndarray, lengths: np.ndarray, index: int, rng: np.random.Generator) -> torch.Tensor:
+def sttformer_style_item(
+    data: np.ndarray, lengths: np.ndarray, index: int, rng: np.random.Generator
+) -> torch.Tensor:
     sample = np.array(data[index])  # (C, T, V, M)
     valid = int(lengths[index])
     p = rng.uniform(0.5, 1.0)
@@ -179,24 +202,42 @@ def each_file(paths: list[Path], read: Callable[[Path], object]) -> Callable[[],
 
 
 def bench_raw(workdir: Path, num_files: int, rounds: int) -> None:
-    paths = write_synthetic_ntu(workdir / "raw", num_files, num_actions=12, seed=1, frame_range=(100, 300),
-                                two_body_fraction=0.3, ghost_fraction=0.3, missing_frame_fraction=0.2)
+    paths = write_synthetic_ntu(
+        workdir / "raw",
+        num_files,
+        num_actions=12,
+        seed=1,
+        frame_range=(100, 300),
+        two_body_fraction=0.3,
+        ghost_fraction=0.3,
+        missing_frame_fraction=0.2,
+    )
     megabytes = sum(path.stat().st_size for path in paths) / 1e6
     for path in paths[:8]:  # the reference computes the same thing
         ours = preprocess_skeleton(parse_skeleton_file(path)).joints
         np.testing.assert_allclose(reference_preprocess(*reference_parse(path)), ours, atol=1e-5)
-    seconds = interleaved({
-        "reference parse": each_file(paths, reference_parse),
-        "parse": each_file(paths, parse_skeleton_file),
-        "reference parse + preprocess": each_file(paths, lambda p: reference_preprocess(*reference_parse(p))),
-        "parse + preprocess": each_file(paths, lambda p: preprocess_skeleton(parse_skeleton_file(p))),
-    }, rounds)
-    print(f"\n{num_files} generated files, {megabytes:.1f} MB ({megabytes / num_files * 1e3:.0f} kB per file)")
+    seconds = interleaved(
+        {
+            "reference parse": each_file(paths, reference_parse),
+            "parse": each_file(paths, parse_skeleton_file),
+            "reference parse + preprocess": each_file(
+                paths, lambda p: reference_preprocess(*reference_parse(p))
+            ),
+            "parse + preprocess": each_file(paths, lambda p: preprocess_skeleton(parse_skeleton_file(p))),
+        },
+        rounds,
+    )
+    print(
+        f"\n{num_files} generated files, {megabytes:.1f} MB ({megabytes / num_files * 1e3:.0f} kB per file)"
+    )
     for stage in ("parse", "parse + preprocess"):
         base = num_files / seconds[f"reference {stage}"]
         rows = [(f"reference {stage} (pure Python)", base, "f/s"), (stage, num_files / seconds[stage], "f/s")]
         table(f"{stage}: files/s (MB/s = files/s x {megabytes / num_files:.3f})", rows, base)
-        print(f"  -> {megabytes / seconds[stage]:.1f} MB/s vs {megabytes / seconds[f'reference {stage}']:.1f} MB/s")
+        print(
+            f"  -> {megabytes / seconds[stage]:.1f} MB/s vs "
+            f"{megabytes / seconds[f'reference {stage}']:.1f} MB/s"
+        )
 
 
 def bench_loading(workdir: Path, num_samples: int, rounds: int) -> None:
@@ -208,26 +249,38 @@ def bench_loading(workdir: Path, num_samples: int, rounds: int) -> None:
         if row % 4 == 0:
             data[row, :, :length, :, 1] = rng.normal(size=(3, length, 25))
     names = tuple(f"s{i}" for i in range(num_samples))
-    folder = write_split(workdir / "split", SkeletonSamples(data, np.zeros(num_samples, np.int64), names,
-                                                            lengths, "ntu25", ("a",)))
+    folder = write_split(
+        workdir / "split",
+        SkeletonSamples(data, np.zeros(num_samples, np.int64), names, lengths, "ntu25", ("a",)),
+    )
     dataset = SkeletonDataset(folder, TransformConfig(), train=True, seed=0)
     loader = make_loader(dataset, 64, shuffle=True, seed=0)
     feeder_rng = np.random.default_rng(0)
     split_data, split_lengths = dataset.split.data, dataset.split.lengths
-    seconds = interleaved({
-        "reference": lambda: [sttformer_style_item(split_data, split_lengths, i, feeder_rng) for i in range(num_samples)],
-        "per-sample": lambda: [dataset[i] for i in range(num_samples)],
-        "batched": lambda: [dataset.get_batch(np.arange(s, min(s + 64, num_samples)))
-                            for s in range(0, num_samples, 64)],
-        "loader": lambda: list(loader),
-    }, rounds)
+    seconds = interleaved(
+        {
+            "reference": lambda: [
+                sttformer_style_item(split_data, split_lengths, i, feeder_rng) for i in range(num_samples)
+            ],
+            "per-sample": lambda: [dataset[i] for i in range(num_samples)],
+            "batched": lambda: [
+                dataset.get_batch(np.arange(s, min(s + 64, num_samples))) for s in range(0, num_samples, 64)
+            ],
+            "loader": lambda: list(loader),
+        },
+        rounds,
+    )
     rate = {name: num_samples / value for name, value in seconds.items()}
-    table(f"loading {num_samples} samples (3, 300 -> 120, 25, 2), training transforms, one core: samples/s", [
-        ("reference: STTFormer-style per-sample feeder", rate["reference"], "s/s"),
-        ("SkeletonDataset[i] (per sample)", rate["per-sample"], "s/s"),
-        ("SkeletonDataset.get_batch (64 at once)", rate["batched"], "s/s"),
-        ("make_loader(batch 64, batched, 0 workers)", rate["loader"], "s/s"),
-    ], rate["reference"])
+    table(
+        f"loading {num_samples} samples (3, 300 -> 120, 25, 2), training transforms, one core: samples/s",
+        [
+            ("reference: STTFormer-style per-sample feeder", rate["reference"], "s/s"),
+            ("SkeletonDataset[i] (per sample)", rate["per-sample"], "s/s"),
+            ("SkeletonDataset.get_batch (64 at once)", rate["batched"], "s/s"),
+            ("make_loader(batch 64, batched, 0 workers)", rate["loader"], "s/s"),
+        ],
+        rate["reference"],
+    )
 
 
 def main() -> None:

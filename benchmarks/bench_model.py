@@ -29,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -43,8 +43,14 @@ StepFunction = Callable[[], torch.Tensor]
 
 def ntu_like_batch(config, batch: int, seed: int = 0) -> torch.Tensor:
     """(N, C, T, V, 2) with a second person only in the first sample."""
-    x = torch.randn(batch, config.in_channels, config.num_frames, config.num_joints,
-                    config.num_persons, generator=torch.Generator().manual_seed(seed))
+    x = torch.randn(
+        batch,
+        config.in_channels,
+        config.num_frames,
+        config.num_joints,
+        config.num_persons,
+        generator=torch.Generator().manual_seed(seed),
+    )
     x[1:, ..., 1:] = 0
     return x
 
@@ -83,12 +89,17 @@ def case_setup(name: str, ntu_batch: int, mae_batch: int):
         rows = torch.randn(mae_batch, 3, ntu.num_frames, ntu.num_joints)
         if name == "ntu_encoder_full":
             return (lambda: model(rows).square().mean()), model.parameters(), mae_batch, model
-        masking = spatial_temporal_mask(mae_batch, ntu.num_frames, ntu.num_joints,
-                                        frame_ratio=0.5, joint_ratio=0.5, tuple_len=6,
-                                        generator=torch.Generator().manual_seed(0))
+        masking = spatial_temporal_mask(
+            mae_batch,
+            ntu.num_frames,
+            ntu.num_joints,
+            frame_ratio=0.5,
+            joint_ratio=0.5,
+            tuple_len=6,
+            generator=torch.Generator().manual_seed(0),
+        )
         frames, joints = masking.kept_frames, masking.kept_joints
-        return ((lambda: model(rows, frames, joints).square().mean()), model.parameters(),
-                mae_batch, model)
+        return ((lambda: model(rows, frames, joints).square().mean()), model.parameters(), mae_batch, model)
     if name.startswith("base_encoder"):
         return base_encoder_case(name, mae_batch=32)
     if name.startswith("block_"):
@@ -112,8 +123,9 @@ def einsum_attention(block: STTABlock, x: torch.Tensor) -> torch.Tensor:
     """The official formulation: two einsums, a repeated static map and a .contiguous() copy."""
     b, c, k, s = x.shape
     h, d = block.num_heads, block.qk_dim
-    q, key = torch.chunk(block.to_query_key(x + block.slot_embedding[:, None, :])
-                         .view(b, 2 * h, d, k, s), 2, dim=1)
+    q, key = torch.chunk(
+        block.to_query_key(x + block.slot_embedding[:, None, :]).view(b, 2 * h, d, k, s), 2, dim=1
+    )
     attention = torch.tanh(torch.einsum("nhdku,nhdkv->nhuv", q, key) / (d * k)) * block.alpha
     attention = attention + block.static_attention.repeat(b, 1, 1, 1)
     return torch.einsum("ncku,nhuv->nhckv", x, attention).contiguous().view(b, h * c, k, s)
@@ -142,15 +154,27 @@ def run_group(args: argparse.Namespace) -> list[dict]:
     results = []
     for case, count, peak, case_times in zip(cases, samples, peaks, times):
         median = statistics.median(case_times)
-        results.append({"case": case, "samples_per_s": count / median, "step_s": median,
-                        "peak_rss_mb": peak})
+        results.append({"case": case, "samples_per_s": count / median, "step_s": median, "peak_rss_mb": peak})
     return results
 
 
 def spawn(cases: list[str], args: argparse.Namespace) -> dict[str, dict]:
-    command = [sys.executable, __file__, "--group", ",".join(cases), "--iters", str(args.iters),
-               "--ntu-iters", str(args.ntu_iters), "--warmup", str(args.warmup),
-               "--ntu-batch", str(args.ntu_batch), "--mae-batch", str(args.mae_batch)]
+    command = [
+        sys.executable,
+        __file__,
+        "--group",
+        ",".join(cases),
+        "--iters",
+        str(args.iters),
+        "--ntu-iters",
+        str(args.ntu_iters),
+        "--warmup",
+        str(args.warmup),
+        "--ntu-batch",
+        str(args.ntu_batch),
+        "--mae-batch",
+        str(args.mae_batch),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return {r["case"]: r for r in json.loads(done.stdout.strip().splitlines()[-1])}
 
@@ -159,8 +183,10 @@ def print_table(title: str, rows: list[dict], baseline: dict, note: str) -> None
     print(f"\n{title}\n{'case':<48}{'samples/s':>11}{'step s':>9}{'vs base':>9}{'peak MB':>9}")
     for row in rows:
         ratio = row["samples_per_s"] / baseline["samples_per_s"]
-        print(f"{row['label']:<48}{row['samples_per_s']:>11.2f}{row['step_s']:>9.3f}"
-              f"{ratio:>8.2f}x{row['peak_rss_mb']:>9.0f}")
+        print(
+            f"{row['label']:<48}{row['samples_per_s']:>11.2f}{row['step_s']:>9.3f}"
+            f"{ratio:>8.2f}x{row['peak_rss_mb']:>9.0f}"
+        )
     print(note)
 
 
@@ -169,12 +195,13 @@ def print_costs() -> None:
     for name in ("ntu60", "cpu-small"):
         cost = measure_model_cost(preset(name), MaskConfig())
         for part, params, gflops in (
-                ("faithful STTFormer", cost.sttformer_params, cost.sttformer_gflops),
-                ("classifier", cost.classifier_params, cost.classifier_gflops),
-                ("encoder, visible (a=b=0.5)", cost.encoder_params, cost.encoder_gflops),
-                ("encoder, full grid", cost.encoder_params, cost.encoder_full_gflops),
-                ("decoder", cost.decoder_params, cost.decoder_gflops),
-                ("MAE (encoder + decoder)", cost.mae_params, cost.mae_gflops)):
+            ("faithful STTFormer", cost.sttformer_params, cost.sttformer_gflops),
+            ("classifier", cost.classifier_params, cost.classifier_gflops),
+            ("encoder, visible (a=b=0.5)", cost.encoder_params, cost.encoder_gflops),
+            ("encoder, full grid", cost.encoder_params, cost.encoder_full_gflops),
+            ("decoder", cost.decoder_params, cost.decoder_gflops),
+            ("MAE (encoder + decoder)", cost.mae_params, cost.mae_gflops),
+        ):
             print(f"{name:<11}{part:<30}{params:>13,}{gflops:>15.3f}")
     print("(forward, every person present; flop counter: multiply-add = 2)")
 
@@ -190,9 +217,15 @@ def base_encoder_case(name: str, mae_batch: int):
     config = preset("cpu-base", visible_attention_rescale=name.endswith("rescale"))
     model = build_classifier(config).encoder
     rows = torch.randn(mae_batch, 3, config.num_frames, config.num_joints)
-    masking = spatial_temporal_mask(mae_batch, config.num_frames, config.num_joints,
-                                    frame_ratio=0.4, joint_ratio=0.5, tuple_len=config.tuple_len,
-                                    generator=torch.Generator().manual_seed(0))
+    masking = spatial_temporal_mask(
+        mae_batch,
+        config.num_frames,
+        config.num_joints,
+        frame_ratio=0.4,
+        joint_ratio=0.5,
+        tuple_len=config.tuple_len,
+        generator=torch.Generator().manual_seed(0),
+    )
     if name == "base_encoder_full":
         step = lambda: model(rows).square().mean()  # noqa: E731
     elif name == "base_encoder_mask_token":
@@ -217,43 +250,87 @@ def main(argv: list[str] | None = None) -> int:
     if args.group:
         print(json.dumps(run_group(args)))
         return 0
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
-          f"{os.getloadavg()[0]:.2f}\n")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
+        f"{os.getloadavg()[0]:.2f}\n"
+    )
     print_costs()
-    small = labelled(spawn(["small_classifier", "small_mae"], args), {
-        "small_classifier": "cpu-small classifier step (32,3,60,20,1)",
-        "small_mae": "cpu-small MAE step a=b=0.5 (32,3,60,20,1)"})
+    small = labelled(
+        spawn(["small_classifier", "small_mae"], args),
+        {
+            "small_classifier": "cpu-small classifier step (32,3,60,20,1)",
+            "small_mae": "cpu-small MAE step a=b=0.5 (32,3,60,20,1)",
+        },
+    )
     print_table("cpu-small on NW-UCLA-shaped batches", small, small[0], "target: > 100 samples/s")
-    blocks = labelled(spawn(["block_matmul", "block_einsum"], args), {
-        "block_einsum": "block 256->256, official einsums (base)",
-        "block_matmul": "block 256->256, batched matmuls (ours)"})
+    blocks = labelled(
+        spawn(["block_matmul", "block_einsum"], args),
+        {
+            "block_einsum": "block 256->256, official einsums (base)",
+            "block_matmul": "block 256->256, batched matmuls (ours)",
+        },
+    )
     print_table("one faithful block, 8 rows x 20 tuples x 150 slots", blocks, blocks[0], "")
-    variants = labelled(spawn(["base_encoder_full", "base_encoder_visible",
-                               "base_encoder_visible_rescale", "base_encoder_mask_token"], args), {
-        "base_encoder_full": "cpu-base encoder, full grid (base)",
-        "base_encoder_visible": "    visible tokens, a=0.4 b=0.5 (the paper)",
-        "base_encoder_visible_rescale": "    visible tokens + attention rescale",
-        "base_encoder_mask_token": "    full grid with input mask token"})
-    print_table("issue 12 encoder variants, training step, batch 32 (3, 30, 20)", variants,
-                variants[0], "mask-token variant costs the full grid by design")
+    variants = labelled(
+        spawn(
+            [
+                "base_encoder_full",
+                "base_encoder_visible",
+                "base_encoder_visible_rescale",
+                "base_encoder_mask_token",
+            ],
+            args,
+        ),
+        {
+            "base_encoder_full": "cpu-base encoder, full grid (base)",
+            "base_encoder_visible": "    visible tokens, a=0.4 b=0.5 (the paper)",
+            "base_encoder_visible_rescale": "    visible tokens + attention rescale",
+            "base_encoder_mask_token": "    full grid with input mask token",
+        },
+    )
+    print_table(
+        "issue 12 encoder variants, training step, batch 32 (3, 30, 20)",
+        variants,
+        variants[0],
+        "mask-token variant costs the full grid by design",
+    )
     if args.skip_ntu:
         return 0
     b, mb = args.ntu_batch, args.mae_batch
     classifiers = labelled(
-        spawn(["ntu_classifier_packed", "ntu_sttformer", "ntu_classifier_every_person"], args), {
+        spawn(["ntu_classifier_packed", "ntu_sttformer", "ntu_classifier_every_person"], args),
+        {
             "ntu_classifier_every_person": f"(a) classifier, every person, batch {b} (base)",
             "ntu_sttformer": "    faithful STTFormer (every person)",
-            "ntu_classifier_packed": "    classifier, padded persons skipped"})
-    print_table(f"NTU-60 preset, NTU-like batch (1 of {b} samples has 2 persons)", classifiers,
-                classifiers[0], "target: padded persons skipped >= 1.6x every person")
+            "ntu_classifier_packed": "    classifier, padded persons skipped",
+        },
+    )
+    print_table(
+        f"NTU-60 preset, NTU-like batch (1 of {b} samples has 2 persons)",
+        classifiers,
+        classifiers[0],
+        "target: padded persons skipped >= 1.6x every person",
+    )
     mae = labelled(spawn(["ntu_mae"], args), {"ntu_mae": f"(b) MAE step a=b=0.5, batch {mb}"})
-    print_table("NTU-60 pre-training (same NTU-like batch composition)", mae,
-                classifiers[1], "vs base = vs the faithful STTFormer classifier step above")
-    encoders = labelled(spawn(["ntu_encoder_visible", "ntu_encoder_full"], args), {
-        "ntu_encoder_full": f"(c) encoder, full grid, {mb} rows (base)",
-        "ntu_encoder_visible": "    encoder, visible tokens a=b=0.5"})
-    print_table("NTU-60 encoder alone (training step)", encoders, encoders[0],
-                "target: visible-token cost <= 0.3x full grid (samples/s >= 3.3x)")
+    print_table(
+        "NTU-60 pre-training (same NTU-like batch composition)",
+        mae,
+        classifiers[1],
+        "vs base = vs the faithful STTFormer classifier step above",
+    )
+    encoders = labelled(
+        spawn(["ntu_encoder_visible", "ntu_encoder_full"], args),
+        {
+            "ntu_encoder_full": f"(c) encoder, full grid, {mb} rows (base)",
+            "ntu_encoder_visible": "    encoder, visible tokens a=b=0.5",
+        },
+    )
+    print_table(
+        "NTU-60 encoder alone (training step)",
+        encoders,
+        encoders[0],
+        "target: visible-token cost <= 0.3x full grid (samples/s >= 3.3x)",
+    )
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import pytest
 import yaml
@@ -38,7 +38,7 @@ class OuterConfig:
     name: str = "run"
     seed: int = 0
     amp: bool = False
-    path: Optional[Path] = None
+    path: Path | None = None
     pair: tuple[int, str] = (1, "a")
     extra: dict[str, float] = dataclasses.field(default_factory=dict)
 
@@ -120,8 +120,7 @@ def test_apply_overrides_creates_sections_and_does_not_mutate_input():
 def test_load_config_from_yaml_with_overrides_and_round_trip(tmp_path: Path):
     source = tmp_path / "run.yaml"
     source.write_text(
-        "# skeletonmae pretrain --config run.yaml\n"
-        "inner:\n  lr: 0.01\n  milestones: [1, 2]\nname: demo\n",
+        "# skeletonmae pretrain --config run.yaml\ninner:\n  lr: 0.01\n  milestones: [1, 2]\nname: demo\n",
         encoding="utf-8",
     )
     cfg = load_config(OuterConfig, source, ["inner.lr=0.001", "amp=true"])

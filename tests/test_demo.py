@@ -10,9 +10,22 @@ from skeletonmae.demo import DemoConfig, find_nw_ucla
 
 def test_demo_runs_on_generated_data(tmp_path, capsys):
     out = tmp_path / "demo"
-    code = main(["demo", "--synthetic", "--synthetic-samples", "96", "--pretrain-epochs", "1",
-                 "--finetune-epochs", "1", "--label-fraction", "0.5",
-                 "--output-dir", str(out)])
+    code = main(
+        [
+            "demo",
+            "--synthetic",
+            "--synthetic-samples",
+            "96",
+            "--pretrain-epochs",
+            "1",
+            "--finetune-epochs",
+            "1",
+            "--label-fraction",
+            "0.5",
+            "--output-dir",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "SkeletonMAE pre-trained" in printed and "from scratch" in printed

@@ -10,8 +10,16 @@ from skeletonmae.masking import num_removed, spatial_temporal_mask, visible_coun
 
 def make_mask(n=4, t=12, v=25, alpha=0.5, beta=0.4, strategy="random", seed=0, tuple_len=6):
     generator = torch.Generator().manual_seed(seed)
-    return spatial_temporal_mask(n, t, v, frame_ratio=alpha, joint_ratio=beta,
-                                 strategy=strategy, tuple_len=tuple_len, generator=generator)
+    return spatial_temporal_mask(
+        n,
+        t,
+        v,
+        frame_ratio=alpha,
+        joint_ratio=beta,
+        strategy=strategy,
+        tuple_len=tuple_len,
+        generator=generator,
+    )
 
 
 @pytest.mark.parametrize("strategy", ["random", "fixed"])
@@ -81,12 +89,15 @@ def test_rounding_is_half_up():
     assert visible_counts(120, 25, 0.5, 0.5) == (60, 12)
 
 
-@pytest.mark.parametrize("kwargs,needle", [
-    (dict(frame_ratio=1.0, joint_ratio=0.5), "frame_ratio"),
-    (dict(frame_ratio=0.5, joint_ratio=-0.1), "joint_ratio"),
-    (dict(frame_ratio=0.25, joint_ratio=0.5), "tuple_len"),
-    (dict(frame_ratio=0.5, joint_ratio=0.5, strategy="grid"), "strategy"),
-])
+@pytest.mark.parametrize(
+    "kwargs,needle",
+    [
+        (dict(frame_ratio=1.0, joint_ratio=0.5), "frame_ratio"),
+        (dict(frame_ratio=0.5, joint_ratio=-0.1), "joint_ratio"),
+        (dict(frame_ratio=0.25, joint_ratio=0.5), "tuple_len"),
+        (dict(frame_ratio=0.5, joint_ratio=0.5, strategy="grid"), "strategy"),
+    ],
+)
 def test_bad_settings_are_rejected_with_the_setting_named(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         spatial_temporal_mask(2, 60, 20, tuple_len=6, **kwargs)

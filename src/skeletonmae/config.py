@@ -21,8 +21,9 @@ import enum
 import os
 import types
 import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -82,9 +83,7 @@ def parse_override(item: str) -> tuple[str, Any]:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise ConfigError(
-            f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. optim.lr=0.001"
-        )
+        raise ConfigError(f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. optim.lr=0.001")
     try:
         value = yaml.safe_load(text) if text.strip() else ""
     except yaml.YAMLError as error:
@@ -166,11 +165,15 @@ def from_mapping(
         raise ConfigError(f"{where}: {error}") from error
 
 
-def _check_required(init_fields: Mapping[str, dataclasses.Field], values: Mapping[str, Any],
-                    key: str) -> None:
+def _check_required(
+    init_fields: Mapping[str, dataclasses.Field], values: Mapping[str, Any], key: str
+) -> None:
     for name, field in init_fields.items():
-        if (name not in values and field.default is dataclasses.MISSING
-                and field.default_factory is dataclasses.MISSING):
+        if (
+            name not in values
+            and field.default is dataclasses.MISSING
+            and field.default_factory is dataclasses.MISSING
+        ):
             raise ConfigError(f"{_join(key, name)}: required key is missing; add it")
 
 
@@ -297,9 +300,7 @@ def _join(prefix: str, name: str) -> str:
 def to_plain(value: Any) -> Any:
     """Dataclasses -> dicts, tuples -> lists, paths -> strings, enums -> values (recursively)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
-        }
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -10,14 +10,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from skeletonmae.config import require
 from skeletonmae.data.transforms import TransformConfig
@@ -37,7 +35,7 @@ class DemoConfig:
     """Demo settings; the defaults finish in a few minutes on a 2-core CPU."""
 
     output_dir: Path = Path("runs/demo")
-    nw_ucla: Optional[Path] = None
+    nw_ucla: Path | None = None
     synthetic: bool = False
     synthetic_samples: int = 480
     synthetic_actions: int = 6
@@ -49,8 +47,11 @@ class DemoConfig:
     workers: int = 2
 
     def __post_init__(self) -> None:
-        require(self.synthetic_samples >= 48, "synthetic_samples",
-                f"got {self.synthetic_samples}; use at least 48 so every split has samples")
+        require(
+            self.synthetic_samples >= 48,
+            "synthetic_samples",
+            f"got {self.synthetic_samples}; use at least 48 so every split has samples",
+        )
         require(self.pretrain_epochs >= 1, "pretrain_epochs", "use at least 1")
         require(self.finetune_epochs >= 1, "finetune_epochs", "use at least 1")
         require(0.0 < self.label_fraction <= 1.0, "label_fraction", "use a fraction in (0, 1]")
@@ -64,18 +65,20 @@ class DemoResult:
     pretrained_top1: float
     scratch_top1: float
     pretrain_dir: Path
-    picture: Optional[Path]
-    animation: Optional[Path]
+    picture: Path | None
+    animation: Path | None
     seconds: float
 
 
-def find_nw_ucla(explicit: Optional[Path]) -> Optional[Path]:
+def find_nw_ucla(explicit: Path | None) -> Path | None:
     """The NW-UCLA ``all_sqe`` folder: ``explicit``, then ``$SKELETONMAE_NW_UCLA``, then the
     usual places relative to the working directory; ``None`` when none exists."""
     if explicit is not None:
         if not Path(explicit).is_dir():
-            raise FileNotFoundError(f"{explicit}: NW-UCLA folder not found; pass the all_sqe folder "
-                                    "holding the a??_s??_e??_v??.json files")
+            raise FileNotFoundError(
+                f"{explicit}: NW-UCLA folder not found; pass the all_sqe folder "
+                "holding the a??_s??_e??_v??.json files"
+            )
         return Path(explicit)
     env = os.environ.get(NW_UCLA_ENV)
     for candidate in ([env] if env else []) + list(NW_UCLA_CANDIDATES):
@@ -98,25 +101,34 @@ def prepare_demo_data(config: DemoConfig) -> tuple[str, Path]:
 
     raw_dir = config.output_dir / "data" / "synthetic-raw"
     root = config.output_dir / "data" / "synthetic-ntu60-xsub"
-    log.info("demo data: no NW-UCLA found (pass --nw-ucla DIR or set %s); generating %d "
-             "NTU-format .skeleton files in %s", NW_UCLA_ENV, config.synthetic_samples, raw_dir)
+    log.info(
+        "demo data: no NW-UCLA found (pass --nw-ucla DIR or set %s); generating %d "
+        "NTU-format .skeleton files in %s",
+        NW_UCLA_ENV,
+        config.synthetic_samples,
+        raw_dir,
+    )
     if not raw_dir.is_dir() or len(list(raw_dir.glob("*.skeleton"))) != config.synthetic_samples:
-        write_synthetic_ntu(raw_dir, config.synthetic_samples,
-                            num_actions=config.synthetic_actions, seed=config.seed)
+        write_synthetic_ntu(
+            raw_dir, config.synthetic_samples, num_actions=config.synthetic_actions, seed=config.seed
+        )
     prepare_ntu(raw_dir, root, "ntu60-xsub", workers=config.workers)
     return "generated NTU-format data (ntu60-xsub split)", root
 
 
-def stage_config(config: DemoConfig, root: Path, stage: str, *, pretrained: Optional[Path] = None
-                 ) -> RunConfig:
+def stage_config(config: DemoConfig, root: Path, stage: str, *, pretrained: Path | None = None) -> RunConfig:
     """The run config of one demo stage (``pretrain``, ``finetune``, ``scratch``)."""
     epochs = config.pretrain_epochs if stage == "pretrain" else config.finetune_epochs
     milestones = (max(1, int(epochs * 0.7)),)
     return RunConfig(
-        data=DataConfig(root=root, batch_size=config.batch_size, num_workers=0,
-                        label_fraction=1.0 if stage == "pretrain" else config.label_fraction,
-                        label_seed=config.seed,
-                        transform=TransformConfig(num_frames=60, min_crop_frames=20)),
+        data=DataConfig(
+            root=root,
+            batch_size=config.batch_size,
+            num_workers=0,
+            label_fraction=1.0 if stage == "pretrain" else config.label_fraction,
+            label_seed=config.seed,
+            transform=TransformConfig(num_frames=60, min_crop_frames=20),
+        ),
         model=preset("cpu-small"),
         # At this CPU scale the MAE-style loss on masked tokens pre-trains better (RESULTS.md).
         mask=MaskConfig(frame_ratio=0.4, joint_ratio=0.5, loss_on="masked"),
@@ -144,21 +156,27 @@ def run_demo(config: DemoConfig) -> DemoResult:
     for stage in ("pretrain", "finetune", "scratch"):
         _fresh(config.output_dir / stage)
     pretrain = run_pretrain(stage_config(config, root, "pretrain"))
-    finetuned = run_finetune(stage_config(config, root, "finetune",
-                                          pretrained=pretrain.best_checkpoint))
+    finetuned = run_finetune(stage_config(config, root, "finetune", pretrained=pretrain.best_checkpoint))
     scratch = run_finetune(stage_config(config, root, "scratch"))
     picture, animation = _draw_reconstruction(pretrain.best_checkpoint, config)
-    return DemoResult(dataset, finetuned.best_metric or 0.0, scratch.best_metric or 0.0,
-                      pretrain.run_dir, picture, animation, time.perf_counter() - started)
+    return DemoResult(
+        dataset,
+        finetuned.best_metric or 0.0,
+        scratch.best_metric or 0.0,
+        pretrain.run_dir,
+        picture,
+        animation,
+        time.perf_counter() - started,
+    )
 
 
-def _draw_reconstruction(checkpoint: Path, config: DemoConfig
-                         ) -> tuple[Optional[Path], Optional[Path]]:
+def _draw_reconstruction(checkpoint: Path, config: DemoConfig) -> tuple[Path | None, Path | None]:
     """Original, masked input and reconstruction of the first test sample, as PNG and GIF."""
     from skeletonmae.experiments.reconstruction import visualize_reconstruction
 
-    files = visualize_reconstruction(checkpoint, 0, output_dir=config.output_dir / "reconstruction",
-                                     seed=config.seed)
+    files = visualize_reconstruction(
+        checkpoint, 0, output_dir=config.output_dir / "reconstruction", seed=config.seed
+    )
     return files.png, files.gif
 
 

@@ -73,14 +73,19 @@ def num_removed(ratio: float, count: int) -> int:
 def kept_frame_count(num_frames: int, frame_ratio: float, frame_unit_len: int = 1) -> int:
     """Frames kept when ``round(frame_ratio * T / unit)`` units of ``frame_unit_len`` are removed."""
     if num_frames % frame_unit_len != 0:
-        raise ValueError(f"{num_frames} frames do not split into frame units of {frame_unit_len}; "
-                         "use a num_frames that is a multiple of tuple_len for whole-tuple masking")
+        raise ValueError(
+            f"{num_frames} frames do not split into frame units of {frame_unit_len}; "
+            "use a num_frames that is a multiple of tuple_len for whole-tuple masking"
+        )
     units = num_frames // frame_unit_len
     return (units - num_removed(frame_ratio, units)) * frame_unit_len
 
 
 def visible_counts(
-    num_frames: int, num_joints: int, frame_ratio: float, joint_ratio: float,
+    num_frames: int,
+    num_joints: int,
+    frame_ratio: float,
+    joint_ratio: float,
     frame_unit_len: int = 1,
 ) -> tuple[int, int]:
     """``(Tv, Vv)``: kept frames per sample and kept joints per kept frame."""
@@ -97,8 +102,7 @@ def visible_counts(
     return kept_frames, kept_joints
 
 
-def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int,
-                         frame_unit_len: int = 1) -> int:
+def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int, frame_unit_len: int = 1) -> int:
     """Return ``Tv`` after checking it is a positive multiple of ``tuple_len``."""
     kept = kept_frame_count(num_frames, frame_ratio, frame_unit_len)
     if kept < tuple_len or kept % tuple_len != 0:
@@ -163,10 +167,15 @@ def spatial_temporal_mask(
         :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)``,
         ``restore_index (N, T*V)`` and ``mask (N, T, V)``.
     """
-    _check_sizes(strategy, batch_size=batch_size, num_frames=num_frames,
-                 num_joints=num_joints, tuple_len=tuple_len, frame_unit_len=frame_unit_len)
-    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio,
-                                    frame_unit_len)
+    _check_sizes(
+        strategy,
+        batch_size=batch_size,
+        num_frames=num_frames,
+        num_joints=num_joints,
+        tuple_len=tuple_len,
+        frame_unit_len=frame_unit_len,
+    )
+    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio, frame_unit_len)
     check_visible_frames(num_frames, frame_ratio, tuple_len, frame_unit_len)
     n, t, v = batch_size, num_frames, num_joints
 
@@ -186,7 +195,7 @@ def spatial_temporal_mask(
     mask = torch.ones(n, t * v, device=kept_frames.device)
     mask.scatter_(1, visible_flat, 0.0)  # (N, T*V), 1 = removed
     # Removed ids in increasing order: argsort of the mask is stable, visible (0) first.
-    removed_flat = mask.argsort(dim=1, stable=True)[:, visible_flat.shape[1]:]
+    removed_flat = mask.argsort(dim=1, stable=True)[:, visible_flat.shape[1] :]
     order = torch.cat([visible_flat, removed_flat], dim=1)  # (N, T*V)
     restore_index = order.argsort(dim=1)
     return MaskResult(kept_frames, kept_joints, restore_index, mask.view(n, t, v))

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
+from cli_runner import run_cli  # noqa: E402
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
 
-from cli_runner import run_cli  # noqa: E402
 from skeletonmae.data.store import load_split  # noqa: E402
 
 
@@ -27,8 +27,9 @@ def run(argv, capsys):
 
 def test_embed_every_split_of_a_dataset_from_a_pretraining_checkpoint(models, tmp_path, capsys):
     out = tmp_path / "all.npy"
-    code, stdout, _ = run(["embed", str(models.nw_pretrain), str(models.nw_dataset), "--out",
-                           str(out)], capsys)
+    code, stdout, _ = run(
+        ["embed", str(models.nw_pretrain), str(models.nw_dataset), "--out", str(out)], capsys
+    )
     assert code == 0 and str(out) in stdout
     features = np.load(out)
     info = json.loads(out.with_suffix(".json").read_text())
@@ -42,9 +43,17 @@ def test_embed_every_split_of_a_dataset_from_a_pretraining_checkpoint(models, tm
 def test_embed_files_reports_failures_and_writes_the_rest(models, shared_data, tmp_path, capsys):
     good = shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json"
     out = tmp_path / "files.npy"
-    code, _, err = run(["embed", str(models.nw_finetune), str(good),
-                        str(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"),
-                        "--out", str(out)], capsys)
+    code, _, err = run(
+        [
+            "embed",
+            str(models.nw_finetune),
+            str(good),
+            str(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"),
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 1 and "25 joints" in err
     assert np.load(out).shape == (1, 32)
     assert json.loads(out.with_suffix(".json").read_text())["names"] == ["a01_s01_e00_v03"]
@@ -52,34 +61,57 @@ def test_embed_files_reports_failures_and_writes_the_rest(models, shared_data, t
 
 def test_knn_from_checkpoint_equals_knn_from_feature_files(models, tmp_path, capsys):
     for split in ("train", "test"):
-        code, _, _ = run(["embed", str(models.nw_finetune), str(models.nw_dataset), "--split",
-                          split, "--out", str(tmp_path / f"{split}.npy")], capsys)
+        code, _, _ = run(
+            [
+                "embed",
+                str(models.nw_finetune),
+                str(models.nw_dataset),
+                "--split",
+                split,
+                "--out",
+                str(tmp_path / f"{split}.npy"),
+            ],
+            capsys,
+        )
         assert code == 0
-    code, out, _ = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "5",
-                        "--json"], capsys)
+    code, out, _ = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "5", "--json"], capsys)
     assert code == 0
     direct = json.loads(out)
-    code, out, _ = run(["knn", "--train-features", str(tmp_path / "train.npy"),
-                        "--test-features", str(tmp_path / "test.npy"), "-k", "5", "--json"],
-                       capsys)
+    code, out, _ = run(
+        [
+            "knn",
+            "--train-features",
+            str(tmp_path / "train.npy"),
+            "--test-features",
+            str(tmp_path / "test.npy"),
+            "-k",
+            "5",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0
     from_files = json.loads(out)
     assert direct == from_files
     assert direct["k"] == 5 and direct["num_test"] == len(load_split(models.nw_dataset / "test"))
-    code, out, _ = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "--majority",
-                        "-k", "1"], capsys)
+    code, out, _ = run(
+        ["knn", str(models.nw_finetune), str(models.nw_dataset), "--majority", "-k", "1"], capsys
+    )
     assert code == 0 and "k-NN (k=1, majority): top-1" in out
 
 
 def test_knn_and_embed_errors_exit_2(models, tmp_path, capsys):
-    code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset),
-                        "--train-features", "x.npy"], capsys)
+    code, _, err = run(
+        ["knn", str(models.nw_finetune), str(models.nw_dataset), "--train-features", "x.npy"], capsys
+    )
     assert code == 2 and "not both" in err
     code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "0"], capsys)
     assert code == 2 and "k:" in err
-    code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "--test-split",
-                        "val"], capsys)
+    code, _, err = run(
+        ["knn", str(models.nw_finetune), str(models.nw_dataset), "--test-split", "val"], capsys
+    )
     assert code == 2 and "no prepared split 'val'" in err
-    code, _, err = run(["embed", str(models.nw_finetune), str(models.nw_dataset), "--out",
-                        str(tmp_path / "f.txt")], capsys)
+    code, _, err = run(
+        ["embed", str(models.nw_finetune), str(models.nw_dataset), "--out", str(tmp_path / "f.txt")], capsys
+    )
     assert code == 2 and ".npy" in err

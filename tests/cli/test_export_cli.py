@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
+from cli_runner import run_cli  # noqa: E402
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
 
-from cli_runner import run_cli  # noqa: E402
 from skeletonmae.inference.export import run_exported  # noqa: E402
 
-MISSING_ONNX = [name for name in ("onnx", "onnxscript", "onnxruntime")
-                if importlib.util.find_spec(name) is None]
+MISSING_ONNX = [
+    name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None
+]
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +32,19 @@ def run(argv, capsys):
 
 def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_path, capsys):
     out = tmp_path / "ntu.torchscript.pt"
-    code, stdout, err = run(["export", str(models.ntu_finetune), "--format", "torchscript",
-                             "--out", str(out), "--check", str(shared_data / "ntu" / "skeleton")],
-                            capsys)
+    code, stdout, err = run(
+        [
+            "export",
+            str(models.ntu_finetune),
+            "--format",
+            "torchscript",
+            "--out",
+            str(out),
+            "--check",
+            str(shared_data / "ntu" / "skeleton"),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "parity OK on 4 input sequence(s)" in stdout
     sidecar = json.loads(Path(f"{out}.json").read_text())
@@ -44,26 +55,42 @@ def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_p
     assert logits.shape == (3, 60)
 
 
-@pytest.mark.skipif(bool(MISSING_ONNX), reason=f"optional ONNX packages not installed: "
-                                              f"{', '.join(MISSING_ONNX)} (pip install -e .[onnx])")
+@pytest.mark.skipif(
+    bool(MISSING_ONNX),
+    reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
+)
 def test_onnx_export_default_path_and_parity(models, shared_data, tmp_path, capsys):
     checkpoint = tmp_path / "best.pt"
     checkpoint.write_bytes(Path(models.nw_finetune).read_bytes())
     files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[1-3]_s02_e00_v03.json"))
-    code, stdout, err = run(["export", str(checkpoint), "--format", "onnx", "--check",
-                             *map(str, files)], capsys)
+    code, stdout, err = run(
+        ["export", str(checkpoint), "--format", "onnx", "--check", *map(str, files)], capsys
+    )
     assert code == 0, err
     assert (tmp_path / "best.onnx").is_file() and (tmp_path / "best.onnx.json").is_file()
     assert f"parity OK on {len(files)} input sequence(s)" in stdout
 
 
 def test_refusals_exit_2(models, shared_data, tmp_path, capsys):
-    code, _, err = run(["export", str(models.nw_pretrain), "--format", "torchscript", "--out",
-                        str(tmp_path / "m.pt")], capsys)
+    code, _, err = run(
+        ["export", str(models.nw_pretrain), "--format", "torchscript", "--out", str(tmp_path / "m.pt")],
+        capsys,
+    )
     assert code == 2 and "no trained classifier head" in err
     wrong = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
-    code, _, err = run(["export", str(models.nw_finetune), "--format", "torchscript", "--out",
-                        str(tmp_path / "m.pt"), "--check", str(wrong)], capsys)
+    code, _, err = run(
+        [
+            "export",
+            str(models.nw_finetune),
+            "--format",
+            "torchscript",
+            "--out",
+            str(tmp_path / "m.pt"),
+            "--check",
+            str(wrong),
+        ],
+        capsys,
+    )
     assert code == 2 and "25 joints" in err
     assert not (tmp_path / "m.pt").exists()
 
@@ -74,7 +101,8 @@ def test_missing_onnx_packages_give_an_install_hint(models, tmp_path, capsys, mo
     monkeypatch.setitem(sys.modules, "onnxscript", None)  # import now raises ImportError
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     assert not onnx_runtime_available()
-    code, _, err = run(["export", str(models.nw_finetune), "--format", "onnx", "--out",
-                        str(tmp_path / "m.onnx")], capsys)
+    code, _, err = run(
+        ["export", str(models.nw_finetune), "--format", "onnx", "--out", str(tmp_path / "m.onnx")], capsys
+    )
     assert code == 2 and "pip install -e .[onnx]" in err and "onnxscript" in err
     assert not (tmp_path / "m.onnx").exists()

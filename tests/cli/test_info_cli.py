@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-
 from cli_runner import run_cli  # noqa: E402
+
 from skeletonmae.models import MaskConfig, build_classifier, build_mae, preset
 from skeletonmae.models.cost import count_gflops, count_parameters
 
@@ -41,8 +41,21 @@ def test_ntu60_reports_the_faithful_parameter_count_and_known_gflops(capsys):
 
 
 def test_overrides_reach_model_and_mask(capsys):
-    code, out, _ = run(["info", "--preset", "cpu-small", "--json", "--set", "decoder_depth=1",
-                        "--set", "mask.frame_ratio=0.4", "--set", "model.num_classes=7"], capsys)
+    code, out, _ = run(
+        [
+            "info",
+            "--preset",
+            "cpu-small",
+            "--json",
+            "--set",
+            "decoder_depth=1",
+            "--set",
+            "mask.frame_ratio=0.4",
+            "--set",
+            "model.num_classes=7",
+        ],
+        capsys,
+    )
     report = json.loads(out)
     assert code == 0
     assert report["model"]["decoder_depth"] == 1 and report["model"]["num_classes"] == 7
@@ -56,12 +69,15 @@ def test_table_output_names_the_parts(capsys):
         assert needle in out
 
 
-@pytest.mark.parametrize("override,needle", [
-    ("bogus=1", "unknown key 'bogus'"),
-    ("mask.frame_ratio=0.25", "tuple_len"),
-    ("num_frames=50", "num_frames"),
-    ("extra.x=1", "unknown section"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        ("bogus=1", "unknown key 'bogus'"),
+        ("mask.frame_ratio=0.25", "tuple_len"),
+        ("num_frames=50", "num_frames"),
+        ("extra.x=1", "unknown section"),
+    ],
+)
 def test_bad_overrides_exit_2_with_the_key_named(capsys, override, needle):
     code, out, err = run(["info", "--preset", "cpu-small", "--set", override], capsys)
     assert code == 2 and out == "" and needle in err

@@ -23,7 +23,9 @@ def test_inspect_raw_file(shared_data, capsys):
 
 
 def test_inspect_datasets(shared_data, capsys):
-    assert _run(["inspect", str(shared_data / "ntu" / "stgcn" / "example_ntu_stgcn_layout.npy"), "--json"]) == 0
+    assert (
+        _run(["inspect", str(shared_data / "ntu" / "stgcn" / "example_ntu_stgcn_layout.npy"), "--json"]) == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     split = summary["splits"]["train"]
     assert split["frames_valid"]["max"] == 72 and split["persons_present"]["max"] == 1

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
+from cli_runner import run_cli  # noqa: E402
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
 
-from cli_runner import run_cli  # noqa: E402
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NW_UCLA_CLASS_NAMES  # noqa: E402
 
 
@@ -26,8 +26,9 @@ def run(argv, capsys):
 
 def test_json_lists_sorted_top_k_with_class_names(models, shared_data, capsys):
     files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[12]_s01_e00_v03.json"))
-    code, out, err = run(["predict", str(models.nw_finetune), *map(str, files), "--top-k", "3",
-                          "--json"], capsys)
+    code, out, err = run(
+        ["predict", str(models.nw_finetune), *map(str, files), "--top-k", "3", "--json"], capsys
+    )
     assert code == 0 and err == ""
     report = json.loads(out)
     assert report["failures"] == [] and report["class_names_source"] == "checkpoint"
@@ -35,8 +36,7 @@ def test_json_lists_sorted_top_k_with_class_names(models, shared_data, capsys):
     for prediction in report["predictions"]:
         top = prediction["top"]
         assert len(top) == 3
-        assert [s["probability"] for s in top] == sorted((s["probability"] for s in top),
-                                                         reverse=True)
+        assert [s["probability"] for s in top] == sorted((s["probability"] for s in top), reverse=True)
         assert all(s["name"] == NW_UCLA_CLASS_NAMES[s["index"]] for s in top)
 
 
@@ -46,16 +46,28 @@ def test_text_output_on_a_folder_of_real_ntu_files(models, shared_data, capsys):
     assert code == 0
     for name in ("S001C001P001R001A001", "S003C001P015R001A034"):
         assert name in out
-    ranked = [line.split(". ", 1)[1].rsplit(" ", 1)[0].strip()
-              for line in out.splitlines() if line.startswith("  1. ")]
+    ranked = [
+        line.split(". ", 1)[1].rsplit(" ", 1)[0].strip()
+        for line in out.splitlines()
+        if line.startswith("  1. ")
+    ]
     assert len(ranked) == 4 and all(name in NTU60_CLASS_NAMES for name in ranked)
 
 
 def test_bad_inputs_are_reported_and_the_exit_code_is_1(models, shared_data, tmp_path, capsys):
     good = shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json"
     wrong_layout = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
-    code, out, err = run(["predict", str(models.nw_finetune), str(good), str(wrong_layout),
-                          str(tmp_path / "missing.json"), "--json"], capsys)
+    code, out, err = run(
+        [
+            "predict",
+            str(models.nw_finetune),
+            str(good),
+            str(wrong_layout),
+            str(tmp_path / "missing.json"),
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 1
     report = json.loads(out)
     assert [p["name"] for p in report["predictions"]] == ["a01_s01_e00_v03"]

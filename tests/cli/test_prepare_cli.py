@@ -6,8 +6,8 @@ import shutil
 
 import numpy as np
 import pytest
-
 from cli_runner import run_cli  # noqa: E402
+
 from skeletonmae.data.store import load_split, read_manifest
 
 
@@ -23,13 +23,31 @@ def raw(tmp_path_factory):
 
 
 def test_prepare_ntu(raw, tmp_path, capsys):
-    code = _run(["prepare", "ntu", "--raw", str(raw), "--out", str(tmp_path / "ds"), "--benchmark", "ntu120-xsub",
-                 "--workers", "1", "--no-progress", "--dtype", "float16"])
+    code = _run(
+        [
+            "prepare",
+            "ntu",
+            "--raw",
+            str(raw),
+            "--out",
+            str(tmp_path / "ds"),
+            "--benchmark",
+            "ntu120-xsub",
+            "--workers",
+            "1",
+            "--no-progress",
+            "--dtype",
+            "float16",
+        ]
+    )
     assert code == 0
     assert "prepared" in capsys.readouterr().out
     split = load_split(tmp_path / "ds" / "train")
     assert split.meta["benchmark"] == "ntu120-xsub" and split.data.dtype == np.float16
-    assert read_manifest(tmp_path / "ds")["counts"]["train"] + read_manifest(tmp_path / "ds")["counts"]["test"] == 12
+    assert (
+        read_manifest(tmp_path / "ds")["counts"]["train"] + read_manifest(tmp_path / "ds")["counts"]["test"]
+        == 12
+    )
 
 
 def test_strict_exit_code(raw, tmp_path, capsys):
@@ -37,7 +55,17 @@ def test_strict_exit_code(raw, tmp_path, capsys):
     shutil.copytree(raw, bad)
     first = sorted(bad.glob("*.skeleton"))[0]
     first.write_text(first.read_text().replace("\n25\n", "\n24\n", 1))
-    args = ["prepare", "ntu", "--raw", str(bad), "--out", str(tmp_path / "ds"), "--workers", "1", "--no-progress"]
+    args = [
+        "prepare",
+        "ntu",
+        "--raw",
+        str(bad),
+        "--out",
+        str(tmp_path / "ds"),
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
     assert _run(args) == 0  # bad files are skipped and listed
     assert _run(args + ["--strict"]) == 1
     captured = capsys.readouterr()
@@ -50,22 +78,56 @@ def test_nw_ucla_subset(shared_data, tmp_path):
     raw.mkdir()
     for path in sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[12]_s01_*.json")):
         shutil.copy(path, raw)
-    assert _run(["prepare", "nw-ucla", "--raw", str(raw), "--out", str(tmp_path / "ucla"), "--workers", "1",
-                 "--no-progress"]) == 0
+    assert (
+        _run(
+            [
+                "prepare",
+                "nw-ucla",
+                "--raw",
+                str(raw),
+                "--out",
+                str(tmp_path / "ucla"),
+                "--workers",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     test = load_split(tmp_path / "ucla" / "test")
     assert all(name.endswith("_v03") for name in test.names) and test.data.shape[-1] == 1
 
 
 def test_convert(raw, tmp_path, capsys):
-    _run(["prepare", "ntu", "--raw", str(raw), "--out", str(tmp_path / "ds"), "--workers", "1", "--no-progress"])
-    assert _run(["prepare", "convert", str(tmp_path / "ds"), str(tmp_path / "x.npz"), "--to", "ctrgcn-npz"]) == 0
+    _run(
+        [
+            "prepare",
+            "ntu",
+            "--raw",
+            str(raw),
+            "--out",
+            str(tmp_path / "ds"),
+            "--workers",
+            "1",
+            "--no-progress",
+        ]
+    )
+    assert (
+        _run(["prepare", "convert", str(tmp_path / "ds"), str(tmp_path / "x.npz"), "--to", "ctrgcn-npz"]) == 0
+    )
     assert _run(["prepare", "convert", str(tmp_path / "x.npz"), str(tmp_path / "back")]) == 0
-    np.testing.assert_array_equal(load_split(tmp_path / "back" / "test").data, load_split(tmp_path / "ds" / "test").data)
+    np.testing.assert_array_equal(
+        load_split(tmp_path / "back" / "test").data, load_split(tmp_path / "ds" / "test").data
+    )
     assert _run(["prepare", "convert", str(tmp_path / "missing.npz"), str(tmp_path / "y")]) == 1
     assert "not found" in capsys.readouterr().err
 
 
 def test_missing_raw_folder(tmp_path, capsys):
-    assert _run(["prepare", "ntu", "--raw", str(tmp_path / "nope"), "--out", str(tmp_path / "o"),
-                 "--no-progress"]) == 1
+    assert (
+        _run(
+            ["prepare", "ntu", "--raw", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "--no-progress"]
+        )
+        == 1
+    )
     assert "raw data folder not found" in capsys.readouterr().err

@@ -31,7 +31,6 @@ def _run(*argv: str) -> int:
     return namespace.func(namespace)
 
 
-
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
     """12 + 6 random 20-joint sequences of 3 classes (the content does not matter here)."""
@@ -39,16 +38,25 @@ def tiny_data(tmp_path_factory) -> Path:
 
     def samples(count: int) -> SkeletonSamples:
         data = rng.normal(scale=0.3, size=(count, 3, 24, 20, 1)).astype(np.float32)
-        return SkeletonSamples(data, np.arange(count) % 3, tuple(f"s{i}" for i in range(count)),
-                               np.full(count, 24), "nw_ucla20", NW_UCLA_CLASS_NAMES[:3])
+        return SkeletonSamples(
+            data,
+            np.arange(count) % 3,
+            tuple(f"s{i}" for i in range(count)),
+            np.full(count, 24),
+            "nw_ucla20",
+            NW_UCLA_CLASS_NAMES[:3],
+        )
 
-    return write_dataset(tmp_path_factory.mktemp("data") / "tiny",
-                         {"train": samples(12), "test": samples(6)})
+    return write_dataset(tmp_path_factory.mktemp("data") / "tiny", {"train": samples(12), "test": samples(6)})
 
 
 def _where(data: Path, output: Path) -> list[str]:
-    return ["--set", f"dataset.root={json.dumps(str(data))}",
-            "--set", f"output_root={json.dumps(str(output))}"]
+    return [
+        "--set",
+        f"dataset.root={json.dumps(str(data))}",
+        "--set",
+        f"output_root={json.dumps(str(output))}",
+    ]
 
 
 def test_dry_run_lists_every_run_and_trains_nothing(tiny_data, tmp_path, capsys):
@@ -61,8 +69,15 @@ def test_dry_run_lists_every_run_and_trains_nothing(tiny_data, tmp_path, capsys)
 
 def test_sweep_then_report(tiny_data, tmp_path, capsys):
     output = tmp_path / "out"
-    code = _run("sweep", str(TINY_SPEC), *_where(tiny_data, output),
-                "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.5")
+    code = _run(
+        "sweep",
+        str(TINY_SPEC),
+        *_where(tiny_data, output),
+        "--only",
+        "mask.strategy=random",
+        "--only",
+        "mask.joint_ratio=0.5",
+    )
     assert code == 0
     assert f"table: {output / 'results.md'}" in capsys.readouterr().out
     table = (output / "results.md").read_text()
@@ -84,27 +99,25 @@ def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
     assert "neither a sweep folder" in caplog.text
 
 
-def test_dry_run_tells_what_the_sweep_would_refuse_or_take_over(tiny_data, tmp_path, capsys,
-                                                              caplog):
+def test_dry_run_tells_what_the_sweep_would_refuse_or_take_over(tiny_data, tmp_path, capsys, caplog):
     import socket
     import subprocess
     import sys
 
     output = tmp_path / "out"
-    where = [*_where(tiny_data, output), "--only", "mask.strategy=random",
-             "--only", "mask.joint_ratio=0.5"]
+    where = [*_where(tiny_data, output), "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.5"]
     assert _run("sweep", str(TINY_SPEC), *where) == 0
     capsys.readouterr()
-    assert _run("sweep", str(TINY_SPEC), *where, "--dry-run",
-                "--set", "pretrain.settings.optim.lr=0.001") == 0
+    assert (
+        _run("sweep", str(TINY_SPEC), *where, "--dry-run", "--set", "pretrain.settings.optim.lr=0.001") == 0
+    )
     out = capsys.readouterr().out
     assert "mismatch, the sweep stops: made with other settings (optim.lr: 0.005 -> 0.001)" in out
     # a pre-training that was redone since its cell was fine-tuned
     pretrain = output / "pretrain" / "strategy-random__joint_ratio-0.5"
     (pretrain / "best.pt").write_bytes((pretrain / "best.pt").read_bytes() + b"redone")
     assert _run("sweep", str(TINY_SPEC), *where, "--dry-run") == 0
-    assert "mismatch, the sweep stops: it was fine-tuned from an earlier" in \
-        capsys.readouterr().out
+    assert "mismatch, the sweep stops: it was fine-tuned from an earlier" in capsys.readouterr().out
     assert _run("sweep", str(TINY_SPEC), *where) == 2
     assert "delete that folder to fine-tune again" in caplog.text
     # a claim whose process has ended
@@ -113,12 +126,23 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_take_over(tiny_data, tmp_p
     claim = output / "records" / "pretrain" / "strategy-random__joint_ratio-0.5.claim"
     claim.write_text(json.dumps({"pid": ended.pid, "host": socket.gethostname(), "since": 0.0}))
     assert _run("sweep", str(TINY_SPEC), *where, "--dry-run") == 0
-    assert f"claimed by pid {ended.pid} on {socket.gethostname()}, which is gone (will be " \
-           "taken over)" in capsys.readouterr().out
+    assert (
+        f"claimed by pid {ended.pid} on {socket.gethostname()}, which is gone (will be "
+        "taken over)" in capsys.readouterr().out
+    )
 
 
 def test_only_names_a_setting_that_no_cell_varies(tiny_data, tmp_path, caplog):
-    assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, tmp_path / "out"),
-                "--only", "mask.frame_ratio=0.5", "--dry-run") == 2
+    assert (
+        _run(
+            "sweep",
+            str(TINY_SPEC),
+            *_where(tiny_data, tmp_path / "out"),
+            "--only",
+            "mask.frame_ratio=0.5",
+            "--dry-run",
+        )
+        == 2
+    )
     assert "only: mask.frame_ratio is set by none of the cells" in caplog.text
     assert "axes: mask.strategy, mask.joint_ratio" in caplog.text

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from cli_runner import run_cli  # noqa: E402
 
 from skeletonmae.cli import train
@@ -36,13 +35,33 @@ def test_pretrain_finetune_evaluate_chain(prepared: Path, tmp_path: Path, capsys
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors; keeps the shared machine responsive
     try:
-        common = ["--config", str(SMOKE_CONFIG), "--set", f"data.root={prepared}",
-                  "--set", "training.progress_bar=false"]
+        common = [
+            "--config",
+            str(SMOKE_CONFIG),
+            "--set",
+            f"data.root={prepared}",
+            "--set",
+            "training.progress_bar=false",
+        ]
         pre, fine = tmp_path / "runs" / "pre", tmp_path / "runs" / "fine"
         assert _run(["pretrain", *common, "--output-dir", str(pre)]) == 0
-        assert _run(["finetune", *common, "--output-dir", str(fine), "--pretrained",
-                     str(pre / "best.pt"), "--label-fraction", "0.5",
-                     "--set", "data.batch_size=2"]) == 0
+        assert (
+            _run(
+                [
+                    "finetune",
+                    *common,
+                    "--output-dir",
+                    str(fine),
+                    "--pretrained",
+                    str(pre / "best.pt"),
+                    "--label-fraction",
+                    "0.5",
+                    "--set",
+                    "data.batch_size=2",
+                ]
+            )
+            == 0
+        )
         assert _run(["evaluate", "--checkpoint", str(fine / "best.pt")]) == 0
     finally:
         torch.set_num_threads(threads)
@@ -59,8 +78,16 @@ def test_pretrain_finetune_evaluate_chain(prepared: Path, tmp_path: Path, capsys
 
 
 def test_resume_flag_and_user_errors(prepared: Path, tmp_path: Path, caplog):
-    common = ["--config", str(SMOKE_CONFIG), "--set", f"data.root={prepared}",
-              "--set", "training.progress_bar=false", "--output-dir", str(tmp_path / "run")]
+    common = [
+        "--config",
+        str(SMOKE_CONFIG),
+        "--set",
+        f"data.root={prepared}",
+        "--set",
+        "training.progress_bar=false",
+        "--output-dir",
+        str(tmp_path / "run"),
+    ]
     with caplog.at_level(logging.ERROR):
         assert _run(["pretrain", *common, "--set", "optim.lrr=1"]) == 2
     assert "optim.lrr: unknown key" in caplog.text
@@ -81,8 +108,22 @@ def test_resume_flag_and_user_errors(prepared: Path, tmp_path: Path, caplog):
 def test_convenience_flags_become_overrides():
     parser = argparse.ArgumentParser()
     train.register(parser.add_subparsers())
-    namespace = parser.parse_args(["finetune", "--set", "a.b=1", "--output-dir", "runs/x: y",
-                                   "--pretrained", "p.pt", "--label-fraction", "0.05"])
+    namespace = parser.parse_args(
+        [
+            "finetune",
+            "--set",
+            "a.b=1",
+            "--output-dir",
+            "runs/x: y",
+            "--pretrained",
+            "p.pt",
+            "--label-fraction",
+            "0.05",
+        ]
+    )
     assert train.stage_overrides(namespace) == [
-        "a.b=1", 'output_dir="runs/x: y"', 'finetune.pretrained="p.pt"',
-        "data.label_fraction=0.05"]
+        "a.b=1",
+        'output_dir="runs/x: y"',
+        'finetune.pretrained="p.pt"',
+        "data.label_fraction=0.05",
+    ]

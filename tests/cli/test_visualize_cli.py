@@ -20,9 +20,12 @@ from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_pretrain
 
 # Three sequences per view of two actions: views 1 and 2 train, view 3 tests.
-NAMES = [f"a{action:02d}_s{subject:02d}_e00_v{view:02d}"
-         for action in (1, 4) for view in (1, 2, 3) for subject in (1, 2, 3)]
-
+NAMES = [
+    f"a{action:02d}_s{subject:02d}_e00_v{view:02d}"
+    for action in (1, 4)
+    for view in (1, 2, 3)
+    for subject in (1, 2, 3)
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +39,18 @@ def checkpoint(shared_data, tmp_path_factory) -> Path:
             pytest.skip(f"{source} not in the shared data")
         (raw / source.name).symlink_to(source)
     prepare_nw_ucla(raw, root / "prepared", progress=False)
-    overrides = [f"data.root={json.dumps(str(root / 'prepared'))}", "model.preset=cpu-small",
-                 "data.batch_size=4", "data.num_workers=0", "data.transform.num_frames=12",
-                 "data.transform.min_crop_frames=6", "training.epochs=1",
-                 "training.progress_bar=false", "training.device=cpu",
-                 f"output_dir={json.dumps(str(root / 'pretrain'))}"]
+    overrides = [
+        f"data.root={json.dumps(str(root / 'prepared'))}",
+        "model.preset=cpu-small",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        "data.transform.num_frames=12",
+        "data.transform.min_crop_frames=6",
+        "training.epochs=1",
+        "training.progress_bar=false",
+        "training.device=cpu",
+        f"output_dir={json.dumps(str(root / 'pretrain'))}",
+    ]
     config, pinned = load_run_config(None, overrides)
     return run_pretrain(config, pinned_model_fields=pinned).best_checkpoint
 
@@ -54,8 +64,9 @@ def _run(*argv: str) -> int:
 
 def test_visualize_writes_png_gif_and_heatmap(checkpoint, tmp_path, capsys):
     name = "a04_s02_e00_v03"
-    code = _run(str(checkpoint), "--sample", name, "--frames", "3", "--gif-frames", "5",
-                "--output-dir", str(tmp_path))
+    code = _run(
+        str(checkpoint), "--sample", name, "--frames", "3", "--gif-frames", "5", "--output-dir", str(tmp_path)
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert f"{name} (walk around)" in out and "(5 frames)" in out
@@ -70,8 +81,7 @@ def test_visualize_writes_png_gif_and_heatmap(checkpoint, tmp_path, capsys):
 
 
 def test_the_mask_follows_the_checkpoint_config_and_the_seed(checkpoint):
-    model, config, arrays = load_mae_checkpoint(checkpoint, ["mask.frame_ratio=0.5",
-                                                             "mask.strategy=fixed"])
+    model, config, arrays = load_mae_checkpoint(checkpoint, ["mask.frame_ratio=0.5", "mask.strategy=fixed"])
     first = reconstruct_sample(model, config, arrays, 0, seed=1)
     again = reconstruct_sample(model, config, arrays, 0, seed=1)
     other = reconstruct_sample(model, config, arrays, 0, seed=2)
@@ -96,8 +106,9 @@ def test_bad_sample_and_checkpoint_are_reported(checkpoint, tmp_path, caplog):
     assert "checkpoint not found" in caplog.text
 
 
-@pytest.mark.parametrize("option, value", [("--fps", "0"), ("--frames", "0"),
-                                           ("--gif-frames", "-3"), ("--fps", "x")])
+@pytest.mark.parametrize(
+    "option, value", [("--fps", "0"), ("--frames", "0"), ("--gif-frames", "-3"), ("--fps", "x")]
+)
 def test_counts_and_rates_must_be_positive_at_parsing(option, value, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         _run(str(tmp_path / "best.pt"), "--sample", "0", option, value)
@@ -111,32 +122,49 @@ def test_a_name_from_another_split_names_both_splits(checkpoint, tmp_path, caplo
     assert "no sample named 'a01_s01_e00_v01' in split 'test'" in caplog.text
     assert "it is in split 'train': pass --split train" in caplog.text
     caplog.clear()
-    assert _run(str(checkpoint), "--sample", "a01_s01_e00_v01", "--split", "train",
-                "--frames", "1", "--gif-frames", "1", "--output-dir", str(tmp_path)) == 0
+    assert (
+        _run(
+            str(checkpoint),
+            "--sample",
+            "a01_s01_e00_v01",
+            "--split",
+            "train",
+            "--frames",
+            "1",
+            "--gif-frames",
+            "1",
+            "--output-dir",
+            str(tmp_path),
+        )
+        == 0
+    )
 
 
-def test_a_relative_data_root_missing_from_here_is_named_with_the_fix(checkpoint, tmp_path,
-                                                                     monkeypatch, caplog):
+def test_a_relative_data_root_missing_from_here_is_named_with_the_fix(
+    checkpoint, tmp_path, monkeypatch, caplog
+):
     monkeypatch.chdir(tmp_path)
     assert _run(str(checkpoint), "--sample", "0", "--set", "data.root=data/prepared/nw-ucla") == 2
-    assert (f"dataset folder not found at {tmp_path.resolve() / 'data/prepared/nw-ucla'}"
-            in caplog.text)
+    assert f"dataset folder not found at {tmp_path.resolve() / 'data/prepared/nw-ucla'}" in caplog.text
     assert "relative to the current directory" in caplog.text and "--data-root" in caplog.text
 
 
 def test_other_masking_writes_other_files(checkpoint, tmp_path):
     options = ["--sample", "0", "--frames", "1", "--gif-frames", "1", "--output-dir", str(tmp_path)]
     assert _run(str(checkpoint), *options) == 0
-    assert _run(str(checkpoint), *options, "--set", "mask.joint_ratio=0.25",
-                "--set", "mask.strategy=fixed") == 0
+    assert (
+        _run(str(checkpoint), *options, "--set", "mask.joint_ratio=0.25", "--set", "mask.strategy=fixed") == 0
+    )
     name = "a01_s01_e00_v03"
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
-        f"{name}_fixed-f0.5-j0.25_seed0.png", f"{name}_fixed-f0.5-j0.25_seed0_error.png",
-        f"{name}_random-f0.5-j0.5_seed0.png", f"{name}_random-f0.5-j0.5_seed0_error.png"]
+        f"{name}_fixed-f0.5-j0.25_seed0.png",
+        f"{name}_fixed-f0.5-j0.25_seed0_error.png",
+        f"{name}_random-f0.5-j0.5_seed0.png",
+        f"{name}_random-f0.5-j0.5_seed0_error.png",
+    ]
 
 
-def test_with_loss_on_masked_visible_joints_are_blank_in_the_heat_map(checkpoint, tmp_path,
-                                                                     monkeypatch):
+def test_with_loss_on_masked_visible_joints_are_blank_in_the_heat_map(checkpoint, tmp_path, monkeypatch):
     from skeletonmae.viz import skeleton
 
     drawn = {}
@@ -147,8 +175,22 @@ def test_with_loss_on_masked_visible_joints_are_blank_in_the_heat_map(checkpoint
         return draw(error, path, **kwargs)
 
     monkeypatch.setattr(skeleton, "draw_error_heatmap", keep)
-    assert _run(str(checkpoint), "--sample", "0", "--frames", "1", "--gif-frames", "1",
-                "--set", "mask.loss_on=masked", "--output-dir", str(tmp_path)) == 0
+    assert (
+        _run(
+            str(checkpoint),
+            "--sample",
+            "0",
+            "--frames",
+            "1",
+            "--gif-frames",
+            "1",
+            "--set",
+            "mask.loss_on=masked",
+            "--output-dir",
+            str(tmp_path),
+        )
+        == 0
+    )
     model, config, arrays = load_mae_checkpoint(checkpoint, ["mask.loss_on=masked"])
     removed = reconstruct_sample(model, config, arrays, 0, seed=0).mask > 0.5
     error = drawn["error"]

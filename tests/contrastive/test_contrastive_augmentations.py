@@ -108,18 +108,30 @@ def test_temporal_flip_reverses_time() -> None:
 
 def test_temporal_pad_crop_is_a_window_of_the_reflect_padded_sequence() -> None:
     frames = 24
-    x = torch.arange(frames, dtype=torch.float32).view(1, 1, frames, 1, 1).expand(5, 3, frames, 2, 1).contiguous()
+    x = (
+        torch.arange(frames, dtype=torch.float32)
+        .view(1, 1, frames, 1, 1)
+        .expand(5, 3, frames, 2, 1)
+        .contiguous()
+    )
     out = aug.temporal_pad_crop(x, 6, gen(4))
-    padded = torch.cat([torch.arange(3, -1, -1), torch.arange(frames), torch.arange(frames - 1, frames - 5, -1)])
+    padded = torch.cat(
+        [torch.arange(3, -1, -1), torch.arange(frames), torch.arange(frames - 1, frames - 5, -1)]
+    )
     for sample in out[:, 0, :, 0, 0]:
-        starts = [s for s in range(9) if torch.equal(padded[s:s + frames].float(), sample)]
+        starts = [s for s in range(9) if torch.equal(padded[s : s + frames].float(), sample)]
         assert starts, f"{sample.tolist()} is not a window of the padded sequence"
     assert torch.equal(aug.temporal_pad_crop(x, 0, gen(4)), x)
 
 
 def test_temporal_crop_resize_keeps_order_and_full_ratio_is_identity() -> None:
     frames = 30
-    x = torch.arange(frames, dtype=torch.float32).view(1, 1, frames, 1, 1).expand(6, 3, frames, 2, 1).contiguous()
+    x = (
+        torch.arange(frames, dtype=torch.float32)
+        .view(1, 1, frames, 1, 1)
+        .expand(6, 3, frames, 2, 1)
+        .contiguous()
+    )
     out = aug.temporal_crop_resize(x, 0.5, gen(2))[:, 0, :, 0, 0]
     steps = out[:, 1:] - out[:, :-1]
     assert (steps >= 0).all() and (out[:, -1] - out[:, 0] >= frames * 0.5 - 2).all()

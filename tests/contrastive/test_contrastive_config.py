@@ -13,7 +13,12 @@ from skeletonmae.training.run_config import load_run_config
 
 def test_defaults_are_the_papers() -> None:
     config = ContrastiveConfig()
-    assert (config.queue_size, config.momentum, config.temperature, config.projection_dim) == (32768, 0.999, 0.07, 128)
+    assert (config.queue_size, config.momentum, config.temperature, config.projection_dim) == (
+        32768,
+        0.999,
+        0.07,
+        128,
+    )
     assert config.mlp_projection and config.topk == 1 and config.mining_start_epoch == 150
     assert config.views == ("joint", "motion", "bone") and config.cross_view_context
     aug = config.augmentation
@@ -29,15 +34,18 @@ def test_model_views_per_method() -> None:
     assert ContrastiveConfig(method="aimclr", export_view="bone").model_views == ("bone",)
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"method": "simclr"}, "method"),
-    ({"momentum": 1.0}, "momentum"),
-    ({"queue_size": 0}, "queue_size"),
-    ({"topk": 40000}, "topk"),
-    ({"views": ("joint", "joint")}, "views"),
-    ({"method": "crossclr", "views": ("joint",)}, "views"),
-    ({"views": ("joint", "motion"), "export_view": "bone"}, "export_view"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"method": "simclr"}, "method"),
+        ({"momentum": 1.0}, "momentum"),
+        ({"queue_size": 0}, "queue_size"),
+        ({"topk": 40000}, "topk"),
+        ({"views": ("joint", "joint")}, "views"),
+        ({"method": "crossclr", "views": ("joint",)}, "views"),
+        ({"views": ("joint", "motion"), "export_view": "bone"}, "export_view"),
+    ],
+)
 def test_bad_values_name_the_field(overrides, field) -> None:
     with pytest.raises(ValueError, match=field):
         ContrastiveConfig(**overrides)
@@ -68,13 +76,19 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "contrastive"
 def test_shipped_configs_load_and_start_with_their_command(path: Path) -> None:
     config, _ = load_run_config(path)
     first_line = path.read_text().splitlines()[0]
-    assert first_line == (f"# skeletonmae pretrain --method {config.contrastive.method} "
-                          f"--config configs/contrastive/{path.name}")
+    assert first_line == (
+        f"# skeletonmae pretrain --method {config.contrastive.method} "
+        f"--config configs/contrastive/{path.name}"
+    )
     assert config.contrastive.queue_size <= (512 if path.name.startswith("nw-ucla") else 32768)
     assert config.contrastive.mining_start_epoch == config.training.epochs // 2
 
 
 def test_there_are_cpu_and_paper_scale_configs_for_both_methods() -> None:
     names = {p.name for p in CONFIG_DIR.glob("*.yaml")}
-    assert {"nw-ucla-aimclr.yaml", "nw-ucla-crossclr.yaml",
-            "ntu60-xsub-aimclr.yaml", "ntu60-xsub-crossclr.yaml"} <= names
+    assert {
+        "nw-ucla-aimclr.yaml",
+        "nw-ucla-crossclr.yaml",
+        "ntu60-xsub-aimclr.yaml",
+        "ntu60-xsub-crossclr.yaml",
+    } <= names

@@ -35,8 +35,10 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
         optimizer.step()
         state = {name: p.detach() for name, p in model.named_parameters()}  # BN statistics stay per rank
         state.update({name: b for name, b in model.named_buffers() if name.startswith("queues.")})
-        torch.save({"queue": queue.keys, "pointer": int(queue.pointer), "model": state},
-                   Path(out_dir) / f"rank{rank}.pt")
+        torch.save(
+            {"queue": queue.keys, "pointer": int(queue.pointer), "model": state},
+            Path(out_dir) / f"rank{rank}.pt",
+        )
     finally:
         dist.destroy_process_group()
 

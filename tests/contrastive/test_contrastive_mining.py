@@ -15,12 +15,9 @@ from skeletonmae.contrastive.mining import (
 from skeletonmae.contrastive.moco import contrastive_logits, multi_positive_nce_loss
 
 # Two queries, a queue of 5 keys. Rows are queries; columns queue slots.
-JOINT = torch.tensor([[0.9, 0.1, 0.3, -0.2, 0.0],
-                      [0.0, 0.2, 0.1, 0.8, 0.7]])
-MOTION = torch.tensor([[0.1, 0.2, 0.95, 0.0, 0.4],
-                       [0.6, 0.0, 0.1, 0.2, 0.3]])
-BONE = torch.tensor([[0.0, 0.7, 0.1, 0.2, 0.3],
-                     [0.1, 0.1, 0.1, 0.1, 0.9]])
+JOINT = torch.tensor([[0.9, 0.1, 0.3, -0.2, 0.0], [0.0, 0.2, 0.1, 0.8, 0.7]])
+MOTION = torch.tensor([[0.1, 0.2, 0.95, 0.0, 0.4], [0.6, 0.0, 0.1, 0.2, 0.3]])
+BONE = torch.tensor([[0.0, 0.7, 0.1, 0.2, 0.3], [0.1, 0.1, 0.1, 0.1, 0.9]])
 
 
 def test_top_k_mask_marks_the_largest_entries() -> None:
@@ -33,8 +30,12 @@ def test_top_k_mask_marks_the_largest_entries() -> None:
 def test_nearest_neighbour_positives_are_the_union_of_the_three_queries_top_k() -> None:
     # AimCLR: normal query (JOINT), extreme (MOTION), dropped extreme (BONE) similarities.
     mask = nearest_neighbour_positive_mask([JOINT, MOTION, BONE], k=1)
-    expected = torch.tensor([[1.0, 1, 1, 1, 0, 0],   # own key + slots 0, 2, 1
-                             [1.0, 1, 0, 0, 1, 1]])  # own key + slots 3, 0, 4
+    expected = torch.tensor(
+        [
+            [1.0, 1, 1, 1, 0, 0],  # own key + slots 0, 2, 1
+            [1.0, 1, 0, 0, 1, 1],
+        ]
+    )  # own key + slots 3, 0, 4
     assert torch.equal(mask, expected)
     assert torch.equal(nearest_neighbour_positive_mask([JOINT], k=1)[:, 0], torch.ones(2))
 

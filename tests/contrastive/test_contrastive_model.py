@@ -1,9 +1,11 @@
-"""ContrastiveModel on the tiny STTFormer: momentum encoders, queues, mining switch, export to the classifier."""
+"""ContrastiveModel on the tiny STTFormer: momentum encoders, queues, mining switch, export to the
+classifier."""
 
 from __future__ import annotations
 
 import copy
 import math
+
 import pytest
 import torch
 
@@ -15,8 +17,8 @@ from skeletonmae.contrastive.step import (
     pretrained_encoder_state,
     trainable_parameters,
 )
-from skeletonmae.data.layouts import get_layout
 from skeletonmae.contrastive.task import ContrastivePretrainTask, contrastive_validation_loss
+from skeletonmae.data.layouts import get_layout
 from skeletonmae.models import build_classifier, load_pretrained_encoder, preset
 from skeletonmae.training.distributed import DistributedContext
 
@@ -63,7 +65,9 @@ def test_each_step_enqueues_the_batch_keys_in_every_view_queue(method: str) -> N
     contrastive_step(model, tiny_batch(), torch.Generator().manual_seed(1), epoch=0)
     for view, queue in model.queues.items():
         assert int(queue.pointer) == 4
-        assert not torch.equal(queue.keys[:4], before[view][:4]) and torch.equal(queue.keys[4:], before[view][4:])
+        assert not torch.equal(queue.keys[:4], before[view][:4]) and torch.equal(
+            queue.keys[4:], before[view][4:]
+        )
         assert torch.allclose(queue.keys[:4].norm(dim=1), torch.ones(4), atol=1e-5)
 
 
@@ -91,7 +95,9 @@ def test_loss_terms_are_reported_per_method() -> None:
 
 
 @pytest.mark.parametrize("method, export_view", [("aimclr", "joint"), ("crossclr", "motion")])
-def test_exported_encoder_loads_into_the_classifier_through_the_shared_path(method: str, export_view: str) -> None:
+def test_exported_encoder_loads_into_the_classifier_through_the_shared_path(
+    method: str, export_view: str
+) -> None:
     model = make_model(method, export_view=export_view)
     contrastive_step(model, tiny_batch(), torch.Generator().manual_seed(0), epoch=0).backward()
     classifier = build_classifier(MODEL_CONFIG)
@@ -150,8 +156,10 @@ def test_task_passes_the_epoch_to_the_mining_switch() -> None:
 
 def test_pretrained_encoder_state_picks_the_export_view_from_a_checkpoint() -> None:
     model = make_model("crossclr", export_view="bone")
-    payload = {"model": {f"module.{k}": v for k, v in model.state_dict().items()},
-               "config": {"contrastive": {"method": "crossclr", "export_view": "bone"}}}
+    payload = {
+        "model": {f"module.{k}": v for k, v in model.state_dict().items()},
+        "config": {"contrastive": {"method": "crossclr", "export_view": "bone"}},
+    }
     state = pretrained_encoder_state(payload)
     expected = model.query["bone"].encoder.state_dict()
     assert state.keys() == expected.keys()

@@ -41,10 +41,20 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _overrides(root: Path, output_dir: Path, *extra: str) -> list[str]:
-    return [f"data.root={root}", "model.preset=cpu-small", "data.transform.num_frames=12",
-            "data.transform.min_crop_frames=8", "data.batch_size=8", "data.num_workers=0",
-            "training.epochs=2", "training.progress_bar=false", "training.device=cpu",
-            "training.log_every_steps=1", f"output_dir={output_dir}", *extra]
+    return [
+        f"data.root={root}",
+        "model.preset=cpu-small",
+        "data.transform.num_frames=12",
+        "data.transform.min_crop_frames=8",
+        "data.batch_size=8",
+        "data.num_workers=0",
+        "training.epochs=2",
+        "training.progress_bar=false",
+        "training.device=cpu",
+        "training.log_every_steps=1",
+        f"output_dir={output_dir}",
+        *extra,
+    ]
 
 
 def _pretrain_overrides(method: str) -> list[str]:
@@ -52,8 +62,12 @@ def _pretrain_overrides(method: str) -> list[str]:
     parser = argparse.ArgumentParser()
     train_cli.register(parser.add_subparsers())
     namespace = parser.parse_args(["pretrain", "--method", method])
-    return train_cli.stage_overrides(namespace) + ["contrastive.queue_size=24", "contrastive.mining_start_epoch=1",
-                                                   "training.limit_train_steps=1", "training.eval_every=2"]
+    return train_cli.stage_overrides(namespace) + [
+        "contrastive.queue_size=24",
+        "contrastive.mining_start_epoch=1",
+        "training.limit_train_steps=1",
+        "training.eval_every=2",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +83,16 @@ def pretrained(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def _evaluate(runner, dataset: Path, output: Path, checkpoint: Path, *extra: str) -> RunResult:
-    config, pinned = load_run_config(None, _overrides(dataset, output, "training.epochs=1",
-                                                      f"finetune.pretrained={checkpoint}", *extra))
+    config, pinned = load_run_config(
+        None, _overrides(dataset, output, "training.epochs=1", f"finetune.pretrained={checkpoint}", *extra)
+    )
     return runner(config, pinned_model_fields=pinned)
 
 
 @pytest.mark.parametrize("method", ["aimclr", "crossclr"])
-def test_method_pretrains_in_the_shared_loop_and_fine_tunes(method: str, pretrained: dict[str, RunResult],
-                                                            dataset: Path, tmp_path: Path) -> None:
+def test_method_pretrains_in_the_shared_loop_and_fine_tunes(
+    method: str, pretrained: dict[str, RunResult], dataset: Path, tmp_path: Path
+) -> None:
     run = pretrained[method]
     assert isinstance(run.model, ContrastiveModel)
     assert len(run.history) == 2 and np.isfinite(run.history[-1]["val_loss"])
@@ -89,7 +105,8 @@ def test_method_pretrains_in_the_shared_loop_and_fine_tunes(method: str, pretrai
 
 
 def test_linear_and_few_label_evaluation_start_from_the_exported_encoder(
-        pretrained: dict[str, RunResult], dataset: Path, tmp_path: Path) -> None:
+    pretrained: dict[str, RunResult], dataset: Path, tmp_path: Path
+) -> None:
     run = pretrained["crossclr"]
     payload = load_checkpoint(run.best_checkpoint)
     prefix = f"query.{payload['config']['contrastive']['export_view']}.encoder."
@@ -112,7 +129,9 @@ def test_method_skeletonmae_clears_the_contrastive_section(dataset: Path, tmp_pa
 
 
 def test_contrastive_pretraining_needs_the_joint_stream(dataset: Path, tmp_path: Path) -> None:
-    config, pinned = load_run_config(None, _overrides(dataset, tmp_path / "bone", "data.transform.stream=bone")
-                                     + _pretrain_overrides("aimclr"))
+    config, pinned = load_run_config(
+        None,
+        _overrides(dataset, tmp_path / "bone", "data.transform.stream=bone") + _pretrain_overrides("aimclr"),
+    )
     with pytest.raises(ValueError, match="data.transform.stream=joint"):
         run_pretrain(config, pinned_model_fields=pinned)

@@ -15,14 +15,16 @@ from skeletonmae.evaluation.metrics import (
 )
 
 # 6 samples, 6 classes. Rows are logits whose ranking we know exactly.
-LOGITS = torch.tensor([
-    [9.0, 1, 2, 3, 4, 5],   # label 0: rank 1
-    [2.0, 1, 9, 3, 4, 5],   # label 1: rank 6 (worst)
-    [1.0, 2, 9, 3, 4, 5],   # label 2: rank 1
-    [1.0, 8, 9, 3, 4, 5],   # label 1: rank 2
-    [6.0, 8, 9, 7, 4, 5],   # label 4: rank 6
-    [6.0, 8, 9, 7, 4, 5],   # label 5: rank 5
-])
+LOGITS = torch.tensor(
+    [
+        [9.0, 1, 2, 3, 4, 5],  # label 0: rank 1
+        [2.0, 1, 9, 3, 4, 5],  # label 1: rank 6 (worst)
+        [1.0, 2, 9, 3, 4, 5],  # label 2: rank 1
+        [1.0, 8, 9, 3, 4, 5],  # label 1: rank 2
+        [6.0, 8, 9, 7, 4, 5],  # label 4: rank 6
+        [6.0, 8, 9, 7, 4, 5],  # label 5: rank 5
+    ]
+)
 LABELS = torch.tensor([0, 1, 2, 1, 4, 5])
 
 

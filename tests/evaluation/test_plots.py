@@ -15,8 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def test_confusion_png_is_written_atomically(tmp_path: Path):
-    path = plot_confusion_matrix(np.array([[3, 1], [0, 4]]), tmp_path / "cm.png", ["a", "b"],
-                                 title="test")
+    path = plot_confusion_matrix(np.array([[3, 1], [0, 4]]), tmp_path / "cm.png", ["a", "b"], title="test")
     assert path.read_bytes()[:8] == PNG_MAGIC
     assert [p.name for p in tmp_path.iterdir()] == ["cm.png"]
     big = plot_confusion_matrix(np.eye(60, dtype=int), tmp_path / "big.png")

@@ -27,9 +27,16 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("eval")
     write_synthetic_ntu(base / "raw", 24, num_actions=3, frame_range=(30, 40), seed=3)
     prepare_ntu(base / "raw", base / "data", "ntu60-xsub", progress=False)
-    common = [f"data.root={base / 'data'}", "model.preset=cpu-small", "data.batch_size=4",
-              "data.transform.num_frames=12", "data.transform.min_crop_frames=8",
-              "data.num_workers=0", "training.epochs=1", "training.progress_bar=false"]
+    common = [
+        f"data.root={base / 'data'}",
+        "model.preset=cpu-small",
+        "data.batch_size=4",
+        "data.transform.num_frames=12",
+        "data.transform.min_crop_frames=8",
+        "data.num_workers=0",
+        "training.epochs=1",
+        "training.progress_bar=false",
+    ]
     config, pinned = load_run_config(None, common + [f"output_dir={base / 'pre'}"])
     run_pretrain(config, pinned_model_fields=pinned)
     config, pinned = load_run_config(None, common + [f"output_dir={base / 'ft'}"])

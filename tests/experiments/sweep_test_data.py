@@ -27,8 +27,14 @@ def _samples(count: int, seed: int, prefix: str) -> SkeletonSamples:
         noise = rng.normal(scale=0.02, size=(3, FRAMES, 20, 1))
         data[i] = pose + 0.2 * np.sin((label + 1) * t) + noise
     names = tuple(f"{prefix}{i:03d}" for i in range(count))
-    return SkeletonSamples(data, labels.astype(np.int64), names, np.full(count, FRAMES, np.int64),
-                           "nw_ucla20", NW_UCLA_CLASS_NAMES[:3])
+    return SkeletonSamples(
+        data,
+        labels.astype(np.int64),
+        names,
+        np.full(count, FRAMES, np.int64),
+        "nw_ucla20",
+        NW_UCLA_CLASS_NAMES[:3],
+    )
 
 
 def write_tiny_dataset(root: Path) -> Path:
@@ -39,8 +45,11 @@ def write_tiny_dataset(root: Path) -> Path:
 def stage_settings(epochs: int = 1) -> dict[str, Any]:
     return {
         "model": {"preset": "cpu-small"},
-        "data": {"batch_size": 4, "num_workers": 0,
-                 "transform": {"num_frames": TRANSFORM_FRAMES, "min_crop_frames": 6}},
+        "data": {
+            "batch_size": 4,
+            "num_workers": 0,
+            "transform": {"num_frames": TRANSFORM_FRAMES, "min_crop_frames": 6},
+        },
         "training": {"epochs": epochs, "progress_bar": False, "device": "cpu"},
     }
 

@@ -23,8 +23,9 @@ from skeletonmae.experiments.run_claims import (
 
 def _write_claim(path: Path, pid: int, host: str | None = None, start: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"pid": pid, "host": host or socket.gethostname(),
-                                "since": time.time(), "start": start}))
+    path.write_text(
+        json.dumps({"pid": pid, "host": host or socket.gethostname(), "since": time.time(), "start": start})
+    )
 
 
 def _dead_pid() -> int:

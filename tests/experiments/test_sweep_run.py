@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sweep_test_data import FRAMES, _samples
+
 from skeletonmae.data.store import write_dataset
 from skeletonmae.experiments.report import build_report
 from skeletonmae.experiments.runner import SweepConfigMismatch, run_sweep
@@ -26,18 +26,20 @@ from skeletonmae.training.engine import KILL_AT_STEP_ENV
 TINY_SPEC = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "tiny.yaml"
 
 
-
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("data") / "tiny-ntu60-xsub"
     assert FRAMES == 24
-    return write_dataset(root, {"train": _samples(16, 0, "train"), "test": _samples(8, 1, "test")},
-                         benchmark="ntu60-xsub")
+    return write_dataset(
+        root, {"train": _samples(16, 0, "train"), "test": _samples(8, 1, "test")}, benchmark="ntu60-xsub"
+    )
 
 
 def _spec(data: Path, output: Path, *overrides: str):
-    return load_sweep_spec(TINY_SPEC, [f"dataset.root={json.dumps(str(data))}",
-                                       f"output_root={json.dumps(str(output))}", *overrides])
+    return load_sweep_spec(
+        TINY_SPEC,
+        [f"dataset.root={json.dumps(str(data))}", f"output_root={json.dumps(str(output))}", *overrides],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,11 @@ def test_two_by_two_sweep_fills_every_cell(finished):
     assert not outcome.failed() and len(outcome.records) == 8  # 4 pre-trainings + 4 fine-tunings
     rows = list(csv.DictReader((output / "results.csv").open()))
     assert [(r["mask.strategy"], r["mask.joint_ratio"]) for r in rows] == [
-        ("fixed", "0.4"), ("fixed", "0.5"), ("random", "0.4"), ("random", "0.5")]
+        ("fixed", "0.4"),
+        ("fixed", "0.5"),
+        ("random", "0.4"),
+        ("random", "0.5"),
+    ]
     for row in rows:
         assert 0.0 <= float(row["top1_mean"]) <= 100.0 and row["seeds_done"] == "1"
         assert float(row["pretrain_val_loss"]) > 0 and row["problems"] == ""
@@ -67,20 +73,21 @@ def test_two_by_two_sweep_fills_every_cell(finished):
     assert "| random | 0.5 |" in table and "| 86.6 |" in table  # paper's (0.5, 0.5) random cell
     finetune = output / "finetune" / "strategy-random__joint_ratio-0.5__labels-1.0__seed-1"
     assert (finetune / "best.pt").is_file()
-    assert str(output / "pretrain" / "strategy-random__joint_ratio-0.5" / "best.pt") in \
-        (finetune / "config.yaml").read_text()
+    assert (
+        str(output / "pretrain" / "strategy-random__joint_ratio-0.5" / "best.pt")
+        in (finetune / "config.yaml").read_text()
+    )
 
 
 def test_rerun_skips_finished_cells(finished, tiny_data):
     output, first = finished
-    again = run_sweep(_spec(tiny_data, output),
-                      stage_functions={"pretrain": _refuse, "finetune": _refuse})
+    again = run_sweep(_spec(tiny_data, output), stage_functions={"pretrain": _refuse, "finetune": _refuse})
     assert not again.failed()
-    assert {k: r.seconds for k, r in again.records.items()} == \
-        {k: r.seconds for k, r in first.records.items()}
+    assert {k: r.seconds for k, r in again.records.items()} == {
+        k: r.seconds for k, r in first.records.items()
+    }
     saved = load_sweep_spec(output / "sweep.yaml")  # the resolved spec re-runs the same sweep
-    assert not run_sweep(saved, stage_functions={"pretrain": _refuse,
-                                                 "finetune": _refuse}).failed()
+    assert not run_sweep(saved, stage_functions={"pretrain": _refuse, "finetune": _refuse}).failed()
 
 
 def test_only_runs_part_of_the_grid_and_the_table_keeps_the_rest(finished, tiny_data, tmp_path):
@@ -90,13 +97,18 @@ def test_only_runs_part_of_the_grid_and_the_table_keeps_the_rest(finished, tiny_
 
     output, first = finished
     fixed = ["strategy-fixed__joint_ratio-0.4", "strategy-fixed__joint_ratio-0.5"]
-    part = run_sweep(_spec(tiny_data, output, "only={mask.strategy: fixed}"),
-                     stage_functions={"pretrain": _refuse, "finetune": _refuse})
+    part = run_sweep(
+        _spec(tiny_data, output, "only={mask.strategy: fixed}"),
+        stage_functions={"pretrain": _refuse, "finetune": _refuse},
+    )
     assert sorted(name for _, name in part.records) == sorted(
-        fixed + [f"{name}__labels-1.0__seed-1" for name in fixed])
+        fixed + [f"{name}__labels-1.0__seed-1" for name in fixed]
+    )
     rows = list(csv.DictReader((output / "results.csv").open()))  # the random half is kept
-    assert [r["cell"] for r in rows] == fixed + ["strategy-random__joint_ratio-0.4",
-                                                 "strategy-random__joint_ratio-0.5"]
+    assert [r["cell"] for r in rows] == fixed + [
+        "strategy-random__joint_ratio-0.4",
+        "strategy-random__joint_ratio-0.5",
+    ]
     assert all(r["top1_mean"] and r["problems"] == "" for r in rows)
     assert len(list(csv.DictReader((output / "runs.csv").open()))) == len(first.records)
     # in a fresh output root, cells outside `only` that have no result are not listed
@@ -124,8 +136,7 @@ def test_a_redone_pretraining_is_not_paired_with_old_fine_tunings(tiny_data, tmp
     assert not run_sweep(_spec(tiny_data, output, one)).failed()
     shutil.rmtree(output / "pretrain" / name)  # as the changed-settings message says
     with pytest.raises(SweepConfigMismatch, match=f"finetune/{finetune}: .*which is gone"):
-        run_sweep(_spec(tiny_data, output, one),
-                  stage_functions={"pretrain": _refuse, "finetune": _refuse})
+        run_sweep(_spec(tiny_data, output, one), stage_functions={"pretrain": _refuse, "finetune": _refuse})
     shutil.rmtree(output / "finetune" / finetune)
     assert not run_sweep(_spec(tiny_data, output, one)).failed()
     pretrain_record = read_record(record_path(output, "pretrain", name))
@@ -136,18 +147,29 @@ def test_a_redone_pretraining_is_not_paired_with_old_fine_tunings(tiny_data, tmp
 
 def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
     output = tmp_path / "killed"
-    overrides = ["only={mask.strategy: random, mask.joint_ratio: 0.5}",
-                 "pretrain.settings.training.epochs=2",
-                 "pretrain.settings.training.checkpoint_every_steps=1"]
-    script = ("import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
-              "from skeletonmae.experiments.runner import run_sweep; "
-              "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])))")
-    all_overrides = [f"dataset.root={json.dumps(str(tiny_data))}",
-                     f"output_root={json.dumps(str(output))}", *overrides]
+    overrides = [
+        "only={mask.strategy: random, mask.joint_ratio: 0.5}",
+        "pretrain.settings.training.epochs=2",
+        "pretrain.settings.training.checkpoint_every_steps=1",
+    ]
+    script = (
+        "import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
+        "from skeletonmae.experiments.runner import run_sweep; "
+        "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])))"
+    )
+    all_overrides = [
+        f"dataset.root={json.dumps(str(tiny_data))}",
+        f"output_root={json.dumps(str(output))}",
+        *overrides,
+    ]
     # 4 steps per epoch: killed inside epoch 2
     env = {**os.environ, KILL_AT_STEP_ENV: "6", "OMP_NUM_THREADS": "1"}
-    killed = subprocess.run([sys.executable, "-c", script, str(TINY_SPEC),
-                             json.dumps(all_overrides)], env=env, capture_output=True, timeout=300)
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(TINY_SPEC), json.dumps(all_overrides)],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
     name = "strategy-random__joint_ratio-0.5"
     assert read_record(record_path(output, "pretrain", name)).status == "running"
@@ -157,8 +179,7 @@ def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
     assert "resuming at epoch 2" in caplog.text
     record = read_record(record_path(output, "pretrain", name))
     assert record.status == "complete" and record.attempts == 2 and record.seconds > 0
-    epochs = [row["epoch"] for row in csv.DictReader((output / "pretrain" / name /
-                                                      "metrics.csv").open())]
+    epochs = [row["epoch"] for row in csv.DictReader((output / "pretrain" / name / "metrics.csv").open())]
     assert epochs == ["1", "2"]
     assert "| random | 0.5 |" in (output / "results.md").read_text()
 
@@ -166,8 +187,7 @@ def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
 def test_longer_pretraining_continues_the_shorter_one(tiny_data, tmp_path):
     axes = "axes={pretrain.training.epochs: [1, 2]}"
     plot = "plot={x: pretrain.training.epochs}"
-    chained = run_sweep(_spec(tiny_data, tmp_path / "chain", axes, plot,
-                              "paper={table: figure4}"))
+    chained = run_sweep(_spec(tiny_data, tmp_path / "chain", axes, plot, "paper={table: figure4}"))
     assert not chained.failed()
     longer = read_record(record_path(tmp_path / "chain", "pretrain", "epochs-2"))
     assert longer.continued_from == "epochs-1"
@@ -178,32 +198,39 @@ def test_longer_pretraining_continues_the_shorter_one(tiny_data, tmp_path):
     # The same 2-epoch pre-training run alone (its fine-tuning is not needed here).
     from skeletonmae.training.stages import run_pretrain
 
-    separate = run_sweep(_spec(tiny_data, tmp_path / "separate",
-                               "axes={pretrain.training.epochs: [2]}",
-                               "continue_pretraining=false"),
-                         stage_functions={"pretrain": run_pretrain, "finetune": _refuse})
+    separate = run_sweep(
+        _spec(
+            tiny_data,
+            tmp_path / "separate",
+            "axes={pretrain.training.epochs: [2]}",
+            "continue_pretraining=false",
+        ),
+        stage_functions={"pretrain": run_pretrain, "finetune": _refuse},
+    )
     assert [r.name for r in separate.failed()] == ["epochs-2__labels-1.0__seed-1"]
     alone = list(csv.DictReader((tmp_path / "separate/pretrain/epochs-2/metrics.csv").open()))
     # Training losses agree up to the CPU's run-to-run float noise (up to ~1e-4 relative here;
     # another seed or data order moves them by far more than 1e-3).
     assert [float(r["train_loss"]) for r in second] == pytest.approx(
-        [float(r["train_loss"]) for r in alone], rel=1e-3)
+        [float(r["train_loss"]) for r in alone], rel=1e-3
+    )
 
 
 def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     output, _ = finished
     finetune = output / "finetune" / "strategy-random__joint_ratio-0.5__labels-1.0__seed-1"
     pretrain = output / "pretrain" / "strategy-fixed__joint_ratio-0.4"
-    report = build_report([output, finetune, pretrain],
-                          tmp_path / "reports" / "report.md").read_text()
+    report = build_report([output, finetune, pretrain], tmp_path / "reports" / "report.md").read_text()
     assert "| strategy | joint_ratio | top-1 (%) | paper NTU-60 X-Sub (%) | Δ |" in report
-    top1 = next(r for r in csv.DictReader((output / "results.csv").open())
-                if r["cell"] == "strategy-random__joint_ratio-0.5")["top1_mean"]
+    top1 = next(
+        r
+        for r in csv.DictReader((output / "results.csv").open())
+        if r["cell"] == "strategy-random__joint_ratio-0.5"
+    )["top1_mean"]
     assert f"| random | 0.5 | {float(top1):.1f} | 86.6 | {float(top1) - 86.6:+.1f} |" in report
     assert "| best top-1 (%) |" in report and "86.6 (Table 4)" in report  # the single run
     assert "| best reconstruction loss |" in report
-    images = [line.split("](")[1].rstrip(")") for line in report.splitlines()
-              if line.startswith("![")]
+    images = [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]
     assert images and all((tmp_path / "reports" / link).is_file() for link in images)
 
 
@@ -215,8 +242,16 @@ def test_a_run_claimed_elsewhere_is_skipped_then_taken_once_released(tiny_data, 
     held = claim_path(output, "pretrain", "strategy-fixed__joint_ratio-0.4")
     held.parent.mkdir(parents=True)
     owner = os.getppid()  # a live process that is not this one
-    held.write_text(json.dumps({"pid": owner, "host": __import__("socket").gethostname(),
-                                "since": 0.0, "start": process_start_ticks(owner)}))
+    held.write_text(
+        json.dumps(
+            {
+                "pid": owner,
+                "host": __import__("socket").gethostname(),
+                "since": 0.0,
+                "start": process_start_ticks(owner),
+            }
+        )
+    )
     calls = []
 
     def recording(stage, function):
@@ -226,35 +261,53 @@ def test_a_run_claimed_elsewhere_is_skipped_then_taken_once_released(tiny_data, 
             if len(calls) == 6:  # the three free cells are done: the owner lets go
                 held.unlink()
             return result
+
         return run
 
-    outcome = run_sweep(_spec(tiny_data, output), poll_seconds=0.01,
-                        stage_functions={"pretrain": recording("pretrain", run_pretrain),
-                                         "finetune": recording("finetune", run_finetune)})
+    outcome = run_sweep(
+        _spec(tiny_data, output),
+        poll_seconds=0.01,
+        stage_functions={
+            "pretrain": recording("pretrain", run_pretrain),
+            "finetune": recording("finetune", run_finetune),
+        },
+    )
     assert not outcome.failed() and not outcome.elsewhere()
-    assert calls[:6] == [(stage, name) for name in ("strategy-fixed__joint_ratio-0.5",
-                                                    "strategy-random__joint_ratio-0.4",
-                                                    "strategy-random__joint_ratio-0.5")
-                         for stage, name in (("pretrain", name),
-                                             ("finetune", f"{name}__labels-1.0__seed-1"))]
-    assert calls[6:] == [("pretrain", "strategy-fixed__joint_ratio-0.4"),
-                         ("finetune", "strategy-fixed__joint_ratio-0.4__labels-1.0__seed-1")]
+    assert calls[:6] == [
+        (stage, name)
+        for name in (
+            "strategy-fixed__joint_ratio-0.5",
+            "strategy-random__joint_ratio-0.4",
+            "strategy-random__joint_ratio-0.5",
+        )
+        for stage, name in (("pretrain", name), ("finetune", f"{name}__labels-1.0__seed-1"))
+    ]
+    assert calls[6:] == [
+        ("pretrain", "strategy-fixed__joint_ratio-0.4"),
+        ("finetune", "strategy-fixed__joint_ratio-0.4__labels-1.0__seed-1"),
+    ]
     assert not list(output.glob("records/*/*.claim"))
 
 
 @pytest.mark.slow
 def test_two_sweep_processes_share_the_cells_and_train_each_run_once(tiny_data, tmp_path):
     output = tmp_path / "two"
-    overrides = [f"dataset.root={json.dumps(str(tiny_data))}",
-                 f"output_root={json.dumps(str(output))}"]
-    script = ("import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
-              "from skeletonmae.experiments.runner import run_sweep; "
-              "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])), "
-              "poll_seconds=0.2)")
+    overrides = [f"dataset.root={json.dumps(str(tiny_data))}", f"output_root={json.dumps(str(output))}"]
+    script = (
+        "import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
+        "from skeletonmae.experiments.runner import run_sweep; "
+        "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])), "
+        "poll_seconds=0.2)"
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    processes = [subprocess.Popen([sys.executable, "-c", script, str(TINY_SPEC),
-                                   json.dumps(overrides)], env=env, stderr=subprocess.PIPE)
-                 for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(TINY_SPEC), json.dumps(overrides)],
+            env=env,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
     for process in processes:
         _, stderr = process.communicate(timeout=600)
         assert process.returncode == 0, stderr.decode()[-2000:]

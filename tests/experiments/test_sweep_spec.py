@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sweep_test_data import stage_settings, tiny_spec, write_spec, write_tiny_dataset
+
 from skeletonmae.config import ConfigError
 from skeletonmae.experiments.grid import expand_variants
 from skeletonmae.experiments.plan import check_spec_settings, plan_sweep
@@ -19,47 +19,60 @@ def tiny_data(tmp_path_factory) -> Path:
 
 
 def test_grid_expands_every_combination_in_written_order(tmp_path):
-    spec = sweep_spec_from_mapping(tiny_spec(tmp_path, tmp_path / "out", axes={
-        "mask.strategy": ["fixed", "random"], "mask.frame_ratio": [0.4, 0.5, 0.6]}))
+    spec = sweep_spec_from_mapping(
+        tiny_spec(
+            tmp_path,
+            tmp_path / "out",
+            axes={"mask.strategy": ["fixed", "random"], "mask.frame_ratio": [0.4, 0.5, 0.6]},
+        )
+    )
     variants = expand_variants(spec)
     assert [v.name for v in variants] == [
-        f"strategy-{s}__frame_ratio-{f}" for s in ("fixed", "random") for f in (0.4, 0.5, 0.6)]
+        f"strategy-{s}__frame_ratio-{f}" for s in ("fixed", "random") for f in (0.4, 0.5, 0.6)
+    ]
     assert variants[4].axis_values == (("mask.strategy", "random"), ("mask.frame_ratio", 0.5))
 
 
 def test_extra_cells_overrides_and_stage_prefixes(tmp_path):
-    spec = sweep_spec_from_mapping(tiny_spec(
-        tmp_path, tmp_path / "out",
-        axes={"mask.strategy": ["fixed", "random"], "pretrain.training.epochs": [1, 2]},
-        extra_cells=[{"name": "only-frame", "settings": {"mask.joint_ratio": 0.0}},
-                     {"name": "scratch", "from_scratch": True}],
-        cell_overrides=[{"when": {"mask.strategy": "fixed"},
-                         "settings": {"finetune.optim.lr": 0.01}}]))
+    spec = sweep_spec_from_mapping(
+        tiny_spec(
+            tmp_path,
+            tmp_path / "out",
+            axes={"mask.strategy": ["fixed", "random"], "pretrain.training.epochs": [1, 2]},
+            extra_cells=[
+                {"name": "only-frame", "settings": {"mask.joint_ratio": 0.0}},
+                {"name": "scratch", "from_scratch": True},
+            ],
+            cell_overrides=[{"when": {"mask.strategy": "fixed"}, "settings": {"finetune.optim.lr": 0.01}}],
+        )
+    )
     variants = {v.name: v for v in expand_variants(spec)}
     assert list(variants)[-2:] == ["only-frame", "scratch"]
     fixed = variants["strategy-fixed__epochs-2"]
     assert fixed.stage_settings("pretrain") == [("mask.strategy", "fixed"), ("training.epochs", 2)]
     assert fixed.stage_settings("finetune") == [("mask.strategy", "fixed"), ("optim.lr", 0.01)]
-    assert ("optim.lr", 0.01) not in variants["strategy-random__epochs-2"].stage_settings(
-        "finetune")
+    assert ("optim.lr", 0.01) not in variants["strategy-random__epochs-2"].stage_settings("finetune")
     assert variants["scratch"].from_scratch and variants["only-frame"].is_extra
     assert fixed.pretrain_name(list(spec.axes)) == "strategy-fixed__epochs-2"
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"plot": {"x": "mask.frame_ratio"}}, "plot.x"),
-    ({"plot": {"x": "label_fraction"}}, "two or more label_fractions"),  # only 100 % here
-    ({"axes": {"output_dir": ["a"]}}, "axes"),
-    ({"axes": {"finetune.data.label_fraction": [0.1]}}, "label_fractions"),
-    ({"label_fractions": [0.0, 0.1]}, "label_fractions"),
-    ({"axes": {"mask.frame_ratio": []}}, "non-empty"),
-    ({"extra_cells": [{"name": "a"}, {"name": "a"}]}, "unique"),
-    ({"extra_cells": [{"name": "bad name"}]}, "extra_cells[0].name"),
-    ({"cell_overrides": [{"when": {"model.decoder_width": 8}, "settings": {}}]}, "not axes"),
-    ({"paper": {"table": "table9"}}, "paper.table"),
-    ({"seeds": [1, 1]}, "seeds"),
-    ({"colour": "red"}, "colour: unknown key"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"plot": {"x": "mask.frame_ratio"}}, "plot.x"),
+        ({"plot": {"x": "label_fraction"}}, "two or more label_fractions"),  # only 100 % here
+        ({"axes": {"output_dir": ["a"]}}, "axes"),
+        ({"axes": {"finetune.data.label_fraction": [0.1]}}, "label_fractions"),
+        ({"label_fractions": [0.0, 0.1]}, "label_fractions"),
+        ({"axes": {"mask.frame_ratio": []}}, "non-empty"),
+        ({"extra_cells": [{"name": "a"}, {"name": "a"}]}, "unique"),
+        ({"extra_cells": [{"name": "bad name"}]}, "extra_cells[0].name"),
+        ({"cell_overrides": [{"when": {"model.decoder_width": 8}, "settings": {}}]}, "not axes"),
+        ({"paper": {"table": "table9"}}, "paper.table"),
+        ({"seeds": [1, 1]}, "seeds"),
+        ({"colour": "red"}, "colour: unknown key"),
+    ],
+)
 def test_spec_errors_name_the_file_and_the_key(tmp_path, change, message):
     path = write_spec(tmp_path / "bad.yaml", tiny_spec(tmp_path, tmp_path / "out", **change))
     with pytest.raises(ConfigError) as error:
@@ -74,37 +87,46 @@ def test_overrides_and_relative_stage_config(tmp_path):
     spec_map = tiny_spec(tmp_path / "data", tmp_path / "out")
     spec_map["pretrain"] = {"config": "base.yaml", "settings": stage_settings()}
     path = write_spec(tmp_path / "configs" / "sweep.yaml", spec_map)
-    spec = load_sweep_spec(path, ["output_root=/elsewhere", "seeds=[3, 4]",
-                                  "dataset.benchmark=nw-ucla"])
+    spec = load_sweep_spec(path, ["output_root=/elsewhere", "seeds=[3, 4]", "dataset.benchmark=nw-ucla"])
     assert spec.output_root == Path("/elsewhere") and spec.seeds == (3, 4)
     assert spec.dataset.root == tmp_path / "data" and spec.dataset.benchmark == "nw-ucla"
     assert spec.pretrain.config == base.parent / "base.yaml"
 
 
 def test_plan_shares_pretraining_and_sets_the_sweep_keys(tiny_data, tmp_path):
-    spec = sweep_spec_from_mapping(tiny_spec(tiny_data, tmp_path / "out",
-                                             label_fractions=[0.5, 1.0], seeds=[1, 2]))
+    spec = sweep_spec_from_mapping(
+        tiny_spec(tiny_data, tmp_path / "out", label_fractions=[0.5, 1.0], seeds=[1, 2])
+    )
     plan = plan_sweep(spec)
     assert len(plan.cells) == 4 * 2 * 2 and len(plan.pretrains) == 4
-    cell = next(c for c in plan.cells if c.variant.name == "strategy-random__joint_ratio-0.4"
-                and c.label_fraction == 0.5 and c.seed == 2)
+    cell = next(
+        c
+        for c in plan.cells
+        if c.variant.name == "strategy-random__joint_ratio-0.4" and c.label_fraction == 0.5 and c.seed == 2
+    )
     finetune = cell.finetune.config
     assert finetune.data.label_fraction == 0.5 and finetune.data.label_seed == 2
     assert finetune.training.seed == 2 and cell.pretrain.config.training.seed == 1
     assert finetune.finetune.pretrained == cell.pretrain.run_dir / "best.pt"
     assert cell.pretrain.config.mask.joint_ratio == 0.4
     assert cell.pretrain.config.model.num_classes == 3  # bound to the data
-    assert cell.finetune.run_dir == (tmp_path / "out").resolve() / "finetune" / \
-        "strategy-random__joint_ratio-0.4__labels-0.5__seed-2"
+    assert (
+        cell.finetune.run_dir
+        == (tmp_path / "out").resolve() / "finetune" / "strategy-random__joint_ratio-0.4__labels-0.5__seed-2"
+    )
 
 
 def test_scratch_cell_drops_the_stage_configs_pretrained_checkpoint(tiny_data, tmp_path):
     config = tmp_path / "finetune.yaml"  # names a checkpoint, as configs/nw-ucla/finetune.yaml
     config.write_text("finetune: {pretrained: runs/nw-ucla/pretrain/best.pt}\n")
-    spec = sweep_spec_from_mapping(tiny_spec(
-        tiny_data, tmp_path / "out",
-        finetune={"config": str(config), "settings": stage_settings()},
-        extra_cells=[{"name": "scratch", "from_scratch": True}]))
+    spec = sweep_spec_from_mapping(
+        tiny_spec(
+            tiny_data,
+            tmp_path / "out",
+            finetune={"config": str(config), "settings": stage_settings()},
+            extra_cells=[{"name": "scratch", "from_scratch": True}],
+        )
+    )
     cells = {c.variant.name: c for c in plan_sweep(spec).cells}
     assert cells["scratch"].pretrain is None
     assert cells["scratch"].finetune.config.finetune.pretrained is None
@@ -113,25 +135,34 @@ def test_scratch_cell_drops_the_stage_configs_pretrained_checkpoint(tiny_data, t
 
 
 def test_plan_chains_pretraining_epochs_and_marks_invalid_settings(tiny_data, tmp_path):
-    spec = sweep_spec_from_mapping(tiny_spec(
-        tiny_data, tmp_path / "out", axes={"pretrain.training.epochs": [3, 1, 2]},
-        extra_cells=[{"name": "bad-ratio", "settings": {"mask.frame_ratio": 0.4}}]))
+    spec = sweep_spec_from_mapping(
+        tiny_spec(
+            tiny_data,
+            tmp_path / "out",
+            axes={"pretrain.training.epochs": [3, 1, 2]},
+            extra_cells=[{"name": "bad-ratio", "settings": {"mask.frame_ratio": 0.4}}],
+        )
+    )
     plan = plan_sweep(spec)
-    chain = {run.name: run.continues_from.name if run.continues_from else None
-             for run in plan.pretrains}
-    assert chain == {"epochs-3": "epochs-2", "epochs-1": None, "epochs-2": "epochs-1",
-                     "bad-ratio": None}
+    chain = {run.name: run.continues_from.name if run.continues_from else None for run in plan.pretrains}
+    assert chain == {"epochs-3": "epochs-2", "epochs-1": None, "epochs-2": "epochs-1", "bad-ratio": None}
     bad = next(run for run in plan.pretrains if run.name == "bad-ratio")
     assert "keeps 7 of 12 frames" in bad.invalid  # 0.4 of 12 frames leaves a partial tuple
-    unchained = plan_sweep(sweep_spec_from_mapping(tiny_spec(
-        tiny_data, tmp_path / "out", axes={"pretrain.training.epochs": [1, 2]},
-        continue_pretraining=False)))
+    unchained = plan_sweep(
+        sweep_spec_from_mapping(
+            tiny_spec(
+                tiny_data,
+                tmp_path / "out",
+                axes={"pretrain.training.epochs": [1, 2]},
+                continue_pretraining=False,
+            )
+        )
+    )
     assert all(run.continues_from is None for run in unchained.pretrains)
 
 
 def test_plan_names_an_unknown_setting_key(tiny_data, tmp_path):
-    spec = sweep_spec_from_mapping(tiny_spec(tiny_data, tmp_path / "out",
-                                             axes={"mask.frame_rato": [0.5]}))
+    spec = sweep_spec_from_mapping(tiny_spec(tiny_data, tmp_path / "out", axes={"mask.frame_rato": [0.5]}))
     with pytest.raises(ConfigError, match="mask.frame_rato: unknown key"):
         plan_sweep(spec)
 

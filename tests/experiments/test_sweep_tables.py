@@ -21,22 +21,30 @@ from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_reco
 
 
 def test_paper_tables_hold_every_published_number():
-    counts = {t: len(paper_numbers(t, method=None)) for t in
-              ("table1", "table2", "table3", "figure4", "table4", "table5")}
-    assert counts == {"table1": 24, "table2": 3, "table3": 4, "figure4": 2, "table4": 20,
-                      "table5": 24}
+    counts = {
+        t: len(paper_numbers(t, method=None))
+        for t in ("table1", "table2", "table3", "figure4", "table4", "table5")
+    }
+    assert counts == {"table1": 24, "table2": 3, "table3": 4, "figure4": 2, "table4": 20, "table5": 24}
     table1 = paper_numbers("table1")
     fixed = max(n.top1 for n in table1 if n.setting_dict.get("mask.strategy") == "fixed")
     best = [n.setting_dict for n in table1 if n.top1 == 86.6]
     assert fixed == 85.4 and round(86.6 - fixed, 1) == 1.2  # "1.2% better" (section 4.3)
-    assert {(s["mask.frame_ratio"], s["mask.joint_ratio"]) for s in best} == {(0.5, 0.5),
-                                                                             (0.4, 0.5)}
+    assert {(s["mask.frame_ratio"], s["mask.joint_ratio"]) for s in best} == {(0.5, 0.5), (0.4, 0.5)}
+
     # Table 4's margins quoted in section 4.4, SkeletonMAE minus the STTFormer baselines.
     def top1(method, benchmark):
-        return next(n.top1 for n in paper_numbers("table4", benchmark=benchmark, method=method)
-                    if n.backbone == "STTFormer")
-    margins = [round(top1("SkeletonMAE", b) - top1(m, b), 1) for m in ("CrosSCLR", "AimCLR")
-               for b in ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset")]
+        return next(
+            n.top1
+            for n in paper_numbers("table4", benchmark=benchmark, method=method)
+            if n.backbone == "STTFormer"
+        )
+
+    margins = [
+        round(top1("SkeletonMAE", b) - top1(m, b), 1)
+        for m in ("CrosSCLR", "AimCLR")
+        for b in ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset")
+    ]
     assert margins == [2.0, 2.4, 1.8, 1.2, 2.7, 2.5, 2.2, 1.9]
     params = [n.params_millions for n in paper_numbers("table2")]
     assert params == [3.0, 11.0, 33.0]
@@ -44,22 +52,32 @@ def test_paper_tables_hold_every_published_number():
 
 def test_paper_lookup_prefers_the_most_specific_match():
     table1 = paper_numbers("table1")
-    random = find_paper_number(table1, {"mask.strategy": "random", "mask.frame_ratio": 0.6,
-                                        "mask.joint_ratio": 0.4})
-    only_joint = find_paper_number(table1, {"mask.strategy": "random",
-                                            "mask.frame_ratio": 0.0, "mask.joint_ratio": 0.5})
+    random = find_paper_number(
+        table1, {"mask.strategy": "random", "mask.frame_ratio": 0.6, "mask.joint_ratio": 0.4}
+    )
+    only_joint = find_paper_number(
+        table1, {"mask.strategy": "random", "mask.frame_ratio": 0.0, "mask.joint_ratio": 0.5}
+    )
     assert random.top1 == 86.5 and only_joint.top1 == 85.2
     assert find_paper_number(table1, {"mask.frame_ratio": 0.7, "mask.joint_ratio": 0.5}) is None
-    assert find_paper_number(paper_numbers("table5", benchmark="ntu120-xset"),
-                             {"finetune.data.label_fraction": 0.1}).top1 == 62.5
+    assert (
+        find_paper_number(
+            paper_numbers("table5", benchmark="ntu120-xset"), {"finetune.data.label_fraction": 0.1}
+        ).top1
+        == 62.5
+    )
 
 
 def test_equivalents_translate_scaled_settings():
     setting = {"model.decoder_width": 16, "pretrain.training.epochs": 20, "mask.joint_ratio": 0.5}
-    translated = translate_setting(setting, {"model.decoder_width": {"16": 256},
-                                             "pretrain.training.epochs": {"20": 200}})
-    assert translated == {"model.decoder_width": 256, "pretrain.training.epochs": 200,
-                          "mask.joint_ratio": 0.5}
+    translated = translate_setting(
+        setting, {"model.decoder_width": {"16": 256}, "pretrain.training.epochs": {"20": 200}}
+    )
+    assert translated == {
+        "model.decoder_width": 256,
+        "pretrain.training.epochs": 200,
+        "mask.joint_ratio": 0.5,
+    }
     assert format_duration(42) == "42 s" and format_duration(600) == "10.0 min"
     assert format_duration(0) == "—"
 
@@ -69,51 +87,100 @@ def _document(root: Path, benchmark: str) -> dict:
     cells, variants, pretrains = [], [], []
     for width in (8, 16):
         name = f"decoder_width-{width}"
-        variants.append({"name": name, "axis_values": [["model.decoder_width", width]],
-                         "from_scratch": False, "is_extra": False})
-        pretrains.append({"name": name, "run_dir": str(root / "pretrain" / name), "epochs": 4,
-                          "invalid": None, "continues_from": None,
-                          "parameters": {"encoder": 1000, "decoder": 250_000 * width // 8,
-                                         "total": 1000 + 250_000 * width // 8}})
+        variants.append(
+            {
+                "name": name,
+                "axis_values": [["model.decoder_width", width]],
+                "from_scratch": False,
+                "is_extra": False,
+            }
+        )
+        pretrains.append(
+            {
+                "name": name,
+                "run_dir": str(root / "pretrain" / name),
+                "epochs": 4,
+                "invalid": None,
+                "continues_from": None,
+                "parameters": {
+                    "encoder": 1000,
+                    "decoder": 250_000 * width // 8,
+                    "total": 1000 + 250_000 * width // 8,
+                },
+            }
+        )
         for fraction in (0.1, 1.0):
             for seed in (1, 2):
                 run = f"{name}__labels-{fraction}__seed-{seed}"
-                cells.append({"variant": name, "label_fraction": fraction, "seed": seed,
-                              "pretrain": name,
-                              "finetune": {"name": run, "run_dir": str(root / "finetune" / run),
-                                           "epochs": 4, "invalid": None, "continues_from": None},
-                              "setting": {"model.decoder_width": width,
-                                          "finetune.data.label_fraction": fraction}})
-    return {"name": "widths", "title": "widths", "benchmark": benchmark, "dataset_root": "/d",
-            "output_root": str(root), "axes": ["model.decoder_width"],
-            "label_fractions": [0.1, 1.0], "seeds": [1, 2], "show_parameters": True,
-            "plot": {"x": "model.decoder_width", "title": "", "x_label": ""},
-            "paper": {"table": "table2", "benchmark": None,
-                      "equivalents": {"model.decoder_width": {"8": 128, "16": 256}}},
-            "variants": variants, "pretrains": pretrains, "cells": cells}
+                cells.append(
+                    {
+                        "variant": name,
+                        "label_fraction": fraction,
+                        "seed": seed,
+                        "pretrain": name,
+                        "finetune": {
+                            "name": run,
+                            "run_dir": str(root / "finetune" / run),
+                            "epochs": 4,
+                            "invalid": None,
+                            "continues_from": None,
+                        },
+                        "setting": {"model.decoder_width": width, "finetune.data.label_fraction": fraction},
+                    }
+                )
+    return {
+        "name": "widths",
+        "title": "widths",
+        "benchmark": benchmark,
+        "dataset_root": "/d",
+        "output_root": str(root),
+        "axes": ["model.decoder_width"],
+        "label_fractions": [0.1, 1.0],
+        "seeds": [1, 2],
+        "show_parameters": True,
+        "plot": {"x": "model.decoder_width", "title": "", "x_label": ""},
+        "paper": {
+            "table": "table2",
+            "benchmark": None,
+            "equivalents": {"model.decoder_width": {"8": 128, "16": 256}},
+        },
+        "variants": variants,
+        "pretrains": pretrains,
+        "cells": cells,
+    }
 
 
 def _records(root: Path) -> None:
     """Width 8 fully done (two seeds each); width 16: one seed failed, one never ran at 10 %,
     and the 100 % cells lost their pre-training."""
-    done = {"decoder_width-8__labels-0.1__seed-1": 0.50,
-            "decoder_width-8__labels-0.1__seed-2": 0.60,
-            "decoder_width-8__labels-1.0__seed-1": 0.80,
-            "decoder_width-8__labels-1.0__seed-2": 0.84,
-            "decoder_width-16__labels-0.1__seed-1": 0.70}
+    done = {
+        "decoder_width-8__labels-0.1__seed-1": 0.50,
+        "decoder_width-8__labels-0.1__seed-2": 0.60,
+        "decoder_width-8__labels-1.0__seed-1": 0.80,
+        "decoder_width-8__labels-1.0__seed-2": 0.84,
+        "decoder_width-16__labels-0.1__seed-1": 0.70,
+    }
     for name, top1 in done.items():
-        write_record(record_path(root, "finetune", name),
-                     RunRecord("finetune", name, "", "complete", "val_top1", top1, 3, 4, 30.0, 1))
-    write_record(record_path(root, "finetune", "decoder_width-16__labels-1.0__seed-1"),
-                 RunRecord("finetune", "x", "", "complete", "val_top1", 0.9, 3, 4, 30.0, 1))
-    write_record(record_path(root, "pretrain", "decoder_width-8"),
-                 RunRecord("pretrain", "decoder_width-8", "", "complete", "val_loss", 0.25, 4, 4,
-                           120.0, 1))
-    write_record(record_path(root, "pretrain", "decoder_width-16"),
-                 RunRecord("pretrain", "decoder_width-16", "", "complete", "val_loss", 0.2, 4, 4,
-                           120.0, 1))
-    write_record(record_path(root, "finetune", "decoder_width-16__labels-0.1__seed-2"),
-                 RunRecord("finetune", "x", "", "failed", reason="NonFiniteLossError: NaN"))
+        write_record(
+            record_path(root, "finetune", name),
+            RunRecord("finetune", name, "", "complete", "val_top1", top1, 3, 4, 30.0, 1),
+        )
+    write_record(
+        record_path(root, "finetune", "decoder_width-16__labels-1.0__seed-1"),
+        RunRecord("finetune", "x", "", "complete", "val_top1", 0.9, 3, 4, 30.0, 1),
+    )
+    write_record(
+        record_path(root, "pretrain", "decoder_width-8"),
+        RunRecord("pretrain", "decoder_width-8", "", "complete", "val_loss", 0.25, 4, 4, 120.0, 1),
+    )
+    write_record(
+        record_path(root, "pretrain", "decoder_width-16"),
+        RunRecord("pretrain", "decoder_width-16", "", "complete", "val_loss", 0.2, 4, 4, 120.0, 1),
+    )
+    write_record(
+        record_path(root, "finetune", "decoder_width-16__labels-0.1__seed-2"),
+        RunRecord("finetune", "x", "", "failed", reason="NonFiniteLossError: NaN"),
+    )
 
 
 def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
@@ -125,8 +192,7 @@ def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
     assert full.std == pytest.approx(2.8284, abs=1e-3)
     assert full.paper.top1 == 85.2 and rows[("decoder_width-16", 1.0)].paper.top1 == 86.6
     partial = rows[("decoder_width-16", 0.1)]
-    assert partial.top1 == pytest.approx([70.0]) and partial.problems == [
-        "failed: NonFiniteLossError: NaN"]
+    assert partial.top1 == pytest.approx([70.0]) and partial.problems == ["failed: NonFiniteLossError: NaN"]
     assert rows[("decoder_width-16", 1.0)].problems == ["not run yet"]  # seed 2 has no record
     table = format_markdown_table(document, list(rows.values()))
     lines = table.splitlines()
@@ -176,10 +242,13 @@ def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
     document["plot"] = {"x": "label_fraction", "title": "", "x_label": "labels (%)"}
     _records(tmp_path)
     from skeletonmae.experiments.figures import _series_name, _x_value
+
     rows = collect_rows(document, tmp_path)
     assert sorted({_x_value(r, "label_fraction") for r in rows}) == [10.0, 100.0]
     assert {_series_name(r, "label_fraction", document["axes"]) for r in rows} == {
-        "decoder_width=8", "decoder_width=16"}  # the label fraction is the x axis, not a line
+        "decoder_width=8",
+        "decoder_width=16",
+    }  # the label fraction is the x axis, not a line
     written = write_sweep_tables(document, tmp_path)
     with Image.open(written["plot"]) as image:
         assert image.size[0] > 300

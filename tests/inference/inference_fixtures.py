@@ -54,12 +54,15 @@ def single_torch_thread():
 
 def _run_config(root: Path, output: Path, **sections: dict):
     data = {
-        "data": {"root": str(root), "batch_size": 8, "num_workers": 0,
-                 "transform": {"num_frames": 12, "min_crop_frames": 6}},
+        "data": {
+            "root": str(root),
+            "batch_size": 8,
+            "num_workers": 0,
+            "transform": {"num_frames": 12, "min_crop_frames": 6},
+        },
         "model": {"preset": "cpu-small"},
         "mask": {"frame_ratio": 0.5, "joint_ratio": 0.5},
-        "training": {"epochs": 1, "limit_train_steps": 2, "progress_bar": False,
-                     "device": "cpu", "seed": 3},
+        "training": {"epochs": 1, "limit_train_steps": 2, "progress_bar": False, "device": "cpu", "seed": 3},
         "output_dir": str(output),
     }
     data.update(sections)
@@ -105,9 +108,14 @@ def _build(work: Path, shared_data: Path) -> TrainedModels:
     run_pretrain(_run_config(nw, work / "nw_pre"))
     pretrained = {"pretrained": str(work / "nw_pre" / "best.pt")}
     run_finetune(_run_config(nw, work / "nw_ft", finetune=pretrained))
-    run_pretrain(_run_config(nw, work / "nw_aimclr",
-                             contrastive={"method": "aimclr", "queue_size": 16}))
+    run_pretrain(_run_config(nw, work / "nw_aimclr", contrastive={"method": "aimclr", "queue_size": 16}))
     ntu = _ntu_dataset(work)
     run_finetune(_run_config(ntu, work / "ntu_ft"))
-    return TrainedModels(nw, work / "nw_pre" / "best.pt", work / "nw_ft" / "best.pt",
-                         work / "nw_aimclr" / "best.pt", ntu, work / "ntu_ft" / "best.pt")
+    return TrainedModels(
+        nw,
+        work / "nw_pre" / "best.pt",
+        work / "nw_ft" / "best.pt",
+        work / "nw_aimclr" / "best.pt",
+        ntu,
+        work / "ntu_ft" / "best.pt",
+    )

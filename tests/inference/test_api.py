@@ -12,8 +12,10 @@ from skeletonmae.inference import predictor
 
 
 def test_import_skeletonmae_does_not_import_torch():
-    code = ("import sys, skeletonmae; assert 'torch' not in sys.modules, 'torch imported'; "
-            "skeletonmae.load; assert 'torch' in sys.modules")
+    code = (
+        "import sys, skeletonmae; assert 'torch' not in sys.modules, 'torch imported'; "
+        "skeletonmae.load; assert 'torch' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 

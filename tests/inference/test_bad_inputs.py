@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 from skeletonmae.data.formats.generic import write_generic_npz
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.inference.checkpoint_model import load_inference_model
@@ -69,10 +69,13 @@ def test_nan_values_are_rejected_in_files_and_arrays(nw_predictor, shared_data, 
     assert "NaN or inf (first in frame 4)" in report.failures[0].error
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"{\"file_name\": \"a01_s01_e00_v03\", \"skeletons\": [[[0, 0]]], \"label\": 1}", "shape"),
-    (b"\x00\x01binary", "invalid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b'{"file_name": "a01_s01_e00_v03", "skeletons": [[[0, 0]]], "label": 1}', "shape"),
+        (b"\x00\x01binary", "invalid JSON"),
+    ],
+)
 def test_unreadable_json_files(nw_predictor, shared_data, tmp_path, content, expected):
     bad = tmp_path / "a01_s01_e00_v03.json"
     bad.write_bytes(content)
@@ -105,8 +108,9 @@ def test_generic_archive_samples_and_extra_persons(nw_predictor, tmp_path):
     data = np.zeros((3, 3, 15, 20, 2), np.float32)
     data[:, :, :12, :, 0] = rng.normal(0, 0.2, (3, 3, 12, 20))
     data[2, :, :12, :, 1] = 0.1  # a second person the 1-person checkpoint cannot take
-    samples = SkeletonSamples.from_arrays(data, np.array([0, 1, 2]), names=["a", "b", "c"],
-                                          layout="nw_ucla20")
+    samples = SkeletonSamples.from_arrays(
+        data, np.array([0, 1, 2]), names=["a", "b", "c"], layout="nw_ucla20"
+    )
     archive = write_generic_npz(tmp_path / "mine.npz", {"test": samples})
     report = nw_predictor.predict_report([archive])
     assert [p.name for p in report.predictions] == ["mine.npz#a", "mine.npz#b"]
@@ -125,15 +129,17 @@ def _edited_checkpoint(source: Path, target: Path, edit) -> Path:
 
 
 def test_newer_format_version_is_refused(models, tmp_path):
-    path = _edited_checkpoint(models.nw_finetune, tmp_path / "new.pt",
-                              lambda p: p.update(format_version=99))
+    path = _edited_checkpoint(models.nw_finetune, tmp_path / "new.pt", lambda p: p.update(format_version=99))
     with pytest.raises(CheckpointError, match="newer than this skeletonmae"):
         load_inference_model(path)
 
 
 def test_config_from_another_version_is_refused(models, tmp_path):
-    path = _edited_checkpoint(models.nw_finetune, tmp_path / "config.pt",
-                              lambda p: p["config"]["model"].update(attention_kind="softmax"))
+    path = _edited_checkpoint(
+        models.nw_finetune,
+        tmp_path / "config.pt",
+        lambda p: p["config"]["model"].update(attention_kind="softmax"),
+    )
     with pytest.raises(CheckpointError, match="does not fit this skeletonmae version"):
         load_inference_model(path)
 
@@ -148,8 +154,7 @@ def test_weights_that_do_not_match_the_config_are_refused(models, tmp_path):
 
 
 def test_unknown_stage_and_non_checkpoint_files(models, tmp_path):
-    path = _edited_checkpoint(models.nw_finetune, tmp_path / "stage.pt",
-                              lambda p: p.update(stage="distill"))
+    path = _edited_checkpoint(models.nw_finetune, tmp_path / "stage.pt", lambda p: p.update(stage="distill"))
     with pytest.raises(CheckpointError, match="unknown stage 'distill'"):
         load_inference_model(path)
     junk = tmp_path / "junk.pt"
@@ -165,8 +170,9 @@ def test_class_names_from_the_checkpoint_then_the_dataset_then_built_in_tables(m
     trained = load_inference_model(models.nw_finetune)
     assert trained.names_source == "checkpoint" and trained.layout.name == "nw_ucla20"
     names = [f"my action {i}" for i in range(10)]
-    renamed = _edited_checkpoint(models.nw_finetune, tmp_path / "named.pt",
-                                 lambda p: p["extra"].update(class_names=names))
+    renamed = _edited_checkpoint(
+        models.nw_finetune, tmp_path / "named.pt", lambda p: p["extra"].update(class_names=names)
+    )
     assert load_inference_model(renamed).class_names == tuple(names)
 
     def forget_names(payload):

@@ -8,9 +8,9 @@ import importlib.util
 import numpy as np
 import pytest
 import torch
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 from skeletonmae.inference.export import (
     ExportableClassifier,
     check_parity,
@@ -73,8 +73,10 @@ def test_torchscript_parity_on_real_inputs_and_any_batch_size(ntu_real_batch, tm
     assert single.shape == (1, predictor.model.model_config.num_classes)
 
 
-@pytest.mark.skipif(bool(MISSING_ONNX), reason=f"optional ONNX packages not installed: "
-                                              f"{', '.join(MISSING_ONNX)} (pip install -e .[onnx])")
+@pytest.mark.skipif(
+    bool(MISSING_ONNX),
+    reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
+)
 def test_onnx_runtime_parity_on_real_inputs(ntu_real_batch, tmp_path):
     predictor, x = ntu_real_batch
     path = export_onnx(predictor.model.classifier, tmp_path / "model.onnx", x[:2])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 from skeletonmae.data.store import load_split
 from skeletonmae.inference.checkpoint_model import load_inference_model
 from skeletonmae.inference.features import (
@@ -33,8 +33,9 @@ def test_split_features_match_file_features_and_are_deterministic(models, shared
     assert first.features.shape == (len(split), model.model_config.feature_dim)
     assert first.names == split.names and first.split == "test"
     np.testing.assert_array_equal(first.labels, split.labels)
-    np.testing.assert_allclose(embed_split(model, split, batch_size=64).features, first.features,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        embed_split(model, split, batch_size=64).features, first.features, rtol=1e-5, atol=1e-6
+    )
     files = [shared_data / "nw_ucla" / "all_sqe" / f"{name}.json" for name in split.names[:3]]
     from_files = skeletonmae.load(models.nw_pretrain).embed(files)
     np.testing.assert_allclose(from_files, first.features[:3], rtol=1e-5, atol=1e-6)
@@ -58,8 +59,14 @@ def test_knn_on_splits_equals_knn_on_the_embedded_features(models):
     config = KnnConfig(k=5)
     result = knn_on_splits(model, train, test, config)
     assert (result.num_train, result.num_test, result.k) == (len(train), len(test), 5)
-    direct = knn_evaluate(embed_split(model, train).features, train.labels,
-                          embed_split(model, test).features, test.labels, 10, config)
+    direct = knn_evaluate(
+        embed_split(model, train).features,
+        train.labels,
+        embed_split(model, test).features,
+        test.labels,
+        10,
+        config,
+    )
     assert result.top1 == direct.top1
     np.testing.assert_array_equal(result.predictions, direct.predictions)
 

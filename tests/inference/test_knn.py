@@ -68,8 +68,9 @@ def test_top5_counts_a_label_in_the_five_best_classes():
     assert result.top5 == 0.0
 
 
-@pytest.mark.parametrize("field, value", [("k", 0), ("temperature", 0.0), ("chunk_size", 0),
-                                          ("weighted", "yes")])
+@pytest.mark.parametrize(
+    "field, value", [("k", 0), ("temperature", 0.0), ("chunk_size", 0), ("weighted", "yes")]
+)
 def test_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(FieldValueError, match=field):
         KnnConfig(**{field: value})

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NW_UCLA_CLASS_NAMES
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import load_split
@@ -96,8 +96,7 @@ def test_numpy_arrays_are_accepted(models, shared_data):
     from_file = predictor.predict(file, top_k=2)[0]
     from_array = predictor.predict(arrays[0], top_k=2)[0]
     assert _same_scores(from_array, from_file) and from_array.source == "<array>"
-    padded = np.zeros((2, *arrays[0].shape[:1], arrays[0].shape[1] + 5, *arrays[0].shape[2:]),
-                      np.float32)
+    padded = np.zeros((2, *arrays[0].shape[:1], arrays[0].shape[1] + 5, *arrays[0].shape[2:]), np.float32)
     padded[0, :, : arrays[0].shape[1]] = arrays[0]  # trailing zero frames are padding
     padded[1, :, : arrays[0].shape[1]] = arrays[0]
     batch = predictor.predict(padded, top_k=2)
@@ -106,9 +105,9 @@ def test_numpy_arrays_are_accepted(models, shared_data):
 
 def _same_scores(first, second) -> bool:
     """Same classes in the same order, probabilities equal up to float32 batch rounding."""
-    return ([s.index for s in first.top] == [s.index for s in second.top]
-            and np.allclose([s.probability for s in first.top],
-                            [s.probability for s in second.top], rtol=1e-5, atol=1e-7))
+    return [s.index for s in first.top] == [s.index for s in second.top] and np.allclose(
+        [s.probability for s in first.top], [s.probability for s in second.top], rtol=1e-5, atol=1e-7
+    )
 
 
 def test_failures_are_collected_and_the_rest_still_predicted(models, shared_data, tmp_path):

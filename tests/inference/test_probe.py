@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
+
 from skeletonmae.config import FieldValueError
 from skeletonmae.data.store import load_split
 from skeletonmae.inference.checkpoint_model import load_inference_model
 from skeletonmae.inference.knn import KnnConfig
-from skeletonmae.inference.probe import (ProbeConfig, build_probe_head, probe_splits,
-                                         raw_split_features, train_linear_probe)
+from skeletonmae.inference.probe import (
+    ProbeConfig,
+    build_probe_head,
+    probe_splits,
+    raw_split_features,
+    train_linear_probe,
+)
 
 FAST = ProbeConfig(epochs=3, batch_size=8, knn=KnnConfig(k=5))
 
@@ -54,8 +59,9 @@ def test_linear_probe_reaches_full_accuracy_on_linearly_separable_features():
     assert torch.equal(torch.get_rng_state(), rng_state)  # global random state left alone
 
 
-@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", 1), ("lr", 0.0),
-                                          ("momentum", 1.0), ("weight_decay", -1.0)])
+@pytest.mark.parametrize(
+    "field, value", [("epochs", 0), ("batch_size", 1), ("lr", 0.0), ("momentum", 1.0), ("weight_decay", -1.0)]
+)
 def test_probe_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(FieldValueError, match=field):
         ProbeConfig(**{field: value})
@@ -66,8 +72,7 @@ def test_probing_a_checkpoint_leaves_the_encoder_untouched(models):
     before = {k: v.clone() for k, v in model.classifier.state_dict().items()}
     train = load_split(models.nw_dataset / "train")
     test = load_split(models.nw_dataset / "test")
-    results = probe_splits(("encoder", "random-init", "raw"), train, test, model,
-                           model.transform, 10, FAST)
+    results = probe_splits(("encoder", "random-init", "raw"), train, test, model, model.transform, 10, FAST)
     assert [r.features for r in results] == ["encoder", "random-init", "raw"]
     after = model.classifier.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BN statistics included
@@ -75,8 +80,9 @@ def test_probing_a_checkpoint_leaves_the_encoder_untouched(models):
     assert not model.classifier.training
     dim = model.model_config.feature_dim
     assert [r.feature_dim for r in results[:2]] == [dim, dim]
-    assert results[0].knn_top1 != results[1].knn_top1 or \
-        results[0].linear.history != results[1].linear.history  # a different encoder
+    assert (
+        results[0].knn_top1 != results[1].knn_top1 or results[0].linear.history != results[1].linear.history
+    )  # a different encoder
     for result in results:
         assert result.num_train == len(train) and result.num_test == len(test)
         assert 0.0 <= result.linear.final_top1 <= 1.0 and result.knn_k == 5

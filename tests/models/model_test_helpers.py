@@ -6,25 +6,34 @@ import torch
 
 from skeletonmae.models.config import ModelConfig, StageSpec, preset
 
-TINY_STAGES = (StageSpec(channels=8, qk_dim=2, num_blocks=1),
-               StageSpec(channels=12, qk_dim=3, num_blocks=2))
+TINY_STAGES = (StageSpec(channels=8, qk_dim=2, num_blocks=1), StageSpec(channels=12, qk_dim=3, num_blocks=2))
 
 
 def tiny_config(**overrides) -> ModelConfig:
     """A 12-frame, 5-joint, 2-person grid with tuples of 3 frames and two narrow stages."""
-    fields = dict(num_frames=12, tuple_len=3, num_joints=5, num_persons=2, num_classes=4,
-                  stages=TINY_STAGES, decoder_width=8, decoder_depth=1)
+    fields = dict(
+        num_frames=12,
+        tuple_len=3,
+        num_joints=5,
+        num_persons=2,
+        num_classes=4,
+        stages=TINY_STAGES,
+        decoder_width=8,
+        decoder_depth=1,
+    )
     fields.update(overrides)
     return preset("ntu60", **fields)
 
 
-def skeleton_batch(config: ModelConfig, n: int = 3, seed: int = 0,
-                   second_person: tuple[bool, ...] | None = None) -> torch.Tensor:
+def skeleton_batch(
+    config: ModelConfig, n: int = 3, seed: int = 0, second_person: tuple[bool, ...] | None = None
+) -> torch.Tensor:
     """Random ``(N, C, T, V, M)`` batch; persons after the first are zeroed where
     ``second_person[i]`` is False."""
     generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, config.in_channels, config.num_frames, config.num_joints,
-                    config.num_persons, generator=generator)
+    x = torch.randn(
+        n, config.in_channels, config.num_frames, config.num_joints, config.num_persons, generator=generator
+    )
     if second_person is not None:
         for i, present in enumerate(second_person):
             if not present:

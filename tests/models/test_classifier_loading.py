@@ -6,8 +6,14 @@ import pytest
 import torch
 from model_test_helpers import TINY_STAGES, randomize_parameters, skeleton_batch, tiny_config
 
-from skeletonmae.models import (MaskConfig, build_classifier, build_mae, freeze_encoder,
-                                load_pretrained_encoder, preset)
+from skeletonmae.models import (
+    MaskConfig,
+    build_classifier,
+    build_mae,
+    freeze_encoder,
+    load_pretrained_encoder,
+    preset,
+)
 
 
 def test_classifier_shapes_and_parts():
@@ -32,8 +38,9 @@ def test_skipping_padded_persons_equals_computing_every_person_in_eval_mode():
         # independent reference: run all N*M rows, pool the present persons by hand
         rows = x.permute(0, 4, 1, 2, 3).reshape(10, 3, 12, 5)
         pooled = classifier.encoder(rows).mean(dim=(2, 3)).view(5, 2, -1)
-        reference = torch.stack([pooled[0].mean(0), pooled[1, 0], pooled[2, 0],
-                                 pooled[3].mean(0), pooled[4, 0]])
+        reference = torch.stack(
+            [pooled[0].mean(0), pooled[1, 0], pooled[2, 0], pooled[3].mean(0), pooled[4, 0]]
+        )
         reference = classifier.head(reference)
     assert torch.allclose(packed, every, atol=1e-5)
     assert torch.allclose(packed, reference, atol=1e-5)
@@ -56,8 +63,7 @@ def test_feature_norm_head_is_a_non_affine_batchnorm_added_only_for_linear_evalu
     config = tiny_config()
     plain = build_classifier(config)
     assert not any(key.startswith("head.norm") for key in plain.state_dict())  # finetune: as before
-    assert set(k for k in plain.state_dict() if k.startswith("head.")) == {"head.fc.weight",
-                                                                           "head.fc.bias"}
+    assert set(k for k in plain.state_dict() if k.startswith("head.")) == {"head.fc.weight", "head.fc.bias"}
     classifier = build_classifier(config)
     classifier.freeze_encoder(feature_norm=True)
     norm = classifier.head.norm
@@ -90,8 +96,7 @@ def test_load_mae_weights_copies_the_encoder_and_reports_keys():
 def test_load_encoder_only_and_data_parallel_state_dicts():
     config = tiny_config()
     mae = pretrained_mae(config)
-    for weights in (mae.encoder.state_dict(),
-                    {f"module.{k}": v for k, v in mae.state_dict().items()}):
+    for weights in (mae.encoder.state_dict(), {f"module.{k}": v for k, v in mae.state_dict().items()}):
         classifier = build_classifier(config)
         report = load_pretrained_encoder(classifier, weights)
         assert torch.equal(classifier.encoder.frame_embedding, mae.encoder.frame_embedding)
@@ -131,13 +136,16 @@ def test_every_preset_classifies_forward_and_backward(name):
     assert all(p.grad is not None for p in classifier.parameters())
 
 
-@pytest.mark.parametrize("shape,needle", [
-    ((2, 3, 12, 5), "5-D"),
-    ((2, 3, 12, 6, 2), "num_joints=5"),
-    ((2, 3, 10, 5, 2), "num_frames=12"),
-    ((2, 2, 12, 5, 2), "in_channels=3"),
-    ((2, 3, 12, 5, 1), "num_persons=2"),
-])
+@pytest.mark.parametrize(
+    "shape,needle",
+    [
+        ((2, 3, 12, 5), "5-D"),
+        ((2, 3, 12, 6, 2), "num_joints=5"),
+        ((2, 3, 10, 5, 2), "num_frames=12"),
+        ((2, 2, 12, 5, 2), "in_channels=3"),
+        ((2, 3, 12, 5, 1), "num_persons=2"),
+    ],
+)
 def test_bad_input_names_the_setting(shape, needle):
     classifier = build_classifier(tiny_config())
     with pytest.raises(ValueError, match=needle):

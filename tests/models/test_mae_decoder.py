@@ -14,9 +14,15 @@ from skeletonmae.models.decoder import ReconstructionDecoder, grid_position_embe
 def expected_decoder_params(width, depth, *, encoder_dim=256, heads=3, slots=150, coords=3):
     """Closed form: per block 1x1 q/k conv, alpha, att0, (1,5) conv, 1x1 ff, (3,1) conv, 3 BNs."""
     qk = width // 4
-    block = (width * 2 * heads * qk + 2 * heads * qk) + heads + heads * slots * slots \
-        + (heads * width * width * 5 + width) + (width * width + width) \
-        + (width * width * 3 + width) + 3 * 2 * width
+    block = (
+        (width * 2 * heads * qk + 2 * heads * qk)
+        + heads
+        + heads * slots * slots
+        + (heads * width * width * 5 + width)
+        + (width * width + width)
+        + (width * width * 3 + width)
+        + 3 * 2 * width
+    )
     return encoder_dim * width + width + width + depth * block + width * coords + coords
 
 
@@ -31,8 +37,9 @@ def test_decoder_parameter_count_at_the_paper_widths(width, approx_millions):
 def test_decoder_places_visible_tokens_and_fills_the_rest_with_the_mask_token():
     config = tiny_config()
     decoder = ReconstructionDecoder(config)
-    masking = spatial_temporal_mask(2, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3,
-                                    generator=torch.Generator().manual_seed(0))
+    masking = spatial_temporal_mask(
+        2, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3, generator=torch.Generator().manual_seed(0)
+    )
     features = torch.randn(2, 12, 2, 9)  # (B, D_enc, Tv/L, L*Vv)
     with torch.no_grad():
         grid = decoder.to_grid(features, masking.kept_frames, masking.kept_joints)
@@ -90,8 +97,9 @@ def test_mae_skipping_padded_persons_equals_computing_every_person():
     x = skeleton_batch(config, n=4, second_person=(True, False, True, False))
     out = mae(x, generator=torch.Generator().manual_seed(0))
     # reference: every person through encoder and decoder with the same mask
-    masking = spatial_temporal_mask(4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3,
-                                    generator=torch.Generator().manual_seed(0))
+    masking = spatial_temporal_mask(
+        4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3, generator=torch.Generator().manual_seed(0)
+    )
     rows = x.permute(0, 4, 1, 2, 3).reshape(8, 3, 12, 5)
     frames = masking.kept_frames.repeat_interleave(2, dim=0)
     joints = masking.kept_joints.repeat_interleave(2, dim=0)
@@ -101,15 +109,17 @@ def test_mae_skipping_padded_persons_equals_computing_every_person():
     present = torch.tensor([[1, 1], [1, 0], [1, 1], [1, 0]], dtype=torch.bool)
     expected = every * present[:, None, None, None, :]
     assert torch.allclose(out.reconstruction, expected, atol=1e-5)
-    assert torch.allclose(out.loss, manual_loss(out._replace(reconstruction=expected), x,
-                                                "masked"), rtol=1e-5)
+    assert torch.allclose(
+        out.loss, manual_loss(out._replace(reconstruction=expected), x, "masked"), rtol=1e-5
+    )
 
 
 TINY = dict(stages=tiny_config().stages, decoder_width=8, decoder_depth=1)
 
 
-@pytest.mark.parametrize("name,overrides", [
-    ("ntu60", TINY), ("ntu120", TINY), ("nw-ucla", TINY), ("cpu-small", {})])
+@pytest.mark.parametrize(
+    "name,overrides", [("ntu60", TINY), ("ntu120", TINY), ("nw-ucla", TINY), ("cpu-small", {})]
+)
 def test_every_preset_pretrains_forward_and_backward(name, overrides):
     config = preset(name, **overrides)
     mae = build_mae(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.5))

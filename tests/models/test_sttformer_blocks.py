@@ -21,8 +21,9 @@ def test_faithful_sttformer_has_the_official_parameter_count(name, expected):
     assert count(model) == expected
     assert len(model.blocks) == 8
     widths = [(b.in_channels, b.out_channels, b.qk_dim) for b in model.blocks]
-    assert widths == [(64, 64, 16)] * 2 + [(64, 128, 32), (128, 128, 32), (128, 256, 64)] + \
-        [(256, 256, 64)] * 3
+    assert (
+        widths == [(64, 64, 16)] * 2 + [(64, 128, 32), (128, 128, 32), (128, 256, 64)] + [(256, 256, 64)] * 3
+    )
 
 
 def einsum_tuple_attention(block: STTABlock, x: torch.Tensor) -> torch.Tensor:
@@ -64,8 +65,9 @@ def loop_visible_attention(block: STTABlock, x: torch.Tensor, ids: torch.Tensor)
                         for ii in i:
                             for jj in j:
                                 logit += (q[n, :, :, t2, ii] * kk[n, :, :, t2, jj]).sum(1)
-                    weight = torch.tanh(logit / (d * k)) * block.alpha.view(h) \
-                        + block.static_attention[0, :, a, z]
+                    weight = (
+                        torch.tanh(logit / (d * k)) * block.alpha.view(h) + block.static_attention[0, :, a, z]
+                    )
                     out[n, :, :, t, v] += weight[:, None] * x[n, None, :, t, u]
     return out.reshape(b, h * c, k, sv)
 
@@ -75,8 +77,12 @@ def test_visible_attention_follows_token_identity():
     block = STTABlock(4, 4, 2, num_slots=6, num_heads=2)
     randomize_parameters(block)
     x = torch.randn(2, 4, 3, 4)
-    ids = torch.tensor([[[0, 2, 3, 5], [1, 2, 4, 5], [0, 0, 3, 4]],  # repeated id in a tuple
-                        [[5, 4, 3, 2], [0, 1, 2, 3], [1, 3, 4, 5]]])
+    ids = torch.tensor(
+        [
+            [[0, 2, 3, 5], [1, 2, 4, 5], [0, 0, 3, 4]],  # repeated id in a tuple
+            [[5, 4, 3, 2], [0, 1, 2, 3], [1, 3, 4, 5]],
+        ]
+    )
     expected = loop_visible_attention(block, x, ids)
     assert torch.allclose(block._attend_visible(x, ids), expected, atol=1e-5)
 

@@ -34,9 +34,15 @@ def test_alpha_beta_zero_visible_encoder_equals_faithful_sttformer(strategy):
     sttformer, encoder = encoder_with_sttformer_weights(config)
     x = skeleton_batch(config, n=3)
     rows = folded(x)
-    masking = spatial_temporal_mask(rows.shape[0], config.num_frames, config.num_joints,
-                                    frame_ratio=0.0, joint_ratio=0.0, strategy=strategy,
-                                    tuple_len=config.tuple_len)
+    masking = spatial_temporal_mask(
+        rows.shape[0],
+        config.num_frames,
+        config.num_joints,
+        frame_ratio=0.0,
+        joint_ratio=0.0,
+        strategy=strategy,
+        tuple_len=config.tuple_len,
+    )
     with torch.no_grad():
         expected = sttformer.forward_features(x)  # (N*M, D, K, S)
         visible = encoder(rows, masking.kept_frames, masking.kept_joints)
@@ -54,8 +60,9 @@ def test_equivalence_also_holds_in_training_mode_batch_statistics():
     everything = torch.arange(config.num_frames).expand(4, -1)
     joints = torch.arange(config.num_joints).expand(4, config.num_frames, -1)
     with torch.no_grad():
-        assert torch.allclose(encoder(folded(x), everything, joints),
-                              sttformer.forward_features(x), atol=1e-4)
+        assert torch.allclose(
+            encoder(folded(x), everything, joints), sttformer.forward_features(x), atol=1e-4
+        )
 
 
 def test_visible_output_shape_and_no_leakage_from_masked_tokens():
@@ -63,8 +70,9 @@ def test_visible_output_shape_and_no_leakage_from_masked_tokens():
     encoder = SkeletonEncoder(config).eval()
     randomize_parameters(encoder, seed=5)
     rows = folded(skeleton_batch(config, n=2))
-    masking = spatial_temporal_mask(4, 12, 5, frame_ratio=0.5, joint_ratio=0.4,
-                                    tuple_len=3, generator=torch.Generator().manual_seed(0))
+    masking = spatial_temporal_mask(
+        4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3, generator=torch.Generator().manual_seed(0)
+    )
     with torch.no_grad():
         out = encoder(rows, masking.kept_frames, masking.kept_joints)
         changed = rows + 100.0 * masking.mask.unsqueeze(1)  # alter only removed tokens
@@ -105,5 +113,4 @@ def test_bad_inputs_name_the_setting():
     with pytest.raises(ValueError, match="num_joints"):
         encoder(torch.randn(2, 3, 12, 6))
     with pytest.raises(ValueError, match="tuple_len"):
-        encoder(torch.randn(2, 3, 12, 5), torch.arange(4).expand(2, 4),
-                torch.arange(5).expand(2, 4, 5))
+        encoder(torch.randn(2, 3, 12, 5), torch.arange(4).expand(2, 4), torch.arange(5).expand(2, 4, 5))

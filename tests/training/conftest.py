@@ -40,10 +40,17 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _tiny_overrides(root: Path, output_dir: Path, *extra: str) -> list[str]:
     return [
-        f"data.root={root}", "model.preset=cpu-small", "data.transform.num_frames=12",
-        "data.transform.min_crop_frames=8", "data.batch_size=4", "data.num_workers=0",
-        "training.epochs=2", "training.progress_bar=false", "training.device=cpu",
-        f"output_dir={output_dir}", *extra,
+        f"data.root={root}",
+        "model.preset=cpu-small",
+        "data.transform.num_frames=12",
+        "data.transform.min_crop_frames=8",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        "training.epochs=2",
+        "training.progress_bar=false",
+        "training.device=cpu",
+        f"output_dir={output_dir}",
+        *extra,
     ]
 
 

@@ -20,8 +20,12 @@ from skeletonmae.training.checkpoint import (
 
 
 def _draw_all(generator: torch.Generator) -> tuple:
-    return (random.random(), float(np.random.rand()), torch.rand(3).tolist(),
-            torch.rand(2, generator=generator).tolist())
+    return (
+        random.random(),
+        float(np.random.rand()),
+        torch.rand(3).tolist(),
+        torch.rand(2, generator=generator).tolist(),
+    )
 
 
 def test_rng_state_round_trips_through_a_weights_only_checkpoint(tmp_path: Path):
@@ -34,10 +38,18 @@ def test_rng_state_round_trips_through_a_weights_only_checkpoint(tmp_path: Path)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
     model(torch.ones(1, 3)).sum().backward()
     optimizer.step()
-    path = save_checkpoint(tmp_path / "last.pt", {
-        "format_version": 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-        "rng": state, "epoch": 2, "config": {"optim": {"lr": 0.1}}, "best_metric": None,
-    })
+    path = save_checkpoint(
+        tmp_path / "last.pt",
+        {
+            "format_version": 1,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": state,
+            "epoch": 2,
+            "config": {"optim": {"lr": 0.1}},
+            "best_metric": None,
+        },
+    )
     _draw_all(generator)  # move every stream on
     loaded = load_checkpoint(path)
     restore_rng_state(loaded["rng"], {"mask": generator})
@@ -49,16 +61,14 @@ def test_rng_state_round_trips_through_a_weights_only_checkpoint(tmp_path: Path)
 
 
 def test_failed_write_keeps_the_previous_checkpoint(tmp_path: Path):
-    path = save_checkpoint(tmp_path / "last.pt", {"format_version": 1, "model": {},
-                                                  "epoch": 1, "config": {}})
+    path = save_checkpoint(tmp_path / "last.pt", {"format_version": 1, "model": {}, "epoch": 1, "config": {}})
 
     class Unpicklable:
         def __reduce__(self):
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        save_checkpoint(path, {"format_version": 1, "model": Unpicklable(), "epoch": 9,
-                               "config": {}})
+        save_checkpoint(path, {"format_version": 1, "model": Unpicklable(), "epoch": 9, "config": {}})
     assert load_checkpoint(path)["epoch"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
 

@@ -16,7 +16,7 @@ import torch
 from skeletonmae.evaluation.protocols import run_evaluate
 from skeletonmae.training.checkpoint import load_checkpoint
 
-SCRIPT = '''
+SCRIPT = """
 import json, os, sys
 from pathlib import Path
 import torch
@@ -37,14 +37,15 @@ torch.save(fine.model.state_dict(), out / f"finetune_rank{rank}.pt")
 result = run_evaluate(out / "ft" / "best.pt", output_dir=out / "eval")
 (out / f"rank{rank}.json").write_text(json.dumps({
     "history": fine.history, "eval_top1": result.metrics.top1, "eval_count": result.metrics.count}))
-'''
+"""
 
 
 def _run_killing_the_group_on_timeout(command: list[str], timeout: float) -> tuple[int, str]:
     """Run torchrun in its own session; on timeout kill its whole process group (the workers)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
+    )
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -58,10 +59,19 @@ def _run_killing_the_group_on_timeout(command: list[str], timeout: float) -> tup
 def test_two_gloo_processes_agree(tiny_dataset: Path, tmp_path: Path, tiny_overrides):
     script = tmp_path / "ddp_run.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    overrides = [o for o in tiny_overrides(tiny_dataset, tmp_path / "unused")
-                 if not o.startswith("output_dir=")]
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               "--nproc_per_node=2", str(script), str(tmp_path), *overrides]
+    overrides = [
+        o for o in tiny_overrides(tiny_dataset, tmp_path / "unused") if not o.startswith("output_dir=")
+    ]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(script),
+        str(tmp_path),
+        *overrides,
+    ]
     returncode, output = _run_killing_the_group_on_timeout(command, timeout=240)
     assert returncode == 0, output[-3000:]
 

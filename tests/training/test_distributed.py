@@ -36,8 +36,7 @@ def test_resumable_sampler_shards_disjointly_over_ranks():
     shards = []
     for rank in range(2):
         context = DistributedContext(rank=rank, world_size=2)
-        sampler = ResumableDistributedSampler(dataset, context, shuffle=True, seed=0,
-                                              drop_last=True)
+        sampler = ResumableDistributedSampler(dataset, context, shuffle=True, seed=0, drop_last=True)
         sampler.set_epoch(1)
         shards.append(list(sampler))
     assert len(shards[0]) == len(shards[1]) == 10

@@ -32,8 +32,9 @@ class NoisyDataset(Dataset):
         return len(self.base)
 
     def __getitem__(self, index: int):
-        noise = torch.randn(self.base.shape[1:],
-                            generator=torch.Generator().manual_seed(1000 * self.epoch + index))
+        noise = torch.randn(
+            self.base.shape[1:], generator=torch.Generator().manual_seed(1000 * self.epoch + index)
+        )
         return self.base[index] + 0.1 * noise, int(self.labels[index]), index
 
 
@@ -42,8 +43,9 @@ class TinyMasked(torch.nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.net = torch.nn.Sequential(torch.nn.Linear(60, 16), torch.nn.Dropout(0.2),
-                                       torch.nn.BatchNorm1d(16), torch.nn.Linear(16, 60))
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(60, 16), torch.nn.Dropout(0.2), torch.nn.BatchNorm1d(16), torch.nn.Linear(16, 60)
+        )
         self.poison_at_call: int | None = None
         self.calls = 0
 
@@ -83,20 +85,32 @@ def make_trainer(run_dir: Path, **settings) -> Trainer:
     dataset = NoisyDataset()
     context = DistributedContext()
     sampler = ResumableDistributedSampler(dataset, context, shuffle=True, seed=3, drop_last=True)
-    loader = DataLoader(dataset, batch_size=4, sampler=sampler, drop_last=True,
-                        generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(
+        dataset, batch_size=4, sampler=sampler, drop_last=True, generator=torch.Generator().manual_seed(0)
+    )
     val_loader = DataLoader(dataset, batch_size=8)
-    training = TrainingConfig(**{"epochs": 3, "progress_bar": False, "log_every_steps": 2,
-                                 **settings})
+    training = TrainingConfig(**{"epochs": 3, "progress_bar": False, "log_every_steps": 2, **settings})
     optimizer = build_optimizer(model.parameters(), OptimConfig(lr=0.01))
     steps = len(loader) // training.grad_accumulation
     scheduler = build_scheduler(optimizer, ScheduleConfig(milestones=(2,), warmup_epochs=0.5), steps)
     run_dir.mkdir(parents=True, exist_ok=True)
-    setup = TrainingSetup(task=TinyTask(), model=model, optimizer=optimizer, scheduler=scheduler,
-                          train_loader=loader, train_sampler=sampler, micro_batch_size=4,
-                          set_data_epoch=dataset.set_epoch, val_loader=val_loader,
-                          settings=training, grad_clip_norm=None, config_dict={"lr": 0.01},
-                          run_dir=run_dir, context=context, checkpoint_extra={"class_names": ["a"]})
+    setup = TrainingSetup(
+        task=TinyTask(),
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        train_loader=loader,
+        train_sampler=sampler,
+        micro_batch_size=4,
+        set_data_epoch=dataset.set_epoch,
+        val_loader=val_loader,
+        settings=training,
+        grad_clip_norm=None,
+        config_dict={"lr": 0.01},
+        run_dir=run_dir,
+        context=context,
+        checkpoint_extra={"class_names": ["a"]},
+    )
     return Trainer(setup)
 
 
@@ -122,8 +136,7 @@ class SimulatedKill(Exception):
 
 
 @pytest.mark.parametrize("accumulation, kill_at", [(1, 9), (2, 6)])
-def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypatch,
-                                                             accumulation, kill_at):
+def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypatch, accumulation, kill_at):
     reference_run = make_trainer(tmp_path / "a", grad_accumulation=accumulation).fit()
     reference = reference_run.model
 
@@ -132,16 +145,14 @@ def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypat
             raise SimulatedKill
 
     monkeypatch.setattr(engine, "_fault_injection_point", kill)
-    killed = make_trainer(tmp_path / "b", grad_accumulation=accumulation,
-                          checkpoint_every_steps=2)
+    killed = make_trainer(tmp_path / "b", grad_accumulation=accumulation, checkpoint_every_steps=2)
     with pytest.raises(SimulatedKill):
         killed.fit()
     monkeypatch.undo()
     saved = load_checkpoint(tmp_path / "b" / "last.pt")
     assert saved["step_in_epoch"] > 0  # the checkpoint really is mid-epoch
     torch.manual_seed(12345)  # a fresh process would have different RNG state
-    resumed = make_trainer(tmp_path / "b", grad_accumulation=accumulation,
-                           checkpoint_every_steps=2)
+    resumed = make_trainer(tmp_path / "b", grad_accumulation=accumulation, checkpoint_every_steps=2)
     resumed.resume(tmp_path / "b" / "last.pt")
     resumed_run = resumed.fit()
     model = resumed_run.model
@@ -172,8 +183,7 @@ def test_resume_refuses_a_checkpoint_of_another_stage(tmp_path: Path):
 
 
 def test_eval_cadence_and_progress_bar(tmp_path: Path, capsys):
-    result = make_trainer(tmp_path / "run", eval_every=2, progress_bar=True,
-                          log_every_steps=1).fit()
+    result = make_trainer(tmp_path / "run", eval_every=2, progress_bar=True, log_every_steps=1).fit()
     assert ["val_loss" in row for row in result.history] == [False, True, True]  # + last epoch
     bar = capsys.readouterr().err
     assert "pretrain 1/3" in bar
@@ -196,6 +206,5 @@ def test_tensorboard_receives_step_and_epoch_scalars(tmp_path: Path, monkeypatch
     make_trainer(tmp_path / "run", epochs=1, log_every_steps=3).fit()
     assert recorder.closed
     tags = {tag for tag, _ in recorder.scalars}
-    assert {"step/loss", "step/lr", "step/samples_per_s", "epoch/train_loss",
-            "epoch/val_loss"} <= tags
+    assert {"step/loss", "step/lr", "step/samples_per_s", "epoch/train_loss", "epoch/val_loss"} <= tags
     assert sorted(step for tag, step in recorder.scalars if tag == "step/loss") == [3, 6]

@@ -10,8 +10,9 @@ from skeletonmae.training.optim import build_optimizer, build_scheduler
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 
-def _lrs(config: ScheduleConfig, steps_per_epoch: int, steps: int,
-         total_epochs: int | None = None) -> list[float]:
+def _lrs(
+    config: ScheduleConfig, steps_per_epoch: int, steps: int, total_epochs: int | None = None
+) -> list[float]:
     optimizer = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
     scheduler = build_scheduler(optimizer, config, steps_per_epoch, total_epochs)
     lrs = []
@@ -38,14 +39,16 @@ def test_multistep_decays_at_epoch_milestones():
 
 
 def test_warmup_ramps_linearly_then_holds():
-    lrs = _lrs(ScheduleConfig(milestones=(10,), warmup_epochs=1, warmup_start_factor=0.2),
-               steps_per_epoch=4, steps=6)
+    lrs = _lrs(
+        ScheduleConfig(milestones=(10,), warmup_epochs=1, warmup_start_factor=0.2), steps_per_epoch=4, steps=6
+    )
     assert lrs == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.0])
 
 
 def test_cosine_warms_up_then_decays_to_the_floor_at_the_end_of_the_run():
-    config = ScheduleConfig(name="cosine", warmup_epochs=1, warmup_start_factor=0.1,
-                            min_lr_factor=0.01, milestones=(1,))  # milestones ignored
+    config = ScheduleConfig(
+        name="cosine", warmup_epochs=1, warmup_start_factor=0.1, min_lr_factor=0.01, milestones=(1,)
+    )  # milestones ignored
     lrs = _lrs(config, steps_per_epoch=4, steps=14, total_epochs=3)
     assert lrs[0] == pytest.approx(0.1)  # step 0: warmup_start_factor * lr
     assert lrs[2] == pytest.approx(0.55)  # half-way through the warm-up
@@ -57,7 +60,7 @@ def test_cosine_warms_up_then_decays_to_the_floor_at_the_end_of_the_run():
 
 def test_cosine_without_warmup_starts_at_lr_and_needs_the_run_length():
     lrs = _lrs(ScheduleConfig(name="cosine"), steps_per_epoch=2, steps=5, total_epochs=2)
-    assert lrs == pytest.approx([1.0, 0.5 * (1 + 2 ** -0.5), 0.5, 0.5 * (1 - 2 ** -0.5), 0.0])
+    assert lrs == pytest.approx([1.0, 0.5 * (1 + 2**-0.5), 0.5, 0.5 * (1 - 2**-0.5), 0.0])
     optimizer = build_optimizer(torch.nn.Linear(2, 2).parameters(), OptimConfig(lr=1.0))
     with pytest.raises(ValueError, match="total_epochs"):
         build_scheduler(optimizer, ScheduleConfig(name="cosine"), 2)

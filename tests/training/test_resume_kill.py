@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -30,20 +29,25 @@ getattr(stages, sys.argv[1])(config, pinned_model_fields=pinned)
 
 def _killed_run(function: str, overrides: list[str], kill_at: int) -> None:
     env = {**os.environ, KILL_AT_STEP_ENV: str(kill_at)}
-    process = subprocess.run([sys.executable, "-c", RUNNER, function, *overrides], env=env,
-                             capture_output=True, text=True, timeout=300)
+    process = subprocess.run(
+        [sys.executable, "-c", RUNNER, function, *overrides],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert process.returncode == -signal.SIGKILL, process.stderr[-2000:]
 
 
 @pytest.mark.parametrize("stage", ["pretrain", "finetune"])
-def test_killed_mid_epoch_then_resumed_equals_uninterrupted(stage, tiny_dataset, tmp_path,
-                                                            tiny_overrides):
+def test_killed_mid_epoch_then_resumed_equals_uninterrupted(stage, tiny_dataset, tmp_path, tiny_overrides):
     function = {"pretrain": run_pretrain, "finetune": run_finetune}[stage]
     extra = ["training.checkpoint_every_steps=2"]
     if stage == "finetune":
         extra += ["data.label_fraction=0.75", "model.head_dropout=0.5"]  # 18 samples, 4 steps
-    reference_config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "reference", *extra))
+    reference_config, pinned = load_run_config(
+        None, tiny_overrides(tiny_dataset, tmp_path / "reference", *extra)
+    )
     reference = function(reference_config, pinned_model_fields=pinned)
 
     killed_overrides = tiny_overrides(tiny_dataset, tmp_path / "killed", *extra)

@@ -24,8 +24,7 @@ def test_defaults_are_the_papers():
     assert config.training.epochs == 200 and config.training.label_smoothing == 0.1
     assert config.data.batch_size == 64
     assert config.model == preset("ntu60")
-    assert (config.mask.frame_ratio, config.mask.joint_ratio, config.mask.strategy) == (
-        0.5, 0.5, "random")
+    assert (config.mask.frame_ratio, config.mask.joint_ratio, config.mask.strategy) == (0.5, 0.5, "random")
 
 
 def test_yaml_with_preset_and_overrides(tmp_path: Path):
@@ -36,8 +35,9 @@ def test_yaml_with_preset_and_overrides(tmp_path: Path):
         "optim:\n  lr: 0.01\n",
         encoding="utf-8",
     )
-    config, pinned = load_run_config(source, ["optim.lr=0.001", "model.num_classes=5",
-                                              "data.transform.num_frames=30"])
+    config, pinned = load_run_config(
+        source, ["optim.lr=0.001", "model.num_classes=5", "data.transform.num_frames=30"]
+    )
     assert config.model == preset("cpu-small", decoder_depth=3, num_classes=5)
     assert config.optim.lr == 0.001
     assert config.data.transform.num_frames == 30
@@ -86,16 +86,17 @@ def test_binding_takes_shape_from_data_and_checks_pinned_fields(tiny_dataset: Pa
     config, pinned = load_run_config(None, ["model.preset=ntu60", "data.transform.num_frames=60"])
     bound = bind_model_to_data(config, info, pinned)
     model = bound.model
-    assert (model.num_joints, model.num_persons, model.num_classes, model.num_frames) == (
-        20, 1, 3, 60)
+    assert (model.num_joints, model.num_persons, model.num_classes, model.num_frames) == (20, 1, 3, 60)
     assert model.stages == preset("ntu60").stages  # the rest is the preset's
     config, pinned = load_run_config(None, ["model.num_joints=25"])
     with pytest.raises(ValueError, match=r"model\.num_joints=25 disagrees with .*meta\.json.*\(20\)"):
         bind_model_to_data(config, info, pinned)
-    config, pinned = load_run_config(None, ["model.num_frames=120",
-                                            "data.transform.num_frames=60"])
-    with pytest.raises(ValueError, match=r"model\.num_frames=120 disagrees with "
-                                         r"data\.transform\.num_frames \(60\)"):
+    config, pinned = load_run_config(None, ["model.num_frames=120", "data.transform.num_frames=60"])
+    with pytest.raises(
+        ValueError,
+        match=r"model\.num_frames=120 disagrees with "
+        r"data\.transform\.num_frames \(60\)",
+    ):
         bind_model_to_data(config, info, pinned)
     config, _ = load_run_config(None, ["data.transform.num_frames=12", "mask.frame_ratio=0.4"])
     with pytest.raises(ValueError, match="frame_ratio"):  # 7 of 12 frames kept: no whole tuples
@@ -106,15 +107,19 @@ def test_global_batch_splits_over_ranks_and_accumulation():
     config, _ = load_run_config(None, ["data.batch_size=64", "training.grad_accumulation=4"])
     assert micro_batch_size(config, DistributedContext(world_size=2)) == 8
     uneven = dataclasses.replace(config, data=dataclasses.replace(config.data, batch_size=60))
-    with pytest.raises(ValueError, match=r"batch_size=60 does not split over 2 process\(es\) x "
-                                         r"training\.grad_accumulation=4; use a multiple of 8"):
+    with pytest.raises(
+        ValueError,
+        match=r"batch_size=60 does not split over 2 process\(es\) x "
+        r"training\.grad_accumulation=4; use a multiple of 8",
+    ):
         micro_batch_size(uneven, DistributedContext(world_size=2))
 
 
 def test_every_shipped_config_loads_and_starts_with_its_command():
     folders = ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset", "nw-ucla")
     paths = [CONFIGS / "cpu-smoke.yaml"] + sorted(
-        path for folder in folders for path in (CONFIGS / folder).glob("*.yaml"))
+        path for folder in folders for path in (CONFIGS / folder).glob("*.yaml")
+    )
     assert len(paths) == 14  # pretrain + finetune per paper benchmark, 5 NW-UCLA runs, smoke
     for path in paths:
         first_line = path.read_text(encoding="utf-8").splitlines()[0]
@@ -123,8 +128,9 @@ def test_every_shipped_config_loads_and_starts_with_its_command():
         config, _ = load_run_config(path)
         if path.stem.startswith(("finetune", "linear")):
             continue  # these stages never mask: their mask section is not checked
-        config.mask.check_against(dataclasses.replace(
-            config.model, num_frames=config.data.transform.num_frames))
+        config.mask.check_against(
+            dataclasses.replace(config.model, num_frames=config.data.transform.num_frames)
+        )
     paper, _ = load_run_config(CONFIGS / "ntu60-xsub" / "pretrain.yaml")
     assert paper.model == preset("ntu60") and paper.mask.frame_ratio == 0.4
     assert paper.data.batch_size == 64 and paper.training.epochs == 200

@@ -21,10 +21,18 @@ STEPS_PER_EPOCH = 6  # 24 training samples, batch 4
 def pretrained(tiny_dataset: Path, tmp_path_factory) -> Path:
     """A 2-epoch pre-training run folder (shared by the tests below)."""
     run_dir = tmp_path_factory.mktemp("pretrain") / "run"
-    overrides = [f"data.root={tiny_dataset}", "model.preset=cpu-small",
-                 "data.transform.num_frames=12", "data.transform.min_crop_frames=8",
-                 "data.batch_size=4", "data.num_workers=0", "training.epochs=2",
-                 "training.progress_bar=false", "training.device=cpu", f"output_dir={run_dir}"]
+    overrides = [
+        f"data.root={tiny_dataset}",
+        "model.preset=cpu-small",
+        "data.transform.num_frames=12",
+        "data.transform.min_crop_frames=8",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        "training.epochs=2",
+        "training.progress_bar=false",
+        "training.device=cpu",
+        f"output_dir={run_dir}",
+    ]
     config, pinned = load_run_config(None, overrides)
     run_pretrain(config, pinned_model_fields=pinned)
     return run_dir
@@ -59,11 +67,18 @@ def test_pretrain_fills_the_run_folder(pretrained: Path):
         assert row["val_interp_ratio"] == pytest.approx(row["val_masked_mse"] / row["val_interp_mse"])
 
 
-def test_finetune_from_pretrained_on_a_label_fraction(pretrained, tiny_dataset, tmp_path,
-                                                      tiny_overrides, caplog):
-    config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "ft", f"finetune.pretrained={pretrained / 'best.pt'}",
-        "data.label_fraction=0.5"))
+def test_finetune_from_pretrained_on_a_label_fraction(
+    pretrained, tiny_dataset, tmp_path, tiny_overrides, caplog
+):
+    config, pinned = load_run_config(
+        None,
+        tiny_overrides(
+            tiny_dataset,
+            tmp_path / "ft",
+            f"finetune.pretrained={pretrained / 'best.pt'}",
+            "data.label_fraction=0.5",
+        ),
+    )
     with caplog.at_level(logging.INFO):
         result = run_finetune(config, pinned_model_fields=pinned)
     assert "loaded" in caplog.text and "encoder tensors" in caplog.text
@@ -76,24 +91,31 @@ def test_finetune_from_pretrained_on_a_label_fraction(pretrained, tiny_dataset, 
     assert (tmp_path / "ft" / "curves.png").stat().st_size > 0
 
 
-def test_finetune_from_scratch_and_bad_pretrained_checkpoint(tiny_dataset, tmp_path,
-                                                             tiny_overrides):
-    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "scratch",
-                                                          "training.epochs=1"))
+def test_finetune_from_scratch_and_bad_pretrained_checkpoint(tiny_dataset, tmp_path, tiny_overrides):
+    config, pinned = load_run_config(
+        None, tiny_overrides(tiny_dataset, tmp_path / "scratch", "training.epochs=1")
+    )
     result = run_finetune(config, pinned_model_fields=pinned)
     assert result.best_metric is not None and 0.0 <= result.best_metric <= 1.0
-    config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "wrong", f"finetune.pretrained={result.best_checkpoint}"))
+    config, pinned = load_run_config(
+        None,
+        tiny_overrides(tiny_dataset, tmp_path / "wrong", f"finetune.pretrained={result.best_checkpoint}"),
+    )
     with pytest.raises(ValueError, match=r"best\.pt: pre-trained state dict"):
         run_finetune(config, pinned_model_fields=pinned)  # a classifier is not a pretrain run
 
 
 def test_linear_trains_the_head_only(pretrained, tiny_dataset, tmp_path, tiny_overrides):
-    config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "linear", f"finetune.pretrained={pretrained / 'best.pt'}"))
+    config, pinned = load_run_config(
+        None,
+        tiny_overrides(tiny_dataset, tmp_path / "linear", f"finetune.pretrained={pretrained / 'best.pt'}"),
+    )
     result = run_linear(config, pinned_model_fields=pinned)
-    encoder = {k[len("encoder."):]: v for k, v in load_checkpoint(pretrained / "best.pt")["model"].items()
-               if k.startswith("encoder.")}
+    encoder = {
+        k[len("encoder.") :]: v
+        for k, v in load_checkpoint(pretrained / "best.pt")["model"].items()
+        if k.startswith("encoder.")
+    }
     trained = result.model.state_dict()
     for key, value in encoder.items():  # weights and BatchNorm running statistics untouched
         assert torch.equal(trained[f"encoder.{key}"], value), key
@@ -105,12 +127,20 @@ def test_linear_trains_the_head_only(pretrained, tiny_dataset, tmp_path, tiny_ov
 
 
 def test_linear_with_feature_norm_trains_the_norm_and_reloads_for_inference(
-        pretrained, tiny_dataset, tmp_path, tiny_overrides):
+    pretrained, tiny_dataset, tmp_path, tiny_overrides
+):
     from skeletonmae.inference.checkpoint_model import load_inference_model
 
-    config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "mamp", f"finetune.pretrained={pretrained / 'best.pt'}",
-        "finetune.feature_norm=true", "training.epochs=1"))
+    config, pinned = load_run_config(
+        None,
+        tiny_overrides(
+            tiny_dataset,
+            tmp_path / "mamp",
+            f"finetune.pretrained={pretrained / 'best.pt'}",
+            "finetune.feature_norm=true",
+            "training.epochs=1",
+        ),
+    )
     result = run_linear(config, pinned_model_fields=pinned)
     weights = load_checkpoint(result.best_checkpoint)["model"]
     assert int(weights["head.norm.num_batches_tracked"]) == STEPS_PER_EPOCH
@@ -130,25 +160,33 @@ def test_run_folder_guards(pretrained, tiny_dataset, tmp_path, tiny_overrides):
     config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         run_pretrain(config, resume=True, pinned_model_fields=pinned)
-    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "x",
-                                                          "data.train_split=training"))
+    config, pinned = load_run_config(
+        None, tiny_overrides(tiny_dataset, tmp_path / "x", "data.train_split=training")
+    )
     with pytest.raises(FileNotFoundError, match=r"split 'training'.*available splits: \['test', 'train'\]"):
         run_pretrain(config, pinned_model_fields=pinned)
 
 
 def test_gradient_accumulation_and_bf16_classifier(tiny_dataset, tmp_path, tiny_overrides):
-    config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "amp", "training.amp=bf16", "training.grad_accumulation=2",
-        "training.epochs=1"))
+    config, pinned = load_run_config(
+        None,
+        tiny_overrides(
+            tiny_dataset,
+            tmp_path / "amp",
+            "training.amp=bf16",
+            "training.grad_accumulation=2",
+            "training.epochs=1",
+        ),
+    )
     result = run_finetune(config, pinned_model_fields=pinned)
     # data.batch_size is the batch per optimiser step: 2 micro-batches of 2, still 6 steps
     assert load_checkpoint(result.last_checkpoint)["global_step"] == STEPS_PER_EPOCH
-    assert all(torch.isfinite(v).all() for v in result.model.state_dict().values()
-               if v.is_floating_point())
+    assert all(torch.isfinite(v).all() for v in result.model.state_dict().values() if v.is_floating_point())
 
 
-def test_compile_option_wraps_the_model_and_checkpoints_stay_plain(tiny_dataset, tmp_path,
-                                                                   tiny_overrides, monkeypatch):
+def test_compile_option_wraps_the_model_and_checkpoints_stay_plain(
+    tiny_dataset, tmp_path, tiny_overrides, monkeypatch
+):
     compiled = []
 
     class FakeCompiled(torch.nn.Module):  # what torch.compile returns: a wrapper with _orig_mod
@@ -164,9 +202,16 @@ def test_compile_option_wraps_the_model_and_checkpoints_stay_plain(tiny_dataset,
         return FakeCompiled(module)
 
     monkeypatch.setattr(torch, "compile", fake_compile)
-    config, pinned = load_run_config(None, tiny_overrides(
-        tiny_dataset, tmp_path / "compiled", "training.compile=true", "training.epochs=1",
-        "training.limit_train_steps=2"))
+    config, pinned = load_run_config(
+        None,
+        tiny_overrides(
+            tiny_dataset,
+            tmp_path / "compiled",
+            "training.compile=true",
+            "training.epochs=1",
+            "training.limit_train_steps=2",
+        ),
+    )
     result = run_pretrain(config, pinned_model_fields=pinned)
     assert len(compiled) == 1
     keys = load_checkpoint(result.last_checkpoint)["model"].keys()
@@ -176,9 +221,16 @@ def test_compile_option_wraps_the_model_and_checkpoints_stay_plain(tiny_dataset,
 def test_worker_processes_do_not_change_the_result(tiny_dataset, tmp_path, tiny_overrides):
     results = []
     for workers in (0, 2):
-        config, pinned = load_run_config(None, tiny_overrides(
-            tiny_dataset, tmp_path / f"workers{workers}", f"data.num_workers={workers}",
-            "training.epochs=1", "training.limit_train_steps=3"))
+        config, pinned = load_run_config(
+            None,
+            tiny_overrides(
+                tiny_dataset,
+                tmp_path / f"workers{workers}",
+                f"data.num_workers={workers}",
+                "training.epochs=1",
+                "training.limit_train_steps=3",
+            ),
+        )
         results.append(run_finetune(config, pinned_model_fields=pinned).model.state_dict())
     for key, value in results[0].items():
         assert torch.equal(value, results[1][key]), key

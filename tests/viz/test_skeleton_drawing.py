@@ -79,11 +79,12 @@ def drawn_figures(monkeypatch) -> list:
 def test_a_long_title_stays_inside_the_picture(frames, drawn_figures, tmp_path):
     from matplotlib.text import Text
 
-    title = ("a01_s01_e03_v03 (pick up with one hand); random masking, frames 0.4, joints 0.5; "
-             "MSE masked 3.719, visible 3.694")
+    title = (
+        "a01_s01_e03_v03 (pick up with one hand); random masking, frames 0.4, joints 0.5; "
+        "MSE masked 3.719, visible 3.694"
+    )
     rows = [SequenceRow("original", _waving()), SequenceRow("reconstruction", _waving())]
-    draw_sequence_grid(rows, BONES, tmp_path / "grid.png", frames=pick_frames(12, frames),
-                       suptitle=title)
+    draw_sequence_grid(rows, BONES, tmp_path / "grid.png", frames=pick_frames(12, frames), suptitle=title)
     fig = drawn_figures[0]
     [shown] = [t for t in fig.findobj(Text) if t.get_text().replace("\n", " ") == title]
     box, page = shown.get_window_extent(), fig.bbox
@@ -102,8 +103,9 @@ def test_a_wild_reconstruction_stays_inside_its_panels(drawn_figures, tmp_path):
         points += [collection.get_offsets() for collection in ax.collections]
         screen = ax.transData.transform(np.concatenate(points or [np.zeros((0, 2))]))
         screen = screen[np.isfinite(screen).all(axis=1)]
-        assert ((screen >= [panel.x0 - 1, panel.y0 - 1])
-                & (screen <= [panel.x1 + 1, panel.y1 + 1])).all(), ax.get_title()
+        assert ((screen >= [panel.x0 - 1, panel.y0 - 1]) & (screen <= [panel.x1 + 1, panel.y1 + 1])).all(), (
+            ax.get_title()
+        )
     original_panel = fig.axes[0]
     assert original_panel.get_xlim()[1] - original_panel.get_xlim()[0] < 10  # not shrunk to a dot
     assert "off-panel" in fig.axes[-1].get_title()  # and the clipped joints are counted

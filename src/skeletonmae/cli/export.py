@@ -26,18 +26,29 @@ SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "export", help="export a classifier to ONNX or TorchScript",
+        "export",
+        help="export a classifier to ONNX or TorchScript",
         description="Export a finetune / linear checkpoint as a model taking (N, C, T, V, M) "
-                    "skeletons and returning logits, then check it against PyTorch.")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help="best.pt of a finetune / linear run")
-    parser.add_argument("--format", required=True, choices=tuple(SUFFIXES), dest="fmt",
-                        help="onnx (needs `pip install -e .[onnx]`) or torchscript")
-    parser.add_argument("--out", metavar="PATH",
-                        help="output file (default: beside the checkpoint, e.g. best.onnx)")
-    parser.add_argument("--check", nargs="+", metavar="INPUT", default=None,
-                        help="skeleton files / folders to compare the export with PyTorch on "
-                             "(default: a fixed random batch)")
+        "skeletons and returning logits, then check it against PyTorch.",
+    )
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
+    parser.add_argument(
+        "--format",
+        required=True,
+        choices=tuple(SUFFIXES),
+        dest="fmt",
+        help="onnx (needs `pip install -e .[onnx]`) or torchscript",
+    )
+    parser.add_argument(
+        "--out", metavar="PATH", help="output file (default: beside the checkpoint, e.g. best.onnx)"
+    )
+    parser.add_argument(
+        "--check",
+        nargs="+",
+        metavar="INPUT",
+        default=None,
+        help="skeleton files / folders to compare the export with PyTorch on (default: a fixed random batch)",
+    )
     parser.set_defaults(func=run_export)
 
 
@@ -73,9 +84,11 @@ def run_export(args: argparse.Namespace) -> int:
         predictor = load(args.checkpoint)
         model = predictor.model
         if not model.has_head:
-            raise ValueError(f"{args.checkpoint}: a {model.stage} checkpoint has no trained "
-                             "classifier head to export; export the best.pt of a finetune / "
-                             "linear run")
+            raise ValueError(
+                f"{args.checkpoint}: a {model.stage} checkpoint has no trained "
+                "classifier head to export; export the best.pt of a finetune / "
+                "linear run"
+            )
         check_x, check_source = _check_inputs(predictor, args.check)
         exporting.export_classifier(model.classifier, out, args.fmt)
     except (CheckpointError, ValueError, ImportError, OSError) as error:
@@ -90,29 +103,40 @@ def run_export(args: argparse.Namespace) -> int:
         print("parity not checked: onnxruntime is not installed (pip install -e .[onnx])")
         return 0
     verdict = "OK" if parity.ok else "FAILED"
-    print(f"parity {verdict} on {check_source}: max |exported - PyTorch| = "
-          f"{parity.max_abs_diff:.3g} (largest logit {parity.max_abs_logit:.3g})")
+    print(
+        f"parity {verdict} on {check_source}: max |exported - PyTorch| = "
+        f"{parity.max_abs_diff:.3g} (largest logit {parity.max_abs_logit:.3g})"
+    )
     return 0 if parity.ok else 1
 
 
-def _write_sidecar(exporting, out: Path, args: argparse.Namespace, model, parity,
-                   check_source: str) -> None:
+def _write_sidecar(exporting, out: Path, args: argparse.Namespace, model, parity, check_source: str) -> None:
     import dataclasses
 
     cfg = model.model_config
-    exporting.write_sidecar(out, {
-        "format": args.fmt,
-        "checkpoint": str(args.checkpoint),
-        "stage": model.stage,
-        "input": {"name": exporting.INPUT_NAME, "layout": "(N, C, T, V, M)",
-                  "shape": ["N", cfg.in_channels, cfg.num_frames, cfg.num_joints,
-                            cfg.num_persons], "dtype": "float32"},
-        "output": {"name": exporting.OUTPUT_NAME, "shape": ["N", cfg.num_classes],
-                   "meaning": "logits; softmax gives probabilities"},
-        "class_names": list(model.class_names),
-        "layout": model.layout.name,
-        "test_transform": dataclasses.asdict(model.transform),
-        "persons": "all-zero persons are absent: computed, but left out of the pooling",
-        "parity": None if parity is None else {**dataclasses.asdict(parity), "ok": parity.ok,
-                                               "inputs": check_source},
-    })
+    exporting.write_sidecar(
+        out,
+        {
+            "format": args.fmt,
+            "checkpoint": str(args.checkpoint),
+            "stage": model.stage,
+            "input": {
+                "name": exporting.INPUT_NAME,
+                "layout": "(N, C, T, V, M)",
+                "shape": ["N", cfg.in_channels, cfg.num_frames, cfg.num_joints, cfg.num_persons],
+                "dtype": "float32",
+            },
+            "output": {
+                "name": exporting.OUTPUT_NAME,
+                "shape": ["N", cfg.num_classes],
+                "meaning": "logits; softmax gives probabilities",
+            },
+            "class_names": list(model.class_names),
+            "layout": model.layout.name,
+            "test_transform": dataclasses.asdict(model.transform),
+            "persons": "all-zero persons are absent: computed, but left out of the pooling",
+            "parity": None
+            if parity is None
+            else {**dataclasses.asdict(parity), "ok": parity.ok, "inputs": check_source},
+        },
+    )

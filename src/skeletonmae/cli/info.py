@@ -14,7 +14,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from skeletonmae.config import ConfigError, from_mapping, parse_override
 from skeletonmae.models.config import PRESET_NAMES, MaskConfig, ModelConfig, preset
@@ -28,21 +28,26 @@ _MASK_FIELDS = tuple(f.name for f in dataclasses.fields(MaskConfig))
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "info", help="parameters and GFLOPs per sample of a model preset",
+        "info",
+        help="parameters and GFLOPs per sample of a model preset",
         description="Print the parameters and forward GFLOPs per sample (all persons present) "
-                    "of the classifier, the encoder at the configured masking, the decoder and "
-                    "the faithful STTFormer.")
+        "of the classifier, the encoder at the configured masking, the decoder and "
+        "the faithful STTFormer.",
+    )
     parser.add_argument("--preset", required=True, choices=PRESET_NAMES, help="model preset")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a model or mask field, e.g. decoder_width=128, "
-                             "mask.frame_ratio=0.4 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a model or mask field, e.g. decoder_width=128, mask.frame_ratio=0.4 (repeatable)",
+    )
     parser.set_defaults(func=run_info)
 
 
-def resolve_configs(preset_name: str,
-                    overrides: Sequence[str] = ()) -> tuple[ModelConfig, MaskConfig]:
+def resolve_configs(preset_name: str, overrides: Sequence[str] = ()) -> tuple[ModelConfig, MaskConfig]:
     """The preset's ModelConfig and the default MaskConfig with ``KEY=VALUE`` overrides applied;
     raises ConfigError naming a bad key or value."""
     sections: dict[str, dict] = {"model": {"preset": preset_name}, "mask": {}}
@@ -54,14 +59,13 @@ def resolve_configs(preset_name: str,
             if not (in_model or in_mask):
                 raise ConfigError(
                     f"--set {item!r}: unknown key {name!r}; model keys: "
-                    f"{', '.join(_MODEL_FIELDS)}; mask keys: {', '.join(_MASK_FIELDS)}")
+                    f"{', '.join(_MODEL_FIELDS)}; mask keys: {', '.join(_MASK_FIELDS)}"
+                )
             section = "model" if in_model else "mask"
         if section not in sections:
-            raise ConfigError(f"--set {item!r}: unknown section {section!r}; use model.KEY or "
-                              "mask.KEY")
+            raise ConfigError(f"--set {item!r}: unknown section {section!r}; use model.KEY or mask.KEY")
         sections[section][name] = value
-    model = from_mapping(ModelConfig, sections["model"], key="model",
-                         presets={ModelConfig: preset})
+    model = from_mapping(ModelConfig, sections["model"], key="model", presets={ModelConfig: preset})
     mask = from_mapping(MaskConfig, sections["mask"], key="mask")
     return model, mask
 
@@ -72,8 +76,11 @@ def format_cost_table(name: str, model: ModelConfig, mask: MaskConfig, cost: Mod
         ("classifier (encoder + head)", cost.classifier_params, cost.classifier_gflops),
         ("encoder, full grid", cost.encoder_params, cost.encoder_full_gflops),
         ("encoder, visible tokens", cost.encoder_params, cost.encoder_gflops),
-        (f"decoder ({model.decoder_width} x {model.decoder_depth})", cost.decoder_params,
-         cost.decoder_gflops),
+        (
+            f"decoder ({model.decoder_width} x {model.decoder_depth})",
+            cost.decoder_params,
+            cost.decoder_gflops,
+        ),
         ("MAE pre-training (enc + dec)", cost.mae_params, cost.mae_gflops),
         ("faithful STTFormer (reference)", cost.sttformer_params, cost.sttformer_gflops),
     ]
@@ -99,8 +106,12 @@ def run_info(args: argparse.Namespace) -> int:
         print(f"skeletonmae info: {error}", file=sys.stderr)
         return 2
     if args.json:
-        payload = {"preset": args.preset, **cost.to_dict(),
-                   "model": dataclasses.asdict(model), "mask": dataclasses.asdict(mask)}
+        payload = {
+            "preset": args.preset,
+            **cost.to_dict(),
+            "model": dataclasses.asdict(model),
+            "mask": dataclasses.asdict(mask),
+        }
         print(json.dumps(payload, indent=2))
     else:
         print(format_cost_table(args.preset, model, mask, cost))

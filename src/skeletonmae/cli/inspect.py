@@ -13,9 +13,11 @@ from skeletonmae.data.errors import DataFormatError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "inspect", help="summarise a raw skeleton file or a dataset",
+        "inspect",
+        help="summarise a raw skeleton file or a dataset",
         description="Print frames, bodies, joints and value ranges of a .skeleton / NW-UCLA .json file, "
-                    "or of a dataset (prepared folder, CTR-GCN .npz, ST-GCN .npy, pyskl .pkl, generic .npz).")
+        "or of a dataset (prepared folder, CTR-GCN .npz, ST-GCN .npy, pyskl .pkl, generic .npz).",
+    )
     parser.add_argument("path", type=Path, metavar="FILE", help="file or dataset folder")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)

@@ -26,24 +26,31 @@ __all__ = ["register", "run_predict", "format_predictions"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "predict", help="top-k actions of skeleton files with a trained checkpoint",
+        "predict",
+        help="top-k actions of skeleton files with a trained checkpoint",
         description="Print the top-k actions (class names and probabilities) of raw NTU "
-                    ".skeleton files, NW-UCLA .json files, generic .npz archives or folders of "
-                    "them, using a finetune / linear checkpoint.")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help="best.pt of a finetune / linear run")
+        ".skeleton files, NW-UCLA .json files, generic .npz archives or folders of "
+        "them, using a finetune / linear checkpoint.",
+    )
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
     parser.add_argument("inputs", metavar="INPUT", nargs="+", help="file or folder")
-    parser.add_argument("--top-k", type=int, default=5, metavar="K",
-                        help="classes to list per input (default 5)")
+    parser.add_argument(
+        "--top-k", type=int, default=5, metavar="K", help="classes to list per input (default 5)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--min-frames", type=int, default=2, metavar="T",
-                        help="reject sequences with fewer valid frames (default 2)")
+    parser.add_argument(
+        "--min-frames",
+        type=int,
+        default=2,
+        metavar="T",
+        help="reject sequences with fewer valid frames (default 2)",
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="sequences per forward pass")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.set_defaults(func=run_predict)
 
 
-def format_predictions(predictions: "tuple[Prediction, ...]") -> str:
+def format_predictions(predictions: tuple[Prediction, ...]) -> str:
     """Human-readable block per input: its name, then ``rank. class name  probability``."""
     lines = []
     for prediction in predictions:
@@ -54,13 +61,16 @@ def format_predictions(predictions: "tuple[Prediction, ...]") -> str:
     return "\n".join(lines)
 
 
-def _report_json(checkpoint: str, names_source: str, report: "PredictionReport") -> str:
-    return json.dumps({
-        "checkpoint": checkpoint,
-        "class_names_source": names_source,
-        "predictions": [prediction.to_dict() for prediction in report.predictions],
-        "failures": [failure.to_dict() for failure in report.failures],
-    }, indent=2)
+def _report_json(checkpoint: str, names_source: str, report: PredictionReport) -> str:
+    return json.dumps(
+        {
+            "checkpoint": checkpoint,
+            "class_names_source": names_source,
+            "predictions": [prediction.to_dict() for prediction in report.predictions],
+            "failures": [failure.to_dict() for failure in report.failures],
+        },
+        indent=2,
+    )
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -69,8 +79,9 @@ def run_predict(args: argparse.Namespace) -> int:
     from skeletonmae.training.checkpoint import CheckpointError
 
     try:
-        predictor = load(args.checkpoint, device=args.device, min_frames=args.min_frames,
-                         batch_size=args.batch_size)
+        predictor = load(
+            args.checkpoint, device=args.device, min_frames=args.min_frames, batch_size=args.batch_size
+        )
         top_k = min(args.top_k, len(predictor.class_names))
         # bad inputs are collected in the report; what raises here is the checkpoint or an option
         report = predictor.predict_report(args.inputs, top_k=top_k)
@@ -84,8 +95,10 @@ def run_predict(args: argparse.Namespace) -> int:
     for failure in report.failures:
         print(f"skeletonmae predict: FAILED {failure.error}", file=sys.stderr)
     if report.failures:
-        print(f"skeletonmae predict: {len(report.failures)} of "
-              f"{len(report.failures) + len(report.predictions)} input(s) failed",
-              file=sys.stderr)
+        print(
+            f"skeletonmae predict: {len(report.failures)} of "
+            f"{len(report.failures) + len(report.predictions)} input(s) failed",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -21,26 +21,40 @@ def _default_workers() -> int:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder of the prepared dataset")
-    parser.add_argument("--workers", type=int, default=_default_workers(),
-                        help="parallel processes (1 = inline; default: %(default)s)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=_default_workers(),
+        help="parallel processes (1 = inline; default: %(default)s)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit with status 1 if any input file is bad")
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="stored precision")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("prepare", help="prepare raw NTU / NW-UCLA data or convert dataset formats",
-                                   description="Turn raw skeleton data into the dataset format training reads.")
+    parser = subparsers.add_parser(
+        "prepare",
+        help="prepare raw NTU / NW-UCLA data or convert dataset formats",
+        description="Turn raw skeleton data into the dataset format training reads.",
+    )
     commands = parser.add_subparsers(dest="prepare_command", metavar="SOURCE", required=True)
 
     ntu = commands.add_parser("ntu", help="raw NTU RGB+D 60/120 .skeleton folders")
     ntu.add_argument("--raw", type=Path, nargs="+", required=True, help="folder(s) holding .skeleton files")
     ntu.add_argument("--benchmark", choices=BENCHMARKS, default="ntu60-xsub")
-    ntu.add_argument("--missing-list", type=Path, default=None,
-                     help="official list of samples to ignore (default: looked for beside --raw)")
+    ntu.add_argument(
+        "--missing-list",
+        type=Path,
+        default=None,
+        help="official list of samples to ignore (default: looked for beside --raw)",
+    )
     ntu.add_argument("--max-frames", type=int, default=300, help="frames to pad to (default: %(default)s)")
-    ntu.add_argument("--motion-filter", action="store_true",
-                     help="also drop second bodies whose motion is outside [0.089925, 2] (off in CTR-GCN)")
+    ntu.add_argument(
+        "--motion-filter",
+        action="store_true",
+        help="also drop second bodies whose motion is outside [0.089925, 2] (off in CTR-GCN)",
+    )
     _common(ntu)
     ntu.set_defaults(func=_run_ntu)
 
@@ -49,17 +63,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(ucla)
     ucla.set_defaults(func=_run_nw_ucla)
 
-    conv = commands.add_parser("convert", help="convert between dataset formats",
-                               description=f"Formats: {', '.join(FORMATS)} (writable: {', '.join(WRITABLE)}).")
+    conv = commands.add_parser(
+        "convert",
+        help="convert between dataset formats",
+        description=f"Formats: {', '.join(FORMATS)} (writable: {', '.join(WRITABLE)}).",
+    )
     conv.add_argument("src", type=Path, help="input file or folder")
     conv.add_argument("dst", type=Path, help="output file or folder")
-    conv.add_argument("--from", dest="src_format", choices=FORMATS, default=None, help="input format (default: detect)")
+    conv.add_argument(
+        "--from", dest="src_format", choices=FORMATS, default=None, help="input format (default: detect)"
+    )
     conv.add_argument("--to", dest="dst_format", choices=WRITABLE, default="prepared", help="output format")
     conv.add_argument("--layout", default=None, help="skeleton layout of the input (CTR-GCN, ST-GCN, pyskl)")
     conv.add_argument("--split-prefix", default=None, help="pyskl benchmark prefix, e.g. xsub")
     conv.set_defaults(func=_run_convert)
 
-    synthetic = commands.add_parser("synthetic", help="write generated real-format .skeleton files (test data)")
+    synthetic = commands.add_parser(
+        "synthetic", help="write generated real-format .skeleton files (test data)"
+    )
     synthetic.add_argument("--out", type=Path, required=True)
     synthetic.add_argument("--samples", type=int, default=120)
     synthetic.add_argument("--actions", type=int, default=6)
@@ -69,11 +90,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _print_report(report: PrepareReport) -> None:
     counts = ", ".join(f"{split} {count}" for split, count in report.counts.items())
-    print(f"prepared {report.out_dir}: {counts} ({report.seconds:.1f} s, "
-          f"{report.shards_built} shards built, {report.shards_reused} reused)")
+    print(
+        f"prepared {report.out_dir}: {counts} ({report.seconds:.1f} s, "
+        f"{report.shards_built} shards built, {report.shards_reused} reused)"
+    )
     if report.skipped:
-        print(f"skipped {len(report.skipped)} file(s) ({len(report.bad_files)} bad); reasons in "
-              f"{report.out_dir / 'manifest.json'}")
+        print(
+            f"skipped {len(report.skipped)} file(s) ({len(report.bad_files)} bad); reasons in "
+            f"{report.out_dir / 'manifest.json'}"
+        )
         for item in report.bad_files[:5]:
             print(f"  {item.reason}")
 
@@ -93,21 +118,45 @@ def _finish(run) -> int:
 
 def _run_ntu(args: argparse.Namespace) -> int:
     preprocess = PreprocessConfig(motion_filter=args.motion_filter)
-    return _finish(lambda: prepare_ntu(
-        args.raw, args.out, args.benchmark, workers=args.workers, strict=args.strict, missing_list=args.missing_list,
-        preprocess=preprocess, max_frames=args.max_frames, dtype=args.dtype, progress=not args.no_progress))
+    return _finish(
+        lambda: prepare_ntu(
+            args.raw,
+            args.out,
+            args.benchmark,
+            workers=args.workers,
+            strict=args.strict,
+            missing_list=args.missing_list,
+            preprocess=preprocess,
+            max_frames=args.max_frames,
+            dtype=args.dtype,
+            progress=not args.no_progress,
+        )
+    )
 
 
 def _run_nw_ucla(args: argparse.Namespace) -> int:
-    return _finish(lambda: prepare_nw_ucla(args.raw, args.out, workers=args.workers, strict=args.strict,
-                                           dtype=args.dtype, progress=not args.no_progress))
+    return _finish(
+        lambda: prepare_nw_ucla(
+            args.raw,
+            args.out,
+            workers=args.workers,
+            strict=args.strict,
+            dtype=args.dtype,
+            progress=not args.no_progress,
+        )
+    )
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    options = {key: value for key, value in (("layout", args.layout), ("split_prefix", args.split_prefix))
-               if value is not None}
+    options = {
+        key: value
+        for key, value in (("layout", args.layout), ("split_prefix", args.split_prefix))
+        if value is not None
+    }
     try:
-        counts = convert(args.src, args.dst, src_format=args.src_format, dst_format=args.dst_format, **options)
+        counts = convert(
+            args.src, args.dst, src_format=args.src_format, dst_format=args.dst_format, **options
+        )
     except (DataFormatError, FileNotFoundError, ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

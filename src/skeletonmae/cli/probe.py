@@ -24,32 +24,52 @@ __all__ = ["register", "run_probe"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "probe", help="k-NN and linear-probe accuracy of frozen features (train -> test)",
+        "probe",
+        help="k-NN and linear-probe accuracy of frozen features (train -> test)",
         description="Embed the training and test splits once with the frozen encoder of "
-                    "CHECKPOINT, then report cosine k-NN top-1 and MAMP's linear probe (non-affine "
-                    "BatchNorm + linear, SGD lr 0.1, momentum 0.9, 100 epochs, batch 256, cosine "
-                    "decay; final-epoch test top-1, best epoch labelled optimistic).")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", nargs="?",
-                        help="best.pt of any stage (optional with --features raw --config)")
-    parser.add_argument("--data", required=True, metavar="DATASET_ROOT",
-                        help="prepared dataset root (one folder per split)")
+        "CHECKPOINT, then report cosine k-NN top-1 and MAMP's linear probe (non-affine "
+        "BatchNorm + linear, SGD lr 0.1, momentum 0.9, 100 epochs, batch 256, cosine "
+        "decay; final-epoch test top-1, best epoch labelled optimistic).",
+    )
+    parser.add_argument(
+        "checkpoint",
+        metavar="CHECKPOINT",
+        nargs="?",
+        help="best.pt of any stage (optional with --features raw --config)",
+    )
+    parser.add_argument(
+        "--data", required=True, metavar="DATASET_ROOT", help="prepared dataset root (one folder per split)"
+    )
     parser.add_argument("--train-split", help="default: the run's data.train_split")
     parser.add_argument("--test-split", help="default: the run's data.test_split")
-    parser.add_argument("--features", nargs="+", choices=("encoder", "raw"), default=["encoder"],
-                        help="what to probe: the frozen encoder and/or the raw input coordinates")
-    parser.add_argument("--random-init", action="store_true",
-                        help="also probe a randomly initialised encoder of the checkpoint's config")
-    parser.add_argument("--config", metavar="RUN.yaml",
-                        help="run config whose data.transform is used for --features raw "
-                             "without a checkpoint")
+    parser.add_argument(
+        "--features",
+        nargs="+",
+        choices=("encoder", "raw"),
+        default=["encoder"],
+        help="what to probe: the frozen encoder and/or the raw input coordinates",
+    )
+    parser.add_argument(
+        "--random-init",
+        action="store_true",
+        help="also probe a randomly initialised encoder of the checkpoint's config",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="RUN.yaml",
+        help="run config whose data.transform is used for --features raw without a checkpoint",
+    )
     parser.add_argument("-k", type=int, default=20, help="k-NN neighbours (default 20)")
-    parser.add_argument("--temperature", type=float, default=0.07,
-                        help="k-NN vote weight exp(similarity / temperature) (default 0.07)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=0.07,
+        help="k-NN vote weight exp(similarity / temperature) (default 0.07)",
+    )
     parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes")
     parser.add_argument("--epochs", type=int, default=100, help="linear probe epochs (100)")
     parser.add_argument("--lr", type=float, default=0.1, help="linear probe SGD lr (0.1)")
-    parser.add_argument("--probe-batch-size", type=int, default=256,
-                        help="linear probe batch (256)")
+    parser.add_argument("--probe-batch-size", type=int, default=256, help="linear probe batch (256)")
     parser.add_argument("--seed", type=int, default=0, help="probe seed (head init, shuffling)")
     parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
     parser.add_argument("--batch-size", type=int, default=64, help="samples per forward pass")
@@ -82,8 +102,10 @@ def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
     if kinds != ("raw",):
         raise ValueError("encoder features need CHECKPOINT; only --features raw runs without one")
     if args.config is None:
-        raise ValueError("--features raw without CHECKPOINT needs --config RUN.yaml (for its "
-                         "data.transform, e.g. configs/nw-ucla/pretrain.yaml)")
+        raise ValueError(
+            "--features raw without CHECKPOINT needs --config RUN.yaml (for its "
+            "data.transform, e.g. configs/nw-ucla/pretrain.yaml)"
+        )
     config, _ = load_run_config(args.config)
     return None, config
 
@@ -98,15 +120,20 @@ def run_probe(args: argparse.Namespace) -> int:
 
     kinds = _kinds(args)
     try:
-        config = ProbeConfig(epochs=args.epochs, batch_size=args.probe_batch_size, lr=args.lr,
-                             seed=args.seed, knn=KnnConfig(k=args.k, temperature=args.temperature,
-                                                           weighted=not args.majority))
+        config = ProbeConfig(
+            epochs=args.epochs,
+            batch_size=args.probe_batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            knn=KnnConfig(k=args.k, temperature=args.temperature, weighted=not args.majority),
+        )
         model, run_config = _run_config(args, kinds)
         train = open_split_folder(args.data, args.train_split or run_config.data.train_split)
         test = open_split_folder(args.data, args.test_split or run_config.data.test_split)
         num_classes = int(train.meta.get("num_classes", run_config.model.num_classes))
-        results = probe_splits(kinds, train, test, model, run_config.data.transform, num_classes,
-                               config, args.batch_size)
+        results = probe_splits(
+            kinds, train, test, model, run_config.data.transform, num_classes, config, args.batch_size
+        )
         summary = _summary(args, model, train, test, num_classes, config, results)
         if args.out is not None:
             write_json(args.out, summary)
@@ -121,23 +148,35 @@ def run_probe(args: argparse.Namespace) -> int:
 def _summary(args, model, train, test, num_classes, config, results) -> dict:
     from skeletonmae.config import to_plain
 
-    return {"checkpoint": args.checkpoint, "stage": None if model is None else model.stage,
-            "config": args.config, "dataset": str(args.data), "train_split": train.folder.name,
-            "test_split": test.folder.name, "num_classes": num_classes,
-            "probe": to_plain(config), "results": [r.to_dict() for r in results]}
+    return {
+        "checkpoint": args.checkpoint,
+        "stage": None if model is None else model.stage,
+        "config": args.config,
+        "dataset": str(args.data),
+        "train_split": train.folder.name,
+        "test_split": test.folder.name,
+        "num_classes": num_classes,
+        "probe": to_plain(config),
+        "results": [r.to_dict() for r in results],
+    }
 
 
 def _table(results, config) -> str:
     knn = f"k-NN top-1 (k={config.knn.k})"
-    lines = [f"{'features':<12} {'dim':>6}  {knn:>20}  {'linear top-1':>12}  "
-             f"{'linear best (optimistic)':>24}"]
+    lines = [
+        f"{'features':<12} {'dim':>6}  {knn:>20}  {'linear top-1':>12}  {'linear best (optimistic)':>24}"
+    ]
     for result in results:
         best = f"{100 * result.linear.best_top1:.2f} % (ep {result.linear.best_epoch})"
-        lines.append(f"{result.features:<12} {result.feature_dim:>6}  "
-                     f"{100 * result.knn_top1:>18.2f} %  {100 * result.linear.final_top1:>10.2f} %"
-                     f"  {best:>24}")
+        lines.append(
+            f"{result.features:<12} {result.feature_dim:>6}  "
+            f"{100 * result.knn_top1:>18.2f} %  {100 * result.linear.final_top1:>10.2f} %"
+            f"  {best:>24}"
+        )
     if results:
         first = results[0]
-        lines.append(f"({first.num_train} train / {first.num_test} test samples; linear probe "
-                     f"{config.epochs} epochs, final epoch reported)")
+        lines.append(
+            f"({first.num_train} train / {first.num_test} test samples; linear probe "
+            f"{config.epochs} epochs, final epoch reported)"
+        )
     return "\n".join(lines)

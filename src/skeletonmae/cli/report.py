@@ -23,11 +23,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` command."""
     text = "Markdown report of sweep folders and run folders, the paper's numbers beside ours"
     parser = subparsers.add_parser("report", help=text, description=text)
-    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
-                        help="a sweep output_root or a pretrain / finetune run folder")
-    parser.add_argument("-o", "--output", type=Path, default=Path("report.md"),
-                        help="Markdown file to write (default: report.md); images are linked "
-                             "relative to it")
+    parser.add_argument(
+        "run_dirs",
+        nargs="+",
+        type=Path,
+        metavar="RUN_DIR",
+        help="a sweep output_root or a pretrain / finetune run folder",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("report.md"),
+        help="Markdown file to write (default: report.md); images are linked relative to it",
+    )
     parser.add_argument("--title", default="SkeletonMAE results", help="the report's heading")
     parser.set_defaults(func=report_command)
 

@@ -23,8 +23,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["register", "sweep_command"]
 
 # The user's to fix: reported as one line (traceback with -v), exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError,
-                                                RuntimeError)
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError, RuntimeError)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,17 +31,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     text = "run a grid of pre-train -> fine-tune runs and collect the table (Markdown + CSV)"
     parser = subparsers.add_parser("sweep", help=text, description=text)
     parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help="sweep spec (configs/sweeps/)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a plain spec key, e.g. output_root=runs/x, "
-                             "dataset.root=data/nw-ucla, seeds=[1,2,3] (repeatable)")
-    parser.add_argument("--only", action="append", default=[], metavar="KEY=VALUE",
-                        help="run only the cells with this setting, e.g. mask.strategy=random "
-                             "(repeatable; extra cells must set the key to match)")
-    parser.add_argument("--retry-failed", action="store_true",
-                        help="run again the runs that failed before (default: keep their reason)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="list the planned runs and their state; train nothing")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a plain spec key, e.g. output_root=runs/x, "
+        "dataset.root=data/nw-ucla, seeds=[1,2,3] (repeatable)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="run only the cells with this setting, e.g. mask.strategy=random "
+        "(repeatable; extra cells must set the key to match)",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="run again the runs that failed before (default: keep their reason)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list the planned runs and their state; train nothing"
+    )
     parser.set_defaults(func=sweep_command)
 
 
@@ -79,18 +92,18 @@ def _dry_run(spec) -> int:
     plan = plan_sweep(spec)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
     outside = len(plan.cells) - len(cells)
-    print(f"sweep {spec.name}: {len(cells)} cells"
-          + (f" ({outside} more outside --only)" if outside else "")
-          + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
-            f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}")
+    print(
+        f"sweep {spec.name}: {len(cells)} cells"
+        + (f" ({outside} more outside --only)" if outside else "")
+        + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
+        f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}"
+    )
     digests = DigestCache()
     runs = [(run, None) for run in pretrains]
-    runs += [(cell.finetune, pretraining_mismatch(cell, plan.output_root, digests))
-             for cell in cells]
+    runs += [(cell.finetune, pretraining_mismatch(cell, plan.output_root, digests)) for cell in cells]
     for run, stale in runs:
         chain = f" (continues {run.continues_from.name})" if run.continues_from else ""
-        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  "
-              f"{_run_state(run, plan, stale)}{chain}")
+        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {_run_state(run, plan, stale)}{chain}")
     return 0
 
 
@@ -104,8 +117,9 @@ def sweep_command(namespace: argparse.Namespace) -> int:
     try:
         spec = load_sweep_spec(namespace.spec, namespace.overrides)
         if namespace.only:
-            spec = dataclasses.replace(spec, only={**spec.only, **dict(
-                parse_override(item) for item in namespace.only)})
+            spec = dataclasses.replace(
+                spec, only={**spec.only, **dict(parse_override(item) for item in namespace.only)}
+            )
         if namespace.dry_run:
             return _dry_run(spec)
         outcome = run_sweep(spec, spec_path=namespace.spec, retry_failed=namespace.retry_failed)
@@ -114,14 +128,21 @@ def sweep_command(namespace: argparse.Namespace) -> int:
         logger.error("sweep failed: %s", error)
         return 2
     failed = outcome.failed()
-    print(f"table: {outcome.tables['markdown']}  csv: {outcome.tables['csv']}"
-          + (f"  plot: {outcome.tables['plot']}" if "plot" in outcome.tables else ""))
+    print(
+        f"table: {outcome.tables['markdown']}  csv: {outcome.tables['csv']}"
+        + (f"  plot: {outcome.tables['plot']}" if "plot" in outcome.tables else "")
+    )
     elsewhere = outcome.elsewhere()
     if elsewhere:
-        logger.info("%d run(s) were being run by other sweep processes; the last process to "
-                    "finish writes the complete table", len(elsewhere))
+        logger.info(
+            "%d run(s) were being run by other sweep processes; the last process to "
+            "finish writes the complete table",
+            len(elsewhere),
+        )
     if failed:
-        logger.warning("%d run(s) failed; their reasons are in the table (re-run with "
-                       "--retry-failed to try them again)", len(failed))
+        logger.warning(
+            "%d run(s) failed; their reasons are in the table (re-run with --retry-failed to try them again)",
+            len(failed),
+        )
         return 1
     return 0

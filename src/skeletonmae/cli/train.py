@@ -11,14 +11,19 @@ import argparse
 import json
 import logging
 import os
-from typing import Callable
+from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
 # Exceptions that are the user's to fix (bad config, missing files, diverged run): reported as one
 # clear line (traceback with -v) and exit code 2 instead of a traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
-                                                RuntimeError, FloatingPointError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    FileNotFoundError,
+    FileExistsError,
+    RuntimeError,
+    FloatingPointError,
+)
 
 PRETRAIN_METHODS = ("skeletonmae", "crossclr", "aimclr")
 
@@ -34,38 +39,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for stage, text in STAGE_HELP.items():
         parser = subparsers.add_parser(stage, help=text, description=text)
         _add_config_arguments(parser)
-        parser.add_argument("--resume", action="store_true",
-                            help="continue the run in output_dir from its last.pt")
+        parser.add_argument(
+            "--resume", action="store_true", help="continue the run in output_dir from its last.pt"
+        )
         if stage == "pretrain":
-            parser.add_argument("--method", choices=PRETRAIN_METHODS,
-                                help="skeletonmae (default: masked reconstruction) or a "
-                                     "contrastive baseline on the same encoder (crossclr, aimclr; "
-                                     "sets contrastive.method, see docs/contrastive.md)")
+            parser.add_argument(
+                "--method",
+                choices=PRETRAIN_METHODS,
+                help="skeletonmae (default: masked reconstruction) or a "
+                "contrastive baseline on the same encoder (crossclr, aimclr; "
+                "sets contrastive.method, see docs/contrastive.md)",
+            )
         if stage != "pretrain":
-            parser.add_argument("--pretrained", metavar="CKPT",
-                                help="pre-training checkpoint (sets finetune.pretrained)")
-            parser.add_argument("--label-fraction", type=float, metavar="F",
-                                help="train on a class-balanced fraction of the labels, e.g. 0.1")
+            parser.add_argument(
+                "--pretrained", metavar="CKPT", help="pre-training checkpoint (sets finetune.pretrained)"
+            )
+            parser.add_argument(
+                "--label-fraction",
+                type=float,
+                metavar="F",
+                help="train on a class-balanced fraction of the labels, e.g. 0.1",
+            )
         parser.set_defaults(func=_stage_command(stage))
     parser = subparsers.add_parser(
-        "evaluate", help="top-1/top-5/per-class accuracy and confusion matrix of a checkpoint",
+        "evaluate",
+        help="top-1/top-5/per-class accuracy and confusion matrix of a checkpoint",
         description="Evaluate a finetune/linear checkpoint; writes eval_<split>.json and "
-                    "confusion_<split>.png next to it (or in --output-dir).")
-    parser.add_argument("--checkpoint", required=True, metavar="CKPT",
-                        help="best.pt or last.pt of a finetune / linear run")
+        "confusion_<split>.png next to it (or in --output-dir).",
+    )
+    parser.add_argument(
+        "--checkpoint", required=True, metavar="CKPT", help="best.pt or last.pt of a finetune / linear run"
+    )
     parser.add_argument("--split", help="split folder to score (default: data.test_split)")
     parser.add_argument("--output-dir", metavar="DIR", help="where to write the report")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override the checkpoint's config, e.g. "
-                                                  "data.root=/data/ntu60-xsub (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override the checkpoint's config, e.g. data.root=/data/ntu60-xsub (repeatable)",
+    )
     parser.set_defaults(func=evaluate_command)
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="YAML", help="run config (see configs/)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a config value, e.g. optim.lr=0.001 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. optim.lr=0.001 (repeatable)",
+    )
     parser.add_argument("--output-dir", metavar="DIR", help="run folder (sets output_dir)")
 
 
@@ -106,8 +133,11 @@ def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
         from skeletonmae.training import stages
         from skeletonmae.training.run_config import load_run_config
 
-        runners = {"pretrain": stages.run_pretrain, "finetune": stages.run_finetune,
-                   "linear": stages.run_linear}
+        runners = {
+            "pretrain": stages.run_pretrain,
+            "finetune": stages.run_finetune,
+            "linear": stages.run_linear,
+        }
         quiet_non_main_ranks()
         try:
             config, pinned = load_run_config(namespace.config, stage_overrides(namespace))
@@ -115,8 +145,14 @@ def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
         except USER_ERRORS as error:
             return _report_error(stage, error)
         best = "n/a" if result.best_metric is None else f"{result.best_metric:.4f}"
-        logger.info("%s done: best %s = %s (epoch %d); checkpoints in %s", stage,
-                    result.best_metric_name, best, result.best_epoch, result.run_dir)
+        logger.info(
+            "%s done: best %s = %s (epoch %d); checkpoints in %s",
+            stage,
+            result.best_metric_name,
+            best,
+            result.best_epoch,
+            result.run_dir,
+        )
         return 0
 
     return command
@@ -133,15 +169,21 @@ def evaluate_command(namespace: argparse.Namespace) -> int:
 
     quiet_non_main_ranks()
     try:
-        result = run_evaluate(namespace.checkpoint, overrides=namespace.overrides,
-                              split=namespace.split, output_dir=namespace.output_dir)
+        result = run_evaluate(
+            namespace.checkpoint,
+            overrides=namespace.overrides,
+            split=namespace.split,
+            output_dir=namespace.output_dir,
+        )
     except USER_ERRORS as error:
         return _report_error("evaluate", error)
     metrics = result.metrics
     if _rank() > 0:
         return 0
-    print(f"{result.checkpoint} on {result.split} ({metrics.count} samples): "
-          f"top-1 {100 * metrics.top1:.2f} %  top-5 {100 * metrics.top5:.2f} %  "
-          f"mean class {100 * metrics.mean_class_accuracy:.2f} %")
+    print(
+        f"{result.checkpoint} on {result.split} ({metrics.count} samples): "
+        f"top-1 {100 * metrics.top1:.2f} %  top-5 {100 * metrics.top5:.2f} %  "
+        f"mean class {100 * metrics.mean_class_accuracy:.2f} %"
+    )
     print(f"report: {result.json_path}  confusion matrix: {result.confusion_png}")
     return 0

@@ -14,7 +14,7 @@ the person axis) stay exactly zero under every transform.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -54,12 +54,15 @@ def shear(x: torch.Tensor, amplitude: float, generator: torch.Generator) -> torc
     _check_batch(x, "shear", coordinates=3)
     n = x.shape[0]
     matrices = _uniform((n, 3, 3), -amplitude, amplitude, generator).to(x.device, x.dtype)
-    matrices = matrices * (1 - torch.eye(3, dtype=x.dtype, device=x.device)) + torch.eye(3, dtype=x.dtype, device=x.device)
+    matrices = matrices * (1 - torch.eye(3, dtype=x.dtype, device=x.device)) + torch.eye(
+        3, dtype=x.dtype, device=x.device
+    )
     return torch.einsum("nij,njtvm->nitvm", matrices, x)
 
 
 def temporal_pad_crop(x: torch.Tensor, padding_ratio: int, generator: torch.Generator) -> torch.Tensor:
-    """SkeletonCLR's Crop: reflect-pad ``T // padding_ratio`` frames at each end, crop ``T`` at a random start."""
+    """SkeletonCLR's Crop: reflect-pad ``T // padding_ratio`` frames at each end, crop ``T`` at a
+    random start."""
     _check_batch(x, "temporal_pad_crop")
     n, _, frames, _, _ = x.shape
     pad = frames // padding_ratio if padding_ratio > 0 else 0
@@ -76,7 +79,9 @@ def temporal_crop_resize(x: torch.Tensor, min_ratio: float, generator: torch.Gen
     _check_batch(x, "temporal_crop_resize")
     n, _, frames, _, _ = x.shape
     lengths = (_uniform((n,), min_ratio, 1.0, generator) * frames).round().clamp(1, frames)
-    starts = (_uniform((n,), 0.0, 1.0, generator) * (frames - lengths + 1)).floor().clamp(max=frames - lengths)
+    starts = (
+        (_uniform((n,), 0.0, 1.0, generator) * (frames - lengths + 1)).floor().clamp(max=frames - lengths)
+    )
     steps = torch.linspace(0.0, 1.0, frames, device=generator.device)
     positions = (starts[:, None] + steps[None, :] * (lengths[:, None] - 1)).to(x.device, x.dtype)  # (N, T)
     low = positions.floor().long().clamp(0, frames - 1)
@@ -102,16 +107,20 @@ def left_right_permutation(num_joints: int, left_right: LeftRightPairs) -> torch
     seen: set[int] = set()
     for left, right in left_right:
         if not (0 <= left < num_joints and 0 <= right < num_joints) or {left, right} & seen or left == right:
-            raise ValueError(f"left_right pair ({left}, {right}): expected distinct joints in [0, {num_joints}) "
-                             "used in one pair only; check the skeleton layout's left_right pairs")
+            raise ValueError(
+                f"left_right pair ({left}, {right}): expected distinct joints in [0, {num_joints}) "
+                "used in one pair only; check the skeleton layout's left_right pairs"
+            )
         seen |= {left, right}
         order[left], order[right] = right, left
     return torch.tensor(order, dtype=torch.long)
 
 
-def spatial_flip(x: torch.Tensor, left_right: LeftRightPairs, prob: float,
-                 generator: torch.Generator) -> torch.Tensor:
-    """With probability ``prob`` per sample, swap left and right joints (the layout's ``left_right`` pairs)."""
+def spatial_flip(
+    x: torch.Tensor, left_right: LeftRightPairs, prob: float, generator: torch.Generator
+) -> torch.Tensor:
+    """With probability ``prob`` per sample, swap left and right joints (the layout's
+    ``left_right`` pairs)."""
     _check_batch(x, "spatial_flip")
     order = left_right_permutation(x.shape[3], left_right).to(x.device)
     flip = _chosen(x.shape[0], prob, generator, x.device)
@@ -132,8 +141,9 @@ def rotation_matrices(angles: torch.Tensor) -> torch.Tensor:
     return rz @ ry @ rx
 
 
-def rotate(x: torch.Tensor, main_max_degrees: float, minor_max_degrees: float,
-           generator: torch.Generator) -> torch.Tensor:
+def rotate(
+    x: torch.Tensor, main_max_degrees: float, minor_max_degrees: float, generator: torch.Generator
+) -> torch.Tensor:
     """AimCLR's Rotate: one random main axis by U(0, main) degrees, the other two by U(0, minor) degrees."""
     _check_batch(x, "rotate", coordinates=3)
     n = x.shape[0]
@@ -164,12 +174,13 @@ def gaussian_noise(x: torch.Tensor, std: float, prob: float, generator: torch.Ge
 def gaussian_kernels(sigmas: torch.Tensor, size: int) -> torch.Tensor:
     """``(N,)`` standard deviations (frames) -> ``(N, size)`` normalised Gaussian kernels."""
     offsets = torch.arange(size, dtype=sigmas.dtype, device=sigmas.device) - size // 2
-    weights = torch.exp(-offsets[None, :] ** 2 / (2 * sigmas[:, None] ** 2))
+    weights = torch.exp(-(offsets[None, :] ** 2) / (2 * sigmas[:, None] ** 2))
     return weights / weights.sum(dim=1, keepdim=True)
 
 
-def gaussian_blur(x: torch.Tensor, kernel: int, sigma_min: float, sigma_max: float, prob: float,
-                  generator: torch.Generator) -> torch.Tensor:
+def gaussian_blur(
+    x: torch.Tensor, kernel: int, sigma_min: float, sigma_max: float, prob: float, generator: torch.Generator
+) -> torch.Tensor:
     """With probability ``prob`` per sample, blur each joint's trajectory over time (sigma ~ U(min, max)).
 
     Edges are replicate-padded and kernels normalised, so a constant trajectory stays constant.
@@ -180,11 +191,12 @@ def gaussian_blur(x: torch.Tensor, kernel: int, sigma_min: float, sigma_max: flo
     sigmas = _uniform((n,), sigma_min, sigma_max, generator)
     weights = gaussian_kernels(sigmas, kernel).to(x.device, x.dtype)  # (N, K)
     half = kernel // 2
-    padded = torch.cat([x[:, :, :1].expand(-1, -1, half, -1, -1), x,
-                        x[:, :, -1:].expand(-1, -1, half, -1, -1)], dim=2)  # (N, C, T+K-1, V, M)
+    padded = torch.cat(
+        [x[:, :, :1].expand(-1, -1, half, -1, -1), x, x[:, :, -1:].expand(-1, -1, half, -1, -1)], dim=2
+    )  # (N, C, T+K-1, V, M)
     blurred = torch.zeros_like(x)
     for shift in range(kernel):
-        blurred += weights[:, shift].view(n, 1, 1, 1, 1) * padded[:, :, shift:shift + frames]
+        blurred += weights[:, shift].view(n, 1, 1, 1, 1) * padded[:, :, shift : shift + frames]
     return torch.where(_per_sample(chosen), blurred, x)
 
 
@@ -206,8 +218,9 @@ def normal_augment(x: torch.Tensor, config: AugmentationConfig, generator: torch
     return x
 
 
-def extreme_augment(x: torch.Tensor, config: AugmentationConfig, left_right: LeftRightPairs,
-                    generator: torch.Generator) -> torch.Tensor:
+def extreme_augment(
+    x: torch.Tensor, config: AugmentationConfig, left_right: LeftRightPairs, generator: torch.Generator
+) -> torch.Tensor:
     """AimCLR's extreme augmentation, in its order: crop, shear, spatial flip, rotate, temporal flip,
     Gaussian noise, Gaussian blur, axis mask. ``(N, C, T, V, M)`` -> same shape."""
     x = normal_augment(x, config, generator)
@@ -215,6 +228,7 @@ def extreme_augment(x: torch.Tensor, config: AugmentationConfig, left_right: Lef
     x = rotate(x, config.rotate_main_max_degrees, config.rotate_minor_max_degrees, generator)
     x = temporal_flip(x, config.temporal_flip_prob, generator)
     x = gaussian_noise(x, config.noise_std, config.noise_prob, generator)
-    x = gaussian_blur(x, config.blur_kernel, config.blur_sigma_min, config.blur_sigma_max, config.blur_prob,
-                      generator)
+    x = gaussian_blur(
+        x, config.blur_kernel, config.blur_sigma_min, config.blur_sigma_max, config.blur_prob, generator
+    )
     return axis_mask(x, config.axis_mask_prob, generator)

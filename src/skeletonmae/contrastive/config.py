@@ -69,23 +69,41 @@ class AugmentationConfig:
     temporal_flip_prob: float = 0.5
 
     def __post_init__(self) -> None:
-        require(self.shear_amplitude >= 0, "shear_amplitude",
-                f"got {self.shear_amplitude}; expected >= 0 (0.5 in the papers, 0 disables Shear)")
-        require(self.temporal_crop in TEMPORAL_CROPS, "temporal_crop",
-                f"got {self.temporal_crop!r}; expected one of {TEMPORAL_CROPS}")
-        require(self.temporal_padding_ratio >= 0, "temporal_padding_ratio",
-                f"got {self.temporal_padding_ratio}; expected >= 0 (6 in the papers, 0 disables the crop)")
-        require(0.0 < self.crop_min_ratio <= 1.0, "crop_min_ratio",
-                f"got {self.crop_min_ratio}; expected a fraction in (0, 1]")
+        require(
+            self.shear_amplitude >= 0,
+            "shear_amplitude",
+            f"got {self.shear_amplitude}; expected >= 0 (0.5 in the papers, 0 disables Shear)",
+        )
+        require(
+            self.temporal_crop in TEMPORAL_CROPS,
+            "temporal_crop",
+            f"got {self.temporal_crop!r}; expected one of {TEMPORAL_CROPS}",
+        )
+        require(
+            self.temporal_padding_ratio >= 0,
+            "temporal_padding_ratio",
+            f"got {self.temporal_padding_ratio}; expected >= 0 (6 in the papers, 0 disables the crop)",
+        )
+        require(
+            0.0 < self.crop_min_ratio <= 1.0,
+            "crop_min_ratio",
+            f"got {self.crop_min_ratio}; expected a fraction in (0, 1]",
+        )
         for name in ("spatial_flip_prob", "noise_prob", "blur_prob", "axis_mask_prob", "temporal_flip_prob"):
             _require_probability(name, getattr(self, name))
         for name in ("rotate_main_max_degrees", "rotate_minor_max_degrees", "noise_std"):
             require(getattr(self, name) >= 0, name, f"got {getattr(self, name)}; expected >= 0")
-        require(self.blur_kernel >= 1 and self.blur_kernel % 2 == 1, "blur_kernel",
-                f"got {self.blur_kernel}; expected an odd size >= 1 (15 in AimCLR)")
+        require(
+            self.blur_kernel >= 1 and self.blur_kernel % 2 == 1,
+            "blur_kernel",
+            f"got {self.blur_kernel}; expected an odd size >= 1 (15 in AimCLR)",
+        )
         _require_positive("blur_sigma_min", self.blur_sigma_min)
-        require(self.blur_sigma_max >= self.blur_sigma_min, "blur_sigma_max",
-                f"got {self.blur_sigma_max}; expected >= blur_sigma_min ({self.blur_sigma_min})")
+        require(
+            self.blur_sigma_max >= self.blur_sigma_min,
+            "blur_sigma_max",
+            f"got {self.blur_sigma_max}; expected >= blur_sigma_min ({self.blur_sigma_min})",
+        )
 
 
 @dataclass(frozen=True)
@@ -102,9 +120,12 @@ class AttentionDropConfig:
     energy_lambda: float = 1e-4
 
     def __post_init__(self) -> None:
-        require(0.5 < self.threshold <= 1.0, "threshold",
-                f"got {self.threshold}; expected a value in (0.5, 1] (0.7 in AimCLR; the attention is a "
-                "sigmoid of a value >= 0.5, so lower thresholds drop everything)")
+        require(
+            0.5 < self.threshold <= 1.0,
+            "threshold",
+            f"got {self.threshold}; expected a value in (0.5, 1] (0.7 in AimCLR; the attention is a "
+            "sigmoid of a value >= 0.5, so lower thresholds drop everything)",
+        )
         _require_positive("energy_lambda", self.energy_lambda)
 
 
@@ -148,20 +169,42 @@ class ContrastiveConfig:
         require(self.method in METHODS, "method", f"got {self.method!r}; expected one of {METHODS}")
         for name in ("projection_dim", "queue_size", "temperature", "topk"):
             _require_positive(name, getattr(self, name))
-        require(0.0 <= self.momentum < 1.0, "momentum",
-                f"got {self.momentum}; expected a value in [0, 1) (0.999 in the papers)")
-        require(self.mining_start_epoch >= 0, "mining_start_epoch", f"got {self.mining_start_epoch}; expected >= 0")
-        require(self.topk < self.queue_size, "topk",
-                f"got {self.topk}; expected fewer than queue_size ({self.queue_size})")
+        require(
+            0.0 <= self.momentum < 1.0,
+            "momentum",
+            f"got {self.momentum}; expected a value in [0, 1) (0.999 in the papers)",
+        )
+        require(
+            self.mining_start_epoch >= 0,
+            "mining_start_epoch",
+            f"got {self.mining_start_epoch}; expected >= 0",
+        )
+        require(
+            self.topk < self.queue_size,
+            "topk",
+            f"got {self.topk}; expected fewer than queue_size ({self.queue_size})",
+        )
         object.__setattr__(self, "views", tuple(self.views))
-        require(bool(self.views) and all(v in VIEWS for v in self.views) and len(set(self.views)) == len(self.views),
-                "views", f"got {self.views}; expected distinct names from {VIEWS}")
-        require(self.method != "crossclr" or len(self.views) >= 2, "views",
-                f"got {self.views}; CrosSCLR mines knowledge across views, give at least two")
-        require(self.export_view in self.views, "export_view",
-                f"got {self.export_view!r}; expected one of the views {self.views}")
+        require(
+            bool(self.views)
+            and all(v in VIEWS for v in self.views)
+            and len(set(self.views)) == len(self.views),
+            "views",
+            f"got {self.views}; expected distinct names from {VIEWS}",
+        )
+        require(
+            self.method != "crossclr" or len(self.views) >= 2,
+            "views",
+            f"got {self.views}; CrosSCLR mines knowledge across views, give at least two",
+        )
+        require(
+            self.export_view in self.views,
+            "export_view",
+            f"got {self.export_view!r}; expected one of the views {self.views}",
+        )
 
     @property
     def model_views(self) -> tuple[str, ...]:
-        """Views that get their own encoders: all ``views`` for CrosSCLR; AimCLR trains one stream, ``export_view``."""
+        """Views that get their own encoders: all ``views`` for CrosSCLR; AimCLR trains one stream,
+        ``export_view``."""
         return self.views if self.method == "crossclr" else (self.export_view,)

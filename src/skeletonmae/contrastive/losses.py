@@ -19,7 +19,11 @@ import torch
 import torch.nn.functional as F
 
 from skeletonmae.contrastive.augmentations import extreme_augment, normal_augment
-from skeletonmae.contrastive.mining import QueueSimilarities, cross_view_losses, nearest_neighbour_positive_mask
+from skeletonmae.contrastive.mining import (
+    QueueSimilarities,
+    cross_view_losses,
+    nearest_neighbour_positive_mask,
+)
 from skeletonmae.contrastive.moco import (
     contrastive_logits,
     distribution_divergence_loss,
@@ -52,16 +56,18 @@ def default_generator(generator: torch.Generator | None) -> torch.Generator:
     return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
 
 
-def _similarities(query: torch.Tensor, key: torch.Tensor, queue_keys: torch.Tensor,
-                  temperature: float) -> tuple[torch.Tensor, QueueSimilarities]:
+def _similarities(
+    query: torch.Tensor, key: torch.Tensor, queue_keys: torch.Tensor, temperature: float
+) -> tuple[torch.Tensor, QueueSimilarities]:
     """Logits ``(B, 1+K)`` and raw similarities of normalised queries against their keys and the queue."""
     logits, negative = contrastive_logits(query, key, queue_keys, temperature)
     positive = (query * key).sum(dim=1, keepdim=True)  # (B, 1)
     return logits, QueueSimilarities(positive, negative)
 
 
-def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None,
-                mining: bool) -> ContrastiveOutput:
+def aimclr_loss(
+    model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None, mining: bool
+) -> ContrastiveOutput:
     """AimCLR on a joint batch ``x (N, C, T, V, M)``; the view trained is ``config.export_view``.
 
     ``mining`` switches on nearest-neighbour positives. Side effects, as in MoCo: the key branch
@@ -87,18 +93,23 @@ def aimclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gener
     logits_extreme, negative_extreme = contrastive_logits(query_extreme, key, queue_keys, config.temperature)
     logits_dropped, negative_dropped = contrastive_logits(query_dropped, key, queue_keys, config.temperature)
     if mining:
-        positives = nearest_neighbour_positive_mask([negative, negative_extreme, negative_dropped], config.topk)
+        positives = nearest_neighbour_positive_mask(
+            [negative, negative_extreme, negative_dropped], config.topk
+        )
         nce = multi_positive_nce_loss(logits, positives)
     else:
         nce = info_nce_loss(logits)
-    d3m = (distribution_divergence_loss(logits_extreme, logits)
-           + distribution_divergence_loss(logits_dropped, logits)) / 2
+    d3m = (
+        distribution_divergence_loss(logits_extreme, logits)
+        + distribution_divergence_loss(logits_dropped, logits)
+    ) / 2
     model.queues[view].enqueue(key)
     return ContrastiveOutput(nce + d3m, {"nce": nce.detach(), "d3m": d3m.detach()})
 
 
-def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None,
-                  mining: bool) -> ContrastiveOutput:
+def crossclr_loss(
+    model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None, mining: bool
+) -> ContrastiveOutput:
     """CrosSCLR on a joint batch ``x (N, C, T, V, M)`` over ``config.views``.
 
     ``mining`` switches on cross-view positives. Side effects, as in MoCo: the key branches take a
@@ -110,14 +121,17 @@ def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gen
     query_joints = normal_augment(x, config.augmentation, generator)
     key_joints = normal_augment(x, config.augmentation, generator)
 
-    queries = {v: model.query_embedding(v, make_view(query_joints, v, model.parents), present)
-               for v in config.views}
+    queries = {
+        v: model.query_embedding(v, make_view(query_joints, v, model.parents), present) for v in config.views
+    }
     model.update_key_branches()
     keys = {v: model.key_embedding(v, make_view(key_joints, v, model.parents), present) for v in config.views}
     logits, similarities = {}, {}
     for view in config.views:
         queue_keys = model.queues[view].keys.clone()  # (K, D) snapshot: the queue changes below
-        logits[view], similarities[view] = _similarities(queries[view], keys[view], queue_keys, config.temperature)
+        logits[view], similarities[view] = _similarities(
+            queries[view], keys[view], queue_keys, config.temperature
+        )
 
     if mining:
         per_view = cross_view_losses(similarities, config.topk, config.temperature, config.cross_view_context)
@@ -129,7 +143,9 @@ def crossclr_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Gen
     return ContrastiveOutput(loss, {f"nce_{view}": value.detach() for view, value in per_view.items()})
 
 
-def in_batch_validation_loss(model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+def in_batch_validation_loss(
+    model: ContrastiveModel, x: torch.Tensor, generator: torch.Generator | None
+) -> torch.Tensor:
     """Queue-free InfoNCE: each query against the keys of the same batch, summed over the trained views.
 
     Two normal augmentations of ``x (N, C, T, V, M)`` give queries (query branch) and keys (key

@@ -15,8 +15,8 @@ logits ``(B, 1 + K)`` whose column 0 (the query's own key) is always positive, u
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import torch
 
@@ -51,7 +51,8 @@ def with_own_key(mined: torch.Tensor, copies: int = 1) -> torch.Tensor:
 
 
 def nearest_neighbour_positive_mask(negatives: Sequence[torch.Tensor], k: int) -> torch.Tensor:
-    """AimCLR's positive set: own key plus the union of each ``(B, K)`` similarity's top-k. -> ``(B, 1+K)``."""
+    """AimCLR's positive set: own key plus the union of each ``(B, K)`` similarity's top-k. ->
+    ``(B, 1+K)``."""
     if not negatives:
         raise ValueError("nearest_neighbour_positive_mask: expected at least one similarity matrix")
     mined = torch.zeros_like(negatives[0], dtype=torch.float32)
@@ -60,8 +61,9 @@ def nearest_neighbour_positive_mask(negatives: Sequence[torch.Tensor], k: int) -
     return with_own_key(mined)
 
 
-def cross_view_logits_and_mask(own: QueueSimilarities, other: QueueSimilarities, k: int, temperature: float,
-                               context: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def cross_view_logits_and_mask(
+    own: QueueSimilarities, other: QueueSimilarities, k: int, temperature: float, context: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
     """CrosSCLR's logits of view ``own`` with positives mined in view ``other``.
 
     Returns ``(logits, positive_mask)``, both ``(B, 1+2K)`` with context or ``(B, 1+K)`` without.
@@ -74,14 +76,19 @@ def cross_view_logits_and_mask(own: QueueSimilarities, other: QueueSimilarities,
     return logits, with_own_key(mined, copies=2 if context else 1)
 
 
-def cross_view_losses(similarities: Mapping[str, QueueSimilarities], k: int, temperature: float,
-                      context: bool) -> dict[str, torch.Tensor]:
-    """For every view ``a``: the mean over the other views ``b`` of the multi-positive NCE with ``b``'s positives."""
+def cross_view_losses(
+    similarities: Mapping[str, QueueSimilarities], k: int, temperature: float, context: bool
+) -> dict[str, torch.Tensor]:
+    """For every view ``a``: the mean over the other views ``b`` of the multi-positive NCE with
+    ``b``'s positives."""
     if len(similarities) < 2:
         raise ValueError(f"cross_view_losses: expected at least two views, got {list(similarities)}")
     losses = {}
     for view, own in similarities.items():
-        terms = [multi_positive_nce_loss(*cross_view_logits_and_mask(own, other, k, temperature, context))
-                 for other_view, other in similarities.items() if other_view != view]
+        terms = [
+            multi_positive_nce_loss(*cross_view_logits_and_mask(own, other, k, temperature, context))
+            for other_view, other in similarities.items()
+            if other_view != view
+        ]
         losses[view] = torch.stack(terms).mean()
     return losses

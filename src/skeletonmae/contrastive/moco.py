@@ -19,8 +19,11 @@ class ProjectionHead(nn.Module):
     def __init__(self, in_features: int, out_features: int = 128, mlp: bool = True) -> None:
         super().__init__()
         if mlp:
-            self.layers = nn.Sequential(nn.Linear(in_features, in_features), nn.ReLU(inplace=True),
-                                        nn.Linear(in_features, out_features))
+            self.layers = nn.Sequential(
+                nn.Linear(in_features, in_features),
+                nn.ReLU(inplace=True),
+                nn.Linear(in_features, out_features),
+            )
         else:
             self.layers = nn.Sequential(nn.Linear(in_features, out_features))
 
@@ -45,14 +48,17 @@ def momentum_update_(key_module: nn.Module, query_module: nn.Module, momentum: f
     key_parameters = dict(key_module.named_parameters())
     query_parameters = dict(query_module.named_parameters())
     if key_parameters.keys() != query_parameters.keys():
-        raise ValueError("momentum_update_: key and query modules have different parameters: "
-                         f"{sorted(set(key_parameters) ^ set(query_parameters))[:5]}")
+        raise ValueError(
+            "momentum_update_: key and query modules have different parameters: "
+            f"{sorted(set(key_parameters) ^ set(query_parameters))[:5]}"
+        )
     for name, key in key_parameters.items():
         key.mul_(momentum).add_(query_parameters[name].detach(), alpha=1.0 - momentum)
 
 
 def gather_from_all_processes(keys: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``(B, D)`` keys from every DDP process (rank order); the input itself when not distributed."""
+    """Concatenate ``(B, D)`` keys from every DDP process (rank order); the input itself when not
+    distributed."""
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return keys
     gathered = [torch.empty_like(keys) for _ in range(dist.get_world_size())]
@@ -88,17 +94,20 @@ class KeyQueue(nn.Module):
         """Write ``keys (B, dim)`` (gathered from every DDP process) over the oldest entries."""
         keys = gather_from_all_processes(keys.detach())
         if keys.dim() != 2 or keys.shape[1] != self.keys.shape[1]:
-            raise ValueError(f"KeyQueue.enqueue: expected keys (B, {self.keys.shape[1]}), got {tuple(keys.shape)}")
+            raise ValueError(
+                f"KeyQueue.enqueue: expected keys (B, {self.keys.shape[1]}), got {tuple(keys.shape)}"
+            )
         if keys.shape[0] > self.size:
-            keys = keys[-self.size:]
+            keys = keys[-self.size :]
         count, start = keys.shape[0], int(self.pointer)
         slots = (start + torch.arange(count, device=self.keys.device)) % self.size
         self.keys[slots] = keys.to(self.keys.dtype)
         self.pointer.fill_((start + count) % self.size)
 
 
-def contrastive_logits(query: torch.Tensor, positive_key: torch.Tensor, queue_keys: torch.Tensor,
-                       temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+def contrastive_logits(
+    query: torch.Tensor, positive_key: torch.Tensor, queue_keys: torch.Tensor, temperature: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Similarities of normalised queries ``(B, D)`` to their key ``(B, D)`` and the queue ``(K, D)``.
 
     Returns ``(logits (B, 1+K), negative_similarities (B, K))``: the logits are divided by the
@@ -115,16 +124,20 @@ def info_nce_loss(logits: torch.Tensor) -> torch.Tensor:
 
 
 def multi_positive_nce_loss(logits: torch.Tensor, positive_mask: torch.Tensor) -> torch.Tensor:
-    """Mean over queries of ``-mean_{p in positives} log softmax(logits)_p``; ``positive_mask`` is 0/1 like logits."""
+    """Mean over queries of ``-mean_{p in positives} log softmax(logits)_p``; ``positive_mask`` is
+    0/1 like logits."""
     if positive_mask.shape != logits.shape:
-        raise ValueError(f"multi_positive_nce_loss: mask {tuple(positive_mask.shape)} does not match "
-                         f"logits {tuple(logits.shape)}")
+        raise ValueError(
+            f"multi_positive_nce_loss: mask {tuple(positive_mask.shape)} does not match "
+            f"logits {tuple(logits.shape)}"
+        )
     mask = positive_mask.to(logits.dtype)
     per_query = -(F.log_softmax(logits, dim=1) * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
     return per_query.mean()
 
 
 def distribution_divergence_loss(logits: torch.Tensor, target_logits: torch.Tensor) -> torch.Tensor:
-    """AimCLR's D3M term: cross-entropy ``-sum softmax(target) * log softmax(logits)``, target without gradient."""
+    """AimCLR's D3M term: cross-entropy ``-sum softmax(target) * log softmax(logits)``, target
+    without gradient."""
     target = F.softmax(target_logits.detach(), dim=1)
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()

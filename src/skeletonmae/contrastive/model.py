@@ -10,7 +10,7 @@ batch and computed; absent ones are skipped and not pooled, as in the classifier
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,12 @@ from torch import nn
 
 from skeletonmae.contrastive.attention_drop import attention_drop_tuples
 from skeletonmae.contrastive.config import ContrastiveConfig
-from skeletonmae.contrastive.losses import ContrastiveOutput, aimclr_loss, crossclr_loss, in_batch_validation_loss
+from skeletonmae.contrastive.losses import (
+    ContrastiveOutput,
+    aimclr_loss,
+    crossclr_loss,
+    in_batch_validation_loss,
+)
 from skeletonmae.contrastive.moco import KeyQueue, ProjectionHead, copy_parameters_, momentum_update_
 from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.encoder import SkeletonEncoder
@@ -63,25 +68,36 @@ class ContrastiveModel(nn.Module):
         generator: seeds the random initial queue keys (weights follow the global seed, as elsewhere).
     """
 
-    def __init__(self, model_config: ModelConfig, config: ContrastiveConfig, left_right: Pairs,
-                 parents: Sequence[int], generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        config: ContrastiveConfig,
+        left_right: Pairs,
+        parents: Sequence[int],
+        generator: torch.Generator | None = None,
+    ) -> None:
         super().__init__()
         self.model_config = model_config
         self.config = config
         self.left_right = tuple(tuple(pair) for pair in left_right)
         if len(parents) != model_config.num_joints:
-            raise ValueError(f"ContrastiveModel: {len(parents)} joint parents for num_joints="
-                             f"{model_config.num_joints}; pass the dataset layout's parents")
+            raise ValueError(
+                f"ContrastiveModel: {len(parents)} joint parents for num_joints="
+                f"{model_config.num_joints}; pass the dataset layout's parents"
+            )
         self.register_buffer("parents", torch.as_tensor(parents, dtype=torch.long), persistent=False)
         views = config.model_views
-        self.query = nn.ModuleDict({v: ViewBranch(model_config, config.projection_dim, config.mlp_projection)
-                                    for v in views})
-        self.key = nn.ModuleDict({v: ViewBranch(model_config, config.projection_dim, config.mlp_projection)
-                                  for v in views})
+        self.query = nn.ModuleDict(
+            {v: ViewBranch(model_config, config.projection_dim, config.mlp_projection) for v in views}
+        )
+        self.key = nn.ModuleDict(
+            {v: ViewBranch(model_config, config.projection_dim, config.mlp_projection) for v in views}
+        )
         for view in views:
             copy_parameters_(self.key[view], self.query[view])
-        self.queues = nn.ModuleDict({v: KeyQueue(config.queue_size, config.projection_dim, generator)
-                                     for v in views})
+        self.queues = nn.ModuleDict(
+            {v: KeyQueue(config.queue_size, config.projection_dim, generator) for v in views}
+        )
         self.epoch = 0
 
     @property
@@ -125,8 +141,9 @@ class ContrastiveModel(nn.Module):
         branch = self.query[view]
         return branch.embed(branch.feature_map(packed), packed)
 
-    def query_embedding_with_drop(self, view: str, x_view: torch.Tensor,
-                                  present: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def query_embedding_with_drop(
+        self, view: str, x_view: torch.Tensor, present: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """AimCLR: one encoder pass, embeddings of the feature map and of its EADM-dropped version."""
         packed = pack_present(x_view, present)
         branch = self.query[view]
@@ -144,5 +161,6 @@ class ContrastiveModel(nn.Module):
         return loss(self, x, generator, self.mining_active)
 
     def validation_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Queue-free in-batch InfoNCE of ``(N, C, T, V, M)`` (no side effects); see ``in_batch_validation_loss``."""
+        """Queue-free in-batch InfoNCE of ``(N, C, T, V, M)`` (no side effects); see
+        ``in_batch_validation_loss``."""
         return in_batch_validation_loss(self, x, generator)

@@ -9,7 +9,8 @@ the weights that fine-tuning, linear and few-label evaluation load through
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,13 +21,19 @@ from skeletonmae.models.config import ModelConfig
 from skeletonmae.training.checkpoint import unwrap_model
 
 
-def build_contrastive_model(model_config: ModelConfig, config: ContrastiveConfig, layout: Any,
-                            generator: torch.Generator | None = None) -> ContrastiveModel:
+def build_contrastive_model(
+    model_config: ModelConfig,
+    config: ContrastiveConfig,
+    layout: Any,
+    generator: torch.Generator | None = None,
+) -> ContrastiveModel:
     """A :class:`ContrastiveModel` for a ``skeletonmae.data.layouts.SkeletonLayout`` (uses its
     ``num_joints``, ``left_right`` pairs and ``parents``)."""
     if layout.num_joints != model_config.num_joints:
-        raise ValueError(f"layout {getattr(layout, 'name', layout)!r} has {layout.num_joints} joints but the "
-                         f"model config says num_joints={model_config.num_joints}; use the dataset's layout")
+        raise ValueError(
+            f"layout {getattr(layout, 'name', layout)!r} has {layout.num_joints} joints but the "
+            f"model config says num_joints={model_config.num_joints}; use the dataset's layout"
+        )
     return ContrastiveModel(model_config, config, layout.left_right, layout.parents, generator)
 
 
@@ -34,8 +41,10 @@ def unwrap(model: nn.Module) -> ContrastiveModel:
     """The :class:`ContrastiveModel` inside DDP / ``torch.compile`` wrappers (or the model itself)."""
     inner = unwrap_model(model)
     if not isinstance(inner, ContrastiveModel):
-        raise TypeError(f"expected a ContrastiveModel (optionally wrapped in DDP or torch.compile), "
-                        f"got {type(inner).__name__}")
+        raise TypeError(
+            f"expected a ContrastiveModel (optionally wrapped in DDP or torch.compile), "
+            f"got {type(inner).__name__}"
+        )
     return inner
 
 
@@ -43,12 +52,15 @@ def batch_tensor(batch: torch.Tensor | Sequence[Any]) -> torch.Tensor:
     """The ``(N, C, T, V, M)`` tensor of a batch given as a tensor or as ``(x, labels, indices, ...)``."""
     x = batch if isinstance(batch, torch.Tensor) else batch[0]
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"expected a batch tensor (N, C, T, V, M) or a tuple starting with one, got {type(x).__name__}")
+        raise TypeError(
+            f"expected a batch tensor (N, C, T, V, M) or a tuple starting with one, got {type(x).__name__}"
+        )
     return x
 
 
-def contrastive_step(model: nn.Module, batch: torch.Tensor | Sequence[Any], generator: torch.Generator | None,
-                     epoch: int) -> torch.Tensor:
+def contrastive_step(
+    model: nn.Module, batch: torch.Tensor | Sequence[Any], generator: torch.Generator | None, epoch: int
+) -> torch.Tensor:
     """The loss of one batch at ``epoch`` (0-based; mining starts at ``config.mining_start_epoch``).
 
     ``model`` may be wrapped in DDP: the forward goes through the wrapper so gradients are synchronised.
@@ -93,7 +105,9 @@ def pretrained_encoder_state(payload: Mapping[str, Any]) -> Mapping[str, torch.T
     section = (payload.get("config") or {}).get("contrastive") or {}
     view = section.get("export_view") or (views[0] if len(views) == 1 else None)
     if view not in views:
-        raise ValueError(f"contrastive checkpoint: cannot tell which view to export (views {views}, "
-                         f"config contrastive.export_view={view!r}); re-save it with contrastive.export_view set")
+        raise ValueError(
+            f"contrastive checkpoint: cannot tell which view to export (views {views}, "
+            f"config contrastive.export_view={view!r}); re-save it with contrastive.export_view set"
+        )
     prefix = f"{QUERY_PREFIX}{view}{ENCODER_INFIX}"
-    return {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}

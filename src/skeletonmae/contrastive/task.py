@@ -12,7 +12,7 @@ holds, and on whether mining is on); this one is.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch.utils.data import DataLoader
@@ -25,8 +25,12 @@ from skeletonmae.training.engine import StepOutput
 VALIDATION_AUGMENTATION_SEED = 20_211_206
 
 
-def contrastive_validation_loss(model: torch.nn.Module, loader: Iterable, context: DistributedContext,
-                                seed: int = VALIDATION_AUGMENTATION_SEED) -> float:
+def contrastive_validation_loss(
+    model: torch.nn.Module,
+    loader: Iterable,
+    context: DistributedContext,
+    seed: int = VALIDATION_AUGMENTATION_SEED,
+) -> float:
     """Sample-weighted mean in-batch InfoNCE over ``(x, labels, indices)`` batches (no side effects)."""
     module = unwrap(model)
     return seeded_validation_loss(module, loader, context, seed, module.validation_loss)
@@ -46,11 +50,13 @@ class ContrastivePretrainTask:
         """The (0-based) epoch about to run; the loop calls this at every epoch start."""
         self.epoch = int(epoch)
 
-    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-             generator: torch.Generator) -> StepOutput:
+    def step(
+        self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+    ) -> StepOutput:
         """inputs: (N, C, T, V, M); labels are ignored (self-supervised)."""
         return StepOutput(loss=contrastive_step(model, inputs, generator, self.epoch))
 
-    def validate(self, model: torch.nn.Module, loader: DataLoader,
-                 context: DistributedContext) -> dict[str, float]:
+    def validate(
+        self, model: torch.nn.Module, loader: DataLoader, context: DistributedContext
+    ) -> dict[str, float]:
         return {"val_loss": contrastive_validation_loss(model, loader, context)}

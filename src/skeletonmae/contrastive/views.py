@@ -18,10 +18,13 @@ def motion_view(x: torch.Tensor) -> torch.Tensor:
 
 
 def bone_view(x: torch.Tensor, parents: torch.Tensor) -> torch.Tensor:
-    """Bone vectors ``x[v] - x[parent(v)]``. ``(N, C, T, V, M)`` and ``(V,)`` parents -> ``(N, C, T, V, M)``."""
+    """Bone vectors ``x[v] - x[parent(v)]``. ``(N, C, T, V, M)`` and ``(V,)`` parents -> ``(N, C,
+    T, V, M)``."""
     if parents.shape != (x.shape[3],):
-        raise ValueError(f"bone_view: {tuple(parents.shape)} parents for {x.shape[3]} joints; "
-                         "pass the layout's parents (SkeletonLayout.parents)")
+        raise ValueError(
+            f"bone_view: {tuple(parents.shape)} parents for {x.shape[3]} joints; "
+            "pass the layout's parents (SkeletonLayout.parents)"
+        )
     return x - x[:, :, :, parents.to(x.device)]
 
 

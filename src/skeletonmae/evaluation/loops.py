@@ -6,7 +6,7 @@ whole split. Batches are ``(x (N, C, T, V, M), labels (N,), indices (N,))``.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -45,7 +45,10 @@ def classify_loader(
 
 @torch.no_grad()
 def seeded_validation_metrics(
-    module: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int,
+    module: torch.nn.Module,
+    loader: Iterable,
+    context: DistributedContext,
+    seed: int,
     keys: Sequence[str],
     batch_metrics: Callable[[torch.Tensor, torch.Generator], dict[str, torch.Tensor]],
 ) -> dict[str, float]:
@@ -68,14 +71,22 @@ def seeded_validation_metrics(
 
 
 def seeded_validation_loss(
-    module: torch.nn.Module, loader: Iterable, context: DistributedContext, seed: int,
+    module: torch.nn.Module,
+    loader: Iterable,
+    context: DistributedContext,
+    seed: int,
     batch_loss: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
 ) -> float:
     """Sample-weighted mean of ``batch_loss(inputs, generator)`` (see
     :func:`seeded_validation_metrics`)."""
     return seeded_validation_metrics(
-        module, loader, context, seed, ("loss",),
-        lambda inputs, generator: {"loss": batch_loss(inputs, generator)})["loss"]
+        module,
+        loader,
+        context,
+        seed,
+        ("loss",),
+        lambda inputs, generator: {"loss": batch_loss(inputs, generator)},
+    )["loss"]
 
 
 RECONSTRUCTION_KEYS = ("loss", "model", "static", "interp")
@@ -93,5 +104,4 @@ def reconstruction_metrics(
         output = module(inputs, generator=generator, with_baselines=True)
         return {"loss": output.loss, **output.errors}
 
-    return seeded_validation_metrics(module, loader, context, seed, RECONSTRUCTION_KEYS,
-                                     batch_metrics)
+    return seeded_validation_metrics(module, loader, context, seed, RECONSTRUCTION_KEYS, batch_metrics)

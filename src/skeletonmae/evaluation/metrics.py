@@ -21,8 +21,9 @@ def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]
     int64 counts on the logits' device.
     """
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
-        raise ValueError(f"expected logits (N, K) and labels (N,), got {tuple(logits.shape)} "
-                         f"and {tuple(labels.shape)}")
+        raise ValueError(
+            f"expected logits (N, K) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
     largest = min(max(ks), logits.shape[1])
     top = logits.topk(largest, dim=1).indices  # (N, k_max), best first
     hits = top.eq(labels[:, None])  # (N, k_max)
@@ -32,11 +33,13 @@ def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]
 def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """(K, K) int64 counts; row = true class, column = predicted class."""
     if predictions.shape != labels.shape:
-        raise ValueError(f"predictions {tuple(predictions.shape)} and labels "
-                         f"{tuple(labels.shape)} differ in shape")
+        raise ValueError(
+            f"predictions {tuple(predictions.shape)} and labels {tuple(labels.shape)} differ in shape"
+        )
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        raise ValueError(f"labels must be in [0, {num_classes}), got range "
-                         f"[{int(labels.min())}, {int(labels.max())}]")
+        raise ValueError(
+            f"labels must be in [0, {num_classes}), got range [{int(labels.min())}, {int(labels.max())}]"
+        )
     flat = labels.to(torch.int64) * num_classes + predictions.to(torch.int64)
     return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
@@ -77,8 +80,7 @@ class ClassificationTally:
     def update(self, logits: torch.Tensor, labels: torch.Tensor, loss_sum: torch.Tensor) -> None:
         """logits (N, K), labels (N,), loss_sum: summed (not mean) loss of the batch."""
         if logits.shape[1] != self.num_classes:
-            raise ValueError(f"logits have {logits.shape[1]} classes, tally expects "
-                             f"{self.num_classes}")
+            raise ValueError(f"logits have {logits.shape[1]} classes, tally expects {self.num_classes}")
         logits = logits.detach().float()
         self.hits += topk_correct(logits, labels, (1, 5))
         self.confusion += confusion_matrix(logits.argmax(dim=1), labels, self.num_classes)
@@ -86,8 +88,7 @@ class ClassificationTally:
 
     def compute(self, context: DistributedContext | None = None) -> ClassificationMetrics:
         """Sum over ranks (when distributed) and return the metrics; one host sync."""
-        packed = torch.cat([self.confusion.flatten().double(), self.hits.double(),
-                            self.loss_sum.view(1)])
+        packed = torch.cat([self.confusion.flatten().double(), self.hits.double(), self.loss_sum.view(1)])
         if context is not None:
             all_reduce_sum(packed, context)
         k2 = self.num_classes * self.num_classes

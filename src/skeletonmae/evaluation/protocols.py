@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from skeletonmae.config import apply_overrides
 from skeletonmae.evaluation.loops import classify_loader
@@ -68,8 +69,10 @@ def run_evaluate(
     payload = load_checkpoint(checkpoint)
     stage = payload.get("stage")
     if stage not in CLASSIFIER_STAGES:
-        raise ValueError(f"{checkpoint}: a {stage!r} checkpoint has no classifier; evaluate the "
-                         "best.pt of a finetune or linear run")
+        raise ValueError(
+            f"{checkpoint}: a {stage!r} checkpoint has no classifier; evaluate the "
+            "best.pt of a finetune or linear run"
+        )
     config = evaluation_config(payload, overrides)
     split = split or config.data.test_split
     out = Path(output_dir) if output_dir is not None else checkpoint.parent
@@ -85,35 +88,53 @@ def run_evaluate(
         metrics = classify_loader(model, loader, config.model.num_classes, context)
         json_path, png_path = out / f"eval_{split}.json", out / f"confusion_{split}.png"
         if context.is_main:
-            _write_report(json_path, png_path, checkpoint, payload, split, metrics,
-                          info.class_names)
-            logger.info("%s on %s (%d samples): top-1 %.2f %%, top-5 %.2f %%", checkpoint, split,
-                        metrics.count, 100 * metrics.top1, 100 * metrics.top5)
+            _write_report(json_path, png_path, checkpoint, payload, split, metrics, info.class_names)
+            logger.info(
+                "%s on %s (%d samples): top-1 %.2f %%, top-5 %.2f %%",
+                checkpoint,
+                split,
+                metrics.count,
+                100 * metrics.top1,
+                100 * metrics.top5,
+            )
         barrier(context)
     return EvaluationResult(checkpoint, split, metrics, info.class_names, json_path, png_path)
 
 
-def _write_report(json_path: Path, png_path: Path, checkpoint: Path, payload: dict,
-                  split: str, metrics: ClassificationMetrics, class_names: Sequence[str]) -> None:
-    write_json_atomic(json_path, {
-        "checkpoint": str(checkpoint),
-        "stage": payload.get("stage"),
-        "epoch": payload.get("epoch"),
-        "split": split,
-        "samples": metrics.count,
-        "top1": metrics.top1,
-        "top5": metrics.top5,
-        "mean_class_accuracy": metrics.mean_class_accuracy,
-        "loss": metrics.loss,
-        "per_class_accuracy": dict(zip(class_names, metrics.per_class)),
-        "class_names": list(class_names),
-        "confusion_matrix": metrics.confusion,
-    })
+def _write_report(
+    json_path: Path,
+    png_path: Path,
+    checkpoint: Path,
+    payload: dict,
+    split: str,
+    metrics: ClassificationMetrics,
+    class_names: Sequence[str],
+) -> None:
+    write_json_atomic(
+        json_path,
+        {
+            "checkpoint": str(checkpoint),
+            "stage": payload.get("stage"),
+            "epoch": payload.get("epoch"),
+            "split": split,
+            "samples": metrics.count,
+            "top1": metrics.top1,
+            "top5": metrics.top5,
+            "mean_class_accuracy": metrics.mean_class_accuracy,
+            "loss": metrics.loss,
+            "per_class_accuracy": dict(zip(class_names, metrics.per_class)),
+            "class_names": list(class_names),
+            "confusion_matrix": metrics.confusion,
+        },
+    )
     try:
         from skeletonmae.viz.confusion import plot_confusion_matrix
     except ImportError as error:
         logger.warning("confusion matrix PNG not drawn (%s)", error)
         return
-    plot_confusion_matrix(metrics.confusion, png_path, class_names,
-                          title=f"{checkpoint.parent.name} / {split}: top-1 "
-                                f"{100 * metrics.top1:.1f} %")
+    plot_confusion_matrix(
+        metrics.confusion,
+        png_path,
+        class_names,
+        title=f"{checkpoint.parent.name} / {split}: top-1 {100 * metrics.top1:.1f} %",
+    )

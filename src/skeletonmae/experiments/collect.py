@@ -16,8 +16,9 @@ import dataclasses
 import io
 import math
 import statistics
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from skeletonmae.atomic import write_text_atomic
 from skeletonmae.experiments.grid import axis_labels, value_text
@@ -32,11 +33,24 @@ from skeletonmae.experiments.paper import (
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
 from skeletonmae.viz.curves import read_metrics_csv
 
-__all__ = ["TableRow", "collect_rows", "paper_benchmark_for", "translate_setting",
-           "format_markdown_table", "write_sweep_tables", "listed_cells", "listed_pretrains",
-           "format_top1", "format_duration",
-           "sweep_markdown", "results_csv", "runs_csv", "RESULTS_MD",
-           "RESULTS_CSV", "RUNS_CSV"]
+__all__ = [
+    "TableRow",
+    "collect_rows",
+    "paper_benchmark_for",
+    "translate_setting",
+    "format_markdown_table",
+    "write_sweep_tables",
+    "listed_cells",
+    "listed_pretrains",
+    "format_top1",
+    "format_duration",
+    "sweep_markdown",
+    "results_csv",
+    "runs_csv",
+    "RESULTS_MD",
+    "RESULTS_CSV",
+    "RUNS_CSV",
+]
 
 RESULTS_MD = "results.md"
 RESULTS_CSV = "results.csv"
@@ -53,32 +67,33 @@ class TableRow:
     axis_values: dict[str, Any]
     label_fraction: float
     seeds: list[int]
-    top1: list[float]                      # % of the seeds that completed
-    problems: list[str]                    # why the other seeds have no result
+    top1: list[float]  # % of the seeds that completed
+    problems: list[str]  # why the other seeds have no result
     setting: dict[str, Any]
-    paper: Optional[PaperNumber] = None
-    pretrain_runs: dict[str, tuple[Optional[float], float]] = dataclasses.field(
-        default_factory=dict)                # name -> (best val loss, seconds)
+    paper: PaperNumber | None = None
+    pretrain_runs: dict[str, tuple[float | None, float]] = dataclasses.field(
+        default_factory=dict
+    )  # name -> (best val loss, seconds)
     finetune_seconds: list[float] = dataclasses.field(default_factory=list)
-    parameters: Optional[dict[str, int]] = None
+    parameters: dict[str, int] | None = None
     # name -> the pre-training's val_interp_ratio at its best epoch (model / interpolation MSE)
     interp_ratios: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
-    def mean(self) -> Optional[float]:
+    def mean(self) -> float | None:
         return statistics.fmean(self.top1) if self.top1 else None
 
     @property
-    def std(self) -> Optional[float]:
+    def std(self) -> float | None:
         return statistics.stdev(self.top1) if len(self.top1) >= 2 else None
 
     @property
-    def pretrain_loss(self) -> Optional[float]:
+    def pretrain_loss(self) -> float | None:
         losses = [loss for loss, _ in self.pretrain_runs.values() if loss is not None]
         return statistics.fmean(losses) if losses else None
 
     @property
-    def interp_ratio(self) -> Optional[float]:
+    def interp_ratio(self) -> float | None:
         return statistics.fmean(self.interp_ratios.values()) if self.interp_ratios else None
 
     @property
@@ -97,8 +112,9 @@ def paper_benchmark_for(document: Mapping[str, Any]) -> str:
     return ours if ours in PAPER_BENCHMARKS else "ntu60-xsub"
 
 
-def translate_setting(setting: Mapping[str, Any],
-                      equivalents: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def translate_setting(
+    setting: Mapping[str, Any], equivalents: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     """Replace our values by the paper-scale ones given in ``equivalents`` (keys as text)."""
     translated = dict(setting)
     for key, table in equivalents.items():
@@ -115,8 +131,9 @@ def translate_setting(setting: Mapping[str, Any],
     return translated
 
 
-def _record(output_root: Path, stage: str, name: Optional[str],
-            cache: dict[tuple[str, str], Optional[RunRecord]]) -> Optional[RunRecord]:
+def _record(
+    output_root: Path, stage: str, name: str | None, cache: dict[tuple[str, str], RunRecord | None]
+) -> RunRecord | None:
     if name is None:
         return None
     key = (stage, name)
@@ -125,8 +142,7 @@ def _record(output_root: Path, stage: str, name: Optional[str],
     return cache[key]
 
 
-def _problem(record: Optional[RunRecord], pretrain: Optional[RunRecord],
-             pretrain_name: Optional[str]) -> str:
+def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name: str | None) -> str:
     if pretrain_name is not None and (pretrain is None or pretrain.status != "complete"):
         if pretrain is None:
             return "not run yet"
@@ -145,8 +161,12 @@ def _problem(record: Optional[RunRecord], pretrain: Optional[RunRecord],
 def listed_cells(document: Mapping[str, Any], output_root: Path) -> list[Mapping[str, Any]]:
     """The plan's cells the table shows: those the sweep selected (``only``) and those outside
     it that have a record (run by an earlier sweep with another ``only``), in plan order."""
-    return [cell for cell in document["cells"] if cell.get("selected", True)
-            or record_path(Path(output_root), "finetune", cell["finetune"]["name"]).is_file()]
+    return [
+        cell
+        for cell in document["cells"]
+        if cell.get("selected", True)
+        or record_path(Path(output_root), "finetune", cell["finetune"]["name"]).is_file()
+    ]
 
 
 def listed_pretrains(document: Mapping[str, Any], output_root: Path) -> list[Mapping[str, Any]]:
@@ -161,9 +181,10 @@ def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRo
     variants = {v["name"]: v for v in document["variants"]}
     pretrains = {p["name"]: p for p in document["pretrains"]}
     paper = document.get("paper") or {}
-    candidates = paper_numbers(paper["table"], benchmark=paper_benchmark_for(document)) \
-        if paper.get("table") else []
-    cache: dict[tuple[str, str], Optional[RunRecord]] = {}
+    candidates = (
+        paper_numbers(paper["table"], benchmark=paper_benchmark_for(document)) if paper.get("table") else []
+    )
+    cache: dict[tuple[str, str], RunRecord | None] = {}
     rows: dict[tuple[str, float], TableRow] = {}
     for cell in listed_cells(document, output_root):
         key = (cell["variant"], float(cell["label_fraction"]))
@@ -173,18 +194,26 @@ def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRo
             setting = translate_setting(cell["setting"], paper.get("equivalents") or {})
             pretrain_entry = pretrains.get(cell["pretrain"]) if cell["pretrain"] else None
             # The paper's numbers are all of pre-trained models: none for a from-scratch row.
-            paper_number = None if variant["from_scratch"] else find_paper_number(candidates,
-                                                                                  setting)
+            paper_number = None if variant["from_scratch"] else find_paper_number(candidates, setting)
             row = rows[key] = TableRow(
-                cell["variant"], variant["is_extra"], dict(map(tuple, variant["axis_values"])),
-                key[1], [], [], [], setting, paper_number,
-                parameters=(pretrain_entry or {}).get("parameters"))
+                cell["variant"],
+                variant["is_extra"],
+                dict(map(tuple, variant["axis_values"])),
+                key[1],
+                [],
+                [],
+                [],
+                setting,
+                paper_number,
+                parameters=(pretrain_entry or {}).get("parameters"),
+            )
         _add_cell(row, cell, output_root, cache)
     return list(rows.values())
 
 
-def _add_cell(row: TableRow, cell: Mapping[str, Any], output_root: Path,
-              cache: dict[tuple[str, str], Optional[RunRecord]]) -> None:
+def _add_cell(
+    row: TableRow, cell: Mapping[str, Any], output_root: Path, cache: dict[tuple[str, str], RunRecord | None]
+) -> None:
     row.seeds.append(int(cell["seed"]))
     pretrain = _record(output_root, "pretrain", cell["pretrain"], cache)
     finetune = _record(output_root, "finetune", cell["finetune"]["name"], cache)
@@ -194,8 +223,7 @@ def _add_cell(row: TableRow, cell: Mapping[str, Any], output_root: Path,
         if ratio is not None:
             row.interp_ratios[pretrain.name] = ratio
     ok = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
-    pretrain_ok = cell["pretrain"] is None or (pretrain is not None
-                                               and pretrain.status == "complete")
+    pretrain_ok = cell["pretrain"] is None or (pretrain is not None and pretrain.status == "complete")
     if ok and pretrain_ok:
         row.top1.append(100.0 * finetune.best_metric)
         row.finetune_seconds.append(finetune.seconds)
@@ -203,7 +231,7 @@ def _add_cell(row: TableRow, cell: Mapping[str, Any], output_root: Path,
         row.problems.append(_problem(finetune, pretrain, cell["pretrain"]))
 
 
-def best_epoch_value(run_dir: Path, epoch: Optional[int], column: str) -> Optional[float]:
+def best_epoch_value(run_dir: Path, epoch: int | None, column: str) -> float | None:
     """``column`` of ``run_dir/metrics.csv`` at ``epoch`` (None when absent: older runs)."""
     path = run_dir / "metrics.csv"
     if epoch is None or not path.is_file():
@@ -277,8 +305,9 @@ def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> 
     ratio = row.interp_ratio
     cells["MSE / interp."] = f"{ratio:.2f}" if ratio is not None else "—"
     cells["pre-train time"] = format_duration(row.pretrain_seconds)
-    cells["fine-tune time/seed"] = format_duration(statistics.fmean(row.finetune_seconds)) \
-        if row.finetune_seconds else "—"
+    cells["fine-tune time/seed"] = (
+        format_duration(statistics.fmean(row.finetune_seconds)) if row.finetune_seconds else "—"
+    )
     return cells
 
 
@@ -292,8 +321,7 @@ def format_markdown_table(document: Mapping[str, Any], rows: Sequence[TableRow])
     if document.get("show_parameters"):
         header += ["decoder params (M)", "MAE params (M)"]
     header += ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
-    titles = [f"paper {benchmark_label(paper_benchmark)} (%)" if c == "paper" else c
-              for c in header]
+    titles = [f"paper {benchmark_label(paper_benchmark)} (%)" if c == "paper" else c for c in header]
     lines = ["| " + " | ".join(titles) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in rows:
         cells = _row_cells(document, row, paper_same)
@@ -306,72 +334,118 @@ def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> st
     writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: "" if v is None or (isinstance(v, float) and math.isnan(v)) else v
-                         for k, v in record.items()})
+        writer.writerow(
+            {k: "" if v is None or (isinstance(v, float) and math.isnan(v)) else v for k, v in record.items()}
+        )
     return buffer.getvalue()
 
 
 def results_csv(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
     """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
     axes = list(document["axes"])
-    header = ["cell", *axes, "label_fraction", "top1_mean", "top1_std", "seeds_done",
-              "seeds_total", "top1_per_seed", "paper_top1", "paper_benchmark", "decoder_params",
-              "total_params", "pretrain_val_loss", "pretrain_interp_ratio", "pretrain_seconds",
-              "finetune_seconds_mean",
-              "problems"]
+    header = [
+        "cell",
+        *axes,
+        "label_fraction",
+        "top1_mean",
+        "top1_std",
+        "seeds_done",
+        "seeds_total",
+        "top1_per_seed",
+        "paper_top1",
+        "paper_benchmark",
+        "decoder_params",
+        "total_params",
+        "pretrain_val_loss",
+        "pretrain_interp_ratio",
+        "pretrain_seconds",
+        "finetune_seconds_mean",
+        "problems",
+    ]
     records = []
     for row in rows:
         params = row.parameters or {}
-        records.append({
-            "cell": row.variant, **{k: row.axis_values.get(k, row.setting.get(k)) for k in axes},
-            "label_fraction": row.label_fraction, "top1_mean": row.mean, "top1_std": row.std,
-            "seeds_done": len(row.top1), "seeds_total": len(row.seeds),
-            "top1_per_seed": ";".join(f"{v:.4f}" for v in row.top1),
-            "paper_top1": row.paper.top1 if row.paper else None,
-            "paper_benchmark": row.paper.benchmark if row.paper else None,
-            "decoder_params": params.get("decoder"), "total_params": params.get("total"),
-            "pretrain_val_loss": row.pretrain_loss, "pretrain_interp_ratio": row.interp_ratio,
-            "pretrain_seconds": row.pretrain_seconds or None,
-            "finetune_seconds_mean": statistics.fmean(row.finetune_seconds)
-            if row.finetune_seconds else None,
-            "problems": " | ".join(row.problems)})
+        records.append(
+            {
+                "cell": row.variant,
+                **{k: row.axis_values.get(k, row.setting.get(k)) for k in axes},
+                "label_fraction": row.label_fraction,
+                "top1_mean": row.mean,
+                "top1_std": row.std,
+                "seeds_done": len(row.top1),
+                "seeds_total": len(row.seeds),
+                "top1_per_seed": ";".join(f"{v:.4f}" for v in row.top1),
+                "paper_top1": row.paper.top1 if row.paper else None,
+                "paper_benchmark": row.paper.benchmark if row.paper else None,
+                "decoder_params": params.get("decoder"),
+                "total_params": params.get("total"),
+                "pretrain_val_loss": row.pretrain_loss,
+                "pretrain_interp_ratio": row.interp_ratio,
+                "pretrain_seconds": row.pretrain_seconds or None,
+                "finetune_seconds_mean": statistics.fmean(row.finetune_seconds)
+                if row.finetune_seconds
+                else None,
+                "problems": " | ".join(row.problems),
+            }
+        )
     return _csv_text(header, records)
 
 
 def runs_csv(document: Mapping[str, Any], output_root: Path) -> str:
     """One line per planned run with its record (status, metric, time, reason)."""
-    header = ["stage", "name", "status", "best_metric_name", "best_metric", "best_epoch",
-              "epochs", "seconds", "attempts", "continued_from", "reason", "run_dir"]
-    runs = [("pretrain", p["name"], p["run_dir"]) for p in listed_pretrains(document,
-                                                                            output_root)]
-    runs += [("finetune", c["finetune"]["name"], c["finetune"]["run_dir"])
-             for c in listed_cells(document, output_root)]
+    header = [
+        "stage",
+        "name",
+        "status",
+        "best_metric_name",
+        "best_metric",
+        "best_epoch",
+        "epochs",
+        "seconds",
+        "attempts",
+        "continued_from",
+        "reason",
+        "run_dir",
+    ]
+    runs = [("pretrain", p["name"], p["run_dir"]) for p in listed_pretrains(document, output_root)]
+    runs += [
+        ("finetune", c["finetune"]["name"], c["finetune"]["run_dir"])
+        for c in listed_cells(document, output_root)
+    ]
     records = []
     for stage, name, run_dir in runs:
         record = read_record(record_path(output_root, stage, name))
         data = dataclasses.asdict(record) if record else {"status": "not run yet"}
-        records.append({key: data.get(key) for key in header} | {
-            "stage": stage, "name": name, "run_dir": run_dir})
+        records.append(
+            {key: data.get(key) for key in header} | {"stage": stage, "name": name, "run_dir": run_dir}
+        )
     return _csv_text(header, records)
 
 
-def sweep_markdown(document: Mapping[str, Any], rows: Sequence[TableRow],
-                   plot_link: Optional[str] = None, heading: str = "#") -> str:
+def sweep_markdown(
+    document: Mapping[str, Any], rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
+) -> str:
     """A sweep's table section: heading, what is compared with what, the table, the plot."""
     from skeletonmae.experiments.paper import PAPER_FIXED_SETTING, PAPER_TABLES
 
     paper = document.get("paper") or {}
     ours = benchmark_label(document.get("benchmark"))
-    lines = [f"{heading} {document.get('title') or document['name']}", "",
-             f"Dataset: {ours} (`{document['dataset_root']}`); seeds {document['seeds']}; "
-             "top-1 is the best validation accuracy of each fine-tuning run, as in the paper."]
+    lines = [
+        f"{heading} {document.get('title') or document['name']}",
+        "",
+        f"Dataset: {ours} (`{document['dataset_root']}`); seeds {document['seeds']}; "
+        "top-1 is the best validation accuracy of each fine-tuning run, as in the paper.",
+    ]
     if paper.get("table"):
         theirs = benchmark_label(paper_benchmark_for(document))
-        lines.append(f"Paper column: SkeletonMAE, {PAPER_TABLES[paper['table']]}, on {theirs} "
-                     f"({PAPER_FIXED_SETTING}).")
+        lines.append(
+            f"Paper column: SkeletonMAE, {PAPER_TABLES[paper['table']]}, on {theirs} ({PAPER_FIXED_SETTING})."
+        )
         if theirs != ours:
-            lines.append(f"Ours ran on {ours}, the paper's on {theirs}: compare the trends "
-                         "across rows, not the values.")
+            lines.append(
+                f"Ours ran on {ours}, the paper's on {theirs}: compare the trends "
+                "across rows, not the values."
+            )
         if paper.get("equivalents"):
             lines.append(f"Our settings map to the paper's as {paper['equivalents']}.")
         if paper["table"] == "figure4":
@@ -394,8 +468,9 @@ def write_sweep_tables(document: Mapping[str, Any], output_root: Path) -> dict[s
         plot_path = output_root / f"{document['name']}.png"
         if plot_sweep_rows(document, rows, plot_path) is not None:
             written["plot"], plot_name = plot_path, plot_path.name
-    written["markdown"] = write_text_atomic(output_root / RESULTS_MD,
-                                            sweep_markdown(document, rows, plot_name))
+    written["markdown"] = write_text_atomic(
+        output_root / RESULTS_MD, sweep_markdown(document, rows, plot_name)
+    )
     written["csv"] = write_text_atomic(output_root / RESULTS_CSV, results_csv(document, rows))
     written["runs"] = write_text_atomic(output_root / RUNS_CSV, runs_csv(document, output_root))
     return written

@@ -14,7 +14,6 @@ reused for new settings; ``--dry-run`` shows the same reasons as the runs' state
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from skeletonmae.config import read_yaml_mapping, to_plain
 from skeletonmae.experiments.plan import (
@@ -27,8 +26,13 @@ from skeletonmae.experiments.plan import (
 from skeletonmae.experiments.spec import flatten_settings
 from skeletonmae.experiments.sweep_dir import file_digest, read_record, record_path
 
-__all__ = ["SweepConfigMismatch", "config_mismatch", "pretraining_mismatch", "DigestCache",
-           "check_plan_folders"]
+__all__ = [
+    "SweepConfigMismatch",
+    "config_mismatch",
+    "pretraining_mismatch",
+    "DigestCache",
+    "check_plan_folders",
+]
 
 
 class SweepConfigMismatch(RuntimeError):
@@ -40,7 +44,7 @@ def _has_checkpoint(run: PlannedRun) -> bool:
     return (run.run_dir / "last.pt").is_file()
 
 
-def config_mismatch(run: PlannedRun) -> Optional[str]:
+def config_mismatch(run: PlannedRun) -> str | None:
     """The changed settings (``key: old -> new``) of the run in ``run.run_dir``; None when the
     folder holds no checkpoint or was made with the planned settings."""
     from skeletonmae.training.run_config import run_config_from_mapping
@@ -52,8 +56,9 @@ def config_mismatch(run: PlannedRun) -> Optional[str]:
     if config_identity(saved) == config_identity(run.config):
         return None
     old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
-    changed = sorted(k for k in set(old) | set(new)
-                     if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k))
+    changed = sorted(
+        k for k in set(old) | set(new) if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k)
+    )
     return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
 
 
@@ -61,16 +66,15 @@ class DigestCache:
     """SHA-256 of pre-training checkpoints, each file read once per check."""
 
     def __init__(self) -> None:
-        self._digests: dict[Path, Optional[str]] = {}
+        self._digests: dict[Path, str | None] = {}
 
-    def __call__(self, path: Path) -> Optional[str]:
+    def __call__(self, path: Path) -> str | None:
         if path not in self._digests:
             self._digests[path] = file_digest(path) if path.is_file() else None
         return self._digests[path]
 
 
-def pretraining_mismatch(cell: PlannedCell, output_root: Path,
-                         digests: DigestCache) -> Optional[str]:
+def pretraining_mismatch(cell: PlannedCell, output_root: Path, digests: DigestCache) -> str | None:
     """Why the fine-tuning folder of ``cell`` no longer matches its pre-training; None when it
     does, when it holds no checkpoint, or when its record predates the digest."""
     if cell.pretrain is None or not _has_checkpoint(cell.finetune):
@@ -83,8 +87,7 @@ def pretraining_mismatch(cell: PlannedCell, output_root: Path,
     if now == record.pretrained_digest:
         return None
     if now is None:
-        return (f"it was fine-tuned from {checkpoint}, which is gone (the sweep would pre-train "
-                "it again)")
+        return f"it was fine-tuned from {checkpoint}, which is gone (the sweep would pre-train it again)"
     return f"it was fine-tuned from an earlier {checkpoint} than the one there now"
 
 
@@ -96,22 +99,26 @@ def check_plan_folders(plan: SweepPlan) -> None:
     for run in plan.selected_pretrains:
         changed = config_mismatch(run)
         if changed:
-            dependents = [c.finetune.run_dir.name for c in plan.cells
-                          if c.pretrain is not None and c.pretrain.name == run.name
-                          and _has_checkpoint(c.finetune)]
-            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" \
-                if dependents else ""
-            problems.append(f"{run.run_dir} holds a pretrain run made with other settings "
-                            f"({changed}); delete that folder{also}")
+            dependents = [
+                c.finetune.run_dir.name
+                for c in plan.cells
+                if c.pretrain is not None and c.pretrain.name == run.name and _has_checkpoint(c.finetune)
+            ]
+            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
+            problems.append(
+                f"{run.run_dir} holds a pretrain run made with other settings "
+                f"({changed}); delete that folder{also}"
+            )
     digests = DigestCache()
     for cell in cells:
         changed = config_mismatch(cell.finetune)
         stale = pretraining_mismatch(cell, plan.output_root, digests)
         if changed:
-            problems.append(f"{cell.finetune.run_dir} holds a finetune run made with other "
-                            f"settings ({changed}); delete that folder")
+            problems.append(
+                f"{cell.finetune.run_dir} holds a finetune run made with other "
+                f"settings ({changed}); delete that folder"
+            )
         elif stale:
-            problems.append(f"{cell.finetune.run_dir}: {stale}; delete that folder to "
-                            "fine-tune again")
+            problems.append(f"{cell.finetune.run_dir}: {stale}; delete that folder to fine-tune again")
     if problems:
         raise SweepConfigMismatch("; ".join(problems) + " - or set a new output_root")

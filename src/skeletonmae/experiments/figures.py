@@ -9,8 +9,9 @@ second series. matplotlib is imported inside the function.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from skeletonmae.experiments.collect import listed_cells, listed_pretrains
 from skeletonmae.experiments.grid import axis_labels, value_text
@@ -21,7 +22,7 @@ __all__ = ["plot_sweep_rows", "plot_sweep_curves", "numeric"]
 logger = logging.getLogger(__name__)
 
 
-def numeric(value: Any) -> Optional[float]:
+def numeric(value: Any) -> float | None:
     """``value`` as a float when it is a number, else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -38,14 +39,13 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
     return ", ".join(parts) or "SkeletonMAE"
 
 
-def _x_value(row: Any, x_key: str) -> Optional[float]:
+def _x_value(row: Any, x_key: str) -> float | None:
     if x_key == LABEL_FRACTION_X:
         return 100.0 * row.label_fraction
     return numeric(row.axis_values.get(x_key))
 
 
-def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any],
-                    path: str | Path) -> Optional[Path]:
+def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any], path: str | Path) -> Path | None:
     """Write the plot of ``document['plot']`` to ``path``; None when no row has a number on
     the x axis (nothing to draw)."""
     spec = document["plot"]
@@ -71,14 +71,24 @@ def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any],
         points.sort(key=lambda item: item[0])
         done = [(x, row) for x, row in points if row.top1]
         if done:
-            axis.errorbar([x for x, _ in done], [row.mean for _, row in done],
-                          yerr=[row.std or 0.0 for _, row in done], marker="o", capsize=3,
-                          label=f"ours: {name}")
+            axis.errorbar(
+                [x for x, _ in done],
+                [row.mean for _, row in done],
+                yerr=[row.std or 0.0 for _, row in done],
+                marker="o",
+                capsize=3,
+                label=f"ours: {name}",
+            )
         paper = [(x, row.paper) for x, row in points if row.paper is not None]
         if paper:
             where = benchmark_label(paper[0][1].benchmark)
-            axis.plot([x for x, _ in paper], [number.top1 for _, number in paper],
-                      linestyle="--", marker="s", label=f"paper ({where})")
+            axis.plot(
+                [x for x, _ in paper],
+                [number.top1 for _, number in paper],
+                linestyle="--",
+                marker="s",
+                label=f"paper ({where})",
+            )
     axis.set_xlabel(spec.get("x_label") or x_key)
     axis.set_ylabel("top-1 accuracy (%)")
     axis.set_title(spec.get("title") or document.get("title") or document["name"])
@@ -91,12 +101,12 @@ def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any],
         plt.close(figure)
 
 
-def _curve_runs(document: Mapping[str, Any], output_root: Path,
-                stage: str) -> list[tuple[str, Path]]:
+def _curve_runs(document: Mapping[str, Any], output_root: Path, stage: str) -> list[tuple[str, Path]]:
     if stage == "pretrain":
         return [(p["name"], Path(p["run_dir"])) for p in listed_pretrains(document, output_root)]
-    return [(c["finetune"]["name"], Path(c["finetune"]["run_dir"]))
-            for c in listed_cells(document, output_root)]
+    return [
+        (c["finetune"]["name"], Path(c["finetune"]["run_dir"])) for c in listed_cells(document, output_root)
+    ]
 
 
 def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> dict[str, Path]:
@@ -108,8 +118,10 @@ def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> d
     from skeletonmae.viz.curves import read_metrics_csv
 
     written: dict[str, Path] = {}
-    for stage, columns, label in (("pretrain", ("val_loss", "train_loss"), "loss"),
-                                  ("finetune", ("val_top1", "train_top1"), "top-1 (%)")):
+    for stage, columns, label in (
+        ("pretrain", ("val_loss", "train_loss"), "loss"),
+        ("finetune", ("val_top1", "train_top1"), "top-1 (%)"),
+    ):
         lines = []
         for name, run_dir in _curve_runs(document, Path(output_root), stage):
             path = run_dir / "metrics.csv"
@@ -117,21 +129,23 @@ def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> d
                 continue
             rows = read_metrics_csv(path)
             for column in columns:
-                points = [(r["epoch"], r[column]) for r in rows
-                          if column in r and not math.isnan(r[column])]
+                points = [(r["epoch"], r[column]) for r in rows if column in r and not math.isnan(r[column])]
                 if points:
                     scale = 100.0 if stage == "finetune" else 1.0
-                    lines.append((f"{name} ({column})", [p[0] for p in points],
-                                  [scale * p[1] for p in points]))
+                    lines.append(
+                        (f"{name} ({column})", [p[0] for p in points], [scale * p[1] for p in points])
+                    )
                     break
         if lines:
-            written[stage] = _draw_curves(lines, Path(output_root) / f"curves_{stage}.png",
-                                          f"{document['name']}: {stage}", label)
+            written[stage] = _draw_curves(
+                lines, Path(output_root) / f"curves_{stage}.png", f"{document['name']}: {stage}", label
+            )
     return written
 
 
-def _draw_curves(lines: list[tuple[str, list[float], list[float]]], path: Path, title: str,
-                 y_label: str) -> Path:
+def _draw_curves(
+    lines: list[tuple[str, list[float], list[float]]], path: Path, title: str, y_label: str
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from skeletonmae.experiments.paper import values_equal
 from skeletonmae.experiments.spec import SweepSpec, flatten_settings, split_stage_key
 
-__all__ = ["Variant", "expand_variants", "value_text", "axis_labels", "name_part",
-           "BASE_VARIANT"]
+__all__ = ["Variant", "expand_variants", "value_text", "axis_labels", "name_part", "BASE_VARIANT"]
 
 BASE_VARIANT = "base"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
@@ -54,8 +54,11 @@ class Variant:
         if self.is_extra:
             return self.name
         labels = axis_labels(axis_keys)
-        parts = [name_part(labels[key], value) for key, value in self.axis_values
-                 if split_stage_key(key)[0] in (None, "pretrain")]
+        parts = [
+            name_part(labels[key], value)
+            for key, value in self.axis_values
+            if split_stage_key(key)[0] in (None, "pretrain")
+        ]
         return "__".join(parts) or BASE_VARIANT
 
 
@@ -79,13 +82,11 @@ def axis_labels(keys: Sequence[str]) -> dict[str, str]:
     """Short label of each axis key: its last component, or the whole key when two axes share
     a last component (``pretrain.training.epochs`` and ``finetune.training.epochs``)."""
     last = [key.rsplit(".", 1)[-1] for key in keys]
-    return {key: (short if last.count(short) == 1 else key)
-            for key, short in zip(keys, last)}
+    return {key: (short if last.count(short) == 1 else key) for key, short in zip(keys, last)}
 
 
 def _matches(when: dict[str, Any], axis_values: dict[str, Any]) -> bool:
-    return all(key in axis_values and values_equal(axis_values[key], value)
-               for key, value in when.items())
+    return all(key in axis_values and values_equal(axis_values[key], value) for key, value in when.items())
 
 
 def _grid_variants(spec: SweepSpec) -> list[Variant]:
@@ -113,8 +114,9 @@ def expand_variants(spec: SweepSpec) -> list[Variant]:
     grid_names = {v.name for v in variants}
     for cell in spec.extra_cells:
         if cell.name in grid_names:
-            raise ValueError(f"extra_cells: {cell.name!r} is also the name of a grid cell; "
-                             "rename the extra cell")
+            raise ValueError(
+                f"extra_cells: {cell.name!r} is also the name of a grid cell; rename the extra cell"
+            )
         settings = tuple(flatten_settings(cell.settings).items())
         variants.append(Variant(cell.name, settings, settings, cell.from_scratch, is_extra=True))
     if not spec.only:
@@ -122,12 +124,15 @@ def expand_variants(spec: SweepSpec) -> list[Variant]:
     varied = {key for v in variants for key, _ in v.settings}
     unknown = [key for key in spec.only if key not in varied]
     if unknown:
-        raise ValueError(f"only: {', '.join(unknown)} is set by none of the cells: only selects "
-                         "cells by the settings they vary (axes: "
-                         f"{', '.join(spec.axes) or 'none'}; extra cells' settings: "
-                         f"{', '.join(sorted(varied - set(spec.axes))) or 'none'})")
+        raise ValueError(
+            f"only: {', '.join(unknown)} is set by none of the cells: only selects "
+            "cells by the settings they vary (axes: "
+            f"{', '.join(spec.axes) or 'none'}; extra cells' settings: "
+            f"{', '.join(sorted(varied - set(spec.axes))) or 'none'})"
+        )
     kept = [v for v in variants if _matches(spec.only, dict(v.settings))]
     if not kept:
-        raise ValueError(f"only: {spec.only} matches none of the cells "
-                         f"({', '.join(v.name for v in variants)})")
+        raise ValueError(
+            f"only: {spec.only} matches none of the cells ({', '.join(v.name for v in variants)})"
+        )
     return kept

@@ -16,12 +16,22 @@ follow from its STTFormer rows; Figure 4 is only given as a plot, whose values t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-__all__ = ["PaperNumber", "PAPER_NUMBERS", "PAPER_TABLES", "PAPER_FIXED_SETTING",
-           "PAPER_BENCHMARKS", "FIGURE4_NOTE", "paper_numbers", "benchmark_label",
-           "values_equal", "find_paper_number"]
+__all__ = [
+    "PaperNumber",
+    "PAPER_NUMBERS",
+    "PAPER_TABLES",
+    "PAPER_FIXED_SETTING",
+    "PAPER_BENCHMARKS",
+    "FIGURE4_NOTE",
+    "paper_numbers",
+    "benchmark_label",
+    "values_equal",
+    "find_paper_number",
+]
 
 PAPER_BENCHMARKS: dict[str, str] = {
     "ntu60-xsub": "NTU-60 X-Sub",
@@ -69,107 +79,164 @@ class PaperNumber:
 
 
 def _table1() -> list[PaperNumber]:
-    fixed = {(0.6, 0.4): 85.2, (0.6, 0.5): 84.9, (0.6, 0.6): 85.3,
-             (0.5, 0.4): 85.3, (0.5, 0.5): 85.0, (0.5, 0.6): 84.8,
-             (0.4, 0.4): 84.8, (0.4, 0.5): 85.4, (0.4, 0.6): 85.2}
-    random = {(0.6, 0.4): 86.5, (0.6, 0.5): 86.0, (0.6, 0.6): 86.3,
-              (0.5, 0.4): 86.3, (0.5, 0.5): 86.6, (0.5, 0.6): 85.7,
-              (0.4, 0.4): 85.6, (0.4, 0.5): 86.6, (0.4, 0.6): 85.4}
+    fixed = {
+        (0.6, 0.4): 85.2,
+        (0.6, 0.5): 84.9,
+        (0.6, 0.6): 85.3,
+        (0.5, 0.4): 85.3,
+        (0.5, 0.5): 85.0,
+        (0.5, 0.6): 84.8,
+        (0.4, 0.4): 84.8,
+        (0.4, 0.5): 85.4,
+        (0.4, 0.6): 85.2,
+    }
+    random = {
+        (0.6, 0.4): 86.5,
+        (0.6, 0.5): 86.0,
+        (0.6, 0.6): 86.3,
+        (0.5, 0.4): 86.3,
+        (0.5, 0.5): 86.6,
+        (0.5, 0.6): 85.7,
+        (0.4, 0.4): 85.6,
+        (0.4, 0.5): 86.6,
+        (0.4, 0.6): 85.4,
+    }
     # only-joint / only-frame: the strategy is not stated (with one ratio 0 it matters only for
     # only-joint); these rows match a cell of either strategy.
-    only = {(0.0, 0.4): 85.3, (0.0, 0.5): 85.2, (0.0, 0.6): 85.3,
-            (0.4, 0.0): 84.9, (0.5, 0.0): 82.1, (0.6, 0.0): 85.2}
+    only = {
+        (0.0, 0.4): 85.3,
+        (0.0, 0.5): 85.2,
+        (0.0, 0.6): 85.3,
+        (0.4, 0.0): 84.9,
+        (0.5, 0.0): 82.1,
+        (0.6, 0.0): 85.2,
+    }
     numbers = []
     for strategy, values in (("fixed", fixed), ("random", random), (None, only)):
         for (frame, joint), top1 in values.items():
-            setting: list[tuple[str, Any]] = [("mask.frame_ratio", frame),
-                                              ("mask.joint_ratio", joint)]
+            setting: list[tuple[str, Any]] = [("mask.frame_ratio", frame), ("mask.joint_ratio", joint)]
             if strategy is not None:
                 setting.insert(0, ("mask.strategy", strategy))
-            numbers.append(PaperNumber("table1", "SkeletonMAE", "STTFormer", "ntu60-xsub",
-                                       tuple(setting), top1))
+            numbers.append(
+                PaperNumber("table1", "SkeletonMAE", "STTFormer", "ntu60-xsub", tuple(setting), top1)
+            )
     return numbers
 
 
 def _table2() -> list[PaperNumber]:
     rows = ((128, 85.2, 3.0), (256, 86.6, 11.0), (512, 86.0, 33.0))
-    return [PaperNumber("table2", "SkeletonMAE", "STTFormer", "ntu60-xsub",
-                        (("model.decoder_width", width),), top1, params)
-            for width, top1, params in rows]
+    return [
+        PaperNumber(
+            "table2",
+            "SkeletonMAE",
+            "STTFormer",
+            "ntu60-xsub",
+            (("model.decoder_width", width),),
+            top1,
+            params,
+        )
+        for width, top1, params in rows
+    ]
 
 
 def _table3() -> list[PaperNumber]:
     rows = ((11, 86.5), (9, 86.6), (7, 86.2), (5, 85.7))
-    return [PaperNumber("table3", "SkeletonMAE", "STTFormer", "ntu60-xsub",
-                        (("model.decoder_depth", depth),), top1) for depth, top1 in rows]
+    return [
+        PaperNumber(
+            "table3", "SkeletonMAE", "STTFormer", "ntu60-xsub", (("model.decoder_depth", depth),), top1
+        )
+        for depth, top1 in rows
+    ]
 
 
 def _figure4() -> list[PaperNumber]:
     rows = ((150, 86.4), (200, 86.6))  # the only values the text states (FIGURE4_NOTE)
-    return [PaperNumber("figure4", "SkeletonMAE", "STTFormer", "ntu60-xsub",
-                        (("pretrain.training.epochs", epochs),), top1) for epochs, top1 in rows]
+    return [
+        PaperNumber(
+            "figure4", "SkeletonMAE", "STTFormer", "ntu60-xsub", (("pretrain.training.epochs", epochs),), top1
+        )
+        for epochs, top1 in rows
+    ]
 
 
 _BENCHMARK_ORDER = ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset")
 
 
 def _table4() -> list[PaperNumber]:
-    rows = (("CrosSCLR", "ST-GCN", (82.2, 88.9, 73.6, 75.3)),
-            ("AimCLR", "ST-GCN", (83.0, 89.2, 76.4, 76.7)),
-            ("CrosSCLR", "STTFormer", (84.6, 90.5, 75.0, 77.9)),
-            ("AimCLR", "STTFormer", (83.9, 90.4, 74.6, 77.2)),
-            ("SkeletonMAE", "STTFormer", (86.6, 92.9, 76.8, 79.1)))
-    return [PaperNumber("table4", method, backbone, benchmark,
-                        (("finetune.data.label_fraction", 1.0),), top1)
-            for method, backbone, values in rows
-            for benchmark, top1 in zip(_BENCHMARK_ORDER, values)]
+    rows = (
+        ("CrosSCLR", "ST-GCN", (82.2, 88.9, 73.6, 75.3)),
+        ("AimCLR", "ST-GCN", (83.0, 89.2, 76.4, 76.7)),
+        ("CrosSCLR", "STTFormer", (84.6, 90.5, 75.0, 77.9)),
+        ("AimCLR", "STTFormer", (83.9, 90.4, 74.6, 77.2)),
+        ("SkeletonMAE", "STTFormer", (86.6, 92.9, 76.8, 79.1)),
+    )
+    return [
+        PaperNumber("table4", method, backbone, benchmark, (("finetune.data.label_fraction", 1.0),), top1)
+        for method, backbone, values in rows
+        for benchmark, top1 in zip(_BENCHMARK_ORDER, values)
+    ]
 
 
 def _table5() -> list[PaperNumber]:
-    rows = (("CrosSCLR", 0.05, (63.5, 66.9, 50.2, 50.4)),
-            ("AimCLR", 0.05, (63.9, 67.5, 49.0, 51.8)),
-            ("SkeletonMAE", 0.05, (64.4, 68.8, 50.4, 52.0)),
-            ("CrosSCLR", 0.10, (71.0, 75.1, 58.5, 60.6)),
-            ("AimCLR", 0.10, (70.2, 76.2, 58.6, 60.5)),
-            ("SkeletonMAE", 0.10, (73.0, 76.9, 61.8, 62.5)))
-    return [PaperNumber("table5", method, "STTFormer", benchmark,
-                        (("finetune.data.label_fraction", fraction),), top1)
-            for method, fraction, values in rows
-            for benchmark, top1 in zip(_BENCHMARK_ORDER, values)]
+    rows = (
+        ("CrosSCLR", 0.05, (63.5, 66.9, 50.2, 50.4)),
+        ("AimCLR", 0.05, (63.9, 67.5, 49.0, 51.8)),
+        ("SkeletonMAE", 0.05, (64.4, 68.8, 50.4, 52.0)),
+        ("CrosSCLR", 0.10, (71.0, 75.1, 58.5, 60.6)),
+        ("AimCLR", 0.10, (70.2, 76.2, 58.6, 60.5)),
+        ("SkeletonMAE", 0.10, (73.0, 76.9, 61.8, 62.5)),
+    )
+    return [
+        PaperNumber(
+            "table5", method, "STTFormer", benchmark, (("finetune.data.label_fraction", fraction),), top1
+        )
+        for method, fraction, values in rows
+        for benchmark, top1 in zip(_BENCHMARK_ORDER, values)
+    ]
 
 
 PAPER_NUMBERS: tuple[PaperNumber, ...] = tuple(
-    _table1() + _table2() + _table3() + _figure4() + _table4() + _table5())
+    _table1() + _table2() + _table3() + _figure4() + _table4() + _table5()
+)
 
 
-def paper_numbers(table: str | None = None, *, benchmark: str | None = None,
-                  method: str | None = "SkeletonMAE") -> list[PaperNumber]:
+def paper_numbers(
+    table: str | None = None, *, benchmark: str | None = None, method: str | None = "SkeletonMAE"
+) -> list[PaperNumber]:
     """The published numbers of ``table`` (all tables when None), optionally of one benchmark
     and one method (None: every method)."""
     if table is not None and table not in PAPER_TABLES:
         raise ValueError(f"unknown paper table {table!r}; choose one of {', '.join(PAPER_TABLES)}")
-    return [n for n in PAPER_NUMBERS
-            if (table is None or n.table == table)
-            and (benchmark is None or n.benchmark == benchmark)
-            and (method is None or n.method == method)]
+    return [
+        n
+        for n in PAPER_NUMBERS
+        if (table is None or n.table == table)
+        and (benchmark is None or n.benchmark == benchmark)
+        and (method is None or n.method == method)
+    ]
 
 
 def values_equal(ours: Any, theirs: Any) -> bool:
     """Setting values compare as numbers when both are numbers (0.5 == 0.50), else exactly."""
     numbers = (int, float)
-    if isinstance(ours, numbers) and isinstance(theirs, numbers) \
-            and not isinstance(ours, bool) and not isinstance(theirs, bool):
+    if (
+        isinstance(ours, numbers)
+        and isinstance(theirs, numbers)
+        and not isinstance(ours, bool)
+        and not isinstance(theirs, bool)
+    ):
         return abs(float(ours) - float(theirs)) < 1e-9
     return ours == theirs
 
 
-def find_paper_number(candidates: Iterable[PaperNumber],
-                      setting: Mapping[str, Any]) -> PaperNumber | None:
+def find_paper_number(candidates: Iterable[PaperNumber], setting: Mapping[str, Any]) -> PaperNumber | None:
     """The candidate whose every setting key has the same value in ``setting`` (a cell's values,
     already translated to the paper's scale); the most specific one if several match."""
-    matches = [n for n in candidates
-               if all(key in setting and values_equal(setting[key], value)
-                      for key, value in n.setting)]
+    matches = [
+        n
+        for n in candidates
+        if all(key in setting and values_equal(setting[key], value) for key, value in n.setting)
+    ]
     if not matches:
         return None
     return max(matches, key=lambda n: len(n.setting))

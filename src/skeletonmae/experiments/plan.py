@@ -22,8 +22,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from skeletonmae.config import ConfigError, from_mapping, read_yaml_mapping, to_plain
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
@@ -34,17 +35,33 @@ from skeletonmae.training.run_config import (
     RunConfig,
 )
 
-__all__ = ["PlannedRun", "PlannedCell", "SweepPlan", "plan_sweep", "check_spec_settings",
-           "resolve_dataset",
-           "set_dotted", "comparison_setting", "config_identity", "RESULT_NEUTRAL_KEYS"]
+__all__ = [
+    "PlannedRun",
+    "PlannedCell",
+    "SweepPlan",
+    "plan_sweep",
+    "check_spec_settings",
+    "resolve_dataset",
+    "set_dotted",
+    "comparison_setting",
+    "config_identity",
+    "RESULT_NEUTRAL_KEYS",
+]
 
 logger = logging.getLogger(__name__)
 
 # Settings that do not change a run's results: a finished run is reused even if they changed.
 RESULT_NEUTRAL_KEYS: tuple[str, ...] = (
-    "output_dir", "data.root", "finetune.pretrained", "data.num_workers", "data.mmap",
-    "data.eval_batch_size", "training.progress_bar", "training.device",
-    "training.log_every_steps", "training.checkpoint_every_steps",
+    "output_dir",
+    "data.root",
+    "finetune.pretrained",
+    "data.num_workers",
+    "data.mmap",
+    "data.eval_batch_size",
+    "training.progress_bar",
+    "training.device",
+    "training.log_every_steps",
+    "training.checkpoint_every_steps",
 ) + tuple(f"model.{name}" for name in DATA_BOUND_MODEL_FIELDS)
 
 
@@ -58,8 +75,8 @@ class PlannedRun:
     run_dir: Path
     config: RunConfig
     pinned: frozenset[str]
-    invalid: Optional[str] = None
-    continues_from: Optional["PlannedRun"] = None
+    invalid: str | None = None
+    continues_from: PlannedRun | None = None
 
     @property
     def epochs(self) -> int:
@@ -73,7 +90,7 @@ class PlannedCell:
     variant: Variant
     label_fraction: float
     seed: int
-    pretrain: Optional[PlannedRun]
+    pretrain: PlannedRun | None
     finetune: PlannedRun
     selected: bool = True  # False: outside the sweep's ``only`` (listed, not run)
 
@@ -87,7 +104,7 @@ class PlannedCell:
 class SweepPlan:
     spec: SweepSpec
     dataset_root: Path
-    benchmark: Optional[str]
+    benchmark: str | None
     output_root: Path
     variants: tuple[Variant, ...]
     pretrains: tuple[PlannedRun, ...]
@@ -114,8 +131,9 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         if child is None:
             child = node[part] = {}
         elif not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(parts[:depth + 1])} is a value, not a section, so "
-                              f"{key} cannot be set")
+            raise ConfigError(
+                f"{'.'.join(parts[: depth + 1])} is a value, not a section, so {key} cannot be set"
+            )
         node = child
     node[parts[-1]] = value
 
@@ -126,17 +144,22 @@ def _read_meta(folder: Path) -> dict[str, Any]:
             try:
                 return json.loads(candidate.read_text(encoding="utf-8"))
             except json.JSONDecodeError as error:
-                raise ValueError(f"{candidate}: invalid JSON ({error.msg}, line {error.lineno});"
-                                 " prepare the dataset again") from error
+                raise ValueError(
+                    f"{candidate}: invalid JSON ({error.msg}, line {error.lineno}); prepare the dataset again"
+                ) from error
     return {}
 
 
 def _is_prepared(folder: Path) -> bool:
-    return (folder / "manifest.json").is_file() or any(
-        (child / "meta.json").is_file() for child in folder.iterdir()) if folder.is_dir() else False
+    return (
+        (folder / "manifest.json").is_file()
+        or any((child / "meta.json").is_file() for child in folder.iterdir())
+        if folder.is_dir()
+        else False
+    )
 
 
-def resolve_dataset(root: Path, benchmark: Optional[str]) -> tuple[Path, Optional[str]]:
+def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
     """The prepared dataset folder and its benchmark name (``root`` or ``root/benchmark``)."""
     root = Path(root)
     if not _is_prepared(root) and benchmark and _is_prepared(root / benchmark):
@@ -144,11 +167,14 @@ def resolve_dataset(root: Path, benchmark: Optional[str]) -> tuple[Path, Optiona
     if not _is_prepared(root):
         raise FileNotFoundError(
             f"{root}: not a prepared dataset (no manifest.json or split folders); run "
-            f"`skeletonmae prepare` first or fix dataset.root in the sweep spec")
+            f"`skeletonmae prepare` first or fix dataset.root in the sweep spec"
+        )
     recorded = _read_meta(root).get("benchmark")
     if benchmark and recorded and benchmark != recorded:
-        raise ValueError(f"dataset.benchmark is {benchmark!r} but {root} was prepared as "
-                         f"{recorded!r}; fix dataset.benchmark or dataset.root")
+        raise ValueError(
+            f"dataset.benchmark is {benchmark!r} but {root} was prepared as "
+            f"{recorded!r}; fix dataset.benchmark or dataset.root"
+        )
     return root.resolve(), benchmark or recorded
 
 
@@ -159,8 +185,9 @@ def _base_mapping(stage: StageSettings) -> dict[str, Any]:
     return data
 
 
-def _build_config(base: Mapping[str, Any], settings: Sequence[tuple[str, Any]],
-                  where: str) -> tuple[RunConfig, frozenset[str]]:
+def _build_config(
+    base: Mapping[str, Any], settings: Sequence[tuple[str, Any]], where: str
+) -> tuple[RunConfig, frozenset[str]]:
     data = json.loads(json.dumps(base, default=str))  # deep copy of plain data
     for key, value in settings:
         set_dotted(data, key, value)
@@ -179,7 +206,7 @@ class _DataBinder:
     def __init__(self) -> None:
         self._info: dict[tuple[str, str], Any] = {}
 
-    def bind(self, config: RunConfig, pinned: frozenset[str]) -> tuple[RunConfig, Optional[str]]:
+    def bind(self, config: RunConfig, pinned: frozenset[str]) -> tuple[RunConfig, str | None]:
         from skeletonmae.training.data_setup import (
             bind_model_to_data,
             dataset_info,
@@ -190,8 +217,7 @@ class _DataBinder:
         key = (str(config.data.root), config.data.train_split)
         if key not in self._info:
             arrays = open_split(config.data, config.data.train_split)
-            self._info[key] = dataset_info(arrays, split_folder(config.data,
-                                                                config.data.train_split))
+            self._info[key] = dataset_info(arrays, split_folder(config.data, config.data.train_split))
         try:
             return bind_model_to_data(config, self._info[key], pinned), None
         except ValueError as error:
@@ -210,20 +236,23 @@ def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
     setting: dict[str, Any] = dict(cell.variant.axis_values)
     if cell.pretrain is not None:
         config = cell.pretrain.config
-        setting.update({
-            "mask.strategy": config.mask.strategy,
-            "mask.frame_ratio": config.mask.frame_ratio,
-            "mask.joint_ratio": config.mask.joint_ratio,
-            "model.decoder_width": config.model.decoder_width,
-            "model.decoder_depth": config.model.decoder_depth,
-            "pretrain.training.epochs": config.training.epochs,
-        })
+        setting.update(
+            {
+                "mask.strategy": config.mask.strategy,
+                "mask.frame_ratio": config.mask.frame_ratio,
+                "mask.joint_ratio": config.mask.joint_ratio,
+                "model.decoder_width": config.model.decoder_width,
+                "model.decoder_depth": config.model.decoder_depth,
+                "pretrain.training.epochs": config.training.epochs,
+            }
+        )
     setting["finetune.data.label_fraction"] = cell.label_fraction
     return setting
 
 
-def _stage_settings(variant: Variant, stage: str, spec: SweepSpec, seed: int,
-                    run_dir: Path, dataset_root: Path) -> list[tuple[str, Any]]:
+def _stage_settings(
+    variant: Variant, stage: str, spec: SweepSpec, seed: int, run_dir: Path, dataset_root: Path
+) -> list[tuple[str, Any]]:
     settings = variant.stage_settings(stage)
     settings += [("data.root", str(dataset_root)), ("output_dir", str(run_dir))]
     if stage in spec.seed_stages:
@@ -280,30 +309,52 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
     selected = {variant.name for variant in expand_variants(spec)}
     pretrain_by_identity: dict[str, PlannedRun] = {}
     used_names: set[str] = set()
-    pending: list[tuple[Variant, float, int, Optional[PlannedRun]]] = []
+    pending: list[tuple[Variant, float, int, PlannedRun | None]] = []
     for variant in variants:
         for seed in spec.seeds:
             pretrain = None
             if not variant.from_scratch:
-                pretrain = _plan_pretrain(spec, variant, seed, base["pretrain"], dataset_root,
-                                          output_root, binder, pretrain_by_identity, used_names)
+                pretrain = _plan_pretrain(
+                    spec,
+                    variant,
+                    seed,
+                    base["pretrain"],
+                    dataset_root,
+                    output_root,
+                    binder,
+                    pretrain_by_identity,
+                    used_names,
+                )
             pending += [(variant, fraction, seed, pretrain) for fraction in spec.label_fractions]
-    pretrains = _link_chains(list(pretrain_by_identity.values())) \
-        if spec.continue_pretraining else list(pretrain_by_identity.values())
+    pretrains = (
+        _link_chains(list(pretrain_by_identity.values()))
+        if spec.continue_pretraining
+        else list(pretrain_by_identity.values())
+    )
     by_name = {run.name: run for run in pretrains}
     cells = []
     for variant, fraction, seed, pretrain in pending:
         pretrain = by_name[pretrain.name] if pretrain is not None else None
-        cell = _plan_finetune(spec, variant, fraction, seed, pretrain, base["finetune"],
-                              dataset_root, output_root, binder)
+        cell = _plan_finetune(
+            spec, variant, fraction, seed, pretrain, base["finetune"], dataset_root, output_root, binder
+        )
         cells.append(dataclasses.replace(cell, selected=variant.name in selected))
-    return SweepPlan(spec, dataset_root, benchmark, output_root, tuple(variants),
-                     tuple(pretrains), tuple(cells))
+    return SweepPlan(
+        spec, dataset_root, benchmark, output_root, tuple(variants), tuple(pretrains), tuple(cells)
+    )
 
 
-def _plan_pretrain(spec: SweepSpec, variant: Variant, seed: int, base: Mapping[str, Any],
-                   dataset_root: Path, output_root: Path, binder: _DataBinder,
-                   known: dict[str, PlannedRun], used_names: set[str]) -> PlannedRun:
+def _plan_pretrain(
+    spec: SweepSpec,
+    variant: Variant,
+    seed: int,
+    base: Mapping[str, Any],
+    dataset_root: Path,
+    output_root: Path,
+    binder: _DataBinder,
+    known: dict[str, PlannedRun],
+    used_names: set[str],
+) -> PlannedRun:
     name = variant.pretrain_name(list(spec.axes))
     if spec.seeds_pretraining:
         name += "__" + name_part("seed", seed)
@@ -324,9 +375,17 @@ def _plan_pretrain(spec: SweepSpec, variant: Variant, seed: int, base: Mapping[s
     return run
 
 
-def _plan_finetune(spec: SweepSpec, variant: Variant, fraction: float, seed: int,
-                   pretrain: Optional[PlannedRun], base: Mapping[str, Any], dataset_root: Path,
-                   output_root: Path, binder: _DataBinder) -> PlannedCell:
+def _plan_finetune(
+    spec: SweepSpec,
+    variant: Variant,
+    fraction: float,
+    seed: int,
+    pretrain: PlannedRun | None,
+    base: Mapping[str, Any],
+    dataset_root: Path,
+    output_root: Path,
+    binder: _DataBinder,
+) -> PlannedCell:
     name = "__".join([variant.name, name_part("labels", fraction), name_part("seed", seed)])
     run_dir = output_root / "finetune" / name
     settings = _stage_settings(variant, "finetune", spec, seed, run_dir, dataset_root)

@@ -23,15 +23,25 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["ReconstructedSample", "VisualizationFiles", "load_mae_checkpoint",
-           "require_dataset_folder", "find_sample", "splits_with_sample", "locate_sample",
-           "reconstruct_sample", "output_stem", "visualize_reconstruction"]
+__all__ = [
+    "ReconstructedSample",
+    "VisualizationFiles",
+    "load_mae_checkpoint",
+    "require_dataset_folder",
+    "find_sample",
+    "splits_with_sample",
+    "locate_sample",
+    "reconstruct_sample",
+    "output_stem",
+    "visualize_reconstruction",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +88,9 @@ class VisualizationFiles:
     frames_gif: tuple[int, ...]
 
 
-def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
-                        ) -> tuple[torch.nn.Module, Any, Any]:
+def load_mae_checkpoint(
+    checkpoint: str | Path, overrides: Sequence[str] = ()
+) -> tuple[torch.nn.Module, Any, Any]:
     """The SkeletonMAE of a pre-training checkpoint (eval mode), its RunConfig (with
     ``KEY=VALUE`` overrides, e.g. ``data.root=...`` or ``mask.frame_ratio=0.6``) and the split's
     arrays (``data.test_split`` unless overridden); the model is checked against the data."""
@@ -97,8 +108,10 @@ def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
     checkpoint = Path(checkpoint)
     payload = load_checkpoint(checkpoint)
     if payload.get("stage") != "pretrain":
-        raise ValueError(f"{checkpoint}: a {payload.get('stage')!r} checkpoint has no decoder; "
-                         "pass the best.pt or last.pt of a pretrain run")
+        raise ValueError(
+            f"{checkpoint}: a {payload.get('stage')!r} checkpoint has no decoder; "
+            "pass the best.pt or last.pt of a pretrain run"
+        )
     config = run_config_from_mapping(apply_overrides(payload["config"], overrides))
     split = config.data.test_split
     require_dataset_folder(config.data.root)
@@ -107,8 +120,9 @@ def load_mae_checkpoint(checkpoint: str | Path, overrides: Sequence[str] = ()
     try:
         config = bind_model_to_data(config, info, pinned=DATA_BOUND_MODEL_FIELDS)
     except ValueError as error:
-        raise ValueError(f"{checkpoint}: its model does not fit {split_folder(config.data, split)}"
-                         f" ({error})") from error
+        raise ValueError(
+            f"{checkpoint}: its model does not fit {split_folder(config.data, split)} ({error})"
+        ) from error
     model = build_mae(config.model, config.mask)
     model.load_state_dict(payload["model"])
     return model.eval(), config, arrays
@@ -122,19 +136,20 @@ def require_dataset_folder(root: str | Path | None) -> None:
     relative = "" if Path(root).is_absolute() else ", relative to the current directory"
     raise FileNotFoundError(
         f"dataset folder not found at {Path(root).resolve()} (data.root={str(root)!r}{relative})"
-        "; pass --data-root PATH, the prepared dataset folder (made by `skeletonmae prepare`)")
+        "; pass --data-root PATH, the prepared dataset folder (made by `skeletonmae prepare`)"
+    )
 
 
-def find_sample(names: Sequence[str], sample: str | int, *, split: str = "",
-                elsewhere: Sequence[str] = ()) -> int:
+def find_sample(
+    names: Sequence[str], sample: str | int, *, split: str = "", elsewhere: Sequence[str] = ()
+) -> int:
     """Index of ``sample`` (an index, or a sample name) in the ``names`` of split ``split``;
     ``elsewhere`` lists other splits that hold the name, for the error's hint."""
     where = f"split {split!r}" if split else "the split"
     if _is_index(sample):
         index = int(sample)
         if not -len(names) <= index < len(names):
-            raise IndexError(f"sample index {index} out of range: {where} has {len(names)} "
-                             "samples")
+            raise IndexError(f"sample index {index} out of range: {where} has {len(names)} samples")
         return index % len(names)
     try:
         return list(names).index(sample)
@@ -144,8 +159,7 @@ def find_sample(names: Sequence[str], sample: str | int, *, split: str = "",
     close = [n for n in names if sample.lower() in n.lower()][:5]
     if elsewhere:
         plural = "s" if len(elsewhere) > 1 else ""
-        message += (f"; it is in split{plural} {', '.join(map(repr, elsewhere))}: pass "
-                    f"--split {elsewhere[0]}")
+        message += f"; it is in split{plural} {', '.join(map(repr, elsewhere))}: pass --split {elsewhere[0]}"
     elif close:
         message += f"; did you mean {', '.join(close)}?"
     else:
@@ -185,16 +199,18 @@ def _is_index(sample: str | int) -> bool:
 
 
 @torch.no_grad()
-def reconstruct_sample(model: torch.nn.Module, config: Any, arrays: Any, index: int, *,
-                       seed: int = 0, person: int = 0) -> ReconstructedSample:
+def reconstruct_sample(
+    model: torch.nn.Module, config: Any, arrays: Any, index: int, *, seed: int = 0, person: int = 0
+) -> ReconstructedSample:
     """Mask (seeded) and reconstruct sample ``index`` of ``arrays`` as the model sees it."""
     from skeletonmae.data.dataset import SkeletonDataset
 
     if config.data.transform.stream != "joint":
-        raise ValueError(f"the checkpoint was trained on the {config.data.transform.stream!r} "
-                         "stream; reconstruction pictures need joint positions (stream 'joint')")
-    dataset = SkeletonDataset(arrays, config.data.transform, train=False,
-                              seed=config.training.seed)
+        raise ValueError(
+            f"the checkpoint was trained on the {config.data.transform.stream!r} "
+            "stream; reconstruction pictures need joint positions (stream 'joint')"
+        )
+    dataset = SkeletonDataset(arrays, config.data.transform, train=False, seed=config.training.seed)
     x, label, _ = dataset[index]  # (C, T, V, M)
     if not 0 <= person < x.shape[-1]:
         raise ValueError(f"person {person} out of range: the data has {x.shape[-1]} person slot(s)")
@@ -211,14 +227,32 @@ def reconstruct_sample(model: torch.nn.Module, config: Any, arrays: Any, index: 
     visible_mse = float(squared[~removed].mean()) if (~removed).any() else float("nan")
     class_names = arrays.meta.get("class_names") or []
     class_name = class_names[label] if 0 <= label < len(class_names) else str(label)
-    return ReconstructedSample(arrays.names[index], index, label, class_name, person, original,
-                               reconstruction, mask, masked_mse, visible_mse)
+    return ReconstructedSample(
+        arrays.names[index],
+        index,
+        label,
+        class_name,
+        person,
+        original,
+        reconstruction,
+        mask,
+        masked_mse,
+        visible_mse,
+    )
 
 
-def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
-                             output_dir: Optional[str | Path] = None, seed: int = 0,
-                             person: int = 0, png_frames: int = 6, gif_frames: int = 24,
-                             fps: int = 8, overrides: Sequence[str] = ()) -> VisualizationFiles:
+def visualize_reconstruction(
+    checkpoint: str | Path,
+    sample: str | int,
+    *,
+    output_dir: str | Path | None = None,
+    seed: int = 0,
+    person: int = 0,
+    png_frames: int = 6,
+    gif_frames: int = 24,
+    fps: int = 8,
+    overrides: Sequence[str] = (),
+) -> VisualizationFiles:
     """Write the PNG, GIF and error heat map of one sample (see the module docstring)."""
     from skeletonmae.data.layouts import get_layout
     from skeletonmae.viz.skeleton import (
@@ -230,8 +264,9 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
     )
 
     if min(png_frames, gif_frames, fps) < 1:
-        raise ValueError(f"png_frames, gif_frames and fps must be >= 1, got {png_frames}, "
-                         f"{gif_frames} and {fps}")
+        raise ValueError(
+            f"png_frames, gif_frames and fps must be >= 1, got {png_frames}, {gif_frames} and {fps}"
+        )
     checkpoint = Path(checkpoint)
     model, config, arrays = load_mae_checkpoint(checkpoint, overrides)
     index = locate_sample(arrays, sample, config.data)
@@ -240,29 +275,34 @@ def visualize_reconstruction(checkpoint: str | Path, sample: str | int, *,
     out = Path(output_dir) if output_dir is not None else checkpoint.parent / "visualize"
     mask = config.mask
     stem = output_stem(result.name, mask, seed)
-    title = (f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
-             f"{mask.frame_ratio:g}, joints {mask.joint_ratio:g}; MSE masked "
-             f"{result.masked_mse:.4g}, visible {result.visible_mse:.4g}")
+    title = (
+        f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
+        f"{mask.frame_ratio:g}, joints {mask.joint_ratio:g}; MSE masked "
+        f"{result.masked_mse:.4g}, visible {result.visible_mse:.4g}"
+    )
     masked_only = mask.loss_on == "masked"
     shown = result.pasted if masked_only else result.reconstruction
     error = result.removed_joint_error if masked_only else result.joint_error
-    rows = [SequenceRow("original", result.original),
-            SequenceRow("masked input", result.original, result.mask),
-            SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown)]
+    rows = [
+        SequenceRow("original", result.original),
+        SequenceRow("masked input", result.original, result.mask),
+        SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown),
+    ]
     frame_count = result.original.shape[0]
-    frames_png, frames_gif = pick_frames(frame_count, png_frames), pick_frames(frame_count,
-                                                                               gif_frames)
-    png = draw_sequence_grid(rows, layout.bones, out / f"{stem}.png", frames=frames_png,
-                             suptitle=title)
+    frames_png, frames_gif = pick_frames(frame_count, png_frames), pick_frames(frame_count, gif_frames)
+    png = draw_sequence_grid(rows, layout.bones, out / f"{stem}.png", frames=frames_png, suptitle=title)
     gif = draw_sequence_gif(rows, layout.bones, out / f"{stem}.gif", frames=frames_gif, fps=fps)
     heatmap = draw_error_heatmap(
-        error, out / f"{stem}_error.png", joint_names=layout.joint_names,
+        error,
+        out / f"{stem}_error.png",
+        joint_names=layout.joint_names,
         title=f"{result.name}: reconstruction error"
-              + (" of removed joints\n(visible joints blank: the loss skips them)"
-                 if masked_only else ""),
-        label="L2 error" + (" (blank: visible joint)" if masked_only else ""))
-    return VisualizationFiles(png, gif, heatmap, result, tuple(int(f) for f in frames_png),
-                              tuple(int(f) for f in frames_gif))
+        + (" of removed joints\n(visible joints blank: the loss skips them)" if masked_only else ""),
+        label="L2 error" + (" (blank: visible joint)" if masked_only else ""),
+    )
+    return VisualizationFiles(
+        png, gif, heatmap, result, tuple(int(f) for f in frames_png), tuple(int(f) for f in frames_gif)
+    )
 
 
 def output_stem(name: str, mask: Any, seed: int) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from skeletonmae.atomic import write_text_atomic
 from skeletonmae.config import read_yaml_mapping
@@ -48,17 +48,20 @@ def sweep_section(root: Path, report_dir: Path) -> str:
     rows = collect_rows(document, root)
     plot_link = _link(written["plot"], report_dir) if "plot" in written else None
     parts = [sweep_markdown(document, rows, plot_link, heading="##")]
-    parts.append(f"Files: [table (Markdown)]({_link(written['markdown'], report_dir)}), "
-                 f"[table (CSV)]({_link(written['csv'], report_dir)}), "
-                 f"[every run (CSV)]({_link(written['runs'], report_dir)}).")
+    parts.append(
+        f"Files: [table (Markdown)]({_link(written['markdown'], report_dir)}), "
+        f"[table (CSV)]({_link(written['csv'], report_dir)}), "
+        f"[every run (CSV)]({_link(written['runs'], report_dir)})."
+    )
     curves = plot_sweep_curves(document, root)
     if curves:
         parts.append("")
-        parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in
-                  curves.items()]
-    own = [(name, Path(run_dir) / "curves.png") for name, run_dir in
-           [(p["name"], p["run_dir"]) for p in document["pretrains"]]
-           + [(c["finetune"]["name"], c["finetune"]["run_dir"]) for c in document["cells"]]]
+        parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in curves.items()]
+    own = [
+        (name, Path(run_dir) / "curves.png")
+        for name, run_dir in [(p["name"], p["run_dir"]) for p in document["pretrains"]]
+        + [(c["finetune"]["name"], c["finetune"]["run_dir"]) for c in document["cells"]]
+    ]
     own = [(name, path) for name, path in own if path.is_file()]
     if own:
         parts += ["", "<details><summary>Curves of each run</summary>", ""]
@@ -81,7 +84,7 @@ def _run_stage(run_dir: Path) -> str:
     return words[1] if len(words) > 1 and words[0] == "skeletonmae" else "unknown"
 
 
-def _dataset_benchmark(data_root: Optional[str]) -> Optional[str]:
+def _dataset_benchmark(data_root: str | None) -> str | None:
     if not data_root:
         return None
     for candidate in (Path(data_root) / "train" / "meta.json", Path(data_root) / "manifest.json"):
@@ -93,21 +96,19 @@ def _dataset_benchmark(data_root: Optional[str]) -> Optional[str]:
     return None
 
 
-def paper_number_for_run(stage: str, benchmark: Optional[str],
-                         label_fraction: float) -> Optional[PaperNumber]:
+def paper_number_for_run(stage: str, benchmark: str | None, label_fraction: float) -> PaperNumber | None:
     """The paper's SkeletonMAE number for a fine-tuning run on ``benchmark`` at that label
     fraction (Tables 4 and 5), or None."""
     if stage != "finetune" or benchmark not in PAPER_BENCHMARKS:
         return None
     table = "table4" if label_fraction == 1.0 else "table5"
-    return find_paper_number(paper_numbers(table, benchmark=benchmark),
-                             {"finetune.data.label_fraction": label_fraction})
+    return find_paper_number(
+        paper_numbers(table, benchmark=benchmark), {"finetune.data.label_fraction": label_fraction}
+    )
 
 
-def _best(rows: Sequence[dict[str, float]], column: str, higher: bool
-          ) -> tuple[Optional[float], Optional[int]]:
-    points = [(r[column], int(r["epoch"])) for r in rows
-              if column in r and not math.isnan(r[column])]
+def _best(rows: Sequence[dict[str, float]], column: str, higher: bool) -> tuple[float | None, int | None]:
+    points = [(r[column], int(r["epoch"])) for r in rows if column in r and not math.isnan(r[column])]
     if not points:
         return None, None
     value, epoch = (max if higher else min)(points, key=lambda p: p[0])
@@ -128,13 +129,18 @@ def run_section(run_dir: Path, report_dir: Path) -> str:
     model = config.get("model") or {}
     benchmark = _dataset_benchmark(data.get("root"))
     fraction = float(data.get("label_fraction", 1.0))
-    lines = [f"## {stage}: `{run_dir.name}`", "",
-             f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.get('root')}`); "
-             f"{len(rows)} of {training.get('epochs')} epochs logged."]
-    settings = (f"Settings: model {model.get('num_frames')} frames x {model.get('num_joints')} "
-                f"joints, decoder {model.get('decoder_width')} x {model.get('decoder_depth')}; "
-                f"mask {mask.get('strategy')} frames {mask.get('frame_ratio')} joints "
-                f"{mask.get('joint_ratio')}; batch {data.get('batch_size')}")
+    lines = [
+        f"## {stage}: `{run_dir.name}`",
+        "",
+        f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.get('root')}`); "
+        f"{len(rows)} of {training.get('epochs')} epochs logged.",
+    ]
+    settings = (
+        f"Settings: model {model.get('num_frames')} frames x {model.get('num_joints')} "
+        f"joints, decoder {model.get('decoder_width')} x {model.get('decoder_depth')}; "
+        f"mask {mask.get('strategy')} frames {mask.get('frame_ratio')} joints "
+        f"{mask.get('joint_ratio')}; batch {data.get('batch_size')}"
+    )
     lines.append(settings + (f"; labels {100 * fraction:g} %." if stage != "pretrain" else "."))
     lines += ["", "| metric | ours | paper | Δ |", "|---|---|---|---|"]
     if stage == "pretrain":
@@ -147,8 +153,11 @@ def run_section(run_dir: Path, report_dir: Path) -> str:
         value, epoch = _best(rows, "val_top1", higher=True)
         number = paper_number_for_run(stage, benchmark, fraction)
         ours = f"{100 * value:.1f} (epoch {epoch})" if value is not None else "no validation"
-        paper = (f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
-                 if number else "— (no paper number for this dataset / labels)")
+        paper = (
+            f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
+            if number
+            else "— (no paper number for this dataset / labels)"
+        )
         delta = f"{100 * value - number.top1:+.1f}" if number and value is not None else "—"
         lines.append(f"| best top-1 (%) | {ours} | {paper} | {delta} |")
         if number is not None:
@@ -159,8 +168,9 @@ def run_section(run_dir: Path, report_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_report(run_dirs: Sequence[str | Path], output: str | Path,
-                 title: str = "SkeletonMAE results") -> Path:
+def build_report(
+    run_dirs: Sequence[str | Path], output: str | Path, title: str = "SkeletonMAE results"
+) -> Path:
     """Write the report of ``run_dirs`` (sweep folders and/or run folders) to ``output``."""
     output = Path(output)
     report_dir = output.parent if str(output.parent) else Path(".")
@@ -174,5 +184,6 @@ def build_report(run_dirs: Sequence[str | Path], output: str | Path,
         else:
             raise FileNotFoundError(
                 f"{run_dir}: neither a sweep folder ({PLAN_FILE}) nor a run folder (config.yaml);"
-                " pass the output_root of `skeletonmae sweep` or a pretrain / finetune run folder")
+                " pass the output_root of `skeletonmae sweep` or a pretrain / finetune run folder"
+            )
     return write_text_atomic(output, "\n".join(sections))

@@ -16,10 +16,16 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Optional
 
-__all__ = ["ClaimOwner", "RunClaim", "claim_path", "claim_run", "read_claim_owner",
-           "claim_is_stale", "process_start_ticks"]
+__all__ = [
+    "ClaimOwner",
+    "RunClaim",
+    "claim_path",
+    "claim_run",
+    "read_claim_owner",
+    "claim_is_stale",
+    "process_start_ticks",
+]
 
 CLAIM_SUFFIX = ".claim"
 UNKNOWN_PID = -1  # a claim file that cannot be read
@@ -35,7 +41,7 @@ class ClaimOwner:
     pid: int
     host: str
     since: float
-    start: Optional[int] = None
+    start: int | None = None
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host}"
@@ -46,14 +52,15 @@ def claim_path(output_root: Path, stage: str, name: str) -> Path:
     return Path(output_root) / "records" / stage / f"{name}{CLAIM_SUFFIX}"
 
 
-def read_claim_owner(path: Path) -> Optional[ClaimOwner]:
+def read_claim_owner(path: Path) -> ClaimOwner | None:
     """The owner written in ``path``; None if there is no claim. A claim file that cannot be
     parsed reads as owned by :data:`UNKNOWN_PID` since its modification time."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         start = data.get("start")
-        return ClaimOwner(int(data["pid"]), str(data["host"]), float(data["since"]),
-                          None if start is None else int(start))
+        return ClaimOwner(
+            int(data["pid"]), str(data["host"]), float(data["since"]), None if start is None else int(start)
+        )
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError):  # empty or torn: owner unknown since its mtime
@@ -63,14 +70,14 @@ def read_claim_owner(path: Path) -> Optional[ClaimOwner]:
             return None
 
 
-def process_start_ticks(pid: int) -> Optional[int]:
+def process_start_ticks(pid: int) -> int | None:
     """Start time of process ``pid`` since boot, in clock ticks; None without Linux ``/proc``
     or when there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
-    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (command) "; field 22 is index 19
+    fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (command) "; field 22 is index 19
     return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
 
 
@@ -109,7 +116,7 @@ class RunClaim:
         if owner is not None and owner.pid == os.getpid():
             self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "RunClaim":
+    def __enter__(self) -> RunClaim:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -121,8 +128,12 @@ def _create(path: Path) -> bool:
         descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         return False
-    owner = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
-             "start": process_start_ticks(os.getpid())}
+    owner = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": time.time(),
+        "start": process_start_ticks(os.getpid()),
+    }
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(owner) + "\n")
         handle.flush()
@@ -130,7 +141,7 @@ def _create(path: Path) -> bool:
     return True
 
 
-def claim_run(path: Path) -> tuple[Optional[RunClaim], Optional[ClaimOwner]]:
+def claim_run(path: Path) -> tuple[RunClaim | None, ClaimOwner | None]:
     """Try to claim a run: ``(claim, None)`` when this process now holds it, ``(None, owner)``
     when another live process does. A stale claim (its process gone) is taken over."""
     path = Path(path)

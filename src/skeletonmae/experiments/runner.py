@@ -24,8 +24,9 @@ import dataclasses
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from skeletonmae.atomic import atomic_path
 from skeletonmae.experiments.consistency import SweepConfigMismatch, check_plan_folders
@@ -42,8 +43,7 @@ from skeletonmae.experiments.sweep_dir import (
     write_record,
 )
 
-__all__ = ["RunState", "inspect_run", "SweepConfigMismatch", "SweepOutcome", "SweepRunner",
-           "run_sweep"]
+__all__ = ["RunState", "inspect_run", "SweepConfigMismatch", "SweepOutcome", "SweepRunner", "run_sweep"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,9 @@ class RunState:
 
     kind: str
     epoch: int = 0
-    best_metric_name: Optional[str] = None
-    best_metric: Optional[float] = None
-    best_epoch: Optional[int] = None
+    best_metric_name: str | None = None
+    best_metric: float | None = None
+    best_epoch: int | None = None
 
 
 def inspect_run(run_dir: Path, epochs: int) -> RunState:
@@ -72,12 +72,16 @@ def inspect_run(run_dir: Path, epochs: int) -> RunState:
     epoch = int(payload["epoch"])
     complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
     best = payload.get("best_metric")
-    return RunState("complete" if complete else "partial", epoch,
-                    payload.get("best_metric_name"), None if best is None else float(best),
-                    payload.get("best_epoch"))
+    return RunState(
+        "complete" if complete else "partial",
+        epoch,
+        payload.get("best_metric_name"),
+        None if best is None else float(best),
+        payload.get("best_epoch"),
+    )
 
 
-def _pretrained_digest(run: PlannedRun) -> Optional[str]:
+def _pretrained_digest(run: PlannedRun) -> str | None:
     """SHA-256 of the pre-training checkpoint a fine-tuning run starts from (None: no such)."""
     pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
     if pretrained is None or not Path(pretrained).is_file():
@@ -97,8 +101,12 @@ def seed_from_shorter_run(run: PlannedRun, shorter: PlannedRun) -> None:
         source = shorter.run_dir / name
         if source.is_file():
             _copy_atomic(source, run.run_dir / name)
-    logger.info("%s continues %s from its epoch %d (same settings except training.epochs)",
-                run.name, shorter.name, shorter.epochs)
+    logger.info(
+        "%s continues %s from its epoch %d (same settings except training.epochs)",
+        run.name,
+        shorter.name,
+        shorter.epochs,
+    )
 
 
 @dataclasses.dataclass
@@ -129,9 +137,14 @@ def _default_stage_functions() -> dict[str, StageFunction]:
 class SweepRunner:
     """Runs the cells of a plan in order; see the module docstring."""
 
-    def __init__(self, plan: SweepPlan, *, retry_failed: bool = False,
-                 stage_functions: Optional[dict[str, StageFunction]] = None,
-                 poll_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        plan: SweepPlan,
+        *,
+        retry_failed: bool = False,
+        stage_functions: dict[str, StageFunction] | None = None,
+        poll_seconds: float = 30.0,
+    ) -> None:
         self.plan = plan
         self.retry_failed = retry_failed
         self.stage_functions = stage_functions or _default_stage_functions()
@@ -141,7 +154,7 @@ class SweepRunner:
     def record_file(self, run: PlannedRun) -> Path:
         return record_path(self.plan.output_root, run.stage, run.name)
 
-    def run(self, after_cell: Optional[Callable[[], None]] = None) -> dict:
+    def run(self, after_cell: Callable[[], None] | None = None) -> dict:
         """Run every cell in order. Cells whose runs other processes hold are tried again
         after each pass (waiting ``poll_seconds`` when a pass made no progress), so this
         process helps with what is left until every run is complete or failed."""
@@ -152,15 +165,18 @@ class SweepRunner:
         while pending:
             left = []
             for index, cell in pending:
-                logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, total,
-                            cell.finetune.name)
+                logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, total, cell.finetune.name)
                 if self.run_cell(cell).status == "running":
                     left.append((index, cell))
                 elif after_cell is not None:
                     after_cell()
             if left and len(left) == len(pending):
-                logger.info("sweep %s: %d cell(s) wait on runs of other processes; checking "
-                            "again in %.0f s", self.plan.spec.name, len(left), self.poll_seconds)
+                logger.info(
+                    "sweep %s: %d cell(s) wait on runs of other processes; checking again in %.0f s",
+                    self.plan.spec.name,
+                    len(left),
+                    self.poll_seconds,
+                )
                 time.sleep(self.poll_seconds)
             pending = left
         return self.records
@@ -169,12 +185,19 @@ class SweepRunner:
         if cell.pretrain is not None:
             pretrain = self.ensure(cell.pretrain)
             if pretrain.status == "running":
-                logger.info("%s: left to the process that runs its pre-training %s",
-                            cell.finetune.name, cell.pretrain.name)
+                logger.info(
+                    "%s: left to the process that runs its pre-training %s",
+                    cell.finetune.name,
+                    cell.pretrain.name,
+                )
                 return pretrain
             if pretrain.status != "complete":
-                logger.warning("%s: not fine-tuned, its pre-training %s failed: %s",
-                               cell.finetune.name, cell.pretrain.name, pretrain.reason)
+                logger.warning(
+                    "%s: not fine-tuned, its pre-training %s failed: %s",
+                    cell.finetune.name,
+                    cell.pretrain.name,
+                    pretrain.reason,
+                )
                 return pretrain
         return self.ensure(cell.finetune)
 
@@ -196,8 +219,12 @@ class SweepRunner:
         if state.kind == "complete":
             return self._complete_from_state(path, run, previous, state)
         if previous is not None and previous.status == "failed" and not self.retry_failed:
-            logger.info("%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
-                        run.stage, run.name, previous.reason)
+            logger.info(
+                "%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
+                run.stage,
+                run.name,
+                previous.reason,
+            )
             return previous
         claim, owner = claim_run(claim_path(self.plan.output_root, run.stage, run.name))
         if claim is None:
@@ -205,8 +232,7 @@ class SweepRunner:
         with claim:
             return self._ensure_claimed(path, run, read_record(path))
 
-    def _ensure_claimed(self, path: Path, run: PlannedRun,
-                        previous: Optional[RunRecord]) -> RunRecord:
+    def _ensure_claimed(self, path: Path, run: PlannedRun, previous: RunRecord | None) -> RunRecord:
         # read again under the claim: another process may have finished it meanwhile
         state = inspect_run(run.run_dir, run.epochs)
         if state.kind == "complete":
@@ -217,37 +243,57 @@ class SweepRunner:
         if state.kind == "fresh" and run.continues_from is not None:
             shorter = self.ensure(run.continues_from)
             if shorter.status == "running":
-                return dataclasses.replace(shorter, stage=run.stage, name=run.name,
-                                           run_dir=str(run.run_dir),
-                                           reason=f"continues {shorter.name}, {shorter.reason}")
+                return dataclasses.replace(
+                    shorter,
+                    stage=run.stage,
+                    name=run.name,
+                    run_dir=str(run.run_dir),
+                    reason=f"continues {shorter.name}, {shorter.reason}",
+                )
             if shorter.status != "complete":
-                return self._save(path, self._failed(
-                    run, previous, f"continues {run.continues_from.name}, which failed: "
-                                   f"{shorter.reason}"))
+                return self._save(
+                    path,
+                    self._failed(
+                        run, previous, f"continues {run.continues_from.name}, which failed: {shorter.reason}"
+                    ),
+                )
             seed_from_shorter_run(run, run.continues_from)
             state, continued_from = inspect_run(run.run_dir, run.epochs), run.continues_from.name
         return self._attempt(path, run, previous, state, continued_from)
 
-    def _attempt(self, path: Path, run: PlannedRun, previous: Optional[RunRecord],
-                 state: RunState, continued_from: Optional[str]) -> RunRecord:
+    def _attempt(
+        self,
+        path: Path,
+        run: PlannedRun,
+        previous: RunRecord | None,
+        state: RunState,
+        continued_from: str | None,
+    ) -> RunRecord:
         if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
             previous = None
-        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous,
-                                                                               run.run_dir)
-        record = RunRecord(run.stage, run.name, str(run.run_dir), "running", seconds=seconds,
-                           attempts=(previous.attempts if previous else 0) + 1,
-                           started_at=time.time(), epochs=run.epochs,
-                           continued_from=continued_from or (previous.continued_from
-                                                             if previous else None),
-                           pretrained_digest=_pretrained_digest(run))
+        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
+        record = RunRecord(
+            run.stage,
+            run.name,
+            str(run.run_dir),
+            "running",
+            seconds=seconds,
+            attempts=(previous.attempts if previous else 0) + 1,
+            started_at=time.time(),
+            epochs=run.epochs,
+            continued_from=continued_from or (previous.continued_from if previous else None),
+            pretrained_digest=_pretrained_digest(run),
+        )
         write_record(path, record)
         resume = state.kind != "fresh"
-        logger.info("%s %s: %s", run.stage, run.name,
-                    f"resuming at epoch {state.epoch + 1}" if resume else "starting")
+        logger.info(
+            "%s %s: %s", run.stage, run.name, f"resuming at epoch {state.epoch + 1}" if resume else "starting"
+        )
         started = time.perf_counter()
         try:
-            result = self.stage_functions[run.stage](run.config, resume=resume,
-                                                     pinned_model_fields=run.pinned)
+            result = self.stage_functions[run.stage](
+                run.config, resume=resume, pinned_model_fields=run.pinned
+            )
         except Exception as error:  # one failed run must not stop the sweep; KeyboardInterrupt does
             logger.error("%s %s failed: %s", run.stage, run.name, error)
             logger.debug("%s %s failed", run.stage, run.name, exc_info=error)
@@ -262,37 +308,54 @@ class SweepRunner:
         record.best_epoch = result.best_epoch
         return self._save(path, record)
 
-    def _complete_from_state(self, path: Path, run: PlannedRun, previous: Optional[RunRecord],
-                             state: RunState) -> RunRecord:
+    def _complete_from_state(
+        self, path: Path, run: PlannedRun, previous: RunRecord | None, state: RunState
+    ) -> RunRecord:
         if previous is not None and previous.status == "complete":
             logger.info("%s %s: complete, skipped", run.stage, run.name)
             return previous
         # Finished, but the record was not written (killed right at the end, or run by hand).
-        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous,
-                                                                               run.run_dir)
-        record = RunRecord(run.stage, run.name, str(run.run_dir), "complete",
-                           state.best_metric_name, state.best_metric, state.best_epoch,
-                           run.epochs, seconds, previous.attempts if previous else 0,
-                           finished_at=time.time(),
-                           continued_from=previous.continued_from if previous else None,
-                           pretrained_digest=previous.pretrained_digest if previous else None)
+        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
+        record = RunRecord(
+            run.stage,
+            run.name,
+            str(run.run_dir),
+            "complete",
+            state.best_metric_name,
+            state.best_metric,
+            state.best_epoch,
+            run.epochs,
+            seconds,
+            previous.attempts if previous else 0,
+            finished_at=time.time(),
+            continued_from=previous.continued_from if previous else None,
+            pretrained_digest=previous.pretrained_digest if previous else None,
+        )
         logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
         return self._save(path, record)
 
     @staticmethod
-    def _elsewhere(run: PlannedRun, owner: Optional[ClaimOwner]) -> RunRecord:
+    def _elsewhere(run: PlannedRun, owner: ClaimOwner | None) -> RunRecord:
         """The (unsaved) record of a run that another process holds."""
         who = owner.describe() if owner is not None else "another process"
         logger.info("%s %s: being run by %s, skipped here", run.stage, run.name, who)
-        return RunRecord(run.stage, run.name, str(run.run_dir), "running", epochs=run.epochs,
-                         reason=f"being run by {who}")
+        return RunRecord(
+            run.stage, run.name, str(run.run_dir), "running", epochs=run.epochs, reason=f"being run by {who}"
+        )
 
     @staticmethod
-    def _failed(run: PlannedRun, previous: Optional[RunRecord], reason: str) -> RunRecord:
-        return RunRecord(run.stage, run.name, str(run.run_dir), "failed", epochs=run.epochs,
-                         seconds=previous.seconds if previous else 0.0,
-                         attempts=previous.attempts if previous else 0, reason=reason,
-                         finished_at=time.time())
+    def _failed(run: PlannedRun, previous: RunRecord | None, reason: str) -> RunRecord:
+        return RunRecord(
+            run.stage,
+            run.name,
+            str(run.run_dir),
+            "failed",
+            epochs=run.epochs,
+            seconds=previous.seconds if previous else 0.0,
+            attempts=previous.attempts if previous else 0,
+            reason=reason,
+            finished_at=time.time(),
+        )
 
     @staticmethod
     def _save(path: Path, record: RunRecord) -> RunRecord:
@@ -300,16 +363,22 @@ class SweepRunner:
         return record
 
 
-def run_sweep(spec: SweepSpec, *, spec_path: Optional[Path] = None, retry_failed: bool = False,
-              stage_functions: Optional[dict[str, StageFunction]] = None,
-              poll_seconds: float = 30.0) -> SweepOutcome:
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    spec_path: Path | None = None,
+    retry_failed: bool = False,
+    stage_functions: dict[str, StageFunction] | None = None,
+    poll_seconds: float = 30.0,
+) -> SweepOutcome:
     """Plan ``spec``, run every cell (skipping / resuming as above), write the tables."""
     from skeletonmae.experiments.collect import write_sweep_tables
 
     plan = plan_sweep(spec)
     document = write_plan_files(plan, spec_path)
-    runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions,
-                         poll_seconds=poll_seconds)
+    runner = SweepRunner(
+        plan, retry_failed=retry_failed, stage_functions=stage_functions, poll_seconds=poll_seconds
+    )
     tables: dict[str, Path] = {}
 
     def refresh() -> None:

@@ -36,8 +36,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Mapping, Optional, Sequence
+from typing import Any, Literal
 
 from skeletonmae.config import (
     ConfigError,
@@ -48,15 +49,26 @@ from skeletonmae.config import (
 )
 from skeletonmae.experiments.paper import PAPER_TABLES
 
-__all__ = ["DatasetSpec", "StageSettings", "ExtraCell", "CellOverride", "PaperComparison",
-           "PlotSpec", "SweepSpec", "load_sweep_spec", "sweep_spec_from_mapping",
-           "STAGES", "split_stage_key", "flatten_settings", "SWEEP_OWNED_KEYS"]
+__all__ = [
+    "DatasetSpec",
+    "StageSettings",
+    "ExtraCell",
+    "CellOverride",
+    "PaperComparison",
+    "PlotSpec",
+    "SweepSpec",
+    "load_sweep_spec",
+    "sweep_spec_from_mapping",
+    "STAGES",
+    "split_stage_key",
+    "flatten_settings",
+    "SWEEP_OWNED_KEYS",
+]
 
 STAGES: tuple[str, ...] = ("pretrain", "finetune")
 
 # RunConfig keys the sweep sets itself (per stage, without the stage prefix).
-SWEEP_OWNED_KEYS: tuple[str, ...] = ("output_dir", "data.root", "data.label_fraction",
-                                     "finetune.pretrained")
+SWEEP_OWNED_KEYS: tuple[str, ...] = ("output_dir", "data.root", "data.label_fraction", "finetune.pretrained")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _DOTTED_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -88,12 +100,18 @@ def flatten_settings(settings: Mapping[str, Any], prefix: str = "") -> dict[str,
 
 def _check_setting_keys(keys: Sequence[str], where: str) -> None:
     for key in keys:
-        require(bool(_DOTTED_KEY.match(key)), where,
-                f"{key!r} is not a dotted RunConfig key such as mask.frame_ratio")
+        require(
+            bool(_DOTTED_KEY.match(key)),
+            where,
+            f"{key!r} is not a dotted RunConfig key such as mask.frame_ratio",
+        )
         _, bare = split_stage_key(key)
-        require(bare not in SWEEP_OWNED_KEYS, where,
-                f"{key!r} is set by the sweep itself; use dataset.root, label_fractions, seeds "
-                "or output_root instead")
+        require(
+            bare not in SWEEP_OWNED_KEYS,
+            where,
+            f"{key!r} is set by the sweep itself; use dataset.root, label_fractions, seeds "
+            "or output_root instead",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,27 +121,31 @@ class DatasetSpec:
     (e.g. ``ntu60-xsub``, ``nw-ucla``) defaults to the one recorded in the dataset's meta.json."""
 
     root: Path
-    benchmark: Optional[str] = None
+    benchmark: str | None = None
 
     def __post_init__(self) -> None:
-        require(str(self.root) not in ("", "."), "root",
-                "name the prepared dataset folder, e.g. data/nw-ucla")
+        require(
+            str(self.root) not in ("", "."), "root", "name the prepared dataset folder, e.g. data/nw-ucla"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
 class StageSettings:
     """Base settings of one stage: an optional RunConfig YAML plus settings over it."""
 
-    config: Optional[Path] = None
+    config: Path | None = None
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         flat = flatten_settings(self.settings)
         _check_setting_keys([k for k in flat if "." in k], "settings")
         for key in flat:
-            require(key.split(".")[0] not in STAGES or key.startswith("finetune.pretrained"),
-                    "settings", f"{key!r}: stage prefixes belong in axes / extra_cells; here "
-                    "the stage is already given by the section")
+            require(
+                key.split(".")[0] not in STAGES or key.startswith("finetune.pretrained"),
+                "settings",
+                f"{key!r}: stage prefixes belong in axes / extra_cells; here "
+                "the stage is already given by the section",
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,8 +157,11 @@ class ExtraCell:
     from_scratch: bool = False
 
     def __post_init__(self) -> None:
-        require(bool(_NAME.match(self.name)), "name",
-                f"{self.name!r}: use letters, digits and . _ + - (it names run folders)")
+        require(
+            bool(_NAME.match(self.name)),
+            "name",
+            f"{self.name!r}: use letters, digits and . _ + - (it names run folders)",
+        )
         _check_setting_keys(list(flatten_settings(self.settings)), "settings")
 
 
@@ -158,16 +183,22 @@ class PaperComparison:
     when the paper has it, else ntu60-xsub). ``equivalents`` translates our values of a setting
     key to the paper's scale, e.g. ``{model.decoder_width: {16: 256}}`` for a scaled-down model."""
 
-    table: Optional[str] = None
-    benchmark: Optional[str] = None
+    table: str | None = None
+    benchmark: str | None = None
     equivalents: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        require(self.table is None or self.table in PAPER_TABLES, "table",
-                f"{self.table!r}; choose one of {', '.join(PAPER_TABLES)} or null")
+        require(
+            self.table is None or self.table in PAPER_TABLES,
+            "table",
+            f"{self.table!r}; choose one of {', '.join(PAPER_TABLES)} or null",
+        )
         for key in self.equivalents:
-            require(bool(_DOTTED_KEY.match(key)), "equivalents",
-                    f"{key!r} is not a dotted setting key such as model.decoder_width")
+            require(
+                bool(_DOTTED_KEY.match(key)),
+                "equivalents",
+                f"{key!r} is not a dotted setting key such as model.decoder_width",
+            )
 
 
 #: ``plot.x`` for top-1 against the fraction of labels (Table 5) instead of an axis.
@@ -202,43 +233,65 @@ class SweepSpec:
     label_fractions: tuple[float, ...] = (1.0,)
     continue_pretraining: bool = True
     show_parameters: bool = False
-    plot: Optional[PlotSpec] = None
+    plot: PlotSpec | None = None
     paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
     only: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        require(bool(_NAME.match(self.name)), "name",
-                f"{self.name!r}: use letters, digits and . _ + - (it names the sweep)")
+        require(
+            bool(_NAME.match(self.name)),
+            "name",
+            f"{self.name!r}: use letters, digits and . _ + - (it names the sweep)",
+        )
         self._check_axes()
         names = [cell.name for cell in self.extra_cells]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         require(not duplicates, "extra_cells", f"names must be unique; {duplicates} repeat")
         for index, override in enumerate(self.cell_overrides):
             unknown = sorted(set(override.when) - set(self.axes))
-            require(not unknown, f"cell_overrides[{index}].when",
-                    f"{unknown} are not axes; match on axis keys ({', '.join(self.axes)})")
-        require(len(self.seeds) >= 1 and len(set(self.seeds)) == len(self.seeds)
-                and all(s >= 0 for s in self.seeds), "seeds",
-                f"give distinct non-negative integers, got {list(self.seeds)}")
-        require(len(self.seed_stages) >= 1 and len(set(self.seed_stages)) == len(self.seed_stages),
-                "seed_stages", f"give pretrain and/or finetune, got {list(self.seed_stages)}")
-        require(len(self.label_fractions) >= 1
-                and len(set(self.label_fractions)) == len(self.label_fractions)
-                and all(0.0 < f <= 1.0 for f in self.label_fractions), "label_fractions",
-                f"give distinct fractions in (0, 1], e.g. [0.05, 0.1]; got "
-                f"{list(self.label_fractions)}")
+            require(
+                not unknown,
+                f"cell_overrides[{index}].when",
+                f"{unknown} are not axes; match on axis keys ({', '.join(self.axes)})",
+            )
+        require(
+            len(self.seeds) >= 1
+            and len(set(self.seeds)) == len(self.seeds)
+            and all(s >= 0 for s in self.seeds),
+            "seeds",
+            f"give distinct non-negative integers, got {list(self.seeds)}",
+        )
+        require(
+            len(self.seed_stages) >= 1 and len(set(self.seed_stages)) == len(self.seed_stages),
+            "seed_stages",
+            f"give pretrain and/or finetune, got {list(self.seed_stages)}",
+        )
+        require(
+            len(self.label_fractions) >= 1
+            and len(set(self.label_fractions)) == len(self.label_fractions)
+            and all(0.0 < f <= 1.0 for f in self.label_fractions),
+            "label_fractions",
+            f"give distinct fractions in (0, 1], e.g. [0.05, 0.1]; got {list(self.label_fractions)}",
+        )
         _check_setting_keys(list(self.only), "only")
-        require(self.plot is None or self.plot.x in self.axes
-                or (self.plot.x == LABEL_FRACTION_X and len(self.label_fractions) > 1), "plot.x",
-                f"{self.plot.x if self.plot else ''!r} is not an axis; use one of "
-                f"{', '.join(self.axes) or '(no axes defined)'}, or {LABEL_FRACTION_X} "
-                f"with two or more label_fractions")
+        require(
+            self.plot is None
+            or self.plot.x in self.axes
+            or (self.plot.x == LABEL_FRACTION_X and len(self.label_fractions) > 1),
+            "plot.x",
+            f"{self.plot.x if self.plot else ''!r} is not an axis; use one of "
+            f"{', '.join(self.axes) or '(no axes defined)'}, or {LABEL_FRACTION_X} "
+            f"with two or more label_fractions",
+        )
 
     def _check_axes(self) -> None:
         _check_setting_keys(list(self.axes), "axes")
         for key, values in self.axes.items():
-            require(isinstance(values, list) and len(values) >= 1, "axes",
-                    f"{key}: give a non-empty list of values, e.g. [0.4, 0.5]")
+            require(
+                isinstance(values, list) and len(values) >= 1,
+                "axes",
+                f"{key}: give a non-empty list of values, e.g. [0.4, 0.5]",
+            )
             texts = [repr(v) for v in values]
             require(len(set(texts)) == len(texts), "axes", f"{key}: values repeat in {values}")
 

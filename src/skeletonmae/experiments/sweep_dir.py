@@ -23,15 +23,26 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from skeletonmae.atomic import write_text_atomic
 from skeletonmae.config import dump_yaml
 from skeletonmae.experiments.plan import SweepPlan, comparison_setting
 
-__all__ = ["RunRecord", "record_path", "read_record", "write_record", "plan_document",
-           "write_plan_files", "read_plan_document", "PLAN_FILE", "SPEC_FILE",
-           "count_model_parameters", "interrupted_seconds", "file_digest"]
+__all__ = [
+    "RunRecord",
+    "record_path",
+    "read_record",
+    "write_record",
+    "plan_document",
+    "write_plan_files",
+    "read_plan_document",
+    "PLAN_FILE",
+    "SPEC_FILE",
+    "count_model_parameters",
+    "interrupted_seconds",
+    "file_digest",
+]
 
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
@@ -49,17 +60,17 @@ class RunRecord:
     name: str
     run_dir: str
     status: RunStatus
-    best_metric_name: Optional[str] = None
-    best_metric: Optional[float] = None
-    best_epoch: Optional[int] = None
-    epochs: Optional[int] = None
+    best_metric_name: str | None = None
+    best_metric: float | None = None
+    best_epoch: int | None = None
+    epochs: int | None = None
     seconds: float = 0.0
     attempts: int = 0
-    reason: Optional[str] = None
-    started_at: Optional[float] = None
-    finished_at: Optional[float] = None
-    continued_from: Optional[str] = None
-    pretrained_digest: Optional[str] = None  # fine-tuning: SHA-256 of the best.pt it started from
+    reason: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    continued_from: str | None = None
+    pretrained_digest: str | None = None  # fine-tuning: SHA-256 of the best.pt it started from
 
 
 def file_digest(path: Path) -> str:
@@ -75,7 +86,7 @@ def record_path(output_root: Path, stage: str, name: str) -> Path:
     return Path(output_root) / RECORDS_DIR / stage / f"{name}.json"
 
 
-def read_record(path: Path) -> Optional[RunRecord]:
+def read_record(path: Path) -> RunRecord | None:
     """The record at ``path``, or None if there is none; a damaged one raises naming the file."""
     if not path.is_file():
         return None
@@ -83,8 +94,10 @@ def read_record(path: Path) -> Optional[RunRecord]:
         data = json.loads(path.read_text(encoding="utf-8"))
         return RunRecord(**data)
     except (json.JSONDecodeError, TypeError) as error:
-        raise ValueError(f"{path}: not a sweep run record ({error}); delete it and re-run the "
-                         "sweep (the run folder itself is kept)") from error
+        raise ValueError(
+            f"{path}: not a sweep run record ({error}); delete it and re-run the "
+            "sweep (the run folder itself is kept)"
+        ) from error
 
 
 def write_record(path: Path, record: RunRecord) -> Path:
@@ -94,7 +107,7 @@ def write_record(path: Path, record: RunRecord) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
-def interrupted_seconds(record: Optional[RunRecord], run_dir: Path) -> float:
+def interrupted_seconds(record: RunRecord | None, run_dir: Path) -> float:
     """Wall time of an attempt that was killed: from its start to its last checkpoint."""
     if record is None or record.status != "running" or record.started_at is None:
         return 0.0
@@ -114,15 +127,21 @@ def count_model_parameters(config: Any) -> dict[str, int]:
 
     with torch.device("meta"):
         model = build_mae(config.model, config.mask)
-    return {"encoder": count_parameters(model.encoder),
-            "decoder": count_parameters(model.decoder),
-            "total": count_parameters(model)}
+    return {
+        "encoder": count_parameters(model.encoder),
+        "decoder": count_parameters(model.decoder),
+        "total": count_parameters(model),
+    }
 
 
 def _run_entry(run: Any) -> dict[str, Any]:
-    return {"name": run.name, "run_dir": str(run.run_dir), "epochs": run.epochs,
-            "invalid": run.invalid,
-            "continues_from": run.continues_from.name if run.continues_from else None}
+    return {
+        "name": run.name,
+        "run_dir": str(run.run_dir),
+        "epochs": run.epochs,
+        "invalid": run.invalid,
+        "continues_from": run.continues_from.name if run.continues_from else None,
+    }
 
 
 def plan_document(plan: SweepPlan) -> dict[str, Any]:
@@ -134,18 +153,27 @@ def plan_document(plan: SweepPlan) -> dict[str, Any]:
         if spec.show_parameters and run.invalid is None:
             entry["parameters"] = count_model_parameters(run.config)
         pretrains.append(entry)
-    cells = [{
-        "variant": cell.variant.name,
-        "label_fraction": cell.label_fraction,
-        "seed": cell.seed,
-        "pretrain": cell.pretrain.name if cell.pretrain else None,
-        "finetune": _run_entry(cell.finetune),
-        "setting": comparison_setting(cell),
-        "selected": cell.selected,
-    } for cell in plan.cells]
-    variants = [{"name": v.name, "axis_values": [list(pair) for pair in v.axis_values],
-                 "from_scratch": v.from_scratch, "is_extra": v.is_extra}
-                for v in plan.variants]
+    cells = [
+        {
+            "variant": cell.variant.name,
+            "label_fraction": cell.label_fraction,
+            "seed": cell.seed,
+            "pretrain": cell.pretrain.name if cell.pretrain else None,
+            "finetune": _run_entry(cell.finetune),
+            "setting": comparison_setting(cell),
+            "selected": cell.selected,
+        }
+        for cell in plan.cells
+    ]
+    variants = [
+        {
+            "name": v.name,
+            "axis_values": [list(pair) for pair in v.axis_values],
+            "from_scratch": v.from_scratch,
+            "is_extra": v.is_extra,
+        }
+        for v in plan.variants
+    ]
     return {
         "format_version": PLAN_FORMAT_VERSION,
         "name": spec.name,
@@ -166,14 +194,15 @@ def plan_document(plan: SweepPlan) -> dict[str, Any]:
     }
 
 
-def write_plan_files(plan: SweepPlan, spec_path: Optional[Path] = None) -> dict[str, Any]:
+def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> dict[str, Any]:
     """Write ``sweep.yaml`` and ``plan.json`` into the output root; returns the plan document."""
     root = plan.output_root
     root.mkdir(parents=True, exist_ok=True)
     command = f"skeletonmae sweep {spec_path or root / SPEC_FILE}"
     # Absolute paths, so that the saved spec re-runs the sweep from any working directory.
-    spec = dataclasses.replace(plan.spec, output_root=root, dataset=dataclasses.replace(
-        plan.spec.dataset, root=plan.dataset_root))
+    spec = dataclasses.replace(
+        plan.spec, output_root=root, dataset=dataclasses.replace(plan.spec.dataset, root=plan.dataset_root)
+    )
     dump_yaml(spec, root / SPEC_FILE, header=command)
     document = plan_document(plan)
     write_text_atomic(root / PLAN_FILE, json.dumps(document, indent=2, default=str) + "\n")
@@ -184,13 +213,15 @@ def read_plan_document(output_root: Path) -> dict[str, Any]:
     """The ``plan.json`` of a sweep folder; errors name the file and the fix."""
     path = Path(output_root) / PLAN_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: not a sweep folder (no {PLAN_FILE}); run "
-                                "`skeletonmae sweep SPEC.yaml` first")
+        raise FileNotFoundError(
+            f"{path}: not a sweep folder (no {PLAN_FILE}); run `skeletonmae sweep SPEC.yaml` first"
+        )
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: invalid JSON ({error.msg}, line {error.lineno}); re-run the "
-                         "sweep to rewrite it") from error
+        raise ValueError(
+            f"{path}: invalid JSON ({error.msg}, line {error.lineno}); re-run the sweep to rewrite it"
+        ) from error
     missing = [k for k in ("cells", "pretrains", "variants", "axes") if k not in document]
     if missing:
         raise ValueError(f"{path}: missing {missing}; re-run the sweep to rewrite it")

@@ -19,8 +19,9 @@ import dataclasses
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -69,8 +70,7 @@ class InferenceModel:
         return self.config.data.transform
 
 
-def load_inference_model(path: str | os.PathLike[str],
-                         device: str | torch.device = "cpu") -> InferenceModel:
+def load_inference_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> InferenceModel:
     """Load ``path`` (weights-only) and rebuild its model; raises :class:`CheckpointError` naming
     the file for an unreadable, unknown-stage or incompatible checkpoint."""
     path = Path(path)
@@ -78,8 +78,9 @@ def load_inference_model(path: str | os.PathLike[str],
     stage = payload.get("stage")
     if stage not in CLASSIFIER_STAGES + ENCODER_STAGES:
         stages = ", ".join(CLASSIFIER_STAGES + ENCODER_STAGES)
-        raise CheckpointError(f"{path}: unknown stage {stage!r}; expected a checkpoint of "
-                              f"{stages} (best.pt / last.pt)")
+        raise CheckpointError(
+            f"{path}: unknown stage {stage!r}; expected a checkpoint of {stages} (best.pt / last.pt)"
+        )
     config = _run_config(path, payload)
     classifier = build_classifier(config.model)
     if stage == "linear":  # the head the run trained (feature_norm adds head.norm.*)
@@ -93,10 +94,17 @@ def load_inference_model(path: str | os.PathLike[str],
     meta = _training_meta(config)
     layout = _layout(payload, meta, config.model)
     names, source = _class_names(payload, meta, config, layout)
-    logger.info("loaded %s (%s, %d classes, layout %s; class names from %s)", path, stage,
-                config.model.num_classes, layout.name, source)
-    return InferenceModel(path, stage, config, classifier, stage in CLASSIFIER_STAGES,
-                          names, source, layout, device)
+    logger.info(
+        "loaded %s (%s, %d classes, layout %s; class names from %s)",
+        path,
+        stage,
+        config.model.num_classes,
+        layout.name,
+        source,
+    )
+    return InferenceModel(
+        path, stage, config, classifier, stage in CLASSIFIER_STAGES, names, source, layout, device
+    )
 
 
 def _run_config(path: Path, payload: Mapping[str, Any]) -> RunConfig:
@@ -105,11 +113,13 @@ def _run_config(path: Path, payload: Mapping[str, Any]) -> RunConfig:
     except (ConfigError, ValueError, TypeError) as error:
         raise CheckpointError(
             f"{path}: its saved config does not fit this skeletonmae version ({error}); load it "
-            "with the skeletonmae version that trained it, or train again") from error
+            "with the skeletonmae version that trained it, or train again"
+        ) from error
 
 
-def _load_classifier_weights(path: Path, classifier: SkeletonClassifier,
-                             state: Mapping[str, torch.Tensor]) -> None:
+def _load_classifier_weights(
+    path: Path, classifier: SkeletonClassifier, state: Mapping[str, torch.Tensor]
+) -> None:
     weights = {key.removeprefix("module."): value for key, value in state.items()}
     try:
         classifier.load_state_dict(weights)
@@ -118,11 +128,11 @@ def _load_classifier_weights(path: Path, classifier: SkeletonClassifier,
         raise CheckpointError(
             f"{path}: the weights do not match the model its config describes "
             f"({'; '.join(line.strip() for line in first[:3])}); the checkpoint comes from an "
-            "incompatible skeletonmae version or was edited") from error
+            "incompatible skeletonmae version or was edited"
+        ) from error
 
 
-def _load_encoder_weights(path: Path, classifier: SkeletonClassifier,
-                          payload: Mapping[str, Any]) -> None:
+def _load_encoder_weights(path: Path, classifier: SkeletonClassifier, payload: Mapping[str, Any]) -> None:
     from skeletonmae.contrastive.step import pretrained_encoder_state  # MAE or contrastive
 
     try:
@@ -150,8 +160,7 @@ def _stored(payload: Mapping[str, Any], key: str) -> Any:
     return extra.get(key) if isinstance(extra, Mapping) else None
 
 
-def _layout(payload: Mapping[str, Any], meta: tuple[Path, dict] | None,
-            model: ModelConfig) -> SkeletonLayout:
+def _layout(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, model: ModelConfig) -> SkeletonLayout:
     candidates = [_stored(payload, "layout"), meta[1].get("layout") if meta else None]
     for name in candidates:
         if isinstance(name, str):
@@ -164,8 +173,9 @@ def _layout(payload: Mapping[str, Any], meta: tuple[Path, dict] | None,
     return layout_for_joint_count(model.num_joints)
 
 
-def _class_names(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, config: RunConfig,
-                 layout: SkeletonLayout) -> tuple[tuple[str, ...], str]:
+def _class_names(
+    payload: Mapping[str, Any], meta: tuple[Path, dict] | None, config: RunConfig, layout: SkeletonLayout
+) -> tuple[tuple[str, ...], str]:
     count = config.model.num_classes
     stored = _stored(payload, "class_names")
     if _valid_names(stored, count):
@@ -176,5 +186,8 @@ def _class_names(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, con
 
 
 def _valid_names(names: Any, count: int) -> bool:
-    return (isinstance(names, (list, tuple)) and len(names) == count
-            and all(isinstance(name, str) for name in names))
+    return (
+        isinstance(names, (list, tuple))
+        and len(names) == count
+        and all(isinstance(name, str) for name in names)
+    )

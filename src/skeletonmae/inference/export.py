@@ -19,8 +19,9 @@ import dataclasses
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -32,9 +33,20 @@ from skeletonmae.models.persons import check_input
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EXPORT_FORMATS", "ExportableClassifier", "present_person_weights", "export_torchscript",
-           "export_onnx", "export_classifier", "example_input", "run_exported", "check_parity",
-           "ParityResult", "onnx_runtime_available", "write_sidecar"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportableClassifier",
+    "present_person_weights",
+    "export_torchscript",
+    "export_onnx",
+    "export_classifier",
+    "example_input",
+    "run_exported",
+    "check_parity",
+    "ParityResult",
+    "onnx_runtime_available",
+    "write_sidecar",
+]
 
 ExportFormat = Literal["onnx", "torchscript"]
 EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
@@ -84,8 +96,9 @@ def _prepared(classifier: SkeletonClassifier, example: torch.Tensor) -> Exportab
     return ExportableClassifier(classifier).eval()
 
 
-def export_torchscript(classifier: SkeletonClassifier, path: str | os.PathLike[str],
-                       example: torch.Tensor) -> Path:
+def export_torchscript(
+    classifier: SkeletonClassifier, path: str | os.PathLike[str], example: torch.Tensor
+) -> Path:
     """Trace the classifier on ``example (N, C, T, V, M)`` and save a TorchScript module
     (``torch.jit.load(path)(x)`` gives logits for any batch size N)."""
     module = _prepared(classifier, example)
@@ -97,8 +110,12 @@ def export_torchscript(classifier: SkeletonClassifier, path: str | os.PathLike[s
         return write_atomic(Path(path), lambda temp: torch.jit.save(traced, str(temp)))
 
 
-def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str],
-                example: torch.Tensor, opset_version: int | None = None) -> Path:
+def export_onnx(
+    classifier: SkeletonClassifier,
+    path: str | os.PathLike[str],
+    example: torch.Tensor,
+    opset_version: int | None = None,
+) -> Path:
     """Export to ONNX with ``torch.onnx.export`` (``torch.export`` based, dynamic batch axis),
     weights inside the file. Needs the optional ``onnx`` and ``onnxscript`` packages
     (``pip install -e .[onnx]``)."""
@@ -112,14 +129,23 @@ def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str],
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
-            module, (example,), dynamo=True, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-            dynamic_shapes={"x": {0: batch}}, opset_version=opset_version, verbose=False)
+            module,
+            (example,),
+            dynamo=True,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes={"x": {0: batch}},
+            opset_version=opset_version,
+            verbose=False,
+        )
     return write_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
 
 
 def _missing_onnx(purpose: str, error: ImportError) -> ImportError:
-    return ImportError(f"{purpose} needs the optional ONNX packages ({error}); install onnx, "
-                       "onnxscript and onnxruntime (`pip install -e .[onnx]`)")
+    return ImportError(
+        f"{purpose} needs the optional ONNX packages ({error}); install onnx, "
+        "onnxscript and onnxruntime (`pip install -e .[onnx]`)"
+    )
 
 
 def onnx_runtime_available() -> bool:
@@ -175,16 +201,24 @@ class ParityResult:
         return self.max_abs_diff <= self.atol + self.rtol * self.max_abs_logit
 
 
-def check_parity(classifier: SkeletonClassifier, path: str | os.PathLike[str], fmt: ExportFormat,
-                 x: torch.Tensor, atol: float = 1e-4, rtol: float = 1e-4) -> ParityResult:
+def check_parity(
+    classifier: SkeletonClassifier,
+    path: str | os.PathLike[str],
+    fmt: ExportFormat,
+    x: torch.Tensor,
+    atol: float = 1e-4,
+    rtol: float = 1e-4,
+) -> ParityResult:
     """Run the exported file and the PyTorch classifier (eval mode) on ``x (N, C, T, V, M)``."""
     classifier.eval()
     with torch.no_grad():
         reference = classifier(x).float().cpu().numpy()  # (N, K), the packing path
     exported = run_exported(path, fmt, x.cpu().numpy())
     if exported.shape != reference.shape:
-        raise ValueError(f"{path}: exported model returned shape {exported.shape}, PyTorch "
-                         f"{reference.shape}; the export is broken, export again")
+        raise ValueError(
+            f"{path}: exported model returned shape {exported.shape}, PyTorch "
+            f"{reference.shape}; the export is broken, export again"
+        )
     diff = float(np.abs(exported - reference).max()) if reference.size else 0.0
     scale = float(np.abs(reference).max()) if reference.size else 0.0
     return ParityResult(int(x.shape[0]), diff, scale, atol, rtol)
@@ -202,8 +236,12 @@ def example_input(classifier: SkeletonClassifier, seed: int = 0) -> torch.Tensor
     return x
 
 
-def export_classifier(classifier: SkeletonClassifier, path: str | os.PathLike[str],
-                      fmt: ExportFormat, example: torch.Tensor | None = None) -> Path:
+def export_classifier(
+    classifier: SkeletonClassifier,
+    path: str | os.PathLike[str],
+    fmt: ExportFormat,
+    example: torch.Tensor | None = None,
+) -> Path:
     """Export in ``fmt`` (``onnx`` or ``torchscript``); ``example`` defaults to
     :func:`example_input` (any batch size works at run time)."""
     example = example_input(classifier) if example is None else example

@@ -25,8 +25,14 @@ from skeletonmae.inference.knn import KnnConfig, KnnResult, knn_evaluate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SplitFeatures", "open_split_folder", "embed_split", "knn_on_splits",
-           "write_features", "read_features"]
+__all__ = [
+    "SplitFeatures",
+    "open_split_folder",
+    "embed_split",
+    "knn_on_splits",
+    "write_features",
+    "read_features",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,14 +52,19 @@ def open_split_folder(dataset: str | os.PathLike[str], split: str | None) -> Spl
     if (root / "meta.json").is_file() and split is None:
         return load_split(root)
     if split is None:
-        raise FileNotFoundError(f"{root}: not a split folder (no meta.json); pass a split folder "
-                                "such as DATASET/test, or the dataset root with --split NAME")
+        raise FileNotFoundError(
+            f"{root}: not a split folder (no meta.json); pass a split folder "
+            "such as DATASET/test, or the dataset root with --split NAME"
+        )
     folder = root / split
     if not (folder / "meta.json").is_file():
-        available = sorted(p.name for p in root.iterdir() if (p / "meta.json").is_file()) \
-            if root.is_dir() else []
-        raise FileNotFoundError(f"{folder}: no prepared split {split!r} in {root}; available: "
-                                f"{available or 'none (run skeletonmae prepare first)'}")
+        available = (
+            sorted(p.name for p in root.iterdir() if (p / "meta.json").is_file()) if root.is_dir() else []
+        )
+        raise FileNotFoundError(
+            f"{folder}: no prepared split {split!r} in {root}; available: "
+            f"{available or 'none (run skeletonmae prepare first)'}"
+        )
     return load_split(folder)
 
 
@@ -66,7 +77,8 @@ def _check_split(model: InferenceModel, split: SplitArrays) -> None:
         raise ValueError(
             f"{split.folder}: samples have {channels} coordinates, {joints} joints and {persons} "
             f"person slot(s); the checkpoint {model.path} expects {want[0]}, {want[1]} and "
-            f"{want[2]}; use a split prepared like its training data")
+            f"{want[2]}; use a split prepared like its training data"
+        )
 
 
 @torch.no_grad()
@@ -83,24 +95,34 @@ def embed_split(model: InferenceModel, split: SplitArrays, batch_size: int = 64)
         chunks.append(features.float().cpu())
     dim = model.model_config.feature_dim
     features = torch.cat(chunks).numpy() if chunks else np.zeros((0, dim), np.float32)
-    logger.info("embedded %d samples of %s: features %s", len(split), split.folder,
-                features.shape)
-    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names,
-                         split.folder.name)
+    logger.info("embedded %d samples of %s: features %s", len(split), split.folder, features.shape)
+    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)
 
 
-def knn_on_splits(model: InferenceModel, train: SplitArrays, test: SplitArrays,
-                  config: KnnConfig = KnnConfig(), batch_size: int = 64) -> KnnResult:
+def knn_on_splits(
+    model: InferenceModel,
+    train: SplitArrays,
+    test: SplitArrays,
+    config: KnnConfig = KnnConfig(),
+    batch_size: int = 64,
+) -> KnnResult:
     """Embed both splits with ``model`` and run the cosine k-NN of :mod:`~.knn`."""
     num_classes = int(train.meta.get("num_classes", model.model_config.num_classes))
     train_features = embed_split(model, train, batch_size)
     test_features = embed_split(model, test, batch_size)
-    return knn_evaluate(train_features.features, train_features.labels, test_features.features,
-                        test_features.labels, num_classes, config)
+    return knn_evaluate(
+        train_features.features,
+        train_features.labels,
+        test_features.features,
+        test_features.labels,
+        num_classes,
+        config,
+    )
 
 
-def write_features(path: str | os.PathLike[str], features: np.ndarray,
-                   info: dict[str, object]) -> tuple[Path, Path]:
+def write_features(
+    path: str | os.PathLike[str], features: np.ndarray, info: dict[str, object]
+) -> tuple[Path, Path]:
     """Save ``features (N, D)`` as ``path`` (``.npy``) and ``info`` (names, labels, splits,
     checkpoint, ...) as ``<path stem>.json`` beside it; both atomically."""
     path = Path(path)
@@ -108,8 +130,9 @@ def write_features(path: str | os.PathLike[str], features: np.ndarray,
         raise ValueError(f"{path}: feature files are .npy; pass --out FEATURES.npy")
     sidecar = path.with_suffix(".json")
     save_npy(path, np.asarray(features, dtype=np.float32))
-    write_json(sidecar, {"num_samples": int(features.shape[0]),
-                         "feature_dim": int(features.shape[1]), **info})
+    write_json(
+        sidecar, {"num_samples": int(features.shape[0]), "feature_dim": int(features.shape[1]), **info}
+    )
     return path, sidecar
 
 
@@ -119,8 +142,10 @@ def read_features(path: str | os.PathLike[str]) -> tuple[np.ndarray, dict]:
     sidecar = path.with_suffix(".json")
     for needed in (path, sidecar):
         if not needed.is_file():
-            raise FileNotFoundError(f"{needed}: not found; write features with `skeletonmae embed "
-                                    "CHECKPOINT DATASET --out FEATURES.npy` (it writes both files)")
+            raise FileNotFoundError(
+                f"{needed}: not found; write features with `skeletonmae embed "
+                "CHECKPOINT DATASET --out FEATURES.npy` (it writes both files)"
+            )
     features = np.load(path, allow_pickle=False)
     info = json.loads(sidecar.read_text(encoding="utf-8"))
     if features.ndim != 2 or not isinstance(info, dict) or info.get("num_samples") != len(features):

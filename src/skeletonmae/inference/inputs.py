@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -33,8 +33,14 @@ from skeletonmae.data.ntu_raw import parse_skeleton_file
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SkeletonInput", "InputFailure", "INPUT_SUFFIXES", "find_input_files",
-           "read_input_file", "read_inputs"]
+__all__ = [
+    "SkeletonInput",
+    "InputFailure",
+    "INPUT_SUFFIXES",
+    "find_input_files",
+    "read_input_file",
+    "read_inputs",
+]
 
 INPUT_SUFFIXES: dict[str, str] = {
     ".skeleton": "raw NTU RGB+D",
@@ -70,8 +76,7 @@ class InputFailure:
         return {"name": self.name, "source": self.source, "error": self.error}
 
 
-def find_input_files(paths: Iterable[str | os.PathLike[str]]
-                     ) -> tuple[list[Path], list[InputFailure]]:
+def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputFailure]]:
     """Expand folders (recursively, known suffixes only, sorted); missing paths, folders without
     inputs and files with an unknown suffix become failures."""
     files: list[Path] = []
@@ -82,22 +87,32 @@ def find_input_files(paths: Iterable[str | os.PathLike[str]]
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in INPUT_SUFFIXES)
             if not found:
-                failures.append(InputFailure(path.name, str(path), f"{path}: folder holds no "
-                                             f"input file; expected {known}"))
+                failures.append(
+                    InputFailure(
+                        path.name, str(path), f"{path}: folder holds no input file; expected {known}"
+                    )
+                )
             files.extend(found)
         elif not path.exists():
-            failures.append(InputFailure(path.name, str(path),
-                                         f"{path}: no such file or folder; check the path"))
+            failures.append(
+                InputFailure(path.name, str(path), f"{path}: no such file or folder; check the path")
+            )
         elif path.suffix not in INPUT_SUFFIXES:
-            failures.append(InputFailure(path.name, str(path), f"{path}: unsupported file type "
-                                         f"{path.suffix or '(no suffix)'!r}; expected {known}"))
+            failures.append(
+                InputFailure(
+                    path.name,
+                    str(path),
+                    f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; expected {known}",
+                )
+            )
         else:
             files.append(path)
     return files, failures
 
 
-def read_input_file(path: str | os.PathLike[str], max_persons: int,
-                    preprocess: PreprocessConfig | None = None) -> list[SkeletonInput]:
+def read_input_file(
+    path: str | os.PathLike[str], max_persons: int, preprocess: PreprocessConfig | None = None
+) -> list[SkeletonInput]:
     """The sequences in one file (see the module docstring); raises :class:`DataFormatError`.
 
     ``max_persons`` is the model's person count (raw NTU files keep that many actors).
@@ -113,8 +128,9 @@ def read_input_file(path: str | os.PathLike[str], max_persons: int,
         return [SkeletonInput(path.stem, str(path), joints, "nw_ucla20")]
     if path.suffix == ".npz":
         return _generic_inputs(path)
-    raise DataFormatError(path, f"unsupported file type {path.suffix!r}; expected one of "
-                                f"{', '.join(INPUT_SUFFIXES)}")
+    raise DataFormatError(
+        path, f"unsupported file type {path.suffix!r}; expected one of {', '.join(INPUT_SUFFIXES)}"
+    )
 
 
 def _generic_inputs(path: Path) -> list[SkeletonInput]:
@@ -125,14 +141,13 @@ def _generic_inputs(path: Path) -> list[SkeletonInput]:
             joints = np.asarray(split.data[index, :, :length], dtype=np.float32)  # (C, T, V, M)
             inputs.append(SkeletonInput(f"{path.name}#{name}", str(path), joints, split.layout))
     if not inputs:
-        raise DataFormatError(path, "holds no samples; expected a generic archive with N >= 1",
-                              key="data")
+        raise DataFormatError(path, "holds no samples; expected a generic archive with N >= 1", key="data")
     return inputs
 
 
-def read_inputs(paths: Sequence[str | os.PathLike[str]], max_persons: int,
-                preprocess: PreprocessConfig | None = None
-                ) -> tuple[list[SkeletonInput], list[InputFailure]]:
+def read_inputs(
+    paths: Sequence[str | os.PathLike[str]], max_persons: int, preprocess: PreprocessConfig | None = None
+) -> tuple[list[SkeletonInput], list[InputFailure]]:
     """Read every file and folder of ``paths``; bad ones are reported, not raised."""
     files, failures = find_input_files(paths)
     inputs: list[SkeletonInput] = []

@@ -39,15 +39,28 @@ class KnnConfig:
     chunk_size: int = 1024
 
     def __post_init__(self) -> None:
-        require(isinstance(self.k, int) and not isinstance(self.k, bool) and self.k >= 1, "k",
-                f"got {self.k!r}; use a positive integer (200 in Wu et al. 2018, 1 for 1-NN)")
-        require(isinstance(self.temperature, (int, float)) and math.isfinite(self.temperature)
-                and self.temperature > 0, "temperature",
-                f"got {self.temperature!r}; use a positive number (0.07 in Wu et al. 2018)")
-        require(isinstance(self.weighted, bool), "weighted",
-                f"got {self.weighted!r}; use true (exp(s/temperature) votes) or false")
-        require(isinstance(self.chunk_size, int) and self.chunk_size >= 1, "chunk_size",
-                f"got {self.chunk_size!r}; use a positive integer such as 1024")
+        require(
+            isinstance(self.k, int) and not isinstance(self.k, bool) and self.k >= 1,
+            "k",
+            f"got {self.k!r}; use a positive integer (200 in Wu et al. 2018, 1 for 1-NN)",
+        )
+        require(
+            isinstance(self.temperature, (int, float))
+            and math.isfinite(self.temperature)
+            and self.temperature > 0,
+            "temperature",
+            f"got {self.temperature!r}; use a positive number (0.07 in Wu et al. 2018)",
+        )
+        require(
+            isinstance(self.weighted, bool),
+            "weighted",
+            f"got {self.weighted!r}; use true (exp(s/temperature) votes) or false",
+        )
+        require(
+            isinstance(self.chunk_size, int) and self.chunk_size >= 1,
+            "chunk_size",
+            f"got {self.chunk_size!r}; use a positive integer such as 1024",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,11 +82,14 @@ class KnnResult:
 
 
 def _as_features(name: str, features: np.ndarray | torch.Tensor) -> torch.Tensor:
-    tensor = torch.as_tensor(np.asarray(features) if not isinstance(features, torch.Tensor)
-                             else features).float()
+    tensor = torch.as_tensor(
+        np.asarray(features) if not isinstance(features, torch.Tensor) else features
+    ).float()
     if tensor.dim() != 2 or tensor.shape[0] == 0:
-        raise ValueError(f"{name}: expected a non-empty (N, D) feature matrix, got shape "
-                         f"{tuple(tensor.shape)}; pass the output of `skeletonmae embed`")
+        raise ValueError(
+            f"{name}: expected a non-empty (N, D) feature matrix, got shape "
+            f"{tuple(tensor.shape)}; pass the output of `skeletonmae embed`"
+        )
     if not torch.isfinite(tensor).all():
         raise ValueError(f"{name}: holds NaN or inf; re-extract the features")
     return tensor
@@ -82,15 +98,19 @@ def _as_features(name: str, features: np.ndarray | torch.Tensor) -> torch.Tensor
 def _as_labels(name: str, labels: np.ndarray | torch.Tensor, count: int) -> torch.Tensor:
     tensor = torch.as_tensor(np.asarray(labels)).long().view(-1)
     if tensor.shape[0] != count:
-        raise ValueError(f"{name}: {tensor.shape[0]} labels for {count} feature rows; pass one "
-                         "label per sample")
+        raise ValueError(
+            f"{name}: {tensor.shape[0]} labels for {count} feature rows; pass one label per sample"
+        )
     return tensor
 
 
-def knn_class_scores(train_features: np.ndarray | torch.Tensor,
-                     train_labels: np.ndarray | torch.Tensor,
-                     test_features: np.ndarray | torch.Tensor, num_classes: int,
-                     config: KnnConfig = KnnConfig()) -> torch.Tensor:
+def knn_class_scores(
+    train_features: np.ndarray | torch.Tensor,
+    train_labels: np.ndarray | torch.Tensor,
+    test_features: np.ndarray | torch.Tensor,
+    num_classes: int,
+    config: KnnConfig = KnnConfig(),
+) -> torch.Tensor:
     """Vote totals ``(N_test, num_classes)`` of the ``k`` most cosine-similar training features.
 
     ``train_features (N_train, D)``, ``train_labels (N_train,)`` in ``[0, num_classes)``,
@@ -100,16 +120,20 @@ def knn_class_scores(train_features: np.ndarray | torch.Tensor,
     queries = F.normalize(_as_features("test features", test_features), dim=1)  # (Ne, D)
     labels = _as_labels("train labels", train_labels, bank.shape[0])
     if bank.shape[1] != queries.shape[1]:
-        raise ValueError(f"train features have {bank.shape[1]} dimensions, test features "
-                         f"{queries.shape[1]}; extract both with the same checkpoint")
+        raise ValueError(
+            f"train features have {bank.shape[1]} dimensions, test features "
+            f"{queries.shape[1]}; extract both with the same checkpoint"
+        )
     if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"train labels must lie in 0..{num_classes - 1}, got "
-                         f"{int(labels.min())}..{int(labels.max())}; unlabelled (-1) samples "
-                         "cannot vote, drop them first")
+        raise ValueError(
+            f"train labels must lie in 0..{num_classes - 1}, got "
+            f"{int(labels.min())}..{int(labels.max())}; unlabelled (-1) samples "
+            "cannot vote, drop them first"
+        )
     k = min(config.k, bank.shape[0])
     scores = []
     for start in range(0, queries.shape[0], config.chunk_size):
-        similarity = queries[start:start + config.chunk_size] @ bank.t()  # (B, Nr)
+        similarity = queries[start : start + config.chunk_size] @ bank.t()  # (B, Nr)
         top_similarity, top_index = similarity.topk(k, dim=1)  # (B, k)
         if config.weighted:
             votes = (top_similarity / config.temperature).exp()
@@ -120,11 +144,14 @@ def knn_class_scores(train_features: np.ndarray | torch.Tensor,
     return torch.cat(scores)
 
 
-def knn_evaluate(train_features: np.ndarray | torch.Tensor,
-                 train_labels: np.ndarray | torch.Tensor,
-                 test_features: np.ndarray | torch.Tensor,
-                 test_labels: np.ndarray | torch.Tensor, num_classes: int,
-                 config: KnnConfig = KnnConfig()) -> KnnResult:
+def knn_evaluate(
+    train_features: np.ndarray | torch.Tensor,
+    train_labels: np.ndarray | torch.Tensor,
+    test_features: np.ndarray | torch.Tensor,
+    test_labels: np.ndarray | torch.Tensor,
+    num_classes: int,
+    config: KnnConfig = KnnConfig(),
+) -> KnnResult:
     """k-NN top-1 / top-5 accuracy of ``test_features`` against the labelled training bank."""
     scores = knn_class_scores(train_features, train_labels, test_features, num_classes, config)
     truth = _as_labels("test labels", test_labels, scores.shape[0])
@@ -136,8 +163,12 @@ def knn_evaluate(train_features: np.ndarray | torch.Tensor,
         top5 = float((ranked[:, :5] == truth[:, None]).any(dim=1).float().mean())
     num_train = int(torch.as_tensor(np.asarray(train_labels)).numel())
     k = min(config.k, num_train)
-    logger.info("k-NN (k=%d, T=%s, %s): top-1 %.2f %% on %d test samples", k,
-                config.temperature, "weighted" if config.weighted else "majority", 100 * top1,
-                scores.shape[0])
-    return KnnResult(scores.numpy(), ranked[:, 0].numpy(), top1, top5, k, num_train,
-                     int(scores.shape[0]))
+    logger.info(
+        "k-NN (k=%d, T=%s, %s): top-1 %.2f %% on %d test samples",
+        k,
+        config.temperature,
+        "weighted" if config.weighted else "majority",
+        100 * top1,
+        scores.shape[0],
+    )
+    return KnnResult(scores.numpy(), ranked[:, 0].numpy(), top1, top5, k, num_train, int(scores.shape[0]))

@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence, Union
 
 import numpy as np
 import torch
@@ -29,14 +29,18 @@ import torch
 from skeletonmae.data.samples import valid_lengths
 from skeletonmae.inference.checkpoint_model import InferenceModel, load_inference_model
 from skeletonmae.inference.inputs import InputFailure, SkeletonInput, read_inputs
-from skeletonmae.inference.preprocess import (InputCheckConfig, InvalidInputError,
-                                              apply_test_transform, check_sequence)
+from skeletonmae.inference.preprocess import (
+    InputCheckConfig,
+    InvalidInputError,
+    apply_test_transform,
+    check_sequence,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ClassScore", "Prediction", "PredictionReport", "Predictor", "InputsFailedError", "load"]
 
-InputLike = Union[str, os.PathLike, np.ndarray, SkeletonInput]
+InputLike = str | os.PathLike | np.ndarray | SkeletonInput
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +69,11 @@ class Prediction:
         return self.top[0].probability
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "source": self.source,
-                "top": [dataclasses.asdict(score) for score in self.top]}
+        return {
+            "name": self.name,
+            "source": self.source,
+            "top": [dataclasses.asdict(score) for score in self.top],
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,8 +96,9 @@ class InputsFailedError(ValueError):
 class Predictor:
     """A loaded checkpoint that labels and embeds skeleton sequences (see the module docstring)."""
 
-    def __init__(self, model: InferenceModel, checks: InputCheckConfig = InputCheckConfig(),
-                 batch_size: int = 16) -> None:
+    def __init__(
+        self, model: InferenceModel, checks: InputCheckConfig = InputCheckConfig(), batch_size: int = 16
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model
@@ -107,23 +115,24 @@ class Predictor:
 
     # -- inputs ---------------------------------------------------------------------------------
 
-    def prepare(self, inputs: InputLike | Iterable[InputLike]
-                ) -> tuple[list[SkeletonInput], list[np.ndarray], list[InputFailure]]:
+    def prepare(
+        self, inputs: InputLike | Iterable[InputLike]
+    ) -> tuple[list[SkeletonInput], list[np.ndarray], list[InputFailure]]:
         """Read and check ``inputs``: the usable ones, their checked ``(C, T, V, M)`` arrays, and
         the failures (never raises for a bad input)."""
         items, failures = self._collect(inputs)
         usable, arrays = [], []
         for item in items:
             try:
-                arrays.append(check_sequence(item, self.model.model_config, self.model.layout,
-                                             self.checks))
+                arrays.append(check_sequence(item, self.model.model_config, self.model.layout, self.checks))
                 usable.append(item)
             except InvalidInputError as error:
                 failures.append(InputFailure(item.name, item.source, str(error)))
         return usable, arrays, failures
 
-    def _collect(self, inputs: InputLike | Iterable[InputLike]
-                 ) -> tuple[list[SkeletonInput], list[InputFailure]]:
+    def _collect(
+        self, inputs: InputLike | Iterable[InputLike]
+    ) -> tuple[list[SkeletonInput], list[InputFailure]]:
         if isinstance(inputs, (str, os.PathLike, np.ndarray, SkeletonInput)):
             inputs = [inputs]
         items: list[SkeletonInput] = []
@@ -143,7 +152,7 @@ class Predictor:
     def _model_batches(self, arrays: list[np.ndarray]) -> Iterable[torch.Tensor]:
         """``(B, C, T, V, M)`` test-transformed batches on the model's device."""
         for start in range(0, len(arrays), self.batch_size):
-            chunk = arrays[start:start + self.batch_size]
+            chunk = arrays[start : start + self.batch_size]
             batch = apply_test_transform(chunk, self.model.transform, self.model.layout)
             yield batch.to(self.model.device)
 
@@ -153,20 +162,22 @@ class Predictor:
     def probabilities(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Softmax ``(N, K)`` of checked sequences."""
         self._require_head()
-        outputs = [torch.softmax(self.model.classifier(batch).float(), dim=1).cpu()
-                   for batch in self._model_batches(arrays)]
+        outputs = [
+            torch.softmax(self.model.classifier(batch).float(), dim=1).cpu()
+            for batch in self._model_batches(arrays)
+        ]
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, len(self.class_names)))
 
     @torch.no_grad()
     def features(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Pooled encoder features ``(N, D)`` of checked sequences (the classifier's pooling)."""
-        outputs = [self.model.classifier.forward_features(batch).float().cpu()
-                   for batch in self._model_batches(arrays)]
-        return torch.cat(outputs).numpy() if outputs else np.zeros((0, self.feature_dim),
-                                                                    np.float32)
+        outputs = [
+            self.model.classifier.forward_features(batch).float().cpu()
+            for batch in self._model_batches(arrays)
+        ]
+        return torch.cat(outputs).numpy() if outputs else np.zeros((0, self.feature_dim), np.float32)
 
-    def predict_report(self, inputs: InputLike | Iterable[InputLike],
-                       top_k: int = 5) -> PredictionReport:
+    def predict_report(self, inputs: InputLike | Iterable[InputLike], top_k: int = 5) -> PredictionReport:
         """Predictions for every usable input plus the failures of the others."""
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
@@ -196,14 +207,15 @@ class Predictor:
 
     def _require_head(self) -> None:
         if not self.model.has_head:
-            raise ValueError(f"{self.model.path}: a {self.model.stage} checkpoint has no trained "
-                             "classifier head; use embed(), or fine-tune it and predict with the "
-                             "fine-tuned best.pt")
+            raise ValueError(
+                f"{self.model.path}: a {self.model.stage} checkpoint has no trained "
+                "classifier head; use embed(), or fine-tune it and predict with the "
+                "fine-tuned best.pt"
+            )
 
     def _top_k(self, item: SkeletonInput, probabilities: np.ndarray, top_k: int) -> Prediction:
         order = np.argsort(-probabilities, kind="stable")[:top_k]
-        scores = tuple(ClassScore(int(i), self.class_names[i], float(probabilities[i]))
-                       for i in order)
+        scores = tuple(ClassScore(int(i), self.class_names[i], float(probabilities[i])) for i in order)
         return Prediction(item.name, item.source, scores)
 
 
@@ -212,16 +224,20 @@ def _array_inputs(array: np.ndarray, offset: int) -> list[SkeletonInput]:
     if array.ndim == 4:
         return [SkeletonInput(f"array_{offset}", "<array>", array)]
     if array.ndim != 5:
-        raise ValueError(f"array input: expected (C, T, V, M) or (N, C, T, V, M), got shape "
-                         f"{array.shape}")
+        raise ValueError(f"array input: expected (C, T, V, M) or (N, C, T, V, M), got shape {array.shape}")
     lengths = valid_lengths(array)  # (N,)
-    return [SkeletonInput(f"array_{offset + i}", "<array>", array[i, :, : max(int(n), 0)])
-            for i, n in enumerate(lengths)]
+    return [
+        SkeletonInput(f"array_{offset + i}", "<array>", array[i, :, : max(int(n), 0)])
+        for i, n in enumerate(lengths)
+    ]
 
 
-def load(checkpoint: str | os.PathLike[str], device: str | torch.device = "cpu",
-         min_frames: int = 2, batch_size: int = 16) -> Predictor:
+def load(
+    checkpoint: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+    min_frames: int = 2,
+    batch_size: int = 16,
+) -> Predictor:
     """Load a training checkpoint (``best.pt`` of finetune / linear, or of pretrain for
     ``embed`` only) as a :class:`Predictor`."""
-    return Predictor(load_inference_model(checkpoint, device), InputCheckConfig(min_frames),
-                     batch_size)
+    return Predictor(load_inference_model(checkpoint, device), InputCheckConfig(min_frames), batch_size)

@@ -10,12 +10,11 @@ cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
-
-from pathlib import Path
 
 from skeletonmae.config import require
 from skeletonmae.data.dataset import SkeletonDataset
@@ -43,16 +42,23 @@ class InputCheckConfig:
     min_frames: int = 2
 
     def __post_init__(self) -> None:
-        require(isinstance(self.min_frames, int) and self.min_frames >= 1, "min_frames",
-                f"got {self.min_frames!r}; use a positive integer (default 2)")
+        require(
+            isinstance(self.min_frames, int) and self.min_frames >= 1,
+            "min_frames",
+            f"got {self.min_frames!r}; use a positive integer (default 2)",
+        )
 
 
 def _fail(item: SkeletonInput, problem: str) -> InvalidInputError:
     return InvalidInputError(f"{item.source}: {item.name}: {problem}")
 
 
-def check_sequence(item: SkeletonInput, model: ModelConfig, layout: SkeletonLayout,
-                   checks: InputCheckConfig = InputCheckConfig()) -> np.ndarray:
+def check_sequence(
+    item: SkeletonInput,
+    model: ModelConfig,
+    layout: SkeletonLayout,
+    checks: InputCheckConfig = InputCheckConfig(),
+) -> np.ndarray:
     """``item.joints (C, T, V, M_in)`` -> float32 ``(C, T, V, M)`` with the model's person count.
 
     Raises :class:`InvalidInputError` (naming the input, what was expected and the fix) for a
@@ -61,36 +67,52 @@ def check_sequence(item: SkeletonInput, model: ModelConfig, layout: SkeletonLayo
     """
     joints = np.asarray(item.joints)
     if joints.ndim != 4:
-        raise _fail(item, f"expected a (C, T, V, M) sequence, got shape {joints.shape}; pass one "
-                          "sample as (coordinates, frames, joints, persons)")
+        raise _fail(
+            item,
+            f"expected a (C, T, V, M) sequence, got shape {joints.shape}; pass one "
+            "sample as (coordinates, frames, joints, persons)",
+        )
     channels, frames, num_joints, persons = joints.shape
     if num_joints != model.num_joints:
         source_layout = f" ({item.layout})" if item.layout else ""
-        raise _fail(item, f"has {num_joints} joints{source_layout} but the checkpoint's layout "
-                          f"{layout.name} has {model.num_joints}; use a model trained on this "
-                          "skeleton layout, or map the joints to it first")
+        raise _fail(
+            item,
+            f"has {num_joints} joints{source_layout} but the checkpoint's layout "
+            f"{layout.name} has {model.num_joints}; use a model trained on this "
+            "skeleton layout, or map the joints to it first",
+        )
     if channels != model.in_channels:
-        raise _fail(item, f"has {channels} coordinates per joint, the checkpoint expects "
-                          f"{model.in_channels}; pass (x, y, z) positions")
+        raise _fail(
+            item,
+            f"has {channels} coordinates per joint, the checkpoint expects "
+            f"{model.in_channels}; pass (x, y, z) positions",
+        )
     if not np.isfinite(joints).all():
         frame = int(np.argwhere(~np.isfinite(joints))[0][1])
         raise _fail(item, f"holds NaN or inf (first in frame {frame}); fix or drop those frames")
     if frames < checks.min_frames:
-        raise _fail(item, f"has {frames} valid frame(s), at least {checks.min_frames} are needed; "
-                          "pass a longer sequence (or lower min_frames, --min-frames)")
+        raise _fail(
+            item,
+            f"has {frames} valid frame(s), at least {checks.min_frames} are needed; "
+            "pass a longer sequence (or lower min_frames, --min-frames)",
+        )
     present = np.flatnonzero((joints != 0).any(axis=(0, 1, 2)))
     if present.size and present[-1] >= model.num_persons:
-        raise _fail(item, f"has {present.size} persons with data (slots {present.tolist()}), the "
-                          f"checkpoint takes at most {model.num_persons}; keep the main actors "
-                          "only")
+        raise _fail(
+            item,
+            f"has {present.size} persons with data (slots {present.tolist()}), the "
+            f"checkpoint takes at most {model.num_persons}; keep the main actors "
+            "only",
+        )
     out = np.zeros((channels, frames, num_joints, model.num_persons), dtype=np.float32)
     kept = min(persons, model.num_persons)
     out[..., :kept] = joints[..., :kept]
     return out
 
 
-def apply_test_transform(sequences: Sequence[np.ndarray], transform: TransformConfig,
-                   layout: SkeletonLayout) -> torch.Tensor:
+def apply_test_transform(
+    sequences: Sequence[np.ndarray], transform: TransformConfig, layout: SkeletonLayout
+) -> torch.Tensor:
     """Checked ``(C, T_i, V, M)`` sequences -> ``(N, C, num_frames, V, M)`` float32 model input,
     through the training run's test transform (centre crop, resize, stream)."""
     if not sequences:
@@ -101,10 +123,14 @@ def apply_test_transform(sequences: Sequence[np.ndarray], transform: TransformCo
     for row, sequence in enumerate(sequences):
         padded[row, :, : sequence.shape[1]] = sequence  # (C, T_i, V, M) into (C, T_max, V, M)
     count = len(sequences)
-    split = SplitArrays(padded, np.zeros(count, np.int64), lengths,
-                        tuple(f"input_{i}" for i in range(count)),
-                        {"layout": layout.name, "num_classes": 0, "class_names": []},
-                        Path("<inputs>"))
+    split = SplitArrays(
+        padded,
+        np.zeros(count, np.int64),
+        lengths,
+        tuple(f"input_{i}" for i in range(count)),
+        {"layout": layout.name, "num_classes": 0, "class_names": []},
+        Path("<inputs>"),
+    )
     dataset = SkeletonDataset(split, transform, train=False)
     x, _, _ = dataset.get_batch(np.arange(count))  # (N, C, num_frames, V, M)
     return x

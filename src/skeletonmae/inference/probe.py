@@ -39,9 +39,18 @@ from skeletonmae.training.settings import ScheduleConfig
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FEATURE_KINDS", "ProbeConfig", "LinearProbeResult", "ProbeResult",
-           "build_probe_head", "train_linear_probe", "probe_features", "raw_split_features",
-           "random_init_model", "probe_splits"]
+__all__ = [
+    "FEATURE_KINDS",
+    "ProbeConfig",
+    "LinearProbeResult",
+    "ProbeResult",
+    "build_probe_head",
+    "train_linear_probe",
+    "probe_features",
+    "raw_split_features",
+    "random_init_model",
+    "probe_splits",
+]
 
 FEATURE_KINDS = ("encoder", "random-init", "raw")
 
@@ -64,10 +73,16 @@ class ProbeConfig:
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
-        require(self.batch_size >= 2, "batch_size",
-                f"must be >= 2 (BatchNorm needs two samples), got {self.batch_size}; MAMP: 256")
-        require(math.isfinite(self.lr) and self.lr > 0, "lr",
-                f"must be a positive number, got {self.lr}; MAMP uses 0.1")
+        require(
+            self.batch_size >= 2,
+            "batch_size",
+            f"must be >= 2 (BatchNorm needs two samples), got {self.batch_size}; MAMP: 256",
+        )
+        require(
+            math.isfinite(self.lr) and self.lr > 0,
+            "lr",
+            f"must be a positive number, got {self.lr}; MAMP uses 0.1",
+        )
         require(0.0 <= self.momentum < 1.0, "momentum", f"must be in [0, 1), got {self.momentum}")
         require(self.weight_decay >= 0, "weight_decay", f"must be >= 0, got {self.weight_decay}")
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
@@ -98,13 +113,18 @@ class ProbeResult:
     linear: LinearProbeResult
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": self.features, "feature_dim": self.feature_dim,
-                "num_train": self.num_train, "num_test": self.num_test,
-                "knn_k": self.knn_k, "knn_top1": 100 * self.knn_top1,
-                "knn_top5": None if self.knn_top5 is None else 100 * self.knn_top5,
-                "linear_top1": 100 * self.linear.final_top1,
-                "linear_best_top1_optimistic": 100 * self.linear.best_top1,
-                "linear_best_epoch": self.linear.best_epoch}
+        return {
+            "features": self.features,
+            "feature_dim": self.feature_dim,
+            "num_train": self.num_train,
+            "num_test": self.num_test,
+            "knn_k": self.knn_k,
+            "knn_top1": 100 * self.knn_top1,
+            "knn_top5": None if self.knn_top5 is None else 100 * self.knn_top5,
+            "linear_top1": 100 * self.linear.final_top1,
+            "linear_best_top1_optimistic": 100 * self.linear.best_top1,
+            "linear_best_epoch": self.linear.best_epoch,
+        }
 
 
 def build_probe_head(feature_dim: int, num_classes: int, seed: int) -> ClassificationHead:
@@ -129,9 +149,14 @@ def _top1(head: ClassificationHead, features: torch.Tensor, labels: torch.Tensor
     return float((head(features).argmax(dim=1) == labels).float().mean())
 
 
-def train_linear_probe(train_features: np.ndarray, train_labels: np.ndarray,
-                       test_features: np.ndarray, test_labels: np.ndarray, num_classes: int,
-                       config: ProbeConfig = ProbeConfig()) -> LinearProbeResult:
+def train_linear_probe(
+    train_features: np.ndarray,
+    train_labels: np.ndarray,
+    test_features: np.ndarray,
+    test_labels: np.ndarray,
+    num_classes: int,
+    config: ProbeConfig = ProbeConfig(),
+) -> LinearProbeResult:
     """Train the probe head on ``train_features (N, D)`` / ``train_labels (N,)`` and report the
     test top-1 after every epoch (``test_features (M, D)``, ``test_labels (M,)``)."""
     x_train = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
@@ -139,11 +164,14 @@ def train_linear_probe(train_features: np.ndarray, train_labels: np.ndarray,
     x_test = torch.as_tensor(np.asarray(test_features), dtype=torch.float32)
     y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
     if len(x_train) < 2 or x_train.shape[1] != x_test.shape[1]:
-        raise ValueError(f"linear probe: need >= 2 training rows and equal feature sizes, got "
-                         f"train {tuple(x_train.shape)} and test {tuple(x_test.shape)}")
+        raise ValueError(
+            f"linear probe: need >= 2 training rows and equal feature sizes, got "
+            f"train {tuple(x_train.shape)} and test {tuple(x_test.shape)}"
+        )
     head = build_probe_head(x_train.shape[1], num_classes, config.seed)
-    optimizer = torch.optim.SGD(head.parameters(), lr=config.lr, momentum=config.momentum,
-                                weight_decay=config.weight_decay)
+    optimizer = torch.optim.SGD(
+        head.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+    )
     generator = torch.Generator().manual_seed(config.seed)
     steps = len(_epoch_batches(len(x_train), config.batch_size, generator))
     scheduler = build_scheduler(optimizer, ScheduleConfig(name="cosine"), steps, config.epochs)
@@ -163,22 +191,39 @@ def train_linear_probe(train_features: np.ndarray, train_labels: np.ndarray,
     return LinearProbeResult(history[-1], history[best], best + 1, tuple(history))
 
 
-def probe_features(kind: str, train: SplitFeatures, test: SplitFeatures, num_classes: int,
-                   config: ProbeConfig = ProbeConfig()) -> ProbeResult:
+def probe_features(
+    kind: str,
+    train: SplitFeatures,
+    test: SplitFeatures,
+    num_classes: int,
+    config: ProbeConfig = ProbeConfig(),
+) -> ProbeResult:
     """Cosine k-NN and linear probe of one feature kind (train split -> test split)."""
-    knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes,
-                       config.knn)
-    linear = train_linear_probe(train.features, train.labels, test.features, test.labels,
-                                num_classes, config)
-    logger.info("probe %s (D=%d): k-NN top-1 %.2f %%, linear top-1 %.2f %% (best %.2f %%)",
-                kind, train.features.shape[1], 100 * knn.top1, 100 * linear.final_top1,
-                100 * linear.best_top1)
-    return ProbeResult(kind, int(train.features.shape[1]), len(train.labels), len(test.labels),
-                       knn.k, knn.top1, knn.top5, linear)
+    knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes, config.knn)
+    linear = train_linear_probe(train.features, train.labels, test.features, test.labels, num_classes, config)
+    logger.info(
+        "probe %s (D=%d): k-NN top-1 %.2f %%, linear top-1 %.2f %% (best %.2f %%)",
+        kind,
+        train.features.shape[1],
+        100 * knn.top1,
+        100 * linear.final_top1,
+        100 * linear.best_top1,
+    )
+    return ProbeResult(
+        kind,
+        int(train.features.shape[1]),
+        len(train.labels),
+        len(test.labels),
+        knn.k,
+        knn.top1,
+        knn.top5,
+        linear,
+    )
 
 
-def raw_split_features(split: SplitArrays, transform: TransformConfig,
-                       batch_size: int = 256) -> SplitFeatures:
+def raw_split_features(
+    split: SplitArrays, transform: TransformConfig, batch_size: int = 256
+) -> SplitFeatures:
     """``(N, C * T * V * M)`` float32: every sample through the test transform, flattened."""
     dataset = SkeletonDataset(split, transform, train=False)
     chunks = []
@@ -186,8 +231,7 @@ def raw_split_features(split: SplitArrays, transform: TransformConfig,
         x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
         chunks.append(x.flatten(1).float().numpy())  # (B, C*T*V*M)
     features = np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
-    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names,
-                         split.folder.name)
+    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)
 
 
 def random_init_model(model: InferenceModel, seed: int = 0) -> InferenceModel:
@@ -195,13 +239,19 @@ def random_init_model(model: InferenceModel, seed: int = 0) -> InferenceModel:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         classifier = build_classifier(model.model_config)
-    return dataclasses.replace(model, classifier=classifier.to(model.device).eval(),
-                               has_head=False)
+    return dataclasses.replace(model, classifier=classifier.to(model.device).eval(), has_head=False)
 
 
-def probe_splits(kinds: tuple[str, ...], train: SplitArrays, test: SplitArrays,
-                 model: InferenceModel | None, transform: TransformConfig, num_classes: int,
-                 config: ProbeConfig = ProbeConfig(), batch_size: int = 64) -> list[ProbeResult]:
+def probe_splits(
+    kinds: tuple[str, ...],
+    train: SplitArrays,
+    test: SplitArrays,
+    model: InferenceModel | None,
+    transform: TransformConfig,
+    num_classes: int,
+    config: ProbeConfig = ProbeConfig(),
+    batch_size: int = 64,
+) -> list[ProbeResult]:
     """One :class:`ProbeResult` per feature kind in ``kinds`` (see :data:`FEATURE_KINDS`).
 
     ``raw`` needs only ``transform`` (the test transform); ``encoder`` / ``random-init`` need the
@@ -211,8 +261,7 @@ def probe_splits(kinds: tuple[str, ...], train: SplitArrays, test: SplitArrays,
     results = []
     for kind in kinds:
         if kind not in FEATURE_KINDS:
-            raise ValueError(f"unknown feature kind {kind!r}; choose from "
-                             f"{', '.join(FEATURE_KINDS)}")
+            raise ValueError(f"unknown feature kind {kind!r}; choose from {', '.join(FEATURE_KINDS)}")
         if kind == "raw":
             parts = [raw_split_features(split, transform) for split in (train, test)]
         elif model is None:

@@ -9,8 +9,7 @@ from torch import nn
 
 from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.encoder import SkeletonEncoder
-from skeletonmae.models.persons import (check_input, mean_over_persons, pack_persons,
-                                        present_persons)
+from skeletonmae.models.persons import check_input, mean_over_persons, pack_persons, present_persons
 from skeletonmae.models.sttformer import init_sttformer_weights
 
 __all__ = ["ClassificationHead", "SkeletonClassifier"]
@@ -24,8 +23,9 @@ class ClassificationHead(nn.Module):
     ``norm`` is an ``Identity``, so the state dict holds ``fc.*`` only.
     """
 
-    def __init__(self, feature_dim: int, num_classes: int, dropout: float,
-                 feature_norm: bool = False) -> None:
+    def __init__(
+        self, feature_dim: int, num_classes: int, dropout: float, feature_norm: bool = False
+    ) -> None:
         super().__init__()
         self.norm: nn.Module = nn.Identity()
         self.dropout = nn.Dropout(dropout)
@@ -39,8 +39,7 @@ class ClassificationHead(nn.Module):
 
     def add_feature_norm(self) -> None:
         """Insert the non-affine BatchNorm (fresh statistics, on the head's device)."""
-        self.norm = nn.BatchNorm1d(self.fc.in_features, affine=False, eps=1e-6,
-                                   device=self.fc.weight.device)
+        self.norm = nn.BatchNorm1d(self.fc.in_features, affine=False, eps=1e-6, device=self.fc.weight.device)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(self.norm(features)))
@@ -93,7 +92,7 @@ class SkeletonClassifier(nn.Module):
             parameter.requires_grad_(False)
         self.encoder.eval()
 
-    def train(self, mode: bool = True) -> "SkeletonClassifier":
+    def train(self, mode: bool = True) -> SkeletonClassifier:
         super().train(mode)
         if self.encoder_frozen:
             self.encoder.eval()

@@ -9,8 +9,9 @@ mostly padding, cost less because padded persons are skipped).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -67,13 +68,17 @@ def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCos
         classifier = build_classifier(config).eval()
         mae = build_mae(config, mask_config).eval()
         sttformer = build_sttformer(config).eval()
-        sample = torch.zeros(1, config.in_channels, config.num_frames, config.num_joints,
-                             persons)
+        sample = torch.zeros(1, config.in_channels, config.num_frames, config.num_joints, persons)
         rows = sample.permute(0, 4, 1, 2, 3).reshape(persons, *sample.shape[1:4])
         masking = spatial_temporal_mask(
-            persons, config.num_frames, config.num_joints, frame_ratio=mask_config.frame_ratio,
-            joint_ratio=mask_config.joint_ratio, strategy=mask_config.strategy,
-            tuple_len=config.tuple_len)
+            persons,
+            config.num_frames,
+            config.num_joints,
+            frame_ratio=mask_config.frame_ratio,
+            joint_ratio=mask_config.joint_ratio,
+            strategy=mask_config.strategy,
+            tuple_len=config.tuple_len,
+        )
         frames, joints = masking.kept_frames, masking.kept_joints
         visible = mae.encoder(rows, frames, joints)
 
@@ -91,14 +96,17 @@ def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCos
             mae_gflops=encoder_gflops + decoder_gflops,
             sttformer_gflops=count_gflops(lambda: sttformer(sample)),
         )
-    kept_t, kept_v = visible_counts(config.num_frames, config.num_joints,
-                                    mask_config.frame_ratio, mask_config.joint_ratio)
+    kept_t, kept_v = visible_counts(
+        config.num_frames, config.num_joints, mask_config.frame_ratio, mask_config.joint_ratio
+    )
     return ModelCost(
         classifier_params=count_parameters(classifier),
         encoder_params=count_parameters(classifier.encoder),
         decoder_params=count_parameters(mae.decoder),
         mae_params=count_parameters(mae),
         sttformer_params=count_parameters(sttformer),
-        visible_frames=kept_t, visible_joints=kept_v,
+        visible_frames=kept_t,
+        visible_joints=kept_v,
         visible_fraction=kept_t * kept_v / (config.num_frames * config.num_joints),
-        **costs)
+        **costs,
+    )

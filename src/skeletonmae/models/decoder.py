@@ -27,8 +27,13 @@ def grid_position_embedding(channels: int, num_frames: int, num_joints: int) -> 
     half = channels // 2
     frames = sinusoidal_table(num_frames, half)  # (C/2, T)
     joints = sinusoidal_table(num_joints, half)  # (C/2, V)
-    return torch.cat([frames[:, :, None].expand(half, num_frames, num_joints),
-                      joints[:, None, :].expand(half, num_frames, num_joints)], dim=0)
+    return torch.cat(
+        [
+            frames[:, :, None].expand(half, num_frames, num_joints),
+            joints[:, None, :].expand(half, num_frames, num_joints),
+        ],
+        dim=0,
+    )
 
 
 class ReconstructionDecoder(nn.Module):
@@ -43,14 +48,22 @@ class ReconstructionDecoder(nn.Module):
         self.register_buffer(
             "position_embedding",
             grid_position_embedding(width, config.num_frames, config.num_joints).unsqueeze(0),
-            persistent=False)  # (1, D, T, V)
+            persistent=False,
+        )  # (1, D, T, V)
         self.blocks = nn.ModuleList(
-            STTABlock(width, width, config.decoder_qk_dim, num_slots=config.num_slots,
-                      num_heads=config.num_heads, tuple_kernel=config.tuple_kernel,
-                      slot_kernel=config.slot_kernel,
-                      use_slot_embedding=config.use_slot_embedding,
-                      attention_dropout=config.attention_dropout)
-            for _ in range(config.decoder_depth))
+            STTABlock(
+                width,
+                width,
+                config.decoder_qk_dim,
+                num_slots=config.num_slots,
+                num_heads=config.num_heads,
+                tuple_kernel=config.tuple_kernel,
+                slot_kernel=config.slot_kernel,
+                use_slot_embedding=config.use_slot_embedding,
+                attention_dropout=config.attention_dropout,
+            )
+            for _ in range(config.decoder_depth)
+        )
         self.to_coordinates = nn.Conv2d(width, config.in_channels, 1)
         init_sttformer_weights(self)
         nn.init.normal_(self.mask_token, std=0.02)
@@ -60,8 +73,9 @@ class ReconstructionDecoder(nn.Module):
         nn.init.normal_(self.to_coordinates.weight, std=OUTPUT_INIT_STD)
         nn.init.zeros_(self.to_coordinates.bias)
 
-    def forward(self, features: torch.Tensor, kept_frames: torch.Tensor,
-                kept_joints: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, features: torch.Tensor, kept_frames: torch.Tensor, kept_joints: torch.Tensor
+    ) -> torch.Tensor:
         """``features (B, D_enc, Tv/L, L*Vv)``, ``kept_frames (B, Tv)``, ``kept_joints
         (B, Tv, Vv)`` -> reconstruction ``(B, C, T, V)`` of every token."""
         return self._decode(self.to_grid(features, kept_frames, kept_joints))
@@ -84,8 +98,9 @@ class ReconstructionDecoder(nn.Module):
             grid = block(grid)
         return self.to_coordinates(grid).view(b, cfg.in_channels, cfg.num_frames, cfg.num_joints)
 
-    def to_grid(self, features: torch.Tensor, kept_frames: torch.Tensor,
-                kept_joints: torch.Tensor) -> torch.Tensor:
+    def to_grid(
+        self, features: torch.Tensor, kept_frames: torch.Tensor, kept_joints: torch.Tensor
+    ) -> torch.Tensor:
         """Projected visible features at their ``(frame, joint)`` places, the mask token
         elsewhere, plus the grid position embedding: ``(B, D, T, V)``."""
         b = features.shape[0]
@@ -93,6 +108,9 @@ class ReconstructionDecoder(nn.Module):
         tokens = self.encoder_to_decoder(features).flatten(2)  # (B, D, Tv*Vv), frame-major
         flat = (kept_frames.unsqueeze(2) * v + kept_joints).view(b, 1, -1)
         # Under autocast the projection may run in bf16/fp16 while the mask token is fp32.
-        grid = self.mask_token.to(tokens.dtype).expand(b, -1, t * v).scatter(
-            2, flat.expand(-1, tokens.shape[1], -1), tokens)  # (B, D, T*V)
+        grid = (
+            self.mask_token.to(tokens.dtype)
+            .expand(b, -1, t * v)
+            .scatter(2, flat.expand(-1, tokens.shape[1], -1), tokens)
+        )  # (B, D, T*V)
         return grid.view(b, -1, t, v) + self.position_embedding

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import torch
 
@@ -11,8 +12,14 @@ from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.sttformer import STTFormer
 
-__all__ = ["build_classifier", "build_mae", "build_sttformer", "load_pretrained_encoder",
-           "freeze_encoder", "EncoderLoadReport"]
+__all__ = [
+    "build_classifier",
+    "build_mae",
+    "build_sttformer",
+    "load_pretrained_encoder",
+    "freeze_encoder",
+    "EncoderLoadReport",
+]
 
 _DATA_PARALLEL_PREFIX = "module."
 
@@ -41,8 +48,9 @@ class EncoderLoadReport(NamedTuple):
     missing: tuple[str, ...]
 
 
-def load_pretrained_encoder(classifier: SkeletonClassifier,
-                            state_dict: Mapping[str, torch.Tensor]) -> EncoderLoadReport:
+def load_pretrained_encoder(
+    classifier: SkeletonClassifier, state_dict: Mapping[str, torch.Tensor]
+) -> EncoderLoadReport:
     """Copy pre-trained encoder weights into ``classifier``.
 
     ``state_dict`` is a :class:`SkeletonMAE` state dict (keys ``encoder.*`` and ``decoder.*``,
@@ -53,7 +61,7 @@ def load_pretrained_encoder(classifier: SkeletonClassifier,
     """
     weights = dict(state_dict)
     if weights and all(k.startswith(_DATA_PARALLEL_PREFIX) for k in weights):
-        weights = {k[len(_DATA_PARALLEL_PREFIX):]: v for k, v in weights.items()}
+        weights = {k[len(_DATA_PARALLEL_PREFIX) :]: v for k, v in weights.items()}
     if not any(k.startswith("encoder.") for k in weights):
         weights = {f"encoder.{k}": v for k, v in weights.items()}
     own = classifier.state_dict()
@@ -66,18 +74,21 @@ def load_pretrained_encoder(classifier: SkeletonClassifier,
         raise ValueError(
             f"pre-trained state dict: the keys left out should be exactly the head's {head_keys}, "
             f"but {other[:5]} differ (missing encoder weights, or a classifier checkpoint with a "
-            "head); pass a SkeletonMAE or encoder state dict built with the same ModelConfig")
+            "head); pass a SkeletonMAE or encoder state dict built with the same ModelConfig"
+        )
     if unexpected != decoder_keys:
         other = [k for k in unexpected if k not in decoder_keys]
         raise ValueError(
             f"pre-trained state dict: unexpected keys {other[:5]} (only decoder.* keys and the "
-            "pre-training mask_token may be ignored); pass a SkeletonMAE or encoder state dict")
+            "pre-training mask_token may be ignored); pass a SkeletonMAE or encoder state dict"
+        )
     for key in sorted(set(own) & set(weights)):
         if tuple(own[key].shape) != tuple(weights[key].shape):
             raise ValueError(
                 f"pre-trained state dict: {key} has shape {tuple(weights[key].shape)}, the "
                 f"classifier expects {tuple(own[key].shape)}; build the classifier with the "
-                "pre-training ModelConfig (stages, num_frames, tuple_len, num_joints)")
+                "pre-training ModelConfig (stages, num_frames, tuple_len, num_joints)"
+            )
     classifier.load_state_dict(weights, strict=False)
     loaded = tuple(sorted(set(own) & set(weights)))
     return EncoderLoadReport(loaded, tuple(decoder_keys), tuple(head_keys))

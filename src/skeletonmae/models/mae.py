@@ -59,18 +59,27 @@ class SkeletonMAE(nn.Module):
             self.mask_token = nn.Parameter(torch.zeros(config.embed_channels))
             nn.init.normal_(self.mask_token, std=0.02)
 
-    def draw_mask(self, batch_size: int, generator: torch.Generator | None,
-                  device: torch.device) -> MaskResult:
+    def draw_mask(
+        self, batch_size: int, generator: torch.Generator | None, device: torch.device
+    ) -> MaskResult:
         """The spatial-temporal mask of a batch (see :mod:`skeletonmae.masking`)."""
         cfg, mcfg = self.config, self.mask_config
         return spatial_temporal_mask(
-            batch_size, cfg.num_frames, cfg.num_joints, frame_ratio=mcfg.frame_ratio,
-            joint_ratio=mcfg.joint_ratio, strategy=mcfg.strategy,
-            tuple_len=mcfg.visible_tuple_len(cfg), frame_unit_len=mcfg.frame_unit_len(cfg),
-            generator=generator, device=device)
+            batch_size,
+            cfg.num_frames,
+            cfg.num_joints,
+            frame_ratio=mcfg.frame_ratio,
+            joint_ratio=mcfg.joint_ratio,
+            strategy=mcfg.strategy,
+            tuple_len=mcfg.visible_tuple_len(cfg),
+            frame_unit_len=mcfg.frame_unit_len(cfg),
+            generator=generator,
+            device=device,
+        )
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
-                with_baselines: bool = False) -> MAEOutput:
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, with_baselines: bool = False
+    ) -> MAEOutput:
         check_input(x, self.config)
         cfg, mcfg = self.config, self.mask_config
         masking = self.draw_mask(x.shape[0], generator, x.device)
@@ -85,8 +94,9 @@ class SkeletonMAE(nn.Module):
             kept_joints = masking.kept_joints[rows]  # (P, Tv, Vv)
             features = self.encoder(packed.data, kept_frames, kept_joints)  # (P, D, Tv/L, L*Vv)
             predicted = self.decoder(features, kept_frames, kept_joints)  # (P, C, T, V)
-        target, stats = reconstruction_target(packed.data, mcfg.target, mcfg.normalize_target,
-                                              cfg.tuple_len, visible=removed == 0)
+        target, stats = reconstruction_target(
+            packed.data, mcfg.target, mcfg.normalize_target, cfg.tuple_len, visible=removed == 0
+        )
         if mcfg.loss_on == "masked":
             loss = masked_mse(predicted, target, removed)
         else:
@@ -94,7 +104,8 @@ class SkeletonMAE(nn.Module):
         errors = {}
         if with_baselines:
             with torch.no_grad():
-                errors = {"model": masked_mse(predicted.detach().float(), target, removed),
-                          **baseline_errors(packed.data, removed, mcfg.target, stats,
-                                            cfg.tuple_len)}
+                errors = {
+                    "model": masked_mse(predicted.detach().float(), target, removed),
+                    **baseline_errors(packed.data, removed, mcfg.target, stats, cfg.tuple_len),
+                }
         return MAEOutput(loss, unpack_persons(predicted, packed), masking.mask, errors)

@@ -14,8 +14,14 @@ import torch
 
 from skeletonmae.models.config import ModelConfig
 
-__all__ = ["check_input", "present_persons", "PackedPersons", "pack_persons", "unpack_persons",
-           "mean_over_persons"]
+__all__ = [
+    "check_input",
+    "present_persons",
+    "PackedPersons",
+    "pack_persons",
+    "unpack_persons",
+    "mean_over_persons",
+]
 
 
 def check_input(x: torch.Tensor, config: ModelConfig, name: str = "x") -> None:
@@ -24,8 +30,10 @@ def check_input(x: torch.Tensor, config: ModelConfig, name: str = "x") -> None:
     layout = "(N, C, T, V, M) = (batch, coordinates, frames, joints, persons)"
     if not isinstance(x, torch.Tensor) or x.dim() != 5:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name}: expected a 5-D tensor {layout} = (N, {', '.join(map(str, expected))}), "
-                         f"got {shape}; reshape the batch to that layout")
+        raise ValueError(
+            f"{name}: expected a 5-D tensor {layout} = (N, {', '.join(map(str, expected))}), "
+            f"got {shape}; reshape the batch to that layout"
+        )
     if not x.is_floating_point():
         raise ValueError(f"{name}: expected a floating-point tensor, got {x.dtype}; call .float()")
     fields = ("in_channels", "num_frames", "num_joints", "num_persons")
@@ -34,7 +42,8 @@ def check_input(x: torch.Tensor, config: ModelConfig, name: str = "x") -> None:
             raise ValueError(
                 f"{name}: shape {tuple(x.shape)} has {x.shape[axis]} on axis {axis} of {layout}, "
                 f"but the model config says {field}={want}; set {field}={x.shape[axis]} in the "
-                "model config (or resample / pad the data to match)")
+                "model config (or resample / pad the data to match)"
+            )
 
 
 def present_persons(x: torch.Tensor) -> torch.Tensor:

@@ -28,8 +28,16 @@ from typing import NamedTuple
 
 import torch
 
-__all__ = ["TargetStats", "TARGETS", "reconstruction_target", "apply_target", "static_pose_fill",
-           "interpolation_fill", "masked_mse", "baseline_errors"]
+__all__ = [
+    "TargetStats",
+    "TARGETS",
+    "reconstruction_target",
+    "apply_target",
+    "static_pose_fill",
+    "interpolation_fill",
+    "masked_mse",
+    "baseline_errors",
+]
 
 TARGETS = ("coordinates", "motion", "interp_residual")
 NORM_EPS = 1e-6
@@ -63,8 +71,9 @@ def _patches(y: torch.Tensor, tuple_len: int) -> torch.Tensor:
     return y.view(p, c, t // tuple_len, tuple_len, v)
 
 
-def reconstruction_target(x: torch.Tensor, target: str, normalize: bool, tuple_len: int,
-                          visible: torch.Tensor | None = None) -> tuple[torch.Tensor, TargetStats]:
+def reconstruction_target(
+    x: torch.Tensor, target: str, normalize: bool, tuple_len: int, visible: torch.Tensor | None = None
+) -> tuple[torch.Tensor, TargetStats]:
     """The target of rows ``x (P, C, T, V)`` and how it was made. ``visible (P, T, V)`` bool is
     needed by ``interp_residual``. Normalisation statistics are over the ``C * L`` values of
     each (joint, tuple) patch (None when ``normalize`` is False)."""
@@ -133,8 +142,9 @@ def masked_mse(predicted: torch.Tensor, target: torch.Tensor, removed: torch.Ten
     return (squared * removed).sum() / removed.sum()
 
 
-def baseline_errors(x: torch.Tensor, removed: torch.Tensor, target: str, stats: TargetStats,
-                    tuple_len: int) -> dict[str, torch.Tensor]:
+def baseline_errors(
+    x: torch.Tensor, removed: torch.Tensor, target: str, stats: TargetStats, tuple_len: int
+) -> dict[str, torch.Tensor]:
     """Masked-token MSE of the static-pose and interpolation predictors in target space:
     ``x (P, C, T, V)`` true rows, ``removed (P, T, V)`` float, ``stats`` of the true target."""
     true_target = apply_target(x, target, stats, tuple_len)

@@ -19,8 +19,9 @@ import os
 import pickle
 import random
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -60,9 +61,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(payload).__name__}")
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
-        raise CheckpointError(
-            f"{path}: not a skeletonmae training checkpoint (missing {', '.join(missing)})"
-        )
+        raise CheckpointError(f"{path}: not a skeletonmae training checkpoint (missing {', '.join(missing)})")
     if payload["format_version"] > CHECKPOINT_FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: format version {payload['format_version']} is newer than this skeletonmae "

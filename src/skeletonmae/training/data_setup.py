@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Callable, Collection, Iterator
 
 import numpy as np
 import torch
@@ -45,8 +45,10 @@ class DatasetInfo:
 
 def split_folder(config: DataConfig, split: str) -> Path:
     if config.root is None:
-        raise ValueError("data.root is not set; point it at a prepared dataset folder "
-                         "(made by `skeletonmae prepare`), e.g. --set data.root=data/ntu60-xsub")
+        raise ValueError(
+            "data.root is not set; point it at a prepared dataset folder "
+            "(made by `skeletonmae prepare`), e.g. --set data.root=data/ntu60-xsub"
+        )
     return Path(config.root) / split
 
 
@@ -54,11 +56,15 @@ def open_split(config: DataConfig, split: str) -> SplitArrays:
     """``load_split`` with an error naming the folder and the fix when it is missing."""
     folder = split_folder(config, split)
     if not folder.is_dir():
-        available = sorted(p.name for p in Path(config.root).iterdir() if p.is_dir()) \
-            if Path(config.root).is_dir() else []
+        available = (
+            sorted(p.name for p in Path(config.root).iterdir() if p.is_dir())
+            if Path(config.root).is_dir()
+            else []
+        )
         raise FileNotFoundError(
             f"{folder}: split folder not found (data.root={config.root}, split {split!r}); "
-            f"available splits: {available or 'none - prepare the dataset first'}")
+            f"available splits: {available or 'none - prepare the dataset first'}"
+        )
     return load_split(folder, mmap=config.mmap)
 
 
@@ -69,12 +75,21 @@ def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
         raise ValueError(f"{folder / 'meta.json'}: key 'num_classes' missing; re-run prepare")
     _, channels, _, joints, persons = arrays.data.shape  # (N, C, T, V, M)
     names = tuple(meta.get("class_names") or (str(i) for i in range(meta["num_classes"])))
-    return DatasetInfo(folder, int(arrays.data.shape[0]), int(channels), int(joints),
-                       int(persons), int(meta["num_classes"]), names, str(meta.get("layout", "")))
+    return DatasetInfo(
+        folder,
+        int(arrays.data.shape[0]),
+        int(channels),
+        int(joints),
+        int(persons),
+        int(meta["num_classes"]),
+        names,
+        str(meta.get("layout", "")),
+    )
 
 
-def bind_model_to_data(config: RunConfig, info: DatasetInfo,
-                       pinned: Collection[str] = (), check_mask: bool = True) -> RunConfig:
+def bind_model_to_data(
+    config: RunConfig, info: DatasetInfo, pinned: Collection[str] = (), check_mask: bool = True
+) -> RunConfig:
     """Set the model's joints / persons / classes / frames / channels from the data and the
     transform. Fields in ``pinned`` (written explicitly by the user) must already agree.
     ``check_mask``: also check the masking fits the bound grid (pre-training; fine-tuning and
@@ -93,7 +108,8 @@ def bind_model_to_data(config: RunConfig, info: DatasetInfo,
             source = sources.get(field, str(info.folder / "meta.json") + " / data.npy")
             raise ValueError(
                 f"model.{field}={current} disagrees with {source} ({value}); remove "
-                f"model.{field} from the config (it is read from the data) or fix the data")
+                f"model.{field} from the config (it is read from the data) or fix the data"
+            )
         if current != value:
             logger.info("model.%s: %s -> %s (from the data)", field, current, value)
     model = dataclasses.replace(config.model, **derived)
@@ -109,7 +125,8 @@ def micro_batch_size(config: RunConfig, context: DistributedContext) -> int:
         raise ValueError(
             f"data.batch_size={config.data.batch_size} does not split over {context.world_size} "
             f"process(es) x training.grad_accumulation={config.training.grad_accumulation}; "
-            f"use a multiple of {parts}")
+            f"use a multiple of {parts}"
+        )
     return config.data.batch_size // parts
 
 
@@ -118,8 +135,9 @@ class BatchRequests(Sampler[BatchRequest]):
     batch is transformed in one vectorised ``SkeletonDataset.get_batch`` call with the right epoch
     even inside DataLoader workers."""
 
-    def __init__(self, sampler: Sampler[int], batch_size: int, drop_last: bool,
-                 epoch_of: Callable[[], int]) -> None:
+    def __init__(
+        self, sampler: Sampler[int], batch_size: int, drop_last: bool, epoch_of: Callable[[], int]
+    ) -> None:
         self.batches = BatchSampler(sampler, batch_size, drop_last)
         self.epoch_of = epoch_of
 
@@ -143,40 +161,53 @@ class TrainData:
     num_samples: int
 
 
-def _loader(dataset: SkeletonDataset, sampler: Sampler[int], batch_size: int, drop_last: bool,
-            epoch_of: Callable[[], int], config: RunConfig,
-            context: DistributedContext) -> DataLoader:
+def _loader(
+    dataset: SkeletonDataset,
+    sampler: Sampler[int],
+    batch_size: int,
+    drop_last: bool,
+    epoch_of: Callable[[], int],
+    config: RunConfig,
+    context: DistributedContext,
+) -> DataLoader:
     return DataLoader(
-        BatchedView(dataset), batch_size=None,
+        BatchedView(dataset),
+        batch_size=None,
         sampler=BatchRequests(sampler, batch_size, drop_last, epoch_of),
-        num_workers=config.data.num_workers, pin_memory=context.device.type == "cuda",
+        num_workers=config.data.num_workers,
+        pin_memory=context.device.type == "cuda",
         generator=torch.Generator().manual_seed(config.training.seed),  # keeps the global RNG
     )
 
 
-def build_train_data(config: RunConfig, arrays: SplitArrays, context: DistributedContext,
-                     use_label_fraction: bool) -> TrainData:
+def build_train_data(
+    config: RunConfig, arrays: SplitArrays, context: DistributedContext, use_label_fraction: bool
+) -> TrainData:
     """Shuffled, augmented, ``drop_last`` loader over the (optionally label-subsampled) split."""
     data = config.data
     indices = None
     if use_label_fraction and data.label_fraction < 1.0:
-        indices = label_fraction_indices(np.asarray(arrays.labels), data.label_fraction,
-                                         data.label_seed)
-        logger.info("data.label_fraction=%s: %d of %d training samples", data.label_fraction,
-                    len(indices), len(arrays))
-    dataset = SkeletonDataset(arrays, data.transform, train=True, seed=config.training.seed,
-                              indices=indices)
-    sampler = ResumableDistributedSampler(dataset, context, shuffle=True,
-                                          seed=config.training.seed, drop_last=True)
+        indices = label_fraction_indices(np.asarray(arrays.labels), data.label_fraction, data.label_seed)
+        logger.info(
+            "data.label_fraction=%s: %d of %d training samples",
+            data.label_fraction,
+            len(indices),
+            len(arrays),
+        )
+    dataset = SkeletonDataset(arrays, data.transform, train=True, seed=config.training.seed, indices=indices)
+    sampler = ResumableDistributedSampler(
+        dataset, context, shuffle=True, seed=config.training.seed, drop_last=True
+    )
     micro = micro_batch_size(config, context)
     loader = _loader(dataset, sampler, micro, True, lambda: sampler.epoch, config, context)
     return TrainData(loader, sampler, dataset.set_epoch, micro, len(dataset))
 
 
-def build_eval_loader(config: RunConfig, arrays: SplitArrays, context: DistributedContext,
-                      batch_size: int) -> DataLoader:
+def build_eval_loader(
+    config: RunConfig, arrays: SplitArrays, context: DistributedContext, batch_size: int
+) -> DataLoader:
     """Un-augmented loader over this rank's shard of the split, in order."""
-    dataset = SkeletonDataset(arrays, config.data.transform, train=False,
-                              seed=config.training.seed)
-    return _loader(dataset, ShardSampler(len(dataset), context), batch_size, False, lambda: 0,
-                   config, context)
+    dataset = SkeletonDataset(arrays, config.data.transform, train=False, seed=config.training.seed)
+    return _loader(
+        dataset, ShardSampler(len(dataset), context), batch_size, False, lambda: 0, config, context
+    )

@@ -13,7 +13,7 @@ import dataclasses
 import itertools
 import logging
 import os
-from typing import Iterator, Sized
+from collections.abc import Iterator, Sized
 
 import torch
 import torch.distributed as dist
@@ -55,9 +55,7 @@ def _env_int(name: str, default: int) -> int:
 def pick_device(preference: str, local_rank: int) -> torch.device:
     """``auto``: CUDA (this process's local GPU) when available, else CPU."""
     if preference == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            "training.device is 'cuda' but no CUDA device is available; use 'auto' or 'cpu'"
-        )
+        raise RuntimeError("training.device is 'cuda' but no CUDA device is available; use 'auto' or 'cpu'")
     if preference in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     return torch.device("cpu")
@@ -111,9 +109,7 @@ def barrier(context: DistributedContext) -> None:
         dist.barrier()
 
 
-def wrap_model(
-    model: torch.nn.Module, context: DistributedContext, sync_batchnorm: bool
-) -> torch.nn.Module:
+def wrap_model(model: torch.nn.Module, context: DistributedContext, sync_batchnorm: bool) -> torch.nn.Module:
     """Move to the device; under DDP optionally convert BatchNorm to SyncBatchNorm and wrap.
 
     SyncBatchNorm is GPU-only in PyTorch, so asking for it in a multi-process CPU run is an error
@@ -121,9 +117,11 @@ def wrap_model(
     """
     if context.is_distributed and sync_batchnorm:
         if context.device.type != "cuda":
-            raise ValueError("training.sync_batchnorm=true needs CUDA devices (PyTorch's "
-                             "SyncBatchNorm is GPU-only); set training.sync_batchnorm=false "
-                             "for multi-process CPU runs")
+            raise ValueError(
+                "training.sync_batchnorm=true needs CUDA devices (PyTorch's "
+                "SyncBatchNorm is GPU-only); set training.sync_batchnorm=false "
+                "for multi-process CPU runs"
+            )
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model = model.to(context.device)
     if not context.is_distributed:

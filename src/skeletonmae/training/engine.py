@@ -23,8 +23,9 @@ import math
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -50,8 +51,16 @@ from skeletonmae.training.loop_types import (
 )
 from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
 
-__all__ = ["Trainer", "NonFiniteLossError", "StepOutput", "Task", "TrainingSetup", "FitResult",
-           "count_steps_per_epoch", "KILL_AT_STEP_ENV"]
+__all__ = [
+    "Trainer",
+    "NonFiniteLossError",
+    "StepOutput",
+    "Task",
+    "TrainingSetup",
+    "FitResult",
+    "count_steps_per_epoch",
+    "KILL_AT_STEP_ENV",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +121,10 @@ class Trainer:
         """Restore everything from ``path``; the next step is the one after the saved one."""
         payload = load_checkpoint(path)
         if payload.get("stage") != self.setup.task.name:
-            raise ValueError(f"{path}: checkpoint of stage {payload.get('stage')!r} cannot resume "
-                             f"a {self.setup.task.name!r} run; pick the matching run folder")
+            raise ValueError(
+                f"{path}: checkpoint of stage {payload.get('stage')!r} cannot resume "
+                f"a {self.setup.task.name!r} run; pick the matching run folder"
+            )
         _warn_config_changes(path, payload["config"], self.setup.config_dict)
         unwrap_model(self.setup.model).load_state_dict(payload["model"])
         self.setup.optimizer.load_state_dict(payload["optimizer"])
@@ -122,12 +133,23 @@ class Trainer:
             self.scaler.load_state_dict(payload["scaler"])
         restore_rng_state(payload["rng"], {"mask": self.mask_generator})
         self.meter.load_state_dict(payload["epoch_meter"])
-        self.state = LoopState(payload["epoch"], payload["step_in_epoch"], payload["global_step"],
-                               payload["best_metric"], payload["best_epoch"])
-        self.metrics = MetricsLog.resume(self.setup.run_dir / "metrics.csv", self.state.epoch + 1,
-                                         write=self.context.is_main)
-        logger.info("resumed %s at epoch %d, step %d of %d", path, self.state.epoch + 1,
-                    self.state.step_in_epoch, self.steps_per_epoch)
+        self.state = LoopState(
+            payload["epoch"],
+            payload["step_in_epoch"],
+            payload["global_step"],
+            payload["best_metric"],
+            payload["best_epoch"],
+        )
+        self.metrics = MetricsLog.resume(
+            self.setup.run_dir / "metrics.csv", self.state.epoch + 1, write=self.context.is_main
+        )
+        logger.info(
+            "resumed %s at epoch %d, step %d of %d",
+            path,
+            self.state.epoch + 1,
+            self.state.step_in_epoch,
+            self.steps_per_epoch,
+        )
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -140,14 +162,21 @@ class Trainer:
                 broadcast_buffers(unwrap_model(self.setup.model), self.context)
                 row = {"epoch": float(self.state.epoch + 1), **train_metrics}
                 if self._validation_due():
-                    row.update(self.setup.task.validate(self.setup.model, self.setup.val_loader,
-                                                        self.context))
+                    row.update(
+                        self.setup.task.validate(self.setup.model, self.setup.val_loader, self.context)
+                    )
                 self.finish_epoch(row)
         finally:
             if self.tensorboard is not None:
                 self.tensorboard.close()
-        return FitResult(self.setup.run_dir, self.setup.task.best_metric, self.state.best_metric,
-                         self.state.best_epoch, self.metrics.rows, unwrap_model(self.setup.model))
+        return FitResult(
+            self.setup.run_dir,
+            self.setup.task.best_metric,
+            self.state.best_metric,
+            self.state.best_epoch,
+            self.metrics.rows,
+            unwrap_model(self.setup.model),
+        )
 
     def _better(self, new: float, old: float) -> bool:
         return new > old if self.setup.task.higher_is_better else new < old
@@ -164,8 +193,11 @@ class Trainer:
         if metric_name not in row and self.setup.val_loader is None:
             metric_name = metric_name.replace("val_", "train_")
         value = row.get(metric_name)
-        improved = value is not None and math.isfinite(value) and (
-            self.state.best_metric is None or self._better(value, self.state.best_metric))
+        improved = (
+            value is not None
+            and math.isfinite(value)
+            and (self.state.best_metric is None or self._better(value, self.state.best_metric))
+        )
         if improved:
             self.state.best_metric, self.state.best_epoch = value, self.state.epoch + 1
         self.state.epoch += 1
@@ -179,8 +211,7 @@ class Trainer:
 
     def _log_epoch(self, row: dict[str, float]) -> None:
         text = " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")
-        logger.info("%s epoch %d/%d: %s", self.setup.task.name, int(row["epoch"]),
-                    self.settings.epochs, text)
+        logger.info("%s epoch %d/%d: %s", self.setup.task.name, int(row["epoch"]), self.settings.epochs, text)
         if self.tensorboard is not None:
             for key, value in row.items():
                 if key != "epoch" and math.isfinite(value):
@@ -191,16 +222,20 @@ class Trainer:
         setup, state = self.setup, self.state
         setup.set_data_epoch(state.epoch)
         setup.train_sampler.set_epoch(state.epoch)
-        setup.train_sampler.set_start(
-            state.step_in_epoch * self.micro_batches * setup.micro_batch_size)
+        setup.train_sampler.set_start(state.step_in_epoch * self.micro_batches * setup.micro_batch_size)
         self.set_train_mode()
         if state.step_in_epoch == 0:
             self.meter = EpochMeter(self.context.device)
         meter = self.meter
-        bar = tqdm(total=self.steps_per_epoch, initial=state.step_in_epoch, unit="step",
-                   desc=f"{setup.task.name} {state.epoch + 1}/{self.settings.epochs}",
-                   disable=not (self.context.is_main and self.settings.progress_bar),
-                   leave=False, dynamic_ncols=True)
+        bar = tqdm(
+            total=self.steps_per_epoch,
+            initial=state.step_in_epoch,
+            unit="step",
+            desc=f"{setup.task.name} {state.epoch + 1}/{self.settings.epochs}",
+            disable=not (self.context.is_main and self.settings.progress_bar),
+            leave=False,
+            dynamic_ncols=True,
+        )
         batches = iter(setup.train_loader)
         clock = (time.perf_counter(), 0)
         try:
@@ -210,8 +245,11 @@ class Trainer:
                 if state.step_in_epoch % self.settings.log_every_steps == 0:
                     clock = self._report(meter, bar, clock)
                 every = self.settings.checkpoint_every_steps
-                if every and state.step_in_epoch % every == 0 and (
-                        state.step_in_epoch < self.steps_per_epoch):
+                if (
+                    every
+                    and state.step_in_epoch % every == 0
+                    and (state.step_in_epoch < self.steps_per_epoch)
+                ):
                     self.save("last.pt")
                 _fault_injection_point(state.global_step)
         finally:
@@ -263,7 +301,8 @@ class Trainer:
                 f"{self.setup.task.name}: the training loss became NaN or infinite in epoch "
                 f"{self.state.epoch + 1} (by optimiser step {self.state.global_step}); the last "
                 f"good checkpoint {self.setup.run_dir / 'last.pt'} was kept. Lower optim.lr, set "
-                "optim.grad_clip_norm, or use training.amp=none")
+                "optim.grad_clip_norm, or use training.amp=none"
+            )
 
     def _report(self, meter: EpochMeter, bar: tqdm, clock: tuple[float, int]) -> tuple[float, int]:
         """Log-cadence host sync: non-finite check, progress bar and TensorBoard."""
@@ -281,13 +320,16 @@ class Trainer:
 
     def _epoch_summary(self, meter: EpochMeter) -> dict[str, float]:
         self.raise_if_nonfinite()
-        totals = torch.stack([meter.loss_sum, meter.correct,
-                              torch.tensor(float(meter.samples), dtype=torch.float64,
-                                           device=meter.loss_sum.device)])
+        totals = torch.stack(
+            [
+                meter.loss_sum,
+                meter.correct,
+                torch.tensor(float(meter.samples), dtype=torch.float64, device=meter.loss_sum.device),
+            ]
+        )
         totals = all_reduce_sum(totals, self.context).tolist()
         count = max(totals[2], 1.0)
-        summary = {"train_loss": totals[0] / count,
-                   "lr": self.setup.optimizer.param_groups[0]["lr"]}
+        summary = {"train_loss": totals[0] / count, "lr": self.setup.optimizer.param_groups[0]["lr"]}
         if meter.has_accuracy:
             summary["train_top1"] = totals[1] / count
         return summary
@@ -299,8 +341,15 @@ def _warn_config_changes(path: Path, saved: dict, current: dict, prefix: str = "
         if isinstance(old, dict) and isinstance(new, dict):
             _warn_config_changes(path, old, new, f"{prefix}{key}.")
         elif old != new:
-            logger.warning("%s: resuming with %s%s=%r (checkpoint had %r); the run will not "
-                           "reproduce an uninterrupted one", path, prefix, key, new, old)
+            logger.warning(
+                "%s: resuming with %s%s=%r (checkpoint had %r); the run will not "
+                "reproduce an uninterrupted one",
+                path,
+                prefix,
+                key,
+                new,
+                old,
+            )
 
 
 def _fault_injection_point(global_step: int) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import torch
 from torch.utils.data import DataLoader
@@ -32,11 +33,13 @@ class Task(Protocol):
     best_metric: str  # a key of the validation metrics, e.g. "val_loss" or "val_top1"
     higher_is_better: bool
 
-    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-             generator: torch.Generator) -> StepOutput: ...
+    def step(
+        self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+    ) -> StepOutput: ...
 
-    def validate(self, model: torch.nn.Module, loader: DataLoader,
-                 context: DistributedContext) -> dict[str, float]: ...
+    def validate(
+        self, model: torch.nn.Module, loader: DataLoader, context: DistributedContext
+    ) -> dict[str, float]: ...
 
 
 @dataclasses.dataclass
@@ -96,7 +99,8 @@ def count_steps_per_epoch(batches_per_epoch: int, settings: TrainingConfig) -> i
         raise ValueError(
             f"the training split gives {batches_per_epoch} full batches per process, fewer than "
             f"training.grad_accumulation={settings.grad_accumulation}; use a smaller "
-            "data.batch_size or more training samples")
+            "data.batch_size or more training samples"
+        )
     return steps
 
 
@@ -121,8 +125,12 @@ class EpochMeter:
             self.has_accuracy = True
 
     def state_dict(self) -> dict[str, Any]:
-        return {"loss_sum": self.loss_sum.cpu(), "correct": self.correct.cpu(),
-                "samples": self.samples, "has_accuracy": self.has_accuracy}
+        return {
+            "loss_sum": self.loss_sum.cpu(),
+            "correct": self.correct.cpu(),
+            "samples": self.samples,
+            "has_accuracy": self.has_accuracy,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.loss_sum.copy_(state["loss_sum"])

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig
 
 
-def build_optimizer(
-    parameters: Iterable[torch.nn.Parameter], config: OptimConfig
-) -> torch.optim.Optimizer:
+def build_optimizer(parameters: Iterable[torch.nn.Parameter], config: OptimConfig) -> torch.optim.Optimizer:
     """The optimiser named by ``config.name`` over the parameters that require gradients."""
     trainable = [p for p in parameters if p.requires_grad]
     if not trainable:
         raise ValueError("no trainable parameters: every parameter has requires_grad=False")
     if config.name == "adam":
-        return torch.optim.Adam(
-            trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
-        )
+        return torch.optim.Adam(trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
     if config.name == "adamw":
         return torch.optim.AdamW(
             trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
@@ -67,8 +63,7 @@ class CosineWarmupFactor:
     """LR multiplier at optimiser step ``s``: linear warm-up, then a half-cosine from 1 down to
     ``min_factor`` at ``total_steps`` (held there after it). A plain callable, as above."""
 
-    def __init__(self, total_steps: int, warmup_steps: int, warmup_start: float,
-                 min_factor: float) -> None:
+    def __init__(self, total_steps: int, warmup_steps: int, warmup_start: float, min_factor: float) -> None:
         self.total_steps = total_steps
         self.warmup_steps = warmup_steps
         self.warmup_start = warmup_start
@@ -84,7 +79,9 @@ class CosineWarmupFactor:
 
 
 def build_scheduler(
-    optimizer: torch.optim.Optimizer, config: ScheduleConfig, steps_per_epoch: int,
+    optimizer: torch.optim.Optimizer,
+    config: ScheduleConfig,
+    steps_per_epoch: int,
     total_epochs: int | None = None,
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """Per-optimiser-step ``LambdaLR`` for ``config`` (MultiStep or cosine, + optional warm-up).
@@ -106,14 +103,17 @@ def build_scheduler(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factor)
 
 
-def _cosine_factor(config: ScheduleConfig, steps_per_epoch: int, total_epochs: int | None,
-                   warmup_steps: int) -> CosineWarmupFactor:
+def _cosine_factor(
+    config: ScheduleConfig, steps_per_epoch: int, total_epochs: int | None, warmup_steps: int
+) -> CosineWarmupFactor:
     if total_epochs is None or total_epochs < 1:
-        raise ValueError(f"the cosine schedule needs the run length: total_epochs must be >= 1, "
-                         f"got {total_epochs}")
+        raise ValueError(
+            f"the cosine schedule needs the run length: total_epochs must be >= 1, got {total_epochs}"
+        )
     total_steps = total_epochs * steps_per_epoch
     if warmup_steps >= total_steps:
-        raise ValueError(f"schedule.warmup_epochs ({config.warmup_epochs}) must be shorter than "
-                         f"the run ({total_epochs} epochs) for the cosine schedule")
-    return CosineWarmupFactor(total_steps, warmup_steps, config.warmup_start_factor,
-                              config.min_lr_factor)
+        raise ValueError(
+            f"schedule.warmup_epochs ({config.warmup_epochs}) must be shorter than "
+            f"the run ({total_epochs} epochs) for the cosine schedule"
+        )
+    return CosineWarmupFactor(total_steps, warmup_steps, config.warmup_start_factor, config.min_lr_factor)

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from skeletonmae.config import (
+    ConfigError,
     apply_overrides,
     from_mapping,
     read_yaml_mapping,
     require,
-    ConfigError,
 )
 from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.data.transforms import TransformConfig
@@ -30,8 +30,13 @@ from skeletonmae.models.config import MaskConfig, ModelConfig, preset
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 # ModelConfig fields that are read from the dataset (and the transform) rather than chosen.
-DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = ("num_joints", "num_persons", "num_classes",
-                                            "num_frames", "in_channels")
+DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = (
+    "num_joints",
+    "num_persons",
+    "num_classes",
+    "num_frames",
+    "in_channels",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,26 +49,31 @@ class DataConfig:
     ``eval_batch_size`` is per process (null: the training micro-batch).
     """
 
-    root: Optional[Path] = None
+    root: Path | None = None
     train_split: str = "train"
-    val_split: Optional[str] = "test"
+    val_split: str | None = "test"
     test_split: str = "test"
     transform: TransformConfig = dataclasses.field(default_factory=TransformConfig)
     batch_size: int = 64
-    eval_batch_size: Optional[int] = None
+    eval_batch_size: int | None = None
     num_workers: int = 2
     label_fraction: float = 1.0
     label_seed: int = 0
     mmap: bool = True
 
     def __post_init__(self) -> None:
-        require(self.batch_size >= 1, "batch_size",
-                f"must be >= 1, got {self.batch_size}; the paper uses 64")
-        require(self.eval_batch_size is None or self.eval_batch_size >= 1, "eval_batch_size",
-                f"must be >= 1 or null, got {self.eval_batch_size}")
+        require(self.batch_size >= 1, "batch_size", f"must be >= 1, got {self.batch_size}; the paper uses 64")
+        require(
+            self.eval_batch_size is None or self.eval_batch_size >= 1,
+            "eval_batch_size",
+            f"must be >= 1 or null, got {self.eval_batch_size}",
+        )
         require(self.num_workers >= 0, "num_workers", f"must be >= 0, got {self.num_workers}")
-        require(0.0 < self.label_fraction <= 1.0, "label_fraction",
-                f"must be in (0, 1], got {self.label_fraction}; e.g. 0.1 for 10 % of the labels")
+        require(
+            0.0 < self.label_fraction <= 1.0,
+            "label_fraction",
+            f"must be in (0, 1], got {self.label_fraction}; e.g. 0.1 for 10 % of the labels",
+        )
         require(self.label_seed >= 0, "label_seed", f"must be >= 0, got {self.label_seed}")
         for name in ("train_split", "test_split"):
             require(bool(getattr(self, name)), name, "must name a split folder, e.g. train")
@@ -78,7 +88,7 @@ class FinetuneConfig:
     before the linear head, as in MAMP's / MAE's linear probe; false keeps the plain head.
     """
 
-    pretrained: Optional[Path] = None
+    pretrained: Path | None = None
     feature_norm: bool = False
 
 
@@ -96,7 +106,7 @@ class RunConfig:
     output_dir: Path = Path("runs/default")
     # Pre-training method: null = SkeletonMAE; a section = CrosSCLR / AimCLR on the same encoder
     # (skeletonmae.contrastive, set by ``skeletonmae pretrain --method crossclr|aimclr``).
-    contrastive: Optional[ContrastiveConfig] = None
+    contrastive: ContrastiveConfig | None = None
 
 
 def _model_preset(name: str) -> ModelConfig:

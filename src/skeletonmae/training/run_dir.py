@@ -23,8 +23,9 @@ import platform
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,7 +41,11 @@ def git_commit(folder: Path | None = None) -> str | None:
     folder = folder or Path(__file__).resolve().parent
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5,
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=5,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
@@ -87,14 +92,13 @@ class MetricsLog:
     """Per-epoch metric rows kept in memory and mirrored to ``metrics.csv`` (atomic rewrite) when
     ``write`` is true (rank 0; the other ranks keep the same rows in memory only)."""
 
-    def __init__(self, path: Path, rows: Sequence[Mapping[str, float]] = (),
-                 write: bool = True) -> None:
+    def __init__(self, path: Path, rows: Sequence[Mapping[str, float]] = (), write: bool = True) -> None:
         self.path = path
         self.rows: list[dict[str, float]] = [dict(r) for r in rows]
         self.write = write
 
     @classmethod
-    def resume(cls, path: Path, before_epoch: int, write: bool = True) -> "MetricsLog":
+    def resume(cls, path: Path, before_epoch: int, write: bool = True) -> MetricsLog:
         """Reload rows of epochs ``< before_epoch`` (later ones are about to be redone)."""
         if not path.is_file():
             return cls(path, write=write)

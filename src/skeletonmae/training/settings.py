@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal, Optional
+from typing import Literal
 
 from skeletonmae.config import require
 
@@ -24,7 +24,7 @@ class OptimConfig:
     weight_decay: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.999)
     momentum: float = 0.9
-    grad_clip_norm: Optional[float] = None
+    grad_clip_norm: float | None = None
 
     def __post_init__(self) -> None:
         require(
@@ -115,7 +115,7 @@ class TrainingConfig:
     eval_every: int = 1
     checkpoint_every_steps: int = 0
     log_every_steps: int = 20
-    limit_train_steps: Optional[int] = None
+    limit_train_steps: int | None = None
     sync_batchnorm: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
     progress_bar: bool = True

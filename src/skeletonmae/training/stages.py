@@ -10,16 +10,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Callable, Collection
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
 from skeletonmae.config import dump_yaml, to_plain
-from skeletonmae.contrastive.stage import (ContrastivePretrainTask, build_contrastive_pretraining,
-                                           with_task_epoch)
+from skeletonmae.contrastive.stage import (
+    ContrastivePretrainTask,
+    build_contrastive_pretraining,
+    with_task_epoch,
+)
 from skeletonmae.contrastive.step import pretrained_encoder_state
 from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
 from skeletonmae.training.checkpoint import load_checkpoint
@@ -71,26 +74,31 @@ class RunResult:
         return self.run_dir / "last.pt"
 
 
-def run_pretrain(config: RunConfig, *, resume: bool = False,
-                 pinned_model_fields: Collection[str] = ()) -> RunResult:
+def run_pretrain(
+    config: RunConfig, *, resume: bool = False, pinned_model_fields: Collection[str] = ()
+) -> RunResult:
     """Masked-autoencoder pre-training on the training split (labels unused); best by val loss."""
     return _run_stage("pretrain", config, resume, pinned_model_fields)
 
 
-def run_finetune(config: RunConfig, *, resume: bool = False,
-                 pinned_model_fields: Collection[str] = ()) -> RunResult:
+def run_finetune(
+    config: RunConfig, *, resume: bool = False, pinned_model_fields: Collection[str] = ()
+) -> RunResult:
     """End-to-end fine-tuning from ``finetune.pretrained`` (or from scratch when null), on
     ``data.label_fraction`` of the labels; best by val top-1."""
     return _run_stage("finetune", config, resume, pinned_model_fields)
 
 
-def run_linear(config: RunConfig, *, resume: bool = False,
-               pinned_model_fields: Collection[str] = ()) -> RunResult:
+def run_linear(
+    config: RunConfig, *, resume: bool = False, pinned_model_fields: Collection[str] = ()
+) -> RunResult:
     """Linear evaluation: frozen pre-trained encoder (eval-mode BatchNorm), train the head only
     (with ``finetune.feature_norm``, MAMP's non-affine BatchNorm before the linear layer)."""
     if config.finetune.pretrained is None:
-        raise ValueError("linear evaluation needs finetune.pretrained (a pretrain checkpoint); "
-                         "pass --pretrained RUN/best.pt")
+        raise ValueError(
+            "linear evaluation needs finetune.pretrained (a pretrain checkpoint); "
+            "pass --pretrained RUN/best.pt"
+        )
     return _run_stage("linear", config, resume, pinned_model_fields)
 
 
@@ -100,20 +108,22 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext,
-                    resume: bool) -> Path:
+def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext, resume: bool) -> Path:
     """Check resume / overwrite, then (rank 0) write config.yaml and env.json."""
     run_dir = Path(config.output_dir)
     last = run_dir / "last.pt"
     if resume and not last.is_file():
         raise FileNotFoundError(f"{last}: nothing to resume; start the run without --resume")
     if not resume and last.is_file():
-        raise FileExistsError(f"{run_dir} already holds a run ({last.name}); pass --resume to "
-                              "continue it or choose another output_dir")
+        raise FileExistsError(
+            f"{run_dir} already holds a run ({last.name}); pass --resume to "
+            "continue it or choose another output_dir"
+        )
     if context.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        dump_yaml(config, run_dir / "config.yaml",
-                  header=f"skeletonmae {stage} --config {run_dir / 'config.yaml'}")
+        dump_yaml(
+            config, run_dir / "config.yaml", header=f"skeletonmae {stage} --config {run_dir / 'config.yaml'}"
+        )
         env = environment_info(config.training.seed, context.world_size)
         write_json_atomic(run_dir / "env.json", {**env, "stage": stage, "resumed": resume})
     return run_dir
@@ -133,8 +143,7 @@ def build_stage_model(stage: str, config: RunConfig, layout_name: str = "") -> t
             report = load_pretrained_encoder(classifier, pretrained_encoder_state(payload))
         except ValueError as error:
             raise ValueError(f"{config.finetune.pretrained}: {error}") from error
-        logger.info("loaded %d encoder tensors from %s", len(report.loaded),
-                    config.finetune.pretrained)
+        logger.info("loaded %d encoder tensors from %s", len(report.loaded), config.finetune.pretrained)
     else:
         logger.info("%s from scratch (finetune.pretrained is null)", stage)
     if stage == "linear":
@@ -142,8 +151,7 @@ def build_stage_model(stage: str, config: RunConfig, layout_name: str = "") -> t
     return classifier
 
 
-def _run_stage(stage: str, config: RunConfig, resume: bool,
-               pinned: Collection[str]) -> RunResult:
+def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[str]) -> RunResult:
     with distributed_session(config.training.device) as context:
         train_arrays = open_split(config.data, config.data.train_split)
         info = dataset_info(train_arrays, split_folder(config.data, config.data.train_split))
@@ -162,13 +170,22 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         scheduler = build_scheduler(optimizer, config.schedule, steps, config.training.epochs)
         task, set_data_epoch = _stage_task(stage, config, train.set_epoch)
         setup = TrainingSetup(
-            task=task, model=model, optimizer=optimizer, scheduler=scheduler,
-            train_loader=train.loader, train_sampler=train.sampler,
-            micro_batch_size=train.micro_batch_size, set_data_epoch=set_data_epoch,
-            val_loader=val_loader, settings=config.training,
-            grad_clip_norm=config.optim.grad_clip_norm, config_dict=to_plain(config),
-            run_dir=run_dir, context=context,
-            checkpoint_extra={"class_names": list(info.class_names), "layout": info.layout})
+            task=task,
+            model=model,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            train_loader=train.loader,
+            train_sampler=train.sampler,
+            micro_batch_size=train.micro_batch_size,
+            set_data_epoch=set_data_epoch,
+            val_loader=val_loader,
+            settings=config.training,
+            grad_clip_norm=config.optim.grad_clip_norm,
+            config_dict=to_plain(config),
+            run_dir=run_dir,
+            context=context,
+            checkpoint_extra={"class_names": list(info.class_names), "layout": info.layout},
+        )
         trainer = Trainer(setup)
         if resume:
             trainer.resume(run_dir / "last.pt")
@@ -176,8 +193,16 @@ def _run_stage(stage: str, config: RunConfig, resume: bool,
         if context.is_main:
             _plot_curves(fit.history, run_dir / "curves.png", f"{stage}: {run_dir.name}")
         barrier(context)  # every rank returns only once rank 0 has written its files
-        return RunResult(stage, run_dir, config, fit.best_metric_name, fit.best_metric,
-                         fit.best_epoch, fit.history, fit.model)
+        return RunResult(
+            stage,
+            run_dir,
+            config,
+            fit.best_metric_name,
+            fit.best_metric,
+            fit.best_epoch,
+            fit.history,
+            fit.model,
+        )
 
 
 def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLoader | None:
@@ -187,12 +212,12 @@ def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLo
     return build_eval_loader(config, arrays, context, micro_batch_size(config, context))
 
 
-def _stage_task(stage: str, config: RunConfig, set_epoch: Callable[[int], None]
-                ) -> tuple[Task, Callable[[int], None]]:
+def _stage_task(
+    stage: str, config: RunConfig, set_epoch: Callable[[int], None]
+) -> tuple[Task, Callable[[int], None]]:
     """The stage's task and the per-epoch hook (contrastive mining also follows the epoch)."""
     if stage != "pretrain":
-        return ClassificationTask(stage, config.model.num_classes,
-                                  config.training.label_smoothing), set_epoch
+        return ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing), set_epoch
     if config.contrastive is not None:
         task = ContrastivePretrainTask()
         return task, with_task_epoch(set_epoch, task)  # mining starts by epoch

@@ -25,18 +25,24 @@ class PretrainTask:
     best_metric = "val_loss"
     higher_is_better = False
 
-    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-             generator: torch.Generator) -> StepOutput:
+    def step(
+        self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+    ) -> StepOutput:
         """inputs: (N, C, T, V, M); labels are ignored (self-supervised)."""
         return StepOutput(loss=model(inputs, generator=generator).loss)
 
-    def validate(self, model: torch.nn.Module, loader: DataLoader,
-                 context: DistributedContext) -> dict[str, float]:
+    def validate(
+        self, model: torch.nn.Module, loader: DataLoader, context: DistributedContext
+    ) -> dict[str, float]:
         metrics = reconstruction_metrics(model, loader, context, VALIDATION_MASK_SEED)
         interp = metrics["interp"]
-        return {"val_loss": metrics["loss"], "val_masked_mse": metrics["model"],
-                "val_static_mse": metrics["static"], "val_interp_mse": interp,
-                "val_interp_ratio": metrics["model"] / interp if interp > 0 else float("nan")}
+        return {
+            "val_loss": metrics["loss"],
+            "val_masked_mse": metrics["model"],
+            "val_static_mse": metrics["static"],
+            "val_interp_mse": interp,
+            "val_interp_ratio": metrics["model"] / interp if interp > 0 else float("nan"),
+        }
 
 
 class ClassificationTask:
@@ -50,15 +56,17 @@ class ClassificationTask:
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
 
-    def step(self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-             generator: torch.Generator) -> StepOutput:
+    def step(
+        self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+    ) -> StepOutput:
         """inputs: (N, C, T, V, M), labels: (N,) int64."""
         logits = model(inputs).float()  # (N, K)
         loss = F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)
         correct = (logits.detach().argmax(dim=1) == labels).sum()
         return StepOutput(loss=loss, correct=correct)
 
-    def validate(self, model: torch.nn.Module, loader: DataLoader,
-                 context: DistributedContext) -> dict[str, float]:
+    def validate(
+        self, model: torch.nn.Module, loader: DataLoader, context: DistributedContext
+    ) -> dict[str, float]:
         metrics = classify_loader(model, loader, self.num_classes, context)
         return {"val_loss": metrics.loss, "val_top1": metrics.top1, "val_top5": metrics.top5}

@@ -6,8 +6,8 @@ matplotlib is imported lazily inside the function so the library imports without
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -51,8 +51,15 @@ def plot_confusion_matrix(
             for column in range(k):
                 if counts[row, column]:
                     colour = "white" if rates[row, column] > 0.5 else "black"
-                    axis.text(column, row, str(counts[row, column]), ha="center", va="center",
-                              fontsize=7, color=colour)
+                    axis.text(
+                        column,
+                        row,
+                        str(counts[row, column]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color=colour,
+                    )
     if title:
         axis.set_title(title)
     figure.tight_layout()

@@ -8,16 +8,20 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from skeletonmae.atomic import atomic_path
 
 LOSS_COLUMNS = ("train_loss", "val_loss")
 ACCURACY_COLUMNS = ("train_top1", "val_top1", "val_top5")
 # Pre-training: the model's masked-token MSE beside the predictors that learn nothing.
-BASELINE_COLUMNS = {"val_masked_mse": "model", "val_static_mse": "static pose",
-                    "val_interp_mse": "temporal interpolation"}
+BASELINE_COLUMNS = {
+    "val_masked_mse": "model",
+    "val_static_mse": "static pose",
+    "val_interp_mse": "temporal interpolation",
+}
 
 
 def save_figure_atomic(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
@@ -41,8 +45,11 @@ def read_metrics_csv(path: str | os.PathLike[str]) -> list[dict[str, float]]:
 
 
 def _series(rows: Sequence[Mapping[str, float]], column: str) -> tuple[list[float], list[float]]:
-    points = [(r["epoch"], r[column]) for r in rows
-              if column in r and r[column] is not None and not math.isnan(r[column])]
+    points = [
+        (r["epoch"], r[column])
+        for r in rows
+        if column in r and r[column] is not None and not math.isnan(r[column])
+    ]
     return [p[0] for p in points], [p[1] for p in points]
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -68,8 +68,9 @@ def _axis_limits(rows: Sequence[SequenceRow], frames: np.ndarray) -> tuple[np.nd
     return centre, MAX_ZOOM_OUT * half
 
 
-def _clip_segment(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray] | None:
+def _clip_segment(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The part of the segment ``a``-``b`` ``(3,)`` inside the box ``[lo, hi]``, or None
     (Liang-Barsky: shrink the parameter range [0, 1] slab by slab)."""
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
@@ -88,8 +89,9 @@ def _clip_segment(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return a + start * step, a + stop * step
 
 
-def _draw_pose(ax, joints: np.ndarray, bones: Bones, hidden: np.ndarray | None,
-               cube: tuple[np.ndarray, float]) -> int:
+def _draw_pose(
+    ax, joints: np.ndarray, bones: Bones, hidden: np.ndarray | None, cube: tuple[np.ndarray, float]
+) -> int:
     """Draw one frame ``joints (V, 3)`` on a 3D axis, clipped to the ``cube`` (centre, half);
     hidden joints and their bones are greyed out. Returns how many joints lie outside."""
     hidden = np.zeros(len(joints), dtype=bool) if hidden is None else hidden.astype(bool)
@@ -103,10 +105,18 @@ def _draw_pose(ax, joints: np.ndarray, bones: Bones, hidden: np.ndarray | None,
             continue
         ends = np.stack(segment)[:, screen]  # (2, 3)
         gone = hidden[a] or hidden[b]
-        ax.plot(ends[:, 0], ends[:, 1], ends[:, 2], color="0.8" if gone else "tab:blue",
-                linewidth=1.0 if gone else 2.0, linestyle=":" if gone else "-")
-    for keep, style in ((inside & ~hidden, dict(color="tab:red", marker="o")),
-                        (inside & hidden, dict(color="0.7", marker="x"))):
+        ax.plot(
+            ends[:, 0],
+            ends[:, 1],
+            ends[:, 2],
+            color="0.8" if gone else "tab:blue",
+            linewidth=1.0 if gone else 2.0,
+            linestyle=":" if gone else "-",
+        )
+    for keep, style in (
+        (inside & ~hidden, dict(color="tab:red", marker="o")),
+        (inside & hidden, dict(color="0.7", marker="x")),
+    ):
         if keep.any():
             points = joints[keep][:, screen]
             ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=6, depthshade=False, **style)
@@ -138,8 +148,9 @@ def _fit_suptitle(fig, text: str, fontsize: float) -> None:
         title.set_text(textwrap.fill(text, width, break_long_words=False))
 
 
-def sequence_grid_figure(rows: Sequence[SequenceRow], bones: Bones, *, frames: np.ndarray,
-                         suptitle: str = ""):
+def sequence_grid_figure(
+    rows: Sequence[SequenceRow], bones: Bones, *, frames: np.ndarray, suptitle: str = ""
+):
     """The figure of :func:`draw_sequence_grid` (not saved): one row per ``SequenceRow``, one
     column per frame index in ``frames``, one cube shared by every panel."""
     import matplotlib
@@ -163,7 +174,11 @@ def sequence_grid_figure(rows: Sequence[SequenceRow], bones: Bones, *, frames: n
 
 
 def draw_sequence_grid(
-    rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray,
+    rows: Sequence[SequenceRow],
+    bones: Bones,
+    path: str | Path,
+    *,
+    frames: np.ndarray,
     suptitle: str = "",
 ) -> Path:
     """Write a PNG: one row per ``SequenceRow``, one column per frame index in ``frames``."""
@@ -178,7 +193,12 @@ def draw_sequence_grid(
 
 
 def draw_sequence_gif(
-    rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray, fps: int = 8,
+    rows: Sequence[SequenceRow],
+    bones: Bones,
+    path: str | Path,
+    *,
+    frames: np.ndarray,
+    fps: int = 8,
 ) -> Path:
     """Write an animated GIF with the rows side by side, one GIF frame per index in ``frames``."""
     import matplotlib
@@ -196,11 +216,9 @@ def draw_sequence_gif(
         t = frames[k]
         for ax, row in zip(axes, rows):
             ax.cla()
-            outside = _draw_pose(ax, row.joints[t], bones,
-                                 None if row.mask is None else row.mask[t], cube)
+            outside = _draw_pose(ax, row.joints[t], bones, None if row.mask is None else row.mask[t], cube)
             _style_axis(ax, *cube)
-            ax.set_title(f"{row.title}  t={t}" + (f"\n{outside} off-panel" if outside else ""),
-                         fontsize=8)
+            ax.set_title(f"{row.title}  t={t}" + (f"\n{outside} off-panel" if outside else ""), fontsize=8)
         return axes
 
     animation = FuncAnimation(fig, update, frames=len(frames), blit=False)
@@ -211,8 +229,14 @@ def draw_sequence_gif(
     return path
 
 
-def draw_error_heatmap(error: np.ndarray, path: str | Path, *, joint_names: Sequence[str] | None = None,
-                       title: str = "reconstruction error", label: str = "L2 error") -> Path:
+def draw_error_heatmap(
+    error: np.ndarray,
+    path: str | Path,
+    *,
+    joint_names: Sequence[str] | None = None,
+    title: str = "reconstruction error",
+    label: str = "L2 error",
+) -> Path:
     """Write a PNG heat map of a per-joint error ``(T, V)`` (frames on x, joints on y); NaN
     entries (joints not scored) are left blank, not drawn as zero error."""
     import matplotlib
@@ -225,8 +249,15 @@ def draw_error_heatmap(error: np.ndarray, path: str | Path, *, joint_names: Sequ
     scored = np.isfinite(error)
     top = float(error[scored].max()) if scored.any() else 1.0
     fig, ax = plt.subplots(figsize=(8, 0.18 * error.shape[1] + 1.5))
-    image = ax.imshow(np.ma.masked_invalid(error.T), aspect="auto", origin="lower", cmap=cmap,
-                      interpolation="nearest", vmin=0.0, vmax=max(top, 1e-6))
+    image = ax.imshow(
+        np.ma.masked_invalid(error.T),
+        aspect="auto",
+        origin="lower",
+        cmap=cmap,
+        interpolation="nearest",
+        vmin=0.0,
+        vmax=max(top, 1e-6),
+    )
     ax.set_xlabel("frame")
     ax.set_ylabel("joint")
     if joint_names is not None:
