@@ -17,10 +17,10 @@ from skeletonmae.contrastive.step import (
     pretrained_encoder_state,
     trainable_parameters,
 )
-from skeletonmae.contrastive.task import ContrastivePretrainTask, contrastive_validation_loss
 from skeletonmae.data.layouts import get_layout
+from skeletonmae.distributed import DistributedContext
 from skeletonmae.models import build_classifier, load_pretrained_encoder, preset
-from skeletonmae.training.distributed import DistributedContext
+from skeletonmae.training.contrastive_task import ContrastivePretrainTask, contrastive_validation_loss
 
 MODEL_CONFIG = preset("cpu-small", num_frames=12, num_persons=2)
 LAYOUT = get_layout("nw_ucla20")

@@ -24,8 +24,14 @@ def split_folder(tmp_path_factory):
     data = np.zeros((count, 3, 80, 25, 2), np.float32)
     for row, length in enumerate(lengths):
         data[row, :, :length] = rng.normal(size=(3, length, 25, 2))
-    samples = SkeletonSamples(data, np.arange(count) % 4, tuple(f"s{i}" for i in range(count)), lengths,
-                              "ntu25", ("a", "b", "c", "d"))
+    samples = SkeletonSamples(
+        data,
+        np.arange(count) % 4,
+        tuple(f"s{i}" for i in range(count)),
+        lengths,
+        "ntu25",
+        ("a", "b", "c", "d"),
+    )
     return write_split(tmp_path_factory.mktemp("ds") / "train", samples)
 
 
@@ -56,8 +62,9 @@ def test_augmentation_depends_on_seed_epoch_index_only(split_folder):
 
 
 def test_get_batch_equals_items(split_folder):
-    dataset = SkeletonDataset(split_folder, TransformConfig(num_frames=24, min_crop_frames=8, stream="motion"),
-                              train=True, seed=2)
+    dataset = SkeletonDataset(
+        split_folder, TransformConfig(num_frames=24, min_crop_frames=8, stream="motion"), train=True, seed=2
+    )
     dataset.set_epoch(1)
     x, labels, positions = dataset.get_batch([3, 9, 3, 0])
     for k, position in enumerate([3, 9, 3, 0]):
@@ -91,8 +98,14 @@ def test_loader_is_reproducible_across_workers_and_resumption(split_folder, batc
     assert len(first[0]) == len(inline) == 5 and first[0][-1][0].shape[0] == 4
     assert sorted(torch.cat([b[2] for b in first[0]]).tolist()) == list(range(24))
     assert not torch.equal(first[0][0][2], first[1][0][2])  # a new order every epoch
-    resumed = make_loader(SkeletonDataset(split_folder, SMALL, train=True, seed=3), 5, shuffle=True, seed=3,
-                          batched=batched, num_workers=2)
+    resumed = make_loader(
+        SkeletonDataset(split_folder, SMALL, train=True, seed=3),
+        5,
+        shuffle=True,
+        seed=3,
+        batched=batched,
+        num_workers=2,
+    )
     again = _epoch(resumed, 2)  # a fresh process resuming at epoch 2, with two workers
     for (x1, y1, i1), (x2, y2, i2) in zip(first[2], again):
         torch.testing.assert_close(x1, x2, rtol=0, atol=0)
@@ -128,6 +141,8 @@ def test_label_fraction_indices():
     assert set(one) <= set(ten)  # nested for one seed
     assert np.array_equal(ten, label_fraction_indices(labels, 0.10, seed=0))
     assert not np.array_equal(ten, label_fraction_indices(labels, 0.10, seed=1))
-    assert (labels[label_fraction_indices(labels, 1.0)] >= 0).all() and len(label_fraction_indices(labels, 1.0)) == 174
+    assert (labels[label_fraction_indices(labels, 1.0)] >= 0).all() and len(
+        label_fraction_indices(labels, 1.0)
+    ) == 174
     with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
         label_fraction_indices(labels, 0.0)

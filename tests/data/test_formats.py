@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from skeletonmae.data.errors import DataFormatError, ForbiddenPickleError
-from skeletonmae.data.formats.convert import FORMATS, WRITABLE, convert, detect_format, read_samples, write_samples
+from skeletonmae.data.formats.convert import (
+    FORMATS,
+    WRITABLE,
+    convert,
+    detect_format,
+    read_samples,
+    write_samples,
+)
 from skeletonmae.data.formats.ctrgcn import read_ctrgcn_npz
 from skeletonmae.data.formats.generic import read_generic_npz
 from skeletonmae.data.formats.nw_ucla import read_nw_ucla_file, read_nw_ucla_folder
@@ -17,14 +24,22 @@ from skeletonmae.data.formats.stgcn import read_stgcn
 from skeletonmae.data.samples import SkeletonSamples, valid_lengths
 
 
-def _samples(count: int, frames: int = 30, persons: int = 2, seed: int = 0, prefix: str = "s") -> SkeletonSamples:
+def _samples(
+    count: int, frames: int = 30, persons: int = 2, seed: int = 0, prefix: str = "s"
+) -> SkeletonSamples:
     rng = np.random.default_rng(seed)
     data = np.zeros((count, 3, frames, 25, persons), np.float32)
     lengths = rng.integers(5, frames + 1, count)
     for row, length in enumerate(lengths):
         data[row, :, :length, :, 0] = rng.normal(size=(3, length, 25))
-    return SkeletonSamples(data, rng.integers(0, 60, count), tuple(f"{prefix}{i:03d}" for i in range(count)),
-                           lengths.astype(np.int64), "ntu25", tuple(f"c{i}" for i in range(60)))
+    return SkeletonSamples(
+        data,
+        rng.integers(0, 60, count),
+        tuple(f"{prefix}{i:03d}" for i in range(count)),
+        lengths.astype(np.int64),
+        "ntu25",
+        tuple(f"c{i}" for i in range(60)),
+    )
 
 
 def _assert_same(a: SkeletonSamples, b: SkeletonSamples, names: bool = True) -> None:
@@ -42,8 +57,12 @@ def _assert_same(a: SkeletonSamples, b: SkeletonSamples, names: bool = True) -> 
 @pytest.mark.parametrize("fmt", WRITABLE)
 def test_every_writable_format_round_trips(tmp_path, fmt):
     splits = {"train": _samples(7, prefix="tr"), "test": _samples(4, seed=1, prefix="te")}
-    target = tmp_path / {"prepared": "ds", "stgcn": "st", "ctrgcn-npz": "x.npz", "pyskl": "x.pkl",
-                         "generic-npz": "g.npz"}[fmt]
+    target = (
+        tmp_path
+        / {"prepared": "ds", "stgcn": "st", "ctrgcn-npz": "x.npz", "pyskl": "x.pkl", "generic-npz": "g.npz"}[
+            fmt
+        ]
+    )
     write_samples(target, splits, fmt)
     assert detect_format(target) == fmt
     loaded = read_samples(target)
@@ -97,11 +116,24 @@ def test_real_pyskl_example(shared_data):
 
 
 def test_pyskl_splits_and_errors(tmp_path):
-    ann = [{"frame_dir": f"v{i}", "label": i % 3, "total_frames": 4 + i, "keypoint": np.ones((1, 4 + i, 17, 2))}
-           for i in range(5)]
+    ann = [
+        {"frame_dir": f"v{i}", "label": i % 3, "total_frames": 4 + i, "keypoint": np.ones((1, 4 + i, 17, 2))}
+        for i in range(5)
+    ]
     path = tmp_path / "a.pkl"
-    path.write_bytes(pickle.dumps({"split": {"xsub_train": ["v0", "v1", "v2"], "xsub_val": ["v3", "v4"],
-                                             "xview_train": ["v0"], "xview_val": ["v1"]}, "annotations": ann}))
+    path.write_bytes(
+        pickle.dumps(
+            {
+                "split": {
+                    "xsub_train": ["v0", "v1", "v2"],
+                    "xsub_val": ["v3", "v4"],
+                    "xview_train": ["v0"],
+                    "xview_val": ["v1"],
+                },
+                "annotations": ann,
+            }
+        )
+    )
     with pytest.raises(DataFormatError, match="several benchmarks"):
         read_pyskl(path)
     splits = read_pyskl(path, split_prefix="xsub")
@@ -115,7 +147,12 @@ def test_pyskl_splits_and_errors(tmp_path):
 def test_generic_format_validation(tmp_path):
     data = np.zeros((3, 3, 10, 17, 1), np.float32)
     data[:, :, :6] = 1.0
-    np.savez(tmp_path / "mine.npz", data=data, labels=np.array([0, 1, 1]), split=np.array(["train", "test", "train"]))
+    np.savez(
+        tmp_path / "mine.npz",
+        data=data,
+        labels=np.array([0, 1, 1]),
+        split=np.array(["train", "test", "train"]),
+    )
     splits = read_generic_npz(tmp_path / "mine.npz")
     assert splits["train"].num_samples == 2 and splits["train"].layout == "coco17"
     assert splits["test"].lengths.tolist() == [6]
@@ -138,13 +175,19 @@ def test_generic_format_validation(tmp_path):
 def test_nw_ucla_files(shared_data, tmp_path):
     sequence = read_nw_ucla_file(shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v01.json")
     assert sequence.joints.shape[1:] == (20, 3) and sequence.label == 0 and sequence.view == 1
-    (tmp_path / "a01_s01_e00_v01.json").write_text('{"file_name": "a01_s01_e00_v01", "skeletons": [], "label": 1}')
+    (tmp_path / "a01_s01_e00_v01.json").write_text(
+        '{"file_name": "a01_s01_e00_v01", "skeletons": [], "label": 1}'
+    )
     with pytest.raises(DataFormatError, match="key 'skeletons': no frames"):
         read_nw_ucla_file(tmp_path / "a01_s01_e00_v01.json")
-    (tmp_path / "a01_s01_e00_v01.json").write_text('{"file_name": "a01_s01_e00_v01", "skeletons": [[[1, 2]]], "label": 1}')
+    (tmp_path / "a01_s01_e00_v01.json").write_text(
+        '{"file_name": "a01_s01_e00_v01", "skeletons": [[[1, 2]]], "label": 1}'
+    )
     with pytest.raises(DataFormatError, match=r"expected shape \(T, 20, 3\)"):
         read_nw_ucla_file(tmp_path / "a01_s01_e00_v01.json")
-    (tmp_path / "a01_s01_e00_v01.json").write_text('{"file_name": "a01_s01_e00_v01", "skeletons": [[[1, 2, 3]]] , "label": 11')
+    (tmp_path / "a01_s01_e00_v01.json").write_text(
+        '{"file_name": "a01_s01_e00_v01", "skeletons": [[[1, 2, 3]]] , "label": 11'
+    )
     with pytest.raises(DataFormatError, match="line 1: invalid JSON"):
         read_nw_ucla_file(tmp_path / "a01_s01_e00_v01.json")
 

@@ -28,9 +28,16 @@ def _flat(frames: int) -> np.ndarray:
 
 def _body(body_id: str, frames, joints: np.ndarray) -> RawBody:
     count = len(frames)
-    return RawBody(body_id, np.asarray(frames, np.int64), joints, np.zeros((count, 25, 2), np.float32),
-                   np.zeros((count, 25, 2), np.float32), np.zeros((count, 25, 4), np.float32),
-                   np.full((count, 25), 2, np.int8), np.zeros((count, 9), np.float32))
+    return RawBody(
+        body_id,
+        np.asarray(frames, np.int64),
+        joints,
+        np.zeros((count, 25, 2), np.float32),
+        np.zeros((count, 25, 2), np.float32),
+        np.zeros((count, 25, 4), np.float32),
+        np.full((count, 25), 2, np.int8),
+        np.zeros((count, 9), np.float32),
+    )
 
 
 def _raw(num_frames: int, *bodies: RawBody) -> RawSkeleton:
@@ -41,7 +48,9 @@ def _raw(num_frames: int, *bodies: RawBody) -> RawSkeleton:
 
 
 def test_real_files_keep_every_frame_and_are_centred(shared_data):
-    for path, frames in zip(sorted((shared_data / "ntu" / "skeleton").glob("*.skeleton")), (103, 82, 100, 71)):
+    for path, frames in zip(
+        sorted((shared_data / "ntu" / "skeleton").glob("*.skeleton")), (103, 82, 100, 71)
+    ):
         sample = preprocess_skeleton(parse_skeleton_file(path))
         assert sample.joints.shape == (3, frames, 25, 2)
         np.testing.assert_allclose(sample.joints[:, 0, 1, 0], 0.0, atol=1e-7)  # spine middle, first frame
@@ -56,11 +65,17 @@ def test_single_body_is_never_filtered_even_if_short():
 
 
 def test_length_filter_drops_short_bodies_only_among_several():
-    raw = _raw(40, _body("main", range(40), _standing(40, wiggle=0.1)), _body("ghost", range(3, 14), _standing(11)))
+    raw = _raw(
+        40, _body("main", range(40), _standing(40, wiggle=0.1)), _body("ghost", range(3, 14), _standing(11))
+    )
     sample = preprocess_skeleton(raw)
     assert sample.dropped == (("ghost", "length"),)
     assert sample.kept == (("main",), ())
-    raw = _raw(40, _body("main", range(40), _standing(40, wiggle=0.2)), _body("twelve", range(3, 15), _standing(12, x=1.0)))
+    raw = _raw(
+        40,
+        _body("main", range(40), _standing(40, wiggle=0.2)),
+        _body("twelve", range(3, 15), _standing(12, x=1.0)),
+    )
     assert preprocess_skeleton(raw).kept == (("main",), ("twelve",))  # 12 frames > 11 survives
 
 

@@ -57,13 +57,16 @@ def test_first_joint_of_the_first_real_file(shared_data):
     body = raw.bodies[0]
     assert body.body_id == "72057594037931101"
     np.testing.assert_allclose(body.joints[0, 0], [0.2181153, 0.1725972, 3.785547], rtol=1e-6)
-    np.testing.assert_allclose(body.orientation[0, 0], [-0.2059419, 0.05349901, 0.9692109, -0.1239193], rtol=1e-6)
+    np.testing.assert_allclose(
+        body.orientation[0, 0], [-0.2059419, 0.05349901, 0.9692109, -0.1239193], rtol=1e-6
+    )
     np.testing.assert_allclose(body.info[0, -3:], [0.02764709, 0.05745083, 2], rtol=1e-6)
 
 
 def test_generated_multi_body_files_match_the_reference(tmp_path):
-    paths = write_synthetic_ntu(tmp_path, 12, two_body_fraction=1.0, ghost_fraction=0.5,
-                                missing_frame_fraction=1.0, seed=3)
+    paths = write_synthetic_ntu(
+        tmp_path, 12, two_body_fraction=1.0, ghost_fraction=0.5, missing_frame_fraction=1.0, seed=3
+    )
     for path in paths:
         raw = parse_skeleton_file(path)
         expected = reference_parse(path.read_text())
@@ -94,7 +97,9 @@ def _good(frames: int = 3) -> list[list[list[str]]]:
 
 
 def _parse(text: str):
-    return parse_skeleton_bytes(text.encode(), name="S001C001P001R001A001", path="/raw/S001C001P001R001A001.skeleton")
+    return parse_skeleton_bytes(
+        text.encode(), name="S001C001P001R001A001", path="/raw/S001C001P001R001A001.skeleton"
+    )
 
 
 def test_bad_inputs_name_file_and_line():
@@ -103,11 +108,18 @@ def test_bad_inputs_name_file_and_line():
     cases = {
         "truncated": ("\n".join(lines[:40]), r"line \d+.*(truncated|ends)"),
         "wrong joint count": (text.replace("\n25\n", "\n24\n", 1), "line 4: joint count 24, expected 25"),
-        "non-numeric": ("\n".join(lines[:10] + ["0.1 0.2 abc 250 200 900 500 1 0 0 0 2"] + lines[11:]),
-                        "line 11: non-numeric value 'abc'"),
-        "missing value": ("\n".join(lines[:10] + ["0.1 0.2 3.0 250"] + lines[11:]), "line 11: expected 12 numbers"),
-        "nan": ("\n".join(lines[:12] + ["0.1 nan 3.0 250 200 900 500 1 0 0 0 2"] + lines[13:]),
-                "line 13: non-finite value"),
+        "non-numeric": (
+            "\n".join(lines[:10] + ["0.1 0.2 abc 250 200 900 500 1 0 0 0 2"] + lines[11:]),
+            "line 11: non-numeric value 'abc'",
+        ),
+        "missing value": (
+            "\n".join(lines[:10] + ["0.1 0.2 3.0 250"] + lines[11:]),
+            "line 11: expected 12 numbers",
+        ),
+        "nan": (
+            "\n".join(lines[:12] + ["0.1 nan 3.0 250 200 900 500 1 0 0 0 2"] + lines[13:]),
+            "line 13: non-finite value",
+        ),
         "inf info": (text.replace("0.1 0.2 2", "inf 0.2 2", 1), "line 3: non-finite"),
         "empty": ("0\n", "line 1: frame count is 0"),
         "not a count": ("abc\n", "line 1: expected the frame count"),

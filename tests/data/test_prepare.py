@@ -19,8 +19,15 @@ from skeletonmae.data.synthetic import synthetic_action_ids, write_synthetic_ntu
 @pytest.fixture(scope="module")
 def raw_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("raw")
-    write_synthetic_ntu(folder, 36, num_actions=6, seed=11, two_body_fraction=0.3, ghost_fraction=0.3,
-                        missing_frame_fraction=0.3)
+    write_synthetic_ntu(
+        folder,
+        36,
+        num_actions=6,
+        seed=11,
+        two_body_fraction=0.3,
+        ghost_fraction=0.3,
+        missing_frame_fraction=0.3,
+    )
     return folder
 
 

@@ -24,9 +24,15 @@ class _CallsEval:
 
 @pytest.mark.parametrize("protocol", range(0, pickle.HIGHEST_PROTOCOL + 1))
 def test_plain_data_round_trips(protocol):
-    payload = {"keypoint": np.arange(12, dtype=np.float16).reshape(1, 2, 3, 2), "label": np.int64(3),
-               "names": ["a", "b"], "pair": (1, 2.5, None, True), "set": {1, 2}, "raw": b"\x00\x01",
-               "objects": np.array([1, "x"], dtype=object)}
+    payload = {
+        "keypoint": np.arange(12, dtype=np.float16).reshape(1, 2, 3, 2),
+        "label": np.int64(3),
+        "names": ["a", "b"],
+        "pair": (1, 2.5, None, True),
+        "set": {1, 2},
+        "raw": b"\x00\x01",
+        "objects": np.array([1, "x"], dtype=object),
+    }
     loaded = loads_restricted_pickle(pickle.dumps(payload, protocol=protocol))
     np.testing.assert_array_equal(loaded["keypoint"], payload["keypoint"])
     assert loaded["keypoint"].dtype == np.float16

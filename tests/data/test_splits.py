@@ -45,13 +45,21 @@ def test_missing_lists_are_read_past_their_header(shared_data):
 
 def test_parse_name_and_rules():
     sample = parse_ntu_name("S018C002P045R001A061.skeleton")
-    assert (sample.setup, sample.camera, sample.performer, sample.replication, sample.action) == (18, 2, 45, 1, 61)
+    assert (sample.setup, sample.camera, sample.performer, sample.replication, sample.action) == (
+        18,
+        2,
+        45,
+        1,
+        61,
+    )
     assert sample.label == 60 and sample.name == "S018C002P045R001A061" and not sample.in_ntu60
     assert is_training_sample(sample, "ntu120-xsub") and is_training_sample(sample, "ntu120-xset")
     assert not is_training_sample(parse_ntu_name("S001C001P003R001A001"), "ntu60-xview")
 
 
-@pytest.mark.parametrize("bad", ["S01C002P003R002A013", "S001C002P003R002A013x", "hello", "S000C001P001R001A001"])
+@pytest.mark.parametrize(
+    "bad", ["S01C002P003R002A013", "S001C002P003R002A013x", "hello", "S000C001P001R001A001"]
+)
 def test_bad_names_raise_with_the_pattern(bad):
     with pytest.raises(DataFormatError, match="SsssCcccPpppRrrrAaaa|out of range"):
         parse_ntu_name(bad, source=f"/raw/{bad}.skeleton")

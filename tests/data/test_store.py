@@ -9,14 +9,27 @@ import pytest
 
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.samples import SkeletonSamples
-from skeletonmae.data.store import SplitWriter, load_split, read_manifest, to_samples, write_dataset, write_split
+from skeletonmae.data.store import (
+    SplitWriter,
+    load_split,
+    read_manifest,
+    to_samples,
+    write_dataset,
+    write_split,
+)
 
 
 def _samples(count: int = 5, dtype=np.float32) -> SkeletonSamples:
     rng = np.random.default_rng(0)
     data = rng.normal(size=(count, 3, 12, 20, 1)).astype(dtype)
-    return SkeletonSamples(data, np.arange(count) % 3, tuple(f"n{i}" for i in range(count)),
-                           np.full(count, 12), "nw_ucla20", ("a", "b", "c"))
+    return SkeletonSamples(
+        data,
+        np.arange(count) % 3,
+        tuple(f"n{i}" for i in range(count)),
+        np.full(count, 12),
+        "nw_ucla20",
+        ("a", "b", "c"),
+    )
 
 
 def test_round_trip_and_meta(tmp_path):
@@ -27,7 +40,9 @@ def test_round_trip_and_meta(tmp_path):
     np.testing.assert_array_equal(split.data, samples.data)
     assert split.names == samples.names and split.labels.tolist() == [0, 1, 2, 0, 1]
     assert split.meta["layout"] == "nw_ucla20" and split.meta["num_classes"] == 3
-    assert split.meta["num_persons"] == 1 and split.meta["max_frames"] == 12 and split.meta["benchmark"] == "toy"
+    assert (
+        split.meta["num_persons"] == 1 and split.meta["max_frames"] == 12 and split.meta["benchmark"] == "toy"
+    )
     assert len(split) == 5 and split.num_classes == 3
     in_memory = load_split(tmp_path / "train", mmap=False)
     assert not isinstance(in_memory.data, np.memmap)

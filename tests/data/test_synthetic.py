@@ -29,10 +29,17 @@ def test_files_are_deterministic_and_parse(tmp_path):
 def test_names_cover_every_benchmark_side_and_are_balanced():
     names = plan_names(72, SyntheticConfig(num_actions=6))
     assert len(set(names)) == 72
-    assert np.bincount([n.action for n in names], minlength=61)[list(synthetic_action_ids(6))].tolist() == [12] * 6
+    assert (
+        np.bincount([n.action for n in names], minlength=61)[list(synthetic_action_ids(6))].tolist()
+        == [12] * 6
+    )
     for benchmark in BENCHMARKS:
         for action in synthetic_action_ids(6):
-            sides = {is_training_sample(n, benchmark) for n in names if n.action == action and in_benchmark(n, benchmark)}
+            sides = {
+                is_training_sample(n, benchmark)
+                for n in names
+                if n.action == action and in_benchmark(n, benchmark)
+            }
             assert sides == {True, False}, (benchmark, action)
     late = plan_names(40, SyntheticConfig(ntu120_fraction=1.0))
     assert all(n.setup >= 18 for n in late)

@@ -33,12 +33,16 @@ def _data(count: int = 6, frames: int = 300, seed: int = 0) -> tuple[np.ndarray,
 def _axis_rotation(axis: int, angle: float) -> np.ndarray:
     """STTFormer's single-axis matrices, written out by hand."""
     c, s = np.cos(angle), np.sin(angle)
-    return {0: np.array([[1, 0, 0], [0, c, s], [0, -s, c]]),
-            1: np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]]),
-            2: np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])}[axis]
+    return {
+        0: np.array([[1, 0, 0], [0, c, s], [0, -s, c]]),
+        1: np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]]),
+        2: np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]]),
+    }[axis]
 
 
-def _reference(sample: np.ndarray, length: int, config: TransformConfig, train: bool, u: np.ndarray) -> np.ndarray:
+def _reference(
+    sample: np.ndarray, length: int, config: TransformConfig, train: bool, u: np.ndarray
+) -> np.ndarray:
     """The feeder as STTFormer writes it: slice the crop, F.interpolate (bilinear), rotate with torch."""
     valid = max(length, 1)
     if train:
@@ -51,8 +55,9 @@ def _reference(sample: np.ndarray, length: int, config: TransformConfig, train: 
         crop = sample[:, bias : valid - bias]
     channels, size, joints, persons = crop.shape
     flat = torch.tensor(crop).permute(0, 2, 3, 1).reshape(1, 1, channels * joints * persons, size)
-    resized = F.interpolate(flat, size=(channels * joints * persons, config.num_frames), mode="bilinear",
-                            align_corners=False)
+    resized = F.interpolate(
+        flat, size=(channels * joints * persons, config.num_frames), mode="bilinear", align_corners=False
+    )
     x = resized.reshape(channels, joints, persons, config.num_frames).permute(0, 3, 1, 2)
     if train and config.rotation > 0:
         angles = (u[2:5] * 2 - 1) * config.rotation
@@ -79,9 +84,16 @@ def test_batch_equals_single_samples_in_any_order():
     rows = np.array([4, 0, 5, 2, 2, 1])
     u = uniform_streams(0, 7, rows, 5)
     batch = transform_batch(data, rows, lengths[rows], config, train=True, uniforms=u, parents=parents)
-    for k, row in enumerate(rows):
-        single = transform_batch(data, rows[k : k + 1], lengths[rows[k : k + 1]], config, train=True,
-                                 uniforms=u[k : k + 1], parents=parents)
+    for k in range(len(rows)):
+        single = transform_batch(
+            data,
+            rows[k : k + 1],
+            lengths[rows[k : k + 1]],
+            config,
+            train=True,
+            uniforms=u[k : k + 1],
+            parents=parents,
+        )
         np.testing.assert_array_equal(batch[k], single[0])
 
 
@@ -97,8 +109,14 @@ def test_crop_windows():
 
 def test_one_frame_sequence_is_repeated():
     data, lengths = _data()
-    out = transform_batch(data, np.array([0]), lengths[:1], TransformConfig(rotation=0), train=True,
-                          uniforms=uniform_streams(0, 0, np.array([0]), 5))
+    out = transform_batch(
+        data,
+        np.array([0]),
+        lengths[:1],
+        TransformConfig(rotation=0),
+        train=True,
+        uniforms=uniform_streams(0, 0, np.array([0]), 5),
+    )
     np.testing.assert_allclose(out[0], np.repeat(data[0][:, :1], 120, axis=1), atol=1e-6)
 
 
@@ -117,8 +135,12 @@ def test_rotation_keeps_absent_persons_zero_and_lengths():
     out = transform_batch(data, np.arange(6), lengths, TransformConfig(), train=True, uniforms=u)
     assert not out[..., 1].any()
     rotated = np.linalg.norm(out[..., 0], axis=1)  # (B, T, V) lengths of the xyz vectors
-    unrotated = np.linalg.norm(transform_batch(data, np.arange(6), lengths, TransformConfig(rotation=0),
-                                               train=True, uniforms=u)[..., 0], axis=1)
+    unrotated = np.linalg.norm(
+        transform_batch(data, np.arange(6), lengths, TransformConfig(rotation=0), train=True, uniforms=u)[
+            ..., 0
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(rotated, unrotated, rtol=1e-4, atol=1e-5)
 
 
@@ -181,8 +203,10 @@ def test_random_scale_uses_the_sixth_draw_and_not_the_earlier_ones():
     b = transform_batch(data, rows, lengths, scaled, train=True, uniforms=uniforms)
     factor = 0.5 + uniforms[:, 5]
     assert np.allclose(b, a * factor[:, None, None, None, None].astype(np.float32), atol=1e-5)
-    assert np.allclose(transform_batch(data, rows, lengths, scaled, train=False),
-                       transform_batch(data, rows, lengths, plain, train=False))
+    assert np.allclose(
+        transform_batch(data, rows, lengths, scaled, train=False),
+        transform_batch(data, rows, lengths, plain, train=False),
+    )
     with pytest.raises(ValueError, match=r"\(4, 6\)"):
         transform_batch(data, rows, lengths, scaled, train=True, uniforms=uniforms[:, :5])
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from skeletonmae.distributed import unwrap_model
 from skeletonmae.training.checkpoint import (
     CheckpointError,
     capture_rng_state,
     load_checkpoint,
     restore_rng_state,
     save_checkpoint,
-    unwrap_model,
 )
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from skeletonmae.evaluation.protocols import run_evaluate
 from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.evaluate import run_evaluate
 
 SCRIPT = """
 import json, os, sys
 from pathlib import Path
 import torch
-from skeletonmae.evaluation.protocols import run_evaluate
+from skeletonmae.training.evaluate import run_evaluate
 from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_pretrain
 

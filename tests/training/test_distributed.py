@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from skeletonmae.training.distributed import (
+from skeletonmae.distributed import (
     DistributedContext,
     ResumableDistributedSampler,
     ShardSampler,

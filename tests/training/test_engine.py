@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
 from skeletonmae.training import engine
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.distributed import DistributedContext, ResumableDistributedSampler
 from skeletonmae.training.engine import NonFiniteLossError, StepOutput, Trainer, TrainingSetup
 from skeletonmae.training.optim import build_optimizer, build_scheduler
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig

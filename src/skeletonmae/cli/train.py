@@ -165,7 +165,7 @@ def _report_error(command: str, error: BaseException) -> int:
 
 
 def evaluate_command(namespace: argparse.Namespace) -> int:
-    from skeletonmae.evaluation.protocols import run_evaluate
+    from skeletonmae.training.evaluate import run_evaluate
 
     quiet_non_main_ranks()
     try:

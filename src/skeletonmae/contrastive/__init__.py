@@ -8,7 +8,8 @@
 - ``mining``: AimCLR's nearest-neighbour and CrosSCLR's cross-view positives.
 - ``views``: joint / motion / bone views.
 - ``model``, ``losses``: ``ContrastiveModel`` (query/key encoders per view, queues) and the two losses.
-- ``step``, ``task``, ``stage``: ``contrastive_step``, the shared loop's task, the pretrain-stage hooks.
+- ``step``: ``contrastive_step``, parameters to train, the exported encoder. The shared loop's task and
+  the pretrain-stage registration are ``skeletonmae.training.contrastive_task`` / ``methods``.
 
 See docs/contrastive.md.
 """

@@ -17,8 +17,8 @@ from torch import nn
 
 from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.model import ContrastiveModel
+from skeletonmae.distributed import unwrap_model
 from skeletonmae.models.config import ModelConfig
-from skeletonmae.training.checkpoint import unwrap_model
 
 
 def build_contrastive_model(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -29,8 +29,14 @@ class SkeletonDataset(Dataset):
     Pickling keeps only the folder path, so DataLoader workers re-open the memmap instead of copying it.
     """
 
-    def __init__(self, split: SplitArrays | str | os.PathLike[str], transform: TransformConfig = TransformConfig(),
-                 train: bool = True, seed: int = 0, indices: Sequence[int] | np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        split: SplitArrays | str | os.PathLike[str],
+        transform: TransformConfig = TransformConfig(),
+        train: bool = True,
+        seed: int = 0,
+        indices: Sequence[int] | np.ndarray | None = None,
+    ) -> None:
         self.split = split if isinstance(split, SplitArrays) else load_split(split)
         self.transform = transform
         self.train = train
@@ -67,8 +73,9 @@ class SkeletonDataset(Dataset):
         x, labels, _ = self.get_batch([position % len(self)])
         return x[0], int(labels[0]), position % len(self)
 
-    def get_batch(self, positions: Sequence[int] | np.ndarray, epoch: int | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def get_batch(
+        self, positions: Sequence[int] | np.ndarray, epoch: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(x (B, C, T, V, M) float32, labels (B,) int64, positions (B,) int64)`` for dataset ``positions``.
 
         ``epoch`` overrides :attr:`epoch` (the loader passes it with every batch)."""
@@ -76,9 +83,18 @@ class SkeletonDataset(Dataset):
         rows = self.indices[positions]  # (B,) sample indices in the split
         uniforms = None
         if self.train:
-            uniforms = uniform_streams(self.seed, self.epoch if epoch is None else epoch, rows, DRAWS_PER_SAMPLE)
-        x = transform_batch(self.split.data, rows, self.split.lengths[rows], self.transform, train=self.train,
-                            uniforms=uniforms, parents=self.parents)
+            uniforms = uniform_streams(
+                self.seed, self.epoch if epoch is None else epoch, rows, DRAWS_PER_SAMPLE
+            )
+        x = transform_batch(
+            self.split.data,
+            rows,
+            self.split.lengths[rows],
+            self.transform,
+            train=self.train,
+            uniforms=uniforms,
+            parents=self.parents,
+        )
         return torch.from_numpy(x), torch.from_numpy(self.split.labels[rows]), torch.from_numpy(positions)
 
     def __getstate__(self) -> dict:

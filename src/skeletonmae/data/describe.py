@@ -31,29 +31,50 @@ def describe_skeleton_file(path: Path) -> dict[str, Any]:
     raw = parse_skeleton_file(path)
     joints = [body.joints for body in raw.bodies]
     return {
-        "path": str(path), "format": "ntu-skeleton", "name": raw.name, "frames": raw.num_frames,
+        "path": str(path),
+        "format": "ntu-skeleton",
+        "name": raw.name,
+        "frames": raw.num_frames,
         "empty_frames": int((raw.bodies_per_frame == 0).sum()),
         "max_bodies_in_a_frame": int(raw.bodies_per_frame.max()),
         "joints": int(joints[0].shape[1]) if joints else 0,
-        "bodies": [{"body_id": body.body_id, "frames": body.num_frames,
-                    "first_frame": int(body.frames[0]), "last_frame": int(body.frames[-1]),
-                    "tracked_joint_fraction": round(float((body.joint_tracking == 2).mean()), 4)}
-                   for body in raw.bodies],
+        "bodies": [
+            {
+                "body_id": body.body_id,
+                "frames": body.num_frames,
+                "first_frame": int(body.frames[0]),
+                "last_frame": int(body.frames[-1]),
+                "tracked_joint_fraction": round(float((body.joint_tracking == 2).mean()), 4),
+            }
+            for body in raw.bodies
+        ],
         "value_range": _ranges(np.concatenate(joints)) if joints else {},
     }
 
 
 def describe_nw_ucla_file(path: Path) -> dict[str, Any]:
     sequence = read_nw_ucla_file(path)
-    return {"path": str(path), "format": "nw-ucla-json", "name": sequence.name, "frames": int(sequence.joints.shape[0]),
-            "bodies": 1, "joints": int(sequence.joints.shape[1]), "label": sequence.label, "view": sequence.view,
-            "value_range": _ranges(sequence.joints)}
+    return {
+        "path": str(path),
+        "format": "nw-ucla-json",
+        "name": sequence.name,
+        "frames": int(sequence.joints.shape[0]),
+        "bodies": 1,
+        "joints": int(sequence.joints.shape[1]),
+        "label": sequence.label,
+        "view": sequence.view,
+        "value_range": _ranges(sequence.joints),
+    }
 
 
 def describe_samples(samples: SkeletonSamples) -> dict[str, Any]:
     """Counts, shape, valid frames, persons present and value ranges (from a subset if large)."""
     count = samples.num_samples
-    rows = np.unique(np.linspace(0, count - 1, min(count, MAX_SCANNED_SAMPLES)).astype(np.int64)) if count else []
+    rows = (
+        np.unique(np.linspace(0, count - 1, min(count, MAX_SCANNED_SAMPLES)).astype(np.int64))
+        if count
+        else []
+    )
     block = np.asarray(samples.data[rows], dtype=np.float32)  # (n, C, T, V, M)
     present = (block != 0).any(axis=(1, 2, 3))  # (n, M)
     lengths = samples.lengths
@@ -64,10 +85,19 @@ def describe_samples(samples: SkeletonSamples) -> dict[str, Any]:
         "layout": samples.layout,
         "num_classes": samples.num_classes,
         "labelled": int((samples.labels >= 0).sum()),
-        "frames_valid": {"min": int(lengths.min()), "mean": round(float(lengths.mean()), 2), "max": int(lengths.max())}
-        if count else {},
-        "persons_present": {"mean": round(float(present.sum(axis=1).mean()), 3), "max": int(present.sum(axis=1).max())}
-        if count else {},
+        "frames_valid": {
+            "min": int(lengths.min()),
+            "mean": round(float(lengths.mean()), 2),
+            "max": int(lengths.max()),
+        }
+        if count
+        else {},
+        "persons_present": {
+            "mean": round(float(present.sum(axis=1).mean()), 3),
+            "max": int(present.sum(axis=1).max()),
+        }
+        if count
+        else {},
         "value_range": _ranges(np.moveaxis(block, 1, -1)[np.moveaxis(block, 1, -1).any(axis=-1)]),
         "scanned_samples": len(rows),
     }
@@ -84,8 +114,11 @@ def describe_path(path: str | Path) -> dict[str, Any]:
     summary: dict[str, Any] = {"path": str(path), "format": fmt}
     if fmt == "prepared":
         manifest = read_manifest(path)
-        summary["manifest"] = {key: manifest[key] for key in ("benchmark", "counts", "num_skipped", "settings")
-                               if key in manifest}
+        summary["manifest"] = {
+            key: manifest[key]
+            for key in ("benchmark", "counts", "num_skipped", "settings")
+            if key in manifest
+        }
     summary["splits"] = {name: describe_samples(samples) for name, samples in read_samples(path, fmt).items()}
     return summary
 

@@ -15,8 +15,8 @@ same batches as an uninterrupted one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -36,10 +36,18 @@ class BatchRequest:
 class EpochBatchSampler(Sampler[BatchRequest]):
     """Batches of dataset positions, shuffled by ``(seed, epoch)``."""
 
-    def __init__(self, length: int, batch_size: int, *, shuffle: bool, drop_last: bool = False, seed: int = 0) -> None:
+    def __init__(
+        self, length: int, batch_size: int, *, shuffle: bool, drop_last: bool = False, seed: int = 0
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.length, self.batch_size, self.shuffle, self.drop_last, self.seed = length, batch_size, shuffle, drop_last, seed
+        self.length, self.batch_size, self.shuffle, self.drop_last, self.seed = (
+            length,
+            batch_size,
+            shuffle,
+            drop_last,
+            seed,
+        )
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -106,17 +114,31 @@ class SkeletonLoader:
         return len(self.sampler)
 
 
-def make_loader(dataset: SkeletonDataset, batch_size: int, *, shuffle: bool = True, drop_last: bool = False,
-                seed: int = 0, num_workers: int = 0, batched: bool = True, pin_memory: bool = False,
-                persistent_workers: bool = False) -> SkeletonLoader:
+def make_loader(
+    dataset: SkeletonDataset,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    seed: int = 0,
+    num_workers: int = 0,
+    batched: bool = True,
+    pin_memory: bool = False,
+    persistent_workers: bool = False,
+) -> SkeletonLoader:
     """Build a :class:`SkeletonLoader` (see the module docstring)."""
     sampler = EpochBatchSampler(len(dataset), batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
-    common = dict(num_workers=num_workers, pin_memory=pin_memory,
-                  persistent_workers=persistent_workers and num_workers > 0)
+    common = dict(
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        persistent_workers=persistent_workers and num_workers > 0,
+    )
     if batched:
         loader = DataLoader(BatchedView(dataset), batch_size=None, sampler=sampler, **common)
     else:
         if persistent_workers and num_workers > 0:
-            raise ValueError("persistent_workers needs batched=True: per-sample workers would keep a stale epoch")
+            raise ValueError(
+                "persistent_workers needs batched=True: per-sample workers would keep a stale epoch"
+            )
         loader = DataLoader(dataset, batch_sampler=_PositionBatches(sampler), **common)
     return SkeletonLoader(dataset, sampler, loader)

@@ -47,9 +47,17 @@ class PreprocessConfig:
         require(self.max_persons >= 1, "max_persons", "must be at least 1 (NTU uses 2)")
         require(self.length_threshold >= 0, "length_threshold", "must be >= 0 (standard: 11)")
         require(self.spread_ratio > 0, "spread_ratio", "must be positive (standard: 0.8)")
-        require(0 < self.spread_frame_fraction <= 1, "spread_frame_fraction", "must be in (0, 1] (standard: 0.69754)")
+        require(
+            0 < self.spread_frame_fraction <= 1,
+            "spread_frame_fraction",
+            "must be in (0, 1] (standard: 0.69754)",
+        )
         low, high = self.motion_range
-        require(0 <= low < high, "motion_range", "must be (low, high) with 0 <= low < high (standard: 0.089925, 2)")
+        require(
+            0 <= low < high,
+            "motion_range",
+            "must be (low, high) with 0 <= low < high (standard: 0.089925, 2)",
+        )
         require(self.center_joint >= 0, "center_joint", "must be a joint index (NTU spine middle: 1)")
 
 
@@ -110,7 +118,9 @@ def noisy_spread_frames(joints: np.ndarray, ratio: float) -> np.ndarray:
     return extent[:, 0] > ratio * extent[:, 1]
 
 
-def preprocess_skeleton(raw: RawSkeleton, config: PreprocessConfig = PreprocessConfig()) -> PreprocessedSample:
+def preprocess_skeleton(
+    raw: RawSkeleton, config: PreprocessConfig = PreprocessConfig()
+) -> PreprocessedSample:
     """Denoise, select actors, drop empty frames and centre one raw sample (see the module docstring)."""
     source = raw.path if raw.path is not None else raw.name
     occupied = raw.bodies_per_frame > 0
@@ -128,8 +138,9 @@ def preprocess_skeleton(raw: RawSkeleton, config: PreprocessConfig = PreprocessC
     joints, present = joints[keep], present[keep]
     _center(joints, present, config.center_joint, source)
     kept = tuple(tuple(track.body_id for track in slot) for slot in slots)
-    return PreprocessedSample(raw.name, np.ascontiguousarray(joints.transpose(3, 0, 2, 1)), present, kept,
-                              tuple(dropped))
+    return PreprocessedSample(
+        raw.name, np.ascontiguousarray(joints.transpose(3, 0, 2, 1)), present, kept, tuple(dropped)
+    )
 
 
 def _track(body: RawBody, valid_index: np.ndarray) -> _Track:
@@ -193,7 +204,9 @@ def _assign_actors(
     return placed, slots
 
 
-def _place(placed: list[tuple[_Track, int]], num_frames: int, max_persons: int) -> tuple[np.ndarray, np.ndarray]:
+def _place(
+    placed: list[tuple[_Track, int]], num_frames: int, max_persons: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Write the actors into ``(T, M, V, 3)`` joints and a ``(T, M)`` presence mask."""
     num_joints = placed[0][0].joints.shape[1]
     joints = np.zeros((num_frames, max_persons, num_joints, 3), dtype=np.float32)

@@ -40,7 +40,8 @@ class RawBody:
     - ``joints`` ``(F, V, 3)`` float32: camera-space x, y, z in metres.
     - ``depth_xy`` / ``color_xy`` ``(F, V, 2)`` float32: pixel coordinates in the depth / colour image
       (``None`` unless parsed with ``full=True``).
-    - ``orientation`` ``(F, V, 4)`` float32: joint orientation quaternion (w, x, y, z) (``None`` unless ``full``).
+    - ``orientation`` ``(F, V, 4)`` float32: joint orientation quaternion (w, x, y, z) (``None``
+    unless ``full``).
     - ``joint_tracking`` ``(F, V)`` int8: 0 not tracked, 1 inferred, 2 tracked.
     - ``info`` ``(F, 9)`` float32: the body info values named by :data:`BODY_INFO_FIELDS`.
     """
@@ -95,7 +96,12 @@ def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS, full:
 
 
 def parse_skeleton_bytes(
-    data: bytes, *, name: str, path: str | Path | None = None, num_joints: int = NUM_JOINTS, full: bool = False
+    data: bytes,
+    *,
+    name: str,
+    path: str | Path | None = None,
+    num_joints: int = NUM_JOINTS,
+    full: bool = False,
 ) -> RawSkeleton:
     """Parse the bytes of a ``.skeleton`` file (see the module docstring for the layout)."""
     source = Path(path) if path is not None else Path(name)
@@ -109,14 +115,20 @@ def parse_skeleton_bytes(
     values = _joint_values(lines, layout, source, num_joints, full)  # (blocks, V, 12 or 4)
     info_ids, info_values = _body_info(lines, layout, source)
     bodies = _group_bodies(layout, values, info_ids, info_values, source)
-    return RawSkeleton(name, Path(path) if path is not None else None, len(layout.bodies_per_frame),
-                       layout.bodies_per_frame, bodies)
+    return RawSkeleton(
+        name,
+        Path(path) if path is not None else None,
+        len(layout.bodies_per_frame),
+        layout.bodies_per_frame,
+        bodies,
+    )
 
 
 def _read_count(lines: list[str], index: int, what: str, source: Path, upper: int) -> int:
     if index >= len(lines):
         raise DataFormatError(
-            source, f"file ends early (truncated?): expected {what} at line {index + 1}; re-extract the file",
+            source,
+            f"file ends early (truncated?): expected {what} at line {index + 1}; re-extract the file",
             line=index + 1,
         )
     token = lines[index].strip()
@@ -124,8 +136,10 @@ def _read_count(lines: list[str], index: int, what: str, source: Path, upper: in
         value = int(token)
     except ValueError:
         raise DataFormatError(
-            source, f"expected {what} (one integer), got {token[:60]!r}; the file is corrupt or not "
-            "an NTU .skeleton file", line=index + 1,
+            source,
+            f"expected {what} (one integer), got {token[:60]!r}; the file is corrupt or not "
+            "an NTU .skeleton file",
+            line=index + 1,
         ) from None
     if not 0 <= value <= upper:
         raise DataFormatError(source, f"{what} {value} out of range 0..{upper}", line=index + 1)
@@ -178,13 +192,19 @@ def _walk_headers_checked(lines: list[str], source: Path, num_joints: int) -> _L
     info_lines: list[int] = []
     cursor = 1
     for frame in range(num_frames):
-        count = _read_count(lines, cursor, f"the body count of frame {frame + 1}", source, MAX_BODIES_PER_FRAME)
+        count = _read_count(
+            lines, cursor, f"the body count of frame {frame + 1}", source, MAX_BODIES_PER_FRAME
+        )
         per_frame[frame] = count
         cursor += 1
         for _ in range(count):
             if cursor >= len(lines):
-                raise DataFormatError(source, f"file ends early (truncated?): expected a body info line at line "
-                                      f"{cursor + 1}; re-extract the file", line=cursor + 1)
+                raise DataFormatError(
+                    source,
+                    f"file ends early (truncated?): expected a body info line at line "
+                    f"{cursor + 1}; re-extract the file",
+                    line=cursor + 1,
+                )
             info_lines.append(cursor)
             joints = _read_count(lines, cursor + 1, "the joint count", source, upper=10**3)
             if joints != num_joints:
@@ -196,14 +216,18 @@ def _walk_headers_checked(lines: list[str], source: Path, num_joints: int) -> _L
             cursor += 2 + num_joints
             if cursor > len(lines):
                 raise DataFormatError(
-                    source, f"file ends inside frame {frame + 1}: expected {num_joints} joint lines "
-                    f"from line {cursor - num_joints + 1} (truncated?); re-extract the file", line=len(lines),
+                    source,
+                    f"file ends inside frame {frame + 1}: expected {num_joints} joint lines "
+                    f"from line {cursor - num_joints + 1} (truncated?); re-extract the file",
+                    line=len(lines),
                 )
     extra = [i for i in range(cursor, len(lines)) if lines[i].strip()]
     if extra:
         raise DataFormatError(
-            source, f"unexpected content after the last of {num_frames} frames: {lines[extra[0]][:60]!r} "
-            "(the frame count does not match the data)", line=extra[0] + 1,
+            source,
+            f"unexpected content after the last of {num_frames} frames: {lines[extra[0]][:60]!r} "
+            "(the frame count does not match the data)",
+            line=extra[0] + 1,
         )
     return _Layout(per_frame, starts, frames, info_lines)
 
@@ -226,7 +250,8 @@ def _joint_values(lines: list[str], layout: _Layout, source: Path, num_joints: i
     if not finite.all():
         block, joint = np.argwhere(~finite)[0]
         raise DataFormatError(
-            source, f"non-finite value (NaN or inf) in joint {joint + 1}; the sensor output is corrupt",
+            source,
+            f"non-finite value (NaN or inf) in joint {joint + 1}; the sensor output is corrupt",
             line=layout.block_starts[block] + joint + 1,
         )
     return values
@@ -272,7 +297,9 @@ def _body_info(lines: list[str], layout: _Layout, source: Path) -> tuple[list[st
 def _check_info_line(line: str, index: int, source: Path) -> None:
     tokens = line.split()
     if len(tokens) != 1 + len(BODY_INFO_FIELDS):
-        raise DataFormatError(source, f"expected a body info line of 10 values, got {len(tokens)}", line=index + 1)
+        raise DataFormatError(
+            source, f"expected a body info line of 10 values, got {len(tokens)}", line=index + 1
+        )
     try:
         row = [float(token) for token in tokens[1:]]
     except ValueError:
@@ -296,19 +323,22 @@ def _group_bodies(
         if np.any(np.diff(frames) == 0):
             repeated = int(frames[np.flatnonzero(np.diff(frames) == 0)[0]])
             raise DataFormatError(
-                source, f"body id {body_id} appears twice in frame {repeated + 1}",
+                source,
+                f"body id {body_id} appears twice in frame {repeated + 1}",
                 line=layout.info_lines[blocks[0]] + 1,
             )
         body_values = values[index]  # (F, V, 12) or (F, V, 4)
         full = body_values.shape[2] == JOINT_VALUES
-        bodies.append(RawBody(
-            body_id=body_id,
-            frames=frames,
-            joints=body_values[..., 0:3].astype(np.float32),
-            depth_xy=body_values[..., 3:5].astype(np.float32) if full else None,
-            color_xy=body_values[..., 5:7].astype(np.float32) if full else None,
-            orientation=body_values[..., 7:11].astype(np.float32) if full else None,
-            joint_tracking=body_values[..., -1].astype(np.int8),
-            info=info[index],
-        ))
+        bodies.append(
+            RawBody(
+                body_id=body_id,
+                frames=frames,
+                joints=body_values[..., 0:3].astype(np.float32),
+                depth_xy=body_values[..., 3:5].astype(np.float32) if full else None,
+                color_xy=body_values[..., 5:7].astype(np.float32) if full else None,
+                orientation=body_values[..., 7:11].astype(np.float32) if full else None,
+                joint_tracking=body_values[..., -1].astype(np.int8),
+                info=info[index],
+            )
+        )
     return tuple(bodies)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,13 +24,22 @@ from skeletonmae.data.formats.nw_ucla import TRAIN_VIEWS, parse_nw_ucla_name
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.ntu_preprocess import PreprocessConfig
 from skeletonmae.data.shards import SampleSettings, build_shards, load_shard, plan_shards
-from skeletonmae.data.splits import check_benchmark, in_benchmark, is_training_sample, parse_ntu_name, read_name_list
+from skeletonmae.data.splits import (
+    check_benchmark,
+    in_benchmark,
+    is_training_sample,
+    parse_ntu_name,
+    read_name_list,
+)
 from skeletonmae.data.store import SplitWriter, write_manifest
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache"
-MISSING_LIST_NAMES = ("NTU_RGBD_samples_with_missing_skeletons.txt", "NTU_RGBD120_samples_with_missing_skeletons.txt")
+MISSING_LIST_NAMES = (
+    "NTU_RGBD_samples_with_missing_skeletons.txt",
+    "NTU_RGBD120_samples_with_missing_skeletons.txt",
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,9 @@ def discover_files(raw_dir: str | Path | Sequence[str | Path], pattern: str) -> 
     found: list[Path] = []
     for folder in map(Path, folders):
         if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: raw data folder not found; pass the folder holding the {pattern} files")
+            raise FileNotFoundError(
+                f"{folder}: raw data folder not found; pass the folder holding the {pattern} files"
+            )
         found.extend(path for path in folder.rglob(pattern) if path.is_file())
     return sorted(found, key=lambda path: (path.name, str(path)))
 
@@ -121,23 +133,44 @@ def prepare_ntu(
     files = _ntu_files(raw_dir, benchmark, excluded, skipped)
     ntu60 = benchmark.startswith("ntu60")
     source = _Source(
-        kind="ntu", files=files,
+        kind="ntu",
+        files=files,
         split_of=lambda name: "train" if is_training_sample(parse_ntu_name(name), benchmark) else "test",
-        layout="ntu25", class_names=NTU60_CLASS_NAMES if ntu60 else NTU120_CLASS_NAMES,
-        max_frames=max_frames, num_persons=preprocess.max_persons,
+        layout="ntu25",
+        class_names=NTU60_CLASS_NAMES if ntu60 else NTU120_CLASS_NAMES,
+        max_frames=max_frames,
+        num_persons=preprocess.max_persons,
         extra_meta={"benchmark": benchmark, "source": "ntu-raw"},
     )
     settings = SampleSettings("ntu", preprocess=preprocess, max_frames=max_frames)
-    manifest_settings = {"preprocess": asdict(preprocess), "max_frames": max_frames, "dtype": dtype,
-                         "missing_list": str(missing_list) if missing_list is not None else
-                         ("found beside the raw data" if excluded else None)}
-    return _prepare(source, settings, Path(out_dir), skipped, manifest_settings, workers=workers,
-                    strict=strict, dtype=dtype, shard_size=shard_size, progress=progress, started=started)
+    manifest_settings = {
+        "preprocess": asdict(preprocess),
+        "max_frames": max_frames,
+        "dtype": dtype,
+        "missing_list": str(missing_list)
+        if missing_list is not None
+        else ("found beside the raw data" if excluded else None),
+    }
+    return _prepare(
+        source,
+        settings,
+        Path(out_dir),
+        skipped,
+        manifest_settings,
+        workers=workers,
+        strict=strict,
+        dtype=dtype,
+        shard_size=shard_size,
+        progress=progress,
+        started=started,
+    )
 
 
-def _ntu_files(raw_dir: str | Path | Sequence[str | Path], benchmark: str, excluded: set[str],
-               skipped: list[SkippedFile]) -> list[tuple[str, str]]:
-    """``(name, path)`` of the benchmark's usable files; bad names, duplicates and listed ones go to ``skipped``."""
+def _ntu_files(
+    raw_dir: str | Path | Sequence[str | Path], benchmark: str, excluded: set[str], skipped: list[SkippedFile]
+) -> list[tuple[str, str]]:
+    """``(name, path)`` of the benchmark's usable files; bad names, duplicates and listed ones go
+    to ``skipped``."""
     files: list[tuple[str, str]] = []
     seen: set[str] = set()
     for path in discover_files(raw_dir, "*.skeleton"):
@@ -183,15 +216,30 @@ def prepare_nw_ucla(
             continue
         files.append((path.stem, str(path)))
     source = _Source(
-        kind="nw-ucla", files=files,
+        kind="nw-ucla",
+        files=files,
         split_of=lambda name: "train" if parse_nw_ucla_name(name)[3] in TRAIN_VIEWS else "test",
-        layout="nw_ucla20", class_names=NW_UCLA_CLASS_NAMES, max_frames=None, num_persons=1,
+        layout="nw_ucla20",
+        class_names=NW_UCLA_CLASS_NAMES,
+        max_frames=None,
+        num_persons=1,
         extra_meta={"benchmark": "nw-ucla", "source": "nw-ucla-all_sqe"},
     )
     settings = SampleSettings("nw-ucla", max_frames=None, center_joint=center_joint)
     manifest_settings = {"center_joint": center_joint, "dtype": dtype}
-    return _prepare(source, settings, Path(out_dir), skipped, manifest_settings, workers=workers,
-                    strict=strict, dtype=dtype, shard_size=shard_size, progress=progress, started=started)
+    return _prepare(
+        source,
+        settings,
+        Path(out_dir),
+        skipped,
+        manifest_settings,
+        workers=workers,
+        strict=strict,
+        dtype=dtype,
+        shard_size=shard_size,
+        progress=progress,
+        started=started,
+    )
 
 
 def _missing_names(raw_dir: str | Path | Sequence[str | Path], missing_list: str | Path | None) -> set[str]:
@@ -205,14 +253,27 @@ def _missing_names(raw_dir: str | Path | Sequence[str | Path], missing_list: str
                 logger.info("using the missing-skeleton list %s", candidate)
                 names |= set(read_name_list(candidate))
     if not names:
-        logger.warning("no missing-skeleton list given or found beside the raw data; no sample is excluded "
-                       "(pass missing_list= / --missing-list to filter the official list)")
+        logger.warning(
+            "no missing-skeleton list given or found beside the raw data; no sample is excluded "
+            "(pass missing_list= / --missing-list to filter the official list)"
+        )
     return names
 
 
-def _prepare(source: _Source, settings: SampleSettings, out_dir: Path, skipped: list[SkippedFile],
-             manifest_settings: dict, *, workers: int, strict: bool, dtype: str, shard_size: int,
-             progress: bool, started: float) -> PrepareReport:
+def _prepare(
+    source: _Source,
+    settings: SampleSettings,
+    out_dir: Path,
+    skipped: list[SkippedFile],
+    manifest_settings: dict,
+    *,
+    workers: int,
+    strict: bool,
+    dtype: str,
+    shard_size: int,
+    progress: bool,
+    started: float,
+) -> PrepareReport:
     if not source.files:
         raise FileNotFoundError(f"no usable {source.kind} files found; check the raw folder")
     jobs = plan_shards(out_dir / CACHE_DIR / source.kind, source.files, settings, shard_size)
@@ -221,18 +282,29 @@ def _prepare(source: _Source, settings: SampleSettings, out_dir: Path, skipped: 
     rows, denoising = _index_shards([job.path for job in jobs], source, skipped)
     counts = _write_splits(out_dir, jobs, rows, source, dtype)
     manifest = {
-        "dataset": source.kind, **source.extra_meta, "layout": source.layout,
-        "num_classes": len(source.class_names), "counts": counts, "settings": manifest_settings,
-        "denoising_removed_bodies": denoising, "num_skipped": len(skipped),
-        "skipped": [asdict(item) for item in skipped], "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "dataset": source.kind,
+        **source.extra_meta,
+        "layout": source.layout,
+        "num_classes": len(source.class_names),
+        "counts": counts,
+        "settings": manifest_settings,
+        "denoising_removed_bodies": denoising,
+        "num_skipped": len(skipped),
+        "skipped": [asdict(item) for item in skipped],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_manifest(out_dir, manifest)
-    report = PrepareReport(out_dir, counts, tuple(skipped), built, reused, time.perf_counter() - started, denoising)
+    report = PrepareReport(
+        out_dir, counts, tuple(skipped), built, reused, time.perf_counter() - started, denoising
+    )
     logger.info("prepared %s: %s, %d skipped", out_dir, counts, len(skipped))
     if strict and report.bad_files:
         first = report.bad_files[0]
-        raise PreparationError(f"{len(report.bad_files)} bad input file(s), first: {first.reason} "
-                               f"(all listed in {out_dir / 'manifest.json'})", report)
+        raise PreparationError(
+            f"{len(report.bad_files)} bad input file(s), first: {first.reason} "
+            f"(all listed in {out_dir / 'manifest.json'})",
+            report,
+        )
     return report
 
 
@@ -242,8 +314,9 @@ def _remove_stale_shards(cache: Path, current: set[Path]) -> None:
             path.unlink()
 
 
-def _index_shards(paths: Iterable[Path], source: _Source, skipped: list[SkippedFile]
-                  ) -> tuple[dict[str, list[_Row]], dict[str, int]]:
+def _index_shards(
+    paths: Iterable[Path], source: _Source, skipped: list[SkippedFile]
+) -> tuple[dict[str, list[_Row]], dict[str, int]]:
     """Per split, the rows of every prepared sample in name order; collect skips and denoising counts."""
     rows: dict[str, list[_Row]] = {"train": [], "test": []}
     denoising: dict[str, int] = {}
@@ -261,8 +334,9 @@ def _index_shards(paths: Iterable[Path], source: _Source, skipped: list[SkippedF
     return rows, denoising
 
 
-def _write_splits(out_dir: Path, jobs: Sequence, rows: dict[str, list[_Row]], source: _Source,
-                  dtype: str) -> dict[str, int]:
+def _write_splits(
+    out_dir: Path, jobs: Sequence, rows: dict[str, list[_Row]], source: _Source, dtype: str
+) -> dict[str, int]:
     longest = max((item.length for split_rows in rows.values() for item in split_rows), default=1)
     frames = source.max_frames if source.max_frames is not None else longest
     num_joints = get_layout(source.layout).num_joints
@@ -271,12 +345,25 @@ def _write_splits(out_dir: Path, jobs: Sequence, rows: dict[str, list[_Row]], so
     for split, split_rows in rows.items():
         with SplitWriter(out_dir / split, len(split_rows), shape, dtype) as writer:
             _fill(writer.data, [job.path for job in jobs], split_rows)
-            meta = {"layout": source.layout, "num_classes": len(source.class_names),
-                    "class_names": list(source.class_names), "num_samples": len(split_rows),
-                    "num_channels": 3, "max_frames": frames, "num_joints": num_joints,
-                    "num_persons": source.num_persons, "dtype": dtype, "split": split, **source.extra_meta}
-            writer.commit([item.label for item in split_rows], [item.length for item in split_rows],
-                          [item.name for item in split_rows], meta)
+            meta = {
+                "layout": source.layout,
+                "num_classes": len(source.class_names),
+                "class_names": list(source.class_names),
+                "num_samples": len(split_rows),
+                "num_channels": 3,
+                "max_frames": frames,
+                "num_joints": num_joints,
+                "num_persons": source.num_persons,
+                "dtype": dtype,
+                "split": split,
+                **source.extra_meta,
+            }
+            writer.commit(
+                [item.label for item in split_rows],
+                [item.length for item in split_rows],
+                [item.name for item in split_rows],
+                meta,
+            )
         counts[split] = len(split_rows)
     return counts
 

@@ -41,7 +41,9 @@ def uniform_streams(seed: int, epoch: int, indices: np.ndarray, count: int) -> n
     if seed < 0 or epoch < 0:
         raise ValueError(f"seed and epoch must be non-negative integers, got seed={seed}, epoch={epoch}")
     # uint64 *arrays* wrap around silently (only numpy scalars warn), so every operand is an array.
-    per_sample = _splitmix64(_epoch_key(seed, epoch) ^ np.asarray(indices, dtype=np.uint64).reshape(-1))  # (B,)
+    per_sample = _splitmix64(
+        _epoch_key(seed, epoch) ^ np.asarray(indices, dtype=np.uint64).reshape(-1)
+    )  # (B,)
     draws = per_sample[:, None] + np.arange(1, count + 1, dtype=np.uint64)[None, :] * _GOLDEN  # (B, count)
     bits = _splitmix64(draws)
     return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

@@ -77,8 +77,9 @@ class SkeletonSamples:
         layout: str,
         class_names: tuple[str, ...] | None = None,
         name_prefix: str = "sample",
-    ) -> "SkeletonSamples":
-        """Fill in defaults: unlabelled, ``sample_00000`` names, lengths from the data, ``class_0..`` names."""
+    ) -> SkeletonSamples:
+        """Fill in defaults: unlabelled, ``sample_00000`` names, lengths from the data,
+        ``class_0..`` names."""
         if data.dtype not in (np.float32, np.float16):
             data = np.asarray(data, dtype=np.float32)
         count = data.shape[0]
@@ -89,14 +90,22 @@ class SkeletonSamples:
         return cls(
             data=data,
             labels=labels,
-            names=tuple(names) if names is not None else tuple(f"{name_prefix}_{i:05d}" for i in range(count)),
+            names=tuple(names)
+            if names is not None
+            else tuple(f"{name_prefix}_{i:05d}" for i in range(count)),
             lengths=valid_lengths(data) if lengths is None else np.asarray(lengths, np.int64),
             layout=layout,
             class_names=tuple(class_names),
         )
 
-    def select(self, index: np.ndarray) -> "SkeletonSamples":
+    def select(self, index: np.ndarray) -> SkeletonSamples:
         """The samples at ``index`` (in that order)."""
         index = np.asarray(index, dtype=np.int64)
-        return SkeletonSamples(self.data[index], self.labels[index], tuple(self.names[i] for i in index),
-                               self.lengths[index], self.layout, self.class_names)
+        return SkeletonSamples(
+            self.data[index],
+            self.labels[index],
+            tuple(self.names[i] for i in index),
+            self.lengths[index],
+            self.layout,
+            self.class_names,
+        )

@@ -16,10 +16,10 @@ import hashlib
 import json
 import logging
 import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -101,8 +101,9 @@ def fingerprint(files: Sequence[tuple[str, str]], settings: SampleSettings) -> s
     return digest.hexdigest()[:16]
 
 
-def plan_shards(cache_dir: Path, files: Sequence[tuple[str, str]], settings: SampleSettings,
-                shard_size: int) -> list[ShardJob]:
+def plan_shards(
+    cache_dir: Path, files: Sequence[tuple[str, str]], settings: SampleSettings, shard_size: int
+) -> list[ShardJob]:
     """Cut ``files`` into jobs of ``shard_size``; each job's path names its fingerprint."""
     if shard_size < 1:
         raise ValueError(f"shard_size must be at least 1, got {shard_size}")
@@ -122,8 +123,11 @@ def run_shard(job: ShardJob) -> ShardResult:
         try:
             joints, label, reasons = reader(path, job.settings)
             if job.settings.max_frames is not None and joints.shape[1] > job.settings.max_frames:
-                raise DataFormatError(path, f"{joints.shape[1]} valid frames, more than max_frames="
-                                      f"{job.settings.max_frames}; raise max_frames")
+                raise DataFormatError(
+                    path,
+                    f"{joints.shape[1]} valid frames, more than max_frames="
+                    f"{job.settings.max_frames}; raise max_frames",
+                )
         except (DataFormatError, ValueError, OSError) as error:
             skipped.append((name, path, str(error)))
             continue
@@ -133,11 +137,17 @@ def run_shard(job: ShardJob) -> ShardResult:
         labels.append(label)
         lengths.append(joints.shape[1])
         arrays.append(joints)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if lengths else np.zeros(0, np.int64)
+    offsets = (
+        np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if lengths else np.zeros(0, np.int64)
+    )
     joints_all = np.concatenate(arrays, axis=1) if arrays else np.zeros((3, 0, 1, 1), np.float32)
     save_npz_atomic(
-        job.path, names=np.array(names, dtype=str), labels=np.array(labels, dtype=np.int64),
-        lengths=np.array(lengths, dtype=np.int64), offsets=offsets, joints=joints_all.astype(np.float32),
+        job.path,
+        names=np.array(names, dtype=str),
+        labels=np.array(labels, dtype=np.int64),
+        lengths=np.array(lengths, dtype=np.int64),
+        offsets=offsets,
+        joints=joints_all.astype(np.float32),
         skipped_names=np.array([s[0] for s in skipped], dtype=str),
         skipped_reasons=np.array([s[2] for s in skipped], dtype=str),
         dropped=np.array(json.dumps(dropped)),
@@ -150,9 +160,13 @@ def load_shard(path: Path) -> ShardContent:
     with np.load(path, allow_pickle=False) as archive:
         return ShardContent(
             names=[str(name) for name in archive["names"]],
-            labels=archive["labels"], lengths=archive["lengths"], offsets=archive["offsets"],
+            labels=archive["labels"],
+            lengths=archive["lengths"],
+            offsets=archive["offsets"],
             joints=archive["joints"],
-            skipped=list(zip((str(n) for n in archive["skipped_names"]), (str(r) for r in archive["skipped_reasons"]))),
+            skipped=list(
+                zip((str(n) for n in archive["skipped_names"]), (str(r) for r in archive["skipped_reasons"]))
+            ),
             dropped=json.loads(str(archive["dropped"])),
         )
 

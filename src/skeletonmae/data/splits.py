@@ -7,9 +7,10 @@ action, all 1-based. NTU-60 is setups 1-17 (actions 1-60); NTU-120 adds setups 1
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from skeletonmae.data.errors import DataFormatError
 
@@ -71,7 +72,9 @@ def parse_ntu_name(name: str, *, source: str | Path | None = None) -> NtuSampleN
         )
     ids = tuple(int(group) for group in match.groups())
     if min(ids) < 1 or ids[4] > 120:
-        raise DataFormatError(source or name, f"sample name {stem!r} has ids out of range (1-based, A001-A120)")
+        raise DataFormatError(
+            source or name, f"sample name {stem!r} has ids out of range (1-based, A001-A120)"
+        )
     return NtuSampleName(*ids)
 
 

@@ -21,9 +21,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,13 @@ class SplitWriter:
     the block without committing (an error, an interrupt) removes the staging folder.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], num_samples: int, sample_shape: tuple[int, ...],
-                 dtype: str = "float32") -> None:
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        num_samples: int,
+        sample_shape: tuple[int, ...],
+        dtype: str = "float32",
+    ) -> None:
         if dtype not in ("float32", "float16"):
             raise ValueError(f"dtype {dtype!r}: choose float32 or float16")
         if len(sample_shape) != 4:
@@ -81,7 +87,7 @@ class SplitWriter:
         )
         self._committed = False
 
-    def __enter__(self) -> "SplitWriter":
+    def __enter__(self) -> SplitWriter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -89,8 +95,13 @@ class SplitWriter:
             self.data = None  # type: ignore[assignment]  # release the memmap before deleting
             shutil.rmtree(self.staging, ignore_errors=True)
 
-    def commit(self, labels: np.ndarray, lengths: np.ndarray, names: list[str] | tuple[str, ...],
-               meta: Mapping[str, Any]) -> Path:
+    def commit(
+        self,
+        labels: np.ndarray,
+        lengths: np.ndarray,
+        names: list[str] | tuple[str, ...],
+        meta: Mapping[str, Any],
+    ) -> Path:
         """Write the small files and ``meta.json``, then swap the staging folder into place."""
         count = self.data.shape[0]
         labels = np.asarray(labels, dtype=np.int64)
@@ -144,7 +155,9 @@ def write_split(folder: str | os.PathLike[str], samples: SkeletonSamples, **extr
     with SplitWriter(folder, samples.num_samples, samples.data.shape[1:], dtype) as writer:
         for start in range(0, samples.num_samples, 256):  # chunks: the source may be a lazy view or memmap
             writer.data[start : start + 256] = samples.data[start : start + 256]
-        return writer.commit(samples.labels, samples.lengths, samples.names, split_meta(samples, **extra_meta))
+        return writer.commit(
+            samples.labels, samples.lengths, samples.names, split_meta(samples, **extra_meta)
+        )
 
 
 def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays:
@@ -158,7 +171,9 @@ def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays
     meta = _read_json(meta_path, dict)
     for required in ("layout", "num_classes", "class_names"):
         if required not in meta:
-            raise DataFormatError(meta_path, f"missing {required!r}; re-run `skeletonmae prepare`", key=required)
+            raise DataFormatError(
+                meta_path, f"missing {required!r}; re-run `skeletonmae prepare`", key=required
+            )
     data = _load_npy(folder / "data.npy", mmap)
     if data.ndim != 5:
         raise DataFormatError(folder / "data.npy", f"expected (N, C, T, V, M), got shape {data.shape}")
@@ -166,17 +181,25 @@ def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays
     lengths = _load_npy(folder / "lengths.npy", False)
     names = tuple(_read_json(folder / "names.json", list))
     count = data.shape[0]
-    for path, size in (("labels.npy", labels.shape[0]), ("lengths.npy", lengths.shape[0]), ("names.json", len(names))):
+    for path, size in (
+        ("labels.npy", labels.shape[0]),
+        ("lengths.npy", lengths.shape[0]),
+        ("names.json", len(names)),
+    ):
         if size != count:
-            raise DataFormatError(folder / path, f"{size} entries but data.npy has {count} samples; "
-                                  "the split is inconsistent, prepare it again")
+            raise DataFormatError(
+                folder / path,
+                f"{size} entries but data.npy has {count} samples; "
+                "the split is inconsistent, prepare it again",
+            )
     return SplitArrays(data, labels.astype(np.int64), lengths.astype(np.int64), names, meta, folder)
 
 
 def to_samples(split: SplitArrays) -> SkeletonSamples:
     """A loaded split as :class:`SkeletonSamples` (the data stays memory-mapped if it was)."""
-    return SkeletonSamples(split.data, split.labels, split.names, split.lengths,
-                           split.layout, tuple(split.meta["class_names"]))
+    return SkeletonSamples(
+        split.data, split.labels, split.names, split.lengths, split.layout, tuple(split.meta["class_names"])
+    )
 
 
 def _load_npy(path: Path, mmap: bool) -> np.ndarray:
@@ -209,19 +232,28 @@ def read_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
     """Read ``root/manifest.json``."""
     path = Path(root) / MANIFEST
     if not path.is_file():
-        raise DataFormatError(Path(root), "no manifest.json: not a prepared dataset (run `skeletonmae prepare`)")
+        raise DataFormatError(
+            Path(root), "no manifest.json: not a prepared dataset (run `skeletonmae prepare`)"
+        )
     return _read_json(path, dict)
 
 
 def dataset_splits(root: str | os.PathLike[str]) -> list[str]:
     """Names of the split folders of a prepared dataset (those holding ``meta.json``), sorted."""
     root = Path(root)
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "meta.json").is_file()
-                  and not p.name.startswith("."))
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and (p / "meta.json").is_file() and not p.name.startswith(".")
+    )
 
 
-def write_dataset(root: str | os.PathLike[str], splits: Mapping[str, SkeletonSamples],
-                  manifest: Mapping[str, Any] | None = None, **extra_meta: Any) -> Path:
+def write_dataset(
+    root: str | os.PathLike[str],
+    splits: Mapping[str, SkeletonSamples],
+    manifest: Mapping[str, Any] | None = None,
+    **extra_meta: Any,
+) -> Path:
     """Write several in-memory splits and a manifest (counts per split plus ``manifest``)."""
     root = Path(root)
     for name, samples in splits.items():

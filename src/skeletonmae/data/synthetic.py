@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from skeletonmae.config import require
 from skeletonmae.atomic import write_text_atomic
+from skeletonmae.config import require
 from skeletonmae.data.splits import NTU60_XSUB_TRAIN_SUBJECTS, NtuSampleName
 from skeletonmae.data.synthetic_motion import ACTIONS, BodyStyle, pose_sequence
 
@@ -81,8 +81,16 @@ def write_synthetic_ntu(
     Classes are balanced (sample ``i`` does action ``i % num_actions``); ``ntu120_fraction`` of the
     files use setups 18-32 (NTU-120 only). Deterministic in ``seed``.
     """
-    config = SyntheticConfig(num_actions, seed, two_body_fraction, ghost_fraction, missing_frame_fraction,
-                             frame_range, noise_std, ntu120_fraction)
+    config = SyntheticConfig(
+        num_actions,
+        seed,
+        two_body_fraction,
+        ghost_fraction,
+        missing_frame_fraction,
+        frame_range,
+        noise_std,
+        ntu120_fraction,
+    )
     if num_samples < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
     out_dir = Path(out_dir)
@@ -117,15 +125,18 @@ def plan_names(num_samples: int, config: SyntheticConfig) -> list[NtuSampleName]
             if name not in used:
                 break
         else:
-            raise ValueError(f"could not find {num_samples} distinct NTU names for {config.num_actions} actions; "
-                             "use more actions or fewer samples")
+            raise ValueError(
+                f"could not find {num_samples} distinct NTU names for {config.num_actions} actions; "
+                "use more actions or fewer samples"
+            )
         used.add(name)
         names.append(name)
     return names
 
 
-def _scene(action: int, name: NtuSampleName, config: SyntheticConfig, rng: np.random.Generator
-           ) -> tuple[list[_SceneBody], int]:
+def _scene(
+    action: int, name: NtuSampleName, config: SyntheticConfig, rng: np.random.Generator
+) -> tuple[list[_SceneBody], int]:
     num_frames = int(rng.integers(config.frame_range[0], config.frame_range[1] + 1))
     yaw = {1: 0.0, 2: 0.785, 3: -0.785}[name.camera] + 0.3 * (name.replication - 1) + rng.normal(0, 0.1)
     position = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-1.1, -0.85), rng.uniform(2.6, 3.6)])
@@ -140,7 +151,9 @@ def _scene(action: int, name: NtuSampleName, config: SyntheticConfig, rng: np.ra
         visible[gap : gap + int(rng.integers(2, 6))] = False  # the bystander vanishes, then returns
         bodies.append(_SceneBody(int(next(ids)), np.flatnonzero(visible), other[visible]))
     if rng.random() < config.ghost_fraction:
-        bodies.insert(int(rng.integers(0, len(bodies) + 1)), _ghost(int(next(ids)), num_frames, position, rng))
+        bodies.insert(
+            int(rng.integers(0, len(bodies) + 1)), _ghost(int(next(ids)), num_frames, position, rng)
+        )
     if rng.random() < config.missing_frame_fraction:
         start = int(rng.integers(1, num_frames - 6))
         empty = np.arange(start, start + int(rng.integers(1, 5)))
@@ -151,11 +164,21 @@ def _scene(action: int, name: NtuSampleName, config: SyntheticConfig, rng: np.ra
     return bodies, num_frames
 
 
-def _person(action: int | None, num_frames: int, yaw: float, position: np.ndarray, config: SyntheticConfig,
-            rng: np.random.Generator) -> np.ndarray:
+def _person(
+    action: int | None,
+    num_frames: int,
+    yaw: float,
+    position: np.ndarray,
+    config: SyntheticConfig,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """``(T, 25, 3)`` camera-space joints of one performer (facing the camera, turned by ``yaw``)."""
-    style = BodyStyle(scale=rng.uniform(0.85, 1.12), speed=rng.uniform(0.75, 1.35),
-                      amplitude=rng.uniform(0.8, 1.2), phase=rng.uniform(0, 2 * np.pi))
+    style = BodyStyle(
+        scale=rng.uniform(0.85, 1.12),
+        speed=rng.uniform(0.75, 1.35),
+        amplitude=rng.uniform(0.8, 1.2),
+        phase=rng.uniform(0, 2 * np.pi),
+    )
     body = pose_sequence(action, num_frames, style)  # (T, V, 3), body frame
     angle = np.pi + yaw  # body forward (+z) faces the camera (-z)
     rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
@@ -173,7 +196,9 @@ def _ghost(body_id: int, num_frames: int, position: np.ndarray, rng: np.random.G
     else:
         frames = np.arange(num_frames)
         spot = position + np.array([rng.uniform(-1.5, 1.5), 0.4, rng.uniform(0.3, 0.8)])
-        flat = np.stack([rng.uniform(-0.7, 0.7, 25), rng.uniform(-0.08, 0.08, 25), rng.uniform(-0.2, 0.2, 25)], 1)
+        flat = np.stack(
+            [rng.uniform(-0.7, 0.7, 25), rng.uniform(-0.08, 0.08, 25), rng.uniform(-0.2, 0.2, 25)], 1
+        )
         joints = spot + flat[None] + rng.normal(0, 0.01, (num_frames, 25, 3))
     return _SceneBody(body_id, frames, joints)
 

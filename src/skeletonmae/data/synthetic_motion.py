@@ -11,8 +11,8 @@ Body frame: x = the person's left, y = up, z = the person's forward. :func:`pose
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -207,7 +207,8 @@ def pose_sequence(action: int | None, num_frames: int, style: BodyStyle) -> np.n
     head_axis = _forward(up, -angles["nod"])
     joints[:, 3] = joints[:, 2] + 0.14 * s * head_axis
     for side, (shoulder, elbow, wrist, hand, tip, thumb), key in (
-        (1.0, (4, 5, 6, 7, 21, 22), "l"), (-1.0, (8, 9, 10, 11, 23, 24), "r")
+        (1.0, (4, 5, 6, 7, 21, 22), "l"),
+        (-1.0, (8, 9, 10, 11, 23, 24), "r"),
     ):
         joints[:, shoulder] = joints[:, 20] + 0.18 * s * side * lateral - 0.03 * s * up
         upper = _forward(_limb_direction(angles[f"abd_{key}"], angles[f"flex_{key}"], side), angles["pitch"])

@@ -23,7 +23,6 @@ whether it is transformed alone or inside any batch. A single sample is a batch 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -44,25 +43,34 @@ class TransformConfig:
     test_crop: float = 0.95
     rotation: float = 0.3
     stream: str = "joint"
-    rotation_axes: Optional[tuple[float, float, float]] = None
+    rotation_axes: tuple[float, float, float] | None = None
     scale_range: tuple[float, float] = (1.0, 1.0)
     normalize_scale: bool = False
 
     def __post_init__(self) -> None:
         require(self.num_frames >= 1, "num_frames", "must be at least 1 (STTFormer: 120)")
         low, high = self.crop_range
-        require(0 < low <= high <= 1, "crop_range", "must be (low, high) with 0 < low <= high <= 1 (STTFormer: 0.5, 1)")
+        require(
+            0 < low <= high <= 1,
+            "crop_range",
+            "must be (low, high) with 0 < low <= high <= 1 (STTFormer: 0.5, 1)",
+        )
         require(self.min_crop_frames >= 1, "min_crop_frames", "must be at least 1 (STTFormer: 64)")
         require(0 < self.test_crop <= 1, "test_crop", "must be in (0, 1] (STTFormer: 0.95)")
         require(self.rotation >= 0, "rotation", "must be >= 0 radians (0 disables; STTFormer: 0.3)")
         require(self.stream in STREAMS, "stream", f"must be one of {STREAMS}")
-        require(self.rotation_axes is None or (len(self.rotation_axes) == 3
-                                               and all(a >= 0 for a in self.rotation_axes)),
-                "rotation_axes", "must be null or three angles >= 0 in radians (about x, y, z), "
-                "e.g. [0.3, 1.0, 0.3]")
+        require(
+            self.rotation_axes is None
+            or (len(self.rotation_axes) == 3 and all(a >= 0 for a in self.rotation_axes)),
+            "rotation_axes",
+            "must be null or three angles >= 0 in radians (about x, y, z), e.g. [0.3, 1.0, 0.3]",
+        )
         low, high = self.scale_range
-        require(0 < low <= high, "scale_range", "must be (low, high) with 0 < low <= high, e.g. "
-                "[0.8, 1.2]; [1, 1] disables random scaling")
+        require(
+            0 < low <= high,
+            "scale_range",
+            "must be (low, high) with 0 < low <= high, e.g. [0.8, 1.2]; [1, 1] disables random scaling",
+        )
 
     @property
     def max_angles(self) -> np.ndarray:
@@ -72,8 +80,9 @@ class TransformConfig:
         return np.full(3, self.rotation, dtype=np.float64)
 
 
-def crop_windows(lengths: np.ndarray, config: TransformConfig, train: bool,
-                 uniforms: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def crop_windows(
+    lengths: np.ndarray, config: TransformConfig, train: bool, uniforms: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(start, size)`` int64 ``(B,)`` of the crop of every sample (``lengths`` ``(B,)`` valid frames).
 
     Sequences shorter than ``min_crop_frames`` are taken whole; an empty sequence counts as one frame.
@@ -89,9 +98,11 @@ def crop_windows(lengths: np.ndarray, config: TransformConfig, train: bool,
     return start, size
 
 
-def resize_positions(start: np.ndarray, size: np.ndarray, num_frames: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source frames ``(B, T)`` (lower, upper) and float32 weights of linear resizing (align_corners=False)."""
+def resize_positions(
+    start: np.ndarray, size: np.ndarray, num_frames: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source frames ``(B, T)`` (lower, upper) and float32 weights of linear resizing
+    (align_corners=False)."""
     # float32 arithmetic, as PyTorch's CPU kernel does, so the weights match F.interpolate closely
     scale = (size.astype(np.float32) / np.float32(num_frames))[:, None]  # (B, 1)
     centres = np.arange(num_frames, dtype=np.float32)[None, :] + np.float32(0.5)  # (1, T)
@@ -130,17 +141,25 @@ def to_stream(x: np.ndarray, stream: str, parents: np.ndarray | None = None) -> 
     raise ValueError(f"unknown stream {stream!r}; choose one of {STREAMS}")
 
 
-def transform_batch(data: np.ndarray, rows: np.ndarray, lengths: np.ndarray, config: TransformConfig, *,
-                    train: bool, uniforms: np.ndarray | None = None,
-                    parents: np.ndarray | None = None) -> np.ndarray:
+def transform_batch(
+    data: np.ndarray,
+    rows: np.ndarray,
+    lengths: np.ndarray,
+    config: TransformConfig,
+    *,
+    train: bool,
+    uniforms: np.ndarray | None = None,
+    parents: np.ndarray | None = None,
+) -> np.ndarray:
     """Transform samples ``rows`` ``(B,)`` of ``data`` ``(N, C, T_max, V, M)`` into float32
     ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, 6)`` are required for training
     (``(B, 5)`` suffice without random scaling)."""
     low, high = config.scale_range
     random_scale = high > low or low != 1.0
     needed = DRAWS_PER_SAMPLE if random_scale else DRAWS_PER_SAMPLE - 1  # the scale is the last
-    if train and (uniforms is None or uniforms.ndim != 2 or uniforms.shape[0] != len(rows)
-                  or uniforms.shape[1] < needed):
+    if train and (
+        uniforms is None or uniforms.ndim != 2 or uniforms.shape[0] != len(rows) or uniforms.shape[1] < needed
+    ):
         raise ValueError(f"training transforms need uniforms of shape ({len(rows)}, {needed})")
     start, size = crop_windows(lengths, config, train, uniforms)
     lower, upper, weight = resize_positions(start, size, config.num_frames)  # (B, T) each
@@ -166,7 +185,7 @@ def body_size(x: np.ndarray) -> np.ndarray:
     their per-frame centroid, averaged over the frames (and persons) that hold a skeleton;
     1 for an all-zero sample."""
     centred = x - x.mean(axis=3, keepdims=True)  # (B, C, T, V, M)
-    spread = np.sqrt((centred ** 2).sum(axis=1).mean(axis=2))  # (B, T, M)
+    spread = np.sqrt((centred**2).sum(axis=1).mean(axis=2))  # (B, T, M)
     present = np.abs(x).sum(axis=(1, 3)) > 0  # (B, T, M)
     total = (spread * present).sum(axis=(1, 2))
     count = present.sum(axis=(1, 2))
@@ -180,6 +199,9 @@ def _gather_frames(data: np.ndarray, rows: np.ndarray, frames: np.ndarray) -> np
     plain = np.asarray(data)  # a memmap as a plain view: skips memmap's per-call Python overhead
     count, groups, _ = frames.shape
     channels = np.arange(plain.shape[1])
-    picked = plain[np.asarray(rows).reshape(count, 1, 1, 1), channels.reshape(1, 1, -1, 1),
-                   frames.reshape(count, groups, 1, -1)]  # (B, K, C, F, V, M)
+    picked = plain[
+        np.asarray(rows).reshape(count, 1, 1, 1),
+        channels.reshape(1, 1, -1, 1),
+        frames.reshape(count, groups, 1, -1),
+    ]  # (B, K, C, F, V, M)
     return np.asarray(picked, dtype=np.float32)  # fancy indexing already copied: safe to modify in place

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
+from skeletonmae.distributed import DistributedContext, all_reduce_sum
 from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally
-from skeletonmae.training.distributed import DistributedContext, all_reduce_sum
 
 
 def inference_module(model: torch.nn.Module) -> torch.nn.Module:

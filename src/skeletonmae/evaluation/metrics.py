@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from skeletonmae.training.distributed import DistributedContext, all_reduce_sum
+from skeletonmae.distributed import DistributedContext, all_reduce_sum
 
 
 def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]) -> torch.Tensor:

@@ -114,14 +114,3 @@ def restore_rng_state(
         if name not in saved:
             raise CheckpointError(f"checkpoint RNG state has no generator {name!r}")
         generator.set_state(saved[name])
-
-
-def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain module under DDP (``.module``) and ``torch.compile`` (``._orig_mod``) wrappers."""
-    while True:
-        if isinstance(model, torch.nn.parallel.DistributedDataParallel):
-            model = model.module
-        elif hasattr(model, "_orig_mod"):
-            model = model._orig_mod  # type: ignore[assignment]
-        else:
-            return model

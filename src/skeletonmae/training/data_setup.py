@@ -19,7 +19,7 @@ from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.loader import BatchedView, BatchRequest
 from skeletonmae.data.store import SplitArrays, load_split
 from skeletonmae.data.subsets import label_fraction_indices
-from skeletonmae.training.distributed import (
+from skeletonmae.distributed import (
     DistributedContext,
     ResumableDistributedSampler,
     ShardSampler,

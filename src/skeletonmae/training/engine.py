@@ -30,15 +30,14 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from skeletonmae.distributed import all_reduce_sum, broadcast_buffers, no_gradient_sync, unwrap_model
 from skeletonmae.training.checkpoint import (
     CHECKPOINT_FORMAT_VERSION,
     capture_rng_state,
     load_checkpoint,
     restore_rng_state,
     save_checkpoint,
-    unwrap_model,
 )
-from skeletonmae.training.distributed import all_reduce_sum, broadcast_buffers, no_gradient_sync
 from skeletonmae.training.loop_types import (
     EpochMeter,
     FitResult,

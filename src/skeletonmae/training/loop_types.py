@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import torch
 from torch.utils.data import DataLoader
 
-from skeletonmae.training.distributed import DistributedContext, ResumableDistributedSampler
+from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
 from skeletonmae.training.settings import TrainingConfig
 
 

@@ -18,13 +18,14 @@ import torch
 from torch.utils.data import DataLoader
 
 from skeletonmae.config import dump_yaml, to_plain
-from skeletonmae.contrastive.stage import (
-    ContrastivePretrainTask,
-    build_contrastive_pretraining,
-    with_task_epoch,
-)
 from skeletonmae.contrastive.step import pretrained_encoder_state
-from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
+from skeletonmae.distributed import (
+    DistributedContext,
+    barrier,
+    distributed_session,
+    wrap_model,
+)
+from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.data_setup import (
     bind_model_to_data,
@@ -35,17 +36,12 @@ from skeletonmae.training.data_setup import (
     open_split,
     split_folder,
 )
-from skeletonmae.training.distributed import (
-    DistributedContext,
-    barrier,
-    distributed_session,
-    wrap_model,
-)
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
+from skeletonmae.training.methods import pretrain_method
 from skeletonmae.training.optim import build_optimizer, build_scheduler
 from skeletonmae.training.run_config import RunConfig
 from skeletonmae.training.run_dir import environment_info, write_json_atomic
-from skeletonmae.training.tasks import ClassificationTask, PretrainTask
+from skeletonmae.training.tasks import ClassificationTask
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +126,10 @@ def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext, 
 
 
 def build_stage_model(stage: str, config: RunConfig, layout_name: str = "") -> torch.nn.Module:
-    """The MAE or contrastive model (pretrain) or the classifier, with the pre-trained encoder
+    """The pre-training method's model (pretrain) or the classifier, with the pre-trained encoder
     loaded / frozen. ``layout_name`` (the dataset's) is used by the contrastive methods only."""
-    if stage == "pretrain" and config.contrastive is not None:
-        return build_contrastive_pretraining(config, layout_name)
     if stage == "pretrain":
-        return build_mae(config.model, config.mask)
+        return pretrain_method(config).build_model(config, layout_name)
     classifier = build_classifier(config.model)
     if config.finetune.pretrained is not None:
         payload = load_checkpoint(config.finetune.pretrained)
@@ -216,12 +210,9 @@ def _stage_task(
     stage: str, config: RunConfig, set_epoch: Callable[[int], None]
 ) -> tuple[Task, Callable[[int], None]]:
     """The stage's task and the per-epoch hook (contrastive mining also follows the epoch)."""
-    if stage != "pretrain":
-        return ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing), set_epoch
-    if config.contrastive is not None:
-        task = ContrastivePretrainTask()
-        return task, with_task_epoch(set_epoch, task)  # mining starts by epoch
-    return PretrainTask(), set_epoch
+    if stage == "pretrain":
+        return pretrain_method(config).build_task(config, set_epoch)
+    return ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing), set_epoch
 
 
 def _plot_curves(history: list[dict[str, float]], path: Path, title: str) -> None:

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from skeletonmae.distributed import DistributedContext
 from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics
-from skeletonmae.training.distributed import DistributedContext
 from skeletonmae.training.engine import StepOutput
 
 VALIDATION_MASK_SEED = 20_230_401

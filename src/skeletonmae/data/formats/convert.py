@@ -8,8 +8,9 @@ and ``nw-ucla`` (the ``all_sqe`` JSON folder; read only).
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,11 @@ def detect_format(path: str | Path) -> str:
             return "stgcn"
         if any(path.glob("a??_s??_e??_v??.json")):
             return "nw-ucla"
-        raise DataFormatError(path, "folder of unknown format: expected manifest.json (prepared), "
-                              "*_data*.npy (ST-GCN) or aXX_sXX_eXX_vXX.json (NW-UCLA); pass the format explicitly")
+        raise DataFormatError(
+            path,
+            "folder of unknown format: expected manifest.json (prepared), "
+            "*_data*.npy (ST-GCN) or aXX_sXX_eXX_vXX.json (NW-UCLA); pass the format explicitly",
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; pass an existing file or folder")
     suffix = path.suffix.lower()
@@ -55,21 +59,30 @@ def detect_format(path: str | Path) -> str:
             return "ctrgcn-npz"
         if "data" in keys:
             return "generic-npz"
-        raise DataFormatError(path, f"unknown .npz content (keys {sorted(keys)}): expected x_train/y_train "
-                              "(CTR-GCN) or data/labels (generic)")
-    raise DataFormatError(path, f"unknown file type {suffix!r}; pass the format explicitly ({', '.join(FORMATS)})")
+        raise DataFormatError(
+            path,
+            f"unknown .npz content (keys {sorted(keys)}): expected x_train/y_train "
+            "(CTR-GCN) or data/labels (generic)",
+        )
+    raise DataFormatError(
+        path, f"unknown file type {suffix!r}; pass the format explicitly ({', '.join(FORMATS)})"
+    )
 
 
 def _read_prepared(path: Path, **_: Any) -> dict[str, SkeletonSamples]:
     return {name: to_samples(load_split(path / name)) for name in dataset_splits(path)}
 
 
-def _read_stgcn(path: Path, label_path: str | Path | None = None, **options: Any) -> dict[str, SkeletonSamples]:
+def _read_stgcn(
+    path: Path, label_path: str | Path | None = None, **options: Any
+) -> dict[str, SkeletonSamples]:
     if path.is_dir():
         return read_stgcn_folder(path, **options)
     guessed = path.with_name(path.name.split("_data")[0] + "_label.pkl")
     label = label_path or (guessed if guessed.is_file() and guessed != path else None)
-    return {"train" if not path.name.startswith(("val", "test")) else "test": read_stgcn(path, label, **options)}
+    return {
+        "train" if not path.name.startswith(("val", "test")) else "test": read_stgcn(path, label, **options)
+    }
 
 
 READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
@@ -82,8 +95,9 @@ READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
 }
 
 WRITERS: dict[str, Callable[..., Path]] = {
-    "prepared": lambda path, splits, **meta: write_dataset(path, splits, {"source_format": meta.pop("source", None)},
-                                                           **meta),
+    "prepared": lambda path, splits, **meta: write_dataset(
+        path, splits, {"source_format": meta.pop("source", None)}, **meta
+    ),
     "ctrgcn-npz": lambda path, splits, **_: write_ctrgcn_npz(path, splits),
     "stgcn": lambda path, splits, **_: write_stgcn(path, splits),
     "pyskl": lambda path, splits, **_: write_pyskl(path, splits),
@@ -107,8 +121,14 @@ def write_samples(path: str | Path, splits: Mapping[str, SkeletonSamples], fmt: 
     return WRITERS[fmt](Path(path), dict(splits), **meta)
 
 
-def convert(src: str | Path, dst: str | Path, *, src_format: str | None = None, dst_format: str = "prepared",
-            **read_options: Any) -> dict[str, int]:
+def convert(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    src_format: str | None = None,
+    dst_format: str = "prepared",
+    **read_options: Any,
+) -> dict[str, int]:
     """Convert ``src`` to ``dst``; returns the sample count per split."""
     fmt = src_format or detect_format(src)
     splits = read_samples(src, fmt, **read_options)

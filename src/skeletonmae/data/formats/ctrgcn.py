@@ -1,4 +1,5 @@
-"""CTR-GCN's ``NTU60_CS.npz``-style files: ``x_train`` ``(N, T, M*V*C)`` with one-hot ``y_train``, same for test.
+"""CTR-GCN's ``NTU60_CS.npz``-style files: ``x_train`` ``(N, T, M*V*C)`` with one-hot ``y_train``,
+same for test.
 
 The feature axis is ordered person, joint, coordinate (CTR-GCN reshapes it to ``(N, T, M, V, C)``).
 """
@@ -6,8 +7,8 @@ The feature axis is ordered person, joint, coordinate (CTR-GCN reshapes it to ``
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -18,10 +19,16 @@ from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.samples import SkeletonSamples
 
 SPLIT_KEYS = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
+ALL_KEYS = sorted(key for pair in SPLIT_KEYS.values() for key in pair)
 
 
-def read_ctrgcn_npz(path: str | Path, *, layout: str = "ntu25", num_channels: int = 3,
-                    class_names: tuple[str, ...] | None = None) -> dict[str, SkeletonSamples]:
+def read_ctrgcn_npz(
+    path: str | Path,
+    *,
+    layout: str = "ntu25",
+    num_channels: int = 3,
+    class_names: tuple[str, ...] | None = None,
+) -> dict[str, SkeletonSamples]:
     """Read the train and test splits; the data stays a lazy ``(N, C, T, V, M)`` view of the file's arrays."""
     path = Path(path)
     try:
@@ -34,7 +41,11 @@ def read_ctrgcn_npz(path: str | Path, *, layout: str = "ntu25", num_channels: in
         for split, (x_key, y_key) in SPLIT_KEYS.items():
             for key in (x_key, y_key):
                 if key not in keys:
-                    raise DataFormatError(path, f"missing; a CTR-GCN file holds {sorted(k for ks in SPLIT_KEYS.values() for k in ks)}", key=key)
+                    raise DataFormatError(
+                        path,
+                        f"missing; a CTR-GCN file holds {ALL_KEYS}",
+                        key=key,
+                    )
             features, targets = archive[x_key], archive[y_key]
             data = _unflatten(features, path, x_key, get_layout(layout).num_joints, num_channels)
             labels = _labels(targets, path, y_key, data.shape[0])
@@ -50,8 +61,10 @@ def read_ctrgcn_npz(path: str | Path, *, layout: str = "ntu25", num_channels: in
 def _unflatten(features: np.ndarray, path: Path, key: str, num_joints: int, num_channels: int) -> np.ndarray:
     if features.ndim != 3 or features.shape[2] % (num_joints * num_channels):
         raise DataFormatError(
-            path, f"expected (N, T, M*{num_joints}*{num_channels}), got shape {features.shape}; "
-            "pass the right layout", key=key,
+            path,
+            f"expected (N, T, M*{num_joints}*{num_channels}), got shape {features.shape}; "
+            "pass the right layout",
+            key=key,
         )
     count, frames, width = features.shape
     persons = width // (num_joints * num_channels)
@@ -61,7 +74,9 @@ def _unflatten(features: np.ndarray, path: Path, key: str, num_joints: int, num_
 
 def _labels(targets: np.ndarray, path: Path, key: str, count: int) -> np.ndarray:
     if targets.shape[0] != count or targets.ndim not in (1, 2):
-        raise DataFormatError(path, f"expected {count} one-hot rows or labels, got shape {targets.shape}", key=key)
+        raise DataFormatError(
+            path, f"expected {count} one-hot rows or labels, got shape {targets.shape}", key=key
+        )
     return (np.argmax(targets, axis=1) if targets.ndim == 2 else targets).astype(np.int64)
 
 
@@ -73,7 +88,11 @@ def write_ctrgcn_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) ->
             raise ValueError(f"a CTR-GCN file needs a {split!r} split; got {sorted(splits)}")
         samples = splits[split]
         count, channels, frames, joints, persons = samples.data.shape
-        flat = np.asarray(samples.data).transpose(0, 2, 4, 3, 1).reshape(count, frames, persons * joints * channels)
+        flat = (
+            np.asarray(samples.data)
+            .transpose(0, 2, 4, 3, 1)
+            .reshape(count, frames, persons * joints * channels)
+        )
         one_hot = np.zeros((count, samples.num_classes), dtype=np.float32)
         labelled = samples.labels >= 0
         one_hot[np.flatnonzero(labelled), samples.labels[labelled]] = 1.0

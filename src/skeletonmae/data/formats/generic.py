@@ -13,8 +13,8 @@ Keys (see docs/data.md):
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -38,15 +38,20 @@ def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
     with archive:
         unknown = sorted(set(archive.files) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
         if unknown:
-            raise DataFormatError(path, f"unknown key(s); allowed: {REQUIRED_KEYS + OPTIONAL_KEYS}", key=unknown[0])
+            raise DataFormatError(
+                path, f"unknown key(s); allowed: {REQUIRED_KEYS + OPTIONAL_KEYS}", key=unknown[0]
+            )
         for key in REQUIRED_KEYS:
             if key not in archive.files:
-                raise DataFormatError(path, "missing; a generic archive needs 'data' (N, C, T, V, M) and 'labels' (N,)",
-                                      key=key)
+                raise DataFormatError(
+                    path, "missing; a generic archive needs 'data' (N, C, T, V, M) and 'labels' (N,)", key=key
+                )
         fields = {key: archive[key] for key in archive.files}
     data = fields["data"]
     if data.ndim != 5 or not np.issubdtype(data.dtype, np.floating):
-        raise DataFormatError(path, f"expected float (N, C, T, V, M), got {data.dtype} {data.shape}", key="data")
+        raise DataFormatError(
+            path, f"expected float (N, C, T, V, M), got {data.dtype} {data.shape}", key="data"
+        )
     if not np.isfinite(data).all():
         raise DataFormatError(path, "non-finite values (NaN or inf)", key="data")
     count = data.shape[0]
@@ -60,17 +65,27 @@ def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
     except ValueError as error:
         raise DataFormatError(path, str(error), key="layout") from None
     if layout_joints != data.shape[3]:
-        raise DataFormatError(path, f"layout {layout} has {layout_joints} joints, data has {data.shape[3]}",
-                              key="layout")
+        raise DataFormatError(
+            path, f"layout {layout} has {layout_joints} joints, data has {data.shape[3]}", key="layout"
+        )
     labels = fields["labels"].astype(np.int64)
-    class_names = (tuple(str(n) for n in fields["class_names"]) if "class_names" in fields
-                   else default_class_names(int(labels.max()) + 1 if count else 0, layout))
+    class_names = (
+        tuple(str(n) for n in fields["class_names"])
+        if "class_names" in fields
+        else default_class_names(int(labels.max()) + 1 if count else 0, layout)
+    )
     split = fields["split"].astype(str) if "split" in fields else np.full(count, "train")
     samples = SkeletonSamples.from_arrays(
-        data, labels, names=[str(n) for n in fields["names"]] if "names" in fields else None,
-        lengths=fields.get("lengths"), layout=layout, class_names=class_names,
+        data,
+        labels,
+        names=[str(n) for n in fields["names"]] if "names" in fields else None,
+        lengths=fields.get("lengths"),
+        layout=layout,
+        class_names=class_names,
     )
-    return {str(name): samples.select(np.flatnonzero(split == name)) for name in dict.fromkeys(split.tolist())}
+    return {
+        str(name): samples.select(np.flatnonzero(split == name)) for name in dict.fromkeys(split.tolist())
+    }
 
 
 def write_generic_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) -> Path:
@@ -81,7 +96,9 @@ def write_generic_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) -
     first = parts[0][1]
     for name, samples in parts:
         if samples.data.shape[1:] != first.data.shape[1:] or samples.layout != first.layout:
-            raise ValueError(f"split {name!r} differs in shape or layout from {parts[0][0]!r}; write them separately")
+            raise ValueError(
+                f"split {name!r} differs in shape or layout from {parts[0][0]!r}; write them separately"
+            )
     return save_npz_atomic(
         path,
         data=np.concatenate([np.asarray(s.data, np.float32) for _, s in parts]),

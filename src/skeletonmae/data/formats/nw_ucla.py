@@ -46,8 +46,9 @@ def parse_nw_ucla_name(name: str, source: Path | str | None = None) -> tuple[int
     match = _NAME_PATTERN.match(name)
     if match is None:
         raise DataFormatError(
-            source or name, f"name {name!r} does not match the NW-UCLA pattern aAA_sSS_eEE_vVV "
-            "(e.g. a01_s01_e00_v01)", key="file_name",
+            source or name,
+            f"name {name!r} does not match the NW-UCLA pattern aAA_sSS_eEE_vVV (e.g. a01_s01_e00_v01)",
+            key="file_name",
         )
     action, subject, take, view = (int(group) for group in match.groups())
     return action, subject, take, view
@@ -72,7 +73,9 @@ def read_nw_ucla_file(path: str | Path) -> NwUclaSequence:
     joints = _joints(record["skeletons"], path)
     label = record["label"]
     if not isinstance(label, int) or isinstance(label, bool) or not 1 <= label <= NUM_CLASSES:
-        raise DataFormatError(path, f"expected an integer label in 1..{NUM_CLASSES}, got {label!r}", key="label")
+        raise DataFormatError(
+            path, f"expected an integer label in 1..{NUM_CLASSES}, got {label!r}", key="label"
+        )
     return NwUclaSequence(name, joints, label - 1, action, subject, take, view)
 
 
@@ -86,7 +89,9 @@ def _joints(skeletons: object, path: Path) -> np.ndarray:
     if joints.size == 0:
         raise DataFormatError(path, "no frames (empty sequence)", key="skeletons")
     if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3):
-        raise DataFormatError(path, f"expected shape (T, {NUM_JOINTS}, 3), got {joints.shape}", key="skeletons")
+        raise DataFormatError(
+            path, f"expected shape (T, {NUM_JOINTS}, 3), got {joints.shape}", key="skeletons"
+        )
     if not np.isfinite(joints).all():
         frame = int(np.argwhere(~np.isfinite(joints))[0][0])
         raise DataFormatError(path, f"non-finite value (NaN or inf) in frame {frame}", key="skeletons")
@@ -108,13 +113,19 @@ def read_nw_ucla_folder(folder: str | Path, *, center_joint: int = 1) -> dict[st
     sequences = [read_nw_ucla_file(path) for path in paths]
     frames = max(sequence.joints.shape[0] for sequence in sequences)
     splits = {}
-    for split, members in (("train", [s for s in sequences if s.is_training]),
-                           ("test", [s for s in sequences if not s.is_training])):
+    for split, members in (
+        ("train", [s for s in sequences if s.is_training]),
+        ("test", [s for s in sequences if not s.is_training]),
+    ):
         data = np.zeros((len(members), 3, frames, NUM_JOINTS, 1), np.float32)
         for row, sequence in enumerate(members):
             data[row, :, : sequence.joints.shape[0]] = centered_sample(sequence, center_joint)
         splits[split] = SkeletonSamples(
-            data, np.array([s.label for s in members], np.int64), tuple(s.name for s in members),
-            np.array([s.joints.shape[0] for s in members], np.int64), "nw_ucla20", NW_UCLA_CLASS_NAMES,
+            data,
+            np.array([s.label for s in members], np.int64),
+            tuple(s.name for s in members),
+            np.array([s.joints.shape[0] for s in members], np.int64),
+            "nw_ucla20",
+            NW_UCLA_CLASS_NAMES,
         )
     return splits

@@ -8,8 +8,9 @@ or a single annotation dict is accepted too. Pickles are read with the restricte
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -23,9 +24,15 @@ from skeletonmae.data.samples import SkeletonSamples
 TEST_SUFFIXES = ("_val", "_test")
 
 
-def read_pyskl(path: str | Path, *, split_prefix: str | None = None, num_persons: int | None = None,
-               layout: str | None = None, with_score: bool = False,
-               class_names: tuple[str, ...] | None = None) -> dict[str, SkeletonSamples]:
+def read_pyskl(
+    path: str | Path,
+    *,
+    split_prefix: str | None = None,
+    num_persons: int | None = None,
+    layout: str | None = None,
+    with_score: bool = False,
+    class_names: tuple[str, ...] | None = None,
+) -> dict[str, SkeletonSamples]:
     """Read the ``train`` / ``test`` splits named ``{split_prefix}_train`` / ``{split_prefix}_val``.
 
     Without a ``split`` entry every annotation lands in ``train``. ``with_score`` appends the keypoint
@@ -38,8 +45,9 @@ def read_pyskl(path: str | Path, *, split_prefix: str | None = None, num_persons
     if not annotations:
         raise DataFormatError(path, "no annotations in the file", key="annotations")
     if num_persons is None:
-        num_persons = max((len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a),
-                          default=1)
+        num_persons = max(
+            (len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a), default=1
+        )
     by_name = {}
     for index, annotation in enumerate(annotations):
         name, label, sample = _sample(annotation, index, path, num_persons, with_score)
@@ -54,16 +62,22 @@ def read_pyskl(path: str | Path, *, split_prefix: str | None = None, num_persons
     for split, names in chosen.items():
         missing = [name for name in names if name not in by_name]
         if missing:
-            raise DataFormatError(path, f"split {split} lists {len(missing)} unknown frame_dir(s), e.g. {missing[0]!r}",
-                                  key="split")
+            raise DataFormatError(
+                path,
+                f"split {split} lists {len(missing)} unknown frame_dir(s), e.g. {missing[0]!r}",
+                key="split",
+            )
         data = np.zeros((len(names), first.shape[0], frames, first.shape[2], num_persons), np.float32)
         for row, name in enumerate(names):
             sample = by_name[name][1]
             data[row, :, : sample.shape[1]] = sample
         splits[split] = SkeletonSamples.from_arrays(
-            data, np.array([by_name[name][0] for name in names], np.int64), names=names,
+            data,
+            np.array([by_name[name][0] for name in names], np.int64),
+            names=names,
             lengths=np.array([by_name[name][1].shape[1] for name in names], np.int64),
-            layout=layout, class_names=names_of_classes,
+            layout=layout,
+            class_names=names_of_classes,
         )
     return splits
 
@@ -78,20 +92,29 @@ def _annotations(content: Any, path: Path) -> tuple[list[dict], dict[str, list[s
         return [content], None
     if isinstance(content, list) and all(isinstance(item, dict) for item in content):
         return content, None
-    raise DataFormatError(path, "expected a pyskl annotation file: a dict with 'annotations' (and 'split'), "
-                          "a list of annotation dicts, or one annotation dict")
+    raise DataFormatError(
+        path,
+        "expected a pyskl annotation file: a dict with 'annotations' (and 'split'), "
+        "a list of annotation dicts, or one annotation dict",
+    )
 
 
-def _sample(annotation: dict, index: int, path: Path, num_persons: int, with_score: bool
-            ) -> tuple[str, int, np.ndarray]:
+def _sample(
+    annotation: dict, index: int, path: Path, num_persons: int, with_score: bool
+) -> tuple[str, int, np.ndarray]:
     """``(name, label, (C, T, V, M))`` of one annotation."""
     for key in ("keypoint", "label", "frame_dir"):
         if key not in annotation:
-            raise DataFormatError(path, f"annotation {index} has no {key!r}", key=f"annotations[{index}].{key}")
+            raise DataFormatError(
+                path, f"annotation {index} has no {key!r}", key=f"annotations[{index}].{key}"
+            )
     keypoint = np.asarray(annotation["keypoint"], dtype=np.float32)
     if keypoint.ndim != 4 or keypoint.shape[1] == 0:
-        raise DataFormatError(path, f"expected keypoint (M, T, V, C) with T > 0, got {keypoint.shape}",
-                              key=f"annotations[{index}].keypoint")
+        raise DataFormatError(
+            path,
+            f"expected keypoint (M, T, V, C) with T > 0, got {keypoint.shape}",
+            key=f"annotations[{index}].keypoint",
+        )
     if not np.isfinite(keypoint).all():
         raise DataFormatError(path, "non-finite keypoint values", key=f"annotations[{index}].keypoint")
     if with_score and "keypoint_score" in annotation:
@@ -99,8 +122,9 @@ def _sample(annotation: dict, index: int, path: Path, num_persons: int, with_sco
         keypoint = np.concatenate([keypoint, score], axis=-1)
     label = annotation["label"]
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
-        raise DataFormatError(path, f"label must be a non-negative integer, got {label!r}",
-                              key=f"annotations[{index}].label")
+        raise DataFormatError(
+            path, f"label must be a non-negative integer, got {label!r}", key=f"annotations[{index}].label"
+        )
     persons = keypoint[:num_persons]
     sample = np.zeros((keypoint.shape[3], keypoint.shape[1], keypoint.shape[2], num_persons), np.float32)
     sample[..., : persons.shape[0]] = persons.transpose(3, 1, 2, 0)  # (M, T, V, C) -> (C, T, V, M)
@@ -111,8 +135,11 @@ def _choose_splits(split_lists: dict[str, list[str]], prefix: str | None, path: 
     prefixes = sorted({key.rsplit("_", 1)[0] for key in split_lists if key.endswith("_train")})
     if prefix is None:
         if len(prefixes) != 1:
-            raise DataFormatError(path, f"several benchmarks in the file ({prefixes}); choose one with split_prefix",
-                                  key="split")
+            raise DataFormatError(
+                path,
+                f"several benchmarks in the file ({prefixes}); choose one with split_prefix",
+                key="split",
+            )
         prefix = prefixes[0]
     if f"{prefix}_train" not in split_lists:
         raise DataFormatError(path, f"no {prefix}_train split; available: {prefixes}", key="split")
@@ -124,7 +151,9 @@ def _choose_splits(split_lists: dict[str, list[str]], prefix: str | None, path: 
     return chosen
 
 
-def write_pyskl(path: str | Path, splits: Mapping[str, SkeletonSamples], *, split_prefix: str = "custom") -> Path:
+def write_pyskl(
+    path: str | Path, splits: Mapping[str, SkeletonSamples], *, split_prefix: str = "custom"
+) -> Path:
     """Write a pyskl annotation pickle; the test split is called ``{split_prefix}_val``."""
     annotations, split_lists = [], {}
     for split, samples in splits.items():
@@ -132,9 +161,17 @@ def write_pyskl(path: str | Path, splits: Mapping[str, SkeletonSamples], *, spli
         split_lists[key] = list(samples.names)
         for row, name in enumerate(samples.names):
             length = int(samples.lengths[row])
-            keypoint = np.asarray(samples.data[row, :, :length], np.float32).transpose(3, 1, 2, 0)  # (M, T, V, C)
-            annotations.append({"frame_dir": name, "label": int(samples.labels[row]), "total_frames": length,
-                                "keypoint": np.ascontiguousarray(keypoint)})
+            keypoint = np.asarray(samples.data[row, :, :length], np.float32).transpose(
+                3, 1, 2, 0
+            )  # (M, T, V, C)
+            annotations.append(
+                {
+                    "frame_dir": name,
+                    "label": int(samples.labels[row]),
+                    "total_frames": length,
+                    "keypoint": np.ascontiguousarray(keypoint),
+                }
+            )
     with atomic_path(path) as temp:
         with open(temp, "wb") as stream:
             pickle.dump({"split": split_lists, "annotations": annotations}, stream, protocol=4)

@@ -30,10 +30,21 @@ def _allowed_globals() -> dict[tuple[str, str], Any]:
     core = _numpy_core()
     allowed: dict[tuple[str, str], Any] = {
         ("builtins", name): obj
-        for name, obj in (("dict", dict), ("list", list), ("tuple", tuple), ("set", set),
-                          ("frozenset", frozenset), ("bytearray", bytearray), ("bytes", bytes),
-                          ("str", str), ("int", int), ("float", float), ("complex", complex),
-                          ("bool", bool), ("slice", slice))
+        for name, obj in (
+            ("dict", dict),
+            ("list", list),
+            ("tuple", tuple),
+            ("set", set),
+            ("frozenset", frozenset),
+            ("bytearray", bytearray),
+            ("bytes", bytes),
+            ("str", str),
+            ("int", int),
+            ("float", float),
+            ("complex", complex),
+            ("bool", bool),
+            ("slice", slice),
+        )
     }
     allowed[("collections", "OrderedDict")] = collections.OrderedDict
     allowed[("_codecs", "encode")] = codecs.encode  # bytes inside protocol-2 pickles of arrays
@@ -71,7 +82,9 @@ class RestrictedUnpickler(pickle.Unpickler):
         return found
 
     def persistent_load(self, pid: Any) -> Any:
-        raise ForbiddenPickleError(self.source, "the pickle uses persistent ids, which plain data never needs")
+        raise ForbiddenPickleError(
+            self.source, "the pickle uses persistent ids, which plain data never needs"
+        )
 
 
 def load_restricted_pickle(path: str | Path) -> Any:
@@ -85,8 +98,10 @@ def load_restricted_pickle(path: str | Path) -> Any:
     except OSError as error:
         raise DataFormatError(path, f"cannot read the file ({error.strerror})") from error
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
-        raise DataFormatError(path, f"not a readable pickle ({type(error).__name__}: {error}); "
-                              "the file is truncated or not a pickle") from error
+        raise DataFormatError(
+            path,
+            f"not a readable pickle ({type(error).__name__}: {error}); the file is truncated or not a pickle",
+        ) from error
 
 
 def loads_restricted_pickle(payload: bytes, source: str = "<bytes>") -> Any:

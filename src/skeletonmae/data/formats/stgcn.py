@@ -4,8 +4,8 @@ holding ``(sample_names, labels)``. The pickle is read with the restricted unpic
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -19,8 +19,14 @@ from skeletonmae.data.samples import SkeletonSamples
 FILE_SPLITS = {"train": "train", "val": "test", "test": "test"}  # ST-GCN calls the test split "val"
 
 
-def read_stgcn(npy_path: str | Path, label_path: str | Path | None = None, *, layout: str | None = None,
-               class_names: tuple[str, ...] | None = None, num_classes: int | None = None) -> SkeletonSamples:
+def read_stgcn(
+    npy_path: str | Path,
+    label_path: str | Path | None = None,
+    *,
+    layout: str | None = None,
+    class_names: tuple[str, ...] | None = None,
+    num_classes: int | None = None,
+) -> SkeletonSamples:
     """One split. A single sample ``(C, T, V, M)`` is accepted too. Without ``label_path`` the samples
     are unlabelled (label -1)."""
     npy_path = Path(npy_path)
@@ -36,8 +42,9 @@ def read_stgcn(npy_path: str | Path, label_path: str | Path | None = None, *, la
     names, labels = (None, None) if label_path is None else _read_labels(Path(label_path), data.shape[0])
     top = num_classes or (int(labels.max()) + 1 if labels is not None and labels.size else 0)
     names_of_classes = class_names or default_class_names(top, layout)
-    return SkeletonSamples.from_arrays(data, labels, names=names, layout=layout, class_names=names_of_classes,
-                                       name_prefix=npy_path.stem)
+    return SkeletonSamples.from_arrays(
+        data, labels, names=names, layout=layout, class_names=names_of_classes, name_prefix=npy_path.stem
+    )
 
 
 def _read_labels(path: Path, count: int) -> tuple[list[str], np.ndarray]:
@@ -46,7 +53,9 @@ def _read_labels(path: Path, count: int) -> tuple[list[str], np.ndarray]:
         raise DataFormatError(path, "expected a pickle of (sample_names, labels)")
     names, labels = content
     if len(names) != count or len(labels) != count:
-        raise DataFormatError(path, f"{len(names)} names and {len(labels)} labels for {count} samples in the .npy")
+        raise DataFormatError(
+            path, f"{len(names)} names and {len(labels)} labels for {count} samples in the .npy"
+        )
     try:
         label_array = np.asarray(labels, dtype=np.int64)
     except (TypeError, ValueError):
@@ -65,11 +74,16 @@ def read_stgcn_folder(folder: str | Path, **options: object) -> dict[str, Skelet
         label = folder / f"{prefix}_label.pkl"
         splits[FILE_SPLITS[prefix]] = read_stgcn(npy, label if label.is_file() else None, **options)
     if not splits:
-        raise DataFormatError(folder, "no train_data*.npy / val_data*.npy found; point at an ST-GCN data folder")
+        raise DataFormatError(
+            folder, "no train_data*.npy / val_data*.npy found; point at an ST-GCN data folder"
+        )
     num_classes = max(samples.num_classes for samples in splits.values())
     if any(samples.num_classes != num_classes for samples in splits.values()):
         names = default_class_names(num_classes, next(iter(splits.values())).layout)
-        splits = {key: SkeletonSamples(s.data, s.labels, s.names, s.lengths, s.layout, names) for key, s in splits.items()}
+        splits = {
+            key: SkeletonSamples(s.data, s.labels, s.names, s.lengths, s.layout, names)
+            for key, s in splits.items()
+        }
     return splits
 
 
@@ -82,5 +96,7 @@ def write_stgcn(folder: str | Path, splits: Mapping[str, SkeletonSamples]) -> Pa
         save_npy_atomic(folder / f"{prefix}_data_joint.npy", np.asarray(samples.data, dtype=np.float32))
         with atomic_path(folder / f"{prefix}_label.pkl") as temp:
             with open(temp, "wb") as stream:
-                pickle.dump((list(samples.names), [int(label) for label in samples.labels]), stream, protocol=4)
+                pickle.dump(
+                    (list(samples.names), [int(label) for label in samples.labels]), stream, protocol=4
+                )
     return folder

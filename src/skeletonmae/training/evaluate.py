@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from skeletonmae.config import apply_overrides
+from skeletonmae.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.evaluation.loops import classify_loader
 from skeletonmae.evaluation.metrics import ClassificationMetrics
 from skeletonmae.models.factory import build_classifier
@@ -26,7 +27,6 @@ from skeletonmae.training.data_setup import (
     open_split,
     split_folder,
 )
-from skeletonmae.training.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.training.run_config import (
     DATA_BOUND_MODEL_FIELDS,
     RunConfig,

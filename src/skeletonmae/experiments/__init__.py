@@ -1,0 +1,1 @@
+"""Sweeps over ordinary runs: plan a grid, skip finished cells, tabulate (docs/experiments.md)."""
