@@ -10,10 +10,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.store import SplitArrays, load_split
-from skeletonmae.data.transforms import DRAWS_PER_SAMPLE, TransformConfig, transform_batch
+from skeletonmae.data.transforms import TransformConfig, transform_batch
 
 
 class SkeletonDataset(Dataset):
@@ -46,7 +47,10 @@ class SkeletonDataset(Dataset):
         self.indices = np.arange(count) if indices is None else np.asarray(indices, dtype=np.int64)
         if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= count):
             raise IndexError(f"indices must lie in 0..{count - 1} (the split has {count} samples)")
-        self.parents = get_layout(self.split.layout).parent_index()
+        layout = get_layout(self.split.layout)
+        self.parents = layout.parent_index()
+        self.mirror = layout.flip_index()
+        self.spatial_dims = spatial_dims(self.split.channels)
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
@@ -84,7 +88,7 @@ class SkeletonDataset(Dataset):
         uniforms = None
         if self.train:
             uniforms = uniform_streams(
-                self.seed, self.epoch if epoch is None else epoch, rows, DRAWS_PER_SAMPLE
+                self.seed, self.epoch if epoch is None else epoch, rows, self.transform.draws_needed
             )
         x = transform_batch(
             self.split.data,
@@ -94,6 +98,8 @@ class SkeletonDataset(Dataset):
             train=self.train,
             uniforms=uniforms,
             parents=self.parents,
+            spatial_dims=self.spatial_dims,
+            mirror=self.mirror,
         )
         return torch.from_numpy(x), torch.from_numpy(self.split.labels[rows]), torch.from_numpy(positions)
 

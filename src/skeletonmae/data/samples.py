@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skeletonmae.data.channels import check_channels
+
 UNLABELLED = -1
 
 
@@ -30,7 +32,9 @@ class SkeletonSamples:
     - ``data`` ``(N, C, T, V, M)`` float32 (or float16), zeros beyond ``lengths`` and for absent persons;
     - ``labels`` ``(N,)`` int64, 0-based (``-1`` = unlabelled);
     - ``names`` ``N`` sample names; ``lengths`` ``(N,)`` int64 valid frames;
-    - ``layout`` a :func:`~skeletonmae.data.layouts.get_layout` name; ``class_names`` ``K`` names.
+    - ``layout`` a :func:`~skeletonmae.data.layouts.get_layout` name; ``class_names`` ``K`` names;
+    - ``channels`` what the ``C`` channels hold (:mod:`skeletonmae.data.channels`; empty: the
+      default for ``C``, ``xyz`` or ``xy``).
     """
 
     data: np.ndarray
@@ -39,10 +43,12 @@ class SkeletonSamples:
     lengths: np.ndarray
     layout: str
     class_names: tuple[str, ...]
+    channels: str = ""
 
     def __post_init__(self) -> None:
         if self.data.ndim != 5:
             raise ValueError(f"data must be (N, C, T, V, M), got shape {self.data.shape}")
+        object.__setattr__(self, "channels", check_channels(self.channels, self.data.shape[1]))
         count = self.data.shape[0]
         for field, value in (("labels", self.labels), ("lengths", self.lengths)):
             if value.shape != (count,):
@@ -77,6 +83,7 @@ class SkeletonSamples:
         layout: str,
         class_names: tuple[str, ...] | None = None,
         name_prefix: str = "sample",
+        channels: str = "",
     ) -> SkeletonSamples:
         """Fill in defaults: unlabelled, ``sample_00000`` names, lengths from the data,
         ``class_0..`` names."""
@@ -96,6 +103,7 @@ class SkeletonSamples:
             lengths=valid_lengths(data) if lengths is None else np.asarray(lengths, np.int64),
             layout=layout,
             class_names=tuple(class_names),
+            channels=channels,
         )
 
     def select(self, index: np.ndarray) -> SkeletonSamples:
@@ -108,4 +116,5 @@ class SkeletonSamples:
             self.lengths[index],
             self.layout,
             self.class_names,
+            self.channels,
         )

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from skeletonmae.atomic import write_json_atomic
+from skeletonmae.data.channels import check_channels
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.samples import SkeletonSamples
 
@@ -59,6 +60,11 @@ class SplitArrays:
     @property
     def layout(self) -> str:
         return str(self.meta["layout"])
+
+    @property
+    def channels(self) -> str:
+        """What the channels hold (``meta.json`` ``channels``; older folders: the default for C)."""
+        return check_channels(str(self.meta.get("channels", "")), int(self.data.shape[1]))
 
 
 class SplitWriter:
@@ -135,6 +141,7 @@ def split_meta(samples: SkeletonSamples, **extra: Any) -> dict[str, Any]:
     meta = {
         "format_version": FORMAT_VERSION,
         "layout": samples.layout,
+        "channels": samples.channels,
         "num_classes": samples.num_classes,
         "class_names": list(samples.class_names),
         "num_samples": samples.num_samples,
@@ -198,7 +205,13 @@ def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays
 def to_samples(split: SplitArrays) -> SkeletonSamples:
     """A loaded split as :class:`SkeletonSamples` (the data stays memory-mapped if it was)."""
     return SkeletonSamples(
-        split.data, split.labels, split.names, split.lengths, split.layout, tuple(split.meta["class_names"])
+        split.data,
+        split.labels,
+        split.names,
+        split.lengths,
+        split.layout,
+        tuple(split.meta["class_names"]),
+        split.channels,
     )
 
 

@@ -11,12 +11,15 @@
   ``scale_range`` draws one isotropic random scale per training sample; ``normalize_scale``
   divides every sample (training and test) by its body size, the mean over frames of the
   joints' RMS spread about their per-frame centroid, so subjects of every size look alike.
+- **2D and keypoint scores** (:mod:`skeletonmae.data.channels`): geometry acts on the first
+  ``spatial_dims`` channels; in 2D the rotation is in the image plane (the z angle). ``flip_prob``
+  mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs).
 - **Streams**: ``joint`` (positions), ``bone`` (joint minus its parent in the layout) or ``motion``
   (next frame minus this frame, zero for the last), computed after the above.
 
 The random draws of a sample come from :func:`~skeletonmae.data.random_streams.uniform_streams`
-(six per sample: crop fraction, crop offset, three angles, scale; counter-based, so adding a draw
-leaves the earlier ones unchanged), so a sample's augmentation is the same
+(seven per sample: crop fraction, crop offset, three angles, scale, flip; counter-based, so adding
+a draw leaves the earlier ones unchanged), so a sample's augmentation is the same
 whether it is transformed alone or inside any batch. A single sample is a batch of one.
 """
 
@@ -29,7 +32,7 @@ import numpy as np
 from skeletonmae.config import require
 
 STREAMS = ("joint", "bone", "motion")
-DRAWS_PER_SAMPLE = 6
+DRAWS_PER_SAMPLE = 7
 SIZE_EPS = 1e-6
 
 
@@ -46,6 +49,7 @@ class TransformConfig:
     rotation_axes: tuple[float, float, float] | None = None
     scale_range: tuple[float, float] = (1.0, 1.0)
     normalize_scale: bool = False
+    flip_prob: float = 0.0
 
     def __post_init__(self) -> None:
         require(self.num_frames >= 1, "num_frames", "must be at least 1 (STTFormer: 120)")
@@ -71,6 +75,19 @@ class TransformConfig:
             "scale_range",
             "must be (low, high) with 0 < low <= high, e.g. [0.8, 1.2]; [1, 1] disables random scaling",
         )
+        require(0 <= self.flip_prob <= 1, "flip_prob", "must be in [0, 1] (0 disables the mirror flip)")
+
+    @property
+    def random_scale(self) -> bool:
+        low, high = self.scale_range
+        return high > low or low != 1.0
+
+    @property
+    def draws_needed(self) -> int:
+        """Uniform draws per sample a training transform reads (crop 2, angles 3, scale, flip)."""
+        if self.flip_prob > 0:
+            return DRAWS_PER_SAMPLE
+        return DRAWS_PER_SAMPLE - 1 if self.random_scale else DRAWS_PER_SAMPLE - 2
 
     @property
     def max_angles(self) -> np.ndarray:
@@ -141,6 +158,12 @@ def to_stream(x: np.ndarray, stream: str, parents: np.ndarray | None = None) -> 
     raise ValueError(f"unknown stream {stream!r}; choose one of {STREAMS}")
 
 
+def plane_rotations(angles: np.ndarray) -> np.ndarray:
+    """``(B, 2, 2)`` float32 in-plane rotations ``[[c, s], [-s, c]]`` (``Rz`` on x, y) for ``(B,)``."""
+    c, s = np.cos(angles), np.sin(angles)
+    return np.stack([c, s, -s, c], axis=1).reshape(-1, 2, 2).astype(np.float32)
+
+
 def transform_batch(
     data: np.ndarray,
     rows: np.ndarray,
@@ -150,17 +173,21 @@ def transform_batch(
     train: bool,
     uniforms: np.ndarray | None = None,
     parents: np.ndarray | None = None,
+    spatial_dims: int = 3,
+    mirror: np.ndarray | None = None,
 ) -> np.ndarray:
     """Transform samples ``rows`` ``(B,)`` of ``data`` ``(N, C, T_max, V, M)`` into float32
-    ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, 6)`` are required for training
-    (``(B, 5)`` suffice without random scaling)."""
-    low, high = config.scale_range
-    random_scale = high > low or low != 1.0
-    needed = DRAWS_PER_SAMPLE if random_scale else DRAWS_PER_SAMPLE - 1  # the scale is the last
+    ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, config.draws_needed)`` are required for
+    training. Geometry and streams act on the first ``spatial_dims`` channels (3: 3D rotation;
+    2: rotation in the image plane about z); later channels (a keypoint score) pass through.
+    ``mirror`` ``(V,)`` is the layout's left/right joint permutation, needed when ``flip_prob > 0``."""
+    needed = config.draws_needed
     if train and (
         uniforms is None or uniforms.ndim != 2 or uniforms.shape[0] != len(rows) or uniforms.shape[1] < needed
     ):
         raise ValueError(f"training transforms need uniforms of shape ({len(rows)}, {needed})")
+    if spatial_dims not in (2, 3) or spatial_dims > data.shape[1]:
+        raise ValueError(f"spatial_dims must be 2 or 3 and at most C={data.shape[1]}, got {spatial_dims}")
     start, size = crop_windows(lengths, config, train, uniforms)
     lower, upper, weight = resize_positions(start, size, config.num_frames)  # (B, T) each
     picked = _gather_frames(data, rows, np.stack([lower, upper], axis=1))  # (B, 2, C, T, V, M), our own copy
@@ -168,16 +195,40 @@ def transform_batch(
     x -= first  # in place: x = first + weight * (second - first)
     x *= weight[:, None, :, None, None]
     x += first  # (B, C, T, V, M)
+    space = x[:, :spatial_dims]  # a view: the edits below change x
     if config.normalize_scale:
-        x /= body_size(x)[:, None, None, None, None]
-    if train and config.max_angles.any():
+        space /= body_size(space)[:, None, None, None, None]
+    if train:
+        _augment(x, spatial_dims, config, uniforms, mirror)
+    if spatial_dims == x.shape[1]:
+        return np.ascontiguousarray(to_stream(x, config.stream, parents))
+    x[:, :spatial_dims] = to_stream(space, config.stream, parents)
+    return np.ascontiguousarray(x)
+
+
+def _augment(
+    x: np.ndarray, dims: int, config: TransformConfig, uniforms: np.ndarray, mirror: np.ndarray | None
+) -> None:
+    """Random rotation and scale of the positions ``x[:, :dims]`` and the mirror flip of whole
+    joints (every channel) of ``x`` ``(B, C, T, V, M)``, in place."""
+    count = x.shape[0]
+    space = x[:, :dims]  # a view
+    if config.max_angles.any():
         angles = (uniforms[:, 2:5] * 2.0 - 1.0) * config.max_angles  # (B, 3) in [-max, max)
-        count, channels = x.shape[:2]
-        x = (rotation_matrices(angles) @ x.reshape(count, channels, -1)).reshape(x.shape)  # (B, 3, T*V*M)
-    if train and random_scale:
+        matrices = rotation_matrices(angles) if dims == 3 else plane_rotations(angles[:, 2])
+        space[...] = (matrices @ space.reshape(count, dims, -1)).reshape(space.shape)  # (B, D, T*V*M)
+    if config.random_scale:
+        low, high = config.scale_range
         scale = low + uniforms[:, 5] * (high - low)  # (B,)
-        x *= scale.astype(np.float32)[:, None, None, None, None]
-    return np.ascontiguousarray(to_stream(x, config.stream, parents))
+        space *= scale.astype(np.float32)[:, None, None, None, None]
+    if config.flip_prob > 0:
+        if mirror is None:
+            raise ValueError("flip_prob > 0 needs the layout's left/right joint permutation (flip_index)")
+        flipped = uniforms[:, 6] < config.flip_prob  # (B,)
+        if flipped.any():
+            mirrored = x[flipped][:, :, :, mirror]  # left and right joints swap, scores with them
+            mirrored[:, 0] *= -1.0  # x = -x: a mirror about the x = 0 plane (centred data)
+            x[flipped] = mirrored
 
 
 def body_size(x: np.ndarray) -> np.ndarray:

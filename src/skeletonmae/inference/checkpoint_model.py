@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from skeletonmae.config import ConfigError
+from skeletonmae.data.channels import check_channels
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.layouts import SkeletonLayout, get_layout, layout_for_joint_count
 from skeletonmae.data.transforms import TransformConfig
@@ -60,6 +61,7 @@ class InferenceModel:
     names_source: str
     layout: SkeletonLayout
     device: torch.device
+    channels: str = "xyz"
 
     @property
     def model_config(self) -> ModelConfig:
@@ -102,8 +104,9 @@ def load_inference_model(path: str | os.PathLike[str], device: str | torch.devic
         layout.name,
         source,
     )
+    channels = _channels(payload, meta, config.model)
     return InferenceModel(
-        path, stage, config, classifier, stage in CLASSIFIER_STAGES, names, source, layout, device
+        path, stage, config, classifier, stage in CLASSIFIER_STAGES, names, source, layout, device, channels
     )
 
 
@@ -158,6 +161,12 @@ def _stored(payload: Mapping[str, Any], key: str) -> Any:
     if key in payload:
         return payload[key]
     return extra.get(key) if isinstance(extra, Mapping) else None
+
+
+def _channels(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, model: ModelConfig) -> str:
+    """What the input channels hold: the checkpoint's, else the training data's, else by count."""
+    stored = _stored(payload, "channels") or (meta[1].get("channels") if meta else None)
+    return check_channels(str(stored or ""), model.in_channels)
 
 
 def _layout(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, model: ModelConfig) -> SkeletonLayout:

@@ -85,7 +85,7 @@ def check_sequence(
         raise _fail(
             item,
             f"has {channels} coordinates per joint, the checkpoint expects "
-            f"{model.in_channels}; pass (x, y, z) positions",
+            f"{model.in_channels}; pass the channels its training data held (e.g. x, y, z)",
         )
     if not np.isfinite(joints).all():
         frame = int(np.argwhere(~np.isfinite(joints))[0][1])
@@ -111,15 +111,15 @@ def check_sequence(
 
 
 def apply_test_transform(
-    sequences: Sequence[np.ndarray], transform: TransformConfig, layout: SkeletonLayout
+    sequences: Sequence[np.ndarray], transform: TransformConfig, layout: SkeletonLayout, channels: str = ""
 ) -> torch.Tensor:
     """Checked ``(C, T_i, V, M)`` sequences -> ``(N, C, num_frames, V, M)`` float32 model input,
     through the training run's test transform (centre crop, resize, stream)."""
     if not sequences:
         raise ValueError("no sequence to transform")
     lengths = np.array([s.shape[1] for s in sequences], dtype=np.int64)
-    channels, _, joints, persons = sequences[0].shape
-    padded = np.zeros((len(sequences), channels, int(lengths.max()), joints, persons), np.float32)
+    num_channels, _, joints, persons = sequences[0].shape
+    padded = np.zeros((len(sequences), num_channels, int(lengths.max()), joints, persons), np.float32)
     for row, sequence in enumerate(sequences):
         padded[row, :, : sequence.shape[1]] = sequence  # (C, T_i, V, M) into (C, T_max, V, M)
     count = len(sequences)
@@ -128,7 +128,7 @@ def apply_test_transform(
         np.zeros(count, np.int64),
         lengths,
         tuple(f"input_{i}" for i in range(count)),
-        {"layout": layout.name, "num_classes": 0, "class_names": []},
+        {"layout": layout.name, "channels": channels, "num_classes": 0, "class_names": []},
         Path("<inputs>"),
     )
     dataset = SkeletonDataset(split, transform, train=False)

@@ -94,6 +94,11 @@ def build_contrastive_pretraining(
             "build_contrastive_pretraining: the run config has no contrastive section; "
             "pass --method crossclr|aimclr"
         )
+    if config.model.in_channels != 3:
+        raise ValueError(
+            f"model.in_channels={config.model.in_channels}: the contrastive baselines augment 3D joints "
+            "(shear, rotation); pre-train 2D keypoints with SkeletonMAE (no --method)"
+        )
     if config.data.transform.stream != "joint":
         raise ValueError(
             f"data.transform.stream={config.data.transform.stream!r}: contrastive pre-training "

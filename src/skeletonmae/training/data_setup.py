@@ -41,6 +41,7 @@ class DatasetInfo:
     num_classes: int
     class_names: tuple[str, ...]
     layout: str
+    channels: str = "xyz"
 
 
 def split_folder(config: DataConfig, split: str) -> Path:
@@ -84,6 +85,7 @@ def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
         int(meta["num_classes"]),
         names,
         str(meta.get("layout", "")),
+        arrays.channels,
     )
 
 

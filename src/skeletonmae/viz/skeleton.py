@@ -1,7 +1,8 @@
 """Draw skeleton sequences: original, masked input and reconstruction, as a PNG strip or a GIF.
 
-All arrays here are one person of one sample, ``(T, V, 3)`` in the dataset's coordinates
-(x right, y up, z depth for NTU / Kinect). Masks are ``(T, V)`` with 1 = removed, as everywhere
+All arrays here are one person of one sample, ``(T, V, D)`` in the dataset's coordinates:
+``D = 3`` (x right, y up, z depth for NTU / Kinect) is drawn in 3D; ``D = 2`` (image keypoints,
+x right, y down) on a flat panel with y pointing down. Masks are ``(T, V)`` with 1 = removed, as everywhere
 in skeletonmae. matplotlib is imported lazily so the library imports without it.
 """
 
@@ -27,7 +28,7 @@ MIN_GRID_WIDTH = 5.0  # inches: room for a (wrapped) figure title over few frame
 
 @dataclass(frozen=True)
 class SequenceRow:
-    """One row of a figure: a title, joints ``(T, V, 3)`` and an optional mask ``(T, V)`` (1 = hidden)."""
+    """One row of a figure: a title, joints ``(T, V, D)`` and an optional mask ``(T, V)`` (1 = hidden)."""
 
     title: str
     joints: np.ndarray
@@ -46,7 +47,7 @@ MAX_ZOOM_OUT = 2.0
 
 
 def _cube(points: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """(centre, half-size) of the cube around the finite ``points (P, 3)``, 10% margin."""
+    """(centre, half-size) of the cube (square in 2D) around the finite ``points (P, D)``, 10% margin."""
     points = points[np.isfinite(points).all(axis=1)]
     if points.size == 0:
         return None
@@ -58,11 +59,12 @@ def _axis_limits(rows: Sequence[SequenceRow], frames: np.ndarray) -> tuple[np.nd
     """One cube (centre, half-size) for every panel, so rows are comparable: it holds all rows,
     but grows to at most ``MAX_ZOOM_OUT`` times the original's (first row's) cube, so a poor
     reconstruction cannot shrink the original to a dot."""
-    original = _cube(rows[0].joints[frames].reshape(-1, 3))
+    dims = rows[0].joints.shape[-1]
+    original = _cube(rows[0].joints[frames].reshape(-1, dims))
     if original is None:
-        return np.zeros(3), 1.0
+        return np.zeros(dims), 1.0
     centre, half = original
-    everything = _cube(np.concatenate([row.joints[frames].reshape(-1, 3) for row in rows]))
+    everything = _cube(np.concatenate([row.joints[frames].reshape(-1, dims) for row in rows]))
     if everything is not None and everything[1] <= MAX_ZOOM_OUT * half:
         return everything
     return centre, MAX_ZOOM_OUT * half
@@ -71,13 +73,13 @@ def _axis_limits(rows: Sequence[SequenceRow], frames: np.ndarray) -> tuple[np.nd
 def _clip_segment(
     a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The part of the segment ``a``-``b`` ``(3,)`` inside the box ``[lo, hi]``, or None
+    """The part of the segment ``a``-``b`` ``(D,)`` inside the box ``[lo, hi]``, or None
     (Liang-Barsky: shrink the parameter range [0, 1] slab by slab)."""
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return None
     step = b - a
     start, stop = 0.0, 1.0
-    for k in range(3):
+    for k in range(len(a)):
         if step[k] == 0:
             if not lo[k] <= a[k] <= hi[k]:
                 return None
@@ -92,23 +94,21 @@ def _clip_segment(
 def _draw_pose(
     ax, joints: np.ndarray, bones: Bones, hidden: np.ndarray | None, cube: tuple[np.ndarray, float]
 ) -> int:
-    """Draw one frame ``joints (V, 3)`` on a 3D axis, clipped to the ``cube`` (centre, half);
+    """Draw one frame ``joints (V, D)`` on a 3D (or 2D) axis, clipped to the ``cube`` (centre, half);
     hidden joints and their bones are greyed out. Returns how many joints lie outside."""
     hidden = np.zeros(len(joints), dtype=bool) if hidden is None else hidden.astype(bool)
     lo, hi = cube[0] - cube[1], cube[0] + cube[1]
     inside = np.isfinite(joints).all(axis=1) & ((joints >= lo) & (joints <= hi)).all(axis=1)
-    # Plot as (x, z, y) so that "up" in the data is up on the screen.
-    screen = [0, 2, 1]
+    # 3D: plot as (x, z, y) so that "up" in the data is up on the screen; 2D: as given.
+    screen = [0, 2, 1] if joints.shape[1] == 3 else [0, 1]
     for a, b in bones:
         segment = _clip_segment(joints[a], joints[b], lo, hi)
         if segment is None:
             continue
-        ends = np.stack(segment)[:, screen]  # (2, 3)
+        ends = np.stack(segment)[:, screen]  # (2, D)
         gone = hidden[a] or hidden[b]
         ax.plot(
-            ends[:, 0],
-            ends[:, 1],
-            ends[:, 2],
+            *ends.T,
             color="0.8" if gone else "tab:blue",
             linewidth=1.0 if gone else 2.0,
             linestyle=":" if gone else "-",
@@ -119,11 +119,19 @@ def _draw_pose(
     ):
         if keep.any():
             points = joints[keep][:, screen]
-            ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=6, depthshade=False, **style)
+            depth = {"depthshade": False} if len(screen) == 3 else {}
+            ax.scatter(*points.T, s=6, **depth, **style)
     return int((~inside).sum())
 
 
 def _style_axis(ax, centre: np.ndarray, half: float) -> None:
+    if len(centre) == 2:  # image keypoints: y grows downwards
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[1] + half, centre[1] - half)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
     ax.set_xlim(centre[0] - half, centre[0] + half)
     ax.set_ylim(centre[2] - half, centre[2] + half)
     ax.set_zlim(centre[1] - half, centre[1] + half)
@@ -131,6 +139,11 @@ def _style_axis(ax, centre: np.ndarray, half: float) -> None:
     ax.set_yticks([])
     ax.set_zticks([])
     ax.view_init(elev=10, azim=-80)
+
+
+def _projection(rows: Sequence[SequenceRow]) -> str | None:
+    """matplotlib's projection for the rows' joints: ``3d`` for 3D, a flat axis for 2D."""
+    return "3d" if rows[0].joints.shape[-1] == 3 else None
 
 
 def _panel_title(row_title: str, frame: int, first: bool, outside: int) -> str:
@@ -162,7 +175,9 @@ def sequence_grid_figure(
     fig = plt.figure(figsize=(max(2.0 * len(frames), MIN_GRID_WIDTH), 2.2 * len(rows)))
     for r, row in enumerate(rows):
         for c, t in enumerate(frames):
-            ax = fig.add_subplot(len(rows), len(frames), r * len(frames) + c + 1, projection="3d")
+            ax = fig.add_subplot(
+                len(rows), len(frames), r * len(frames) + c + 1, projection=_projection(rows)
+            )
             hidden = None if row.mask is None else row.mask[t]
             outside = _draw_pose(ax, row.joints[t], bones, hidden, cube)
             _style_axis(ax, *cube)
@@ -210,7 +225,7 @@ def draw_sequence_gif(
     path = Path(path)
     cube = _axis_limits(rows, frames)
     fig = plt.figure(figsize=(2.6 * len(rows), 2.8))
-    axes = [fig.add_subplot(1, len(rows), i + 1, projection="3d") for i in range(len(rows))]
+    axes = [fig.add_subplot(1, len(rows), i + 1, projection=_projection(rows)) for i in range(len(rows))]
 
     def update(k: int):
         t = frames[k]

@@ -7,7 +7,9 @@ Keys (see docs/data.md):
 - ``lengths``: int ``(N,)`` valid frames per sample (default: up to the last non-zero frame);
 - ``names``: str ``(N,)`` sample names (default ``sample_00000``...);
 - ``split``: str ``(N,)`` split of every sample, e.g. ``train`` / ``test`` (default: all ``train``);
-- ``class_names``: str ``(K,)``; ``layout``: str scalar, a built-in layout name (default: by joint count).
+- ``class_names``: str ``(K,)``; ``layout``: str scalar, a built-in layout name (default: by joint count);
+- ``channels``: str scalar, what the ``C`` channels hold: ``xyz``, ``xy``, ``xy_score`` (2D keypoints
+  plus the estimator's confidence) or ``xyz_score`` (default: ``xyz`` for 3, ``xy`` for 2).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from skeletonmae.atomic import save_npz_atomic
+from skeletonmae.data.channels import check_channels
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.layouts import get_layout, layout_for_joint_count
 from skeletonmae.data.samples import SkeletonSamples
 
 REQUIRED_KEYS = ("data", "labels")
-OPTIONAL_KEYS = ("lengths", "names", "split", "class_names", "layout")
+OPTIONAL_KEYS = ("lengths", "names", "split", "class_names", "layout", "channels")
 
 
 def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
@@ -68,6 +71,10 @@ def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
         raise DataFormatError(
             path, f"layout {layout} has {layout_joints} joints, data has {data.shape[3]}", key="layout"
         )
+    try:
+        channels = check_channels(str(fields.get("channels", "")), data.shape[1])
+    except ValueError as error:
+        raise DataFormatError(path, str(error), key="channels") from None
     labels = fields["labels"].astype(np.int64)
     class_names = (
         tuple(str(n) for n in fields["class_names"])
@@ -82,6 +89,7 @@ def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
         lengths=fields.get("lengths"),
         layout=layout,
         class_names=class_names,
+        channels=channels,
     )
     return {
         str(name): samples.select(np.flatnonzero(split == name)) for name in dict.fromkeys(split.tolist())
@@ -108,4 +116,5 @@ def write_generic_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) -
         split=np.array([name for name, s in parts for _ in range(s.num_samples)], dtype=str),
         class_names=np.array(first.class_names, dtype=str),
         layout=np.array(first.layout),
+        channels=np.array(first.channels),
     )
