@@ -21,6 +21,9 @@ declare -A VARIANT=(
   [e4-visible-rescale]=""
   [e5-visible-aug]="$OFF $AUG"
   [e6-visible-rescale-40ep]="--set training.epochs=40"
+  [e8-visible-rescale-100ep]="--set training.epochs=100"
+  [e9-visible-pertuple]="--set model.attention_map=per_tuple"
+  [e10-full-tuple-pertuple]="$OFF $FULL --set model.attention_map=per_tuple"
 )
 stage=${STAGE:-all}
 for name in "${!VARIANT[@]}"; do
@@ -35,16 +38,19 @@ for name in "${!VARIANT[@]}"; do
 done
 if [[ $stage == all || $stage == finetune ]]; then
   for seed in 1 2 3; do
-    for init in ${FINETUNE_FROM:-e0-visible e4-visible-rescale e6-visible-rescale-40ep} scratch; do
-      dir=$OUT/ft10-$init-s$seed
+    for init in ${FINETUNE_FROM:-e0-visible e4-visible-rescale e6-visible-rescale-40ep} ${FINETUNE_SCRATCH-scratch}; do
+      dir=$OUT/ft10${FINETUNE_TAG:-}-$init-s$seed
       [[ -f $dir/best.pt ]] && continue
       pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
       skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml --label-fraction 0.1 \
         --set finetune.pretrained="$pretrained" --set training.seed=$seed --set data.label_seed=$seed \
-        --set training.progress_bar=false --output-dir "$dir"
+        --set training.progress_bar=false ${FINETUNE_SET:-} --output-dir "$dir"
     done
   done
 fi
+# Layer-wise lr decay (issue 12, session 5):
+#   STAGE=finetune FINETUNE_FROM="e8-visible-rescale-100ep" FINETUNE_SCRATCH= FINETUNE_TAG=-ld075 \
+#     FINETUNE_SET="--set finetune.layer_decay=0.75" scripts/issue12_ablation.sh
 # All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs.
 if [[ $stage == all || $stage == finetune100 ]]; then
   for init in e4-visible-rescale scratch; do

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,27 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> Path:
 
 
 def write_json_atomic(target: str | os.PathLike[str], payload: Any) -> Path:
-    """Write ``payload`` as indented JSON atomically."""
-    return write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    """Write ``payload`` as indented JSON atomically; NaN / inf become null (JSON has neither)
+    and other non-JSON values (paths) their ``str``."""
+    return write_text_atomic(target, json.dumps(_finite_or_none(payload), indent=2, default=str) + "\n")
+
+
+def write_with_atomic(target: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Run ``write(temp)`` on a temp file beside ``target``, then rename it onto ``target``; on
+    error the temp file is removed (for writers that take a path: ``torch.jit.save``, ONNX)."""
+    with atomic_path(target) as temp:
+        write(temp)
+    return Path(target)
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
 
 
 def save_npy_atomic(target: str | os.PathLike[str], array: np.ndarray) -> Path:

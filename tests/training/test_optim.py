@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from skeletonmae.config import ConfigError, from_mapping
-from skeletonmae.training.optim import build_optimizer, build_scheduler
+from skeletonmae.models.config import preset
+from skeletonmae.models.factory import build_classifier
+from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 
@@ -122,3 +124,18 @@ def test_frozen_parameters_are_left_out_and_all_frozen_is_an_error():
 def test_invalid_values_are_rejected_with_the_key(cls, data, dotted):
     with pytest.raises(ConfigError, match=rf"^{dotted}: "):
         from_mapping(cls, data, key="optim")
+
+
+def test_layer_decay_groups_scale_each_block_below_the_head():
+    classifier = build_classifier(preset("cpu-small"))
+    blocks = len(classifier.encoder.blocks)
+    groups = layer_decay_groups(classifier.named_parameters(), blocks, 0.5)
+    assert len(groups) == blocks + 2
+    assert [g["lr_scale"] for g in groups] == [0.5 ** (blocks + 1 - k) for k in range(blocks + 2)]
+    assert sum(len(g["params"]) for g in groups) == len(list(classifier.parameters()))
+    head = {id(p) for p in classifier.head.parameters()}
+    assert {id(p) for p in groups[-1]["params"]} == head
+    first_block = {id(p) for p in classifier.encoder.blocks[0].parameters()}
+    assert {id(p) for p in groups[1]["params"]} == first_block
+    optimizer = build_optimizer(groups, OptimConfig(name="adamw", lr=0.01))
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([0.01 * g["lr_scale"] for g in groups])

@@ -91,6 +91,24 @@ def test_finetune_from_pretrained_on_a_label_fraction(
     assert (tmp_path / "ft" / "curves.png").stat().st_size > 0
 
 
+def test_finetune_with_layer_decay_resumes_with_the_scaled_group_rates(
+    pretrained, tiny_dataset, tmp_path, tiny_overrides
+):
+    extra = (f"finetune.pretrained={pretrained / 'best.pt'}", "finetune.layer_decay=0.5", "training.epochs=1")
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "ld", *extra))
+    result = run_finetune(config, pinned_model_fields=pinned)
+    groups = load_checkpoint(result.last_checkpoint)["optimizer"]["param_groups"]
+    blocks = len(config.model.block_specs)
+    assert len(groups) == blocks + 2
+    initial = [g["initial_lr"] for g in groups]
+    assert initial == pytest.approx([config.optim.lr * 0.5 ** (blocks + 1 - k) for k in range(blocks + 2)])
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "ld", *extra[:2]))
+    resumed = run_finetune(config, resume=True, pinned_model_fields=pinned)  # a 2nd epoch
+    assert len(resumed.history) == 2
+    with pytest.raises(ValueError, match="layer_decay"):
+        load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "x", "finetune.layer_decay=0"))
+
+
 def test_finetune_from_scratch_and_bad_pretrained_checkpoint(tiny_dataset, tmp_path, tiny_overrides):
     config, pinned = load_run_config(
         None, tiny_overrides(tiny_dataset, tmp_path / "scratch", "training.epochs=1")

@@ -112,8 +112,8 @@ def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
 
 def run_probe(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae probe``; returns the exit code."""
+    from skeletonmae.atomic import write_json_atomic
     from skeletonmae.inference.features import open_split_folder
-    from skeletonmae.inference.files import write_json
     from skeletonmae.inference.knn import KnnConfig
     from skeletonmae.inference.probe import ProbeConfig, probe_splits
     from skeletonmae.training.checkpoint import CheckpointError
@@ -136,7 +136,7 @@ def run_probe(args: argparse.Namespace) -> int:
         )
         summary = _summary(args, model, train, test, num_classes, config, results)
         if args.out is not None:
-            write_json(args.out, summary)
+            write_json_atomic(args.out, summary)
     except (CheckpointError, ValueError, FileNotFoundError, OSError) as error:
         return _fail(error)
     print(_table(results, config))

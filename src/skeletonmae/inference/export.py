@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from skeletonmae.inference.files import write_atomic, write_json
+from skeletonmae.atomic import write_json_atomic, write_with_atomic
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.persons import check_input
 
@@ -107,7 +107,7 @@ def export_torchscript(
         # Shape checks run in Python at trace time; the traced graph itself has no branches.
         warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
         traced = torch.jit.trace(module, (example,), check_trace=False)
-        return write_atomic(Path(path), lambda temp: torch.jit.save(traced, str(temp)))
+        return write_with_atomic(Path(path), lambda temp: torch.jit.save(traced, str(temp)))
 
 
 def export_onnx(
@@ -138,7 +138,7 @@ def export_onnx(
             opset_version=opset_version,
             verbose=False,
         )
-    return write_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
+    return write_with_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
 
 
 def _missing_onnx(purpose: str, error: ImportError) -> ImportError:
@@ -179,7 +179,7 @@ def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray)
 
 def write_sidecar(path: str | os.PathLike[str], info: Mapping[str, Any]) -> Path:
     """Write ``<path>.json`` (atomically) describing an exported model."""
-    return write_json(Path(f"{path}.json"), dict(info))
+    return write_json_atomic(Path(f"{path}.json"), dict(info))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from skeletonmae.atomic import save_npy_atomic, write_json_atomic
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import SplitArrays, load_split
 from skeletonmae.inference.checkpoint_model import InferenceModel
-from skeletonmae.inference.files import save_npy, write_json
 from skeletonmae.inference.knn import KnnConfig, KnnResult, knn_evaluate
 
 logger = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ def write_features(
     if path.suffix != ".npy":
         raise ValueError(f"{path}: feature files are .npy; pass --out FEATURES.npy")
     sidecar = path.with_suffix(".json")
-    save_npy(path, np.asarray(features, dtype=np.float32))
-    write_json(
+    save_npy_atomic(path, np.asarray(features, dtype=np.float32))
+    write_json_atomic(
         sidecar, {"num_samples": int(features.shape[0]), "feature_dim": int(features.shape[1]), **info}
     )
     return path, sidecar

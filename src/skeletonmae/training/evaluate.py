@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from skeletonmae.atomic import write_json_atomic
 from skeletonmae.config import apply_overrides
 from skeletonmae.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.evaluation.loops import classify_loader
@@ -32,7 +33,6 @@ from skeletonmae.training.run_config import (
     RunConfig,
     run_config_from_mapping,
 )
-from skeletonmae.training.run_dir import write_json_atomic
 
 logger = logging.getLogger(__name__)
 

@@ -17,24 +17,65 @@ import torch
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig
 
 
-def build_optimizer(parameters: Iterable[torch.nn.Parameter], config: OptimConfig) -> torch.optim.Optimizer:
-    """The optimiser named by ``config.name`` over the parameters that require gradients."""
-    trainable = [p for p in parameters if p.requires_grad]
-    if not trainable:
+def build_optimizer(
+    parameters: Iterable[torch.nn.Parameter] | Iterable[dict], config: OptimConfig
+) -> torch.optim.Optimizer:
+    """The optimiser named by ``config.name`` over the parameters that require gradients.
+
+    ``parameters`` may also be groups ``{"params": [...], "lr_scale": s}`` (see
+    :func:`layer_decay_groups`): a group's learning rate is ``config.lr * s``, and the schedule
+    scales every group by the same factor."""
+    groups = _trainable_groups(list(parameters), config.lr)
+    if not groups:
         raise ValueError("no trainable parameters: every parameter has requires_grad=False")
     if config.name == "adam":
-        return torch.optim.Adam(trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+        return torch.optim.Adam(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
     if config.name == "adamw":
-        return torch.optim.AdamW(
-            trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
-        )
+        return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
     return torch.optim.SGD(
-        trainable,
+        groups,
         lr=config.lr,
         momentum=config.momentum,
         nesterov=config.momentum > 0,
         weight_decay=config.weight_decay,
     )
+
+
+def _trainable_groups(parameters: list, lr: float) -> list[dict]:
+    """Parameter groups holding only parameters that require gradients (empty groups dropped)."""
+    if parameters and not isinstance(parameters[0], dict):
+        parameters = [{"params": parameters}]
+    groups = []
+    for group in parameters:
+        trainable = [p for p in group["params"] if p.requires_grad]
+        if trainable:
+            groups.append({"params": trainable, "lr": lr * group.get("lr_scale", 1.0)})
+    return groups
+
+
+def layer_decay_groups(
+    named_parameters: Iterable[tuple[str, torch.nn.Parameter]], num_blocks: int, decay: float
+) -> list[dict]:
+    """Layer-wise learning-rate decay (as in BEiT / MAE / MAMP fine-tuning) for a classifier:
+    the head keeps the full rate, encoder block ``i`` (of ``num_blocks``) gets
+    ``decay ** (num_blocks - i)``, the input and frame embeddings ``decay ** (num_blocks + 1)``.
+    Names may carry DDP's ``module.`` prefix. Returns groups for :func:`build_optimizer`."""
+    by_layer: dict[int, list[torch.nn.Parameter]] = {}
+    for name, parameter in named_parameters:
+        by_layer.setdefault(_layer_id(name.removeprefix("module."), num_blocks), []).append(parameter)
+    return [
+        {"params": params, "lr_scale": decay ** (num_blocks + 1 - layer)}
+        for layer, params in sorted(by_layer.items())
+    ]
+
+
+def _layer_id(name: str, num_blocks: int) -> int:
+    """0 for the embeddings, ``i + 1`` for ``encoder.blocks.i``, ``num_blocks + 1`` for the rest."""
+    if name.startswith(("encoder.input_embedding.", "encoder.frame_embedding")):
+        return 0
+    if name.startswith("encoder.blocks."):
+        return int(name.split(".")[2]) + 1
+    return num_blocks + 1
 
 
 class MultiStepWarmupFactor:

@@ -86,10 +86,22 @@ class FinetuneConfig:
 
     ``feature_norm`` (linear stage only): a non-affine ``BatchNorm1d`` over the frozen features
     before the linear head, as in MAMP's / MAE's linear probe; false keeps the plain head.
+
+    ``layer_decay`` (finetune stage only, beyond the paper): layer-wise learning-rate decay in
+    (0, 1]: the head learns at ``optim.lr``, each encoder block below it at ``layer_decay`` times
+    the one above (BEiT / MAE / MAMP fine-tuning); 1 (default) gives every layer the same rate.
     """
 
     pretrained: Path | None = None
     feature_norm: bool = False
+    layer_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        require(
+            isinstance(self.layer_decay, (int, float)) and 0 < self.layer_decay <= 1,
+            "layer_decay",
+            f"got {self.layer_decay!r}; use a value in (0, 1] (1 = no decay; MAE-style fine-tuning: 0.75)",
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import math
-import os
 import platform
 import socket
 import subprocess
@@ -71,21 +69,6 @@ def environment_info(seed: int, world_size: int) -> dict[str, Any]:
         "world_size": world_size,
         "command": " ".join(sys.argv),
     }
-
-
-def write_json_atomic(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
-    """JSON with NaN written as null, atomically."""
-    return write_text_atomic(path, json.dumps(_nan_to_none(data), indent=2) + "\n")
-
-
-def _nan_to_none(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
-    return value
 
 
 class MetricsLog:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from skeletonmae.atomic import write_json_atomic
 from skeletonmae.config import dump_yaml, to_plain
 from skeletonmae.contrastive.step import pretrained_encoder_state
 from skeletonmae.distributed import (
@@ -38,9 +39,9 @@ from skeletonmae.training.data_setup import (
 )
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
 from skeletonmae.training.methods import pretrain_method
-from skeletonmae.training.optim import build_optimizer, build_scheduler
+from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
 from skeletonmae.training.run_config import RunConfig
-from skeletonmae.training.run_dir import environment_info, write_json_atomic
+from skeletonmae.training.run_dir import environment_info
 from skeletonmae.training.tasks import ClassificationTask
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
         train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
         val_loader = _validation_loader(config, context)
         model = wrap_model(model, context, config.training.sync_batchnorm)
-        optimizer = build_optimizer(model.parameters(), config.optim)
+        optimizer = build_optimizer(_optimizer_parameters(stage, config, model), config.optim)
         if config.training.compile:
             model = torch.compile(model)
         steps = count_steps_per_epoch(len(train.loader), config.training)
@@ -178,7 +179,11 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
             config_dict=to_plain(config),
             run_dir=run_dir,
             context=context,
-            checkpoint_extra={"class_names": list(info.class_names), "layout": info.layout},
+            checkpoint_extra={
+                "class_names": list(info.class_names),
+                "layout": info.layout,
+                "channels": info.channels,
+            },
         )
         trainer = Trainer(setup)
         if resume:
@@ -197,6 +202,14 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
             fit.history,
             fit.model,
         )
+
+
+def _optimizer_parameters(stage: str, config: RunConfig, model: torch.nn.Module) -> list:
+    """Every parameter, or layer-decay groups when fine-tuning with ``finetune.layer_decay < 1``."""
+    if stage != "finetune" or config.finetune.layer_decay == 1:
+        return list(model.parameters())
+    blocks = len(config.model.block_specs)
+    return layer_decay_groups(model.named_parameters(), blocks, config.finetune.layer_decay)
 
 
 def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLoader | None:
