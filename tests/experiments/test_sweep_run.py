@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE
 from sweep_test_data import FRAMES, _samples
 
 from skeletonmae.data.store import write_dataset
@@ -21,7 +22,6 @@ from skeletonmae.experiments.report import build_report
 from skeletonmae.experiments.runner import SweepConfigMismatch, run_sweep
 from skeletonmae.experiments.spec import load_sweep_spec
 from skeletonmae.experiments.sweep_dir import read_record, record_path
-from skeletonmae.training.engine import KILL_AT_STEP_ENV
 
 TINY_SPEC = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "tiny.yaml"
 
@@ -163,9 +163,9 @@ def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
         *overrides,
     ]
     # 4 steps per epoch: killed inside epoch 2
-    env = {**os.environ, KILL_AT_STEP_ENV: "6", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, KILL_AFTER_STEP_ENV: "6", "OMP_NUM_THREADS": "1"}
     killed = subprocess.run(
-        [sys.executable, "-c", script, str(TINY_SPEC), json.dumps(all_overrides)],
+        [sys.executable, "-c", KILL_PRELUDE + script, str(TINY_SPEC), json.dumps(all_overrides)],
         env=env,
         capture_output=True,
         timeout=300,

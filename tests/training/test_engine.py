@@ -67,6 +67,7 @@ class StepOutputHolder:
 class TinyTask:
     name = "pretrain"
     best_metric = "val_loss"
+    train_metric = "train_loss"
     higher_is_better = False
 
     def step(self, model, inputs, labels, generator):
@@ -140,11 +141,14 @@ def test_resume_after_mid_epoch_kill_gives_identical_weights(tmp_path, monkeypat
     reference_run = make_trainer(tmp_path / "a", grad_accumulation=accumulation).fit()
     reference = reference_run.model
 
-    def kill(global_step):
-        if global_step == kill_at:
+    original_step = engine.Trainer.optimizer_step
+
+    def step_then_kill(self, batches, meter):  # the process "dies" right after step kill_at
+        original_step(self, batches, meter)
+        if self.state.global_step == kill_at:
             raise SimulatedKill
 
-    monkeypatch.setattr(engine, "_fault_injection_point", kill)
+    monkeypatch.setattr(engine.Trainer, "optimizer_step", step_then_kill)
     killed = make_trainer(tmp_path / "b", grad_accumulation=accumulation, checkpoint_every_steps=2)
     with pytest.raises(SimulatedKill):
         killed.fit()

@@ -10,13 +10,15 @@ import sys
 
 import pytest
 import torch
+from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE
 
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.engine import KILL_AT_STEP_ENV
 from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
-RUNNER = """
+RUNNER = (
+    KILL_PRELUDE
+    + """
 import sys
 import torch
 from skeletonmae.training.run_config import load_run_config
@@ -25,10 +27,11 @@ torch.set_num_threads(1)
 config, pinned = load_run_config(None, sys.argv[2:])
 getattr(stages, sys.argv[1])(config, pinned_model_fields=pinned)
 """
+)
 
 
 def _killed_run(function: str, overrides: list[str], kill_at: int) -> None:
-    env = {**os.environ, KILL_AT_STEP_ENV: str(kill_at)}
+    env = {**os.environ, KILL_AFTER_STEP_ENV: str(kill_at)}
     process = subprocess.run(
         [sys.executable, "-c", RUNNER, function, *overrides],
         env=env,

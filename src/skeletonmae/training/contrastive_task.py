@@ -48,6 +48,7 @@ class ContrastivePretrainTask:
 
     name = "pretrain"
     best_metric = "val_loss"
+    train_metric = "train_loss"
     higher_is_better = False
 
     def __init__(self) -> None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,13 +56,9 @@ __all__ = [
     "TrainingSetup",
     "FitResult",
     "count_steps_per_epoch",
-    "KILL_AT_STEP_ENV",
 ]
 
 logger = logging.getLogger(__name__)
-
-# Test-only fault injection: SIGKILL this process right after that global optimiser step.
-KILL_AT_STEP_ENV = "SKELETONMAE_TEST_KILL_AT_STEP"
 
 
 class Trainer:
@@ -188,9 +182,8 @@ class Trainer:
 
     def finish_epoch(self, row: dict[str, float]) -> None:
         """Log the epoch, update best, write ``last.pt`` (and ``best.pt``) for the next epoch."""
-        metric_name = self.setup.task.best_metric
-        if metric_name not in row and self.setup.val_loader is None:
-            metric_name = metric_name.replace("val_", "train_")
+        task = self.setup.task
+        metric_name = task.best_metric if self.setup.val_loader is not None else task.train_metric
         value = row.get(metric_name)
         improved = (
             value is not None
@@ -250,7 +243,6 @@ class Trainer:
                     and (state.step_in_epoch < self.steps_per_epoch)
                 ):
                     self.save("last.pt")
-                _fault_injection_point(state.global_step)
         finally:
             bar.close()
         setup.train_sampler.set_start(0)
@@ -349,11 +341,3 @@ def _warn_config_changes(path: Path, saved: dict, current: dict, prefix: str = "
                 new,
                 old,
             )
-
-
-def _fault_injection_point(global_step: int) -> None:
-    """Tests set ``SKELETONMAE_TEST_KILL_AT_STEP`` to kill the run hard mid-epoch."""
-    target = os.environ.get(KILL_AT_STEP_ENV)
-    if target is not None and global_step == int(target):
-        logger.warning("%s=%s: killing this process", KILL_AT_STEP_ENV, target)
-        os.kill(os.getpid(), signal.SIGKILL)

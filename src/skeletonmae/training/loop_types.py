@@ -31,6 +31,7 @@ class Task(Protocol):
 
     name: str
     best_metric: str  # a key of the validation metrics, e.g. "val_loss" or "val_top1"
+    train_metric: str  # its training-side twin, chooses best.pt when there is no validation split
     higher_is_better: bool
 
     def step(

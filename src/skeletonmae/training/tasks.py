@@ -23,6 +23,7 @@ class PretrainTask:
 
     name = "pretrain"
     best_metric = "val_loss"
+    train_metric = "train_loss"
     higher_is_better = False
 
     def step(
@@ -49,6 +50,7 @@ class ClassificationTask:
     """Cross-entropy with label smoothing; the best checkpoint has the highest val top-1."""
 
     best_metric = "val_top1"
+    train_metric = "train_top1"
     higher_is_better = True
 
     def __init__(self, name: str, num_classes: int, label_smoothing: float) -> None:
