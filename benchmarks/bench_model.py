@@ -2,12 +2,19 @@
 
     python benchmarks/bench_model.py                 # everything (about 5 minutes on 2 cores)
     python benchmarks/bench_model.py --skip-ntu      # only the cpu-small preset (seconds)
+    python benchmarks/bench_model.py --device cuda --amp bf16 [--compile]   # on a GPU
+
+``--device cuda`` runs every case on the GPU (timing synchronises the device; peak memory is
+``torch.cuda.max_memory_allocated`` of the case); ``--amp bf16`` runs the forward under
+``torch.autocast`` in bfloat16 (CPU: AVX-512 BF16 where present); ``--compile`` compiles each
+model (``nn.Module.compile``) before its warm-up.
 
 Each group of compared cases runs in its own subprocess: every case is warmed up, then the cases'
 training steps (forward, backward, Adam step) are timed interleaved (A, B, A, B, ...) so that load
 from other processes hits them alike, and the median step is reported. Peak memory is the
-process's peak RSS after each case's warm-up, cases ordered from lower to higher memory. Ratios
-are against a baseline measured in the same run:
+peak resident memory (VmHWM) of a *fresh* process that builds and warms up that case alone
+(``ru_maxrss`` would carry the parent's peak across ``exec``). Ratios are against a baseline
+measured in the same run:
 
 * NTU-60 preset, NTU-like batch (one sample in ``--ntu-batch`` has a second person, the others
   are zero-padded): (a) the faithful STTFormer classifier, the SkeletonMAE classifier computing
@@ -22,6 +29,7 @@ are against a baseline measured in the same run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -55,23 +63,65 @@ def ntu_like_batch(config, batch: int, seed: int = 0) -> torch.Tensor:
     return x
 
 
-def make_trainer(step: StepFunction, parameters) -> Callable[[], float]:
+def make_trainer(step: StepFunction, parameters, device: torch.device, amp: str) -> Callable[[], float]:
     """One training step (forward, backward, Adam) per call; returns its wall time."""
     optimizer = torch.optim.Adam(list(parameters), lr=1e-4)
 
+    def autocast() -> contextlib.AbstractContextManager:
+        if amp == "none":
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+
     def train_step() -> float:
+        synchronize(device)
         start = time.perf_counter()
-        loss = step()
+        with autocast():
+            loss = step()
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.float().backward()
         optimizer.step()
+        synchronize(device)
         return time.perf_counter() - start
 
     return train_step
 
 
-def case_setup(name: str, ntu_batch: int, mae_batch: int):
-    """(step function, parameters, samples per step, description) of one case."""
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def process_peak_mb() -> float:
+    """This process's peak resident memory (VmHWM, reset by exec), in MiB; ru_maxrss elsewhere."""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def case_setup(name: str, ntu_batch: int, mae_batch: int, device: torch.device):
+    """(step function, parameters, samples per step, model) of one case, on ``device``."""
+    step, parameters, count, model = _cpu_case(name, ntu_batch, mae_batch)
+    if device.type == "cpu":
+        return step, parameters, count, model
+    model.to(device)
+    moved = _move_captured(step, device)
+    return moved, model.parameters(), count, model
+
+
+def _move_captured(step: StepFunction, device: torch.device) -> StepFunction:
+    """The step with every tensor its closure captured (inputs, labels, masks) moved to ``device``."""
+    for cell in step.__closure__ or ():
+        value = cell.cell_contents
+        if isinstance(value, torch.Tensor):
+            cell.cell_contents = value.to(device)
+        elif hasattr(value, "_fields"):  # a NamedTuple of tensors (a MaskResult)
+            cell.cell_contents = type(value)(*(v.to(device) for v in value))
+    return step
+
+
+def _cpu_case(name: str, ntu_batch: int, mae_batch: int):
     ntu, small = preset("ntu60"), preset("cpu-small")
     mask = MaskConfig(frame_ratio=0.5, joint_ratio=0.5)
     if name.startswith("ntu_classifier") or name == "ntu_sttformer":
@@ -136,17 +186,28 @@ def run_group(args: argparse.Namespace) -> list[dict]:
     load from other processes hits every case alike. Cases are listed from lower to higher
     memory; the peak RSS after a case's warm-up is that case's peak."""
     cases = args.group.split(",")
-    cheap = cases[0].startswith(("small_", "block_"))
+    cheap = cases[0].startswith(("small_", "block_", "base_"))
     warmup, iters = (args.warmup, args.iters) if cheap else (1, args.ntu_iters)
+    device = torch.device(args.device)
     trainers, samples, peaks = [], [], []
     for case in cases:
-        step, parameters, count, model = case_setup(case, args.ntu_batch, args.mae_batch)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+            before = torch.cuda.memory_allocated(device)
+        step, parameters, count, model = case_setup(case, args.ntu_batch, args.mae_batch, device)
         model.train()
-        trainers.append(make_trainer(step, parameters))
+        if args.compile:
+            model.compile()
+        trainers.append(make_trainer(step, parameters, device, args.amp))
         samples.append(count)
         for _ in range(warmup):
             trainers[-1]()
-        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        if device.type == "cuda":
+            peaks.append((torch.cuda.max_memory_allocated(device) - before) / 2**20)
+        else:
+            peaks.append(process_peak_mb())  # meaningful for a group of one case (--memory)
+    if args.memory:
+        return [{"case": case, "peak_mb": peak} for case, peak in zip(cases, peaks)]
     times: list[list[float]] = [[] for _ in cases]
     for _ in range(iters):
         for index, train_step in enumerate(trainers):
@@ -154,11 +215,21 @@ def run_group(args: argparse.Namespace) -> list[dict]:
     results = []
     for case, count, peak, case_times in zip(cases, samples, peaks, times):
         median = statistics.median(case_times)
-        results.append({"case": case, "samples_per_s": count / median, "step_s": median, "peak_rss_mb": peak})
+        results.append({"case": case, "samples_per_s": count / median, "step_s": median, "peak_mb": peak})
     return results
 
 
 def spawn(cases: list[str], args: argparse.Namespace) -> dict[str, dict]:
+    """Time ``cases`` interleaved in one subprocess; on CPU, measure each case's peak memory in
+    a fresh process of its own."""
+    results = _spawn_group(cases, args, memory=False)
+    if args.device == "cpu":
+        for case in cases:
+            results[case]["peak_mb"] = _spawn_group([case], args, memory=True)[case]["peak_mb"]
+    return results
+
+
+def _spawn_group(cases: list[str], args: argparse.Namespace, memory: bool) -> dict[str, dict]:
     command = [
         sys.executable,
         __file__,
@@ -174,6 +245,12 @@ def spawn(cases: list[str], args: argparse.Namespace) -> dict[str, dict]:
         str(args.ntu_batch),
         "--mae-batch",
         str(args.mae_batch),
+        "--device",
+        args.device,
+        "--amp",
+        args.amp,
+        *(["--compile"] if args.compile else []),
+        *(["--memory"] if memory else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return {r["case"]: r for r in json.loads(done.stdout.strip().splitlines()[-1])}
@@ -185,7 +262,7 @@ def print_table(title: str, rows: list[dict], baseline: dict, note: str) -> None
         ratio = row["samples_per_s"] / baseline["samples_per_s"]
         print(
             f"{row['label']:<48}{row['samples_per_s']:>11.2f}{row['step_s']:>9.3f}"
-            f"{ratio:>8.2f}x{row['peak_rss_mb']:>9.0f}"
+            f"{ratio:>8.2f}x{row['peak_mb']:>9.0f}"
         )
     print(note)
 
@@ -246,12 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ntu-batch", type=int, default=6, help="classifier batch (NTU-60)")
     parser.add_argument("--mae-batch", type=int, default=3, help="MAE / encoder batch (NTU-60)")
     parser.add_argument("--skip-ntu", action="store_true", help="only the cheap cases")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the cases run")
+    parser.add_argument("--amp", choices=("none", "bf16"), default="none", help="autocast dtype")
+    parser.add_argument("--compile", action="store_true", help="nn.Module.compile each model")
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is visible to torch (install a CUDA build)")
     if args.group:
         print(json.dumps(run_group(args)))
         return 0
+    where = torch.cuda.get_device_name() if args.device == "cuda" else f"{torch.get_num_threads()} threads"
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
+        f"torch {torch.__version__}, {where}, amp {args.amp}, compile {args.compile}, load average "
         f"{os.getloadavg()[0]:.2f}\n"
     )
     print_costs()
