@@ -9,6 +9,7 @@ from pathlib import Path
 
 from skeletonmae.data.errors import DataFormatError, PreparationError
 from skeletonmae.data.formats.convert import FORMATS, WRITABLE, convert
+from skeletonmae.data.layouts import load_layout_file
 from skeletonmae.data.ntu_preprocess import PreprocessConfig
 from skeletonmae.data.prepare import PrepareReport, prepare_ntu, prepare_nw_ucla
 from skeletonmae.data.splits import BENCHMARKS
@@ -74,7 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--from", dest="src_format", choices=FORMATS, default=None, help="input format (default: detect)"
     )
     conv.add_argument("--to", dest="dst_format", choices=WRITABLE, default="prepared", help="output format")
-    conv.add_argument("--layout", default=None, help="skeleton layout of the input (CTR-GCN, ST-GCN, pyskl)")
+    conv.add_argument(
+        "--layout",
+        default=None,
+        help="skeleton layout of the input: a built-in name, or a YAML/JSON layout file of your own "
+        "(joint_names, bones, center_joint, left_right; see docs/data.md)",
+    )
     conv.add_argument("--split-prefix", default=None, help="pyskl benchmark prefix, e.g. xsub")
     conv.set_defaults(func=_run_convert)
 
@@ -148,9 +154,14 @@ def _run_nw_ucla(args: argparse.Namespace) -> int:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
+    try:
+        layout = _layout_option(args.layout)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     options = {
         key: value
-        for key, value in (("layout", args.layout), ("split_prefix", args.split_prefix))
+        for key, value in (("layout", layout), ("split_prefix", args.split_prefix))
         if value is not None
     }
     try:
@@ -162,6 +173,13 @@ def _run_convert(args: argparse.Namespace) -> int:
         return 1
     print(f"wrote {args.dst} ({args.dst_format}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
+
+
+def _layout_option(value: str | None) -> str | None:
+    """A layout name, or the name of the layout file ``value`` (read, checked and registered)."""
+    if value is None or not (value.endswith((".yaml", ".yml", ".json")) or Path(value).is_file()):
+        return value
+    return load_layout_file(value).name
 
 
 def _run_synthetic(args: argparse.Namespace) -> int:

@@ -8,13 +8,28 @@ the root appears once as a child), so they serve both drawing and bone features 
   wrist, hand tip on the hand), rooted at the spine base.
 - ``nw_ucla20``: Kinect v1 as in Northwestern-UCLA, rooted at the hip centre.
 - ``coco17``: the COCO keypoints of 2D pose estimators (pyskl), rooted at the nose.
+- ``openpose18``: OpenPose's COCO-18 body (COCO-17 plus a neck; ST-GCN's Kinetics skeleton),
+  rooted at the neck.
+- ``mediapipe33``: MediaPipe Pose landmarks (face, hands, feet), rooted at the nose.
+
+Any other skeleton is a small YAML or JSON file (:func:`load_layout_file`, docs/data.md):
+``name``, ``joint_names``, ``bones`` (``[child, parent]`` pairs), ``center_joint`` and
+``left_right`` pairs, checked when read (a tree, indices in range, pairs disjoint). A custom
+layout is registered by name for the process; its definition is stored in the prepared dataset's
+``meta.json`` and in checkpoints, so every later step finds it again
+(:func:`register_layout_definition`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,13 @@ class SkeletonLayout:
                 f"layout {self.name}: {len(self.bones)} bones for {self.num_joints} joints; "
                 "a tree needs num_joints - 1 (child, parent) pairs"
             )
+        _check_acyclic(self.name, parents)
+        paired = [joint for pair in self.left_right for joint in pair]
+        if any(not 0 <= j < self.num_joints for j in paired) or len(set(paired)) != len(paired):
+            raise ValueError(
+                f"layout {self.name}: left_right {list(self.left_right)} must pair distinct joints "
+                f"in 0..{self.num_joints - 1}, each at most once"
+            )
         object.__setattr__(self, "parents", tuple(parents))
 
     @property
@@ -63,12 +85,34 @@ class SkeletonLayout:
         """``(V,)`` int64: the parent of every joint (the root maps to itself)."""
         return np.asarray(self.parents, dtype=np.int64)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The layout file's fields (what :func:`layout_from_mapping` reads back)."""
+        return {
+            "name": self.name,
+            "joint_names": list(self.joint_names),
+            "bones": [list(bone) for bone in self.bones],
+            "center_joint": self.center_joint,
+            "left_right": [list(pair) for pair in self.left_right],
+        }
+
     def flip_index(self) -> np.ndarray:
         """``(V,)`` int64 permutation that swaps every left/right pair (mirror augmentation)."""
         index = np.arange(self.num_joints)
         for left, right in self.left_right:
             index[left], index[right] = right, left
         return index
+
+
+def _check_acyclic(name: str, parents: list[int]) -> None:
+    """Every joint reaches the root by following parents (no cycle among the bones)."""
+    for start in range(len(parents)):
+        joint, steps = start, 0
+        while parents[joint] != joint:
+            joint, steps = parents[joint], steps + 1
+            if steps > len(parents):
+                raise ValueError(
+                    f"layout {name}: the bones from joint {start} form a cycle; bones form a tree"
+                )
 
 
 def _ntu25() -> SkeletonLayout:
@@ -135,22 +179,154 @@ def _coco17() -> SkeletonLayout:
     return SkeletonLayout("coco17", 17, names, bones, center_joint=0, left_right=left_right)
 
 
-LAYOUTS: dict[str, SkeletonLayout] = {layout.name: layout for layout in (_ntu25(), _nw_ucla20(), _coco17())}
+def _openpose18() -> SkeletonLayout:
+    names = (
+        "nose", "neck", "shoulder_right", "elbow_right", "wrist_right",
+        "shoulder_left", "elbow_left", "wrist_left", "hip_right", "knee_right", "ankle_right",
+        "hip_left", "knee_left", "ankle_left", "eye_right", "eye_left", "ear_right", "ear_left",
+    )  # fmt: skip
+    bones = (
+        (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 2), (9, 8), (10, 9),
+        (11, 5), (12, 11), (13, 12), (14, 0), (15, 0), (16, 14), (17, 15),
+    )  # fmt: skip
+    left_right = ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13), (14, 15), (16, 17))
+    return SkeletonLayout("openpose18", 18, names, bones, center_joint=1, left_right=left_right)
+
+
+def _mediapipe33() -> SkeletonLayout:
+    names = (
+        "nose", "eye_inner_left", "eye_left", "eye_outer_left", "eye_inner_right", "eye_right",
+        "eye_outer_right", "ear_left", "ear_right", "mouth_left", "mouth_right",
+        "shoulder_left", "shoulder_right", "elbow_left", "elbow_right", "wrist_left", "wrist_right",
+        "pinky_left", "pinky_right", "index_left", "index_right", "thumb_left", "thumb_right",
+        "hip_left", "hip_right", "knee_left", "knee_right", "ankle_left", "ankle_right",
+        "heel_left", "heel_right", "foot_index_left", "foot_index_right",
+    )  # fmt: skip
+    bones = (
+        (1, 0), (2, 1), (3, 2), (7, 3), (4, 0), (5, 4), (6, 5), (8, 6), (9, 0), (10, 0),
+        (11, 0), (13, 11), (15, 13), (17, 15), (19, 15), (21, 15),
+        (12, 0), (14, 12), (16, 14), (18, 16), (20, 16), (22, 16),
+        (23, 11), (25, 23), (27, 25), (29, 27), (31, 27),
+        (24, 12), (26, 24), (28, 26), (30, 28), (32, 28),
+    )  # fmt: skip
+    left_right = tuple((left, left + 3) for left in (1, 2, 3)) + tuple(
+        (left, left + 1) for left in range(7, 32, 2)
+    )
+    return SkeletonLayout("mediapipe33", 33, names, bones, center_joint=0, left_right=left_right)
+
+
+BUILT_IN: tuple[str, ...] = ("ntu25", "nw_ucla20", "coco17", "openpose18", "mediapipe33")
+LAYOUTS: dict[str, SkeletonLayout] = {
+    layout.name: layout for layout in (_ntu25(), _nw_ucla20(), _coco17(), _openpose18(), _mediapipe33())
+}
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("-", "_")
 
 
 def get_layout(name: str) -> SkeletonLayout:
-    """The layout called ``name`` (``ntu25``, ``nw_ucla20``, ``coco17``; ``-`` and case are ignored)."""
-    key = name.lower().replace("-", "_")
+    """The layout called ``name`` (built in, or registered from a layout file; ``-`` and case
+    are ignored)."""
+    key = _key(name)
     if key not in LAYOUTS:
-        raise ValueError(f"unknown skeleton layout {name!r}; choose one of {sorted(LAYOUTS)}")
+        raise ValueError(
+            f"unknown skeleton layout {name!r}; choose one of {sorted(LAYOUTS)} or declare your "
+            "own in a layout file (skeletonmae prepare convert --layout my_layout.yaml)"
+        )
     return LAYOUTS[key]
 
 
 def layout_for_joint_count(num_joints: int) -> SkeletonLayout:
-    """The default layout with ``num_joints`` joints (25 -> ntu25, 20 -> nw_ucla20, 17 -> coco17)."""
-    for layout in LAYOUTS.values():
-        if layout.num_joints == num_joints:
-            return layout
+    """The built-in layout with ``num_joints`` joints (25 ntu25, 20 nw_ucla20, 17 coco17,
+    18 openpose18, 33 mediapipe33)."""
+    for name in BUILT_IN:
+        if LAYOUTS[name].num_joints == num_joints:
+            return LAYOUTS[name]
+    counts = sorted(LAYOUTS[name].num_joints for name in BUILT_IN)
     raise ValueError(
-        f"no built-in layout has {num_joints} joints (known: 25, 20, 17); name the layout explicitly"
+        f"no built-in layout has {num_joints} joints (known: {counts}); name the layout or "
+        "declare it in a layout file (--layout my_layout.yaml)"
     )
+
+
+LAYOUT_FIELDS = ("name", "joint_names", "bones", "center_joint", "left_right")
+
+
+def layout_from_mapping(data: Any, source: str = "layout") -> SkeletonLayout:
+    """A layout from a layout file's mapping; errors name ``source`` and the field."""
+    if not isinstance(data, Mapping):
+        raise ValueError(
+            f"{source}: expected a mapping with keys {list(LAYOUT_FIELDS)}, got {type(data).__name__}"
+        )
+    unknown = sorted(set(data) - set(LAYOUT_FIELDS))
+    missing = [key for key in LAYOUT_FIELDS if key not in data and key != "left_right"]
+    if unknown or missing:
+        problem = f"unknown keys {unknown}" if unknown else f"missing keys {missing}"
+        raise ValueError(
+            f"{source}: {problem}; a layout file has {list(LAYOUT_FIELDS)} (left_right optional)"
+        )
+    name, names = data["name"], data["joint_names"]
+    if not isinstance(name, str) or not name or _key(name) != name:
+        raise ValueError(
+            f"{source}: field 'name': got {name!r}; use a lower-case name without '-', e.g. my15"
+        )
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{source}: field 'joint_names': expected a list of strings")
+    try:
+        bones = tuple(_pair(bone) for bone in data["bones"])
+        pairs = tuple(_pair(pair) for pair in data.get("left_right") or ())
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{source}: fields 'bones' / 'left_right': expected lists of [int, int] pairs"
+        ) from None
+    center = data["center_joint"]
+    if not isinstance(center, int) or isinstance(center, bool):
+        raise ValueError(f"{source}: field 'center_joint': expected a joint index, got {center!r}")
+    try:
+        return SkeletonLayout(name, len(names), tuple(names), bones, center, pairs)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError(value)
+    return int(value[0]), int(value[1])
+
+
+def load_layout_file(path: str | Path) -> SkeletonLayout:
+    """Read, check and register a YAML / JSON layout file; returns the layout."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: cannot read the layout file ({error})") from None
+    return register_layout(layout_from_mapping(data, str(path)))
+
+
+def register_layout(layout: SkeletonLayout) -> SkeletonLayout:
+    """Make ``layout`` available to :func:`get_layout` in this process; a name already taken by
+    a different definition (or a built-in name) is refused."""
+    existing = LAYOUTS.get(layout.name)
+    if existing is not None and existing != layout:
+        raise ValueError(
+            f"layout {layout.name!r} is already defined differently"
+            + (" (a built-in layout)" if layout.name in BUILT_IN else "")
+            + "; give your layout file another name"
+        )
+    LAYOUTS[layout.name] = layout
+    return layout
+
+
+def layout_definition(name: str) -> dict[str, Any] | None:
+    """What a dataset or checkpoint must store so the layout ``name`` can be found again: None
+    for a built-in layout, else its definition."""
+    return None if _key(name) in BUILT_IN else get_layout(name).to_dict()
+
+
+def register_layout_definition(definition: Any, source: str) -> None:
+    """Register a stored definition (from ``meta.json`` or a checkpoint) if there is one."""
+    if definition is not None:
+        register_layout(layout_from_mapping(definition, source))

@@ -31,6 +31,7 @@ import numpy as np
 from skeletonmae.atomic import write_json_atomic
 from skeletonmae.data.channels import check_channels
 from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.layouts import layout_definition, register_layout_definition
 from skeletonmae.data.samples import SkeletonSamples
 
 MANIFEST = "manifest.json"
@@ -152,6 +153,9 @@ def split_meta(samples: SkeletonSamples, **extra: Any) -> dict[str, Any]:
         "dtype": str(samples.data.dtype),
         "benchmark": None,
     }
+    definition = layout_definition(samples.layout)
+    if definition is not None:  # a user's layout file travels with the data
+        meta["layout_definition"] = definition
     meta.update(extra)
     return meta
 
@@ -181,6 +185,10 @@ def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays
             raise DataFormatError(
                 meta_path, f"missing {required!r}; re-run `skeletonmae prepare`", key=required
             )
+    try:
+        register_layout_definition(meta.get("layout_definition"), str(meta_path))
+    except ValueError as error:
+        raise DataFormatError(meta_path, str(error), key="layout_definition") from None
     data = _load_npy(folder / "data.npy", mmap)
     if data.ndim != 5:
         raise DataFormatError(folder / "data.npy", f"expected (N, C, T, V, M), got shape {data.shape}")

@@ -28,7 +28,12 @@ import torch
 from skeletonmae.config import ConfigError
 from skeletonmae.data.channels import check_channels
 from skeletonmae.data.classes import default_class_names
-from skeletonmae.data.layouts import SkeletonLayout, get_layout, layout_for_joint_count
+from skeletonmae.data.layouts import (
+    SkeletonLayout,
+    get_layout,
+    layout_for_joint_count,
+    register_layout_definition,
+)
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.config import ModelConfig
@@ -170,6 +175,7 @@ def _channels(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, model:
 
 
 def _layout(payload: Mapping[str, Any], meta: tuple[Path, dict] | None, model: ModelConfig) -> SkeletonLayout:
+    register_layout_definition(_stored(payload, "layout_definition"), "checkpoint")
     candidates = [_stored(payload, "layout"), meta[1].get("layout") if meta else None]
     for name in candidates:
         if isinstance(name, str):

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from skeletonmae.atomic import write_json_atomic
 from skeletonmae.config import dump_yaml, to_plain
 from skeletonmae.contrastive.step import pretrained_encoder_state
+from skeletonmae.data.layouts import layout_definition
 from skeletonmae.distributed import (
     DistributedContext,
     barrier,
@@ -183,6 +184,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
                 "class_names": list(info.class_names),
                 "layout": info.layout,
                 "channels": info.channels,
+                "layout_definition": layout_definition(info.layout) if info.layout else None,
             },
         )
         trainer = Trainer(setup)

@@ -90,7 +90,7 @@ READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
     "ctrgcn-npz": read_ctrgcn_npz,
     "stgcn": _read_stgcn,
     "pyskl": read_pyskl,
-    "generic-npz": lambda path, **_: read_generic_npz(path),
+    "generic-npz": lambda path, layout=None, **_: read_generic_npz(path, layout),
     "nw-ucla": lambda path, **_: read_nw_ucla_folder(path),
 }
 

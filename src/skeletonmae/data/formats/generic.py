@@ -31,8 +31,9 @@ REQUIRED_KEYS = ("data", "labels")
 OPTIONAL_KEYS = ("lengths", "names", "split", "class_names", "layout", "channels")
 
 
-def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
-    """Read a generic archive into one :class:`SkeletonSamples` per split."""
+def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, SkeletonSamples]:
+    """Read a generic archive into one :class:`SkeletonSamples` per split; ``layout`` (a name)
+    overrides the archive's ``layout`` key."""
     path = Path(path)
     try:
         archive = np.load(path, allow_pickle=False)
@@ -63,7 +64,11 @@ def read_generic_npz(path: str | Path) -> dict[str, SkeletonSamples]:
         if value.shape != (count,):
             raise DataFormatError(path, f"expected shape ({count},), got {value.shape}", key=key)
     try:
-        layout = str(fields["layout"]) if "layout" in fields else layout_for_joint_count(data.shape[3]).name
+        if layout is None:
+            layout = (
+                str(fields["layout"]) if "layout" in fields else layout_for_joint_count(data.shape[3]).name
+            )
+        layout = get_layout(layout).name
         layout_joints = get_layout(layout).num_joints
     except ValueError as error:
         raise DataFormatError(path, str(error), key="layout") from None
