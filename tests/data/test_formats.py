@@ -202,7 +202,7 @@ def test_nw_ucla_folder_split_sizes(shared_data):
 def test_convert_and_detection_errors(tmp_path):
     splits = {"train": _samples(3), "test": _samples(2, seed=3)}
     write_samples(tmp_path / "g.npz", splits, "generic-npz")
-    counts = convert(tmp_path / "g.npz", tmp_path / "prepared")
+    counts, _ = convert(tmp_path / "g.npz", tmp_path / "prepared")
     assert counts == {"train": 3, "test": 2}
     _assert_same(read_samples(tmp_path / "prepared")["test"], splits["test"])
     (tmp_path / "notes.txt").write_text("x")

@@ -82,6 +82,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(joint_names, bones, center_joint, left_right; see docs/data.md)",
     )
     conv.add_argument("--split-prefix", default=None, help="pyskl benchmark prefix, e.g. xsub")
+    conv.add_argument(
+        "--strict", action="store_true", help="refuse to write when `skeletonmae inspect` would warn"
+    )
     conv.set_defaults(func=_run_convert)
 
     synthetic = commands.add_parser(
@@ -165,12 +168,19 @@ def _run_convert(args: argparse.Namespace) -> int:
         if value is not None
     }
     try:
-        counts = convert(
-            args.src, args.dst, src_format=args.src_format, dst_format=args.dst_format, **options
+        counts, warnings = convert(
+            args.src,
+            args.dst,
+            src_format=args.src_format,
+            dst_format=args.dst_format,
+            strict=args.strict,
+            **options,
         )
     except (DataFormatError, FileNotFoundError, ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {args.dst} ({args.dst_format}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 

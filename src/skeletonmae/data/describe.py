@@ -1,5 +1,6 @@
 """Summaries of one raw file or dataset (what ``skeletonmae inspect`` prints): frames, bodies,
-joints, value ranges. Large datasets are summarised from an evenly spaced subset of samples."""
+joints, value ranges, and the warnings of :mod:`skeletonmae.data.checks`. Value ranges of large
+datasets come from an evenly spaced subset of samples; the checks read every sample."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from skeletonmae.data.checks import check_splits
 from skeletonmae.data.formats.convert import detect_format, read_samples
 from skeletonmae.data.formats.nw_ucla import read_nw_ucla_file
 from skeletonmae.data.ntu_raw import parse_skeleton_file
@@ -119,7 +121,9 @@ def describe_path(path: str | Path) -> dict[str, Any]:
             for key in ("benchmark", "counts", "num_skipped", "settings")
             if key in manifest
         }
-    summary["splits"] = {name: describe_samples(samples) for name, samples in read_samples(path, fmt).items()}
+    splits = read_samples(path, fmt)
+    summary["splits"] = {name: describe_samples(samples) for name, samples in splits.items()}
+    summary["warnings"] = [str(warning) for warning in check_splits(splits)]
     return summary
 
 
@@ -134,6 +138,9 @@ def format_summary(summary: dict[str, Any], indent: int = 0) -> str:
         elif key == "value_range" and isinstance(value, dict):
             ranges = ", ".join(f"{axis} [{low:.3f}, {high:.3f}]" for axis, (low, high) in value.items())
             lines.append(f"{pad}{key}: {ranges or 'n/a'}")
+        elif key == "warnings":
+            lines.append(f"{pad}warnings: {len(value) or 'none'}")
+            lines.extend(f"{pad}  ! {warning}" for warning in value)
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             lines.append(f"{pad}{key}:")
             for item in value:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from skeletonmae.data.checks import DataWarning, check_splits
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.ctrgcn import read_ctrgcn_npz, write_ctrgcn_npz
 from skeletonmae.data.formats.generic import read_generic_npz, write_generic_npz
@@ -85,6 +86,13 @@ def _read_stgcn(
     }
 
 
+class ConversionResult(NamedTuple):
+    """Samples written per split and the warnings about the data."""
+
+    counts: dict[str, int]
+    warnings: list[DataWarning]
+
+
 READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
     "prepared": _read_prepared,
     "ctrgcn-npz": read_ctrgcn_npz,
@@ -96,7 +104,10 @@ READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
 
 WRITERS: dict[str, Callable[..., Path]] = {
     "prepared": lambda path, splits, **meta: write_dataset(
-        path, splits, {"source_format": meta.pop("source", None)}, **meta
+        path,
+        splits,
+        {"source_format": meta.pop("source", None), "warnings": meta.pop("warnings", [])},
+        **meta,
     ),
     "ctrgcn-npz": lambda path, splits, **_: write_ctrgcn_npz(path, splits),
     "stgcn": lambda path, splits, **_: write_stgcn(path, splits),
@@ -127,11 +138,18 @@ def convert(
     *,
     src_format: str | None = None,
     dst_format: str = "prepared",
+    strict: bool = False,
     **read_options: Any,
-) -> dict[str, int]:
-    """Convert ``src`` to ``dst``; returns the sample count per split."""
+) -> ConversionResult:
+    """Convert ``src`` to ``dst``; returns the sample count per split and the data's warnings
+    (:mod:`skeletonmae.data.checks`), which a prepared dataset's manifest also lists.
+    ``strict``: refuse to write when there is any warning."""
     fmt = src_format or detect_format(src)
     splits = read_samples(src, fmt, **read_options)
-    extra = {"source": fmt} if dst_format == "prepared" else {}
+    warnings = check_splits(splits)
+    if strict and warnings:
+        listed = "\n  ".join(str(w) for w in warnings)
+        raise DataFormatError(Path(src), f"{len(warnings)} warning(s) under --strict:\n  {listed}")
+    extra = {"source": fmt, "warnings": [w.to_dict() for w in warnings]} if dst_format == "prepared" else {}
     write_samples(dst, splits, dst_format, **extra)
-    return {name: samples.num_samples for name, samples in splits.items()}
+    return ConversionResult({name: samples.num_samples for name, samples in splits.items()}, warnings)

@@ -1,0 +1,237 @@
+"""Checks of a dataset that are not errors but usually mean a mistake, in words a user understands.
+
+``inspect`` prints them and ``prepare convert`` lists them in the manifest (``--strict`` turns
+them into an error). Each :class:`DataWarning` names the split, the sample where there is one,
+what was seen and what to do:
+
+- ``uncentred``: the layout's centre joint lies far from the origin compared with the body size
+  (camera coordinates); every built-in dataset is centred on that joint;
+- ``zero_frames``: all-zero frames inside a sample's stated length (a broken recording);
+- ``constant_frames``: most frames inside the stated length repeat the previous one (frozen tracking);
+- ``nonfinite``: NaN or inf values;
+- ``empty`` / ``short``: samples with no valid frame, or fewer than ``min_frames``;
+- ``padding``: the arrays keep many more frames than the longest valid sequence;
+- ``rare_class``: classes with fewer than ``min_class_samples`` samples in a split;
+- ``split_classes``: a class of a test split that the training split never shows (or the reverse).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from skeletonmae.data.channels import spatial_dims
+from skeletonmae.data.layouts import get_layout
+from skeletonmae.data.samples import SkeletonSamples
+
+__all__ = ["CheckConfig", "DataWarning", "check_splits"]
+
+CHUNK = 256  # samples scanned at once (the data may be a memory map larger than memory)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckConfig:
+    """Thresholds of the checks."""
+
+    min_frames: int = 2
+    min_class_samples: int = 5
+    uncentred_body_sizes: float = 2.0  # centre joint this many body sizes from the origin
+    constant_fraction: float = 0.5
+    padding_factor: float = 2.0  # padded length over the longest valid sequence
+    examples: int = 5  # samples named per warning
+
+
+@dataclasses.dataclass(frozen=True)
+class DataWarning:
+    """One finding: ``code`` (see the module doc), ``split``, the samples it concerns (names, at
+    most ``CheckConfig.examples``, and how many in all) and a sentence with the fix."""
+
+    code: str
+    split: str
+    message: str
+    samples: tuple[str, ...] = ()
+    count: int = 0
+
+    def __str__(self) -> str:
+        where = f"{self.split}: " if self.split else ""
+        shown = f" (e.g. {', '.join(self.samples)})" if self.samples else ""
+        return f"{where}{self.message}{shown}"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def check_splits(
+    splits: Mapping[str, SkeletonSamples], config: CheckConfig = CheckConfig()
+) -> list[DataWarning]:
+    """Every warning of every split, then the cross-split class check."""
+    found: list[DataWarning] = []
+    for name, samples in splits.items():
+        found.extend(_check_samples(name, samples, config))
+    found.extend(_check_split_classes(splits))
+    return found
+
+
+@dataclasses.dataclass
+class _Scan:
+    """Per-sample facts gathered in one pass over the data."""
+
+    zero: list[int] = dataclasses.field(default_factory=list)  # all-zero frames inside the length
+    constant: list[float] = dataclasses.field(default_factory=list)  # repeated-frame fraction
+    nonfinite: list[bool] = dataclasses.field(default_factory=list)
+    centre_offset: list[float] = dataclasses.field(default_factory=list)
+    body_size: list[float] = dataclasses.field(default_factory=list)
+
+
+def _check_samples(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
+    if samples.num_samples == 0:
+        return
+    scan = _scan(samples)
+    lengths, zero, constant = samples.lengths, np.asarray(scan.zero), np.asarray(scan.constant)
+    worst = int(zero.argmax())
+    per_sample = (
+        (np.asarray(scan.nonfinite), "nonfinite", "hold NaN or inf values; fix or drop those frames"),
+        (lengths == 0, "empty", "have no valid frame (stated length 0); drop them"),
+        (
+            (lengths > 0) & (lengths < config.min_frames),
+            "short",
+            f"have fewer than {config.min_frames} valid frames",
+        ),
+        (
+            zero > 0,
+            "zero_frames",
+            "hold all-zero frames inside their stated length (a broken recording?); the worst has "
+            f"{zero[worst]} of {lengths[worst]} frames empty: drop them, or state the real lengths",
+        ),
+        (
+            constant > config.constant_fraction,
+            "constant_frames",
+            f"repeat the previous frame in more than {config.constant_fraction:.0%} of their frames "
+            "(frozen tracking?)",
+        ),
+    )
+    for flagged, code, message in per_sample:
+        yield from _per_sample(split, samples.names, flagged, code, message, config)
+    yield from _centring(split, samples, scan, config)
+    yield from _padding(split, samples, config)
+    yield from _rare_classes(split, samples, config)
+
+
+def _per_sample(
+    split: str, names: tuple[str, ...], flagged: np.ndarray, code: str, message: str, config: CheckConfig
+) -> Iterator[DataWarning]:
+    count = int(flagged.sum())
+    if count:
+        shown = tuple(names[i] for i in np.flatnonzero(flagged)[: config.examples])
+        yield DataWarning(code, split, f"{count} sample(s) {message}", shown, count)
+
+
+def _scan(samples: SkeletonSamples) -> _Scan:
+    """One chunked pass: zero / constant frames inside the length, non-finite values, the centre
+    joint's distance from the origin and the body size (first person, spatial channels)."""
+    scan = _Scan()
+    dims = spatial_dims(samples.channels)
+    centre = get_layout(samples.layout).center_joint
+    for start in range(0, samples.num_samples, CHUNK):
+        block = np.asarray(samples.data[start : start + CHUNK], dtype=np.float32)  # (n, C, T, V, M)
+        for offset, sample in enumerate(block):
+            length = int(samples.lengths[start + offset])
+            _scan_sample(scan, sample[:, :length], dims, centre)
+    return scan
+
+
+def _scan_sample(scan: _Scan, sample: np.ndarray, dims: int, centre: int) -> None:
+    """``sample`` ``(C, L, V, M)``: its valid frames."""
+    finite = bool(np.isfinite(sample).all())
+    scan.nonfinite.append(not finite)
+    sample = np.nan_to_num(sample)
+    empty = ~sample.any(axis=(0, 2, 3))  # (L,)
+    scan.zero.append(int(empty.sum()))
+    frames = sample.shape[1]
+    repeats = (sample[:, 1:] == sample[:, :-1]).all(axis=(0, 2, 3)) & ~empty[1:] if frames > 1 else []
+    scan.constant.append(float(np.sum(repeats)) / max(frames - 1, 1))
+    person = sample[:dims, :, :, 0][:, ~empty]  # (D, L', V)
+    if person.shape[1] == 0:
+        scan.centre_offset.append(0.0)
+        scan.body_size.append(0.0)
+        return
+    scan.centre_offset.append(float(np.linalg.norm(person[:, :, centre].mean(axis=1))))
+    spread = person - person.mean(axis=2, keepdims=True)  # joints about their per-frame centroid
+    scan.body_size.append(float(np.sqrt((spread**2).sum(axis=0).mean())))
+
+
+def _centring(
+    split: str, samples: SkeletonSamples, scan: _Scan, config: CheckConfig
+) -> Iterator[DataWarning]:
+    offsets, sizes = np.asarray(scan.centre_offset), np.asarray(scan.body_size)
+    valid = sizes > 0
+    if not valid.any():
+        return
+    offset, size = float(np.median(offsets[valid])), float(np.median(sizes[valid]))
+    if offset > config.uncentred_body_sizes * size:
+        joint = get_layout(samples.layout).joint_names[get_layout(samples.layout).center_joint]
+        yield DataWarning(
+            "uncentred",
+            split,
+            f"the skeletons are not centred: the centre joint ({joint}) lies a median {offset:.3g} from "
+            f"the origin, {offset / size:.1f} body sizes (body size {size:.3g}); every built-in dataset "
+            "is centred on it. Centre the data before training (subtract the centre joint of the "
+            "first frame)",
+        )
+
+
+def _padding(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
+    padded, longest = samples.data.shape[2], int(samples.lengths.max())
+    if longest > 0 and padded > config.padding_factor * longest:
+        yield DataWarning(
+            "padding",
+            split,
+            f"the arrays keep {padded} frames per sample but the longest valid sequence has {longest} "
+            f"(median {int(np.median(samples.lengths))}): {1 - longest / padded:.0%} of the array is "
+            f"padding; trim the data to {longest} frames",
+        )
+    elif longest > 0 and padded > config.padding_factor * float(np.median(samples.lengths)):
+        yield DataWarning(
+            "padding",
+            split,
+            f"sequences are padded to {padded} frames for a median of {int(np.median(samples.lengths))} "
+            f"valid frames; check the longest ones (up to {longest}) are real",
+        )
+
+
+def _rare_classes(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
+    labels = samples.labels[samples.labels >= 0]
+    if labels.size == 0:
+        return
+    counts = np.bincount(labels, minlength=samples.num_classes)
+    few = np.flatnonzero((counts > 0) & (counts < config.min_class_samples))  # absent: split_classes
+    rare = [f"{samples.class_names[k]} ({counts[k]})" for k in few]
+    if rare:
+        yield DataWarning(
+            "rare_class",
+            split,
+            f"{len(rare)} class(es) have fewer than {config.min_class_samples} samples: "
+            f"{', '.join(rare[: config.examples])}; few-label subsets and k-NN need more",
+        )
+
+
+def _check_split_classes(splits: Mapping[str, SkeletonSamples]) -> Iterator[DataWarning]:
+    train = next((s for name, s in splits.items() if name.startswith("train")), None)
+    if train is None:
+        return
+    seen = set(np.unique(train.labels[train.labels >= 0]).tolist())
+    for name, samples in splits.items():
+        if samples is train:
+            continue
+        other = set(np.unique(samples.labels[samples.labels >= 0]).tolist())
+        for missing, where, absent in ((other - seen, name, "train"), (seen - other, name, name)):
+            if missing:
+                shown = ", ".join(samples.class_names[k] for k in sorted(missing)[:5])
+                yield DataWarning(
+                    "split_classes",
+                    where,
+                    f"{len(missing)} class(es) never appear in the {absent} split: {shown}; "
+                    "check the split assignment",
+                )
