@@ -102,6 +102,7 @@ def test_finetune_with_layer_decay_resumes_with_the_scaled_group_rates(
     assert len(groups) == blocks + 2
     initial = [g["initial_lr"] for g in groups]
     assert initial == pytest.approx([config.optim.lr * 0.5 ** (blocks + 1 - k) for k in range(blocks + 2)])
+    assert result.history[-1]["lr"] == pytest.approx(max(g["lr"] for g in groups))  # the head's rate
     config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "ld", *extra[:2]))
     resumed = run_finetune(config, resume=True, pinned_model_fields=pinned)  # a 2nd epoch
     assert len(resumed.history) == 2

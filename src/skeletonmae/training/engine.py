@@ -276,6 +276,11 @@ class Trainer:
         self.state.global_step += 1
         self._pending_nonfinite = meter.nonfinite
 
+    @property
+    def base_lr(self) -> float:
+        """The learning rate now of the fastest parameter group (with layer decay: the head's)."""
+        return max(group["lr"] for group in self.setup.optimizer.param_groups)
+
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
             return contextlib.nullcontext()
@@ -301,7 +306,7 @@ class Trainer:
         now = time.perf_counter()
         throughput = (meter.samples - clock[1]) * self.context.world_size / max(now - clock[0], 1e-9)
         loss = float(meter.loss_sum) / max(meter.samples, 1)
-        lr = self.setup.optimizer.param_groups[0]["lr"]
+        lr = self.base_lr
         bar.set_postfix(loss=f"{loss:.4g}", lr=f"{lr:.3g}", samples_per_s=f"{throughput:.1f}")
         if self.tensorboard is not None:
             self.tensorboard.add_scalar("step/loss", loss, self.state.global_step)
@@ -320,7 +325,7 @@ class Trainer:
         )
         totals = all_reduce_sum(totals, self.context).tolist()
         count = max(totals[2], 1.0)
-        summary = {"train_loss": totals[0] / count, "lr": self.setup.optimizer.param_groups[0]["lr"]}
+        summary = {"train_loss": totals[0] / count, "lr": self.base_lr}
         if meter.has_accuracy:
             summary["train_top1"] = totals[1] / count
         return summary
