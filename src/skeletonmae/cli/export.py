@@ -69,7 +69,8 @@ def _check_inputs(predictor, paths: list[str] | None):
     _, arrays, failures = predictor.prepare(paths)
     if failures:
         raise InputsFailedError(failures)
-    batch = apply_test_transform(arrays, predictor.model.transform, predictor.model.layout)
+    model = predictor.model
+    batch = apply_test_transform(arrays, model.transform, model.layout, model.channels, model.normalization)
     return batch, f"{len(arrays)} input sequence(s)"
 
 

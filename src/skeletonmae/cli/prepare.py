@@ -10,6 +10,7 @@ from pathlib import Path
 from skeletonmae.data.errors import DataFormatError, PreparationError
 from skeletonmae.data.formats.convert import FORMATS, WRITABLE, convert
 from skeletonmae.data.layouts import load_layout_file
+from skeletonmae.data.normalize import CENTERS, Normalization
 from skeletonmae.data.ntu_preprocess import PreprocessConfig
 from skeletonmae.data.prepare import PrepareReport, prepare_ntu, prepare_nw_ucla
 from skeletonmae.data.splits import BENCHMARKS
@@ -85,6 +86,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     conv.add_argument(
         "--strict", action="store_true", help="refuse to write when `skeletonmae inspect` would warn"
     )
+    conv.add_argument(
+        "--center",
+        choices=CENTERS,
+        default="none",
+        help="centre on the layout's centre joint: of the first frame, or of every frame (recorded; "
+        "predict applies it to new inputs)",
+    )
+    conv.add_argument("--normalize-scale", action="store_true", help="divide each sample by its body size")
+    conv.add_argument("--trim", action="store_true", help="cut padded frames beyond the longest sequence")
     conv.set_defaults(func=_run_convert)
 
     synthetic = commands.add_parser(
@@ -174,6 +184,8 @@ def _run_convert(args: argparse.Namespace) -> int:
             src_format=args.src_format,
             dst_format=args.dst_format,
             strict=args.strict,
+            normalization=Normalization(args.center, args.normalize_scale),
+            trim=args.trim,
             **options,
         )
     except (DataFormatError, FileNotFoundError, ValueError, TypeError) as error:

@@ -177,8 +177,7 @@ def _centring(
             split,
             f"the skeletons are not centred: the centre joint ({joint}) lies a median {offset:.3g} from "
             f"the origin, {offset / size:.1f} body sizes (body size {size:.3g}); every built-in dataset "
-            "is centred on it. Centre the data before training (subtract the centre joint of the "
-            "first frame)",
+            "is centred on it: prepare it with `skeletonmae prepare convert ... --center first`",
         )
 
 

@@ -11,6 +11,8 @@ the root appears once as a child), so they serve both drawing and bone features 
 - ``openpose18``: OpenPose's COCO-18 body (COCO-17 plus a neck; ST-GCN's Kinetics skeleton),
   rooted at the neck.
 - ``mediapipe33``: MediaPipe Pose landmarks (face, hands, feet), rooted at the nose.
+- ``openpose_body25``: OpenPose's default BODY_25 output (COCO-18 plus mid-hip and feet), centred
+  on the mid-hip.
 
 Any other skeleton is a small YAML or JSON file (:func:`load_layout_file`, docs/data.md):
 ``name``, ``joint_names``, ``bones`` (``[child, parent]`` pairs), ``center_joint`` and
@@ -193,6 +195,25 @@ def _openpose18() -> SkeletonLayout:
     return SkeletonLayout("openpose18", 18, names, bones, center_joint=1, left_right=left_right)
 
 
+def _openpose_body25() -> SkeletonLayout:
+    names = (
+        "nose", "neck", "shoulder_right", "elbow_right", "wrist_right",
+        "shoulder_left", "elbow_left", "wrist_left", "hip_mid", "hip_right", "knee_right",
+        "ankle_right", "hip_left", "knee_left", "ankle_left", "eye_right", "eye_left", "ear_right",
+        "ear_left", "big_toe_left", "small_toe_left", "heel_left", "big_toe_right",
+        "small_toe_right", "heel_right",
+    )  # fmt: skip
+    bones = (
+        (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 1), (9, 8), (10, 9), (11, 10),
+        (12, 8), (13, 12), (14, 13), (15, 0), (16, 0), (17, 15), (18, 16), (19, 14), (20, 19),
+        (21, 14), (22, 11), (23, 22), (24, 11),
+    )  # fmt: skip
+    left_right = (
+        (2, 5), (3, 6), (4, 7), (9, 12), (10, 13), (11, 14), (15, 16), (17, 18), (22, 19), (23, 20), (24, 21),
+    )  # fmt: skip
+    return SkeletonLayout("openpose_body25", 25, names, bones, center_joint=8, left_right=left_right)
+
+
 def _mediapipe33() -> SkeletonLayout:
     names = (
         "nose", "eye_inner_left", "eye_left", "eye_outer_left", "eye_inner_right", "eye_right",
@@ -215,9 +236,11 @@ def _mediapipe33() -> SkeletonLayout:
     return SkeletonLayout("mediapipe33", 33, names, bones, center_joint=0, left_right=left_right)
 
 
-BUILT_IN: tuple[str, ...] = ("ntu25", "nw_ucla20", "coco17", "openpose18", "mediapipe33")
+# In this order: a joint count picks the first (25 joints: ntu25, not openpose_body25).
+BUILT_IN: tuple[str, ...] = ("ntu25", "nw_ucla20", "coco17", "openpose18", "mediapipe33", "openpose_body25")
 LAYOUTS: dict[str, SkeletonLayout] = {
-    layout.name: layout for layout in (_ntu25(), _nw_ucla20(), _coco17(), _openpose18(), _mediapipe33())
+    layout.name: layout
+    for layout in (_ntu25(), _nw_ucla20(), _coco17(), _openpose18(), _mediapipe33(), _openpose_body25())
 }
 
 

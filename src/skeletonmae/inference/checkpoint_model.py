@@ -34,6 +34,7 @@ from skeletonmae.data.layouts import (
     layout_for_joint_count,
     register_layout_definition,
 )
+from skeletonmae.data.normalize import Normalization
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.config import ModelConfig
@@ -67,6 +68,7 @@ class InferenceModel:
     layout: SkeletonLayout
     device: torch.device
     channels: str = "xyz"
+    normalization: Normalization = Normalization()
 
     @property
     def model_config(self) -> ModelConfig:
@@ -110,8 +112,19 @@ def load_inference_model(path: str | os.PathLike[str], device: str | torch.devic
         source,
     )
     channels = _channels(payload, meta, config.model)
+    stored = _stored(payload, "normalization") or (meta[1].get("normalization") if meta else None)
     return InferenceModel(
-        path, stage, config, classifier, stage in CLASSIFIER_STAGES, names, source, layout, device, channels
+        path,
+        stage,
+        config,
+        classifier,
+        stage in CLASSIFIER_STAGES,
+        names,
+        source,
+        layout,
+        device,
+        channels,
+        Normalization.from_dict(stored),
     )
 
 

@@ -153,7 +153,9 @@ class Predictor:
         """``(B, C, T, V, M)`` test-transformed batches on the model's device."""
         for start in range(0, len(arrays), self.batch_size):
             chunk = arrays[start : start + self.batch_size]
-            batch = apply_test_transform(chunk, self.model.transform, self.model.layout, self.model.channels)
+            batch = apply_test_transform(
+                chunk, self.model.transform, self.model.layout, self.model.channels, self.model.normalization
+            )
             yield batch.to(self.model.device)
 
     # -- outputs --------------------------------------------------------------------------------

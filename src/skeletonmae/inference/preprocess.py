@@ -17,8 +17,10 @@ import numpy as np
 import torch
 
 from skeletonmae.config import require
+from skeletonmae.data.channels import check_channels
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.layouts import SkeletonLayout
+from skeletonmae.data.normalize import Normalization
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.inputs import SkeletonInput
@@ -111,10 +113,15 @@ def check_sequence(
 
 
 def apply_test_transform(
-    sequences: Sequence[np.ndarray], transform: TransformConfig, layout: SkeletonLayout, channels: str = ""
+    sequences: Sequence[np.ndarray],
+    transform: TransformConfig,
+    layout: SkeletonLayout,
+    channels: str = "",
+    normalization: Normalization = Normalization(),
 ) -> torch.Tensor:
-    """Checked ``(C, T_i, V, M)`` sequences -> ``(N, C, num_frames, V, M)`` float32 model input,
-    through the training run's test transform (centre crop, resize, stream)."""
+    """Checked ``(C, T_i, V, M)`` sequences -> ``(N, C, num_frames, V, M)`` float32 model input:
+    the normalisation the training data was prepared with, then the training run's test
+    transform (centre crop, resize, stream)."""
     if not sequences:
         raise ValueError("no sequence to transform")
     lengths = np.array([s.shape[1] for s in sequences], dtype=np.int64)
@@ -123,6 +130,7 @@ def apply_test_transform(
     for row, sequence in enumerate(sequences):
         padded[row, :, : sequence.shape[1]] = sequence  # (C, T_i, V, M) into (C, T_max, V, M)
     count = len(sequences)
+    padded = normalization.apply(padded, lengths, layout.name, channels or check_channels("", num_channels))
     split = SplitArrays(
         padded,
         np.zeros(count, np.int64),

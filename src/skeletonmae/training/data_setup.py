@@ -42,6 +42,7 @@ class DatasetInfo:
     class_names: tuple[str, ...]
     layout: str
     channels: str = "xyz"
+    normalization: dict | None = None  # what prepare did to the data (data/normalize.py)
 
 
 def split_folder(config: DataConfig, split: str) -> Path:
@@ -86,6 +87,7 @@ def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
         names,
         str(meta.get("layout", "")),
         arrays.channels,
+        meta.get("normalization"),
     )
 
 

@@ -185,6 +185,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
                 "layout": info.layout,
                 "channels": info.channels,
                 "layout_definition": layout_definition(info.layout) if info.layout else None,
+                "normalization": info.normalization,
             },
         )
         trainer = Trainer(setup)

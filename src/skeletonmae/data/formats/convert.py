@@ -19,12 +19,22 @@ from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.ctrgcn import read_ctrgcn_npz, write_ctrgcn_npz
 from skeletonmae.data.formats.generic import read_generic_npz, write_generic_npz
 from skeletonmae.data.formats.nw_ucla import read_nw_ucla_folder
+from skeletonmae.data.formats.openpose import is_openpose_folder, read_openpose_folder
 from skeletonmae.data.formats.pyskl import read_pyskl, write_pyskl
 from skeletonmae.data.formats.stgcn import read_stgcn, read_stgcn_folder, write_stgcn
+from skeletonmae.data.normalize import Normalization, normalize_samples
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import MANIFEST, dataset_splits, load_split, to_samples, write_dataset
 
-FORMATS: tuple[str, ...] = ("prepared", "ctrgcn-npz", "stgcn", "pyskl", "generic-npz", "nw-ucla")
+FORMATS: tuple[str, ...] = (
+    "prepared",
+    "ctrgcn-npz",
+    "stgcn",
+    "pyskl",
+    "generic-npz",
+    "nw-ucla",
+    "openpose-json",
+)
 WRITABLE: tuple[str, ...] = ("prepared", "ctrgcn-npz", "stgcn", "pyskl", "generic-npz")
 
 
@@ -38,10 +48,13 @@ def detect_format(path: str | Path) -> str:
             return "stgcn"
         if any(path.glob("a??_s??_e??_v??.json")):
             return "nw-ucla"
+        if is_openpose_folder(path):
+            return "openpose-json"
         raise DataFormatError(
             path,
-            "folder of unknown format: expected manifest.json (prepared), "
-            "*_data*.npy (ST-GCN) or aXX_sXX_eXX_vXX.json (NW-UCLA); pass the format explicitly",
+            "folder of unknown format: expected manifest.json (prepared), *_data*.npy (ST-GCN), "
+            "aXX_sXX_eXX_vXX.json (NW-UCLA) or <class>/<video>/*_keypoints.json (OpenPose); "
+            "pass the format explicitly",
         )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; pass an existing file or folder")
@@ -100,6 +113,7 @@ READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
     "pyskl": read_pyskl,
     "generic-npz": lambda path, layout=None, **_: read_generic_npz(path, layout),
     "nw-ucla": lambda path, **_: read_nw_ucla_folder(path),
+    "openpose-json": lambda path, **_: read_openpose_folder(path),
 }
 
 WRITERS: dict[str, Callable[..., Path]] = {
@@ -139,17 +153,26 @@ def convert(
     src_format: str | None = None,
     dst_format: str = "prepared",
     strict: bool = False,
+    normalization: Normalization = Normalization(),
+    trim: bool = False,
     **read_options: Any,
 ) -> ConversionResult:
     """Convert ``src`` to ``dst``; returns the sample count per split and the data's warnings
     (:mod:`skeletonmae.data.checks`), which a prepared dataset's manifest also lists.
-    ``strict``: refuse to write when there is any warning."""
+    ``strict``: refuse to write when there is any warning. ``normalization`` and ``trim``
+    (:mod:`skeletonmae.data.normalize`) are applied first and recorded in the prepared dataset."""
     fmt = src_format or detect_format(src)
     splits = read_samples(src, fmt, **read_options)
+    if trim or not normalization.is_identity:
+        splits = {name: normalize_samples(s, normalization, trim) for name, s in splits.items()}
     warnings = check_splits(splits)
     if strict and warnings:
         listed = "\n  ".join(str(w) for w in warnings)
         raise DataFormatError(Path(src), f"{len(warnings)} warning(s) under --strict:\n  {listed}")
-    extra = {"source": fmt, "warnings": [w.to_dict() for w in warnings]} if dst_format == "prepared" else {}
+    extra = {}
+    if dst_format == "prepared":
+        extra = {"source": fmt, "warnings": [w.to_dict() for w in warnings]}
+        if not normalization.is_identity:
+            extra["normalization"] = normalization.to_dict()
     write_samples(dst, splits, dst_format, **extra)
     return ConversionResult({name: samples.num_samples for name, samples in splits.items()}, warnings)

@@ -1,0 +1,120 @@
+"""OpenPose's per-frame JSON output, one folder per video, to labelled skeleton samples.
+
+OpenPose (``--write_json``) writes ``<video>_<frame:012d>_keypoints.json`` per frame, holding
+``{"people": [{"pose_keypoints_2d": [x0, y0, c0, x1, y1, c1, ...]}, ...]}``: BODY_25 (25
+keypoints, ``openpose_body25``) by default, COCO (18, ``openpose18``) with ``--model_pose COCO``.
+The folder layout read here names the class (and optionally the split) of every video:
+
+    ROOT/<class>/<video>/*_keypoints.json             (every video in split ``train``)
+    ROOT/<split>/<class>/<video>/*_keypoints.json     (when ROOT holds train/ val/ test/ folders)
+
+Samples are ``(3, T, V, M)`` with channels ``xy_score`` (pixels and confidence); frames are read
+in the order of the frame number in their names. A frame's people are not tracked by OpenPose:
+the ``M`` most confident detections of each frame are kept, most confident first. Pixel
+coordinates want ``prepare convert --center first --normalize-scale``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.samples import SkeletonSamples
+
+__all__ = ["is_openpose_folder", "read_openpose_folder"]
+
+KEY = "pose_keypoints_2d"
+FRAME_NUMBER = re.compile(r"_(\d+)_keypoints\.json$")
+LAYOUT_BY_COUNT = {25: "openpose_body25", 18: "openpose18"}
+SPLIT_NAMES = ("train", "val", "test")
+
+
+def is_openpose_folder(path: Path) -> bool:
+    return any(path.glob("*/*/*_keypoints.json")) or any(path.glob("*/*/*/*_keypoints.json"))
+
+
+def read_openpose_folder(path: str | Path, num_persons: int = 2) -> dict[str, SkeletonSamples]:
+    """One :class:`SkeletonSamples` per split of an OpenPose JSON tree (see the module doc)."""
+    root = Path(path)
+    has_splits = any((root / name).is_dir() for name in SPLIT_NAMES)
+    split_dirs = [root / name for name in SPLIT_NAMES if (root / name).is_dir()] if has_splits else [root]
+    classes = sorted({c.name for s in split_dirs for c in s.iterdir() if c.is_dir()})
+    if not classes:
+        raise DataFormatError(root, "no class folders; expected ROOT/<class>/<video>/*_keypoints.json")
+    splits = {}
+    for split_dir in split_dirs:
+        videos = sorted(v for c in split_dir.iterdir() if c.is_dir() for v in c.iterdir() if v.is_dir())
+        sequences = [_read_video(video, num_persons) for video in videos]
+        sequences = [(video, joints) for video, joints in zip(videos, sequences) if joints is not None]
+        if sequences:
+            splits[split_dir.name if has_splits else "train"] = _samples(sequences, classes, num_persons)
+    if not splits:
+        raise DataFormatError(root, "no video folder holds *_keypoints.json files")
+    return splits
+
+
+def _read_video(video: Path, num_persons: int) -> np.ndarray | None:
+    """``(T, P, V, 3)`` keypoints of a video folder (P <= num_persons), or None without frames."""
+    files = sorted(video.glob("*_keypoints.json"), key=_frame_number)
+    if not files:
+        return None
+    frames = [_read_frame(file, num_persons) for file in files]
+    joint_counts = {f.shape[1] for f in frames if f.size}
+    if len(joint_counts) > 1:
+        raise DataFormatError(video, f"frames hold different keypoint counts {sorted(joint_counts)}")
+    joints = joint_counts.pop() if joint_counts else 25
+    out = np.zeros((len(frames), num_persons, joints, 3), np.float32)
+    for t, people in enumerate(frames):
+        if len(people):
+            out[t, : len(people)] = people
+    return out
+
+
+def _frame_number(file: Path) -> int:
+    match = FRAME_NUMBER.search(file.name)
+    return int(match.group(1)) if match else 0
+
+
+def _read_frame(file: Path, num_persons: int) -> np.ndarray:
+    """``(P, V, 3)`` of one frame's most confident people."""
+    try:
+        record = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DataFormatError(file, f"invalid JSON ({error.msg})", line=error.lineno) from None
+    people = record.get("people") if isinstance(record, dict) else None
+    if not isinstance(people, list):
+        raise DataFormatError(file, "expected a 'people' list (OpenPose --write_json output)", key="people")
+    bodies = []
+    for index, person in enumerate(people):
+        values = person.get(KEY) if isinstance(person, dict) else None
+        if not isinstance(values, list) or len(values) % 3 or len(values) // 3 not in LAYOUT_BY_COUNT:
+            raise DataFormatError(
+                file,
+                f"person {index}: expected {KEY} with 25 or 18 (x, y, confidence) triples",
+                key=KEY,
+            )
+        bodies.append(np.asarray(values, np.float32).reshape(-1, 3))
+    bodies.sort(key=lambda body: -float(body[:, 2].mean()))
+    return np.stack(bodies[:num_persons]) if bodies else np.zeros((0, 0, 3), np.float32)
+
+
+def _samples(sequences: list[tuple[Path, np.ndarray]], classes: list[str], persons: int) -> SkeletonSamples:
+    joints = {seq.shape[2] for _, seq in sequences}
+    if len(joints) > 1:
+        raise DataFormatError(
+            sequences[0][0].parent.parent, f"videos hold different keypoint counts {sorted(joints)}"
+        )
+    count, longest, num_joints = len(sequences), max(seq.shape[0] for _, seq in sequences), joints.pop()
+    data = np.zeros((count, 3, longest, num_joints, persons), np.float32)
+    for row, (_, seq) in enumerate(sequences):
+        data[row, :, : seq.shape[0]] = seq.transpose(3, 0, 2, 1)  # (T, P, V, 3) -> (3, T, V, P)
+    labels = np.array([classes.index(video.parent.name) for video, _ in sequences], np.int64)
+    lengths = np.array([seq.shape[0] for _, seq in sequences], np.int64)
+    names = tuple(f"{video.parent.name}/{video.name}" for video, _ in sequences)
+    return SkeletonSamples(
+        data, labels, names, lengths, LAYOUT_BY_COUNT[num_joints], tuple(classes), "xy_score"
+    )
