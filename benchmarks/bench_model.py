@@ -43,6 +43,7 @@ import torch
 
 from skeletonmae.masking import spatial_temporal_mask
 from skeletonmae.models import MaskConfig, build_classifier, build_mae, build_sttformer, preset
+from skeletonmae.models.checkpointing import set_activation_checkpointing
 from skeletonmae.models.cost import measure_model_cost
 from skeletonmae.models.sttformer import STTABlock
 
@@ -152,6 +153,11 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int):
         return ((lambda: model(rows, frames, joints).square().mean()), model.parameters(), mae_batch, model)
     if name.startswith("base_encoder"):
         return base_encoder_case(name, mae_batch=32)
+    if name == "base_mae":
+        base = preset("cpu-base")
+        model = build_mae(base, MaskConfig(frame_ratio=0.4, joint_ratio=0.5, loss_on="masked"))
+        x = torch.randn(32, 3, base.num_frames, base.num_joints, 1)
+        return (lambda: model(x).loss), model.parameters(), 32, model
     if name.startswith("block_"):
         block = STTABlock(256, 256, 64, num_slots=150, num_heads=3)
         if name == "block_einsum":
@@ -194,11 +200,13 @@ def run_group(args: argparse.Namespace) -> list[dict]:
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
             before = torch.cuda.memory_allocated(device)
-        step, parameters, count, model = case_setup(case, args.ntu_batch, args.mae_batch, device)
+        name, *options = case.split("+")  # "case+bf16": under bf16 autocast; "+ckpt": checkpointed
+        step, parameters, count, model = case_setup(name, args.ntu_batch, args.mae_batch, device)
         model.train()
+        set_activation_checkpointing(model, "ckpt" in options)
         if args.compile:
             model.compile()
-        trainers.append(make_trainer(step, parameters, device, args.amp))
+        trainers.append(make_trainer(step, parameters, device, "bf16" if "bf16" in options else args.amp))
         samples.append(count)
         for _ in range(warmup):
             trainers[-1]()
@@ -377,6 +385,34 @@ def main(argv: list[str] | None = None) -> int:
         variants,
         variants[0],
         "mask-token variant costs the full grid by design",
+    )
+    precision = labelled(
+        spawn(["small_mae", "small_mae+bf16", "base_encoder_full", "base_encoder_full+bf16"], args),
+        {
+            "small_mae": "cpu-small MAE step, fp32 (base)",
+            "small_mae+bf16": "    the same under bf16 autocast",
+            "base_encoder_full": "cpu-base encoder, full grid, fp32",
+            "base_encoder_full+bf16": "    the same under bf16 autocast",
+        },
+    )
+    print_table(
+        "bf16 autocast against fp32, interleaved in one process",
+        precision,
+        precision[0],
+        "ratios against the cpu-small fp32 step; compare each bf16 row with the row above it",
+    )
+    checkpointed = labelled(
+        spawn(["base_mae+ckpt", "base_mae"], args),
+        {
+            "base_mae": "cpu-base MAE step, batch 32 (base)",
+            "base_mae+ckpt": "    the same, training.checkpoint_activations",
+        },
+    )
+    print_table(
+        "activation checkpointing (peak memory of a fresh process per case)",
+        checkpointed,
+        checkpointed[0],
+        "checkpointing trades one more forward of compute for the blocks' activations",
     )
     if args.skip_ntu:
         return 0

@@ -51,9 +51,9 @@ fi
 # Layer-wise lr decay (issue 12, session 5):
 #   STAGE=finetune FINETUNE_FROM="e8-visible-rescale-100ep" FINETUNE_SCRATCH= FINETUNE_TAG=-ld075 \
 #     FINETUNE_SET="--set finetune.layer_decay=0.75" scripts/issue12_ablation.sh
-# All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs.
+# All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs (FINETUNE100_FROM picks the runs).
 if [[ $stage == all || $stage == finetune100 ]]; then
-  for init in e4-visible-rescale scratch; do
+  for init in ${FINETUNE100_FROM:-e4-visible-rescale scratch}; do
     pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
     [[ -f $OUT/ft100-$init-s1/best.pt ]] || skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml \
       --set training.epochs=30 --set finetune.pretrained="$pretrained" --set training.progress_bar=false \

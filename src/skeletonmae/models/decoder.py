@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from skeletonmae.models.checkpointing import run_blocks
 from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.sttformer import STTABlock, init_sttformer_weights, sinusoidal_table
 
@@ -50,6 +51,7 @@ class ReconstructionDecoder(nn.Module):
             grid_position_embedding(width, config.num_frames, config.num_joints).unsqueeze(0),
             persistent=False,
         )  # (1, D, T, V)
+        self.checkpoint_activations = False  # training.checkpoint_activations
         self.blocks = nn.ModuleList(
             STTABlock(
                 width,
@@ -94,8 +96,7 @@ class ReconstructionDecoder(nn.Module):
         cfg = self.config
         b = grid.shape[0]
         grid = grid.reshape(b, -1, cfg.num_tuples, cfg.num_slots)
-        for block in self.blocks:
-            grid = block(grid)
+        grid = run_blocks(self.blocks, grid, self.checkpoint_activations)
         return self.to_coordinates(grid).view(b, cfg.in_channels, cfg.num_frames, cfg.num_joints)
 
     def to_grid(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from skeletonmae.models.checkpointing import run_blocks
 from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.sttformer import InputEmbedding, build_blocks, init_sttformer_weights
 
@@ -45,6 +46,7 @@ class SkeletonEncoder(nn.Module):
         self.input_embedding = InputEmbedding(config.in_channels, config.embed_channels)
         self.frame_embedding = nn.Parameter(torch.zeros(config.embed_channels, config.num_frames))
         self.blocks = build_blocks(config)
+        self.checkpoint_activations = False  # training.checkpoint_activations
         init_sttformer_weights(self)
 
     @property
@@ -64,9 +66,7 @@ class SkeletonEncoder(nn.Module):
             tokens, slot_ids = self._embed_full(x), None
         else:
             tokens, slot_ids = self._embed_visible(x, kept_frames, kept_joints)
-        for block in self.blocks:
-            tokens = block(tokens, slot_ids)
-        return tokens
+        return run_blocks(self.blocks, tokens, self.checkpoint_activations, slot_ids=slot_ids)
 
     def forward_masked_grid(
         self, x: torch.Tensor, removed: torch.Tensor, mask_token: torch.Tensor
@@ -83,9 +83,7 @@ class SkeletonEncoder(nn.Module):
         tokens = embedded + self.frame_embedding[None, :, :, None]
         tokens = tokens.view(x.shape[0], -1, cfg.num_tuples, cfg.num_slots)
         visible = (removed <= 0).reshape(x.shape[0], cfg.num_tuples, cfg.num_slots)
-        for block in self.blocks:
-            tokens = block(tokens, visible=visible)
-        return tokens
+        return run_blocks(self.blocks, tokens, self.checkpoint_activations, visible=visible)
 
     def _check_rows(self, x: torch.Tensor) -> None:
         cfg = self.config

@@ -104,12 +104,16 @@ class TrainingConfig:
     an epoch (what makes a mid-epoch kill resumable); ``log_every_steps`` is the cadence at which
     the loss leaves the device (progress bar, non-finite check). ``limit_train_steps`` caps the
     optimiser steps per epoch (smoke runs); ``eval_every`` is in epochs.
+    ``checkpoint_activations`` recomputes each encoder / decoder block's activations in the
+    backward pass instead of keeping them (less memory for large batches on small GPUs, about one
+    more forward pass of compute; gradients and BatchNorm statistics unchanged).
     """
 
     epochs: int = 200
     seed: int = 1
     amp: Literal["none", "bf16", "fp16"] = "none"
     compile: bool = False
+    checkpoint_activations: bool = False
     grad_accumulation: int = 1
     label_smoothing: float = 0.1
     eval_every: int = 1

@@ -27,6 +27,7 @@ from skeletonmae.distributed import (
     distributed_session,
     wrap_model,
 )
+from skeletonmae.models.checkpointing import set_activation_checkpointing
 from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.data_setup import (
@@ -155,6 +156,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
         run_dir = prepare_run_dir(config, stage, context, resume)
         seed_everything(config.training.seed)  # same initial weights on every rank
         model = build_stage_model(stage, config, info.layout)
+        set_activation_checkpointing(model, config.training.checkpoint_activations)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
         train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
         val_loader = _validation_loader(config, context)
