@@ -19,6 +19,8 @@ import logging
 import sys
 from pathlib import Path
 
+from skeletonmae.data.store import is_prepared_dataset, is_split_folder
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["register", "run_embed", "run_knn"]
@@ -81,7 +83,7 @@ def _fail(command: str, error: BaseException | str) -> int:
 
 
 def _is_prepared(path: Path) -> bool:
-    return (path / "meta.json").is_file() or (path / "manifest.json").is_file()
+    return is_split_folder(path) or is_prepared_dataset(path)
 
 
 def run_embed(args: argparse.Namespace) -> int:

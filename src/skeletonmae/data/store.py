@@ -269,6 +269,31 @@ def dataset_splits(root: str | os.PathLike[str]) -> list[str]:
     )
 
 
+def is_split_folder(path: str | os.PathLike[str]) -> bool:
+    """A prepared split folder (it holds ``meta.json``)."""
+    return (Path(path) / "meta.json").is_file()
+
+
+def is_prepared_dataset(path: str | os.PathLike[str]) -> bool:
+    """A prepared dataset root: a folder with ``manifest.json`` or at least one split folder."""
+    root = Path(path)
+    return root.is_dir() and ((root / MANIFEST).is_file() or bool(dataset_splits(root)))
+
+
+def read_dataset_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
+    """The facts a dataset records about itself (benchmark, layout, ...): ``train/meta.json``, else
+    ``manifest.json``, else ``{}``; invalid JSON raises ValueError naming the file."""
+    for candidate in (Path(root) / "train" / "meta.json", Path(root) / MANIFEST):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"{candidate}: invalid JSON ({error.msg}, line {error.lineno}); prepare the dataset again"
+                ) from error
+    return {}
+
+
 def write_dataset(
     root: str | os.PathLike[str],
     splits: Mapping[str, SkeletonSamples],

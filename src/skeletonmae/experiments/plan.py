@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from skeletonmae.config import ConfigError, from_mapping, read_yaml_mapping, to_plain
+from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
 from skeletonmae.training.run_config import (
@@ -138,38 +139,17 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _read_meta(folder: Path) -> dict[str, Any]:
-    for candidate in (folder / "train" / "meta.json", folder / "manifest.json"):
-        if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as error:
-                raise ValueError(
-                    f"{candidate}: invalid JSON ({error.msg}, line {error.lineno}); prepare the dataset again"
-                ) from error
-    return {}
-
-
-def _is_prepared(folder: Path) -> bool:
-    return (
-        (folder / "manifest.json").is_file()
-        or any((child / "meta.json").is_file() for child in folder.iterdir())
-        if folder.is_dir()
-        else False
-    )
-
-
 def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
     """The prepared dataset folder and its benchmark name (``root`` or ``root/benchmark``)."""
     root = Path(root)
-    if not _is_prepared(root) and benchmark and _is_prepared(root / benchmark):
+    if not is_prepared_dataset(root) and benchmark and is_prepared_dataset(root / benchmark):
         root = root / benchmark
-    if not _is_prepared(root):
+    if not is_prepared_dataset(root):
         raise FileNotFoundError(
             f"{root}: not a prepared dataset (no manifest.json or split folders); run "
             f"`skeletonmae prepare` first or fix dataset.root in the sweep spec"
         )
-    recorded = _read_meta(root).get("benchmark")
+    recorded = read_dataset_meta(root).get("benchmark")
     if benchmark and recorded and benchmark != recorded:
         raise ValueError(
             f"dataset.benchmark is {benchmark!r} but {root} was prepared as "

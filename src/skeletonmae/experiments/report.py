@@ -20,6 +20,7 @@ from pathlib import Path
 
 from skeletonmae.atomic import write_text_atomic
 from skeletonmae.config import read_yaml_mapping
+from skeletonmae.data.store import read_dataset_meta
 from skeletonmae.experiments.collect import collect_rows, sweep_markdown, write_sweep_tables
 from skeletonmae.experiments.paper import (
     PAPER_BENCHMARKS,
@@ -87,13 +88,10 @@ def _run_stage(run_dir: Path) -> str:
 def _dataset_benchmark(data_root: str | None) -> str | None:
     if not data_root:
         return None
-    for candidate in (Path(data_root) / "train" / "meta.json", Path(data_root) / "manifest.json"):
-        if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text(encoding="utf-8")).get("benchmark")
-            except json.JSONDecodeError:
-                return None
-    return None
+    try:
+        return read_dataset_meta(data_root).get("benchmark")
+    except ValueError:
+        return None
 
 
 def paper_number_for_run(stage: str, benchmark: str | None, label_fraction: float) -> PaperNumber | None:

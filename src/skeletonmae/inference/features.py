@@ -19,7 +19,7 @@ import torch
 
 from skeletonmae.atomic import save_npy_atomic, write_json_atomic
 from skeletonmae.data.dataset import SkeletonDataset
-from skeletonmae.data.store import SplitArrays, load_split
+from skeletonmae.data.store import SplitArrays, dataset_splits, is_split_folder, load_split
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.knn import KnnConfig, KnnResult, knn_evaluate
 
@@ -49,7 +49,7 @@ def open_split_folder(dataset: str | os.PathLike[str], split: str | None) -> Spl
     """A prepared split: ``dataset`` is a split folder (holding ``meta.json``) or a dataset root
     whose ``split`` sub-folder is meant; errors name the folder and the fix."""
     root = Path(dataset)
-    if (root / "meta.json").is_file() and split is None:
+    if is_split_folder(root) and split is None:
         return load_split(root)
     if split is None:
         raise FileNotFoundError(
@@ -57,10 +57,8 @@ def open_split_folder(dataset: str | os.PathLike[str], split: str | None) -> Spl
             "such as DATASET/test, or the dataset root with --split NAME"
         )
     folder = root / split
-    if not (folder / "meta.json").is_file():
-        available = (
-            sorted(p.name for p in root.iterdir() if (p / "meta.json").is_file()) if root.is_dir() else []
-        )
+    if not is_split_folder(folder):
+        available = dataset_splits(root) if root.is_dir() else []
         raise FileNotFoundError(
             f"{folder}: no prepared split {split!r} in {root}; available: "
             f"{available or 'none (run skeletonmae prepare first)'}"
