@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from skeletonmae.models.checkpointing import run_blocks
-from skeletonmae.models.config import ModelConfig
-from skeletonmae.models.sttformer import STTABlock, init_sttformer_weights, sinusoidal_table
+from skeletonmae.models.config import BlockSpec, ModelConfig
+from skeletonmae.models.sttformer import config_block, init_sttformer_weights, sinusoidal_table
 
 __all__ = ["ReconstructionDecoder", "grid_position_embedding"]
 
@@ -52,19 +52,9 @@ class ReconstructionDecoder(nn.Module):
             persistent=False,
         )  # (1, D, T, V)
         self.checkpoint_activations = False  # training.checkpoint_activations
+        spec = BlockSpec(width, width, config.decoder_qk_dim)
         self.blocks = nn.ModuleList(
-            STTABlock(
-                width,
-                width,
-                config.decoder_qk_dim,
-                num_slots=config.num_slots,
-                num_heads=config.num_heads,
-                tuple_kernel=config.tuple_kernel,
-                slot_kernel=config.slot_kernel,
-                use_slot_embedding=config.use_slot_embedding,
-                attention_dropout=config.attention_dropout,
-            )
-            for _ in range(config.decoder_depth)
+            config_block(config, spec, encoder=False) for _ in range(config.decoder_depth)
         )
         self.to_coordinates = nn.Conv2d(width, config.in_channels, 1)
         init_sttformer_weights(self)

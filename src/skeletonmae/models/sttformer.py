@@ -25,7 +25,7 @@ import math
 import torch
 from torch import nn
 
-from skeletonmae.models.config import ModelConfig
+from skeletonmae.models.config import BlockSpec, ModelConfig
 
 __all__ = ["STTABlock", "InputEmbedding", "STTFormer", "sinusoidal_table", "init_sttformer_weights"]
 
@@ -198,24 +198,27 @@ class InputEmbedding(nn.Sequential):
         )
 
 
+def config_block(config: ModelConfig, spec: BlockSpec, encoder: bool = True) -> STTABlock:
+    """One STTA block of widths ``spec`` with the config's heads, kernels and options; the
+    encoder-only options (attention rescale, per-tuple map) stay off for a decoder block."""
+    return STTABlock(
+        spec.in_channels,
+        spec.out_channels,
+        spec.qk_dim,
+        num_slots=config.num_slots,
+        num_heads=config.num_heads,
+        tuple_kernel=config.tuple_kernel,
+        slot_kernel=config.slot_kernel,
+        use_slot_embedding=config.use_slot_embedding,
+        attention_dropout=config.attention_dropout,
+        visible_attention_rescale=encoder and config.visible_attention_rescale,
+        attention_map=config.attention_map if encoder else "shared",
+    )
+
+
 def build_blocks(config: ModelConfig) -> nn.ModuleList:
     """The encoder's STTA blocks, stage by stage."""
-    return nn.ModuleList(
-        STTABlock(
-            spec.in_channels,
-            spec.out_channels,
-            spec.qk_dim,
-            num_slots=config.num_slots,
-            num_heads=config.num_heads,
-            tuple_kernel=config.tuple_kernel,
-            slot_kernel=config.slot_kernel,
-            use_slot_embedding=config.use_slot_embedding,
-            attention_dropout=config.attention_dropout,
-            visible_attention_rescale=config.visible_attention_rescale,
-            attention_map=config.attention_map,
-        )
-        for spec in config.block_specs
-    )
+    return nn.ModuleList(config_block(config, spec) for spec in config.block_specs)
 
 
 def init_sttformer_weights(module: nn.Module) -> None:
