@@ -31,7 +31,7 @@ def test_counts_shapes_and_mask_agree_with_indices(strategy, alpha, beta):
     assert tv == t - num_removed(alpha, t) and vv == v - num_removed(beta, v)
     assert result.kept_frames.shape == (n, tv)
     assert result.kept_joints.shape == (n, tv, vv)
-    assert result.mask.shape == (n, t, v) and result.restore_index.shape == (n, t * v)
+    assert result.mask.shape == (n, t, v)
     # exactly the kept tokens are 0 in the mask
     assert torch.equal(result.mask.sum(dim=(1, 2)), torch.full((n,), float(t * v - tv * vv)))
     visible = torch.zeros(n, t, v)
@@ -45,19 +45,6 @@ def test_counts_shapes_and_mask_agree_with_indices(strategy, alpha, beta):
     # removed frames are fully masked
     frame_removed = result.mask.amin(dim=2) == 1
     assert frame_removed.sum() == n * (t - tv)
-
-
-def test_restore_index_undoes_the_shuffle():
-    n, t, v = 3, 12, 25
-    result = make_mask(n, t, v)
-    visible_flat = result.visible_flat_index
-    removed_flat = torch.stack([torch.nonzero(m.flatten()).squeeze(1) for m in result.mask])
-    order = torch.cat([visible_flat, removed_flat], dim=1)
-    assert torch.equal(order.gather(1, result.restore_index), torch.arange(t * v).expand(n, -1))
-    # with real token values: [visible, removed] sequence goes back to the grid
-    grid = torch.randn(n, t * v)
-    shuffled = grid.gather(1, order)
-    assert torch.equal(shuffled.gather(1, result.restore_index), grid)
 
 
 def test_same_seed_same_mask_and_different_seed_differs():

@@ -45,17 +45,11 @@ class MaskResult(NamedTuple):
         kept_frames: ``(N, Tv)`` int64, original frame index of each kept frame, increasing.
         kept_joints: ``(N, Tv, Vv)`` int64, original joint index of each kept joint of each kept
             frame, increasing along the last axis (identical across frames for ``"fixed"``).
-        restore_index: ``(N, T * V)`` int64. Let ``order = cat([visible_flat, removed_flat], 1)``
-            be the flat token ids (``t * V + v``) of the visible tokens (frame-major, as in
-            ``kept_frames`` / ``kept_joints``) followed by the removed ones (increasing). Then
-            ``order.gather(1, restore_index)`` is ``arange(T * V)``: gathering a
-            ``[visible, removed]`` sequence with it puts every token back in its grid place.
         mask: ``(N, T, V)`` float32, 1 = removed, 0 = visible.
     """
 
     kept_frames: torch.Tensor
     kept_joints: torch.Tensor
-    restore_index: torch.Tensor
     mask: torch.Tensor
 
     @property
@@ -164,8 +158,8 @@ def spatial_temporal_mask(
         device: where the result lives (the generator must live there too).
 
     Returns:
-        :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)``,
-        ``restore_index (N, T*V)`` and ``mask (N, T, V)``.
+        :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)`` and
+        ``mask (N, T, V)``.
     """
     _check_sizes(
         strategy,
@@ -194,8 +188,4 @@ def spatial_temporal_mask(
     visible_flat = (kept_frames.unsqueeze(2) * v + kept_joints).flatten(1)  # (N, Tv*Vv)
     mask = torch.ones(n, t * v, device=kept_frames.device)
     mask.scatter_(1, visible_flat, 0.0)  # (N, T*V), 1 = removed
-    # Removed ids in increasing order: argsort of the mask is stable, visible (0) first.
-    removed_flat = mask.argsort(dim=1, stable=True)[:, visible_flat.shape[1] :]
-    order = torch.cat([visible_flat, removed_flat], dim=1)  # (N, T*V)
-    restore_index = order.argsort(dim=1)
-    return MaskResult(kept_frames, kept_joints, restore_index, mask.view(n, t, v))
+    return MaskResult(kept_frames, kept_joints, mask.view(n, t, v))
