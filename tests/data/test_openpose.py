@@ -79,3 +79,14 @@ def test_a_bad_frame_file_is_named(tmp_path: Path, text: str, message: str):
     with pytest.raises(DataFormatError, match=message) as error:
         read_openpose_folder(tmp_path)
     assert str(bad) in str(error.value)
+
+
+def test_predict_reads_an_openpose_video_folder_as_one_input(tmp_path: Path):
+    from skeletonmae.inference.inputs import read_inputs
+
+    _video(tmp_path / "clips" / "a" / "v0", frames=5)
+    _video(tmp_path / "clips" / "b" / "v1", frames=4, joints=18)
+    (tmp_path / "clips" / "b" / "v1" / "v1_000000000002_keypoints.json").write_text("{oops")
+    inputs, failures = read_inputs([tmp_path / "clips"], max_persons=2)
+    assert [(i.name, i.joints.shape, i.layout) for i in inputs] == [("v0", (3, 5, 25, 2), "openpose_body25")]
+    assert len(failures) == 1 and "v1_000000000002_keypoints.json" in failures[0].error

@@ -8,11 +8,13 @@ is prepared exactly as ``skeletonmae prepare`` prepares it:
 - ``.json``: Northwestern-UCLA ``all_sqe``; centred on joint 1 of the first frame as
   :func:`skeletonmae.data.prepare.prepare_nw_ucla` does by default;
 - ``.npz``: the generic format (:mod:`skeletonmae.data.formats.generic`); every sample of every
-  split becomes one input named ``file.npz#sample_name``, cut to its valid length.
+  split becomes one input named ``file.npz#sample_name``, cut to its valid length;
+- a folder of OpenPose ``*_keypoints.json`` frames: one video, ``(x, y, score)`` of the most
+  confident people (:mod:`skeletonmae.data.formats.openpose`).
 
-A folder is searched recursively for those suffixes. A file that cannot be read becomes an
-:class:`InputFailure` (the message names the file, where, what was expected and the fix); the
-others are still read.
+A folder is searched recursively for those suffixes and for OpenPose video folders. A file that
+cannot be read becomes an :class:`InputFailure` (the message names the file, where, what was
+expected and the fix); the others are still read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.generic import read_generic_npz
 from skeletonmae.data.formats.nw_ucla import centered_sample, read_nw_ucla_file
+from skeletonmae.data.formats.openpose import read_openpose_video
 from skeletonmae.data.ntu_preprocess import PreprocessConfig, preprocess_skeleton
 from skeletonmae.data.ntu_raw import parse_skeleton_file
 
@@ -85,7 +88,12 @@ def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in INPUT_SUFFIXES)
+            videos = {p.parent for p in path.rglob("*_keypoints.json")}  # OpenPose: a folder per video
+            found = sorted(videos) + sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix in INPUT_SUFFIXES and p.parent not in videos
+            )
             if not found:
                 failures.append(
                     InputFailure(
@@ -118,6 +126,9 @@ def read_input_file(
     ``max_persons`` is the model's person count (raw NTU files keep that many actors).
     """
     path = Path(path)
+    if path.is_dir():
+        joints, layout = read_openpose_video(path, max_persons)
+        return [SkeletonInput(path.name, str(path), joints, layout)]
     if path.suffix == ".skeleton":
         config = dataclasses.replace(preprocess or PreprocessConfig(), max_persons=max_persons)
         sample = preprocess_skeleton(parse_skeleton_file(path), config)

@@ -25,7 +25,7 @@ import numpy as np
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.samples import SkeletonSamples
 
-__all__ = ["is_openpose_folder", "read_openpose_folder"]
+__all__ = ["is_openpose_folder", "read_openpose_folder", "read_openpose_video"]
 
 KEY = "pose_keypoints_2d"
 FRAME_NUMBER = re.compile(r"_(\d+)_keypoints\.json$")
@@ -55,6 +55,15 @@ def read_openpose_folder(path: str | Path, num_persons: int = 2) -> dict[str, Sk
     if not splits:
         raise DataFormatError(root, "no video folder holds *_keypoints.json files")
     return splits
+
+
+def read_openpose_video(video: str | Path, num_persons: int = 2) -> tuple[np.ndarray, str]:
+    """One video folder of ``*_keypoints.json`` frames -> ``(3, T, V, M)`` (x, y, score) and its
+    layout name; raises :class:`DataFormatError` naming the bad file."""
+    joints = _read_video(Path(video), num_persons)
+    if joints is None:
+        raise DataFormatError(video, "no *_keypoints.json frame files (OpenPose --write_json output)")
+    return np.ascontiguousarray(joints.transpose(3, 0, 2, 1)), LAYOUT_BY_COUNT[joints.shape[2]]
 
 
 def _read_video(video: Path, num_persons: int) -> np.ndarray | None:
