@@ -96,7 +96,9 @@ def test_custom_layout_travels_from_prepare_into_the_checkpoint(tmp_path, clean_
         "training.progress_bar=false",
     ]
     args = [arg for item in sets for arg in ("--set", item)]
-    assert main(["finetune", *args, "--output-dir", str(tmp_path / "ft")]) == 0
+    assert main(["pretrain", *args, "--output-dir", str(tmp_path / "pre")]) == 0
+    pretrained = ["--set", f"finetune.pretrained={tmp_path / 'pre' / 'best.pt'}"]
+    assert main(["finetune", *args, *pretrained, "--output-dir", str(tmp_path / "ft")]) == 0
     layouts.LAYOUTS.pop("stick6")  # another process: only the checkpoint knows it
     from skeletonmae.inference.predictor import load
 

@@ -86,10 +86,10 @@ def test_prepare_records_it_and_predict_applies_it_to_raw_inputs(tmp_path: Path)
         "training.progress_bar=false",
         f"data.root={prepared}",
     ]
-    assert (
-        main(["finetune", *[a for s in sets for a in ("--set", s)], "--output-dir", str(tmp_path / "ft")])
-        == 0
-    )
+    args = [a for s in sets for a in ("--set", s)]
+    assert main(["pretrain", *args, "--output-dir", str(tmp_path / "pre")]) == 0
+    pretrained = ["--set", f"finetune.pretrained={tmp_path / 'pre' / 'best.pt'}"]
+    assert main(["finetune", *args, *pretrained, "--output-dir", str(tmp_path / "ft")]) == 0
     predictor = load(tmp_path / "ft" / "best.pt")
     assert predictor.model.normalization == Normalization("first", True)
     raw = predictor.probabilities([data[0, :, :20]])  # camera coordinates, as a user would pass them

@@ -129,6 +129,7 @@ def test_2d_coco_prepare_pretrain_finetune_predict_and_draw(tmp_path: Path, chan
         "data.transform.num_frames=12",
         "data.transform.min_crop_frames=8",
         "data.transform.flip_prob=0.5",
+        "data.transform.shear=0.2",
         "data.batch_size=8",
         "training.epochs=1",
         "training.progress_bar=false",
@@ -145,7 +146,35 @@ def test_2d_coco_prepare_pretrain_finetune_predict_and_draw(tmp_path: Path, chan
     capsys.readouterr()
     assert main(["predict", str(tmp_path / "ft" / "best.pt"), str(one)]) == 0
     assert "class_" in capsys.readouterr().out
+    exported = tmp_path / "model.pt"
+    check = ["--check", str(one)]
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "ft" / "best.pt"),
+                "--format",
+                "torchscript",
+                "--out",
+                str(exported),
+                *check,
+            ]
+        )
+        == 0
+    )
     pictures = tmp_path / "viz"
     assert main(["visualize", str(pretrained), "--sample", "0", "--data-root", str(prepared),
                  "--output-dir", str(pictures), "--gif-frames", "3"]) == 0  # fmt: skip
     assert sorted(p.suffix for p in pictures.iterdir()) == [".gif", ".png", ".png"]
+
+
+def test_shear_moves_x_along_y_and_leaves_y():
+    data = _coco_clips(4)
+    base = dict(num_frames=16, crop_range=(1.0, 1.0), min_crop_frames=16, rotation=0.0)
+    plain = _train(TransformConfig(**base), data, "xy")
+    sheared = _train(TransformConfig(**base, shear=0.3), data, "xy")
+    assert np.allclose(sheared[:, 1], plain[:, 1])
+    amount = (sheared[:, 0] - plain[:, 0]) / np.where(plain[:, 1] == 0, 1, plain[:, 1])  # s per sample
+    per_sample = amount.reshape(4, -1)
+    assert np.allclose(per_sample, per_sample[:, :1], atol=1e-4) and (np.abs(per_sample[:, 0]) <= 0.3).all()
+    assert TransformConfig(**base, shear=0.3).draws_needed == 8

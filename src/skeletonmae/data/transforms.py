@@ -13,13 +13,14 @@
   joints' RMS spread about their per-frame centroid, so subjects of every size look alike.
 - **2D and keypoint scores** (:mod:`skeletonmae.data.channels`): geometry acts on the first
   ``spatial_dims`` channels; in 2D the rotation is in the image plane (the z angle). ``flip_prob``
-  mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs).
+  mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs); ``shear``
+  shears it horizontally, x += s * y with s ~ U(-shear, shear).
 - **Streams**: ``joint`` (positions), ``bone`` (joint minus its parent in the layout) or ``motion``
   (next frame minus this frame, zero for the last), computed after the above.
 
 The random draws of a sample come from :func:`~skeletonmae.data.random_streams.uniform_streams`
-(seven per sample: crop fraction, crop offset, three angles, scale, flip; counter-based, so adding
-a draw leaves the earlier ones unchanged), so a sample's augmentation is the same
+(eight per sample: crop fraction, crop offset, three angles, scale, flip, shear; counter-based, so
+adding a draw leaves the earlier ones unchanged), so a sample's augmentation is the same
 whether it is transformed alone or inside any batch. A single sample is a batch of one.
 """
 
@@ -32,7 +33,7 @@ import numpy as np
 from skeletonmae.config import require
 
 STREAMS = ("joint", "bone", "motion")
-DRAWS_PER_SAMPLE = 7
+DRAWS_PER_SAMPLE = 8
 SIZE_EPS = 1e-6
 
 
@@ -50,6 +51,7 @@ class TransformConfig:
     scale_range: tuple[float, float] = (1.0, 1.0)
     normalize_scale: bool = False
     flip_prob: float = 0.0
+    shear: float = 0.0
 
     def __post_init__(self) -> None:
         require(self.num_frames >= 1, "num_frames", "must be at least 1 (STTFormer: 120)")
@@ -76,6 +78,7 @@ class TransformConfig:
             "must be (low, high) with 0 < low <= high, e.g. [0.8, 1.2]; [1, 1] disables random scaling",
         )
         require(0 <= self.flip_prob <= 1, "flip_prob", "must be in [0, 1] (0 disables the mirror flip)")
+        require(0 <= self.shear < 1, "shear", "must be in [0, 1) (0 disables shearing; e.g. 0.2)")
 
     @property
     def random_scale(self) -> bool:
@@ -84,10 +87,10 @@ class TransformConfig:
 
     @property
     def draws_needed(self) -> int:
-        """Uniform draws per sample a training transform reads (crop 2, angles 3, scale, flip)."""
-        if self.flip_prob > 0:
-            return DRAWS_PER_SAMPLE
-        return DRAWS_PER_SAMPLE - 1 if self.random_scale else DRAWS_PER_SAMPLE - 2
+        """Uniform draws per sample a training transform reads (crop 2, angles 3, scale, flip,
+        shear): one past the last one in use."""
+        used = (True, self.random_scale, self.flip_prob > 0, self.shear > 0)
+        return 5 + max(k for k, on in enumerate(used) if on)
 
     @property
     def max_angles(self) -> np.ndarray:
@@ -229,6 +232,9 @@ def _augment(
             mirrored = x[flipped][:, :, :, mirror]  # left and right joints swap, scores with them
             mirrored[:, 0] *= -1.0  # x = -x: a mirror about the x = 0 plane (centred data)
             x[flipped] = mirrored
+    if config.shear > 0:
+        amount = ((uniforms[:, 7] * 2.0 - 1.0) * config.shear).astype(np.float32)  # (B,)
+        space[:, 0] += amount[:, None, None, None] * space[:, 1]  # x += s * y: a horizontal shear
 
 
 def body_size(x: np.ndarray) -> np.ndarray:
