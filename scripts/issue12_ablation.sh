@@ -24,6 +24,8 @@ declare -A VARIANT=(
   [e8-visible-rescale-100ep]="--set training.epochs=100"
   [e9-visible-pertuple]="--set model.attention_map=per_tuple"
   [e10-full-tuple-pertuple]="$OFF $FULL --set model.attention_map=per_tuple"
+  [e11-visible-rescale-mask84]="--set mask.frame_ratio=0.6 --set mask.joint_ratio=0.6"
+  [e12-visible-rescale-decoder1]="--set model.decoder_depth=1"
 )
 stage=${STAGE:-all}
 for name in "${!VARIANT[@]}"; do
