@@ -253,3 +253,17 @@ def test_worker_processes_do_not_change_the_result(tiny_dataset, tmp_path, tiny_
         results.append(run_finetune(config, pinned_model_fields=pinned).model.state_dict())
     for key, value in results[0].items():
         assert torch.equal(value, results[1][key]), key
+
+
+def test_load_run_names_the_checkpoint_for_a_wrong_stage_and_a_misfit(pretrained, tiny_dataset, tmp_path):
+    from skeletonmae.training.load_run import bind_run, load_run
+
+    best = pretrained / "best.pt"
+    with pytest.raises(ValueError, match=r"best\.pt: a 'pretrain' checkpoint has no classifier"):
+        load_run(best, stages=("finetune",), wrong_stage="has no classifier")
+    run = load_run(best, [f"data.root={tiny_dataset}"])
+    assert run.stage == "pretrain" and run.arrays is None
+    bound = bind_run(run, "test")
+    assert bound.split == "test" and bound.info.num_classes == bound.config.model.num_classes
+    with pytest.raises(ValueError, match=r"best\.pt: its model does not fit"):
+        bind_run(load_run(best, [f"data.root={tiny_dataset}", "model.num_joints=7"]), "test")

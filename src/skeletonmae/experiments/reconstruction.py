@@ -94,37 +94,21 @@ def load_mae_checkpoint(
     """The SkeletonMAE of a pre-training checkpoint (eval mode), its RunConfig (with
     ``KEY=VALUE`` overrides, e.g. ``data.root=...`` or ``mask.frame_ratio=0.6``) and the split's
     arrays (``data.test_split`` unless overridden); the model is checked against the data."""
-    from skeletonmae.config import apply_overrides
     from skeletonmae.models.factory import build_mae
-    from skeletonmae.training.checkpoint import load_checkpoint
-    from skeletonmae.training.data_setup import (
-        bind_model_to_data,
-        dataset_info,
-        open_split,
-        split_folder,
-    )
-    from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, run_config_from_mapping
+    from skeletonmae.training.load_run import bind_run, load_run
 
-    checkpoint = Path(checkpoint)
-    payload = load_checkpoint(checkpoint)
-    if payload.get("stage") != "pretrain":
-        raise ValueError(
-            f"{checkpoint}: a {payload.get('stage')!r} checkpoint has no decoder; "
-            "pass the best.pt or last.pt of a pretrain run"
-        )
-    config = run_config_from_mapping(apply_overrides(payload["config"], overrides))
-    split = config.data.test_split
-    require_dataset_folder(config.data.root)
-    arrays = open_split(config.data, split)
-    info = dataset_info(arrays, split_folder(config.data, split))
-    try:
-        config = bind_model_to_data(config, info, pinned=DATA_BOUND_MODEL_FIELDS)
-    except ValueError as error:
-        raise ValueError(
-            f"{checkpoint}: its model does not fit {split_folder(config.data, split)} ({error})"
-        ) from error
+    run = load_run(
+        checkpoint,
+        overrides,
+        stages=("pretrain",),
+        wrong_stage="has no decoder; pass the best.pt or last.pt of a pretrain run",
+    )
+    require_dataset_folder(run.config.data.root)
+    run = bind_run(run)
+    config = run.config
     model = build_mae(config.model, config.mask)
-    model.load_state_dict(payload["model"])
+    model.load_state_dict(run.payload["model"])
+    arrays = run.arrays
     return model.eval(), config, arrays
 
 

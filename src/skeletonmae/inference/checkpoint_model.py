@@ -25,7 +25,6 @@ from typing import Any
 
 import torch
 
-from skeletonmae.config import ConfigError
 from skeletonmae.data.channels import check_channels
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.layouts import (
@@ -40,7 +39,8 @@ from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
 from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint
-from skeletonmae.training.run_config import RunConfig, run_config_from_mapping
+from skeletonmae.training.load_run import run_config_of
+from skeletonmae.training.run_config import RunConfig
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def load_inference_model(path: str | os.PathLike[str], device: str | torch.devic
         raise CheckpointError(
             f"{path}: unknown stage {stage!r}; expected a checkpoint of {stages} (best.pt / last.pt)"
         )
-    config = _run_config(path, payload)
+    config = run_config_of(path, payload)
     classifier = build_classifier(config.model)
     if stage == "linear":  # the head the run trained (feature_norm adds head.norm.*)
         classifier.freeze_encoder(feature_norm=config.finetune.feature_norm)
@@ -126,16 +126,6 @@ def load_inference_model(path: str | os.PathLike[str], device: str | torch.devic
         channels,
         Normalization.from_dict(stored),
     )
-
-
-def _run_config(path: Path, payload: Mapping[str, Any]) -> RunConfig:
-    try:
-        return run_config_from_mapping(dict(payload["config"]))
-    except (ConfigError, ValueError, TypeError) as error:
-        raise CheckpointError(
-            f"{path}: its saved config does not fit this skeletonmae version ({error}); load it "
-            "with the skeletonmae version that trained it, or train again"
-        ) from error
 
 
 def _load_classifier_weights(

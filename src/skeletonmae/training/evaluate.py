@@ -12,27 +12,16 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from skeletonmae.atomic import write_json_atomic
-from skeletonmae.config import apply_overrides
 from skeletonmae.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.evaluation.loops import classify_loader
 from skeletonmae.evaluation.metrics import ClassificationMetrics
 from skeletonmae.models.factory import build_classifier
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.data_setup import (
-    bind_model_to_data,
     build_eval_loader,
-    dataset_info,
-    open_split,
-    split_folder,
 )
-from skeletonmae.training.run_config import (
-    DATA_BOUND_MODEL_FIELDS,
-    RunConfig,
-    run_config_from_mapping,
-)
+from skeletonmae.training.load_run import bind_run, load_run
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +41,6 @@ class EvaluationResult:
     confusion_png: Path
 
 
-def evaluation_config(payload: dict[str, Any], overrides: Sequence[str] = ()) -> RunConfig:
-    """The run config stored in a checkpoint, patched with ``KEY=VALUE`` overrides."""
-    return run_config_from_mapping(apply_overrides(payload["config"], overrides))
-
-
 def run_evaluate(
     checkpoint: str | Path,
     *,
@@ -65,21 +49,17 @@ def run_evaluate(
     output_dir: str | Path | None = None,
 ) -> EvaluationResult:
     """Evaluate a classifier checkpoint (``best.pt`` / ``last.pt`` of finetune or linear)."""
-    checkpoint = Path(checkpoint)
-    payload = load_checkpoint(checkpoint)
-    stage = payload.get("stage")
-    if stage not in CLASSIFIER_STAGES:
-        raise ValueError(
-            f"{checkpoint}: a {stage!r} checkpoint has no classifier; evaluate the "
-            "best.pt of a finetune or linear run"
-        )
-    config = evaluation_config(payload, overrides)
-    split = split or config.data.test_split
+    run = load_run(
+        checkpoint,
+        overrides,
+        stages=CLASSIFIER_STAGES,
+        wrong_stage="has no classifier; evaluate the best.pt of a finetune or linear run",
+    )
+    checkpoint, payload = run.path, run.payload
     out = Path(output_dir) if output_dir is not None else checkpoint.parent
-    with distributed_session(config.training.device) as context:
-        arrays = open_split(config.data, split)
-        info = dataset_info(arrays, split_folder(config.data, split))
-        config = bind_model_to_data(config, info, pinned=DATA_BOUND_MODEL_FIELDS)
+    with distributed_session(run.config.training.device) as context:
+        run = bind_run(run, split or "")
+        config, arrays, info, split = run.config, run.arrays, run.info, run.split
         model = build_classifier(config.model)
         model.load_state_dict(payload["model"])
         model = wrap_model(model, context, sync_batchnorm=False)
