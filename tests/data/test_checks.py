@@ -38,7 +38,6 @@ def test_each_warning_in_words(tmp_path: Path, capsys):
     for expected in (
         "the skeletons are not centred: the centre joint (spine)",
         "hold all-zero frames inside their stated length (a broken recording?); the worst has",
-        "train: sequences are padded to 400 frames for a median of",
         "test: the arrays keep 400 frames per sample but the longest valid sequence has",
         "class_3 (1); few-label subsets and k-NN need more",
         "1 class(es) never appear in the train split: class_3",

@@ -7,8 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from skeletonmae.data.checks import check_splits
 from skeletonmae.data.errors import DataFormatError, PreparationError
-from skeletonmae.data.formats.convert import FORMATS, WRITABLE, convert
+from skeletonmae.data.formats.convert import FORMATS, WRITABLE, convert, read_samples
 from skeletonmae.data.layouts import load_layout_file
 from skeletonmae.data.normalize import CENTERS, Normalization
 from skeletonmae.data.ntu_preprocess import PreprocessConfig
@@ -29,7 +30,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=_default_workers(),
         help="parallel processes (1 = inline; default: %(default)s)",
     )
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if any input file is bad")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 1 if any input file is bad or the prepared data has warnings",
+    )
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="stored precision")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -122,15 +127,22 @@ def _print_report(report: PrepareReport) -> None:
             print(f"  {item.reason}")
 
 
-def _finish(run) -> int:
+def _finish(run, strict: bool = False) -> int:
     try:
-        _print_report(run())
+        report = run()
+        _print_report(report)
     except PreparationError as error:
         _print_report(error.report)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (DataFormatError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    warnings = check_splits(read_samples(report.out_dir, "prepared"))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if strict and warnings:
+        print(f"error: {len(warnings)} data warning(s) under --strict", file=sys.stderr)
         return 1
     return 0
 
@@ -149,7 +161,8 @@ def _run_ntu(args: argparse.Namespace) -> int:
             max_frames=args.max_frames,
             dtype=args.dtype,
             progress=not args.no_progress,
-        )
+        ),
+        args.strict,
     )
 
 
@@ -162,7 +175,8 @@ def _run_nw_ucla(args: argparse.Namespace) -> int:
             strict=args.strict,
             dtype=args.dtype,
             progress=not args.no_progress,
-        )
+        ),
+        args.strict,
     )
 
 

@@ -191,13 +191,6 @@ def _padding(split: str, samples: SkeletonSamples, config: CheckConfig) -> Itera
             f"(median {int(np.median(samples.lengths))}): {1 - longest / padded:.0%} of the array is "
             f"padding; trim the data to {longest} frames",
         )
-    elif longest > 0 and padded > config.padding_factor * float(np.median(samples.lengths)):
-        yield DataWarning(
-            "padding",
-            split,
-            f"sequences are padded to {padded} frames for a median of {int(np.median(samples.lengths))} "
-            f"valid frames; check the longest ones (up to {longest}) are real",
-        )
 
 
 def _rare_classes(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
