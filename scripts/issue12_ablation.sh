@@ -26,6 +26,7 @@ declare -A VARIANT=(
   [e10-full-tuple-pertuple]="$OFF $FULL --set model.attention_map=per_tuple"
   [e11-visible-rescale-mask84]="--set mask.frame_ratio=0.6 --set mask.joint_ratio=0.6"
   [e12-visible-rescale-decoder1]="--set model.decoder_depth=1"
+  [e13-visible-rescale-normtarget]="--set mask.normalize_target=true"
 )
 stage=${STAGE:-all}
 for name in "${!VARIANT[@]}"; do
