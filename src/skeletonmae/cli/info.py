@@ -16,6 +16,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from skeletonmae.cli.arguments import add_overrides_argument
 from skeletonmae.config import ConfigError, from_mapping, parse_override
 from skeletonmae.models.config import PRESET_NAMES, MaskConfig, ModelConfig, preset
 from skeletonmae.models.cost import ModelCost, measure_model_cost
@@ -36,13 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--preset", required=True, choices=PRESET_NAMES, help="model preset")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a model or mask field, e.g. decoder_width=128, mask.frame_ratio=0.4 (repeatable)",
+    add_overrides_argument(
+        parser,
+        "override a model or mask field, e.g. decoder_width=128, mask.frame_ratio=0.4 (repeatable)",
     )
     parser.set_defaults(func=run_info)
 

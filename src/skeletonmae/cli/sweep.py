@@ -18,6 +18,8 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from skeletonmae.cli.arguments import add_overrides_argument
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["register", "sweep_command"]
@@ -31,13 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     text = "run a grid of pre-train -> fine-tune runs and collect the table (Markdown + CSV)"
     parser = subparsers.add_parser("sweep", help=text, description=text)
     parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help="sweep spec (configs/sweeps/)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a plain spec key, e.g. output_root=runs/x, "
+    add_overrides_argument(
+        parser,
+        "override a plain spec key, e.g. output_root=runs/x, "
         "dataset.root=data/nw-ucla, seeds=[1,2,3] (repeatable)",
     )
     parser.add_argument(

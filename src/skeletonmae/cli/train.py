@@ -13,6 +13,8 @@ import logging
 import os
 from collections.abc import Callable
 
+from skeletonmae.cli.arguments import add_overrides_argument
+
 logger = logging.getLogger(__name__)
 
 # Exceptions that are the user's to fix (bad config, missing files, diverged run): reported as one
@@ -72,26 +74,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--split", help="split folder to score (default: data.test_split)")
     parser.add_argument("--output-dir", metavar="DIR", help="where to write the report")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override the checkpoint's config, e.g. data.root=/data/ntu60-xsub (repeatable)",
+    add_overrides_argument(
+        parser,
+        "override the checkpoint's config, e.g. data.root=/data/ntu60-xsub (repeatable)",
     )
     parser.set_defaults(func=evaluate_command)
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="YAML", help="run config (see configs/)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. optim.lr=0.001 (repeatable)",
+    add_overrides_argument(
+        parser,
+        "override a config value, e.g. optim.lr=0.001 (repeatable)",
     )
     parser.add_argument("--output-dir", metavar="DIR", help="run folder (sets output_dir)")
 

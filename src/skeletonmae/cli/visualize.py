@@ -18,6 +18,8 @@ import json
 import logging
 from pathlib import Path
 
+from skeletonmae.cli.arguments import add_overrides_argument
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["positive_int", "register", "visualize_command", "visualize_overrides"]
@@ -59,13 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--fps", type=positive_int, default=8, help="GIF frames per second (default 8)")
     parser.add_argument("--output-dir", type=Path, help="where to write the images")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override the checkpoint's config, e.g. mask.frame_ratio=0.6",
+    add_overrides_argument(
+        parser,
+        "override the checkpoint's config, e.g. mask.frame_ratio=0.6",
     )
     parser.set_defaults(func=visualize_command)
 
