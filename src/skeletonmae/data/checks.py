@@ -25,6 +25,7 @@ import numpy as np
 from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.samples import SkeletonSamples
+from skeletonmae.data.transforms import body_size
 
 __all__ = ["CheckConfig", "DataWarning", "check_splits"]
 
@@ -74,25 +75,25 @@ def check_splits(
     return found
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class _Scan:
-    """Per-sample facts gathered in one pass over the data."""
+    """Per-sample ``(N,)`` facts gathered in one chunked pass over the data."""
 
-    zero: list[int] = dataclasses.field(default_factory=list)  # all-zero frames inside the length
-    constant: list[float] = dataclasses.field(default_factory=list)  # repeated-frame fraction
-    nonfinite: list[bool] = dataclasses.field(default_factory=list)
-    centre_offset: list[float] = dataclasses.field(default_factory=list)
-    body_size: list[float] = dataclasses.field(default_factory=list)
+    zero: np.ndarray  # all-zero frames inside the stated length
+    constant: np.ndarray  # fraction of frames that repeat the previous one
+    nonfinite: np.ndarray  # bool
+    centre_offset: np.ndarray  # distance of the centre joint (first person) from the origin
+    body_size: np.ndarray  # transforms.body_size; 0 where no frame holds a skeleton
 
 
 def _check_samples(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
     if samples.num_samples == 0:
         return
     scan = _scan(samples)
-    lengths, zero, constant = samples.lengths, np.asarray(scan.zero), np.asarray(scan.constant)
+    lengths, zero, constant = samples.lengths, scan.zero, scan.constant
     worst = int(zero.argmax())
     per_sample = (
-        (np.asarray(scan.nonfinite), "nonfinite", "hold NaN or inf values; fix or drop those frames"),
+        (scan.nonfinite, "nonfinite", "hold NaN or inf values; fix or drop those frames"),
         (lengths == 0, "empty", "have no valid frame (stated length 0); drop them"),
         (
             (lengths > 0) & (lengths < config.min_frames),
@@ -129,43 +130,39 @@ def _per_sample(
 
 
 def _scan(samples: SkeletonSamples) -> _Scan:
-    """One chunked pass: zero / constant frames inside the length, non-finite values, the centre
-    joint's distance from the origin and the body size (first person, spatial channels)."""
-    scan = _Scan()
+    """One chunked, vectorised pass over every sample's valid frames (spatial channels for the
+    geometry, first person for the centre joint)."""
     dims = spatial_dims(samples.channels)
     centre = get_layout(samples.layout).center_joint
-    for start in range(0, samples.num_samples, CHUNK):
-        block = np.asarray(samples.data[start : start + CHUNK], dtype=np.float32)  # (n, C, T, V, M)
-        for offset, sample in enumerate(block):
-            length = int(samples.lengths[start + offset])
-            _scan_sample(scan, sample[:, :length], dims, centre)
-    return scan
+    parts = [
+        _scan_block(
+            np.asarray(samples.data[i : i + CHUNK], np.float32), samples.lengths[i : i + CHUNK], dims, centre
+        )
+        for i in range(0, samples.num_samples, CHUNK)
+    ]
+    return _Scan(*(np.concatenate(column) for column in zip(*parts)))
 
 
-def _scan_sample(scan: _Scan, sample: np.ndarray, dims: int, centre: int) -> None:
-    """``sample`` ``(C, L, V, M)``: its valid frames."""
-    finite = bool(np.isfinite(sample).all())
-    scan.nonfinite.append(not finite)
-    sample = np.nan_to_num(sample)
-    empty = ~sample.any(axis=(0, 2, 3))  # (L,)
-    scan.zero.append(int(empty.sum()))
-    frames = sample.shape[1]
-    repeats = (sample[:, 1:] == sample[:, :-1]).all(axis=(0, 2, 3)) & ~empty[1:] if frames > 1 else []
-    scan.constant.append(float(np.sum(repeats)) / max(frames - 1, 1))
-    person = sample[:dims, :, :, 0][:, ~empty]  # (D, L', V)
-    if person.shape[1] == 0:
-        scan.centre_offset.append(0.0)
-        scan.body_size.append(0.0)
-        return
-    scan.centre_offset.append(float(np.linalg.norm(person[:, :, centre].mean(axis=1))))
-    spread = person - person.mean(axis=2, keepdims=True)  # joints about their per-frame centroid
-    scan.body_size.append(float(np.sqrt((spread**2).sum(axis=0).mean())))
+def _scan_block(block: np.ndarray, lengths: np.ndarray, dims: int, centre: int) -> tuple[np.ndarray, ...]:
+    """The :class:`_Scan` columns of ``block`` ``(n, C, T, V, M)`` with stated ``lengths`` ``(n,)``."""
+    nonfinite = ~np.isfinite(block).all(axis=(1, 2, 3, 4))
+    valid = np.arange(block.shape[2])[None, :] < lengths[:, None]  # (n, T): inside the length
+    block = np.nan_to_num(block) * valid[:, None, :, None, None]
+    held = block.any(axis=(1, 3, 4))  # (n, T): frames holding any value
+    zero = (valid & ~held).sum(axis=1)
+    repeats = (block[:, :, 1:] == block[:, :, :-1]).all(axis=(1, 3, 4)) & held[:, 1:]  # (n, T-1)
+    constant = repeats.sum(axis=1) / np.maximum(lengths - 1, 1)
+    joints = block[:, :dims, :, centre, 0]  # (n, D, T)
+    frames = np.maximum(held.sum(axis=1), 1)
+    offset = np.linalg.norm(joints.sum(axis=2) / frames[:, None], axis=1)  # empty frames are zeros
+    size = np.where(held.any(axis=1), body_size(block[:, :dims]), 0.0)
+    return zero, constant, nonfinite, offset, size
 
 
 def _centring(
     split: str, samples: SkeletonSamples, scan: _Scan, config: CheckConfig
 ) -> Iterator[DataWarning]:
-    offsets, sizes = np.asarray(scan.centre_offset), np.asarray(scan.body_size)
+    offsets, sizes = scan.centre_offset, scan.body_size
     valid = sizes > 0
     if not valid.any():
         return

@@ -7,8 +7,9 @@ into checkpoints, and ``predict`` / ``embed`` apply the same to the sequences th
 - ``center="first"``: subtract the layout's centre joint of the first person in the first valid
   frame from every present joint of the sample (NTU's convention: motion through space is kept);
 - ``center="every"``: subtract it frame by frame (the skeleton stays in place);
-- ``scale=True``: divide the positions by the sample's body size (RMS spread of the joints about
-  their per-frame centroid, mean over frames), so every subject has size 1;
+- ``scale=True``: divide the positions by the sample's body size
+  (:func:`skeletonmae.data.transforms.body_size`, as ``data.transform.normalize_scale`` does), so
+  every subject has size 1;
 - trimming (preparation only) cuts the padded frame axis to the longest valid sequence.
 
 Only the positions (the first ``spatial_dims`` channels) change; a keypoint score does not, and
@@ -26,11 +27,11 @@ import numpy as np
 from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.samples import SkeletonSamples
+from skeletonmae.data.transforms import body_size
 
 __all__ = ["CENTERS", "Normalization", "normalize_samples"]
 
 CENTERS = ("none", "first", "every")
-SIZE_EPS = 1e-6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,11 +81,9 @@ def _normalize_sample(space: np.ndarray, length: int, centre: int, how: Normaliz
     else:
         origin = np.zeros((space.shape[0], 1, 1, 1), np.float32)
     space -= origin
-    if how.scale:
-        body = space[:, :, :, 0][:, frames]  # (D, F, V)
-        spread = body - body.mean(axis=2, keepdims=True)
-        space /= max(float(np.sqrt((spread**2).sum(axis=0).mean())), SIZE_EPS)
     space *= present  # padded frames and absent persons back to exactly zero
+    if how.scale:
+        space /= body_size(space[None])[0]  # transforms.body_size: what normalize_scale divides by
 
 
 def normalize_samples(samples: SkeletonSamples, how: Normalization, trim: bool = False) -> SkeletonSamples:
