@@ -3,7 +3,8 @@
 # paper's visible-token encoder, each pre-training probed (k-NN, MAMP linear probe) beside raw
 # coordinates and a random encoder, then 10 %-label fine-tuning against scratch over 3 seeds.
 # Prepare the data first:  skeletonmae prepare nw-ucla --raw ALL_SQE --out data/prepared/nw-ucla
-# Two processes at a time on a 2-core CPU: run the pre-trainings in pairs (STAGE=pretrain ./...)
+# Two processes at a time on a 2-core CPU: run the pre-trainings in pairs (STAGE=pretrain ./...);
+# VARIANTS="e4-visible-rescale e14-visible-rescale-motionmask" limits a stage to the variants named.
 set -euo pipefail
 export OMP_NUM_THREADS=1
 DATA=data/prepared/nw-ucla
@@ -27,9 +28,11 @@ declare -A VARIANT=(
   [e11-visible-rescale-mask84]="--set mask.frame_ratio=0.6 --set mask.joint_ratio=0.6"
   [e12-visible-rescale-decoder1]="--set model.decoder_depth=1"
   [e13-visible-rescale-normtarget]="--set mask.normalize_target=true"
+  [e14-visible-rescale-motionmask]="--set mask.motion_temperature=0.75"
+  [e15-visible-rescale-mamp]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true"
 )
 stage=${STAGE:-all}
-for name in "${!VARIANT[@]}"; do
+for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
   if [[ $stage == all || $stage == pretrain ]] && [[ ! -f $OUT/$name/best.pt ]]; then
     # shellcheck disable=SC2086
     skeletonmae pretrain $BASE ${VARIANT[$name]} --output-dir "$OUT/$name"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from skeletonmae.masking import num_removed, spatial_temporal_mask, visible_counts
+from skeletonmae.masking import motion_scores, num_removed, spatial_temporal_mask, visible_counts
 
 
 def make_mask(n=4, t=12, v=25, alpha=0.5, beta=0.4, strategy="random", seed=0, tuple_len=6):
@@ -88,3 +88,54 @@ def test_rounding_is_half_up():
 def test_bad_settings_are_rejected_with_the_setting_named(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         spatial_temporal_mask(2, 60, 20, tuple_len=6, **kwargs)
+
+
+def _moving_joint_batch(n=300, t=12, v=10, moving=3):
+    """``(N, 3, T, V, 2)``: only joint ``moving`` moves, and only in the second half of the frames;
+    the second person is padding (zeros)."""
+    x = torch.zeros(n, 3, t, v, 2)
+    steps = torch.arange(t).clamp_min(t // 2).float() - t // 2
+    x[:, 0, :, moving, 0] = steps
+    return x
+
+
+def test_motion_scores_follow_the_motion_and_ignore_the_units():
+    x = _moving_joint_batch(n=2)
+    frame_scores, joint_scores = motion_scores(x, temperature=0.5)
+    assert frame_scores.shape == (2, 12) and joint_scores.shape == (2, 12, 10)
+    assert joint_scores[0, :, 3].max() > 0 and joint_scores[0, :, :3].abs().max() == 0
+    assert frame_scores[0, 8] > frame_scores[0, 2]
+    scaled, _ = motion_scores(x * 1000.0, temperature=0.5)
+    assert torch.allclose(scaled, frame_scores)
+    with pytest.raises(ValueError, match="temperature"):
+        motion_scores(x, temperature=0.0)
+
+
+def test_motion_aware_masking_removes_moving_joints_and_frames_more_often():
+    x = _moving_joint_batch()
+    frame_scores, joint_scores = motion_scores(x, temperature=0.5)
+    kwargs = dict(frame_ratio=0.5, joint_ratio=0.5, tuple_len=1, generator=torch.Generator().manual_seed(0))
+    aware = spatial_temporal_mask(300, 12, 10, frame_scores=frame_scores, joint_scores=joint_scores, **kwargs)
+    kept_frame = aware.mask.amin(dim=2) == 0  # (N, T)
+    assert kept_frame[:, :6].float().mean() > kept_frame[:, 7:].float().mean() + 0.2
+    joints_only = dict(kwargs, frame_ratio=0.0)
+    aware_joints = spatial_temporal_mask(300, 12, 10, joint_scores=joint_scores, **joints_only)
+    joint_removed = aware_joints.mask[:, 7:].mean(dim=(0, 1))  # (V,) over the moving frames
+    assert joint_removed[3] > joint_removed[torch.arange(10) != 3].max() + 0.2
+    # the counts stay those of uniform masking: a regular visible grid
+    assert aware.kept_frames.shape == (300, 6) and aware.kept_joints.shape == (300, 6, 5)
+    fixed = spatial_temporal_mask(
+        300, 12, 10, strategy="fixed", frame_scores=frame_scores, joint_scores=joint_scores, **kwargs
+    )
+    assert torch.equal(fixed.kept_joints, fixed.kept_joints[:, :1].expand_as(fixed.kept_joints))
+
+
+def test_zero_scores_draw_as_often_as_uniform_and_bad_shapes_are_named():
+    zeros = torch.zeros(400, 12)
+    result = spatial_temporal_mask(
+        400, 12, 10, frame_ratio=0.5, joint_ratio=0.5, tuple_len=1, frame_scores=zeros
+    )
+    frame_rate = (result.mask.amin(dim=2) == 1).float().mean(dim=0)
+    assert frame_rate.sub(0.5).abs().max() < 0.15
+    with pytest.raises(ValueError, match="joint_scores"):
+        spatial_temporal_mask(2, 12, 10, frame_ratio=0.5, joint_ratio=0.5, joint_scores=torch.zeros(2, 12))

@@ -14,6 +14,12 @@ Frames can also be removed in *units* of ``frame_unit_len`` consecutive frames (
 frames, the paper; ``L``: whole tuples, so every kept tuple holds ``L`` real consecutive frames):
 ``round(frame_ratio * T / unit)`` units are removed.
 
+Motion-aware masking (MAMP, Mao et al. 2023, beyond the paper): with ``frame_scores`` and
+``joint_scores`` the removed units are drawn without replacement with probability proportional to
+``exp(score)`` (Gumbel top-k over the same argsort), so moving frames and joints are removed more
+often; :func:`motion_scores` turns a batch into such scores. Without scores every unit is equally
+likely and the draw is exactly the uniform one.
+
 Rounding: ``round`` is half-up (``floor(ratio * count + 0.5)``), so ``joint_ratio = 0.5`` removes
 13 of 25 joints. ``mask == 1`` means *removed*, as in MAE.
 """
@@ -30,6 +36,7 @@ __all__ = [
     "MaskStrategy",
     "num_removed",
     "kept_frame_count",
+    "motion_scores",
     "visible_counts",
     "spatial_temporal_mask",
 ]
@@ -115,12 +122,57 @@ def _check_ratio(name: str, ratio: float) -> None:
         raise ValueError(f"{name}={ratio!r} is outside [0, 1); set {name} to a value in [0, 1)")
 
 
+def _check_scores(name: str, scores: torch.Tensor, shape: tuple[int, ...]) -> None:
+    if tuple(scores.shape) != shape:
+        raise ValueError(
+            f"{name} has shape {tuple(scores.shape)}; expected {shape} (batch, frames[, joints])"
+        )
+
+
 def _check_sizes(strategy: str, **sizes: int) -> None:
     if strategy not in MASK_STRATEGIES:
         raise ValueError(f"strategy={strategy!r}: expected one of {MASK_STRATEGIES}")
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}={value!r}: expected a positive integer")
+
+
+def motion_scores(x: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Removal log-weights from a batch's motion, for motion-aware masking.
+
+    The motion of joint ``v`` at frame ``t`` is ``||x[t+1, v] - x[t, v]||`` summed over persons
+    (the last frame repeats the one before), divided by the sample's mean motion so that the
+    temperature does not depend on the data's units, then divided by ``temperature`` (MAMP's
+    tau; lower is sharper, large approaches uniform).
+
+    Args:
+        x: ``(N, C, T, V, M)`` coordinates (padded persons and frames are zeros).
+        temperature: tau > 0.
+
+    Returns:
+        ``frame_scores (N, T)`` (the frame's mean joint score) and ``joint_scores (N, T, V)``.
+    """
+    if not temperature > 0:
+        raise ValueError(f"motion temperature={temperature!r}: use a value > 0 (MAMP uses 0.75)")
+    steps = (x[:, :, 1:] - x[:, :, :-1]).float().norm(dim=1).sum(dim=-1)  # (N, T-1, V)
+    if steps.shape[1] == 0:
+        steps = torch.zeros(x.shape[0], 1, x.shape[3], device=x.device)
+    motion = torch.cat([steps, steps[:, -1:]], dim=1)  # (N, T, V)
+    scale = motion.mean(dim=(1, 2), keepdim=True).clamp_min(1e-8)
+    joint_scores = motion / scale / temperature
+    return joint_scores.mean(dim=2), joint_scores
+
+
+def _removal_noise(
+    scores: torch.Tensor | None, shape: tuple[int, ...], generator: torch.Generator | None, device
+) -> torch.Tensor:
+    """Noise whose lowest values are kept: uniform without scores; ``scores + Gumbel`` with them,
+    so that removal (the highest values) is drawn with probability ``softmax(scores)``."""
+    noise = torch.rand(*shape, generator=generator, device=device)
+    if scores is None:
+        return noise
+    gumbel = -torch.log(-torch.log(noise.clamp(1e-12, 1.0 - 1e-7)))
+    return scores.to(noise.device, noise.dtype) + gumbel
 
 
 def _lowest_k_sorted(noise: torch.Tensor, keep: int) -> torch.Tensor:
@@ -141,6 +193,8 @@ def spatial_temporal_mask(
     frame_unit_len: int = 1,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
+    frame_scores: torch.Tensor | None = None,
+    joint_scores: torch.Tensor | None = None,
 ) -> MaskResult:
     """Sample a spatial-temporal mask for a batch of ``(T, V)`` grids.
 
@@ -156,6 +210,10 @@ def spatial_temporal_mask(
             frames; ``L``: whole tuples).
         generator: seeds the draw (same generator state, same mask); global RNG when None.
         device: where the result lives (the generator must live there too).
+        frame_scores: ``(N, T)`` removal log-weights of frames (a unit's is its frames' mean);
+            None: uniform.
+        joint_scores: ``(N, T, V)`` removal log-weights of joints at each frame (``"fixed"``
+            uses each joint's mean over frames); None: uniform.
 
     Returns:
         :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)`` and
@@ -174,14 +232,24 @@ def spatial_temporal_mask(
     n, t, v = batch_size, num_frames, num_joints
 
     unit = frame_unit_len
-    frame_noise = torch.rand(n, t // unit, generator=generator, device=device)
+    unit_scores = None
+    if frame_scores is not None:
+        _check_scores("frame_scores", frame_scores, (n, t))
+        unit_scores = frame_scores.reshape(n, t // unit, unit).mean(dim=2)
+    frame_noise = _removal_noise(unit_scores, (n, t // unit), generator, device)
     kept_units = _lowest_k_sorted(frame_noise, kept_t // unit)  # (N, Tv / unit)
     offsets = torch.arange(unit, device=kept_units.device)
     kept_frames = (kept_units.unsqueeze(2) * unit + offsets).flatten(1)  # (N, Tv), increasing
-    if strategy == "random":
-        joint_noise = torch.rand(n, kept_t, v, generator=generator, device=device)
-    else:
-        joint_noise = torch.rand(n, 1, v, generator=generator, device=device)
+    scores = None
+    if joint_scores is not None:
+        _check_scores("joint_scores", joint_scores, (n, t, v))
+        scores = joint_scores.to(kept_frames.device)
+        if strategy == "random":
+            scores = scores.gather(1, kept_frames.unsqueeze(2).expand(n, kept_t, v))  # (N, Tv, V)
+        else:
+            scores = scores.mean(dim=1, keepdim=True)  # (N, 1, V)
+    joint_shape = (n, kept_t, v) if strategy == "random" else (n, 1, v)
+    joint_noise = _removal_noise(scores, joint_shape, generator, device)
     kept_joints = _lowest_k_sorted(joint_noise, kept_v)  # (N, Tv or 1, Vv)
     kept_joints = kept_joints.expand(n, kept_t, kept_v).contiguous()
 

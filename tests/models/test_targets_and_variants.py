@@ -61,6 +61,7 @@ def test_normalized_target_standardises_each_joint_tuple_patch():
         MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", frame_unit="tuple"),
         MaskConfig(0.5, 0.4, loss_on="all", encoder_input="full", target="motion", normalize_target=True),
         MaskConfig(0.5, 0.4, loss_on="masked", encoder_input="full", target="interp_residual"),
+        MaskConfig(0.5, 0.4, loss_on="masked", motion_temperature=0.75),
     ],
 )
 def test_baselines_are_computed_on_exactly_the_masks_the_model_saw(mask_config):
@@ -69,7 +70,7 @@ def test_baselines_are_computed_on_exactly_the_masks_the_model_saw(mask_config):
     x = skeleton_batch(config, n=3, second_person=(True, False, True))
     out = mae(x, generator=torch.Generator().manual_seed(5), with_baselines=True)
     # Redraw the same mask from the same seed, and compute the predictors by hand on it.
-    masking = mae.draw_mask(3, torch.Generator().manual_seed(5), x.device)
+    masking = mae.draw_mask(x, torch.Generator().manual_seed(5))
     assert torch.equal(masking.mask, out.mask)
     rows = torch.stack([x[0, ..., 0], x[0, ..., 1], x[1, ..., 0], x[2, ..., 0], x[2, ..., 1]])
     removed = masking.mask[torch.tensor([0, 0, 1, 2, 2])]

@@ -248,7 +248,9 @@ class MaskConfig:
       ``"interp_residual"``: reconstruct what temporal interpolation of the visible tokens
       misses (predicting zero is the interpolation baseline);
     * ``normalize_target``: standardise the target per (joint, tuple) patch, as MAE's
-      normalised pixels.
+      normalised pixels;
+    * ``motion_temperature``: motion-aware masking (MAMP): frames and joints are removed with
+      probability ``softmax(motion / mean motion / tau)`` instead of uniformly (None: uniform).
     """
 
     frame_ratio: float = 0.5
@@ -259,6 +261,7 @@ class MaskConfig:
     frame_unit: Literal["frame", "tuple"] = "frame"
     target: Literal["coordinates", "motion", "interp_residual"] = "coordinates"
     normalize_target: bool = False
+    motion_temperature: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("frame_ratio", "joint_ratio"):
@@ -285,6 +288,12 @@ class MaskConfig:
             isinstance(self.normalize_target, bool),
             "normalize_target",
             f"got {self.normalize_target!r}; use true or false",
+        )
+        tau = self.motion_temperature
+        require(
+            tau is None or (isinstance(tau, (int, float)) and not isinstance(tau, bool) and tau > 0),
+            "motion_temperature",
+            f"got {tau!r}; use null (uniform masking) or a temperature > 0 (MAMP uses 0.75)",
         )
 
     def frame_unit_len(self, model: ModelConfig) -> int:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from skeletonmae.masking import MaskResult, spatial_temporal_mask
+from skeletonmae.masking import MaskResult, motion_scores, spatial_temporal_mask
 from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.decoder import ReconstructionDecoder
 from skeletonmae.models.encoder import SkeletonEncoder
@@ -59,13 +59,15 @@ class SkeletonMAE(nn.Module):
             self.mask_token = nn.Parameter(torch.zeros(config.embed_channels))
             nn.init.normal_(self.mask_token, std=0.02)
 
-    def draw_mask(
-        self, batch_size: int, generator: torch.Generator | None, device: torch.device
-    ) -> MaskResult:
-        """The spatial-temporal mask of a batch (see :mod:`skeletonmae.masking`)."""
+    def draw_mask(self, x: torch.Tensor, generator: torch.Generator | None) -> MaskResult:
+        """The spatial-temporal mask of a batch ``x (N, C, T, V, M)`` (see
+        :mod:`skeletonmae.masking`); motion-aware when ``mask.motion_temperature`` is set."""
         cfg, mcfg = self.config, self.mask_config
+        frame_scores = joint_scores = None
+        if mcfg.motion_temperature is not None:
+            frame_scores, joint_scores = motion_scores(x, mcfg.motion_temperature)
         return spatial_temporal_mask(
-            batch_size,
+            x.shape[0],
             cfg.num_frames,
             cfg.num_joints,
             frame_ratio=mcfg.frame_ratio,
@@ -74,7 +76,9 @@ class SkeletonMAE(nn.Module):
             tuple_len=mcfg.visible_tuple_len(cfg),
             frame_unit_len=mcfg.frame_unit_len(cfg),
             generator=generator,
-            device=device,
+            device=x.device,
+            frame_scores=frame_scores,
+            joint_scores=joint_scores,
         )
 
     def forward(
@@ -82,7 +86,7 @@ class SkeletonMAE(nn.Module):
     ) -> MAEOutput:
         check_input(x, self.config)
         cfg, mcfg = self.config, self.mask_config
-        masking = self.draw_mask(x.shape[0], generator, x.device)
+        masking = self.draw_mask(x, generator)
         packed = pack_persons(x)
         rows = packed.sample_index
         removed = masking.mask[rows]  # (P, T, V)
