@@ -99,10 +99,7 @@ def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
     assert "neither a sweep folder" in caplog.text
 
 
-def test_dry_run_tells_what_the_sweep_would_refuse_or_take_over(tiny_data, tmp_path, capsys, caplog):
-    import socket
-    import subprocess
-    import sys
+def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path, capsys, caplog):
 
     output = tmp_path / "out"
     where = [*_where(tiny_data, output), "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.5"]
@@ -120,16 +117,12 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_take_over(tiny_data, tmp_p
     assert "mismatch, the sweep stops: it was fine-tuned from an earlier" in capsys.readouterr().out
     assert _run("sweep", str(TINY_SPEC), *where) == 2
     assert "delete that folder to fine-tune again" in caplog.text
-    # a claim whose process has ended
-    ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended.wait()
-    claim = output / "records" / "pretrain" / "strategy-random__joint_ratio-0.5.claim"
-    claim.write_text(json.dumps({"pid": ended.pid, "host": socket.gethostname(), "since": 0.0}))
-    assert _run("sweep", str(TINY_SPEC), *where, "--dry-run") == 0
-    assert (
-        f"claimed by pid {ended.pid} on {socket.gethostname()}, which is gone (will be "
-        "taken over)" in capsys.readouterr().out
-    )
+    # a shard lists its own part and counts the rest
+    assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, output), "--shard", "1/2", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "2 cells in shard 1/2 (2 in the other shards)" in out and out.count("finetune ") == 2
+    assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, output), "--shard", "2/2", "--dry-run") == 2
+    assert "--shard '2/2': K must be in 0..N-1" in caplog.text
 
 
 def test_only_names_a_setting_that_no_cell_varies(tiny_data, tmp_path, caplog):

@@ -234,79 +234,78 @@ def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     assert images and all((tmp_path / "reports" / link).is_file() for link in images)
 
 
-def test_a_run_claimed_elsewhere_is_skipped_then_taken_once_released(tiny_data, tmp_path):
-    from skeletonmae.experiments.run_claims import claim_path, process_start_ticks
+def _selected(plan):
+    return {cell.finetune.name for cell in plan.selected_cells}
+
+
+def test_shards_split_the_cells_by_pretraining_and_cover_the_grid(tiny_data, tmp_path):
+    from skeletonmae.experiments.plan import parse_shard, plan_sweep
+
+    # two seeds share each pre-training (seeds fine-tuning only): 4 groups of 2 cells
+    spec = _spec(tiny_data, tmp_path / "plan", "seeds=[1,2]")
+    whole = _selected(plan_sweep(spec))
+    parts = [plan_sweep(spec, (k, 3)) for k in range(3)]
+    names = [_selected(part) for part in parts]
+    assert set().union(*names) == whole and sum(map(len, names)) == len(whole) == 8
+    assert [len(n) for n in names] == [4, 2, 2]  # groups dealt round-robin: 2, 1, 1
+    for part in parts:
+        pretrains = [cell.pretrain.name for cell in part.selected_cells]
+        assert all(pretrains.count(name) == 2 for name in pretrains)  # both seeds of a group
+    assert _selected(plan_sweep(spec, (1, 3))) == names[1]  # deterministic
+    # a pre-training chain is one group, however many epochs it has
+    chain = _spec(tiny_data, tmp_path / "chain", "axes={pretrain.training.epochs: [1, 2, 3]}")
+    assert [len(_selected(plan_sweep(chain, (k, 2)))) for k in range(2)] == [3, 0]
+    for text in ("2/2", "1", "a/b", "0/0", "-1/2"):
+        with pytest.raises(ValueError, match="--shard"):
+            parse_shard(text)
+    assert parse_shard("3/4") == (3, 4)
+
+
+def test_each_shard_trains_its_own_runs_and_the_last_writes_the_whole_table(tiny_data, tmp_path):
     from skeletonmae.training.stages import run_finetune, run_pretrain
 
-    output = tmp_path / "shared"
-    held = claim_path(output, "pretrain", "strategy-fixed__joint_ratio-0.4")
-    held.parent.mkdir(parents=True)
-    owner = os.getppid()  # a live process that is not this one
-    held.write_text(
-        json.dumps(
-            {
-                "pid": owner,
-                "host": __import__("socket").gethostname(),
-                "since": 0.0,
-                "start": process_start_ticks(owner),
-            }
-        )
-    )
+    output = tmp_path / "shards"
     calls = []
 
     def recording(stage, function):
         def run(config, **kwargs):
             calls.append((stage, Path(config.output_dir).name))
-            result = function(config, **kwargs)
-            if len(calls) == 6:  # the three free cells are done: the owner lets go
-                held.unlink()
-            return result
+            return function(config, **kwargs)
 
         return run
 
-    outcome = run_sweep(
-        _spec(tiny_data, output),
-        poll_seconds=0.01,
-        stage_functions={
-            "pretrain": recording("pretrain", run_pretrain),
-            "finetune": recording("finetune", run_finetune),
-        },
-    )
-    assert not outcome.failed() and not outcome.elsewhere()
-    assert calls[:6] == [
-        (stage, name)
-        for name in (
-            "strategy-fixed__joint_ratio-0.5",
-            "strategy-random__joint_ratio-0.4",
-            "strategy-random__joint_ratio-0.5",
-        )
-        for stage, name in (("pretrain", name), ("finetune", f"{name}__labels-1.0__seed-1"))
-    ]
-    assert calls[6:] == [
-        ("pretrain", "strategy-fixed__joint_ratio-0.4"),
-        ("finetune", "strategy-fixed__joint_ratio-0.4__labels-1.0__seed-1"),
-    ]
-    assert not list(output.glob("records/*/*.claim"))
+    functions = {
+        "pretrain": recording("pretrain", run_pretrain),
+        "finetune": recording("finetune", run_finetune),
+    }
+    first = run_sweep(_spec(tiny_data, output), stage_functions=functions, shard=(0, 2))
+    assert not first.failed() and len(calls) == 4  # 2 cells: their pre-training and fine-tuning
+    table = (output / "results.md").read_text()
+    assert table.count("not run yet") == 2  # the other shard's cells are listed, not yet run
+    second = run_sweep(_spec(tiny_data, output), stage_functions=functions, shard=(1, 2))
+    assert not second.failed() and len(calls) == 8 and len(set(calls)) == 8  # no run twice
+    assert "not run yet" not in (output / "results.md").read_text()
+    again = run_sweep(_spec(tiny_data, output), stage_functions={"pretrain": _refuse, "finetune": _refuse})
+    assert not again.failed() and len(again.records) == 8
 
 
 @pytest.mark.slow
-def test_two_sweep_processes_share_the_cells_and_train_each_run_once(tiny_data, tmp_path):
+def test_two_sweep_processes_on_two_shards_train_each_run_once(tiny_data, tmp_path):
     output = tmp_path / "two"
-    overrides = [f"dataset.root={json.dumps(str(tiny_data))}", f"output_root={json.dumps(str(output))}"]
-    script = (
-        "import sys, json; from skeletonmae.experiments.spec import load_sweep_spec; "
-        "from skeletonmae.experiments.runner import run_sweep; "
-        "run_sweep(load_sweep_spec(sys.argv[1], json.loads(sys.argv[2])), "
-        "poll_seconds=0.2)"
-    )
+    where = [
+        "--set",
+        f"dataset.root={json.dumps(str(tiny_data))}",
+        "--set",
+        f"output_root={json.dumps(str(output))}",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", script, str(TINY_SPEC), json.dumps(overrides)],
+            [sys.executable, "-m", "skeletonmae", "sweep", str(TINY_SPEC), *where, "--shard", f"{k}/2"],
             env=env,
             stderr=subprocess.PIPE,
         )
-        for _ in range(2)
+        for k in range(2)
     ]
     for process in processes:
         _, stderr = process.communicate(timeout=600)

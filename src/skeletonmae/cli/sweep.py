@@ -4,7 +4,8 @@
     skeletonmae sweep configs/sweeps/table5_nw_ucla.yaml --set output_root=runs/t5 --set seeds=[1,2]
     skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --only mask.strategy=random
     skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --dry-run      # list runs and their state
-    skeletonmae sweep SPEC & skeletonmae sweep SPEC & wait    # two processes share the cells out
+    skeletonmae sweep SPEC --shard 0/2 & skeletonmae sweep SPEC --shard 1/2 & wait   # two processes
+    skeletonmae sweep SPEC --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT  # sbatch --array=0-7
 
 Every run is an ordinary run folder under the spec's ``output_root``; finished runs are skipped,
 interrupted ones resumed, so the same command continues a stopped sweep. The table is written to
@@ -47,6 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable; extra cells must set the key to match)",
     )
     parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only part K (from 0) of N of the cells, split by pre-training so that no run is "
+        "in two parts: one process or cluster array task per part, e.g. "
+        "--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT",
+    )
+    parser.add_argument(
         "--retry-failed",
         action="store_true",
         help="run again the runs that failed before (default: keep their reason)",
@@ -60,7 +68,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run_state(run, plan, stale_pretraining=None) -> str:
     """What ``--dry-run`` says of one run: what the sweep would do with it, and why."""
     from skeletonmae.experiments.consistency import config_mismatch
-    from skeletonmae.experiments.run_claims import claim_is_stale, claim_path, read_claim_owner
     from skeletonmae.experiments.runner import inspect_run
     from skeletonmae.experiments.sweep_dir import read_record, record_path
 
@@ -71,11 +78,6 @@ def _run_state(run, plan, stale_pretraining=None) -> str:
         return f"mismatch, the sweep stops: made with other settings ({changed})"
     if stale_pretraining:
         return f"mismatch, the sweep stops: {stale_pretraining}"
-    owner = read_claim_owner(claim_path(plan.output_root, run.stage, run.name))
-    if owner is not None:
-        if claim_is_stale(owner):
-            return f"claimed by {owner.describe()}, which is gone (will be taken over)"
-        return f"claimed by {owner.describe()}"
     record = read_record(record_path(plan.output_root, run.stage, run.name))
     if record is not None and record.status == "failed":
         return f"failed: {record.reason}"
@@ -83,15 +85,17 @@ def _run_state(run, plan, stale_pretraining=None) -> str:
     return found.kind if found.kind != "partial" else f"partial (epoch {found.epoch})"
 
 
-def _dry_run(spec) -> int:
+def _dry_run(spec, shard) -> int:
     from skeletonmae.experiments.consistency import DigestCache, pretraining_mismatch
     from skeletonmae.experiments.plan import plan_sweep
 
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec, shard)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
-    outside = len(plan.cells) - len(cells)
+    outside = sum(not cell.selected for cell in plan.cells)
+    other_shards = sum(cell.selected and not cell.in_shard for cell in plan.cells)
     print(
         f"sweep {spec.name}: {len(cells)} cells"
+        + (f" in shard {shard[0]}/{shard[1]} ({other_shards} in the other shards)" if shard else "")
         + (f" ({outside} more outside --only)" if outside else "")
         + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
         f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}"
@@ -109,6 +113,7 @@ def sweep_command(namespace: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae sweep``; returns 0 when every cell has a result, 1 when some
     failed (their reasons are in the table), 2 for a spec or setup error."""
     from skeletonmae.config import parse_override
+    from skeletonmae.experiments.plan import parse_shard
     from skeletonmae.experiments.runner import run_sweep
     from skeletonmae.experiments.spec import load_sweep_spec
 
@@ -118,9 +123,10 @@ def sweep_command(namespace: argparse.Namespace) -> int:
             spec = dataclasses.replace(
                 spec, only={**spec.only, **dict(parse_override(item) for item in namespace.only)}
             )
+        shard = parse_shard(namespace.shard) if namespace.shard else None
         if namespace.dry_run:
-            return _dry_run(spec)
-        outcome = run_sweep(spec, spec_path=namespace.spec, retry_failed=namespace.retry_failed)
+            return _dry_run(spec, shard)
+        outcome = run_sweep(spec, spec_path=namespace.spec, retry_failed=namespace.retry_failed, shard=shard)
     except USER_ERRORS as error:
         logger.debug("sweep failed", exc_info=error)
         logger.error("sweep failed: %s", error)
@@ -130,13 +136,8 @@ def sweep_command(namespace: argparse.Namespace) -> int:
         f"table: {outcome.tables['markdown']}  csv: {outcome.tables['csv']}"
         + (f"  plot: {outcome.tables['plot']}" if "plot" in outcome.tables else "")
     )
-    elsewhere = outcome.elsewhere()
-    if elsewhere:
-        logger.info(
-            "%d run(s) were being run by other sweep processes; the last process to "
-            "finish writes the complete table",
-            len(elsewhere),
-        )
+    if shard is not None:
+        logger.info("shard %d/%d done; the last shard to finish writes the complete table", *shard)
     if failed:
         logger.warning(
             "%d run(s) failed; their reasons are in the table (re-run with --retry-failed to try them again)",

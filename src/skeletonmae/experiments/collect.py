@@ -147,12 +147,12 @@ def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name
         if pretrain is None:
             return "not run yet"
         if pretrain.status == "running":
-            return "pre-training interrupted; re-run the sweep to resume"
+            return "pre-training not finished (running, or interrupted: re-run the sweep to resume)"
         return f"pre-training failed: {pretrain.reason}"
     if record is None:
         return "not run yet"
     if record.status == "running":
-        return "fine-tuning interrupted; re-run the sweep to resume"
+        return "fine-tuning not finished (running, or interrupted: re-run the sweep to resume)"
     if record.status == "failed":
         return f"failed: {record.reason}"
     return "finished without a validation metric (data.val_split is null)"

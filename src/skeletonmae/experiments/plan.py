@@ -12,6 +12,9 @@ With ``continue_pretraining`` (default), pre-training runs that differ only in
 and resumes (the training loop's exact resume), so Figure 4's 50/100/150/200-epoch points cost
 one 200-epoch trajectory and are the checkpoints of one pre-training at those epochs.
 
+With a shard ``(K, N)`` the plan selects only the K-th of N deterministic parts of its cells
+(:func:`shard_cells`), so N processes or cluster array tasks run one grid without coordinating.
+
 Setting errors (an unknown key, a bad value) abort planning with the key named. A setting that is
 valid but does not fit the data (e.g. a frame ratio that leaves a partial tuple) marks that run
 ``invalid``; the runner records it as the cell's failure reason and goes on.
@@ -41,6 +44,8 @@ __all__ = [
     "PlannedCell",
     "SweepPlan",
     "plan_sweep",
+    "parse_shard",
+    "shard_cells",
     "check_spec_settings",
     "resolve_dataset",
     "set_dotted",
@@ -94,6 +99,7 @@ class PlannedCell:
     pretrain: PlannedRun | None
     finetune: PlannedRun
     selected: bool = True  # False: outside the sweep's ``only`` (listed, not run)
+    in_shard: bool = True  # False: another shard's (run by another process, in the table)
 
     @property
     def row_key(self) -> tuple[str, float]:
@@ -110,11 +116,12 @@ class SweepPlan:
     variants: tuple[Variant, ...]
     pretrains: tuple[PlannedRun, ...]
     cells: tuple[PlannedCell, ...]
+    shard: tuple[int, int] | None = None
 
     @property
     def selected_cells(self) -> tuple[PlannedCell, ...]:
-        """The cells this sweep runs (those matching ``spec.only``)."""
-        return tuple(cell for cell in self.cells if cell.selected)
+        """The cells this sweep runs (those matching ``spec.only``, in its shard)."""
+        return tuple(cell for cell in self.cells if cell.selected and cell.in_shard)
 
     @property
     def selected_pretrains(self) -> tuple[PlannedRun, ...]:
@@ -275,12 +282,54 @@ def check_spec_settings(spec: SweepSpec) -> int:
     return checked
 
 
-def plan_sweep(spec: SweepSpec) -> SweepPlan:
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with ``0 <= K < N`` (Slurm's ``$SLURM_ARRAY_TASK_ID`` counts
+    from the array's first index, so start arrays at 0: ``--array=0-3`` with N = 4)."""
+    try:
+        index_text, count_text = text.split("/")
+        index, count = int(index_text), int(count_text)
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: expected K/N, e.g. 0/4 (part K of N, K from 0)") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text!r}: K must be in 0..N-1 and N at least 1, e.g. 0/4 ... 3/4")
+    return index, count
+
+
+def _shard_group(cell: PlannedCell) -> str:
+    """Cells that share a pre-training (or a chain of them) belong to one shard."""
+    run = cell.pretrain
+    if run is None:
+        return f"finetune/{cell.finetune.name}"
+    while run.continues_from is not None:
+        run = run.continues_from
+    return f"pretrain/{run.name}"
+
+
+def shard_cells(cells: Sequence[PlannedCell], index: int, count: int) -> tuple[PlannedCell, ...]:
+    """Mark every selected cell outside part ``index`` of ``count`` as another shard's.
+
+    The selected cells are grouped by the pre-training they need (a pre-training chain is one
+    group; a from-scratch cell is its own group); groups are dealt round-robin in plan order, so
+    no two shards train the same run and the split depends only on the spec and ``only``."""
+    groups: dict[str, int] = {}
+    for cell in cells:
+        if cell.selected:
+            groups.setdefault(_shard_group(cell), len(groups))
+    return tuple(
+        cell
+        if not cell.selected or groups[_shard_group(cell)] % count == index
+        else dataclasses.replace(cell, in_shard=False)
+        for cell in cells
+    )
+
+
+def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPlan:
     """Resolve every run of ``spec``; see the module docstring.
 
-    The plan holds every cell of the spec; those outside ``spec.only`` are marked unselected, so
-    run names do not depend on ``only`` and the table can list cells that other ``only``
-    selections ran in the same output root."""
+    The plan holds every cell of the spec; those outside ``spec.only`` are marked unselected
+    and those of other shards (``shard = (K, N)``) ``in_shard=False``, so run names depend on
+    neither. The table lists every cell of ``only`` (another shard's as not finished until it
+    is) and cells that other ``only`` selections ran in the same output root."""
     dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
     output_root = Path(spec.output_root).resolve()
     base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
@@ -319,8 +368,10 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
             spec, variant, fraction, seed, pretrain, base["finetune"], dataset_root, output_root, binder
         )
         cells.append(dataclasses.replace(cell, selected=variant.name in selected))
+    if shard is not None:
+        cells = list(shard_cells(cells, *shard))
     return SweepPlan(
-        spec, dataset_root, benchmark, output_root, tuple(variants), tuple(pretrains), tuple(cells)
+        spec, dataset_root, benchmark, output_root, tuple(variants), tuple(pretrains), tuple(cells), shard
     )
 
 

@@ -10,8 +10,9 @@ For each run the runner looks at its folder first:
 * holding a different config (a result-relevant setting changed since), or a fine-tuning made
   from another pre-training checkpoint than its cell's (``consistency``): the sweep stops before
   any work, naming the folders, so a changed spec never silently reuses old results;
-* claimed by another sweep process (``run_claims``): skipped by this one, with the fine-tunings
-  that wait on it, so several processes started on one spec share its cells out.
+* outside this process's shard (``--shard K/N``, :func:`~skeletonmae.experiments.plan.shard_cells`):
+  left to the process that runs that shard, so N processes or cluster array tasks share a grid
+  without coordinating (two processes on one shard would train the same runs).
 
 An exception inside one run (a diverged loss, a setting that does not fit the data) is recorded
 as that run's failure reason and the sweep goes on; its fine-tuning cells report it. Ctrl-C stops
@@ -31,7 +32,6 @@ from typing import Any
 from skeletonmae.atomic import atomic_path
 from skeletonmae.experiments.consistency import SweepConfigMismatch, check_plan_folders
 from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, plan_sweep
-from skeletonmae.experiments.run_claims import ClaimOwner, claim_path, claim_run
 from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import (
     RunRecord,
@@ -120,10 +120,6 @@ class SweepOutcome:
     def failed(self) -> list[RunRecord]:
         return [r for r in self.records.values() if r.status == "failed"]
 
-    def elsewhere(self) -> list[RunRecord]:
-        """Runs left to the other sweep processes that claimed them."""
-        return [r for r in self.records.values() if r.status == "running"]
-
 
 StageFunction = Callable[..., Any]
 
@@ -143,54 +139,29 @@ class SweepRunner:
         *,
         retry_failed: bool = False,
         stage_functions: dict[str, StageFunction] | None = None,
-        poll_seconds: float = 30.0,
     ) -> None:
         self.plan = plan
         self.retry_failed = retry_failed
         self.stage_functions = stage_functions or _default_stage_functions()
         self.records: dict[tuple[str, str], RunRecord] = {}
-        self.poll_seconds = poll_seconds
 
     def record_file(self, run: PlannedRun) -> Path:
         return record_path(self.plan.output_root, run.stage, run.name)
 
     def run(self, after_cell: Callable[[], None] | None = None) -> dict:
-        """Run every cell in order. Cells whose runs other processes hold are tried again
-        after each pass (waiting ``poll_seconds`` when a pass made no progress), so this
-        process helps with what is left until every run is complete or failed."""
+        """Run every selected cell in order, calling ``after_cell`` after each."""
         check_plan_folders(self.plan)  # before any work: a changed spec stops the sweep here
         cells = self.plan.selected_cells
-        total = len(cells)
-        pending = list(enumerate(cells, start=1))
-        while pending:
-            left = []
-            for index, cell in pending:
-                logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, total, cell.finetune.name)
-                if self.run_cell(cell).status == "running":
-                    left.append((index, cell))
-                elif after_cell is not None:
-                    after_cell()
-            if left and len(left) == len(pending):
-                logger.info(
-                    "sweep %s: %d cell(s) wait on runs of other processes; checking again in %.0f s",
-                    self.plan.spec.name,
-                    len(left),
-                    self.poll_seconds,
-                )
-                time.sleep(self.poll_seconds)
-            pending = left
+        for index, cell in enumerate(cells, start=1):
+            logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, len(cells), cell.finetune.name)
+            self.run_cell(cell)
+            if after_cell is not None:
+                after_cell()
         return self.records
 
     def run_cell(self, cell: PlannedCell) -> RunRecord:
         if cell.pretrain is not None:
             pretrain = self.ensure(cell.pretrain)
-            if pretrain.status == "running":
-                logger.info(
-                    "%s: left to the process that runs its pre-training %s",
-                    cell.finetune.name,
-                    cell.pretrain.name,
-                )
-                return pretrain
             if pretrain.status != "complete":
                 logger.warning(
                     "%s: not fine-tuned, its pre-training %s failed: %s",
@@ -204,11 +175,9 @@ class SweepRunner:
     def ensure(self, run: PlannedRun) -> RunRecord:
         """Bring ``run`` to completion (or a recorded failure) and return its record."""
         key = (run.stage, run.name)
-        if key in self.records and self.records[key].status != "running":
-            return self.records[key]
-        record = self._ensure(run)
-        self.records[key] = record  # a "running" record (held elsewhere) is looked at again
-        return record
+        if key not in self.records:
+            self.records[key] = self._ensure(run)
+        return self.records[key]
 
     def _ensure(self, run: PlannedRun) -> RunRecord:
         path = self.record_file(run)
@@ -226,30 +195,9 @@ class SweepRunner:
                 previous.reason,
             )
             return previous
-        claim, owner = claim_run(claim_path(self.plan.output_root, run.stage, run.name))
-        if claim is None:
-            return self._elsewhere(run, owner)
-        with claim:
-            return self._ensure_claimed(path, run, read_record(path))
-
-    def _ensure_claimed(self, path: Path, run: PlannedRun, previous: RunRecord | None) -> RunRecord:
-        # read again under the claim: another process may have finished it meanwhile
-        state = inspect_run(run.run_dir, run.epochs)
-        if state.kind == "complete":
-            return self._complete_from_state(path, run, previous, state)
-        if previous is not None and previous.status == "failed" and not self.retry_failed:
-            return previous
         continued_from = None
         if state.kind == "fresh" and run.continues_from is not None:
             shorter = self.ensure(run.continues_from)
-            if shorter.status == "running":
-                return dataclasses.replace(
-                    shorter,
-                    stage=run.stage,
-                    name=run.name,
-                    run_dir=str(run.run_dir),
-                    reason=f"continues {shorter.name}, {shorter.reason}",
-                )
             if shorter.status != "complete":
                 return self._save(
                     path,
@@ -335,15 +283,6 @@ class SweepRunner:
         return self._save(path, record)
 
     @staticmethod
-    def _elsewhere(run: PlannedRun, owner: ClaimOwner | None) -> RunRecord:
-        """The (unsaved) record of a run that another process holds."""
-        who = owner.describe() if owner is not None else "another process"
-        logger.info("%s %s: being run by %s, skipped here", run.stage, run.name, who)
-        return RunRecord(
-            run.stage, run.name, str(run.run_dir), "running", epochs=run.epochs, reason=f"being run by {who}"
-        )
-
-    @staticmethod
     def _failed(run: PlannedRun, previous: RunRecord | None, reason: str) -> RunRecord:
         return RunRecord(
             run.stage,
@@ -369,16 +308,15 @@ def run_sweep(
     spec_path: Path | None = None,
     retry_failed: bool = False,
     stage_functions: dict[str, StageFunction] | None = None,
-    poll_seconds: float = 30.0,
+    shard: tuple[int, int] | None = None,
 ) -> SweepOutcome:
-    """Plan ``spec``, run every cell (skipping / resuming as above), write the tables."""
+    """Plan ``spec`` (``shard``: part ``(K, N)`` of its cells), run every selected cell
+    (skipping / resuming as above), write the tables."""
     from skeletonmae.experiments.collect import write_sweep_tables
 
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec, shard)
     document = write_plan_files(plan, spec_path)
-    runner = SweepRunner(
-        plan, retry_failed=retry_failed, stage_functions=stage_functions, poll_seconds=poll_seconds
-    )
+    runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions)
     tables: dict[str, Path] = {}
 
     def refresh() -> None:
