@@ -17,7 +17,7 @@ from skeletonmae.experiments.collect import (
     write_sweep_tables,
 )
 from skeletonmae.experiments.paper import find_paper_number, paper_numbers
-from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_record
+from skeletonmae.experiments.sweep_dir import PlanDocument, RunRecord, record_path, write_record
 
 
 def test_paper_tables_hold_every_published_number():
@@ -82,15 +82,17 @@ def test_equivalents_translate_scaled_settings():
     assert format_duration(0) == "—"
 
 
-def _document(root: Path, benchmark: str) -> dict:
-    """A plan document of a decoder-width sweep: 2 widths x 2 label fractions x 2 seeds."""
+def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
+    """A plan document of a decoder-width sweep: 2 widths x 2 label fractions x 2 seeds, read
+    as ``plan.json`` is (``changes``: top-level keys replaced, ``width16``: the width-16
+    variant's keys)."""
     cells, variants, pretrains = [], [], []
     for width in (8, 16):
         name = f"decoder_width-{width}"
         variants.append(
             {
                 "name": name,
-                "axis_values": [["model.decoder_width", width]],
+                "axis_values": {"model.decoder_width": width},
                 "from_scratch": False,
                 "is_extra": False,
             }
@@ -128,7 +130,9 @@ def _document(root: Path, benchmark: str) -> dict:
                         "setting": {"model.decoder_width": width, "finetune.data.label_fraction": fraction},
                     }
                 )
-    return {
+    variants[1].update(changes.pop("width16", {}))
+    document = {
+        "format_version": 2,
         "name": "widths",
         "title": "widths",
         "benchmark": benchmark,
@@ -148,6 +152,7 @@ def _document(root: Path, benchmark: str) -> dict:
         "pretrains": pretrains,
         "cells": cells,
     }
+    return PlanDocument.from_dict({**document, **changes})
 
 
 def _records(root: Path) -> None:
@@ -219,18 +224,20 @@ def test_tables_show_the_difference_on_the_paper_benchmark_and_plot(tmp_path):
 
 
 def test_a_from_scratch_row_gets_no_paper_number(tmp_path):
-    document = _document(tmp_path, "ntu60-xsub")
-    document["paper"] = {"table": "table5", "benchmark": None, "equivalents": {}}
-    document["variants"][1]["from_scratch"] = True  # width 16 rows stand in for "scratch"
+    document = _document(
+        tmp_path,
+        "ntu60-xsub",
+        paper={"table": "table5", "benchmark": None, "equivalents": {}},
+        width16={"from_scratch": True},  # width 16 rows stand in for "scratch"
+    )
     rows = {(r.variant, r.label_fraction): r for r in collect_rows(document, tmp_path)}
     assert rows[("decoder_width-8", 0.1)].paper.top1 == 73.0  # Table 5, 10 %, NTU-60 X-Sub
     assert rows[("decoder_width-16", 0.1)].paper is None
 
 
 def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
-    document = _document(tmp_path, "nw-ucla")
-    document["axes"] = []  # as table5_nw_ucla.yaml: one pre-training and a scratch extra cell
-    document["variants"][1]["is_extra"] = True
+    # as table5_nw_ucla.yaml: one pre-training and a scratch extra cell
+    document = _document(tmp_path, "nw-ucla", axes=[], width16={"is_extra": True})
     _records(tmp_path)
     table = format_markdown_table(document, collect_rows(document, tmp_path))
     assert "| pre-trained | 100 % | 82.0 ± 2.8 (n=2) |" in table
@@ -238,14 +245,15 @@ def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
 
 
 def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
-    document = _document(tmp_path, "ntu60-xsub")
-    document["plot"] = {"x": "label_fraction", "title": "", "x_label": "labels (%)"}
+    document = _document(
+        tmp_path, "ntu60-xsub", plot={"x": "label_fraction", "title": "", "x_label": "labels (%)"}
+    )
     _records(tmp_path)
     from skeletonmae.experiments.figures import _series_name, _x_value
 
     rows = collect_rows(document, tmp_path)
     assert sorted({_x_value(r, "label_fraction") for r in rows}) == [10.0, 100.0]
-    assert {_series_name(r, "label_fraction", document["axes"]) for r in rows} == {
+    assert {_series_name(r, "label_fraction", document.axes) for r in rows} == {
         "decoder_width=8",
         "decoder_width=16",
     }  # the label fraction is the x axis, not a line

@@ -30,7 +30,14 @@ from skeletonmae.experiments.paper import (
     find_paper_number,
     paper_numbers,
 )
-from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
+from skeletonmae.experiments.sweep_dir import (
+    PlanDocument,
+    PlannedCellEntry,
+    PlannedRunEntry,
+    RunRecord,
+    read_record,
+    record_path,
+)
 from skeletonmae.viz.curves import read_metrics_csv
 
 __all__ = [
@@ -102,13 +109,13 @@ class TableRow:
         return statistics.fmean(times) if times else 0.0
 
 
-def paper_benchmark_for(document: Mapping[str, Any]) -> str:
+def paper_benchmark_for(document: PlanDocument) -> str:
     """The paper column's benchmark: the spec's choice, else ours when the paper has it, else
     NTU-60 X-Sub (the benchmark of every ablation)."""
-    chosen = (document.get("paper") or {}).get("benchmark")
+    chosen = document.paper.benchmark
     if chosen:
         return chosen
-    ours = document.get("benchmark")
+    ours = document.benchmark
     return ours if ours in PAPER_BENCHMARKS else "ntu60-xsub"
 
 
@@ -158,77 +165,74 @@ def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name
     return "finished without a validation metric (data.val_split is null)"
 
 
-def listed_cells(document: Mapping[str, Any], output_root: Path) -> list[Mapping[str, Any]]:
+def listed_cells(document: PlanDocument, output_root: Path) -> list[PlannedCellEntry]:
     """The plan's cells the table shows: those the sweep selected (``only``) and those outside
     it that have a record (run by an earlier sweep with another ``only``), in plan order."""
     return [
         cell
-        for cell in document["cells"]
-        if cell.get("selected", True)
-        or record_path(Path(output_root), "finetune", cell["finetune"]["name"]).is_file()
+        for cell in document.cells
+        if cell.selected or record_path(Path(output_root), "finetune", cell.finetune.name).is_file()
     ]
 
 
-def listed_pretrains(document: Mapping[str, Any], output_root: Path) -> list[Mapping[str, Any]]:
+def listed_pretrains(document: PlanDocument, output_root: Path) -> list[PlannedRunEntry]:
     """The pre-training entries that the listed cells use, in plan order."""
-    used = {cell["pretrain"] for cell in listed_cells(document, output_root)}
-    return [entry for entry in document["pretrains"] if entry["name"] in used]
+    used = {cell.pretrain for cell in listed_cells(document, output_root)}
+    return [entry for entry in document.pretrains if entry.name in used]
 
 
-def collect_rows(document: Mapping[str, Any], output_root: Path) -> list[TableRow]:
+def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
     """The table rows of a sweep from its plan document and records (see module docstring)."""
     output_root = Path(output_root)
-    variants = {v["name"]: v for v in document["variants"]}
-    pretrains = {p["name"]: p for p in document["pretrains"]}
-    paper = document.get("paper") or {}
-    candidates = (
-        paper_numbers(paper["table"], benchmark=paper_benchmark_for(document)) if paper.get("table") else []
-    )
+    variants = {v.name: v for v in document.variants}
+    pretrains = {p.name: p for p in document.pretrains}
+    paper = document.paper
+    candidates = paper_numbers(paper.table, benchmark=paper_benchmark_for(document)) if paper.table else []
     cache: dict[tuple[str, str], RunRecord | None] = {}
     rows: dict[tuple[str, float], TableRow] = {}
     for cell in listed_cells(document, output_root):
-        key = (cell["variant"], float(cell["label_fraction"]))
+        key = (cell.variant, cell.label_fraction)
         row = rows.get(key)
         if row is None:
-            variant = variants[cell["variant"]]
-            setting = translate_setting(cell["setting"], paper.get("equivalents") or {})
-            pretrain_entry = pretrains.get(cell["pretrain"]) if cell["pretrain"] else None
+            variant = variants[cell.variant]
+            setting = translate_setting(cell.setting, paper.equivalents)
+            pretrain_entry = pretrains.get(cell.pretrain) if cell.pretrain else None
             # The paper's numbers are all of pre-trained models: none for a from-scratch row.
-            paper_number = None if variant["from_scratch"] else find_paper_number(candidates, setting)
+            paper_number = None if variant.from_scratch else find_paper_number(candidates, setting)
             row = rows[key] = TableRow(
-                cell["variant"],
-                variant["is_extra"],
-                dict(map(tuple, variant["axis_values"])),
+                cell.variant,
+                variant.is_extra,
+                dict(variant.axis_values),
                 key[1],
                 [],
                 [],
                 [],
                 setting,
                 paper_number,
-                parameters=(pretrain_entry or {}).get("parameters"),
+                parameters=pretrain_entry.parameters if pretrain_entry else None,
             )
         _add_cell(row, cell, output_root, cache)
     return list(rows.values())
 
 
 def _add_cell(
-    row: TableRow, cell: Mapping[str, Any], output_root: Path, cache: dict[tuple[str, str], RunRecord | None]
+    row: TableRow, cell: PlannedCellEntry, output_root: Path, cache: dict[tuple[str, str], RunRecord | None]
 ) -> None:
-    row.seeds.append(int(cell["seed"]))
-    pretrain = _record(output_root, "pretrain", cell["pretrain"], cache)
-    finetune = _record(output_root, "finetune", cell["finetune"]["name"], cache)
+    row.seeds.append(cell.seed)
+    pretrain = _record(output_root, "pretrain", cell.pretrain, cache)
+    finetune = _record(output_root, "finetune", cell.finetune.name, cache)
     if pretrain is not None and pretrain.status == "complete":
         row.pretrain_runs[pretrain.name] = (pretrain.best_metric, pretrain.seconds)
         ratio = best_epoch_value(Path(pretrain.run_dir), pretrain.best_epoch, "val_interp_ratio")
         if ratio is not None:
             row.interp_ratios[pretrain.name] = ratio
     ok = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
-    pretrain_ok = cell["pretrain"] is None or (pretrain is not None and pretrain.status == "complete")
+    pretrain_ok = cell.pretrain is None or (pretrain is not None and pretrain.status == "complete")
     if ok and pretrain_ok:
         row.top1.append(100.0 * finetune.best_metric)
         row.finetune_seconds.append(finetune.seconds)
     else:
-        row.problems.append(_problem(finetune, pretrain, cell["pretrain"]))
+        row.problems.append(_problem(finetune, pretrain, cell.pretrain))
 
 
 def best_epoch_value(run_dir: Path, epoch: int | None, column: str) -> float | None:
@@ -271,23 +275,23 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _columns(document: Mapping[str, Any], rows: Sequence[TableRow]) -> list[str]:
-    labels = axis_labels(document["axes"])
+def _columns(document: PlanDocument, rows: Sequence[TableRow]) -> list[str]:
+    labels = axis_labels(document.axes)
     columns = []
     if any(row.is_extra for row in rows):
         columns.append("cell")
-    columns += [labels[key] for key in document["axes"]]
-    if len(document["label_fractions"]) > 1 or document["label_fractions"] != [1.0]:
+    columns += [labels[key] for key in document.axes]
+    if document.label_fractions != (1.0,):
         columns.append("labels")
     return columns
 
 
-def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> dict[str, str]:
-    labels = axis_labels(document["axes"])
+def _row_cells(document: PlanDocument, row: TableRow, paper_same: bool) -> dict[str, str]:
+    labels = axis_labels(document.axes)
     # the one non-extra row of an axis-free spec (e.g. Table 5) is the pre-trained model itself
-    base = "grid" if document["axes"] else "pre-trained"
+    base = "grid" if document.axes else "pre-trained"
     cells = {"cell": row.variant if row.is_extra else base}
-    for key in document["axes"]:
+    for key in document.axes:
         value = row.axis_values.get(key, row.setting.get(key))
         cells[labels[key]] = "—" if value is None else value_text(value)
     cells["labels"] = f"{100 * row.label_fraction:g} %"
@@ -298,7 +302,7 @@ def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> 
     if row.parameters:
         cells["decoder params (M)"] = f"{row.parameters['decoder'] / 1e6:.3f}"
         cells["MAE params (M)"] = f"{row.parameters['total'] / 1e6:.3f}"
-    elif document.get("show_parameters"):
+    elif document.show_parameters:
         cells["decoder params (M)"] = cells["MAE params (M)"] = "—"
     loss = row.pretrain_loss
     cells["pre-train val loss"] = f"{loss:.4g}" if loss is not None else "—"
@@ -311,14 +315,14 @@ def _row_cells(document: Mapping[str, Any], row: TableRow, paper_same: bool) -> 
     return cells
 
 
-def format_markdown_table(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
+def format_markdown_table(document: PlanDocument, rows: Sequence[TableRow]) -> str:
     """The rows as a Markdown table (header names the paper's benchmark)."""
     paper_benchmark = paper_benchmark_for(document)
-    paper_same = document.get("benchmark") == paper_benchmark
+    paper_same = document.benchmark == paper_benchmark
     header = _columns(document, rows) + ["top-1 (%)", "paper"]
     if paper_same:
         header.append("Δ")
-    if document.get("show_parameters"):
+    if document.show_parameters:
         header += ["decoder params (M)", "MAE params (M)"]
     header += ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
     titles = [f"paper {benchmark_label(paper_benchmark)} (%)" if c == "paper" else c for c in header]
@@ -340,9 +344,9 @@ def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> st
     return buffer.getvalue()
 
 
-def results_csv(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
+def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
     """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
-    axes = list(document["axes"])
+    axes = list(document.axes)
     header = [
         "cell",
         *axes,
@@ -391,7 +395,7 @@ def results_csv(document: Mapping[str, Any], rows: Sequence[TableRow]) -> str:
     return _csv_text(header, records)
 
 
-def runs_csv(document: Mapping[str, Any], output_root: Path) -> str:
+def runs_csv(document: PlanDocument, output_root: Path) -> str:
     """One line per planned run with its record (status, metric, time, reason)."""
     header = [
         "stage",
@@ -407,11 +411,8 @@ def runs_csv(document: Mapping[str, Any], output_root: Path) -> str:
         "reason",
         "run_dir",
     ]
-    runs = [("pretrain", p["name"], p["run_dir"]) for p in listed_pretrains(document, output_root)]
-    runs += [
-        ("finetune", c["finetune"]["name"], c["finetune"]["run_dir"])
-        for c in listed_cells(document, output_root)
-    ]
+    runs = [("pretrain", p.name, p.run_dir) for p in listed_pretrains(document, output_root)]
+    runs += [("finetune", c.finetune.name, c.finetune.run_dir) for c in listed_cells(document, output_root)]
     records = []
     for stage, name, run_dir in runs:
         record = read_record(record_path(output_root, stage, name))
@@ -423,49 +424,49 @@ def runs_csv(document: Mapping[str, Any], output_root: Path) -> str:
 
 
 def sweep_markdown(
-    document: Mapping[str, Any], rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
+    document: PlanDocument, rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
 ) -> str:
     """A sweep's table section: heading, what is compared with what, the table, the plot."""
     from skeletonmae.experiments.paper import PAPER_FIXED_SETTING, PAPER_TABLES
 
-    paper = document.get("paper") or {}
-    ours = benchmark_label(document.get("benchmark"))
+    paper = document.paper
+    ours = benchmark_label(document.benchmark)
     lines = [
-        f"{heading} {document.get('title') or document['name']}",
+        f"{heading} {document.title or document.name}",
         "",
-        f"Dataset: {ours} (`{document['dataset_root']}`); seeds {document['seeds']}; "
+        f"Dataset: {ours} (`{document.dataset_root}`); seeds {list(document.seeds)}; "
         "top-1 is the best validation accuracy of each fine-tuning run, as in the paper.",
     ]
-    if paper.get("table"):
+    if paper.table:
         theirs = benchmark_label(paper_benchmark_for(document))
         lines.append(
-            f"Paper column: SkeletonMAE, {PAPER_TABLES[paper['table']]}, on {theirs} ({PAPER_FIXED_SETTING})."
+            f"Paper column: SkeletonMAE, {PAPER_TABLES[paper.table]}, on {theirs} ({PAPER_FIXED_SETTING})."
         )
         if theirs != ours:
             lines.append(
                 f"Ours ran on {ours}, the paper's on {theirs}: compare the trends "
                 "across rows, not the values."
             )
-        if paper.get("equivalents"):
-            lines.append(f"Our settings map to the paper's as {paper['equivalents']}.")
-        if paper["table"] == "figure4":
+        if paper.equivalents:
+            lines.append(f"Our settings map to the paper's as {paper.equivalents}.")
+        if paper.table == "figure4":
             lines.append(f"{FIGURE4_NOTE}.")
     lines += ["", format_markdown_table(document, rows), ""]
     if plot_link:
-        lines += [f"![top-1 against {document['plot']['x']}]({plot_link})", ""]
+        lines += [f"![top-1 against {document.plot.x}]({plot_link})", ""]
     return "\n".join(lines)
 
 
-def write_sweep_tables(document: Mapping[str, Any], output_root: Path) -> dict[str, Path]:
+def write_sweep_tables(document: PlanDocument, output_root: Path) -> dict[str, Path]:
     """Write results.md, results.csv, runs.csv (and the plot) into ``output_root``."""
     output_root = Path(output_root)
     rows = collect_rows(document, output_root)
     written: dict[str, Path] = {}
     plot_name = None
-    if document.get("plot"):
+    if document.plot is not None:
         from skeletonmae.experiments.figures import plot_sweep_rows
 
-        plot_path = output_root / f"{document['name']}.png"
+        plot_path = output_root / f"{document.name}.png"
         if plot_sweep_rows(document, rows, plot_path) is not None:
             written["plot"], plot_name = plot_path, plot_path.name
     written["markdown"] = write_text_atomic(

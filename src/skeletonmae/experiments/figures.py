@@ -9,13 +9,14 @@ second series. matplotlib is imported inside the function.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from skeletonmae.experiments.collect import listed_cells, listed_pretrains
 from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.spec import LABEL_FRACTION_X
+from skeletonmae.experiments.sweep_dir import PlanDocument
 
 __all__ = ["plot_sweep_rows", "plot_sweep_curves", "numeric"]
 
@@ -45,16 +46,16 @@ def _x_value(row: Any, x_key: str) -> float | None:
     return numeric(row.axis_values.get(x_key))
 
 
-def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any], path: str | Path) -> Path | None:
-    """Write the plot of ``document['plot']`` to ``path``; None when no row has a number on
+def plot_sweep_rows(document: PlanDocument, rows: Sequence[Any], path: str | Path) -> Path | None:
+    """Write the plot of ``document.plot`` to ``path``; None when no row has a number on
     the x axis (nothing to draw)."""
-    spec = document["plot"]
-    x_key = spec["x"]
+    spec = document.plot
+    x_key = spec.x
     series: dict[str, list[tuple[float, Any]]] = {}
     for row in rows:
         x = _x_value(row, x_key)
         if x is not None:
-            series.setdefault(_series_name(row, x_key, document["axes"]), []).append((x, row))
+            series.setdefault(_series_name(row, x_key, document.axes), []).append((x, row))
     if not series:
         logger.warning("plot %s: no row has a numeric %s; not drawn", path, x_key)
         return None
@@ -89,9 +90,9 @@ def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any], path: str 
                 marker="s",
                 label=f"paper ({where})",
             )
-    axis.set_xlabel(spec.get("x_label") or x_key)
+    axis.set_xlabel(spec.x_label or x_key)
     axis.set_ylabel("top-1 accuracy (%)")
-    axis.set_title(spec.get("title") or document.get("title") or document["name"])
+    axis.set_title(spec.title or document.title or document.name)
     axis.grid(alpha=0.3)
     axis.legend(loc="best", fontsize=8)
     figure.tight_layout()
@@ -101,15 +102,13 @@ def plot_sweep_rows(document: Mapping[str, Any], rows: Sequence[Any], path: str 
         plt.close(figure)
 
 
-def _curve_runs(document: Mapping[str, Any], output_root: Path, stage: str) -> list[tuple[str, Path]]:
+def _curve_runs(document: PlanDocument, output_root: Path, stage: str) -> list[tuple[str, Path]]:
     if stage == "pretrain":
-        return [(p["name"], Path(p["run_dir"])) for p in listed_pretrains(document, output_root)]
-    return [
-        (c["finetune"]["name"], Path(c["finetune"]["run_dir"])) for c in listed_cells(document, output_root)
-    ]
+        return [(p.name, Path(p.run_dir)) for p in listed_pretrains(document, output_root)]
+    return [(c.finetune.name, Path(c.finetune.run_dir)) for c in listed_cells(document, output_root)]
 
 
-def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> dict[str, Path]:
+def plot_sweep_curves(document: PlanDocument, output_root: str | Path) -> dict[str, Path]:
     """One PNG per stage with every run's validation curve: pre-training loss and fine-tuning
     top-1 against epoch (training values when a run has no validation). Runs without a
     ``metrics.csv`` are left out; a stage without any is not drawn."""
@@ -138,7 +137,7 @@ def plot_sweep_curves(document: Mapping[str, Any], output_root: str | Path) -> d
                     break
         if lines:
             written[stage] = _draw_curves(
-                lines, Path(output_root) / f"curves_{stage}.png", f"{document['name']}: {stage}", label
+                lines, Path(output_root) / f"curves_{stage}.png", f"{document.name}: {stage}", label
             )
     return written
 

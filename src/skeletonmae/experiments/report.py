@@ -60,8 +60,8 @@ def sweep_section(root: Path, report_dir: Path) -> str:
         parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in curves.items()]
     own = [
         (name, Path(run_dir) / "curves.png")
-        for name, run_dir in [(p["name"], p["run_dir"]) for p in document["pretrains"]]
-        + [(c["finetune"]["name"], c["finetune"]["run_dir"]) for c in document["cells"]]
+        for name, run_dir in [(p.name, p.run_dir) for p in document.pretrains]
+        + [(c.finetune.name, c.finetune.run_dir) for c in document.cells]
     ]
     own = [(name, path) for name, path in own if path.is_file()]
     if own:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from skeletonmae.atomic import write_text_atomic
-from skeletonmae.config import dump_yaml
-from skeletonmae.experiments.plan import SweepPlan, comparison_setting
+from skeletonmae.config import ConfigError, dump_yaml, from_mapping, to_plain
+from skeletonmae.experiments.plan import PlannedRun, SweepPlan, comparison_setting
+from skeletonmae.experiments.spec import PaperComparison, PlotSpec
 
 __all__ = [
     "RunRecord",
@@ -35,6 +36,10 @@ __all__ = [
     "read_record",
     "write_record",
     "plan_document",
+    "PlanDocument",
+    "PlannedCellEntry",
+    "PlannedRunEntry",
+    "VariantEntry",
     "write_plan_files",
     "read_plan_document",
     "PLAN_FILE",
@@ -47,7 +52,7 @@ __all__ = [
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
 RECORDS_DIR = "records"
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 RunStatus = Literal["complete", "failed", "running"]
 
@@ -134,67 +139,121 @@ def count_model_parameters(config: Any) -> dict[str, int]:
     }
 
 
-def _run_entry(run: Any) -> dict[str, Any]:
-    return {
-        "name": run.name,
-        "run_dir": str(run.run_dir),
-        "epochs": run.epochs,
-        "invalid": run.invalid,
-        "continues_from": run.continues_from.name if run.continues_from else None,
-    }
+@dataclasses.dataclass(frozen=True)
+class PlannedRunEntry:
+    """One planned run as ``plan.json`` keeps it (``parameters``: the MAE's counts, pre-training
+    runs of a ``show_parameters`` spec only)."""
+
+    name: str
+    run_dir: str
+    epochs: int
+    invalid: str | None = None
+    continues_from: str | None = None
+    parameters: dict[str, int] | None = None
 
 
-def plan_document(plan: SweepPlan) -> dict[str, Any]:
-    """Everything collection and reports need, as JSON-able data (no configs to re-resolve)."""
+@dataclasses.dataclass(frozen=True)
+class PlannedCellEntry:
+    """One cell: its fine-tuning run, the name of its pre-training (None: from scratch), the
+    setting the paper's number is matched on, and whether the sweep's ``only`` selects it."""
+
+    variant: str
+    label_fraction: float
+    seed: int
+    pretrain: str | None
+    finetune: PlannedRunEntry
+    setting: dict[str, Any]
+    selected: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class VariantEntry:
+    name: str
+    axis_values: dict[str, Any]
+    from_scratch: bool = False
+    is_extra: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanDocument:
+    """What collection, figures and reports read of a sweep (``plan.json``): no config needs to
+    be resolved again, so a report works without the dataset."""
+
+    name: str
+    output_root: str
+    dataset_root: str
+    variants: tuple[VariantEntry, ...]
+    pretrains: tuple[PlannedRunEntry, ...]
+    cells: tuple[PlannedCellEntry, ...]
+    title: str = ""
+    benchmark: str | None = None
+    axes: tuple[str, ...] = ()
+    label_fractions: tuple[float, ...] = (1.0,)
+    seeds: tuple[int, ...] = (1,)
+    show_parameters: bool = False
+    plot: PlotSpec | None = None
+    paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
+    format_version: int = PLAN_FORMAT_VERSION
+    planned_at: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanDocument:
+        return from_mapping(cls, data, key="plan")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_plain(self)
+
+
+def _run_entry(run: PlannedRun, parameters: dict[str, int] | None = None) -> PlannedRunEntry:
+    continues = run.continues_from.name if run.continues_from else None
+    return PlannedRunEntry(run.name, str(run.run_dir), run.epochs, run.invalid, continues, parameters)
+
+
+def plan_document(plan: SweepPlan) -> PlanDocument:
+    """Everything collection and reports need (no configs to re-resolve)."""
     spec = plan.spec
-    pretrains = []
-    for run in plan.pretrains:
-        entry = _run_entry(run)
-        if spec.show_parameters and run.invalid is None:
-            entry["parameters"] = count_model_parameters(run.config)
-        pretrains.append(entry)
-    cells = [
-        {
-            "variant": cell.variant.name,
-            "label_fraction": cell.label_fraction,
-            "seed": cell.seed,
-            "pretrain": cell.pretrain.name if cell.pretrain else None,
-            "finetune": _run_entry(cell.finetune),
-            "setting": comparison_setting(cell),
-            "selected": cell.selected,
-        }
+    pretrains = tuple(
+        _run_entry(
+            run,
+            count_model_parameters(run.config) if spec.show_parameters and run.invalid is None else None,
+        )
+        for run in plan.pretrains
+    )
+    cells = tuple(
+        PlannedCellEntry(
+            cell.variant.name,
+            cell.label_fraction,
+            cell.seed,
+            cell.pretrain.name if cell.pretrain else None,
+            _run_entry(cell.finetune),
+            comparison_setting(cell),
+            cell.selected,
+        )
         for cell in plan.cells
-    ]
-    variants = [
-        {
-            "name": v.name,
-            "axis_values": [list(pair) for pair in v.axis_values],
-            "from_scratch": v.from_scratch,
-            "is_extra": v.is_extra,
-        }
-        for v in plan.variants
-    ]
-    return {
-        "format_version": PLAN_FORMAT_VERSION,
-        "name": spec.name,
-        "title": spec.title,
-        "benchmark": plan.benchmark,
-        "dataset_root": str(plan.dataset_root),
-        "output_root": str(plan.output_root),
-        "axes": list(spec.axes),
-        "label_fractions": list(spec.label_fractions),
-        "seeds": list(spec.seeds),
-        "show_parameters": spec.show_parameters,
-        "plot": dataclasses.asdict(spec.plot) if spec.plot else None,
-        "paper": dataclasses.asdict(spec.paper),
-        "variants": variants,
-        "pretrains": pretrains,
-        "cells": cells,
-        "planned_at": time.time(),
-    }
+    )
+    variants = tuple(
+        VariantEntry(v.name, dict(v.axis_values), v.from_scratch, v.is_extra) for v in plan.variants
+    )
+    return PlanDocument(
+        spec.name,
+        str(plan.output_root),
+        str(plan.dataset_root),
+        variants,
+        pretrains,
+        cells,
+        title=spec.title,
+        benchmark=plan.benchmark,
+        axes=tuple(spec.axes),
+        label_fractions=tuple(spec.label_fractions),
+        seeds=tuple(spec.seeds),
+        show_parameters=spec.show_parameters,
+        plot=spec.plot,
+        paper=spec.paper,
+        planned_at=time.time(),
+    )
 
 
-def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> dict[str, Any]:
+def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> PlanDocument:
     """Write ``sweep.yaml`` and ``plan.json`` into the output root; returns the plan document."""
     root = plan.output_root
     root.mkdir(parents=True, exist_ok=True)
@@ -205,11 +264,11 @@ def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> dict[str
     )
     dump_yaml(spec, root / SPEC_FILE, header=command)
     document = plan_document(plan)
-    write_text_atomic(root / PLAN_FILE, json.dumps(document, indent=2, default=str) + "\n")
+    write_text_atomic(root / PLAN_FILE, json.dumps(document.to_dict(), indent=2, default=str) + "\n")
     return document
 
 
-def read_plan_document(output_root: Path) -> dict[str, Any]:
+def read_plan_document(output_root: Path) -> PlanDocument:
     """The ``plan.json`` of a sweep folder; errors name the file and the fix."""
     path = Path(output_root) / PLAN_FILE
     if not path.is_file():
@@ -217,12 +276,18 @@ def read_plan_document(output_root: Path) -> dict[str, Any]:
             f"{path}: not a sweep folder (no {PLAN_FILE}); run `skeletonmae sweep SPEC.yaml` first"
         )
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{path}: invalid JSON ({error.msg}, line {error.lineno}); re-run the sweep to rewrite it"
         ) from error
-    missing = [k for k in ("cells", "pretrains", "variants", "axes") if k not in document]
-    if missing:
-        raise ValueError(f"{path}: missing {missing}; re-run the sweep to rewrite it")
-    return document
+    if not isinstance(data, dict) or data.get("format_version") != PLAN_FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise ValueError(
+            f"{path}: plan format {found!r}, this version reads {PLAN_FORMAT_VERSION}; re-run "
+            "`skeletonmae sweep` on its sweep.yaml to rewrite it (finished runs are skipped)"
+        )
+    try:
+        return PlanDocument.from_dict(data)
+    except ConfigError as error:
+        raise ValueError(f"{path}: {error}; re-run the sweep to rewrite it") from error
