@@ -10,6 +10,7 @@ from sweep_test_data import stage_settings, tiny_spec, write_spec, write_tiny_da
 from skeletonmae.config import ConfigError
 from skeletonmae.experiments.grid import expand_variants
 from skeletonmae.experiments.plan import check_spec_settings, plan_sweep
+from skeletonmae.experiments.runner import SweepRunner
 from skeletonmae.experiments.spec import load_sweep_spec, sweep_spec_from_mapping
 
 
@@ -109,7 +110,7 @@ def test_plan_shares_pretraining_and_sets_the_sweep_keys(tiny_data, tmp_path):
     assert finetune.training.seed == 2 and cell.pretrain.config.training.seed == 1
     assert finetune.finetune.pretrained == cell.pretrain.run_dir / "best.pt"
     assert cell.pretrain.config.mask.joint_ratio == 0.4
-    assert cell.pretrain.config.model.num_classes == 3  # bound to the data
+    assert cell.pretrain.config.model.num_classes == 10  # unbound: the stage binds it to the data (3)
     assert (
         cell.finetune.run_dir
         == (tmp_path / "out").resolve() / "finetune" / "strategy-random__joint_ratio-0.4__labels-0.5__seed-2"
@@ -134,7 +135,7 @@ def test_scratch_cell_drops_the_stage_configs_pretrained_checkpoint(tiny_data, t
     assert pretrained.finetune.config.finetune.pretrained == pretrained.pretrain.run_dir / "best.pt"
 
 
-def test_plan_chains_pretraining_epochs_and_marks_invalid_settings(tiny_data, tmp_path):
+def test_plan_chains_pretraining_epochs_and_a_setting_unfit_for_the_data_fails_its_run(tiny_data, tmp_path):
     spec = sweep_spec_from_mapping(
         tiny_spec(
             tiny_data,
@@ -146,8 +147,10 @@ def test_plan_chains_pretraining_epochs_and_marks_invalid_settings(tiny_data, tm
     plan = plan_sweep(spec)
     chain = {run.name: run.continues_from.name if run.continues_from else None for run in plan.pretrains}
     assert chain == {"epochs-3": "epochs-2", "epochs-1": None, "epochs-2": "epochs-1", "bad-ratio": None}
+    # planning does not open the data; the run binds it and fails, and the runner records why
     bad = next(run for run in plan.pretrains if run.name == "bad-ratio")
-    assert "keeps 7 of 12 frames" in bad.invalid  # 0.4 of 12 frames leaves a partial tuple
+    record = SweepRunner(plan).ensure(bad)
+    assert record.status == "failed" and "keeps 7 of 12 frames" in record.reason  # a partial tuple
     unchained = plan_sweep(
         sweep_spec_from_mapping(
             tiny_spec(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from skeletonmae.config import dump_yaml
 from skeletonmae.experiments.collect import (
     collect_rows,
     format_duration,
@@ -17,7 +19,15 @@ from skeletonmae.experiments.collect import (
     write_sweep_tables,
 )
 from skeletonmae.experiments.paper import find_paper_number, paper_numbers
-from skeletonmae.experiments.sweep_dir import PlanDocument, RunRecord, record_path, write_record
+from skeletonmae.experiments.sweep_dir import (
+    PlanDocument,
+    RunRecord,
+    count_model_parameters,
+    record_path,
+    write_record,
+)
+from skeletonmae.models.config import preset
+from skeletonmae.training.run_config import RunConfig
 
 
 def test_paper_tables_hold_every_published_number():
@@ -82,6 +92,19 @@ def test_equivalents_translate_scaled_settings():
     assert format_duration(0) == "—"
 
 
+def _pretrain_config(run_dir: Path, width: int) -> None:
+    """The config.yaml that a pre-training with this decoder width writes (parameters are
+    counted from it)."""
+    config = RunConfig(model=dataclasses.replace(preset("cpu-small"), decoder_width=width))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dump_yaml(config, run_dir / "config.yaml")
+
+
+def _parameters(width: int) -> dict[str, int]:
+    config = RunConfig(model=dataclasses.replace(preset("cpu-small"), decoder_width=width))
+    return count_model_parameters(config)
+
+
 def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
     """A plan document of a decoder-width sweep: 2 widths x 2 label fractions x 2 seeds, read
     as ``plan.json`` is (``changes``: top-level keys replaced, ``width16``: the width-16
@@ -97,20 +120,8 @@ def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
                 "is_extra": False,
             }
         )
-        pretrains.append(
-            {
-                "name": name,
-                "run_dir": str(root / "pretrain" / name),
-                "epochs": 4,
-                "invalid": None,
-                "continues_from": None,
-                "parameters": {
-                    "encoder": 1000,
-                    "decoder": 250_000 * width // 8,
-                    "total": 1000 + 250_000 * width // 8,
-                },
-            }
-        )
+        pretrains.append({"name": name, "run_dir": str(root / "pretrain" / name), "epochs": 4})
+        _pretrain_config(root / "pretrain" / name, width)
         for fraction in (0.1, 1.0):
             for seed in (1, 2):
                 run = f"{name}__labels-{fraction}__seed-{seed}"
@@ -124,8 +135,6 @@ def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
                             "name": run,
                             "run_dir": str(root / "finetune" / run),
                             "epochs": 4,
-                            "invalid": None,
-                            "continues_from": None,
                         },
                         "setting": {"model.decoder_width": width, "finetune.data.label_fraction": fraction},
                     }
@@ -202,7 +211,9 @@ def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
     table = format_markdown_table(document, list(rows.values()))
     lines = table.splitlines()
     assert "paper NTU-60 X-Sub (%)" in lines[0] and "Δ" not in lines[0]  # other dataset
-    assert "| 8 | 100 % | 82.0 ± 2.8 (n=2) | 85.2 | 0.250 | 0.251 |" in table
+    counts = _parameters(8)
+    millions = f"{counts['decoder'] / 1e6:.3f} | {counts['total'] / 1e6:.3f}"
+    assert f"| 8 | 100 % | 82.0 ± 2.8 (n=2) | 85.2 | {millions} |" in table
     assert "70.0 (1 of 2; failed: NonFiniteLossError: NaN)" in table
     assert all("| |" not in line for line in lines)  # every cell filled
 
@@ -216,7 +227,9 @@ def test_tables_show_the_difference_on_the_paper_benchmark_and_plot(tmp_path):
     assert "![top-1 against model.decoder_width](widths.png)" in markdown
     rows = list(csv.DictReader(io.StringIO(written["csv"].read_text())))
     assert len(rows) == 4 and rows[0]["paper_top1"] == "85.2"
-    assert rows[0]["top1_per_seed"] == "50.0000;60.0000" and rows[0]["decoder_params"] == "250000"
+    assert rows[0]["top1_per_seed"] == "50.0000;60.0000" and rows[0]["decoder_params"] == str(
+        _parameters(8)["decoder"]
+    )
     runs = list(csv.DictReader(io.StringIO(written["runs"].read_text())))
     assert {r["status"] for r in runs} == {"complete", "failed", "not run yet"}
     with Image.open(written["plot"]) as image:

@@ -71,8 +71,6 @@ def _run_state(run, plan, stale_pretraining=None) -> str:
     from skeletonmae.experiments.runner import inspect_run
     from skeletonmae.experiments.sweep_dir import read_record, record_path
 
-    if run.invalid is not None:
-        return f"invalid: {run.invalid}"
     changed = config_mismatch(run)
     if changed:
         return f"mismatch, the sweep stops: made with other settings ({changed})"

@@ -37,6 +37,7 @@ from skeletonmae.experiments.sweep_dir import (
     RunRecord,
     read_record,
     record_path,
+    run_parameters,
 )
 from skeletonmae.viz.curves import read_metrics_csv
 
@@ -197,6 +198,7 @@ def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
             variant = variants[cell.variant]
             setting = translate_setting(cell.setting, paper.equivalents)
             pretrain_entry = pretrains.get(cell.pretrain) if cell.pretrain else None
+            counted = document.show_parameters and pretrain_entry is not None
             # The paper's numbers are all of pre-trained models: none for a from-scratch row.
             paper_number = None if variant.from_scratch else find_paper_number(candidates, setting)
             row = rows[key] = TableRow(
@@ -209,7 +211,7 @@ def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
                 [],
                 setting,
                 paper_number,
-                parameters=pretrain_entry.parameters if pretrain_entry else None,
+                parameters=run_parameters(Path(pretrain_entry.run_dir)) if counted else None,
             )
         _add_cell(row, cell, output_root, cache)
     return list(rows.values())

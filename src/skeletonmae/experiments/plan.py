@@ -1,4 +1,4 @@
-"""From a :class:`SweepSpec` to the runs it needs: resolved, data-bound RunConfigs per stage.
+"""From a :class:`SweepSpec` to the runs it needs: one resolved RunConfig per stage run.
 
 Every variant x label fraction x seed is a *cell*: one fine-tuning run, fed by one pre-training
 run. Pre-training runs are shared: cells whose resolved pre-training config is identical (the
@@ -15,9 +15,10 @@ one 200-epoch trajectory and are the checkpoints of one pre-training at those ep
 With a shard ``(K, N)`` the plan selects only the K-th of N deterministic parts of its cells
 (:func:`shard_cells`), so N processes or cluster array tasks run one grid without coordinating.
 
-Setting errors (an unknown key, a bad value) abort planning with the key named. A setting that is
-valid but does not fit the data (e.g. a frame ratio that leaves a partial tuple) marks that run
-``invalid``; the runner records it as the cell's failure reason and goes on.
+Setting errors (an unknown key, a bad value) abort planning with the key named. Planning does
+not open the data: each stage binds its config to the dataset when it runs (as ``skeletonmae
+pretrain`` does), so a setting that does not fit the data (e.g. a frame ratio that leaves a
+partial tuple) fails that run, and the runner records the reason and goes on.
 """
 
 from __future__ import annotations
@@ -33,11 +34,7 @@ from skeletonmae.config import ConfigError, from_mapping, read_yaml_mapping, to_
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
-from skeletonmae.training.run_config import (
-    DATA_BOUND_MODEL_FIELDS,
-    MODEL_PRESETS,
-    RunConfig,
-)
+from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, MODEL_PRESETS, RunConfig
 
 __all__ = [
     "PlannedRun",
@@ -73,15 +70,15 @@ RESULT_NEUTRAL_KEYS: tuple[str, ...] = (
 
 @dataclasses.dataclass(frozen=True)
 class PlannedRun:
-    """One stage run. ``invalid``: why the setting cannot run on this data (None if it can);
-    ``continues_from``: the shorter pre-training this one resumes from."""
+    """One stage run: its config (not yet bound to the data), the data-bound model fields the
+    settings set explicitly (``pinned``, checked against the data when it runs) and the shorter
+    pre-training this one resumes from (``continues_from``)."""
 
     stage: str
     name: str
     run_dir: Path
     config: RunConfig
     pinned: frozenset[str]
-    invalid: str | None = None
     continues_from: PlannedRun | None = None
 
     @property
@@ -187,30 +184,6 @@ def _build_config(
     return config, pinned
 
 
-class _DataBinder:
-    """Binds configs to the dataset (model joints / classes / frames), opening each split once."""
-
-    def __init__(self) -> None:
-        self._info: dict[tuple[str, str], Any] = {}
-
-    def bind(self, config: RunConfig, pinned: frozenset[str]) -> tuple[RunConfig, str | None]:
-        from skeletonmae.training.data_setup import (
-            bind_model_to_data,
-            dataset_info,
-            open_split,
-            split_folder,
-        )
-
-        key = (str(config.data.root), config.data.train_split)
-        if key not in self._info:
-            arrays = open_split(config.data, config.data.train_split)
-            self._info[key] = dataset_info(arrays, split_folder(config.data, config.data.train_split))
-        try:
-            return bind_model_to_data(config, self._info[key], pinned), None
-        except ValueError as error:
-            return config, str(error)
-
-
 def config_identity(config: RunConfig, ignore: Sequence[str] = RESULT_NEUTRAL_KEYS) -> str:
     """Canonical text of the result-relevant settings of ``config`` (for equality tests)."""
     flat = flatten_settings(to_plain(config))
@@ -253,9 +226,8 @@ def _link_chains(runs: list[PlannedRun]) -> list[PlannedRun]:
     """Set ``continues_from`` along groups of runs that differ only in ``training.epochs``."""
     groups: dict[str, list[PlannedRun]] = {}
     for run in runs:
-        if run.invalid is None:
-            key = config_identity(run.config, RESULT_NEUTRAL_KEYS + ("training.epochs",))
-            groups.setdefault(key, []).append(run)
+        key = config_identity(run.config, RESULT_NEUTRAL_KEYS + ("training.epochs",))
+        groups.setdefault(key, []).append(run)
     replaced: dict[str, PlannedRun] = {}
     for group in groups.values():
         previous = None
@@ -333,7 +305,6 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
     dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
     output_root = Path(spec.output_root).resolve()
     base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
-    binder = _DataBinder()
     variants = expand_variants(dataclasses.replace(spec, only={}))
     selected = {variant.name for variant in expand_variants(spec)}
     pretrain_by_identity: dict[str, PlannedRun] = {}
@@ -350,7 +321,6 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
                     base["pretrain"],
                     dataset_root,
                     output_root,
-                    binder,
                     pretrain_by_identity,
                     used_names,
                 )
@@ -365,7 +335,7 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
     for variant, fraction, seed, pretrain in pending:
         pretrain = by_name[pretrain.name] if pretrain is not None else None
         cell = _plan_finetune(
-            spec, variant, fraction, seed, pretrain, base["finetune"], dataset_root, output_root, binder
+            spec, variant, fraction, seed, pretrain, base["finetune"], dataset_root, output_root
         )
         cells.append(dataclasses.replace(cell, selected=variant.name in selected))
     if shard is not None:
@@ -382,7 +352,6 @@ def _plan_pretrain(
     base: Mapping[str, Any],
     dataset_root: Path,
     output_root: Path,
-    binder: _DataBinder,
     known: dict[str, PlannedRun],
     used_names: set[str],
 ) -> PlannedRun:
@@ -400,8 +369,7 @@ def _plan_pretrain(
     used_names.add(unique)
     run_dir = output_root / "pretrain" / unique
     config = dataclasses.replace(config, output_dir=run_dir)
-    bound, invalid = binder.bind(config, pinned)
-    run = PlannedRun("pretrain", unique, run_dir, bound, pinned, invalid)
+    run = PlannedRun("pretrain", unique, run_dir, config, pinned)
     known[identity] = run
     return run
 
@@ -415,7 +383,6 @@ def _plan_finetune(
     base: Mapping[str, Any],
     dataset_root: Path,
     output_root: Path,
-    binder: _DataBinder,
 ) -> PlannedCell:
     name = "__".join([variant.name, name_part("labels", fraction), name_part("seed", seed)])
     run_dir = output_root / "finetune" / name
@@ -425,6 +392,5 @@ def _plan_finetune(
     pretrained = None if pretrain is None else str(pretrain.run_dir / "best.pt")
     settings.append(("finetune.pretrained", pretrained))
     config, pinned = _build_config(base, settings, f"cell {name}, finetune")
-    bound, invalid = binder.bind(config, pinned)
-    run = PlannedRun("finetune", name, run_dir, bound, pinned, invalid)
+    run = PlannedRun("finetune", name, run_dir, config, pinned)
     return PlannedCell(variant, fraction, seed, pretrain, run)

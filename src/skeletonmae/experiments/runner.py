@@ -182,8 +182,6 @@ class SweepRunner:
     def _ensure(self, run: PlannedRun) -> RunRecord:
         path = self.record_file(run)
         previous = read_record(path)
-        if run.invalid is not None:
-            return self._save(path, self._failed(run, previous, f"invalid setting: {run.invalid}"))
         state = inspect_run(run.run_dir, run.epochs)
         if state.kind == "complete":
             return self._complete_from_state(path, run, previous, state)

@@ -45,6 +45,7 @@ __all__ = [
     "PLAN_FILE",
     "SPEC_FILE",
     "count_model_parameters",
+    "run_parameters",
     "interrupted_seconds",
     "file_digest",
 ]
@@ -122,6 +123,17 @@ def interrupted_seconds(record: RunRecord | None, run_dir: Path) -> float:
     return max(0.0, last.stat().st_mtime - record.started_at)
 
 
+def run_parameters(run_dir: Path) -> dict[str, int] | None:
+    """The parameter counts of the MAE that a pre-training run folder trained (from its
+    ``config.yaml``, which holds the data-bound config); None before the run has started."""
+    from skeletonmae.training.run_config import load_run_config
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        return None
+    return count_model_parameters(load_run_config(path)[0])
+
+
 def count_model_parameters(config: Any) -> dict[str, int]:
     """Encoder / decoder / total parameters of the MAE of a (data-bound) RunConfig, counted on
     the meta device (nothing is allocated)."""
@@ -141,15 +153,12 @@ def count_model_parameters(config: Any) -> dict[str, int]:
 
 @dataclasses.dataclass(frozen=True)
 class PlannedRunEntry:
-    """One planned run as ``plan.json`` keeps it (``parameters``: the MAE's counts, pre-training
-    runs of a ``show_parameters`` spec only)."""
+    """One planned run as ``plan.json`` keeps it."""
 
     name: str
     run_dir: str
     epochs: int
-    invalid: str | None = None
     continues_from: str | None = None
-    parameters: dict[str, int] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,21 +213,15 @@ class PlanDocument:
         return to_plain(self)
 
 
-def _run_entry(run: PlannedRun, parameters: dict[str, int] | None = None) -> PlannedRunEntry:
+def _run_entry(run: PlannedRun) -> PlannedRunEntry:
     continues = run.continues_from.name if run.continues_from else None
-    return PlannedRunEntry(run.name, str(run.run_dir), run.epochs, run.invalid, continues, parameters)
+    return PlannedRunEntry(run.name, str(run.run_dir), run.epochs, continues)
 
 
 def plan_document(plan: SweepPlan) -> PlanDocument:
     """Everything collection and reports need (no configs to re-resolve)."""
     spec = plan.spec
-    pretrains = tuple(
-        _run_entry(
-            run,
-            count_model_parameters(run.config) if spec.show_parameters and run.invalid is None else None,
-        )
-        for run in plan.pretrains
-    )
+    pretrains = tuple(_run_entry(run) for run in plan.pretrains)
     cells = tuple(
         PlannedCellEntry(
             cell.variant.name,
