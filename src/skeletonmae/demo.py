@@ -172,7 +172,7 @@ def run_demo(config: DemoConfig) -> DemoResult:
 
 def _draw_reconstruction(checkpoint: Path, config: DemoConfig) -> tuple[Path | None, Path | None]:
     """Original, masked input and reconstruction of the first test sample, as PNG and GIF."""
-    from skeletonmae.experiments.reconstruction import visualize_reconstruction
+    from skeletonmae.inference.reconstruction import visualize_reconstruction
 
     files = visualize_reconstruction(
         checkpoint, 0, output_dir=config.output_dir / "reconstruction", seed=config.seed

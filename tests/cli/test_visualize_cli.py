@@ -12,7 +12,7 @@ from PIL import Image
 
 from skeletonmae.cli import visualize as visualize_cli
 from skeletonmae.data.prepare import prepare_nw_ucla
-from skeletonmae.experiments.reconstruction import (
+from skeletonmae.inference.reconstruction import (
     load_mae_checkpoint,
     reconstruct_sample,
 )

@@ -80,7 +80,7 @@ def visualize_overrides(namespace: argparse.Namespace) -> list[str]:
 
 def visualize_command(namespace: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae visualize``; 2 for a bad checkpoint, sample or setting."""
-    from skeletonmae.experiments.reconstruction import visualize_reconstruction
+    from skeletonmae.inference.reconstruction import visualize_reconstruction
 
     try:
         files = visualize_reconstruction(
