@@ -44,15 +44,13 @@ def test_extra_cells_overrides_and_stage_prefixes(tmp_path):
                 {"name": "only-frame", "settings": {"mask.joint_ratio": 0.0}},
                 {"name": "scratch", "from_scratch": True},
             ],
-            cell_overrides=[{"when": {"mask.strategy": "fixed"}, "settings": {"finetune.optim.lr": 0.01}}],
         )
     )
     variants = {v.name: v for v in expand_variants(spec)}
     assert list(variants)[-2:] == ["only-frame", "scratch"]
     fixed = variants["strategy-fixed__epochs-2"]
     assert fixed.stage_settings("pretrain") == [("mask.strategy", "fixed"), ("training.epochs", 2)]
-    assert fixed.stage_settings("finetune") == [("mask.strategy", "fixed"), ("optim.lr", 0.01)]
-    assert ("optim.lr", 0.01) not in variants["strategy-random__epochs-2"].stage_settings("finetune")
+    assert fixed.stage_settings("finetune") == [("mask.strategy", "fixed")]
     assert variants["scratch"].from_scratch and variants["only-frame"].is_extra
     assert fixed.pretrain_name(list(spec.axes)) == "strategy-fixed__epochs-2"
 
@@ -68,7 +66,6 @@ def test_extra_cells_overrides_and_stage_prefixes(tmp_path):
         ({"axes": {"mask.frame_ratio": []}}, "non-empty"),
         ({"extra_cells": [{"name": "a"}, {"name": "a"}]}, "unique"),
         ({"extra_cells": [{"name": "bad name"}]}, "extra_cells[0].name"),
-        ({"cell_overrides": [{"when": {"model.decoder_width": 8}, "settings": {}}]}, "not axes"),
         ({"paper": {"table": "table9"}}, "paper.table"),
         ({"seeds": [1, 1]}, "seeds"),
         ({"colour": "red"}, "colour: unknown key"),

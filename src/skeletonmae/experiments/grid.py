@@ -29,9 +29,8 @@ class Variant:
     """One ablation setting.
 
     ``axis_values``: the axis key -> value pairs that define it (an extra cell's own settings);
-    ``settings``: every dotted setting to apply (axis values, matching ``cell_overrides``, an extra
-    cell's settings), keys possibly stage-prefixed; ``from_scratch``: fine-tune without
-    pre-training.
+    ``settings``: every dotted setting to apply (axis values or an extra cell's settings), keys
+    possibly stage-prefixed; ``from_scratch``: fine-tune without pre-training.
     """
 
     name: str
@@ -95,13 +94,8 @@ def _grid_variants(spec: SweepSpec) -> list[Variant]:
     variants = []
     for combination in itertools.product(*(spec.axes[key] for key in keys)):
         axis_values = tuple(zip(keys, combination))
-        settings = list(axis_values)
-        as_dict = dict(axis_values)
-        for override in spec.cell_overrides:
-            if _matches(override.when, as_dict):
-                settings += list(flatten_settings(override.settings).items())
         name = "__".join(name_part(labels[k], v) for k, v in axis_values) or BASE_VARIANT
-        variants.append(Variant(name, axis_values, tuple(settings)))
+        variants.append(Variant(name, axis_values, axis_values))
     return variants
 
 

@@ -16,8 +16,6 @@
     extra_cells:                # named cells outside the grid
       - {name: only-frame-0.5, settings: {mask.frame_ratio: 0.5, mask.joint_ratio: 0.0}}
       - {name: scratch, from_scratch: true}
-    cell_overrides:             # extra settings for the grid cells whose axis values match
-      - {when: {mask.strategy: fixed}, settings: {pretrain.training.seed: 3}}
     seeds: [1, 2, 3]            # runs per cell, averaged (mean +- std)
     seed_stages: [finetune]     # which stages get the seed (and data.label_seed)
     label_fractions: [0.01, 0.05, 0.1]
@@ -53,7 +51,6 @@ __all__ = [
     "DatasetSpec",
     "StageSettings",
     "ExtraCell",
-    "CellOverride",
     "PaperComparison",
     "PlotSpec",
     "SweepSpec",
@@ -166,18 +163,6 @@ class ExtraCell:
 
 
 @dataclasses.dataclass(frozen=True)
-class CellOverride:
-    """Extra ``settings`` for every grid cell whose axis values include all of ``when``."""
-
-    when: dict[str, Any]
-    settings: dict[str, Any]
-
-    def __post_init__(self) -> None:
-        require(bool(self.when), "when", "give at least one axis key and value to match")
-        _check_setting_keys(list(flatten_settings(self.settings)), "settings")
-
-
-@dataclasses.dataclass(frozen=True)
 class PaperComparison:
     """Which paper table to show beside ours. ``benchmark``: the paper's column (default: ours
     when the paper has it, else ntu60-xsub). ``equivalents`` translates our values of a setting
@@ -227,7 +212,6 @@ class SweepSpec:
     finetune: StageSettings = dataclasses.field(default_factory=StageSettings)
     axes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
     extra_cells: tuple[ExtraCell, ...] = ()
-    cell_overrides: tuple[CellOverride, ...] = ()
     seeds: tuple[int, ...] = (1,)
     seed_stages: tuple[Literal["pretrain", "finetune"], ...] = ("finetune",)
     label_fractions: tuple[float, ...] = (1.0,)
@@ -247,13 +231,6 @@ class SweepSpec:
         names = [cell.name for cell in self.extra_cells]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         require(not duplicates, "extra_cells", f"names must be unique; {duplicates} repeat")
-        for index, override in enumerate(self.cell_overrides):
-            unknown = sorted(set(override.when) - set(self.axes))
-            require(
-                not unknown,
-                f"cell_overrides[{index}].when",
-                f"{unknown} are not axes; match on axis keys ({', '.join(self.axes)})",
-            )
         require(
             len(self.seeds) >= 1
             and len(set(self.seeds)) == len(self.seeds)
