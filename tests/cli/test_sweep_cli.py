@@ -117,6 +117,18 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path,
     assert "mismatch, the sweep stops: it was fine-tuned from an earlier" in capsys.readouterr().out
     assert _run("sweep", str(TINY_SPEC), *where) == 2
     assert "delete that folder to fine-tune again" in caplog.text
+    # a run that failed before: skipped, or run again with --retry-failed (the runner's decision)
+    from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_record
+
+    name = "strategy-random__joint_ratio-0.4"
+    write_record(
+        record_path(output, "pretrain", name), RunRecord("pretrain", name, "", "failed", reason="boom")
+    )
+    other = [*_where(tiny_data, output), "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.4"]
+    assert _run("sweep", str(TINY_SPEC), *other, "--dry-run") == 0
+    assert "failed: boom" in capsys.readouterr().out
+    assert _run("sweep", str(TINY_SPEC), *other, "--dry-run", "--retry-failed") == 0
+    assert "fresh (failed before: boom; runs again)" in capsys.readouterr().out
     # a shard lists its own part and counts the rest
     assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, output), "--shard", "1/2", "--dry-run") == 0
     out = capsys.readouterr().out

@@ -65,29 +65,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=sweep_command)
 
 
-def _run_state(run, plan, stale_pretraining=None) -> str:
-    """What ``--dry-run`` says of one run: what the sweep would do with it, and why."""
+def _run_state(run, runner, stale_pretraining=None) -> str:
+    """What ``--dry-run`` says of one run: the runner's own decision, or why the sweep stops."""
     from skeletonmae.experiments.consistency import config_mismatch
-    from skeletonmae.experiments.runner import inspect_run
-    from skeletonmae.experiments.sweep_dir import read_record, record_path
 
     changed = config_mismatch(run)
     if changed:
         return f"mismatch, the sweep stops: made with other settings ({changed})"
     if stale_pretraining:
         return f"mismatch, the sweep stops: {stale_pretraining}"
-    record = read_record(record_path(plan.output_root, run.stage, run.name))
-    if record is not None and record.status == "failed":
-        return f"failed: {record.reason}"
-    found = inspect_run(run.run_dir, run.epochs)
-    return found.kind if found.kind != "partial" else f"partial (epoch {found.epoch})"
+    return runner.decide(run).describe()
 
 
-def _dry_run(spec, shard) -> int:
+def _dry_run(spec, shard, retry_failed: bool) -> int:
     from skeletonmae.experiments.consistency import DigestCache, pretraining_mismatch
     from skeletonmae.experiments.plan import plan_sweep
+    from skeletonmae.experiments.runner import SweepRunner
 
     plan = plan_sweep(spec, shard)
+    runner = SweepRunner(plan, retry_failed=retry_failed)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
     outside = sum(not cell.selected for cell in plan.cells)
     other_shards = sum(cell.selected and not cell.in_shard for cell in plan.cells)
@@ -103,7 +99,9 @@ def _dry_run(spec, shard) -> int:
     runs += [(cell.finetune, pretraining_mismatch(cell, plan.output_root, digests)) for cell in cells]
     for run, stale in runs:
         chain = f" (continues {run.continues_from.name})" if run.continues_from else ""
-        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {_run_state(run, plan, stale)}{chain}")
+        print(
+            f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {_run_state(run, runner, stale)}{chain}"
+        )
     return 0
 
 
@@ -123,7 +121,7 @@ def sweep_command(namespace: argparse.Namespace) -> int:
             )
         shard = parse_shard(namespace.shard) if namespace.shard else None
         if namespace.dry_run:
-            return _dry_run(spec, shard)
+            return _dry_run(spec, shard, namespace.retry_failed)
         outcome = run_sweep(spec, spec_path=namespace.spec, retry_failed=namespace.retry_failed, shard=shard)
     except USER_ERRORS as error:
         logger.debug("sweep failed", exc_info=error)

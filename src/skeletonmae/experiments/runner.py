@@ -43,7 +43,15 @@ from skeletonmae.experiments.sweep_dir import (
     write_record,
 )
 
-__all__ = ["RunState", "inspect_run", "SweepConfigMismatch", "SweepOutcome", "SweepRunner", "run_sweep"]
+__all__ = [
+    "RunState",
+    "RunDecision",
+    "inspect_run",
+    "SweepConfigMismatch",
+    "SweepOutcome",
+    "SweepRunner",
+    "run_sweep",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +87,28 @@ def inspect_run(run_dir: Path, epochs: int) -> RunState:
         None if best is None else float(best),
         payload.get("best_epoch"),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunDecision:
+    """What the runner does with a run, decided from its folder and record alone (``--dry-run``
+    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume``, ``continue``
+    (seed from the shorter pre-training, then resume) or ``start``."""
+
+    action: str
+    state: RunState
+    previous: RunRecord | None
+
+    def describe(self) -> str:
+        retried = self.previous is not None and self.previous.status == "failed"
+        again = f" (failed before: {self.previous.reason}; runs again)" if retried else ""
+        return {
+            "complete": "complete",
+            "failed": f"failed: {self.previous.reason if self.previous else ''}",
+            "resume": f"partial (epoch {self.state.epoch}){again}",
+            "continue": f"fresh{again}",
+            "start": f"fresh{again}",
+        }[self.action]
 
 
 def _pretrained_digest(run: PlannedRun) -> str | None:
@@ -179,13 +209,25 @@ class SweepRunner:
             self.records[key] = self._ensure(run)
         return self.records[key]
 
-    def _ensure(self, run: PlannedRun) -> RunRecord:
-        path = self.record_file(run)
-        previous = read_record(path)
+    def decide(self, run: PlannedRun) -> RunDecision:
+        """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
+        previous = read_record(self.record_file(run))
         state = inspect_run(run.run_dir, run.epochs)
         if state.kind == "complete":
-            return self._complete_from_state(path, run, previous, state)
+            return RunDecision("complete", state, previous)
         if previous is not None and previous.status == "failed" and not self.retry_failed:
+            return RunDecision("failed", state, previous)
+        if state.kind == "fresh" and run.continues_from is not None:
+            return RunDecision("continue", state, previous)
+        return RunDecision("resume" if state.kind == "partial" else "start", state, previous)
+
+    def _ensure(self, run: PlannedRun) -> RunRecord:
+        path = self.record_file(run)
+        decision = self.decide(run)
+        previous, state = decision.previous, decision.state
+        if decision.action == "complete":
+            return self._complete_from_state(path, run, previous, state)
+        if decision.action == "failed":
             logger.info(
                 "%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
                 run.stage,
@@ -194,7 +236,7 @@ class SweepRunner:
             )
             return previous
         continued_from = None
-        if state.kind == "fresh" and run.continues_from is not None:
+        if decision.action == "continue":
             shorter = self.ensure(run.continues_from)
             if shorter.status != "complete":
                 return self._save(
