@@ -177,3 +177,29 @@ def test_missing_required_key_is_named():
     with pytest.raises(ConfigError, match=r"^inner\.name: required key is missing"):
         from_mapping(NeedsName, {"size": 2}, key="inner")
     assert from_mapping(NeedsName, {"name": "x"}) == NeedsName("x")
+
+
+def test_field_metadata_marks_result_neutral_and_data_bound_settings():
+    from skeletonmae.config import marked_fields
+    from skeletonmae.experiments.plan import RESULT_NEUTRAL_KEYS
+    from skeletonmae.models.config import ModelConfig
+    from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig
+
+    assert DATA_BOUND_MODEL_FIELDS == (
+        "in_channels",
+        "num_frames",
+        "num_joints",
+        "num_persons",
+        "num_classes",
+    )
+    assert marked_fields(ModelConfig, "result_neutral") == DATA_BOUND_MODEL_FIELDS  # data-bound is neutral
+    neutral = set(marked_fields(RunConfig, "result_neutral"))
+    assert {
+        "output_dir",
+        "data.root",
+        "finetune.pretrained",
+        "training.device",
+        "model.num_classes",
+    } <= neutral
+    assert not neutral & {"mask.frame_ratio", "optim.lr", "training.epochs", "data.label_fraction"}
+    assert set(RESULT_NEUTRAL_KEYS) == neutral

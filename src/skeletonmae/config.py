@@ -54,6 +54,37 @@ def require(condition: bool, field: str, message: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# What a field means (dataclasses.field metadata)
+# ----------------------------------------------------------------------------------------------
+
+#: The setting does not change a run's results (paths, workers, logging, device): a finished run
+#: is reused when only such settings differ. ``dataclasses.field(default=..., metadata=RESULT_NEUTRAL)``.
+RESULT_NEUTRAL: Mapping[str, bool] = types.MappingProxyType({"result_neutral": True})
+#: The value is read from the dataset (and its transform) when the run starts, not chosen; also
+#: result-neutral, since the data decides it.
+DATA_BOUND: Mapping[str, bool] = types.MappingProxyType({"data_bound": True, "result_neutral": True})
+
+
+def marked_fields(cls: type, marker: str, prefix: str = "") -> tuple[str, ...]:
+    """Dotted keys of every field of dataclass ``cls`` (and of its nested dataclass sections)
+    whose metadata sets ``marker``, e.g. ``marked_fields(RunConfig, "result_neutral")``."""
+    hints = typing.get_type_hints(cls)
+    keys: list[str] = []
+    for field in dataclasses.fields(cls):
+        key = f"{prefix}{field.name}"
+        if field.metadata.get(marker):
+            keys.append(key)
+        hint = hints[field.name]
+        options = (
+            typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        )
+        for option in options:
+            if dataclasses.is_dataclass(option) and isinstance(option, type):
+                keys += marked_fields(option, marker, f"{key}.")
+    return tuple(keys)
+
+
+# ----------------------------------------------------------------------------------------------
 # Reading YAML and overrides
 # ----------------------------------------------------------------------------------------------
 

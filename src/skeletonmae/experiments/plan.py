@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.config import ConfigError, from_mapping, read_yaml_mapping, to_plain
+from skeletonmae.config import ConfigError, from_mapping, marked_fields, read_yaml_mapping, to_plain
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
@@ -53,19 +53,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Settings that do not change a run's results: a finished run is reused even if they changed.
-RESULT_NEUTRAL_KEYS: tuple[str, ...] = (
-    "output_dir",
-    "data.root",
-    "finetune.pretrained",
-    "data.num_workers",
-    "data.mmap",
-    "data.eval_batch_size",
-    "training.progress_bar",
-    "training.device",
-    "training.log_every_steps",
-    "training.checkpoint_every_steps",
-) + tuple(f"model.{name}" for name in DATA_BOUND_MODEL_FIELDS)
+# Settings that do not change a run's results (marked on their fields, see config.RESULT_NEUTRAL):
+# a finished run is reused even if they changed.
+RESULT_NEUTRAL_KEYS: tuple[str, ...] = marked_fields(RunConfig, "result_neutral")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from skeletonmae.config import from_mapping, require
+from skeletonmae.config import DATA_BOUND, from_mapping, require
 from skeletonmae.masking import check_visible_frames, kept_frame_count, num_removed
 
 __all__ = ["StageSpec", "BlockSpec", "ModelConfig", "MaskConfig", "preset", "PRESET_NAMES"]
@@ -104,12 +104,12 @@ class ModelConfig:
     consecutive frames; a tuple has ``tuple_len * num_joints`` slots.
     """
 
-    in_channels: int = 3
-    num_frames: int = 120
+    in_channels: int = field(default=3, metadata=DATA_BOUND)
+    num_frames: int = field(default=120, metadata=DATA_BOUND)
     tuple_len: int = 6
-    num_joints: int = 25
-    num_persons: int = 2
-    num_classes: int = 60
+    num_joints: int = field(default=25, metadata=DATA_BOUND)
+    num_persons: int = field(default=2, metadata=DATA_BOUND)
+    num_classes: int = field(default=60, metadata=DATA_BOUND)
     num_heads: int = 3
     stages: tuple[StageSpec, ...] = NTU_STAGES
     tuple_kernel: int = 3

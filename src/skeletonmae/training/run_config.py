@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skeletonmae.config import (
+    RESULT_NEUTRAL,
     ConfigError,
     apply_overrides,
     from_mapping,
+    marked_fields,
     read_yaml_mapping,
     require,
 )
@@ -30,13 +32,7 @@ from skeletonmae.models.config import MaskConfig, ModelConfig, preset
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 # ModelConfig fields that are read from the dataset (and the transform) rather than chosen.
-DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = (
-    "num_joints",
-    "num_persons",
-    "num_classes",
-    "num_frames",
-    "in_channels",
-)
+DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = marked_fields(ModelConfig, "data_bound")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,17 +45,17 @@ class DataConfig:
     ``eval_batch_size`` is per process (null: the training micro-batch).
     """
 
-    root: Path | None = None
+    root: Path | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
     train_split: str = "train"
     val_split: str | None = "test"
     test_split: str = "test"
     transform: TransformConfig = dataclasses.field(default_factory=TransformConfig)
     batch_size: int = 64
-    eval_batch_size: int | None = None
-    num_workers: int = 2
+    eval_batch_size: int | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
+    num_workers: int = dataclasses.field(default=2, metadata=RESULT_NEUTRAL)
     label_fraction: float = 1.0
     label_seed: int = 0
-    mmap: bool = True
+    mmap: bool = dataclasses.field(default=True, metadata=RESULT_NEUTRAL)
 
     def __post_init__(self) -> None:
         require(self.batch_size >= 1, "batch_size", f"must be >= 1, got {self.batch_size}; the paper uses 64")
@@ -92,7 +88,7 @@ class FinetuneConfig:
     the one above (BEiT / MAE / MAMP fine-tuning); 1 (default) gives every layer the same rate.
     """
 
-    pretrained: Path | None = None
+    pretrained: Path | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
     feature_norm: bool = False
     layer_decay: float = 1.0
 
@@ -115,7 +111,7 @@ class RunConfig:
     schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
-    output_dir: Path = Path("runs/default")
+    output_dir: Path = dataclasses.field(default=Path("runs/default"), metadata=RESULT_NEUTRAL)
     # Pre-training method: null = SkeletonMAE; a section = CrosSCLR / AimCLR on the same encoder
     # (skeletonmae.contrastive, set by ``skeletonmae pretrain --method crossclr|aimclr``).
     contrastive: ContrastiveConfig | None = None

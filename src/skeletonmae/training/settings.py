@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Literal
 
-from skeletonmae.config import require
+from skeletonmae.config import RESULT_NEUTRAL, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,12 +117,12 @@ class TrainingConfig:
     grad_accumulation: int = 1
     label_smoothing: float = 0.1
     eval_every: int = 1
-    checkpoint_every_steps: int = 0
-    log_every_steps: int = 20
+    checkpoint_every_steps: int = dataclasses.field(default=0, metadata=RESULT_NEUTRAL)
+    log_every_steps: int = dataclasses.field(default=20, metadata=RESULT_NEUTRAL)
     limit_train_steps: int | None = None
     sync_batchnorm: bool = False
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    progress_bar: bool = True
+    device: Literal["auto", "cpu", "cuda"] = dataclasses.field(default="auto", metadata=RESULT_NEUTRAL)
+    progress_bar: bool = dataclasses.field(default=True, metadata=RESULT_NEUTRAL)
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; the paper uses 200")
