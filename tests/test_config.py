@@ -203,3 +203,12 @@ def test_field_metadata_marks_result_neutral_and_data_bound_settings():
     } <= neutral
     assert not neutral & {"mask.frame_ratio", "optim.lr", "training.epochs", "data.label_fraction"}
     assert set(RESULT_NEUTRAL_KEYS) == neutral
+
+
+def test_overrides_may_be_text_or_typed_pairs_and_name_a_clash():
+    from skeletonmae.config import ConfigError, apply_overrides
+
+    data = apply_overrides({"a": {"b": 1}}, ["a.c=0.1", ("a.d", 0.1), ("e.f", "x: y")])
+    assert data == {"a": {"b": 1, "c": 0.1, "d": 0.1}, "e": {"f": "x: y"}}
+    with pytest.raises(ConfigError, match="a.b is a value, not a section"):
+        apply_overrides({"a": {"b": 1}}, ["a.b.c=2"])

@@ -122,22 +122,36 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key, value
 
 
-def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Return a deep copy of ``data`` with each ``KEY=VALUE`` override set at its dotted key."""
+#: One override: ``"KEY=VALUE"`` text (the value parsed as YAML, as typed on a command line) or a
+#: ``(KEY, value)`` pair whose value is used as it is (a float stays a float, a path a path).
+Override = str | tuple[str, Any]
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``key = "a.b.c"``, creating sections."""
+    parts = key.split(".")
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(
+                f"{'.'.join(parts[: depth + 1])} is a value, not a section, so {key} cannot be set"
+            )
+        node = child
+    node[parts[-1]] = value
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Sequence[Override]) -> dict[str, Any]:
+    """Return a deep copy of ``data`` with each override set at its dotted key."""
     result = _deep_copy_mapping(data)
     for item in overrides:
-        key, value = parse_override(item)
-        parts = key.split(".")
-        node = result
-        for depth, part in enumerate(parts[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            elif not isinstance(child, dict):
-                prefix = ".".join(parts[: depth + 1])
-                raise ConfigError(f"override {item!r}: {prefix} is a value, not a section")
-            node = child
-        node[parts[-1]] = value
+        key, value = parse_override(item) if isinstance(item, str) else item
+        try:
+            set_dotted(result, key, value)
+        except ConfigError as error:
+            raise ConfigError(f"override {item!r}: {error}") from None
     return result
 
 

@@ -16,6 +16,7 @@ from skeletonmae.cli import train
 from skeletonmae.data.prepare import prepare_ntu
 from skeletonmae.data.synthetic import write_synthetic_ntu
 from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.run_config import load_run_config
 
 SMOKE_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "cpu-smoke.yaml"
 
@@ -121,9 +122,13 @@ def test_convenience_flags_become_overrides():
             "0.05",
         ]
     )
-    assert train.stage_overrides(namespace) == [
+    overrides = train.stage_overrides(namespace)
+    assert overrides == [
         "a.b=1",
-        'output_dir="runs/x: y"',
-        'finetune.pretrained="p.pt"',
-        "data.label_fraction=0.05",
+        ("output_dir", "runs/x: y"),
+        ("finetune.pretrained", "p.pt"),
+        ("data.label_fraction", 0.05),
     ]
+    # the flags' values arrive typed: no text round trip (a ': ' in a path, a float stays 0.05)
+    config, _ = load_run_config(None, overrides[1:])
+    assert config.output_dir == Path("runs/x: y") and config.data.label_fraction == 0.05

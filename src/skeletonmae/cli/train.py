@@ -8,12 +8,12 @@ too. Launch under ``torchrun --nproc_per_node=N`` for DDP.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from collections.abc import Callable
 
 from skeletonmae.cli.arguments import add_overrides_argument
+from skeletonmae.config import Override
 
 logger = logging.getLogger(__name__)
 
@@ -101,24 +101,21 @@ def quiet_non_main_ranks() -> None:
         logging.getLogger("skeletonmae").setLevel(logging.WARNING)
 
 
-def _quoted(value: object) -> str:
-    return json.dumps(str(value))  # a JSON string is a YAML string: paths with ':' survive
-
-
-def stage_overrides(namespace: argparse.Namespace) -> list[str]:
-    """The ``--set`` list plus the convenience flags turned into overrides."""
-    overrides = list(namespace.overrides)
+def stage_overrides(namespace: argparse.Namespace) -> list[Override]:
+    """The ``--set`` texts plus the convenience flags as typed ``(key, value)`` overrides (a
+    fraction stays a float and a path a path, with no round trip through text)."""
+    overrides: list[Override] = list(namespace.overrides)
     if namespace.output_dir is not None:
-        overrides.append(f"output_dir={_quoted(namespace.output_dir)}")
+        overrides.append(("output_dir", str(namespace.output_dir)))
     method = getattr(namespace, "method", None)
     if method == "skeletonmae":
-        overrides.append("contrastive=null")
+        overrides.append(("contrastive", None))
     elif method is not None:
-        overrides.append(f"contrastive.method={method}")
+        overrides.append(("contrastive.method", method))
     if getattr(namespace, "pretrained", None) is not None:
-        overrides.append(f"finetune.pretrained={_quoted(namespace.pretrained)}")
+        overrides.append(("finetune.pretrained", str(namespace.pretrained)))
     if getattr(namespace, "label_fraction", None) is not None:
-        overrides.append(f"data.label_fraction={namespace.label_fraction!r}")
+        overrides.append(("data.label_fraction", namespace.label_fraction))
     return overrides
 
 

@@ -30,7 +30,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.config import ConfigError, from_mapping, marked_fields, read_yaml_mapping, to_plain
+from skeletonmae.config import (
+    ConfigError,
+    from_mapping,
+    marked_fields,
+    read_yaml_mapping,
+    set_dotted,
+    to_plain,
+)
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
@@ -45,7 +52,6 @@ __all__ = [
     "shard_cells",
     "check_spec_settings",
     "resolve_dataset",
-    "set_dotted",
     "comparison_setting",
     "config_identity",
     "RESULT_NEUTRAL_KEYS",
@@ -115,22 +121,6 @@ class SweepPlan:
         """The pre-training runs that the selected cells need, in plan order."""
         needed = {cell.pretrain.name for cell in self.selected_cells if cell.pretrain}
         return tuple(run for run in self.pretrains if run.name in needed)
-
-
-def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``data[a][b][c] = value`` for ``key = "a.b.c"``, creating sections."""
-    parts = key.split(".")
-    node = data
-    for depth, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        elif not isinstance(child, dict):
-            raise ConfigError(
-                f"{'.'.join(parts[: depth + 1])} is a value, not a section, so {key} cannot be set"
-            )
-        node = child
-    node[parts[-1]] = value
 
 
 def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from skeletonmae.config import (
     RESULT_NEUTRAL,
     ConfigError,
+    Override,
     apply_overrides,
     from_mapping,
     marked_fields,
@@ -130,7 +131,7 @@ def run_config_from_mapping(data: dict) -> RunConfig:
 
 
 def load_run_config(
-    path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()
+    path: str | os.PathLike[str] | None, overrides: Sequence[Override] = ()
 ) -> tuple[RunConfig, frozenset[str]]:
     """Read YAML (optional) + ``KEY=VALUE`` overrides.
 
