@@ -67,6 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="vote weight exp(similarity / temperature) (default 0.07)",
     )
     knn.add_argument("--majority", action="store_true", help="unweighted votes instead")
+    knn.add_argument(
+        "--standardize",
+        action="store_true",
+        help="z-score each dimension with the training bank's statistics before the cosine k-NN",
+    )
     knn.add_argument("--json", action="store_true", help="print one JSON object")
     _add_runtime_arguments(knn)
     knn.set_defaults(func=run_knn)
@@ -156,7 +161,9 @@ def run_knn(args: argparse.Namespace) -> int:
             "(files written by skeletonmae embed), not both",
         )
     try:
-        config = KnnConfig(k=args.k, temperature=args.temperature, weighted=not args.majority)
+        config = KnnConfig(
+            k=args.k, temperature=args.temperature, weighted=not args.majority, standardize=args.standardize
+        )
         result = _knn_from_files(args, config) if from_files else _knn_from_checkpoint(args, config)
     except (CheckpointError, ValueError, FileNotFoundError, OSError) as error:
         return _fail("knn", error)

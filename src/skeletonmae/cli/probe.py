@@ -67,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="k-NN vote weight exp(similarity / temperature) (default 0.07)",
     )
     parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes")
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="z-score each feature dimension with the training split's statistics before the cosine "
+        "k-NN (a much stronger raw-coordinate baseline; the linear probe standardises anyway)",
+    )
     parser.add_argument("--epochs", type=int, default=100, help="linear probe epochs (100)")
     parser.add_argument("--lr", type=float, default=0.1, help="linear probe SGD lr (0.1)")
     parser.add_argument("--probe-batch-size", type=int, default=256, help="linear probe batch (256)")
@@ -125,7 +131,12 @@ def run_probe(args: argparse.Namespace) -> int:
             batch_size=args.probe_batch_size,
             lr=args.lr,
             seed=args.seed,
-            knn=KnnConfig(k=args.k, temperature=args.temperature, weighted=not args.majority),
+            knn=KnnConfig(
+                k=args.k,
+                temperature=args.temperature,
+                weighted=not args.majority,
+                standardize=args.standardize,
+            ),
         )
         model, run_config = _run_config(args, kinds)
         train = open_split_folder(args.data, args.train_split or run_config.data.train_split)

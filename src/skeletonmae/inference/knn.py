@@ -6,6 +6,11 @@ with the highest cosine similarity ``s_i`` to a test feature vote for their labe
 ``exp(s_i / temperature)``, and the class with the largest total wins. That paper uses ``k = 200``
 and ``temperature = 0.07``; both are configurable (MoCo's CIFAR monitor uses 0.1). With
 ``weighted=False`` every neighbour votes 1 (plain majority k-NN, e.g. ``k = 1`` for 1-NN).
+
+With ``standardize=True`` every feature dimension is first z-scored with the training bank's mean
+and standard deviation. Cosine similarity of uncentred features is dominated by what all samples
+share (for raw coordinates, the mean pose: on NW-UCLA view 3, raw-coordinate k-NN rises from 50.0
+to 70.5 % top-1 when standardised), so a fair comparison of feature kinds standardises them all.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ class KnnConfig:
     temperature: float = 0.07
     weighted: bool = True
     chunk_size: int = 1024
+    standardize: bool = False
 
     def __post_init__(self) -> None:
         require(
@@ -116,8 +122,8 @@ def knn_class_scores(
     ``train_features (N_train, D)``, ``train_labels (N_train,)`` in ``[0, num_classes)``,
     ``test_features (N_test, D)``. ``k`` is clamped to ``N_train``.
     """
-    bank = F.normalize(_as_features("train features", train_features), dim=1)  # (Nr, D)
-    queries = F.normalize(_as_features("test features", test_features), dim=1)  # (Ne, D)
+    bank = _as_features("train features", train_features)  # (Nr, D)
+    queries = _as_features("test features", test_features)  # (Ne, D)
     labels = _as_labels("train labels", train_labels, bank.shape[0])
     if bank.shape[1] != queries.shape[1]:
         raise ValueError(
@@ -130,6 +136,10 @@ def knn_class_scores(
             f"{int(labels.min())}..{int(labels.max())}; unlabelled (-1) samples "
             "cannot vote, drop them first"
         )
+    if config.standardize:
+        mean, std = bank.mean(dim=0), bank.std(dim=0, unbiased=False).clamp_min(1e-6)
+        bank, queries = (bank - mean) / std, (queries - mean) / std
+    bank, queries = F.normalize(bank, dim=1), F.normalize(queries, dim=1)
     k = min(config.k, bank.shape[0])
     scores = []
     for start in range(0, queries.shape[0], config.chunk_size):
@@ -164,10 +174,11 @@ def knn_evaluate(
     num_train = int(torch.as_tensor(np.asarray(train_labels)).numel())
     k = min(config.k, num_train)
     logger.info(
-        "k-NN (k=%d, T=%s, %s): top-1 %.2f %% on %d test samples",
+        "k-NN (k=%d, T=%s, %s%s): top-1 %.2f %% on %d test samples",
         k,
         config.temperature,
         "weighted" if config.weighted else "majority",
+        ", standardised" if config.standardize else "",
         100 * top1,
         scores.shape[0],
     )
