@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -86,6 +88,17 @@ def test_probing_a_checkpoint_leaves_the_encoder_untouched(models):
     for result in results:
         assert result.num_train == len(train) and result.num_test == len(test)
         assert 0.0 <= result.linear.final_top1 <= 1.0 and result.knn_k == 5
+
+
+def test_tuple_pooling_probes_time_ordered_features(models):
+    model = load_inference_model(models.nw_pretrain)
+    train = load_split(models.nw_dataset / "train")
+    config = dataclasses.replace(FAST, pool="tuple")
+    (result,) = probe_splits(("encoder",), train, train, model, model.transform, 10, config)
+    cfg = model.model_config
+    assert result.feature_dim == cfg.feature_dim * cfg.num_frames // cfg.tuple_len
+    with pytest.raises(FieldValueError, match="pool"):
+        ProbeConfig(pool="joint")
 
 
 def test_raw_features_are_the_flattened_test_transform_input(models):

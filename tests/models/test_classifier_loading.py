@@ -25,6 +25,22 @@ def test_classifier_shapes_and_parts():
     assert set(dict(classifier.named_children())) == {"encoder", "head"}
 
 
+def test_tuple_pooled_features_keep_time_order_and_average_to_the_mean_pooled_ones():
+    config = tiny_config()
+    classifier = build_classifier(config).eval()
+    x = skeleton_batch(config, second_person=(True, False, True))
+    tuples = config.num_frames // config.tuple_len
+    with torch.no_grad():
+        per_tuple = classifier.forward_features(x, pool="tuple")  # (N, D * K), tuple-major per channel
+        mean = classifier.forward_features(x)
+        reversed_time = classifier.forward_features(x.flip(2), pool="tuple")
+    assert per_tuple.shape == (3, 12 * tuples)
+    torch.testing.assert_close(per_tuple.view(3, 12, tuples).mean(dim=2), mean, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(per_tuple, reversed_time, atol=1e-4)  # order matters, unlike the mean
+    with pytest.raises(ValueError, match="pool='joint'"):
+        classifier.forward_features(x, pool="joint")
+
+
 def test_skipping_padded_persons_equals_computing_every_person_in_eval_mode():
     config = tiny_config()
     classifier = build_classifier(config).eval()

@@ -68,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes")
     parser.add_argument(
+        "--pool",
+        choices=("mean", "tuple"),
+        default="mean",
+        help="encoder features: mean over the whole grid (D values, the head's input; default) or "
+        "per tuple in time order (D * T / L values; keeps the order of the motion as raw coordinates do)",
+    )
+    parser.add_argument(
         "--standardize",
         action="store_true",
         help="z-score each feature dimension with the training split's statistics before the cosine "
@@ -131,6 +138,7 @@ def run_probe(args: argparse.Namespace) -> int:
             batch_size=args.probe_batch_size,
             lr=args.lr,
             seed=args.seed,
+            pool=args.pool,
             knn=KnnConfig(
                 k=args.k,
                 temperature=args.temperature,

@@ -80,8 +80,11 @@ def _check_split(model: InferenceModel, split: SplitArrays) -> None:
 
 
 @torch.no_grad()
-def embed_split(model: InferenceModel, split: SplitArrays, batch_size: int = 64) -> SplitFeatures:
-    """``(N, D)`` pooled encoder features of every sample of ``split``, in order."""
+def embed_split(
+    model: InferenceModel, split: SplitArrays, batch_size: int = 64, pool: str = "mean"
+) -> SplitFeatures:
+    """``(N, D)`` pooled encoder features of every sample of ``split``, in order (``(N, D * T / L)``
+    with ``pool="tuple"``; see ``SkeletonClassifier.forward_features``)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     _check_split(model, split)
@@ -89,9 +92,10 @@ def embed_split(model: InferenceModel, split: SplitArrays, batch_size: int = 64)
     chunks = []
     for start in range(0, len(dataset), batch_size):
         x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
-        features = model.classifier.forward_features(x.to(model.device))  # (B, D)
+        features = model.classifier.forward_features(x.to(model.device), pool)  # (B, D)
         chunks.append(features.float().cpu())
-    dim = model.model_config.feature_dim
+    cfg = model.model_config
+    dim = cfg.feature_dim * (cfg.num_frames // cfg.tuple_len if pool == "tuple" else 1)
     features = torch.cat(chunks).numpy() if chunks else np.zeros((0, dim), np.float32)
     logger.info("embedded %d samples of %s: features %s", len(split), split.folder, features.shape)
     return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)

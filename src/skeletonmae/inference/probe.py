@@ -31,7 +31,7 @@ from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.features import SplitFeatures, embed_split
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
-from skeletonmae.models.classifier import ClassificationHead
+from skeletonmae.models.classifier import FEATURE_POOLS, ClassificationHead
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.models.sttformer import init_sttformer_weights
 from skeletonmae.training.optim import build_scheduler
@@ -70,6 +70,8 @@ class ProbeConfig:
     weight_decay: float = 0.0
     seed: int = 0
     knn: KnnConfig = dataclasses.field(default_factory=_default_knn)
+    # encoder / random-init features: "mean" (the head's input) or "tuple" (time order kept)
+    pool: str = "mean"
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
@@ -86,6 +88,9 @@ class ProbeConfig:
         require(0.0 <= self.momentum < 1.0, "momentum", f"must be in [0, 1), got {self.momentum}")
         require(self.weight_decay >= 0, "weight_decay", f"must be >= 0, got {self.weight_decay}")
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
+        require(
+            self.pool in FEATURE_POOLS, "pool", f"got {self.pool!r}; use one of {', '.join(FEATURE_POOLS)}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,6 +273,6 @@ def probe_splits(
             raise ValueError(f"{kind} features need a checkpoint; pass CHECKPOINT")
         else:
             encoder = random_init_model(model, config.seed) if kind == "random-init" else model
-            parts = [embed_split(encoder, split, batch_size) for split in (train, test)]
+            parts = [embed_split(encoder, split, batch_size, config.pool) for split in (train, test)]
         results.append(probe_features(kind, parts[0], parts[1], num_classes, config))
     return results

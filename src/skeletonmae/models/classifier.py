@@ -12,7 +12,10 @@ from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.persons import check_input, mean_over_persons, pack_persons, present_persons
 from skeletonmae.models.sttformer import init_sttformer_weights
 
-__all__ = ["ClassificationHead", "SkeletonClassifier"]
+__all__ = ["ClassificationHead", "SkeletonClassifier", "FEATURE_POOLS"]
+
+#: How ``forward_features`` pools the encoder output: over everything, or per tuple (time kept).
+FEATURE_POOLS: tuple[str, ...] = ("mean", "tuple")
 
 
 class ClassificationHead(nn.Module):
@@ -62,12 +65,17 @@ class SkeletonClassifier(nn.Module):
         self.skip_absent_persons = True
         self.encoder_frozen = False
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, C, T, V, M) -> (N, D)`` pooled encoder features."""
+    def forward_features(self, x: torch.Tensor, pool: str = "mean") -> torch.Tensor:
+        """``(N, C, T, V, M) -> (N, D)`` encoder features averaged over tuples and slots
+        (``pool="mean"``, what the head sees), or ``(N, D * K)`` averaged over the slots of
+        each of the ``K = T / L`` tuples, in time order (``pool="tuple"``, for frozen-feature
+        probes that should keep the order of the motion, as raw coordinates do)."""
         check_input(x, self.config)
+        if pool not in FEATURE_POOLS:
+            raise ValueError(f"pool={pool!r}: choose one of {', '.join(FEATURE_POOLS)}")
         packed = pack_persons(x, skip_absent=self.skip_absent_persons)
         features = self.encoder(packed.data)  # (P, D, K, S)
-        pooled = features.mean(dim=(2, 3))  # (P, D)
+        pooled = features.mean(dim=(2, 3)) if pool == "mean" else features.mean(dim=3).flatten(1)
         if self.skip_absent_persons:
             return mean_over_persons(pooled, packed)
         # Every person was computed (P = N * M): pool the present ones only.
