@@ -109,6 +109,15 @@ def test_motion_scores_follow_the_motion_and_ignore_the_units():
     assert torch.allclose(scaled, frame_scores)
     with pytest.raises(ValueError, match="temperature"):
         motion_scores(x, temperature=0.0)
+    # zero padding after the sequence (frames 10-11) and a missing joint are no motion
+    padded = x + 1.0
+    padded[:, :, 10:] = 0.0
+    padded[:, :, 4, 7] = 0.0
+    frames, joints = motion_scores(padded, temperature=0.5)
+    assert joints[:, 9:, :3].abs().max() == 0 and joints[:, 3:5, 7].abs().max() == 0
+    assert frames[0, 8] > 0 and frames[0, 9] == 0  # step 8 -> 9 is real, 9 -> 10 is into padding
+    one_frame, per_joint = motion_scores(x[:, :, :1], temperature=0.5)
+    assert one_frame.shape == (2, 1) and per_joint.shape == (2, 1, 10) and per_joint.abs().max() == 0
 
 
 def test_motion_aware_masking_removes_moving_joints_and_frames_more_often():

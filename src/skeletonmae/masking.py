@@ -141,9 +141,10 @@ def motion_scores(x: torch.Tensor, temperature: float) -> tuple[torch.Tensor, to
     """Removal log-weights from a batch's motion, for motion-aware masking.
 
     The motion of joint ``v`` at frame ``t`` is ``||x[t+1, v] - x[t, v]||`` summed over persons
-    (the last frame repeats the one before), divided by the sample's mean motion so that the
-    temperature does not depend on the data's units, then divided by ``temperature`` (MAMP's
-    tau; lower is sharper, large approaches uniform).
+    (the last frame repeats the one before; a step from or to a zero, i.e. padded or missing,
+    joint counts as no motion, so the end of a zero-padded sequence is not "moving"), divided by
+    the sample's mean motion so that the temperature does not depend on the data's units, then
+    divided by ``temperature`` (MAMP's tau; lower is sharper, large approaches uniform).
 
     Args:
         x: ``(N, C, T, V, M)`` coordinates (padded persons and frames are zeros).
@@ -154,9 +155,12 @@ def motion_scores(x: torch.Tensor, temperature: float) -> tuple[torch.Tensor, to
     """
     if not temperature > 0:
         raise ValueError(f"motion temperature={temperature!r}: use a value > 0 (MAMP uses 0.75)")
-    steps = (x[:, :, 1:] - x[:, :, :-1]).float().norm(dim=1).sum(dim=-1)  # (N, T-1, V)
-    if steps.shape[1] == 0:
-        steps = torch.zeros(x.shape[0], 1, x.shape[3], device=x.device)
+    if x.shape[2] < 2:  # one frame: no motion, uniform scores
+        zeros = torch.zeros(x.shape[0], x.shape[2], x.shape[3], device=x.device)
+        return zeros.mean(dim=2), zeros
+    steps = (x[:, :, 1:] - x[:, :, :-1]).float().norm(dim=1)  # (N, T-1, V, M)
+    present = x.ne(0).any(dim=1)  # (N, T, V, M): a joint of a person in a frame
+    steps = (steps * (present[:, 1:] & present[:, :-1])).sum(dim=-1)  # (N, T-1, V)
     motion = torch.cat([steps, steps[:, -1:]], dim=1)  # (N, T, V)
     scale = motion.mean(dim=(1, 2), keepdim=True).clamp_min(1e-8)
     joint_scores = motion / scale / temperature
