@@ -3,6 +3,7 @@ real inputs (ONNX only where the optional packages are installed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 
 import numpy as np
@@ -20,6 +21,7 @@ from skeletonmae.inference.export import (
     run_exported,
 )
 from skeletonmae.inference.preprocess import apply_test_transform
+from skeletonmae.models import build_classifier
 from skeletonmae.models.persons import present_persons
 
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
@@ -58,6 +60,17 @@ def test_present_person_weights_match_the_packing_rule():
 def test_exportable_classifier_equals_the_packing_classifier(ntu_real_batch):
     predictor, x = ntu_real_batch
     classifier = predictor.model.classifier.eval()
+    with torch.no_grad():
+        packed = classifier(x)
+        exportable = ExportableClassifier(classifier).eval()(x)
+    torch.testing.assert_close(exportable, packed, rtol=1e-5, atol=1e-5)
+
+
+def test_exportable_tuple_head_equals_the_packing_classifier(ntu_real_batch):
+    predictor, x = ntu_real_batch
+    config = dataclasses.replace(predictor.model.model_config, head_pool="tuple")
+    classifier = build_classifier(config).eval()
+    classifier.encoder.load_state_dict(predictor.model.classifier.encoder.state_dict())
     with torch.no_grad():
         packed = classifier(x)
         exportable = ExportableClassifier(classifier).eval()(x)

@@ -41,6 +41,27 @@ def test_tuple_pooled_features_keep_time_order_and_average_to_the_mean_pooled_on
         classifier.forward_features(x, pool="joint")
 
 
+def test_tuple_head_reads_time_ordered_features_and_loads_a_pretrained_encoder():
+    config = tiny_config(head_pool="tuple")
+    classifier = build_classifier(config).eval()
+    x = skeleton_batch(config, second_person=(True, False, True))
+    tuples = config.num_frames // config.tuple_len
+    assert config.pooled_dim() == 12 * tuples and classifier.head.fc.in_features == 12 * tuples
+    with torch.no_grad():
+        features = classifier.forward_features(x)
+        torch.testing.assert_close(features, classifier.forward_features(x, pool="tuple"))
+        torch.testing.assert_close(classifier(x), classifier.head(features))
+    assert features.shape == (3, 12 * tuples) and classifier(x).shape == (3, 4)
+    mae = build_mae(tiny_config(), MaskConfig())  # pre-training has no head: a mean-head MAE fits
+    randomize_parameters(mae, seed=2)
+    fresh = build_classifier(config)
+    load_pretrained_encoder(fresh, mae.state_dict())
+    for name, value in mae.encoder.state_dict().items():
+        torch.testing.assert_close(fresh.encoder.state_dict()[name], value)
+    with pytest.raises(ValueError, match="head_pool"):
+        tiny_config(head_pool="joint")
+
+
 def test_skipping_padded_persons_equals_computing_every_person_in_eval_mode():
     config = tiny_config()
     classifier = build_classifier(config).eval()

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from skeletonmae.atomic import write_json_atomic, write_with_atomic
-from skeletonmae.models.classifier import SkeletonClassifier
+from skeletonmae.models.classifier import SkeletonClassifier, pool_features
 from skeletonmae.models.persons import check_input
 
 logger = logging.getLogger(__name__)
@@ -77,11 +77,12 @@ class ExportableClassifier(nn.Module):
         self.head = classifier.head
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, C, T, V, M) -> (N, D)``: mean over slots and tuples, then over present persons."""
+        """``(N, C, T, V, M) -> (N, F)``: pooled as the head expects (``config.head_pool``), then
+        averaged over present persons."""
         check_input(x, self.config)
         n, c, t, v, m = x.shape
         rows = x.permute(0, 4, 1, 2, 3).reshape(n * m, c, t, v)  # (N*M, C, T, V)
-        pooled = self.encoder(rows).mean(dim=(2, 3)).reshape(n, m, -1)  # (N, M, D)
+        pooled = pool_features(self.encoder(rows), self.config.head_pool).reshape(n, m, -1)  # (N, M, F)
         weight = present_person_weights(x).unsqueeze(2)  # (N, M, 1)
         return (pooled * weight).sum(dim=1) / weight.sum(dim=1)
 

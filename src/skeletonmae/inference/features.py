@@ -95,7 +95,7 @@ def embed_split(
         features = model.classifier.forward_features(x.to(model.device), pool)  # (B, D)
         chunks.append(features.float().cpu())
     cfg = model.model_config
-    dim = cfg.feature_dim * (cfg.num_frames // cfg.tuple_len if pool == "tuple" else 1)
+    dim = cfg.pooled_dim(pool)
     features = torch.cat(chunks).numpy() if chunks else np.zeros((0, dim), np.float32)
     logger.info("embedded %d samples of %s: features %s", len(split), split.folder, features.shape)
     return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)

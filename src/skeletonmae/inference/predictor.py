@@ -111,7 +111,7 @@ class Predictor:
 
     @property
     def feature_dim(self) -> int:
-        return self.model.model_config.feature_dim
+        return self.model.model_config.pooled_dim()
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class Predictor:
 
     @torch.no_grad()
     def features(self, arrays: list[np.ndarray]) -> np.ndarray:
-        """Pooled encoder features ``(N, D)`` of checked sequences (the classifier's pooling)."""
+        """Pooled encoder features ``(N, F)`` of checked sequences (the classifier's pooling)."""
         outputs = [
             self.model.classifier.forward_features(batch).float().cpu()
             for batch in self._model_batches(arrays)

@@ -31,7 +31,8 @@ from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.features import SplitFeatures, embed_split
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
-from skeletonmae.models.classifier import FEATURE_POOLS, ClassificationHead
+from skeletonmae.models.classifier import ClassificationHead
+from skeletonmae.models.config import FEATURE_POOLS
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.models.sttformer import init_sttformer_weights
 from skeletonmae.training.optim import build_scheduler

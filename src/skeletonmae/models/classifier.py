@@ -1,5 +1,6 @@
 """Action classifier for fine-tuning and linear evaluation: the SkeletonMAE encoder on the full
-sequence, mean over slots and tuples, mean over *present* persons, dropout, linear head (for linear
+sequence, mean over slots and tuples (or over the slots of each tuple, time kept:
+``model.head_pool="tuple"``), mean over *present* persons, dropout, linear head (for linear
 evaluation optionally preceded by MAMP's non-affine BatchNorm over the frozen features)."""
 
 from __future__ import annotations
@@ -7,15 +8,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from skeletonmae.models.config import ModelConfig
+from skeletonmae.models.config import FEATURE_POOLS, ModelConfig
 from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.persons import check_input, mean_over_persons, pack_persons, present_persons
 from skeletonmae.models.sttformer import init_sttformer_weights
 
-__all__ = ["ClassificationHead", "SkeletonClassifier", "FEATURE_POOLS"]
+__all__ = ["ClassificationHead", "SkeletonClassifier", "FEATURE_POOLS", "pool_features"]
 
-#: How ``forward_features`` pools the encoder output: over everything, or per tuple (time kept).
-FEATURE_POOLS: tuple[str, ...] = ("mean", "tuple")
+
+def pool_features(features: torch.Tensor, pool: str) -> torch.Tensor:
+    """Encoder output ``(B, D, K, S)`` -> ``(B, D)`` averaged over tuples and slots (``"mean"``)
+    or ``(B, D * K)`` averaged over each tuple's slots, tuples in time order (``"tuple"``)."""
+    if pool not in FEATURE_POOLS:
+        raise ValueError(f"pool={pool!r}: choose one of {', '.join(FEATURE_POOLS)}")
+    return features.mean(dim=(2, 3)) if pool == "mean" else features.mean(dim=3).flatten(1)
 
 
 class ClassificationHead(nn.Module):
@@ -49,7 +55,8 @@ class ClassificationHead(nn.Module):
 
 
 class SkeletonClassifier(nn.Module):
-    """``forward(x (N, C, T, V, M)) -> logits (N, K)``; ``forward_features(x) -> (N, D)``.
+    """``forward(x (N, C, T, V, M)) -> logits (N, K)``; ``forward_features(x) -> (N, F)`` with
+    ``F = config.pooled_dim()`` (``D``, or ``D * T / L`` with ``head_pool="tuple"``).
 
     All-zero (padded) persons are skipped: they are not computed and not pooled. With
     ``skip_absent_persons=False`` every person is computed and still only present ones are
@@ -60,22 +67,23 @@ class SkeletonClassifier(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = SkeletonEncoder(config)
-        self.head = ClassificationHead(config.feature_dim, config.num_classes, config.head_dropout)
+        self.head = ClassificationHead(config.pooled_dim(), config.num_classes, config.head_dropout)
         init_sttformer_weights(self.head)
         self.skip_absent_persons = True
         self.encoder_frozen = False
 
-    def forward_features(self, x: torch.Tensor, pool: str = "mean") -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor, pool: str | None = None) -> torch.Tensor:
         """``(N, C, T, V, M) -> (N, D)`` encoder features averaged over tuples and slots
-        (``pool="mean"``, what the head sees), or ``(N, D * K)`` averaged over the slots of
-        each of the ``K = T / L`` tuples, in time order (``pool="tuple"``, for frozen-feature
-        probes that should keep the order of the motion, as raw coordinates do)."""
+        (``pool="mean"``), or ``(N, D * K)`` averaged over the slots of each of the
+        ``K = T / L`` tuples, in time order (``pool="tuple"``: frozen-feature probes and heads
+        that should keep the order of the motion, as raw coordinates do). ``None``: what the
+        head sees, ``config.head_pool``."""
         check_input(x, self.config)
+        pool = self.config.head_pool if pool is None else pool
         if pool not in FEATURE_POOLS:
             raise ValueError(f"pool={pool!r}: choose one of {', '.join(FEATURE_POOLS)}")
         packed = pack_persons(x, skip_absent=self.skip_absent_persons)
-        features = self.encoder(packed.data)  # (P, D, K, S)
-        pooled = features.mean(dim=(2, 3)) if pool == "mean" else features.mean(dim=3).flatten(1)
+        pooled = pool_features(self.encoder(packed.data), pool)  # (P, F)
         if self.skip_absent_persons:
             return mean_over_persons(pooled, packed)
         # Every person was computed (P = N * M): pool the present ones only.

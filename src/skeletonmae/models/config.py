@@ -17,7 +17,7 @@ from typing import Any, Literal
 from skeletonmae.config import DATA_BOUND, from_mapping, require
 from skeletonmae.masking import check_visible_frames, kept_frame_count, num_removed
 
-__all__ = ["StageSpec", "BlockSpec", "ModelConfig", "MaskConfig", "preset", "PRESET_NAMES"]
+__all__ = ["StageSpec", "BlockSpec", "ModelConfig", "MaskConfig", "preset", "PRESET_NAMES", "FEATURE_POOLS"]
 
 
 def _is_int(value: Any) -> bool:
@@ -88,6 +88,10 @@ class BlockSpec:
 
 ATTENTION_MAPS: tuple[str, ...] = ("shared", "per_tuple")
 
+#: How encoder features ``(B, D, K, S)`` are pooled for a head or a probe: over tuples and slots
+#: (``"mean"``, ``(B, D)``), or over the slots of each tuple with time kept (``"tuple"``, ``(B, D * K)``).
+FEATURE_POOLS: tuple[str, ...] = ("mean", "tuple")
+
 NTU_STAGES: tuple[StageSpec, ...] = (
     StageSpec(channels=64, qk_dim=16, num_blocks=2),
     StageSpec(channels=128, qk_dim=32, num_blocks=2),
@@ -128,6 +132,10 @@ class ModelConfig:
     # visible keys (mask-aware: removed tokens add nothing, the sum is rescaled by S / visible),
     # on the full grid, on visible tokens and on a masked grid alike.
     attention_map: str = "shared"
+    # Beyond the paper (issue 12): what the classifier head sees. "mean" is STTFormer's average
+    # over tuples and slots; "tuple" averages each tuple's slots only and concatenates the
+    # K = T / L tuples in time order (a D * K input), so the head can read when things happen.
+    head_pool: str = "mean"
 
     def __post_init__(self) -> None:
         for name in (
@@ -167,6 +175,11 @@ class ModelConfig:
             "attention_map",
             f"got {self.attention_map!r}; use one of {list(ATTENTION_MAPS)}",
         )
+        require(
+            self.head_pool in FEATURE_POOLS,
+            "head_pool",
+            f"got {self.head_pool!r}; use one of {list(FEATURE_POOLS)}",
+        )
         for name in ("attention_dropout", "head_dropout"):
             value = getattr(self, name)
             require(
@@ -200,6 +213,12 @@ class ModelConfig:
     def feature_dim(self) -> int:
         """Width of the encoder output, the last stage's width."""
         return self.stages[-1].channels
+
+    def pooled_dim(self, pool: str | None = None) -> int:
+        """Width of the features pooled by ``pool`` (default: the head's ``head_pool``)."""
+        pool = self.head_pool if pool is None else pool
+        require(pool in FEATURE_POOLS, "pool", f"got {pool!r}; use one of {list(FEATURE_POOLS)}")
+        return self.feature_dim * (self.num_tuples if pool == "tuple" else 1)
 
     @property
     def decoder_qk_dim(self) -> int:

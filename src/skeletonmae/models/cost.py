@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeletonmae.masking import spatial_temporal_mask, visible_counts
+from skeletonmae.models.classifier import pool_features
 from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.factory import build_classifier, build_mae, build_sttformer
 
@@ -83,7 +84,7 @@ def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCos
         visible = mae.encoder(rows, frames, joints)
 
         def classify() -> torch.Tensor:
-            pooled = classifier.encoder(rows).mean(dim=(2, 3)).mean(dim=0, keepdim=True)
+            pooled = pool_features(classifier.encoder(rows), config.head_pool).mean(dim=0, keepdim=True)
             return classifier.head(pooled)
 
         encoder_gflops = count_gflops(lambda: mae.encoder(rows, frames, joints))
