@@ -184,36 +184,59 @@ def test_interrupted_sweep_resumes(tiny_data, tmp_path, caplog):
     assert "| random | 0.5 |" in (output / "results.md").read_text()
 
 
-def test_longer_pretraining_continues_the_shorter_one(tiny_data, tmp_path):
+def test_shorter_pretraining_is_a_snapshot_of_the_longer_one(tiny_data, tmp_path):
     axes = "axes={pretrain.training.epochs: [1, 2]}"
     plot = "plot={x: pretrain.training.epochs}"
-    chained = run_sweep(_spec(tiny_data, tmp_path / "chain", axes, plot, "paper={table: figure4}"))
-    assert not chained.failed()
-    longer = read_record(record_path(tmp_path / "chain", "pretrain", "epochs-2"))
-    assert longer.continued_from == "epochs-1"
-    first = list(csv.DictReader((tmp_path / "chain/pretrain/epochs-1/metrics.csv").open()))
-    second = list(csv.DictReader((tmp_path / "chain/pretrain/epochs-2/metrics.csv").open()))
-    assert len(second) == 2 and second[0] == first[0]  # epoch 1 is the shorter run's epoch 1
-    assert chained.tables["plot"].stat().st_size > 5000
-    # The same 2-epoch pre-training run alone (its fine-tuning is not needed here).
+    shared = run_sweep(_spec(tiny_data, tmp_path / "shared", axes, plot, "paper={table: figure4}"))
+    assert not shared.failed()
+    shorter = read_record(record_path(tmp_path / "shared", "pretrain", "epochs-1"))
+    assert shorter.status == "complete" and shorter.snapshot_of == "epochs-2" and shorter.epochs == 1
+    longer_dir = tmp_path / "shared/pretrain/epochs-2"
+    assert (longer_dir / "epoch-0001.pt").is_file() and not (tmp_path / "shared/pretrain/epochs-1").exists()
+    finetune_config = tmp_path / "shared/finetune/epochs-1__labels-1.0__seed-1/config.yaml"
+    assert str(longer_dir / "epoch-0001.pt") in finetune_config.read_text()
+    assert shared.tables["plot"].stat().st_size > 5000
+    assert "epochs-2" in (tmp_path / "shared/runs.csv").read_text().splitlines()[1]
+    # Run again: everything is complete, nothing is trained.
+    again = run_sweep(
+        _spec(tiny_data, tmp_path / "shared", axes, plot, "paper={table: figure4}"),
+        stage_functions={"pretrain": _refuse, "finetune": _refuse},
+    )
+    assert not again.failed()
+    # The same 1-epoch pre-training run alone (its fine-tuning is not needed here).
     from skeletonmae.training.stages import run_pretrain
 
     separate = run_sweep(
-        _spec(
-            tiny_data,
-            tmp_path / "separate",
-            "axes={pretrain.training.epochs: [2]}",
-            "continue_pretraining=false",
-        ),
+        _spec(tiny_data, tmp_path / "separate", "axes={pretrain.training.epochs: [1]}"),
         stage_functions={"pretrain": run_pretrain, "finetune": _refuse},
     )
-    assert [r.name for r in separate.failed()] == ["epochs-2__labels-1.0__seed-1"]
-    alone = list(csv.DictReader((tmp_path / "separate/pretrain/epochs-2/metrics.csv").open()))
-    # Training losses agree up to the CPU's run-to-run float noise (up to ~1e-4 relative here;
-    # another seed or data order moves them by far more than 1e-3).
-    assert [float(r["train_loss"]) for r in second] == pytest.approx(
+    assert [r.name for r in separate.failed()] == ["epochs-1__labels-1.0__seed-1"]
+    alone = list(csv.DictReader((tmp_path / "separate/pretrain/epochs-1/metrics.csv").open()))
+    first = list(csv.DictReader((longer_dir / "metrics.csv").open()))[:1]
+    # The schedule's milestones are in epochs, so epoch 1 of the 2-epoch run is the 1-epoch run
+    # (up to the CPU's run-to-run float noise; another seed or data order moves it by far more).
+    assert [float(r["train_loss"]) for r in first] == pytest.approx(
         [float(r["train_loss"]) for r in alone], rel=1e-3
     )
+
+
+def test_a_snapshot_missing_from_a_finished_run_fails_naming_the_folder(tiny_data, tmp_path):
+    output = tmp_path / "late"
+    from skeletonmae.training.stages import run_pretrain
+
+    first = run_sweep(
+        _spec(tiny_data, output, "axes={pretrain.training.epochs: [2]}"),
+        stage_functions={"pretrain": run_pretrain, "finetune": _refuse},
+    )
+    assert [key for key, r in first.records.items() if r.status == "complete"] == [("pretrain", "epochs-2")]
+    # A 1-epoch point planned after the 2-epoch run finished has no snapshot to take.
+    run_sweep(
+        _spec(tiny_data, output, "axes={pretrain.training.epochs: [1, 2]}"),
+        stage_functions={"pretrain": _refuse, "finetune": _refuse},
+    )
+    shorter = read_record(record_path(output, "pretrain", "epochs-1"))
+    assert shorter.status == "failed" and "epoch-0001.pt is missing" in shorter.reason
+    assert str(output / "pretrain" / "epochs-2") in shorter.reason
 
 
 def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):

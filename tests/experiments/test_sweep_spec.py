@@ -9,7 +9,7 @@ from sweep_test_data import stage_settings, tiny_spec, write_spec, write_tiny_da
 
 from skeletonmae.config import ConfigError
 from skeletonmae.experiments.grid import expand_variants
-from skeletonmae.experiments.plan import check_spec_settings, plan_sweep
+from skeletonmae.experiments.plan import check_spec_settings, plan_sweep, shard_cells
 from skeletonmae.experiments.runner import SweepRunner
 from skeletonmae.experiments.spec import load_sweep_spec, sweep_spec_from_mapping
 
@@ -132,7 +132,9 @@ def test_scratch_cell_drops_the_stage_configs_pretrained_checkpoint(tiny_data, t
     assert pretrained.finetune.config.finetune.pretrained == pretrained.pretrain.run_dir / "best.pt"
 
 
-def test_plan_chains_pretraining_epochs_and_a_setting_unfit_for_the_data_fails_its_run(tiny_data, tmp_path):
+def test_plan_takes_shorter_pretrainings_as_snapshots_and_a_setting_unfit_for_the_data_fails_its_run(
+    tiny_data, tmp_path
+):
     spec = sweep_spec_from_mapping(
         tiny_spec(
             tiny_data,
@@ -142,23 +144,32 @@ def test_plan_chains_pretraining_epochs_and_a_setting_unfit_for_the_data_fails_i
         )
     )
     plan = plan_sweep(spec)
-    chain = {run.name: run.continues_from.name if run.continues_from else None for run in plan.pretrains}
-    assert chain == {"epochs-3": "epochs-2", "epochs-1": None, "epochs-2": "epochs-1", "bad-ratio": None}
+    runs = {run.name: run for run in plan.pretrains}
+    snapshots = {name: run.snapshot_of.name if run.snapshot_of else None for name, run in runs.items()}
+    assert snapshots == {"epochs-3": None, "epochs-1": "epochs-3", "epochs-2": "epochs-3", "bad-ratio": None}
+    assert runs["epochs-3"].config.training.snapshot_epochs == (1, 2)
+    assert runs["epochs-1"].checkpoint == runs["epochs-3"].run_dir / "epoch-0001.pt"
+    fine_tunings = {cell.pretrain.name: cell.finetune.config.finetune.pretrained for cell in plan.cells}
+    assert fine_tunings["epochs-2"] == runs["epochs-3"].run_dir / "epoch-0002.pt"
+    assert fine_tunings["epochs-3"] == runs["epochs-3"].run_dir / "best.pt"
+    # the snapshots' cells and their run are one shard's
+    shard_of = {c.pretrain.name: k for k in (0, 1) for c in shard_cells(plan.cells, k, 2) if c.in_shard}
+    assert shard_of["epochs-1"] == shard_of["epochs-2"] == shard_of["epochs-3"] != shard_of["bad-ratio"]
     # planning does not open the data; the run binds it and fails, and the runner records why
     bad = next(run for run in plan.pretrains if run.name == "bad-ratio")
     record = SweepRunner(plan).ensure(bad)
     assert record.status == "failed" and "keeps 7 of 12 frames" in record.reason  # a partial tuple
-    unchained = plan_sweep(
+    separate = plan_sweep(
         sweep_spec_from_mapping(
             tiny_spec(
                 tiny_data,
                 tmp_path / "out",
                 axes={"pretrain.training.epochs": [1, 2]},
-                continue_pretraining=False,
+                snapshot_pretraining=False,
             )
         )
     )
-    assert all(run.continues_from is None for run in unchained.pretrains)
+    assert all(not (run.snapshot_of or run.config.training.snapshot_epochs) for run in separate.pretrains)
 
 
 def test_plan_names_an_unknown_setting_key(tiny_data, tmp_path):

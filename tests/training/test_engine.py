@@ -132,6 +132,20 @@ def test_fit_writes_checkpoints_metrics_and_tracks_best(tmp_path: Path):
     assert float(rows[2]["lr"]) == pytest.approx(0.001)  # decayed at the epoch-2 milestone
 
 
+def test_snapshot_epochs_keep_the_state_of_those_epochs(tmp_path: Path):
+    make_trainer(tmp_path / "run", snapshot_epochs=(1, 2)).fit()
+    assert sorted(p.name for p in (tmp_path / "run").glob("epoch-*.pt")) == ["epoch-0001.pt", "epoch-0002.pt"]
+    snapshot = load_checkpoint(tmp_path / "run" / "epoch-0002.pt")
+    assert (snapshot["epoch"], snapshot["step_in_epoch"]) == (2, 0)
+    # the epoch-2 snapshot is the state a 2-epoch run ends with
+    short = make_trainer(tmp_path / "short", epochs=2)
+    short.fit()
+    for name, value in load_checkpoint(tmp_path / "short" / "last.pt")["model"].items():
+        torch.testing.assert_close(snapshot["model"][name], value)
+    with pytest.raises(ValueError, match="snapshot_epochs"):
+        TrainingConfig(epochs=3, snapshot_epochs=(4,))
+
+
 class SimulatedKill(Exception):
     pass
 

@@ -98,7 +98,7 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
     runs = [(run, None) for run in pretrains]
     runs += [(cell.finetune, pretraining_mismatch(cell, plan.output_root, digests)) for cell in cells]
     for run, stale in runs:
-        chain = f" (continues {run.continues_from.name})" if run.continues_from else ""
+        chain = f" (a snapshot of {run.snapshot_of.name})" if run.snapshot_of else ""
         print(
             f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {_run_state(run, runner, stale)}{chain}"
         )

@@ -409,7 +409,7 @@ def runs_csv(document: PlanDocument, output_root: Path) -> str:
         "epochs",
         "seconds",
         "attempts",
-        "continued_from",
+        "snapshot_of",
         "reason",
         "run_dir",
     ]

@@ -46,11 +46,12 @@ def _has_checkpoint(run: PlannedRun) -> bool:
 
 def config_mismatch(run: PlannedRun) -> str | None:
     """The changed settings (``key: old -> new``) of the run in ``run.run_dir``; None when the
-    folder holds no checkpoint or was made with the planned settings."""
+    folder holds no checkpoint or was made with the planned settings (a snapshot's folder is its
+    longer run's, checked as that run)."""
     from skeletonmae.training.run_config import run_config_from_mapping
 
     saved_path = run.run_dir / "config.yaml"
-    if not saved_path.is_file() or not _has_checkpoint(run):
+    if run.snapshot_of is not None or not saved_path.is_file() or not _has_checkpoint(run):
         return None
     saved = run_config_from_mapping(read_yaml_mapping(saved_path))
     if config_identity(saved) == config_identity(run.config):
@@ -82,7 +83,7 @@ def pretraining_mismatch(cell: PlannedCell, output_root: Path, digests: DigestCa
     record = read_record(record_path(output_root, "finetune", cell.finetune.name))
     if record is None or record.pretrained_digest is None:
         return None
-    checkpoint = cell.pretrain.run_dir / "best.pt"
+    checkpoint = cell.pretrain.checkpoint
     now = digests(checkpoint)
     if now == record.pretrained_digest:
         return None

@@ -7,10 +7,11 @@ label fractions and seeds of a variant, unless seeds apply to pre-training) use 
     output_root/pretrain/<variant's pre-training name>[__seed-S]/
     output_root/finetune/<variant>__labels-<fraction>__seed-<S>/
 
-With ``continue_pretraining`` (default), pre-training runs that differ only in
-``training.epochs`` form a chain: the longer run starts from the shorter one's final checkpoint
-and resumes (the training loop's exact resume), so Figure 4's 50/100/150/200-epoch points cost
-one 200-epoch trajectory and are the checkpoints of one pre-training at those epochs.
+With ``snapshot_pretraining`` (default), pre-training runs that differ only in
+``training.epochs`` are one run: the longest is trained with ``training.snapshot_epochs`` set to
+the others' epoch counts, and each shorter one is that run's ``epoch-NNNN.pt`` snapshot
+(``PlannedRun.snapshot_of``), so Figure 4's 50/100/150/200-epoch points cost one 200-epoch
+trajectory and are the checkpoints of one pre-training at those epochs.
 
 With a shard ``(K, N)`` the plan selects only the K-th of N deterministic parts of its cells
 (:func:`shard_cells`), so N processes or cluster array tasks run one grid without coordinating.
@@ -42,6 +43,7 @@ from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
 from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, MODEL_PRESETS, RunConfig
+from skeletonmae.training.settings import snapshot_name
 
 __all__ = [
     "PlannedRun",
@@ -66,20 +68,34 @@ RESULT_NEUTRAL_KEYS: tuple[str, ...] = marked_fields(RunConfig, "result_neutral"
 
 @dataclasses.dataclass(frozen=True)
 class PlannedRun:
-    """One stage run: its config (not yet bound to the data), the data-bound model fields the
-    settings set explicitly (``pinned``, checked against the data when it runs) and the shorter
-    pre-training this one resumes from (``continues_from``)."""
+    """One stage run: its config (not yet bound to the data) and the data-bound model fields the
+    settings set explicitly (``pinned``, checked against the data when it runs).
+
+    A pre-training with ``snapshot_of`` is not trained by itself: it is the checkpoint that the
+    longer run ``snapshot_of`` keeps at this run's epoch count (``run_dir`` is that run's)."""
 
     stage: str
     name: str
     run_dir: Path
     config: RunConfig
     pinned: frozenset[str]
-    continues_from: PlannedRun | None = None
+    snapshot_of: PlannedRun | None = None
 
     @property
     def epochs(self) -> int:
         return self.config.training.epochs
+
+    @property
+    def checkpoint(self) -> Path:
+        """The pre-trained weights a fine-tuning starts from: ``best.pt``, or the snapshot."""
+        if self.snapshot_of is not None:
+            return self.run_dir / snapshot_name(self.epochs)
+        return self.run_dir / "best.pt"
+
+    @property
+    def trained(self) -> PlannedRun:
+        """The run that is actually trained for this one (itself, or the run it is a snapshot of)."""
+        return self.snapshot_of if self.snapshot_of is not None else self
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,9 +134,14 @@ class SweepPlan:
 
     @property
     def selected_pretrains(self) -> tuple[PlannedRun, ...]:
-        """The pre-training runs that the selected cells need, in plan order."""
-        needed = {cell.pretrain.name for cell in self.selected_cells if cell.pretrain}
+        """The pre-training runs that the selected cells need (and the runs their snapshots are
+        taken from), in plan order."""
+        needed = {run.name for cell in self.selected_cells if cell.pretrain for run in _needed(cell.pretrain)}
         return tuple(run for run in self.pretrains if run.name in needed)
+
+
+def _needed(run: PlannedRun) -> tuple[PlannedRun, ...]:
+    return (run,) if run.snapshot_of is None else (run, run.snapshot_of)
 
 
 def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
@@ -202,20 +223,25 @@ def _stage_settings(
     return settings
 
 
-def _link_chains(runs: list[PlannedRun]) -> list[PlannedRun]:
-    """Set ``continues_from`` along groups of runs that differ only in ``training.epochs``."""
+def _share_epochs(runs: list[PlannedRun]) -> list[PlannedRun]:
+    """Runs that differ only in ``training.epochs`` become snapshots of the longest of them,
+    which keeps a checkpoint at each of their epoch counts."""
     groups: dict[str, list[PlannedRun]] = {}
     for run in runs:
         key = config_identity(run.config, RESULT_NEUTRAL_KEYS + ("training.epochs",))
         groups.setdefault(key, []).append(run)
     replaced: dict[str, PlannedRun] = {}
     for group in groups.values():
-        previous = None
-        for run in sorted(group, key=lambda r: r.epochs):
-            if previous is not None and previous.epochs < run.epochs:
-                run = dataclasses.replace(run, continues_from=previous)
-                replaced[run.name] = run
-            previous = run
+        if len(group) < 2:
+            continue
+        *shorter, longest = sorted(group, key=lambda r: r.epochs)
+        training = dataclasses.replace(
+            longest.config.training, snapshot_epochs=tuple(r.epochs for r in shorter)
+        )
+        longest = dataclasses.replace(longest, config=dataclasses.replace(longest.config, training=training))
+        replaced[longest.name] = longest
+        for run in shorter:
+            replaced[run.name] = dataclasses.replace(run, run_dir=longest.run_dir, snapshot_of=longest)
     return [replaced.get(run.name, run) for run in runs]
 
 
@@ -248,20 +274,17 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def _shard_group(cell: PlannedCell) -> str:
-    """Cells that share a pre-training (or a chain of them) belong to one shard."""
-    run = cell.pretrain
-    if run is None:
+    """Cells that share a trained pre-training (or snapshots of one) belong to one shard."""
+    if cell.pretrain is None:
         return f"finetune/{cell.finetune.name}"
-    while run.continues_from is not None:
-        run = run.continues_from
-    return f"pretrain/{run.name}"
+    return f"pretrain/{cell.pretrain.trained.name}"
 
 
 def shard_cells(cells: Sequence[PlannedCell], index: int, count: int) -> tuple[PlannedCell, ...]:
     """Mark every selected cell outside part ``index`` of ``count`` as another shard's.
 
-    The selected cells are grouped by the pre-training they need (a pre-training chain is one
-    group; a from-scratch cell is its own group); groups are dealt round-robin in plan order, so
+    The selected cells are grouped by the pre-training they need (a run and its snapshots are
+    one group; a from-scratch cell is its own group); groups are dealt round-robin in plan order, so
     no two shards train the same run and the split depends only on the spec and ``only``."""
     groups: dict[str, int] = {}
     for cell in cells:
@@ -305,11 +328,9 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
                     used_names,
                 )
             pending += [(variant, fraction, seed, pretrain) for fraction in spec.label_fractions]
-    pretrains = (
-        _link_chains(list(pretrain_by_identity.values()))
-        if spec.continue_pretraining
-        else list(pretrain_by_identity.values())
-    )
+    pretrains = list(pretrain_by_identity.values())
+    if spec.snapshot_pretraining:
+        pretrains = _share_epochs(pretrains)
     by_name = {run.name: run for run in pretrains}
     cells = []
     for variant, fraction, seed, pretrain in pending:
@@ -369,7 +390,7 @@ def _plan_finetune(
     settings = _stage_settings(variant, "finetune", spec, seed, run_dir, dataset_root)
     settings.append(("data.label_fraction", fraction))
     # a from-scratch cell must not inherit the stage config's own pretrained checkpoint
-    pretrained = None if pretrain is None else str(pretrain.run_dir / "best.pt")
+    pretrained = None if pretrain is None else str(pretrain.checkpoint)
     settings.append(("finetune.pretrained", pretrained))
     config, pinned = _build_config(base, settings, f"cell {name}, finetune")
     run = PlannedRun("finetune", name, run_dir, config, pinned)

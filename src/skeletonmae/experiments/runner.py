@@ -4,8 +4,11 @@ For each run the runner looks at its folder first:
 
 * complete (``last.pt`` at the configured epoch count): skipped, its metric is read back;
 * partial (``last.pt`` earlier): resumed with the training loop's exact resume;
-* fresh: started; a pre-training that ``continues_from`` a shorter one is seeded with that run's
-  checkpoints and metrics and resumed from there;
+* fresh: started;
+* a snapshot (a pre-training whose epoch count is kept as a snapshot of a longer run,
+  ``snapshot_of``): the longer run is brought to completion, and the snapshot is complete when its
+  ``epoch-NNNN.pt`` is there (a longer run finished before that point was planned has none: the
+  snapshot fails, naming the folder to delete);
 * failed before (a record with a reason): skipped unless ``retry_failed``;
 * holding a different config (a result-relevant setting changed since), or a fine-tuning made
   from another pre-training checkpoint than its cell's (``consistency``): the sweep stops before
@@ -23,13 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.atomic import atomic_path
 from skeletonmae.experiments.consistency import SweepConfigMismatch, check_plan_folders
 from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, plan_sweep
 from skeletonmae.experiments.spec import SweepSpec
@@ -54,8 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-SEEDED_FILES = ("metrics.csv", "best.pt", "last.pt")  # copied in this order; last.pt marks done
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +91,8 @@ def inspect_run(run_dir: Path, epochs: int) -> RunState:
 @dataclasses.dataclass(frozen=True)
 class RunDecision:
     """What the runner does with a run, decided from its folder and record alone (``--dry-run``
-    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume``, ``continue``
-    (seed from the shorter pre-training, then resume) or ``start``."""
+    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume``, ``start``
+    or ``snapshot`` (taken from the longer run)."""
 
     action: str
     state: RunState
@@ -106,8 +105,8 @@ class RunDecision:
             "complete": "complete",
             "failed": f"failed: {self.previous.reason if self.previous else ''}",
             "resume": f"partial (epoch {self.state.epoch}){again}",
-            "continue": f"fresh{again}",
             "start": f"fresh{again}",
+            "snapshot": "snapshot",
         }[self.action]
 
 
@@ -117,26 +116,6 @@ def _pretrained_digest(run: PlannedRun) -> str | None:
     if pretrained is None or not Path(pretrained).is_file():
         return None
     return file_digest(Path(pretrained))
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    with atomic_path(target) as temp:
-        shutil.copyfile(source, temp)
-
-
-def seed_from_shorter_run(run: PlannedRun, shorter: PlannedRun) -> None:
-    """Give ``run`` the final checkpoints and metrics of ``shorter`` so it resumes from there."""
-    run.run_dir.mkdir(parents=True, exist_ok=True)
-    for name in SEEDED_FILES:
-        source = shorter.run_dir / name
-        if source.is_file():
-            _copy_atomic(source, run.run_dir / name)
-    logger.info(
-        "%s continues %s from its epoch %d (same settings except training.epochs)",
-        run.name,
-        shorter.name,
-        shorter.epochs,
-    )
 
 
 @dataclasses.dataclass
@@ -212,13 +191,13 @@ class SweepRunner:
     def decide(self, run: PlannedRun) -> RunDecision:
         """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
         previous = read_record(self.record_file(run))
-        state = inspect_run(run.run_dir, run.epochs)
-        if state.kind == "complete":
+        state = inspect_run(run.run_dir, run.trained.epochs)
+        if state.kind == "complete" and run.snapshot_of is None:
             return RunDecision("complete", state, previous)
+        if run.snapshot_of is not None:
+            return RunDecision("snapshot", state, previous)
         if previous is not None and previous.status == "failed" and not self.retry_failed:
             return RunDecision("failed", state, previous)
-        if state.kind == "fresh" and run.continues_from is not None:
-            return RunDecision("continue", state, previous)
         return RunDecision("resume" if state.kind == "partial" else "start", state, previous)
 
     def _ensure(self, run: PlannedRun) -> RunRecord:
@@ -235,28 +214,40 @@ class SweepRunner:
                 previous.reason,
             )
             return previous
-        continued_from = None
-        if decision.action == "continue":
-            shorter = self.ensure(run.continues_from)
-            if shorter.status != "complete":
-                return self._save(
-                    path,
-                    self._failed(
-                        run, previous, f"continues {run.continues_from.name}, which failed: {shorter.reason}"
-                    ),
-                )
-            seed_from_shorter_run(run, run.continues_from)
-            state, continued_from = inspect_run(run.run_dir, run.epochs), run.continues_from.name
-        return self._attempt(path, run, previous, state, continued_from)
+        if decision.action == "snapshot":
+            return self._save(path, self._snapshot_record(run))
+        return self._attempt(path, run, previous, state)
 
-    def _attempt(
-        self,
-        path: Path,
-        run: PlannedRun,
-        previous: RunRecord | None,
-        state: RunState,
-        continued_from: str | None,
-    ) -> RunRecord:
+    def _snapshot_record(self, run: PlannedRun) -> RunRecord:
+        """Bring the longer run to completion, then record its snapshot at ``run.epochs``."""
+        longer = self.ensure(run.snapshot_of)
+        if longer.status != "complete":
+            return self._failed(run, None, f"snapshot of {longer.name}, which failed: {longer.reason}")
+        if not run.checkpoint.is_file():
+            return self._failed(
+                run,
+                None,
+                f"{run.checkpoint} is missing: {run.run_dir} was trained before its epoch-{run.epochs} "
+                "snapshot was planned; delete that folder to train it again with its snapshots",
+            )
+        from skeletonmae.training.checkpoint import load_checkpoint
+
+        payload = load_checkpoint(run.checkpoint)
+        best = payload.get("best_metric")
+        return RunRecord(
+            run.stage,
+            run.name,
+            str(run.run_dir),
+            "complete",
+            payload.get("best_metric_name"),
+            None if best is None else float(best),
+            payload.get("best_epoch"),
+            run.epochs,
+            finished_at=time.time(),
+            snapshot_of=longer.name,
+        )
+
+    def _attempt(self, path: Path, run: PlannedRun, previous: RunRecord | None, state: RunState) -> RunRecord:
         if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
             previous = None
         seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
@@ -269,7 +260,6 @@ class SweepRunner:
             attempts=(previous.attempts if previous else 0) + 1,
             started_at=time.time(),
             epochs=run.epochs,
-            continued_from=continued_from or (previous.continued_from if previous else None),
             pretrained_digest=_pretrained_digest(run),
         )
         write_record(path, record)
@@ -316,7 +306,6 @@ class SweepRunner:
             seconds,
             previous.attempts if previous else 0,
             finished_at=time.time(),
-            continued_from=previous.continued_from if previous else None,
             pretrained_digest=previous.pretrained_digest if previous else None,
         )
         logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)

@@ -215,7 +215,7 @@ class SweepSpec:
     seeds: tuple[int, ...] = (1,)
     seed_stages: tuple[Literal["pretrain", "finetune"], ...] = ("finetune",)
     label_fractions: tuple[float, ...] = (1.0,)
-    continue_pretraining: bool = True
+    snapshot_pretraining: bool = True
     show_parameters: bool = False
     plot: PlotSpec | None = None
     paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)

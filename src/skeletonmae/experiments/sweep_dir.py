@@ -53,7 +53,7 @@ __all__ = [
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
 RECORDS_DIR = "records"
-PLAN_FORMAT_VERSION = 2
+PLAN_FORMAT_VERSION = 3
 
 RunStatus = Literal["complete", "failed", "running"]
 
@@ -75,7 +75,7 @@ class RunRecord:
     reason: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
-    continued_from: str | None = None
+    snapshot_of: str | None = None  # pre-training: the longer run whose epoch checkpoint this is
     pretrained_digest: str | None = None  # fine-tuning: SHA-256 of the best.pt it started from
 
 
@@ -158,7 +158,7 @@ class PlannedRunEntry:
     name: str
     run_dir: str
     epochs: int
-    continues_from: str | None = None
+    snapshot_of: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,8 +214,8 @@ class PlanDocument:
 
 
 def _run_entry(run: PlannedRun) -> PlannedRunEntry:
-    continues = run.continues_from.name if run.continues_from else None
-    return PlannedRunEntry(run.name, str(run.run_dir), run.epochs, continues)
+    snapshot_of = run.snapshot_of.name if run.snapshot_of else None
+    return PlannedRunEntry(run.name, str(run.run_dir), run.epochs, snapshot_of)
 
 
 def plan_document(plan: SweepPlan) -> PlanDocument:

@@ -9,7 +9,8 @@ picks the best checkpoint); :meth:`Trainer.fit` does the rest:
   ``training.log_every_steps`` steps and before every checkpoint, so a non-finite loss raises
   :class:`NonFiniteLossError` before it can reach a checkpoint: the last good one is kept;
 * ``last.pt`` at every epoch end and every ``training.checkpoint_every_steps`` optimiser steps,
-  ``best.pt`` when the task's metric improves; only rank 0 writes;
+  ``best.pt`` when the task's metric improves, ``epoch-NNNN.pt`` at ``training.snapshot_epochs``;
+  only rank 0 writes;
 * resume from ``last.pt``: weights, optimiser, scheduler, scaler, RNG streams, epoch and step in
   epoch; the sampler skips the samples already seen, so a killed run resumed ends with the weights
   of an uninterrupted one.
@@ -47,6 +48,7 @@ from skeletonmae.training.loop_types import (
     count_steps_per_epoch,
 )
 from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
+from skeletonmae.training.settings import snapshot_name
 
 __all__ = [
     "Trainer",
@@ -200,6 +202,8 @@ class Trainer:
         self.save("last.pt")
         if improved:
             self.save("best.pt")
+        if self.state.epoch in self.settings.snapshot_epochs:
+            self.save(snapshot_name(self.state.epoch))
 
     def _log_epoch(self, row: dict[str, float]) -> None:
         text = " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")

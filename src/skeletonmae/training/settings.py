@@ -96,6 +96,11 @@ class ScheduleConfig:
         )
 
 
+def snapshot_name(epoch: int) -> str:
+    """File name of the checkpoint kept at the end of ``epoch`` (``training.snapshot_epochs``)."""
+    return f"epoch-{epoch:04d}.pt"
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
     """Loop settings.
@@ -107,6 +112,9 @@ class TrainingConfig:
     ``checkpoint_activations`` recomputes each encoder / decoder block's activations in the
     backward pass instead of keeping them (less memory for large batches on small GPUs, about one
     more forward pass of compute; gradients and BatchNorm statistics unchanged).
+    ``snapshot_epochs`` also keeps the checkpoint of each of those epochs as
+    ``epoch-NNNN.pt`` (:func:`snapshot_name`), so one long run gives the shorter schedules'
+    checkpoints (a sweep's Figure 4 points).
     """
 
     epochs: int = 200
@@ -123,9 +131,16 @@ class TrainingConfig:
     sync_batchnorm: bool = False
     device: Literal["auto", "cpu", "cuda"] = dataclasses.field(default="auto", metadata=RESULT_NEUTRAL)
     progress_bar: bool = dataclasses.field(default=True, metadata=RESULT_NEUTRAL)
+    snapshot_epochs: tuple[int, ...] = dataclasses.field(default=(), metadata=RESULT_NEUTRAL)
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; the paper uses 200")
+        object.__setattr__(self, "snapshot_epochs", tuple(self.snapshot_epochs))
+        require(
+            all(isinstance(e, int) and 1 <= e <= self.epochs for e in self.snapshot_epochs),
+            "snapshot_epochs",
+            f"got {list(self.snapshot_epochs)}; list epochs between 1 and training.epochs={self.epochs}",
+        )
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
         require(
             self.grad_accumulation >= 1,
