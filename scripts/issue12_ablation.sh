@@ -30,6 +30,8 @@ declare -A VARIANT=(
   [e13-visible-rescale-normtarget]="--set mask.normalize_target=true"
   [e14-visible-rescale-motionmask]="--set mask.motion_temperature=0.75"
   [e15-visible-rescale-mamp]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true"
+  [e16-mamp-mask92]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set mask.frame_ratio=0.6 --set mask.joint_ratio=0.8"
+  [e17-mamp-40ep]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set training.epochs=40"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
@@ -57,12 +59,15 @@ fi
 # Layer-wise lr decay (issue 12, session 5):
 #   STAGE=finetune FINETUNE_FROM="e8-visible-rescale-100ep" FINETUNE_SCRATCH= FINETUNE_TAG=-ld075 \
 #     FINETUNE_SET="--set finetune.layer_decay=0.75" scripts/issue12_ablation.sh
-# All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs (FINETUNE100_FROM picks the runs).
+# All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs (FINETUNE100_FROM picks the runs;
+# FINETUNE_TAG and FINETUNE_SET as above).
+# Tuple head (session 7): FINETUNE_TAG=-tuple FINETUNE_SET="--set model.head_pool=tuple" with either stage.
 if [[ $stage == all || $stage == finetune100 ]]; then
   for init in ${FINETUNE100_FROM:-e4-visible-rescale scratch}; do
     pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
-    [[ -f $OUT/ft100-$init-s1/best.pt ]] || skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml \
+    dir=$OUT/ft100${FINETUNE_TAG:-}-$init-s1
+    [[ -f $dir/best.pt ]] || skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml \
       --set training.epochs=30 --set finetune.pretrained="$pretrained" --set training.progress_bar=false \
-      --output-dir "$OUT/ft100-$init-s1"
+      ${FINETUNE_SET:-} --output-dir "$dir"
   done
 fi

@@ -38,6 +38,17 @@ def test_embed_every_split_of_a_dataset_from_a_pretraining_checkpoint(models, tm
     assert info["splits"] == ["test"] * len(test) + ["train"] * len(train)
     assert info["names"] == list(test.names + train.names)
     assert info["labels"] == [int(v) for v in np.concatenate([test.labels, train.labels])]
+    # --pool tuple: per tuple in time order, whose mean over tuples is the default (mean) pooling
+    tuples = tmp_path / "tuples.npy"
+    argv = ["embed", str(models.nw_pretrain), str(models.nw_dataset), "--out", str(tuples), "--pool", "tuple"]
+    assert run(argv, capsys)[0] == 0
+    per_tuple = np.load(tuples)
+    assert (
+        per_tuple.shape[0] == features.shape[0] and per_tuple.shape[1] % 32 == 0 and per_tuple.shape[1] > 32
+    )
+    np.testing.assert_allclose(
+        per_tuple.reshape(len(features), 32, -1).mean(2), features, rtol=1e-4, atol=1e-5
+    )
 
 
 def test_embed_files_reports_failures_and_writes_the_rest(models, shared_data, tmp_path, capsys):
@@ -56,6 +67,10 @@ def test_embed_files_reports_failures_and_writes_the_rest(models, shared_data, t
     )
     assert code == 1 and "25 joints" in err
     assert np.load(out).shape == (1, 32)
+    code, _, _ = run(
+        ["embed", str(models.nw_finetune), str(good), "--out", str(out), "--pool", "tuple"], capsys
+    )
+    assert code == 0 and np.load(out).shape[1] > 32
     assert json.loads(out.with_suffix(".json").read_text())["names"] == ["a01_s01_e00_v03"]
 
 

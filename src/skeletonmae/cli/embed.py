@@ -78,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pool",
+        choices=("mean", "tuple"),
+        help="mean: over tuples and slots (D values); tuple: per tuple in time order (D * T / L); "
+        "default: as the checkpoint's head reads them (model.head_pool)",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="samples per forward pass")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
 
@@ -107,11 +113,11 @@ def run_embed(args: argparse.Namespace) -> int:
         }
         first = Path(args.dataset[0])
         if len(args.dataset) == 1 and _is_prepared(first):
-            features, rows = _embed_prepared(model, first, args.split, args.batch_size)
+            features, rows = _embed_prepared(model, first, args.split, args.batch_size, args.pool)
             failures = []
         else:
             items, arrays, failures = predictor.prepare(args.dataset)
-            features = predictor.features(arrays)
+            features = predictor.features(arrays, args.pool)
             rows = {
                 "names": [item.name for item in items],
                 "labels": [-1] * len(items),
@@ -128,7 +134,7 @@ def run_embed(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _embed_prepared(model, root: Path, split: str | None, batch_size: int):
+def _embed_prepared(model, root: Path, split: str | None, batch_size: int, pool: str | None):
     """Features of one split folder, one ``--split`` of a root, or every split of a root."""
     import numpy as np
 
@@ -139,7 +145,7 @@ def _embed_prepared(model, root: Path, split: str | None, batch_size: int):
         names = [split]
     else:
         names = dataset_splits(root)
-    parts = [embed_split(model, open_split_folder(root, name), batch_size) for name in names]
+    parts = [embed_split(model, open_split_folder(root, name), batch_size, pool) for name in names]
     rows = {
         "names": [n for part in parts for n in part.names],
         "labels": [int(label) for part in parts for label in part.labels],
@@ -197,7 +203,7 @@ def _knn_from_checkpoint(args: argparse.Namespace, config):
     model = load_inference_model(args.checkpoint, args.device)
     train = open_split_folder(args.dataset, args.train_split or model.config.data.train_split)
     test = open_split_folder(args.dataset, args.test_split or model.config.data.test_split)
-    return knn_on_splits(model, train, test, config, args.batch_size)
+    return knn_on_splits(model, train, test, config, args.batch_size, args.pool)
 
 
 def _knn_from_files(args: argparse.Namespace, config):

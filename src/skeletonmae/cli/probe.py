@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--pool",
         choices=("mean", "tuple"),
         default="mean",
-        help="encoder features: mean over the whole grid (D values, the head's input; default) or "
+        help="encoder features: mean over the whole grid (D values; default) or "
         "per tuple in time order (D * T / L values; keeps the order of the motion as raw coordinates do)",
     )
     parser.add_argument(

@@ -1,6 +1,7 @@
 """Encoder features of a whole prepared split, and the k-NN evaluation built on them.
 
-Features are the classifier's pooled encoder output (mean over slots and tuples, then over present
+Features are the classifier's pooled encoder output (by default pooled as its head reads it,
+``model.head_pool``: mean over slots and tuples, or per tuple in time order; then over present
 persons), computed on the split through the checkpoint's test transform: batches come from
 :meth:`skeletonmae.data.dataset.SkeletonDataset.get_batch` with ``train=False``, as in training's
 evaluation.
@@ -81,10 +82,11 @@ def _check_split(model: InferenceModel, split: SplitArrays) -> None:
 
 @torch.no_grad()
 def embed_split(
-    model: InferenceModel, split: SplitArrays, batch_size: int = 64, pool: str = "mean"
+    model: InferenceModel, split: SplitArrays, batch_size: int = 64, pool: str | None = None
 ) -> SplitFeatures:
     """``(N, D)`` pooled encoder features of every sample of ``split``, in order (``(N, D * T / L)``
-    with ``pool="tuple"``; see ``SkeletonClassifier.forward_features``)."""
+    with ``pool="tuple"``; None: the head's ``model.head_pool``; see
+    ``SkeletonClassifier.forward_features``)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     _check_split(model, split)
@@ -92,7 +94,7 @@ def embed_split(
     chunks = []
     for start in range(0, len(dataset), batch_size):
         x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
-        features = model.classifier.forward_features(x.to(model.device), pool)  # (B, D)
+        features = model.classifier.forward_features(x.to(model.device), pool)  # (B, F)
         chunks.append(features.float().cpu())
     cfg = model.model_config
     dim = cfg.pooled_dim(pool)
@@ -107,11 +109,13 @@ def knn_on_splits(
     test: SplitArrays,
     config: KnnConfig = KnnConfig(),
     batch_size: int = 64,
+    pool: str | None = None,
 ) -> KnnResult:
-    """Embed both splits with ``model`` and run the cosine k-NN of :mod:`~.knn`."""
+    """Embed both splits with ``model`` (pooled by ``pool``, see :func:`embed_split`) and run the
+    cosine k-NN of :mod:`~.knn`."""
     num_classes = int(train.meta.get("num_classes", model.model_config.num_classes))
-    train_features = embed_split(model, train, batch_size)
-    test_features = embed_split(model, test, batch_size)
+    train_features = embed_split(model, train, batch_size, pool)
+    test_features = embed_split(model, test, batch_size, pool)
     return knn_evaluate(
         train_features.features,
         train_features.labels,

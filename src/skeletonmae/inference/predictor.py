@@ -171,13 +171,15 @@ class Predictor:
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, len(self.class_names)))
 
     @torch.no_grad()
-    def features(self, arrays: list[np.ndarray]) -> np.ndarray:
-        """Pooled encoder features ``(N, F)`` of checked sequences (the classifier's pooling)."""
+    def features(self, arrays: list[np.ndarray], pool: str | None = None) -> np.ndarray:
+        """Pooled encoder features ``(N, F)`` of checked sequences (``pool``: ``"mean"`` or
+        ``"tuple"``; None: the classifier head's pooling)."""
         outputs = [
-            self.model.classifier.forward_features(batch).float().cpu()
+            self.model.classifier.forward_features(batch, pool).float().cpu()
             for batch in self._model_batches(arrays)
         ]
-        return torch.cat(outputs).numpy() if outputs else np.zeros((0, self.feature_dim), np.float32)
+        dim = self.model.model_config.pooled_dim(pool)
+        return torch.cat(outputs).numpy() if outputs else np.zeros((0, dim), np.float32)
 
     def predict_report(self, inputs: InputLike | Iterable[InputLike], top_k: int = 5) -> PredictionReport:
         """Predictions for every usable input plus the failures of the others."""
@@ -199,13 +201,14 @@ class Predictor:
             raise InputsFailedError(report.failures)
         return list(report.predictions)
 
-    def embed(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
-        """``(N, D)`` float32 pooled encoder features, one row per input sequence in order;
-        raises :class:`InputsFailedError` if any input could not be used."""
+    def embed(self, inputs: InputLike | Iterable[InputLike], pool: str | None = None) -> np.ndarray:
+        """``(N, F)`` float32 pooled encoder features, one row per input sequence in order
+        (``pool`` as in :meth:`features`); raises :class:`InputsFailedError` if any input could
+        not be used."""
         _, arrays, failures = self.prepare(inputs)
         if failures:
             raise InputsFailedError(failures)
-        return self.features(arrays)
+        return self.features(arrays, pool)
 
     def _require_head(self) -> None:
         if not self.model.has_head:
