@@ -11,11 +11,15 @@ from inference_fixtures import TrainedModels, single_torch_thread, trained_model
 
 from skeletonmae.config import FieldValueError
 from skeletonmae.data.store import load_split
+from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.inference.checkpoint_model import load_inference_model
+from skeletonmae.inference.features import SplitFeatures
 from skeletonmae.inference.knn import KnnConfig
 from skeletonmae.inference.probe import (
     ProbeConfig,
     build_probe_head,
+    labelled_subset,
+    probe_features,
     probe_splits,
     raw_split_features,
     train_linear_probe,
@@ -99,6 +103,22 @@ def test_tuple_pooling_probes_time_ordered_features(models):
     assert result.feature_dim == cfg.feature_dim * cfg.num_frames // cfg.tuple_len
     with pytest.raises(FieldValueError, match="pool"):
         ProbeConfig(pool="joint")
+
+
+def test_few_label_probes_train_on_fine_tunings_labelled_subset():
+    train, train_labels = _separable(200, 0)
+    test, test_labels = _separable(80, 1)
+    split = SplitFeatures(train, train_labels, tuple(f"s{i}" for i in range(200)), "train")
+    held_out = SplitFeatures(test, test_labels, tuple(f"t{i}" for i in range(80)), "test")
+    config = dataclasses.replace(FAST, label_fraction=0.1, label_seed=3)
+    result = probe_features("raw", split, held_out, 4, config)
+    rows = label_fraction_indices(train_labels, 0.1, 3)
+    assert result.num_train == len(rows) == 20
+    subset = SplitFeatures(train[rows], train_labels[rows], tuple(split.names[i] for i in rows), "train")
+    assert probe_features("raw", subset, held_out, 4, FAST).to_dict() == result.to_dict()
+    assert labelled_subset(split, 1.0, 3) is split
+    with pytest.raises(FieldValueError, match="label_fraction"):
+        ProbeConfig(label_fraction=0.0)
 
 
 def test_raw_features_are_the_flattened_test_transform_input(models):

@@ -84,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=float, default=0.1, help="linear probe SGD lr (0.1)")
     parser.add_argument("--probe-batch-size", type=int, default=256, help="linear probe batch (256)")
     parser.add_argument("--seed", type=int, default=0, help="probe seed (head init, shuffling)")
+    parser.add_argument(
+        "--label-fraction",
+        type=float,
+        default=1.0,
+        help="train both probes on this class-balanced fraction of the training split (few-label "
+        "probes; the subset fine-tuning's --label-fraction picks with the same --label-seed)",
+    )
+    parser.add_argument("--label-seed", type=int, default=1, help="seed of the labelled subset (1)")
     parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
     parser.add_argument("--batch-size", type=int, default=64, help="samples per forward pass")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
@@ -139,6 +147,8 @@ def run_probe(args: argparse.Namespace) -> int:
             lr=args.lr,
             seed=args.seed,
             pool=args.pool,
+            label_fraction=args.label_fraction,
+            label_seed=args.label_seed,
             knn=KnnConfig(
                 k=args.k,
                 temperature=args.temperature,

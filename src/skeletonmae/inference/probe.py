@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from skeletonmae.config import require
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import SplitArrays
+from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.features import SplitFeatures, embed_split
@@ -48,6 +49,7 @@ __all__ = [
     "build_probe_head",
     "train_linear_probe",
     "probe_features",
+    "labelled_subset",
     "raw_split_features",
     "random_init_model",
     "probe_splits",
@@ -73,6 +75,10 @@ class ProbeConfig:
     knn: KnnConfig = dataclasses.field(default_factory=_default_knn)
     # encoder / random-init features: "mean" (the head's input) or "tuple" (time order kept)
     pool: str = "mean"
+    # few-label probes: both probes train on this class-balanced fraction of the training split,
+    # the same subset as fine-tuning's data.label_fraction / data.label_seed
+    label_fraction: float = 1.0
+    label_seed: int = 1
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
@@ -91,6 +97,11 @@ class ProbeConfig:
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
         require(
             self.pool in FEATURE_POOLS, "pool", f"got {self.pool!r}; use one of {', '.join(FEATURE_POOLS)}"
+        )
+        require(
+            0.0 < self.label_fraction <= 1.0,
+            "label_fraction",
+            f"must be in (0, 1], got {self.label_fraction} (e.g. 0.1 for 10 % of the labels)",
         )
 
 
@@ -197,6 +208,16 @@ def train_linear_probe(
     return LinearProbeResult(history[-1], history[best], best + 1, tuple(history))
 
 
+def labelled_subset(split: SplitFeatures, fraction: float, seed: int) -> SplitFeatures:
+    """The class-balanced ``fraction`` of ``split``'s rows that fine-tuning would label
+    (:func:`~skeletonmae.data.subsets.label_fraction_indices`); all rows at ``fraction = 1``."""
+    if fraction >= 1.0:
+        return split
+    rows = label_fraction_indices(split.labels, fraction, seed)
+    names = tuple(split.names[i] for i in rows)
+    return SplitFeatures(split.features[rows], split.labels[rows], names, split.split)
+
+
 def probe_features(
     kind: str,
     train: SplitFeatures,
@@ -204,7 +225,9 @@ def probe_features(
     num_classes: int,
     config: ProbeConfig = ProbeConfig(),
 ) -> ProbeResult:
-    """Cosine k-NN and linear probe of one feature kind (train split -> test split)."""
+    """Cosine k-NN and linear probe of one feature kind (train split -> test split), trained on
+    ``config.label_fraction`` of the training split."""
+    train = labelled_subset(train, config.label_fraction, config.label_seed)
     knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes, config.knn)
     linear = train_linear_probe(train.features, train.labels, test.features, test.labels, num_classes, config)
     logger.info(
