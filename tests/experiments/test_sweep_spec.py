@@ -59,7 +59,7 @@ def test_extra_cells_overrides_and_stage_prefixes(tmp_path):
     "change, message",
     [
         ({"plot": {"x": "mask.frame_ratio"}}, "plot.x"),
-        ({"plot": {"x": "label_fraction"}}, "two or more label_fractions"),  # only 100 % here
+        ({"plot": {"x": "finetune.data.label_fraction"}}, "two or more label_fractions"),  # only 100 % here
         ({"axes": {"output_dir": ["a"]}}, "axes"),
         ({"axes": {"finetune.data.label_fraction": [0.1]}}, "label_fractions"),
         ({"label_fractions": [0.0, 0.1]}, "label_fractions"),

@@ -18,7 +18,7 @@ from skeletonmae.experiments.collect import (
     translate_setting,
     write_sweep_tables,
 )
-from skeletonmae.experiments.paper import find_paper_number, paper_numbers
+from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, find_paper_number, paper_numbers
 from skeletonmae.experiments.sweep_dir import (
     PlanDocument,
     RunRecord,
@@ -259,14 +259,16 @@ def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
 
 def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
     document = _document(
-        tmp_path, "ntu60-xsub", plot={"x": "label_fraction", "title": "", "x_label": "labels (%)"}
+        tmp_path,
+        "ntu60-xsub",
+        plot={"x": "finetune.data.label_fraction", "title": "", "x_label": "labels (%)"},
     )
     _records(tmp_path)
     from skeletonmae.experiments.figures import _series_name, _x_value
 
     rows = collect_rows(document, tmp_path)
-    assert sorted({_x_value(r, "label_fraction") for r in rows}) == [10.0, 100.0]
-    assert {_series_name(r, "label_fraction", document.axes) for r in rows} == {
+    assert sorted({_x_value(r, LABEL_FRACTION_KEY) for r in rows}) == [10.0, 100.0]
+    assert {_series_name(r, LABEL_FRACTION_KEY, document.axes) for r in rows} == {
         "decoder_width=8",
         "decoder_width=16",
     }  # the label fraction is the x axis, not a line

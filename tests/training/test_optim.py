@@ -139,3 +139,25 @@ def test_layer_decay_groups_scale_each_block_below_the_head():
     assert {id(p) for p in groups[1]["params"]} == first_block
     optimizer = build_optimizer(groups, OptimConfig(name="adamw", lr=0.01))
     assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([0.01 * g["lr_scale"] for g in groups])
+
+
+def test_a_held_group_learns_nothing_then_ramps_up_and_its_state_loads_weights_only(tmp_path):
+    held, free = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    groups = [{"params": list(held.parameters()), "hold_epochs": 2}, {"params": list(free.parameters())}]
+    optimizer = build_optimizer(groups, OptimConfig(lr=1.0))
+    config = ScheduleConfig(name="cosine", warmup_epochs=1)
+    scheduler = build_scheduler(optimizer, config, steps_per_epoch=2, total_epochs=5)
+    rates = []
+    for _ in range(10):
+        rates.append([g["lr"] for g in optimizer.param_groups])
+        optimizer.step()
+        scheduler.step()
+    reference = _lrs(config, 2, 10, total_epochs=5)
+    assert [free_lr for _, free_lr in rates] == pytest.approx(reference)  # the free group: unchanged
+    held_rates = [held_lr for held_lr, _ in rates]
+    assert held_rates[:4] == [0.0] * 4  # two epochs of two steps
+    assert held_rates[4:6] == pytest.approx([0.5 * reference[4], reference[5]])  # one-epoch ramp
+    assert held_rates[6:] == pytest.approx(reference[6:])
+    torch.save(scheduler.state_dict(), tmp_path / "scheduler.pt")
+    state = torch.load(tmp_path / "scheduler.pt", weights_only=True)
+    assert [fn["hold_steps"] for fn in state["lr_lambdas"]] == [4, 0]

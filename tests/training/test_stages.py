@@ -110,6 +110,35 @@ def test_finetune_with_layer_decay_resumes_with_the_scaled_group_rates(
         load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "x", "finetune.layer_decay=0"))
 
 
+def test_lp_ft_holds_the_encoder_for_its_first_epochs_then_fine_tunes_it(
+    pretrained, tiny_dataset, tmp_path, tiny_overrides
+):
+    extra = (
+        f"finetune.pretrained={pretrained / 'best.pt'}",
+        "finetune.frozen_encoder_epochs=1",
+        "training.epochs=2",
+        "training.snapshot_epochs=[1]",
+    )
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "lpft", *extra))
+    result = run_finetune(config, pinned_model_fields=pinned)
+    encoder = {
+        k: v for k, v in load_checkpoint(pretrained / "best.pt")["model"].items() if k.startswith("encoder.")
+    }
+    after_probe = load_checkpoint(result.run_dir / "epoch-0001.pt")["model"]
+    for key, value in encoder.items():  # weights and BatchNorm statistics held in epoch 1
+        assert torch.equal(after_probe[key], value), key
+    initial = build_classifier(result.config.model).state_dict()["head.fc.weight"]
+    assert not torch.equal(after_probe["head.fc.weight"], initial)  # the head learned
+    final = result.model.state_dict()
+    assert any(not torch.equal(final[key], value) for key, value in encoder.items())  # then the encoder
+    assert not result.model.encoder_held
+    config, pinned = load_run_config(
+        None, tiny_overrides(tiny_dataset, tmp_path / "all", *extra[:2], "training.epochs=1")
+    )
+    with pytest.raises(ValueError, match="leaves no epoch of fine-tuning"):
+        run_finetune(config, pinned_model_fields=pinned)
+
+
 def test_finetune_from_scratch_and_bad_pretrained_checkpoint(tiny_dataset, tmp_path, tiny_overrides):
     config, pinned = load_run_config(
         None, tiny_overrides(tiny_dataset, tmp_path / "scratch", "training.epochs=1")

@@ -15,7 +15,7 @@ from typing import Any
 
 from skeletonmae.experiments.collect import listed_cells, listed_pretrains
 from skeletonmae.experiments.grid import axis_labels, value_text
-from skeletonmae.experiments.spec import LABEL_FRACTION_X
+from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
 from skeletonmae.experiments.sweep_dir import PlanDocument
 
 __all__ = ["plot_sweep_rows", "plot_sweep_curves", "numeric"]
@@ -35,13 +35,13 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
     parts = [f"{labels[k]}={value_text(v)}" for k, v in row.axis_values.items() if k != x_key]
     if row.is_extra:
         parts.insert(0, row.variant)
-    if row.label_fraction != 1.0 and x_key != LABEL_FRACTION_X:
+    if row.label_fraction != 1.0 and x_key != LABEL_FRACTION_KEY:
         parts.append(f"labels={100 * row.label_fraction:g}%")
     return ", ".join(parts) or "SkeletonMAE"
 
 
 def _x_value(row: Any, x_key: str) -> float | None:
-    if x_key == LABEL_FRACTION_X:
+    if x_key == LABEL_FRACTION_KEY:
         return 100.0 * row.label_fraction
     return numeric(row.axis_values.get(x_key))
 

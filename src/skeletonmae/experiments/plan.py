@@ -41,6 +41,7 @@ from skeletonmae.config import (
 )
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
+from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
 from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, MODEL_PRESETS, RunConfig
 from skeletonmae.training.settings import snapshot_name
@@ -207,7 +208,7 @@ def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
                 "pretrain.training.epochs": config.training.epochs,
             }
         )
-    setting["finetune.data.label_fraction"] = cell.label_fraction
+    setting[LABEL_FRACTION_KEY] = cell.label_fraction
     return setting
 
 

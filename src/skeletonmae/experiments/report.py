@@ -23,6 +23,7 @@ from skeletonmae.config import read_yaml_mapping
 from skeletonmae.data.store import read_dataset_meta
 from skeletonmae.experiments.collect import collect_rows, sweep_markdown, write_sweep_tables
 from skeletonmae.experiments.paper import (
+    LABEL_FRACTION_KEY,
     PAPER_BENCHMARKS,
     PAPER_FIXED_SETTING,
     PAPER_TABLES,
@@ -100,9 +101,7 @@ def paper_number_for_run(stage: str, benchmark: str | None, label_fraction: floa
     if stage != "finetune" or benchmark not in PAPER_BENCHMARKS:
         return None
     table = "table4" if label_fraction == 1.0 else "table5"
-    return find_paper_number(
-        paper_numbers(table, benchmark=benchmark), {"finetune.data.label_fraction": label_fraction}
-    )
+    return find_paper_number(paper_numbers(table, benchmark=benchmark), {LABEL_FRACTION_KEY: label_fraction})
 
 
 def _best(rows: Sequence[dict[str, float]], column: str, higher: bool) -> tuple[float | None, int | None]:

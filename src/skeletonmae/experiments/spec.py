@@ -21,7 +21,7 @@
     label_fractions: [0.01, 0.05, 0.1]
     only: {mask.strategy: random}   # optional: run only the cells with these settings
     paper: {table: table1, equivalents: {model.decoder_width: {16: 256}}}
-    plot: {x: pretrain.training.epochs}   # or {x: label_fraction}: top-1 against % of labels
+    plot: {x: pretrain.training.epochs}   # or {x: finetune.data.label_fraction}: against % of labels
 
 Setting keys are RunConfig dotted keys. A key starting with ``pretrain.`` or ``finetune.`` applies
 to that stage only; any other key applies to both (so the fine-tuned encoder always has the shape
@@ -45,7 +45,7 @@ from skeletonmae.config import (
     read_yaml_mapping,
     require,
 )
-from skeletonmae.experiments.paper import PAPER_TABLES
+from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, PAPER_TABLES
 
 __all__ = [
     "DatasetSpec",
@@ -186,14 +186,11 @@ class PaperComparison:
             )
 
 
-#: ``plot.x`` for top-1 against the fraction of labels (Table 5) instead of an axis.
-LABEL_FRACTION_X = "label_fraction"
-
-
 @dataclasses.dataclass(frozen=True)
 class PlotSpec:
     """Plot top-1 against axis ``x`` (one line per combination of the other axes), or against
-    the label fraction in % when ``x`` is ``label_fraction``."""
+    the label fraction in % when ``x`` is ``finetune.data.label_fraction`` (the key paper tables
+    are matched on)."""
 
     x: str
     title: str = ""
@@ -254,10 +251,10 @@ class SweepSpec:
         require(
             self.plot is None
             or self.plot.x in self.axes
-            or (self.plot.x == LABEL_FRACTION_X and len(self.label_fractions) > 1),
+            or (self.plot.x == LABEL_FRACTION_KEY and len(self.label_fractions) > 1),
             "plot.x",
             f"{self.plot.x if self.plot else ''!r} is not an axis; use one of "
-            f"{', '.join(self.axes) or '(no axes defined)'}, or {LABEL_FRACTION_X} "
+            f"{', '.join(self.axes) or '(no axes defined)'}, or {LABEL_FRACTION_KEY} "
             f"with two or more label_fractions",
         )
 

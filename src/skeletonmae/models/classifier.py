@@ -71,6 +71,8 @@ class SkeletonClassifier(nn.Module):
         init_sttformer_weights(self.head)
         self.skip_absent_persons = True
         self.encoder_frozen = False
+        # True while fine-tuning holds the encoder (LP-FT's probing epochs): eval mode kept
+        self.encoder_held = False
 
     def forward_features(self, x: torch.Tensor, pool: str | None = None) -> torch.Tensor:
         """``(N, C, T, V, M) -> (N, D)`` encoder features averaged over tuples and slots
@@ -110,6 +112,6 @@ class SkeletonClassifier(nn.Module):
 
     def train(self, mode: bool = True) -> SkeletonClassifier:
         super().train(mode)
-        if self.encoder_frozen:
+        if self.encoder_frozen or self.encoder_held:
             self.encoder.eval()
         return self

@@ -9,6 +9,7 @@ length stay in epochs, as in the paper; they are converted with the optimiser st
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 from collections.abc import Iterable
 
@@ -24,7 +25,8 @@ def build_optimizer(
 
     ``parameters`` may also be groups ``{"params": [...], "lr_scale": s}`` (see
     :func:`layer_decay_groups`): a group's learning rate is ``config.lr * s``, and the schedule
-    scales every group by the same factor."""
+    scales every group by the same factor (a group's ``"hold_epochs"`` is kept for
+    :func:`build_scheduler`)."""
     groups = _trainable_groups(list(parameters), config.lr)
     if not groups:
         raise ValueError("no trainable parameters: every parameter has requires_grad=False")
@@ -49,7 +51,8 @@ def _trainable_groups(parameters: list, lr: float) -> list[dict]:
     for group in parameters:
         trainable = [p for p in group["params"] if p.requires_grad]
         if trainable:
-            groups.append({"params": trainable, "lr": lr * group.get("lr_scale", 1.0)})
+            kept = {"hold_epochs": group["hold_epochs"]} if "hold_epochs" in group else {}
+            groups.append({"params": trainable, "lr": lr * group.get("lr_scale", 1.0), **kept})
     return groups
 
 
@@ -78,39 +81,63 @@ def _layer_id(name: str, num_blocks: int) -> int:
     return num_blocks + 1
 
 
+def hold_multiplier(step: int, hold_steps: int, ramp_steps: int) -> float:
+    """0 for the first ``hold_steps`` optimiser steps, then a linear ramp to 1 over
+    ``ramp_steps`` (a held parameter group: linear probing before fine-tuning, LP-FT)."""
+    if hold_steps <= 0:
+        return 1.0
+    if step < hold_steps:
+        return 0.0
+    return min(1.0, (step - hold_steps + 1) / max(ramp_steps, 1))
+
+
 class MultiStepWarmupFactor:
-    """LR multiplier at optimiser step ``s``: linear warm-up, then ``gamma`` at each milestone.
+    """LR multiplier at optimiser step ``s``: linear warm-up, then ``gamma`` at each milestone;
+    times :func:`hold_multiplier` when ``hold_steps`` > 0.
 
     A plain callable object (not a lambda) so ``LambdaLR.state_dict`` stores its numbers.
     """
 
     def __init__(
-        self, milestone_steps: list[int], gamma: float, warmup_steps: int, warmup_start: float
+        self,
+        milestone_steps: list[int],
+        gamma: float,
+        warmup_steps: int,
+        warmup_start: float,
+        hold_steps: int = 0,
     ) -> None:
         self.milestone_steps = sorted(milestone_steps)
         self.gamma = gamma
         self.warmup_steps = warmup_steps
         self.warmup_start = warmup_start
+        self.hold_steps = hold_steps
 
     def __call__(self, step: int) -> float:
         decay = self.gamma ** bisect.bisect_right(self.milestone_steps, step)
         if step < self.warmup_steps:
             progress = step / self.warmup_steps
-            return decay * (self.warmup_start + (1.0 - self.warmup_start) * progress)
-        return decay
+            decay *= self.warmup_start + (1.0 - self.warmup_start) * progress
+        return decay * hold_multiplier(step, self.hold_steps, self.warmup_steps)
 
 
 class CosineWarmupFactor:
     """LR multiplier at optimiser step ``s``: linear warm-up, then a half-cosine from 1 down to
-    ``min_factor`` at ``total_steps`` (held there after it). A plain callable, as above."""
+    ``min_factor`` at ``total_steps`` (held there after it); times :func:`hold_multiplier` when
+    ``hold_steps`` > 0. A plain callable, as above."""
 
-    def __init__(self, total_steps: int, warmup_steps: int, warmup_start: float, min_factor: float) -> None:
+    def __init__(
+        self, total_steps: int, warmup_steps: int, warmup_start: float, min_factor: float, hold_steps: int = 0
+    ) -> None:
         self.total_steps = total_steps
         self.warmup_steps = warmup_steps
         self.warmup_start = warmup_start
         self.min_factor = min_factor
+        self.hold_steps = hold_steps
 
     def __call__(self, step: int) -> float:
+        return self._base(step) * hold_multiplier(step, self.hold_steps, self.warmup_steps)
+
+    def _base(self, step: int) -> float:
         if step < self.warmup_steps:
             return self.warmup_start + (1.0 - self.warmup_start) * step / self.warmup_steps
         decay_steps = max(self.total_steps - self.warmup_steps, 1)
@@ -127,7 +154,9 @@ def build_scheduler(
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """Per-optimiser-step ``LambdaLR`` for ``config`` (MultiStep or cosine, + optional warm-up).
 
-    ``total_epochs`` (the run's ``training.epochs``) is required by the cosine schedule only.
+    ``total_epochs`` (the run's ``training.epochs``) is required by the cosine schedule only. A
+    parameter group with ``"hold_epochs": n`` (see :func:`build_optimizer`) learns at rate 0 for
+    its first ``n`` epochs, then ramps up over the warm-up length to the schedule's rate.
     """
     if steps_per_epoch < 1:
         raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
@@ -141,7 +170,13 @@ def build_scheduler(
             warmup_steps=warmup_steps,
             warmup_start=config.warmup_start_factor,
         )
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factor)
+    held = [int(group.get("hold_epochs", 0)) * steps_per_epoch for group in optimizer.param_groups]
+    if not any(held):
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factor)
+    factors = [copy.copy(factor) for _ in held]
+    for group_factor, hold_steps in zip(factors, held):
+        group_factor.hold_steps = hold_steps
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factors)
 
 
 def _cosine_factor(

@@ -87,17 +87,28 @@ class FinetuneConfig:
     ``layer_decay`` (finetune stage only, beyond the paper): layer-wise learning-rate decay in
     (0, 1]: the head learns at ``optim.lr``, each encoder block below it at ``layer_decay`` times
     the one above (BEiT / MAE / MAMP fine-tuning); 1 (default) gives every layer the same rate.
+
+    ``frozen_encoder_epochs`` (finetune stage only, beyond the paper): linear probing, then
+    fine-tuning (LP-FT, Kumar et al. 2022): for that many first epochs only the head learns,
+    on the encoder's eval-mode features (learning rate 0, BatchNorm statistics kept); then the
+    encoder joins, its rate ramping up over ``schedule.warmup_epochs``. 0 (default): off.
     """
 
     pretrained: Path | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
     feature_norm: bool = False
     layer_decay: float = 1.0
+    frozen_encoder_epochs: int = 0
 
     def __post_init__(self) -> None:
         require(
             isinstance(self.layer_decay, (int, float)) and 0 < self.layer_decay <= 1,
             "layer_decay",
             f"got {self.layer_decay!r}; use a value in (0, 1] (1 = no decay; MAE-style fine-tuning: 0.75)",
+        )
+        require(
+            isinstance(self.frozen_encoder_epochs, int) and self.frozen_encoder_epochs >= 0,
+            "frozen_encoder_epochs",
+            f"got {self.frozen_encoder_epochs!r}; use 0 (off) or a number of epochs below training.epochs",
         )
 
 

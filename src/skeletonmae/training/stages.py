@@ -155,7 +155,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
         config = bind_model_to_data(config, info, pinned, check_mask=stage == "pretrain")
         run_dir = prepare_run_dir(config, stage, context, resume)
         seed_everything(config.training.seed)  # same initial weights on every rank
-        model = build_stage_model(stage, config, info.layout)
+        model = built = build_stage_model(stage, config, info.layout)
         set_activation_checkpointing(model, config.training.checkpoint_activations)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
         train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
@@ -166,7 +166,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
             model = torch.compile(model)
         steps = count_steps_per_epoch(len(train.loader), config.training)
         scheduler = build_scheduler(optimizer, config.schedule, steps, config.training.epochs)
-        task, set_data_epoch = _stage_task(stage, config, train.set_epoch)
+        task, set_data_epoch = _stage_task(stage, config, train.set_epoch, built)
         setup = TrainingSetup(
             task=task,
             model=model,
@@ -210,11 +210,22 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
 
 
 def _optimizer_parameters(stage: str, config: RunConfig, model: torch.nn.Module) -> list:
-    """Every parameter, or layer-decay groups when fine-tuning with ``finetune.layer_decay < 1``."""
-    if stage != "finetune" or config.finetune.layer_decay == 1:
+    """Every parameter; when fine-tuning, layer-decay groups (``finetune.layer_decay < 1``)
+    and encoder groups held for ``finetune.frozen_encoder_epochs``."""
+    held = config.finetune.frozen_encoder_epochs
+    if stage != "finetune" or (config.finetune.layer_decay == 1 and not held):
         return list(model.parameters())
     blocks = len(config.model.block_specs)
-    return layer_decay_groups(model.named_parameters(), blocks, config.finetune.layer_decay)
+    groups = layer_decay_groups(model.named_parameters(), blocks, config.finetune.layer_decay)
+    if held:
+        if held >= config.training.epochs:
+            raise ValueError(
+                f"finetune.frozen_encoder_epochs={held} leaves no epoch of fine-tuning in "
+                f"training.epochs={config.training.epochs}; lower it (or use the linear stage)"
+            )
+        for group in groups[:-1]:  # every group but the head's (layer num_blocks + 1)
+            group["hold_epochs"] = held
+    return groups
 
 
 def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLoader | None:
@@ -225,12 +236,22 @@ def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLo
 
 
 def _stage_task(
-    stage: str, config: RunConfig, set_epoch: Callable[[int], None]
+    stage: str, config: RunConfig, set_epoch: Callable[[int], None], classifier: torch.nn.Module
 ) -> tuple[Task, Callable[[int], None]]:
-    """The stage's task and the per-epoch hook (contrastive mining also follows the epoch)."""
+    """The stage's task and the per-epoch hook (contrastive mining also follows the epoch; a
+    held encoder, ``finetune.frozen_encoder_epochs``, is released by it)."""
     if stage == "pretrain":
         return pretrain_method(config).build_task(config, set_epoch)
-    return ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing), set_epoch
+    task = ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing)
+    held = config.finetune.frozen_encoder_epochs if stage == "finetune" else 0
+    if not held:
+        return task, set_epoch
+
+    def hold_then_set_epoch(epoch: int) -> None:  # LP-FT: the encoder in eval mode while held
+        classifier.encoder_held = epoch < held
+        set_epoch(epoch)
+
+    return task, hold_then_set_epoch
 
 
 def _plot_curves(history: list[dict[str, float]], path: Path, title: str) -> None:
