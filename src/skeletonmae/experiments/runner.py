@@ -191,11 +191,11 @@ class SweepRunner:
     def decide(self, run: PlannedRun) -> RunDecision:
         """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
         previous = read_record(self.record_file(run))
-        state = inspect_run(run.run_dir, run.trained.epochs)
-        if state.kind == "complete" and run.snapshot_of is None:
+        if run.snapshot_of is not None:  # decided by its longer run
+            return RunDecision("snapshot", RunState("fresh"), previous)
+        state = inspect_run(run.run_dir, run.epochs)
+        if state.kind == "complete":
             return RunDecision("complete", state, previous)
-        if run.snapshot_of is not None:
-            return RunDecision("snapshot", state, previous)
         if previous is not None and previous.status == "failed" and not self.retry_failed:
             return RunDecision("failed", state, previous)
         return RunDecision("resume" if state.kind == "partial" else "start", state, previous)

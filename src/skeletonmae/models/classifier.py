@@ -82,8 +82,6 @@ class SkeletonClassifier(nn.Module):
         head sees, ``config.head_pool``."""
         check_input(x, self.config)
         pool = self.config.head_pool if pool is None else pool
-        if pool not in FEATURE_POOLS:
-            raise ValueError(f"pool={pool!r}: choose one of {', '.join(FEATURE_POOLS)}")
         packed = pack_persons(x, skip_absent=self.skip_absent_persons)
         pooled = pool_features(self.encoder(packed.data), pool)  # (P, F)
         if self.skip_absent_persons:
