@@ -21,7 +21,10 @@ measured in the same run:
   every person, and the classifier skipping padded persons (target >= 1.6x); (b) the MAE
   pre-training step at alpha = beta = 0.5; (c) the encoder alone on the visible tokens vs the
   full grid (target: cost <= 0.3x).
-* One faithful block at NTU width: the official einsum formulation vs our batched matmuls.
+* The faithful STTFormer block, ours against the official formulation
+  (:mod:`skeletonmae.models.reference`: einsums, every intermediate stored): one block at NTU
+  width, and the whole NTU-60 STTFormer at ``--full-batch`` samples that all have two persons
+  (issue 15's case: target >= 1.5x the step, <= 0.7x the peak memory).
 * cpu-small preset on NW-UCLA-shaped batches (32, 3, 60, 20, 1): MAE step and classifier step
   (target: well over 100 samples/s).
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -45,13 +49,15 @@ from skeletonmae.masking import spatial_temporal_mask
 from skeletonmae.models import MaskConfig, build_classifier, build_mae, build_sttformer, preset
 from skeletonmae.models.checkpointing import set_activation_checkpointing
 from skeletonmae.models.cost import measure_model_cost
+from skeletonmae.models.reference import official_block_forward
 from skeletonmae.models.sttformer import STTABlock
 
 StepFunction = Callable[[], torch.Tensor]
 
 
-def ntu_like_batch(config, batch: int, seed: int = 0) -> torch.Tensor:
-    """(N, C, T, V, 2) with a second person only in the first sample."""
+def ntu_like_batch(config, batch: int, seed: int = 0, every_person: bool = False) -> torch.Tensor:
+    """(N, C, T, V, 2) with a second person only in the first sample (in every sample when
+    ``every_person``)."""
     x = torch.randn(
         batch,
         config.in_channels,
@@ -60,8 +66,16 @@ def ntu_like_batch(config, batch: int, seed: int = 0) -> torch.Tensor:
         config.num_persons,
         generator=torch.Generator().manual_seed(seed),
     )
-    x[1:, ..., 1:] = 0
+    if not every_person:
+        x[1:, ..., 1:] = 0
     return x
+
+
+def use_official_blocks(model: torch.nn.Module) -> None:
+    """Run every block of ``model`` in the official formulation (full grid only)."""
+    for block in model.modules():
+        if isinstance(block, STTABlock):
+            block.forward = functools.partial(official_block_forward, block)
 
 
 def make_trainer(step: StepFunction, parameters, device: torch.device, amp: str) -> Callable[[], float]:
@@ -101,9 +115,9 @@ def process_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def case_setup(name: str, ntu_batch: int, mae_batch: int, device: torch.device):
+def case_setup(name: str, args: argparse.Namespace, device: torch.device):
     """(step function, parameters, samples per step, model) of one case, on ``device``."""
-    step, parameters, count, model = _cpu_case(name, ntu_batch, mae_batch)
+    step, parameters, count, model = _cpu_case(name, args.ntu_batch, args.mae_batch, args.full_batch)
     if device.type == "cpu":
         return step, parameters, count, model
     model.to(device)
@@ -122,9 +136,17 @@ def _move_captured(step: StepFunction, device: torch.device) -> StepFunction:
     return step
 
 
-def _cpu_case(name: str, ntu_batch: int, mae_batch: int):
+def _cpu_case(name: str, ntu_batch: int, mae_batch: int, full_batch: int):
     ntu, small = preset("ntu60"), preset("cpu-small")
     mask = MaskConfig(frame_ratio=0.5, joint_ratio=0.5)
+    if name.startswith("faithful_"):  # faithful STTFormer, every sample two persons
+        x = ntu_like_batch(ntu, full_batch, every_person=True)
+        labels = torch.arange(full_batch) % ntu.num_classes
+        model = build_sttformer(ntu)
+        if name == "faithful_official":
+            use_official_blocks(model)
+        loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+        return (lambda: loss(model(x), labels)), model.parameters(), full_batch, model
     if name.startswith("ntu_classifier") or name == "ntu_sttformer":
         x, labels = ntu_like_batch(ntu, ntu_batch), torch.arange(ntu_batch) % ntu.num_classes
         model = build_sttformer(ntu) if name == "ntu_sttformer" else build_classifier(ntu)
@@ -134,6 +156,11 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int):
         return (lambda: loss(model(x), labels)), model.parameters(), ntu_batch, model
     if name == "ntu_mae":
         model, x = build_mae(ntu, mask), ntu_like_batch(ntu, mae_batch)
+        return (lambda: model(x).loss), model.parameters(), mae_batch, model
+    if name.startswith("decoder_"):  # "decoder_<width>x<depth>": the paper's decoder ablations
+        width, depth = (int(v) for v in name.removeprefix("decoder_").split("x"))
+        config = preset("ntu60", decoder_width=width, decoder_depth=depth)
+        model, x = build_mae(config, mask), ntu_like_batch(config, mae_batch)
         return (lambda: model(x).loss), model.parameters(), mae_batch, model
     if name.startswith("ntu_encoder"):
         model = build_classifier(ntu).encoder
@@ -160,8 +187,8 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int):
         return (lambda: model(x).loss), model.parameters(), 32, model
     if name.startswith("block_"):
         block = STTABlock(256, 256, 64, num_slots=150, num_heads=3)
-        if name == "block_einsum":
-            block._attend_full = lambda x: einsum_attention(block, x)
+        if name == "block_official":
+            use_official_blocks(block)
         rows = torch.randn(8, 256, 20, 150)
         return (lambda: block(rows).square().mean()), block.parameters(), 8, block
     x = torch.randn(32, 3, 60, 20, 1)
@@ -173,18 +200,6 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int):
         loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
         return (lambda: loss(model(x), labels)), model.parameters(), 32, model
     raise ValueError(f"unknown case {name!r}")
-
-
-def einsum_attention(block: STTABlock, x: torch.Tensor) -> torch.Tensor:
-    """The official formulation: two einsums, a repeated static map and a .contiguous() copy."""
-    b, c, k, s = x.shape
-    h, d = block.num_heads, block.qk_dim
-    q, key = torch.chunk(
-        block.to_query_key(x + block.slot_embedding[:, None, :]).view(b, 2 * h, d, k, s), 2, dim=1
-    )
-    attention = torch.tanh(torch.einsum("nhdku,nhdkv->nhuv", q, key) / (d * k)) * block.alpha
-    attention = attention + block.static_attention.repeat(b, 1, 1, 1)
-    return torch.einsum("ncku,nhuv->nhckv", x, attention).contiguous().view(b, h * c, k, s)
 
 
 def run_group(args: argparse.Namespace) -> list[dict]:
@@ -201,7 +216,7 @@ def run_group(args: argparse.Namespace) -> list[dict]:
             torch.cuda.reset_peak_memory_stats(device)
             before = torch.cuda.memory_allocated(device)
         name, *options = case.split("+")  # "case+bf16": under bf16 autocast; "+ckpt": checkpointed
-        step, parameters, count, model = case_setup(name, args.ntu_batch, args.mae_batch, device)
+        step, parameters, count, model = case_setup(name, args, device)
         model.train()
         set_activation_checkpointing(model, "ckpt" in options)
         if args.compile:
@@ -253,6 +268,8 @@ def _spawn_group(cases: list[str], args: argparse.Namespace, memory: bool) -> di
         str(args.ntu_batch),
         "--mae-batch",
         str(args.mae_batch),
+        "--full-batch",
+        str(args.full_batch),
         "--device",
         args.device,
         "--amp",
@@ -289,6 +306,18 @@ def print_costs() -> None:
         ):
             print(f"{name:<11}{part:<30}{params:>13,}{gflops:>15.3f}")
     print("(forward, every person present; flop counter: multiply-add = 2)")
+
+
+def decoder_gflops(cases: list[str]) -> str:
+    """``"256x9 179.2 (decoder 161.1), ..."``: forward GFLOPs per sample of each decoder case."""
+    parts = []
+    for case in cases:
+        size = case.removeprefix("decoder_")
+        width, depth = (int(v) for v in size.split("x"))
+        config = preset("ntu60", decoder_width=width, decoder_depth=depth)
+        cost = measure_model_cost(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.5))
+        parts.append(f"{size} {cost.mae_gflops:.1f} (decoder {cost.decoder_gflops:.1f})")
+    return ", ".join(parts)
 
 
 def labelled(results: dict[str, dict], labels: dict[str, str]) -> list[dict]:
@@ -330,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps, small cases")
     parser.add_argument("--ntu-batch", type=int, default=6, help="classifier batch (NTU-60)")
     parser.add_argument("--mae-batch", type=int, default=3, help="MAE / encoder batch (NTU-60)")
+    parser.add_argument("--full-batch", type=int, default=8, help="faithful STTFormer, two persons each")
     parser.add_argument("--skip-ntu", action="store_true", help="only the cheap cases")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the cases run")
     parser.add_argument("--amp", choices=("none", "bf16"), default="none", help="autocast dtype")
@@ -356,10 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_table("cpu-small on NW-UCLA-shaped batches", small, small[0], "target: > 100 samples/s")
     blocks = labelled(
-        spawn(["block_matmul", "block_einsum"], args),
+        spawn(["block_ours", "block_official"], args),
         {
-            "block_einsum": "block 256->256, official einsums (base)",
-            "block_matmul": "block 256->256, batched matmuls (ours)",
+            "block_official": "block 256->256, official formulation (base)",
+            "block_ours": "block 256->256, ours (attended tensor rebuilt)",
         },
     )
     print_table("one faithful block, 8 rows x 20 tuples x 150 slots", blocks, blocks[0], "")
@@ -416,7 +446,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.skip_ntu:
         return 0
-    b, mb = args.ntu_batch, args.mae_batch
+    b, mb, fb = args.ntu_batch, args.mae_batch, args.full_batch
+    faithful = labelled(
+        spawn(["faithful_ours", "faithful_official"], args),
+        {
+            "faithful_official": f"faithful STTFormer, official blocks, batch {fb} (base)",
+            "faithful_ours": "    the same, our blocks",
+        },
+    )
+    print_table(
+        f"NTU-60 faithful STTFormer, every one of {fb} samples with two persons",
+        faithful,
+        faithful[0],
+        "target (issue 15): >= 1.5x the step at <= 0.7x the peak memory",
+    )
     classifiers = labelled(
         spawn(["ntu_classifier_packed", "ntu_sttformer", "ntu_classifier_every_person"], args),
         {
@@ -437,6 +480,21 @@ def main(argv: list[str] | None = None) -> int:
         mae,
         classifiers[1],
         "vs base = vs the faithful STTFormer classifier step above",
+    )
+    decoders = ["decoder_128x9", "decoder_256x5", "decoder_256x9"]
+    decoder_rows = labelled(
+        spawn(decoders, args),
+        {
+            "decoder_256x9": f"MAE step, decoder 256 x 9 (paper default, base), batch {mb}",
+            "decoder_128x9": "    decoder 128 x 9 (paper Table 2: 85.2 vs 86.6)",
+            "decoder_256x5": "    decoder 256 x 5 (paper Table 3: 85.7 vs 86.6)",
+        },
+    )
+    print_table(
+        "NTU-60 pre-training step by decoder size (padded persons skipped, as in every MAE step)",
+        decoder_rows,
+        decoder_rows[0],
+        "forward GFLOPs per sample: " + decoder_gflops(["decoder_256x9", *decoders[:2]]),
     )
     encoders = labelled(
         spawn(["ntu_encoder_visible", "ntu_encoder_full"], args),

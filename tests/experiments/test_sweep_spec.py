@@ -55,6 +55,20 @@ def test_extra_cells_overrides_and_stage_prefixes(tmp_path):
     assert fixed.pretrain_name(list(spec.axes)) == "strategy-fixed__epochs-2"
 
 
+def test_keys_of_the_finetune_section_reach_the_fine_tuning_stage(tiny_data, tmp_path):
+    """``finetune.layer_decay`` is RunConfig's key, not a stage prefix before ``layer_decay``:
+    as an axis it changes only the fine-tunings, and the fine-tuning section may set it."""
+    finetune = {"settings": {**stage_settings(), "finetune.frozen_encoder_epochs": 1}}
+    spec = sweep_spec_from_mapping(
+        tiny_spec(tiny_data, tmp_path / "out", axes={"finetune.layer_decay": [0.5, 1.0]}, finetune=finetune)
+    )
+    plan = plan_sweep(spec)
+    assert len(plan.pretrains) == 1 and len(plan.cells) == 2
+    decays = sorted(cell.finetune.config.finetune.layer_decay for cell in plan.cells)
+    assert decays == [0.5, 1.0]
+    assert {cell.finetune.config.finetune.frozen_encoder_epochs for cell in plan.cells} == {1}
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from skeletonmae.models.attend_mix import apply_attention
 from skeletonmae.models.config import ModelConfig, StageSpec, preset
 
 TINY_STAGES = (StageSpec(channels=8, qk_dim=2, num_blocks=1), StageSpec(channels=12, qk_dim=3, num_blocks=2))
@@ -52,3 +53,8 @@ def randomize_parameters(module: torch.nn.Module, seed: int = 0) -> None:
                     tensor.copy_(0.5 + noise)
                 else:
                     tensor.add_(0.1 * (noise - 0.5))
+
+
+def attend(block, x: torch.Tensor, slot_ids=None, visible=None) -> torch.Tensor:
+    """A block's attended ``(B, H*C, K, S')`` tensor (its maps applied to ``x``)."""
+    return apply_attention(x, block.attention_map(x, slot_ids, visible))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from model_test_helpers import randomize_parameters, skeleton_batch, tiny_config
+from model_test_helpers import attend, randomize_parameters, skeleton_batch, tiny_config
 from torch import nn
 
 from skeletonmae.models import build_sttformer, preset
+from skeletonmae.models.reference import official_attention
 from skeletonmae.models.sttformer import STTABlock, sinusoidal_table
 
 
@@ -26,23 +27,12 @@ def test_faithful_sttformer_has_the_official_parameter_count(name, expected):
     )
 
 
-def einsum_tuple_attention(block: STTABlock, x: torch.Tensor) -> torch.Tensor:
-    """STTFormer's attention written as the paper's einsums: (B, C, K, S) -> (B, H*C, K, S)."""
-    b, c, k, s = x.shape
-    h, d = block.num_heads, block.qk_dim
-    embedded = x + block.slot_embedding[:, None, :]
-    q, kk = torch.chunk(block.to_query_key(embedded).view(b, 2 * h, d, k, s), 2, dim=1)
-    logits = torch.einsum("nhdku,nhdkv->nhuv", q, kk) / (d * k)
-    attention = torch.tanh(logits) * block.alpha + block.static_attention
-    return torch.einsum("ncku,nhuv->nhckv", x, attention).reshape(b, h * c, k, s)
-
-
 def test_batched_matmul_attention_matches_the_einsum_formula():
     torch.manual_seed(0)
     block = STTABlock(6, 10, 4, num_slots=8, num_heads=3)
     randomize_parameters(block)
     x = torch.randn(2, 6, 5, 8)
-    assert torch.allclose(block._attend_full(x), einsum_tuple_attention(block, x), atol=1e-5)
+    assert torch.allclose(attend(block, x), official_attention(block, x), atol=1e-5)
 
 
 def loop_visible_attention(block: STTABlock, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
@@ -84,7 +74,7 @@ def test_visible_attention_follows_token_identity():
         ]
     )
     expected = loop_visible_attention(block, x, ids)
-    assert torch.allclose(block._attend_visible(x, ids), expected, atol=1e-5)
+    assert torch.allclose(attend(block, x, ids), expected, atol=1e-5)
 
 
 def test_visible_path_with_every_id_in_order_equals_the_full_path():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from model_test_helpers import randomize_parameters, skeleton_batch, tiny_config
+from model_test_helpers import attend, randomize_parameters, skeleton_batch, tiny_config
 
 from skeletonmae.masking import spatial_temporal_mask
 from skeletonmae.models.config import MaskConfig
@@ -168,7 +168,7 @@ def _block_output_scale(rescale: bool, kept_joints: int) -> float:
     ids = torch.stack([torch.randperm(30)[:kept_joints].sort().values for _ in range(16 * 4)])
     ids = ids.view(16, 4, kept_joints)
     tokens = x.gather(3, ids.unsqueeze(1).expand(16, 8, 4, kept_joints))
-    attended = block._attend_visible(tokens, ids)  # (B, H*C, K, Sv)
+    attended = attend(block, tokens, ids)  # (B, H*C, K, Sv)
     return attended.abs().mean().item()
 
 
@@ -206,11 +206,11 @@ def test_per_tuple_map_on_a_masked_grid_equals_the_map_on_its_visible_tokens():
     ids = torch.stack([torch.randperm(30)[:12].sort().values for _ in range(3 * 4)]).view(3, 4, 12)
     visible = torch.zeros(3, 4, 30).scatter(2, ids, 1.0)
     with torch.no_grad():
-        on_grid = block._attend_per_tuple(x, None, visible)  # (B, H*C, K, S)
+        on_grid = attend(block, x, None, visible)  # (B, H*C, K, S)
         changed = torch.where(visible.unsqueeze(1) > 0, x, torch.full_like(x, 50.0))
-        on_changed = block._attend_per_tuple(changed, None, visible)
+        on_changed = attend(block, changed, None, visible)
         tokens = x.gather(3, ids.unsqueeze(1).expand(3, 8, 4, 12))
-        on_visible = block._attend_per_tuple(tokens, ids, None)  # (B, H*C, K, Sv)
+        on_visible = attend(block, tokens, ids, None)  # (B, H*C, K, Sv)
     at_visible = on_grid.gather(3, ids.unsqueeze(1).expand(3, 24, 4, 12))
     assert torch.allclose(at_visible, on_visible, atol=1e-5)
     # Removed tokens add nothing to the sums at visible places (their rows are dropped); a
@@ -231,7 +231,7 @@ def test_per_tuple_map_keeps_the_output_scale_independent_of_visible_tokens():
         ids = torch.stack([torch.randperm(30)[:kept].sort().values for _ in range(64)]).view(16, 4, kept)
         visible = torch.zeros(16, 4, 30).scatter(2, ids, 1.0)
         with torch.no_grad():
-            scales.append(block._attend_per_tuple(x, None, visible).abs().mean().item())
+            scales.append(attend(block, x, None, visible).abs().mean().item())
     assert scales[1] == pytest.approx(scales[0], rel=0.15)
 
 

@@ -226,3 +226,14 @@ def test_tensorboard_receives_step_and_epoch_scalars(tmp_path: Path, monkeypatch
     tags = {tag for tag, _ in recorder.scalars}
     assert {"step/loss", "step/lr", "step/samples_per_s", "epoch/train_loss", "epoch/val_loss"} <= tags
     assert sorted(step for tag, step in recorder.scalars if tag == "step/loss") == [3, 6]
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_on_a_cpu_without_native_bfloat16_is_warned_about(native, monkeypatch, caplog):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    with caplog.at_level("WARNING", logger=engine.__name__):
+        engine.warn_slow_cpu_amp("bf16", torch.device("cpu"))
+        engine.warn_slow_cpu_amp("none", torch.device("cpu"))
+    warned = [r for r in caplog.records if "training.amp=bf16" in r.getMessage()]
+    assert len(warned) == (0 if native else 1)

@@ -46,6 +46,7 @@ from skeletonmae.config import (
     require,
 )
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, PAPER_TABLES
+from skeletonmae.training.run_config import FinetuneConfig
 
 __all__ = [
     "DatasetSpec",
@@ -71,14 +72,19 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _DOTTED_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
+# Fields of RunConfig's own ``finetune`` section: ``finetune.layer_decay`` names one of them.
+FINETUNE_SECTION_FIELDS = frozenset(f.name for f in dataclasses.fields(FinetuneConfig))
+
+
 def split_stage_key(key: str) -> tuple[str | None, str]:
     """``"pretrain.training.epochs"`` -> ``("pretrain", "training.epochs")``;
-    ``"mask.frame_ratio"`` -> ``(None, "mask.frame_ratio")`` (both stages)."""
+    ``"mask.frame_ratio"`` -> ``(None, "mask.frame_ratio")`` (both stages). A key of RunConfig's
+    ``finetune`` section (``"finetune.layer_decay"``) is that key, for the fine-tuning stage:
+    ``("finetune", "finetune.layer_decay")``."""
     head, _, rest = key.partition(".")
+    if head == "finetune" and rest.split(".")[0] in FINETUNE_SECTION_FIELDS:
+        return "finetune", key
     if head in STAGES and rest:
-        # "finetune.pretrained" is a RunConfig key of its own (section finetune), not a prefix.
-        if head == "finetune" and rest == "pretrained":
-            return None, key
         return head, rest
     return None, key
 
@@ -138,7 +144,7 @@ class StageSettings:
         _check_setting_keys([k for k in flat if "." in k], "settings")
         for key in flat:
             require(
-                key.split(".")[0] not in STAGES or key.startswith("finetune.pretrained"),
+                key.split(".")[0] not in STAGES or split_stage_key(key)[1] == key,
                 "settings",
                 f"{key!r}: stage prefixes belong in axes / extra_cells; here "
                 "the stage is already given by the section",

@@ -16,6 +16,12 @@ Blocks also accept *visible tokens* (``slot_ids`` given): tokens keep their iden
 embedding and ``att0`` are gathered at their ids and the dynamic map is computed in the full slot
 space (visible q / k scattered to their ids, absent ids contributing zero) and gathered back. With
 every token visible this is exactly the full-grid computation.
+
+Memory (issue 15): the block stores for its backward pass only what it cannot cheaply rebuild.
+The attended ``heads * C_in`` tensor is rebuilt from the input and the maps
+(:func:`~skeletonmae.models.attend_mix.attend_and_convolve`), the embedding's projection is added
+after the 1x1 conv (so ``x + embedding`` is not stored), and the LeakyReLUs run in place (the
+stored output is the next layer's input). Outputs and gradients equal the plain composition.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import math
 import torch
 from torch import nn
 
+from skeletonmae.models.attend_mix import attend_and_convolve
 from skeletonmae.models.config import BlockSpec, ModelConfig
 
 __all__ = ["STTABlock", "InputEmbedding", "STTFormer", "sinusoidal_table", "init_sttformer_weights"]
@@ -93,7 +100,7 @@ class STTABlock(nn.Module):
         widths_differ = in_channels != out_channels
         self.attention_residual = conv_bn(in_channels, out_channels) if widths_differ else nn.Identity()
         self.tuple_residual = conv_bn(out_channels, out_channels) if widths_differ else nn.Identity()
-        self.activation = nn.LeakyReLU(LEAKY_SLOPE)
+        self.activation = nn.LeakyReLU(LEAKY_SLOPE, inplace=True)  # saves its output: the next input
 
     def forward(
         self, x: torch.Tensor, slot_ids: torch.Tensor | None = None, visible: torch.Tensor | None = None
@@ -101,45 +108,56 @@ class STTABlock(nn.Module):
         """``x (B, C_in, K, S)``; ``slot_ids (B, K, S)`` int64 in ``[0, L*V)`` for visible
         tokens, or None for the full grid (``S = L*V``, slot ``s`` is id ``s``); ``visible
         (B, K, S)`` (1 = visible) on a masked full grid, read by the per-tuple map only."""
-        if self.per_tuple:
-            attended = self._attend_per_tuple(x, slot_ids, visible)
-        elif slot_ids is None:
-            attended = self._attend_full(x)
-        else:
-            attended = self._attend_visible(x, slot_ids)
+        attention = self.attention_map(x, slot_ids, visible)
+        mixed = attend_and_convolve(x, attention, self.slot_conv[0])  # (B, C_out, K, S)
         residual = self.attention_residual(x)
-        y = self.activation(self.slot_conv(attended) + residual)
+        y = self.activation(self.slot_conv[1](mixed) + residual)
         y = self.activation(self.feed_forward(y) + residual)
         return self.activation(self.tuple_conv(y) + self.tuple_residual(y))
 
-    def _query_key(self, x: torch.Tensor, embedding: torch.Tensor | None) -> torch.Tensor:
-        """``(2, B, H, qk, K, S)`` queries and keys of ``x (B, C, K, S)``."""
+    def attention_map(
+        self, x: torch.Tensor, slot_ids: torch.Tensor | None = None, visible: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The maps that :func:`apply_attention` applies to ``x``: ``(B, H, S, S)`` shared by
+        every tuple (the full grid), or ``(B, H, K, S', S')`` per tuple (visible tokens, or the
+        per-tuple map); attention dropout included."""
+        if self.per_tuple:
+            attention = self._map_per_tuple(x, slot_ids, visible)
+        elif slot_ids is None:
+            attention = self._map_full(x)
+        else:
+            attention = self._map_visible(x, slot_ids)
+        return self.attention_dropout(attention)
+
+    def _query_key(self, x: torch.Tensor, slot_ids: torch.Tensor | None) -> torch.Tensor:
+        """``(2, B, H, qk, K, S)`` queries and keys of ``x (B, C, K, S)`` plus the slot embedding
+        of ``slot_ids`` (None: slot ``s`` is id ``s``). The 1x1 projection of the embedding is
+        added after the projection of ``x`` (the same sum), so ``x + embedding`` is never stored."""
         b, _, k, s = x.shape
-        embedded = x + embedding if embedding is not None else x
-        qk = self.to_query_key(embedded)  # (B, 2*H*qk, K, S)
+        qk = self.to_query_key(x)  # (B, 2*H*qk, K, S)
+        if self.use_slot_embedding:
+            weight = self.to_query_key.weight.flatten(1)  # (2*H*qk, C)
+            projected = weight @ self.slot_embedding.to(weight.dtype)  # (2*H*qk, L*V)
+            if slot_ids is None:
+                qk = qk + projected[:, None, :].to(qk.dtype)
+            else:  # (2*H*qk, B, K, S) -> (B, 2*H*qk, K, S)
+                qk = qk + projected[:, slot_ids].permute(1, 0, 2, 3).to(qk.dtype)
         return qk.view(b, 2, self.num_heads, self.qk_dim, k, s).transpose(0, 1)
 
-    def _attend_full(self, x: torch.Tensor) -> torch.Tensor:
-        """Shared-map attention on the full grid: ``(B, C, K, S) -> (B, H*C, K, S)``."""
-        b, c, k, s = x.shape
-        embedding = self.slot_embedding[:, None, :] if self.use_slot_embedding else None
-        query, key = self._query_key(x, embedding)  # (B, H, qk, K, S) each
+    def _map_full(self, x: torch.Tensor) -> torch.Tensor:
+        """One map per sample and head on the full grid: ``(B, C, K, S) -> (B, H, S, S)``."""
+        b, _, k, s = x.shape
+        query, key = self._query_key(x, None)  # (B, H, qk, K, S) each
         query = query.reshape(b, self.num_heads, self.qk_dim * k, s)
         key = key.reshape(b, self.num_heads, self.qk_dim * k, s)
         logits = query.transpose(2, 3) @ key  # (B, H, S, S), sum over qk and tuples
-        attention = torch.tanh(logits / (self.qk_dim * k)) * self.alpha + self.static_attention
-        attention = self.attention_dropout(attention)
-        out = x.reshape(b, 1, c * k, s) @ attention  # (B, H, C*K, S)
-        return out.view(b, self.num_heads * c, k, s)
+        return torch.tanh(logits / (self.qk_dim * k)) * self.alpha + self.static_attention
 
-    def _attend_visible(self, x: torch.Tensor, slot_ids: torch.Tensor) -> torch.Tensor:
-        """Identity-following attention on visible tokens: ``(B, C, K, Sv) -> (B, H*C, K, Sv)``."""
-        b, c, k, sv = x.shape
+    def _map_visible(self, x: torch.Tensor, slot_ids: torch.Tensor) -> torch.Tensor:
+        """Identity-following maps on visible tokens: ``(B, C, K, Sv) -> (B, H, K, Sv, Sv)``."""
+        b, _, k, sv = x.shape
         h, full = self.num_heads, self.num_slots
-        embedding = None
-        if self.use_slot_embedding:  # (C, B, K, Sv) -> (B, C, K, Sv)
-            embedding = self.slot_embedding[:, slot_ids].permute(1, 0, 2, 3)
-        query, key = self._query_key(x, embedding)  # (B, H, qk, K, Sv) each
+        query, key = self._query_key(x, slot_ids)  # (B, H, qk, K, Sv) each
         index = slot_ids[:, None, None].expand(b, h, self.qk_dim, k, sv)
         scattered = query.new_zeros(2, b, h, self.qk_dim, k, full)
         scattered[0].scatter_add_(4, index, query)  # tokens sharing an id in a tuple add up
@@ -153,30 +171,24 @@ class STTABlock(nn.Module):
         attention = (dynamic + static.transpose(0, 1)).view(b, h, k, sv, sv)
         if self.visible_attention_rescale:  # sum over Sv tokens at the full grid's S scale
             attention = attention * (full / sv)
-        attention = self.attention_dropout(attention)
-        out = x.transpose(1, 2).unsqueeze(1) @ attention  # (B, H, K, C, Sv), per-tuple maps
-        return out.permute(0, 1, 3, 2, 4).reshape(b, h * c, k, sv)
+        return attention
 
-    def _attend_per_tuple(
+    def _map_per_tuple(
         self, x: torch.Tensor, slot_ids: torch.Tensor | None, visible: torch.Tensor | None
     ) -> torch.Tensor:
-        """Mask-aware attention, one map per tuple over its visible keys: ``(B, C, K, S') ->
-        (B, H*C, K, S')`` with ``S' = S`` (full grid, ``visible`` optional) or ``Sv``
+        """Mask-aware maps, one per tuple over its visible keys: ``(B, C, K, S') ->
+        (B, H, K, S', S')`` with ``S' = S`` (full grid, ``visible`` optional) or ``Sv``
         (``slot_ids`` given). The sum runs over the visible tokens of each tuple only and is
         scaled by ``S / visible``, so its scale does not depend on how many tokens are kept."""
-        b, c, k, s = x.shape
+        b, _, k, s = x.shape
         h, full = self.num_heads, self.num_slots
         if slot_ids is None:
-            embedding = self.slot_embedding[:, None, :] if self.use_slot_embedding else None
             static = self.static_attention.unsqueeze(2)  # (1, H, 1, S, S)
         else:
-            embedding = (
-                self.slot_embedding[:, slot_ids].permute(1, 0, 2, 3) if self.use_slot_embedding else None
-            )
             pair = (slot_ids.unsqueeze(3) * full + slot_ids.unsqueeze(2)).view(b, 1, k * s * s)
             static = self.static_attention.view(h, full * full)[:, pair.view(b, -1)]
             static = static.transpose(0, 1).reshape(b, h, k, s, s)
-        query, key = self._query_key(x, embedding)  # (B, H, qk, K, S') each
+        query, key = self._query_key(x, slot_ids)  # (B, H, qk, K, S') each
         logits = torch.einsum("bhdks,bhdkt->bhkst", query, key)  # (B, H, K, S', S')
         attention = torch.tanh(logits / self.qk_dim) * self.alpha.unsqueeze(2) + static
         if visible is not None:  # rows are the tokens summed over: drop the removed ones
@@ -184,9 +196,7 @@ class STTABlock(nn.Module):
             attention = attention * weight[:, None, :, :, None]
         elif s != full:
             attention = attention * (full / s)
-        attention = self.attention_dropout(attention)
-        out = x.transpose(1, 2).unsqueeze(1) @ attention  # (B, H, K, C, S')
-        return out.permute(0, 1, 3, 2, 4).reshape(b, h * c, k, s)
+        return attention.expand(b, h, k, s, s)
 
 
 class InputEmbedding(nn.Sequential):

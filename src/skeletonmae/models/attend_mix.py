@@ -1,0 +1,153 @@
+"""Tuple attention applied and mixed by the slot convolution, without storing the attended tensor.
+
+An STTA block applies its attention maps to the block input, giving ``H * C_in`` channels, and a
+``(1, slot_kernel)`` convolution mixes them down to ``C_out``. The attended tensor is the largest
+activation of the block (``H`` times its input), yet it is cheap to rebuild: applying the maps is
+about 4 % of the convolution's arithmetic. :func:`attend_and_convolve` therefore keeps only the
+block input and the maps for the backward pass and recomputes the attended tensor there. The
+outputs and gradients are those of the plain composition (tested to 1e-5); autocast (bf16 /
+fp16) is honoured by casting exactly as autocast casts ``bmm`` and ``conv2d``.
+
+Attention maps come in two shapes: one map per sample and head shared by every tuple
+``(B, H, S, S)``, or one map per tuple ``(B, H, K, S, S)``; ``out[:, h, c, k, v] = sum_u
+x[:, c, k, u] * A[.., u, v]``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["apply_attention", "attend_and_convolve"]
+
+
+def apply_attention(x: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    """``x (B, C, K, S)`` and a shared ``(B, H, S, S)`` or per-tuple ``(B, H, K, S, S)`` map
+    -> ``(B, H*C, K, S)``, head-major channels (``h * C + c``)."""
+    b, c, k, s = x.shape
+    h = attention.shape[1]
+    if torch.is_grad_enabled() and (x.requires_grad or attention.requires_grad):  # out= has no autograd
+        if attention.dim() == 4:
+            return (x.reshape(b, 1, c * k, s) @ attention).view(b, h * c, k, s)
+        return (x.transpose(1, 2).unsqueeze(1) @ attention).transpose(2, 3).reshape(b, h * c, k, s)
+    if attention.dim() == 4:
+        rows = x.reshape(b, c * k, s)
+        out = x.new_empty(b, h, c * k, s)
+        for head in range(h):  # per-head bmm straight into the output: no broadcast copy of x
+            torch.bmm(rows, attention[:, head], out=out[:, head])
+        return out.view(b, h * c, k, s)
+    rows = x.transpose(1, 2).reshape(b * k, c, s)  # (B*K, C, S)
+    out = x.new_empty(b, h, c, k, s)
+    for head in range(h):
+        mixed = torch.bmm(rows, attention[:, head].reshape(b * k, s, s))  # (B*K, C, S)
+        out[:, head].copy_(mixed.view(b, k, c, s).transpose(1, 2))
+    return out.view(b, h * c, k, s)
+
+
+def _attention_backward(
+    x: torch.Tensor, attention: torch.Tensor, grad: torch.Tensor, need_x: bool, need_map: bool
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Gradients of :func:`apply_attention` for ``grad (B, H*C, K, S)``: ``(dx, dA)``."""
+    b, c, k, s = x.shape
+    h = attention.shape[1]
+    grad_x = grad_map = None
+    if attention.dim() == 4:
+        rows, grads = x.reshape(b, c * k, s), grad.view(b, h, c * k, s)
+        if need_x:
+            grad_x = torch.zeros_like(rows)
+            for head in range(h):
+                grad_x.baddbmm_(grads[:, head], attention[:, head].transpose(1, 2))
+            grad_x = grad_x.view(b, c, k, s)
+        if need_map:
+            grad_map = torch.stack([rows.transpose(1, 2) @ grads[:, head] for head in range(h)], 1)
+        return grad_x, grad_map
+    rows = x.transpose(1, 2).reshape(b * k, c, s)
+    grads = grad.view(b, h, c, k, s).transpose(2, 3).reshape(b, h, k * c, s)  # one copy
+    maps = attention.reshape(b, h, k, s, s)
+    if need_x:
+        grad_rows = torch.zeros_like(rows)
+        for head in range(h):
+            grad_rows.baddbmm_(grads[:, head].reshape(b * k, c, s), maps[:, head].reshape(b * k, s, s).mT)
+        grad_x = grad_rows.view(b, k, c, s).transpose(1, 2).contiguous()
+    if need_map:
+        per_head = [rows.mT @ grads[:, head].reshape(b * k, c, s) for head in range(h)]  # (B*K, S, S)
+        grad_map = torch.stack(per_head, 0).view(h, b, k, s, s).transpose(0, 1)
+    return grad_x, grad_map
+
+
+def _compute_dtype(x: torch.Tensor, attention: torch.Tensor) -> torch.dtype:
+    """The dtype autocast runs ``conv2d`` / ``bmm`` in here; outside autocast, the inputs'
+    common dtype."""
+    device = x.device.type
+    if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return torch.promote_types(x.dtype, attention.dtype)
+
+
+def _cast(tensors: tuple, dtype: torch.dtype) -> tuple:
+    return tuple(None if t is None else t.to(dtype) for t in tensors)
+
+
+def _attend_convolve(x, attention, weight, bias, padding, dtype: torch.dtype) -> torch.Tensor:
+    """``conv2d(apply_attention(x, A), W, b)`` computed in ``dtype`` (autocast's casts, made
+    explicit so that the backward pass can repeat them)."""
+    xs, maps, w, b = _cast((x, attention, weight, bias), dtype)
+    if not torch.amp.is_autocast_available(x.device.type):  # e.g. the meta device (cost counts)
+        return F.conv2d(apply_attention(xs, maps), w, b, padding=padding)
+    with torch.autocast(x.device.type, enabled=False):
+        return F.conv2d(apply_attention(xs, maps), w, b, padding=padding)
+
+
+class _AttendAndConvolve(torch.autograd.Function):
+    """``conv2d(apply_attention(x, A), W, b)`` saving ``x``, ``A`` and ``W`` only."""
+
+    @staticmethod
+    def forward(ctx, x, attention, weight, bias, padding):  # noqa: D102
+        dtype = _compute_dtype(x, attention)
+        out = _attend_convolve(x, attention, weight, bias, padding, dtype)
+        ctx.save_for_backward(x, attention, weight)
+        ctx.dtype, ctx.padding, ctx.has_bias = dtype, padding, bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: D102
+        x, attention, weight = ctx.saved_tensors
+        need_x, need_map, need_w, need_b = ctx.needs_input_grad[:4]
+        xs, maps, w = _cast((x, attention, weight), ctx.dtype)
+        attended = apply_attention(xs, maps)
+        grad_attended, grad_w, grad_b = torch.ops.aten.convolution_backward(
+            grad.to(attended.dtype),
+            attended,
+            w,
+            [w.shape[0]] if ctx.has_bias else None,
+            [1, 1],
+            list(ctx.padding),
+            [1, 1],
+            False,
+            [0, 0],
+            1,
+            [need_x or need_map, need_w, need_b and ctx.has_bias],
+        )
+        del attended
+        grad_x = grad_map = None
+        if need_x or need_map:
+            grad_x, grad_map = _attention_backward(xs, maps, grad_attended, need_x, need_map)
+        return (
+            None if grad_x is None else grad_x.to(x.dtype),
+            None if grad_map is None else grad_map.to(attention.dtype),
+            None if grad_w is None else grad_w.to(weight.dtype),
+            None if grad_b is None else grad_b.to(weight.dtype),
+            None,
+        )
+
+
+def attend_and_convolve(x: torch.Tensor, attention: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """``conv(apply_attention(x, attention))``: ``(B, C, K, S) -> (B, C_out, K, S)``. While
+    gradients are recorded the attended ``(B, H*C, K, S)`` tensor is rebuilt in the backward
+    pass instead of being stored."""
+    tensors = (x, attention, conv.weight, conv.bias)
+    if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)):
+        dtype = _compute_dtype(x, attention)
+        return _attend_convolve(x, attention, conv.weight, conv.bias, conv.padding, dtype)
+    return _AttendAndConvolve.apply(x, attention, conv.weight, conv.bias, conv.padding)
