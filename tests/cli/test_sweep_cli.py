@@ -109,12 +109,14 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path,
         _run("sweep", str(TINY_SPEC), *where, "--dry-run", "--set", "pretrain.settings.optim.lr=0.001") == 0
     )
     out = capsys.readouterr().out
-    assert "mismatch, the sweep stops: made with other settings (optim.lr: 0.005 -> 0.001)" in out
+    stops = f"mismatch, the sweep stops: {output.resolve() / 'pretrain' / 'strategy-random__joint_ratio-0.5'}"
+    assert f"{stops} holds a pretrain run made with other settings (optim.lr: 0.005 -> 0.001)" in out
     # a pre-training that was redone since its cell was fine-tuned
     pretrain = output / "pretrain" / "strategy-random__joint_ratio-0.5"
     (pretrain / "best.pt").write_bytes((pretrain / "best.pt").read_bytes() + b"redone")
     assert _run("sweep", str(TINY_SPEC), *where, "--dry-run") == 0
-    assert "mismatch, the sweep stops: it was fine-tuned from an earlier" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mismatch, the sweep stops: " in out and ": it was fine-tuned from an earlier" in out
     assert _run("sweep", str(TINY_SPEC), *where) == 2
     assert "delete that folder to fine-tune again" in caplog.text
     # a run that failed before: skipped, or run again with --retry-failed (the runner's decision)

@@ -65,20 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=sweep_command)
 
 
-def _run_state(run, runner, stale_pretraining=None) -> str:
-    """What ``--dry-run`` says of one run: the runner's own decision, or why the sweep stops."""
-    from skeletonmae.experiments.consistency import config_mismatch
-
-    changed = config_mismatch(run)
-    if changed:
-        return f"mismatch, the sweep stops: made with other settings ({changed})"
-    if stale_pretraining:
-        return f"mismatch, the sweep stops: {stale_pretraining}"
-    return runner.decide(run).describe()
-
-
 def _dry_run(spec, shard, retry_failed: bool) -> int:
-    from skeletonmae.experiments.consistency import DigestCache, pretraining_mismatch
+    """List the planned runs with what the runner would do with each (or why the sweep stops)."""
+    from skeletonmae.experiments.consistency import folder_problems
     from skeletonmae.experiments.plan import plan_sweep
     from skeletonmae.experiments.runner import SweepRunner
 
@@ -94,14 +83,12 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
         + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
         f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}"
     )
-    digests = DigestCache()
-    runs = [(run, None) for run in pretrains]
-    runs += [(cell.finetune, pretraining_mismatch(cell, plan.output_root, digests)) for cell in cells]
-    for run, stale in runs:
+    problems = folder_problems(plan)
+    for run in [*pretrains, *(cell.finetune for cell in cells)]:
+        problem = problems.get((run.stage, run.name))
+        state = f"mismatch, the sweep stops: {problem}" if problem else runner.decide(run).describe()
         chain = f" (a snapshot of {run.snapshot_of.name})" if run.snapshot_of else ""
-        print(
-            f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {_run_state(run, runner, stale)}{chain}"
-        )
+        print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {state}{chain}")
     return 0
 
 

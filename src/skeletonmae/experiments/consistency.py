@@ -92,11 +92,10 @@ def pretraining_mismatch(cell: PlannedCell, output_root: Path, digests: DigestCa
     return f"it was fine-tuned from an earlier {checkpoint} than the one there now"
 
 
-def check_plan_folders(plan: SweepPlan) -> None:
-    """Raise :class:`SweepConfigMismatch` naming every folder of the selected runs that holds
-    something other than the plan asks for, and the fix."""
-    problems = []
-    cells = plan.selected_cells
+def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
+    """``(stage, name) -> problem`` for every folder of the selected runs that holds something
+    other than the plan asks for, each naming the fix; empty when every folder fits."""
+    problems: dict[tuple[str, str], str] = {}
     for run in plan.selected_pretrains:
         changed = config_mismatch(run)
         if changed:
@@ -106,20 +105,26 @@ def check_plan_folders(plan: SweepPlan) -> None:
                 if c.pretrain is not None and c.pretrain.name == run.name and _has_checkpoint(c.finetune)
             ]
             also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
-            problems.append(
-                f"{run.run_dir} holds a pretrain run made with other settings "
-                f"({changed}); delete that folder{also}"
+            problems[run.stage, run.name] = (
+                f"{run.run_dir} holds a pretrain run made with other settings ({changed}); "
+                f"delete that folder{also}"
             )
     digests = DigestCache()
-    for cell in cells:
-        changed = config_mismatch(cell.finetune)
+    for cell in plan.selected_cells:
+        run = cell.finetune
+        changed = config_mismatch(run)
         stale = pretraining_mismatch(cell, plan.output_root, digests)
         if changed:
-            problems.append(
-                f"{cell.finetune.run_dir} holds a finetune run made with other "
-                f"settings ({changed}); delete that folder"
+            problems[run.stage, run.name] = (
+                f"{run.run_dir} holds a finetune run made with other settings ({changed}); delete that folder"
             )
         elif stale:
-            problems.append(f"{cell.finetune.run_dir}: {stale}; delete that folder to fine-tune again")
+            problems[run.stage, run.name] = f"{run.run_dir}: {stale}; delete that folder to fine-tune again"
+    return problems
+
+
+def check_plan_folders(plan: SweepPlan) -> None:
+    """Raise :class:`SweepConfigMismatch` naming every problem of :func:`folder_problems`."""
+    problems = folder_problems(plan)
     if problems:
-        raise SweepConfigMismatch("; ".join(problems) + " - or set a new output_root")
+        raise SweepConfigMismatch("; ".join(problems.values()) + " - or set a new output_root")

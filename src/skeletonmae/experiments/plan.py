@@ -27,23 +27,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from skeletonmae.config import (
     ConfigError,
-    from_mapping,
     marked_fields,
-    read_yaml_mapping,
-    set_dotted,
     to_plain,
 )
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
 from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
-from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, MODEL_PRESETS, RunConfig
+from skeletonmae.training.run_config import RunConfig, load_run_config
 from skeletonmae.training.settings import snapshot_name
 
 __all__ = [
@@ -111,11 +108,6 @@ class PlannedCell:
     selected: bool = True  # False: outside the sweep's ``only`` (listed, not run)
     in_shard: bool = True  # False: another shard's (run by another process, in the table)
 
-    @property
-    def row_key(self) -> tuple[str, float]:
-        """Cells with the same row key are one table row (their seeds are averaged)."""
-        return self.variant.name, self.label_fraction
-
 
 @dataclasses.dataclass(frozen=True)
 class SweepPlan:
@@ -126,7 +118,6 @@ class SweepPlan:
     variants: tuple[Variant, ...]
     pretrains: tuple[PlannedRun, ...]
     cells: tuple[PlannedCell, ...]
-    shard: tuple[int, int] | None = None
 
     @property
     def selected_cells(self) -> tuple[PlannedCell, ...]:
@@ -137,12 +128,13 @@ class SweepPlan:
     def selected_pretrains(self) -> tuple[PlannedRun, ...]:
         """The pre-training runs that the selected cells need (and the runs their snapshots are
         taken from), in plan order."""
-        needed = {run.name for cell in self.selected_cells if cell.pretrain for run in _needed(cell.pretrain)}
+        needed = {name for cell in self.selected_cells if cell.pretrain for name in _names(cell.pretrain)}
         return tuple(run for run in self.pretrains if run.name in needed)
 
 
-def _needed(run: PlannedRun) -> tuple[PlannedRun, ...]:
-    return (run,) if run.snapshot_of is None else (run, run.snapshot_of)
+def _names(run: PlannedRun) -> tuple[str, str]:
+    """The run's name and the name of the run actually trained for it."""
+    return run.name, run.trained.name
 
 
 def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
@@ -164,26 +156,16 @@ def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None
     return root.resolve(), benchmark or recorded
 
 
-def _base_mapping(stage: StageSettings) -> dict[str, Any]:
-    data = read_yaml_mapping(stage.config) if stage.config is not None else {}
-    for key, value in flatten_settings(stage.settings).items():
-        set_dotted(data, key, value)
-    return data
-
-
-def _build_config(
-    base: Mapping[str, Any], settings: Sequence[tuple[str, Any]], where: str
+def _stage_config(
+    stage: StageSettings, settings: Sequence[tuple[str, Any]], where: str
 ) -> tuple[RunConfig, frozenset[str]]:
-    data = json.loads(json.dumps(base, default=str))  # deep copy of plain data
-    for key, value in settings:
-        set_dotted(data, key, value)
+    """The run config of one stage of a cell: the stage's YAML, its settings, then the cell's
+    ``settings``; with the data-bound model fields set explicitly (``load_run_config``)."""
+    overrides = [*flatten_settings(stage.settings).items(), *settings]
     try:
-        config = from_mapping(RunConfig, data, presets=MODEL_PRESETS)
+        return load_run_config(stage.config, overrides)
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from error
-    model_section = data.get("model") or {}
-    pinned = frozenset(k for k in model_section if k in DATA_BOUND_MODEL_FIELDS)
-    return config, pinned
 
 
 def config_identity(config: RunConfig, ignore: Sequence[str] = RESULT_NEUTRAL_KEYS) -> str:
@@ -249,14 +231,13 @@ def _share_epochs(runs: list[PlannedRun]) -> list[PlannedRun]:
 def check_spec_settings(spec: SweepSpec) -> int:
     """Build (without the data) the config of every variant and stage, so that a wrong key or
     value is reported before any dataset is needed; returns the number of configs checked."""
-    base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
     checked = 0
     for variant in expand_variants(spec):
         for stage in ("pretrain", "finetune"):
             if stage == "pretrain" and variant.from_scratch:
                 continue
             settings = _stage_settings(variant, stage, spec, spec.seeds[0], Path("."), Path("."))
-            _build_config(base[stage], settings, f"cell {variant.name}, {stage}")
+            _stage_config(getattr(spec, stage), settings, f"cell {variant.name}, {stage}")
             checked += 1
     return checked
 
@@ -308,7 +289,6 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
     is) and cells that other ``only`` selections ran in the same output root."""
     dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
     output_root = Path(spec.output_root).resolve()
-    base = {stage: _base_mapping(getattr(spec, stage)) for stage in ("pretrain", "finetune")}
     variants = expand_variants(dataclasses.replace(spec, only={}))
     selected = {variant.name for variant in expand_variants(spec)}
     pretrain_by_identity: dict[str, PlannedRun] = {}
@@ -319,14 +299,7 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
             pretrain = None
             if not variant.from_scratch:
                 pretrain = _plan_pretrain(
-                    spec,
-                    variant,
-                    seed,
-                    base["pretrain"],
-                    dataset_root,
-                    output_root,
-                    pretrain_by_identity,
-                    used_names,
+                    spec, variant, seed, dataset_root, output_root, pretrain_by_identity, used_names
                 )
             pending += [(variant, fraction, seed, pretrain) for fraction in spec.label_fractions]
     pretrains = list(pretrain_by_identity.values())
@@ -336,14 +309,12 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
     cells = []
     for variant, fraction, seed, pretrain in pending:
         pretrain = by_name[pretrain.name] if pretrain is not None else None
-        cell = _plan_finetune(
-            spec, variant, fraction, seed, pretrain, base["finetune"], dataset_root, output_root
-        )
+        cell = _plan_finetune(spec, variant, fraction, seed, pretrain, dataset_root, output_root)
         cells.append(dataclasses.replace(cell, selected=variant.name in selected))
     if shard is not None:
         cells = list(shard_cells(cells, *shard))
     return SweepPlan(
-        spec, dataset_root, benchmark, output_root, tuple(variants), tuple(pretrains), tuple(cells), shard
+        spec, dataset_root, benchmark, output_root, tuple(variants), tuple(pretrains), tuple(cells)
     )
 
 
@@ -351,7 +322,6 @@ def _plan_pretrain(
     spec: SweepSpec,
     variant: Variant,
     seed: int,
-    base: Mapping[str, Any],
     dataset_root: Path,
     output_root: Path,
     known: dict[str, PlannedRun],
@@ -361,7 +331,7 @@ def _plan_pretrain(
     if spec.seeds_pretraining:
         name += "__" + name_part("seed", seed)
     settings = _stage_settings(variant, "pretrain", spec, seed, Path("."), dataset_root)
-    config, pinned = _build_config(base, settings, f"cell {variant.name}, pretrain")
+    config, pinned = _stage_config(spec.pretrain, settings, f"cell {variant.name}, pretrain")
     identity = config_identity(config)
     if identity in known:
         return known[identity]
@@ -382,7 +352,6 @@ def _plan_finetune(
     fraction: float,
     seed: int,
     pretrain: PlannedRun | None,
-    base: Mapping[str, Any],
     dataset_root: Path,
     output_root: Path,
 ) -> PlannedCell:
@@ -393,6 +362,6 @@ def _plan_finetune(
     # a from-scratch cell must not inherit the stage config's own pretrained checkpoint
     pretrained = None if pretrain is None else str(pretrain.checkpoint)
     settings.append(("finetune.pretrained", pretrained))
-    config, pinned = _build_config(base, settings, f"cell {name}, finetune")
+    config, pinned = _stage_config(spec.finetune, settings, f"cell {name}, finetune")
     run = PlannedRun("finetune", name, run_dir, config, pinned)
     return PlannedCell(variant, fraction, seed, pretrain, run)

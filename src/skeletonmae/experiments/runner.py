@@ -70,12 +70,15 @@ class RunState:
 
 def inspect_run(run_dir: Path, epochs: int) -> RunState:
     """Read ``run_dir/last.pt`` (weights-only) to tell how far the run got."""
+    last = Path(run_dir) / "last.pt"
+    return checkpoint_state(last, epochs) if last.is_file() else RunState("fresh")
+
+
+def checkpoint_state(checkpoint: Path, epochs: int) -> RunState:
+    """The state a checkpoint file records: ``complete`` at ``epochs`` whole epochs, else ``partial``."""
     from skeletonmae.training.checkpoint import load_checkpoint
 
-    last = Path(run_dir) / "last.pt"
-    if not last.is_file():
-        return RunState("fresh")
-    payload = load_checkpoint(last)
+    payload = load_checkpoint(checkpoint)
     epoch = int(payload["epoch"])
     complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
     best = payload.get("best_metric")
@@ -86,6 +89,22 @@ def inspect_run(run_dir: Path, epochs: int) -> RunState:
         None if best is None else float(best),
         payload.get("best_epoch"),
     )
+
+
+def new_record(run: PlannedRun, status: str, previous: RunRecord | None, **fields: Any) -> RunRecord:
+    """A record of ``run`` carrying ``previous``'s time and attempts unless ``fields`` set them."""
+    carried = {"seconds": previous.seconds, "attempts": previous.attempts} if previous else {}
+    return RunRecord(
+        run.stage, run.name, str(run.run_dir), status, epochs=run.epochs, **{**carried, **fields}
+    )
+
+
+def _with_state(state: RunState) -> dict[str, Any]:
+    return {
+        "best_metric_name": state.best_metric_name,
+        "best_metric": state.best_metric,
+        "best_epoch": state.best_epoch,
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,36 +249,22 @@ class SweepRunner:
                 f"{run.checkpoint} is missing: {run.run_dir} was trained before its epoch-{run.epochs} "
                 "snapshot was planned; delete that folder to train it again with its snapshots",
             )
-        from skeletonmae.training.checkpoint import load_checkpoint
-
-        payload = load_checkpoint(run.checkpoint)
-        best = payload.get("best_metric")
-        return RunRecord(
-            run.stage,
-            run.name,
-            str(run.run_dir),
-            "complete",
-            payload.get("best_metric_name"),
-            None if best is None else float(best),
-            payload.get("best_epoch"),
-            run.epochs,
-            finished_at=time.time(),
-            snapshot_of=longer.name,
+        state = checkpoint_state(run.checkpoint, run.epochs)
+        return new_record(
+            run, "complete", None, **_with_state(state), finished_at=time.time(), snapshot_of=longer.name
         )
 
     def _attempt(self, path: Path, run: PlannedRun, previous: RunRecord | None, state: RunState) -> RunRecord:
         if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
             previous = None
         seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
-        record = RunRecord(
-            run.stage,
-            run.name,
-            str(run.run_dir),
+        record = new_record(
+            run,
             "running",
+            previous,
             seconds=seconds,
             attempts=(previous.attempts if previous else 0) + 1,
             started_at=time.time(),
-            epochs=run.epochs,
             pretrained_digest=_pretrained_digest(run),
         )
         write_record(path, record)
@@ -294,17 +299,12 @@ class SweepRunner:
             return previous
         # Finished, but the record was not written (killed right at the end, or run by hand).
         seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
-        record = RunRecord(
-            run.stage,
-            run.name,
-            str(run.run_dir),
+        record = new_record(
+            run,
             "complete",
-            state.best_metric_name,
-            state.best_metric,
-            state.best_epoch,
-            run.epochs,
-            seconds,
-            previous.attempts if previous else 0,
+            previous,
+            **_with_state(state),
+            seconds=seconds,
             finished_at=time.time(),
             pretrained_digest=previous.pretrained_digest if previous else None,
         )
@@ -313,17 +313,7 @@ class SweepRunner:
 
     @staticmethod
     def _failed(run: PlannedRun, previous: RunRecord | None, reason: str) -> RunRecord:
-        return RunRecord(
-            run.stage,
-            run.name,
-            str(run.run_dir),
-            "failed",
-            epochs=run.epochs,
-            seconds=previous.seconds if previous else 0.0,
-            attempts=previous.attempts if previous else 0,
-            reason=reason,
-            finished_at=time.time(),
-        )
+        return new_record(run, "failed", previous, reason=reason, finished_at=time.time())
 
     @staticmethod
     def _save(path: Path, record: RunRecord) -> RunRecord:
