@@ -3,7 +3,7 @@
 An STTA block applies its attention maps to the block input, giving ``H * C_in`` channels, and a
 ``(1, slot_kernel)`` convolution mixes them down to ``C_out``. The attended tensor is the largest
 activation of the block (``H`` times its input), yet it is cheap to rebuild: applying the maps is
-about 4 % of the convolution's arithmetic. :func:`attend_and_convolve` therefore keeps only the
+about 6 % of the convolution's arithmetic. :func:`attend_and_convolve` therefore keeps only the
 block input and the maps for the backward pass and recomputes the attended tensor there. The
 outputs and gradients are those of the plain composition (tested to 1e-5); autocast (bf16 /
 fp16) is honoured by casting exactly as autocast casts ``bmm`` and ``conv2d``.

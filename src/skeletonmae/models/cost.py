@@ -62,41 +62,17 @@ class ModelCost:
 
 def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCost:
     """Parameters of every part and forward GFLOPs per sample; ``encoder_gflops`` is the
-    visible-token encoder at ``mask_config``'s ratios, ``encoder_full_gflops`` the full grid."""
+    visible-token encoder at ``mask_config``'s ratios, ``encoder_full_gflops`` the full grid.
+    A sample's cost is that of a batch of two less that of a batch of one, so work done once per
+    batch (a block's projection of its slot embedding) is not charged to every sample."""
     mask_config.check_against(config)
-    persons = config.num_persons
     with torch.device("meta"), torch.no_grad():
         classifier = build_classifier(config).eval()
         mae = build_mae(config, mask_config).eval()
         sttformer = build_sttformer(config).eval()
-        sample = torch.zeros(1, config.in_channels, config.num_frames, config.num_joints, persons)
-        rows = sample.permute(0, 4, 1, 2, 3).reshape(persons, *sample.shape[1:4])
-        masking = spatial_temporal_mask(
-            persons,
-            config.num_frames,
-            config.num_joints,
-            frame_ratio=mask_config.frame_ratio,
-            joint_ratio=mask_config.joint_ratio,
-            strategy=mask_config.strategy,
-            tuple_len=config.tuple_len,
-        )
-        frames, joints = masking.kept_frames, masking.kept_joints
-        visible = mae.encoder(rows, frames, joints)
-
-        def classify() -> torch.Tensor:
-            pooled = pool_features(classifier.encoder(rows), config.head_pool).mean(dim=0, keepdim=True)
-            return classifier.head(pooled)
-
-        encoder_gflops = count_gflops(lambda: mae.encoder(rows, frames, joints))
-        decoder_gflops = count_gflops(lambda: mae.decoder(visible, frames, joints))
-        costs = dict(
-            classifier_gflops=count_gflops(classify),
-            encoder_gflops=encoder_gflops,
-            encoder_full_gflops=count_gflops(lambda: classifier.encoder(rows)),
-            decoder_gflops=decoder_gflops,
-            mae_gflops=encoder_gflops + decoder_gflops,
-            sttformer_gflops=count_gflops(lambda: sttformer(sample)),
-        )
+        one, two = (_forward_gflops(config, mask_config, classifier, mae, sttformer, n) for n in (1, 2))
+    costs = {key: two[key] - one[key] for key in one}
+    costs["mae_gflops"] = costs["encoder_gflops"] + costs["decoder_gflops"]
     kept_t, kept_v = visible_counts(
         config.num_frames, config.num_joints, mask_config.frame_ratio, mask_config.joint_ratio
     )
@@ -110,4 +86,34 @@ def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCos
         visible_joints=kept_v,
         visible_fraction=kept_t * kept_v / (config.num_frames * config.num_joints),
         **costs,
+    )
+
+
+def _forward_gflops(config, mask_config, classifier, mae, sttformer, n: int) -> dict[str, float]:
+    """Forward GFLOPs of each part on a batch of ``n`` samples, every person present."""
+    persons = config.num_persons
+    sample = torch.zeros(n, config.in_channels, config.num_frames, config.num_joints, persons)
+    rows = sample.permute(0, 4, 1, 2, 3).reshape(n * persons, *sample.shape[1:4])
+    masking = spatial_temporal_mask(
+        n * persons,
+        config.num_frames,
+        config.num_joints,
+        frame_ratio=mask_config.frame_ratio,
+        joint_ratio=mask_config.joint_ratio,
+        strategy=mask_config.strategy,
+        tuple_len=config.tuple_len,
+    )
+    frames, joints = masking.kept_frames, masking.kept_joints
+    visible = mae.encoder(rows, frames, joints)
+
+    def classify() -> torch.Tensor:
+        pooled = pool_features(classifier.encoder(rows), config.head_pool).view(n, persons, -1).mean(dim=1)
+        return classifier.head(pooled)
+
+    return dict(
+        classifier_gflops=count_gflops(classify),
+        encoder_gflops=count_gflops(lambda: mae.encoder(rows, frames, joints)),
+        encoder_full_gflops=count_gflops(lambda: classifier.encoder(rows)),
+        decoder_gflops=count_gflops(lambda: mae.decoder(visible, frames, joints)),
+        sttformer_gflops=count_gflops(lambda: sttformer(sample)),
     )
