@@ -134,3 +134,36 @@ def test_block_stores_far_less_for_backward_than_the_official_formulation():
     ours = _saved_bytes(lambda m, v: m(v), block, x)
     reference = _saved_bytes(official_block_forward, block, x)
     assert ours < 0.65 * reference
+
+
+def test_channels_last_weights_and_float64_under_autocast_follow_the_plain_composition():
+    x, attention = _maps("shared")
+    conv = torch.nn.Conv2d(15, 6, (1, 5), padding=(0, 2)).to(memory_format=torch.channels_last)
+    inputs = [x.clone().requires_grad_(), attention.clone().requires_grad_()]
+    attend_and_convolve(*inputs, conv).sum().backward()  # a channels_last gradient comes back
+    expected = torch.autograd.grad(conv(apply_attention(x, attention)).sum(), conv.weight)[0]
+    assert torch.allclose(conv.weight.grad, expected, atol=1e-5)
+    wide = torch.nn.Conv2d(15, 6, (1, 5), padding=(0, 2)).double()
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast leaves float64 alone
+        out = attend_and_convolve(x.double().requires_grad_(), attention.double(), wide)
+    assert out.dtype == torch.float64
+
+
+def test_under_autocast_only_low_precision_copies_are_stored():
+    x, attention = _maps("per_tuple")
+    conv = torch.nn.Conv2d(15, 6, (1, 5), padding=(0, 2))
+    dtypes = []
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        dtypes.append(tensor.dtype)
+        return tensor
+
+    inputs = [x.requires_grad_(), attention.requires_grad_()]
+    with (
+        torch.autocast("cpu", dtype=torch.bfloat16),
+        torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t),
+    ):
+        out = attend_and_convolve(*inputs, conv)
+    assert dtypes == [torch.bfloat16] * 3  # x, the maps and the weight, as autocast casts them
+    out.float().sum().backward()
+    assert inputs[0].grad.dtype == inputs[1].grad.dtype == conv.weight.grad.dtype == torch.float32

@@ -53,7 +53,7 @@ def _attention_backward(
     h = attention.shape[1]
     grad_x = grad_map = None
     if attention.dim() == 4:
-        rows, grads = x.reshape(b, c * k, s), grad.view(b, h, c * k, s)
+        rows, grads = x.reshape(b, c * k, s), grad.reshape(b, h, c * k, s)  # any memory format
         if need_x:
             grad_x = torch.zeros_like(rows)
             for head in range(h):
@@ -63,7 +63,7 @@ def _attention_backward(
             grad_map = torch.stack([rows.transpose(1, 2) @ grads[:, head] for head in range(h)], 1)
         return grad_x, grad_map
     rows = x.transpose(1, 2).reshape(b * k, c, s)
-    grads = grad.view(b, h, c, k, s).transpose(2, 3).reshape(b, h, k * c, s)  # one copy
+    grads = grad.reshape(b, h, c, k, s).transpose(2, 3).reshape(b, h, k * c, s)  # one copy
     maps = attention.reshape(b, h, k, s, s)
     if need_x:
         grad_rows = torch.zeros_like(rows)
@@ -77,44 +77,47 @@ def _attention_backward(
 
 
 def _compute_dtype(x: torch.Tensor, attention: torch.Tensor) -> torch.dtype:
-    """The dtype autocast runs ``conv2d`` / ``bmm`` in here; outside autocast, the inputs'
-    common dtype."""
+    """The dtype autocast runs ``conv2d`` / ``bmm`` in here; outside autocast (and for float64
+    inputs, which autocast leaves alone), the inputs' common dtype."""
     device = x.device.type
-    if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
-        return torch.get_autocast_dtype(device)
-    return torch.promote_types(x.dtype, attention.dtype)
+    common = torch.promote_types(x.dtype, attention.dtype)
+    if common != torch.float64 and torch.amp.is_autocast_available(device):
+        if torch.is_autocast_enabled(device):
+            return torch.get_autocast_dtype(device)
+    return common
 
 
 def _cast(tensors: tuple, dtype: torch.dtype) -> tuple:
     return tuple(None if t is None else t.to(dtype) for t in tensors)
 
 
-def _attend_convolve(x, attention, weight, bias, padding, dtype: torch.dtype) -> torch.Tensor:
-    """``conv2d(apply_attention(x, A), W, b)`` computed in ``dtype`` (autocast's casts, made
-    explicit so that the backward pass can repeat them)."""
-    xs, maps, w, b = _cast((x, attention, weight, bias), dtype)
+def _attend_convolve(x, attention, weight, bias, padding) -> torch.Tensor:
+    """``conv2d(apply_attention(x, A), W, b)``, every input already in one dtype (autocast's
+    casts, made explicit so that the backward pass can repeat them)."""
     if not torch.amp.is_autocast_available(x.device.type):  # e.g. the meta device (cost counts)
-        return F.conv2d(apply_attention(xs, maps), w, b, padding=padding)
+        return F.conv2d(apply_attention(x, attention), weight, bias, padding=padding)
     with torch.autocast(x.device.type, enabled=False):
-        return F.conv2d(apply_attention(xs, maps), w, b, padding=padding)
+        return F.conv2d(apply_attention(x, attention), weight, bias, padding=padding)
 
 
 class _AttendAndConvolve(torch.autograd.Function):
-    """``conv2d(apply_attention(x, A), W, b)`` saving ``x``, ``A`` and ``W`` only."""
+    """``conv2d(apply_attention(x, A), W, b)`` saving ``x``, ``A`` and ``W`` only, in the dtype
+    they are computed in (under autocast: the low-precision copies, as autocast itself would)."""
 
     @staticmethod
     def forward(ctx, x, attention, weight, bias, padding):  # noqa: D102
-        dtype = _compute_dtype(x, attention)
-        out = _attend_convolve(x, attention, weight, bias, padding, dtype)
-        ctx.save_for_backward(x, attention, weight)
-        ctx.dtype, ctx.padding, ctx.has_bias = dtype, padding, bias is not None
+        xs, maps, w, b = _cast((x, attention, weight, bias), _compute_dtype(x, attention))
+        out = _attend_convolve(xs, maps, w, b, padding)
+        ctx.save_for_backward(xs, maps, w)
+        ctx.dtypes = (x.dtype, attention.dtype, weight.dtype)
+        ctx.padding, ctx.has_bias = padding, bias is not None
         return out
 
     @staticmethod
     def backward(ctx, grad):  # noqa: D102
-        x, attention, weight = ctx.saved_tensors
+        xs, maps, w = ctx.saved_tensors
+        x_dtype, map_dtype, weight_dtype = ctx.dtypes
         need_x, need_map, need_w, need_b = ctx.needs_input_grad[:4]
-        xs, maps, w = _cast((x, attention, weight), ctx.dtype)
         attended = apply_attention(xs, maps)
         grad_attended, grad_w, grad_b = torch.ops.aten.convolution_backward(
             grad.to(attended.dtype),
@@ -134,10 +137,10 @@ class _AttendAndConvolve(torch.autograd.Function):
         if need_x or need_map:
             grad_x, grad_map = _attention_backward(xs, maps, grad_attended, need_x, need_map)
         return (
-            None if grad_x is None else grad_x.to(x.dtype),
-            None if grad_map is None else grad_map.to(attention.dtype),
-            None if grad_w is None else grad_w.to(weight.dtype),
-            None if grad_b is None else grad_b.to(weight.dtype),
+            None if grad_x is None else grad_x.to(x_dtype),
+            None if grad_map is None else grad_map.to(map_dtype),
+            None if grad_w is None else grad_w.to(weight_dtype),
+            None if grad_b is None else grad_b.to(weight_dtype),
             None,
         )
 
@@ -148,6 +151,6 @@ def attend_and_convolve(x: torch.Tensor, attention: torch.Tensor, conv: nn.Conv2
     pass instead of being stored."""
     tensors = (x, attention, conv.weight, conv.bias)
     if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)):
-        dtype = _compute_dtype(x, attention)
-        return _attend_convolve(x, attention, conv.weight, conv.bias, conv.padding, dtype)
+        cast = _cast(tensors, _compute_dtype(x, attention))
+        return _attend_convolve(*cast, conv.padding)
     return _AttendAndConvolve.apply(x, attention, conv.weight, conv.bias, conv.padding)
