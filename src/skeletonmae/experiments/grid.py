@@ -28,21 +28,20 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 class Variant:
     """One ablation setting.
 
-    ``axis_values``: the axis key -> value pairs that define it (an extra cell's own settings);
-    ``settings``: every dotted setting to apply (axis values or an extra cell's settings), keys
-    possibly stage-prefixed; ``from_scratch``: fine-tune without pre-training.
+    ``axis_values``: the dotted settings that define it and are applied (a grid cell's axis
+    values, or an extra cell's own settings), keys possibly stage-prefixed; ``from_scratch``:
+    fine-tune without pre-training.
     """
 
     name: str
     axis_values: tuple[tuple[str, Any], ...]
-    settings: tuple[tuple[str, Any], ...]
     from_scratch: bool = False
     is_extra: bool = False
 
     def stage_settings(self, stage: str) -> list[tuple[str, Any]]:
         """The settings that apply to ``stage``, stage prefix removed, in order."""
         selected = []
-        for key, value in self.settings:
+        for key, value in self.axis_values:
             prefix, bare = split_stage_key(key)
             if prefix is None or prefix == stage:
                 selected.append((bare, value))
@@ -95,7 +94,7 @@ def _grid_variants(spec: SweepSpec) -> list[Variant]:
     for combination in itertools.product(*(spec.axes[key] for key in keys)):
         axis_values = tuple(zip(keys, combination))
         name = "__".join(name_part(labels[k], v) for k, v in axis_values) or BASE_VARIANT
-        variants.append(Variant(name, axis_values, axis_values))
+        variants.append(Variant(name, axis_values))
     return variants
 
 
@@ -112,10 +111,10 @@ def expand_variants(spec: SweepSpec) -> list[Variant]:
                 f"extra_cells: {cell.name!r} is also the name of a grid cell; rename the extra cell"
             )
         settings = tuple(flatten_settings(cell.settings).items())
-        variants.append(Variant(cell.name, settings, settings, cell.from_scratch, is_extra=True))
+        variants.append(Variant(cell.name, settings, cell.from_scratch, is_extra=True))
     if not spec.only:
         return variants
-    varied = {key for v in variants for key, _ in v.settings}
+    varied = {key for v in variants for key, _ in v.axis_values}
     unknown = [key for key in spec.only if key not in varied]
     if unknown:
         raise ValueError(
@@ -124,7 +123,7 @@ def expand_variants(spec: SweepSpec) -> list[Variant]:
             f"{', '.join(spec.axes) or 'none'}; extra cells' settings: "
             f"{', '.join(sorted(varied - set(spec.axes))) or 'none'})"
         )
-    kept = [v for v in variants if _matches(spec.only, dict(v.settings))]
+    kept = [v for v in variants if _matches(spec.only, dict(v.axis_values))]
     if not kept:
         raise ValueError(
             f"only: {spec.only} matches none of the cells ({', '.join(v.name for v in variants)})"

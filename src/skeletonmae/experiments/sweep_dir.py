@@ -20,12 +20,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any, Literal
 
-from skeletonmae.atomic import write_text_atomic
+from skeletonmae.atomic import write_json_atomic
 from skeletonmae.config import ConfigError, dump_yaml, from_mapping, to_plain
 from skeletonmae.experiments.plan import PlannedRun, SweepPlan, comparison_setting
 from skeletonmae.experiments.spec import PaperComparison, PlotSpec
@@ -107,10 +106,8 @@ def read_record(path: Path) -> RunRecord | None:
 
 
 def write_record(path: Path, record: RunRecord) -> Path:
-    data = dataclasses.asdict(record)
-    if data["best_metric"] is not None and not math.isfinite(data["best_metric"]):
-        data["best_metric"] = None
-    return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+    """Write ``record`` atomically (a non-finite metric as null)."""
+    return write_json_atomic(path, dataclasses.asdict(record))
 
 
 def interrupted_seconds(record: RunRecord | None, run_dir: Path) -> float:
@@ -267,7 +264,7 @@ def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> PlanDocu
     )
     dump_yaml(spec, root / SPEC_FILE, header=command)
     document = plan_document(plan)
-    write_text_atomic(root / PLAN_FILE, json.dumps(document.to_dict(), indent=2, default=str) + "\n")
+    write_json_atomic(root / PLAN_FILE, document.to_dict())
     return document
 
 
