@@ -15,6 +15,7 @@ from skeletonmae.data.transforms import (
     TransformConfig,
     body_size,
     crop_windows,
+    minmax_box,
     rotation_matrices,
     to_stream,
     transform_batch,
@@ -191,6 +192,35 @@ def test_normalize_scale_makes_every_body_the_same_size_in_train_and_test():
     uniforms = uniform_streams(0, 0, rows, DRAWS_PER_SAMPLE)
     train = transform_batch(data, rows, lengths, config, train=True, uniforms=uniforms)
     assert np.allclose(body_size(train), 1.0, atol=1e-4)
+
+
+def test_minmax_normalize_spans_minus_one_to_one_per_axis_after_the_rotation():
+    data, lengths = _people()
+    data[1] = data[1] * 5.0 + 3.0  # a larger subject, far from the origin
+    rows = np.arange(4)
+    uniforms = uniform_streams(0, 0, rows, DRAWS_PER_SAMPLE)
+    config = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.5, minmax_normalize=True)
+    for train in (False, True):
+        out = transform_batch(data, rows, lengths, config, train=train, uniforms=uniforms)
+        assert np.allclose(out.min(axis=(2, 3, 4)), -1.0) and np.allclose(out.max(axis=(2, 3, 4)), 1.0)
+    plain = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.5)
+    rotated = transform_batch(data, rows, lengths, plain, train=True, uniforms=uniforms)
+    assert np.allclose(out, minmax_box(rotated), atol=1e-5)  # normalised after the rotation
+    # the same shape at another place and size gives the same output
+    assert np.allclose(minmax_box(data[:1] * 7.0 - 2.0), minmax_box(data[:1]), atol=1e-5)
+
+
+def test_minmax_box_keeps_absent_persons_and_padding_zero():
+    data = np.random.default_rng(0).normal(size=(2, 3, 8, 20, 2)).astype(np.float32)
+    data[0, :, :, :, 1] = 0.0  # no second person
+    data[1, :, 5:] = 0.0  # padding
+    data[1, :, 0, 0, 0] = 0.0  # a centre joint exactly at the origin still counts
+    out = minmax_box(data)
+    assert not out[0, :, :, :, 1].any() and not out[1, :, 5:].any()
+    assert np.allclose(out[0, :, :, :, 0].min(axis=(1, 2)), -1.0)
+    assert np.allclose(out[0, :, :, :, 0].max(axis=(1, 2)), 1.0)
+    assert out[1, :, 0, 0, 0].any()
+    assert not minmax_box(np.zeros((1, 3, 4, 5, 1), np.float32)).any()
 
 
 def test_random_scale_uses_the_sixth_draw_and_not_the_earlier_ones():

@@ -10,7 +10,9 @@
   gives each axis its own largest angle (e.g. a larger one about the vertical y axis);
   ``scale_range`` draws one isotropic random scale per training sample; ``normalize_scale``
   divides every sample (training and test) by its body size, the mean over frames of the
-  joints' RMS spread about their per-frame centroid, so subjects of every size look alike.
+  joints' RMS spread about their per-frame centroid, so subjects of every size look alike;
+  ``minmax_normalize`` rescales each spatial axis of a sample, after the rotation, to [-1, 1] over
+  its present joints and frames (CTR-GCN's NW-UCLA feeder, in training and test alike).
 - **2D and keypoint scores** (:mod:`skeletonmae.data.channels`): geometry acts on the first
   ``spatial_dims`` channels; in 2D the rotation is in the image plane (the z angle). ``flip_prob``
   mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs); ``shear``
@@ -50,6 +52,7 @@ class TransformConfig:
     rotation_axes: tuple[float, float, float] | None = None
     scale_range: tuple[float, float] = (1.0, 1.0)
     normalize_scale: bool = False
+    minmax_normalize: bool = False
     flip_prob: float = 0.0
     shear: float = 0.0
 
@@ -203,6 +206,8 @@ def transform_batch(
         space /= body_size(space)[:, None, None, None, None]
     if train:
         _augment(x, spatial_dims, config, uniforms, mirror)
+    if config.minmax_normalize:
+        space[...] = minmax_box(space)
     if spatial_dims == x.shape[1]:
         return np.ascontiguousarray(to_stream(x, config.stream, parents))
     x[:, :spatial_dims] = to_stream(space, config.stream, parents)
@@ -248,6 +253,19 @@ def body_size(x: np.ndarray) -> np.ndarray:
     count = present.sum(axis=(1, 2))
     size = np.where(count > 0, total / np.maximum(count, 1), 1.0)
     return np.maximum(size, SIZE_EPS).astype(np.float32)
+
+
+def minmax_box(x: np.ndarray) -> np.ndarray:
+    """``x`` ``(B, D, T, V, M)`` with each axis ``d`` of each sample rescaled to [-1, 1] over the frames
+    (and persons) that hold a skeleton; absent ones (all zero, e.g. padding) stay zero, and a flat
+    axis maps to 0."""
+    present = (np.abs(x).sum(axis=(1, 3)) > 0)[:, None, :, None, :]  # (B, 1, T, 1, M)
+    low = np.where(present, x, np.inf).min(axis=(2, 3, 4), keepdims=True)  # (B, D, 1, 1, 1)
+    high = np.where(present, x, -np.inf).max(axis=(2, 3, 4), keepdims=True)
+    span = np.where(np.isfinite(low), high - low, 0.0)
+    low = np.where(np.isfinite(low), low, 0.0)
+    scaled = np.where(span > SIZE_EPS, (x - low) / np.maximum(span, SIZE_EPS) * 2.0 - 1.0, 0.0)
+    return np.where(present, scaled, 0.0).astype(np.float32)
 
 
 def _gather_frames(data: np.ndarray, rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
