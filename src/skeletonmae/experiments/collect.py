@@ -41,25 +41,6 @@ from skeletonmae.experiments.sweep_dir import (
 )
 from skeletonmae.viz.curves import read_metrics_csv
 
-__all__ = [
-    "TableRow",
-    "collect_rows",
-    "paper_benchmark_for",
-    "translate_setting",
-    "format_markdown_table",
-    "write_sweep_tables",
-    "listed_cells",
-    "listed_pretrains",
-    "format_top1",
-    "format_duration",
-    "sweep_markdown",
-    "results_csv",
-    "runs_csv",
-    "RESULTS_MD",
-    "RESULTS_CSV",
-    "RUNS_CSV",
-]
-
 RESULTS_MD = "results.md"
 RESULTS_CSV = "results.csv"
 RUNS_CSV = "runs.csv"

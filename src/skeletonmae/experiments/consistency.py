@@ -26,14 +26,6 @@ from skeletonmae.experiments.plan import (
 from skeletonmae.experiments.spec import flatten_settings
 from skeletonmae.experiments.sweep_dir import file_digest, read_record, record_path
 
-__all__ = [
-    "SweepConfigMismatch",
-    "config_mismatch",
-    "pretraining_mismatch",
-    "DigestCache",
-    "check_plan_folders",
-]
-
 
 class SweepConfigMismatch(RuntimeError):
     """A run folder holds a run made with different result-relevant settings, or a fine-tuning
@@ -121,10 +113,3 @@ def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
         elif stale:
             problems[run.stage, run.name] = f"{run.run_dir}: {stale}; delete that folder to fine-tune again"
     return problems
-
-
-def check_plan_folders(plan: SweepPlan) -> None:
-    """Raise :class:`SweepConfigMismatch` naming every problem of :func:`folder_problems`."""
-    problems = folder_problems(plan)
-    if problems:
-        raise SweepConfigMismatch("; ".join(problems.values()) + " - or set a new output_root")

@@ -18,8 +18,6 @@ from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
 from skeletonmae.experiments.sweep_dir import PlanDocument
 
-__all__ = ["plot_sweep_rows", "plot_sweep_curves", "numeric"]
-
 logger = logging.getLogger(__name__)
 
 

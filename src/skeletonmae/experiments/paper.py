@@ -20,20 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "LABEL_FRACTION_KEY",
-    "PaperNumber",
-    "PAPER_NUMBERS",
-    "PAPER_TABLES",
-    "PAPER_FIXED_SETTING",
-    "PAPER_BENCHMARKS",
-    "FIGURE4_NOTE",
-    "paper_numbers",
-    "benchmark_label",
-    "values_equal",
-    "find_paper_number",
-]
-
 #: The sweep key of the fine-tuning label fraction: paper numbers are matched on it, and a plot
 #: with ``x`` set to it draws top-1 against the % of labels (Table 5).
 LABEL_FRACTION_KEY = "finetune.data.label_fraction"

@@ -43,20 +43,6 @@ from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_setti
 from skeletonmae.training.run_config import RunConfig, load_run_config
 from skeletonmae.training.settings import snapshot_name
 
-__all__ = [
-    "PlannedRun",
-    "PlannedCell",
-    "SweepPlan",
-    "plan_sweep",
-    "parse_shard",
-    "shard_cells",
-    "check_spec_settings",
-    "resolve_dataset",
-    "comparison_setting",
-    "config_identity",
-    "RESULT_NEUTRAL_KEYS",
-]
-
 logger = logging.getLogger(__name__)
 
 # Settings that do not change a run's results (marked on their fields, see config.RESULT_NEUTRAL):

@@ -34,8 +34,6 @@ from skeletonmae.experiments.paper import (
 )
 from skeletonmae.experiments.sweep_dir import PLAN_FILE, read_plan_document
 
-__all__ = ["build_report", "sweep_section", "run_section", "paper_number_for_run"]
-
 
 def _link(target: Path, report_dir: Path) -> str:
     return Path(os.path.relpath(Path(target).resolve(), report_dir.resolve())).as_posix()

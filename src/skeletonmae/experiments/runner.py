@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.experiments.consistency import SweepConfigMismatch, check_plan_folders
+from skeletonmae.experiments.consistency import SweepConfigMismatch, folder_problems
 from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, plan_sweep
 from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import (
@@ -43,16 +43,6 @@ from skeletonmae.experiments.sweep_dir import (
     write_plan_files,
     write_record,
 )
-
-__all__ = [
-    "RunState",
-    "RunDecision",
-    "inspect_run",
-    "SweepConfigMismatch",
-    "SweepOutcome",
-    "SweepRunner",
-    "run_sweep",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +168,9 @@ class SweepRunner:
 
     def run(self, after_cell: Callable[[], None] | None = None) -> dict:
         """Run every selected cell in order, calling ``after_cell`` after each."""
-        check_plan_folders(self.plan)  # before any work: a changed spec stops the sweep here
+        problems = folder_problems(self.plan)  # before any work: a changed spec stops the sweep here
+        if problems:
+            raise SweepConfigMismatch("; ".join(problems.values()) + " - or set a new output_root")
         cells = self.plan.selected_cells
         for index, cell in enumerate(cells, start=1):
             logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, len(cells), cell.finetune.name)

@@ -48,21 +48,6 @@ from skeletonmae.config import (
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, PAPER_TABLES
 from skeletonmae.training.run_config import FinetuneConfig
 
-__all__ = [
-    "DatasetSpec",
-    "StageSettings",
-    "ExtraCell",
-    "PaperComparison",
-    "PlotSpec",
-    "SweepSpec",
-    "load_sweep_spec",
-    "sweep_spec_from_mapping",
-    "STAGES",
-    "split_stage_key",
-    "flatten_settings",
-    "SWEEP_OWNED_KEYS",
-]
-
 STAGES: tuple[str, ...] = ("pretrain", "finetune")
 
 # RunConfig keys the sweep sets itself (per stage, without the stage prefix).

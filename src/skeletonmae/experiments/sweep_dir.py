@@ -29,26 +29,6 @@ from skeletonmae.config import ConfigError, dump_yaml, from_mapping, to_plain
 from skeletonmae.experiments.plan import PlannedRun, SweepPlan, comparison_setting
 from skeletonmae.experiments.spec import PaperComparison, PlotSpec
 
-__all__ = [
-    "RunRecord",
-    "record_path",
-    "read_record",
-    "write_record",
-    "plan_document",
-    "PlanDocument",
-    "PlannedCellEntry",
-    "PlannedRunEntry",
-    "VariantEntry",
-    "write_plan_files",
-    "read_plan_document",
-    "PLAN_FILE",
-    "SPEC_FILE",
-    "count_model_parameters",
-    "run_parameters",
-    "interrupted_seconds",
-    "file_digest",
-]
-
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
 RECORDS_DIR = "records"
