@@ -114,13 +114,9 @@ class SweepPlan:
     def selected_pretrains(self) -> tuple[PlannedRun, ...]:
         """The pre-training runs that the selected cells need (and the runs their snapshots are
         taken from), in plan order."""
-        needed = {name for cell in self.selected_cells if cell.pretrain for name in _names(cell.pretrain)}
+        runs = [cell.pretrain for cell in self.selected_cells if cell.pretrain]
+        needed = {run.name for run in runs} | {run.trained.name for run in runs}
         return tuple(run for run in self.pretrains if run.name in needed)
-
-
-def _names(run: PlannedRun) -> tuple[str, str]:
-    """The run's name and the name of the run actually trained for it."""
-    return run.name, run.trained.name
 
 
 def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
@@ -212,20 +208,6 @@ def _share_epochs(runs: list[PlannedRun]) -> list[PlannedRun]:
         for run in shorter:
             replaced[run.name] = dataclasses.replace(run, run_dir=longest.run_dir, snapshot_of=longest)
     return [replaced.get(run.name, run) for run in runs]
-
-
-def check_spec_settings(spec: SweepSpec) -> int:
-    """Build (without the data) the config of every variant and stage, so that a wrong key or
-    value is reported before any dataset is needed; returns the number of configs checked."""
-    checked = 0
-    for variant in expand_variants(spec):
-        for stage in ("pretrain", "finetune"):
-            if stage == "pretrain" and variant.from_scratch:
-                continue
-            settings = _stage_settings(variant, stage, spec, spec.seeds[0], Path("."), Path("."))
-            _stage_config(getattr(spec, stage), settings, f"cell {variant.name}, {stage}")
-            checked += 1
-    return checked
 
 
 def parse_shard(text: str) -> tuple[int, int]:
