@@ -90,14 +90,15 @@ def write_record(path: Path, record: RunRecord) -> Path:
     return write_json_atomic(path, dataclasses.asdict(record))
 
 
-def interrupted_seconds(record: RunRecord | None, run_dir: Path) -> float:
-    """Wall time of an attempt that was killed: from its start to its last checkpoint."""
-    if record is None or record.status != "running" or record.started_at is None:
+def seconds_so_far(record: RunRecord | None, run_dir: Path) -> float:
+    """Wall time of a run's attempts: the record's, plus, for an attempt that was killed (still
+    ``running``), the time from its start to its last checkpoint."""
+    if record is None:
         return 0.0
     last = Path(run_dir) / "last.pt"
-    if not last.is_file():
-        return 0.0
-    return max(0.0, last.stat().st_mtime - record.started_at)
+    if record.status != "running" or record.started_at is None or not last.is_file():
+        return record.seconds
+    return record.seconds + max(0.0, last.stat().st_mtime - record.started_at)
 
 
 def run_parameters(run_dir: Path) -> dict[str, int] | None:
