@@ -13,6 +13,8 @@ reused for new settings; ``--dry-run`` shows the same reasons as the runs' state
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from skeletonmae.config import read_yaml_mapping, to_plain
@@ -55,19 +57,9 @@ def config_mismatch(run: PlannedRun) -> str | None:
     return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
 
 
-class DigestCache:
-    """SHA-256 of pre-training checkpoints, each file read once per check."""
-
-    def __init__(self) -> None:
-        self._digests: dict[Path, str | None] = {}
-
-    def __call__(self, path: Path) -> str | None:
-        if path not in self._digests:
-            self._digests[path] = file_digest(path) if path.is_file() else None
-        return self._digests[path]
-
-
-def pretraining_mismatch(cell: PlannedCell, output_root: Path, digests: DigestCache) -> str | None:
+def pretraining_mismatch(
+    cell: PlannedCell, output_root: Path, digest: Callable[[Path], str | None]
+) -> str | None:
     """Why the fine-tuning folder of ``cell`` no longer matches its pre-training; None when it
     does, when it holds no checkpoint, or when its record predates the digest."""
     if cell.pretrain is None or not _has_checkpoint(cell.finetune):
@@ -76,7 +68,7 @@ def pretraining_mismatch(cell: PlannedCell, output_root: Path, digests: DigestCa
     if record is None or record.pretrained_digest is None:
         return None
     checkpoint = cell.pretrain.checkpoint
-    now = digests(checkpoint)
+    now = digest(checkpoint)
     if now == record.pretrained_digest:
         return None
     if now is None:
@@ -87,6 +79,11 @@ def pretraining_mismatch(cell: PlannedCell, output_root: Path, digests: DigestCa
 def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
     """``(stage, name) -> problem`` for every folder of the selected runs that holds something
     other than the plan asks for, each naming the fix; empty when every folder fits."""
+
+    @functools.cache
+    def digest(path: Path) -> str | None:  # each checkpoint is read once per check
+        return file_digest(path) if path.is_file() else None
+
     problems: dict[tuple[str, str], str] = {}
     for run in plan.selected_pretrains:
         changed = config_mismatch(run)
@@ -101,11 +98,11 @@ def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
                 f"{run.run_dir} holds a pretrain run made with other settings ({changed}); "
                 f"delete that folder{also}"
             )
-    digests = DigestCache()
+
     for cell in plan.selected_cells:
         run = cell.finetune
         changed = config_mismatch(run)
-        stale = pretraining_mismatch(cell, plan.output_root, digests)
+        stale = pretraining_mismatch(cell, plan.output_root, digest)
         if changed:
             problems[run.stage, run.name] = (
                 f"{run.run_dir} holds a finetune run made with other settings ({changed}); delete that folder"
