@@ -33,7 +33,6 @@ from skeletonmae.experiments.paper import (
 from skeletonmae.experiments.sweep_dir import (
     PlanDocument,
     PlannedCellEntry,
-    PlannedRunEntry,
     RunRecord,
     read_record,
     record_path,
@@ -157,10 +156,13 @@ def listed_cells(document: PlanDocument, output_root: Path) -> list[PlannedCellE
     ]
 
 
-def listed_pretrains(document: PlanDocument, output_root: Path) -> list[PlannedRunEntry]:
-    """The pre-training entries that the listed cells use, in plan order."""
-    used = {cell.pretrain for cell in listed_cells(document, output_root)}
-    return [entry for entry in document.pretrains if entry.name in used]
+def listed_runs(document: PlanDocument, output_root: Path) -> list[tuple[str, str, str]]:
+    """``(stage, name, run folder)`` of every run of the listed cells: their pre-trainings, then
+    their fine-tunings, in plan order."""
+    cells = listed_cells(document, output_root)
+    used = {cell.pretrain for cell in cells}
+    runs = [("pretrain", p.name, p.run_dir) for p in document.pretrains if p.name in used]
+    return runs + [("finetune", c.finetune.name, c.finetune.run_dir) for c in cells]
 
 
 def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
@@ -394,10 +396,8 @@ def runs_csv(document: PlanDocument, output_root: Path) -> str:
         "reason",
         "run_dir",
     ]
-    runs = [("pretrain", p.name, p.run_dir) for p in listed_pretrains(document, output_root)]
-    runs += [("finetune", c.finetune.name, c.finetune.run_dir) for c in listed_cells(document, output_root)]
     records = []
-    for stage, name, run_dir in runs:
+    for stage, name, run_dir in listed_runs(document, output_root):
         record = read_record(record_path(output_root, stage, name))
         data = dataclasses.asdict(record) if record else {"status": "not run yet"}
         records.append(
