@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import math
 import statistics
@@ -25,6 +26,8 @@ from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.paper import (
     FIGURE4_NOTE,
     PAPER_BENCHMARKS,
+    PAPER_FIXED_SETTING,
+    PAPER_TABLES,
     PaperNumber,
     benchmark_label,
     find_paper_number,
@@ -54,16 +57,14 @@ class TableRow:
     is_extra: bool
     axis_values: dict[str, Any]
     label_fraction: float
-    seeds: list[int]
-    top1: list[float]  # % of the seeds that completed
-    problems: list[str]  # why the other seeds have no result
-    setting: dict[str, Any]
+    setting: dict[str, Any]  # at the paper's scale (its number is matched on it)
     paper: PaperNumber | None = None
-    pretrain_runs: dict[str, tuple[float | None, float]] = dataclasses.field(
-        default_factory=dict
-    )  # name -> (best val loss, seconds)
-    finetune_seconds: list[float] = dataclasses.field(default_factory=list)
     parameters: dict[str, int] | None = None
+    seeds: list[int] = dataclasses.field(default_factory=list)
+    top1: list[float] = dataclasses.field(default_factory=list)  # % of the seeds that completed
+    problems: list[str] = dataclasses.field(default_factory=list)  # why the other seeds have no result
+    finetune_seconds: list[float] = dataclasses.field(default_factory=list)
+    pretrains: dict[str, RunRecord] = dataclasses.field(default_factory=dict)  # the completed ones
     # name -> the pre-training's val_interp_ratio at its best epoch (model / interpolation MSE)
     interp_ratios: dict[str, float] = dataclasses.field(default_factory=dict)
 
@@ -77,7 +78,7 @@ class TableRow:
 
     @property
     def pretrain_loss(self) -> float | None:
-        losses = [loss for loss, _ in self.pretrain_runs.values() if loss is not None]
+        losses = [run.best_metric for run in self.pretrains.values() if run.best_metric is not None]
         return statistics.fmean(losses) if losses else None
 
     @property
@@ -86,8 +87,11 @@ class TableRow:
 
     @property
     def pretrain_seconds(self) -> float:
-        times = [seconds for _, seconds in self.pretrain_runs.values()]
-        return statistics.fmean(times) if times else 0.0
+        return statistics.fmean(run.seconds for run in self.pretrains.values()) if self.pretrains else 0.0
+
+    @property
+    def finetune_seconds_mean(self) -> float | None:
+        return statistics.fmean(self.finetune_seconds) if self.finetune_seconds else None
 
 
 def paper_benchmark_for(document: PlanDocument) -> str:
@@ -117,17 +121,6 @@ def translate_setting(
                 translated[key] = table[text]
                 break
     return translated
-
-
-def _record(
-    output_root: Path, stage: str, name: str | None, cache: dict[tuple[str, str], RunRecord | None]
-) -> RunRecord | None:
-    if name is None:
-        return None
-    key = (stage, name)
-    if key not in cache:
-        cache[key] = read_record(record_path(output_root, stage, name))
-    return cache[key]
 
 
 def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name: str | None) -> str:
@@ -172,48 +165,47 @@ def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
     pretrains = {p.name: p for p in document.pretrains}
     paper = document.paper
     candidates = paper_numbers(paper.table, benchmark=paper_benchmark_for(document)) if paper.table else []
-    cache: dict[tuple[str, str], RunRecord | None] = {}
+
+    @functools.cache
+    def record(stage: str, name: str) -> RunRecord | None:  # a shared pre-training's is read once
+        return read_record(record_path(output_root, stage, name))
+
     rows: dict[tuple[str, float], TableRow] = {}
     for cell in listed_cells(document, output_root):
-        key = (cell.variant, cell.label_fraction)
-        row = rows.get(key)
+        row = rows.get((cell.variant, cell.label_fraction))
         if row is None:
             variant = variants[cell.variant]
             setting = translate_setting(cell.setting, paper.equivalents)
-            pretrain_entry = pretrains.get(cell.pretrain) if cell.pretrain else None
-            counted = document.show_parameters and pretrain_entry is not None
             # The paper's numbers are all of pre-trained models: none for a from-scratch row.
             paper_number = None if variant.from_scratch else find_paper_number(candidates, setting)
-            row = rows[key] = TableRow(
+            counted = document.show_parameters and cell.pretrain is not None
+            parameters = run_parameters(Path(pretrains[cell.pretrain].run_dir)) if counted else None
+            row = rows[cell.variant, cell.label_fraction] = TableRow(
                 cell.variant,
                 variant.is_extra,
                 dict(variant.axis_values),
-                key[1],
-                [],
-                [],
-                [],
+                cell.label_fraction,
                 setting,
                 paper_number,
-                parameters=run_parameters(Path(pretrain_entry.run_dir)) if counted else None,
+                parameters,
             )
-        _add_cell(row, cell, output_root, cache)
+        pretrain = record("pretrain", cell.pretrain) if cell.pretrain else None
+        _add_cell(row, cell, pretrain, record("finetune", cell.finetune.name))
     return list(rows.values())
 
 
 def _add_cell(
-    row: TableRow, cell: PlannedCellEntry, output_root: Path, cache: dict[tuple[str, str], RunRecord | None]
+    row: TableRow, cell: PlannedCellEntry, pretrain: RunRecord | None, finetune: RunRecord | None
 ) -> None:
     row.seeds.append(cell.seed)
-    pretrain = _record(output_root, "pretrain", cell.pretrain, cache)
-    finetune = _record(output_root, "finetune", cell.finetune.name, cache)
-    if pretrain is not None and pretrain.status == "complete":
-        row.pretrain_runs[pretrain.name] = (pretrain.best_metric, pretrain.seconds)
+    pretrain_ok = pretrain is not None and pretrain.status == "complete"
+    if pretrain_ok:
+        row.pretrains[pretrain.name] = pretrain
         ratio = best_epoch_value(Path(pretrain.run_dir), pretrain.best_epoch, "val_interp_ratio")
         if ratio is not None:
             row.interp_ratios[pretrain.name] = ratio
-    ok = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
-    pretrain_ok = cell.pretrain is None or (pretrain is not None and pretrain.status == "complete")
-    if ok and pretrain_ok:
+    done = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
+    if done and (cell.pretrain is None or pretrain_ok):
         row.top1.append(100.0 * finetune.best_metric)
         row.finetune_seconds.append(finetune.seconds)
     else:
@@ -294,9 +286,7 @@ def _row_cells(document: PlanDocument, row: TableRow, paper_same: bool) -> dict[
     ratio = row.interp_ratio
     cells["MSE / interp."] = f"{ratio:.2f}" if ratio is not None else "—"
     cells["pre-train time"] = format_duration(row.pretrain_seconds)
-    cells["fine-tune time/seed"] = (
-        format_duration(statistics.fmean(row.finetune_seconds)) if row.finetune_seconds else "—"
-    )
+    cells["fine-tune time/seed"] = format_duration(row.finetune_seconds_mean or 0.0)
     return cells
 
 
@@ -318,9 +308,10 @@ def format_markdown_table(document: PlanDocument, rows: Sequence[TableRow]) -> s
     return "\n".join(lines)
 
 
-def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> str:
+def _csv_text(records: Sequence[Mapping[str, Any]], header: Sequence[str] = ()) -> str:
+    """``records`` as CSV; columns: ``header``, else the first record's keys."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(header or records[0]), lineterminator="\n")
     writer.writeheader()
     for record in records:
         writer.writerow(
@@ -332,25 +323,6 @@ def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> st
 def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
     """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
     axes = list(document.axes)
-    header = [
-        "cell",
-        *axes,
-        "label_fraction",
-        "top1_mean",
-        "top1_std",
-        "seeds_done",
-        "seeds_total",
-        "top1_per_seed",
-        "paper_top1",
-        "paper_benchmark",
-        "decoder_params",
-        "total_params",
-        "pretrain_val_loss",
-        "pretrain_interp_ratio",
-        "pretrain_seconds",
-        "finetune_seconds_mean",
-        "problems",
-    ]
     records = []
     for row in rows:
         params = row.parameters or {}
@@ -371,13 +343,11 @@ def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
                 "pretrain_val_loss": row.pretrain_loss,
                 "pretrain_interp_ratio": row.interp_ratio,
                 "pretrain_seconds": row.pretrain_seconds or None,
-                "finetune_seconds_mean": statistics.fmean(row.finetune_seconds)
-                if row.finetune_seconds
-                else None,
+                "finetune_seconds_mean": row.finetune_seconds_mean,
                 "problems": " | ".join(row.problems),
             }
         )
-    return _csv_text(header, records)
+    return _csv_text(records)
 
 
 def runs_csv(document: PlanDocument, output_root: Path) -> str:
@@ -403,15 +373,13 @@ def runs_csv(document: PlanDocument, output_root: Path) -> str:
         records.append(
             {key: data.get(key) for key in header} | {"stage": stage, "name": name, "run_dir": run_dir}
         )
-    return _csv_text(header, records)
+    return _csv_text(records, header)
 
 
 def sweep_markdown(
     document: PlanDocument, rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
 ) -> str:
     """A sweep's table section: heading, what is compared with what, the table, the plot."""
-    from skeletonmae.experiments.paper import PAPER_FIXED_SETTING, PAPER_TABLES
-
     paper = document.paper
     ours = benchmark_label(document.benchmark)
     lines = [
