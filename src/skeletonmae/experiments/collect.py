@@ -39,7 +39,6 @@ from skeletonmae.experiments.sweep_dir import (
     RunRecord,
     read_record,
     record_path,
-    run_parameters,
 )
 from skeletonmae.viz.curves import read_metrics_csv
 
@@ -156,6 +155,28 @@ def listed_runs(document: PlanDocument, output_root: Path) -> list[tuple[str, st
     used = {cell.pretrain for cell in cells}
     runs = [("pretrain", p.name, p.run_dir) for p in document.pretrains if p.name in used]
     return runs + [("finetune", c.finetune.name, c.finetune.run_dir) for c in cells]
+
+
+def run_parameters(run_dir: Path) -> dict[str, int] | None:
+    """Encoder / decoder / total parameters of the MAE a pre-training run folder trains, from its
+    data-bound ``config.yaml`` and counted on the meta device; None before the run has started."""
+    import torch
+
+    from skeletonmae.models.cost import count_parameters
+    from skeletonmae.models.factory import build_mae
+    from skeletonmae.training.run_config import load_run_config
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        return None
+    config = load_run_config(path)[0]
+    with torch.device("meta"):
+        model = build_mae(config.model, config.mask)
+    return {
+        "encoder": count_parameters(model.encoder),
+        "decoder": count_parameters(model.decoder),
+        "total": count_parameters(model),
+    }
 
 
 def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:

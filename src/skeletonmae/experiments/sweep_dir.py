@@ -101,34 +101,6 @@ def seconds_so_far(record: RunRecord | None, run_dir: Path) -> float:
     return record.seconds + max(0.0, last.stat().st_mtime - record.started_at)
 
 
-def run_parameters(run_dir: Path) -> dict[str, int] | None:
-    """The parameter counts of the MAE that a pre-training run folder trained (from its
-    ``config.yaml``, which holds the data-bound config); None before the run has started."""
-    from skeletonmae.training.run_config import load_run_config
-
-    path = Path(run_dir) / "config.yaml"
-    if not path.is_file():
-        return None
-    return count_model_parameters(load_run_config(path)[0])
-
-
-def count_model_parameters(config: Any) -> dict[str, int]:
-    """Encoder / decoder / total parameters of the MAE of a (data-bound) RunConfig, counted on
-    the meta device (nothing is allocated)."""
-    import torch
-
-    from skeletonmae.models.cost import count_parameters
-    from skeletonmae.models.factory import build_mae
-
-    with torch.device("meta"):
-        model = build_mae(config.model, config.mask)
-    return {
-        "encoder": count_parameters(model.encoder),
-        "decoder": count_parameters(model.decoder),
-        "total": count_parameters(model),
-    }
-
-
 @dataclasses.dataclass(frozen=True)
 class PlannedRunEntry:
     """One planned run as ``plan.json`` keeps it."""
@@ -182,13 +154,6 @@ class PlanDocument:
     paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
     format_version: int = PLAN_FORMAT_VERSION
     planned_at: float = 0.0
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlanDocument:
-        return from_mapping(cls, data, key="plan")
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
 
 
 def _run_entry(run: PlannedRun) -> PlannedRunEntry:
@@ -245,7 +210,7 @@ def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> PlanDocu
     )
     dump_yaml(spec, root / SPEC_FILE, header=command)
     document = plan_document(plan)
-    write_json_atomic(root / PLAN_FILE, document.to_dict())
+    write_json_atomic(root / PLAN_FILE, to_plain(document))
     return document
 
 
@@ -269,6 +234,6 @@ def read_plan_document(output_root: Path) -> PlanDocument:
             "`skeletonmae sweep` on its sweep.yaml to rewrite it (finished runs are skipped)"
         )
     try:
-        return PlanDocument.from_dict(data)
+        return from_mapping(PlanDocument, data, key="plan")
     except ConfigError as error:
         raise ValueError(f"{path}: {error}; re-run the sweep to rewrite it") from error
