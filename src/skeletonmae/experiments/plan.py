@@ -296,7 +296,7 @@ def _plan_pretrain(
     used_names: set[str],
 ) -> PlannedRun:
     name = variant.pretrain_name(list(spec.axes))
-    if spec.seeds_pretraining:
+    if "pretrain" in spec.seed_stages:
         name += "__" + name_part("seed", seed)
     settings = _stage_settings(variant, "pretrain", spec, seed, Path("."), dataset_root)
     config, pinned = _stage_config(spec.pretrain, settings, f"cell {variant.name}, pretrain")
