@@ -278,3 +278,14 @@ def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
     written = write_sweep_tables(document, tmp_path)
     with Image.open(written["plot"]) as image:
         assert image.size[0] > 300
+
+
+def test_an_old_or_broken_plan_names_the_file_and_the_fix(tmp_path):
+    from skeletonmae.experiments.sweep_dir import read_plan_document
+
+    with pytest.raises(FileNotFoundError, match="not a sweep folder"):
+        read_plan_document(tmp_path)
+    for text, problem in (('{"format_version": 2}', "plan format 2, this version reads"), ("{", "Expecting")):
+        (tmp_path / "plan.json").write_text(text)
+        with pytest.raises(ValueError, match=f"plan.json: {problem}.*re-run `skeletonmae sweep`"):
+            read_plan_document(tmp_path)

@@ -42,9 +42,6 @@ from skeletonmae.experiments.sweep_dir import (
 )
 from skeletonmae.viz.curves import read_metrics_csv
 
-RESULTS_MD = "results.md"
-RESULTS_CSV = "results.csv"
-RUNS_CSV = "runs.csv"
 REASON_CHARS = 160
 
 
@@ -442,8 +439,8 @@ def write_sweep_tables(document: PlanDocument, output_root: Path) -> dict[str, P
         if plot_sweep_rows(document, rows, plot_path) is not None:
             written["plot"], plot_name = plot_path, plot_path.name
     written["markdown"] = write_text_atomic(
-        output_root / RESULTS_MD, sweep_markdown(document, rows, plot_name)
+        output_root / "results.md", sweep_markdown(document, rows, plot_name)
     )
-    written["csv"] = write_text_atomic(output_root / RESULTS_CSV, results_csv(document, rows))
-    written["runs"] = write_text_atomic(output_root / RUNS_CSV, runs_csv(document, output_root))
+    written["csv"] = write_text_atomic(output_root / "results.csv", results_csv(document, rows))
+    written["runs"] = write_text_atomic(output_root / "runs.csv", runs_csv(document, output_root))
     return written

@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from skeletonmae.atomic import write_json_atomic
-from skeletonmae.config import ConfigError, dump_yaml, from_mapping, to_plain
+from skeletonmae.config import dump_yaml, from_mapping, to_plain
 from skeletonmae.experiments.plan import PlannedRun, SweepPlan, comparison_setting
 from skeletonmae.experiments.spec import PaperComparison, PlotSpec
 
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
-RECORDS_DIR = "records"
 PLAN_FORMAT_VERSION = 3
 
 RunStatus = Literal["complete", "failed", "running"]
@@ -68,7 +67,7 @@ def file_digest(path: Path) -> str:
 
 
 def record_path(output_root: Path, stage: str, name: str) -> Path:
-    return Path(output_root) / RECORDS_DIR / stage / f"{name}.json"
+    return Path(output_root) / "records" / stage / f"{name}.json"
 
 
 def read_record(path: Path) -> RunRecord | None:
@@ -223,17 +222,12 @@ def read_plan_document(output_root: Path) -> PlanDocument:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{path}: invalid JSON ({error.msg}, line {error.lineno}); re-run the sweep to rewrite it"
-        ) from error
-    if not isinstance(data, dict) or data.get("format_version") != PLAN_FORMAT_VERSION:
         found = data.get("format_version") if isinstance(data, dict) else None
-        raise ValueError(
-            f"{path}: plan format {found!r}, this version reads {PLAN_FORMAT_VERSION}; re-run "
-            "`skeletonmae sweep` on its sweep.yaml to rewrite it (finished runs are skipped)"
-        )
-    try:
+        if found != PLAN_FORMAT_VERSION:
+            raise ValueError(f"plan format {found!r}, this version reads {PLAN_FORMAT_VERSION}")
         return from_mapping(PlanDocument, data, key="plan")
-    except ConfigError as error:
-        raise ValueError(f"{path}: {error}; re-run the sweep to rewrite it") from error
+    except ValueError as error:  # also invalid JSON and ConfigError
+        raise ValueError(
+            f"{path}: {error}; re-run `skeletonmae sweep` on its sweep.yaml to rewrite it "
+            "(finished runs are skipped)"
+        ) from error
