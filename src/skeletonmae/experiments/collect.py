@@ -177,7 +177,6 @@ def run_parameters(run_dir: Path) -> dict[str, int] | None:
 
 
 def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
-    """The table rows of a sweep from its plan document and records (see module docstring)."""
     output_root = Path(output_root)
     variants = {v.name: v for v in document.variants}
     pretrains = {p.name: p for p in document.pretrains}

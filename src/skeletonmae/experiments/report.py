@@ -108,7 +108,6 @@ def _best(rows: Sequence[dict[str, float]], column: str, higher: bool) -> tuple[
 
 
 def run_section(run_dir: Path, report_dir: Path) -> str:
-    """The Markdown section of one run folder."""
     from skeletonmae.viz.curves import read_metrics_csv
 
     config = read_yaml_mapping(run_dir / "config.yaml")

@@ -217,8 +217,6 @@ StageFunction = Callable[..., Any]
 
 
 class SweepRunner:
-    """Runs the cells of a plan in order; see the module docstring."""
-
     def __init__(
         self,
         plan: SweepPlan,

@@ -38,8 +38,6 @@ RunStatus = Literal["complete", "failed", "running"]
 
 @dataclasses.dataclass
 class RunRecord:
-    """What the sweep knows about one run (see the module docstring)."""
-
     stage: str
     name: str
     run_dir: str
@@ -58,7 +56,6 @@ class RunRecord:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -161,7 +158,6 @@ def _run_entry(run: PlannedRun) -> PlannedRunEntry:
 
 
 def plan_document(plan: SweepPlan) -> PlanDocument:
-    """Everything collection and reports need (no configs to re-resolve)."""
     spec = plan.spec
     pretrains = tuple(_run_entry(run) for run in plan.pretrains)
     cells = tuple(
