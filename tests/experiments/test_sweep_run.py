@@ -255,6 +255,9 @@ def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     assert "| best reconstruction loss |" in report
     images = [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]
     assert images and all((tmp_path / "reports" / link).is_file() for link in images)
+    assert "![pretrain curves](" in report and "![finetune curves](" in report  # every run, one figure each
+    own = [line for line in report.splitlines() if line.startswith("- [") and line.endswith("/curves.png)")]
+    assert len(own) == 8  # a link to each run's own curves
 
 
 def _selected(plan):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from skeletonmae.config import dump_yaml
+from skeletonmae.config import dump_yaml, from_mapping
 from skeletonmae.experiments.collect import (
     collect_rows,
     format_duration,
@@ -22,7 +22,6 @@ from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, find_paper_number,
 from skeletonmae.experiments.sweep_dir import (
     PlanDocument,
     RunRecord,
-    count_model_parameters,
     record_path,
     write_record,
 )
@@ -101,8 +100,12 @@ def _pretrain_config(run_dir: Path, width: int) -> None:
 
 
 def _parameters(width: int) -> dict[str, int]:
+    from skeletonmae.models.cost import count_parameters
+    from skeletonmae.models.factory import build_mae
+
     config = RunConfig(model=dataclasses.replace(preset("cpu-small"), decoder_width=width))
-    return count_model_parameters(config)
+    model = build_mae(config.model, config.mask)
+    return {"decoder": count_parameters(model.decoder), "total": count_parameters(model)}
 
 
 def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
@@ -161,7 +164,7 @@ def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
         "pretrains": pretrains,
         "cells": cells,
     }
-    return PlanDocument.from_dict({**document, **changes})
+    return from_mapping(PlanDocument, {**document, **changes})
 
 
 def _records(root: Path) -> None:
@@ -275,3 +278,14 @@ def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
     written = write_sweep_tables(document, tmp_path)
     with Image.open(written["plot"]) as image:
         assert image.size[0] > 300
+
+
+def test_an_old_or_broken_plan_names_the_file_and_the_fix(tmp_path):
+    from skeletonmae.experiments.sweep_dir import read_plan_document
+
+    with pytest.raises(FileNotFoundError, match="not a sweep folder"):
+        read_plan_document(tmp_path)
+    for text, problem in (('{"format_version": 2}', "plan format 2, this version reads"), ("{", "Expecting")):
+        (tmp_path / "plan.json").write_text(text)
+        with pytest.raises(ValueError, match=f"plan.json: {problem}.*re-run `skeletonmae sweep`"):
+            read_plan_document(tmp_path)

@@ -67,9 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.consistency import folder_problems
     from skeletonmae.experiments.plan import plan_sweep
-    from skeletonmae.experiments.runner import SweepRunner
+    from skeletonmae.experiments.runner import SweepRunner, folder_problems
 
     plan = plan_sweep(spec, shard)
     runner = SweepRunner(plan, retry_failed=retry_failed)

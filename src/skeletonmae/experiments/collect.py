@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import math
 import statistics
@@ -25,6 +26,8 @@ from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.paper import (
     FIGURE4_NOTE,
     PAPER_BENCHMARKS,
+    PAPER_FIXED_SETTING,
+    PAPER_TABLES,
     PaperNumber,
     benchmark_label,
     find_paper_number,
@@ -33,36 +36,12 @@ from skeletonmae.experiments.paper import (
 from skeletonmae.experiments.sweep_dir import (
     PlanDocument,
     PlannedCellEntry,
-    PlannedRunEntry,
     RunRecord,
     read_record,
     record_path,
-    run_parameters,
 )
 from skeletonmae.viz.curves import read_metrics_csv
 
-__all__ = [
-    "TableRow",
-    "collect_rows",
-    "paper_benchmark_for",
-    "translate_setting",
-    "format_markdown_table",
-    "write_sweep_tables",
-    "listed_cells",
-    "listed_pretrains",
-    "format_top1",
-    "format_duration",
-    "sweep_markdown",
-    "results_csv",
-    "runs_csv",
-    "RESULTS_MD",
-    "RESULTS_CSV",
-    "RUNS_CSV",
-]
-
-RESULTS_MD = "results.md"
-RESULTS_CSV = "results.csv"
-RUNS_CSV = "runs.csv"
 REASON_CHARS = 160
 
 
@@ -74,16 +53,14 @@ class TableRow:
     is_extra: bool
     axis_values: dict[str, Any]
     label_fraction: float
-    seeds: list[int]
-    top1: list[float]  # % of the seeds that completed
-    problems: list[str]  # why the other seeds have no result
-    setting: dict[str, Any]
+    setting: dict[str, Any]  # at the paper's scale (its number is matched on it)
     paper: PaperNumber | None = None
-    pretrain_runs: dict[str, tuple[float | None, float]] = dataclasses.field(
-        default_factory=dict
-    )  # name -> (best val loss, seconds)
-    finetune_seconds: list[float] = dataclasses.field(default_factory=list)
     parameters: dict[str, int] | None = None
+    seeds: list[int] = dataclasses.field(default_factory=list)
+    top1: list[float] = dataclasses.field(default_factory=list)  # % of the seeds that completed
+    problems: list[str] = dataclasses.field(default_factory=list)  # why the other seeds have no result
+    finetune_seconds: list[float] = dataclasses.field(default_factory=list)
+    pretrains: dict[str, RunRecord] = dataclasses.field(default_factory=dict)  # the completed ones
     # name -> the pre-training's val_interp_ratio at its best epoch (model / interpolation MSE)
     interp_ratios: dict[str, float] = dataclasses.field(default_factory=dict)
 
@@ -97,7 +74,7 @@ class TableRow:
 
     @property
     def pretrain_loss(self) -> float | None:
-        losses = [loss for loss, _ in self.pretrain_runs.values() if loss is not None]
+        losses = [run.best_metric for run in self.pretrains.values() if run.best_metric is not None]
         return statistics.fmean(losses) if losses else None
 
     @property
@@ -106,8 +83,11 @@ class TableRow:
 
     @property
     def pretrain_seconds(self) -> float:
-        times = [seconds for _, seconds in self.pretrain_runs.values()]
-        return statistics.fmean(times) if times else 0.0
+        return statistics.fmean(run.seconds for run in self.pretrains.values()) if self.pretrains else 0.0
+
+    @property
+    def finetune_seconds_mean(self) -> float | None:
+        return statistics.fmean(self.finetune_seconds) if self.finetune_seconds else None
 
 
 def paper_benchmark_for(document: PlanDocument) -> str:
@@ -139,17 +119,6 @@ def translate_setting(
     return translated
 
 
-def _record(
-    output_root: Path, stage: str, name: str | None, cache: dict[tuple[str, str], RunRecord | None]
-) -> RunRecord | None:
-    if name is None:
-        return None
-    key = (stage, name)
-    if key not in cache:
-        cache[key] = read_record(record_path(output_root, stage, name))
-    return cache[key]
-
-
 def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name: str | None) -> str:
     if pretrain_name is not None and (pretrain is None or pretrain.status != "complete"):
         if pretrain is None:
@@ -176,61 +145,84 @@ def listed_cells(document: PlanDocument, output_root: Path) -> list[PlannedCellE
     ]
 
 
-def listed_pretrains(document: PlanDocument, output_root: Path) -> list[PlannedRunEntry]:
-    """The pre-training entries that the listed cells use, in plan order."""
-    used = {cell.pretrain for cell in listed_cells(document, output_root)}
-    return [entry for entry in document.pretrains if entry.name in used]
+def listed_runs(document: PlanDocument, output_root: Path) -> list[tuple[str, str, str]]:
+    """``(stage, name, run folder)`` of every run of the listed cells: their pre-trainings, then
+    their fine-tunings, in plan order."""
+    cells = listed_cells(document, output_root)
+    used = {cell.pretrain for cell in cells}
+    runs = [("pretrain", p.name, p.run_dir) for p in document.pretrains if p.name in used]
+    return runs + [("finetune", c.finetune.name, c.finetune.run_dir) for c in cells]
+
+
+def run_parameters(run_dir: Path) -> dict[str, int] | None:
+    """Encoder / decoder / total parameters of the MAE a pre-training run folder trains, from its
+    data-bound ``config.yaml`` and counted on the meta device; None before the run has started."""
+    import torch
+
+    from skeletonmae.models.cost import count_parameters
+    from skeletonmae.models.factory import build_mae
+    from skeletonmae.training.run_config import load_run_config
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        return None
+    config = load_run_config(path)[0]
+    with torch.device("meta"):
+        model = build_mae(config.model, config.mask)
+    return {
+        "encoder": count_parameters(model.encoder),
+        "decoder": count_parameters(model.decoder),
+        "total": count_parameters(model),
+    }
 
 
 def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
-    """The table rows of a sweep from its plan document and records (see module docstring)."""
     output_root = Path(output_root)
     variants = {v.name: v for v in document.variants}
     pretrains = {p.name: p for p in document.pretrains}
     paper = document.paper
     candidates = paper_numbers(paper.table, benchmark=paper_benchmark_for(document)) if paper.table else []
-    cache: dict[tuple[str, str], RunRecord | None] = {}
+
+    @functools.cache
+    def record(stage: str, name: str) -> RunRecord | None:  # a shared pre-training's is read once
+        return read_record(record_path(output_root, stage, name))
+
     rows: dict[tuple[str, float], TableRow] = {}
     for cell in listed_cells(document, output_root):
-        key = (cell.variant, cell.label_fraction)
-        row = rows.get(key)
+        row = rows.get((cell.variant, cell.label_fraction))
         if row is None:
             variant = variants[cell.variant]
             setting = translate_setting(cell.setting, paper.equivalents)
-            pretrain_entry = pretrains.get(cell.pretrain) if cell.pretrain else None
-            counted = document.show_parameters and pretrain_entry is not None
             # The paper's numbers are all of pre-trained models: none for a from-scratch row.
             paper_number = None if variant.from_scratch else find_paper_number(candidates, setting)
-            row = rows[key] = TableRow(
+            counted = document.show_parameters and cell.pretrain is not None
+            parameters = run_parameters(Path(pretrains[cell.pretrain].run_dir)) if counted else None
+            row = rows[cell.variant, cell.label_fraction] = TableRow(
                 cell.variant,
                 variant.is_extra,
                 dict(variant.axis_values),
-                key[1],
-                [],
-                [],
-                [],
+                cell.label_fraction,
                 setting,
                 paper_number,
-                parameters=run_parameters(Path(pretrain_entry.run_dir)) if counted else None,
+                parameters,
             )
-        _add_cell(row, cell, output_root, cache)
+        pretrain = record("pretrain", cell.pretrain) if cell.pretrain else None
+        _add_cell(row, cell, pretrain, record("finetune", cell.finetune.name))
     return list(rows.values())
 
 
 def _add_cell(
-    row: TableRow, cell: PlannedCellEntry, output_root: Path, cache: dict[tuple[str, str], RunRecord | None]
+    row: TableRow, cell: PlannedCellEntry, pretrain: RunRecord | None, finetune: RunRecord | None
 ) -> None:
     row.seeds.append(cell.seed)
-    pretrain = _record(output_root, "pretrain", cell.pretrain, cache)
-    finetune = _record(output_root, "finetune", cell.finetune.name, cache)
-    if pretrain is not None and pretrain.status == "complete":
-        row.pretrain_runs[pretrain.name] = (pretrain.best_metric, pretrain.seconds)
+    pretrain_ok = pretrain is not None and pretrain.status == "complete"
+    if pretrain_ok:
+        row.pretrains[pretrain.name] = pretrain
         ratio = best_epoch_value(Path(pretrain.run_dir), pretrain.best_epoch, "val_interp_ratio")
         if ratio is not None:
             row.interp_ratios[pretrain.name] = ratio
-    ok = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
-    pretrain_ok = cell.pretrain is None or (pretrain is not None and pretrain.status == "complete")
-    if ok and pretrain_ok:
+    done = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
+    if done and (cell.pretrain is None or pretrain_ok):
         row.top1.append(100.0 * finetune.best_metric)
         row.finetune_seconds.append(finetune.seconds)
     else:
@@ -311,9 +303,7 @@ def _row_cells(document: PlanDocument, row: TableRow, paper_same: bool) -> dict[
     ratio = row.interp_ratio
     cells["MSE / interp."] = f"{ratio:.2f}" if ratio is not None else "—"
     cells["pre-train time"] = format_duration(row.pretrain_seconds)
-    cells["fine-tune time/seed"] = (
-        format_duration(statistics.fmean(row.finetune_seconds)) if row.finetune_seconds else "—"
-    )
+    cells["fine-tune time/seed"] = format_duration(row.finetune_seconds_mean or 0.0)
     return cells
 
 
@@ -335,9 +325,10 @@ def format_markdown_table(document: PlanDocument, rows: Sequence[TableRow]) -> s
     return "\n".join(lines)
 
 
-def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> str:
+def _csv_text(records: Sequence[Mapping[str, Any]], header: Sequence[str] = ()) -> str:
+    """``records`` as CSV; columns: ``header``, else the first record's keys."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(header or records[0]), lineterminator="\n")
     writer.writeheader()
     for record in records:
         writer.writerow(
@@ -349,25 +340,6 @@ def _csv_text(header: Sequence[str], records: Sequence[Mapping[str, Any]]) -> st
 def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
     """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
     axes = list(document.axes)
-    header = [
-        "cell",
-        *axes,
-        "label_fraction",
-        "top1_mean",
-        "top1_std",
-        "seeds_done",
-        "seeds_total",
-        "top1_per_seed",
-        "paper_top1",
-        "paper_benchmark",
-        "decoder_params",
-        "total_params",
-        "pretrain_val_loss",
-        "pretrain_interp_ratio",
-        "pretrain_seconds",
-        "finetune_seconds_mean",
-        "problems",
-    ]
     records = []
     for row in rows:
         params = row.parameters or {}
@@ -388,13 +360,11 @@ def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
                 "pretrain_val_loss": row.pretrain_loss,
                 "pretrain_interp_ratio": row.interp_ratio,
                 "pretrain_seconds": row.pretrain_seconds or None,
-                "finetune_seconds_mean": statistics.fmean(row.finetune_seconds)
-                if row.finetune_seconds
-                else None,
+                "finetune_seconds_mean": row.finetune_seconds_mean,
                 "problems": " | ".join(row.problems),
             }
         )
-    return _csv_text(header, records)
+    return _csv_text(records)
 
 
 def runs_csv(document: PlanDocument, output_root: Path) -> str:
@@ -413,24 +383,20 @@ def runs_csv(document: PlanDocument, output_root: Path) -> str:
         "reason",
         "run_dir",
     ]
-    runs = [("pretrain", p.name, p.run_dir) for p in listed_pretrains(document, output_root)]
-    runs += [("finetune", c.finetune.name, c.finetune.run_dir) for c in listed_cells(document, output_root)]
     records = []
-    for stage, name, run_dir in runs:
+    for stage, name, run_dir in listed_runs(document, output_root):
         record = read_record(record_path(output_root, stage, name))
         data = dataclasses.asdict(record) if record else {"status": "not run yet"}
         records.append(
             {key: data.get(key) for key in header} | {"stage": stage, "name": name, "run_dir": run_dir}
         )
-    return _csv_text(header, records)
+    return _csv_text(records, header)
 
 
 def sweep_markdown(
     document: PlanDocument, rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
 ) -> str:
     """A sweep's table section: heading, what is compared with what, the table, the plot."""
-    from skeletonmae.experiments.paper import PAPER_FIXED_SETTING, PAPER_TABLES
-
     paper = document.paper
     ours = benchmark_label(document.benchmark)
     lines = [
@@ -472,8 +438,8 @@ def write_sweep_tables(document: PlanDocument, output_root: Path) -> dict[str, P
         if plot_sweep_rows(document, rows, plot_path) is not None:
             written["plot"], plot_name = plot_path, plot_path.name
     written["markdown"] = write_text_atomic(
-        output_root / RESULTS_MD, sweep_markdown(document, rows, plot_name)
+        output_root / "results.md", sweep_markdown(document, rows, plot_name)
     )
-    written["csv"] = write_text_atomic(output_root / RESULTS_CSV, results_csv(document, rows))
-    written["runs"] = write_text_atomic(output_root / RUNS_CSV, runs_csv(document, output_root))
+    written["csv"] = write_text_atomic(output_root / "results.csv", results_csv(document, rows))
+    written["runs"] = write_text_atomic(output_root / "runs.csv", runs_csv(document, output_root))
     return written

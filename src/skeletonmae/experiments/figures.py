@@ -1,33 +1,47 @@
 """Sweep plots: top-1 against one axis (Figure 4: pre-training epochs) or against the label
-fraction (Table 5), ours beside the paper's.
+fraction (Table 5), ours beside the paper's; and every run's curve, one figure per stage.
 
 One line per combination of the other axes and label fraction, with the seeds' standard
 deviation as error bars; the paper's values, where it has one for a row, as a dashed line on a
-second series. matplotlib is imported inside the function.
+second series. matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.experiments.collect import listed_cells, listed_pretrains
 from skeletonmae.experiments.grid import axis_labels, value_text
-from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
+from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, benchmark_label
 from skeletonmae.experiments.sweep_dir import PlanDocument
-
-__all__ = ["plot_sweep_rows", "plot_sweep_curves", "numeric"]
+from skeletonmae.viz.curves import read_metrics_csv, save_figure_atomic
 
 logger = logging.getLogger(__name__)
 
 
-def numeric(value: Any) -> float | None:
-    """``value`` as a float when it is a number, else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+@contextlib.contextmanager
+def _figure(path: Path, size: tuple[float, float], title: str, x_label: str, y_label: str) -> Iterator[Any]:
+    """An axis to draw on; on leaving the block it is labelled and written to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=size)
+    try:
+        yield axis
+        axis.set_xlabel(x_label)
+        axis.set_ylabel(y_label)
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+        figure.tight_layout()
+        save_figure_atomic(figure, path, dpi=100)
+    finally:
+        plt.close(figure)
 
 
 def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
@@ -43,125 +57,79 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
 def _x_value(row: Any, x_key: str) -> float | None:
     if x_key == LABEL_FRACTION_KEY:
         return 100.0 * row.label_fraction
-    return numeric(row.axis_values.get(x_key))
+    value = row.axis_values.get(x_key)
+    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else float(value)
 
 
 def plot_sweep_rows(document: PlanDocument, rows: Sequence[Any], path: str | Path) -> Path | None:
     """Write the plot of ``document.plot`` to ``path``; None when no row has a number on
     the x axis (nothing to draw)."""
     spec = document.plot
-    x_key = spec.x
     series: dict[str, list[tuple[float, Any]]] = {}
     for row in rows:
-        x = _x_value(row, x_key)
+        x = _x_value(row, spec.x)
         if x is not None:
-            series.setdefault(_series_name(row, x_key, document.axes), []).append((x, row))
+            series.setdefault(_series_name(row, spec.x, document.axes), []).append((x, row))
     if not series:
-        logger.warning("plot %s: no row has a numeric %s; not drawn", path, x_key)
+        logger.warning("plot %s: no row has a numeric %s; not drawn", path, spec.x)
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from skeletonmae.experiments.paper import benchmark_label
-    from skeletonmae.viz.curves import save_figure_atomic
-
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for name, points in series.items():
-        points.sort(key=lambda item: item[0])
-        done = [(x, row) for x, row in points if row.top1]
-        if done:
-            axis.errorbar(
-                [x for x, _ in done],
-                [row.mean for _, row in done],
-                yerr=[row.std or 0.0 for _, row in done],
-                marker="o",
-                capsize=3,
-                label=f"ours: {name}",
-            )
-        paper = [(x, row.paper) for x, row in points if row.paper is not None]
-        if paper:
-            where = benchmark_label(paper[0][1].benchmark)
-            axis.plot(
-                [x for x, _ in paper],
-                [number.top1 for _, number in paper],
-                linestyle="--",
-                marker="s",
-                label=f"paper ({where})",
-            )
-    axis.set_xlabel(spec.x_label or x_key)
-    axis.set_ylabel("top-1 accuracy (%)")
-    axis.set_title(spec.title or document.title or document.name)
-    axis.grid(alpha=0.3)
-    axis.legend(loc="best", fontsize=8)
-    figure.tight_layout()
-    try:
-        return save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)
+    title = spec.title or document.title or document.name
+    with _figure(Path(path), (6, 4), title, spec.x_label or spec.x, "top-1 accuracy (%)") as axis:
+        for name, points in series.items():
+            points.sort(key=lambda item: item[0])
+            done = [(x, row) for x, row in points if row.top1]
+            if done:
+                axis.errorbar(
+                    [x for x, _ in done],
+                    [row.mean for _, row in done],
+                    yerr=[row.std or 0.0 for _, row in done],
+                    marker="o",
+                    capsize=3,
+                    label=f"ours: {name}",
+                )
+            paper = [(x, row.paper) for x, row in points if row.paper is not None]
+            if paper:
+                axis.plot(
+                    [x for x, _ in paper],
+                    [number.top1 for _, number in paper],
+                    linestyle="--",
+                    marker="s",
+                    label=f"paper ({benchmark_label(paper[0][1].benchmark)})",
+                )
+        axis.legend(loc="best", fontsize=8)
+    return Path(path)
 
 
-def _curve_runs(document: PlanDocument, output_root: Path, stage: str) -> list[tuple[str, Path]]:
-    if stage == "pretrain":
-        return [(p.name, Path(p.run_dir)) for p in listed_pretrains(document, output_root)]
-    return [(c.finetune.name, Path(c.finetune.run_dir)) for c in listed_cells(document, output_root)]
-
-
-def plot_sweep_curves(document: PlanDocument, output_root: str | Path) -> dict[str, Path]:
-    """One PNG per stage with every run's validation curve: pre-training loss and fine-tuning
-    top-1 against epoch (training values when a run has no validation). Runs without a
-    ``metrics.csv`` are left out; a stage without any is not drawn."""
-    import math
-
-    from skeletonmae.viz.curves import read_metrics_csv
-
+def plot_sweep_curves(
+    document: PlanDocument, runs: Sequence[tuple[str, str, str]], output_root: Path
+) -> dict[str, Path]:
+    """``output_root/curves_<stage>.png`` with the validation curve of each of ``runs`` ((stage,
+    name, run folder)): pre-training loss and fine-tuning top-1 against epoch (training values when
+    a run has no validation). Runs without a ``metrics.csv`` are left out; a stage without any is
+    not drawn."""
     written: dict[str, Path] = {}
-    for stage, columns, label in (
+    for stage, columns, y_label in (
         ("pretrain", ("val_loss", "train_loss"), "loss"),
         ("finetune", ("val_top1", "train_top1"), "top-1 (%)"),
     ):
         lines = []
-        for name, run_dir in _curve_runs(document, Path(output_root), stage):
-            path = run_dir / "metrics.csv"
-            if not path.is_file():
+        for name, run_dir in [(name, Path(run_dir)) for kind, name, run_dir in runs if kind == stage]:
+            if not (run_dir / "metrics.csv").is_file():
                 continue
-            rows = read_metrics_csv(path)
+            rows = read_metrics_csv(run_dir / "metrics.csv")
             for column in columns:
                 points = [(r["epoch"], r[column]) for r in rows if column in r and not math.isnan(r[column])]
                 if points:
                     scale = 100.0 if stage == "finetune" else 1.0
                     lines.append(
-                        (f"{name} ({column})", [p[0] for p in points], [scale * p[1] for p in points])
+                        (f"{name} ({column})", [x for x, _ in points], [scale * y for _, y in points])
                     )
                     break
-        if lines:
-            written[stage] = _draw_curves(
-                lines, Path(output_root) / f"curves_{stage}.png", f"{document.name}: {stage}", label
-            )
+        if not lines:
+            continue
+        path = written[stage] = output_root / f"curves_{stage}.png"
+        with _figure(path, (9, 4.5), f"{document.name}: {stage}", "epoch", y_label) as axis:
+            for label, xs, ys in lines:
+                axis.plot(xs, ys, marker="o", markersize=2, linewidth=1, label=label)
+            axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)
     return written
-
-
-def _draw_curves(
-    lines: list[tuple[str, list[float], list[float]]], path: Path, title: str, y_label: str
-) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from skeletonmae.viz.curves import save_figure_atomic
-
-    figure, axis = plt.subplots(figsize=(9, 4.5))
-    for name, xs, ys in lines:
-        axis.plot(xs, ys, marker="o", markersize=2, linewidth=1, label=name)
-    axis.set_xlabel("epoch")
-    axis.set_ylabel(y_label)
-    axis.set_title(title)
-    axis.grid(alpha=0.3)
-    axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)
-    figure.tight_layout()
-    try:
-        return save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)

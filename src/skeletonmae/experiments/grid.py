@@ -18,8 +18,6 @@ from typing import Any
 from skeletonmae.experiments.paper import values_equal
 from skeletonmae.experiments.spec import SweepSpec, flatten_settings, split_stage_key
 
-__all__ = ["Variant", "expand_variants", "value_text", "axis_labels", "name_part", "BASE_VARIANT"]
-
 BASE_VARIANT = "base"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 

@@ -1,8 +1,8 @@
 """From a :class:`SweepSpec` to the runs it needs: one resolved RunConfig per stage run.
 
 Every variant x label fraction x seed is a *cell*: one fine-tuning run, fed by one pre-training
-run. Pre-training runs are shared: cells whose resolved pre-training config is identical (the
-label fractions and seeds of a variant, unless seeds apply to pre-training) use one run folder::
+run. Cells whose resolved pre-training config is identical (the label fractions and seeds of a
+variant, unless seeds apply to pre-training) share one pre-training folder::
 
     output_root/pretrain/<variant's pre-training name>[__seed-S]/
     output_root/finetune/<variant>__labels-<fraction>__seed-<S>/
@@ -10,54 +10,28 @@ label fractions and seeds of a variant, unless seeds apply to pre-training) use 
 With ``snapshot_pretraining`` (default), pre-training runs that differ only in
 ``training.epochs`` are one run: the longest is trained with ``training.snapshot_epochs`` set to
 the others' epoch counts, and each shorter one is that run's ``epoch-NNNN.pt`` snapshot
-(``PlannedRun.snapshot_of``), so Figure 4's 50/100/150/200-epoch points cost one 200-epoch
-trajectory and are the checkpoints of one pre-training at those epochs.
-
-With a shard ``(K, N)`` the plan selects only the K-th of N deterministic parts of its cells
-(:func:`shard_cells`), so N processes or cluster array tasks run one grid without coordinating.
+(``PlannedRun.snapshot_of``), so Figure 4's four points cost one 200-epoch trajectory.
 
 Setting errors (an unknown key, a bad value) abort planning with the key named. Planning does
-not open the data: each stage binds its config to the dataset when it runs (as ``skeletonmae
-pretrain`` does), so a setting that does not fit the data (e.g. a frame ratio that leaves a
-partial tuple) fails that run, and the runner records the reason and goes on.
+not open the data: each stage binds its config to the dataset when it runs, so a setting that
+does not fit the data (e.g. a frame ratio that leaves a partial tuple) fails that run only.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.config import (
-    ConfigError,
-    marked_fields,
-    to_plain,
-)
+from skeletonmae.config import ConfigError, marked_fields, to_plain
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.grid import Variant, expand_variants, name_part
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
-from skeletonmae.experiments.spec import StageSettings, SweepSpec, flatten_settings
+from skeletonmae.experiments.spec import SweepSpec, flatten_settings
 from skeletonmae.training.run_config import RunConfig, load_run_config
 from skeletonmae.training.settings import snapshot_name
-
-__all__ = [
-    "PlannedRun",
-    "PlannedCell",
-    "SweepPlan",
-    "plan_sweep",
-    "parse_shard",
-    "shard_cells",
-    "check_spec_settings",
-    "resolve_dataset",
-    "comparison_setting",
-    "config_identity",
-    "RESULT_NEUTRAL_KEYS",
-]
-
-logger = logging.getLogger(__name__)
 
 # Settings that do not change a run's results (marked on their fields, see config.RESULT_NEUTRAL):
 # a finished run is reused even if they changed.
@@ -128,13 +102,9 @@ class SweepPlan:
     def selected_pretrains(self) -> tuple[PlannedRun, ...]:
         """The pre-training runs that the selected cells need (and the runs their snapshots are
         taken from), in plan order."""
-        needed = {name for cell in self.selected_cells if cell.pretrain for name in _names(cell.pretrain)}
+        runs = [cell.pretrain for cell in self.selected_cells if cell.pretrain]
+        needed = {run.name for run in runs} | {run.trained.name for run in runs}
         return tuple(run for run in self.pretrains if run.name in needed)
-
-
-def _names(run: PlannedRun) -> tuple[str, str]:
-    """The run's name and the name of the run actually trained for it."""
-    return run.name, run.trained.name
 
 
 def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
@@ -157,15 +127,21 @@ def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None
 
 
 def _stage_config(
-    stage: StageSettings, settings: Sequence[tuple[str, Any]], where: str
+    spec: SweepSpec, variant: Variant, stage: str, seed: int, dataset_root: Path, *extra: tuple[str, Any]
 ) -> tuple[RunConfig, frozenset[str]]:
-    """The run config of one stage of a cell: the stage's YAML, its settings, then the cell's
-    ``settings``; with the data-bound model fields set explicitly (``load_run_config``)."""
-    overrides = [*flatten_settings(stage.settings).items(), *settings]
+    """The run config of one stage of a cell: the stage's YAML, its settings, the variant's
+    settings, then the sweep's own keys; with the data-bound model fields set explicitly."""
+    settings = getattr(spec, stage)
+    overrides = [*flatten_settings(settings.settings).items(), *variant.stage_settings(stage)]
+    overrides += [("data.root", str(dataset_root)), *extra]
+    if stage in spec.seed_stages:
+        overrides.append(("training.seed", seed))
+        if stage == "finetune":
+            overrides.append(("data.label_seed", seed))
     try:
-        return load_run_config(stage.config, overrides)
+        return load_run_config(settings.config, overrides)
     except ConfigError as error:
-        raise ConfigError(f"{where}: {error}") from error
+        raise ConfigError(f"cell {variant.name}, {stage}: {error}") from error
 
 
 def config_identity(config: RunConfig, ignore: Sequence[str] = RESULT_NEUTRAL_KEYS) -> str:
@@ -194,18 +170,6 @@ def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
     return setting
 
 
-def _stage_settings(
-    variant: Variant, stage: str, spec: SweepSpec, seed: int, run_dir: Path, dataset_root: Path
-) -> list[tuple[str, Any]]:
-    settings = variant.stage_settings(stage)
-    settings += [("data.root", str(dataset_root)), ("output_dir", str(run_dir))]
-    if stage in spec.seed_stages:
-        settings.append(("training.seed", seed))
-        if stage == "finetune":
-            settings.append(("data.label_seed", seed))
-    return settings
-
-
 def _share_epochs(runs: list[PlannedRun]) -> list[PlannedRun]:
     """Runs that differ only in ``training.epochs`` become snapshots of the longest of them,
     which keeps a checkpoint at each of their epoch counts."""
@@ -226,20 +190,6 @@ def _share_epochs(runs: list[PlannedRun]) -> list[PlannedRun]:
         for run in shorter:
             replaced[run.name] = dataclasses.replace(run, run_dir=longest.run_dir, snapshot_of=longest)
     return [replaced.get(run.name, run) for run in runs]
-
-
-def check_spec_settings(spec: SweepSpec) -> int:
-    """Build (without the data) the config of every variant and stage, so that a wrong key or
-    value is reported before any dataset is needed; returns the number of configs checked."""
-    checked = 0
-    for variant in expand_variants(spec):
-        for stage in ("pretrain", "finetune"):
-            if stage == "pretrain" and variant.from_scratch:
-                continue
-            settings = _stage_settings(variant, stage, spec, spec.seeds[0], Path("."), Path("."))
-            _stage_config(getattr(spec, stage), settings, f"cell {variant.name}, {stage}")
-            checked += 1
-    return checked
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -281,25 +231,21 @@ def shard_cells(cells: Sequence[PlannedCell], index: int, count: int) -> tuple[P
 
 
 def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPlan:
-    """Resolve every run of ``spec``; see the module docstring.
-
-    The plan holds every cell of the spec; those outside ``spec.only`` are marked unselected
-    and those of other shards (``shard = (K, N)``) ``in_shard=False``, so run names depend on
-    neither. The table lists every cell of ``only`` (another shard's as not finished until it
-    is) and cells that other ``only`` selections ran in the same output root."""
+    """Resolve every run of ``spec``. The plan holds every cell of the spec, those outside
+    ``spec.only`` marked unselected and those of other shards (``shard = (K, N)``) not
+    ``in_shard``, so that run names depend on neither."""
     dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
     output_root = Path(spec.output_root).resolve()
     variants = expand_variants(dataclasses.replace(spec, only={}))
     selected = {variant.name for variant in expand_variants(spec)}
     pretrain_by_identity: dict[str, PlannedRun] = {}
-    used_names: set[str] = set()
     pending: list[tuple[Variant, float, int, PlannedRun | None]] = []
     for variant in variants:
         for seed in spec.seeds:
             pretrain = None
             if not variant.from_scratch:
                 pretrain = _plan_pretrain(
-                    spec, variant, seed, dataset_root, output_root, pretrain_by_identity, used_names
+                    spec, variant, seed, dataset_root, output_root, pretrain_by_identity
                 )
             pending += [(variant, fraction, seed, pretrain) for fraction in spec.label_fractions]
     pretrains = list(pretrain_by_identity.values())
@@ -324,24 +270,20 @@ def _plan_pretrain(
     seed: int,
     dataset_root: Path,
     output_root: Path,
-    known: dict[str, PlannedRun],
-    used_names: set[str],
+    known: dict[str, PlannedRun],  # by config_identity
 ) -> PlannedRun:
-    name = variant.pretrain_name(list(spec.axes))
-    if spec.seeds_pretraining:
-        name += "__" + name_part("seed", seed)
-    settings = _stage_settings(variant, "pretrain", spec, seed, Path("."), dataset_root)
-    config, pinned = _stage_config(spec.pretrain, settings, f"cell {variant.name}, pretrain")
+    config, pinned = _stage_config(spec, variant, "pretrain", seed, dataset_root)
     identity = config_identity(config)
     if identity in known:
         return known[identity]
-    unique, counter = name, 2
-    while unique in used_names:
+    name = variant.pretrain_name(list(spec.axes))
+    if "pretrain" in spec.seed_stages:
+        name += "__" + name_part("seed", seed)
+    unique, counter, used = name, 2, {run.name for run in known.values()}
+    while unique in used:
         unique, counter = f"{name}-{counter}", counter + 1
-    used_names.add(unique)
     run_dir = output_root / "pretrain" / unique
-    config = dataclasses.replace(config, output_dir=run_dir)
-    run = PlannedRun("pretrain", unique, run_dir, config, pinned)
+    run = PlannedRun("pretrain", unique, run_dir, dataclasses.replace(config, output_dir=run_dir), pinned)
     known[identity] = run
     return run
 
@@ -357,11 +299,18 @@ def _plan_finetune(
 ) -> PlannedCell:
     name = "__".join([variant.name, name_part("labels", fraction), name_part("seed", seed)])
     run_dir = output_root / "finetune" / name
-    settings = _stage_settings(variant, "finetune", spec, seed, run_dir, dataset_root)
-    settings.append(("data.label_fraction", fraction))
     # a from-scratch cell must not inherit the stage config's own pretrained checkpoint
     pretrained = None if pretrain is None else str(pretrain.checkpoint)
-    settings.append(("finetune.pretrained", pretrained))
-    config, pinned = _stage_config(spec.finetune, settings, f"cell {name}, finetune")
-    run = PlannedRun("finetune", name, run_dir, config, pinned)
-    return PlannedCell(variant, fraction, seed, pretrain, run)
+    config, pinned = _stage_config(
+        spec,
+        variant,
+        "finetune",
+        seed,
+        dataset_root,
+        ("output_dir", str(run_dir)),
+        ("data.label_fraction", fraction),
+        ("finetune.pretrained", pretrained),
+    )
+    return PlannedCell(
+        variant, fraction, seed, pretrain, PlannedRun("finetune", name, run_dir, config, pinned)
+    )

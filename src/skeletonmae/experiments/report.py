@@ -21,7 +21,7 @@ from pathlib import Path
 from skeletonmae.atomic import write_text_atomic
 from skeletonmae.config import read_yaml_mapping
 from skeletonmae.data.store import read_dataset_meta
-from skeletonmae.experiments.collect import collect_rows, sweep_markdown, write_sweep_tables
+from skeletonmae.experiments.collect import collect_rows, listed_runs, sweep_markdown, write_sweep_tables
 from skeletonmae.experiments.paper import (
     LABEL_FRACTION_KEY,
     PAPER_BENCHMARKS,
@@ -33,8 +33,6 @@ from skeletonmae.experiments.paper import (
     paper_numbers,
 )
 from skeletonmae.experiments.sweep_dir import PLAN_FILE, read_plan_document
-
-__all__ = ["build_report", "sweep_section", "run_section", "paper_number_for_run"]
 
 
 def _link(target: Path, report_dir: Path) -> str:
@@ -55,15 +53,12 @@ def sweep_section(root: Path, report_dir: Path) -> str:
         f"[table (CSV)]({_link(written['csv'], report_dir)}), "
         f"[every run (CSV)]({_link(written['runs'], report_dir)})."
     )
-    curves = plot_sweep_curves(document, root)
+    runs = listed_runs(document, root)
+    curves = plot_sweep_curves(document, runs, root)
     if curves:
         parts.append("")
         parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in curves.items()]
-    own = [
-        (name, Path(run_dir) / "curves.png")
-        for name, run_dir in [(p.name, p.run_dir) for p in document.pretrains]
-        + [(c.finetune.name, c.finetune.run_dir) for c in document.cells]
-    ]
+    own = [(name, Path(run_dir) / "curves.png") for _, name, run_dir in runs]
     own = [(name, path) for name, path in own if path.is_file()]
     if own:
         parts += ["", "<details><summary>Curves of each run</summary>", ""]
@@ -113,7 +108,6 @@ def _best(rows: Sequence[dict[str, float]], column: str, higher: bool) -> tuple[
 
 
 def run_section(run_dir: Path, report_dir: Path) -> str:
-    """The Markdown section of one run folder."""
     from skeletonmae.viz.curves import read_metrics_csv
 
     config = read_yaml_mapping(run_dir / "config.yaml")

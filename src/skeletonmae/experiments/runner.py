@@ -1,83 +1,157 @@
 """Run a planned sweep: each cell's pre-training (shared) then fine-tuning, as normal run folders.
 
-For each run the runner looks at its folder first:
+For each run the runner looks at its folder first (:meth:`SweepRunner.decide`):
 
 * complete (``last.pt`` at the configured epoch count): skipped, its metric is read back;
 * partial (``last.pt`` earlier): resumed with the training loop's exact resume;
 * fresh: started;
-* a snapshot (a pre-training whose epoch count is kept as a snapshot of a longer run,
-  ``snapshot_of``): the longer run is brought to completion, and the snapshot is complete when its
-  ``epoch-NNNN.pt`` is there (a longer run finished before that point was planned has none: the
-  snapshot fails, naming the folder to delete);
-* failed before (a record with a reason): skipped unless ``retry_failed``;
-* holding a different config (a result-relevant setting changed since), or a fine-tuning made
-  from another pre-training checkpoint than its cell's (``consistency``): the sweep stops before
-  any work, naming the folders, so a changed spec never silently reuses old results;
-* outside this process's shard (``--shard K/N``, :func:`~skeletonmae.experiments.plan.shard_cells`):
-  left to the process that runs that shard, so N processes or cluster array tasks share a grid
-  without coordinating (two processes on one shard would train the same runs).
+* a snapshot (``snapshot_of``): the longer run is brought to completion, and the snapshot is
+  complete when its ``epoch-NNNN.pt`` is there (a longer run finished before that point was
+  planned has none: the snapshot fails, naming the folder to delete);
+* failed before (a record with a reason): skipped unless ``retry_failed``.
+
+Before any work, the sweep stops if a folder disagrees with the plan (:func:`folder_problems`):
+its ``config.yaml`` differs in a result-relevant setting (the spec changed since), or it is a
+fine-tuning made from another pre-training checkpoint than the one its cell's pre-training folder
+holds now (deleted to be redone, or redone; the fine-tuning's record keeps the SHA-256 of the
+checkpoint it started from). Every such folder is named, so old results are never silently
+reused for new settings. Cells of other shards (``--shard K/N``) are left to their processes.
 
 An exception inside one run (a diverged loss, a setting that does not fit the data) is recorded
-as that run's failure reason and the sweep goes on; its fine-tuning cells report it. Ctrl-C stops
-the sweep; running it again resumes where it stopped. Tables are rewritten after every cell.
+as that run's failure reason and the sweep goes on. Ctrl-C stops the sweep; running it again
+resumes where it stopped. Tables are rewritten after every cell.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.experiments.consistency import SweepConfigMismatch, check_plan_folders
-from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, plan_sweep
-from skeletonmae.experiments.spec import SweepSpec
+from skeletonmae.config import read_yaml_mapping, to_plain
+from skeletonmae.experiments.plan import (
+    RESULT_NEUTRAL_KEYS,
+    PlannedCell,
+    PlannedRun,
+    SweepPlan,
+    config_identity,
+    plan_sweep,
+)
+from skeletonmae.experiments.spec import SweepSpec, flatten_settings
 from skeletonmae.experiments.sweep_dir import (
     RunRecord,
     file_digest,
-    interrupted_seconds,
     read_record,
     record_path,
+    seconds_so_far,
     write_plan_files,
     write_record,
 )
-
-__all__ = [
-    "RunState",
-    "RunDecision",
-    "inspect_run",
-    "SweepConfigMismatch",
-    "SweepOutcome",
-    "SweepRunner",
-    "run_sweep",
-]
+from skeletonmae.training.run_config import run_config_from_mapping
 
 logger = logging.getLogger(__name__)
 
 
+class SweepConfigMismatch(RuntimeError):
+    """A run folder holds a run made with different result-relevant settings, or a fine-tuning
+    made from another pre-training checkpoint than its cell's."""
+
+
+def _has_checkpoint(run: PlannedRun) -> bool:
+    return (run.run_dir / "last.pt").is_file()
+
+
+def config_mismatch(run: PlannedRun) -> str | None:
+    """The changed settings (``key: old -> new``) of the run in ``run.run_dir``; None when the
+    folder holds no checkpoint or was made with the planned settings (a snapshot's folder is its
+    longer run's, checked as that run)."""
+    saved_path = run.run_dir / "config.yaml"
+    if run.snapshot_of is not None or not saved_path.is_file() or not _has_checkpoint(run):
+        return None
+    saved = run_config_from_mapping(read_yaml_mapping(saved_path))
+    if config_identity(saved) == config_identity(run.config):
+        return None
+    old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
+    changed = sorted(
+        k for k in set(old) | set(new) if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k)
+    )
+    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
+
+
+def pretraining_mismatch(
+    cell: PlannedCell, output_root: Path, digest: Callable[[Path], str | None]
+) -> str | None:
+    """Why the fine-tuning folder of ``cell`` no longer matches its pre-training; None when it
+    does, when it holds no checkpoint, or when its record predates the digest."""
+    if cell.pretrain is None or not _has_checkpoint(cell.finetune):
+        return None
+    record = read_record(record_path(output_root, "finetune", cell.finetune.name))
+    if record is None or record.pretrained_digest is None:
+        return None
+    checkpoint = cell.pretrain.checkpoint
+    now = digest(checkpoint)
+    if now == record.pretrained_digest:
+        return None
+    if now is None:
+        return f"it was fine-tuned from {checkpoint}, which is gone (the sweep would pre-train it again)"
+    return f"it was fine-tuned from an earlier {checkpoint} than the one there now"
+
+
+def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
+    """``(stage, name) -> problem`` for every folder of the selected runs that holds something
+    other than the plan asks for, each naming the fix; empty when every folder fits."""
+
+    @functools.cache
+    def digest(path: Path) -> str | None:  # each checkpoint is read once per check
+        return file_digest(path) if path.is_file() else None
+
+    problems: dict[tuple[str, str], str] = {}
+    for run in plan.selected_pretrains:
+        changed = config_mismatch(run)
+        if changed:
+            dependents = [
+                c.finetune.run_dir.name
+                for c in plan.cells
+                if c.pretrain is not None and c.pretrain.name == run.name and _has_checkpoint(c.finetune)
+            ]
+            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
+            problems[run.stage, run.name] = (
+                f"{run.run_dir} holds a pretrain run made with other settings ({changed}); "
+                f"delete that folder{also}"
+            )
+
+    for cell in plan.selected_cells:
+        run = cell.finetune
+        changed = config_mismatch(run)
+        stale = pretraining_mismatch(cell, plan.output_root, digest)
+        if changed:
+            problems[run.stage, run.name] = (
+                f"{run.run_dir} holds a finetune run made with other settings ({changed}); delete that folder"
+            )
+        elif stale:
+            problems[run.stage, run.name] = f"{run.run_dir}: {stale}; delete that folder to fine-tune again"
+    return problems
+
+
 @dataclasses.dataclass(frozen=True)
 class RunState:
-    """What a run folder holds: ``fresh`` (no checkpoint), ``partial`` or ``complete``."""
+    """What a run's checkpoint holds: ``fresh`` (none), ``partial`` or ``complete``."""
 
     kind: str
     epoch: int = 0
-    best_metric_name: str | None = None
-    best_metric: float | None = None
-    best_epoch: int | None = None
-
-
-def inspect_run(run_dir: Path, epochs: int) -> RunState:
-    """Read ``run_dir/last.pt`` (weights-only) to tell how far the run got."""
-    last = Path(run_dir) / "last.pt"
-    return checkpoint_state(last, epochs) if last.is_file() else RunState("fresh")
+    best: dict[str, Any] = dataclasses.field(default_factory=dict)  # RunRecord's best_* fields
 
 
 def checkpoint_state(checkpoint: Path, epochs: int) -> RunState:
-    """The state a checkpoint file records: ``complete`` at ``epochs`` whole epochs, else ``partial``."""
+    """``complete`` when ``checkpoint`` (read weights-only) is at ``epochs`` whole epochs."""
     from skeletonmae.training.checkpoint import load_checkpoint
 
+    if not checkpoint.is_file():
+        return RunState("fresh")
     payload = load_checkpoint(checkpoint)
     epoch = int(payload["epoch"])
     complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
@@ -85,26 +159,16 @@ def checkpoint_state(checkpoint: Path, epochs: int) -> RunState:
     return RunState(
         "complete" if complete else "partial",
         epoch,
-        payload.get("best_metric_name"),
-        None if best is None else float(best),
-        payload.get("best_epoch"),
+        {
+            "best_metric_name": payload.get("best_metric_name"),
+            "best_metric": None if best is None else float(best),
+            "best_epoch": payload.get("best_epoch"),
+        },
     )
 
 
-def new_record(run: PlannedRun, status: str, previous: RunRecord | None, **fields: Any) -> RunRecord:
-    """A record of ``run`` carrying ``previous``'s time and attempts unless ``fields`` set them."""
-    carried = {"seconds": previous.seconds, "attempts": previous.attempts} if previous else {}
-    return RunRecord(
-        run.stage, run.name, str(run.run_dir), status, epochs=run.epochs, **{**carried, **fields}
-    )
-
-
-def _with_state(state: RunState) -> dict[str, Any]:
-    return {
-        "best_metric_name": state.best_metric_name,
-        "best_metric": state.best_metric,
-        "best_epoch": state.best_epoch,
-    }
+def new_record(run: PlannedRun, status: str, **fields: Any) -> RunRecord:
+    return RunRecord(run.stage, run.name, str(run.run_dir), status, epochs=run.epochs, **fields)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,15 +216,7 @@ class SweepOutcome:
 StageFunction = Callable[..., Any]
 
 
-def _default_stage_functions() -> dict[str, StageFunction]:
-    from skeletonmae.training.stages import run_finetune, run_pretrain
-
-    return {"pretrain": run_pretrain, "finetune": run_finetune}
-
-
 class SweepRunner:
-    """Runs the cells of a plan in order; see the module docstring."""
-
     def __init__(
         self,
         plan: SweepPlan,
@@ -168,9 +224,13 @@ class SweepRunner:
         retry_failed: bool = False,
         stage_functions: dict[str, StageFunction] | None = None,
     ) -> None:
+        if stage_functions is None:
+            from skeletonmae.training.stages import run_finetune, run_pretrain
+
+            stage_functions = {"pretrain": run_pretrain, "finetune": run_finetune}
         self.plan = plan
         self.retry_failed = retry_failed
-        self.stage_functions = stage_functions or _default_stage_functions()
+        self.stage_functions = stage_functions
         self.records: dict[tuple[str, str], RunRecord] = {}
 
     def record_file(self, run: PlannedRun) -> Path:
@@ -178,7 +238,9 @@ class SweepRunner:
 
     def run(self, after_cell: Callable[[], None] | None = None) -> dict:
         """Run every selected cell in order, calling ``after_cell`` after each."""
-        check_plan_folders(self.plan)  # before any work: a changed spec stops the sweep here
+        problems = folder_problems(self.plan)  # before any work: a changed spec stops the sweep here
+        if problems:
+            raise SweepConfigMismatch("; ".join(problems.values()) + " - or set a new output_root")
         cells = self.plan.selected_cells
         for index, cell in enumerate(cells, start=1):
             logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, len(cells), cell.finetune.name)
@@ -212,7 +274,7 @@ class SweepRunner:
         previous = read_record(self.record_file(run))
         if run.snapshot_of is not None:  # decided by its longer run
             return RunDecision("snapshot", RunState("fresh"), previous)
-        state = inspect_run(run.run_dir, run.epochs)
+        state = checkpoint_state(run.run_dir / "last.pt", run.epochs)
         if state.kind == "complete":
             return RunDecision("complete", state, previous)
         if previous is not None and previous.status == "failed" and not self.retry_failed:
@@ -220,11 +282,8 @@ class SweepRunner:
         return RunDecision("resume" if state.kind == "partial" else "start", state, previous)
 
     def _ensure(self, run: PlannedRun) -> RunRecord:
-        path = self.record_file(run)
         decision = self.decide(run)
         previous, state = decision.previous, decision.state
-        if decision.action == "complete":
-            return self._complete_from_state(path, run, previous, state)
         if decision.action == "failed":
             logger.info(
                 "%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
@@ -233,41 +292,55 @@ class SweepRunner:
                 previous.reason,
             )
             return previous
-        if decision.action == "snapshot":
-            return self._save(path, self._snapshot_record(run))
-        return self._attempt(path, run, previous, state)
+        if decision.action == "complete" and previous is not None and previous.status == "complete":
+            logger.info("%s %s: complete, skipped", run.stage, run.name)
+            return previous
+        if decision.action == "complete":  # the record was not written (killed at the end, or run by hand)
+            logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
+            record = new_record(
+                run,
+                "complete",
+                **state.best,
+                seconds=seconds_so_far(previous, run.run_dir),
+                attempts=previous.attempts if previous else 0,
+                finished_at=time.time(),
+                pretrained_digest=previous.pretrained_digest if previous else None,
+            )
+        elif decision.action == "snapshot":
+            record = self._snapshot_record(run)
+        else:
+            record = self._attempt(run, previous, state)
+        write_record(self.record_file(run), record)
+        return record
 
     def _snapshot_record(self, run: PlannedRun) -> RunRecord:
         """Bring the longer run to completion, then record its snapshot at ``run.epochs``."""
         longer = self.ensure(run.snapshot_of)
         if longer.status != "complete":
-            return self._failed(run, None, f"snapshot of {longer.name}, which failed: {longer.reason}")
-        if not run.checkpoint.is_file():
-            return self._failed(
-                run,
-                None,
+            reason = f"snapshot of {longer.name}, which failed: {longer.reason}"
+        elif not run.checkpoint.is_file():
+            reason = (
                 f"{run.checkpoint} is missing: {run.run_dir} was trained before its epoch-{run.epochs} "
-                "snapshot was planned; delete that folder to train it again with its snapshots",
+                "snapshot was planned; delete that folder to train it again with its snapshots"
             )
-        state = checkpoint_state(run.checkpoint, run.epochs)
-        return new_record(
-            run, "complete", None, **_with_state(state), finished_at=time.time(), snapshot_of=longer.name
-        )
+        else:
+            state = checkpoint_state(run.checkpoint, run.epochs)
+            return new_record(run, "complete", **state.best, finished_at=time.time(), snapshot_of=longer.name)
+        return new_record(run, "failed", reason=reason, finished_at=time.time())
 
-    def _attempt(self, path: Path, run: PlannedRun, previous: RunRecord | None, state: RunState) -> RunRecord:
+    def _attempt(self, run: PlannedRun, previous: RunRecord | None, state: RunState) -> RunRecord:
+        """Start or resume ``run``; its record says ``running`` until the stage returns or raises."""
         if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
             previous = None
-        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
         record = new_record(
             run,
             "running",
-            previous,
-            seconds=seconds,
+            seconds=seconds_so_far(previous, run.run_dir),
             attempts=(previous.attempts if previous else 0) + 1,
             started_at=time.time(),
             pretrained_digest=_pretrained_digest(run),
         )
-        write_record(path, record)
+        write_record(self.record_file(run), record)
         resume = state.kind != "fresh"
         logger.info(
             "%s %s: %s", run.stage, run.name, f"resuming at epoch {state.epoch + 1}" if resume else "starting"
@@ -281,43 +354,13 @@ class SweepRunner:
             logger.error("%s %s failed: %s", run.stage, run.name, error)
             logger.debug("%s %s failed", run.stage, run.name, exc_info=error)
             record.status, record.reason = "failed", f"{type(error).__name__}: {error}"
-            record.seconds += time.perf_counter() - started
-            record.finished_at = time.time()
-            return self._save(path, record)
+        else:
+            record.status = "complete"
+            record.best_metric_name = result.best_metric_name
+            record.best_metric = result.best_metric
+            record.best_epoch = result.best_epoch
         record.seconds += time.perf_counter() - started
-        record.status, record.finished_at = "complete", time.time()
-        record.best_metric_name = result.best_metric_name
-        record.best_metric = result.best_metric
-        record.best_epoch = result.best_epoch
-        return self._save(path, record)
-
-    def _complete_from_state(
-        self, path: Path, run: PlannedRun, previous: RunRecord | None, state: RunState
-    ) -> RunRecord:
-        if previous is not None and previous.status == "complete":
-            logger.info("%s %s: complete, skipped", run.stage, run.name)
-            return previous
-        # Finished, but the record was not written (killed right at the end, or run by hand).
-        seconds = (previous.seconds if previous else 0.0) + interrupted_seconds(previous, run.run_dir)
-        record = new_record(
-            run,
-            "complete",
-            previous,
-            **_with_state(state),
-            seconds=seconds,
-            finished_at=time.time(),
-            pretrained_digest=previous.pretrained_digest if previous else None,
-        )
-        logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
-        return self._save(path, record)
-
-    @staticmethod
-    def _failed(run: PlannedRun, previous: RunRecord | None, reason: str) -> RunRecord:
-        return new_record(run, "failed", previous, reason=reason, finished_at=time.time())
-
-    @staticmethod
-    def _save(path: Path, record: RunRecord) -> RunRecord:
-        write_record(path, record)
+        record.finished_at = time.time()
         return record
 
 

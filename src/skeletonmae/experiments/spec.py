@@ -1,27 +1,5 @@
-"""Sweep spec: one YAML file describing a grid of pre-train -> fine-tune runs.
-
-::
-
-    # skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml
-    name: table1-nw-ucla
-    dataset: {root: data/nw-ucla, benchmark: nw-ucla}   # or just a prepared-dataset path
-    output_root: runs/sweeps/table1-nw-ucla
-    pretrain:                   # base settings of every pre-training run
-      config: ../pretrain.yaml  # optional RunConfig YAML (relative to this file)
-      settings: {model: {preset: cpu-small}, training: {epochs: 30}}   # nested or dotted keys
-    finetune: {settings: {...}}
-    axes:                       # the grid: every combination of the value lists
-      mask.strategy: [fixed, random]
-      mask.frame_ratio: [0.4, 0.5, 0.6]
-    extra_cells:                # named cells outside the grid
-      - {name: only-frame-0.5, settings: {mask.frame_ratio: 0.5, mask.joint_ratio: 0.0}}
-      - {name: scratch, from_scratch: true}
-    seeds: [1, 2, 3]            # runs per cell, averaged (mean +- std)
-    seed_stages: [finetune]     # which stages get the seed (and data.label_seed)
-    label_fractions: [0.01, 0.05, 0.1]
-    only: {mask.strategy: random}   # optional: run only the cells with these settings
-    paper: {table: table1, equivalents: {model.decoder_width: {16: 256}}}
-    plot: {x: pretrain.training.epochs}   # or {x: finetune.data.label_fraction}: against % of labels
+"""Sweep spec: one YAML file describing a grid of pre-train -> fine-tune runs (:class:`SweepSpec`;
+its YAML form, key by key, is in docs/experiments.md and configs/sweeps/).
 
 Setting keys are RunConfig dotted keys. A key starting with ``pretrain.`` or ``finetune.`` applies
 to that stage only; any other key applies to both (so the fine-tuned encoder always has the shape
@@ -47,21 +25,6 @@ from skeletonmae.config import (
 )
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, PAPER_TABLES
 from skeletonmae.training.run_config import FinetuneConfig
-
-__all__ = [
-    "DatasetSpec",
-    "StageSettings",
-    "ExtraCell",
-    "PaperComparison",
-    "PlotSpec",
-    "SweepSpec",
-    "load_sweep_spec",
-    "sweep_spec_from_mapping",
-    "STAGES",
-    "split_stage_key",
-    "flatten_settings",
-    "SWEEP_OWNED_KEYS",
-]
 
 STAGES: tuple[str, ...] = ("pretrain", "finetune")
 
@@ -205,7 +168,7 @@ class PlotSpec:
 
 @dataclasses.dataclass(frozen=True)
 class SweepSpec:
-    """A whole sweep; see the module docstring for the YAML form."""
+    """A whole sweep (docs/experiments.md shows every key)."""
 
     name: str
     dataset: DatasetSpec
@@ -230,7 +193,15 @@ class SweepSpec:
             "name",
             f"{self.name!r}: use letters, digits and . _ + - (it names the sweep)",
         )
-        self._check_axes()
+        _check_setting_keys(list(self.axes), "axes")
+        for key, values in self.axes.items():
+            require(
+                isinstance(values, list) and len(values) >= 1,
+                "axes",
+                f"{key}: give a non-empty list of values, e.g. [0.4, 0.5]",
+            )
+            texts = [repr(v) for v in values]
+            require(len(set(texts)) == len(texts), "axes", f"{key}: values repeat in {values}")
         names = [cell.name for cell in self.extra_cells]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         require(not duplicates, "extra_cells", f"names must be unique; {duplicates} repeat")
@@ -264,23 +235,8 @@ class SweepSpec:
             f"with two or more label_fractions",
         )
 
-    def _check_axes(self) -> None:
-        _check_setting_keys(list(self.axes), "axes")
-        for key, values in self.axes.items():
-            require(
-                isinstance(values, list) and len(values) >= 1,
-                "axes",
-                f"{key}: give a non-empty list of values, e.g. [0.4, 0.5]",
-            )
-            texts = [repr(v) for v in values]
-            require(len(set(texts)) == len(texts), "axes", f"{key}: values repeat in {values}")
 
-    @property
-    def seeds_pretraining(self) -> bool:
-        return "pretrain" in self.seed_stages
-
-
-def _normalise_raw(raw: dict[str, Any]) -> dict[str, Any]:
+def _normalise_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     raw = dict(raw)
     if isinstance(raw.get("dataset"), (str, os.PathLike)):
         raw["dataset"] = {"root": raw["dataset"]}
@@ -289,7 +245,7 @@ def _normalise_raw(raw: dict[str, Any]) -> dict[str, Any]:
 
 def sweep_spec_from_mapping(raw: Mapping[str, Any], base_dir: Path | None = None) -> SweepSpec:
     """Build a :class:`SweepSpec`; relative stage ``config`` paths are taken from ``base_dir``."""
-    spec = from_mapping(SweepSpec, _normalise_raw(dict(raw)))
+    spec = from_mapping(SweepSpec, _normalise_raw(raw))
     if base_dir is None:
         return spec
     stages = {}

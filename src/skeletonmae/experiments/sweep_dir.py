@@ -25,33 +25,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from skeletonmae.atomic import write_json_atomic
-from skeletonmae.config import ConfigError, dump_yaml, from_mapping, to_plain
+from skeletonmae.config import dump_yaml, from_mapping, to_plain
 from skeletonmae.experiments.plan import PlannedRun, SweepPlan, comparison_setting
 from skeletonmae.experiments.spec import PaperComparison, PlotSpec
 
-__all__ = [
-    "RunRecord",
-    "record_path",
-    "read_record",
-    "write_record",
-    "plan_document",
-    "PlanDocument",
-    "PlannedCellEntry",
-    "PlannedRunEntry",
-    "VariantEntry",
-    "write_plan_files",
-    "read_plan_document",
-    "PLAN_FILE",
-    "SPEC_FILE",
-    "count_model_parameters",
-    "run_parameters",
-    "interrupted_seconds",
-    "file_digest",
-]
-
 PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
-RECORDS_DIR = "records"
 PLAN_FORMAT_VERSION = 3
 
 RunStatus = Literal["complete", "failed", "running"]
@@ -59,8 +38,6 @@ RunStatus = Literal["complete", "failed", "running"]
 
 @dataclasses.dataclass
 class RunRecord:
-    """What the sweep knows about one run (see the module docstring)."""
-
     stage: str
     name: str
     run_dir: str
@@ -79,7 +56,6 @@ class RunRecord:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -88,7 +64,7 @@ def file_digest(path: Path) -> str:
 
 
 def record_path(output_root: Path, stage: str, name: str) -> Path:
-    return Path(output_root) / RECORDS_DIR / stage / f"{name}.json"
+    return Path(output_root) / "records" / stage / f"{name}.json"
 
 
 def read_record(path: Path) -> RunRecord | None:
@@ -110,42 +86,15 @@ def write_record(path: Path, record: RunRecord) -> Path:
     return write_json_atomic(path, dataclasses.asdict(record))
 
 
-def interrupted_seconds(record: RunRecord | None, run_dir: Path) -> float:
-    """Wall time of an attempt that was killed: from its start to its last checkpoint."""
-    if record is None or record.status != "running" or record.started_at is None:
+def seconds_so_far(record: RunRecord | None, run_dir: Path) -> float:
+    """Wall time of a run's attempts: the record's, plus, for an attempt that was killed (still
+    ``running``), the time from its start to its last checkpoint."""
+    if record is None:
         return 0.0
     last = Path(run_dir) / "last.pt"
-    if not last.is_file():
-        return 0.0
-    return max(0.0, last.stat().st_mtime - record.started_at)
-
-
-def run_parameters(run_dir: Path) -> dict[str, int] | None:
-    """The parameter counts of the MAE that a pre-training run folder trained (from its
-    ``config.yaml``, which holds the data-bound config); None before the run has started."""
-    from skeletonmae.training.run_config import load_run_config
-
-    path = Path(run_dir) / "config.yaml"
-    if not path.is_file():
-        return None
-    return count_model_parameters(load_run_config(path)[0])
-
-
-def count_model_parameters(config: Any) -> dict[str, int]:
-    """Encoder / decoder / total parameters of the MAE of a (data-bound) RunConfig, counted on
-    the meta device (nothing is allocated)."""
-    import torch
-
-    from skeletonmae.models.cost import count_parameters
-    from skeletonmae.models.factory import build_mae
-
-    with torch.device("meta"):
-        model = build_mae(config.model, config.mask)
-    return {
-        "encoder": count_parameters(model.encoder),
-        "decoder": count_parameters(model.decoder),
-        "total": count_parameters(model),
-    }
+    if record.status != "running" or record.started_at is None or not last.is_file():
+        return record.seconds
+    return record.seconds + max(0.0, last.stat().st_mtime - record.started_at)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,13 +151,6 @@ class PlanDocument:
     format_version: int = PLAN_FORMAT_VERSION
     planned_at: float = 0.0
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlanDocument:
-        return from_mapping(cls, data, key="plan")
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
-
 
 def _run_entry(run: PlannedRun) -> PlannedRunEntry:
     snapshot_of = run.snapshot_of.name if run.snapshot_of else None
@@ -216,7 +158,6 @@ def _run_entry(run: PlannedRun) -> PlannedRunEntry:
 
 
 def plan_document(plan: SweepPlan) -> PlanDocument:
-    """Everything collection and reports need (no configs to re-resolve)."""
     spec = plan.spec
     pretrains = tuple(_run_entry(run) for run in plan.pretrains)
     cells = tuple(
@@ -264,7 +205,7 @@ def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> PlanDocu
     )
     dump_yaml(spec, root / SPEC_FILE, header=command)
     document = plan_document(plan)
-    write_json_atomic(root / PLAN_FILE, document.to_dict())
+    write_json_atomic(root / PLAN_FILE, to_plain(document))
     return document
 
 
@@ -277,17 +218,12 @@ def read_plan_document(output_root: Path) -> PlanDocument:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{path}: invalid JSON ({error.msg}, line {error.lineno}); re-run the sweep to rewrite it"
-        ) from error
-    if not isinstance(data, dict) or data.get("format_version") != PLAN_FORMAT_VERSION:
         found = data.get("format_version") if isinstance(data, dict) else None
+        if found != PLAN_FORMAT_VERSION:
+            raise ValueError(f"plan format {found!r}, this version reads {PLAN_FORMAT_VERSION}")
+        return from_mapping(PlanDocument, data, key="plan")
+    except ValueError as error:  # also invalid JSON and ConfigError
         raise ValueError(
-            f"{path}: plan format {found!r}, this version reads {PLAN_FORMAT_VERSION}; re-run "
-            "`skeletonmae sweep` on its sweep.yaml to rewrite it (finished runs are skipped)"
-        )
-    try:
-        return PlanDocument.from_dict(data)
-    except ConfigError as error:
-        raise ValueError(f"{path}: {error}; re-run the sweep to rewrite it") from error
+            f"{path}: {error}; re-run `skeletonmae sweep` on its sweep.yaml to rewrite it "
+            "(finished runs are skipped)"
+        ) from error
