@@ -13,7 +13,7 @@ from skeletonmae.config import FieldValueError
 from skeletonmae.data.store import load_split
 from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.inference.checkpoint_model import load_inference_model
-from skeletonmae.inference.features import SplitFeatures
+from skeletonmae.inference.features import SplitFeatures, embed_split
 from skeletonmae.inference.knn import KnnConfig
 from skeletonmae.inference.probe import (
     ProbeConfig,
@@ -130,3 +130,50 @@ def test_raw_features_are_the_flattened_test_transform_input(models):
     np.testing.assert_array_equal(raw.labels, split.labels)
     with pytest.raises(ValueError, match="need a checkpoint"):
         probe_splits(("encoder",), split, split, None, model.transform, 10, FAST)
+
+
+def test_linear_probe_trains_epoch_e_on_view_e_mod_k():
+    train, labels = _separable(120, 0)
+    test, test_labels = _separable(40, 1)
+    views = np.stack([train, np.roll(train, 1, axis=0)])  # (K=2, N, D); view 1 shows the wrong class
+    one = dataclasses.replace(FAST, epochs=1)
+    assert train_linear_probe(views, labels, test, test_labels, 4, one) == train_linear_probe(
+        train, labels, test, test_labels, 4, one
+    )  # epoch 0 reads view 0
+    two = train_linear_probe(views, labels, test, test_labels, 4, FAST)
+    assert two != train_linear_probe(views[[0, 0]], labels, test, test_labels, 4, FAST)  # epoch 1: view 1
+    assert two == train_linear_probe(views[[0, 1, 0]], labels, test, test_labels, 4, FAST)  # e mod K
+    with pytest.raises(FieldValueError, match="train_views"):
+        ProbeConfig(train_views=0)
+
+
+def test_few_label_probe_takes_the_same_rows_of_every_view():
+    train, labels = _separable(200, 0)
+    test, test_labels = _separable(80, 1)
+    names = tuple(f"s{i}" for i in range(200))
+    views = np.stack([train, train[::-1].copy()])
+    config = dataclasses.replace(FAST, label_fraction=0.1, label_seed=3)
+    split, held_out = (
+        SplitFeatures(train, labels, names, "train"),
+        SplitFeatures(test, test_labels, names, "t"),
+    )
+    result = probe_features("raw", split, held_out, 4, config, views)
+    rows = label_fraction_indices(labels, 0.1, 3)
+    subset = SplitFeatures(train[rows], labels[rows], tuple(names[i] for i in rows), "train")
+    assert result.to_dict() == probe_features("raw", subset, held_out, 4, FAST, views[:, rows]).to_dict()
+    with pytest.raises(ValueError, match="do not match"):
+        probe_features("raw", split, held_out, 4, FAST, views[:, :10])
+
+
+def test_augmented_views_are_seeded_training_transforms(models):
+    model = load_inference_model(models.nw_pretrain)
+    split = load_split(models.nw_dataset / "test")
+    plain = embed_split(model, split).features
+    view0, again, view1 = (embed_split(model, split, view=v).features for v in (0, 0, 1))
+    np.testing.assert_array_equal(view0, again)
+    assert not np.allclose(view0, plain) and not np.allclose(view0, view1)
+    raw = raw_split_features(split, model.transform, view=2).features
+    assert raw.shape == raw_split_features(split, model.transform).features.shape
+    config = dataclasses.replace(FAST, train_views=2)
+    (result,) = probe_splits(("raw",), split, split, None, model.transform, 10, config)
+    assert result.num_train == len(split)

@@ -80,6 +80,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="z-score each feature dimension with the training split's statistics before the cosine "
         "k-NN (a much stronger raw-coordinate baseline; the linear probe standardises anyway)",
     )
+    parser.add_argument(
+        "--train-views",
+        type=int,
+        default=1,
+        metavar="K",
+        help="linear probe: train on K augmented views of the training split (the run's training "
+        "transform: random crop, rotation), epoch e on view e mod K, as MAMP's probe trains through "
+        "its augmenting feeder; 1 (default): the test-transform features, as the k-NN",
+    )
     parser.add_argument("--epochs", type=int, default=100, help="linear probe epochs (100)")
     parser.add_argument("--lr", type=float, default=0.1, help="linear probe SGD lr (0.1)")
     parser.add_argument("--probe-batch-size", type=int, default=256, help="linear probe batch (256)")
@@ -149,6 +158,7 @@ def run_probe(args: argparse.Namespace) -> int:
             pool=args.pool,
             label_fraction=args.label_fraction,
             label_seed=args.label_seed,
+            train_views=args.train_views,
             knn=KnnConfig(
                 k=args.k,
                 temperature=args.temperature,

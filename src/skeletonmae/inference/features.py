@@ -21,6 +21,7 @@ import torch
 from skeletonmae.atomic import save_npy_atomic, write_json_atomic
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import SplitArrays, dataset_splits, is_split_folder, load_split
+from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.knn import KnnConfig, KnnResult, knn_evaluate
 
@@ -82,15 +83,21 @@ def _check_split(model: InferenceModel, split: SplitArrays) -> None:
 
 @torch.no_grad()
 def embed_split(
-    model: InferenceModel, split: SplitArrays, batch_size: int = 64, pool: str | None = None
+    model: InferenceModel,
+    split: SplitArrays,
+    batch_size: int = 64,
+    pool: str | None = None,
+    view: int | None = None,
 ) -> SplitFeatures:
     """``(N, D)`` pooled encoder features of every sample of ``split``, in order (``(N, D * T / L)``
     with ``pool="tuple"``; None: the head's ``model.head_pool``; see
-    ``SkeletonClassifier.forward_features``)."""
+    ``SkeletonClassifier.forward_features``). ``view`` None: the test transform; ``view`` k >= 0: the
+    training transform's augmentation of epoch k (random crop, rotation, ...; seeded, so a view is
+    the same in every call)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     _check_split(model, split)
-    dataset = SkeletonDataset(split, model.transform, train=False)
+    dataset = split_batches(split, model.transform, view)
     chunks = []
     for start in range(0, len(dataset), batch_size):
         x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
@@ -101,6 +108,18 @@ def embed_split(
     features = torch.cat(chunks).numpy() if chunks else np.zeros((0, dim), np.float32)
     logger.info("embedded %d samples of %s: features %s", len(split), split.folder, features.shape)
     return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)
+
+
+def split_batches(split: SplitArrays, transform: TransformConfig, view: int | None) -> SkeletonDataset:
+    """``split`` through the test transform (``view`` None) or through the training transform with
+    the augmentation draws of epoch ``view``; batches of it come from ``get_batch``."""
+    if view is None:
+        return SkeletonDataset(split, transform, train=False)
+    if view < 0:
+        raise ValueError(f"view must be None or >= 0, got {view}")
+    dataset = SkeletonDataset(split, transform, train=True)
+    dataset.set_epoch(view)
+    return dataset
 
 
 def knn_on_splits(

@@ -5,7 +5,11 @@ computed once with the frozen encoder, a ``BatchNorm1d(D, affine=False)`` then `
 (:class:`skeletonmae.models.classifier.ClassificationHead` with ``feature_norm``), SGD lr 0.1,
 momentum 0.9, no weight decay, 100 epochs of batch 256, per-step cosine decay to 0, fixed seed.
 The reported number is the final epoch's test top-1; the best epoch's is also given, labelled
-optimistic (it is picked on the test split).
+optimistic (it is picked on the test split). MAMP trains its probe through the augmenting training
+feeder (random crop and rotation); ``train_views = K > 1`` does the same at a fixed cost: the
+training split is embedded K times through the training transform (augmentations of epochs
+0..K-1) and probe epoch e trains on view ``e mod K``. With the default ``train_views = 1`` the
+probe trains on the test-transform features, as the k-NN always does.
 
 Feature kinds (:data:`FEATURE_KINDS`): ``encoder`` (the checkpoint's frozen encoder),
 ``random-init`` (an untrained encoder of the same config, eval mode) and ``raw`` (the flattened
@@ -18,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,12 +30,11 @@ import torch
 import torch.nn.functional as F
 
 from skeletonmae.config import require
-from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
-from skeletonmae.inference.features import SplitFeatures, embed_split
+from skeletonmae.inference.features import SplitFeatures, embed_split, split_batches
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
 from skeletonmae.models.classifier import ClassificationHead
 from skeletonmae.models.config import FEATURE_POOLS
@@ -79,6 +83,8 @@ class ProbeConfig:
     # the same subset as fine-tuning's data.label_fraction / data.label_seed
     label_fraction: float = 1.0
     label_seed: int = 1
+    # linear probe: 1 = the training split's test-transform features; K > 1 = K augmented views
+    train_views: int = 1
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
@@ -97,6 +103,11 @@ class ProbeConfig:
         require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
         require(
             self.pool in FEATURE_POOLS, "pool", f"got {self.pool!r}; use one of {', '.join(FEATURE_POOLS)}"
+        )
+        require(
+            self.train_views >= 1,
+            "train_views",
+            f"must be >= 1, got {self.train_views} (1: no augmentation; e.g. 10 augmented views)",
         )
         require(
             0.0 < self.label_fraction <= 1.0,
@@ -174,9 +185,12 @@ def train_linear_probe(
     num_classes: int,
     config: ProbeConfig = ProbeConfig(),
 ) -> LinearProbeResult:
-    """Train the probe head on ``train_features (N, D)`` / ``train_labels (N,)`` and report the
+    """Train the probe head on ``train_features`` ``(N, D)``, or ``(K, N, D)`` for K views of the
+    training samples (epoch e trains on view ``e mod K``), with ``train_labels (N,)``, and report the
     test top-1 after every epoch (``test_features (M, D)``, ``test_labels (M,)``)."""
-    x_train = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
+    views = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
+    views = views[None] if views.ndim == 2 else views  # (K, N, D)
+    x_train = views[0]
     y_train = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
     x_test = torch.as_tensor(np.asarray(test_features), dtype=torch.float32)
     y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
@@ -193,8 +207,9 @@ def train_linear_probe(
     steps = len(_epoch_batches(len(x_train), config.batch_size, generator))
     scheduler = build_scheduler(optimizer, ScheduleConfig(name="cosine"), steps, config.epochs)
     history = []
-    for _ in range(config.epochs):
+    for epoch in range(config.epochs):
         head.train()
+        x_train = views[epoch % len(views)]
         for batch in _epoch_batches(len(x_train), config.batch_size, generator):
             loss = F.cross_entropy(head(x_train[batch]), y_train[batch])
             optimizer.zero_grad(set_to_none=True)
@@ -224,12 +239,23 @@ def probe_features(
     test: SplitFeatures,
     num_classes: int,
     config: ProbeConfig = ProbeConfig(),
+    train_views: np.ndarray | None = None,
 ) -> ProbeResult:
     """Cosine k-NN and linear probe of one feature kind (train split -> test split), trained on
-    ``config.label_fraction`` of the training split."""
+    ``config.label_fraction`` of the training split. ``train_views`` ``(K, N, D)``: augmented views of
+    ``train``'s rows that the linear probe trains on instead of ``train.features``."""
+    if train_views is not None and train_views.shape[1:] != train.features.shape:
+        raise ValueError(f"train_views {train_views.shape} do not match features {train.features.shape}")
+    if config.label_fraction < 1.0 and train_views is not None:
+        train_views = train_views[
+            :, label_fraction_indices(train.labels, config.label_fraction, config.label_seed)
+        ]
     train = labelled_subset(train, config.label_fraction, config.label_seed)
     knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes, config.knn)
-    linear = train_linear_probe(train.features, train.labels, test.features, test.labels, num_classes, config)
+    linear_features = train.features if train_views is None else train_views
+    linear = train_linear_probe(
+        linear_features, train.labels, test.features, test.labels, num_classes, config
+    )
     logger.info(
         "probe %s (D=%d): k-NN top-1 %.2f %%, linear top-1 %.2f %% (best %.2f %%)",
         kind,
@@ -251,10 +277,11 @@ def probe_features(
 
 
 def raw_split_features(
-    split: SplitArrays, transform: TransformConfig, batch_size: int = 256
+    split: SplitArrays, transform: TransformConfig, batch_size: int = 256, view: int | None = None
 ) -> SplitFeatures:
-    """``(N, C * T * V * M)`` float32: every sample through the test transform, flattened."""
-    dataset = SkeletonDataset(split, transform, train=False)
+    """``(N, C * T * V * M)`` float32: every sample through the test transform (``view`` None) or
+    the training transform's augmentation of epoch ``view``, flattened."""
+    dataset = split_batches(split, transform, view)
     chunks = []
     for start in range(0, len(dataset), batch_size):
         x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
@@ -285,18 +312,29 @@ def probe_splits(
 
     ``raw`` needs only ``transform`` (the test transform); ``encoder`` / ``random-init`` need the
     loaded checkpoint ``model`` (whose own transform is used). Features are computed once per
-    split and kind, without gradients.
+    split and kind (and per augmented training view, ``config.train_views > 1``), without gradients.
     """
     results = []
     for kind in kinds:
-        if kind not in FEATURE_KINDS:
-            raise ValueError(f"unknown feature kind {kind!r}; choose from {', '.join(FEATURE_KINDS)}")
-        if kind == "raw":
-            parts = [raw_split_features(split, transform) for split in (train, test)]
-        elif model is None:
-            raise ValueError(f"{kind} features need a checkpoint; pass CHECKPOINT")
-        else:
-            encoder = random_init_model(model, config.seed) if kind == "random-init" else model
-            parts = [embed_split(encoder, split, batch_size, config.pool) for split in (train, test)]
-        results.append(probe_features(kind, parts[0], parts[1], num_classes, config))
+        features = _feature_source(kind, model, transform, config, batch_size)
+        views = None
+        if config.train_views > 1:
+            views = np.stack([features(train, view).features for view in range(config.train_views)])
+        results.append(
+            probe_features(kind, features(train, None), features(test, None), num_classes, config, views)
+        )
     return results
+
+
+def _feature_source(
+    kind: str, model: InferenceModel | None, transform: TransformConfig, config: ProbeConfig, batch_size: int
+) -> Callable[[SplitArrays, int | None], SplitFeatures]:
+    """``(split, view) -> SplitFeatures`` of one feature kind (``view``: see :func:`embed_split`)."""
+    if kind not in FEATURE_KINDS:
+        raise ValueError(f"unknown feature kind {kind!r}; choose from {', '.join(FEATURE_KINDS)}")
+    if kind == "raw":
+        return lambda split, view: raw_split_features(split, transform, view=view)
+    if model is None:
+        raise ValueError(f"{kind} features need a checkpoint; pass CHECKPOINT")
+    encoder = random_init_model(model, config.seed) if kind == "random-init" else model
+    return lambda split, view: embed_split(encoder, split, batch_size, config.pool, view)
