@@ -21,6 +21,7 @@ from skeletonmae.models.targets import (
     masked_mse,
     reconstruction_target,
     static_pose_fill,
+    target_to_coordinates,
 )
 
 
@@ -263,3 +264,24 @@ def test_per_tuple_mae_trains_one_step(encoder_input: str):
     out.loss.backward()
     grads = [p.grad for p in mae.encoder.blocks[0].parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+@pytest.mark.parametrize("target", ["coordinates", "motion", "interp_residual"])
+@pytest.mark.parametrize("normalize", [False, True])
+def test_the_true_target_maps_back_to_the_true_coordinates(target, normalize):
+    x = torch.randn(2, 3, 12, 5, dtype=torch.float64)
+    visible = torch.rand(2, 12, 5) > 0.6
+    visible[:, :, 0] = False  # a joint never visible
+    visible[:, :3, 1] = False  # a joint first visible later
+    y, stats = reconstruction_target(x, target, normalize, 6, visible)
+    back = target_to_coordinates(y, x, stats, target, visible, 6)
+    assert torch.allclose(back, x, atol=1e-9)
+
+
+def test_predicted_motion_is_integrated_from_each_joints_visible_positions():
+    x = torch.zeros(1, 1, 6, 1)
+    visible = torch.tensor([False, True, False, False, True, False]).view(1, 6, 1)
+    step = torch.full((1, 1, 6, 1), 2.0)  # predicted motion: +2 every frame
+    _, stats = reconstruction_target(x, "motion", False, 6, visible)
+    positions = target_to_coordinates(step, x, stats, "motion", visible, 6)[0, 0, :, 0]
+    assert torch.equal(positions, torch.tensor([-2.0, 0.0, 2.0, 4.0, 0.0, 2.0]))

@@ -203,8 +203,8 @@ def reconstruct_sample(
     generator = torch.Generator().manual_seed(seed)
     output = model(x.unsqueeze(0), generator=generator)
     original = x[..., person].permute(1, 2, 0).numpy()  # (T, V, C)
-    reconstruction = output.reconstruction[0, ..., person].permute(1, 2, 0).numpy()  # (T, V, C)
     mask = output.mask[0].numpy()  # (T, V)
+    reconstruction = _as_coordinates(output.reconstruction[0, ..., person], x[..., person], mask, config)
     squared = ((reconstruction - original) ** 2).mean(axis=-1)  # (T, V)
     removed = mask > 0.5
     masked_mse = float(squared[removed].mean()) if removed.any() else float("nan")
@@ -223,6 +223,18 @@ def reconstruct_sample(
         masked_mse,
         visible_mse,
     )
+
+
+def _as_coordinates(predicted: torch.Tensor, row: torch.Tensor, mask: np.ndarray, config: Any) -> np.ndarray:
+    """``(T, V, C)`` positions that the prediction ``predicted`` ``(C, T, V)`` (in the run's target
+    space: coordinates, motion, normalised, ...) stands for, given the true ``row`` ``(C, T, V)``."""
+    from skeletonmae.models.targets import reconstruction_target, target_to_coordinates
+
+    visible = torch.from_numpy(mask < 0.5).unsqueeze(0)  # (1, T, V)
+    target, tuple_len = config.mask.target, config.model.tuple_len
+    _, stats = reconstruction_target(row[None], target, config.mask.normalize_target, tuple_len, visible)
+    positions = target_to_coordinates(predicted[None], row[None], stats, target, visible, tuple_len)
+    return positions[0].permute(1, 2, 0).numpy()
 
 
 def visualize_reconstruction(

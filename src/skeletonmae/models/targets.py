@@ -33,6 +33,7 @@ __all__ = [
     "TARGETS",
     "reconstruction_target",
     "apply_target",
+    "target_to_coordinates",
     "static_pose_fill",
     "interpolation_fill",
     "masked_mse",
@@ -102,6 +103,42 @@ def apply_target(x: torch.Tensor, target: str, stats: TargetStats, tuple_len: in
     if stats.mean is None:
         return y
     return ((_patches(y, tuple_len) - stats.mean) / stats.std).view_as(y)
+
+
+def target_to_coordinates(
+    predicted: torch.Tensor,
+    x: torch.Tensor,
+    stats: TargetStats,
+    target: str,
+    visible: torch.Tensor,
+    tuple_len: int,
+) -> torch.Tensor:
+    """The coordinates ``(P, C, T, V)`` that a prediction in target space ``predicted`` stands for,
+    given the true rows ``x`` and the ``stats`` of their target (the inverse of
+    :func:`reconstruction_target`; with normalised targets it uses the true patches' mean and std,
+    as MAE's pictures do). ``motion`` is integrated from each joint's visible positions: a removed
+    token is the previous frame's position plus the predicted step (the next frame's minus its
+    step before a joint's first visible frame); visible tokens keep their true positions."""
+    y = predicted
+    if stats.mean is not None:
+        y = (_patches(y, tuple_len) * stats.std + stats.mean).view_as(y)
+    if stats.offset is not None:
+        y = y + stats.offset
+    if target != "motion":
+        return y
+    positions = x.clone()
+    frames = x.shape[2]
+    seen = visible[:, :1].clone()  # (P, 1, V): a visible position already anchors the joint
+    for t in range(1, frames):
+        step = positions[:, :, t - 1] + y[:, :, t - 1]
+        keep = (visible[:, t] | ~seen[:, 0]).unsqueeze(1)  # before the first visible frame: later
+        positions[:, :, t] = torch.where(keep, positions[:, :, t], step)
+        seen = seen | visible[:, t : t + 1]
+    for t in range(frames - 2, -1, -1):  # removed tokens before a joint's first visible frame
+        first_unseen = ~visible[:, : t + 1].any(dim=1)  # (P, V)
+        back = positions[:, :, t + 1] - y[:, :, t]
+        positions[:, :, t] = torch.where(first_unseen.unsqueeze(1), back, positions[:, :, t])
+    return positions
 
 
 def static_pose_fill(x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
