@@ -9,8 +9,14 @@ set -euo pipefail
 export OMP_NUM_THREADS=1
 DATA=data/prepared/nw-ucla
 OUT=${OUT:-runs/exp}
-BASE="--config configs/nw-ucla/pretrain-base.yaml --set training.progress_bar=false"
-# configs/nw-ucla/pretrain-base.yaml is e4 (the rescale on); the others switch it off.
+# configs/nw-ucla/pretrain-base.yaml is the session-9 recipe (e18). The variants below are changes from
+# e4 (the rescale on, uniform masking, coordinate target, lr 1e-3), so E4 pins those settings; the
+# others switch the rescale off.
+E4="--set optim.lr=0.001 --set mask.motion_temperature=null --set mask.target=coordinates --set mask.normalize_target=false"
+BASE="--config configs/nw-ucla/pretrain-base.yaml --set training.progress_bar=false $E4"
+# Fine-tuning as in sessions 4-7 (lr 1e-3); session 9 adds FINETUNE_SET="--set optim.lr=0.01", the shipped
+# finetune-base.yaml's rate.
+FT_BASE="--config configs/nw-ucla/finetune-base.yaml --set optim.lr=0.001"
 OFF="--set model.visible_attention_rescale=false"
 FULL="--set mask.encoder_input=full --set mask.frame_unit=tuple"
 AUG="--set data.transform.normalize_scale=true --set data.transform.rotation_axes=[0.3,1.0,0.3] --set data.transform.scale_range=[0.8,1.2]"
@@ -32,6 +38,9 @@ declare -A VARIANT=(
   [e15-visible-rescale-mamp]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true"
   [e16-mamp-mask92]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set mask.frame_ratio=0.6 --set mask.joint_ratio=0.8"
   [e17-mamp-40ep]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set training.epochs=40"
+  [e18-mamp-lr3e-3]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003"
+  [e19-mamp-lr1e-2]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.01"
+  [e20-mamp-lr3e-3-40ep]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003 --set training.epochs=40"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
@@ -50,7 +59,7 @@ if [[ $stage == all || $stage == finetune ]]; then
       dir=$OUT/ft10${FINETUNE_TAG:-}-$init-s$seed
       [[ -f $dir/best.pt ]] && continue
       pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
-      skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml --label-fraction 0.1 \
+      skeletonmae finetune $FT_BASE --label-fraction 0.1 \
         --set finetune.pretrained="$pretrained" --set training.seed=$seed --set data.label_seed=$seed \
         --set training.progress_bar=false ${FINETUNE_SET:-} --output-dir "$dir"
     done
@@ -61,12 +70,16 @@ fi
 #     FINETUNE_SET="--set finetune.layer_decay=0.75" scripts/issue12_ablation.sh
 # All labels, one seed (RESULTS.md): e4 against scratch, 30 epochs (FINETUNE100_FROM picks the runs;
 # FINETUNE_TAG and FINETUNE_SET as above).
+# Session 9 (RESULTS.md): OUT=runs/s9 FINETUNE_TAG=-lr1e-2 FINETUNE_SET="--set optim.lr=0.01" with either stage;
+# all labels at 60 epochs with CTR-GCN's NW-UCLA augmentation: FINETUNE_TAG=-lr1e-2-60ep-rot60-minmax
+#   FINETUNE_SET="--set optim.lr=0.01 --set training.epochs=60 --set data.transform.rotation_axes=[1.05,1.05,0]
+#   --set data.transform.minmax_normalize=true".
 # Tuple head (session 7): FINETUNE_TAG=-tuple FINETUNE_SET="--set model.head_pool=tuple" with either stage.
 if [[ $stage == all || $stage == finetune100 ]]; then
   for init in ${FINETUNE100_FROM:-e4-visible-rescale scratch}; do
     pretrained=$([[ $init == scratch ]] && echo null || echo "$OUT/$init/best.pt")
     dir=$OUT/ft100${FINETUNE_TAG:-}-$init-s1
-    [[ -f $dir/best.pt ]] || skeletonmae finetune --config configs/nw-ucla/finetune-base.yaml \
+    [[ -f $dir/best.pt ]] || skeletonmae finetune $FT_BASE \
       --set training.epochs=30 --set finetune.pretrained="$pretrained" --set training.progress_bar=false \
       ${FINETUNE_SET:-} --output-dir "$dir"
   done
