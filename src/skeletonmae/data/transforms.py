@@ -12,7 +12,7 @@
   divides every sample (training and test) by its body size, the mean over frames of the
   joints' RMS spread about their per-frame centroid, so subjects of every size look alike;
   ``minmax_normalize`` rescales each spatial axis of a sample, after the rotation, to [-1, 1] over
-  its present joints and frames (CTR-GCN's NW-UCLA feeder, in training and test alike).
+  the frames (and persons) that hold a skeleton (CTR-GCN's NW-UCLA feeder, in training and test alike).
 - **2D and keypoint scores** (:mod:`skeletonmae.data.channels`): geometry acts on the first
   ``spatial_dims`` channels; in 2D the rotation is in the image plane (the z angle). ``flip_prob``
   mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs); ``shear``

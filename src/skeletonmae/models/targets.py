@@ -118,7 +118,8 @@ def target_to_coordinates(
     :func:`reconstruction_target`; with normalised targets it uses the true patches' mean and std,
     as MAE's pictures do). ``motion`` is integrated from each joint's visible positions: a removed
     token is the previous frame's position plus the predicted step (the next frame's minus its
-    step before a joint's first visible frame); visible tokens keep their true positions."""
+    step before a joint's first visible frame; a joint never visible is anchored at its true last
+    frame); visible tokens keep their true positions."""
     y = predicted
     if stats.mean is not None:
         y = (_patches(y, tuple_len) * stats.std + stats.mean).view_as(y)
@@ -126,18 +127,16 @@ def target_to_coordinates(
         y = y + stats.offset
     if target != "motion":
         return y
-    positions = x.clone()
     frames = x.shape[2]
-    seen = visible[:, :1].clone()  # (P, 1, V): a visible position already anchors the joint
-    for t in range(1, frames):
+    anchored = visible.int().cummax(dim=1).values.bool()  # (P, T, V): at or after the first visible frame
+    positions = x.clone()
+    for t in range(1, frames):  # removed after a visible frame: the previous position plus its step
         step = positions[:, :, t - 1] + y[:, :, t - 1]
-        keep = (visible[:, t] | ~seen[:, 0]).unsqueeze(1)  # before the first visible frame: later
-        positions[:, :, t] = torch.where(keep, positions[:, :, t], step)
-        seen = seen | visible[:, t : t + 1]
-    for t in range(frames - 2, -1, -1):  # removed tokens before a joint's first visible frame
-        first_unseen = ~visible[:, : t + 1].any(dim=1)  # (P, V)
+        removed = (anchored[:, t] & ~visible[:, t]).unsqueeze(1)
+        positions[:, :, t] = torch.where(removed, step, positions[:, :, t])
+    for t in range(frames - 2, -1, -1):  # before the first visible frame: the next position minus the step
         back = positions[:, :, t + 1] - y[:, :, t]
-        positions[:, :, t] = torch.where(first_unseen.unsqueeze(1), back, positions[:, :, t])
+        positions[:, :, t] = torch.where((~anchored[:, t]).unsqueeze(1), back, positions[:, :, t])
     return positions
 
 
