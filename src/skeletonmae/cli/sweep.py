@@ -67,9 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.plan import plan_sweep
+    from skeletonmae.experiments.plan import plan_sweep, resolve_spec
     from skeletonmae.experiments.runner import SweepRunner, folder_problems
+    from skeletonmae.experiments.sweep_dir import check_folder_format
 
+    spec = resolve_spec(spec)
+    check_folder_format(spec.output_root)
     plan = plan_sweep(spec, shard)
     runner = SweepRunner(plan, retry_failed=retry_failed)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
@@ -79,8 +82,8 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
         f"sweep {spec.name}: {len(cells)} cells"
         + (f" in shard {shard[0]}/{shard[1]} ({other_shards} in the other shards)" if shard else "")
         + (f" ({outside} more outside --only)" if outside else "")
-        + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
-        f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}"
+        + f", {len(pretrains)} pre-training runs, dataset {spec.dataset.root} "
+        f"({spec.dataset.benchmark or 'benchmark unknown'}), output {plan.output_root}"
     )
     problems = folder_problems(plan)
     for run in [*pretrains, *(cell.finetune for cell in cells)]:

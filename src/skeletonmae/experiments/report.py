@@ -1,6 +1,6 @@
 """``build_report``: one Markdown file about sweep folders and single run folders.
 
-* A sweep folder (holding ``plan.json``): its table re-collected from the records, with the
+* A sweep folder (holding ``sweep.yaml``): its table re-collected from the records, with the
   paper's numbers beside ours, the sweep's plot, and every run's curves in two combined figures
   (pre-training loss, fine-tuning top-1) plus links to each run's own ``curves.png``.
 * A run folder (``config.yaml`` + ``metrics.csv``): its best metric and curves; for a fine-tuning
@@ -32,7 +32,7 @@ from skeletonmae.experiments.paper import (
     find_paper_number,
     paper_numbers,
 )
-from skeletonmae.experiments.sweep_dir import PLAN_FILE, read_plan_document
+from skeletonmae.experiments.sweep_dir import SPEC_FILE, read_sweep_plan
 
 
 def _link(target: Path, report_dir: Path) -> str:
@@ -43,26 +43,25 @@ def sweep_section(root: Path, report_dir: Path) -> str:
     """The Markdown section of one sweep folder (tables and plots are refreshed first)."""
     from skeletonmae.experiments.figures import plot_sweep_curves
 
-    document = read_plan_document(root)
-    written = write_sweep_tables(document, root)
-    rows = collect_rows(document, root)
+    plan = read_sweep_plan(root)
+    rows = collect_rows(plan)
+    written = write_sweep_tables(plan, rows)
     plot_link = _link(written["plot"], report_dir) if "plot" in written else None
-    parts = [sweep_markdown(document, rows, plot_link, heading="##")]
+    parts = [sweep_markdown(plan, rows, plot_link, heading="##")]
     parts.append(
         f"Files: [table (Markdown)]({_link(written['markdown'], report_dir)}), "
         f"[table (CSV)]({_link(written['csv'], report_dir)}), "
         f"[every run (CSV)]({_link(written['runs'], report_dir)})."
     )
-    runs = listed_runs(document, root)
-    curves = plot_sweep_curves(document, runs, root)
+    runs = listed_runs(plan)
+    curves = plot_sweep_curves(plan, runs)
     if curves:
         parts.append("")
         parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in curves.items()]
-    own = [(name, Path(run_dir) / "curves.png") for _, name, run_dir in runs]
-    own = [(name, path) for name, path in own if path.is_file()]
+    own = [run for run in runs if (run.run_dir / "curves.png").is_file()]
     if own:
         parts += ["", "<details><summary>Curves of each run</summary>", ""]
-        parts += [f"- [{name}]({_link(path, report_dir)})" for name, path in own]
+        parts += [f"- [{run.name}]({_link(run.run_dir / 'curves.png', report_dir)})" for run in own]
         parts += ["", "</details>"]
     return "\n".join(parts) + "\n"
 
@@ -168,13 +167,13 @@ def build_report(
     report_dir.mkdir(parents=True, exist_ok=True)
     sections = [f"# {title}", ""]
     for run_dir in map(Path, run_dirs):
-        if (run_dir / PLAN_FILE).is_file():
+        if (run_dir / SPEC_FILE).is_file() or (run_dir / "plan.json").is_file():
             sections.append(sweep_section(run_dir, report_dir))
         elif (run_dir / "config.yaml").is_file():
             sections.append(run_section(run_dir, report_dir))
         else:
             raise FileNotFoundError(
-                f"{run_dir}: neither a sweep folder ({PLAN_FILE}) nor a run folder (config.yaml);"
+                f"{run_dir}: neither a sweep folder ({SPEC_FILE}) nor a run folder (config.yaml);"
                 " pass the output_root of `skeletonmae sweep` or a pretrain / finetune run folder"
             )
     return write_text_atomic(output, "\n".join(sections))

@@ -32,24 +32,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.config import read_yaml_mapping, to_plain
+from skeletonmae.config import read_yaml_mapping
 from skeletonmae.experiments.plan import (
-    RESULT_NEUTRAL_KEYS,
     PlannedCell,
     PlannedRun,
     SweepPlan,
-    config_identity,
     plan_sweep,
+    resolve_spec,
+    result_settings,
 )
-from skeletonmae.experiments.spec import SweepSpec, flatten_settings
+from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import (
     RunRecord,
     file_digest,
     read_record,
     record_path,
     seconds_so_far,
-    write_plan_files,
     write_record,
+    write_spec_file,
 )
 from skeletonmae.training.run_config import run_config_from_mapping
 
@@ -72,14 +72,10 @@ def config_mismatch(run: PlannedRun) -> str | None:
     saved_path = run.run_dir / "config.yaml"
     if run.snapshot_of is not None or not saved_path.is_file() or not _has_checkpoint(run):
         return None
-    saved = run_config_from_mapping(read_yaml_mapping(saved_path))
-    if config_identity(saved) == config_identity(run.config):
-        return None
-    old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
-    changed = sorted(
-        k for k in set(old) | set(new) if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k)
-    )
-    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
+    old = result_settings(run_config_from_mapping(read_yaml_mapping(saved_path)))
+    new = result_settings(run.config)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5]) or None
 
 
 def pretraining_mismatch(
@@ -123,7 +119,6 @@ def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
                 f"{run.run_dir} holds a pretrain run made with other settings ({changed}); "
                 f"delete that folder{also}"
             )
-
     for cell in plan.selected_cells:
         run = cell.finetune
         changed = config_mismatch(run)
@@ -137,26 +132,18 @@ def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
     return problems
 
 
-@dataclasses.dataclass(frozen=True)
-class RunState:
-    """What a run's checkpoint holds: ``fresh`` (none), ``partial`` or ``complete``."""
-
-    kind: str
-    epoch: int = 0
-    best: dict[str, Any] = dataclasses.field(default_factory=dict)  # RunRecord's best_* fields
-
-
-def checkpoint_state(checkpoint: Path, epochs: int) -> RunState:
-    """``complete`` when ``checkpoint`` (read weights-only) is at ``epochs`` whole epochs."""
+def checkpoint_state(checkpoint: Path, epochs: int) -> tuple[str, int, dict[str, Any]]:
+    """``(kind, epoch, best)`` of a checkpoint (read weights-only): ``kind`` is ``fresh`` (none),
+    ``partial`` or ``complete`` (at ``epochs`` whole epochs); ``best``: RunRecord's best_* fields."""
     from skeletonmae.training.checkpoint import load_checkpoint
 
     if not checkpoint.is_file():
-        return RunState("fresh")
+        return "fresh", 0, {}
     payload = load_checkpoint(checkpoint)
     epoch = int(payload["epoch"])
     complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
     best = payload.get("best_metric")
-    return RunState(
+    return (
         "complete" if complete else "partial",
         epoch,
         {
@@ -174,12 +161,13 @@ def new_record(run: PlannedRun, status: str, **fields: Any) -> RunRecord:
 @dataclasses.dataclass(frozen=True)
 class RunDecision:
     """What the runner does with a run, decided from its folder and record alone (``--dry-run``
-    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume``, ``start``
-    or ``snapshot`` (taken from the longer run)."""
+    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume`` (from ``epoch``),
+    ``start`` or ``snapshot`` (taken from the longer run). ``best``: the checkpoint's best_*."""
 
     action: str
-    state: RunState
     previous: RunRecord | None
+    epoch: int = 0
+    best: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def describe(self) -> str:
         retried = self.previous is not None and self.previous.status == "failed"
@@ -187,18 +175,10 @@ class RunDecision:
         return {
             "complete": "complete",
             "failed": f"failed: {self.previous.reason if self.previous else ''}",
-            "resume": f"partial (epoch {self.state.epoch}){again}",
+            "resume": f"partial (epoch {self.epoch}){again}",
             "start": f"fresh{again}",
             "snapshot": "snapshot",
         }[self.action]
-
-
-def _pretrained_digest(run: PlannedRun) -> str | None:
-    """SHA-256 of the pre-training checkpoint a fine-tuning run starts from (None: no such)."""
-    pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
-    if pretrained is None or not Path(pretrained).is_file():
-        return None
-    return file_digest(Path(pretrained))
 
 
 @dataclasses.dataclass
@@ -273,17 +253,17 @@ class SweepRunner:
         """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
         previous = read_record(self.record_file(run))
         if run.snapshot_of is not None:  # decided by its longer run
-            return RunDecision("snapshot", RunState("fresh"), previous)
-        state = checkpoint_state(run.run_dir / "last.pt", run.epochs)
-        if state.kind == "complete":
-            return RunDecision("complete", state, previous)
-        if previous is not None and previous.status == "failed" and not self.retry_failed:
-            return RunDecision("failed", state, previous)
-        return RunDecision("resume" if state.kind == "partial" else "start", state, previous)
+            return RunDecision("snapshot", previous)
+        kind, epoch, best = checkpoint_state(run.run_dir / "last.pt", run.epochs)
+        failed_before = previous is not None and previous.status == "failed"
+        if kind != "complete" and failed_before and not self.retry_failed:
+            kind = "failed"
+        action = {"partial": "resume", "fresh": "start"}.get(kind, kind)
+        return RunDecision(action, previous, epoch, best)
 
     def _ensure(self, run: PlannedRun) -> RunRecord:
         decision = self.decide(run)
-        previous, state = decision.previous, decision.state
+        previous = decision.previous
         if decision.action == "failed":
             logger.info(
                 "%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
@@ -300,7 +280,7 @@ class SweepRunner:
             record = new_record(
                 run,
                 "complete",
-                **state.best,
+                **decision.best,
                 seconds=seconds_so_far(previous, run.run_dir),
                 attempts=previous.attempts if previous else 0,
                 finished_at=time.time(),
@@ -309,7 +289,7 @@ class SweepRunner:
         elif decision.action == "snapshot":
             record = self._snapshot_record(run)
         else:
-            record = self._attempt(run, previous, state)
+            record = self._attempt(run, decision)
         write_record(self.record_file(run), record)
         return record
 
@@ -324,27 +304,27 @@ class SweepRunner:
                 "snapshot was planned; delete that folder to train it again with its snapshots"
             )
         else:
-            state = checkpoint_state(run.checkpoint, run.epochs)
-            return new_record(run, "complete", **state.best, finished_at=time.time(), snapshot_of=longer.name)
+            best = checkpoint_state(run.checkpoint, run.epochs)[2]
+            return new_record(run, "complete", **best, finished_at=time.time(), snapshot_of=longer.name)
         return new_record(run, "failed", reason=reason, finished_at=time.time())
 
-    def _attempt(self, run: PlannedRun, previous: RunRecord | None, state: RunState) -> RunRecord:
+    def _attempt(self, run: PlannedRun, decision: RunDecision) -> RunRecord:
         """Start or resume ``run``; its record says ``running`` until the stage returns or raises."""
-        if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
-            previous = None
+        resume = decision.action == "resume"
+        previous = decision.previous if resume else None  # a deleted folder's attempts are gone too
+        pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
         record = new_record(
             run,
             "running",
             seconds=seconds_so_far(previous, run.run_dir),
             attempts=(previous.attempts if previous else 0) + 1,
             started_at=time.time(),
-            pretrained_digest=_pretrained_digest(run),
+            # SHA-256 of the pre-training checkpoint a fine-tuning starts from
+            pretrained_digest=file_digest(pretrained) if pretrained and pretrained.is_file() else None,
         )
         write_record(self.record_file(run), record)
-        resume = state.kind != "fresh"
-        logger.info(
-            "%s %s: %s", run.stage, run.name, f"resuming at epoch {state.epoch + 1}" if resume else "starting"
-        )
+        doing = f"resuming at epoch {decision.epoch + 1}" if resume else "starting"
+        logger.info("%s %s: %s", run.stage, run.name, doing)
         started = time.perf_counter()
         try:
             result = self.stage_functions[run.stage](
@@ -376,13 +356,14 @@ def run_sweep(
     (skipping / resuming as above), write the tables."""
     from skeletonmae.experiments.collect import write_sweep_tables
 
+    spec = resolve_spec(spec)
     plan = plan_sweep(spec, shard)
-    document = write_plan_files(plan, spec_path)
+    write_spec_file(spec, spec_path)
     runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions)
     tables: dict[str, Path] = {}
 
     def refresh() -> None:
-        tables.update(write_sweep_tables(document, plan.output_root))
+        tables.update(write_sweep_tables(plan))
 
     runner.run(after_cell=refresh)
     refresh()
