@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skeletonmae.atomic import write_text_atomic
-from skeletonmae.config import read_yaml_mapping
 from skeletonmae.data.store import read_dataset_meta
 from skeletonmae.experiments.collect import collect_rows, listed_runs, sweep_markdown, write_sweep_tables
 from skeletonmae.experiments.paper import (
@@ -80,15 +79,6 @@ def _run_stage(run_dir: Path) -> str:
     return words[1] if len(words) > 1 and words[0] == "skeletonmae" else "unknown"
 
 
-def _dataset_benchmark(data_root: str | None) -> str | None:
-    if not data_root:
-        return None
-    try:
-        return read_dataset_meta(data_root).get("benchmark")
-    except ValueError:
-        return None
-
-
 def paper_number_for_run(stage: str, benchmark: str | None, label_fraction: float) -> PaperNumber | None:
     """The paper's SkeletonMAE number for a fine-tuning run on ``benchmark`` at that label
     fraction (Tables 4 and 5), or None."""
@@ -106,52 +96,58 @@ def _best(rows: Sequence[dict[str, float]], column: str, higher: bool) -> tuple[
     return value, epoch
 
 
-def run_section(run_dir: Path, report_dir: Path) -> str:
-    from skeletonmae.viz.curves import read_metrics_csv
-
-    config = read_yaml_mapping(run_dir / "config.yaml")
-    stage = _run_stage(run_dir)
-    metrics_path = run_dir / "metrics.csv"
-    rows = read_metrics_csv(metrics_path) if metrics_path.is_file() else []
-    data = config.get("data") or {}
-    training = config.get("training") or {}
-    mask = config.get("mask") or {}
-    model = config.get("model") or {}
-    benchmark = _dataset_benchmark(data.get("root"))
-    fraction = float(data.get("label_fraction", 1.0))
-    lines = [
-        f"## {stage}: `{run_dir.name}`",
-        "",
-        f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.get('root')}`); "
-        f"{len(rows)} of {training.get('epochs')} epochs logged.",
-    ]
-    settings = (
-        f"Settings: model {model.get('num_frames')} frames x {model.get('num_joints')} "
-        f"joints, decoder {model.get('decoder_width')} x {model.get('decoder_depth')}; "
-        f"mask {mask.get('strategy')} frames {mask.get('frame_ratio')} joints "
-        f"{mask.get('joint_ratio')}; batch {data.get('batch_size')}"
-    )
-    lines.append(settings + (f"; labels {100 * fraction:g} %." if stage != "pretrain" else "."))
-    lines += ["", "| metric | ours | paper | Δ |", "|---|---|---|---|"]
+def _metric_lines(stage: str, rows: Sequence[dict], benchmark: str | None, fraction: float) -> list[str]:
+    """The table line of a run's best metric beside the paper's (and the paper's setting)."""
     if stage == "pretrain":
         value, epoch = _best(rows, "val_loss", higher=False)
         if value is None:
             value, epoch = _best(rows, "train_loss", higher=False)
         ours = f"{value:.4g} (epoch {epoch})" if value is not None else "no epoch logged"
-        lines.append(f"| best reconstruction loss | {ours} | — (not reported) | — |")
-    else:
-        value, epoch = _best(rows, "val_top1", higher=True)
-        number = paper_number_for_run(stage, benchmark, fraction)
-        ours = f"{100 * value:.1f} (epoch {epoch})" if value is not None else "no validation"
-        paper = (
-            f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
-            if number
-            else "— (no paper number for this dataset / labels)"
-        )
-        delta = f"{100 * value - number.top1:+.1f}" if number and value is not None else "—"
-        lines.append(f"| best top-1 (%) | {ours} | {paper} | {delta} |")
-        if number is not None:
-            lines += ["", f"The paper's number was measured with: {PAPER_FIXED_SETTING}."]
+        return [f"| best reconstruction loss | {ours} | — (not reported) | — |"]
+    value, epoch = _best(rows, "val_top1", higher=True)
+    number = paper_number_for_run(stage, benchmark, fraction)
+    ours = f"{100 * value:.1f} (epoch {epoch})" if value is not None else "no validation"
+    if number is None:
+        return [f"| best top-1 (%) | {ours} | — (no paper number for this dataset / labels) | — |"]
+    delta = f"{100 * value - number.top1:+.1f}" if value is not None else "—"
+    paper = f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
+    return [
+        f"| best top-1 (%) | {ours} | {paper} | {delta} |",
+        "",
+        f"The paper's number was measured with: {PAPER_FIXED_SETTING}.",
+    ]
+
+
+def run_section(run_dir: Path, report_dir: Path) -> str:
+    """The Markdown section of one pre-training or fine-tuning run folder."""
+    from skeletonmae.training.run_config import load_run_config
+    from skeletonmae.viz.curves import read_metrics_csv
+
+    config = load_run_config(run_dir / "config.yaml")[0]
+    data, model, mask = config.data, config.model, config.mask
+    stage = _run_stage(run_dir)
+    metrics_path = run_dir / "metrics.csv"
+    rows = read_metrics_csv(metrics_path) if metrics_path.is_file() else []
+    try:
+        benchmark = read_dataset_meta(data.root).get("benchmark") if data.root else None
+    except ValueError:  # a damaged meta.json: the dataset is unknown, the report is still written
+        benchmark = None
+    settings = (
+        f"Settings: model {model.num_frames} frames x {model.num_joints} joints, decoder "
+        f"{model.decoder_width} x {model.decoder_depth}; mask {mask.strategy} frames {mask.frame_ratio} "
+        f"joints {mask.joint_ratio}; batch {data.batch_size}"
+    )
+    lines = [
+        f"## {stage}: `{run_dir.name}`",
+        "",
+        f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.root}`); "
+        f"{len(rows)} of {config.training.epochs} epochs logged.",
+        settings + (f"; labels {100 * data.label_fraction:g} %." if stage != "pretrain" else "."),
+        "",
+        "| metric | ours | paper | Δ |",
+        "|---|---|---|---|",
+        *_metric_lines(stage, rows, benchmark, data.label_fraction),
+    ]
     curves = run_dir / "curves.png"
     if curves.is_file():
         lines += ["", f"![curves of {run_dir.name}]({_link(curves, report_dir)})"]
