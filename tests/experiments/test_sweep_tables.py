@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sweep_test_data import write_tiny_dataset
 
 from skeletonmae.config import dump_yaml
 from skeletonmae.experiments.collect import (
@@ -20,7 +21,7 @@ from skeletonmae.experiments.collect import (
 )
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, find_paper_number, paper_numbers
 from skeletonmae.experiments.plan import SweepPlan, plan_sweep
-from skeletonmae.experiments.spec import sweep_spec_from_mapping
+from skeletonmae.experiments.spec import DatasetSpec, sweep_spec_from_mapping
 from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_record
 from skeletonmae.models.config import preset
 from skeletonmae.training.run_config import RunConfig
@@ -239,7 +240,8 @@ def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
 
 
 def test_an_old_sweep_folder_names_the_file_and_the_fix(tmp_path):
-    from skeletonmae.experiments.sweep_dir import read_sweep_plan, write_spec_file
+    from skeletonmae.experiments.runner import run_sweep
+    from skeletonmae.experiments.sweep_dir import read_sweep_plan
 
     with pytest.raises(FileNotFoundError, match="not a sweep folder"):
         read_sweep_plan(tmp_path)
@@ -247,5 +249,8 @@ def test_an_old_sweep_folder_names_the_file_and_the_fix(tmp_path):
     fix = "plan.json: a sweep folder of an earlier version.*delete .*plan.json and re-run `skeletonmae sweep`"
     with pytest.raises(ValueError, match=f"{fix}.*or run the sweep into a new output_root"):
         read_sweep_plan(tmp_path)
-    with pytest.raises(ValueError, match=fix):  # a sweep does not write into it either
-        write_spec_file(_plan(tmp_path, "nw-ucla").spec)
+    dataset = DatasetSpec(write_tiny_dataset(tmp_path / "data"))
+    spec = dataclasses.replace(_plan(tmp_path, "nw-ucla").spec, dataset=dataset)
+    with pytest.raises(ValueError, match=fix):  # a sweep does not run in it either
+        run_sweep(spec, stage_functions={})
+    assert not (tmp_path / "sweep.yaml").exists()

@@ -67,13 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.plan import plan_sweep, resolve_spec
-    from skeletonmae.experiments.runner import SweepRunner, folder_problems
-    from skeletonmae.experiments.sweep_dir import check_folder_format
+    from skeletonmae.experiments.runner import SweepRunner, folder_problems, plan_to_run
 
-    spec = resolve_spec(spec)
-    check_folder_format(spec.output_root)
-    plan = plan_sweep(spec, shard)
+    plan = plan_to_run(spec, shard)
+    spec = plan.spec
     runner = SweepRunner(plan, retry_failed=retry_failed)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
     outside = sum(not cell.selected for cell in plan.cells)

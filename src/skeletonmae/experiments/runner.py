@@ -44,6 +44,7 @@ from skeletonmae.experiments.plan import (
 from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import (
     RunRecord,
+    check_folder_format,
     file_digest,
     read_record,
     record_path,
@@ -216,7 +217,7 @@ class SweepRunner:
     def record_file(self, run: PlannedRun) -> Path:
         return record_path(self.plan.output_root, run.stage, run.name)
 
-    def run(self, after_cell: Callable[[], None] | None = None) -> dict:
+    def run(self, after_cell: Callable[[], None] | None = None) -> None:
         """Run every selected cell in order, calling ``after_cell`` after each."""
         problems = folder_problems(self.plan)  # before any work: a changed spec stops the sweep here
         if problems:
@@ -227,7 +228,6 @@ class SweepRunner:
             self.run_cell(cell)
             if after_cell is not None:
                 after_cell()
-        return self.records
 
     def run_cell(self, cell: PlannedCell) -> RunRecord:
         if cell.pretrain is not None:
@@ -272,10 +272,11 @@ class SweepRunner:
                 previous.reason,
             )
             return previous
-        if decision.action == "complete" and previous is not None and previous.status == "complete":
-            logger.info("%s %s: complete, skipped", run.stage, run.name)
-            return previous
-        if decision.action == "complete":  # the record was not written (killed at the end, or run by hand)
+        if decision.action == "complete":
+            if previous is not None and previous.status == "complete":
+                logger.info("%s %s: complete, skipped", run.stage, run.name)
+                return previous
+            # the record was not written (killed at the end, or run by hand)
             logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
             record = new_record(
                 run,
@@ -344,6 +345,15 @@ class SweepRunner:
         return record
 
 
+def plan_to_run(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPlan:
+    """The plan a sweep (and its ``--dry-run``) works on: ``spec`` with its dataset found
+    (:func:`resolve_spec`), planned (``shard``: part ``(K, N)``); a folder of an earlier
+    version is refused."""
+    spec = resolve_spec(spec)
+    check_folder_format(spec.output_root)
+    return plan_sweep(spec, shard)
+
+
 def run_sweep(
     spec: SweepSpec,
     *,
@@ -356,9 +366,8 @@ def run_sweep(
     (skipping / resuming as above), write the tables."""
     from skeletonmae.experiments.collect import write_sweep_tables
 
-    spec = resolve_spec(spec)
-    plan = plan_sweep(spec, shard)
-    write_spec_file(spec, spec_path)
+    plan = plan_to_run(spec, shard)
+    write_spec_file(plan.spec, spec_path)
     runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions)
     tables: dict[str, Path] = {}
 

@@ -97,7 +97,6 @@ def seconds_so_far(record: RunRecord | None, run_dir: Path) -> float:
 def write_spec_file(spec: SweepSpec, spec_path: Path | None = None) -> Path:
     """Write the resolved ``spec`` (absolute paths, the dataset's benchmark) as the sweep folder's
     ``sweep.yaml``: it re-runs the sweep from any working directory and re-makes its plan."""
-    check_folder_format(spec.output_root)
     path = Path(spec.output_root) / SPEC_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     return dump_yaml(spec, path, header=f"skeletonmae sweep {spec_path or path}")
