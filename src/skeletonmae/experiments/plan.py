@@ -156,6 +156,9 @@ class PlannedRun:
     pinned: frozenset[str]
     snapshot_of: PlannedRun | None = None
 
+    def __str__(self) -> str:
+        return f"{self.stage} {self.name}"
+
     @property
     def epochs(self) -> int:
         return self.config.training.epochs

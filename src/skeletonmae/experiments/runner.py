@@ -266,18 +266,15 @@ class SweepRunner:
         previous = decision.previous
         if decision.action == "failed":
             logger.info(
-                "%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
-                run.stage,
-                run.name,
-                previous.reason,
+                "%s: skipped, failed before (%s); pass --retry-failed to run it again", run, previous.reason
             )
             return previous
         if decision.action == "complete":
             if previous is not None and previous.status == "complete":
-                logger.info("%s %s: complete, skipped", run.stage, run.name)
+                logger.info("%s: complete, skipped", run)
                 return previous
             # the record was not written (killed at the end, or run by hand)
-            logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
+            logger.info("%s: complete (no record yet), skipped", run)
             record = new_record(
                 run,
                 "complete",
@@ -325,15 +322,15 @@ class SweepRunner:
         )
         write_record(self.record_file(run), record)
         doing = f"resuming at epoch {decision.epoch + 1}" if resume else "starting"
-        logger.info("%s %s: %s", run.stage, run.name, doing)
+        logger.info("%s: %s", run, doing)
         started = time.perf_counter()
         try:
             result = self.stage_functions[run.stage](
                 run.config, resume=resume, pinned_model_fields=run.pinned
             )
         except Exception as error:  # one failed run must not stop the sweep; KeyboardInterrupt does
-            logger.error("%s %s failed: %s", run.stage, run.name, error)
-            logger.debug("%s %s failed", run.stage, run.name, exc_info=error)
+            logger.error("%s failed: %s", run, error)
+            logger.debug("%s failed", run, exc_info=error)
             record.status, record.reason = "failed", f"{type(error).__name__}: {error}"
         else:
             record.status = "complete"
