@@ -254,3 +254,11 @@ def test_an_old_sweep_folder_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(ValueError, match=fix):  # a sweep does not run in it either
         run_sweep(spec, stage_functions={})
     assert not (tmp_path / "sweep.yaml").exists()
+
+
+def test_a_sweep_folder_is_planned_again_from_its_sweep_yaml_without_the_dataset(tmp_path):
+    from skeletonmae.experiments.sweep_dir import read_sweep_plan, write_spec_file
+
+    plan = _plan(tmp_path, "nw-ucla")  # its dataset, /d, does not exist
+    write_spec_file(plan.spec)
+    assert read_sweep_plan(tmp_path) == plan
