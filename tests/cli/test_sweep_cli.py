@@ -123,6 +123,7 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path,
     out = capsys.readouterr().out
     stops = f"mismatch, the sweep stops: {output.resolve() / 'pretrain' / 'strategy-random__joint_ratio-0.5'}"
     assert f"{stops} holds a pretrain run made with other settings (optim.lr: 0.005 -> 0.001)" in out
+    assert "delete that folder and its fine-tunings in finetune/ (strategy-random__joint_ratio-0.5__" in out
     # a pre-training that was redone since its cell was fine-tuned
     pretrain = output / "pretrain" / "strategy-random__joint_ratio-0.5"
     (pretrain / "best.pt").write_bytes((pretrain / "best.pt").read_bytes() + b"redone")

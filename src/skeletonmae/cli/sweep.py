@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.runner import SweepRunner, folder_problems, plan_to_run
+    from skeletonmae.experiments.runner import SweepRunner, plan_to_run
 
     plan = plan_to_run(spec, shard)
     spec = plan.spec
@@ -82,10 +82,8 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
         + f", {len(pretrains)} pre-training runs, dataset {spec.dataset.root} "
         f"({spec.dataset.benchmark or 'benchmark unknown'}), output {plan.output_root}"
     )
-    problems = folder_problems(plan)
     for run in [*pretrains, *(cell.finetune for cell in cells)]:
-        problem = problems.get((run.stage, run.name))
-        state = f"mismatch, the sweep stops: {problem}" if problem else runner.decide(run).describe()
+        state = runner.decide(run).describe()
         chain = f" (a snapshot of {run.snapshot_of.name})" if run.snapshot_of else ""
         print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {state}{chain}")
     return 0

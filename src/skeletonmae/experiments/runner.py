@@ -10,7 +10,7 @@ For each run the runner looks at its folder first (:meth:`SweepRunner.decide`):
   planned has none: the snapshot fails, naming the folder to delete);
 * failed before (a record with a reason): skipped unless ``retry_failed``.
 
-Before any work, the sweep stops if a folder disagrees with the plan (:func:`folder_problems`):
+Before any work, the sweep stops if a folder disagrees with the plan (:meth:`SweepRunner.problem`):
 its ``config.yaml`` differs in a result-relevant setting (the spec changed since), or it is a
 fine-tuning made from another pre-training checkpoint than the one its cell's pre-training folder
 holds now (deleted to be redone, or redone; the fine-tuning's record keeps the SHA-256 of the
@@ -25,7 +25,6 @@ resumes where it stopped. Tables are rewritten after every cell.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -79,60 +78,6 @@ def config_mismatch(run: PlannedRun) -> str | None:
     return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5]) or None
 
 
-def pretraining_mismatch(
-    cell: PlannedCell, output_root: Path, digest: Callable[[Path], str | None]
-) -> str | None:
-    """Why the fine-tuning folder of ``cell`` no longer matches its pre-training; None when it
-    does, when it holds no checkpoint, or when its record predates the digest."""
-    if cell.pretrain is None or not _has_checkpoint(cell.finetune):
-        return None
-    record = read_record(record_path(output_root, "finetune", cell.finetune.name))
-    if record is None or record.pretrained_digest is None:
-        return None
-    checkpoint = cell.pretrain.checkpoint
-    now = digest(checkpoint)
-    if now == record.pretrained_digest:
-        return None
-    if now is None:
-        return f"it was fine-tuned from {checkpoint}, which is gone (the sweep would pre-train it again)"
-    return f"it was fine-tuned from an earlier {checkpoint} than the one there now"
-
-
-def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
-    """``(stage, name) -> problem`` for every folder of the selected runs that holds something
-    other than the plan asks for, each naming the fix; empty when every folder fits."""
-
-    @functools.cache
-    def digest(path: Path) -> str | None:  # each checkpoint is read once per check
-        return file_digest(path) if path.is_file() else None
-
-    problems: dict[tuple[str, str], str] = {}
-    for run in plan.selected_pretrains:
-        changed = config_mismatch(run)
-        if changed:
-            dependents = [
-                c.finetune.run_dir.name
-                for c in plan.cells
-                if c.pretrain is not None and c.pretrain.name == run.name and _has_checkpoint(c.finetune)
-            ]
-            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
-            problems[run.stage, run.name] = (
-                f"{run.run_dir} holds a pretrain run made with other settings ({changed}); "
-                f"delete that folder{also}"
-            )
-    for cell in plan.selected_cells:
-        run = cell.finetune
-        changed = config_mismatch(run)
-        stale = pretraining_mismatch(cell, plan.output_root, digest)
-        if changed:
-            problems[run.stage, run.name] = (
-                f"{run.run_dir} holds a finetune run made with other settings ({changed}); delete that folder"
-            )
-        elif stale:
-            problems[run.stage, run.name] = f"{run.run_dir}: {stale}; delete that folder to fine-tune again"
-    return problems
-
-
 def checkpoint_state(checkpoint: Path, epochs: int) -> tuple[str, int, dict[str, Any]]:
     """``(kind, epoch, best)`` of a checkpoint (read weights-only): ``kind`` is ``fresh`` (none),
     ``partial`` or ``complete`` (at ``epochs`` whole epochs); ``best``: RunRecord's best_* fields."""
@@ -162,18 +107,21 @@ def new_record(run: PlannedRun, status: str, **fields: Any) -> RunRecord:
 @dataclasses.dataclass(frozen=True)
 class RunDecision:
     """What the runner does with a run, decided from its folder and record alone (``--dry-run``
-    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume`` (from ``epoch``),
-    ``start`` or ``snapshot`` (taken from the longer run). ``best``: the checkpoint's best_*."""
+    prints it): ``mismatch`` (the sweep stops: ``problem``), ``complete`` (skip), ``failed`` (skip;
+    failed before), ``resume`` (from ``epoch``), ``start`` or ``snapshot`` (taken from the longer
+    run). ``best``: the checkpoint's best_* record fields."""
 
     action: str
     previous: RunRecord | None
     epoch: int = 0
     best: dict[str, Any] = dataclasses.field(default_factory=dict)
+    problem: str = ""
 
     def describe(self) -> str:
         retried = self.previous is not None and self.previous.status == "failed"
         again = f" (failed before: {self.previous.reason}; runs again)" if retried else ""
         return {
+            "mismatch": f"mismatch, the sweep stops: {self.problem}",
             "complete": "complete",
             "failed": f"failed: {self.previous.reason if self.previous else ''}",
             "resume": f"partial (epoch {self.epoch}){again}",
@@ -213,16 +161,18 @@ class SweepRunner:
         self.retry_failed = retry_failed
         self.stage_functions = stage_functions
         self.records: dict[tuple[str, str], RunRecord] = {}
+        self.digests: dict[Path, str | None] = {}  # each pre-training checkpoint is read once
 
     def record_file(self, run: PlannedRun) -> Path:
         return record_path(self.plan.output_root, run.stage, run.name)
 
     def run(self, after_cell: Callable[[], None] | None = None) -> None:
         """Run every selected cell in order, calling ``after_cell`` after each."""
-        problems = folder_problems(self.plan)  # before any work: a changed spec stops the sweep here
-        if problems:
-            raise SweepConfigMismatch("; ".join(problems.values()) + " - or set a new output_root")
         cells = self.plan.selected_cells
+        runs = [*self.plan.selected_pretrains, *(cell.finetune for cell in cells)]
+        problems = [problem for problem in map(self.problem, runs) if problem]
+        if problems:  # before any work: a changed spec stops the sweep here
+            raise SweepConfigMismatch("; ".join(problems) + " - or set a new output_root")
         for index, cell in enumerate(cells, start=1):
             logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, len(cells), cell.finetune.name)
             self.run_cell(cell)
@@ -249,9 +199,46 @@ class SweepRunner:
             self.records[key] = self._ensure(run)
         return self.records[key]
 
+    def problem(self, run: PlannedRun) -> str | None:
+        """Why the folder of ``run`` holds something other than the plan asks for, naming the fix;
+        None when it fits (or holds no checkpoint yet)."""
+        changed = config_mismatch(run)
+        if changed:
+            dependents = [  # a pre-training's fine-tunings were made from it
+                c.finetune.run_dir.name
+                for c in self.plan.cells
+                if c.pretrain == run and _has_checkpoint(c.finetune)
+            ]
+            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
+            made = f"{run.run_dir} holds a {run.stage} run made with other settings ({changed})"
+            return f"{made}; delete that folder{also}"
+        stale = self._stale_pretraining(run)
+        return f"{run.run_dir}: {stale}; delete that folder to fine-tune again" if stale else None
+
+    def _stale_pretraining(self, run: PlannedRun) -> str | None:
+        """Why the fine-tuning in ``run.run_dir`` no longer matches the pre-training checkpoint it
+        starts from (deleted to be redone, or redone since); None when it does, when it holds no
+        checkpoint, or when its record predates the digest."""
+        pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
+        if pretrained is None or not _has_checkpoint(run):
+            return None
+        record = read_record(self.record_file(run))
+        if record is None or record.pretrained_digest is None:
+            return None
+        if pretrained not in self.digests:
+            self.digests[pretrained] = file_digest(pretrained) if pretrained.is_file() else None
+        if self.digests[pretrained] == record.pretrained_digest:
+            return None
+        if self.digests[pretrained] is None:
+            return f"it was fine-tuned from {pretrained}, which is gone (the sweep would pre-train it again)"
+        return f"it was fine-tuned from an earlier {pretrained} than the one there now"
+
     def decide(self, run: PlannedRun) -> RunDecision:
         """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
         previous = read_record(self.record_file(run))
+        problem = self.problem(run)
+        if problem:
+            return RunDecision("mismatch", previous, problem=problem)
         if run.snapshot_of is not None:  # decided by its longer run
             return RunDecision("snapshot", previous)
         kind, epoch, best = checkpoint_state(run.run_dir / "last.pt", run.epochs)
@@ -264,6 +251,8 @@ class SweepRunner:
     def _ensure(self, run: PlannedRun) -> RunRecord:
         decision = self.decide(run)
         previous = decision.previous
+        if decision.action == "mismatch":  # ensure() called without run()'s check first
+            raise SweepConfigMismatch(decision.problem)
         if decision.action == "failed":
             logger.info(
                 "%s: skipped, failed before (%s); pass --retry-failed to run it again", run, previous.reason
