@@ -97,6 +97,18 @@ def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
     assert "not a prepared dataset" in caplog.text
     assert _run("report", str(tmp_path), "-o", str(tmp_path / "r.md")) == 2
     assert "neither a sweep folder" in caplog.text
+    old = tmp_path / "old"  # a sweep folder of an earlier version
+    old.mkdir()
+    (old / "plan.json").write_text("{}")
+    report, sweep = ["report", str(old), "-o", str(tmp_path / "r.md")], ["sweep", str(TINY_SPEC)]
+    for command in (
+        report,
+        [*sweep, *_where(tiny_data, old)],
+        [*sweep, *_where(tiny_data, old), "--dry-run"],
+    ):
+        caplog.clear()
+        assert _run(*command) == 2
+        assert f"{old / 'plan.json'}: a sweep folder of an earlier version" in caplog.text
 
 
 def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path, capsys, caplog):
@@ -111,6 +123,7 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path,
     out = capsys.readouterr().out
     stops = f"mismatch, the sweep stops: {output.resolve() / 'pretrain' / 'strategy-random__joint_ratio-0.5'}"
     assert f"{stops} holds a pretrain run made with other settings (optim.lr: 0.005 -> 0.001)" in out
+    assert "delete that folder and its fine-tunings in finetune/ (strategy-random__joint_ratio-0.5__" in out
     # a pre-training that was redone since its cell was fine-tuned
     pretrain = output / "pretrain" / "strategy-random__joint_ratio-0.5"
     (pretrain / "best.pt").write_bytes((pretrain / "best.pt").read_bytes() + b"redone")

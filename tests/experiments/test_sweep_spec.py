@@ -8,9 +8,7 @@ import pytest
 from sweep_test_data import stage_settings, tiny_spec, write_spec, write_tiny_dataset
 
 from skeletonmae.config import ConfigError
-from skeletonmae.experiments import plan as plan_module
-from skeletonmae.experiments.grid import expand_variants
-from skeletonmae.experiments.plan import plan_sweep, shard_cells
+from skeletonmae.experiments.plan import expand_variants, plan_sweep, resolve_spec, shard_cells
 from skeletonmae.experiments.runner import SweepRunner
 from skeletonmae.experiments.spec import load_sweep_spec, sweep_spec_from_mapping
 
@@ -53,7 +51,7 @@ def test_extra_cells_overrides_and_stage_prefixes(tmp_path):
     assert fixed.stage_settings("pretrain") == [("mask.strategy", "fixed"), ("training.epochs", 2)]
     assert fixed.stage_settings("finetune") == [("mask.strategy", "fixed")]
     assert variants["scratch"].from_scratch and variants["only-frame"].is_extra
-    assert fixed.pretrain_name(list(spec.axes)) == "strategy-fixed__epochs-2"
+    assert fixed.pretrain_name == "strategy-fixed__epochs-2"
 
 
 def test_keys_of_the_finetune_section_reach_the_fine_tuning_stage(tiny_data, tmp_path):
@@ -84,6 +82,10 @@ def test_keys_of_the_finetune_section_reach_the_fine_tuning_stage(tiny_data, tmp
         ({"paper": {"table": "table9"}}, "paper.table"),
         ({"seeds": [1, 1]}, "seeds"),
         ({"colour": "red"}, "colour: unknown key"),
+        # options no shipped spec used, removed: seeds always fine-tuning, epochs always snapshots
+        ({"seed_stages": ["pretrain"]}, "seed_stages: unknown key"),
+        ({"snapshot_pretraining": False}, "snapshot_pretraining: unknown key"),
+        ({"paper": {"table": "table1", "benchmark": "ntu60-xview"}}, "paper.benchmark: unknown key"),
     ],
 )
 def test_spec_errors_name_the_file_and_the_key(tmp_path, change, message):
@@ -174,17 +176,6 @@ def test_plan_takes_shorter_pretrainings_as_snapshots_and_a_setting_unfit_for_th
     bad = next(run for run in plan.pretrains if run.name == "bad-ratio")
     record = SweepRunner(plan).ensure(bad)
     assert record.status == "failed" and "keeps 7 of 12 frames" in record.reason  # a partial tuple
-    separate = plan_sweep(
-        sweep_spec_from_mapping(
-            tiny_spec(
-                tiny_data,
-                tmp_path / "out",
-                axes={"pretrain.training.epochs": [1, 2]},
-                snapshot_pretraining=False,
-            )
-        )
-    )
-    assert all(not (run.snapshot_of or run.config.training.snapshot_epochs) for run in separate.pretrains)
 
 
 def test_plan_names_an_unknown_setting_key(tiny_data, tmp_path):
@@ -195,10 +186,10 @@ def test_plan_names_an_unknown_setting_key(tiny_data, tmp_path):
 
 def test_plan_rejects_a_missing_dataset_and_a_wrong_benchmark(tiny_data, tmp_path):
     with pytest.raises(FileNotFoundError, match="not a prepared dataset"):
-        plan_sweep(sweep_spec_from_mapping(tiny_spec(tmp_path / "nowhere", tmp_path / "out")))
+        resolve_spec(sweep_spec_from_mapping(tiny_spec(tmp_path / "nowhere", tmp_path / "out")))
     spec = tiny_spec(tiny_data.parent, tmp_path / "out")
     spec["dataset"] = {"root": str(tiny_data.parent), "benchmark": tiny_data.name}
-    assert plan_sweep(sweep_spec_from_mapping(spec)).dataset_root == tiny_data.resolve()
+    assert resolve_spec(sweep_spec_from_mapping(spec)).dataset.root == tiny_data.resolve()
 
 
 SWEEP_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "sweeps"
@@ -206,14 +197,12 @@ EXPECTED_CELLS = {"table1": 24, "table2": 3, "table3": 4, "figure4": 4, "table5"
 
 
 @pytest.mark.parametrize("path", sorted(SWEEP_CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
-def test_shipped_specs_load_and_plan(path, monkeypatch):
+def test_shipped_specs_load_and_plan(path):
     assert path.read_text().startswith(f"# skeletonmae sweep configs/sweeps/{path.name}")
     spec = load_sweep_spec(path)
     variants = expand_variants(spec)
     assert len(variants) == EXPECTED_CELLS[path.stem.split("_")[0]]
-    # every stage config resolves; planning needs the dataset only to find it
-    monkeypatch.setattr(plan_module, "resolve_dataset", lambda root, benchmark: (root, benchmark))
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec)  # every stage config resolves; planning does not open the dataset
     assert len(plan.cells) == len(variants) * len(spec.label_fractions) * len(spec.seeds)
     if spec.paper.table is not None:
         assert spec.paper.table == path.stem.split("_")[0] or path.stem == "tiny"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sweep_test_data import write_tiny_dataset
 
-from skeletonmae.config import dump_yaml, from_mapping
+from skeletonmae.config import dump_yaml
 from skeletonmae.experiments.collect import (
     collect_rows,
     format_duration,
@@ -19,12 +20,9 @@ from skeletonmae.experiments.collect import (
     write_sweep_tables,
 )
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, find_paper_number, paper_numbers
-from skeletonmae.experiments.sweep_dir import (
-    PlanDocument,
-    RunRecord,
-    record_path,
-    write_record,
-)
+from skeletonmae.experiments.plan import SweepPlan, plan_sweep
+from skeletonmae.experiments.spec import DatasetSpec, sweep_spec_from_mapping
+from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_record
 from skeletonmae.models.config import preset
 from skeletonmae.training.run_config import RunConfig
 
@@ -91,14 +89,6 @@ def test_equivalents_translate_scaled_settings():
     assert format_duration(0) == "—"
 
 
-def _pretrain_config(run_dir: Path, width: int) -> None:
-    """The config.yaml that a pre-training with this decoder width writes (parameters are
-    counted from it)."""
-    config = RunConfig(model=dataclasses.replace(preset("cpu-small"), decoder_width=width))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    dump_yaml(config, run_dir / "config.yaml")
-
-
 def _parameters(width: int) -> dict[str, int]:
     from skeletonmae.models.cost import count_parameters
     from skeletonmae.models.factory import build_mae
@@ -108,73 +98,40 @@ def _parameters(width: int) -> dict[str, int]:
     return {"decoder": count_parameters(model.decoder), "total": count_parameters(model)}
 
 
-def _document(root: Path, benchmark: str, **changes) -> PlanDocument:
-    """A plan document of a decoder-width sweep: 2 widths x 2 label fractions x 2 seeds, read
-    as ``plan.json`` is (``changes``: top-level keys replaced, ``width16``: the width-16
-    variant's keys)."""
-    cells, variants, pretrains = [], [], []
-    for width in (8, 16):
-        name = f"decoder_width-{width}"
-        variants.append(
-            {
-                "name": name,
-                "axis_values": {"model.decoder_width": width},
-                "from_scratch": False,
-                "is_extra": False,
-            }
-        )
-        pretrains.append({"name": name, "run_dir": str(root / "pretrain" / name), "epochs": 4})
-        _pretrain_config(root / "pretrain" / name, width)
-        for fraction in (0.1, 1.0):
-            for seed in (1, 2):
-                run = f"{name}__labels-{fraction}__seed-{seed}"
-                cells.append(
-                    {
-                        "variant": name,
-                        "label_fraction": fraction,
-                        "seed": seed,
-                        "pretrain": name,
-                        "finetune": {
-                            "name": run,
-                            "run_dir": str(root / "finetune" / run),
-                            "epochs": 4,
-                        },
-                        "setting": {"model.decoder_width": width, "finetune.data.label_fraction": fraction},
-                    }
-                )
-    variants[1].update(changes.pop("width16", {}))
-    document = {
-        "format_version": 2,
+def _plan(root: Path, benchmark: str, **changes) -> SweepPlan:
+    """The plan of a decoder-width sweep: 2 widths x 2 label fractions x 2 seeds (``changes``:
+    spec keys replaced), with the config.yaml each pre-training writes (parameters are counted
+    from it). Planning needs no dataset."""
+    stage = {"settings": {"model": {"preset": "cpu-small"}}}
+    spec = {
         "name": "widths",
         "title": "widths",
-        "benchmark": benchmark,
-        "dataset_root": "/d",
+        "dataset": {"root": "/d", "benchmark": benchmark},
         "output_root": str(root),
-        "axes": ["model.decoder_width"],
+        "pretrain": stage,
+        "finetune": stage,
+        "axes": {"model.decoder_width": [8, 16]},
         "label_fractions": [0.1, 1.0],
         "seeds": [1, 2],
         "show_parameters": True,
-        "plot": {"x": "model.decoder_width", "title": "", "x_label": ""},
-        "paper": {
-            "table": "table2",
-            "benchmark": None,
-            "equivalents": {"model.decoder_width": {"8": 128, "16": 256}},
-        },
-        "variants": variants,
-        "pretrains": pretrains,
-        "cells": cells,
+        "plot": {"x": "model.decoder_width"},
+        "paper": {"table": "table2", "equivalents": {"model.decoder_width": {8: 128, 16: 256}}},
     }
-    return from_mapping(PlanDocument, {**document, **changes})
+    plan = plan_sweep(sweep_spec_from_mapping({**spec, **changes}))
+    for run in plan.pretrains:
+        run.run_dir.mkdir(parents=True, exist_ok=True)
+        dump_yaml(run.config, run.run_dir / "config.yaml")
+    return plan
 
 
-def _records(root: Path) -> None:
-    """Width 8 fully done (two seeds each); width 16: one seed failed, one never ran at 10 %,
-    and the 100 % cells lost their pre-training."""
+def _records(root: Path, eight: str = "decoder_width-8") -> None:
+    """Width 8 (variant ``eight``) fully done (two seeds each); width 16: one seed failed, one
+    never ran at 10 %, and the 100 % cells lost their pre-training."""
     done = {
-        "decoder_width-8__labels-0.1__seed-1": 0.50,
-        "decoder_width-8__labels-0.1__seed-2": 0.60,
-        "decoder_width-8__labels-1.0__seed-1": 0.80,
-        "decoder_width-8__labels-1.0__seed-2": 0.84,
+        f"{eight}__labels-0.1__seed-1": 0.50,
+        f"{eight}__labels-0.1__seed-2": 0.60,
+        f"{eight}__labels-1.0__seed-1": 0.80,
+        f"{eight}__labels-1.0__seed-2": 0.84,
         "decoder_width-16__labels-0.1__seed-1": 0.70,
     }
     for name, top1 in done.items():
@@ -187,8 +144,8 @@ def _records(root: Path) -> None:
         RunRecord("finetune", "x", "", "complete", "val_top1", 0.9, 3, 4, 30.0, 1),
     )
     write_record(
-        record_path(root, "pretrain", "decoder_width-8"),
-        RunRecord("pretrain", "decoder_width-8", "", "complete", "val_loss", 0.25, 4, 4, 120.0, 1),
+        record_path(root, "pretrain", eight),
+        RunRecord("pretrain", eight, "", "complete", "val_loss", 0.25, 4, 4, 120.0, 1),
     )
     write_record(
         record_path(root, "pretrain", "decoder_width-16"),
@@ -201,9 +158,9 @@ def _records(root: Path) -> None:
 
 
 def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
-    document = _document(tmp_path, "nw-ucla")
+    plan = _plan(tmp_path, "nw-ucla")
     _records(tmp_path)
-    rows = {(r.variant, r.label_fraction): r for r in collect_rows(document, tmp_path)}
+    rows = {(r.variant.name, r.label_fraction): r for r in collect_rows(plan)}
     full = rows[("decoder_width-8", 1.0)]
     assert full.top1 == pytest.approx([80.0, 84.0]) and full.mean == pytest.approx(82.0)
     assert full.std == pytest.approx(2.8284, abs=1e-3)
@@ -211,7 +168,7 @@ def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
     partial = rows[("decoder_width-16", 0.1)]
     assert partial.top1 == pytest.approx([70.0]) and partial.problems == ["failed: NonFiniteLossError: NaN"]
     assert rows[("decoder_width-16", 1.0)].problems == ["not run yet"]  # seed 2 has no record
-    table = format_markdown_table(document, list(rows.values()))
+    table = format_markdown_table(plan, list(rows.values()))
     lines = table.splitlines()
     assert "paper NTU-60 X-Sub (%)" in lines[0] and "Δ" not in lines[0]  # other dataset
     counts = _parameters(8)
@@ -222,9 +179,9 @@ def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
 
 
 def test_tables_show_the_difference_on_the_paper_benchmark_and_plot(tmp_path):
-    document = _document(tmp_path, "ntu60-xsub")
+    plan = _plan(tmp_path, "ntu60-xsub")
     _records(tmp_path)
-    written = write_sweep_tables(document, tmp_path)
+    written = write_sweep_tables(plan)
     markdown = written["markdown"].read_text()
     assert "| Δ |" in markdown and "| 82.0 ± 2.8 (n=2) | 85.2 | -3.2 |" in markdown
     assert "![top-1 against model.decoder_width](widths.png)" in markdown
@@ -240,52 +197,68 @@ def test_tables_show_the_difference_on_the_paper_benchmark_and_plot(tmp_path):
 
 
 def test_a_from_scratch_row_gets_no_paper_number(tmp_path):
-    document = _document(
+    plan = _plan(
         tmp_path,
         "ntu60-xsub",
-        paper={"table": "table5", "benchmark": None, "equivalents": {}},
-        width16={"from_scratch": True},  # width 16 rows stand in for "scratch"
+        axes={"model.decoder_width": [8]},
+        extra_cells=[{"name": "decoder_width-16", "from_scratch": True}],  # stands in for "scratch"
+        paper={"table": "table5"},
     )
-    rows = {(r.variant, r.label_fraction): r for r in collect_rows(document, tmp_path)}
+    rows = {(r.variant.name, r.label_fraction): r for r in collect_rows(plan)}
     assert rows[("decoder_width-8", 0.1)].paper.top1 == 73.0  # Table 5, 10 %, NTU-60 X-Sub
     assert rows[("decoder_width-16", 0.1)].paper is None
 
 
 def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
     # as table5_nw_ucla.yaml: one pre-training and a scratch extra cell
-    document = _document(tmp_path, "nw-ucla", axes=[], width16={"is_extra": True})
-    _records(tmp_path)
-    table = format_markdown_table(document, collect_rows(document, tmp_path))
+    extra = [{"name": "decoder_width-16", "settings": {"model.decoder_width": 16}}]
+    plan = _plan(tmp_path, "nw-ucla", axes={}, extra_cells=extra, plot=None)
+    _records(tmp_path, eight="base")
+    table = format_markdown_table(plan, collect_rows(plan))
     assert "| pre-trained | 100 % | 82.0 ± 2.8 (n=2) |" in table
     assert "| decoder_width-16 | 10 % | 70.0 (1 of 2;" in table
 
 
 def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
-    document = _document(
+    plan = _plan(
         tmp_path,
         "ntu60-xsub",
-        plot={"x": "finetune.data.label_fraction", "title": "", "x_label": "labels (%)"},
+        plot={"x": "finetune.data.label_fraction", "x_label": "labels (%)"},
     )
     _records(tmp_path)
     from skeletonmae.experiments.figures import _series_name, _x_value
 
-    rows = collect_rows(document, tmp_path)
+    rows = collect_rows(plan)
     assert sorted({_x_value(r, LABEL_FRACTION_KEY) for r in rows}) == [10.0, 100.0]
-    assert {_series_name(r, LABEL_FRACTION_KEY, document.axes) for r in rows} == {
+    assert {_series_name(r, LABEL_FRACTION_KEY, list(plan.spec.axes)) for r in rows} == {
         "decoder_width=8",
         "decoder_width=16",
     }  # the label fraction is the x axis, not a line
-    written = write_sweep_tables(document, tmp_path)
+    written = write_sweep_tables(plan)
     with Image.open(written["plot"]) as image:
         assert image.size[0] > 300
 
 
-def test_an_old_or_broken_plan_names_the_file_and_the_fix(tmp_path):
-    from skeletonmae.experiments.sweep_dir import read_plan_document
+def test_an_old_sweep_folder_names_the_file_and_the_fix(tmp_path):
+    from skeletonmae.experiments.runner import run_sweep
+    from skeletonmae.experiments.sweep_dir import read_sweep_plan
 
     with pytest.raises(FileNotFoundError, match="not a sweep folder"):
-        read_plan_document(tmp_path)
-    for text, problem in (('{"format_version": 2}', "plan format 2, this version reads"), ("{", "Expecting")):
-        (tmp_path / "plan.json").write_text(text)
-        with pytest.raises(ValueError, match=f"plan.json: {problem}.*re-run `skeletonmae sweep`"):
-            read_plan_document(tmp_path)
+        read_sweep_plan(tmp_path)
+    (tmp_path / "plan.json").write_text('{"format_version": 3}')  # an earlier version's folder
+    fix = "plan.json: a sweep folder of an earlier version.*delete .*plan.json and re-run `skeletonmae sweep`"
+    with pytest.raises(ValueError, match=f"{fix}.*or run the sweep into a new output_root"):
+        read_sweep_plan(tmp_path)
+    dataset = DatasetSpec(write_tiny_dataset(tmp_path / "data"))
+    spec = dataclasses.replace(_plan(tmp_path, "nw-ucla").spec, dataset=dataset)
+    with pytest.raises(ValueError, match=fix):  # a sweep does not run in it either
+        run_sweep(spec, stage_functions={})
+    assert not (tmp_path / "sweep.yaml").exists()
+
+
+def test_a_sweep_folder_is_planned_again_from_its_sweep_yaml_without_the_dataset(tmp_path):
+    from skeletonmae.experiments.sweep_dir import read_sweep_plan, write_spec_file
+
+    plan = _plan(tmp_path, "nw-ucla")  # its dataset, /d, does not exist
+    write_spec_file(plan.spec)
+    assert read_sweep_plan(tmp_path) == plan

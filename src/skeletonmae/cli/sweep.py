@@ -67,10 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.plan import plan_sweep
-    from skeletonmae.experiments.runner import SweepRunner, folder_problems
+    from skeletonmae.experiments.runner import SweepRunner, plan_to_run
 
-    plan = plan_sweep(spec, shard)
+    plan = plan_to_run(spec, shard)
+    spec = plan.spec
     runner = SweepRunner(plan, retry_failed=retry_failed)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
     outside = sum(not cell.selected for cell in plan.cells)
@@ -79,13 +79,11 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
         f"sweep {spec.name}: {len(cells)} cells"
         + (f" in shard {shard[0]}/{shard[1]} ({other_shards} in the other shards)" if shard else "")
         + (f" ({outside} more outside --only)" if outside else "")
-        + f", {len(pretrains)} pre-training runs, dataset {plan.dataset_root} "
-        f"({plan.benchmark or 'benchmark unknown'}), output {plan.output_root}"
+        + f", {len(pretrains)} pre-training runs, dataset {spec.dataset.root} "
+        f"({spec.dataset.benchmark or 'benchmark unknown'}), output {plan.output_root}"
     )
-    problems = folder_problems(plan)
     for run in [*pretrains, *(cell.finetune for cell in cells)]:
-        problem = problems.get((run.stage, run.name))
-        state = f"mismatch, the sweep stops: {problem}" if problem else runner.decide(run).describe()
+        state = runner.decide(run).describe()
         chain = f" (a snapshot of {run.snapshot_of.name})" if run.snapshot_of else ""
         print(f"  {run.stage:<9}{run.name:<60}{run.epochs:>5} epochs  {state}{chain}")
     return 0

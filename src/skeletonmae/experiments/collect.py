@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from skeletonmae.atomic import write_text_atomic
-from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.paper import (
     FIGURE4_NOTE,
+    LABEL_FRACTION_KEY,
     PAPER_BENCHMARKS,
     PAPER_FIXED_SETTING,
     PAPER_TABLES,
@@ -33,13 +33,8 @@ from skeletonmae.experiments.paper import (
     find_paper_number,
     paper_numbers,
 )
-from skeletonmae.experiments.sweep_dir import (
-    PlanDocument,
-    PlannedCellEntry,
-    RunRecord,
-    read_record,
-    record_path,
-)
+from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, Variant, axis_labels, value_text
+from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
 from skeletonmae.viz.curves import read_metrics_csv
 
 REASON_CHARS = 160
@@ -49,9 +44,7 @@ REASON_CHARS = 160
 class TableRow:
     """One row: a variant at one label fraction, over its seeds."""
 
-    variant: str
-    is_extra: bool
-    axis_values: dict[str, Any]
+    variant: Variant
     label_fraction: float
     setting: dict[str, Any]  # at the paper's scale (its number is matched on it)
     paper: PaperNumber | None = None
@@ -89,15 +82,35 @@ class TableRow:
     def finetune_seconds_mean(self) -> float | None:
         return statistics.fmean(self.finetune_seconds) if self.finetune_seconds else None
 
+    def axis_value(self, key: str) -> Any:
+        """The row's value of axis ``key`` (an extra cell's: the setting it ran with)."""
+        return dict(self.variant.axis_values).get(key, self.setting.get(key))
 
-def paper_benchmark_for(document: PlanDocument) -> str:
-    """The paper column's benchmark: the spec's choice, else ours when the paper has it, else
-    NTU-60 X-Sub (the benchmark of every ablation)."""
-    chosen = document.paper.benchmark
-    if chosen:
-        return chosen
-    ours = document.benchmark
+
+def paper_benchmark(plan: SweepPlan) -> str:
+    """The paper column's benchmark: ours when the paper has it, else NTU-60 X-Sub (the benchmark
+    of every ablation)."""
+    ours = plan.spec.dataset.benchmark
     return ours if ours in PAPER_BENCHMARKS else "ntu60-xsub"
+
+
+def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
+    """The values a paper number is matched on, in the sweep's key namespace."""
+    setting: dict[str, Any] = dict(cell.variant.axis_values)
+    if cell.pretrain is not None:
+        config = cell.pretrain.config
+        setting.update(
+            {
+                "mask.strategy": config.mask.strategy,
+                "mask.frame_ratio": config.mask.frame_ratio,
+                "mask.joint_ratio": config.mask.joint_ratio,
+                "model.decoder_width": config.model.decoder_width,
+                "model.decoder_depth": config.model.decoder_depth,
+                "pretrain.training.epochs": config.training.epochs,
+            }
+        )
+    setting[LABEL_FRACTION_KEY] = cell.label_fraction
+    return setting
 
 
 def translate_setting(
@@ -119,8 +132,8 @@ def translate_setting(
     return translated
 
 
-def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name: str | None) -> str:
-    if pretrain_name is not None and (pretrain is None or pretrain.status != "complete"):
+def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrained: bool) -> str:
+    if pretrained and (pretrain is None or pretrain.status != "complete"):
         if pretrain is None:
             return "not run yet"
         if pretrain.status == "running":
@@ -135,23 +148,21 @@ def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrain_name
     return "finished without a validation metric (data.val_split is null)"
 
 
-def listed_cells(document: PlanDocument, output_root: Path) -> list[PlannedCellEntry]:
+def listed_cells(plan: SweepPlan) -> list[PlannedCell]:
     """The plan's cells the table shows: those the sweep selected (``only``) and those outside
     it that have a record (run by an earlier sweep with another ``only``), in plan order."""
     return [
         cell
-        for cell in document.cells
-        if cell.selected or record_path(Path(output_root), "finetune", cell.finetune.name).is_file()
+        for cell in plan.cells
+        if cell.selected or record_path(plan.output_root, "finetune", cell.finetune.name).is_file()
     ]
 
 
-def listed_runs(document: PlanDocument, output_root: Path) -> list[tuple[str, str, str]]:
-    """``(stage, name, run folder)`` of every run of the listed cells: their pre-trainings, then
-    their fine-tunings, in plan order."""
-    cells = listed_cells(document, output_root)
-    used = {cell.pretrain for cell in cells}
-    runs = [("pretrain", p.name, p.run_dir) for p in document.pretrains if p.name in used]
-    return runs + [("finetune", c.finetune.name, c.finetune.run_dir) for c in cells]
+def listed_runs(plan: SweepPlan) -> list[PlannedRun]:
+    """Every run of the listed cells: their pre-trainings, then their fine-tunings, in plan order."""
+    cells = listed_cells(plan)
+    used = {cell.pretrain.name for cell in cells if cell.pretrain}
+    return [run for run in plan.pretrains if run.name in used] + [cell.finetune for cell in cells]
 
 
 def run_parameters(run_dir: Path) -> dict[str, int] | None:
@@ -176,57 +187,47 @@ def run_parameters(run_dir: Path) -> dict[str, int] | None:
     }
 
 
-def collect_rows(document: PlanDocument, output_root: Path) -> list[TableRow]:
-    output_root = Path(output_root)
-    variants = {v.name: v for v in document.variants}
-    pretrains = {p.name: p for p in document.pretrains}
-    paper = document.paper
-    candidates = paper_numbers(paper.table, benchmark=paper_benchmark_for(document)) if paper.table else []
+def _new_row(plan: SweepPlan, cell: PlannedCell, candidates: Sequence[PaperNumber]) -> TableRow:
+    setting = translate_setting(comparison_setting(cell), plan.spec.paper.equivalents)
+    # The paper's numbers are all of pre-trained models: none for a from-scratch row.
+    paper = None if cell.variant.from_scratch else find_paper_number(candidates, setting)
+    counted = plan.spec.show_parameters and cell.pretrain is not None
+    parameters = run_parameters(cell.pretrain.run_dir) if counted else None
+    return TableRow(cell.variant, cell.label_fraction, setting, paper, parameters)
+
+
+def collect_rows(plan: SweepPlan) -> list[TableRow]:
+    """One row per variant and label fraction of the listed cells, from the runs' records."""
+    table = plan.spec.paper.table
+    candidates = paper_numbers(table, benchmark=paper_benchmark(plan)) if table else []
 
     @functools.cache
     def record(stage: str, name: str) -> RunRecord | None:  # a shared pre-training's is read once
-        return read_record(record_path(output_root, stage, name))
+        return read_record(record_path(plan.output_root, stage, name))
 
     rows: dict[tuple[str, float], TableRow] = {}
-    for cell in listed_cells(document, output_root):
-        row = rows.get((cell.variant, cell.label_fraction))
-        if row is None:
-            variant = variants[cell.variant]
-            setting = translate_setting(cell.setting, paper.equivalents)
-            # The paper's numbers are all of pre-trained models: none for a from-scratch row.
-            paper_number = None if variant.from_scratch else find_paper_number(candidates, setting)
-            counted = document.show_parameters and cell.pretrain is not None
-            parameters = run_parameters(Path(pretrains[cell.pretrain].run_dir)) if counted else None
-            row = rows[cell.variant, cell.label_fraction] = TableRow(
-                cell.variant,
-                variant.is_extra,
-                dict(variant.axis_values),
-                cell.label_fraction,
-                setting,
-                paper_number,
-                parameters,
-            )
-        pretrain = record("pretrain", cell.pretrain) if cell.pretrain else None
+    for cell in listed_cells(plan):
+        key = (cell.variant.name, cell.label_fraction)
+        row = rows.get(key) or rows.setdefault(key, _new_row(plan, cell, candidates))
+        pretrain = record("pretrain", cell.pretrain.name) if cell.pretrain else None
         _add_cell(row, cell, pretrain, record("finetune", cell.finetune.name))
     return list(rows.values())
 
 
-def _add_cell(
-    row: TableRow, cell: PlannedCellEntry, pretrain: RunRecord | None, finetune: RunRecord | None
-) -> None:
+def _add_cell(row: TableRow, cell: PlannedCell, pretrain: RunRecord | None, finetune: RunRecord | None):
     row.seeds.append(cell.seed)
     pretrain_ok = pretrain is not None and pretrain.status == "complete"
     if pretrain_ok:
-        row.pretrains[pretrain.name] = pretrain
-        ratio = best_epoch_value(Path(pretrain.run_dir), pretrain.best_epoch, "val_interp_ratio")
+        row.pretrains[cell.pretrain.name] = pretrain
+        ratio = best_epoch_value(cell.pretrain.run_dir, pretrain.best_epoch, "val_interp_ratio")
         if ratio is not None:
-            row.interp_ratios[pretrain.name] = ratio
+            row.interp_ratios[cell.pretrain.name] = ratio
     done = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
     if done and (cell.pretrain is None or pretrain_ok):
         row.top1.append(100.0 * finetune.best_metric)
         row.finetune_seconds.append(finetune.seconds)
     else:
-        row.problems.append(_problem(finetune, pretrain, cell.pretrain))
+        row.problems.append(_problem(finetune, pretrain, cell.pretrain is not None))
 
 
 def best_epoch_value(run_dir: Path, epoch: int | None, column: str) -> float | None:
@@ -269,58 +270,54 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _columns(document: PlanDocument, rows: Sequence[TableRow]) -> list[str]:
-    labels = axis_labels(document.axes)
-    columns = []
-    if any(row.is_extra for row in rows):
-        columns.append("cell")
-    columns += [labels[key] for key in document.axes]
-    if document.label_fractions != (1.0,):
-        columns.append("labels")
-    return columns
+def _header(plan: SweepPlan, rows: Sequence[TableRow], paper_same: bool) -> list[str]:
+    """The Markdown table's columns: the cell (when extra cells are shown), one per axis, the
+    label fraction (when the spec has others than 100 %), then the results."""
+    spec = plan.spec
+    header = ["cell"] if any(row.variant.is_extra for row in rows) else []
+    header += list(axis_labels(list(spec.axes)).values())
+    header += (["labels"] if spec.label_fractions != (1.0,) else []) + ["top-1 (%)", "paper"]
+    header += ["Δ"] if paper_same else []
+    header += ["decoder params (M)", "MAE params (M)"] if spec.show_parameters else []
+    return header + ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
 
 
-def _row_cells(document: PlanDocument, row: TableRow, paper_same: bool) -> dict[str, str]:
-    labels = axis_labels(document.axes)
+def _row_cells(plan: SweepPlan, row: TableRow) -> dict[str, str]:
+    """Every column's text for ``row`` (columns without a value are left out: ``—``)."""
+    labels = axis_labels(list(plan.spec.axes))
     # the one non-extra row of an axis-free spec (e.g. Table 5) is the pre-trained model itself
-    base = "grid" if document.axes else "pre-trained"
-    cells = {"cell": row.variant if row.is_extra else base}
-    for key in document.axes:
-        value = row.axis_values.get(key, row.setting.get(key))
-        cells[labels[key]] = "—" if value is None else value_text(value)
+    base = "grid" if plan.spec.axes else "pre-trained"
+    cells = {"cell": row.variant.name if row.variant.is_extra else base}
+    for key, label in labels.items():
+        value = row.axis_value(key)
+        cells[label] = "—" if value is None else value_text(value)
     cells["labels"] = f"{100 * row.label_fraction:g} %"
     cells["top-1 (%)"] = format_top1(row)
-    cells["paper"] = f"{row.paper.top1:.1f}" if row.paper else "—"
-    if paper_same:
-        cells["Δ"] = f"{row.mean - row.paper.top1:+.1f}" if row.paper and row.top1 else "—"
+    if row.paper:
+        cells["paper"] = f"{row.paper.top1:.1f}"
+        if row.top1:
+            cells["Δ"] = f"{row.mean - row.paper.top1:+.1f}"
     if row.parameters:
         cells["decoder params (M)"] = f"{row.parameters['decoder'] / 1e6:.3f}"
         cells["MAE params (M)"] = f"{row.parameters['total'] / 1e6:.3f}"
-    elif document.show_parameters:
-        cells["decoder params (M)"] = cells["MAE params (M)"] = "—"
-    loss = row.pretrain_loss
-    cells["pre-train val loss"] = f"{loss:.4g}" if loss is not None else "—"
-    ratio = row.interp_ratio
-    cells["MSE / interp."] = f"{ratio:.2f}" if ratio is not None else "—"
+    if row.pretrain_loss is not None:
+        cells["pre-train val loss"] = f"{row.pretrain_loss:.4g}"
+    if row.interp_ratio is not None:
+        cells["MSE / interp."] = f"{row.interp_ratio:.2f}"
     cells["pre-train time"] = format_duration(row.pretrain_seconds)
     cells["fine-tune time/seed"] = format_duration(row.finetune_seconds_mean or 0.0)
     return cells
 
 
-def format_markdown_table(document: PlanDocument, rows: Sequence[TableRow]) -> str:
-    """The rows as a Markdown table (header names the paper's benchmark)."""
-    paper_benchmark = paper_benchmark_for(document)
-    paper_same = document.benchmark == paper_benchmark
-    header = _columns(document, rows) + ["top-1 (%)", "paper"]
-    if paper_same:
-        header.append("Δ")
-    if document.show_parameters:
-        header += ["decoder params (M)", "MAE params (M)"]
-    header += ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
-    titles = [f"paper {benchmark_label(paper_benchmark)} (%)" if c == "paper" else c for c in header]
+def format_markdown_table(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
+    """The rows as a Markdown table (header names the paper's benchmark; ``Δ`` only when our
+    benchmark is the paper's)."""
+    theirs = paper_benchmark(plan)
+    header = _header(plan, rows, paper_same=plan.spec.dataset.benchmark == theirs)
+    titles = [f"paper {benchmark_label(theirs)} (%)" if c == "paper" else c for c in header]
     lines = ["| " + " | ".join(titles) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in rows:
-        cells = _row_cells(document, row, paper_same)
+        cells = _row_cells(plan, row)
         lines.append("| " + " | ".join(cells.get(c, "—") for c in header) + " |")
     return "\n".join(lines)
 
@@ -337,16 +334,15 @@ def _csv_text(records: Sequence[Mapping[str, Any]], header: Sequence[str] = ()) 
     return buffer.getvalue()
 
 
-def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
+def results_csv(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
     """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
-    axes = list(document.axes)
     records = []
     for row in rows:
         params = row.parameters or {}
         records.append(
             {
-                "cell": row.variant,
-                **{k: row.axis_values.get(k, row.setting.get(k)) for k in axes},
+                "cell": row.variant.name,
+                **{key: row.axis_value(key) for key in plan.spec.axes},
                 "label_fraction": row.label_fraction,
                 "top1_mean": row.mean,
                 "top1_std": row.std,
@@ -367,46 +363,37 @@ def results_csv(document: PlanDocument, rows: Sequence[TableRow]) -> str:
     return _csv_text(records)
 
 
-def runs_csv(document: PlanDocument, output_root: Path) -> str:
-    """One line per planned run with its record (status, metric, time, reason)."""
-    header = [
-        "stage",
-        "name",
-        "status",
-        "best_metric_name",
-        "best_metric",
-        "best_epoch",
-        "epochs",
-        "seconds",
-        "attempts",
-        "snapshot_of",
-        "reason",
-        "run_dir",
-    ]
+RUNS_CSV_COLUMNS = (
+    "stage name status best_metric_name best_metric best_epoch epochs seconds attempts "
+    "snapshot_of reason run_dir"
+).split()
+
+
+def runs_csv(plan: SweepPlan) -> str:
+    """One line per listed run with its record (status, metric, time, reason)."""
     records = []
-    for stage, name, run_dir in listed_runs(document, output_root):
-        record = read_record(record_path(output_root, stage, name))
+    for run in listed_runs(plan):
+        record = read_record(record_path(plan.output_root, run.stage, run.name))
         data = dataclasses.asdict(record) if record else {"status": "not run yet"}
-        records.append(
-            {key: data.get(key) for key in header} | {"stage": stage, "name": name, "run_dir": run_dir}
-        )
-    return _csv_text(records, header)
+        where = {"stage": run.stage, "name": run.name, "run_dir": str(run.run_dir)}
+        records.append({key: data.get(key) for key in RUNS_CSV_COLUMNS} | where)
+    return _csv_text(records, RUNS_CSV_COLUMNS)
 
 
 def sweep_markdown(
-    document: PlanDocument, rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
+    plan: SweepPlan, rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
 ) -> str:
     """A sweep's table section: heading, what is compared with what, the table, the plot."""
-    paper = document.paper
-    ours = benchmark_label(document.benchmark)
+    spec, paper = plan.spec, plan.spec.paper
+    ours = benchmark_label(spec.dataset.benchmark)
     lines = [
-        f"{heading} {document.title or document.name}",
+        f"{heading} {spec.title or spec.name}",
         "",
-        f"Dataset: {ours} (`{document.dataset_root}`); seeds {list(document.seeds)}; "
+        f"Dataset: {ours} (`{spec.dataset.root}`); seeds {list(spec.seeds)}; "
         "top-1 is the best validation accuracy of each fine-tuning run, as in the paper.",
     ]
     if paper.table:
-        theirs = benchmark_label(paper_benchmark_for(document))
+        theirs = benchmark_label(paper_benchmark(plan))
         lines.append(
             f"Paper column: SkeletonMAE, {PAPER_TABLES[paper.table]}, on {theirs} ({PAPER_FIXED_SETTING})."
         )
@@ -419,27 +406,26 @@ def sweep_markdown(
             lines.append(f"Our settings map to the paper's as {paper.equivalents}.")
         if paper.table == "figure4":
             lines.append(f"{FIGURE4_NOTE}.")
-    lines += ["", format_markdown_table(document, rows), ""]
+    lines += ["", format_markdown_table(plan, rows), ""]
     if plot_link:
-        lines += [f"![top-1 against {document.plot.x}]({plot_link})", ""]
+        lines += [f"![top-1 against {spec.plot.x}]({plot_link})", ""]
     return "\n".join(lines)
 
 
-def write_sweep_tables(document: PlanDocument, output_root: Path) -> dict[str, Path]:
-    """Write results.md, results.csv, runs.csv (and the plot) into ``output_root``."""
-    output_root = Path(output_root)
-    rows = collect_rows(document, output_root)
+def write_sweep_tables(plan: SweepPlan, rows: Sequence[TableRow] | None = None) -> dict[str, Path]:
+    """Write results.md, results.csv, runs.csv (and the plot) into the sweep's output root;
+    ``rows``: :func:`collect_rows` of ``plan``, collected here when not given."""
+    root = plan.output_root
+    rows = collect_rows(plan) if rows is None else rows
     written: dict[str, Path] = {}
-    plot_name = None
-    if document.plot is not None:
+    if plan.spec.plot is not None:
         from skeletonmae.experiments.figures import plot_sweep_rows
 
-        plot_path = output_root / f"{document.name}.png"
-        if plot_sweep_rows(document, rows, plot_path) is not None:
-            written["plot"], plot_name = plot_path, plot_path.name
-    written["markdown"] = write_text_atomic(
-        output_root / "results.md", sweep_markdown(document, rows, plot_name)
-    )
-    written["csv"] = write_text_atomic(output_root / "results.csv", results_csv(document, rows))
-    written["runs"] = write_text_atomic(output_root / "runs.csv", runs_csv(document, output_root))
+        written["plot"] = root / f"{plan.spec.name}.png"
+        if plot_sweep_rows(plan, rows, written["plot"]) is None:
+            del written["plot"]
+    plot_name = written["plot"].name if "plot" in written else None
+    written["markdown"] = write_text_atomic(root / "results.md", sweep_markdown(plan, rows, plot_name))
+    written["csv"] = write_text_atomic(root / "results.csv", results_csv(plan, rows))
+    written["runs"] = write_text_atomic(root / "runs.csv", runs_csv(plan))
     return written

@@ -15,9 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.experiments.grid import axis_labels, value_text
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, benchmark_label
-from skeletonmae.experiments.sweep_dir import PlanDocument
+from skeletonmae.experiments.plan import PlannedRun, SweepPlan, axis_labels, value_text
 from skeletonmae.viz.curves import read_metrics_csv, save_figure_atomic
 
 logger = logging.getLogger(__name__)
@@ -46,9 +45,9 @@ def _figure(path: Path, size: tuple[float, float], title: str, x_label: str, y_l
 
 def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
     labels = axis_labels(axes)
-    parts = [f"{labels[k]}={value_text(v)}" for k, v in row.axis_values.items() if k != x_key]
-    if row.is_extra:
-        parts.insert(0, row.variant)
+    parts = [f"{labels[k]}={value_text(v)}" for k, v in row.variant.axis_values if k != x_key]
+    if row.variant.is_extra:
+        parts.insert(0, row.variant.name)
     if row.label_fraction != 1.0 and x_key != LABEL_FRACTION_KEY:
         parts.append(f"labels={100 * row.label_fraction:g}%")
     return ", ".join(parts) or "SkeletonMAE"
@@ -57,23 +56,23 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
 def _x_value(row: Any, x_key: str) -> float | None:
     if x_key == LABEL_FRACTION_KEY:
         return 100.0 * row.label_fraction
-    value = row.axis_values.get(x_key)
+    value = dict(row.variant.axis_values).get(x_key)
     return None if isinstance(value, bool) or not isinstance(value, (int, float)) else float(value)
 
 
-def plot_sweep_rows(document: PlanDocument, rows: Sequence[Any], path: str | Path) -> Path | None:
-    """Write the plot of ``document.plot`` to ``path``; None when no row has a number on
+def plot_sweep_rows(plan: SweepPlan, rows: Sequence[Any], path: str | Path) -> Path | None:
+    """Write the plot of the spec's ``plot`` to ``path``; None when no row has a number on
     the x axis (nothing to draw)."""
-    spec = document.plot
+    spec = plan.spec.plot
     series: dict[str, list[tuple[float, Any]]] = {}
     for row in rows:
         x = _x_value(row, spec.x)
         if x is not None:
-            series.setdefault(_series_name(row, spec.x, document.axes), []).append((x, row))
+            series.setdefault(_series_name(row, spec.x, list(plan.spec.axes)), []).append((x, row))
     if not series:
         logger.warning("plot %s: no row has a numeric %s; not drawn", path, spec.x)
         return None
-    title = spec.title or document.title or document.name
+    title = spec.title or plan.spec.title or plan.spec.name
     with _figure(Path(path), (6, 4), title, spec.x_label or spec.x, "top-1 accuracy (%)") as axis:
         for name, points in series.items():
             points.sort(key=lambda item: item[0])
@@ -100,35 +99,30 @@ def plot_sweep_rows(document: PlanDocument, rows: Sequence[Any], path: str | Pat
     return Path(path)
 
 
-def plot_sweep_curves(
-    document: PlanDocument, runs: Sequence[tuple[str, str, str]], output_root: Path
-) -> dict[str, Path]:
-    """``output_root/curves_<stage>.png`` with the validation curve of each of ``runs`` ((stage,
-    name, run folder)): pre-training loss and fine-tuning top-1 against epoch (training values when
-    a run has no validation). Runs without a ``metrics.csv`` are left out; a stage without any is
-    not drawn."""
+def plot_sweep_curves(plan: SweepPlan, runs: Sequence[PlannedRun]) -> dict[str, Path]:
+    """``curves_<stage>.png`` in the sweep folder with the validation curve of each of ``runs``:
+    pre-training loss and fine-tuning top-1 against epoch (training values when a run has no
+    validation). Runs without a ``metrics.csv`` are left out; a stage without any is not drawn."""
     written: dict[str, Path] = {}
     for stage, columns, y_label in (
         ("pretrain", ("val_loss", "train_loss"), "loss"),
         ("finetune", ("val_top1", "train_top1"), "top-1 (%)"),
     ):
         lines = []
-        for name, run_dir in [(name, Path(run_dir)) for kind, name, run_dir in runs if kind == stage]:
-            if not (run_dir / "metrics.csv").is_file():
-                continue
-            rows = read_metrics_csv(run_dir / "metrics.csv")
+        for run in [run for run in runs if run.stage == stage and (run.run_dir / "metrics.csv").is_file()]:
+            rows = read_metrics_csv(run.run_dir / "metrics.csv")
             for column in columns:
                 points = [(r["epoch"], r[column]) for r in rows if column in r and not math.isnan(r[column])]
                 if points:
                     scale = 100.0 if stage == "finetune" else 1.0
                     lines.append(
-                        (f"{name} ({column})", [x for x, _ in points], [scale * y for _, y in points])
+                        (f"{run.name} ({column})", [x for x, _ in points], [scale * y for _, y in points])
                     )
                     break
         if not lines:
             continue
-        path = written[stage] = output_root / f"curves_{stage}.png"
-        with _figure(path, (9, 4.5), f"{document.name}: {stage}", "epoch", y_label) as axis:
+        path = written[stage] = plan.output_root / f"curves_{stage}.png"
+        with _figure(path, (9, 4.5), f"{plan.spec.name}: {stage}", "epoch", y_label) as axis:
             for label, xs, ys in lines:
                 axis.plot(xs, ys, marker="o", markersize=2, linewidth=1, label=label)
             axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)

@@ -1,41 +1,144 @@
 """From a :class:`SweepSpec` to the runs it needs: one resolved RunConfig per stage run.
 
-Every variant x label fraction x seed is a *cell*: one fine-tuning run, fed by one pre-training
-run. Cells whose resolved pre-training config is identical (the label fractions and seeds of a
-variant, unless seeds apply to pre-training) share one pre-training folder::
+A *variant* is one setting of the ablation (one row of the paper's table before label fractions
+and seeds). Grid variants are every combination of the axis values, in the order the axes and
+values are written; their names join ``<short key>-<value>`` parts with ``__``
+(``strategy-random__frame_ratio-0.4``), so run folders say what they hold. A spec without axes has
+one grid variant, ``base``. Extra cells follow the grid, under their own names.
 
-    output_root/pretrain/<variant's pre-training name>[__seed-S]/
+Every variant x label fraction x seed is a *cell*: one fine-tuning run, fed by the variant's one
+pre-training run (cells whose resolved pre-training config is identical share it)::
+
+    output_root/pretrain/<variant's pre-training name>/
     output_root/finetune/<variant>__labels-<fraction>__seed-<S>/
 
-With ``snapshot_pretraining`` (default), pre-training runs that differ only in
-``training.epochs`` are one run: the longest is trained with ``training.snapshot_epochs`` set to
-the others' epoch counts, and each shorter one is that run's ``epoch-NNNN.pt`` snapshot
-(``PlannedRun.snapshot_of``), so Figure 4's four points cost one 200-epoch trajectory.
+Pre-training runs that differ only in ``training.epochs`` are one run: the longest is trained
+with ``training.snapshot_epochs`` set to the others' epoch counts, and each shorter one is that
+run's ``epoch-NNNN.pt`` snapshot (``PlannedRun.snapshot_of``), so Figure 4's four points cost one
+200-epoch trajectory.
 
-Setting errors (an unknown key, a bad value) abort planning with the key named. Planning does
-not open the data: each stage binds its config to the dataset when it runs, so a setting that
-does not fit the data (e.g. a frame ratio that leaves a partial tuple) fails that run only.
+Planning is deterministic and does not open the data (:func:`resolve_spec` finds the dataset
+first): a sweep folder's ``sweep.yaml`` plans the same runs again. Setting errors (an unknown key,
+a bad value) abort planning with the key named; a setting that does not fit the data (e.g. a
+frame ratio that leaves a partial tuple) fails that run only, when its stage binds the data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from skeletonmae.config import ConfigError, marked_fields, to_plain
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
-from skeletonmae.experiments.grid import Variant, expand_variants, name_part
-from skeletonmae.experiments.paper import LABEL_FRACTION_KEY
-from skeletonmae.experiments.spec import SweepSpec, flatten_settings
+from skeletonmae.experiments.paper import values_equal
+from skeletonmae.experiments.spec import SweepSpec, flatten_settings, split_stage_key
 from skeletonmae.training.run_config import RunConfig, load_run_config
 from skeletonmae.training.settings import snapshot_name
+
+BASE_VARIANT = "base"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
 # Settings that do not change a run's results (marked on their fields, see config.RESULT_NEUTRAL):
 # a finished run is reused even if they changed.
 RESULT_NEUTRAL_KEYS: tuple[str, ...] = marked_fields(RunConfig, "result_neutral")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One ablation setting.
+
+    ``axis_values``: the dotted settings that define it and are applied (a grid cell's axis
+    values, or an extra cell's own settings), keys possibly stage-prefixed; ``pretrain_name``:
+    the parts of ``name`` that change pre-training; ``from_scratch``: fine-tune without it.
+    """
+
+    name: str
+    axis_values: tuple[tuple[str, Any], ...]
+    pretrain_name: str
+    from_scratch: bool = False
+    is_extra: bool = False
+
+    def stage_settings(self, stage: str) -> list[tuple[str, Any]]:
+        """The settings that apply to ``stage``, stage prefix removed, in order."""
+        pairs = [split_stage_key(key) + (value,) for key, value in self.axis_values]
+        return [(bare, value) for prefix, bare, value in pairs if prefix in (None, stage)]
+
+
+def value_text(value: Any) -> str:
+    """A setting value as short text: ``0.4``, ``random``, ``true``, ``64-128`` for lists."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "-".join(value_text(v) for v in value)
+    return "null" if value is None else str(value)
+
+
+def name_part(label: str, value: Any) -> str:
+    """``label-value`` made safe for a folder name."""
+    return _UNSAFE.sub("_", f"{label}-{value_text(value)}")
+
+
+def axis_labels(keys: Sequence[str]) -> dict[str, str]:
+    """Short label of each axis key: its last component, or the whole key when two axes share
+    a last component (``pretrain.training.epochs`` and ``finetune.training.epochs``)."""
+    last = [key.rsplit(".", 1)[-1] for key in keys]
+    return {key: (short if last.count(short) == 1 else key) for key, short in zip(keys, last)}
+
+
+def _grid_variants(spec: SweepSpec) -> list[Variant]:
+    labels = axis_labels(list(spec.axes))
+
+    def joined(pairs: Sequence[tuple[str, Any]]) -> str:
+        return "__".join(name_part(labels[key], value) for key, value in pairs) or BASE_VARIANT
+
+    variants = []
+    for combination in itertools.product(*spec.axes.values()):
+        pairs = tuple(zip(spec.axes, combination))
+        pretrain = [(key, value) for key, value in pairs if split_stage_key(key)[0] != "finetune"]
+        variants.append(Variant(joined(pairs), pairs, joined(pretrain)))
+    return variants
+
+
+def _matches(when: dict[str, Any], axis_values: dict[str, Any]) -> bool:
+    return all(key in axis_values and values_equal(axis_values[key], value) for key, value in when.items())
+
+
+def expand_variants(spec: SweepSpec) -> list[Variant]:
+    """Grid variants (every axis combination, or ``base`` when there are no axes) followed by
+    the extra cells. ``base`` is kept beside extra cells, so a label-fraction table with a
+    from-scratch extra cell compares it against pre-training. ``spec.only`` keeps the variants
+    whose settings include all of its key / value pairs."""
+    variants = _grid_variants(spec)
+    grid_names = {v.name for v in variants}
+    for cell in spec.extra_cells:
+        if cell.name in grid_names:
+            raise ValueError(
+                f"extra_cells: {cell.name!r} is also the name of a grid cell; rename the extra cell"
+            )
+        settings = tuple(flatten_settings(cell.settings).items())
+        variants.append(Variant(cell.name, settings, cell.name, cell.from_scratch, is_extra=True))
+    if not spec.only:
+        return variants
+    varied = {key for v in variants for key, _ in v.axis_values}
+    unknown = [key for key in spec.only if key not in varied]
+    if unknown:
+        raise ValueError(
+            f"only: {', '.join(unknown)} is set by none of the cells: only selects "
+            "cells by the settings they vary (axes: "
+            f"{', '.join(spec.axes) or 'none'}; extra cells' settings: "
+            f"{', '.join(sorted(varied - set(spec.axes))) or 'none'})"
+        )
+    kept = [v for v in variants if _matches(spec.only, dict(v.axis_values))]
+    if not kept:
+        raise ValueError(
+            f"only: {spec.only} matches none of the cells ({', '.join(v.name for v in variants)})"
+        )
+    return kept
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +155,9 @@ class PlannedRun:
     config: RunConfig
     pinned: frozenset[str]
     snapshot_of: PlannedRun | None = None
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.name}"
 
     @property
     def epochs(self) -> int:
@@ -85,13 +191,15 @@ class PlannedCell:
 
 @dataclasses.dataclass(frozen=True)
 class SweepPlan:
+    """Every run of ``spec``, in plan order (``spec`` as :func:`resolve_spec` returns it)."""
+
     spec: SweepSpec
-    dataset_root: Path
-    benchmark: str | None
-    output_root: Path
-    variants: tuple[Variant, ...]
     pretrains: tuple[PlannedRun, ...]
     cells: tuple[PlannedCell, ...]
+
+    @property
+    def output_root(self) -> Path:
+        return self.spec.output_root
 
     @property
     def selected_cells(self) -> tuple[PlannedCell, ...]:
@@ -107,9 +215,11 @@ class SweepPlan:
         return tuple(run for run in self.pretrains if run.name in needed)
 
 
-def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None]:
-    """The prepared dataset folder and its benchmark name (``root`` or ``root/benchmark``)."""
-    root = Path(root)
+def resolve_spec(spec: SweepSpec) -> SweepSpec:
+    """``spec`` with absolute paths and the dataset found: ``dataset.root`` is the prepared dataset
+    (``root`` or ``root/benchmark``) and ``dataset.benchmark`` its benchmark (the one recorded in
+    its meta.json when the spec names none). This is the spec a sweep folder's sweep.yaml keeps."""
+    root, benchmark = Path(spec.dataset.root), spec.dataset.benchmark
     if not is_prepared_dataset(root) and benchmark and is_prepared_dataset(root / benchmark):
         root = root / benchmark
     if not is_prepared_dataset(root):
@@ -123,51 +233,32 @@ def resolve_dataset(root: Path, benchmark: str | None) -> tuple[Path, str | None
             f"dataset.benchmark is {benchmark!r} but {root} was prepared as "
             f"{recorded!r}; fix dataset.benchmark or dataset.root"
         )
-    return root.resolve(), benchmark or recorded
+    dataset = dataclasses.replace(spec.dataset, root=root.resolve(), benchmark=benchmark or recorded)
+    return dataclasses.replace(spec, dataset=dataset, output_root=Path(spec.output_root).resolve())
 
 
 def _stage_config(
-    spec: SweepSpec, variant: Variant, stage: str, seed: int, dataset_root: Path, *extra: tuple[str, Any]
+    spec: SweepSpec, variant: Variant, stage: str, *extra: tuple[str, Any]
 ) -> tuple[RunConfig, frozenset[str]]:
     """The run config of one stage of a cell: the stage's YAML, its settings, the variant's
-    settings, then the sweep's own keys; with the data-bound model fields set explicitly."""
+    settings, then the sweep's own keys (``extra``, the seeds last)."""
     settings = getattr(spec, stage)
     overrides = [*flatten_settings(settings.settings).items(), *variant.stage_settings(stage)]
-    overrides += [("data.root", str(dataset_root)), *extra]
-    if stage in spec.seed_stages:
-        overrides.append(("training.seed", seed))
-        if stage == "finetune":
-            overrides.append(("data.label_seed", seed))
+    overrides += [("data.root", str(spec.dataset.root)), *extra]
     try:
         return load_run_config(settings.config, overrides)
     except ConfigError as error:
         raise ConfigError(f"cell {variant.name}, {stage}: {error}") from error
 
 
+def result_settings(config: RunConfig, ignore: Sequence[str] = RESULT_NEUTRAL_KEYS) -> dict[str, Any]:
+    """``{dotted key: value}`` of the settings of ``config`` that change its results."""
+    return {k: v for k, v in flatten_settings(to_plain(config)).items() if k not in ignore}
+
+
 def config_identity(config: RunConfig, ignore: Sequence[str] = RESULT_NEUTRAL_KEYS) -> str:
     """Canonical text of the result-relevant settings of ``config`` (for equality tests)."""
-    flat = flatten_settings(to_plain(config))
-    kept = {k: v for k, v in flat.items() if k not in ignore}
-    return json.dumps(kept, sort_keys=True, default=str)
-
-
-def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
-    """The values a paper number is matched on, in the sweep's key namespace."""
-    setting: dict[str, Any] = dict(cell.variant.axis_values)
-    if cell.pretrain is not None:
-        config = cell.pretrain.config
-        setting.update(
-            {
-                "mask.strategy": config.mask.strategy,
-                "mask.frame_ratio": config.mask.frame_ratio,
-                "mask.joint_ratio": config.mask.joint_ratio,
-                "model.decoder_width": config.model.decoder_width,
-                "model.decoder_depth": config.model.decoder_depth,
-                "pretrain.training.epochs": config.training.epochs,
-            }
-        )
-    setting[LABEL_FRACTION_KEY] = cell.label_fraction
-    return setting
+    return json.dumps(result_settings(config, ignore), sort_keys=True, default=str)
 
 
 def _share_epochs(runs: list[PlannedRun]) -> list[PlannedRun]:
@@ -234,83 +325,55 @@ def plan_sweep(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPl
     """Resolve every run of ``spec``. The plan holds every cell of the spec, those outside
     ``spec.only`` marked unselected and those of other shards (``shard = (K, N)``) not
     ``in_shard``, so that run names depend on neither."""
-    dataset_root, benchmark = resolve_dataset(spec.dataset.root, spec.dataset.benchmark)
-    output_root = Path(spec.output_root).resolve()
     variants = expand_variants(dataclasses.replace(spec, only={}))
     selected = {variant.name for variant in expand_variants(spec)}
-    pretrain_by_identity: dict[str, PlannedRun] = {}
-    pending: list[tuple[Variant, float, int, PlannedRun | None]] = []
-    for variant in variants:
-        for seed in spec.seeds:
-            pretrain = None
-            if not variant.from_scratch:
-                pretrain = _plan_pretrain(
-                    spec, variant, seed, dataset_root, output_root, pretrain_by_identity
-                )
-            pending += [(variant, fraction, seed, pretrain) for fraction in spec.label_fractions]
-    pretrains = list(pretrain_by_identity.values())
-    if spec.snapshot_pretraining:
-        pretrains = _share_epochs(pretrains)
+    known: dict[str, PlannedRun] = {}  # by config_identity
+    pretrain_of = {v.name: _plan_pretrain(spec, v, known).name for v in variants if not v.from_scratch}
+    pretrains = _share_epochs(list(known.values()))
     by_name = {run.name: run for run in pretrains}
-    cells = []
-    for variant, fraction, seed, pretrain in pending:
-        pretrain = by_name[pretrain.name] if pretrain is not None else None
-        cell = _plan_finetune(spec, variant, fraction, seed, pretrain, dataset_root, output_root)
-        cells.append(dataclasses.replace(cell, selected=variant.name in selected))
+    cells = [
+        _plan_cell(spec, variant, fraction, seed, by_name.get(pretrain_of.get(variant.name, "")))
+        for variant in variants
+        for seed in spec.seeds
+        for fraction in spec.label_fractions
+    ]
+    cells = [dataclasses.replace(cell, selected=cell.variant.name in selected) for cell in cells]
     if shard is not None:
         cells = list(shard_cells(cells, *shard))
-    return SweepPlan(
-        spec, dataset_root, benchmark, output_root, tuple(variants), tuple(pretrains), tuple(cells)
-    )
+    return SweepPlan(spec, tuple(pretrains), tuple(cells))
 
 
-def _plan_pretrain(
-    spec: SweepSpec,
-    variant: Variant,
-    seed: int,
-    dataset_root: Path,
-    output_root: Path,
-    known: dict[str, PlannedRun],  # by config_identity
-) -> PlannedRun:
-    config, pinned = _stage_config(spec, variant, "pretrain", seed, dataset_root)
+def _plan_pretrain(spec: SweepSpec, variant: Variant, known: dict[str, PlannedRun]) -> PlannedRun:
+    """The pre-training of ``variant``: a run already in ``known`` with the same result-relevant
+    settings, or a new one (added), named after the variant and made unique."""
+    config, pinned = _stage_config(spec, variant, "pretrain")
     identity = config_identity(config)
     if identity in known:
         return known[identity]
-    name = variant.pretrain_name(list(spec.axes))
-    if "pretrain" in spec.seed_stages:
-        name += "__" + name_part("seed", seed)
-    unique, counter, used = name, 2, {run.name for run in known.values()}
-    while unique in used:
-        unique, counter = f"{name}-{counter}", counter + 1
-    run_dir = output_root / "pretrain" / unique
-    run = PlannedRun("pretrain", unique, run_dir, dataclasses.replace(config, output_dir=run_dir), pinned)
-    known[identity] = run
-    return run
+    name, counter, used = variant.pretrain_name, 2, {run.name for run in known.values()}
+    while name in used:
+        name, counter = f"{variant.pretrain_name}-{counter}", counter + 1
+    run_dir = Path(spec.output_root) / "pretrain" / name
+    config = dataclasses.replace(config, output_dir=run_dir)
+    known[identity] = PlannedRun("pretrain", name, run_dir, config, pinned)
+    return known[identity]
 
 
-def _plan_finetune(
-    spec: SweepSpec,
-    variant: Variant,
-    fraction: float,
-    seed: int,
-    pretrain: PlannedRun | None,
-    dataset_root: Path,
-    output_root: Path,
+def _plan_cell(
+    spec: SweepSpec, variant: Variant, fraction: float, seed: int, pretrain: PlannedRun | None
 ) -> PlannedCell:
     name = "__".join([variant.name, name_part("labels", fraction), name_part("seed", seed)])
-    run_dir = output_root / "finetune" / name
-    # a from-scratch cell must not inherit the stage config's own pretrained checkpoint
-    pretrained = None if pretrain is None else str(pretrain.checkpoint)
+    run_dir = Path(spec.output_root) / "finetune" / name
     config, pinned = _stage_config(
         spec,
         variant,
         "finetune",
-        seed,
-        dataset_root,
         ("output_dir", str(run_dir)),
         ("data.label_fraction", fraction),
-        ("finetune.pretrained", pretrained),
+        # a from-scratch cell must not inherit the stage config's own pretrained checkpoint
+        ("finetune.pretrained", None if pretrain is None else str(pretrain.checkpoint)),
+        ("training.seed", seed),
+        ("data.label_seed", seed),
     )
-    return PlannedCell(
-        variant, fraction, seed, pretrain, PlannedRun("finetune", name, run_dir, config, pinned)
-    )
+    finetune = PlannedRun("finetune", name, run_dir, config, pinned)
+    return PlannedCell(variant, fraction, seed, pretrain, finetune)

@@ -1,6 +1,6 @@
 """``build_report``: one Markdown file about sweep folders and single run folders.
 
-* A sweep folder (holding ``plan.json``): its table re-collected from the records, with the
+* A sweep folder (holding ``sweep.yaml``): its table re-collected from the records, with the
   paper's numbers beside ours, the sweep's plot, and every run's curves in two combined figures
   (pre-training loss, fine-tuning top-1) plus links to each run's own ``curves.png``.
 * A run folder (``config.yaml`` + ``metrics.csv``): its best metric and curves; for a fine-tuning
@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skeletonmae.atomic import write_text_atomic
-from skeletonmae.config import read_yaml_mapping
 from skeletonmae.data.store import read_dataset_meta
 from skeletonmae.experiments.collect import collect_rows, listed_runs, sweep_markdown, write_sweep_tables
 from skeletonmae.experiments.paper import (
@@ -32,7 +31,7 @@ from skeletonmae.experiments.paper import (
     find_paper_number,
     paper_numbers,
 )
-from skeletonmae.experiments.sweep_dir import PLAN_FILE, read_plan_document
+from skeletonmae.experiments.sweep_dir import SPEC_FILE, read_sweep_plan
 
 
 def _link(target: Path, report_dir: Path) -> str:
@@ -43,26 +42,25 @@ def sweep_section(root: Path, report_dir: Path) -> str:
     """The Markdown section of one sweep folder (tables and plots are refreshed first)."""
     from skeletonmae.experiments.figures import plot_sweep_curves
 
-    document = read_plan_document(root)
-    written = write_sweep_tables(document, root)
-    rows = collect_rows(document, root)
+    plan = read_sweep_plan(root)
+    rows = collect_rows(plan)
+    written = write_sweep_tables(plan, rows)
     plot_link = _link(written["plot"], report_dir) if "plot" in written else None
-    parts = [sweep_markdown(document, rows, plot_link, heading="##")]
+    parts = [sweep_markdown(plan, rows, plot_link, heading="##")]
     parts.append(
         f"Files: [table (Markdown)]({_link(written['markdown'], report_dir)}), "
         f"[table (CSV)]({_link(written['csv'], report_dir)}), "
         f"[every run (CSV)]({_link(written['runs'], report_dir)})."
     )
-    runs = listed_runs(document, root)
-    curves = plot_sweep_curves(document, runs, root)
+    runs = listed_runs(plan)
+    curves = plot_sweep_curves(plan, runs)
     if curves:
         parts.append("")
         parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in curves.items()]
-    own = [(name, Path(run_dir) / "curves.png") for _, name, run_dir in runs]
-    own = [(name, path) for name, path in own if path.is_file()]
+    own = [run for run in runs if (run.run_dir / "curves.png").is_file()]
     if own:
         parts += ["", "<details><summary>Curves of each run</summary>", ""]
-        parts += [f"- [{name}]({_link(path, report_dir)})" for name, path in own]
+        parts += [f"- [{run.name}]({_link(run.run_dir / 'curves.png', report_dir)})" for run in own]
         parts += ["", "</details>"]
     return "\n".join(parts) + "\n"
 
@@ -79,15 +77,6 @@ def _run_stage(run_dir: Path) -> str:
     first = (run_dir / "config.yaml").read_text(encoding="utf-8").split("\n", 1)[0]
     words = first.lstrip("# ").split()
     return words[1] if len(words) > 1 and words[0] == "skeletonmae" else "unknown"
-
-
-def _dataset_benchmark(data_root: str | None) -> str | None:
-    if not data_root:
-        return None
-    try:
-        return read_dataset_meta(data_root).get("benchmark")
-    except ValueError:
-        return None
 
 
 def paper_number_for_run(stage: str, benchmark: str | None, label_fraction: float) -> PaperNumber | None:
@@ -107,52 +96,58 @@ def _best(rows: Sequence[dict[str, float]], column: str, higher: bool) -> tuple[
     return value, epoch
 
 
-def run_section(run_dir: Path, report_dir: Path) -> str:
-    from skeletonmae.viz.curves import read_metrics_csv
-
-    config = read_yaml_mapping(run_dir / "config.yaml")
-    stage = _run_stage(run_dir)
-    metrics_path = run_dir / "metrics.csv"
-    rows = read_metrics_csv(metrics_path) if metrics_path.is_file() else []
-    data = config.get("data") or {}
-    training = config.get("training") or {}
-    mask = config.get("mask") or {}
-    model = config.get("model") or {}
-    benchmark = _dataset_benchmark(data.get("root"))
-    fraction = float(data.get("label_fraction", 1.0))
-    lines = [
-        f"## {stage}: `{run_dir.name}`",
-        "",
-        f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.get('root')}`); "
-        f"{len(rows)} of {training.get('epochs')} epochs logged.",
-    ]
-    settings = (
-        f"Settings: model {model.get('num_frames')} frames x {model.get('num_joints')} "
-        f"joints, decoder {model.get('decoder_width')} x {model.get('decoder_depth')}; "
-        f"mask {mask.get('strategy')} frames {mask.get('frame_ratio')} joints "
-        f"{mask.get('joint_ratio')}; batch {data.get('batch_size')}"
-    )
-    lines.append(settings + (f"; labels {100 * fraction:g} %." if stage != "pretrain" else "."))
-    lines += ["", "| metric | ours | paper | Δ |", "|---|---|---|---|"]
+def _metric_lines(stage: str, rows: Sequence[dict], benchmark: str | None, fraction: float) -> list[str]:
+    """The table line of a run's best metric beside the paper's (and the paper's setting)."""
     if stage == "pretrain":
         value, epoch = _best(rows, "val_loss", higher=False)
         if value is None:
             value, epoch = _best(rows, "train_loss", higher=False)
         ours = f"{value:.4g} (epoch {epoch})" if value is not None else "no epoch logged"
-        lines.append(f"| best reconstruction loss | {ours} | — (not reported) | — |")
-    else:
-        value, epoch = _best(rows, "val_top1", higher=True)
-        number = paper_number_for_run(stage, benchmark, fraction)
-        ours = f"{100 * value:.1f} (epoch {epoch})" if value is not None else "no validation"
-        paper = (
-            f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
-            if number
-            else "— (no paper number for this dataset / labels)"
-        )
-        delta = f"{100 * value - number.top1:+.1f}" if number and value is not None else "—"
-        lines.append(f"| best top-1 (%) | {ours} | {paper} | {delta} |")
-        if number is not None:
-            lines += ["", f"The paper's number was measured with: {PAPER_FIXED_SETTING}."]
+        return [f"| best reconstruction loss | {ours} | — (not reported) | — |"]
+    value, epoch = _best(rows, "val_top1", higher=True)
+    number = paper_number_for_run(stage, benchmark, fraction)
+    ours = f"{100 * value:.1f} (epoch {epoch})" if value is not None else "no validation"
+    if number is None:
+        return [f"| best top-1 (%) | {ours} | — (no paper number for this dataset / labels) | — |"]
+    delta = f"{100 * value - number.top1:+.1f}" if value is not None else "—"
+    paper = f"{number.top1:.1f} ({PAPER_TABLES[number.table].split(':')[0]})"
+    return [
+        f"| best top-1 (%) | {ours} | {paper} | {delta} |",
+        "",
+        f"The paper's number was measured with: {PAPER_FIXED_SETTING}.",
+    ]
+
+
+def run_section(run_dir: Path, report_dir: Path) -> str:
+    """The Markdown section of one pre-training or fine-tuning run folder."""
+    from skeletonmae.training.run_config import load_run_config
+    from skeletonmae.viz.curves import read_metrics_csv
+
+    config = load_run_config(run_dir / "config.yaml")[0]
+    data, model, mask = config.data, config.model, config.mask
+    stage = _run_stage(run_dir)
+    metrics_path = run_dir / "metrics.csv"
+    rows = read_metrics_csv(metrics_path) if metrics_path.is_file() else []
+    try:
+        benchmark = read_dataset_meta(data.root).get("benchmark") if data.root else None
+    except ValueError:  # a damaged meta.json: the dataset is unknown, the report is still written
+        benchmark = None
+    settings = (
+        f"Settings: model {model.num_frames} frames x {model.num_joints} joints, decoder "
+        f"{model.decoder_width} x {model.decoder_depth}; mask {mask.strategy} frames {mask.frame_ratio} "
+        f"joints {mask.joint_ratio}; batch {data.batch_size}"
+    )
+    lines = [
+        f"## {stage}: `{run_dir.name}`",
+        "",
+        f"Folder `{run_dir}`; dataset {benchmark_label(benchmark)} (`{data.root}`); "
+        f"{len(rows)} of {config.training.epochs} epochs logged.",
+        settings + (f"; labels {100 * data.label_fraction:g} %." if stage != "pretrain" else "."),
+        "",
+        "| metric | ours | paper | Δ |",
+        "|---|---|---|---|",
+        *_metric_lines(stage, rows, benchmark, data.label_fraction),
+    ]
     curves = run_dir / "curves.png"
     if curves.is_file():
         lines += ["", f"![curves of {run_dir.name}]({_link(curves, report_dir)})"]
@@ -168,13 +163,13 @@ def build_report(
     report_dir.mkdir(parents=True, exist_ok=True)
     sections = [f"# {title}", ""]
     for run_dir in map(Path, run_dirs):
-        if (run_dir / PLAN_FILE).is_file():
+        if (run_dir / SPEC_FILE).is_file() or (run_dir / "plan.json").is_file():
             sections.append(sweep_section(run_dir, report_dir))
         elif (run_dir / "config.yaml").is_file():
             sections.append(run_section(run_dir, report_dir))
         else:
             raise FileNotFoundError(
-                f"{run_dir}: neither a sweep folder ({PLAN_FILE}) nor a run folder (config.yaml);"
+                f"{run_dir}: neither a sweep folder ({SPEC_FILE}) nor a run folder (config.yaml);"
                 " pass the output_root of `skeletonmae sweep` or a pretrain / finetune run folder"
             )
     return write_text_atomic(output, "\n".join(sections))

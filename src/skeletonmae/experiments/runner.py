@@ -10,7 +10,7 @@ For each run the runner looks at its folder first (:meth:`SweepRunner.decide`):
   planned has none: the snapshot fails, naming the folder to delete);
 * failed before (a record with a reason): skipped unless ``retry_failed``.
 
-Before any work, the sweep stops if a folder disagrees with the plan (:func:`folder_problems`):
+Before any work, the sweep stops if a folder disagrees with the plan (:meth:`SweepRunner.problem`):
 its ``config.yaml`` differs in a result-relevant setting (the spec changed since), or it is a
 fine-tuning made from another pre-training checkpoint than the one its cell's pre-training folder
 holds now (deleted to be redone, or redone; the fine-tuning's record keeps the SHA-256 of the
@@ -25,31 +25,31 @@ resumes where it stopped. Tables are rewritten after every cell.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.config import read_yaml_mapping, to_plain
+from skeletonmae.config import read_yaml_mapping
 from skeletonmae.experiments.plan import (
-    RESULT_NEUTRAL_KEYS,
     PlannedCell,
     PlannedRun,
     SweepPlan,
-    config_identity,
     plan_sweep,
+    resolve_spec,
+    result_settings,
 )
-from skeletonmae.experiments.spec import SweepSpec, flatten_settings
+from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import (
     RunRecord,
+    check_folder_format,
     file_digest,
     read_record,
     record_path,
     seconds_so_far,
-    write_plan_files,
     write_record,
+    write_spec_file,
 )
 from skeletonmae.training.run_config import run_config_from_mapping
 
@@ -72,91 +72,24 @@ def config_mismatch(run: PlannedRun) -> str | None:
     saved_path = run.run_dir / "config.yaml"
     if run.snapshot_of is not None or not saved_path.is_file() or not _has_checkpoint(run):
         return None
-    saved = run_config_from_mapping(read_yaml_mapping(saved_path))
-    if config_identity(saved) == config_identity(run.config):
-        return None
-    old, new = flatten_settings(to_plain(saved)), flatten_settings(to_plain(run.config))
-    changed = sorted(
-        k for k in set(old) | set(new) if k not in RESULT_NEUTRAL_KEYS and old.get(k) != new.get(k)
-    )
-    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5])
+    old = result_settings(run_config_from_mapping(read_yaml_mapping(saved_path)))
+    new = result_settings(run.config)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5]) or None
 
 
-def pretraining_mismatch(
-    cell: PlannedCell, output_root: Path, digest: Callable[[Path], str | None]
-) -> str | None:
-    """Why the fine-tuning folder of ``cell`` no longer matches its pre-training; None when it
-    does, when it holds no checkpoint, or when its record predates the digest."""
-    if cell.pretrain is None or not _has_checkpoint(cell.finetune):
-        return None
-    record = read_record(record_path(output_root, "finetune", cell.finetune.name))
-    if record is None or record.pretrained_digest is None:
-        return None
-    checkpoint = cell.pretrain.checkpoint
-    now = digest(checkpoint)
-    if now == record.pretrained_digest:
-        return None
-    if now is None:
-        return f"it was fine-tuned from {checkpoint}, which is gone (the sweep would pre-train it again)"
-    return f"it was fine-tuned from an earlier {checkpoint} than the one there now"
-
-
-def folder_problems(plan: SweepPlan) -> dict[tuple[str, str], str]:
-    """``(stage, name) -> problem`` for every folder of the selected runs that holds something
-    other than the plan asks for, each naming the fix; empty when every folder fits."""
-
-    @functools.cache
-    def digest(path: Path) -> str | None:  # each checkpoint is read once per check
-        return file_digest(path) if path.is_file() else None
-
-    problems: dict[tuple[str, str], str] = {}
-    for run in plan.selected_pretrains:
-        changed = config_mismatch(run)
-        if changed:
-            dependents = [
-                c.finetune.run_dir.name
-                for c in plan.cells
-                if c.pretrain is not None and c.pretrain.name == run.name and _has_checkpoint(c.finetune)
-            ]
-            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
-            problems[run.stage, run.name] = (
-                f"{run.run_dir} holds a pretrain run made with other settings ({changed}); "
-                f"delete that folder{also}"
-            )
-
-    for cell in plan.selected_cells:
-        run = cell.finetune
-        changed = config_mismatch(run)
-        stale = pretraining_mismatch(cell, plan.output_root, digest)
-        if changed:
-            problems[run.stage, run.name] = (
-                f"{run.run_dir} holds a finetune run made with other settings ({changed}); delete that folder"
-            )
-        elif stale:
-            problems[run.stage, run.name] = f"{run.run_dir}: {stale}; delete that folder to fine-tune again"
-    return problems
-
-
-@dataclasses.dataclass(frozen=True)
-class RunState:
-    """What a run's checkpoint holds: ``fresh`` (none), ``partial`` or ``complete``."""
-
-    kind: str
-    epoch: int = 0
-    best: dict[str, Any] = dataclasses.field(default_factory=dict)  # RunRecord's best_* fields
-
-
-def checkpoint_state(checkpoint: Path, epochs: int) -> RunState:
-    """``complete`` when ``checkpoint`` (read weights-only) is at ``epochs`` whole epochs."""
+def checkpoint_state(checkpoint: Path, epochs: int) -> tuple[str, int, dict[str, Any]]:
+    """``(kind, epoch, best)`` of a checkpoint (read weights-only): ``kind`` is ``fresh`` (none),
+    ``partial`` or ``complete`` (at ``epochs`` whole epochs); ``best``: RunRecord's best_* fields."""
     from skeletonmae.training.checkpoint import load_checkpoint
 
     if not checkpoint.is_file():
-        return RunState("fresh")
+        return "fresh", 0, {}
     payload = load_checkpoint(checkpoint)
     epoch = int(payload["epoch"])
     complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
     best = payload.get("best_metric")
-    return RunState(
+    return (
         "complete" if complete else "partial",
         epoch,
         {
@@ -174,31 +107,27 @@ def new_record(run: PlannedRun, status: str, **fields: Any) -> RunRecord:
 @dataclasses.dataclass(frozen=True)
 class RunDecision:
     """What the runner does with a run, decided from its folder and record alone (``--dry-run``
-    prints it): ``complete`` (skip), ``failed`` (skip; failed before), ``resume``, ``start``
-    or ``snapshot`` (taken from the longer run)."""
+    prints it): ``mismatch`` (the sweep stops: ``problem``), ``complete`` (skip), ``failed`` (skip;
+    failed before), ``resume`` (from ``epoch``), ``start`` or ``snapshot`` (taken from the longer
+    run). ``best``: the checkpoint's best_* record fields."""
 
     action: str
-    state: RunState
     previous: RunRecord | None
+    epoch: int = 0
+    best: dict[str, Any] = dataclasses.field(default_factory=dict)
+    problem: str = ""
 
     def describe(self) -> str:
         retried = self.previous is not None and self.previous.status == "failed"
         again = f" (failed before: {self.previous.reason}; runs again)" if retried else ""
         return {
+            "mismatch": f"mismatch, the sweep stops: {self.problem}",
             "complete": "complete",
             "failed": f"failed: {self.previous.reason if self.previous else ''}",
-            "resume": f"partial (epoch {self.state.epoch}){again}",
+            "resume": f"partial (epoch {self.epoch}){again}",
             "start": f"fresh{again}",
             "snapshot": "snapshot",
         }[self.action]
-
-
-def _pretrained_digest(run: PlannedRun) -> str | None:
-    """SHA-256 of the pre-training checkpoint a fine-tuning run starts from (None: no such)."""
-    pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
-    if pretrained is None or not Path(pretrained).is_file():
-        return None
-    return file_digest(Path(pretrained))
 
 
 @dataclasses.dataclass
@@ -232,22 +161,23 @@ class SweepRunner:
         self.retry_failed = retry_failed
         self.stage_functions = stage_functions
         self.records: dict[tuple[str, str], RunRecord] = {}
+        self.digests: dict[Path, str | None] = {}  # each pre-training checkpoint is read once
 
     def record_file(self, run: PlannedRun) -> Path:
         return record_path(self.plan.output_root, run.stage, run.name)
 
-    def run(self, after_cell: Callable[[], None] | None = None) -> dict:
+    def run(self, after_cell: Callable[[], None] | None = None) -> None:
         """Run every selected cell in order, calling ``after_cell`` after each."""
-        problems = folder_problems(self.plan)  # before any work: a changed spec stops the sweep here
-        if problems:
-            raise SweepConfigMismatch("; ".join(problems.values()) + " - or set a new output_root")
         cells = self.plan.selected_cells
+        runs = [*self.plan.selected_pretrains, *(cell.finetune for cell in cells)]
+        problems = [problem for problem in map(self.problem, runs) if problem]
+        if problems:  # before any work: a changed spec stops the sweep here
+            raise SweepConfigMismatch("; ".join(problems) + " - or set a new output_root")
         for index, cell in enumerate(cells, start=1):
             logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, len(cells), cell.finetune.name)
             self.run_cell(cell)
             if after_cell is not None:
                 after_cell()
-        return self.records
 
     def run_cell(self, cell: PlannedCell) -> RunRecord:
         if cell.pretrain is not None:
@@ -269,38 +199,75 @@ class SweepRunner:
             self.records[key] = self._ensure(run)
         return self.records[key]
 
+    def problem(self, run: PlannedRun) -> str | None:
+        """Why the folder of ``run`` holds something other than the plan asks for, naming the fix;
+        None when it fits (or holds no checkpoint yet)."""
+        changed = config_mismatch(run)
+        if changed:
+            dependents = [  # a pre-training's fine-tunings were made from it
+                c.finetune.run_dir.name
+                for c in self.plan.cells
+                if c.pretrain == run and _has_checkpoint(c.finetune)
+            ]
+            also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
+            made = f"{run.run_dir} holds a {run.stage} run made with other settings ({changed})"
+            return f"{made}; delete that folder{also}"
+        stale = self._stale_pretraining(run)
+        return f"{run.run_dir}: {stale}; delete that folder to fine-tune again" if stale else None
+
+    def _stale_pretraining(self, run: PlannedRun) -> str | None:
+        """Why the fine-tuning in ``run.run_dir`` no longer matches the pre-training checkpoint it
+        starts from (deleted to be redone, or redone since); None when it does, when it holds no
+        checkpoint, or when its record predates the digest."""
+        pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
+        if pretrained is None or not _has_checkpoint(run):
+            return None
+        record = read_record(self.record_file(run))
+        if record is None or record.pretrained_digest is None:
+            return None
+        if pretrained not in self.digests:
+            self.digests[pretrained] = file_digest(pretrained) if pretrained.is_file() else None
+        if self.digests[pretrained] == record.pretrained_digest:
+            return None
+        if self.digests[pretrained] is None:
+            return f"it was fine-tuned from {pretrained}, which is gone (the sweep would pre-train it again)"
+        return f"it was fine-tuned from an earlier {pretrained} than the one there now"
+
     def decide(self, run: PlannedRun) -> RunDecision:
         """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
         previous = read_record(self.record_file(run))
+        problem = self.problem(run)
+        if problem:
+            return RunDecision("mismatch", previous, problem=problem)
         if run.snapshot_of is not None:  # decided by its longer run
-            return RunDecision("snapshot", RunState("fresh"), previous)
-        state = checkpoint_state(run.run_dir / "last.pt", run.epochs)
-        if state.kind == "complete":
-            return RunDecision("complete", state, previous)
-        if previous is not None and previous.status == "failed" and not self.retry_failed:
-            return RunDecision("failed", state, previous)
-        return RunDecision("resume" if state.kind == "partial" else "start", state, previous)
+            return RunDecision("snapshot", previous)
+        kind, epoch, best = checkpoint_state(run.run_dir / "last.pt", run.epochs)
+        failed_before = previous is not None and previous.status == "failed"
+        if kind != "complete" and failed_before and not self.retry_failed:
+            kind = "failed"
+        action = {"partial": "resume", "fresh": "start"}.get(kind, kind)
+        return RunDecision(action, previous, epoch, best)
 
     def _ensure(self, run: PlannedRun) -> RunRecord:
         decision = self.decide(run)
-        previous, state = decision.previous, decision.state
+        previous = decision.previous
+        if decision.action == "mismatch":  # ensure() called without run()'s check first
+            raise SweepConfigMismatch(decision.problem)
         if decision.action == "failed":
             logger.info(
-                "%s %s: skipped, failed before (%s); pass --retry-failed to run it again",
-                run.stage,
-                run.name,
-                previous.reason,
+                "%s: skipped, failed before (%s); pass --retry-failed to run it again", run, previous.reason
             )
             return previous
-        if decision.action == "complete" and previous is not None and previous.status == "complete":
-            logger.info("%s %s: complete, skipped", run.stage, run.name)
-            return previous
-        if decision.action == "complete":  # the record was not written (killed at the end, or run by hand)
-            logger.info("%s %s: complete (no record yet), skipped", run.stage, run.name)
+        if decision.action == "complete":
+            if previous is not None and previous.status == "complete":
+                logger.info("%s: complete, skipped", run)
+                return previous
+            # the record was not written (killed at the end, or run by hand)
+            logger.info("%s: complete (no record yet), skipped", run)
             record = new_record(
                 run,
                 "complete",
-                **state.best,
+                **decision.best,
                 seconds=seconds_so_far(previous, run.run_dir),
                 attempts=previous.attempts if previous else 0,
                 finished_at=time.time(),
@@ -309,7 +276,7 @@ class SweepRunner:
         elif decision.action == "snapshot":
             record = self._snapshot_record(run)
         else:
-            record = self._attempt(run, previous, state)
+            record = self._attempt(run, decision)
         write_record(self.record_file(run), record)
         return record
 
@@ -324,35 +291,35 @@ class SweepRunner:
                 "snapshot was planned; delete that folder to train it again with its snapshots"
             )
         else:
-            state = checkpoint_state(run.checkpoint, run.epochs)
-            return new_record(run, "complete", **state.best, finished_at=time.time(), snapshot_of=longer.name)
+            best = checkpoint_state(run.checkpoint, run.epochs)[2]
+            return new_record(run, "complete", **best, finished_at=time.time(), snapshot_of=longer.name)
         return new_record(run, "failed", reason=reason, finished_at=time.time())
 
-    def _attempt(self, run: PlannedRun, previous: RunRecord | None, state: RunState) -> RunRecord:
+    def _attempt(self, run: PlannedRun, decision: RunDecision) -> RunRecord:
         """Start or resume ``run``; its record says ``running`` until the stage returns or raises."""
-        if state.kind == "fresh":  # a record of a deleted folder: its attempts are gone too
-            previous = None
+        resume = decision.action == "resume"
+        previous = decision.previous if resume else None  # a deleted folder's attempts are gone too
+        pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
         record = new_record(
             run,
             "running",
             seconds=seconds_so_far(previous, run.run_dir),
             attempts=(previous.attempts if previous else 0) + 1,
             started_at=time.time(),
-            pretrained_digest=_pretrained_digest(run),
+            # SHA-256 of the pre-training checkpoint a fine-tuning starts from
+            pretrained_digest=file_digest(pretrained) if pretrained and pretrained.is_file() else None,
         )
         write_record(self.record_file(run), record)
-        resume = state.kind != "fresh"
-        logger.info(
-            "%s %s: %s", run.stage, run.name, f"resuming at epoch {state.epoch + 1}" if resume else "starting"
-        )
+        doing = f"resuming at epoch {decision.epoch + 1}" if resume else "starting"
+        logger.info("%s: %s", run, doing)
         started = time.perf_counter()
         try:
             result = self.stage_functions[run.stage](
                 run.config, resume=resume, pinned_model_fields=run.pinned
             )
         except Exception as error:  # one failed run must not stop the sweep; KeyboardInterrupt does
-            logger.error("%s %s failed: %s", run.stage, run.name, error)
-            logger.debug("%s %s failed", run.stage, run.name, exc_info=error)
+            logger.error("%s failed: %s", run, error)
+            logger.debug("%s failed", run, exc_info=error)
             record.status, record.reason = "failed", f"{type(error).__name__}: {error}"
         else:
             record.status = "complete"
@@ -362,6 +329,15 @@ class SweepRunner:
         record.seconds += time.perf_counter() - started
         record.finished_at = time.time()
         return record
+
+
+def plan_to_run(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPlan:
+    """The plan a sweep (and its ``--dry-run``) works on: ``spec`` with its dataset found
+    (:func:`resolve_spec`), planned (``shard``: part ``(K, N)``); a folder of an earlier
+    version is refused."""
+    spec = resolve_spec(spec)
+    check_folder_format(spec.output_root)
+    return plan_sweep(spec, shard)
 
 
 def run_sweep(
@@ -376,13 +352,13 @@ def run_sweep(
     (skipping / resuming as above), write the tables."""
     from skeletonmae.experiments.collect import write_sweep_tables
 
-    plan = plan_sweep(spec, shard)
-    document = write_plan_files(plan, spec_path)
+    plan = plan_to_run(spec, shard)
+    write_spec_file(plan.spec, spec_path)
     runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions)
     tables: dict[str, Path] = {}
 
     def refresh() -> None:
-        tables.update(write_sweep_tables(document, plan.output_root))
+        tables.update(write_sweep_tables(plan))
 
     runner.run(after_cell=refresh)
     refresh()

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from skeletonmae.config import (
     ConfigError,
@@ -133,12 +133,11 @@ class ExtraCell:
 
 @dataclasses.dataclass(frozen=True)
 class PaperComparison:
-    """Which paper table to show beside ours. ``benchmark``: the paper's column (default: ours
-    when the paper has it, else ntu60-xsub). ``equivalents`` translates our values of a setting
-    key to the paper's scale, e.g. ``{model.decoder_width: {16: 256}}`` for a scaled-down model."""
+    """Which paper table to show beside ours (on our benchmark when the paper has it, else
+    NTU-60 X-Sub). ``equivalents`` translates our values of a setting key to the paper's scale,
+    e.g. ``{model.decoder_width: {16: 256}}`` for a scaled-down model."""
 
     table: str | None = None
-    benchmark: str | None = None
     equivalents: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -168,7 +167,8 @@ class PlotSpec:
 
 @dataclasses.dataclass(frozen=True)
 class SweepSpec:
-    """A whole sweep (docs/experiments.md shows every key)."""
+    """A whole sweep (docs/experiments.md shows every key). Seeds apply to the fine-tunings (the
+    training seed and the label subset); the cells of a variant share one pre-training."""
 
     name: str
     dataset: DatasetSpec
@@ -179,9 +179,7 @@ class SweepSpec:
     axes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
     extra_cells: tuple[ExtraCell, ...] = ()
     seeds: tuple[int, ...] = (1,)
-    seed_stages: tuple[Literal["pretrain", "finetune"], ...] = ("finetune",)
     label_fractions: tuple[float, ...] = (1.0,)
-    snapshot_pretraining: bool = True
     show_parameters: bool = False
     plot: PlotSpec | None = None
     paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
@@ -211,11 +209,6 @@ class SweepSpec:
             and all(s >= 0 for s in self.seeds),
             "seeds",
             f"give distinct non-negative integers, got {list(self.seeds)}",
-        )
-        require(
-            len(self.seed_stages) >= 1 and len(set(self.seed_stages)) == len(self.seed_stages),
-            "seed_stages",
-            f"give pretrain and/or finetune, got {list(self.seed_stages)}",
         )
         require(
             len(self.label_fractions) >= 1

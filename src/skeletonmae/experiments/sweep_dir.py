@@ -3,8 +3,8 @@
 ::
 
     output_root/
-      sweep.yaml            the resolved spec (first line: the command that re-runs it)
-      plan.json             every planned run: names, folders, axis values, paper-matching setting
+      sweep.yaml            the resolved spec (first line: the command that re-runs it); planning
+                            it again gives the sweep's runs (there is no second copy of the plan)
       records/pretrain/<name>.json, records/finetune/<name>.json   one RunRecord per run
       pretrain/<name>/  finetune/<name>/                           ordinary run folders
       results.md  results.csv  runs.csv  <plot>.png                the collected table
@@ -20,18 +20,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from skeletonmae.atomic import write_json_atomic
-from skeletonmae.config import dump_yaml, from_mapping, to_plain
-from skeletonmae.experiments.plan import PlannedRun, SweepPlan, comparison_setting
-from skeletonmae.experiments.spec import PaperComparison, PlotSpec
+from skeletonmae.config import dump_yaml
+from skeletonmae.experiments.plan import SweepPlan, plan_sweep
+from skeletonmae.experiments.spec import SweepSpec, load_sweep_spec
 
-PLAN_FILE = "plan.json"
 SPEC_FILE = "sweep.yaml"
-PLAN_FORMAT_VERSION = 3
 
 RunStatus = Literal["complete", "failed", "running"]
 
@@ -97,133 +94,33 @@ def seconds_so_far(record: RunRecord | None, run_dir: Path) -> float:
     return record.seconds + max(0.0, last.stat().st_mtime - record.started_at)
 
 
-@dataclasses.dataclass(frozen=True)
-class PlannedRunEntry:
-    """One planned run as ``plan.json`` keeps it."""
-
-    name: str
-    run_dir: str
-    epochs: int
-    snapshot_of: str | None = None
+def write_spec_file(spec: SweepSpec, spec_path: Path | None = None) -> Path:
+    """Write the resolved ``spec`` (absolute paths, the dataset's benchmark) as the sweep folder's
+    ``sweep.yaml``: it re-runs the sweep from any working directory and re-makes its plan."""
+    path = Path(spec.output_root) / SPEC_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return dump_yaml(spec, path, header=f"skeletonmae sweep {spec_path or path}")
 
 
-@dataclasses.dataclass(frozen=True)
-class PlannedCellEntry:
-    """One cell: its fine-tuning run, the name of its pre-training (None: from scratch), the
-    setting the paper's number is matched on, and whether the sweep's ``only`` selects it."""
-
-    variant: str
-    label_fraction: float
-    seed: int
-    pretrain: str | None
-    finetune: PlannedRunEntry
-    setting: dict[str, Any]
-    selected: bool = True
-
-
-@dataclasses.dataclass(frozen=True)
-class VariantEntry:
-    name: str
-    axis_values: dict[str, Any]
-    from_scratch: bool = False
-    is_extra: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
-class PlanDocument:
-    """What collection, figures and reports read of a sweep (``plan.json``): no config needs to
-    be resolved again, so a report works without the dataset."""
-
-    name: str
-    output_root: str
-    dataset_root: str
-    variants: tuple[VariantEntry, ...]
-    pretrains: tuple[PlannedRunEntry, ...]
-    cells: tuple[PlannedCellEntry, ...]
-    title: str = ""
-    benchmark: str | None = None
-    axes: tuple[str, ...] = ()
-    label_fractions: tuple[float, ...] = (1.0,)
-    seeds: tuple[int, ...] = (1,)
-    show_parameters: bool = False
-    plot: PlotSpec | None = None
-    paper: PaperComparison = dataclasses.field(default_factory=PaperComparison)
-    format_version: int = PLAN_FORMAT_VERSION
-    planned_at: float = 0.0
-
-
-def _run_entry(run: PlannedRun) -> PlannedRunEntry:
-    snapshot_of = run.snapshot_of.name if run.snapshot_of else None
-    return PlannedRunEntry(run.name, str(run.run_dir), run.epochs, snapshot_of)
-
-
-def plan_document(plan: SweepPlan) -> PlanDocument:
-    spec = plan.spec
-    pretrains = tuple(_run_entry(run) for run in plan.pretrains)
-    cells = tuple(
-        PlannedCellEntry(
-            cell.variant.name,
-            cell.label_fraction,
-            cell.seed,
-            cell.pretrain.name if cell.pretrain else None,
-            _run_entry(cell.finetune),
-            comparison_setting(cell),
-            cell.selected,
+def check_folder_format(output_root: Path) -> None:
+    """Refuse a sweep folder of an earlier version (it holds a ``plan.json``), naming the fix."""
+    old = Path(output_root) / "plan.json"
+    if old.is_file():
+        raise ValueError(
+            f"{old}: a sweep folder of an earlier version (plans are now re-made from {SPEC_FILE}); "
+            f"delete {old} and re-run `skeletonmae sweep` on the spec it came from (e.g. "
+            f"configs/sweeps/..., not its old {SPEC_FILE}) with output_root={Path(output_root)} "
+            "(finished runs are kept and skipped), or run the sweep into a new output_root"
         )
-        for cell in plan.cells
-    )
-    variants = tuple(
-        VariantEntry(v.name, dict(v.axis_values), v.from_scratch, v.is_extra) for v in plan.variants
-    )
-    return PlanDocument(
-        spec.name,
-        str(plan.output_root),
-        str(plan.dataset_root),
-        variants,
-        pretrains,
-        cells,
-        title=spec.title,
-        benchmark=plan.benchmark,
-        axes=tuple(spec.axes),
-        label_fractions=tuple(spec.label_fractions),
-        seeds=tuple(spec.seeds),
-        show_parameters=spec.show_parameters,
-        plot=spec.plot,
-        paper=spec.paper,
-        planned_at=time.time(),
-    )
 
 
-def write_plan_files(plan: SweepPlan, spec_path: Path | None = None) -> PlanDocument:
-    """Write ``sweep.yaml`` and ``plan.json`` into the output root; returns the plan document."""
-    root = plan.output_root
-    root.mkdir(parents=True, exist_ok=True)
-    command = f"skeletonmae sweep {spec_path or root / SPEC_FILE}"
-    # Absolute paths, so that the saved spec re-runs the sweep from any working directory.
-    spec = dataclasses.replace(
-        plan.spec, output_root=root, dataset=dataclasses.replace(plan.spec.dataset, root=plan.dataset_root)
-    )
-    dump_yaml(spec, root / SPEC_FILE, header=command)
-    document = plan_document(plan)
-    write_json_atomic(root / PLAN_FILE, to_plain(document))
-    return document
-
-
-def read_plan_document(output_root: Path) -> PlanDocument:
-    """The ``plan.json`` of a sweep folder; errors name the file and the fix."""
-    path = Path(output_root) / PLAN_FILE
+def read_sweep_plan(output_root: Path) -> SweepPlan:
+    """The plan of a sweep folder, re-made from its ``sweep.yaml`` (the dataset need not be
+    there); errors name the file and the fix."""
+    path = Path(output_root) / SPEC_FILE
+    check_folder_format(output_root)
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path}: not a sweep folder (no {PLAN_FILE}); run `skeletonmae sweep SPEC.yaml` first"
+            f"{path}: not a sweep folder (no {SPEC_FILE}); run `skeletonmae sweep SPEC.yaml` first"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        found = data.get("format_version") if isinstance(data, dict) else None
-        if found != PLAN_FORMAT_VERSION:
-            raise ValueError(f"plan format {found!r}, this version reads {PLAN_FORMAT_VERSION}")
-        return from_mapping(PlanDocument, data, key="plan")
-    except ValueError as error:  # also invalid JSON and ConfigError
-        raise ValueError(
-            f"{path}: {error}; re-run `skeletonmae sweep` on its sweep.yaml to rewrite it "
-            "(finished runs are skipped)"
-        ) from error
+    return plan_sweep(load_sweep_spec(path))
