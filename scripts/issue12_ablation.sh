@@ -20,6 +20,10 @@ FT_BASE="--config configs/nw-ucla/finetune-base.yaml --set optim.lr=0.001"
 OFF="--set model.visible_attention_rescale=false"
 FULL="--set mask.encoder_input=full --set mask.frame_unit=tuple"
 AUG="--set data.transform.normalize_scale=true --set data.transform.rotation_axes=[0.3,1.0,0.3] --set data.transform.scale_range=[0.8,1.2]"
+# Session 10: e18 (the shipped pretrain-base.yaml) with CTR-GCN's NW-UCLA augmentation, or 128 wide.
+E18="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003"
+ROT="--set data.transform.rotation_axes=[1.05,1.05,0] --set data.transform.minmax_normalize=true"
+W128='--set model.stages=[{"channels":128,"qk_dim":32,"num_blocks":3}]'
 declare -A VARIANT=(
   [e0-visible]="$OFF"
   [e1-full-tuple]="$OFF $FULL"
@@ -38,9 +42,13 @@ declare -A VARIANT=(
   [e15-visible-rescale-mamp]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true"
   [e16-mamp-mask92]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set mask.frame_ratio=0.6 --set mask.joint_ratio=0.8"
   [e17-mamp-40ep]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set training.epochs=40"
-  [e18-mamp-lr3e-3]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003"
+  [e18-mamp-lr3e-3]="$E18"
   [e19-mamp-lr1e-2]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.01"
-  [e20-mamp-lr3e-3-40ep]="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003 --set training.epochs=40"
+  [e20-mamp-lr3e-3-40ep]="$E18 --set training.epochs=40"
+  [e21-rot60-minmax]="$E18 $ROT"
+  [e22-width128]="$E18 $W128"
+  [e23-width128-rot60-minmax]="$E18 $W128 $ROT"
+  [e24-rot60-minmax-40ep]="$E18 $ROT --set training.epochs=40"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
