@@ -94,7 +94,7 @@ def test_only_runs_part_of_the_grid_and_the_table_keeps_the_rest(finished, tiny_
     from skeletonmae.experiments.collect import collect_rows
     from skeletonmae.experiments.plan import plan_sweep
 
-    output, first = finished
+    output, _ = finished
     fixed = ["strategy-fixed__joint_ratio-0.4", "strategy-fixed__joint_ratio-0.5"]
     part = run_sweep(
         _spec(tiny_data, output, "only={mask.strategy: fixed}"),
@@ -109,7 +109,6 @@ def test_only_runs_part_of_the_grid_and_the_table_keeps_the_rest(finished, tiny_
         "strategy-random__joint_ratio-0.5",
     ]
     assert all(r["top1_mean"] and r["problems"] == "" for r in rows)
-    assert len(list(csv.DictReader((output / "runs.csv").open()))) == len(first.records)
     # in a fresh output root, cells outside `only` that have no result are not listed
     plan = plan_sweep(_spec(tiny_data, tmp_path / "fresh", "only={mask.strategy: fixed}"))
     assert (len(plan.cells), len(plan.selected_cells), len(plan.selected_pretrains)) == (4, 2, 2)
@@ -195,7 +194,6 @@ def test_shorter_pretraining_is_a_snapshot_of_the_longer_one(tiny_data, tmp_path
     finetune_config = tmp_path / "shared/finetune/epochs-1__labels-1.0__seed-1/config.yaml"
     assert str(longer_dir / "epoch-0001.pt") in finetune_config.read_text()
     assert shared.tables["plot"].stat().st_size > 5000
-    assert "epochs-2" in (tmp_path / "shared/runs.csv").read_text().splitlines()[1]
     # Run again: everything is complete, nothing is trained.
     again = run_sweep(
         _spec(tiny_data, tmp_path / "shared", axes, plot, "paper={table: figure4}"),
@@ -254,7 +252,6 @@ def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     assert "| best reconstruction loss |" in report
     images = [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]
     assert images and all((tmp_path / "reports" / link).is_file() for link in images)
-    assert "![pretrain curves](" in report and "![finetune curves](" in report  # every run, one figure each
     own = [line for line in report.splitlines() if line.startswith("- [") and line.endswith("/curves.png)")]
     assert len(own) == 8  # a link to each run's own curves
 

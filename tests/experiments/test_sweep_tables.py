@@ -190,8 +190,6 @@ def test_tables_show_the_difference_on_the_paper_benchmark_and_plot(tmp_path):
     assert rows[0]["top1_per_seed"] == "50.0000;60.0000" and rows[0]["decoder_params"] == str(
         _parameters(8)["decoder"]
     )
-    runs = list(csv.DictReader(io.StringIO(written["runs"].read_text())))
-    assert {r["status"] for r in runs} == {"complete", "failed", "not run yet"}
     with Image.open(written["plot"]) as image:
         assert image.size[0] > 300
 

@@ -322,62 +322,37 @@ def format_markdown_table(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
     return "\n".join(lines)
 
 
-def _csv_text(records: Sequence[Mapping[str, Any]], header: Sequence[str] = ()) -> str:
-    """``records`` as CSV; columns: ``header``, else the first record's keys."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(header or records[0]), lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow(
-            {k: "" if v is None or (isinstance(v, float) and math.isnan(v)) else v for k, v in record.items()}
-        )
-    return buffer.getvalue()
+def _csv_record(plan: SweepPlan, row: TableRow) -> dict[str, Any]:
+    params = row.parameters or {}
+    return {
+        "cell": row.variant.name,
+        **{key: row.axis_value(key) for key in plan.spec.axes},
+        "label_fraction": row.label_fraction,
+        "top1_mean": row.mean,
+        "top1_std": row.std,
+        "seeds_done": len(row.top1),
+        "seeds_total": len(row.seeds),
+        "top1_per_seed": ";".join(f"{v:.4f}" for v in row.top1),
+        "paper_top1": row.paper.top1 if row.paper else None,
+        "paper_benchmark": row.paper.benchmark if row.paper else None,
+        "decoder_params": params.get("decoder"),
+        "total_params": params.get("total"),
+        "pretrain_val_loss": row.pretrain_loss,
+        "pretrain_interp_ratio": row.interp_ratio,
+        "pretrain_seconds": row.pretrain_seconds or None,
+        "finetune_seconds_mean": row.finetune_seconds_mean,
+        "problems": " | ".join(row.problems),
+    }
 
 
 def results_csv(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
-    """Machine-readable table: one line per row, numbers unformatted, reasons in full."""
-    records = []
-    for row in rows:
-        params = row.parameters or {}
-        records.append(
-            {
-                "cell": row.variant.name,
-                **{key: row.axis_value(key) for key in plan.spec.axes},
-                "label_fraction": row.label_fraction,
-                "top1_mean": row.mean,
-                "top1_std": row.std,
-                "seeds_done": len(row.top1),
-                "seeds_total": len(row.seeds),
-                "top1_per_seed": ";".join(f"{v:.4f}" for v in row.top1),
-                "paper_top1": row.paper.top1 if row.paper else None,
-                "paper_benchmark": row.paper.benchmark if row.paper else None,
-                "decoder_params": params.get("decoder"),
-                "total_params": params.get("total"),
-                "pretrain_val_loss": row.pretrain_loss,
-                "pretrain_interp_ratio": row.interp_ratio,
-                "pretrain_seconds": row.pretrain_seconds or None,
-                "finetune_seconds_mean": row.finetune_seconds_mean,
-                "problems": " | ".join(row.problems),
-            }
-        )
-    return _csv_text(records)
-
-
-RUNS_CSV_COLUMNS = (
-    "stage name status best_metric_name best_metric best_epoch epochs seconds attempts "
-    "snapshot_of reason run_dir"
-).split()
-
-
-def runs_csv(plan: SweepPlan) -> str:
-    """One line per listed run with its record (status, metric, time, reason)."""
-    records = []
-    for run in listed_runs(plan):
-        record = read_record(record_path(plan.output_root, run.stage, run.name))
-        data = dataclasses.asdict(record) if record else {"status": "not run yet"}
-        where = {"stage": run.stage, "name": run.name, "run_dir": str(run.run_dir)}
-        records.append({key: data.get(key) for key in RUNS_CSV_COLUMNS} | where)
-    return _csv_text(records, RUNS_CSV_COLUMNS)
+    """Machine-readable table: one line per row, numbers unformatted (None: empty), reasons in full."""
+    records = [_csv_record(plan, row) for row in rows]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
 
 
 def sweep_markdown(
@@ -413,7 +388,7 @@ def sweep_markdown(
 
 
 def write_sweep_tables(plan: SweepPlan, rows: Sequence[TableRow] | None = None) -> dict[str, Path]:
-    """Write results.md, results.csv, runs.csv (and the plot) into the sweep's output root;
+    """Write results.md and results.csv (and the plot) into the sweep's output root;
     ``rows``: :func:`collect_rows` of ``plan``, collected here when not given."""
     root = plan.output_root
     rows = collect_rows(plan) if rows is None else rows
@@ -427,5 +402,4 @@ def write_sweep_tables(plan: SweepPlan, rows: Sequence[TableRow] | None = None) 
     plot_name = written["plot"].name if "plot" in written else None
     written["markdown"] = write_text_atomic(root / "results.md", sweep_markdown(plan, rows, plot_name))
     written["csv"] = write_text_atomic(root / "results.csv", results_csv(plan, rows))
-    written["runs"] = write_text_atomic(root / "runs.csv", runs_csv(plan))
     return written

@@ -1,5 +1,5 @@
-"""Sweep plots: top-1 against one axis (Figure 4: pre-training epochs) or against the label
-fraction (Table 5), ours beside the paper's; and every run's curve, one figure per stage.
+"""The sweep plot: top-1 against one axis (Figure 4: pre-training epochs) or against the label
+fraction (Table 5), ours beside the paper's.
 
 One line per combination of the other axes and label fraction, with the seeds' standard
 deviation as error bars; the paper's values, where it has one for a row, as a dashed line on a
@@ -8,39 +8,16 @@ second series. matplotlib is imported only when a figure is drawn.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, benchmark_label
-from skeletonmae.experiments.plan import PlannedRun, SweepPlan, axis_labels, value_text
-from skeletonmae.viz.curves import read_metrics_csv, save_figure_atomic
+from skeletonmae.experiments.plan import SweepPlan, axis_labels, value_text
+from skeletonmae.viz.curves import save_figure_atomic
 
 logger = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def _figure(path: Path, size: tuple[float, float], title: str, x_label: str, y_label: str) -> Iterator[Any]:
-    """An axis to draw on; on leaving the block it is labelled and written to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=size)
-    try:
-        yield axis
-        axis.set_xlabel(x_label)
-        axis.set_ylabel(y_label)
-        axis.set_title(title)
-        axis.grid(alpha=0.3)
-        figure.tight_layout()
-        save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)
 
 
 def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
@@ -72,8 +49,13 @@ def plot_sweep_rows(plan: SweepPlan, rows: Sequence[Any], path: str | Path) -> P
     if not series:
         logger.warning("plot %s: no row has a numeric %s; not drawn", path, spec.x)
         return None
-    title = spec.title or plan.spec.title or plan.spec.name
-    with _figure(Path(path), (6, 4), title, spec.x_label or spec.x, "top-1 accuracy (%)") as axis:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    try:
         for name, points in series.items():
             points.sort(key=lambda item: item[0])
             done = [(x, row) for x, row in points if row.top1]
@@ -96,34 +78,11 @@ def plot_sweep_rows(plan: SweepPlan, rows: Sequence[Any], path: str | Path) -> P
                     label=f"paper ({benchmark_label(paper[0][1].benchmark)})",
                 )
         axis.legend(loc="best", fontsize=8)
-    return Path(path)
-
-
-def plot_sweep_curves(plan: SweepPlan, runs: Sequence[PlannedRun]) -> dict[str, Path]:
-    """``curves_<stage>.png`` in the sweep folder with the validation curve of each of ``runs``:
-    pre-training loss and fine-tuning top-1 against epoch (training values when a run has no
-    validation). Runs without a ``metrics.csv`` are left out; a stage without any is not drawn."""
-    written: dict[str, Path] = {}
-    for stage, columns, y_label in (
-        ("pretrain", ("val_loss", "train_loss"), "loss"),
-        ("finetune", ("val_top1", "train_top1"), "top-1 (%)"),
-    ):
-        lines = []
-        for run in [run for run in runs if run.stage == stage and (run.run_dir / "metrics.csv").is_file()]:
-            rows = read_metrics_csv(run.run_dir / "metrics.csv")
-            for column in columns:
-                points = [(r["epoch"], r[column]) for r in rows if column in r and not math.isnan(r[column])]
-                if points:
-                    scale = 100.0 if stage == "finetune" else 1.0
-                    lines.append(
-                        (f"{run.name} ({column})", [x for x, _ in points], [scale * y for _, y in points])
-                    )
-                    break
-        if not lines:
-            continue
-        path = written[stage] = plan.output_root / f"curves_{stage}.png"
-        with _figure(path, (9, 4.5), f"{plan.spec.name}: {stage}", "epoch", y_label) as axis:
-            for label, xs, ys in lines:
-                axis.plot(xs, ys, marker="o", markersize=2, linewidth=1, label=label)
-            axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)
-    return written
+        axis.set_xlabel(spec.x_label or spec.x)
+        axis.set_ylabel("top-1 accuracy (%)")
+        axis.set_title(spec.title or plan.spec.title or plan.spec.name)
+        axis.grid(alpha=0.3)
+        figure.tight_layout()
+        return save_figure_atomic(figure, path, dpi=100)
+    finally:
+        plt.close(figure)

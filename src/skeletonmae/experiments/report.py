@@ -1,8 +1,7 @@
 """``build_report``: one Markdown file about sweep folders and single run folders.
 
 * A sweep folder (holding ``sweep.yaml``): its table re-collected from the records, with the
-  paper's numbers beside ours, the sweep's plot, and every run's curves in two combined figures
-  (pre-training loss, fine-tuning top-1) plus links to each run's own ``curves.png``.
+  paper's numbers beside ours, the sweep's plot and links to each run's own ``curves.png``.
 * A run folder (``config.yaml`` + ``metrics.csv``): its best metric and curves; for a fine-tuning
   run on one of the paper's benchmarks, the paper's SkeletonMAE number at that label fraction
   (Table 4 for all labels, Table 5 for 5 % / 10 %) beside ours.
@@ -39,9 +38,7 @@ def _link(target: Path, report_dir: Path) -> str:
 
 
 def sweep_section(root: Path, report_dir: Path) -> str:
-    """The Markdown section of one sweep folder (tables and plots are refreshed first)."""
-    from skeletonmae.experiments.figures import plot_sweep_curves
-
+    """The Markdown section of one sweep folder (tables and plot are refreshed first)."""
     plan = read_sweep_plan(root)
     rows = collect_rows(plan)
     written = write_sweep_tables(plan, rows)
@@ -49,15 +46,9 @@ def sweep_section(root: Path, report_dir: Path) -> str:
     parts = [sweep_markdown(plan, rows, plot_link, heading="##")]
     parts.append(
         f"Files: [table (Markdown)]({_link(written['markdown'], report_dir)}), "
-        f"[table (CSV)]({_link(written['csv'], report_dir)}), "
-        f"[every run (CSV)]({_link(written['runs'], report_dir)})."
+        f"[table (CSV)]({_link(written['csv'], report_dir)})."
     )
-    runs = listed_runs(plan)
-    curves = plot_sweep_curves(plan, runs)
-    if curves:
-        parts.append("")
-        parts += [f"![{stage} curves]({_link(path, report_dir)})" for stage, path in curves.items()]
-    own = [run for run in runs if (run.run_dir / "curves.png").is_file()]
+    own = [run for run in listed_runs(plan) if (run.run_dir / "curves.png").is_file()]
     if own:
         parts += ["", "<details><summary>Curves of each run</summary>", ""]
         parts += [f"- [{run.name}]({_link(run.run_dir / 'curves.png', report_dir)})" for run in own]
