@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sweep_test_data import stage_settings, tiny_spec, write_spec, write_tiny_dataset
+from sweep_test_data import _samples, stage_settings, tiny_spec, write_spec, write_tiny_dataset
 
 from skeletonmae.config import ConfigError
+from skeletonmae.data.store import write_dataset
 from skeletonmae.experiments.plan import expand_variants, plan_sweep, resolve_spec, shard_cells
 from skeletonmae.experiments.runner import SweepRunner
 from skeletonmae.experiments.spec import load_sweep_spec, sweep_spec_from_mapping
@@ -187,9 +188,13 @@ def test_plan_names_an_unknown_setting_key(tiny_data, tmp_path):
 def test_plan_rejects_a_missing_dataset_and_a_wrong_benchmark(tiny_data, tmp_path):
     with pytest.raises(FileNotFoundError, match="not a prepared dataset"):
         resolve_spec(sweep_spec_from_mapping(tiny_spec(tmp_path / "nowhere", tmp_path / "out")))
-    spec = tiny_spec(tiny_data.parent, tmp_path / "out")
-    spec["dataset"] = {"root": str(tiny_data.parent), "benchmark": tiny_data.name}
-    assert resolve_spec(sweep_spec_from_mapping(spec)).dataset.root == tiny_data.resolve()
+    nw_ucla = write_dataset(tmp_path / "nw", {"train": _samples(3, 0, "s")}, benchmark="nw-ucla")
+    spec = tiny_spec(nw_ucla, tmp_path / "out")
+    spec["dataset"] = {"root": str(nw_ucla), "benchmark": "ntu60-xsub"}
+    with pytest.raises(
+        ValueError, match="dataset.benchmark is 'ntu60-xsub' but .* was prepared as 'nw-ucla'"
+    ):
+        resolve_spec(sweep_spec_from_mapping(spec))
 
 
 SWEEP_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "sweeps"

@@ -216,12 +216,10 @@ class SweepPlan:
 
 
 def resolve_spec(spec: SweepSpec) -> SweepSpec:
-    """``spec`` with absolute paths and the dataset found: ``dataset.root`` is the prepared dataset
-    (``root`` or ``root/benchmark``) and ``dataset.benchmark`` its benchmark (the one recorded in
-    its meta.json when the spec names none). This is the spec a sweep folder's sweep.yaml keeps."""
+    """``spec`` with absolute paths and the dataset checked: ``dataset.benchmark`` is its benchmark
+    (the one recorded in its meta.json when the spec names none). This is the spec a sweep
+    folder's sweep.yaml keeps."""
     root, benchmark = Path(spec.dataset.root), spec.dataset.benchmark
-    if not is_prepared_dataset(root) and benchmark and is_prepared_dataset(root / benchmark):
-        root = root / benchmark
     if not is_prepared_dataset(root):
         raise FileNotFoundError(
             f"{root}: not a prepared dataset (no manifest.json or split folders); run "

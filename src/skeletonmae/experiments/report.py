@@ -11,7 +11,6 @@ Images are linked relative to the report, so the report folder can be moved with
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -57,14 +56,8 @@ def sweep_section(root: Path, report_dir: Path) -> str:
 
 
 def _run_stage(run_dir: Path) -> str:
-    env = run_dir / "env.json"
-    if env.is_file():
-        try:
-            stage = json.loads(env.read_text(encoding="utf-8")).get("stage")
-        except json.JSONDecodeError:
-            stage = None
-        if stage:
-            return str(stage)
+    """``pretrain`` / ``finetune``: the command in config.yaml's first line
+    (``# skeletonmae finetune --config ...``)."""
     first = (run_dir / "config.yaml").read_text(encoding="utf-8").split("\n", 1)[0]
     words = first.lstrip("# ").split()
     return words[1] if len(words) > 1 and words[0] == "skeletonmae" else "unknown"

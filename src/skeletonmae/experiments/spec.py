@@ -82,9 +82,8 @@ def _check_setting_keys(keys: Sequence[str], where: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """A prepared dataset (``skeletonmae prepare`` output). ``root`` may also be a folder holding
-    one prepared dataset per benchmark, in which case ``root/benchmark`` is used. ``benchmark``
-    (e.g. ``ntu60-xsub``, ``nw-ucla``) defaults to the one recorded in the dataset's meta.json."""
+    """A prepared dataset (``skeletonmae prepare`` output). ``benchmark`` (e.g. ``ntu60-xsub``,
+    ``nw-ucla``) defaults to the one recorded in the dataset's meta.json, and must match it."""
 
     root: Path
     benchmark: str | None = None
