@@ -7,7 +7,7 @@
                             it again gives the sweep's runs (there is no second copy of the plan)
       records/pretrain/<name>.json, records/finetune/<name>.json   one RunRecord per run
       pretrain/<name>/  finetune/<name>/                           ordinary run folders
-      results.md  results.csv  runs.csv  <plot>.png                the collected table
+      results.md  results.csv  <plot>.png                         the collected table
 
 A record says whether a run completed or failed (with the reason), its best metric, the wall
 time of its attempts and, for a fine-tuning, the digest of the pre-training checkpoint it started
