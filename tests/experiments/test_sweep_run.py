@@ -253,7 +253,8 @@ def test_report_puts_the_papers_numbers_beside_ours(finished, tmp_path):
     images = [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]
     assert images and all((tmp_path / "reports" / link).is_file() for link in images)
     own = [line for line in report.splitlines() if line.startswith("- [") and line.endswith("/curves.png)")]
-    assert len(own) == 8  # a link to each run's own curves
+    assert len(own) == 8  # a link to each run's own curves, relative to the report
+    assert all((tmp_path / "reports" / line.split("](")[1].rstrip(")")).is_file() for line in own)
 
 
 def _selected(plan):

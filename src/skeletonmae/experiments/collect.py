@@ -53,9 +53,8 @@ class TableRow:
     top1: list[float] = dataclasses.field(default_factory=list)  # % of the seeds that completed
     problems: list[str] = dataclasses.field(default_factory=list)  # why the other seeds have no result
     finetune_seconds: list[float] = dataclasses.field(default_factory=list)
-    pretrains: dict[str, RunRecord] = dataclasses.field(default_factory=dict)  # the completed ones
-    # name -> the pre-training's val_interp_ratio at its best epoch (model / interpolation MSE)
-    interp_ratios: dict[str, float] = dataclasses.field(default_factory=dict)
+    pretrain: RunRecord | None = None  # the variant's one pre-training, once complete
+    interp_ratio: float | None = None  # its val_interp_ratio at its best epoch (model / interpolation MSE)
 
     @property
     def mean(self) -> float | None:
@@ -67,16 +66,11 @@ class TableRow:
 
     @property
     def pretrain_loss(self) -> float | None:
-        losses = [run.best_metric for run in self.pretrains.values() if run.best_metric is not None]
-        return statistics.fmean(losses) if losses else None
-
-    @property
-    def interp_ratio(self) -> float | None:
-        return statistics.fmean(self.interp_ratios.values()) if self.interp_ratios else None
+        return self.pretrain.best_metric if self.pretrain else None
 
     @property
     def pretrain_seconds(self) -> float:
-        return statistics.fmean(run.seconds for run in self.pretrains.values()) if self.pretrains else 0.0
+        return self.pretrain.seconds if self.pretrain else 0.0
 
     @property
     def finetune_seconds_mean(self) -> float | None:
@@ -217,11 +211,9 @@ def collect_rows(plan: SweepPlan) -> list[TableRow]:
 def _add_cell(row: TableRow, cell: PlannedCell, pretrain: RunRecord | None, finetune: RunRecord | None):
     row.seeds.append(cell.seed)
     pretrain_ok = pretrain is not None and pretrain.status == "complete"
-    if pretrain_ok:
-        row.pretrains[cell.pretrain.name] = pretrain
-        ratio = best_epoch_value(cell.pretrain.run_dir, pretrain.best_epoch, "val_interp_ratio")
-        if ratio is not None:
-            row.interp_ratios[cell.pretrain.name] = ratio
+    if pretrain_ok and row.pretrain is None:  # the cells of a row share one pre-training
+        row.pretrain = pretrain
+        row.interp_ratio = best_epoch_value(cell.pretrain.run_dir, pretrain.best_epoch, "val_interp_ratio")
     done = finetune is not None and finetune.status == "complete" and finetune.best_metric is not None
     if done and (cell.pretrain is None or pretrain_ok):
         row.top1.append(100.0 * finetune.best_metric)

@@ -31,7 +31,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skeletonmae.config import read_yaml_mapping
 from skeletonmae.experiments.plan import (
     PlannedCell,
     PlannedRun,
@@ -51,7 +50,7 @@ from skeletonmae.experiments.sweep_dir import (
     write_record,
     write_spec_file,
 )
-from skeletonmae.training.run_config import run_config_from_mapping
+from skeletonmae.training.run_config import load_run_config
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def config_mismatch(run: PlannedRun) -> str | None:
     saved_path = run.run_dir / "config.yaml"
     if run.snapshot_of is not None or not saved_path.is_file() or not _has_checkpoint(run):
         return None
-    old = result_settings(run_config_from_mapping(read_yaml_mapping(saved_path)))
+    old = result_settings(load_run_config(saved_path)[0])
     new = result_settings(run.config)
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5]) or None
