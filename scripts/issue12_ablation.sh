@@ -23,6 +23,7 @@ AUG="--set data.transform.normalize_scale=true --set data.transform.rotation_axe
 # Session 10: e18 (the shipped pretrain-base.yaml) with CTR-GCN's NW-UCLA augmentation, or 128 wide.
 E18="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003"
 ROT="--set data.transform.rotation_axes=[1.05,1.05,0] --set data.transform.minmax_normalize=true"
+FACE="--set data.transform.align_facing=true --set data.transform.minmax_normalize=true"
 W128='--set model.stages=[{"channels":128,"qk_dim":32,"num_blocks":3}]'
 declare -A VARIANT=(
   [e0-visible]="$OFF"
@@ -49,6 +50,7 @@ declare -A VARIANT=(
   [e22-width128]="$E18 $W128"
   [e23-width128-rot60-minmax]="$E18 $W128 $ROT"
   [e24-rot60-minmax-40ep]="$E18 $ROT --set training.epochs=40"
+  [e25-facing-minmax]="$E18 $FACE"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do

@@ -15,6 +15,7 @@ from skeletonmae.data.transforms import (
     TransformConfig,
     body_size,
     crop_windows,
+    face_forward,
     minmax_box,
     rotation_matrices,
     to_stream,
@@ -253,3 +254,43 @@ def test_rotation_axes_limit_each_axis_on_its_own():
     assert not np.allclose(out[:, 0], base[:, 0])
     with pytest.raises(FieldValueError, match="rotation_axes"):
         TransformConfig(rotation_axes=(0.1, -1.0, 0.0))
+
+
+UCLA_PAIRS = np.asarray(get_layout("nw_ucla20").left_right)
+
+
+def test_face_forward_removes_a_turn_about_the_vertical_axis():
+    data, _ = _people(count=3)
+    data[2, :, 4:] = 0.0  # padding stays zero
+    out = face_forward(data, UCLA_PAIRS)
+    across = (out[:, :, :, UCLA_PAIRS[:, 1]] - out[:, :, :, UCLA_PAIRS[:, 0]]).sum(axis=(2, 3, 4))  # (B, 3)
+    assert np.allclose(across[:, 2], 0.0, atol=1e-4) and (across[:, 0] > 0).all()  # right-to-left on +x
+    assert np.allclose(out[:, 1], data[:, 1])  # heights unchanged
+    assert not out[2, :, 4:].any()
+    for angle in (0.7, -2.5, np.pi):  # the same body seen from another azimuth aligns to the same pose
+        turned = np.einsum("ij,bjtvm->bitvm", _axis_rotation(1, angle).astype(np.float32), data)
+        assert np.allclose(face_forward(turned, UCLA_PAIRS), out, atol=1e-4)
+    assert not face_forward(np.zeros((1, 3, 4, 20, 1), np.float32), UCLA_PAIRS).any()
+
+
+def test_align_facing_runs_before_the_random_rotation_in_train_and_test():
+    data, lengths = _people()
+    rows = np.arange(4)
+    uniforms = uniform_streams(0, 0, rows, DRAWS_PER_SAMPLE)
+    aligned = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.0, align_facing=True)
+    test = transform_batch(data, rows, lengths, aligned, train=False, pairs=UCLA_PAIRS)
+    assert np.allclose(test, face_forward(data, UCLA_PAIRS), atol=1e-5)
+    rotated = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.5, align_facing=True)
+    train = transform_batch(data, rows, lengths, rotated, train=True, uniforms=uniforms, pairs=UCLA_PAIRS)
+    plain = TransformConfig(num_frames=10, min_crop_frames=10, rotation=0.5)
+    expected = transform_batch(test, rows, lengths, plain, train=True, uniforms=uniforms)
+    assert np.allclose(train, expected, atol=1e-4)
+
+
+def test_align_facing_explains_2d_data_and_layouts_without_pairs():
+    config = TransformConfig(num_frames=4, min_crop_frames=4, rotation=0.0, align_facing=True)
+    data, rows, lengths = np.ones((1, 3, 4, 20, 1), np.float32), np.arange(1), np.full(1, 4)
+    with pytest.raises(ValueError, match="2D keypoints"):
+        transform_batch(data, rows, lengths, config, train=False, spatial_dims=2, pairs=UCLA_PAIRS)
+    with pytest.raises(ValueError, match="left_right"):
+        transform_batch(data, rows, lengths, config, train=False, pairs=np.zeros((0, 2), int))

@@ -50,6 +50,7 @@ class SkeletonDataset(Dataset):
         layout = get_layout(self.split.layout)
         self.parents = layout.parent_index()
         self.mirror = layout.flip_index()
+        self.pairs = np.asarray(layout.left_right, dtype=np.int64).reshape(-1, 2)  # (P, 2) left, right
         self.spatial_dims = spatial_dims(self.split.channels)
 
     def __len__(self) -> int:
@@ -100,6 +101,7 @@ class SkeletonDataset(Dataset):
             parents=self.parents,
             spatial_dims=self.spatial_dims,
             mirror=self.mirror,
+            pairs=self.pairs,
         )
         return torch.from_numpy(x), torch.from_numpy(self.split.labels[rows]), torch.from_numpy(positions)
 

@@ -13,6 +13,12 @@
   joints' RMS spread about their per-frame centroid, so subjects of every size look alike;
   ``minmax_normalize`` rescales each spatial axis of a sample, after the rotation, to [-1, 1] over
   the frames (and persons) that hold a skeleton (CTR-GCN's NW-UCLA feeder, in training and test alike).
+- **Facing alignment** (``align_facing``, off by default; training and test alike, before the random
+  rotation): each 3D sample is turned about the vertical y axis so that its body's right-to-left
+  direction (right minus left joint of the layout's ``left_right`` pairs, summed over the first
+  person's frames) lies along +x. A camera's azimuth around the subject then no longer shows in the
+  coordinates: a view-normalising step in the spirit of 2s-AGCN's NTU pre-normalisation (which turns
+  the first frame's shoulders parallel to x), here about the vertical axis only, over the whole crop.
 - **2D and keypoint scores** (:mod:`skeletonmae.data.channels`): geometry acts on the first
   ``spatial_dims`` channels; in 2D the rotation is in the image plane (the z angle). ``flip_prob``
   mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs); ``shear``
@@ -53,6 +59,7 @@ class TransformConfig:
     scale_range: tuple[float, float] = (1.0, 1.0)
     normalize_scale: bool = False
     minmax_normalize: bool = False
+    align_facing: bool = False
     flip_prob: float = 0.0
     shear: float = 0.0
 
@@ -181,12 +188,14 @@ def transform_batch(
     parents: np.ndarray | None = None,
     spatial_dims: int = 3,
     mirror: np.ndarray | None = None,
+    pairs: np.ndarray | None = None,
 ) -> np.ndarray:
     """Transform samples ``rows`` ``(B,)`` of ``data`` ``(N, C, T_max, V, M)`` into float32
     ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, config.draws_needed)`` are required for
     training. Geometry and streams act on the first ``spatial_dims`` channels (3: 3D rotation;
     2: rotation in the image plane about z); later channels (a keypoint score) pass through.
-    ``mirror`` ``(V,)`` is the layout's left/right joint permutation, needed when ``flip_prob > 0``."""
+    ``mirror`` ``(V,)`` is the layout's left/right joint permutation, needed when ``flip_prob > 0``;
+    ``pairs`` ``(P, 2)`` its (left, right) joint pairs, needed by ``align_facing``."""
     needed = config.draws_needed
     if train and (
         uniforms is None or uniforms.ndim != 2 or uniforms.shape[0] != len(rows) or uniforms.shape[1] < needed
@@ -204,6 +213,8 @@ def transform_batch(
     space = x[:, :spatial_dims]  # a view: the edits below change x
     if config.normalize_scale:
         space /= body_size(space)[:, None, None, None, None]
+    if config.align_facing:
+        space[...] = face_forward(space, pairs)
     if train:
         _augment(x, spatial_dims, config, uniforms, mirror)
     if config.minmax_normalize:
@@ -240,6 +251,31 @@ def _augment(
     if config.shear > 0:
         amount = ((uniforms[:, 7] * 2.0 - 1.0) * config.shear).astype(np.float32)  # (B,)
         space[:, 0] += amount[:, None, None, None] * space[:, 1]  # x += s * y: a horizontal shear
+
+
+def face_forward(space: np.ndarray, pairs: np.ndarray | None) -> np.ndarray:
+    """Positions ``space`` ``(B, 3, T, V, M)`` turned about the y axis, per sample, so that the first
+    person's right-to-left direction (``pairs`` ``(P, 2)`` of (left, right) joints; right minus left,
+    summed over pairs and frames, projected on the x-z plane) points along +x. Zeros stay zero; a
+    sample without a horizontal direction (empty, or no pairs) is left as it is."""
+    if space.shape[1] != 3:
+        raise ValueError(
+            f"data.transform.align_facing turns 3D positions about the vertical axis; this data has "
+            f"{space.shape[1]} spatial dimensions: set align_facing: false for 2D keypoints"
+        )
+    if pairs is None or len(pairs) == 0:
+        raise ValueError(
+            "data.transform.align_facing needs the layout's left_right joint pairs; this layout has "
+            "none: add left_right pairs to the layout file, or set align_facing: false"
+        )
+    person = space[..., 0]  # (B, 3, T, V)
+    across = (person[:, :, :, pairs[:, 1]] - person[:, :, :, pairs[:, 0]]).sum(axis=(2, 3))  # (B, 3)
+    angle = np.arctan2(across[:, 2], across[:, 0])  # (B,); atan2(0, 0) = 0: no turn
+    c, s = np.cos(angle), np.sin(angle)
+    zero, one = np.zeros_like(c), np.ones_like(c)
+    turn = np.stack([c, zero, s, zero, one, zero, -s, zero, c], axis=1).reshape(-1, 3, 3)  # (B, 3, 3)
+    count = space.shape[0]
+    return (turn.astype(np.float32) @ space.reshape(count, 3, -1)).reshape(space.shape)
 
 
 def body_size(x: np.ndarray) -> np.ndarray:
