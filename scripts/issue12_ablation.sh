@@ -9,18 +9,22 @@ set -euo pipefail
 export OMP_NUM_THREADS=1
 DATA=data/prepared/nw-ucla
 OUT=${OUT:-runs/exp}
-# configs/nw-ucla/pretrain-base.yaml is the session-9 recipe (e18). The variants below are changes from
-# e4 (the rescale on, uniform masking, coordinate target, lr 1e-3), so E4 pins those settings; the
-# others switch the rescale off.
-E4="--set optim.lr=0.001 --set mask.motion_temperature=null --set mask.target=coordinates --set mask.normalize_target=false"
+# configs/nw-ucla/pretrain-base.yaml is the session-10 recipe (e25). The variants below are changes from
+# e4 (the rescale on, uniform masking, coordinate target, lr 1e-3, STTFormer's transform), so E4 pins
+# those settings; the others switch the rescale off.
+PLAIN="--set data.transform.align_facing=false --set data.transform.minmax_normalize=false"
+E4="--set optim.lr=0.001 --set mask.motion_temperature=null --set mask.target=coordinates --set mask.normalize_target=false $PLAIN"
 BASE="--config configs/nw-ucla/pretrain-base.yaml --set training.progress_bar=false $E4"
 # Fine-tuning as in sessions 4-7 (lr 1e-3); session 9 adds FINETUNE_SET="--set optim.lr=0.01", the shipped
 # finetune-base.yaml's rate.
-FT_BASE="--config configs/nw-ucla/finetune-base.yaml --set optim.lr=0.001"
+FT_BASE="--config configs/nw-ucla/finetune-base.yaml --set optim.lr=0.001 $PLAIN"
 OFF="--set model.visible_attention_rescale=false"
 FULL="--set mask.encoder_input=full --set mask.frame_unit=tuple"
 AUG="--set data.transform.normalize_scale=true --set data.transform.rotation_axes=[0.3,1.0,0.3] --set data.transform.scale_range=[0.8,1.2]"
-# Session 10: e18 (the shipped pretrain-base.yaml) with CTR-GCN's NW-UCLA augmentation, or 128 wide.
+# Session 10: e18 (session 9's pretrain-base.yaml) with CTR-GCN's NW-UCLA augmentation (ROT), 128 wide,
+# or turned to face +x (FACE; e25 is the shipped pretrain-base.yaml). Fine-tune with the same transform:
+#   STAGE=finetune OUT=runs/s10 FINETUNE_FROM=e25-facing-minmax FINETUNE_TAG=-lr1e-2-face \
+#     FINETUNE_SET="--set optim.lr=0.01 $FACE" scripts/issue12_ablation.sh   (and scratch; ROT alike)
 E18="--set mask.motion_temperature=0.75 --set mask.target=motion --set mask.normalize_target=true --set optim.lr=0.003"
 ROT="--set data.transform.rotation_axes=[1.05,1.05,0] --set data.transform.minmax_normalize=true"
 FACE="--set data.transform.align_facing=true --set data.transform.minmax_normalize=true"
@@ -51,6 +55,8 @@ declare -A VARIANT=(
   [e23-width128-rot60-minmax]="$E18 $W128 $ROT"
   [e24-rot60-minmax-40ep]="$E18 $ROT --set training.epochs=40"
   [e25-facing-minmax]="$E18 $FACE"
+  [e26-facing-minmax-width128]="$E18 $FACE $W128"
+  [e27-facing-minmax-40ep]="$E18 $FACE --set training.epochs=40"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do

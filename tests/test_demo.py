@@ -45,3 +45,24 @@ def test_demo_rejects_a_missing_nw_ucla_folder(tmp_path):
 def test_demo_config_validates():
     with pytest.raises(ValueError, match="label_fraction"):
         DemoConfig(label_fraction=0.0)
+
+
+@pytest.mark.parametrize("stage", ["pretrain", "finetune"])
+def test_demo_runs_the_shipped_nw_ucla_recipe(stage, tmp_path):
+    """The demo's stages are configs/nw-ucla/{pretrain,finetune}-base.yaml (schedule length aside)."""
+    from pathlib import Path
+
+    from skeletonmae.demo import stage_config
+    from skeletonmae.training.run_config import load_run_config
+
+    shipped, _ = load_run_config(Path(__file__).parents[1] / "configs" / "nw-ucla" / f"{stage}-base.yaml")
+    demo = stage_config(DemoConfig(output_dir=tmp_path), tmp_path, stage)
+    assert demo.data.transform == shipped.data.transform
+    assert (
+        demo.model.stages == shipped.model.stages and demo.model.decoder_width == shipped.model.decoder_width
+    )
+    if stage == "pretrain":  # (on the full grid of fine-tuning the rescale is the identity)
+        assert demo.model.visible_attention_rescale == shipped.model.visible_attention_rescale
+    assert demo.optim == shipped.optim
+    if stage == "pretrain":
+        assert demo.mask == shipped.mask

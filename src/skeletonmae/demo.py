@@ -129,7 +129,9 @@ def stage_config(config: DemoConfig, root: Path, stage: str, *, pretrained: Path
             num_workers=0,
             label_fraction=1.0 if pretraining else config.label_fraction,
             label_seed=config.seed,
-            transform=TransformConfig(num_frames=30, min_crop_frames=20),
+            transform=TransformConfig(
+                num_frames=30, min_crop_frames=20, align_facing=True, minmax_normalize=True
+            ),
         ),
         model=preset("cpu-base", visible_attention_rescale=True),
         # MAMP's pretext (motion-aware masking, normalised motion target) on the paper's ratios

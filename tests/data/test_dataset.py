@@ -146,3 +146,17 @@ def test_label_fraction_indices():
     ) == 174
     with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
         label_fraction_indices(labels, 0.0)
+
+
+def test_align_facing_turns_every_batch_and_refuses_2d_splits_naming_the_fix(split_folder, tmp_path):
+    aligned = TransformConfig(num_frames=24, min_crop_frames=8, align_facing=True)
+    x, _, _ = SkeletonDataset(split_folder, aligned, train=False).get_batch(np.arange(4))
+    pairs = np.asarray(SkeletonDataset(split_folder, aligned).pairs)
+    across = (x[:, :, :, pairs[:, 1], 0] - x[:, :, :, pairs[:, 0], 0]).sum(dim=(2, 3))  # (B, 3)
+    assert torch.allclose(across[:, 2], torch.zeros(4), atol=1e-3) and (across[:, 0] > 0).all()
+    flat = SkeletonSamples(
+        np.ones((2, 2, 8, 25, 1), np.float32), np.arange(2), ("a", "b"), np.full(2, 8), "ntu25", ("x", "y")
+    )
+    folder = write_split(tmp_path / "flat", flat)
+    with pytest.raises(ValueError, match=r"flat.*align_facing=false"):
+        SkeletonDataset(folder, aligned)

@@ -52,6 +52,13 @@ class SkeletonDataset(Dataset):
         self.mirror = layout.flip_index()
         self.pairs = np.asarray(layout.left_right, dtype=np.int64).reshape(-1, 2)  # (P, 2) left, right
         self.spatial_dims = spatial_dims(self.split.channels)
+        if transform.align_facing and (self.spatial_dims != 3 or not len(self.pairs)):
+            raise ValueError(
+                f"{self.split.folder}: data.transform.align_facing turns 3D skeletons about the vertical "
+                f"axis, but this split is {self.spatial_dims}D ({self.split.channels}) with "
+                f"{len(self.pairs)} left/right joint pairs in layout {self.split.layout}; set "
+                "data.transform.align_facing=false (e.g. for 2D keypoints)"
+            )
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
