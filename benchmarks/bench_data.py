@@ -254,6 +254,9 @@ def bench_loading(workdir: Path, num_samples: int, rounds: int) -> None:
         SkeletonSamples(data, np.zeros(num_samples, np.int64), names, lengths, "ntu25", ("a",)),
     )
     dataset = SkeletonDataset(folder, TransformConfig(), train=True, seed=0)
+    aligned = SkeletonDataset(
+        folder, TransformConfig(align_facing=True, minmax_normalize=True), train=True, seed=0
+    )
     loader = make_loader(dataset, 64, shuffle=True, seed=0)
     feeder_rng = np.random.default_rng(0)
     split_data, split_lengths = dataset.split.data, dataset.split.lengths
@@ -267,6 +270,9 @@ def bench_loading(workdir: Path, num_samples: int, rounds: int) -> None:
                 dataset.get_batch(np.arange(s, min(s + 64, num_samples))) for s in range(0, num_samples, 64)
             ],
             "loader": lambda: list(loader),
+            "aligned": lambda: [
+                aligned.get_batch(np.arange(s, min(s + 64, num_samples))) for s in range(0, num_samples, 64)
+            ],
         },
         rounds,
     )
@@ -278,6 +284,7 @@ def bench_loading(workdir: Path, num_samples: int, rounds: int) -> None:
             ("SkeletonDataset[i] (per sample)", rate["per-sample"], "s/s"),
             ("SkeletonDataset.get_batch (64 at once)", rate["batched"], "s/s"),
             ("make_loader(batch 64, batched, 0 workers)", rate["loader"], "s/s"),
+            ("get_batch + align_facing + minmax_normalize", rate["aligned"], "s/s"),
         ],
         rate["reference"],
     )

@@ -290,7 +290,7 @@ def test_align_facing_runs_before_the_random_rotation_in_train_and_test():
 def test_align_facing_explains_2d_data_and_layouts_without_pairs():
     config = TransformConfig(num_frames=4, min_crop_frames=4, rotation=0.0, align_facing=True)
     data, rows, lengths = np.ones((1, 3, 4, 20, 1), np.float32), np.arange(1), np.full(1, 4)
-    with pytest.raises(ValueError, match="2D keypoints"):
+    with pytest.raises(ValueError, match="this data is 2D"):
         transform_batch(data, rows, lengths, config, train=False, spatial_dims=2, pairs=UCLA_PAIRS)
-    with pytest.raises(ValueError, match="left_right"):
+    with pytest.raises(ValueError, match="left_right joint pairs; this layout has none"):
         transform_batch(data, rows, lengths, config, train=False, pairs=np.zeros((0, 2), int))

@@ -14,7 +14,7 @@ from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.store import SplitArrays, load_split
-from skeletonmae.data.transforms import TransformConfig, transform_batch
+from skeletonmae.data.transforms import TransformConfig, facing_problem, transform_batch
 
 
 class SkeletonDataset(Dataset):
@@ -52,12 +52,11 @@ class SkeletonDataset(Dataset):
         self.mirror = layout.flip_index()
         self.pairs = np.asarray(layout.left_right, dtype=np.int64).reshape(-1, 2)  # (P, 2) left, right
         self.spatial_dims = spatial_dims(self.split.channels)
-        if transform.align_facing and (self.spatial_dims != 3 or not len(self.pairs)):
+        problem = facing_problem(self.spatial_dims, self.pairs) if transform.align_facing else None
+        if problem is not None:
             raise ValueError(
-                f"{self.split.folder}: data.transform.align_facing turns 3D skeletons about the vertical "
-                f"axis, but this split is {self.spatial_dims}D ({self.split.channels}) with "
-                f"{len(self.pairs)} left/right joint pairs in layout {self.split.layout}; set "
-                "data.transform.align_facing=false (e.g. for 2D keypoints)"
+                f"{self.split.folder} ({self.split.channels}, layout {self.split.layout}): {problem}; "
+                "set data.transform.align_facing=false (e.g. for 2D keypoints)"
             )
 
     def __len__(self) -> int:
