@@ -4,7 +4,8 @@
 # coordinates and a random encoder, then 10 %-label fine-tuning against scratch over 3 seeds.
 # Prepare the data first:  skeletonmae prepare nw-ucla --raw ALL_SQE --out data/prepared/nw-ucla
 # Two processes at a time on a 2-core CPU: run the pre-trainings in pairs (STAGE=pretrain ./...);
-# VARIANTS="e4-visible-rescale e14-visible-rescale-motionmask" limits a stage to the variants named.
+# VARIANTS="e4-visible-rescale e14-visible-rescale-motionmask" limits a stage to the variants named;
+# SEEDS="4 5" picks the fine-tuning seeds (default 1 2 3).
 set -euo pipefail
 export OMP_NUM_THREADS=1
 DATA=data/prepared/nw-ucla
@@ -57,6 +58,7 @@ declare -A VARIANT=(
   [e25-facing-minmax]="$E18 $FACE"
   [e26-facing-minmax-width128]="$E18 $FACE $W128"
   [e27-facing-minmax-40ep]="$E18 $FACE --set training.epochs=40"
+  [e28-facing-minmax-width128-60ep]="$E18 $FACE $W128 --set training.epochs=60"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
@@ -70,7 +72,7 @@ for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
   fi
 done
 if [[ $stage == all || $stage == finetune ]]; then
-  for seed in 1 2 3; do
+  for seed in ${SEEDS:-1 2 3}; do
     for init in ${FINETUNE_FROM:-e0-visible e4-visible-rescale e6-visible-rescale-40ep} ${FINETUNE_SCRATCH-scratch}; do
       dir=$OUT/ft10${FINETUNE_TAG:-}-$init-s$seed
       [[ -f $dir/best.pt ]] && continue
