@@ -59,6 +59,7 @@ declare -A VARIANT=(
   [e26-facing-minmax-width128]="$E18 $FACE $W128"
   [e27-facing-minmax-40ep]="$E18 $FACE --set training.epochs=40"
   [e28-facing-minmax-width128-60ep]="$E18 $FACE $W128 --set training.epochs=60"
+  [e29-facing-minmax-100ep]="$E18 $FACE --set training.epochs=100"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do
