@@ -55,8 +55,7 @@ class SkeletonDataset(Dataset):
         problem = facing_problem(self.spatial_dims, self.pairs) if transform.align_facing else None
         if problem is not None:
             raise ValueError(
-                f"{self.split.folder} ({self.split.channels}, layout {self.split.layout}): {problem}; "
-                "set data.transform.align_facing=false (e.g. for 2D keypoints)"
+                f"{self.split.folder} ({self.split.channels}, layout {self.split.layout}): {problem}"
             )
 
     def __len__(self) -> int:

@@ -254,15 +254,15 @@ def _augment(
 
 
 def facing_problem(spatial_dims: int, pairs: np.ndarray | None) -> str | None:
-    """Why ``align_facing`` cannot run on this data (``None`` when it can)."""
+    """Why ``align_facing`` cannot run on this data, with the fix (``None`` when it can)."""
     if spatial_dims != 3:
-        return (
-            "data.transform.align_facing turns 3D skeletons about the vertical axis; "
-            f"this data is {spatial_dims}D"
-        )
-    if pairs is None or len(pairs) == 0:
-        return "data.transform.align_facing needs the layout's left_right joint pairs; this layout has none"
-    return None
+        problem = f"turns 3D skeletons about the vertical axis; this data is {spatial_dims}D"
+    elif pairs is None or len(pairs) == 0:
+        problem = "needs the layout's left_right joint pairs; this layout has none"
+    else:
+        return None
+    fix = "set data.transform.align_facing=false (e.g. for 2D keypoints)"
+    return f"data.transform.align_facing {problem}: {fix}"
 
 
 def face_forward(space: np.ndarray, pairs: np.ndarray | None) -> np.ndarray:
@@ -272,7 +272,7 @@ def face_forward(space: np.ndarray, pairs: np.ndarray | None) -> np.ndarray:
     empty sample is left as it is. 2D data or no pairs: ValueError (:func:`facing_problem`)."""
     problem = facing_problem(space.shape[1], pairs)
     if problem is not None:
-        raise ValueError(f"{problem}: set data.transform.align_facing=false (e.g. for 2D keypoints)")
+        raise ValueError(problem)
     person = space[..., 0]  # (B, 3, T, V)
     across = (person[:, :, :, pairs[:, 1]] - person[:, :, :, pairs[:, 0]]).sum(axis=(2, 3))  # (B, 3)
     angle = np.arctan2(across[:, 2], across[:, 0])  # (B,); atan2(0, 0) = 0: no turn
