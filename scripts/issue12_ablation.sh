@@ -60,6 +60,10 @@ declare -A VARIANT=(
   [e27-facing-minmax-40ep]="$E18 $FACE --set training.epochs=40"
   [e28-facing-minmax-width128-60ep]="$E18 $FACE $W128 --set training.epochs=60"
   [e29-facing-minmax-100ep]="$E18 $FACE --set training.epochs=100"
+  [e30-facing-minmax-40ep-flip]="$E18 $FACE --set training.epochs=40 --set data.transform.flip_prob=0.5"
+  # e27 on a quarter / half of the unlabelled training clips, for e27's number of optimiser steps
+  [e31-facing-minmax-data25]="$E18 $FACE --set data.pretrain_fraction=0.25 --set training.epochs=177 --set schedule.warmup_epochs=9 --set training.eval_every=20"
+  [e32-facing-minmax-data50]="$E18 $FACE --set data.pretrain_fraction=0.5 --set training.epochs=83 --set schedule.warmup_epochs=4 --set training.eval_every=20"
 )
 stage=${STAGE:-all}
 for name in ${VARIANTS:-"${!VARIANT[@]}"}; do

@@ -12,7 +12,7 @@ from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.loader import EpochBatchSampler, make_loader
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_split
-from skeletonmae.data.subsets import label_fraction_indices
+from skeletonmae.data.subsets import fraction_indices, label_fraction_indices
 from skeletonmae.data.transforms import TransformConfig
 
 
@@ -146,6 +146,16 @@ def test_label_fraction_indices():
     ) == 174
     with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
         label_fraction_indices(labels, 0.0)
+
+
+def test_fraction_indices_are_nested_seeded_and_ignore_labels():
+    quarter, half = fraction_indices(10, 0.25, seed=2), fraction_indices(10, 0.5, seed=2)
+    assert len(quarter) == 3 and len(half) == 5  # round half up: 2.5 -> 3
+    assert set(quarter) <= set(half) and np.all(np.diff(half) > 0)
+    assert not np.array_equal(half, fraction_indices(10, 0.5, seed=3))
+    assert np.array_equal(fraction_indices(7, 1.0), np.arange(7)) and len(fraction_indices(7, 0.01)) == 1
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
+        fraction_indices(10, 1.5)
 
 
 def test_align_facing_turns_every_batch_and_refuses_2d_splits_naming_the_fix(split_folder, tmp_path):

@@ -52,6 +52,7 @@ def test_yaml_with_preset_and_overrides(tmp_path: Path):
         ("optim.lr=fast", r"^optim\.lr: expected a number"),
         ("training.amp=fp8", r"^training\.amp: expected one of 'none', 'bf16', 'fp16'"),
         ("data.label_fraction=0", r"^data\.label_fraction: must be in \(0, 1\]"),
+        ("data.pretrain_fraction=1.5", r"^data\.pretrain_fraction: must be in \(0, 1\]"),
         ("data.transform.stream=rgb", r"^data\.transform\.stream: must be one of"),
         ("model.preset=huge", r"^model\.preset: unknown model preset 'huge'"),
         ("model.num_frames=100", r"^model\.num_frames: 100 frames do not split into tuples"),

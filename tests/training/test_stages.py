@@ -67,6 +67,15 @@ def test_pretrain_fills_the_run_folder(pretrained: Path):
         assert row["val_interp_ratio"] == pytest.approx(row["val_masked_mse"] / row["val_interp_mse"])
 
 
+def test_pretrain_fraction_subsets_pretraining_only(tiny_dataset, tmp_path, tiny_overrides, caplog):
+    extra = ("data.pretrain_fraction=0.5", "data.label_fraction=0.25", "training.epochs=1")
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "pt", *extra))
+    with caplog.at_level(logging.INFO):
+        result = run_pretrain(config, pinned_model_fields=pinned)
+    assert "pretrain reads 12 of 24 training samples" in caplog.text  # label_fraction is not read
+    assert load_checkpoint(result.last_checkpoint)["global_step"] == 12 // 4
+
+
 def test_finetune_from_pretrained_on_a_label_fraction(
     pretrained, tiny_dataset, tmp_path, tiny_overrides, caplog
 ):

@@ -18,7 +18,7 @@ from torch.utils.data import BatchSampler, DataLoader, Sampler
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.loader import BatchedView, BatchRequest
 from skeletonmae.data.store import SplitArrays, load_split
-from skeletonmae.data.subsets import label_fraction_indices
+from skeletonmae.data.subsets import fraction_indices, label_fraction_indices
 from skeletonmae.distributed import (
     DistributedContext,
     ResumableDistributedSampler,
@@ -185,19 +185,14 @@ def _loader(
 
 
 def build_train_data(
-    config: RunConfig, arrays: SplitArrays, context: DistributedContext, use_label_fraction: bool
+    config: RunConfig, arrays: SplitArrays, context: DistributedContext, stage: str
 ) -> TrainData:
-    """Shuffled, augmented, ``drop_last`` loader over the (optionally label-subsampled) split."""
+    """Shuffled, augmented, ``drop_last`` loader over the split, or the subset of it that ``stage``
+    reads (:func:`training_indices`)."""
     data = config.data
-    indices = None
-    if use_label_fraction and data.label_fraction < 1.0:
-        indices = label_fraction_indices(np.asarray(arrays.labels), data.label_fraction, data.label_seed)
-        logger.info(
-            "data.label_fraction=%s: %d of %d training samples",
-            data.label_fraction,
-            len(indices),
-            len(arrays),
-        )
+    indices = training_indices(data, np.asarray(arrays.labels), stage)
+    if indices is not None:
+        logger.info("%s reads %d of %d training samples", stage, len(indices), len(arrays))
     dataset = SkeletonDataset(arrays, data.transform, train=True, seed=config.training.seed, indices=indices)
     sampler = ResumableDistributedSampler(
         dataset, context, shuffle=True, seed=config.training.seed, drop_last=True
@@ -205,6 +200,18 @@ def build_train_data(
     micro = micro_batch_size(config, context)
     loader = _loader(dataset, sampler, micro, True, lambda: sampler.epoch, config, context)
     return TrainData(loader, sampler, dataset.set_epoch, micro, len(dataset))
+
+
+def training_indices(data: DataConfig, labels: np.ndarray, stage: str) -> np.ndarray | None:
+    """Rows of the training split (labels ``(N,)``) that ``stage`` trains on, ``None`` for all:
+    pre-training reads ``data.pretrain_fraction`` of them, the labelled stages ``data.label_fraction``
+    of the labels (class-balanced)."""
+    if stage == "pretrain":
+        fraction = data.pretrain_fraction
+        return None if fraction == 1.0 else fraction_indices(len(labels), fraction, data.label_seed)
+    if data.label_fraction == 1.0:
+        return None
+    return label_fraction_indices(labels, data.label_fraction, data.label_seed)
 
 
 def build_eval_loader(

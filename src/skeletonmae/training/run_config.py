@@ -43,6 +43,9 @@ class DataConfig:
     ``root`` holds one folder per split (``skeletonmae prepare`` writes it). ``val_split`` is what
     picks the best checkpoint (null: use the training metric). ``label_fraction`` < 1 trains the
     fine-tune / linear stages on a class-balanced subset drawn with ``label_seed``.
+    ``pretrain_fraction`` < 1 (beyond the paper, for data-scaling studies) pre-trains on a random
+    subset of the training split of that size, drawn with ``label_seed`` (nested: for one seed the
+    25 % subset lies inside the 50 % one); the other stages ignore it.
     ``eval_batch_size`` is per process (null: the training micro-batch).
     """
 
@@ -56,6 +59,7 @@ class DataConfig:
     num_workers: int = dataclasses.field(default=2, metadata=RESULT_NEUTRAL)
     label_fraction: float = 1.0
     label_seed: int = 0
+    pretrain_fraction: float = 1.0
     mmap: bool = dataclasses.field(default=True, metadata=RESULT_NEUTRAL)
 
     def __post_init__(self) -> None:
@@ -70,6 +74,11 @@ class DataConfig:
             0.0 < self.label_fraction <= 1.0,
             "label_fraction",
             f"must be in (0, 1], got {self.label_fraction}; e.g. 0.1 for 10 % of the labels",
+        )
+        require(
+            0.0 < self.pretrain_fraction <= 1.0,
+            "pretrain_fraction",
+            f"must be in (0, 1], got {self.pretrain_fraction}; e.g. 0.25 pre-trains on a quarter of it",
         )
         require(self.label_seed >= 0, "label_seed", f"must be >= 0, got {self.label_seed}")
         for name in ("train_split", "test_split"):

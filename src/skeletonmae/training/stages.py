@@ -158,7 +158,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
         model = built = build_stage_model(stage, config, info.layout)
         set_activation_checkpointing(model, config.training.checkpoint_activations)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
-        train = build_train_data(config, train_arrays, context, use_label_fraction=stage != "pretrain")
+        train = build_train_data(config, train_arrays, context, stage)
         val_loader = _validation_loader(config, context)
         model = wrap_model(model, context, config.training.sync_batchnorm)
         optimizer = build_optimizer(_optimizer_parameters(stage, config, model), config.optim)
