@@ -10,10 +10,10 @@ set -euo pipefail
 export OMP_NUM_THREADS=1
 DATA=data/prepared/nw-ucla
 OUT=${OUT:-runs/exp}
-# configs/nw-ucla/pretrain-base.yaml is the session-10 recipe (e25). The variants below are changes from
-# e4 (the rescale on, uniform masking, coordinate target, lr 1e-3, STTFormer's transform), so E4 pins
-# those settings; the others switch the rescale off.
-PLAIN="--set data.transform.align_facing=false --set data.transform.minmax_normalize=false"
+# configs/nw-ucla/pretrain-base.yaml is the session-10 recipe (e25) with session 12's mirror flip. The
+# variants below are changes from e4 (the rescale on, uniform masking, coordinate target, lr 1e-3,
+# STTFormer's transform, no flip), so E4 pins those settings; the others switch the rescale off.
+PLAIN="--set data.transform.align_facing=false --set data.transform.minmax_normalize=false --set data.transform.flip_prob=0"
 E4="--set optim.lr=0.001 --set mask.motion_temperature=null --set mask.target=coordinates --set mask.normalize_target=false $PLAIN"
 BASE="--config configs/nw-ucla/pretrain-base.yaml --set training.progress_bar=false $E4"
 # Fine-tuning as in sessions 4-7 (lr 1e-3); session 9 adds FINETUNE_SET="--set optim.lr=0.01", the shipped
@@ -60,7 +60,10 @@ declare -A VARIANT=(
   [e27-facing-minmax-40ep]="$E18 $FACE --set training.epochs=40"
   [e28-facing-minmax-width128-60ep]="$E18 $FACE $W128 --set training.epochs=60"
   [e29-facing-minmax-100ep]="$E18 $FACE --set training.epochs=100"
+  # Session 12: the mirror flip in pre-training (e30; shear on top: e33); fine-tune with FINETUNE_TAG=-lr1e-2-face-flip-ld075
+  #   FINETUNE_SET="--set optim.lr=0.01 $FACE --set data.transform.flip_prob=0.5 --set finetune.layer_decay=0.75"
   [e30-facing-minmax-40ep-flip]="$E18 $FACE --set training.epochs=40 --set data.transform.flip_prob=0.5"
+  [e33-facing-minmax-40ep-flip-shear]="$E18 $FACE --set training.epochs=40 --set data.transform.flip_prob=0.5 --set data.transform.shear=0.3"
   # e27 on a quarter / half of the unlabelled training clips, for e27's number of optimiser steps
   [e31-facing-minmax-data25]="$E18 $FACE --set data.pretrain_fraction=0.25 --set training.epochs=177 --set schedule.warmup_epochs=9 --set training.eval_every=20"
   [e32-facing-minmax-data50]="$E18 $FACE --set data.pretrain_fraction=0.5 --set training.epochs=83 --set schedule.warmup_epochs=4 --set training.eval_every=20"

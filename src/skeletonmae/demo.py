@@ -130,7 +130,7 @@ def stage_config(config: DemoConfig, root: Path, stage: str, *, pretrained: Path
             label_fraction=1.0 if pretraining else config.label_fraction,
             label_seed=config.seed,
             transform=TransformConfig(
-                num_frames=30, min_crop_frames=20, align_facing=True, minmax_normalize=True
+                num_frames=30, min_crop_frames=20, align_facing=True, minmax_normalize=True, flip_prob=0.5
             ),
         ),
         model=preset("cpu-base", visible_attention_rescale=True),
