@@ -121,7 +121,7 @@ def test_every_shipped_config_loads_and_starts_with_its_command():
     paths = [CONFIGS / "cpu-smoke.yaml"] + sorted(
         path for folder in folders for path in (CONFIGS / folder).glob("*.yaml")
     )
-    assert len(paths) == 14  # pretrain + finetune per paper benchmark, 5 NW-UCLA runs, smoke
+    assert len(paths) == 15  # pretrain + finetune per paper benchmark, 6 NW-UCLA runs, smoke
     for path in paths:
         first_line = path.read_text(encoding="utf-8").splitlines()[0]
         assert first_line.startswith("# skeletonmae "), path

@@ -100,6 +100,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     conv.add_argument("--normalize-scale", action="store_true", help="divide each sample by its body size")
     conv.add_argument("--trim", action="store_true", help="cut padded frames beyond the longest sequence")
+    conv.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cut every sequence into clips of N frames (long recordings; see docs/data.md)",
+    )
+    conv.add_argument(
+        "--stride",
+        type=int,
+        default=None,
+        metavar="S",
+        help="first frames of successive clips S apart (default: N, every frame in one clip)",
+    )
     conv.set_defaults(func=_run_convert)
 
     synthetic = commands.add_parser(
@@ -186,6 +200,10 @@ def _run_convert(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.stride is not None and args.window is None:
+        print("error: --stride needs --window N (the clip length in frames)", file=sys.stderr)
+        return 1
+    window = None if args.window is None else (args.window, args.stride or args.window)
     options = {
         key: value
         for key, value in (("layout", layout), ("split_prefix", args.split_prefix))
@@ -200,6 +218,7 @@ def _run_convert(args: argparse.Namespace) -> int:
             strict=args.strict,
             normalization=Normalization(args.center, args.normalize_scale),
             trim=args.trim,
+            window=window,
             **options,
         )
     except (DataFormatError, FileNotFoundError, ValueError, TypeError) as error:

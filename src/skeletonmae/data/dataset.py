@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
+from skeletonmae.data.sources import StackedSplit, stack_splits
 from skeletonmae.data.store import SplitArrays, load_split
 from skeletonmae.data.transforms import TransformConfig, facing_problem, transform_batch
 
@@ -20,8 +21,10 @@ from skeletonmae.data.transforms import TransformConfig, facing_problem, transfo
 class SkeletonDataset(Dataset):
     """``ds[i] -> (x, label, i)``: ``x`` float32 tensor ``(C, T, V, M)`` with ``T = transform.num_frames``.
 
-    ``split`` is a split folder (memory-mapped) or loaded :class:`SplitArrays`; ``indices`` optionally
-    restricts the dataset to those samples of the split (e.g. a label-fraction subset), in that order.
+    ``split`` is a split folder (memory-mapped), loaded :class:`SplitArrays`, or a
+    :class:`StackedSplit` of several datasets' splits (persons padded to the widest part);
+    ``indices`` optionally restricts the dataset to those samples of the split (e.g. a
+    label-fraction subset), in that order.
     Training (``train=True``) applies the random crop and rotation; their randomness depends only on
     ``(seed, epoch, sample)``, so results do not depend on worker count, batch composition or
     resumption. Call :meth:`set_epoch` at the start of every epoch.
@@ -32,13 +35,15 @@ class SkeletonDataset(Dataset):
 
     def __init__(
         self,
-        split: SplitArrays | str | os.PathLike[str],
+        split: SplitArrays | StackedSplit | str | os.PathLike[str],
         transform: TransformConfig = TransformConfig(),
         train: bool = True,
         seed: int = 0,
         indices: Sequence[int] | np.ndarray | None = None,
     ) -> None:
-        self.split = split if isinstance(split, SplitArrays) else load_split(split)
+        if not isinstance(split, (SplitArrays, StackedSplit)):
+            split = load_split(split)
+        self.split = split if isinstance(split, StackedSplit) else stack_splits([split])
         self.transform = transform
         self.train = train
         self.seed = int(seed)
@@ -88,37 +93,60 @@ class SkeletonDataset(Dataset):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(x (B, C, T, V, M) float32, labels (B,) int64, positions (B,) int64)`` for dataset ``positions``.
 
-        ``epoch`` overrides :attr:`epoch` (the loader passes it with every batch)."""
+        ``epoch`` overrides :attr:`epoch` (the loader passes it with every batch). A position of
+        ``len(self)`` or more means sample ``position % len(self)`` with an augmentation of its
+        own (a weighted epoch's repeated draws, :func:`~skeletonmae.data.sources.weighted_epoch`)."""
         positions = np.asarray(positions, dtype=np.int64)
-        rows = self.indices[positions]  # (B,) sample indices in the split
+        rows = self.indices[positions % len(self)]  # (B,) rows of the (stacked) split
+        keys = rows + (positions // len(self)) * len(self.split)  # augmentation keys
         uniforms = None
         if self.train:
             uniforms = uniform_streams(
-                self.seed, self.epoch if epoch is None else epoch, rows, self.transform.draws_needed
+                self.seed, self.epoch if epoch is None else epoch, keys, self.transform.draws_needed
             )
-        x = transform_batch(
-            self.split.data,
-            rows,
-            self.split.lengths[rows],
-            self.transform,
-            train=self.train,
-            uniforms=uniforms,
-            parents=self.parents,
-            spatial_dims=self.spatial_dims,
-            mirror=self.mirror,
-            pairs=self.pairs,
-        )
+        x = self._transform_rows(rows, uniforms)
         return torch.from_numpy(x), torch.from_numpy(self.split.labels[rows]), torch.from_numpy(positions)
+
+    def _transform_rows(self, rows: np.ndarray, uniforms: np.ndarray | None) -> np.ndarray:
+        """``(B, C, T, V, M)`` float32 samples of stack ``rows``, each part transformed at once."""
+        split = self.split
+        part_of = split.part_rows(rows)
+        parts = np.unique(part_of)
+        out = None
+        for part in parts:
+            chosen = np.flatnonzero(part_of == part)
+            local = rows[chosen] - split.offsets[part]
+            x = transform_batch(
+                split.parts[part].data,
+                local,
+                split.parts[part].lengths[local],
+                self.transform,
+                train=self.train,
+                uniforms=None if uniforms is None else uniforms[chosen],
+                parents=self.parents,
+                spatial_dims=self.spatial_dims,
+                mirror=self.mirror,
+                pairs=self.pairs,
+            )  # (b, C, T, V, M_part)
+            if len(parts) == 1 and x.shape[-1] == split.num_persons:
+                return x
+            if out is None:
+                out = np.zeros((len(rows), *x.shape[1:-1], split.num_persons), np.float32)
+            out[chosen, ..., : x.shape[-1]] = x
+        if out is None:  # no rows
+            channels, joints, persons = split.sample_shape
+            return np.zeros((0, channels, self.transform.num_frames, joints, persons), np.float32)
+        return out
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        if _reloadable(self.split):
-            state["split"] = str(self.split.folder)
+        if all(_reloadable(part) for part in self.split.parts):
+            state["split"] = [str(part.folder) for part in self.split.parts]
         return state
 
     def __setstate__(self, state: dict) -> None:
-        if isinstance(state["split"], str):
-            state["split"] = load_split(state["split"])
+        if isinstance(state["split"], list):
+            state["split"] = stack_splits([load_split(folder) for folder in state["split"]])
         self.__dict__.update(state)
 
 

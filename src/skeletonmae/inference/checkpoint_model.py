@@ -154,9 +154,9 @@ def _load_encoder_weights(path: Path, classifier: SkeletonClassifier, payload: M
 
 def _training_meta(config: RunConfig) -> tuple[Path, dict[str, Any]] | None:
     """The training split's ``meta.json`` if the dataset is still there (else None)."""
-    if config.data.root is None:
+    if not config.data.roots:
         return None
-    meta_path = Path(config.data.root) / config.data.train_split / "meta.json"
+    meta_path = config.data.roots[0] / config.data.train_split / "meta.json"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

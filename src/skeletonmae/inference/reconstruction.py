@@ -103,7 +103,8 @@ def load_mae_checkpoint(
         stages=("pretrain",),
         wrong_stage="has no decoder; pass the best.pt or last.pt of a pretrain run",
     )
-    require_dataset_folder(run.config.data.root)
+    for root in run.config.data.roots:
+        require_dataset_folder(root)
     run = bind_run(run)
     config = run.config
     model = build_mae(config.model, config.mask)
@@ -174,7 +175,11 @@ def locate_sample(arrays: Any, sample: str | int, data: Any) -> int:
     that hold a name missing from it."""
     split = data.test_split
     missing = not _is_index(sample) and sample not in arrays.names
-    elsewhere = splits_with_sample(data.root, str(sample), split) if missing else []
+    elsewhere = (
+        [found for root in data.roots for found in splits_with_sample(root, str(sample), split)]
+        if missing
+        else []
+    )
     return find_sample(arrays.names, sample, split=split, elsewhere=elsewhere)
 
 

@@ -65,6 +65,11 @@ class SkeletonClassifier(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
+        if config.num_classes < 1:
+            raise ValueError(
+                "model.num_classes is 0 (the data has no labels): a classifier needs labelled "
+                "data; unlabelled data is for pre-training"
+            )
         self.config = config
         self.encoder = SkeletonEncoder(config)
         self.head = ClassificationHead(config.pooled_dim(), config.num_classes, config.head_dropout)

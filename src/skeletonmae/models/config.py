@@ -144,12 +144,16 @@ class ModelConfig:
             "tuple_len",
             "num_joints",
             "num_persons",
-            "num_classes",
             "num_heads",
             "decoder_depth",
         ):
             value = getattr(self, name)
             require(_is_int(value) and value >= 1, name, f"got {value!r}; use a positive integer")
+        require(
+            _is_int(self.num_classes) and self.num_classes >= 0,
+            "num_classes",
+            f"got {self.num_classes!r}; use the number of classes (0: unlabelled data, pre-training only)",
+        )
         require(
             self.num_frames % self.tuple_len == 0,
             "num_frames",

@@ -17,6 +17,7 @@ from torch.utils.data import BatchSampler, DataLoader, Sampler
 
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.loader import BatchedView, BatchRequest
+from skeletonmae.data.sources import StackedSplit, source_shares, stack_splits, weighted_epoch
 from skeletonmae.data.store import SplitArrays, load_split
 from skeletonmae.data.subsets import fraction_indices, label_fraction_indices
 from skeletonmae.distributed import (
@@ -46,40 +47,71 @@ class DatasetInfo:
 
 
 def split_folder(config: DataConfig, split: str) -> Path:
-    if config.root is None:
+    """The folder of ``split`` in the (first) dataset of ``data.root``, for messages and records."""
+    return _split_sources(config, split)[0]
+
+
+def _split_sources(config: DataConfig, split: str) -> list[Path]:
+    """The split folders that make ``split``: the split of every root that has it (one root:
+    that root's, whether or not it exists), or with ``NAME/SPLIT`` the split of the root named NAME."""
+    roots = config.roots
+    if not roots:
         raise ValueError(
             "data.root is not set; point it at a prepared dataset folder "
             "(made by `skeletonmae prepare`), e.g. --set data.root=data/ntu60-xsub"
         )
-    return Path(config.root) / split
-
-
-def open_split(config: DataConfig, split: str) -> SplitArrays:
-    """``load_split`` with an error naming the folder and the fix when it is missing."""
-    folder = split_folder(config, split)
-    if not folder.is_dir():
-        available = (
-            sorted(p.name for p in Path(config.root).iterdir() if p.is_dir())
-            if Path(config.root).is_dir()
-            else []
-        )
+    if "/" in split:
+        name, split = split.split("/", 1)
+        named = [root for root in roots if root.name == name]
+        if not named:
+            raise ValueError(
+                f"split {name}/{split}: no folder of data.root is named {name!r}; "
+                f"the datasets are {[root.name for root in roots]}"
+            )
+        roots = tuple(named)
+    if len(roots) == 1:
+        return [roots[0] / split]
+    found = [root / split for root in roots if (root / split).is_dir()]
+    if not found:
         raise FileNotFoundError(
-            f"{folder}: split folder not found (data.root={config.root}, split {split!r}); "
+            f"split {split!r}: none of the folders of data.root has it "
+            f"({', '.join(map(str, roots))}); name a split they hold"
+        )
+    return found
+
+
+def open_split(config: DataConfig, split: str) -> SplitArrays | StackedSplit:
+    """``load_split`` with an error naming the folder and the fix when it is missing; several
+    folders (``data.root`` a list) come back as one :class:`StackedSplit`."""
+    folders = _split_sources(config, split)
+    parts = [_load_one(folder, split, config.mmap) for folder in folders]
+    return parts[0] if len(parts) == 1 else stack_splits(parts)
+
+
+def _load_one(folder: Path, split: str, mmap: bool) -> SplitArrays:
+    if not folder.is_dir():
+        root = folder.parent
+        available = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        raise FileNotFoundError(
+            f"{folder}: split folder not found (data.root={root}, split {split!r}); "
             f"available splits: {available or 'none - prepare the dataset first'}"
         )
-    return load_split(folder, mmap=config.mmap)
+    return load_split(folder, mmap=mmap)
 
 
-def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
+def dataset_info(arrays: SplitArrays | StackedSplit, folder: Path) -> DatasetInfo:
     """Shape and class facts of a split; errors name ``meta.json`` when a key is missing."""
     meta = arrays.meta
     if "num_classes" not in meta:
         raise ValueError(f"{folder / 'meta.json'}: key 'num_classes' missing; re-run prepare")
-    _, channels, _, joints, persons = arrays.data.shape  # (N, C, T, V, M)
+    if isinstance(arrays, StackedSplit):
+        channels, joints, persons = arrays.sample_shape
+    else:
+        _, channels, _, joints, persons = arrays.data.shape  # (N, C, T, V, M)
     names = tuple(meta.get("class_names") or (str(i) for i in range(meta["num_classes"])))
     return DatasetInfo(
         folder,
-        int(arrays.data.shape[0]),
+        len(arrays),
         int(channels),
         int(joints),
         int(persons),
@@ -89,6 +121,19 @@ def dataset_info(arrays: SplitArrays, folder: Path) -> DatasetInfo:
         arrays.channels,
         meta.get("normalization"),
     )
+
+
+def require_labels(arrays: SplitArrays | StackedSplit, stage: str) -> None:
+    """Fine-tuning and linear evaluation need every training sample labelled; the message names
+    the dataset and what to do instead."""
+    unlabelled = int((np.asarray(arrays.labels) < 0).sum())
+    if arrays.num_classes == 0 or unlabelled:
+        where = ", ".join(str(part.folder) for part in getattr(arrays, "parts", (arrays,)))
+        raise ValueError(
+            f"{where}: {unlabelled} of {len(arrays)} training samples have no label (-1); "
+            f"the {stage} stage trains a classifier and needs labels: point data.root at a "
+            "labelled dataset (unlabelled data is for `skeletonmae pretrain`)"
+        )
 
 
 def bind_model_to_data(
@@ -154,12 +199,44 @@ class BatchRequests(Sampler[BatchRequest]):
         return len(self.batches)
 
 
+class WeightedEpochSampler(Sampler[int]):
+    """Training sampler when ``data.root_weights`` is set: each epoch is drawn by
+    :func:`~skeletonmae.data.sources.weighted_epoch` (seeded by ``seed`` and the epoch), then
+    sharded over ranks like ``DistributedSampler(drop_last=True)``; :meth:`set_start` skips the
+    samples a resumed run has already seen, as :class:`ResumableDistributedSampler` does."""
+
+    def __init__(
+        self, offsets: np.ndarray, shares: np.ndarray, context: DistributedContext, seed: int
+    ) -> None:
+        self.offsets, self.shares, self.seed = offsets, shares, seed
+        self.rank, self.world_size = context.rank, context.world_size
+        self.num_samples = int(offsets[-1]) // context.world_size
+        self.epoch = 0
+        self.start = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def set_start(self, samples_to_skip: int) -> None:
+        if not 0 <= samples_to_skip <= self.num_samples:
+            raise ValueError(f"cannot skip {samples_to_skip} of {self.num_samples} samples")
+        self.start = samples_to_skip
+
+    def __iter__(self) -> Iterator[int]:
+        order = weighted_epoch(self.offsets, self.shares, self.seed, self.epoch)
+        mine = order[self.rank : self.num_samples * self.world_size : self.world_size]
+        return iter(mine[self.start :].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples - self.start
+
+
 @dataclasses.dataclass
 class TrainData:
     """The training loader, its resumable sampler and the hook that re-seeds augmentation."""
 
     loader: DataLoader
-    sampler: ResumableDistributedSampler
+    sampler: ResumableDistributedSampler | WeightedEpochSampler
     set_epoch: Callable[[int], None]
     micro_batch_size: int
     num_samples: int
@@ -185,18 +262,26 @@ def _loader(
 
 
 def build_train_data(
-    config: RunConfig, arrays: SplitArrays, context: DistributedContext, stage: str
+    config: RunConfig, arrays: SplitArrays | StackedSplit, context: DistributedContext, stage: str
 ) -> TrainData:
     """Shuffled, augmented, ``drop_last`` loader over the split, or the subset of it that ``stage``
-    reads (:func:`training_indices`)."""
+    reads (:func:`training_indices`); with ``data.root_weights``, each dataset's share of an epoch
+    is drawn afresh every epoch (:class:`WeightedEpochSampler`)."""
     data = config.data
     indices = training_indices(data, np.asarray(arrays.labels), stage)
     if indices is not None:
         logger.info("%s reads %d of %d training samples", stage, len(indices), len(arrays))
     dataset = SkeletonDataset(arrays, data.transform, train=True, seed=config.training.seed, indices=indices)
-    sampler = ResumableDistributedSampler(
-        dataset, context, shuffle=True, seed=config.training.seed, drop_last=True
-    )
+    sampler: ResumableDistributedSampler | WeightedEpochSampler
+    if data.root_weights is not None:
+        offsets = dataset.split.offsets
+        shares = source_shares(data.root_weights, np.diff(offsets))
+        logger.info("epoch shares of %s: %s", [str(r) for r in data.roots], np.round(shares, 3).tolist())
+        sampler = WeightedEpochSampler(offsets, shares, context, config.training.seed)
+    else:
+        sampler = ResumableDistributedSampler(
+            dataset, context, shuffle=True, seed=config.training.seed, drop_last=True
+        )
     micro = micro_batch_size(config, context)
     loader = _loader(dataset, sampler, micro, True, lambda: sampler.epoch, config, context)
     return TrainData(loader, sampler, dataset.set_epoch, micro, len(dataset))
@@ -215,7 +300,7 @@ def training_indices(data: DataConfig, labels: np.ndarray, stage: str) -> np.nda
 
 
 def build_eval_loader(
-    config: RunConfig, arrays: SplitArrays, context: DistributedContext, batch_size: int
+    config: RunConfig, arrays: SplitArrays | StackedSplit, context: DistributedContext, batch_size: int
 ) -> DataLoader:
     """Un-augmented loader over this rank's shard of the split, in order."""
     dataset = SkeletonDataset(arrays, config.data.transform, train=False, seed=config.training.seed)

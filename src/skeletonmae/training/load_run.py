@@ -83,7 +83,9 @@ def bind_run(run: LoadedRun, split: str = "") -> LoadedRun:
     arrays = open_split(config.data, split)
     info = dataset_info(arrays, split_folder(config.data, split))
     try:
-        config = bind_model_to_data(config, info, pinned=DATA_BOUND_MODEL_FIELDS)
+        # a pre-training has no classifier head: its class count need not match the data's
+        pinned = set(DATA_BOUND_MODEL_FIELDS) - ({"num_classes"} if run.stage == "pretrain" else set())
+        config = bind_model_to_data(config, info, pinned=pinned)
     except ValueError as error:
         raise ValueError(
             f"{run.path}: its model does not fit {split_folder(config.data, split)} ({error})"

@@ -40,8 +40,14 @@ DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = marked_fields(ModelConfig, "data_boun
 class DataConfig:
     """Which prepared dataset to read and how to batch it.
 
-    ``root`` holds one folder per split (``skeletonmae prepare`` writes it). ``val_split`` is what
-    picks the best checkpoint (null: use the training metric). ``label_fraction`` < 1 trains the
+    ``root`` holds one folder per split (``skeletonmae prepare`` writes it), or is a list of such
+    datasets read as one (same layout and channels; unlabelled ones may join for pre-training).
+    With a list, a split name reads that split of every dataset that has it, and ``NAME/SPLIT``
+    (``NAME`` a dataset's folder name) reads one dataset's, e.g. ``val_split: nw-ucla/test``.
+    ``root_weights`` (one per root; null: each dataset in proportion to its size) sets each
+    dataset's share of an epoch's training samples; a share above its size repeats its samples,
+    each draw with its own augmentation. ``val_split`` is what picks the best checkpoint (null:
+    use the training metric). ``label_fraction`` < 1 trains the
     fine-tune / linear stages on a class-balanced subset drawn with ``label_seed``.
     ``pretrain_fraction`` < 1 (beyond the paper, for data-scaling studies) pre-trains on a random
     subset of the training split of that size, drawn with ``label_seed`` (nested: for one seed the
@@ -49,7 +55,8 @@ class DataConfig:
     ``eval_batch_size`` is per process (null: the training micro-batch).
     """
 
-    root: Path | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
+    root: Path | tuple[Path, ...] | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
+    root_weights: tuple[float, ...] | None = None
     train_split: str = "train"
     val_split: str | None = "test"
     test_split: str = "test"
@@ -81,8 +88,27 @@ class DataConfig:
             f"must be in (0, 1], got {self.pretrain_fraction}; e.g. 0.25 pre-trains on a quarter of it",
         )
         require(self.label_seed >= 0, "label_seed", f"must be >= 0, got {self.label_seed}")
+        if self.root_weights is not None:
+            require(
+                len(self.root_weights) == len(self.roots) and all(w > 0 for w in self.root_weights),
+                "root_weights",
+                f"got {list(self.root_weights)} for {len(self.roots)} root(s); give one positive "
+                "weight per folder of data.root, or null for shares by size",
+            )
+            require(
+                self.label_fraction == 1.0 and self.pretrain_fraction == 1.0,
+                "root_weights",
+                "cannot be combined with label_fraction or pretrain_fraction below 1; use one or the other",
+            )
         for name in ("train_split", "test_split"):
             require(bool(getattr(self, name)), name, "must name a split folder, e.g. train")
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """The dataset folders of ``root`` (one or several; empty when unset)."""
+        if self.root is None:
+            return ()
+        return tuple(map(Path, self.root)) if isinstance(self.root, tuple) else (Path(self.root),)
 
 
 @dataclasses.dataclass(frozen=True)

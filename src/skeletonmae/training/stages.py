@@ -37,6 +37,7 @@ from skeletonmae.training.data_setup import (
     dataset_info,
     micro_batch_size,
     open_split,
+    require_labels,
     split_folder,
 )
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
@@ -152,6 +153,8 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
     with distributed_session(config.training.device) as context:
         train_arrays = open_split(config.data, config.data.train_split)
         info = dataset_info(train_arrays, split_folder(config.data, config.data.train_split))
+        if stage != "pretrain":
+            require_labels(train_arrays, stage)
         config = bind_model_to_data(config, info, pinned, check_mask=stage == "pretrain")
         run_dir = prepare_run_dir(config, stage, context, resume)
         seed_everything(config.training.seed)  # same initial weights on every rank

@@ -25,6 +25,7 @@ from skeletonmae.data.formats.stgcn import read_stgcn, read_stgcn_folder, write_
 from skeletonmae.data.normalize import Normalization, normalize_samples
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import MANIFEST, dataset_splits, load_split, to_samples, write_dataset
+from skeletonmae.data.windows import window_samples
 
 FORMATS: tuple[str, ...] = (
     "prepared",
@@ -155,14 +156,19 @@ def convert(
     strict: bool = False,
     normalization: Normalization = Normalization(),
     trim: bool = False,
+    window: tuple[int, int] | None = None,
     **read_options: Any,
 ) -> ConversionResult:
     """Convert ``src`` to ``dst``; returns the sample count per split and the data's warnings
     (:mod:`skeletonmae.data.checks`), which a prepared dataset's manifest also lists.
     ``strict``: refuse to write when there is any warning. ``normalization`` and ``trim``
-    (:mod:`skeletonmae.data.normalize`) are applied first and recorded in the prepared dataset."""
+    (:mod:`skeletonmae.data.normalize`) are applied first and recorded in the prepared dataset;
+    before them, ``window`` ``(frames, stride)`` cuts every sequence into clips
+    (:mod:`skeletonmae.data.windows`)."""
     fmt = src_format or detect_format(src)
     splits = read_samples(src, fmt, **read_options)
+    if window is not None:
+        splits = {name: window_samples(s, *window) for name, s in splits.items()}
     if trim or not normalization.is_identity:
         splits = {name: normalize_samples(s, normalization, trim) for name, s in splits.items()}
     warnings = check_splits(splits)
@@ -174,5 +180,7 @@ def convert(
         extra = {"source": fmt, "warnings": [w.to_dict() for w in warnings]}
         if not normalization.is_identity:
             extra["normalization"] = normalization.to_dict()
+        if window is not None:
+            extra["windows"] = {"frames": window[0], "stride": window[1]}
     write_samples(dst, splits, dst_format, **extra)
     return ConversionResult({name: samples.num_samples for name, samples in splits.items()}, warnings)

@@ -1,0 +1,69 @@
+"""Cut long recordings into clips: ``prepare convert --window N --stride S``.
+
+A user's continuous captures (minutes of motion in one sequence) become clips of ``window`` frames
+that start every ``stride`` frames. The rule, for a sequence of ``L`` valid frames:
+
+- windows start at ``0, S, 2S, ...`` and each holds ``min(N, L - start)`` frames;
+- the last window is the first one that reaches the end (``start + N >= L``), so with ``S == N``
+  every frame lands in exactly one clip and the remainder (``L mod N`` frames) is a shorter clip;
+  with ``S < N`` clips overlap, with ``S > N`` the frames between them are left out;
+- a sequence of at most ``N`` frames is one clip, unchanged.
+
+Clip ``k`` of sample ``NAME`` is named ``NAME/wKKK`` and keeps its label.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skeletonmae.data.samples import SkeletonSamples
+
+__all__ = ["window_samples", "window_starts"]
+
+
+def window_starts(length: int, window: int, stride: int) -> list[int]:
+    """First frames of the clips of a sequence of ``length`` valid frames (see the module rule)."""
+    _check(window, stride)
+    starts = [0]
+    while starts[-1] + window < length:
+        starts.append(starts[-1] + stride)
+    return [start for start in starts if start < max(length, 1)]
+
+
+def window_samples(samples: SkeletonSamples, window: int, stride: int) -> SkeletonSamples:
+    """Every sample of ``samples`` ``(N, C, T, V, M)`` cut into clips ``(N', C, window, V, M)``."""
+    _check(window, stride)
+    plan = [
+        (index, start)
+        for index, length in enumerate(samples.lengths.tolist())
+        for start in window_starts(int(length), window, stride)
+    ]
+    _, channels, _, joints, persons = samples.data.shape
+    data = np.zeros((len(plan), channels, window, joints, persons), dtype=samples.data.dtype)
+    lengths = np.zeros(len(plan), dtype=np.int64)
+    names = []
+    clip_of_sample: dict[int, int] = {}
+    for row, (index, start) in enumerate(plan):
+        size = max(0, min(window, int(samples.lengths[index]) - start))
+        data[row, :, :size] = samples.data[index, :, start : start + size]
+        lengths[row] = size
+        clip = clip_of_sample.get(index, 0)
+        clip_of_sample[index] = clip + 1
+        names.append(f"{samples.names[index]}/w{clip:03d}")
+    return SkeletonSamples(
+        data,
+        samples.labels[[index for index, _ in plan]].astype(np.int64),
+        tuple(names),
+        lengths,
+        samples.layout,
+        samples.class_names,
+        samples.channels,
+    )
+
+
+def _check(window: int, stride: int) -> None:
+    if window < 1 or stride < 1:
+        raise ValueError(
+            f"--window {window} --stride {stride}: both must be at least 1 frame "
+            "(e.g. --window 64 --stride 64 for non-overlapping clips)"
+        )
