@@ -51,3 +51,31 @@ def test_several_roots_with_weights_pretrain_then_fine_tune_on_one(
     finetune = tiny_overrides(tiny_dataset, tmp_path / "ft2", f"finetune.pretrained={result.best_checkpoint}")
     config, pinned = load_run_config(None, finetune)
     assert run_finetune(config, pinned_model_fields=pinned).best_metric is not None
+
+
+def test_evaluate_scores_a_pretraining_on_another_dataset(
+    unlabelled, tiny_dataset, tmp_path, tiny_overrides, capsys
+):
+    """An unlabelled pre-training is scored on a labelled dataset's test split (its class count does
+    not have to match), with the predictors that learn nothing on the same masks."""
+    import json
+
+    from skeletonmae.cli.main import main
+
+    config, pinned = load_run_config(None, tiny_overrides(unlabelled, tmp_path / "pt", "training.epochs=1"))
+    best = run_pretrain(config, pinned_model_fields=pinned).best_checkpoint
+    args = [
+        "evaluate",
+        "--checkpoint",
+        str(best),
+        "--set",
+        f"data.root={tiny_dataset}",
+        "--output-dir",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    assert "masked-token MSE" in capsys.readouterr().out
+    report = json.loads((tmp_path / "eval_test.json").read_text())
+    assert report["samples"] == 12 and report["split"] == "test"
+    assert report["val_interp_ratio"] == pytest.approx(report["val_masked_mse"] / report["val_interp_mse"])
+    assert report["val_interp_mse"] > 0 and report["val_static_mse"] > 0

@@ -1,4 +1,9 @@
-"""``skeletonmae export CHECKPOINT --format onnx|torchscript``: a classifier for other runtimes.
+"""``skeletonmae export CHECKPOINT --format onnx|torchscript|safetensors``.
+
+``onnx`` / ``torchscript``: a classifier for other runtimes. ``safetensors``: the weights of any
+checkpoint (a pre-training's encoder and decoder included) without optimiser state, with the run's
+config and data facts as metadata; every command that takes a checkpoint reads it (how releases
+are made, ``skeletonmae.released``).
 
 The exported model takes ``(N, C, T, V, M)`` float32 skeletons (already preprocessed: centred,
 test-transformed to ``T`` frames; ``N`` is free) and returns ``(N, K)`` logits. A sidecar
@@ -21,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["register", "run_export", "default_output"]
 
-SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt", "safetensors": ".safetensors"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         choices=tuple(SUFFIXES),
         dest="fmt",
-        help="onnx (needs `pip install -e .[onnx]`) or torchscript",
+        help="onnx (needs `pip install -e .[onnx]`), torchscript, or safetensors (the weights "
+        "of any checkpoint, for sharing)",
     )
     parser.add_argument(
         "--out", metavar="PATH", help="output file (default: beside the checkpoint, e.g. best.onnx)"
@@ -81,6 +87,8 @@ def run_export(args: argparse.Namespace) -> int:
     from skeletonmae.training.checkpoint import CheckpointError
 
     out = Path(args.out) if args.out else default_output(args.checkpoint, args.fmt)
+    if args.fmt == "safetensors":
+        return _export_weights(args.checkpoint, out)
     try:
         predictor = load(args.checkpoint)
         model = predictor.model
@@ -109,6 +117,28 @@ def run_export(args: argparse.Namespace) -> int:
         f"{parity.max_abs_diff:.3g} (largest logit {parity.max_abs_logit:.3g})"
     )
     return 0 if parity.ok else 1
+
+
+def _export_weights(checkpoint: str, out: Path) -> int:
+    """Write and re-read the weights file; exit 1 when a tensor does not come back equal."""
+    import torch
+
+    from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint, save_weights_file
+
+    try:
+        payload = load_checkpoint(checkpoint)
+        save_weights_file(out, payload)
+        again = load_checkpoint(out)
+    except (CheckpointError, OSError) as error:
+        print(f"skeletonmae export: {error}", file=sys.stderr)
+        return 2
+    same = payload["model"].keys() == again["model"].keys() and all(
+        torch.equal(payload["model"][k], again["model"][k]) for k in payload["model"]
+    )
+    count = sum(t.numel() for t in again["model"].values())
+    print(f"exported the {payload.get('stage')} weights ({count:,} values) -> {out}")
+    print("re-read: " + ("every tensor equal" if same else "TENSORS DIFFER"))
+    return 0 if same else 1
 
 
 def _write_sidecar(exporting, out: Path, args: argparse.Namespace, model, parity, check_source: str) -> None:

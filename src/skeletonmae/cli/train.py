@@ -66,11 +66,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="top-1/top-5/per-class accuracy and confusion matrix of a checkpoint",
-        description="Evaluate a finetune/linear checkpoint; writes eval_<split>.json and "
-        "confusion_<split>.png next to it (or in --output-dir).",
+        description="Evaluate a finetune/linear checkpoint (writes eval_<split>.json and "
+        "confusion_<split>.png next to it, or in --output-dir), or the reconstruction of a "
+        "pre-training (masked-token MSE beside the static-pose and interpolation predictors).",
     )
     parser.add_argument(
-        "--checkpoint", required=True, metavar="CKPT", help="best.pt or last.pt of a finetune / linear run"
+        "--checkpoint",
+        required=True,
+        metavar="CKPT",
+        help="best.pt or last.pt of a run, a weights file or a released model's name",
     )
     parser.add_argument("--split", help="split folder to score (default: data.test_split)")
     parser.add_argument("--output-dir", metavar="DIR", help="where to write the report")
@@ -156,16 +160,15 @@ def _report_error(command: str, error: BaseException) -> int:
 
 
 def evaluate_command(namespace: argparse.Namespace) -> int:
-    from skeletonmae.training.evaluate import run_evaluate
+    from skeletonmae.training.checkpoint import load_checkpoint
+    from skeletonmae.training.evaluate import run_evaluate, run_reconstruction_eval
 
     quiet_non_main_ranks()
+    options = {"overrides": namespace.overrides, "split": namespace.split, "output_dir": namespace.output_dir}
     try:
-        result = run_evaluate(
-            namespace.checkpoint,
-            overrides=namespace.overrides,
-            split=namespace.split,
-            output_dir=namespace.output_dir,
-        )
+        if load_checkpoint(namespace.checkpoint).get("stage") == "pretrain":
+            return _print_reconstruction(run_reconstruction_eval(namespace.checkpoint, **options))
+        result = run_evaluate(namespace.checkpoint, **options)
     except USER_ERRORS as error:
         return _report_error("evaluate", error)
     metrics = result.metrics
@@ -177,4 +180,17 @@ def evaluate_command(namespace: argparse.Namespace) -> int:
         f"mean class {100 * metrics.mean_class_accuracy:.2f} %"
     )
     print(f"report: {result.json_path}  confusion matrix: {result.confusion_png}")
+    return 0
+
+
+def _print_reconstruction(result) -> int:
+    if _rank() > 0:
+        return 0
+    m = result.metrics
+    print(
+        f"{result.checkpoint} on {result.split} ({result.samples} samples): masked-token MSE "
+        f"{m['val_masked_mse']:.4f}, static pose {m['val_static_mse']:.4f}, interpolation "
+        f"{m['val_interp_mse']:.4f} (model / interpolation {m['val_interp_ratio']:.2f})"
+    )
+    print(f"report: {result.json_path}")
     return 0

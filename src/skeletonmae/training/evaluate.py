@@ -1,7 +1,10 @@
-"""``run_evaluate``: score a fine-tuned / linear checkpoint on a split.
+"""``run_evaluate``: score a fine-tuned / linear checkpoint on a split; ``run_reconstruction_eval``:
+score a SkeletonMAE pre-training's reconstruction on a split.
 
 Writes, next to the checkpoint unless told otherwise, ``eval_<split>.json`` (top-1, top-5,
-per-class accuracy, confusion matrix, loss) and ``confusion_<split>.png``. The model is rebuilt
+per-class accuracy, confusion matrix, loss) and ``confusion_<split>.png``; for a pre-training,
+``eval_<split>.json`` holds the masked-token MSE beside the static-pose and interpolation predictors
+on the same seeded masks as validation. The model is rebuilt
 from the config stored in the checkpoint; overrides (e.g. ``data.root=...``) may point it at
 another copy of the data, but the model fields must still match the weights.
 """
@@ -17,11 +20,12 @@ from skeletonmae.atomic import write_json_atomic
 from skeletonmae.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.evaluation.loops import classify_loader
 from skeletonmae.evaluation.metrics import ClassificationMetrics
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.factory import build_classifier, build_mae
 from skeletonmae.training.data_setup import (
     build_eval_loader,
 )
 from skeletonmae.training.load_run import bind_run, load_run
+from skeletonmae.training.tasks import PretrainTask
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +122,51 @@ def _write_report(
         class_names,
         title=f"{checkpoint.parent.name} / {split}: top-1 {100 * metrics.top1:.1f} %",
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconstructionEvaluation:
+    """A pre-training's reconstruction metrics on one split (``val_*`` keys, as in metrics.csv)."""
+
+    checkpoint: Path
+    split: str
+    samples: int
+    metrics: dict[str, float]
+    json_path: Path
+
+
+def run_reconstruction_eval(
+    checkpoint: str | Path,
+    *,
+    overrides: Sequence[str] = (),
+    split: str | None = None,
+    output_dir: str | Path | None = None,
+) -> ReconstructionEvaluation:
+    """Masked reconstruction of a SkeletonMAE pre-training (``best.pt``, a weights file or a
+    released name) on a split, with the predictors that learn nothing beside it; comparable across
+    checkpoints because the masks are seeded."""
+    run = load_run(
+        checkpoint,
+        overrides,
+        stages=("pretrain",),
+        wrong_stage="has no decoder; pass a SkeletonMAE pre-training checkpoint",
+    )
+    if run.config.contrastive is not None:
+        raise ValueError(f"{run.path}: a contrastive pre-training has no decoder to evaluate")
+    out = Path(output_dir) if output_dir is not None else run.path.parent
+    with distributed_session(run.config.training.device) as context:
+        run = bind_run(run, split or "")
+        model = build_mae(run.config.model, run.config.mask)
+        model.load_state_dict(run.payload["model"])
+        loader = build_eval_loader(
+            run.config, run.arrays, context, run.config.data.eval_batch_size or DEFAULT_EVAL_BATCH
+        )
+        metrics = PretrainTask().validate(wrap_model(model, context, sync_batchnorm=False), loader, context)
+        json_path = out / f"eval_{run.split.replace('/', '_')}.json"
+        if context.is_main:
+            write_json_atomic(
+                json_path,
+                {"checkpoint": str(run.path), "split": run.split, "samples": len(run.arrays), **metrics},
+            )
+        barrier(context)
+    return ReconstructionEvaluation(run.path, run.split, len(run.arrays), metrics, json_path)
