@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE
+from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE, run_all_or_kill
 from sweep_test_data import FRAMES, _samples
 
 from skeletonmae.data.store import write_dataset
@@ -322,17 +322,12 @@ def test_two_sweep_processes_on_two_shards_train_each_run_once(tiny_data, tmp_pa
         f"output_root={json.dumps(str(output))}",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "skeletonmae", "sweep", str(TINY_SPEC), *where, "--shard", f"{k}/2"],
-            env=env,
-            stderr=subprocess.PIPE,
-        )
+    commands = [
+        [sys.executable, "-m", "skeletonmae", "sweep", str(TINY_SPEC), *where, "--shard", f"{k}/2"]
         for k in range(2)
     ]
-    for process in processes:
-        _, stderr = process.communicate(timeout=600)
-        assert process.returncode == 0, stderr.decode()[-2000:]
+    for returncode, printed in run_all_or_kill(commands, 600, env):
+        assert returncode == 0, printed[-2000:]
     records = [read_record(path) for path in sorted(output.glob("records/*/*.json"))]
     assert len(records) == 8 and {r.status for r in records} == {"complete"}
     assert [r.attempts for r in records] == [1] * 8  # no run was started twice

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from kill_helpers import run_all_or_kill
 
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.evaluate import run_evaluate
@@ -40,21 +39,6 @@ result = run_evaluate(out / "ft" / "best.pt", output_dir=out / "eval")
 """
 
 
-def _run_killing_the_group_on_timeout(command: list[str], timeout: float) -> tuple[int, str]:
-    """Run torchrun in its own session; on timeout kill its whole process group (the workers)."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"torchrun did not finish in {timeout} s:\n{output[-3000:]}")
-    return process.returncode, output
-
-
 @pytest.mark.slow
 def test_two_gloo_processes_agree(tiny_dataset: Path, tmp_path: Path, tiny_overrides):
     script = tmp_path / "ddp_run.py"
@@ -72,7 +56,7 @@ def test_two_gloo_processes_agree(tiny_dataset: Path, tmp_path: Path, tiny_overr
         str(tmp_path),
         *overrides,
     ]
-    returncode, output = _run_killing_the_group_on_timeout(command, timeout=240)
+    [(returncode, output)] = run_all_or_kill([command], 240, {**os.environ, "OMP_NUM_THREADS": "1"})
     assert returncode == 0, output[-3000:]
 
     for stage in ("pretrain", "finetune"):

@@ -12,9 +12,16 @@ import torch
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.run_config import load_run_config
-from skeletonmae.training.stages import run_finetune, run_linear, run_pretrain
+from skeletonmae.training.stages import run_finetune, run_linear, run_pretrain, seed_everything
 
 STEPS_PER_EPOCH = 6  # 24 training samples, batch 4
+
+
+def initial_head(config) -> torch.Tensor:
+    """The head weights a run of ``config`` started from: a stage seeds with ``training.seed``, then
+    builds the classifier (loading a pre-trained encoder leaves the head as built)."""
+    seed_everything(config.training.seed)
+    return build_classifier(config.model).state_dict()["head.fc.weight"]
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +143,7 @@ def test_lp_ft_holds_the_encoder_for_its_first_epochs_then_fine_tunes_it(
     after_probe = load_checkpoint(result.run_dir / "epoch-0001.pt")["model"]
     for key, value in encoder.items():  # weights and BatchNorm statistics held in epoch 1
         assert torch.equal(after_probe[key], value), key
-    initial = build_classifier(result.config.model).state_dict()["head.fc.weight"]
-    assert not torch.equal(after_probe["head.fc.weight"], initial)  # the head learned
+    assert not torch.equal(after_probe["head.fc.weight"], initial_head(result.config))  # the head learned
     final = result.model.state_dict()
     assert any(not torch.equal(final[key], value) for key, value in encoder.items())  # then the encoder
     assert not result.model.encoder_held
@@ -176,8 +182,7 @@ def test_linear_trains_the_head_only(pretrained, tiny_dataset, tmp_path, tiny_ov
     trained = result.model.state_dict()
     for key, value in encoder.items():  # weights and BatchNorm running statistics untouched
         assert torch.equal(trained[f"encoder.{key}"], value), key
-    initial = build_classifier(result.config.model)
-    assert not torch.equal(trained["head.fc.weight"], initial.state_dict()["head.fc.weight"])
+    assert not torch.equal(trained["head.fc.weight"], initial_head(result.config))  # the head learned
     config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, tmp_path / "nolin"))
     with pytest.raises(ValueError, match="linear evaluation needs finetune.pretrained"):
         run_linear(config, pinned_model_fields=pinned)
