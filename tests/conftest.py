@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,34 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real sample data not found at {root} (set SKELETONMAE_SHARED_DATA)")
     return root
+
+
+@dataclass(frozen=True)
+class SkeletonFiles:
+    """Generated files in the real raw formats, for tests that need files rather than arrays."""
+
+    nw_ucla: Path  # NW-UCLA all_sqe JSON: 72 sequences, 6 actions x 3 views x 4 subjects
+    ntu: Path  # four NTU .skeleton files with one body each (like ../shared/data/ntu/skeleton)
+
+
+@pytest.fixture(scope="session")
+def skeleton_files(tmp_path_factory: pytest.TempPathFactory) -> SkeletonFiles:
+    """NW-UCLA-style JSON (``a01_s01_e00_v03.json`` among them; views 1, 2 train, 3 tests) and NTU
+    ``.skeleton`` files written by the data layer's generators, so no test needs private data."""
+    from skeletonmae.data.synthetic import write_synthetic_ntu, write_synthetic_nw_ucla
+
+    root = tmp_path_factory.mktemp("skeleton_files")
+    write_synthetic_nw_ucla(root / "nw_ucla", 72, num_actions=6, seed=11)
+    write_synthetic_ntu(
+        root / "ntu",
+        4,
+        num_actions=4,
+        seed=6,
+        two_body_fraction=0.0,
+        ghost_fraction=0.0,
+        missing_frame_fraction=0.0,
+    )
+    return SkeletonFiles(root / "nw_ucla", root / "ntu")
 
 
 @pytest.fixture(scope="session", autouse=True)

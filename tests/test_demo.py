@@ -1,37 +1,45 @@
-"""The demo runs end to end on generated NTU-format data and reports both accuracies."""
+"""The demo fine-tunes the released weights and scratch on generated data and prints what they made."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
 from skeletonmae.cli.main import main
-from skeletonmae.demo import DemoConfig, find_nw_ucla
+from skeletonmae.demo import DemoConfig, find_nw_ucla, finetune_config, weights_config
+from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.training.run_config import load_run_config
+
+CONFIGS = Path(__file__).parents[1] / "configs"
 
 
-def test_demo_runs_on_generated_data(tmp_path, capsys):
+def test_demo_prints_the_runs_it_made(tmp_path, capsys):
     out = tmp_path / "demo"
-    code = main(
-        [
-            "demo",
-            "--synthetic",
-            "--synthetic-samples",
-            "96",
-            "--pretrain-epochs",
-            "1",
-            "--finetune-epochs",
-            "1",
-            "--label-fraction",
-            "0.5",
-            "--output-dir",
-            str(out),
-        ]
-    )
-    assert code == 0
+    args = ["demo", "--synthetic", "--synthetic-samples", "120", "--finetune-epochs", "1"]
+    args += ["--label-fraction", "0.5", "--label-seeds", "1", "2", "--output-dir", str(out)]
+    assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "SkeletonMAE pre-trained" in printed and "from scratch" in printed
-    for stage in ("pretrain", "finetune", "scratch"):
-        assert (out / stage / "best.pt").is_file()
-        assert (out / stage / "metrics.csv").is_file()
+    assert "generated NW-UCLA-format data" in printed and "weights: kinect20-base (released;" in printed
+    rows = {
+        int(m[1]): (m[2], m[3], m[4]) for m in re.finditer(r"^  (\d+) +(\S+) +(\S+) +(\S+)$", printed, re.M)
+    }
+    assert sorted(rows) == [1, 2]
+    for seed, (pretrained, scratch, gain) in rows.items():
+        best = {
+            init: 100 * load_checkpoint(out / f"{init}-{seed}" / "best.pt")["best_metric"]
+            for init in ("pretrained", "scratch")
+        }
+        assert (pretrained, scratch) == (f"{best['pretrained']:.1f}", f"{best['scratch']:.1f}")
+        assert gain == f"{best['pretrained'] - best['scratch']:+.1f}"
+        config, _ = load_run_config(out / f"pretrained-{seed}" / "config.yaml")
+        assert (config.data.label_seed, config.training.seed, str(config.finetune.pretrained)) == (
+            seed,
+            seed,
+            str(Path(__file__).parents[1] / "src/skeletonmae/released/kinect20-base.safetensors"),
+        )
+    assert re.search(r"^  mean \+- std .* [+-]\d+\.\d \+- \d+\.\d$", printed, re.M)
     pictures = list((out / "reconstruction").glob("*.png"))
     assert pictures and all(p.stat().st_size > 5000 for p in pictures)
     assert list((out / "reconstruction").glob("*.gif"))
@@ -45,23 +53,19 @@ def test_demo_rejects_a_missing_nw_ucla_folder(tmp_path):
 def test_demo_config_validates():
     with pytest.raises(ValueError, match="label_fraction"):
         DemoConfig(label_fraction=0.0)
+    with pytest.raises(ValueError, match="label_seeds"):
+        DemoConfig(label_seeds=())
 
 
-@pytest.mark.parametrize("stage", ["pretrain", "finetune"])
-def test_demo_runs_the_shipped_nw_ucla_recipe(stage, tmp_path):
-    """The demo's stages are configs/nw-ucla/{pretrain,finetune}-base.yaml (schedule length aside)."""
-    from pathlib import Path
-
-    from skeletonmae.demo import stage_config
-    from skeletonmae.training.run_config import load_run_config
-
-    shipped, _ = load_run_config(Path(__file__).parents[1] / "configs" / "nw-ucla" / f"{stage}-base.yaml")
-    demo = stage_config(DemoConfig(output_dir=tmp_path), tmp_path, stage)
-    assert demo.data.transform == shipped.data.transform
-    assert (
-        demo.model.stages == shipped.model.stages and demo.model.decoder_width == shipped.model.decoder_width
-    )
-    assert demo.optim == shipped.optim
-    if stage == "pretrain":  # (on the full grid of fine-tuning the rescale is the identity)
-        assert demo.model.visible_attention_rescale == shipped.model.visible_attention_rescale
-        assert demo.mask == shipped.mask
+def test_demo_fine_tunes_with_the_shipped_recipe(tmp_path):
+    """The demo's runs are configs/nw-ucla/finetune-base.yaml on the released weights' model and
+    transform (schedule length aside); the pre-trained run adds the recommended layer decay."""
+    shipped, _ = load_run_config(CONFIGS / "nw-ucla" / "finetune-base.yaml")
+    weights = weights_config("kinect20-base")
+    for pretrained in ("kinect20-base", None):
+        demo = finetune_config(DemoConfig(output_dir=tmp_path), tmp_path, weights, 1, pretrained)
+        assert demo.data.transform == shipped.data.transform == weights.data.transform
+        assert demo.model.stages == weights.model.stages
+        assert demo.optim == shipped.optim and demo.data.batch_size == shipped.data.batch_size
+        assert demo.schedule == shipped.schedule
+        assert demo.finetune.layer_decay == (0.75 if pretrained else 1.0)

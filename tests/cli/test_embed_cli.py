@@ -11,14 +11,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from cli_runner import run_cli  # noqa: E402
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
+from inference_fixtures import TrainedModels, first_ntu_file, single_torch_thread, trained_models  # noqa: E402,F401
 
 from skeletonmae.data.store import load_split  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
 def run(argv, capsys):
@@ -51,15 +51,15 @@ def test_embed_every_split_of_a_dataset_from_a_pretraining_checkpoint(models, tm
     )
 
 
-def test_embed_files_reports_failures_and_writes_the_rest(models, shared_data, tmp_path, capsys):
-    good = shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json"
+def test_embed_files_reports_failures_and_writes_the_rest(models, skeleton_files, tmp_path, capsys):
+    good = skeleton_files.nw_ucla / "a01_s01_e00_v03.json"
     out = tmp_path / "files.npy"
     code, _, err = run(
         [
             "embed",
             str(models.nw_finetune),
             str(good),
-            str(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"),
+            str(first_ntu_file(skeleton_files)),
             "--out",
             str(out),
         ],

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 from cli_runner import run_cli  # noqa: E402
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: E402,F401
+from inference_fixtures import TrainedModels, first_ntu_file, single_torch_thread, trained_models  # noqa: E402,F401
 
 from skeletonmae.inference.export import run_exported  # noqa: E402
 
@@ -22,15 +22,15 @@ MISSING_ONNX = [
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
 def run(argv, capsys):
     return run_cli(argv, capsys)
 
 
-def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_path, capsys):
+def test_torchscript_export_with_parity_on_real_files(models, skeleton_files, tmp_path, capsys):
     out = tmp_path / "ntu.torchscript.pt"
     code, stdout, err = run(
         [
@@ -41,7 +41,7 @@ def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_p
             "--out",
             str(out),
             "--check",
-            str(shared_data / "ntu" / "skeleton"),
+            str(skeleton_files.ntu),
         ],
         capsys,
     )
@@ -59,10 +59,10 @@ def test_torchscript_export_with_parity_on_real_files(models, shared_data, tmp_p
     bool(MISSING_ONNX),
     reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
 )
-def test_onnx_export_default_path_and_parity(models, shared_data, tmp_path, capsys):
+def test_onnx_export_default_path_and_parity(models, skeleton_files, tmp_path, capsys):
     checkpoint = tmp_path / "best.pt"
     checkpoint.write_bytes(Path(models.nw_finetune).read_bytes())
-    files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[1-3]_s02_e00_v03.json"))
+    files = sorted(skeleton_files.nw_ucla.glob("a0[1-3]_s02_e00_v03.json"))
     code, stdout, err = run(
         ["export", str(checkpoint), "--format", "onnx", "--check", *map(str, files)], capsys
     )
@@ -71,13 +71,13 @@ def test_onnx_export_default_path_and_parity(models, shared_data, tmp_path, caps
     assert f"parity OK on {len(files)} input sequence(s)" in stdout
 
 
-def test_refusals_exit_2(models, shared_data, tmp_path, capsys):
+def test_refusals_exit_2(models, skeleton_files, tmp_path, capsys):
     code, _, err = run(
         ["export", str(models.nw_pretrain), "--format", "torchscript", "--out", str(tmp_path / "m.pt")],
         capsys,
     )
     assert code == 2 and "no trained classifier head" in err
-    wrong = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
+    wrong = first_ntu_file(skeleton_files)
     code, _, err = run(
         [
             "export",

@@ -73,10 +73,10 @@ def test_strict_exit_code(raw, tmp_path, capsys):
     assert "skipped 1 file(s) (1 bad)" in captured.out
 
 
-def test_nw_ucla_subset(shared_data, tmp_path):
+def test_nw_ucla_subset(skeleton_files, tmp_path):
     raw = tmp_path / "all_sqe"
     raw.mkdir()
-    for path in sorted((shared_data / "nw_ucla" / "all_sqe").glob("a0[12]_s01_*.json")):
+    for path in sorted(skeleton_files.nw_ucla.glob("a0[12]_s01_*.json")):
         shutil.copy(path, raw)
     assert (
         _run(

@@ -20,8 +20,8 @@ FAST = ["--epochs", "3", "--probe-batch-size", "8", "-k", "5"]
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
 def test_probe_a_pretraining_checkpoint_with_baselines_writes_json(models, tmp_path, capsys):

@@ -29,14 +29,12 @@ NAMES = [
 
 
 @pytest.fixture(scope="module")
-def checkpoint(shared_data, tmp_path_factory) -> Path:
+def checkpoint(skeleton_files, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("nw-ucla")
     raw = root / "raw"
     raw.mkdir()
     for name in NAMES:
-        source = shared_data / "nw_ucla" / "all_sqe" / f"{name}.json"
-        if not source.is_file():
-            pytest.skip(f"{source} not in the shared data")
+        source = skeleton_files.nw_ucla / f"{name}.json"
         (raw / source.name).symlink_to(source)
     prepare_nw_ucla(raw, root / "prepared", progress=False)
     overrides = [

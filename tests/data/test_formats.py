@@ -172,8 +172,8 @@ def test_generic_format_validation(tmp_path):
         read_generic_npz(tmp_path / "layout.npz")
 
 
-def test_nw_ucla_files(shared_data, tmp_path):
-    sequence = read_nw_ucla_file(shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v01.json")
+def test_nw_ucla_files(skeleton_files, tmp_path):
+    sequence = read_nw_ucla_file(skeleton_files.nw_ucla / "a01_s01_e00_v01.json")
     assert sequence.joints.shape[1:] == (20, 3) and sequence.label == 0 and sequence.view == 1
     (tmp_path / "a01_s01_e00_v01.json").write_text(
         '{"file_name": "a01_s01_e00_v01", "skeletons": [], "label": 1}'
@@ -190,6 +190,16 @@ def test_nw_ucla_files(shared_data, tmp_path):
     )
     with pytest.raises(DataFormatError, match="line 1: invalid JSON"):
         read_nw_ucla_file(tmp_path / "a01_s01_e00_v01.json")
+
+
+def test_nw_ucla_folder_splits_by_view(skeleton_files):
+    """Views 1 and 2 train, view 3 tests; every sequence is padded to the longest."""
+    splits = read_nw_ucla_folder(skeleton_files.nw_ucla)
+    assert splits["train"].num_samples == 48 and splits["test"].num_samples == 24
+    assert all(name.endswith(("_v01", "_v02")) for name in splits["train"].names)
+    assert all(name.endswith("_v03") for name in splits["test"].names)
+    longest = max(splits[name].lengths.max() for name in splits)
+    assert splits["train"].data.shape[1:] == (3, longest, 20, 1)
 
 
 def test_nw_ucla_folder_split_sizes(shared_data):

@@ -112,6 +112,15 @@ def test_denoising_counts_reach_the_manifest(raw_folder, tmp_path):
     assert meta["split"] == "test" and meta["max_frames"] == 300
 
 
+def test_prepare_nw_ucla_on_generated_files(skeleton_files, tmp_path):
+    report = prepare_nw_ucla(skeleton_files.nw_ucla, tmp_path / "ucla", progress=False)
+    assert report.counts == {"train": 48, "test": 24} and not report.skipped
+    test = load_split(tmp_path / "ucla" / "test")
+    assert test.meta["class_names"][5] == "stand up" and test.meta["layout"] == "nw_ucla20"
+    assert set(test.labels.tolist()) == set(range(6)) and all(name.endswith("_v03") for name in test.names)
+    np.testing.assert_allclose(test.data[:, :, 0, 1, 0], 0.0, atol=1e-6)  # centred on the first spine
+
+
 def test_nw_ucla(shared_data, tmp_path):
     report = prepare_nw_ucla(shared_data / "nw_ucla" / "all_sqe", tmp_path / "ucla", progress=False)
     assert report.counts == {"train": 1020, "test": 464}

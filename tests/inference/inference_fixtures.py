@@ -1,11 +1,11 @@
-"""Checkpoints trained for a few steps on tiny real data, shared by the inference and CLI tests.
+"""Checkpoints trained for a few steps on generated data in the real formats, shared by the
+inference and CLI tests (no private data needed).
 
-- NW-UCLA: a few dozen real ``all_sqe`` files (views 1+2 train, view 3 test), prepared with the
-  data layer, SkeletonMAE pre-training (2 steps) then fine-tuning from it (2 steps), and an AimCLR
-  (contrastive) pre-training (2 steps).
+- NW-UCLA: the generated ``all_sqe``-style JSON files of the ``skeleton_files`` fixture (views 1+2
+  train, view 3 test), prepared with the data layer, SkeletonMAE pre-training (2 steps) then
+  fine-tuning from it (2 steps), and an AimCLR (contrastive) pre-training (2 steps).
 - NTU layout (25 joints, 2 persons): generated real-format ``.skeleton`` files, prepared as the
-  NTU-60 X-Sub benchmark, fine-tuned from scratch (2 steps). The real NTU files of
-  ``../shared/data`` are then predicted with it.
+  NTU-60 X-Sub benchmark, fine-tuned from scratch (2 steps).
 
 Built once per test session (cached under pytest's base temp folder) with the ``cpu-small`` model
 at 12 frames, so the whole build takes a few seconds.
@@ -14,19 +14,17 @@ at 12 frames, so the whole build takes a few seconds.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import SkeletonFiles
 
 from skeletonmae.data.prepare import prepare_ntu, prepare_nw_ucla
 from skeletonmae.data.synthetic import write_synthetic_ntu
 from skeletonmae.training.run_config import run_config_from_mapping
 from skeletonmae.training.stages import run_finetune, run_pretrain
-
-FILES_PER_VIEW_STEP = 40  # every 40th NW-UCLA file: 26 train / 12 test sequences
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,15 +67,8 @@ def _run_config(root: Path, output: Path, **sections: dict):
     return run_config_from_mapping(data)
 
 
-def _nw_ucla_dataset(shared_data: Path, work: Path) -> Path:
-    files = sorted((shared_data / "nw_ucla" / "all_sqe").glob("*.json"))
-    train = [f for f in files if not f.stem.endswith("v03")][::FILES_PER_VIEW_STEP]
-    test = [f for f in files if f.stem.endswith("v03")][::FILES_PER_VIEW_STEP]
-    raw = work / "nw_raw"
-    raw.mkdir()
-    for path in train + test:
-        os.symlink(path, raw / path.name)
-    prepare_nw_ucla(raw, work / "nw_ucla", progress=False)
+def _nw_ucla_dataset(files: Path, work: Path) -> Path:
+    prepare_nw_ucla(files, work / "nw_ucla", progress=False)
     return work / "nw_ucla"
 
 
@@ -88,23 +79,23 @@ def _ntu_dataset(work: Path) -> Path:
     return work / "ntu60"
 
 
-def trained_models(base: Path, shared_data: Path) -> TrainedModels:
+def trained_models(base: Path, files: SkeletonFiles) -> TrainedModels:
     """Build (once per ``base``) the datasets and checkpoints described in the module docstring."""
     if base in _CACHE:
         return _CACHE[base]
     previous = torch.get_num_threads()
     torch.set_num_threads(1)  # see single_torch_thread
     try:
-        _CACHE[base] = _build(base / "inference_models", shared_data)
+        _CACHE[base] = _build(base / "inference_models", files.nw_ucla)
     finally:
         torch.set_num_threads(previous)
     return _CACHE[base]
 
 
-def _build(work: Path, shared_data: Path) -> TrainedModels:
+def _build(work: Path, nw_ucla_files: Path) -> TrainedModels:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    nw = _nw_ucla_dataset(shared_data, work)
+    nw = _nw_ucla_dataset(nw_ucla_files, work)
     run_pretrain(_run_config(nw, work / "nw_pre"))
     pretrained = {"pretrained": str(work / "nw_pre" / "best.pt")}
     run_finetune(_run_config(nw, work / "nw_ft", finetune=pretrained))
@@ -119,3 +110,8 @@ def _build(work: Path, shared_data: Path) -> TrainedModels:
         ntu,
         work / "ntu_ft" / "best.pt",
     )
+
+
+def first_ntu_file(files: SkeletonFiles) -> Path:
+    """One generated NTU ``.skeleton`` file (25 joints: the wrong layout for an NW-UCLA model)."""
+    return sorted(files.ntu.glob("*.skeleton"))[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
+from inference_fixtures import TrainedModels, first_ntu_file, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
 from skeletonmae.data.formats.generic import write_generic_npz
@@ -19,8 +19,8 @@ from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint, sa
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,8 @@ def nw_predictor(models):
     return skeletonmae.load(models.nw_finetune)
 
 
-def _good_nw_file(shared_data: Path) -> Path:
-    return shared_data / "nw_ucla" / "all_sqe" / "a01_s01_e00_v03.json"
+def _good_nw_file(skeleton_files) -> Path:
+    return skeleton_files.nw_ucla / "a01_s01_e00_v03.json"
 
 
 def _single_failure(report, good_count: int):
@@ -38,29 +38,32 @@ def _single_failure(report, good_count: int):
     return report.failures[0].error
 
 
-def test_wrong_joint_count_for_the_checkpoint_layout(nw_predictor, shared_data):
-    ntu_file = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
-    report = nw_predictor.predict_report([ntu_file, _good_nw_file(shared_data)])
+def test_wrong_joint_count_for_the_checkpoint_layout(nw_predictor, skeleton_files):
+    ntu_file = first_ntu_file(skeleton_files)
+    report = nw_predictor.predict_report([ntu_file, _good_nw_file(skeleton_files)])
     error = _single_failure(report, 1)
     assert str(ntu_file) in error and "25 joints (ntu25)" in error
     assert "layout nw_ucla20 has 20" in error
 
 
-def test_too_few_frames(nw_predictor, shared_data):
-    one_frame = shared_data / "nw_ucla" / "all_sqe" / "a02_s09_e04_v03.json"  # T = 1
-    report = nw_predictor.predict_report([one_frame, _good_nw_file(shared_data)])
+def test_too_few_frames(nw_predictor, skeleton_files, tmp_path):
+    record = json.loads(_good_nw_file(skeleton_files).read_text())
+    record.update(file_name="a02_s09_e04_v03", skeletons=record["skeletons"][:1])  # T = 1, as that real file
+    one_frame = tmp_path / "a02_s09_e04_v03.json"
+    one_frame.write_text(json.dumps(record))
+    report = nw_predictor.predict_report([one_frame, _good_nw_file(skeleton_files)])
     error = _single_failure(report, 1)
     assert "a02_s09_e04_v03" in error and "1 valid frame(s), at least 2" in error
     accepting = skeletonmae.load(nw_predictor.model.path, min_frames=1)
     assert len(accepting.predict(one_frame)) == 1
 
 
-def test_nan_values_are_rejected_in_files_and_arrays(nw_predictor, shared_data, tmp_path):
-    record = json.loads(_good_nw_file(shared_data).read_text())
+def test_nan_values_are_rejected_in_files_and_arrays(nw_predictor, skeleton_files, tmp_path):
+    record = json.loads(_good_nw_file(skeleton_files).read_text())
     record["skeletons"][3][5][1] = float("nan")
     nan_file = tmp_path / "a01_s01_e00_v03.json"
     nan_file.write_text(json.dumps(record))  # Python writes the NaN literal
-    report = nw_predictor.predict_report([nan_file, _good_nw_file(shared_data)])
+    report = nw_predictor.predict_report([nan_file, _good_nw_file(skeleton_files)])
     error = _single_failure(report, 1)
     assert str(nan_file) in error and "NaN" in error and "frame 3" in error
     array = np.ones((3, 10, 20, 1), np.float32)
@@ -76,15 +79,15 @@ def test_nan_values_are_rejected_in_files_and_arrays(nw_predictor, shared_data, 
         (b"\x00\x01binary", "invalid JSON"),
     ],
 )
-def test_unreadable_json_files(nw_predictor, shared_data, tmp_path, content, expected):
+def test_unreadable_json_files(nw_predictor, skeleton_files, tmp_path, content, expected):
     bad = tmp_path / "a01_s01_e00_v03.json"
     bad.write_bytes(content)
-    error = _single_failure(nw_predictor.predict_report([bad, _good_nw_file(shared_data)]), 1)
+    error = _single_failure(nw_predictor.predict_report([bad, _good_nw_file(skeleton_files)]), 1)
     assert str(bad) in error and expected in error
 
 
-def test_truncated_skeleton_file_names_the_file(models, shared_data, tmp_path):
-    source = shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton"
+def test_truncated_skeleton_file_names_the_file(models, skeleton_files, tmp_path):
+    source = first_ntu_file(skeleton_files)
     truncated = tmp_path / source.name
     truncated.write_bytes(source.read_bytes()[:5000])
     report = skeletonmae.load(models.ntu_finetune).predict_report([truncated, source])

@@ -29,16 +29,16 @@ MISSING_ONNX = [name for name in ONNX_PACKAGES if importlib.util.find_spec(name)
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
 @pytest.fixture(scope="module")
-def ntu_real_batch(models, shared_data):
+def ntu_real_batch(models, skeleton_files):
     """The four real NTU files, preprocessed and test-transformed: ``(4, 3, 12, 25, 2)``, plus a
     copy of the first with a second person and an all-zero sample (no person at all)."""
     predictor = skeletonmae.load(models.ntu_finetune)
-    files = sorted((shared_data / "ntu" / "skeleton").glob("*.skeleton"))
+    files = sorted(skeleton_files.ntu.glob("*.skeleton"))
     _, arrays, failures = predictor.prepare(files)
     assert not failures
     x = apply_test_transform(arrays, predictor.model.transform, predictor.model.layout)

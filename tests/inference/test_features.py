@@ -22,11 +22,11 @@ from skeletonmae.training.checkpoint import load_checkpoint
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
-def test_split_features_match_file_features_and_are_deterministic(models, shared_data):
+def test_split_features_match_file_features_and_are_deterministic(models, skeleton_files):
     model = load_inference_model(models.nw_pretrain)  # a pre-training checkpoint embeds too
     split = load_split(models.nw_dataset / "test")
     first = embed_split(model, split, batch_size=5)
@@ -36,7 +36,7 @@ def test_split_features_match_file_features_and_are_deterministic(models, shared
     np.testing.assert_allclose(
         embed_split(model, split, batch_size=64).features, first.features, rtol=1e-5, atol=1e-6
     )
-    files = [shared_data / "nw_ucla" / "all_sqe" / f"{name}.json" for name in split.names[:3]]
+    files = [skeleton_files.nw_ucla / f"{name}.json" for name in split.names[:3]]
     from_files = skeletonmae.load(models.nw_pretrain).embed(files)
     np.testing.assert_allclose(from_files, first.features[:3], rtol=1e-5, atol=1e-6)
 

@@ -17,18 +17,18 @@ from skeletonmae.inference.predictor import InputsFailedError
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
-def _nw_test_files(shared_data: Path, count: int) -> list[Path]:
-    return sorted((shared_data / "nw_ucla" / "all_sqe").glob("a*_v03.json"))[:count]
+def _nw_test_files(skeleton_files, count: int) -> list[Path]:
+    return sorted(skeleton_files.nw_ucla.glob("a*_v03.json"))[:count]
 
 
-def test_predict_nw_ucla_files_top_k_sorted_probabilities_and_names(models, shared_data):
+def test_predict_nw_ucla_files_top_k_sorted_probabilities_and_names(models, skeleton_files):
     predictor = skeletonmae.load(models.nw_finetune)
     assert predictor.class_names == NW_UCLA_CLASS_NAMES
-    files = _nw_test_files(shared_data, 3)
+    files = _nw_test_files(skeleton_files, 3)
     predictions = predictor.predict(files, top_k=10)
     assert [p.name for p in predictions] == [f.stem for f in files]
     for prediction in predictions:
@@ -42,9 +42,9 @@ def test_predict_nw_ucla_files_top_k_sorted_probabilities_and_names(models, shar
     assert [p.top for p in top3] == [p.top[:3] for p in predictions]
 
 
-def test_predict_real_ntu_skeleton_files_with_an_ntu_checkpoint(models, shared_data):
+def test_predict_real_ntu_skeleton_files_with_an_ntu_checkpoint(models, skeleton_files):
     predictor = skeletonmae.load(models.ntu_finetune)
-    files = sorted((shared_data / "ntu" / "skeleton").glob("*.skeleton"))
+    files = sorted(skeleton_files.ntu.glob("*.skeleton"))
     predictions = predictor.predict(files, top_k=5)
     assert [p.name for p in predictions] == [f.stem for f in files]
     for prediction in predictions:
@@ -54,12 +54,12 @@ def test_predict_real_ntu_skeleton_files_with_an_ntu_checkpoint(models, shared_d
         assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0
 
 
-def test_prediction_equals_the_evaluation_path_on_the_prepared_split(models, shared_data):
+def test_prediction_equals_the_evaluation_path_on_the_prepared_split(models, skeleton_files):
     """A file predicted directly gives the logits training's evaluation gives its prepared copy."""
     predictor = skeletonmae.load(models.nw_finetune)
     split = load_split(models.nw_dataset / "test")
     names = list(split.names[:4])
-    files = [shared_data / "nw_ucla" / "all_sqe" / f"{name}.json" for name in names]
+    files = [skeleton_files.nw_ucla / f"{name}.json" for name in names]
     _, arrays, failures = predictor.prepare(files)
     assert not failures
     probabilities = predictor.probabilities(arrays)  # (4, K)
@@ -70,9 +70,9 @@ def test_prediction_equals_the_evaluation_path_on_the_prepared_split(models, sha
     np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_embed_shapes_determinism_and_batch_independence(models, shared_data):
+def test_embed_shapes_determinism_and_batch_independence(models, skeleton_files):
     predictor = skeletonmae.load(models.nw_finetune, batch_size=2)
-    files = _nw_test_files(shared_data, 5)
+    files = _nw_test_files(skeleton_files, 5)
     features = predictor.embed(files)
     assert features.shape == (5, predictor.feature_dim) and features.dtype == np.float32
     np.testing.assert_array_equal(features, predictor.embed(files))
@@ -80,18 +80,18 @@ def test_embed_shapes_determinism_and_batch_independence(models, shared_data):
     np.testing.assert_allclose(alone[0], features[3], rtol=1e-5, atol=1e-6)
 
 
-def test_pretraining_checkpoint_embeds_but_does_not_predict(models, shared_data):
+def test_pretraining_checkpoint_embeds_but_does_not_predict(models, skeleton_files):
     predictor = skeletonmae.load(models.nw_pretrain)
     assert predictor.model.stage == "pretrain" and not predictor.model.has_head
-    features = predictor.embed(_nw_test_files(shared_data, 2))
+    features = predictor.embed(_nw_test_files(skeleton_files, 2))
     assert features.shape == (2, predictor.feature_dim) and np.isfinite(features).all()
     with pytest.raises(ValueError, match="no trained classifier head"):
-        predictor.predict(_nw_test_files(shared_data, 1))
+        predictor.predict(_nw_test_files(skeleton_files, 1))
 
 
-def test_numpy_arrays_are_accepted(models, shared_data):
+def test_numpy_arrays_are_accepted(models, skeleton_files):
     predictor = skeletonmae.load(models.nw_finetune)
-    file = _nw_test_files(shared_data, 1)[0]
+    file = _nw_test_files(skeleton_files, 1)[0]
     _, arrays, _ = predictor.prepare([file])
     from_file = predictor.predict(file, top_k=2)[0]
     from_array = predictor.predict(arrays[0], top_k=2)[0]
@@ -110,9 +110,9 @@ def _same_scores(first, second) -> bool:
     )
 
 
-def test_failures_are_collected_and_the_rest_still_predicted(models, shared_data, tmp_path):
+def test_failures_are_collected_and_the_rest_still_predicted(models, skeleton_files, tmp_path):
     predictor = skeletonmae.load(models.nw_finetune)
-    good = _nw_test_files(shared_data, 2)
+    good = _nw_test_files(skeleton_files, 2)
     broken = tmp_path / "a01_s01_e00_v03.json"
     broken.write_text("{not json", encoding="utf-8")
     report = predictor.predict_report([good[0], broken, tmp_path / "missing.json", good[1]])

@@ -29,8 +29,8 @@ FAST = ProbeConfig(epochs=3, batch_size=8, knn=KnnConfig(k=5))
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory, shared_data) -> TrainedModels:
-    return trained_models(tmp_path_factory.getbasetemp(), shared_data)
+def models(tmp_path_factory, skeleton_files) -> TrainedModels:
+    return trained_models(tmp_path_factory.getbasetemp(), skeleton_files)
 
 
 def test_probe_head_is_a_non_affine_batchnorm_then_linear():

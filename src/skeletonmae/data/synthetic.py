@@ -229,3 +229,44 @@ def _joint_rows(joints: np.ndarray, rng: np.random.Generator) -> list[str]:
     values[..., 11] = np.where(rng.random((count, 25)) < 0.03, 1, 2)  # a few inferred joints
     template = _JOINT_LINE * 25
     return [template % tuple(frame.ravel().tolist()) for frame in values]
+
+
+# Kinect v1 (NW-UCLA, 20 joints) is Kinect v2 without the neck's spine-shoulder split, hand tips and
+# thumbs: its joints in order, as indices of the 25-joint body.
+KINECT_V1_FROM_V2 = (0, 1, 20, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+# NW-UCLA's labels 1..10 are its actions a01-a06, a08, a09, a11, a12 (data/classes.py).
+NW_UCLA_ACTIONS = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)
+
+
+def write_synthetic_nw_ucla(
+    out_dir: str | os.PathLike[str], num_samples: int, *, num_actions: int = 6, seed: int = 0
+) -> list[Path]:
+    """Write ``num_samples`` NW-UCLA ``all_sqe``-style JSON files (``aAA_sSS_eEE_vVV.json``, 20
+    Kinect v1 joints in camera metres) into ``out_dir``; returns their paths (name order).
+
+    Sample ``i`` does synthetic action ``i % num_actions`` (NW-UCLA label ``i % num_actions + 1``),
+    seen from view ``(i // num_actions) % 3 + 1``; each view turns the performer differently, so
+    the standard protocol (views 1, 2 train; 3 tests) tests on an unseen view. Deterministic in
+    ``seed``; test data only, never real results."""
+    import json
+
+    config = SyntheticConfig(num_actions, seed, frame_range=(30, 80))
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(num_samples):
+        rng = np.random.default_rng([seed, index, 20])
+        label, view = index % num_actions, (index // num_actions) % 3 + 1
+        take = index // (num_actions * 3)
+        name = f"a{NW_UCLA_ACTIONS[label]:02d}_s{take % 10 + 1:02d}_e{take // 10:02d}_v{view:02d}"
+        num_frames = int(rng.integers(*config.frame_range))
+        yaw = {1: 0.5, 2: -0.5, 3: 0.0}[view] + rng.normal(0, 0.15)
+        position = np.array([rng.uniform(-0.4, 0.4), rng.uniform(-1.0, -0.8), rng.uniform(2.4, 3.4)])
+        joints = _person(label, num_frames, yaw, position, config, rng)[:, KINECT_V1_FROM_V2]
+        record = {"file_name": name, "skeletons": np.round(joints, 5).tolist(), "label": label + 1}
+        path = out_dir / f"{name}.json"
+        write_text_atomic(path, json.dumps(record))
+        paths.append(path)
+    return sorted(paths)
