@@ -157,6 +157,44 @@ def test_streams():
     assert not motion[:, :, -1].any()
     with pytest.raises(ValueError, match="needs the layout's parents"):
         to_stream(x, "bone")
+    bone_motion = to_stream(x, "bone_motion", parents)  # the motion of the bone stream
+    np.testing.assert_allclose(bone_motion[:, :, 1, 3], bone[:, :, 2, 3] - bone[:, :, 1, 3], atol=1e-6)
+    np.testing.assert_array_equal(bone_motion, to_stream(bone, "motion"))
+    assert not bone_motion[:, :, -1].any() and not bone_motion[:, :, :, 0].any()
+
+
+@pytest.mark.parametrize("channels,layout", [(3, "nw_ucla20"), (2, "coco17")])
+def test_every_stream_runs_through_the_transform_in_2d_and_3d(channels, layout):
+    """Streams act on the positions only; a 2D keypoint score channel passes through."""
+    definition = get_layout(layout)
+    data = (
+        np.random.default_rng(1)
+        .normal(size=(3, channels + 1, 10, definition.num_joints, 1))
+        .astype(np.float32)
+    )
+    lengths = np.array([10, 8, 6])
+    for stream in ("joint", "bone", "motion", "bone_motion"):
+        config = TransformConfig(num_frames=6, min_crop_frames=4, stream=stream)
+        x = transform_batch(
+            data,
+            np.arange(3),
+            lengths,
+            config,
+            train=False,
+            parents=definition.parent_index(),
+            spatial_dims=channels,
+        )
+        assert x.shape == (3, channels + 1, 6, definition.num_joints, 1) and np.isfinite(x).all()
+        joint = transform_batch(
+            data,
+            np.arange(3),
+            lengths,
+            TransformConfig(num_frames=6),
+            train=False,
+            parents=definition.parent_index(),
+            spatial_dims=channels,
+        )
+        np.testing.assert_array_equal(x[:, channels:], joint[:, channels:])  # the score channel
 
 
 def test_config_validation_names_the_field():

@@ -47,6 +47,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=16, help="sequences per forward pass")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument(
+        "--ensemble",
+        nargs="+",
+        default=[],
+        metavar="CKPT",
+        help="more classifiers of the same dataset (e.g. other streams) whose softmax scores are "
+        "averaged with CHECKPOINT's",
+    )
+    parser.add_argument(
+        "--weights", nargs="+", type=float, metavar="W", help="one weight per checkpoint (default: equal)"
+    )
     parser.set_defaults(func=run_predict)
 
 
@@ -79,8 +90,13 @@ def run_predict(args: argparse.Namespace) -> int:
     from skeletonmae.training.checkpoint import CheckpointError
 
     try:
+        checkpoints = [args.checkpoint, *args.ensemble] if args.ensemble or args.weights else args.checkpoint
         predictor = load(
-            args.checkpoint, device=args.device, min_frames=args.min_frames, batch_size=args.batch_size
+            checkpoints,
+            device=args.device,
+            min_frames=args.min_frames,
+            batch_size=args.batch_size,
+            weights=args.weights,
         )
         top_k = min(args.top_k, len(predictor.class_names))
         # bad inputs are collected in the report; what raises here is the checkpoint or an option

@@ -70,11 +70,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "confusion_<split>.png next to it, or in --output-dir), or the reconstruction of a "
         "pre-training (masked-token MSE beside the static-pose and interpolation predictors).",
     )
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument(
         "--checkpoint",
-        required=True,
         metavar="CKPT",
         help="best.pt or last.pt of a run, a weights file or a released model's name",
+    )
+    which.add_argument(
+        "--ensemble",
+        nargs="+",
+        metavar="CKPT",
+        help="fuse the softmax scores of several classifiers of one dataset (e.g. the joint, bone, "
+        "motion and bone-motion streams); reports each and the fusion",
+    )
+    parser.add_argument(
+        "--weights",
+        nargs="+",
+        type=float,
+        metavar="W",
+        help="one weight per --ensemble checkpoint (default: equal)",
     )
     parser.add_argument("--split", help="split folder to score (default: data.test_split)")
     parser.add_argument("--output-dir", metavar="DIR", help="where to write the report")
@@ -165,7 +179,15 @@ def evaluate_command(namespace: argparse.Namespace) -> int:
 
     quiet_non_main_ranks()
     options = {"overrides": namespace.overrides, "split": namespace.split, "output_dir": namespace.output_dir}
+    if namespace.weights and not namespace.ensemble:
+        return _report_error("evaluate", ValueError("--weights goes with --ensemble CKPT CKPT ..."))
     try:
+        if namespace.ensemble:
+            from skeletonmae.training.ensemble import run_ensemble_evaluate
+
+            return _print_ensemble(
+                run_ensemble_evaluate(namespace.ensemble, weights=namespace.weights, **options)
+            )
         if load_checkpoint(namespace.checkpoint).get("stage") == "pretrain":
             return _print_reconstruction(run_reconstruction_eval(namespace.checkpoint, **options))
         result = run_evaluate(namespace.checkpoint, **options)
@@ -180,6 +202,22 @@ def evaluate_command(namespace: argparse.Namespace) -> int:
         f"mean class {100 * metrics.mean_class_accuracy:.2f} %"
     )
     print(f"report: {result.json_path}  confusion matrix: {result.confusion_png}")
+    return 0
+
+
+def _print_ensemble(result) -> int:
+    rows = [
+        (f"{scores.checkpoint} ({scores.stream}, weight {weight:g})", metrics)
+        for scores, weight, metrics in zip(result.streams, result.weights, result.stream_metrics)
+    ]
+    rows.append((f"fusion of {len(result.streams)}", result.fused))
+    width = max(len(name) for name, _ in rows)
+    print(f"{result.split} ({result.fused.count} samples)")
+    print(f"  {'model':<{width}}  {'top-1':>7}  {'top-5':>7}  {'mean class':>10}")
+    for name, m in rows:
+        accuracies = f"{100 * m.top1:>7.2f}  {100 * m.top5:>7.2f}  {100 * m.mean_class_accuracy:>10.2f}"
+        print(f"  {name:<{width}}  {accuracies}")
+    print(f"report: {result.json_path}  confusion matrix of the fusion: {result.confusion_png}")
     return 0
 
 

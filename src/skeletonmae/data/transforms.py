@@ -40,7 +40,7 @@ import numpy as np
 
 from skeletonmae.config import require
 
-STREAMS = ("joint", "bone", "motion")
+STREAMS = ("joint", "bone", "motion", "bone_motion")
 DRAWS_PER_SAMPLE = 8
 SIZE_EPS = 1e-6
 
@@ -157,13 +157,18 @@ def rotation_matrices(angles: np.ndarray) -> np.ndarray:
 
 
 def to_stream(x: np.ndarray, stream: str, parents: np.ndarray | None = None) -> np.ndarray:
-    """``x`` ``(B, C, T, V, M)`` as the joint, bone or motion stream (a new array unless ``joint``)."""
+    """``x`` ``(B, C, T, V, M)`` as the joint, bone, motion or bone-motion stream (a new array
+    unless ``joint``): bones are ``joint - parent`` (zero at the root), motion is the difference to
+    the next frame (zero at the last), bone motion is the motion of the bones."""
     if stream == "joint":
         return x
-    if stream == "bone":
+    if stream in ("bone", "bone_motion"):
         if parents is None:
-            raise ValueError("the bone stream needs the layout's parents (SkeletonLayout.parent_index())")
-        return x - x[:, :, :, parents]
+            raise ValueError(
+                f"the {stream} stream needs the layout's parents (SkeletonLayout.parent_index())"
+            )
+        bones = x - x[:, :, :, parents]
+        return bones if stream == "bone" else to_stream(bones, "motion")
     if stream == "motion":
         motion = np.zeros_like(x)
         motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]

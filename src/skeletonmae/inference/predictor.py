@@ -38,7 +38,15 @@ from skeletonmae.inference.preprocess import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ClassScore", "Prediction", "PredictionReport", "Predictor", "InputsFailedError", "load"]
+__all__ = [
+    "ClassScore",
+    "EnsemblePredictor",
+    "Prediction",
+    "PredictionReport",
+    "Predictor",
+    "InputsFailedError",
+    "load",
+]
 
 InputLike = str | os.PathLike | np.ndarray | SkeletonInput
 
@@ -237,12 +245,52 @@ def _array_inputs(array: np.ndarray, offset: int) -> list[SkeletonInput]:
     ]
 
 
+class EnsemblePredictor(Predictor):
+    """Several classifiers of one dataset (e.g. the joint, bone, motion and bone-motion streams)
+    as one: each reads the inputs through its own test transform, and the probabilities are the
+    weighted mean of their softmax scores (:func:`skeletonmae.training.ensemble.fuse_scores`)."""
+
+    def __init__(self, members: Sequence[Predictor], weights: Sequence[float] | None = None) -> None:
+        if len(members) < 2:
+            raise ValueError("an ensemble needs at least two checkpoints")
+        first = members[0]
+        for other in members[1:]:
+            for what, mine, theirs in (
+                ("classes", tuple(first.class_names), tuple(other.class_names)),
+                ("layout", first.model.layout.name, other.model.layout.name),
+            ):
+                if mine != theirs:
+                    raise ValueError(
+                        f"{first.model.path} and {other.model.path} disagree on their {what}; an "
+                        "ensemble fuses classifiers of one dataset"
+                    )
+        super().__init__(first.model, first.checks, first.batch_size)
+        self.members = tuple(members)
+        self.weights = None if weights is None else tuple(float(w) for w in weights)
+
+    @torch.no_grad()
+    def probabilities(self, arrays: list[np.ndarray]) -> np.ndarray:
+        """The fused softmax ``(N, K)`` of checked sequences."""
+        from skeletonmae.training.ensemble import fuse_scores
+
+        scores = [torch.from_numpy(member.probabilities(arrays)) for member in self.members]
+        return fuse_scores(scores, self.weights).numpy()
+
+    def embed(self, inputs: InputLike | Iterable[InputLike], pool: str | None = None) -> np.ndarray:
+        raise ValueError("an ensemble has one encoder per member: embed with one checkpoint")
+
+
 def load(
-    checkpoint: str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     device: str | torch.device = "cpu",
     min_frames: int = 2,
     batch_size: int = 16,
+    weights: Sequence[float] | None = None,
 ) -> Predictor:
     """Load a training checkpoint (``best.pt`` of finetune / linear, or of pretrain for
-    ``embed`` only) as a :class:`Predictor`."""
-    return Predictor(load_inference_model(checkpoint, device), InputCheckConfig(min_frames), batch_size)
+    ``embed`` only) as a :class:`Predictor`; a list of classifier checkpoints loads as one
+    :class:`EnsemblePredictor` (``weights``: one per checkpoint, default equal)."""
+    if isinstance(checkpoint, (str, os.PathLike)):
+        return Predictor(load_inference_model(checkpoint, device), InputCheckConfig(min_frames), batch_size)
+    members = [load(path, device, min_frames, batch_size) for path in checkpoint]
+    return members[0] if len(members) == 1 and weights is None else EnsemblePredictor(members, weights)

@@ -1,0 +1,183 @@
+"""Multi-stream ensembles: fuse the class scores of several classifiers of one dataset.
+
+The field trains one model per input stream (joint, bone, motion, bone motion; STTFormer,
+CTR-GCN, InfoGCN) and averages their softmax scores, optionally weighted. Every checkpoint reads
+the split through its own test transform (its own stream); the fused score of a sample is
+``sum_i w_i softmax_i / sum_i w_i``. Checkpoints that disagree on the classes, the skeleton layout
+or the samples of the split are refused, naming both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from skeletonmae.atomic import write_json_atomic
+from skeletonmae.distributed import DistributedContext
+from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally
+from skeletonmae.models.factory import build_classifier
+from skeletonmae.training.data_setup import build_eval_loader
+from skeletonmae.training.load_run import LoadedRun, bind_run, load_run
+
+logger = logging.getLogger(__name__)
+
+EVAL_BATCH = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamScores:
+    """One checkpoint's softmax scores ``(N, K)`` on the split, the labels ``(N,)`` and its stream."""
+
+    checkpoint: Path
+    stream: str
+    probabilities: torch.Tensor
+    labels: torch.Tensor
+
+
+@dataclasses.dataclass(frozen=True)
+class EnsembleEvaluation:
+    """Each stream's metrics and the fusion's, on one split."""
+
+    split: str
+    streams: tuple[StreamScores, ...]
+    weights: tuple[float, ...]
+    stream_metrics: tuple[ClassificationMetrics, ...]
+    fused: ClassificationMetrics
+    class_names: tuple[str, ...]
+    json_path: Path
+    confusion_png: Path
+
+
+def fuse_scores(
+    probabilities: Sequence[torch.Tensor], weights: Sequence[float] | None = None
+) -> torch.Tensor:
+    """The weighted mean ``(N, K)`` of the streams' softmax scores (equal weights by default)."""
+    weights = [1.0] * len(probabilities) if weights is None else list(weights)
+    if len(weights) != len(probabilities) or min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError(
+            f"weights {weights}: give one non-negative weight per checkpoint ({len(probabilities)}), "
+            "not all zero"
+        )
+    stacked = torch.stack([p.double() for p in probabilities])  # (S, N, K)
+    scale = torch.tensor(weights, dtype=torch.float64)[:, None, None]
+    return ((stacked * scale).sum(dim=0) / scale.sum()).float()
+
+
+def scores_metrics(probabilities: torch.Tensor, labels: torch.Tensor) -> ClassificationMetrics:
+    """Top-1 / top-5 / per-class accuracy, confusion and mean negative log-likelihood of scores."""
+    log_scores = probabilities.clamp_min(1e-12).log()  # (N, K): same ranking as the scores
+    tally = ClassificationTally(probabilities.shape[1], probabilities.device)
+    tally.update(log_scores, labels, F.nll_loss(log_scores, labels, reduction="sum"))
+    return tally.compute()
+
+
+@torch.no_grad()
+def stream_scores(run: LoadedRun) -> StreamScores:
+    """Softmax scores of a bound classifier run on its split, in the split's order (one process)."""
+    config = run.config
+    model = build_classifier(config.model)
+    model.load_state_dict(run.payload["model"])
+    model.eval()
+    loader = build_eval_loader(
+        config, run.arrays, DistributedContext(), config.data.eval_batch_size or EVAL_BATCH
+    )
+    chunks, labels = [], []
+    for inputs, batch_labels, _ in loader:
+        chunks.append(torch.softmax(model(inputs).float(), dim=1))
+        labels.append(batch_labels)
+    return StreamScores(run.path, config.data.transform.stream, torch.cat(chunks), torch.cat(labels))
+
+
+def check_members(runs: Sequence[LoadedRun]) -> None:
+    """Every run must score the same samples of the same classes in the same layout."""
+    first = runs[0]
+    for other in runs[1:]:
+        for what, mine, theirs in (
+            ("classes", first.info.class_names, other.info.class_names),
+            ("layout", first.info.layout, other.info.layout),
+            ("test samples", first.arrays.names, other.arrays.names),
+        ):
+            if tuple(mine) != tuple(theirs):
+                shown = (
+                    (mine, theirs) if what != "test samples" else (f"{len(mine)} samples", f"{len(theirs)}")
+                )
+                raise ValueError(
+                    f"{first.path} and {other.path} disagree on their {what} ({shown[0]} vs {shown[1]}); "
+                    "an ensemble fuses models of one dataset and split: pass checkpoints trained on it "
+                    "(or point both at the same data with --set data.root=...)"
+                )
+
+
+def run_ensemble_evaluate(
+    checkpoints: Sequence[str | Path],
+    *,
+    weights: Sequence[float] | None = None,
+    overrides: Sequence[str] = (),
+    split: str | None = None,
+    output_dir: str | Path | None = None,
+) -> EnsembleEvaluation:
+    """Evaluate each classifier checkpoint and their fusion on ``split`` (default: the first
+    checkpoint's ``data.test_split``); writes ``eval_ensemble_<split>.json`` and
+    ``confusion_ensemble_<split>.png`` to ``output_dir`` (default: the first checkpoint's folder)."""
+    if len(checkpoints) < 2:
+        raise ValueError("an ensemble needs at least two checkpoints")
+    runs = [
+        load_run(path, overrides, stages=("finetune", "linear"), wrong_stage="has no classifier to fuse")
+        for path in checkpoints
+    ]
+    split = split or runs[0].config.data.test_split
+    runs = [bind_run(run, split) for run in runs]
+    check_members(runs)
+    scores = tuple(stream_scores(run) for run in runs)
+    fused = fuse_scores([s.probabilities for s in scores], weights)
+    labels = scores[0].labels
+    stream_metrics = tuple(scores_metrics(s.probabilities, labels) for s in scores)
+    fused_metrics = scores_metrics(fused, labels)
+    used = tuple(float(w) for w in (weights or [1.0] * len(scores)))
+    out = Path(output_dir) if output_dir is not None else runs[0].path.parent
+    json_path = out / f"eval_ensemble_{split.replace('/', '_')}.json"
+    png_path = json_path.with_name(f"confusion_ensemble_{split.replace('/', '_')}.png")
+    names = tuple(runs[0].info.class_names)
+    _write_report(json_path, png_path, scores, used, stream_metrics, fused_metrics, names, split)
+    return EnsembleEvaluation(split, scores, used, stream_metrics, fused_metrics, names, json_path, png_path)
+
+
+def _write_report(json_path, png_path, scores, weights, stream_metrics, fused, class_names, split) -> None:
+    def summary(metrics: ClassificationMetrics) -> dict:
+        return {
+            "top1": metrics.top1,
+            "top5": metrics.top5,
+            "mean_class_accuracy": metrics.mean_class_accuracy,
+            "per_class_accuracy": dict(zip(class_names, metrics.per_class)),
+        }
+
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        json_path,
+        {
+            "split": split,
+            "samples": fused.count,
+            "streams": [
+                {"checkpoint": str(s.checkpoint), "stream": s.stream, "weight": w, **summary(m)}
+                for s, w, m in zip(scores, weights, stream_metrics)
+            ],
+            "fusion": {**summary(fused), "confusion_matrix": fused.confusion},
+            "class_names": list(class_names),
+        },
+    )
+    try:
+        from skeletonmae.viz.confusion import plot_confusion_matrix
+    except ImportError as error:
+        logger.warning("confusion matrix PNG not drawn (%s)", error)
+        return
+    plot_confusion_matrix(
+        fused.confusion,
+        png_path,
+        class_names,
+        title=f"fusion of {len(scores)} / {split}: {100 * fused.top1:.1f} %",
+    )
