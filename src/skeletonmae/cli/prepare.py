@@ -100,6 +100,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     conv.add_argument("--normalize-scale", action="store_true", help="divide each sample by its body size")
     conv.add_argument("--trim", action="store_true", help="cut padded frames beyond the longest sequence")
+    bvh = conv.add_argument_group("motion capture (.bvh files; docs/data.md)")
+    bvh.add_argument(
+        "--joint-map",
+        default=None,
+        metavar="NAME|FILE",
+        help="which rig joint stands for each layout joint: bandai, cmu (also Mixamo) or a YAML file "
+        "(default bandai)",
+    )
+    bvh.add_argument(
+        "--units", choices=("m", "cm", "mm", "inch"), default=None, help="the rig's unit (default cm)"
+    )
+    bvh.add_argument("--up-axis", choices=("y", "z"), default=None, help="the rig's up axis (default y)")
+    bvh.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="resample to this frame rate (default 30; the data's rate is kept when it is within 0.1 %%)",
+    )
     conv.add_argument(
         "--window",
         type=int,
@@ -204,11 +222,15 @@ def _run_convert(args: argparse.Namespace) -> int:
         print("error: --stride needs --window N (the clip length in frames)", file=sys.stderr)
         return 1
     window = None if args.window is None else (args.window, args.stride or args.window)
-    options = {
-        key: value
-        for key, value in (("layout", layout), ("split_prefix", args.split_prefix))
-        if value is not None
-    }
+    named = (
+        ("layout", layout),
+        ("split_prefix", args.split_prefix),
+        ("joint_map", args.joint_map),
+        ("units", args.units),
+        ("up_axis", args.up_axis),
+        ("fps", args.fps),
+    )
+    options = {key: value for key, value in named if value is not None}
     try:
         counts, warnings = convert(
             args.src,

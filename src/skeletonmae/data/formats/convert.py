@@ -16,6 +16,7 @@ import numpy as np
 
 from skeletonmae.data.checks import DataWarning, check_splits
 from skeletonmae.data.errors import DataFormatError
+from skeletonmae.data.formats.bvh import read_bvh_folder
 from skeletonmae.data.formats.ctrgcn import read_ctrgcn_npz, write_ctrgcn_npz
 from skeletonmae.data.formats.generic import read_generic_npz, write_generic_npz
 from skeletonmae.data.formats.nw_ucla import read_nw_ucla_folder
@@ -35,6 +36,7 @@ FORMATS: tuple[str, ...] = (
     "generic-npz",
     "nw-ucla",
     "openpose-json",
+    "bvh",
 )
 WRITABLE: tuple[str, ...] = ("prepared", "ctrgcn-npz", "stgcn", "pyskl", "generic-npz")
 
@@ -51,15 +53,19 @@ def detect_format(path: str | Path) -> str:
             return "nw-ucla"
         if is_openpose_folder(path):
             return "openpose-json"
+        if any(path.rglob("*.bvh")):
+            return "bvh"
         raise DataFormatError(
             path,
             "folder of unknown format: expected manifest.json (prepared), *_data*.npy (ST-GCN), "
-            "aXX_sXX_eXX_vXX.json (NW-UCLA) or <class>/<video>/*_keypoints.json (OpenPose); "
+            "aXX_sXX_eXX_vXX.json (NW-UCLA), <class>/<video>/*_keypoints.json (OpenPose) or *.bvh; "
             "pass the format explicitly",
         )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; pass an existing file or folder")
     suffix = path.suffix.lower()
+    if suffix == ".bvh":
+        return "bvh"
     if suffix == ".pkl":
         return "pyskl"
     if suffix == ".npy":
@@ -115,6 +121,7 @@ READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
     "generic-npz": lambda path, layout=None, **_: read_generic_npz(path, layout),
     "nw-ucla": lambda path, **_: read_nw_ucla_folder(path),
     "openpose-json": lambda path, **_: read_openpose_folder(path),
+    "bvh": lambda path, **options: read_bvh_folder(path, **options)[0],
 }
 
 WRITERS: dict[str, Callable[..., Path]] = {
@@ -166,12 +173,16 @@ def convert(
     before them, ``window`` ``(frames, stride)`` cuts every sequence into clips
     (:mod:`skeletonmae.data.windows`)."""
     fmt = src_format or detect_format(src)
-    splits = read_samples(src, fmt, **read_options)
+    skipped: list[tuple[str, str]] = []
+    if fmt == "bvh":  # a folder of recordings: unreadable files are skipped and listed
+        splits, skipped = read_bvh_folder(src, **read_options)
+    else:
+        splits = read_samples(src, fmt, **read_options)
     if window is not None:
         splits = {name: window_samples(s, *window) for name, s in splits.items()}
     if trim or not normalization.is_identity:
         splits = {name: normalize_samples(s, normalization, trim) for name, s in splits.items()}
-    warnings = check_splits(splits)
+    warnings = check_splits(splits) + _skipped_warnings(skipped)
     if strict and warnings:
         listed = "\n  ".join(str(w) for w in warnings)
         raise DataFormatError(Path(src), f"{len(warnings)} warning(s) under --strict:\n  {listed}")
@@ -182,5 +193,22 @@ def convert(
             extra["normalization"] = normalization.to_dict()
         if window is not None:
             extra["windows"] = {"frames": window[0], "stride": window[1]}
+    if skipped and dst_format == "prepared":
+        extra["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped]
     write_samples(dst, splits, dst_format, **extra)
     return ConversionResult({name: samples.num_samples for name, samples in splits.items()}, warnings)
+
+
+def _skipped_warnings(skipped: list[tuple[str, str]]) -> list[DataWarning]:
+    if not skipped:
+        return []
+    reasons = "; ".join(reason for _, reason in skipped[:3])
+    return [
+        DataWarning(
+            "skipped_files",
+            "",
+            f"{len(skipped)} file(s) could not be read and were left out ({reasons})",
+            tuple(Path(path).name for path, _ in skipped[:5]),
+            len(skipped),
+        )
+    ]
