@@ -54,7 +54,7 @@ def _tiny_overrides(root: Path, output_dir: Path, *extra: str) -> list[str]:
     ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_overrides():
     """``f(root, output_dir, *extra) -> [KEY=VALUE]``: cpu-small model on 12-frame clips, batch 4
     (6 optimiser steps per epoch on the 24 training samples), 2 epochs, CPU."""

@@ -22,24 +22,13 @@ from skeletonmae.training.stages import run_finetune
 
 
 @pytest.fixture(scope="module")
-def streams(tiny_dataset, tmp_path_factory) -> dict[str, Path]:
+def streams(tiny_dataset, tmp_path_factory, tiny_overrides) -> dict[str, Path]:
     """One-epoch classifiers of the tiny dataset on the joint and the bone-motion stream."""
     base = tmp_path_factory.mktemp("streams")
     runs = {}
     for stream in ("joint", "bone_motion"):
-        overrides = [
-            f"data.root={tiny_dataset}",
-            "model.preset=cpu-small",
-            "data.transform.num_frames=12",
-            "data.transform.min_crop_frames=8",
-            f"data.transform.stream={stream}",
-            "data.batch_size=4",
-            "data.num_workers=0",
-            "training.epochs=1",
-            "training.progress_bar=false",
-            f"output_dir={base / stream}",
-        ]
-        config, pinned = load_run_config(None, overrides)
+        extra = (f"data.transform.stream={stream}", "training.epochs=1")
+        config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, base / stream, *extra))
         runs[stream] = run_finetune(config, pinned_model_fields=pinned).best_checkpoint
     return runs
 
@@ -69,23 +58,13 @@ def test_the_fusion_is_the_weighted_mean_of_the_softmax_scores(streams, tiny_dat
     assert result.confusion_png.is_file()
 
 
-def test_checkpoints_of_other_classes_are_refused_naming_both(streams, tmp_path):
+def test_checkpoints_of_other_classes_are_refused_naming_both(streams, tmp_path, tiny_overrides):
     data = np.random.default_rng(0).normal(size=(8, 3, 30, 20, 1)).astype(np.float32)
     samples = SkeletonSamples.from_arrays(
         data, np.arange(8) % 2, layout="nw_ucla20", class_names=("left", "right")
     )
     write_dataset(tmp_path / "other", {"train": samples, "test": samples})
-    overrides = [
-        f"data.root={tmp_path / 'other'}",
-        "model.preset=cpu-small",
-        "data.transform.num_frames=12",
-        "data.transform.min_crop_frames=8",
-        "data.batch_size=4",
-        "data.num_workers=0",
-        "training.epochs=1",
-        "training.progress_bar=false",
-        f"output_dir={tmp_path / 'ft'}",
-    ]
+    overrides = tiny_overrides(tmp_path / "other", tmp_path / "ft", "training.epochs=1")
     config, pinned = load_run_config(None, overrides)
     other = run_finetune(config, pinned_model_fields=pinned).best_checkpoint
     with pytest.raises(ValueError, match=rf"{streams['joint']} and {other} disagree on their classes"):

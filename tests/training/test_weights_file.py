@@ -15,20 +15,9 @@ from skeletonmae.training.stages import run_finetune, run_pretrain
 
 
 @pytest.fixture(scope="module")
-def pretrained(tiny_dataset: Path, tmp_path_factory) -> Path:
+def pretrained(tiny_dataset: Path, tmp_path_factory, tiny_overrides) -> Path:
     out = tmp_path_factory.mktemp("weights") / "pre"
-    overrides = [
-        f"data.root={tiny_dataset}",
-        "model.preset=cpu-small",
-        "data.transform.num_frames=12",
-        "data.transform.min_crop_frames=8",
-        "data.batch_size=4",
-        "data.num_workers=0",
-        "training.epochs=1",
-        "training.progress_bar=false",
-        f"output_dir={out}",
-    ]
-    config, pinned = load_run_config(None, overrides)
+    config, pinned = load_run_config(None, tiny_overrides(tiny_dataset, out, "training.epochs=1"))
     return run_pretrain(config, pinned_model_fields=pinned).best_checkpoint
 
 
