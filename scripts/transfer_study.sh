@@ -29,14 +29,8 @@ declare -A PRETRAIN=(
 )
 FINETUNE="--config configs/nw-ucla/finetune-base.yaml --set training.epochs=100 --set training.progress_bar=false"
 
-# run STAGE DIR ARGS...: skip a finished run (curves.png is written last), resume an interrupted one
-run() {
-  local stage=$1 dir=$2; shift 2
-  if [[ -f $dir/curves.png ]]; then return; fi
-  local resume=(); [[ -f $dir/last.pt ]] && resume=(--resume)
-  # shellcheck disable=SC2068
-  skeletonmae "$stage" $@ --output-dir "$dir" "${resume[@]}"
-}
+# shellcheck source=scripts/run_lib.sh
+source "$(dirname "$0")/run_lib.sh"
 
 initialisation() {  # the finetune.pretrained setting of NAME (scratch: none; layer decay for pre-trained)
   if [[ $1 == scratch ]]; then echo "--set finetune.pretrained=null"
