@@ -7,9 +7,10 @@
 # Time on a 2-core CPU, one thread a run, two runs at a time: a 64-wide pre-training of 8 corpus epochs
 # about 55 min (40 NW-UCLA epochs: 18 min); a probe 2 min; a 10 %-label fine-tuning (100 epochs) 4 min;
 # an all-labels fine-tuning (100 epochs) 35 min. Runs resume where they stopped; finished runs are skipped.
+# Then `python scripts/transfer_table.py NAME ...` prints the table (and --png its figure).
 #
 # Usage: scripts/transfer_study.sh STAGE [NAME ...]
-#   STAGE  prepare | pretrain | probe | fewlabel | alllabel
+#   STAGE  prepare | pretrain | probe (k-NN, linear, reconstruction) | fewlabel | alllabel
 #   NAME   pre-trainings below (default: all); the fine-tuning stages also take "scratch"
 #   SEEDS="1 2 3 4 5" (fewlabel) / "1 2 3" (alllabel) pick label subsets / seeds; OUT=runs/transfer
 set -euo pipefail
@@ -52,6 +53,8 @@ case $stage in
     for name in "${names[@]}"; do
       [[ -f $OUT/$name/probe.json ]] || skeletonmae probe "$OUT/$name/best.pt" --data $UCLA --features encoder \
         --pool tuple --standardize --train-views 1 --out "$OUT/$name/probe.json"
+      # reconstruction on NW-UCLA's test split beside interpolation: eval_test.json
+      [[ -f $OUT/$name/eval_test.json ]] || skeletonmae evaluate --checkpoint "$OUT/$name/best.pt" --set data.root=$UCLA
     done ;;
   fewlabel)
     for seed in ${SEEDS:-1 2 3 4 5}; do
