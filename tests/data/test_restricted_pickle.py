@@ -38,6 +38,32 @@ def test_plain_data_round_trips(protocol):
     assert loaded["keypoint"].dtype == np.float16
     assert loaded["label"] == 3 and loaded["names"] == ["a", "b"] and loaded["set"] == {1, 2}
     assert loaded["pair"] == (1, 2.5, None, True) and loaded["raw"] == b"\x00\x01"
+    assert loaded["objects"].dtype == object and loaded["objects"].tolist() == [1, "x"]
+
+
+def test_an_object_array_holding_a_callable_is_refused():
+    """Object arrays pickle their items one by one: a callable among them is refused like any other."""
+    payload = {"keypoint": np.array([1, _CallsEval()], dtype=object)}
+    with pytest.raises(ForbiddenPickleError, match="builtins.eval"):
+        loads_restricted_pickle(pickle.dumps(payload))
+
+
+class _Persistent(pickle.Pickler):
+    """Pickles every list as a persistent id: loading it would hand the id to ``persistent_load``."""
+
+    def persistent_id(self, obj):
+        return "outside-object" if isinstance(obj, list) else None
+
+
+def test_persistent_ids_are_refused(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    _Persistent(buffer).dump({"annotations": [1, 2]})
+    path = tmp_path / "persistent.pkl"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(ForbiddenPickleError, match=rf"{path}.*persistent ids"):
+        load_restricted_pickle(path)
 
 
 @pytest.mark.parametrize("evil, name", [(_RunsACommand(), "system"), (_CallsEval(), "builtins.eval")])

@@ -95,6 +95,14 @@ def test_onnx_runtime_parity_on_real_inputs(ntu_real_batch, tmp_path):
     path = export_onnx(predictor.model.classifier, tmp_path / "model.onnx", x[:2])
     parity = check_parity(predictor.model.classifier, path, "onnx", x)
     assert parity.ok and parity.max_abs_diff < 1e-3, parity
+    # the test's own comparison, not the library's verdict: ONNX Runtime's logits against PyTorch's
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (onnx_logits,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    with torch.no_grad():
+        torch_logits = predictor.model.classifier.eval()(x)
+    np.testing.assert_allclose(onnx_logits, torch_logits.numpy(), rtol=1e-4, atol=1e-4)
     assert run_exported(path, "onnx", x[:1].numpy()).shape[0] == 1  # dynamic batch axis
 
 
