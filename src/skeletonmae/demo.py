@@ -1,27 +1,33 @@
-"""The demo: the whole SkeletonMAE recipe at CPU scale, in a few minutes.
+"""The demo: what pre-training buys with few labels, in a few minutes on a CPU.
 
 1. Data: the real NW-UCLA ``all_sqe`` folder if one is given or found, otherwise generated
-   NTU-format ``.skeleton`` files (prepared through the same raw NTU pipeline as the real dataset).
-2. Pre-train the ``cpu-base`` SkeletonMAE on the training split without labels, with the CPU
-   recipe of ``configs/nw-ucla/pretrain-base.yaml`` (RESULTS.md, issue 12).
-3. Fine-tune on a class-balanced fraction of the labels twice: from the pre-trained encoder and
-   from scratch, with the same seed, schedule and data (``configs/nw-ucla/finetune-base.yaml``).
-4. Print both accuracies side by side and draw a masked sequence and its reconstruction.
+   NW-UCLA-format JSON files (the released weights' Kinect v1 layout), both prepared by
+   ``prepare_nw_ucla``.
+2. Weights: a released pre-trained SkeletonMAE (``skeletonmae.released``; by default
+   ``kinect20-base``, pre-trained on 1.3 M unlabelled frames), or any pre-training checkpoint.
+3. Fine-tune on a class-balanced fraction of the labels, for each of three label subsets, twice:
+   from the pre-trained encoder and from scratch, with the same data, schedule and seeds
+   (``configs/nw-ucla/finetune-base.yaml``); the runs go two at a time.
+4. Print each subset, the mean +- std and the paired gain, and draw a masked test sequence and the
+   released decoder's reconstruction.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import logging
+import multiprocessing
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from skeletonmae.config import require
-from skeletonmae.data.transforms import TransformConfig
-from skeletonmae.models.config import MaskConfig, preset
-from skeletonmae.training.run_config import DataConfig, FinetuneConfig, RunConfig
+from skeletonmae.training.run_config import RunConfig, run_config_from_mapping
 from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 log = logging.getLogger(__name__)
@@ -29,43 +35,56 @@ log = logging.getLogger(__name__)
 NW_UCLA_ENV = "SKELETONMAE_NW_UCLA"
 # Where the demo looks for NW-UCLA's all_sqe folder when no path is given (relative to the cwd).
 NW_UCLA_CANDIDATES = ("data/nw_ucla/all_sqe", "../shared/data/nw_ucla/all_sqe")
+INITIALISATIONS = ("pretrained", "scratch")
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Demo settings; the defaults finish in a few minutes on a 2-core CPU."""
+    """Demo settings; the defaults finish in about 10 minutes on a 2-core CPU."""
 
     output_dir: Path = Path("runs/demo")
     nw_ucla: Path | None = None
     synthetic: bool = False
-    synthetic_samples: int = 480
-    synthetic_actions: int = 6
-    pretrain_epochs: int = 20
+    synthetic_samples: int = 600
+    weights: str = "kinect20-base"
     finetune_epochs: int = 50
     label_fraction: float = 0.1
-    batch_size: int = 16  # fine-tuning; pre-training uses 32
-    seed: int = 1
+    label_seeds: tuple[int, ...] = (1, 2, 3)
     workers: int = 2
 
     def __post_init__(self) -> None:
         require(
-            self.synthetic_samples >= 48,
+            self.synthetic_samples >= 60,
             "synthetic_samples",
-            f"got {self.synthetic_samples}; use at least 48 so every split has samples",
+            f"got {self.synthetic_samples}; use at least 60 so every class has training and test samples",
         )
-        require(self.pretrain_epochs >= 1, "pretrain_epochs", "use at least 1")
         require(self.finetune_epochs >= 1, "finetune_epochs", "use at least 1")
         require(0.0 < self.label_fraction <= 1.0, "label_fraction", "use a fraction in (0, 1]")
+        require(len(self.label_seeds) >= 1, "label_seeds", "name at least one label subset, e.g. 1 2 3")
+        require(self.workers >= 1, "workers", "use at least 1 process")
+
+
+@dataclass(frozen=True)
+class SubsetResult:
+    """Best test top-1 (in [0, 1]) of the two runs on one label subset."""
+
+    seed: int
+    pretrained: float
+    scratch: float
+
+    @property
+    def gain(self) -> float:
+        return self.pretrained - self.scratch
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """Accuracies (top-1, in [0, 1]) and the files a user should look at."""
+    """What the demo measured, and the files a user should look at."""
 
     dataset: str
-    pretrained_top1: float
-    scratch_top1: float
-    pretrain_dir: Path
+    weights: str
+    subsets: tuple[SubsetResult, ...]
+    run_dirs: tuple[Path, ...]
     picture: Path | None
     animation: Path | None
     seconds: float
@@ -89,111 +108,161 @@ def find_nw_ucla(explicit: Path | None) -> Path | None:
 
 
 def prepare_demo_data(config: DemoConfig) -> tuple[str, Path]:
-    """Prepare the demo's dataset; returns its name and the prepared root (train/ and test/)."""
-    from skeletonmae.data.prepare import prepare_ntu, prepare_nw_ucla
+    """Prepare the demo's dataset; returns its description and the prepared root."""
+    from skeletonmae.data.prepare import prepare_nw_ucla
 
     raw = None if config.synthetic else find_nw_ucla(config.nw_ucla)
     if raw is not None:
         root = config.output_dir / "data" / "nw-ucla"
         log.info("demo data: real NW-UCLA from %s", raw)
         prepare_nw_ucla(raw, root, workers=config.workers)
-        return "NW-UCLA (real)", root
-    from skeletonmae.data.synthetic import write_synthetic_ntu
+        return f"NW-UCLA (real, {raw})", root
+    from skeletonmae.data.synthetic import write_synthetic_nw_ucla
 
-    raw_dir = config.output_dir / "data" / "synthetic-raw"
-    root = config.output_dir / "data" / "synthetic-ntu60-xsub"
-    log.info(
-        "demo data: no NW-UCLA found (pass --nw-ucla DIR or set %s); generating %d "
-        "NTU-format .skeleton files in %s",
-        NW_UCLA_ENV,
-        config.synthetic_samples,
-        raw_dir,
-    )
-    if not raw_dir.is_dir() or len(list(raw_dir.glob("*.skeleton"))) != config.synthetic_samples:
-        write_synthetic_ntu(
-            raw_dir, config.synthetic_samples, num_actions=config.synthetic_actions, seed=config.seed
-        )
-    prepare_ntu(raw_dir, root, "ntu60-xsub", workers=config.workers)
-    return "generated NTU-format data (ntu60-xsub split)", root
+    raw = config.output_dir / "data" / "generated-nw-ucla"
+    root = config.output_dir / "data" / "generated-nw-ucla-prepared"
+    why = "--synthetic" if config.synthetic else f"no NW-UCLA found (pass --nw-ucla DIR or set {NW_UCLA_ENV})"
+    log.info("demo data: %s; generating %d NW-UCLA-format files in %s", why, config.synthetic_samples, raw)
+    if raw.is_dir():
+        shutil.rmtree(raw)
+    write_synthetic_nw_ucla(raw, config.synthetic_samples, seed=config.label_seeds[0])
+    prepare_nw_ucla(raw, root, workers=config.workers)
+    return "generated NW-UCLA-format data (test data, not real recordings)", root
 
 
-def stage_config(config: DemoConfig, root: Path, stage: str, *, pretrained: Path | None = None) -> RunConfig:
-    """The run config of one demo stage (``pretrain``, ``finetune``, ``scratch``): the NW-UCLA CPU
-    recipe of ``configs/nw-ucla/pretrain-base.yaml`` and ``finetune-base.yaml``."""
-    pretraining = stage == "pretrain"
-    epochs = config.pretrain_epochs if pretraining else config.finetune_epochs
-    return RunConfig(
-        data=DataConfig(
+def weights_config(weights: str) -> RunConfig:
+    """The run config stored with the pre-trained weights (their model and transform)."""
+    from skeletonmae.training.checkpoint import load_checkpoint
+
+    return run_config_from_mapping(dict(load_checkpoint(weights)["config"]))
+
+
+def finetune_config(
+    config: DemoConfig, root: Path, pretraining: RunConfig, seed: int, pretrained: str | None
+) -> RunConfig:
+    """One demo run: ``configs/nw-ucla/finetune-base.yaml``'s recipe on the weights' model and
+    transform, label subset and seed ``seed``; from ``pretrained`` or from scratch (None)."""
+    name = f"{'pretrained' if pretrained else 'scratch'}-{seed}"
+    return dataclasses.replace(
+        pretraining,
+        data=dataclasses.replace(
+            pretraining.data,
             root=root,
-            batch_size=32 if pretraining else config.batch_size,
+            root_weights=None,
+            train_split="train",
+            val_split="test",
+            test_split="test",
+            batch_size=16,
             num_workers=0,
-            label_fraction=1.0 if pretraining else config.label_fraction,
-            label_seed=config.seed,
-            transform=TransformConfig(
-                num_frames=30, min_crop_frames=20, align_facing=True, minmax_normalize=True, flip_prob=0.5
-            ),
+            label_fraction=config.label_fraction,
+            label_seed=seed,
+            pretrain_fraction=1.0,
         ),
-        model=preset("cpu-base", visible_attention_rescale=True),
-        # MAMP's pretext (motion-aware masking, normalised motion target) on the paper's ratios
-        mask=MaskConfig(
-            frame_ratio=0.4,
-            joint_ratio=0.5,
-            loss_on="masked",
-            motion_temperature=0.75,
-            target="motion",
-            normalize_target=True,
-        ),
-        optim=OptimConfig(name="adamw", lr=0.003 if pretraining else 0.01, weight_decay=0.05),
-        schedule=ScheduleConfig(name="cosine", warmup_epochs=min(2.0, 0.1 * epochs)),
+        optim=OptimConfig(name="adamw", lr=0.01, weight_decay=0.05),
+        schedule=ScheduleConfig(name="cosine", warmup_epochs=min(2.0, config.finetune_epochs / 2)),
         training=TrainingConfig(
-            epochs=epochs,
-            seed=config.seed,
+            epochs=config.finetune_epochs,
+            seed=seed,
             label_smoothing=0.1,
-            eval_every=10 if pretraining else 5,
+            eval_every=5,
+            progress_bar=False,
+            device="cpu",
         ),
-        finetune=FinetuneConfig(pretrained=pretrained),
-        output_dir=config.output_dir / stage,
+        # layer decay for the pre-trained encoder, as finetune-base.yaml recommends
+        finetune=dataclasses.replace(
+            pretraining.finetune,
+            pretrained=Path(pretrained) if pretrained else None,
+            layer_decay=0.75 if pretrained else 1.0,
+        ),
+        output_dir=config.output_dir / name,
     )
 
 
-def _fresh(run_dir: Path) -> None:
-    """The demo always trains anew: clear a stage folder left by an earlier demo."""
-    if run_dir.exists():
-        log.info("removing the previous demo run %s", run_dir)
-        shutil.rmtree(run_dir)
+def _run_one(run: RunConfig, threads: int) -> float:
+    """One fine-tuning in a worker process; its best test top-1."""
+    import torch
+
+    from skeletonmae.training.stages import run_finetune
+
+    torch.set_num_threads(threads)
+    return float(run_finetune(run).best_metric or 0.0)
+
+
+def run_all(runs: list[RunConfig], workers: int) -> list[float]:
+    """The fine-tunings, ``workers`` at a time (each in its own process); a progress bar counts them."""
+    from tqdm import tqdm
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_run_one, run, threads) for run in runs]
+        with tqdm(total=len(runs), desc="fine-tuning runs", unit="run") as bar:
+            for _ in concurrent.futures.as_completed(futures):
+                bar.update(1)
+        return [future.result() for future in futures]
 
 
 def run_demo(config: DemoConfig) -> DemoResult:
-    """Run the demo end to end and return its accuracies and pictures."""
-    from skeletonmae.training.stages import run_finetune, run_pretrain
+    """Run the demo end to end and return what it measured."""
+    from skeletonmae.released import resolve_weights
 
     started = time.perf_counter()
     dataset, root = prepare_demo_data(config)
-    for stage in ("pretrain", "finetune", "scratch"):
-        _fresh(config.output_dir / stage)
-    pretrain = run_pretrain(stage_config(config, root, "pretrain"))
-    finetuned = run_finetune(stage_config(config, root, "finetune", pretrained=pretrain.best_checkpoint))
-    scratch = run_finetune(stage_config(config, root, "scratch"))
-    picture, animation = _draw_reconstruction(pretrain.best_checkpoint, config)
+    weights = str(resolve_weights(config.weights))
+    pretraining = weights_config(weights)
+    runs = [
+        finetune_config(config, root, pretraining, seed, pretrained)
+        for seed in config.label_seeds
+        for pretrained in (weights, None)
+    ]
+    for run in runs:
+        if run.output_dir.exists():
+            log.info("removing the previous demo run %s", run.output_dir)
+            shutil.rmtree(run.output_dir)
+    scores = run_all(runs, config.workers)
+    subsets = tuple(
+        SubsetResult(seed, scores[2 * i], scores[2 * i + 1]) for i, seed in enumerate(config.label_seeds)
+    )
+    picture, animation = _draw_reconstruction(weights, root, config)
     return DemoResult(
         dataset,
-        finetuned.best_metric or 0.0,
-        scratch.best_metric or 0.0,
-        pretrain.run_dir,
+        config.weights,
+        subsets,
+        tuple(run.output_dir for run in runs),
         picture,
         animation,
         time.perf_counter() - started,
     )
 
 
-def _draw_reconstruction(checkpoint: Path, config: DemoConfig) -> tuple[Path | None, Path | None]:
+def _draw_reconstruction(weights: str, root: Path, config: DemoConfig) -> tuple[Path | None, Path | None]:
     """Original, masked input and reconstruction of the first test sample, as PNG and GIF."""
     from skeletonmae.inference.reconstruction import visualize_reconstruction
 
     files = visualize_reconstruction(
-        checkpoint, 0, output_dir=config.output_dir / "reconstruction", seed=config.seed
+        weights,
+        0,
+        output_dir=config.output_dir / "reconstruction",
+        seed=config.label_seeds[0],
+        overrides=[f"data.root={root}", "data.test_split=test"],
     )
     return files.png, files.gif
+
+
+def _mean_std(values: list[float], sign: str = "") -> str:
+    array = 100 * np.asarray(values)
+    spread = array.std(ddof=1) if len(array) > 1 else 0.0
+    return f"{array.mean():{sign}.1f} +- {spread:.1f}"
+
+
+def describe_weights(weights: str) -> str:
+    """A released model's name with what its card says it learned from; a path as it is."""
+    from skeletonmae.released import read_card, released_names
+
+    if weights not in released_names():
+        return weights
+    facts, _ = read_card(weights)
+    return f"{weights} (released; {facts['summary']})"
 
 
 def summary(config: DemoConfig, result: DemoResult) -> str:
@@ -201,21 +270,30 @@ def summary(config: DemoConfig, result: DemoResult) -> str:
     pct = f"{config.label_fraction:.0%}"
     lines = [
         "",
-        f"SkeletonMAE demo on {result.dataset}, cpu-base preset, {pct} of the labels",
-        f"  {'initialisation':<28}{'top-1 (test)':>14}",
-        f"  {'SkeletonMAE pre-trained':<28}{100 * result.pretrained_top1:>13.1f}%",
-        f"  {'from scratch':<28}{100 * result.scratch_top1:>13.1f}%",
+        f"SkeletonMAE demo on {result.dataset}",
+        f"  weights: {describe_weights(result.weights)}",
+        f"  {pct} of the labels, {config.finetune_epochs} fine-tuning epochs; best test top-1 (%)",
+        f"  {'label subset':<14}{'pre-trained':>14}{'scratch':>14}{'gain':>14}",
+    ]
+    for subset in result.subsets:
+        lines.append(
+            f"  {subset.seed:<14}{100 * subset.pretrained:>14.1f}{100 * subset.scratch:>14.1f}"
+            f"{100 * subset.gain:>+14.1f}"
+        )
+    lines += [
+        f"  {'mean +- std':<14}{_mean_std([s.pretrained for s in result.subsets]):>14}"
+        f"{_mean_std([s.scratch for s in result.subsets]):>14}"
+        f"{_mean_std([s.gain for s in result.subsets], '+'):>14}",
         f"  wall time {result.seconds / 60:.1f} min; runs in {config.output_dir}/",
     ]
     if result.picture is not None:
-        lines.append(f"  reconstruction: {result.picture} and {result.animation}")
+        lines.append(f"  reconstruction by the pre-trained decoder: {result.picture} and {result.animation}")
     lines += [
         "",
-        "The paper's setting (NTU-60 X-Sub, STTFormer, 200 + 200 epochs, 8 GPUs):",
-        "  skeletonmae prepare ntu --raw NTU_RAW_DIR --out data/prepared/ntu60-xsub --benchmark ntu60-xsub",
-        "  torchrun --nproc_per_node=8 -m skeletonmae.cli.main pretrain "
-        "--config configs/ntu60-xsub/pretrain.yaml",
-        "  torchrun --nproc_per_node=8 -m skeletonmae.cli.main finetune "
-        "--config configs/ntu60-xsub/finetune.yaml",
+        "Pre-train on your own unlabelled skeletons, then fine-tune (docs/data.md, 'Pre-training on an",
+        "unlabelled corpus'):",
+        "  skeletonmae prepare convert my_clips.npz data/prepared/mine --window 64",
+        "  skeletonmae pretrain --config configs/nw-ucla/pretrain-base.yaml \\",
+        "      --set data.root=data/prepared/mine --set data.val_split=null",
     ]
     return "\n".join(lines)
