@@ -95,6 +95,15 @@ def all_reduce_sum(tensor: torch.Tensor, context: DistributedContext) -> torch.T
     return tensor
 
 
+def all_gather_objects(obj: object, context: DistributedContext) -> list:
+    """Every rank's ``obj`` (picklable), in rank order, on every rank; ``[obj]`` in one process."""
+    if not context.is_distributed:
+        return [obj]
+    gathered: list = [None] * context.world_size
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
 def broadcast_buffers(module: torch.nn.Module, context: DistributedContext) -> None:
     """Copy rank 0's buffers (BatchNorm running statistics) to every rank. DDP syncs them at the
     start of each forward only, so after the last step of an epoch ranks hold their own; this

@@ -4,7 +4,8 @@ A checkpoint is a plain dict of tensors, containers and primitives (so that
 ``torch.load(..., weights_only=True)`` can read it)::
 
     {"format_version": 1, "stage": str, "model": state_dict, "optimizer": state_dict,
-     "scheduler": state_dict, "scaler": state_dict | None, "rng": capture_rng_state(),
+     "scheduler": state_dict, "scaler": state_dict | None, "rng": capture_rng_state() of rank 0,
+     "rng_per_rank": [capture_rng_state() of every rank],
      "epoch": int, "step_in_epoch": int, "global_step": int, "best_metric": float | None,
      "config": plain dict, "extra": dict}
 

@@ -29,7 +29,13 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from skeletonmae.distributed import all_reduce_sum, broadcast_buffers, no_gradient_sync, unwrap_model
+from skeletonmae.distributed import (
+    all_gather_objects,
+    all_reduce_sum,
+    broadcast_buffers,
+    no_gradient_sync,
+    unwrap_model,
+)
 from skeletonmae.training.checkpoint import (
     CHECKPOINT_FORMAT_VERSION,
     capture_rng_state,
@@ -99,8 +105,11 @@ class Trainer:
 
     # -- checkpoints --------------------------------------------------------------------------
 
-    def checkpoint_payload(self) -> dict[str, Any]:
+    def checkpoint_payload(self, rng_per_rank: list | None = None) -> dict[str, Any]:
+        """What a checkpoint holds; ``rng_per_rank``: every rank's RNG state (each rank draws its
+        own masks and dropout), so that a resumed multi-process run continues every rank's streams."""
         state = self.state
+        rng = capture_rng_state({"mask": self.mask_generator})
         return {
             "format_version": CHECKPOINT_FORMAT_VERSION,
             "stage": self.setup.task.name,
@@ -108,7 +117,8 @@ class Trainer:
             "optimizer": self.setup.optimizer.state_dict(),
             "scheduler": self.setup.scheduler.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
-            "rng": capture_rng_state({"mask": self.mask_generator}),
+            "rng": rng,
+            "rng_per_rank": rng_per_rank or [rng],
             "epoch": state.epoch,
             "step_in_epoch": state.step_in_epoch,
             "global_step": state.global_step,
@@ -121,10 +131,28 @@ class Trainer:
         }
 
     def save(self, name: str) -> None:
-        """Write ``name`` (``last.pt`` / ``best.pt``) on rank 0, after a non-finite check."""
+        """Write ``name`` (``last.pt`` / ``best.pt``) on rank 0, after a non-finite check; every rank
+        calls it (the RNG states are gathered from all of them)."""
         self.raise_if_nonfinite()
+        rng_per_rank = all_gather_objects(capture_rng_state({"mask": self.mask_generator}), self.context)
         if self.context.is_main:
-            save_checkpoint(self.setup.run_dir / name, self.checkpoint_payload())
+            save_checkpoint(self.setup.run_dir / name, self.checkpoint_payload(rng_per_rank))
+
+    def _own_rng_state(self, path: Path, payload: dict[str, Any]) -> dict[str, Any]:
+        """This rank's saved RNG state; a checkpoint of another world size (or of an older version)
+        only holds rank 0's, which every rank then starts from (a warning says so)."""
+        states = payload.get("rng_per_rank") or [payload["rng"]]
+        if len(states) == self.context.world_size:
+            return states[self.context.rank]
+        if self.context.world_size > 1 or len(states) > 1:
+            logger.warning(
+                "%s holds the random state of %d process(es), this run has %d: every rank resumes "
+                "from rank 0's, so masks and dropout differ from an uninterrupted run",
+                path,
+                len(states),
+                self.context.world_size,
+            )
+        return states[0]
 
     def resume(self, path: Path) -> None:
         """Restore everything from ``path``; the next step is the one after the saved one."""
@@ -140,7 +168,7 @@ class Trainer:
         self.setup.scheduler.load_state_dict(payload["scheduler"])
         if payload["scaler"] is not None:
             self.scaler.load_state_dict(payload["scaler"])
-        restore_rng_state(payload["rng"], {"mask": self.mask_generator})
+        restore_rng_state(self._own_rng_state(path, payload), {"mask": self.mask_generator})
         self.meter.load_state_dict(payload["epoch_meter"])
         self.state = LoopState(
             payload["epoch"],
