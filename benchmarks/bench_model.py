@@ -24,7 +24,7 @@ measured in the same run:
 * The faithful STTFormer block, ours against the official formulation
   (:mod:`skeletonmae.models.reference`: einsums, every intermediate stored): one block at NTU
   width, and the whole NTU-60 STTFormer at ``--full-batch`` samples that all have two persons
-  (issue 15's case: target >= 1.5x the step, <= 0.7x the peak memory).
+  (the target: >= 1.5x the step at <= 0.7x the peak memory).
 * cpu-small preset on NW-UCLA-shaped batches (32, 3, 60, 20, 1): MAE step and classifier step
   (target: well over 100 samples/s).
 """
@@ -325,7 +325,7 @@ def labelled(results: dict[str, dict], labels: dict[str, str]) -> list[dict]:
 
 
 def base_encoder_case(name: str, mae_batch: int):
-    """Issue 12's encoder variants at ``cpu-base`` (30 frames, NW-UCLA joints), masks of the
+    """The encoder options of the NW-UCLA recipe at ``cpu-base`` (30 frames, NW-UCLA joints), masks of the
     CPU recipe (frames 0.4, joints 0.5, random): full grid, visible tokens (with and without the
     attention rescale) and the full grid with the input mask token."""
     config = preset("cpu-base", visible_attention_rescale=name.endswith("rescale"))
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
     print_table(
-        "issue 12 encoder variants, training step, batch 32 (3, 30, 20)",
+        "NW-UCLA encoder options, training step, batch 32 (3, 30, 20)",
         variants,
         variants[0],
         "mask-token variant costs the full grid by design",
@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         f"NTU-60 faithful STTFormer, every one of {fb} samples with two persons",
         faithful,
         faithful[0],
-        "target (issue 15): >= 1.5x the step at <= 0.7x the peak memory",
+        "target: >= 1.5x the step at <= 0.7x the peak memory",
     )
     classifiers = labelled(
         spawn(["ntu_classifier_packed", "ntu_sttformer", "ntu_classifier_every_person"], args),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the NW-UCLA method comparison of RESULTS.md (issue 6) on a 2-core CPU, cpu-small preset:
+# Reproduces the NW-UCLA method comparison of RESULTS.md  on a 2-core CPU, cpu-small preset:
 # SkeletonMAE, AimCLR and CrosSCLR pre-trained for 20 epochs on views 1+2 without labels, each then
 # evaluated through the same commands: fine-tuning with all labels (20 epochs), linear evaluation
 # (40 epochs, frozen encoder) and fine-tuning with 10 % of the labels (50 epochs, batch 8, as in

@@ -22,11 +22,11 @@ UCLA=data/prepared/nw-ucla
 CORPUS=data/prepared/corpus-msrc12,data/prepared/corpus-kindergator,data/prepared/corpus-bandai,data/prepared/corpus-gtu
 W128='--set model.stages=[{"channels":128,"qk_dim":32,"num_blocks":3}]'
 declare -A PRETRAIN=(
-  [ucla-w64-e40]="--config configs/nw-ucla/pretrain-base.yaml --set training.epochs=40"
-  [corpus-w64-e8]="--config configs/nw-ucla/pretrain-corpus.yaml --set data.root=[$CORPUS]"
-  [mix-w64-e8]="--config configs/nw-ucla/pretrain-corpus.yaml"
-  [mix-w64-e16]="--config configs/nw-ucla/pretrain-corpus.yaml --set training.epochs=16"
-  [mix-w128-e8]="--config configs/nw-ucla/pretrain-corpus.yaml $W128"
+  [nw-ucla]="--config configs/nw-ucla/pretrain-base.yaml --set training.epochs=40"
+  [corpus]="--config configs/nw-ucla/pretrain-corpus.yaml --set data.root=[$CORPUS]"
+  [corpus-nw-ucla]="--config configs/nw-ucla/pretrain-corpus.yaml"
+  [corpus-nw-ucla-16-epochs]="--config configs/nw-ucla/pretrain-corpus.yaml --set training.epochs=16"
+  [corpus-nw-ucla-128-wide]="--config configs/nw-ucla/pretrain-corpus.yaml $W128"
 )
 FINETUNE="--config configs/nw-ucla/finetune-base.yaml --set training.epochs=100 --set training.progress_bar=false"
 

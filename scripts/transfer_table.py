@@ -20,14 +20,15 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import torch
+
+from skeletonmae.training.checkpoint import load_checkpoint
 
 
 def best_top1(run: Path) -> float | None:
     """Best test top-1 (%) of a finished fine-tuning (curves.png is written last), else None."""
     if not (run / "curves.png").is_file():
         return None
-    return 100 * float(torch.load(run / "best.pt", map_location="cpu", weights_only=True)["best_metric"])
+    return 100 * float(load_checkpoint(run / "best.pt")["best_metric"])
 
 
 def seeds_of(out: Path, prefix: str, name: str) -> dict[int, float]:

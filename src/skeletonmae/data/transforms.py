@@ -6,7 +6,7 @@
   with PyTorch's ``align_corners=False`` sampling (what STTFormer's ``F.interpolate`` does).
 - **Random rotation** (training, ``rotation > 0``): angles ``U(-rotation, rotation)`` about x, y, z,
   applied as one matrix ``Rz @ Ry @ Rx`` per sample (STTFormer's sign conventions).
-- **Options for small datasets such as NW-UCLA** (issue 12, off by default): ``rotation_axes``
+- **Options for small datasets such as NW-UCLA** (off by default): ``rotation_axes``
   gives each axis its own largest angle (e.g. a larger one about the vertical y axis);
   ``scale_range`` draws one isotropic random scale per training sample; ``normalize_scale``
   divides every sample (training and test) by its body size, the mean over frames of the

@@ -123,16 +123,16 @@ class ModelConfig:
     head_dropout: float = 0.0
     decoder_width: int = 256
     decoder_depth: int = 9
-    # Beyond the paper (issue 12): on visible tokens, scale the attention's sum over the Sv
+    # Beyond the paper: on visible tokens, scale the attention's sum over the Sv
     # tokens of a tuple by S / Sv, so a block's output scale does not depend on how many tokens
     # are visible (1 on the full grid: STTFormer is unchanged).
     visible_attention_rescale: bool = False
-    # Beyond the paper (issue 12): "shared" is STTFormer's one attention map per sample and head,
+    # Beyond the paper: "shared" is STTFormer's one attention map per sample and head,
     # its logits summed over every tuple; "per_tuple" gives each tuple its own map over its own
     # visible keys (mask-aware: removed tokens add nothing, the sum is rescaled by S / visible),
     # on the full grid, on visible tokens and on a masked grid alike.
     attention_map: str = "shared"
-    # Beyond the paper (issue 12): what the classifier head sees. "mean" is STTFormer's average
+    # Beyond the paper: what the classifier head sees. "mean" is STTFormer's average
     # over tuples and slots; "tuple" averages each tuple's slots only and concatenates the
     # K = T / L tuples in time order (a D * K input), so the head can read when things happen.
     head_pool: str = "mean"
@@ -259,7 +259,7 @@ class MaskConfig:
     as the paper's Eq. 1 compares the whole original and reconstructed sequences;
     ``"masked"`` averages it over removed tokens only, as image MAE does.
 
-    Options beyond the paper (issue 12; see docs/model.md for the measurements):
+    Options beyond the paper (see docs/model.md for the measurements):
 
     * ``encoder_input="full"``: keep the grid whole, SimMIM-style: removed tokens are replaced by
       one learned mask token at the encoder input and the encoder runs the full grid, so its
@@ -361,7 +361,7 @@ CPU_SMALL_STAGES: tuple[StageSpec, ...] = (
     StageSpec(channels=32, qk_dim=8, num_blocks=1),
 )
 
-# Issue 12: a CPU preset with real capacity: 64 wide x 3 blocks (64-d features), decoder 64 x 3.
+# A CPU preset with real capacity: 64 wide x 3 blocks (64-d features), decoder 64 x 3.
 CPU_BASE_STAGES: tuple[StageSpec, ...] = (StageSpec(channels=64, qk_dim=16, num_blocks=3),)
 
 _PRESETS: dict[str, ModelConfig] = {

@@ -61,7 +61,7 @@ class ReconstructionDecoder(nn.Module):
         nn.init.normal_(self.mask_token, std=0.02)
         # STTFormer's kaiming fan_out rule would give this 1x1 conv (fan_out = C = 3) weights of
         # std 0.8, i.e. first outputs ~10x the data's scale and an initial loss of ~100 that
-        # costs hundreds of steps to undo (issue 12). A small head starts near the data's mean.
+        # costs hundreds of steps to undo (measured on NW-UCLA). A small head starts near the data's mean.
         nn.init.normal_(self.to_coordinates.weight, std=OUTPUT_INIT_STD)
         nn.init.zeros_(self.to_coordinates.bias)
 

@@ -1,5 +1,5 @@
 """The official STTFormer block formulation, kept as the reference that ours is checked and timed
-against (issue 15): einsums, a repeated static map, a ``.contiguous()`` copy of the attended
+against: einsums, a repeated static map, a ``.contiguous()`` copy of the attended
 tensor, every intermediate stored by autograd. Same parameters as :class:`STTABlock`; the full
 grid with the shared map only (the official code has no other)."""
 

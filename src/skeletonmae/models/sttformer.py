@@ -17,7 +17,7 @@ embedding and ``att0`` are gathered at their ids and the dynamic map is computed
 space (visible q / k scattered to their ids, absent ids contributing zero) and gathered back. With
 every token visible this is exactly the full-grid computation.
 
-Memory (issue 15): the block stores for its backward pass only what it cannot cheaply rebuild.
+Memory: the block stores for its backward pass only what it cannot cheaply rebuild.
 The attended ``heads * C_in`` tensor is rebuilt from the input and the maps
 (:func:`~skeletonmae.models.attend_mix.attend_and_convolve`), the embedding's projection is added
 after the 1x1 conv (so ``x + embedding`` is not stored), and the LeakyReLUs run in place (the

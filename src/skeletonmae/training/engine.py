@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 def warn_slow_cpu_amp(amp: str, device: torch.device) -> None:
     """Log a warning when ``training.amp=bf16`` runs on a CPU without native bfloat16
     arithmetic (AVX-512 BF16 or AMX): there it is emulated and several times slower than fp32
-    (issue 15: 0.06-0.18x measured on an AVX2-only CPU)."""
+    (0.06-0.18x measured on an AVX2-only CPU; docs/model.md)."""
     if amp != "bf16" or device.type != "cpu":
         return
     if not (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()):

@@ -5,9 +5,9 @@ Each argument is ``LABEL=PATTERN``, where PATTERN is a run folder with ``{seed}`
 other variant's mean gain over it is printed, and the same seed (the same label subset) is joined by a
 line across variants, so a reader sees whether a gain holds on every subset or only on average.
 
-    python scripts/issue12_fewlabel_plot.py --out docs/images/issue12_fewlabel.png \
+    python scripts/plot_fewlabel.py --out docs/images/fewlabel.png \
         "scratch=runs/s10/ft10-lr1e-2-face-scratch-s{seed}" \
-        "e25=runs/s10/ft10-lr1e-2-face-e25-facing-minmax-s{seed}"
+        "facing-minmax=runs/s10/ft10-lr1e-2-face-facing-minmax-s{seed}"
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 12 diagnostic (session 10; usage: python scripts/issue12_probe_crossview.py CHECKPOINT, on
+"""diagnostic (an earlier run; usage: python scripts/probe_crossview.py CHECKPOINT, on
 data/prepared/nw-ucla): is the linear probe limited by the classifier or by the features?
 For each weight decay it prints the probe's cross-view accuracy inside the training split (fit on
 view 1, test on view 2, and back), its view-3 test accuracy and its training accuracy."""

@@ -1,9 +1,9 @@
-"""Issue 12 diagnostic: probe the pooled output of every encoder block (and the input embedding),
+"""diagnostic: probe the pooled output of every encoder block (and the input embedding),
 not only the last one, with the same k-NN and linear probe as ``skeletonmae probe``; the last
 rows add standardised features (z-scored per dimension with the training split's statistics):
 the last block, all blocks concatenated, and the raw input coordinates as their baseline.
 
-    python scripts/issue12_probe_blocks.py runs/exp/e8-visible-rescale-100ep/best.pt \
+    python scripts/probe_blocks.py runs/exp/visible-rescale-100ep/best.pt \
         --data data/prepared/nw-ucla [--random-init]
 """
 
