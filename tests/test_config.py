@@ -212,3 +212,13 @@ def test_overrides_may_be_text_or_typed_pairs_and_name_a_clash():
     assert data == {"a": {"b": 1, "c": 0.1, "d": 0.1}, "e": {"f": "x: y"}}
     with pytest.raises(ConfigError, match="a.b is a value, not a section"):
         apply_overrides({"a": {"b": 1}}, ["a.b.c=2"])
+
+
+def test_removed_settings_load_at_their_kept_value_and_are_refused_otherwise():
+    from skeletonmae.training.run_config import run_config_from_mapping
+
+    old = {"model": {"preset": "cpu-small", "attention_map": "shared"}, "mask": {"encoder_input": "visible"}}
+    config = run_config_from_mapping({**old, "output_dir": "runs/x"})
+    assert config.mask.frame_ratio == 0.5  # an old run's config still loads
+    with pytest.raises(ConfigError, match=r"mask\.frame_unit='tuple' was removed.*delete the key"):
+        run_config_from_mapping({**old, "mask": {"frame_unit": "tuple"}, "output_dir": "runs/x"})

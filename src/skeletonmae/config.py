@@ -182,7 +182,7 @@ def from_mapping(
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where}: expected a section (mapping), got {data!r}")
-    data = dict(data)
+    data = _drop_removed_settings(dict(data), key)
     preset_name = data.pop("preset", None) if cls in presets else None
     init_fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(init_fields))
@@ -208,6 +208,29 @@ def from_mapping(
         raise ConfigError(f"{_join(key, error.field)}: {error.message}") from error
     except (ValueError, TypeError) as error:
         raise ConfigError(f"{where}: {error}") from error
+
+
+#: Settings that lost in measured ablations and were removed (docs/model.md), with the value that
+#: means what the code still does: a config or checkpoint holding that value loads unchanged.
+REMOVED_SETTINGS: dict[str, Any] = {
+    "model.attention_map": "shared",
+    "mask.encoder_input": "visible",
+    "mask.frame_unit": "frame",
+}
+
+
+def _drop_removed_settings(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data`` without removed settings that hold their kept value; any other value raises."""
+    for name in [n for n in data if _join(key, n) in REMOVED_SETTINGS]:
+        dotted, kept = _join(key, name), REMOVED_SETTINGS[_join(key, name)]
+        if data[name] != kept:
+            raise ConfigError(
+                f"{dotted}={data[name]!r} was removed after it lost in a measured ablation "
+                f"(docs/model.md, 'What was tried, measured and dropped'); delete the key "
+                f"(the code always does {dotted}={kept!r})"
+            )
+        del data[name]
+    return data
 
 
 def _check_required(

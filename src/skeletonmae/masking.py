@@ -10,14 +10,10 @@ visible tokens form a regular ``(Tv, Vv)`` grid per sample, so the whole batch i
 tensor ops (MAE's argsort-of-noise trick) and no Python loop over samples. Kept frames and kept
 joints are returned in increasing order, so the visible grid preserves temporal and joint order.
 
-Frames can also be removed in *units* of ``frame_unit_len`` consecutive frames (``1``: single
-frames, the paper; ``L``: whole tuples, so every kept tuple holds ``L`` real consecutive frames):
-``round(frame_ratio * T / unit)`` units are removed.
-
 Motion-aware masking (MAMP, Mao et al. 2023, beyond the paper): with ``frame_scores`` and
-``joint_scores`` the removed units are drawn without replacement with probability proportional to
+``joint_scores`` the removed frames and joints are drawn without replacement with probability proportional to
 ``exp(score)`` (Gumbel top-k over the same argsort), so moving frames and joints are removed more
-often; :func:`motion_scores` turns a batch into such scores. Without scores every unit is equally
+often; :func:`motion_scores` turns a batch into such scores. Without scores every frame (joint) is equally
 likely and the draw is exactly the uniform one.
 
 Rounding: ``round`` is half-up (``floor(ratio * count + 0.5)``), so ``joint_ratio = 0.5`` removes
@@ -71,15 +67,9 @@ def num_removed(ratio: float, count: int) -> int:
     return int(math.floor(ratio * count + 0.5))
 
 
-def kept_frame_count(num_frames: int, frame_ratio: float, frame_unit_len: int = 1) -> int:
-    """Frames kept when ``round(frame_ratio * T / unit)`` units of ``frame_unit_len`` are removed."""
-    if num_frames % frame_unit_len != 0:
-        raise ValueError(
-            f"{num_frames} frames do not split into frame units of {frame_unit_len}; "
-            "use a num_frames that is a multiple of tuple_len for whole-tuple masking"
-        )
-    units = num_frames // frame_unit_len
-    return (units - num_removed(frame_ratio, units)) * frame_unit_len
+def kept_frame_count(num_frames: int, frame_ratio: float) -> int:
+    """Frames kept when ``round(frame_ratio * T)`` frames are removed."""
+    return num_frames - num_removed(frame_ratio, num_frames)
 
 
 def visible_counts(
@@ -87,12 +77,11 @@ def visible_counts(
     num_joints: int,
     frame_ratio: float,
     joint_ratio: float,
-    frame_unit_len: int = 1,
 ) -> tuple[int, int]:
     """``(Tv, Vv)``: kept frames per sample and kept joints per kept frame."""
     _check_ratio("frame_ratio", frame_ratio)
     _check_ratio("joint_ratio", joint_ratio)
-    kept_frames = kept_frame_count(num_frames, frame_ratio, frame_unit_len)
+    kept_frames = kept_frame_count(num_frames, frame_ratio)
     kept_joints = num_joints - num_removed(joint_ratio, num_joints)
     if kept_frames < 1 or kept_joints < 1:
         raise ValueError(
@@ -103,9 +92,9 @@ def visible_counts(
     return kept_frames, kept_joints
 
 
-def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int, frame_unit_len: int = 1) -> int:
+def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int) -> int:
     """Return ``Tv`` after checking it is a positive multiple of ``tuple_len``."""
-    kept = kept_frame_count(num_frames, frame_ratio, frame_unit_len)
+    kept = kept_frame_count(num_frames, frame_ratio)
     if kept < tuple_len or kept % tuple_len != 0:
         raise ValueError(
             f"frame_ratio={frame_ratio} keeps {kept} of {num_frames} frames, which is not a "
@@ -194,7 +183,6 @@ def spatial_temporal_mask(
     joint_ratio: float,
     strategy: MaskStrategy = "random",
     tuple_len: int = 1,
-    frame_unit_len: int = 1,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
     frame_scores: torch.Tensor | None = None,
@@ -210,12 +198,9 @@ def spatial_temporal_mask(
         joint_ratio: beta in [0, 1), fraction of joints removed in every kept frame.
         strategy: ``"random"`` (new joints per kept frame) or ``"fixed"`` (one joint set).
         tuple_len: ``L``; the number of kept frames must be a multiple of it.
-        frame_unit_len: frames are removed in runs of this many consecutive frames (1: single
-            frames; ``L``: whole tuples).
         generator: seeds the draw (same generator state, same mask); global RNG when None.
         device: where the result lives (the generator must live there too).
-        frame_scores: ``(N, T)`` removal log-weights of frames (a unit's is its frames' mean);
-            None: uniform.
+        frame_scores: ``(N, T)`` removal log-weights of frames; None: uniform.
         joint_scores: ``(N, T, V)`` removal log-weights of joints at each frame (``"fixed"``
             uses each joint's mean over frames); None: uniform.
 
@@ -229,21 +214,15 @@ def spatial_temporal_mask(
         num_frames=num_frames,
         num_joints=num_joints,
         tuple_len=tuple_len,
-        frame_unit_len=frame_unit_len,
     )
-    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio, frame_unit_len)
-    check_visible_frames(num_frames, frame_ratio, tuple_len, frame_unit_len)
+    kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio)
+    check_visible_frames(num_frames, frame_ratio, tuple_len)
     n, t, v = batch_size, num_frames, num_joints
 
-    unit = frame_unit_len
-    unit_scores = None
     if frame_scores is not None:
         _check_scores("frame_scores", frame_scores, (n, t))
-        unit_scores = frame_scores.reshape(n, t // unit, unit).mean(dim=2)
-    frame_noise = _removal_noise(unit_scores, (n, t // unit), generator, device)
-    kept_units = _lowest_k_sorted(frame_noise, kept_t // unit)  # (N, Tv / unit)
-    offsets = torch.arange(unit, device=kept_units.device)
-    kept_frames = (kept_units.unsqueeze(2) * unit + offsets).flatten(1)  # (N, Tv), increasing
+    frame_noise = _removal_noise(frame_scores, (n, t), generator, device)
+    kept_frames = _lowest_k_sorted(frame_noise, kept_t)  # (N, Tv), increasing
     scores = None
     if joint_scores is not None:
         _check_scores("joint_scores", joint_scores, (n, t, v))

@@ -55,6 +55,6 @@ def randomize_parameters(module: torch.nn.Module, seed: int = 0) -> None:
                     tensor.add_(0.1 * (noise - 0.5))
 
 
-def attend(block, x: torch.Tensor, slot_ids=None, visible=None) -> torch.Tensor:
+def attend(block, x: torch.Tensor, slot_ids=None) -> torch.Tensor:
     """A block's attended ``(B, H*C, K, S')`` tensor (its maps applied to ``x``)."""
-    return apply_attention(x, block.attention_map(x, slot_ids, visible))
+    return apply_attention(x, block.attention_map(x, slot_ids))

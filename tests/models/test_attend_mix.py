@@ -54,7 +54,8 @@ def test_block_matches_the_official_formulation_in_outputs_and_gradients(widths)
 
 
 def _maps(kind: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x (B, C, K, S)`` and a shared ``(B, H, S, S)`` or per-tuple ``(B, H, K, S, S)`` map."""
+    """``x (B, C, K, S)`` and a shared ``(B, H, S, S)`` map or per-tuple ``(B, H, K, S, S)`` maps
+    (those of visible tokens)."""
     generator = torch.Generator().manual_seed(2)
     x = torch.randn(2, 5, 4, 7, generator=generator)
     shape = (2, 3, 7, 7) if kind == "shared" else (2, 3, 4, 7, 7)
@@ -83,7 +84,7 @@ def test_attend_and_convolve_equals_the_plain_composition(kind):
         assert torch.allclose(attend_and_convolve(x, attention, conv), results[1]["output"], atol=1e-5)
 
 
-@pytest.mark.parametrize("options", [{}, {"attention_map": "per_tuple"}, {"visible_attention_rescale": True}])
+@pytest.mark.parametrize("options", [{}, {"visible_attention_rescale": True}])
 def test_visible_token_blocks_match_the_plain_composition(options, monkeypatch):
     block = _block(**options)
     x = torch.randn(3, 6, 4, 5)

@@ -237,7 +237,7 @@ def _as_coordinates(predicted: torch.Tensor, row: torch.Tensor, mask: np.ndarray
 
     visible = torch.from_numpy(mask < 0.5).unsqueeze(0)  # (1, T, V)
     target, tuple_len = config.mask.target, config.model.tuple_len
-    _, stats = reconstruction_target(row[None], target, config.mask.normalize_target, tuple_len, visible)
+    _, stats = reconstruction_target(row[None], target, config.mask.normalize_target, tuple_len)
     positions = target_to_coordinates(predicted[None], row[None], stats, target, visible, tuple_len)
     return positions[0].permute(1, 2, 0).numpy()
 

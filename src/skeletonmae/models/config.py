@@ -86,8 +86,6 @@ class BlockSpec:
     qk_dim: int
 
 
-ATTENTION_MAPS: tuple[str, ...] = ("shared", "per_tuple")
-
 #: How encoder features ``(B, D, K, S)`` are pooled for a head or a probe: over tuples and slots
 #: (``"mean"``, ``(B, D)``), or over the slots of each tuple with time kept (``"tuple"``, ``(B, D * K)``).
 FEATURE_POOLS: tuple[str, ...] = ("mean", "tuple")
@@ -127,11 +125,6 @@ class ModelConfig:
     # tokens of a tuple by S / Sv, so a block's output scale does not depend on how many tokens
     # are visible (1 on the full grid: STTFormer is unchanged).
     visible_attention_rescale: bool = False
-    # Beyond the paper: "shared" is STTFormer's one attention map per sample and head,
-    # its logits summed over every tuple; "per_tuple" gives each tuple its own map over its own
-    # visible keys (mask-aware: removed tokens add nothing, the sum is rescaled by S / visible),
-    # on the full grid, on visible tokens and on a masked grid alike.
-    attention_map: str = "shared"
     # Beyond the paper: what the classifier head sees. "mean" is STTFormer's average
     # over tuples and slots; "tuple" averages each tuple's slots only and concatenates the
     # K = T / L tuples in time order (a D * K input), so the head can read when things happen.
@@ -174,11 +167,6 @@ class ModelConfig:
             require(
                 isinstance(getattr(self, name), bool), name, f"got {getattr(self, name)!r}; use true or false"
             )
-        require(
-            self.attention_map in ATTENTION_MAPS,
-            "attention_map",
-            f"got {self.attention_map!r}; use one of {list(ATTENTION_MAPS)}",
-        )
         require(
             self.head_pool in FEATURE_POOLS,
             "head_pool",
@@ -261,15 +249,7 @@ class MaskConfig:
 
     Options beyond the paper (see docs/model.md for the measurements):
 
-    * ``encoder_input="full"``: keep the grid whole, SimMIM-style: removed tokens are replaced by
-      one learned mask token at the encoder input and the encoder runs the full grid, so its
-      convolution neighbourhoods and BatchNorm statistics are those of fine-tuning;
-    * ``frame_unit="tuple"``: remove frames in whole tuples of ``tuple_len`` consecutive frames
-      (``round(frame_ratio * T / L)`` tuples), so every kept tuple is ``L`` real consecutive
-      frames and a removed stretch cannot be filled by interpolating its neighbours;
     * ``target="motion"``: reconstruct ``x[t+1] - x[t]`` instead of coordinates (MAMP);
-      ``"interp_residual"``: reconstruct what temporal interpolation of the visible tokens
-      misses (predicting zero is the interpolation baseline);
     * ``normalize_target``: standardise the target per (joint, tuple) patch, as MAE's
       normalised pixels;
     * ``motion_temperature``: motion-aware masking (MAMP): frames and joints are removed with
@@ -280,9 +260,7 @@ class MaskConfig:
     joint_ratio: float = 0.5
     strategy: Literal["random", "fixed"] = "random"
     loss_on: Literal["masked", "all"] = "all"
-    encoder_input: Literal["visible", "full"] = "visible"
-    frame_unit: Literal["frame", "tuple"] = "frame"
-    target: Literal["coordinates", "motion", "interp_residual"] = "coordinates"
+    target: Literal["coordinates", "motion"] = "coordinates"
     normalize_target: bool = False
     motion_temperature: float | None = None
 
@@ -297,9 +275,7 @@ class MaskConfig:
         choices = {
             "strategy": ("random", "fixed"),
             "loss_on": ("masked", "all"),
-            "encoder_input": ("visible", "full"),
-            "frame_unit": ("frame", "tuple"),
-            "target": ("coordinates", "motion", "interp_residual"),
+            "target": ("coordinates", "motion"),
         }
         for name, allowed in choices.items():
             require(
@@ -319,27 +295,17 @@ class MaskConfig:
             f"got {tau!r}; use null (uniform masking) or a temperature > 0 (MAMP uses 0.75)",
         )
 
-    def frame_unit_len(self, model: ModelConfig) -> int:
-        """Length of the runs of frames that are removed together (1 or ``tuple_len``)."""
-        return model.tuple_len if self.frame_unit == "tuple" else 1
-
-    def visible_tuple_len(self, model: ModelConfig) -> int:
-        """The multiple that the kept frame count must be: ``tuple_len`` when the encoder groups
-        visible frames into tuples, 1 when it runs the full grid."""
-        return model.tuple_len if self.encoder_input == "visible" else 1
-
     def check_against(self, model: ModelConfig) -> None:
         """Raise ValueError unless this masking fits ``model``'s grid (whole visible tuples for
         the visible-token encoder, at least one visible joint, something to reconstruct when
         ``loss_on='masked'``)."""
-        unit = self.frame_unit_len(model)
-        check_visible_frames(model.num_frames, self.frame_ratio, self.visible_tuple_len(model), unit)
+        check_visible_frames(model.num_frames, self.frame_ratio, model.tuple_len)
         if num_removed(self.joint_ratio, model.num_joints) >= model.num_joints:
             raise ValueError(
                 f"joint_ratio={self.joint_ratio} removes every joint of {model.num_joints}; lower joint_ratio"
             )
         masks_nothing = (
-            kept_frame_count(model.num_frames, self.frame_ratio, unit) == model.num_frames
+            kept_frame_count(model.num_frames, self.frame_ratio) == model.num_frames
             and num_removed(self.joint_ratio, model.num_joints) == 0
         )
         if masks_nothing and self.loss_on == "masked":

@@ -72,15 +72,6 @@ class ReconstructionDecoder(nn.Module):
         (B, Tv, Vv)`` -> reconstruction ``(B, C, T, V)`` of every token."""
         return self._decode(self.to_grid(features, kept_frames, kept_joints))
 
-    def forward_full(self, features: torch.Tensor) -> torch.Tensor:
-        """Features of the whole grid (``MaskConfig.encoder_input='full'``, where the encoder
-        already put its mask token in the removed places): ``(B, D_enc, T/L, L*V)`` ->
-        ``(B, C, T, V)``. Projected, plus the grid position embedding, then the blocks."""
-        cfg = self.config
-        b = features.shape[0]
-        grid = self.encoder_to_decoder(features).view(b, -1, cfg.num_frames, cfg.num_joints)
-        return self._decode(grid + self.position_embedding)
-
     def _decode(self, grid: torch.Tensor) -> torch.Tensor:
         """``(B, D, T, V)`` decoder tokens -> ``(B, C, T, V)`` through the blocks."""
         cfg = self.config

@@ -68,23 +68,6 @@ class SkeletonEncoder(nn.Module):
             tokens, slot_ids = self._embed_visible(x, kept_frames, kept_joints)
         return run_blocks(self.blocks, tokens, self.checkpoint_activations, slot_ids=slot_ids)
 
-    def forward_masked_grid(
-        self, x: torch.Tensor, removed: torch.Tensor, mask_token: torch.Tensor
-    ) -> torch.Tensor:
-        """Full grid with removed tokens replaced (SimMIM-style): ``x (B, C, T, V)``, ``removed
-        (B, T, V)`` (1 = removed), ``mask_token (C0,)`` put in place of the removed tokens' input
-        embeddings (before the temporal embedding, so they still know their frame) ->
-        ``(B, D, T/L, L*V)``."""
-        self._check_rows(x)
-        cfg = self.config
-        embedded = self.input_embedding(x)  # (B, C0, T, V)
-        token = mask_token.to(embedded.dtype).view(1, -1, 1, 1)
-        embedded = torch.where(removed.unsqueeze(1) > 0, token, embedded)
-        tokens = embedded + self.frame_embedding[None, :, :, None]
-        tokens = tokens.view(x.shape[0], -1, cfg.num_tuples, cfg.num_slots)
-        visible = (removed <= 0).reshape(x.shape[0], cfg.num_tuples, cfg.num_slots)
-        return run_blocks(self.blocks, tokens, self.checkpoint_activations, visible=visible)
-
     def _check_rows(self, x: torch.Tensor) -> None:
         cfg = self.config
         want = (cfg.in_channels, cfg.num_frames, cfg.num_joints)

@@ -44,9 +44,8 @@ class MAEOutput(NamedTuple):
 
 class SkeletonMAE(nn.Module):
     """``forward(x (N, C, T, V, M), generator=None) -> MAEOutput``. Holds ``encoder``
-    (:class:`SkeletonEncoder`) and ``decoder`` (:class:`ReconstructionDecoder`); with
-    ``mask.encoder_input='full'`` also ``mask_token`` (the encoder's input mask token). Every
-    other parameter key starts with ``encoder.`` or ``decoder.``."""
+    (:class:`SkeletonEncoder`) and ``decoder`` (:class:`ReconstructionDecoder`): every parameter
+    key starts with ``encoder.`` or ``decoder.``."""
 
     def __init__(self, config: ModelConfig, mask_config: MaskConfig) -> None:
         super().__init__()
@@ -55,9 +54,6 @@ class SkeletonMAE(nn.Module):
         self.mask_config = mask_config
         self.encoder = SkeletonEncoder(config)
         self.decoder = ReconstructionDecoder(config)
-        if mask_config.encoder_input == "full":
-            self.mask_token = nn.Parameter(torch.zeros(config.embed_channels))
-            nn.init.normal_(self.mask_token, std=0.02)
 
     def draw_mask(self, x: torch.Tensor, generator: torch.Generator | None) -> MaskResult:
         """The spatial-temporal mask of a batch ``x (N, C, T, V, M)`` (see
@@ -73,8 +69,7 @@ class SkeletonMAE(nn.Module):
             frame_ratio=mcfg.frame_ratio,
             joint_ratio=mcfg.joint_ratio,
             strategy=mcfg.strategy,
-            tuple_len=mcfg.visible_tuple_len(cfg),
-            frame_unit_len=mcfg.frame_unit_len(cfg),
+            tuple_len=cfg.tuple_len,
             generator=generator,
             device=x.device,
             frame_scores=frame_scores,
@@ -90,17 +85,11 @@ class SkeletonMAE(nn.Module):
         packed = pack_persons(x)
         rows = packed.sample_index
         removed = masking.mask[rows]  # (P, T, V)
-        if mcfg.encoder_input == "full":
-            features = self.encoder.forward_masked_grid(packed.data, removed, self.mask_token)
-            predicted = self.decoder.forward_full(features)  # (P, C, T, V)
-        else:
-            kept_frames = masking.kept_frames[rows]  # (P, Tv)
-            kept_joints = masking.kept_joints[rows]  # (P, Tv, Vv)
-            features = self.encoder(packed.data, kept_frames, kept_joints)  # (P, D, Tv/L, L*Vv)
-            predicted = self.decoder(features, kept_frames, kept_joints)  # (P, C, T, V)
-        target, stats = reconstruction_target(
-            packed.data, mcfg.target, mcfg.normalize_target, cfg.tuple_len, visible=removed == 0
-        )
+        kept_frames = masking.kept_frames[rows]  # (P, Tv)
+        kept_joints = masking.kept_joints[rows]  # (P, Tv, Vv)
+        features = self.encoder(packed.data, kept_frames, kept_joints)  # (P, D, Tv/L, L*Vv)
+        predicted = self.decoder(features, kept_frames, kept_joints)  # (P, C, T, V)
+        target, stats = reconstruction_target(packed.data, mcfg.target, mcfg.normalize_target, cfg.tuple_len)
         if mcfg.loss_on == "masked":
             loss = masked_mse(predicted, target, removed)
         else:

@@ -77,11 +77,9 @@ class STTABlock(nn.Module):
         use_slot_embedding: bool = True,
         attention_dropout: float = 0.0,
         visible_attention_rescale: bool = False,
-        attention_map: str = "shared",
     ) -> None:
         super().__init__()
         self.visible_attention_rescale = visible_attention_rescale
-        self.per_tuple = attention_map == "per_tuple"
         self.in_channels, self.out_channels = in_channels, out_channels
         self.qk_dim, self.num_heads, self.num_slots = qk_dim, num_heads, num_slots
         self.use_slot_embedding = use_slot_embedding
@@ -102,28 +100,21 @@ class STTABlock(nn.Module):
         self.tuple_residual = conv_bn(out_channels, out_channels) if widths_differ else nn.Identity()
         self.activation = nn.LeakyReLU(LEAKY_SLOPE, inplace=True)  # saves its output: the next input
 
-    def forward(
-        self, x: torch.Tensor, slot_ids: torch.Tensor | None = None, visible: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, slot_ids: torch.Tensor | None = None) -> torch.Tensor:
         """``x (B, C_in, K, S)``; ``slot_ids (B, K, S)`` int64 in ``[0, L*V)`` for visible
-        tokens, or None for the full grid (``S = L*V``, slot ``s`` is id ``s``); ``visible
-        (B, K, S)`` (1 = visible) on a masked full grid, read by the per-tuple map only."""
-        attention = self.attention_map(x, slot_ids, visible)
+        tokens, or None for the full grid (``S = L*V``, slot ``s`` is id ``s``)."""
+        attention = self.attention_map(x, slot_ids)
         mixed = attend_and_convolve(x, attention, self.slot_conv[0])  # (B, C_out, K, S)
         residual = self.attention_residual(x)
         y = self.activation(self.slot_conv[1](mixed) + residual)
         y = self.activation(self.feed_forward(y) + residual)
         return self.activation(self.tuple_conv(y) + self.tuple_residual(y))
 
-    def attention_map(
-        self, x: torch.Tensor, slot_ids: torch.Tensor | None = None, visible: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def attention_map(self, x: torch.Tensor, slot_ids: torch.Tensor | None = None) -> torch.Tensor:
         """The maps that :func:`apply_attention` applies to ``x``: ``(B, H, S, S)`` shared by
-        every tuple (the full grid), or ``(B, H, K, S', S')`` per tuple (visible tokens, or the
-        per-tuple map); attention dropout included."""
-        if self.per_tuple:
-            attention = self._map_per_tuple(x, slot_ids, visible)
-        elif slot_ids is None:
+        every tuple (the full grid), or ``(B, H, K, Sv, Sv)`` per tuple (visible tokens);
+        attention dropout included."""
+        if slot_ids is None:
             attention = self._map_full(x)
         else:
             attention = self._map_visible(x, slot_ids)
@@ -173,31 +164,6 @@ class STTABlock(nn.Module):
             attention = attention * (full / sv)
         return attention
 
-    def _map_per_tuple(
-        self, x: torch.Tensor, slot_ids: torch.Tensor | None, visible: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Mask-aware maps, one per tuple over its visible keys: ``(B, C, K, S') ->
-        (B, H, K, S', S')`` with ``S' = S`` (full grid, ``visible`` optional) or ``Sv``
-        (``slot_ids`` given). The sum runs over the visible tokens of each tuple only and is
-        scaled by ``S / visible``, so its scale does not depend on how many tokens are kept."""
-        b, _, k, s = x.shape
-        h, full = self.num_heads, self.num_slots
-        if slot_ids is None:
-            static = self.static_attention.unsqueeze(2)  # (1, H, 1, S, S)
-        else:
-            pair = (slot_ids.unsqueeze(3) * full + slot_ids.unsqueeze(2)).view(b, 1, k * s * s)
-            static = self.static_attention.view(h, full * full)[:, pair.view(b, -1)]
-            static = static.transpose(0, 1).reshape(b, h, k, s, s)
-        query, key = self._query_key(x, slot_ids)  # (B, H, qk, K, S') each
-        logits = torch.einsum("bhdks,bhdkt->bhkst", query, key)  # (B, H, K, S', S')
-        attention = torch.tanh(logits / self.qk_dim) * self.alpha.unsqueeze(2) + static
-        if visible is not None:  # rows are the tokens summed over: drop the removed ones
-            weight = visible.to(x.dtype) * (full / visible.sum(2, keepdim=True).clamp(min=1))
-            attention = attention * weight[:, None, :, :, None]
-        elif s != full:
-            attention = attention * (full / s)
-        return attention.expand(b, h, k, s, s)
-
 
 class InputEmbedding(nn.Sequential):
     """1x1 conv from coordinates to ``channels``, BatchNorm, LeakyReLU(0.1); pointwise."""
@@ -210,7 +176,7 @@ class InputEmbedding(nn.Sequential):
 
 def config_block(config: ModelConfig, spec: BlockSpec, encoder: bool = True) -> STTABlock:
     """One STTA block of widths ``spec`` with the config's heads, kernels and options; the
-    encoder-only options (attention rescale, per-tuple map) stay off for a decoder block."""
+    encoder-only attention rescale stays off for a decoder block."""
     return STTABlock(
         spec.in_channels,
         spec.out_channels,
@@ -222,7 +188,6 @@ def config_block(config: ModelConfig, spec: BlockSpec, encoder: bool = True) -> 
         use_slot_embedding=config.use_slot_embedding,
         attention_dropout=config.attention_dropout,
         visible_attention_rescale=encoder and config.visible_attention_rescale,
-        attention_map=config.attention_map if encoder else "shared",
     )
 
 

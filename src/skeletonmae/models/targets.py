@@ -3,9 +3,7 @@
 Targets (``MaskConfig.target``), computed from coordinate rows ``x (P, C, T, V)``:
 
 * ``coordinates``: the input itself (the paper);
-* ``motion``: ``x[t+1] - x[t]`` per joint, zero for the last frame (MAMP's target);
-* ``interp_residual``: ``x`` minus its temporal interpolation from the visible tokens (below),
-  i.e. only what interpolating cannot explain; predicting zero *is* the interpolation baseline.
+* ``motion``: ``x[t+1] - x[t]`` per joint, zero for the last frame (MAMP's target).
 
 With ``MaskConfig.normalize_target`` the target is standardised per *patch*, one joint over one
 tuple of ``L`` consecutive frames (``L * C`` values), as MAE normalises pixels per patch: the
@@ -40,24 +38,21 @@ __all__ = [
     "baseline_errors",
 ]
 
-TARGETS = ("coordinates", "motion", "interp_residual")
+TARGETS = ("coordinates", "motion")
 NORM_EPS = 1e-6
 
 
 class TargetStats(NamedTuple):
-    """How a target was made from the true rows: ``offset (P, C, T, V)`` subtracted first (the
-    interpolation, for ``interp_residual``) and the per-patch ``mean`` and ``std``
-    ``(P, 1, K, 1, V)``; None where unused."""
+    """How a target was made from the true rows: the per-patch ``mean`` and ``std``
+    ``(P, 1, K, 1, V)`` of a normalised target; None when not normalised."""
 
     mean: torch.Tensor | None
     std: torch.Tensor | None
-    offset: torch.Tensor | None = None
 
 
 def _raw_target(x: torch.Tensor, target: str) -> torch.Tensor:
-    """``(P, C, T, V)`` coordinates -> ``(P, C, T, V)`` un-normalised target (before an
-    ``offset``)."""
-    if target in ("coordinates", "interp_residual"):
+    """``(P, C, T, V)`` coordinates -> ``(P, C, T, V)`` un-normalised target."""
+    if target == "coordinates":
         return x
     if target == "motion":
         motion = torch.zeros_like(x)
@@ -73,33 +68,23 @@ def _patches(y: torch.Tensor, tuple_len: int) -> torch.Tensor:
 
 
 def reconstruction_target(
-    x: torch.Tensor, target: str, normalize: bool, tuple_len: int, visible: torch.Tensor | None = None
+    x: torch.Tensor, target: str, normalize: bool, tuple_len: int
 ) -> tuple[torch.Tensor, TargetStats]:
-    """The target of rows ``x (P, C, T, V)`` and how it was made. ``visible (P, T, V)`` bool is
-    needed by ``interp_residual``. Normalisation statistics are over the ``C * L`` values of
-    each (joint, tuple) patch (None when ``normalize`` is False)."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown reconstruction target {target!r}; choose one of {TARGETS}")
-    offset = None
-    if target == "interp_residual":
-        if visible is None:
-            raise ValueError("the interp_residual target needs the visible tokens")
-        offset = interpolation_fill(x, visible)
-    y = _raw_target(x, target) if offset is None else x - offset
+    """The target of rows ``x (P, C, T, V)`` and how it was made. Normalisation statistics are
+    over the ``C * L`` values of each (joint, tuple) patch (None when ``normalize`` is False)."""
+    y = _raw_target(x, target)
     if not normalize:
-        return y, TargetStats(None, None, offset)
+        return y, TargetStats(None, None)
     patches = _patches(y, tuple_len)  # (P, C, K, L, V)
     mean = patches.mean(dim=(1, 3), keepdim=True)  # (P, 1, K, 1, V)
     std = (patches.var(dim=(1, 3), keepdim=True, unbiased=False) + NORM_EPS).sqrt()
-    return ((patches - mean) / std).view_as(y), TargetStats(mean, std, offset)
+    return ((patches - mean) / std).view_as(y), TargetStats(mean, std)
 
 
 def apply_target(x: torch.Tensor, target: str, stats: TargetStats, tuple_len: int) -> torch.Tensor:
     """``x (P, C, T, V)`` coordinates (e.g. a baseline's) as a target made the way ``stats``
     (of the true rows) says."""
     y = _raw_target(x, target)
-    if stats.offset is not None:
-        y = y - stats.offset
     if stats.mean is None:
         return y
     return ((_patches(y, tuple_len) - stats.mean) / stats.std).view_as(y)
@@ -123,8 +108,6 @@ def target_to_coordinates(
     y = predicted
     if stats.mean is not None:
         y = (_patches(y, tuple_len) * stats.std + stats.mean).view_as(y)
-    if stats.offset is not None:
-        y = y + stats.offset
     if target != "motion":
         return y
     frames = x.shape[2]
