@@ -19,8 +19,8 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD_SIZE)
     try:
         from skeletonmae.contrastive import ContrastiveConfig
+        from skeletonmae.contrastive.build import build_contrastive_model
         from skeletonmae.contrastive.moco import KeyQueue
-        from skeletonmae.contrastive.step import build_contrastive_model, contrastive_step
         from skeletonmae.data.layouts import get_layout
         from skeletonmae.models import preset
 
@@ -33,7 +33,7 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
         ddp = torch.nn.parallel.DistributedDataParallel(model)
         optimizer = torch.optim.SGD([p for p in ddp.parameters() if p.requires_grad], lr=0.1)
         x = torch.randn(4, 3, 12, 20, 1, generator=torch.Generator().manual_seed(10 + rank))  # different data
-        contrastive_step(ddp, x, torch.Generator().manual_seed(rank), epoch=0).backward()
+        ddp(x, torch.Generator().manual_seed(rank)).loss.backward()
         optimizer.step()
         state = {name: p.detach() for name, p in model.named_parameters()}  # BN statistics stay per rank
         state.update({name: b for name, b in model.named_buffers() if name.startswith("queues.")})

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from skeletonmae.contrastive import AugmentationConfig, ContrastiveConfig
-from skeletonmae.contrastive.step import (
+from skeletonmae.contrastive.build import (
     build_contrastive_model,
-    contrastive_step,
     export_encoder_state,
     pretrained_encoder_state,
     trainable_parameters,
@@ -20,7 +19,7 @@ from skeletonmae.contrastive.step import (
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.models import build_classifier, load_pretrained_encoder, preset
-from skeletonmae.training.contrastive_task import ContrastivePretrainTask, contrastive_validation_loss
+from skeletonmae.training.tasks import ContrastivePretrainTask
 
 MODEL_CONFIG = preset("cpu-small", num_frames=12, num_persons=2)
 LAYOUT = get_layout("nw_ucla20")
@@ -30,6 +29,16 @@ def tiny_batch(n: int = 4, seed: int = 0) -> torch.Tensor:
     x = torch.randn(n, 3, 12, 20, 2, generator=torch.Generator().manual_seed(seed))
     x[1:, :, :, :, 1] = 0.0  # only sample 0 has a second person
     return x
+
+
+def contrastive_step(model, x: torch.Tensor, generator: torch.Generator, epoch: int) -> torch.Tensor:
+    """The loss of one batch at ``epoch`` (0-based), as the pre-training stage steps it."""
+    model.set_epoch(epoch)
+    return model(x, generator).loss
+
+
+def contrastive_validation_loss(model, loader, context) -> float:
+    return ContrastivePretrainTask().validate(model, loader, context)["val_loss"]
 
 
 def make_model(method: str, **overrides) -> torch.nn.Module:
@@ -47,7 +56,7 @@ def test_key_branches_follow_the_query_with_momentum(method: str) -> None:
         for q, k in zip(model.query[view].parameters(), model.key[view].parameters()):
             assert torch.equal(q, k) and not k.requires_grad
     optimizer = torch.optim.SGD(list(trainable_parameters(model)), lr=0.5)
-    contrastive_step(model, (tiny_batch(), None), torch.Generator().manual_seed(1), epoch=0).backward()
+    contrastive_step(model, tiny_batch(), torch.Generator().manual_seed(1), epoch=0).backward()
     optimizer.step()  # the query moves; the key only moved by the (zero) momentum step so far
     query_now = [p.detach().clone() for p in model.query[views[0]].parameters()]
     key_before = [p.clone() for p in model.key[views[0]].parameters()]
@@ -141,19 +150,6 @@ def test_in_batch_validation_loss_is_infonce_over_the_batch() -> None:
     assert distinct < loss, "distinct samples should be told apart better than identical ones"
 
 
-def test_task_passes_the_epoch_to_the_mining_switch() -> None:
-    model, task = make_model("aimclr"), ContrastivePretrainTask()
-    for step in range(4):
-        task.step(model, tiny_batch(seed=step), torch.zeros(4), torch.Generator().manual_seed(step))
-    twin = copy.deepcopy(model)
-    task.set_epoch(1)
-    before = task.step(model, tiny_batch(), torch.zeros(4), torch.Generator().manual_seed(7)).loss
-    assert not model.mining_active
-    task.set_epoch(2)
-    after = task.step(twin, tiny_batch(), torch.zeros(4), torch.Generator().manual_seed(7)).loss
-    assert twin.mining_active and not torch.allclose(before, after)
-
-
 def test_pretrained_encoder_state_picks_the_export_view_from_a_checkpoint() -> None:
     model = make_model("crossclr", export_view="bone")
     payload = {
@@ -172,7 +168,7 @@ def test_pretrained_encoder_state_picks_the_export_view_from_a_checkpoint() -> N
         pretrained_encoder_state(payload)
 
 
-def test_step_reaches_the_model_through_wrappers() -> None:
+def test_validation_reaches_the_model_through_wrappers() -> None:
     model = make_model("aimclr")
 
     class CompiledLike(torch.nn.Module):  # what torch.compile's OptimizedModule exposes
@@ -180,10 +176,10 @@ def test_step_reaches_the_model_through_wrappers() -> None:
             super().__init__()
             self._orig_mod = inner
 
-        def forward(self, *args):
-            return self._orig_mod(*args)
-
-    loss = contrastive_step(CompiledLike(model), tiny_batch(), torch.Generator().manual_seed(0), epoch=3)
-    assert model.epoch == 3 and torch.isfinite(loss)
+    loader = [(tiny_batch(), torch.zeros(4, dtype=torch.long), torch.arange(4))]
+    context = DistributedContext()
+    assert contrastive_validation_loss(CompiledLike(model), loader, context) == contrastive_validation_loss(
+        model, loader, context
+    )
     with pytest.raises(TypeError, match="ContrastiveModel"):
-        contrastive_step(torch.nn.Linear(2, 2), tiny_batch(), None, epoch=0)
+        contrastive_validation_loss(torch.nn.Linear(2, 2), loader, context)

@@ -1,23 +1,19 @@
-"""The pretrain stage looks its method up in a registry instead of branching on it."""
+"""The pretrain stage builds SkeletonMAE, or the contrastive model of a ``contrastive:`` section,
+and steps both through the same loop; the epoch hook switches contrastive mining on."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
+import torch
 
 from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.models.mae import SkeletonMAE
-from skeletonmae.training.contrastive_task import ContrastivePretrainTask
-from skeletonmae.training.methods import (
-    PretrainMethod,
-    pretrain_method,
-    pretrain_method_name,
-    register_pretrain_method,
-)
 from skeletonmae.training.run_config import RunConfig
-from skeletonmae.training.tasks import PretrainTask
+from skeletonmae.training.stages import _stage_task, build_stage_model
+from skeletonmae.training.tasks import ContrastivePretrainTask, PretrainTask
 
 
 def _config(contrastive: ContrastiveConfig | None = None) -> RunConfig:
@@ -27,23 +23,32 @@ def _config(contrastive: ContrastiveConfig | None = None) -> RunConfig:
 
 
 @pytest.mark.parametrize("method", [None, "crossclr", "aimclr"])
-def test_each_built_in_method_builds_its_model_and_task(method: str | None) -> None:
-    config = _config(None if method is None else ContrastiveConfig(method=method, queue_size=8))
-    assert pretrain_method_name(config) == (method or "skeletonmae")
-    chosen = pretrain_method(config)
-    model = chosen.build_model(config, "ntu25")
+def test_pretrain_builds_the_method_of_the_config_and_one_loss_step_runs(method: str | None) -> None:
+    config = _config(
+        None if method is None else ContrastiveConfig(method=method, queue_size=8, mining_start_epoch=2)
+    )
+    model = build_stage_model("pretrain", config, "ntu25", num_samples=100)
     seen: list[int] = []
-    task, set_epoch = chosen.build_task(config, seen.append)
+    task, set_epoch = _stage_task("pretrain", config, seen.append, model)
     set_epoch(3)
     assert seen == [3]
+    x = torch.randn(2, 3, 12, 25, 2, generator=torch.Generator().manual_seed(0))
+    loss = task.step(model, x, torch.zeros(2), torch.Generator().manual_seed(1)).loss
+    assert torch.isfinite(loss) and loss.requires_grad
     if method is None:
-        assert isinstance(model, SkeletonMAE) and isinstance(task, PretrainTask)
+        assert isinstance(model, SkeletonMAE) and type(task) is PretrainTask
     else:
         assert isinstance(model, ContrastiveModel) and isinstance(task, ContrastivePretrainTask)
-        assert task.epoch == 3  # the hook also tells the task the epoch (mining switch)
+        assert model.mining_active  # the hook told the model the epoch (mining from epoch 2)
 
 
-def test_a_method_name_registers_once() -> None:
-    duplicate = PretrainMethod("skeletonmae", lambda config, layout: None, lambda config, hook: (None, hook))
-    with pytest.raises(ValueError, match="already registered"):
-        register_pretrain_method(duplicate)
+def test_contrastive_pretraining_refuses_other_streams_and_2d_input() -> None:
+    config = _config(ContrastiveConfig(method="aimclr", queue_size=8))
+    bone = dataclasses.replace(
+        config.data, transform=dataclasses.replace(config.data.transform, stream="bone")
+    )
+    with pytest.raises(ValueError, match="stream=joint"):
+        build_stage_model("pretrain", dataclasses.replace(config, data=bone), "ntu25", 100)
+    flat = dataclasses.replace(config.model, in_channels=2)
+    with pytest.raises(ValueError, match="in_channels=2"):
+        build_stage_model("pretrain", dataclasses.replace(config, model=flat), "ntu25", 100)

@@ -7,9 +7,10 @@
 - ``moco``: projection head, key queue, momentum update, InfoNCE, D3M.
 - ``mining``: AimCLR's nearest-neighbour and CrosSCLR's cross-view positives.
 - ``views``: joint / motion / bone views.
-- ``model``, ``losses``: ``ContrastiveModel`` (query/key encoders per view, queues) and the two losses.
-- ``step``: ``contrastive_step``, parameters to train, the exported encoder. The shared loop's task and
-  the pretrain-stage registration are ``skeletonmae.training.contrastive_task`` / ``methods``.
+- ``model``: ``ContrastiveModel`` (query/key encoders per view, queues); ``forward(x) -> loss``
+  computes the configured method's loss, as SkeletonMAE's forward does.
+- ``build``: the model for a prepared dataset, the parameters to train, the exported encoder. The
+  pre-training stage steps it with ``skeletonmae.training.tasks.ContrastivePretrainTask``.
 
 See docs/contrastive.md.
 """

@@ -144,7 +144,7 @@ def _load_classifier_weights(
 
 
 def _load_encoder_weights(path: Path, classifier: SkeletonClassifier, payload: Mapping[str, Any]) -> None:
-    from skeletonmae.contrastive.step import pretrained_encoder_state  # MAE or contrastive
+    from skeletonmae.contrastive.build import pretrained_encoder_state  # MAE or contrastive
 
     try:
         load_pretrained_encoder(classifier, pretrained_encoder_state(payload))

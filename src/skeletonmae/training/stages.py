@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from skeletonmae.atomic import write_json_atomic
 from skeletonmae.config import dump_yaml, to_plain
-from skeletonmae.contrastive.step import pretrained_encoder_state
+from skeletonmae.contrastive.build import build_for_dataset, pretrained_encoder_state
 from skeletonmae.data.layouts import layout_definition
 from skeletonmae.distributed import (
     DistributedContext,
@@ -28,7 +28,7 @@ from skeletonmae.distributed import (
     wrap_model,
 )
 from skeletonmae.models.checkpointing import set_activation_checkpointing
-from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
+from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.data_setup import (
     bind_model_to_data,
@@ -41,11 +41,10 @@ from skeletonmae.training.data_setup import (
     split_folder,
 )
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
-from skeletonmae.training.methods import pretrain_method
 from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
 from skeletonmae.training.run_config import RunConfig
 from skeletonmae.training.run_dir import environment_info
-from skeletonmae.training.tasks import ClassificationTask
+from skeletonmae.training.tasks import ClassificationTask, ContrastivePretrainTask, PretrainTask
 
 logger = logging.getLogger(__name__)
 
@@ -129,11 +128,17 @@ def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext, 
     return run_dir
 
 
-def build_stage_model(stage: str, config: RunConfig, layout_name: str = "") -> torch.nn.Module:
-    """The pre-training method's model (pretrain) or the classifier, with the pre-trained encoder
-    loaded / frozen. ``layout_name`` (the dataset's) is used by the contrastive methods only."""
+def build_stage_model(
+    stage: str, config: RunConfig, layout_name: str = "", num_samples: int = 0
+) -> torch.nn.Module:
+    """SkeletonMAE or, with a ``contrastive:`` section, the contrastive model (pretrain), or the
+    classifier with the pre-trained encoder loaded / frozen. ``layout_name`` and ``num_samples``
+    (the training split's) are read by the contrastive baselines only."""
+    if stage == "pretrain" and config.contrastive is not None:
+        stream = config.data.transform.stream
+        return build_for_dataset(config.model, config.contrastive, layout_name, stream, num_samples)
     if stage == "pretrain":
-        return pretrain_method(config).build_model(config, layout_name)
+        return build_mae(config.model, config.mask)
     classifier = build_classifier(config.model)
     if config.finetune.pretrained is not None:
         payload = load_checkpoint(config.finetune.pretrained)
@@ -158,7 +163,7 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
         config = bind_model_to_data(config, info, pinned, check_mask=stage == "pretrain")
         run_dir = prepare_run_dir(config, stage, context, resume)
         seed_everything(config.training.seed)  # same initial weights on every rank
-        model = built = build_stage_model(stage, config, info.layout)
+        model = built = build_stage_model(stage, config, info.layout, len(train_arrays))
         set_activation_checkpointing(model, config.training.checkpoint_activations)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
         train = build_train_data(config, train_arrays, context, stage)
@@ -239,19 +244,26 @@ def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLo
 
 
 def _stage_task(
-    stage: str, config: RunConfig, set_epoch: Callable[[int], None], classifier: torch.nn.Module
+    stage: str, config: RunConfig, set_epoch: Callable[[int], None], model: torch.nn.Module
 ) -> tuple[Task, Callable[[int], None]]:
     """The stage's task and the per-epoch hook (contrastive mining also follows the epoch; a
     held encoder, ``finetune.frozen_encoder_epochs``, is released by it)."""
+    if stage == "pretrain" and config.contrastive is None:
+        return PretrainTask(), set_epoch
     if stage == "pretrain":
-        return pretrain_method(config).build_task(config, set_epoch)
+
+        def set_epoch_and_mining(epoch: int) -> None:  # mining starts at contrastive.mining_start_epoch
+            set_epoch(epoch)
+            model.set_epoch(epoch)
+
+        return ContrastivePretrainTask(), set_epoch_and_mining
     task = ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing)
     held = config.finetune.frozen_encoder_epochs if stage == "finetune" else 0
     if not held:
         return task, set_epoch
 
     def hold_then_set_epoch(epoch: int) -> None:  # LP-FT: the encoder in eval mode while held
-        classifier.encoder_held = epoch < held
+        model.encoder_held = epoch < held
         set_epoch(epoch)
 
     return task, hold_then_set_epoch

@@ -1,4 +1,9 @@
-"""What each stage trains: MAE reconstruction (pre-train) or classification (fine-tune, linear)."""
+"""What each stage trains: masked reconstruction or a contrastive baseline (pre-train), or
+classification (fine-tune, linear).
+
+A pre-training task steps ``model(x, generator).loss`` for SkeletonMAE and the contrastive
+baselines alike; they differ in validation only.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from skeletonmae.contrastive.build import unwrap
 from skeletonmae.distributed import DistributedContext
-from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics
+from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics, seeded_validation_loss
 from skeletonmae.training.engine import StepOutput
 
 VALIDATION_MASK_SEED = 20_230_401
+VALIDATION_AUGMENTATION_SEED = 20_211_206
 
 
 class PretrainTask:
@@ -44,6 +51,24 @@ class PretrainTask:
             "val_interp_mse": interp,
             "val_interp_ratio": metrics["model"] / interp if interp > 0 else float("nan"),
         }
+
+
+class ContrastivePretrainTask(PretrainTask):
+    """CrosSCLR / AimCLR; the best checkpoint has the lowest validation loss.
+
+    Validation loss: queue-free in-batch InfoNCE (``ContrastiveModel.validation_loss``) with
+    augmentations drawn from a fixed seed, eval mode, no key-encoder or queue update. The training
+    loss is not comparable across epochs (it depends on how many real keys the queue holds, and on
+    whether mining is on); this one is."""
+
+    def validate(
+        self, model: torch.nn.Module, loader: DataLoader, context: DistributedContext
+    ) -> dict[str, float]:
+        module = unwrap(model)
+        loss = seeded_validation_loss(
+            module, loader, context, VALIDATION_AUGMENTATION_SEED, module.validation_loss
+        )
+        return {"val_loss": loss}
 
 
 class ClassificationTask:

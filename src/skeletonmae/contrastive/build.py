@@ -1,15 +1,16 @@
-"""What a pre-training loop needs to run the contrastive baselines: build, step, export.
+"""Building a contrastive model for a dataset, and reading its encoder back.
 
-``contrastive_step(model, batch, generator, epoch) -> loss`` is the whole per-batch contract; the
-loop back-propagates the returned loss and steps its optimiser over ``trainable_parameters(model)``
-(the key branches are momentum copies and take no gradient). ``export_encoder_state(model)`` gives
-the weights that fine-tuning, linear and few-label evaluation load through
+The pre-training loop steps ``model(x, generator).loss`` as it does SkeletonMAE's, with an
+optimiser over ``trainable_parameters(model)`` (the key branches are momentum copies and take no
+gradient). ``export_encoder_state(model)`` and ``pretrained_encoder_state(checkpoint)`` give the
+weights that fine-tuning, linear and few-label evaluation load through
 ``skeletonmae.models.load_pretrained_encoder``, the same path as SkeletonMAE's encoder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
@@ -17,8 +18,11 @@ from torch import nn
 
 from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.model import ContrastiveModel
+from skeletonmae.data.layouts import SkeletonLayout, get_layout, layout_for_joint_count
 from skeletonmae.distributed import unwrap_model
 from skeletonmae.models.config import ModelConfig
+
+logger = logging.getLogger(__name__)
 
 
 def build_contrastive_model(
@@ -37,6 +41,47 @@ def build_contrastive_model(
     return ContrastiveModel(model_config, config, layout.left_right, layout.parents, generator)
 
 
+def dataset_layout(name: str, num_joints: int) -> SkeletonLayout:
+    """The layout a prepared split's ``meta.json`` names, or the standard one for its joint count."""
+    layout = get_layout(name) if name else layout_for_joint_count(num_joints)
+    if layout.num_joints != num_joints:
+        raise ValueError(
+            f"meta.json layout {name!r} has {layout.num_joints} joints, the data has {num_joints}; "
+            "re-run skeletonmae prepare"
+        )
+    return layout
+
+
+def build_for_dataset(
+    model_config: ModelConfig, config: ContrastiveConfig, layout_name: str, stream: str, num_samples: int
+) -> ContrastiveModel:
+    """The contrastive model that pre-trains on a prepared dataset of layout ``layout_name`` whose
+    transform gives the ``stream`` and whose training split holds ``num_samples`` clips.
+
+    The data must arrive as 3D joint coordinates (``data.transform.stream: joint``): the methods
+    augment joints and derive their motion / bone views themselves.
+    """
+    if model_config.in_channels != 3:
+        raise ValueError(
+            f"model.in_channels={model_config.in_channels}: the contrastive baselines augment 3D joints "
+            "(shear, rotation); pre-train 2D keypoints with SkeletonMAE (no --method)"
+        )
+    if stream != "joint":
+        raise ValueError(
+            f"data.transform.stream={stream!r}: contrastive pre-training reads joint coordinates and "
+            "builds its own views; set data.transform.stream=joint (AimCLR's stream is "
+            "contrastive.export_view)"
+        )
+    if config.queue_size > num_samples:
+        logger.warning(
+            "contrastive.queue_size=%d exceeds the %d training samples: the queue will hold several "
+            "keys of the same sample (false negatives); consider a smaller queue",
+            config.queue_size,
+            num_samples,
+        )
+    return build_contrastive_model(model_config, config, dataset_layout(layout_name, model_config.num_joints))
+
+
 def unwrap(model: nn.Module) -> ContrastiveModel:
     """The :class:`ContrastiveModel` inside DDP / ``torch.compile`` wrappers (or the model itself)."""
     inner = unwrap_model(model)
@@ -46,29 +91,6 @@ def unwrap(model: nn.Module) -> ContrastiveModel:
             f"got {type(inner).__name__}"
         )
     return inner
-
-
-def batch_tensor(batch: torch.Tensor | Sequence[Any]) -> torch.Tensor:
-    """The ``(N, C, T, V, M)`` tensor of a batch given as a tensor or as ``(x, labels, indices, ...)``."""
-    x = batch if isinstance(batch, torch.Tensor) else batch[0]
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"expected a batch tensor (N, C, T, V, M) or a tuple starting with one, got {type(x).__name__}"
-        )
-    return x
-
-
-def contrastive_step(
-    model: nn.Module, batch: torch.Tensor | Sequence[Any], generator: torch.Generator | None, epoch: int
-) -> torch.Tensor:
-    """The loss of one batch at ``epoch`` (0-based; mining starts at ``config.mining_start_epoch``).
-
-    ``model`` may be wrapped in DDP: the forward goes through the wrapper so gradients are synchronised.
-    The key encoders take their momentum step and the queue receives the batch's keys here. The
-    loss is not read back here (no device sync); the loop checks it is finite at its log cadence.
-    """
-    unwrap(model).set_epoch(epoch)
-    return model(batch_tensor(batch), generator).loss
 
 
 def trainable_parameters(model: nn.Module) -> Iterator[nn.Parameter]:
