@@ -58,8 +58,8 @@ def test_demo_config_validates():
 
 
 def test_demo_fine_tunes_with_the_shipped_recipe(tmp_path):
-    """The demo's runs are configs/nw-ucla/finetune-base.yaml on the released weights' model and
-    transform (schedule length aside); the pre-trained run adds the recommended layer decay."""
+    """The demo's runs read configs/nw-ucla/finetune-base.yaml and take the released weights' model
+    (the recipe's transform is the weights'); the pre-trained run adds the recommended layer decay."""
     shipped, _ = load_run_config(CONFIGS / "nw-ucla" / "finetune-base.yaml")
     weights = weights_config("kinect20-base")
     for pretrained in ("kinect20-base", None):

@@ -6,8 +6,9 @@
 2. Weights: a released pre-trained SkeletonMAE (``skeletonmae.released``; by default
    ``kinect20-base``, pre-trained on 1.3 M unlabelled frames), or any pre-training checkpoint.
 3. Fine-tune on a class-balanced fraction of the labels, for each of three label subsets, twice:
-   from the pre-trained encoder and from scratch, with the same data, schedule and seeds
-   (``configs/nw-ucla/finetune-base.yaml``); the runs go two at a time.
+   from the pre-trained encoder and from scratch, with the same data, schedule and seeds; the
+   recipe is read from ``configs/nw-ucla/finetune-base.yaml``, the model from the weights. The runs
+   go two at a time.
 4. Print each subset, the mean +- std and the paired gain, and draw a masked test sequence and the
    released decoder's reconstruction.
 """
@@ -27,8 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from skeletonmae.config import require
-from skeletonmae.training.run_config import RunConfig, run_config_from_mapping
-from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
+from skeletonmae.training.run_config import RunConfig, load_run_config, run_config_from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,22 @@ def prepare_demo_data(config: DemoConfig) -> tuple[str, Path]:
     return "generated NW-UCLA-format data (test data, not real recordings)", root
 
 
+#: The fine-tuning recipe the demo runs, shipped beside the package in the source checkout.
+RECIPE = Path("configs/nw-ucla/finetune-base.yaml")
+
+
+def recipe_path() -> Path:
+    """``configs/nw-ucla/finetune-base.yaml`` of the checkout this package runs from (or of the
+    working directory)."""
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (base / RECIPE).is_file():
+            return base / RECIPE
+    raise FileNotFoundError(
+        f"{RECIPE}: the demo's fine-tuning recipe was not found; run the demo from a clone of the "
+        "repository (pip install -e .) or from its root folder"
+    )
+
+
 def weights_config(weights: str) -> RunConfig:
     """The run config stored with the pre-trained weights (their model and transform)."""
     from skeletonmae.training.checkpoint import load_checkpoint
@@ -140,41 +156,26 @@ def weights_config(weights: str) -> RunConfig:
 def finetune_config(
     config: DemoConfig, root: Path, pretraining: RunConfig, seed: int, pretrained: str | None
 ) -> RunConfig:
-    """One demo run: ``configs/nw-ucla/finetune-base.yaml``'s recipe on the weights' model and
-    transform, label subset and seed ``seed``; from ``pretrained`` or from scratch (None)."""
+    """One demo run: ``configs/nw-ucla/finetune-base.yaml`` with the weights' model, label subset
+    and seed ``seed``, the demo's epochs; from ``pretrained`` (with the layer decay the recipe
+    recommends) or from scratch (None)."""
     name = f"{'pretrained' if pretrained else 'scratch'}-{seed}"
+    overrides = [
+        f"data.root={root}",
+        f"data.label_fraction={config.label_fraction}",
+        f"data.label_seed={seed}",
+        f"training.epochs={config.finetune_epochs}",
+        f"training.seed={seed}",
+        "training.progress_bar=false",
+        "training.device=cpu",
+        f"finetune.pretrained={pretrained or 'null'}",
+        f"finetune.layer_decay={0.75 if pretrained else 1.0}",
+        f"output_dir={config.output_dir / name}",
+    ]
+    recipe, _ = load_run_config(recipe_path(), overrides)
+    warmup = min(recipe.schedule.warmup_epochs, config.finetune_epochs / 2)  # short demo runs
     return dataclasses.replace(
-        pretraining,
-        data=dataclasses.replace(
-            pretraining.data,
-            root=root,
-            root_weights=None,
-            train_split="train",
-            val_split="test",
-            test_split="test",
-            batch_size=16,
-            num_workers=0,
-            label_fraction=config.label_fraction,
-            label_seed=seed,
-            pretrain_fraction=1.0,
-        ),
-        optim=OptimConfig(name="adamw", lr=0.01, weight_decay=0.05),
-        schedule=ScheduleConfig(name="cosine", warmup_epochs=min(2.0, config.finetune_epochs / 2)),
-        training=TrainingConfig(
-            epochs=config.finetune_epochs,
-            seed=seed,
-            label_smoothing=0.1,
-            eval_every=5,
-            progress_bar=False,
-            device="cpu",
-        ),
-        # layer decay for the pre-trained encoder, as finetune-base.yaml recommends
-        finetune=dataclasses.replace(
-            pretraining.finetune,
-            pretrained=Path(pretrained) if pretrained else None,
-            layer_decay=0.75 if pretrained else 1.0,
-        ),
-        output_dir=config.output_dir / name,
+        recipe, model=pretraining.model, schedule=dataclasses.replace(recipe.schedule, warmup_epochs=warmup)
     )
 
 
