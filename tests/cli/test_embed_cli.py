@@ -1,4 +1,6 @@
-"""``skeletonmae embed`` and ``skeletonmae knn``: feature files, both k-NN modes, errors."""
+"""``skeletonmae embed``: feature files of datasets and of skeleton files, errors.
+
+The k-NN of feature files is tested with ``skeletonmae probe`` (test_probe_cli.py)."""
 
 from __future__ import annotations
 
@@ -74,59 +76,21 @@ def test_embed_files_reports_failures_and_writes_the_rest(models, skeleton_files
     assert json.loads(out.with_suffix(".json").read_text())["names"] == ["a01_s01_e00_v03"]
 
 
-def test_knn_from_checkpoint_equals_knn_from_feature_files(models, tmp_path, capsys):
-    for split in ("train", "test"):
-        code, _, _ = run(
-            [
-                "embed",
-                str(models.nw_finetune),
-                str(models.nw_dataset),
-                "--split",
-                split,
-                "--out",
-                str(tmp_path / f"{split}.npy"),
-            ],
-            capsys,
-        )
-        assert code == 0
-    code, out, _ = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "5", "--json"], capsys)
-    assert code == 0
-    direct = json.loads(out)
-    code, out, _ = run(
-        [
-            "knn",
-            "--train-features",
-            str(tmp_path / "train.npy"),
-            "--test-features",
-            str(tmp_path / "test.npy"),
-            "-k",
-            "5",
-            "--json",
-        ],
-        capsys,
-    )
-    assert code == 0
-    from_files = json.loads(out)
-    assert direct == from_files
-    assert direct["k"] == 5 and direct["num_test"] == len(load_split(models.nw_dataset / "test"))
-    code, out, _ = run(
-        ["knn", str(models.nw_finetune), str(models.nw_dataset), "--majority", "-k", "1"], capsys
-    )
-    assert code == 0 and "k-NN (k=1, majority): top-1" in out
-
-
-def test_knn_and_embed_errors_exit_2(models, tmp_path, capsys):
-    code, _, err = run(
-        ["knn", str(models.nw_finetune), str(models.nw_dataset), "--train-features", "x.npy"], capsys
-    )
-    assert code == 2 and "not both" in err
-    code, _, err = run(["knn", str(models.nw_finetune), str(models.nw_dataset), "-k", "0"], capsys)
-    assert code == 2 and "k:" in err
-    code, _, err = run(
-        ["knn", str(models.nw_finetune), str(models.nw_dataset), "--test-split", "val"], capsys
-    )
-    assert code == 2 and "no prepared split 'val'" in err
+def test_embed_errors_exit_2(models, tmp_path, capsys):
     code, _, err = run(
         ["embed", str(models.nw_finetune), str(models.nw_dataset), "--out", str(tmp_path / "f.txt")], capsys
     )
     assert code == 2 and ".npy" in err
+    code, _, err = run(
+        [
+            "embed",
+            str(models.nw_finetune),
+            str(models.nw_dataset),
+            "--split",
+            "val",
+            "--out",
+            str(tmp_path / "f.npy"),
+        ],
+        capsys,
+    )
+    assert code == 2 and "no prepared split 'val'" in err

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
+from test_knn import reference_knn_accuracy
 
 from skeletonmae.config import FieldValueError
 from skeletonmae.data.store import load_split
@@ -119,6 +120,30 @@ def test_few_label_probes_train_on_fine_tunings_labelled_subset():
     assert labelled_subset(split, 1.0, 3) is split
     with pytest.raises(FieldValueError, match="label_fraction"):
         ProbeConfig(label_fraction=0.0)
+
+
+def test_probe_knn_matches_the_reference_and_runs_alone_without_the_linear_probe():
+    train, train_labels = _separable(120, 0, num_classes=6)
+    test, test_labels = _separable(40, 1, num_classes=6)
+    test = test + 40.0 * np.random.default_rng(2).standard_normal(test.shape).astype(np.float32)  # overlap
+    split = SplitFeatures(train, train_labels, tuple(f"s{i}" for i in range(120)), "train")
+    held_out = SplitFeatures(test, test_labels, tuple(f"t{i}" for i in range(40)), "test")
+    knn = KnnConfig(k=9, temperature=0.2, standardize=True)
+    full = probe_features("raw", split, held_out, 6, dataclasses.replace(FAST, knn=knn))
+    alone = probe_features("raw", split, held_out, 6, dataclasses.replace(FAST, knn=knn, linear=False))
+    top1, top5 = reference_knn_accuracy(
+        train, train_labels, test, test_labels, 6, k=9, temperature=0.2, standardize=True
+    )
+    assert 0.0 < top1 < 1.0 and top5 is not None
+    for result in (full, alone):
+        assert result.knn_top1 == pytest.approx(top1) and result.knn_top5 == pytest.approx(top5)
+        assert result.knn_k == 9
+    assert full.linear is not None and alone.linear is None
+    row = alone.to_dict()
+    assert row["knn_top1"] == pytest.approx(100 * top1)
+    assert row["linear_top1"] is None and row["linear_best_top1_optimistic"] is None
+    with pytest.raises(FieldValueError, match="train_views"):
+        ProbeConfig(linear=False, train_views=2)
 
 
 def test_raw_features_are_the_flattened_test_transform_input(models):

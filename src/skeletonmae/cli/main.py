@@ -20,7 +20,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "prepare",
     "inspect",
-    "info",
     "train",
     "predict",
     "embed",

@@ -1,19 +1,23 @@
 """``skeletonmae probe``: cosine k-NN and MAMP's linear probe on frozen features.
 
     skeletonmae probe CHECKPOINT --data DATASET_ROOT [--train-split train] [--test-split test]
-                      [--features encoder raw] [--random-init] [-k 20] [--out probe.json]
+                      [--features encoder raw] [--random-init] [-k 20] [--knn-only] [--out probe.json]
     skeletonmae probe --features raw --config RUN.yaml --data DATASET_ROOT
+    skeletonmae probe --train-features TRAIN.npy --test-features TEST.npy [-k 200] [--knn-only]
 
 ``CHECKPOINT`` is a pre-training (encoder only) or a finetune / linear checkpoint; its encoder is
 frozen and both splits are embedded once. ``--features raw`` probes the flattened test-transform
 input instead (the baseline); without a checkpoint the transform comes from ``--config``.
-``--random-init`` adds an untrained encoder of the checkpoint's config. Prints a table; ``--out``
-writes the numbers as JSON (atomically). Exit codes: 0 done; 2 bad checkpoint, dataset or option.
+``--random-init`` adds an untrained encoder of the checkpoint's config. ``--train-features`` /
+``--test-features`` probe two labelled feature files written by ``skeletonmae embed --split``.
+``--knn-only`` skips the linear probe. Prints a table (``--json``: the JSON object instead);
+``--out`` writes the JSON (atomically). Exit codes: 0 done; 2 bad checkpoint, dataset or option.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 
@@ -27,27 +31,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "probe",
         help="k-NN and linear-probe accuracy of frozen features (train -> test)",
         description="Embed the training and test splits once with the frozen encoder of "
-        "CHECKPOINT, then report cosine k-NN top-1 and MAMP's linear probe (non-affine "
-        "BatchNorm + linear, SGD lr 0.1, momentum 0.9, 100 epochs, batch 256, cosine "
-        "decay; final-epoch test top-1, best epoch labelled optimistic).",
+        "CHECKPOINT (or read two feature files written by embed), then report cosine k-NN "
+        "top-1 / top-5 and MAMP's linear probe (non-affine BatchNorm + linear, SGD lr 0.1, "
+        "momentum 0.9, 100 epochs, batch 256, cosine decay; final-epoch test top-1, best epoch "
+        "labelled optimistic).",
     )
+    _add_source_arguments(parser)
+    _add_knn_arguments(parser)
+    _add_linear_arguments(parser)
+    parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the JSON object instead of the table")
+    parser.add_argument("--batch-size", type=int, default=64, help="samples per forward pass")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.set_defaults(func=run_probe)
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "checkpoint",
         metavar="CHECKPOINT",
         nargs="?",
-        help="best.pt of any stage (optional with --features raw --config)",
+        help="best.pt of any stage (optional with --features raw --config, or with feature files)",
     )
-    parser.add_argument(
-        "--data", required=True, metavar="DATASET_ROOT", help="prepared dataset root (one folder per split)"
-    )
+    parser.add_argument("--data", metavar="DATASET_ROOT", help="prepared dataset root (one folder per split)")
     parser.add_argument("--train-split", help="default: the run's data.train_split")
     parser.add_argument("--test-split", help="default: the run's data.test_split")
     parser.add_argument(
         "--features",
         nargs="+",
         choices=("encoder", "raw"),
-        default=["encoder"],
-        help="what to probe: the frozen encoder and/or the raw input coordinates",
+        help="what to probe: the frozen encoder (default) and/or the raw input coordinates",
     )
     parser.add_argument(
         "--random-init",
@@ -59,27 +72,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="RUN.yaml",
         help="run config whose data.transform is used for --features raw without a checkpoint",
     )
-    parser.add_argument("-k", type=int, default=20, help="k-NN neighbours (default 20)")
+    parser.add_argument(
+        "--pool",
+        choices=("mean", "tuple"),
+        help="encoder features: mean over the whole grid (D values; default) or "
+        "per tuple in time order (D * T / L values; keeps the order of the motion as raw coordinates do)",
+    )
+    parser.add_argument(
+        "--train-features",
+        metavar="NPY",
+        help="labelled training features from `embed --split` (instead of CHECKPOINT --data)",
+    )
+    parser.add_argument("--test-features", metavar="NPY", help="labelled test features from `embed --split`")
+
+
+def _add_knn_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=20, help="k-NN neighbours (default 20; Wu et al. 2018: 200)")
     parser.add_argument(
         "--temperature",
         type=float,
         default=0.07,
         help="k-NN vote weight exp(similarity / temperature) (default 0.07)",
     )
-    parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes")
-    parser.add_argument(
-        "--pool",
-        choices=("mean", "tuple"),
-        default="mean",
-        help="encoder features: mean over the whole grid (D values; default) or "
-        "per tuple in time order (D * T / L values; keeps the order of the motion as raw coordinates do)",
-    )
+    parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes (-k 1: 1-NN)")
     parser.add_argument(
         "--standardize",
         action="store_true",
         help="z-score each feature dimension with the training split's statistics before the cosine "
         "k-NN (a much stronger raw-coordinate baseline; the linear probe standardises anyway)",
     )
+    parser.add_argument(
+        "--knn-only", action="store_true", help="report the k-NN alone (skip the linear probe's epochs)"
+    )
+
+
+def _add_linear_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train-views",
         type=int,
@@ -101,10 +128,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "probes; the subset fine-tuning's --label-fraction picks with the same --label-seed)",
     )
     parser.add_argument("--label-seed", type=int, default=1, help="seed of the labelled subset (1)")
-    parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
-    parser.add_argument("--batch-size", type=int, default=64, help="samples per forward pass")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.set_defaults(func=run_probe)
 
 
 def _fail(error: BaseException | str) -> int:
@@ -113,10 +136,30 @@ def _fail(error: BaseException | str) -> int:
 
 
 def _kinds(args: argparse.Namespace) -> tuple[str, ...]:
-    kinds = list(dict.fromkeys(args.features))
+    kinds = list(dict.fromkeys(args.features or ["encoder"]))
     if args.random_init:
         kinds.insert(kinds.index("encoder") + 1 if "encoder" in kinds else 0, "random-init")
     return tuple(kinds)
+
+
+def _probe_config(args: argparse.Namespace):
+    from skeletonmae.inference.knn import KnnConfig
+    from skeletonmae.inference.probe import ProbeConfig
+
+    return ProbeConfig(
+        epochs=args.epochs,
+        batch_size=args.probe_batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        pool=args.pool or "mean",
+        label_fraction=args.label_fraction,
+        label_seed=args.label_seed,
+        train_views=args.train_views,
+        linear=not args.knn_only,
+        knn=KnnConfig(
+            k=args.k, temperature=args.temperature, weighted=not args.majority, standardize=args.standardize
+        ),
+    )
 
 
 def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
@@ -143,57 +186,94 @@ def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
 def run_probe(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae probe``; returns the exit code."""
     from skeletonmae.atomic import write_json_atomic
-    from skeletonmae.inference.features import open_split_folder
-    from skeletonmae.inference.knn import KnnConfig
-    from skeletonmae.inference.probe import ProbeConfig, probe_splits
     from skeletonmae.training.checkpoint import CheckpointError
 
-    kinds = _kinds(args)
     try:
-        config = ProbeConfig(
-            epochs=args.epochs,
-            batch_size=args.probe_batch_size,
-            lr=args.lr,
-            seed=args.seed,
-            pool=args.pool,
-            label_fraction=args.label_fraction,
-            label_seed=args.label_seed,
-            train_views=args.train_views,
-            knn=KnnConfig(
-                k=args.k,
-                temperature=args.temperature,
-                weighted=not args.majority,
-                standardize=args.standardize,
-            ),
-        )
-        model, run_config = _run_config(args, kinds)
-        train = open_split_folder(args.data, args.train_split or run_config.data.train_split)
-        test = open_split_folder(args.data, args.test_split or run_config.data.test_split)
-        num_classes = int(train.meta.get("num_classes", run_config.model.num_classes))
-        results = probe_splits(
-            kinds, train, test, model, run_config.data.transform, num_classes, config, args.batch_size
-        )
-        summary = _summary(args, model, train, test, num_classes, config, results)
+        config = _probe_config(args)
+        if args.train_features is not None or args.test_features is not None:
+            results, summary = _probe_feature_files(args, config)
+        else:
+            results, summary = _probe_dataset(args, config)
         if args.out is not None:
             write_json_atomic(args.out, summary)
     except (CheckpointError, ValueError, FileNotFoundError, OSError) as error:
         return _fail(error)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
     print(_table(results, config))
     if args.out is not None:
         print(f"-> {args.out}")
     return 0
 
 
-def _summary(args, model, train, test, num_classes, config, results) -> dict:
-    from skeletonmae.config import to_plain
+def _probe_dataset(args: argparse.Namespace, config):
+    """Results and JSON summary of the feature kinds of a checkpoint (or raw input) on --data."""
+    from skeletonmae.inference.features import open_split_folder
+    from skeletonmae.inference.probe import probe_splits
 
-    return {
+    if args.data is None:
+        raise ValueError(
+            "pass --data DATASET_ROOT (a prepared dataset), or --train-features and "
+            "--test-features (files written by skeletonmae embed --split NAME)"
+        )
+    kinds = _kinds(args)
+    model, run_config = _run_config(args, kinds)
+    train = open_split_folder(args.data, args.train_split or run_config.data.train_split)
+    test = open_split_folder(args.data, args.test_split or run_config.data.test_split)
+    num_classes = int(train.meta.get("num_classes", run_config.model.num_classes))
+    results = probe_splits(
+        kinds, train, test, model, run_config.data.transform, num_classes, config, args.batch_size
+    )
+    source = {
         "checkpoint": args.checkpoint,
         "stage": None if model is None else model.stage,
         "config": args.config,
         "dataset": str(args.data),
         "train_split": train.folder.name,
         "test_split": test.folder.name,
+    }
+    return results, _summary(source, num_classes, config, results)
+
+
+def _probe_feature_files(args: argparse.Namespace, config):
+    """Results and JSON summary of two feature files written by ``embed``."""
+    from skeletonmae.inference.features import read_feature_splits
+    from skeletonmae.inference.probe import probe_features
+
+    if args.train_features is None or args.test_features is None:
+        raise ValueError("pass both --train-features and --test-features (files written by embed --split)")
+    given = {
+        "CHECKPOINT": args.checkpoint is not None,
+        "--data": args.data is not None,
+        "--config": args.config is not None,
+        "--features": args.features is not None,
+        "--random-init": args.random_init,
+        "--pool": args.pool is not None,
+        "--train-views": args.train_views != 1,
+    }
+    clashes = [name for name, present in given.items() if present]
+    if clashes:
+        raise ValueError(
+            f"feature files are probed as they were embedded; pass feature files or "
+            f"CHECKPOINT --data, not both (drop {', '.join(clashes)})"
+        )
+    train, test, num_classes = read_feature_splits(args.train_features, args.test_features)
+    results = [probe_features("file", train, test, num_classes, config)]
+    source = {
+        "train_features": str(args.train_features),
+        "test_features": str(args.test_features),
+        "train_split": train.split,
+        "test_split": test.split,
+    }
+    return results, _summary(source, num_classes, config, results)
+
+
+def _summary(source: dict, num_classes: int, config, results) -> dict:
+    from skeletonmae.config import to_plain
+
+    return {
+        **source,
         "num_classes": num_classes,
         "probe": to_plain(config),
         "results": [r.to_dict() for r in results],
@@ -201,21 +281,29 @@ def _summary(args, model, train, test, num_classes, config, results) -> dict:
 
 
 def _table(results, config) -> str:
-    knn = f"k-NN top-1 (k={config.knn.k})"
-    lines = [
-        f"{'features':<12} {'dim':>6}  {knn:>20}  {'linear top-1':>12}  {'linear best (optimistic)':>24}"
-    ]
+    k = results[0].knn_k if results else config.knn.k  # clamped to the training set size
+    knn = f"k-NN top-1 (k={k})"
+    header = f"{'features':<12} {'dim':>6}  {knn:>20}  {'k-NN top-5':>10}"
+    if config.linear:
+        header += f"  {'linear top-1':>12}  {'linear best (optimistic)':>24}"
+    lines = [header]
     for result in results:
-        best = f"{100 * result.linear.best_top1:.2f} % (ep {result.linear.best_epoch})"
-        lines.append(
-            f"{result.features:<12} {result.feature_dim:>6}  "
-            f"{100 * result.knn_top1:>18.2f} %  {100 * result.linear.final_top1:>10.2f} %"
-            f"  {best:>24}"
-        )
+        top5 = "n/a" if result.knn_top5 is None else f"{100 * result.knn_top5:.2f} %"
+        line = f"{result.features:<12} {result.feature_dim:>6}  {100 * result.knn_top1:>18.2f} %  {top5:>10}"
+        if result.linear is not None:
+            best = f"{100 * result.linear.best_top1:.2f} % (ep {result.linear.best_epoch})"
+            line += f"  {100 * result.linear.final_top1:>10.2f} %  {best:>24}"
+        lines.append(line)
     if results:
-        first = results[0]
-        lines.append(
-            f"({first.num_train} train / {first.num_test} test samples; linear probe "
-            f"{config.epochs} epochs, final epoch reported)"
-        )
+        lines.append(_footer(results[0], config))
     return "\n".join(lines)
+
+
+def _footer(result, config) -> str:
+    knn = config.knn
+    votes = f"weighted, T={knn.temperature}" if knn.weighted else "majority"
+    votes += ", standardised" if knn.standardize else ""
+    linear = (
+        f"linear probe {config.epochs} epochs, final epoch reported" if config.linear else "no linear probe"
+    )
+    return f"({result.num_train} train / {result.num_test} test samples; k-NN {votes}; {linear})"

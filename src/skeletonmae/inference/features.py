@@ -4,7 +4,8 @@ Features are the classifier's pooled encoder output (by default pooled as its he
 ``model.head_pool``: mean over slots and tuples, or per tuple in time order; then over present
 persons), computed on the split through the checkpoint's test transform: batches come from
 :meth:`skeletonmae.data.dataset.SkeletonDataset.get_batch` with ``train=False``, as in training's
-evaluation.
+evaluation. Feature files (``skeletonmae embed --out``) are written and read here too;
+``skeletonmae probe --train-features/--test-features`` probes two of them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "knn_on_splits",
     "write_features",
     "read_features",
+    "read_feature_splits",
 ]
 
 
@@ -176,3 +178,35 @@ def read_features(path: str | os.PathLike[str]) -> tuple[np.ndarray, dict]:
     if features.ndim != 2 or not isinstance(info, dict) or info.get("num_samples") != len(features):
         raise ValueError(f"{path}: features {features.shape} do not match {sidecar}; embed again")
     return features, info
+
+
+def _labelled_split(path: str | os.PathLike[str]) -> tuple[SplitFeatures, dict]:
+    """One feature file as :class:`SplitFeatures` ``(N, D)``; every row must carry a label."""
+    features, info = read_features(path)
+    labels = np.asarray(info.get("labels", []), dtype=np.int64)
+    if labels.shape != (len(features),) or (labels < 0).any():
+        raise ValueError(
+            f"{path}: needs one label >= 0 per row (rows embedded from loose files have none); "
+            "embed a prepared split: skeletonmae embed CHECKPOINT DATASET --split NAME --out FILE.npy"
+        )
+    splits = set(info.get("splits") or [])
+    name = splits.pop() if len(splits) == 1 else Path(path).stem
+    names = tuple(info.get("names") or (f"{name}_{i}" for i in range(len(labels))))
+    return SplitFeatures(features.astype(np.float32), labels, names, name), info
+
+
+def read_feature_splits(
+    train_path: str | os.PathLike[str], test_path: str | os.PathLike[str]
+) -> tuple[SplitFeatures, SplitFeatures, int]:
+    """The training and test rows of two labelled feature files written by :func:`write_features`
+    (``skeletonmae embed ... --split NAME``), and the number of classes: the training sidecar's
+    ``class_names``, else the largest label + 1."""
+    train, info = _labelled_split(train_path)
+    test, _ = _labelled_split(test_path)
+    if train.features.shape[1] != test.features.shape[1]:
+        raise ValueError(
+            f"{train_path} holds {train.features.shape[1]} values per row, {test_path} "
+            f"{test.features.shape[1]}; embed both splits with the same checkpoint and --pool"
+        )
+    num_classes = len(info.get("class_names") or []) or int(max(train.labels.max(), test.labels.max())) + 1
+    return train, test, num_classes

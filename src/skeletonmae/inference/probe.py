@@ -1,5 +1,9 @@
 """Frozen-feature probe: cosine k-NN and a linear probe on cached features of two splits.
 
+The k-NN is :func:`skeletonmae.inference.knn.knn_evaluate` (Wu et al. 2018's weighted vote; here
+``k = 20`` by default). ``ProbeConfig(linear=False)`` runs the k-NN alone (seconds instead of the
+linear probe's 100 epochs).
+
 The linear probe is MAMP's recipe (after MAE's ``main_linprobe``): on the features ``(N, D)``
 computed once with the frozen encoder, a ``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)``
 (:class:`skeletonmae.models.classifier.ClassificationHead` with ``feature_norm``), SGD lr 0.1,
@@ -85,6 +89,8 @@ class ProbeConfig:
     label_seed: int = 1
     # linear probe: 1 = the training split's test-transform features; K > 1 = K augmented views
     train_views: int = 1
+    # False: the k-NN alone (no linear probe; ProbeResult.linear is None)
+    linear: bool = True
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
@@ -109,6 +115,12 @@ class ProbeConfig:
             "train_views",
             f"must be >= 1, got {self.train_views} (1: no augmentation; e.g. 10 augmented views)",
         )
+        require(isinstance(self.linear, bool), "linear", f"got {self.linear!r}; use true or false")
+        require(
+            self.linear or self.train_views == 1,
+            "train_views",
+            f"got {self.train_views} with linear=false; augmented views only feed the linear probe",
+        )
         require(
             0.0 < self.label_fraction <= 1.0,
             "label_fraction",
@@ -129,7 +141,8 @@ class LinearProbeResult:
 
 @dataclasses.dataclass(frozen=True)
 class ProbeResult:
-    """Both probes of one feature kind; ``to_dict`` is the JSON row (accuracies in %)."""
+    """Both probes of one feature kind (``linear`` None: k-NN only); ``to_dict`` is the JSON row
+    (accuracies in %; the linear keys are None without a linear probe)."""
 
     features: str
     feature_dim: int
@@ -138,9 +151,10 @@ class ProbeResult:
     knn_k: int
     knn_top1: float
     knn_top5: float | None
-    linear: LinearProbeResult
+    linear: LinearProbeResult | None
 
     def to_dict(self) -> dict[str, Any]:
+        linear = self.linear
         return {
             "features": self.features,
             "feature_dim": self.feature_dim,
@@ -149,9 +163,9 @@ class ProbeResult:
             "knn_k": self.knn_k,
             "knn_top1": 100 * self.knn_top1,
             "knn_top5": None if self.knn_top5 is None else 100 * self.knn_top5,
-            "linear_top1": 100 * self.linear.final_top1,
-            "linear_best_top1_optimistic": 100 * self.linear.best_top1,
-            "linear_best_epoch": self.linear.best_epoch,
+            "linear_top1": None if linear is None else 100 * linear.final_top1,
+            "linear_best_top1_optimistic": None if linear is None else 100 * linear.best_top1,
+            "linear_best_epoch": None if linear is None else linear.best_epoch,
         }
 
 
@@ -241,9 +255,10 @@ def probe_features(
     config: ProbeConfig = ProbeConfig(),
     train_views: np.ndarray | None = None,
 ) -> ProbeResult:
-    """Cosine k-NN and linear probe of one feature kind (train split -> test split), trained on
-    ``config.label_fraction`` of the training split. ``train_views`` ``(K, N, D)``: augmented views of
-    ``train``'s rows that the linear probe trains on instead of ``train.features``."""
+    """Cosine k-NN and linear probe (unless ``config.linear`` is False) of one feature kind (train
+    split -> test split), trained on ``config.label_fraction`` of the training split. ``train_views``
+    ``(K, N, D)``: augmented views of ``train``'s rows that the linear probe trains on instead of
+    ``train.features``."""
     if train_views is not None and train_views.shape[1:] != train.features.shape:
         raise ValueError(f"train_views {train_views.shape} do not match features {train.features.shape}")
     if config.label_fraction < 1.0 and train_views is not None:
@@ -252,18 +267,19 @@ def probe_features(
         ]
     train = labelled_subset(train, config.label_fraction, config.label_seed)
     knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes, config.knn)
-    linear_features = train.features if train_views is None else train_views
-    linear = train_linear_probe(
-        linear_features, train.labels, test.features, test.labels, num_classes, config
-    )
-    logger.info(
-        "probe %s (D=%d): k-NN top-1 %.2f %%, linear top-1 %.2f %% (best %.2f %%)",
-        kind,
-        train.features.shape[1],
-        100 * knn.top1,
-        100 * linear.final_top1,
-        100 * linear.best_top1,
-    )
+    linear = None
+    if config.linear:
+        linear_features = train.features if train_views is None else train_views
+        linear = train_linear_probe(
+            linear_features, train.labels, test.features, test.labels, num_classes, config
+        )
+        logger.info(
+            "probe %s (D=%d): linear top-1 %.2f %% (best %.2f %%)",
+            kind,
+            train.features.shape[1],
+            100 * linear.final_top1,
+            100 * linear.best_top1,
+        )
     return ProbeResult(
         kind,
         int(train.features.shape[1]),
