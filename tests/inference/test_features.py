@@ -12,12 +12,10 @@ from skeletonmae.data.store import load_split
 from skeletonmae.inference.checkpoint_model import load_inference_model
 from skeletonmae.inference.features import (
     embed_split,
-    knn_on_splits,
     open_split_folder,
     read_features,
     write_features,
 )
-from skeletonmae.inference.knn import KnnConfig, knn_evaluate
 from skeletonmae.training.checkpoint import load_checkpoint
 
 
@@ -50,25 +48,6 @@ def test_contrastive_pretraining_checkpoint_embeds_with_its_exported_encoder(mod
     torch.testing.assert_close(model.classifier.encoder.input_embedding[0].weight, query_weight)
     features = embed_split(model, load_split(models.nw_dataset / "test")).features
     assert features.shape[1] == model.model_config.feature_dim and np.isfinite(features).all()
-
-
-def test_knn_on_splits_equals_knn_on_the_embedded_features(models):
-    model = load_inference_model(models.nw_finetune)
-    train = open_split_folder(models.nw_dataset, "train")
-    test = open_split_folder(models.nw_dataset / "test", None)
-    config = KnnConfig(k=5)
-    result = knn_on_splits(model, train, test, config)
-    assert (result.num_train, result.num_test, result.k) == (len(train), len(test), 5)
-    direct = knn_evaluate(
-        embed_split(model, train).features,
-        train.labels,
-        embed_split(model, test).features,
-        test.labels,
-        10,
-        config,
-    )
-    assert result.top1 == direct.top1
-    np.testing.assert_array_equal(result.predictions, direct.predictions)
 
 
 def test_split_that_does_not_fit_the_checkpoint_is_refused(models):

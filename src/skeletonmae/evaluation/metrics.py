@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import torch
 
@@ -104,3 +105,18 @@ class ClassificationTally:
             per_class=per_class_accuracy(confusion),
             confusion=confusion.tolist(),
         )
+
+
+def fuse_scores(
+    probabilities: Sequence[torch.Tensor], weights: Sequence[float] | None = None
+) -> torch.Tensor:
+    """The weighted mean ``(N, K)`` of the streams' softmax scores (equal weights by default)."""
+    weights = [1.0] * len(probabilities) if weights is None else list(weights)
+    if len(weights) != len(probabilities) or min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError(
+            f"weights {weights}: give one non-negative weight per checkpoint ({len(probabilities)}), "
+            "not all zero"
+        )
+    stacked = torch.stack([p.double() for p in probabilities])  # (S, N, K)
+    scale = torch.tensor(weights, dtype=torch.float64)[:, None, None]
+    return ((stacked * scale).sum(dim=0) / scale.sum()).float()

@@ -24,7 +24,6 @@ from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import SplitArrays, dataset_splits, is_split_folder, load_split
 from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
-from skeletonmae.inference.knn import KnnConfig, KnnResult, knn_evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,6 @@ __all__ = [
     "SplitFeatures",
     "open_split_folder",
     "embed_split",
-    "knn_on_splits",
     "write_features",
     "read_features",
     "read_feature_splits",
@@ -122,29 +120,6 @@ def split_batches(split: SplitArrays, transform: TransformConfig, view: int | No
     dataset = SkeletonDataset(split, transform, train=True)
     dataset.set_epoch(view)
     return dataset
-
-
-def knn_on_splits(
-    model: InferenceModel,
-    train: SplitArrays,
-    test: SplitArrays,
-    config: KnnConfig = KnnConfig(),
-    batch_size: int = 64,
-    pool: str | None = None,
-) -> KnnResult:
-    """Embed both splits with ``model`` (pooled by ``pool``, see :func:`embed_split`) and run the
-    cosine k-NN of :mod:`~.knn`."""
-    num_classes = int(train.meta.get("num_classes", model.model_config.num_classes))
-    train_features = embed_split(model, train, batch_size, pool)
-    test_features = embed_split(model, test, batch_size, pool)
-    return knn_evaluate(
-        train_features.features,
-        train_features.labels,
-        test_features.features,
-        test_features.labels,
-        num_classes,
-        config,
-    )
 
 
 def write_features(

@@ -248,7 +248,7 @@ def _array_inputs(array: np.ndarray, offset: int) -> list[SkeletonInput]:
 class EnsemblePredictor(Predictor):
     """Several classifiers of one dataset (e.g. the joint, bone, motion and bone-motion streams)
     as one: each reads the inputs through its own test transform, and the probabilities are the
-    weighted mean of their softmax scores (:func:`skeletonmae.training.ensemble.fuse_scores`)."""
+    weighted mean of their softmax scores (:func:`skeletonmae.evaluation.metrics.fuse_scores`)."""
 
     def __init__(self, members: Sequence[Predictor], weights: Sequence[float] | None = None) -> None:
         if len(members) < 2:
@@ -271,7 +271,7 @@ class EnsemblePredictor(Predictor):
     @torch.no_grad()
     def probabilities(self, arrays: list[np.ndarray]) -> np.ndarray:
         """The fused softmax ``(N, K)`` of checked sequences."""
-        from skeletonmae.training.ensemble import fuse_scores
+        from skeletonmae.evaluation.metrics import fuse_scores
 
         scores = [torch.from_numpy(member.probabilities(arrays)) for member in self.members]
         return fuse_scores(scores, self.weights).numpy()

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from skeletonmae.atomic import write_json_atomic
 from skeletonmae.distributed import DistributedContext
-from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally
+from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally, fuse_scores
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.training.data_setup import build_eval_loader
 from skeletonmae.training.load_run import LoadedRun, bind_run, load_run
@@ -51,21 +51,6 @@ class EnsembleEvaluation:
     class_names: tuple[str, ...]
     json_path: Path
     confusion_png: Path
-
-
-def fuse_scores(
-    probabilities: Sequence[torch.Tensor], weights: Sequence[float] | None = None
-) -> torch.Tensor:
-    """The weighted mean ``(N, K)`` of the streams' softmax scores (equal weights by default)."""
-    weights = [1.0] * len(probabilities) if weights is None else list(weights)
-    if len(weights) != len(probabilities) or min(weights) < 0 or sum(weights) <= 0:
-        raise ValueError(
-            f"weights {weights}: give one non-negative weight per checkpoint ({len(probabilities)}), "
-            "not all zero"
-        )
-    stacked = torch.stack([p.double() for p in probabilities])  # (S, N, K)
-    scale = torch.tensor(weights, dtype=torch.float64)[:, None, None]
-    return ((stacked * scale).sum(dim=0) / scale.sum()).float()
 
 
 def scores_metrics(probabilities: torch.Tensor, labels: torch.Tensor) -> ClassificationMetrics:
