@@ -30,7 +30,7 @@ run() {
   touch "$out/done"
 }
 
-# the same settings as the Table 1 cells (--only mask.strategy=random, 20 + 20 epochs; see RESULTS.md)
+# the same settings as the random-strategy Table 1 cells (20 + 20 epochs; see RESULTS.md)
 PRE=(--set training.epochs=20 --set "schedule.milestones=[12, 18]" --set training.eval_every=5)
 # the contrastive methods' own schedule scaled to 20 epochs: mining from half-way, lr x0.1 at 5/6
 PRE_CLR=(--set training.epochs=20 --set "schedule.milestones=[17]" --set training.eval_every=5

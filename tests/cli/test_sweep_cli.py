@@ -1,4 +1,4 @@
-"""``skeletonmae sweep`` and ``skeletonmae report`` through their argument parsers."""
+"""``skeletonmae sweep`` (running a spec, and ``--report``) through its argument parser."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skeletonmae.cli import report as report_cli
 from skeletonmae.cli import sweep as sweep_cli
 from skeletonmae.data.classes import NW_UCLA_CLASS_NAMES
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_dataset
 
 TINY_SPEC = Path(__file__).resolve().parents[2] / "configs" / "sweeps" / "tiny.yaml"
+ONE_CELL = ["--set", "axes={mask.strategy: [random], mask.joint_ratio: [0.5]}"]  # a smaller spec
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skeletonmae")
     commands = parser.add_subparsers(dest="command")
     sweep_cli.register(commands)
-    report_cli.register(commands)
     return parser
 
 
@@ -69,23 +68,15 @@ def test_dry_run_lists_every_run_and_trains_nothing(tiny_data, tmp_path, capsys)
 
 def test_sweep_then_report(tiny_data, tmp_path, capsys):
     output = tmp_path / "out"
-    code = _run(
-        "sweep",
-        str(TINY_SPEC),
-        *_where(tiny_data, output),
-        "--only",
-        "mask.strategy=random",
-        "--only",
-        "mask.joint_ratio=0.5",
-    )
-    assert code == 0
+    assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, output), *ONE_CELL) == 0
     assert f"table: {output / 'results.md'}" in capsys.readouterr().out
     table = (output / "results.md").read_text()
     assert "| random | 0.5 |" in table and "fixed" not in table
     report = tmp_path / "report" / "r.md"
-    assert _run("report", str(output), "-o", str(report), "--title", "Tiny") == 0
+    assert _run("sweep", "--report", str(output), "-o", str(report)) == 0
+    assert f"report: {report}" in capsys.readouterr().out
     text = report.read_text()
-    assert text.startswith("# Tiny") and "paper NTU-60 X-Sub (%)" in text and "| 86.6 |" in text
+    assert text.startswith("# SkeletonMAE results") and "paper ntu60-xsub (%)" in text and "| 86.6 |" in text
 
 
 def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
@@ -95,26 +86,28 @@ def test_errors_are_one_line_and_exit_code_2(tiny_data, tmp_path, caplog):
     assert "mask.joint_rato: unknown key" in caplog.text
     assert _run("sweep", str(TINY_SPEC), *_where(tmp_path / "missing", tmp_path / "out")) == 2
     assert "not a prepared dataset" in caplog.text
-    assert _run("report", str(tmp_path), "-o", str(tmp_path / "r.md")) == 2
-    assert "neither a sweep folder" in caplog.text
-    old = tmp_path / "old"  # a sweep folder of an earlier version
-    old.mkdir()
-    (old / "plan.json").write_text("{}")
-    report, sweep = ["report", str(old), "-o", str(tmp_path / "r.md")], ["sweep", str(TINY_SPEC)]
-    for command in (
-        report,
-        [*sweep, *_where(tiny_data, old)],
-        [*sweep, *_where(tiny_data, old), "--dry-run"],
-    ):
-        caplog.clear()
-        assert _run(*command) == 2
-        assert f"{old / 'plan.json'}: a sweep folder of an earlier version" in caplog.text
+    assert _run("sweep", "--report", str(tmp_path), "-o", str(tmp_path / "r.md")) == 2
+    assert "not a sweep folder" in caplog.text and not (tmp_path / "r.md").exists()
+    assert _run("sweep", "--report", str(tmp_path), "--shard", "0/2") == 2
+    assert "--shard: options of running a spec; --report only re-collects sweep folders" in caplog.text
+    assert _run("sweep", str(TINY_SPEC), "-o", str(tmp_path / "r.md")) == 2
+    assert "-o/--output names the file of --report" in caplog.text
+    for spec_and_report in (["sweep"], ["sweep", str(TINY_SPEC), "--report", str(tmp_path)]):
+        with pytest.raises(SystemExit):  # one of the two, not both
+            _parser().parse_args(spec_and_report)
+
+
+def test_shard_is_part_k_of_n_counted_from_zero():
+    for text in ("2/2", "1", "a/b", "0/0", "-1/2"):
+        with pytest.raises(ValueError, match="--shard"):
+            sweep_cli.parse_shard(text)
+    assert sweep_cli.parse_shard("3/4") == (3, 4)
 
 
 def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path, capsys, caplog):
 
     output = tmp_path / "out"
-    where = [*_where(tiny_data, output), "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.5"]
+    where = [*_where(tiny_data, output), *ONE_CELL]
     assert _run("sweep", str(TINY_SPEC), *where) == 0
     capsys.readouterr()
     assert (
@@ -139,7 +132,7 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path,
     write_record(
         record_path(output, "pretrain", name), RunRecord("pretrain", name, "", "failed", reason="boom")
     )
-    other = [*_where(tiny_data, output), "--only", "mask.strategy=random", "--only", "mask.joint_ratio=0.4"]
+    other = [*_where(tiny_data, output), "--set", "axes={mask.strategy: [random], mask.joint_ratio: [0.4]}"]
     assert _run("sweep", str(TINY_SPEC), *other, "--dry-run") == 0
     assert "failed: boom" in capsys.readouterr().out
     assert _run("sweep", str(TINY_SPEC), *other, "--dry-run", "--retry-failed") == 0
@@ -150,19 +143,3 @@ def test_dry_run_tells_what_the_sweep_would_refuse_or_split(tiny_data, tmp_path,
     assert "2 cells in shard 1/2 (2 in the other shards)" in out and out.count("finetune ") == 2
     assert _run("sweep", str(TINY_SPEC), *_where(tiny_data, output), "--shard", "2/2", "--dry-run") == 2
     assert "--shard '2/2': K must be in 0..N-1" in caplog.text
-
-
-def test_only_names_a_setting_that_no_cell_varies(tiny_data, tmp_path, caplog):
-    assert (
-        _run(
-            "sweep",
-            str(TINY_SPEC),
-            *_where(tiny_data, tmp_path / "out"),
-            "--only",
-            "mask.frame_ratio=0.5",
-            "--dry-run",
-        )
-        == 2
-    )
-    assert "only: mask.frame_ratio is set by none of the cells" in caplog.text
-    assert "axes: mask.strategy, mask.joint_ratio" in caplog.text

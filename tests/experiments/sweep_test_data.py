@@ -64,7 +64,6 @@ def tiny_spec(data_root: Path, output_root: Path, **fields: Any) -> dict[str, An
         "pretrain": {"settings": stage_settings()},
         "finetune": {"settings": stage_settings()},
         "axes": {"mask.strategy": ["fixed", "random"], "mask.joint_ratio": [0.4, 0.5]},
-        "paper": {"table": "table1"},
     }
     spec.update(fields)
     return spec

@@ -1,4 +1,4 @@
-"""The paper's numbers as data, and collecting records into the table (no training)."""
+"""Matching the paper's numbers, and collecting records into the table (no training)."""
 
 from __future__ import annotations
 
@@ -9,84 +9,47 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sweep_test_data import write_tiny_dataset
 
 from skeletonmae.config import dump_yaml
 from skeletonmae.experiments.collect import (
     collect_rows,
     format_duration,
     format_markdown_table,
-    translate_setting,
+    paper_number,
     write_sweep_tables,
 )
-from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, find_paper_number, paper_numbers
 from skeletonmae.experiments.plan import SweepPlan, plan_sweep
-from skeletonmae.experiments.spec import DatasetSpec, sweep_spec_from_mapping
+from skeletonmae.experiments.spec import LABEL_FRACTION_KEY, PaperColumn, PaperNumber, sweep_spec_from_mapping
 from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_record
 from skeletonmae.models.config import preset
 from skeletonmae.training.run_config import RunConfig
 
 
-def test_paper_tables_hold_every_published_number():
-    counts = {
-        t: len(paper_numbers(t, method=None))
-        for t in ("table1", "table2", "table3", "figure4", "table4", "table5")
-    }
-    assert counts == {"table1": 24, "table2": 3, "table3": 4, "figure4": 2, "table4": 20, "table5": 24}
-    table1 = paper_numbers("table1")
-    fixed = max(n.top1 for n in table1 if n.setting_dict.get("mask.strategy") == "fixed")
-    best = [n.setting_dict for n in table1 if n.top1 == 86.6]
-    assert fixed == 85.4 and round(86.6 - fixed, 1) == 1.2  # "1.2% better" (section 4.3)
-    assert {(s["mask.frame_ratio"], s["mask.joint_ratio"]) for s in best} == {(0.5, 0.5), (0.4, 0.5)}
-
-    # Table 4's margins quoted in section 4.4, SkeletonMAE minus the STTFormer baselines.
-    def top1(method, benchmark):
-        return next(
-            n.top1
-            for n in paper_numbers("table4", benchmark=benchmark, method=method)
-            if n.backbone == "STTFormer"
-        )
-
-    margins = [
-        round(top1("SkeletonMAE", b) - top1(m, b), 1)
-        for m in ("CrosSCLR", "AimCLR")
-        for b in ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset")
-    ]
-    assert margins == [2.0, 2.4, 1.8, 1.2, 2.7, 2.5, 2.2, 1.9]
-    params = [n.params_millions for n in paper_numbers("table2")]
-    assert params == [3.0, 11.0, 33.0]
-
-
-def test_paper_lookup_prefers_the_most_specific_match():
-    table1 = paper_numbers("table1")
-    random = find_paper_number(
-        table1, {"mask.strategy": "random", "mask.frame_ratio": 0.6, "mask.joint_ratio": 0.4}
+def test_the_paper_number_of_a_setting_is_the_most_specific_match_after_equivalents():
+    paper = PaperColumn(
+        "ntu60-xsub",
+        numbers=(
+            PaperNumber(85.3, {"mask.frame_ratio": 0.0, "mask.joint_ratio": 0.4}),
+            PaperNumber(86.3, {"mask.strategy": "random", "mask.frame_ratio": 0.0, "mask.joint_ratio": 0.4}),
+            PaperNumber(86.6, {"model.decoder_width": 256, "pretrain.training.epochs": 200}),
+        ),
+        equivalents={"model.decoder_width": {"16": 256}, "pretrain.training.epochs": {"20": 200}},
     )
-    only_joint = find_paper_number(
-        table1, {"mask.strategy": "random", "mask.frame_ratio": 0.0, "mask.joint_ratio": 0.5}
-    )
-    assert random.top1 == 86.5 and only_joint.top1 == 85.2
-    assert find_paper_number(table1, {"mask.frame_ratio": 0.7, "mask.joint_ratio": 0.5}) is None
-    assert (
-        find_paper_number(
-            paper_numbers("table5", benchmark="ntu120-xset"), {"finetune.data.label_fraction": 0.1}
-        ).top1
-        == 62.5
-    )
-
-
-def test_equivalents_translate_scaled_settings():
-    setting = {"model.decoder_width": 16, "pretrain.training.epochs": 20, "mask.joint_ratio": 0.5}
-    translated = translate_setting(
-        setting, {"model.decoder_width": {"16": 256}, "pretrain.training.epochs": {"20": 200}}
-    )
-    assert translated == {
-        "model.decoder_width": 256,
-        "pretrain.training.epochs": 200,
-        "mask.joint_ratio": 0.5,
-    }
+    only_joint = {"mask.strategy": "fixed", "mask.frame_ratio": 0.0, "mask.joint_ratio": 0.4}
+    assert paper_number(paper, only_joint).top1 == 85.3  # the paper's row states no strategy
+    assert paper_number(paper, {**only_joint, "mask.strategy": "random"}).top1 == 86.3
+    assert paper_number(paper, {"mask.frame_ratio": 0.0}) is None  # the joint ratio is not ours
+    scaled = {"model.decoder_width": 16, "pretrain.training.epochs": 20}
+    assert paper_number(paper, scaled).top1 == 86.6
+    assert paper_number(paper, {**scaled, "pretrain.training.epochs": 10}) is None
     assert format_duration(42) == "42 s" and format_duration(600) == "10.0 min"
     assert format_duration(0) == "—"
+
+
+WIDTHS = [
+    {"top1": 85.2, "setting": {"model.decoder_width": 128}},
+    {"top1": 86.6, "setting": {"model.decoder_width": 256}},
+]
 
 
 def _parameters(width: int) -> dict[str, int]:
@@ -115,7 +78,11 @@ def _plan(root: Path, benchmark: str, **changes) -> SweepPlan:
         "seeds": [1, 2],
         "show_parameters": True,
         "plot": {"x": "model.decoder_width"},
-        "paper": {"table": "table2", "equivalents": {"model.decoder_width": {8: 128, 16: 256}}},
+        "paper": {
+            "benchmark": "ntu60-xsub",
+            "numbers": WIDTHS,
+            "equivalents": {"model.decoder_width": {8: 128, 16: 256}},
+        },
     }
     plan = plan_sweep(sweep_spec_from_mapping({**spec, **changes}))
     for run in plan.pretrains:
@@ -170,7 +137,7 @@ def test_rows_average_seeds_and_say_why_a_cell_is_empty(tmp_path):
     assert rows[("decoder_width-16", 1.0)].problems == ["not run yet"]  # seed 2 has no record
     table = format_markdown_table(plan, list(rows.values()))
     lines = table.splitlines()
-    assert "paper NTU-60 X-Sub (%)" in lines[0] and "Δ" not in lines[0]  # other dataset
+    assert "paper ntu60-xsub (%)" in lines[0] and "Δ" not in lines[0]  # other dataset
     counts = _parameters(8)
     millions = f"{counts['decoder'] / 1e6:.3f} | {counts['total'] / 1e6:.3f}"
     assert f"| 8 | 100 % | 82.0 ± 2.8 (n=2) | 85.2 | {millions} |" in table
@@ -200,11 +167,17 @@ def test_a_from_scratch_row_gets_no_paper_number(tmp_path):
         "ntu60-xsub",
         axes={"model.decoder_width": [8]},
         extra_cells=[{"name": "decoder_width-16", "from_scratch": True}],  # stands in for "scratch"
-        paper={"table": "table5"},
+        paper={
+            "benchmark": "ntu60-xsub",
+            "numbers": [{"top1": 73.0, "setting": {LABEL_FRACTION_KEY: 0.1}}],  # Table 5, 10 %
+        },
     )
     rows = {(r.variant.name, r.label_fraction): r for r in collect_rows(plan)}
-    assert rows[("decoder_width-8", 0.1)].paper.top1 == 73.0  # Table 5, 10 %, NTU-60 X-Sub
-    assert rows[("decoder_width-16", 0.1)].paper is None
+    assert rows[("decoder_width-8", 0.1)].paper.top1 == 73.0
+    assert rows[("decoder_width-16", 0.1)].paper is None and rows[("decoder_width-8", 1.0)].paper is None
+    # its decoder width is not a setting of its run: shown as none, not as the stage config's
+    assert rows[("decoder_width-16", 0.1)].settings == {"model.decoder_width": None}
+    assert rows[("decoder_width-8", 0.1)].settings == {"model.decoder_width": 8}
 
 
 def test_an_axis_free_sweep_calls_its_base_row_pre_trained(tmp_path):
@@ -228,7 +201,7 @@ def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
 
     rows = collect_rows(plan)
     assert sorted({_x_value(r, LABEL_FRACTION_KEY) for r in rows}) == [10.0, 100.0]
-    assert {_series_name(r, LABEL_FRACTION_KEY, list(plan.spec.axes)) for r in rows} == {
+    assert {_series_name(r, LABEL_FRACTION_KEY) for r in rows} == {
         "decoder_width=8",
         "decoder_width=16",
     }  # the label fraction is the x axis, not a line
@@ -237,26 +210,11 @@ def test_label_fraction_plot_draws_one_line_per_cell(tmp_path):
         assert image.size[0] > 300
 
 
-def test_an_old_sweep_folder_names_the_file_and_the_fix(tmp_path):
-    from skeletonmae.experiments.runner import run_sweep
-    from skeletonmae.experiments.sweep_dir import read_sweep_plan
-
-    with pytest.raises(FileNotFoundError, match="not a sweep folder"):
-        read_sweep_plan(tmp_path)
-    (tmp_path / "plan.json").write_text('{"format_version": 3}')  # an earlier version's folder
-    fix = "plan.json: a sweep folder of an earlier version.*delete .*plan.json and re-run `skeletonmae sweep`"
-    with pytest.raises(ValueError, match=f"{fix}.*or run the sweep into a new output_root"):
-        read_sweep_plan(tmp_path)
-    dataset = DatasetSpec(write_tiny_dataset(tmp_path / "data"))
-    spec = dataclasses.replace(_plan(tmp_path, "nw-ucla").spec, dataset=dataset)
-    with pytest.raises(ValueError, match=fix):  # a sweep does not run in it either
-        run_sweep(spec, stage_functions={})
-    assert not (tmp_path / "sweep.yaml").exists()
-
-
 def test_a_sweep_folder_is_planned_again_from_its_sweep_yaml_without_the_dataset(tmp_path):
     from skeletonmae.experiments.sweep_dir import read_sweep_plan, write_spec_file
 
+    with pytest.raises(FileNotFoundError, match="not a sweep folder"):
+        read_sweep_plan(tmp_path)
     plan = _plan(tmp_path, "nw-ucla")  # its dataset, /d, does not exist
     write_spec_file(plan.spec)
     assert read_sweep_plan(tmp_path) == plan

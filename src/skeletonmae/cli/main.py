@@ -26,7 +26,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "probe",
     "export",
     "sweep",
-    "report",
     "visualize",
 )
 

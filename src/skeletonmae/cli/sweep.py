@@ -1,11 +1,12 @@
-"""``skeletonmae sweep SPEC.yaml``: run a grid of pre-train -> fine-tune runs, collect the table.
+"""``skeletonmae sweep SPEC.yaml``: run a grid of pre-train -> fine-tune runs, collect the table;
+``skeletonmae sweep --report DIR...``: one Markdown report of finished sweep folders.
 
     skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml
     skeletonmae sweep configs/sweeps/table5_nw_ucla.yaml --set output_root=runs/t5 --set seeds=[1,2]
-    skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --only mask.strategy=random
     skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --dry-run      # list runs and their state
     skeletonmae sweep SPEC --shard 0/2 & skeletonmae sweep SPEC --shard 1/2 & wait   # two processes
     skeletonmae sweep SPEC --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT  # sbatch --array=0-7
+    skeletonmae sweep --report runs/sweeps/table1-nw-ucla runs/sweeps/table5-nw-ucla -o report.md
 
 Every run is an ordinary run folder under the spec's ``output_root``; finished runs are skipped,
 interrupted ones resumed, so the same command continues a stopped sweep. The table is written to
@@ -15,7 +16,6 @@ interrupted ones resumed, so the same command continues a stopped sweep. The tab
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from skeletonmae.cli.arguments import add_overrides_argument
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["register", "sweep_command"]
+__all__ = ["parse_shard", "register", "sweep_command"]
 
 # The user's to fix: reported as one line (traceback with -v), exit code 2.
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError, RuntimeError)
@@ -31,21 +31,28 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, K
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sweep`` command."""
-    text = "run a grid of pre-train -> fine-tune runs and collect the table (Markdown + CSV)"
+    text = "run a grid of pre-train -> fine-tune runs and collect its table, or report on sweep folders"
     parser = subparsers.add_parser("sweep", help=text, description=text)
-    parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help="sweep spec (configs/sweeps/)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("spec", type=Path, nargs="?", metavar="SPEC.yaml", help="sweep spec (configs/sweeps/)")
+    what.add_argument(
+        "--report",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="instead of running a spec: re-collect the tables of these sweep folders (output_root) "
+        "and write one Markdown report of them, the paper's numbers beside ours",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="with --report: the Markdown file to write (default: report.md; images linked relative to it)",
+    )
     add_overrides_argument(
         parser,
         "override a plain spec key, e.g. output_root=runs/x, "
         "dataset.root=data/nw-ucla, seeds=[1,2,3] (repeatable)",
-    )
-    parser.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="run only the cells with this setting, e.g. mask.strategy=random "
-        "(repeatable; extra cells must set the key to match)",
     )
     parser.add_argument(
         "--shard",
@@ -65,22 +72,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=sweep_command)
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with ``0 <= K < N`` (Slurm's ``$SLURM_ARRAY_TASK_ID`` counts
+    from the array's first index, so start arrays at 0: ``--array=0-3`` with N = 4)."""
+    try:
+        index_text, count_text = text.split("/")
+        index, count = int(index_text), int(count_text)
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: expected K/N, e.g. 0/4 (part K of N, K from 0)") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text!r}: K must be in 0..N-1 and N at least 1, e.g. 0/4 ... 3/4")
+    return index, count
+
+
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.runner import SweepRunner, plan_to_run
+    from skeletonmae.experiments.plan import plan_sweep, resolve_spec
+    from skeletonmae.experiments.runner import SweepRunner
 
-    plan = plan_to_run(spec, shard)
+    plan = plan_sweep(resolve_spec(spec), shard)
     spec = plan.spec
     runner = SweepRunner(plan, retry_failed=retry_failed)
     cells, pretrains = plan.selected_cells, plan.selected_pretrains
-    outside = sum(not cell.selected for cell in plan.cells)
-    other_shards = sum(cell.selected and not cell.in_shard for cell in plan.cells)
+    other_shards = len(plan.cells) - len(cells)
     print(
         f"sweep {spec.name}: {len(cells)} cells"
         + (f" in shard {shard[0]}/{shard[1]} ({other_shards} in the other shards)" if shard else "")
-        + (f" ({outside} more outside --only)" if outside else "")
         + f", {len(pretrains)} pre-training runs, dataset {spec.dataset.root} "
-        f"({spec.dataset.benchmark or 'benchmark unknown'}), output {plan.output_root}"
+        f"({spec.dataset.benchmark or 'benchmark unknown'}), output {spec.output_root}"
     )
     for run in [*pretrains, *(cell.finetune for cell in cells)]:
         state = runner.decide(run).describe()
@@ -89,20 +108,31 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
     return 0
 
 
+def _report(namespace: argparse.Namespace) -> int:
+    """Write the report of ``--report``'s sweep folders; options of running a spec are refused."""
+    from skeletonmae.experiments.report import build_report
+
+    options = {"--set": namespace.overrides, "--shard": namespace.shard, "--dry-run": namespace.dry_run}
+    options["--retry-failed"] = namespace.retry_failed
+    if any(options.values()):
+        given = ", ".join(flag for flag, value in options.items() if value)
+        raise ValueError(f"{given}: options of running a spec; --report only re-collects sweep folders")
+    print(f"report: {build_report(namespace.report, namespace.output or Path('report.md'))}")
+    return 0
+
+
 def sweep_command(namespace: argparse.Namespace) -> int:
-    """Entry point of ``skeletonmae sweep``; returns 0 when every cell has a result, 1 when some
-    failed (their reasons are in the table), 2 for a spec or setup error."""
-    from skeletonmae.config import parse_override
-    from skeletonmae.experiments.plan import parse_shard
+    """Entry point of ``skeletonmae sweep``; returns 0 when every cell has a result (or the report
+    is written), 1 when some failed (their reasons are in the table), 2 for a spec or setup error."""
     from skeletonmae.experiments.runner import run_sweep
     from skeletonmae.experiments.spec import load_sweep_spec
 
     try:
+        if namespace.report:
+            return _report(namespace)
+        if namespace.output is not None:
+            raise ValueError("-o/--output names the file of --report; a sweep writes into its output_root")
         spec = load_sweep_spec(namespace.spec, namespace.overrides)
-        if namespace.only:
-            spec = dataclasses.replace(
-                spec, only={**spec.only, **dict(parse_override(item) for item in namespace.only)}
-            )
         shard = parse_shard(namespace.shard) if namespace.shard else None
         if namespace.dry_run:
             return _dry_run(spec, shard, namespace.retry_failed)

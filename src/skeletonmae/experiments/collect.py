@@ -1,12 +1,6 @@
-"""Collect a sweep's records into its table: Markdown + CSV, every cell filled.
-
-One table row per variant and label fraction; its seeds are averaged (mean +- sample standard
-deviation, with ``n`` when more than one seed). A cell without a result says why: the run's
-failure reason, its pre-training's failure reason, or ``not run yet``. Cells outside the sweep's
-``only`` are listed when they have a result (an earlier sweep with another ``only`` ran them in the
-same output root), so a grid run in parts ends in one table. Beside ours, the paper's
-SkeletonMAE number for the same setting (after the spec's ``equivalents`` translate a scaled
-setting to the paper's scale); the difference is shown only when the benchmark is the paper's.
+"""Collect a sweep's records into its table, Markdown + CSV: one row per variant and label fraction,
+its seeds averaged; a cell without a result says why; the paper's number for the same setting beside
+ours (:func:`paper_number`), the difference only when our benchmark is the paper's.
 """
 
 from __future__ import annotations
@@ -17,24 +11,26 @@ import functools
 import io
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from skeletonmae.atomic import write_text_atomic
-from skeletonmae.experiments.paper import (
-    FIGURE4_NOTE,
-    LABEL_FRACTION_KEY,
-    PAPER_BENCHMARKS,
-    PAPER_FIXED_SETTING,
-    PAPER_TABLES,
+from skeletonmae.config import to_plain
+from skeletonmae.experiments.plan import PlannedCell, SweepPlan, Variant, axis_labels, value_text
+from skeletonmae.experiments.spec import (
+    PaperColumn,
     PaperNumber,
-    benchmark_label,
-    find_paper_number,
-    paper_numbers,
+    SweepSpec,
+    flatten_settings,
+    split_stage_key,
 )
-from skeletonmae.experiments.plan import PlannedCell, PlannedRun, SweepPlan, Variant, axis_labels, value_text
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
+from skeletonmae.models.cost import count_parameters
+from skeletonmae.models.factory import build_mae
+from skeletonmae.training.run_config import load_run_config
 from skeletonmae.viz.curves import read_metrics_csv
 
 REASON_CHARS = 160
@@ -46,7 +42,7 @@ class TableRow:
 
     variant: Variant
     label_fraction: float
-    setting: dict[str, Any]  # at the paper's scale (its number is matched on it)
+    settings: dict[str, Any]  # axis key -> the value the row's runs have
     paper: PaperNumber | None = None
     parameters: dict[str, int] | None = None
     seeds: list[int] = dataclasses.field(default_factory=list)
@@ -64,147 +60,72 @@ class TableRow:
     def std(self) -> float | None:
         return statistics.stdev(self.top1) if len(self.top1) >= 2 else None
 
-    @property
-    def pretrain_loss(self) -> float | None:
-        return self.pretrain.best_metric if self.pretrain else None
 
-    @property
-    def pretrain_seconds(self) -> float:
-        return self.pretrain.seconds if self.pretrain else 0.0
-
-    @property
-    def finetune_seconds_mean(self) -> float | None:
-        return statistics.fmean(self.finetune_seconds) if self.finetune_seconds else None
-
-    def axis_value(self, key: str) -> Any:
-        """The row's value of axis ``key`` (an extra cell's: the setting it ran with)."""
-        return dict(self.variant.axis_values).get(key, self.setting.get(key))
-
-
-def paper_benchmark(plan: SweepPlan) -> str:
-    """The paper column's benchmark: ours when the paper has it, else NTU-60 X-Sub (the benchmark
-    of every ablation)."""
-    ours = plan.spec.dataset.benchmark
-    return ours if ours in PAPER_BENCHMARKS else "ntu60-xsub"
+def cell_settings(cell: PlannedCell, keys: Iterable[str]) -> dict[str, Any]:
+    """Our values of sweep ``keys`` in ``cell``'s run configs, a key without stage prefix from its
+    pre-training's (both stages share it); keys the configs lack (a from-scratch cell's) left out."""
+    flat = {
+        "finetune": flatten_settings(to_plain(cell.finetune.config)),
+        "pretrain": flatten_settings(to_plain(cell.pretrain.config)) if cell.pretrain else {},
+    }
+    values = {}
+    for key in keys:
+        stage, bare = split_stage_key(key)
+        config = flat[stage or "pretrain"]
+        if bare in config:
+            values[key] = config[bare]
+    return values
 
 
-def comparison_setting(cell: PlannedCell) -> dict[str, Any]:
-    """The values a paper number is matched on, in the sweep's key namespace."""
-    setting: dict[str, Any] = dict(cell.variant.axis_values)
-    if cell.pretrain is not None:
-        config = cell.pretrain.config
-        setting.update(
-            {
-                "mask.strategy": config.mask.strategy,
-                "mask.frame_ratio": config.mask.frame_ratio,
-                "mask.joint_ratio": config.mask.joint_ratio,
-                "model.decoder_width": config.model.decoder_width,
-                "model.decoder_depth": config.model.decoder_depth,
-                "pretrain.training.epochs": config.training.epochs,
-            }
-        )
-    setting[LABEL_FRACTION_KEY] = cell.label_fraction
-    return setting
+def paper_number(paper: PaperColumn, ours: Mapping[str, Any]) -> PaperNumber | None:
+    """The most specific of the paper's numbers whose every setting has our value in ``ours``
+    once ``equivalents`` translated it to the paper's scale; None when none matches."""
 
+    def same(key: str, theirs: Any) -> bool:
+        value = paper.equivalents.get(key, {}).get(value_text(ours[key]), ours[key])
+        return value == theirs and isinstance(value, bool) == isinstance(theirs, bool)
 
-def translate_setting(
-    setting: Mapping[str, Any], equivalents: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Any]:
-    """Replace our values by the paper-scale ones given in ``equivalents`` (keys as text)."""
-    translated = dict(setting)
-    for key, table in equivalents.items():
-        if key not in translated:
-            continue
-        value = translated[key]
-        texts = [value_text(value)]
-        if isinstance(value, float) and value.is_integer():
-            texts.append(str(int(value)))
-        for text in texts:
-            if text in table:
-                translated[key] = table[text]
-                break
-    return translated
-
-
-def _problem(record: RunRecord | None, pretrain: RunRecord | None, pretrained: bool) -> str:
-    if pretrained and (pretrain is None or pretrain.status != "complete"):
-        if pretrain is None:
-            return "not run yet"
-        if pretrain.status == "running":
-            return "pre-training not finished (running, or interrupted: re-run the sweep to resume)"
-        return f"pre-training failed: {pretrain.reason}"
-    if record is None:
-        return "not run yet"
-    if record.status == "running":
-        return "fine-tuning not finished (running, or interrupted: re-run the sweep to resume)"
-    if record.status == "failed":
-        return f"failed: {record.reason}"
-    return "finished without a validation metric (data.val_split is null)"
-
-
-def listed_cells(plan: SweepPlan) -> list[PlannedCell]:
-    """The plan's cells the table shows: those the sweep selected (``only``) and those outside
-    it that have a record (run by an earlier sweep with another ``only``), in plan order."""
-    return [
-        cell
-        for cell in plan.cells
-        if cell.selected or record_path(plan.output_root, "finetune", cell.finetune.name).is_file()
-    ]
-
-
-def listed_runs(plan: SweepPlan) -> list[PlannedRun]:
-    """Every run of the listed cells: their pre-trainings, then their fine-tunings, in plan order."""
-    cells = listed_cells(plan)
-    used = {cell.pretrain.name for cell in cells if cell.pretrain}
-    return [run for run in plan.pretrains if run.name in used] + [cell.finetune for cell in cells]
+    matches = [n for n in paper.numbers if all(k in ours and same(k, v) for k, v in n.setting.items())]
+    return max(matches, key=lambda n: len(n.setting), default=None)
 
 
 def run_parameters(run_dir: Path) -> dict[str, int] | None:
-    """Encoder / decoder / total parameters of the MAE a pre-training run folder trains, from its
-    data-bound ``config.yaml`` and counted on the meta device; None before the run has started."""
-    import torch
-
-    from skeletonmae.models.cost import count_parameters
-    from skeletonmae.models.factory import build_mae
-    from skeletonmae.training.run_config import load_run_config
-
+    """Decoder and total parameters of the MAE a pre-training run folder trains (its data-bound
+    ``config.yaml``, counted on the meta device); None before the run has started."""
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
         return None
     config = load_run_config(path)[0]
     with torch.device("meta"):
         model = build_mae(config.model, config.mask)
-    return {
-        "encoder": count_parameters(model.encoder),
-        "decoder": count_parameters(model.decoder),
-        "total": count_parameters(model),
-    }
+    return {name: count_parameters(part) for name, part in [("decoder", model.decoder), ("total", model)]}
 
 
-def _new_row(plan: SweepPlan, cell: PlannedCell, candidates: Sequence[PaperNumber]) -> TableRow:
-    setting = translate_setting(comparison_setting(cell), plan.spec.paper.equivalents)
-    # The paper's numbers are all of pre-trained models: none for a from-scratch row.
-    paper = None if cell.variant.from_scratch else find_paper_number(candidates, setting)
-    counted = plan.spec.show_parameters and cell.pretrain is not None
-    parameters = run_parameters(cell.pretrain.run_dir) if counted else None
-    return TableRow(cell.variant, cell.label_fraction, setting, paper, parameters)
+def _new_row(spec: SweepSpec, cell: PlannedCell) -> TableRow:
+    keys = {key for number in spec.paper.numbers for key in number.setting} | set(spec.axes)
+    values = cell_settings(cell, keys)
+    own = dict(cell.variant.axis_values)  # a from-scratch cell shows only the settings it names
+    axes = {key: own.get(key, values.get(key)) for key in spec.axes}
+    if cell.pretrain is None:  # the paper's numbers are all of pre-trained models
+        return TableRow(cell.variant, cell.label_fraction, axes)
+    parameters = run_parameters(cell.pretrain.run_dir) if spec.show_parameters else None
+    return TableRow(cell.variant, cell.label_fraction, axes, paper_number(spec.paper, values), parameters)
 
 
 def collect_rows(plan: SweepPlan) -> list[TableRow]:
-    """One row per variant and label fraction of the listed cells, from the runs' records."""
-    table = plan.spec.paper.table
-    candidates = paper_numbers(table, benchmark=paper_benchmark(plan)) if table else []
+    """One row per variant and label fraction, from the runs' records (every shard's)."""
 
     @functools.cache
     def record(stage: str, name: str) -> RunRecord | None:  # a shared pre-training's is read once
-        return read_record(record_path(plan.output_root, stage, name))
+        return read_record(record_path(plan.spec.output_root, stage, name))
 
     rows: dict[tuple[str, float], TableRow] = {}
-    for cell in listed_cells(plan):
+    for cell in plan.cells:
         key = (cell.variant.name, cell.label_fraction)
-        row = rows.get(key) or rows.setdefault(key, _new_row(plan, cell, candidates))
+        if key not in rows:
+            rows[key] = _new_row(plan.spec, cell)
         pretrain = record("pretrain", cell.pretrain.name) if cell.pretrain else None
-        _add_cell(row, cell, pretrain, record("finetune", cell.finetune.name))
+        _add_cell(rows[key], cell, pretrain, record("finetune", cell.finetune.name))
     return list(rows.values())
 
 
@@ -222,6 +143,19 @@ def _add_cell(row: TableRow, cell: PlannedCell, pretrain: RunRecord | None, fine
         row.problems.append(_problem(finetune, pretrain, cell.pretrain is not None))
 
 
+def _problem(finetune: RunRecord | None, pretrain: RunRecord | None, pretrained: bool) -> str:
+    stage, record = "", finetune
+    if pretrained and (pretrain is None or pretrain.status != "complete"):
+        stage, record = "pre-training ", pretrain
+    if record is None:
+        return "not run yet"
+    if record.status == "running":
+        return f"{stage or 'fine-tuning '}not finished (running, or interrupted: re-run the sweep to resume)"
+    if record.status == "failed":
+        return f"{stage}failed: {record.reason}"
+    return "finished without a validation metric (data.val_split is null)"
+
+
 def best_epoch_value(run_dir: Path, epoch: int | None, column: str) -> float | None:
     """``column`` of ``run_dir/metrics.csv`` at ``epoch`` (None when absent: older runs)."""
     path = run_dir / "metrics.csv"
@@ -234,10 +168,9 @@ def best_epoch_value(run_dir: Path, epoch: int | None, column: str) -> float | N
 
 
 def format_top1(row: TableRow) -> str:
-    """``85.3 ± 0.4 (n=3)``, ``85.3``, ``84.9 (2 of 3; 1 failed: ...)`` or the failure reason."""
+    """``85.3 ± 0.4 (n=3)``, ``85.3``, ``84.9 (2 of 3; failed: ...)`` or the failure reason."""
     if not row.top1:
-        reasons = sorted(set(row.problems))
-        return "; ".join(_short(r) for r in reasons) or "not run yet"
+        return "; ".join(_short(r) for r in sorted(set(row.problems))) or "not run yet"
     text = f"{row.mean:.1f}"
     if row.std is not None:
         text += f" ± {row.std:.1f} (n={len(row.top1)})"
@@ -251,74 +184,68 @@ def _short(reason: str) -> str:
     return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
 
 
-def format_duration(seconds: float) -> str:
+def format_duration(seconds: float | None) -> str:
     """``42 s``, ``3.5 min``, ``2.1 h``; ``—`` for nothing measured."""
-    if seconds <= 0:
+    if not seconds or seconds <= 0:
         return "—"
     if seconds < 90:
         return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
-def _header(plan: SweepPlan, rows: Sequence[TableRow], paper_same: bool) -> list[str]:
-    """The Markdown table's columns: the cell (when extra cells are shown), one per axis, the
-    label fraction (when the spec has others than 100 %), then the results."""
-    spec = plan.spec
-    header = ["cell"] if any(row.variant.is_extra for row in rows) else []
-    header += list(axis_labels(list(spec.axes)).values())
-    header += (["labels"] if spec.label_fractions != (1.0,) else []) + ["top-1 (%)", "paper"]
-    header += ["Δ"] if paper_same else []
-    header += ["decoder params (M)", "MAE params (M)"] if spec.show_parameters else []
-    return header + ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
+def _paper_columns(spec: SweepSpec) -> list[str]:
+    """``paper <benchmark> (%)``, and ``Δ`` when our benchmark is the paper's; none without numbers."""
+    benchmark, same = spec.paper.benchmark, spec.paper.benchmark == spec.dataset.benchmark
+    return [f"paper {benchmark} (%)", *(["Δ"] if same else [])] if spec.paper.numbers else []
 
 
-def _row_cells(plan: SweepPlan, row: TableRow) -> dict[str, str]:
-    """Every column's text for ``row`` (columns without a value are left out: ``—``)."""
-    labels = axis_labels(list(plan.spec.axes))
-    # the one non-extra row of an axis-free spec (e.g. Table 5) is the pre-trained model itself
-    base = "grid" if plan.spec.axes else "pre-trained"
-    cells = {"cell": row.variant.name if row.variant.is_extra else base}
-    for key, label in labels.items():
-        value = row.axis_value(key)
-        cells[label] = "—" if value is None else value_text(value)
+def _columns(spec: SweepSpec, rows: Sequence[TableRow]) -> list[str]:
+    """The cell (with extra cells), one column per axis, the label fraction (unless only 100 %), results."""
+    columns = ["cell"] if any(row.variant.is_extra for row in rows) else []
+    columns += list(axis_labels(list(spec.axes)).values())
+    columns += (["labels"] if spec.label_fractions != (1.0,) else []) + ["top-1 (%)", *_paper_columns(spec)]
+    columns += ["decoder params (M)", "MAE params (M)"] if spec.show_parameters else []
+    return columns + ["pre-train val loss", "MSE / interp.", "pre-train time", "fine-tune time/seed"]
+
+
+def _row_cells(spec: SweepSpec, row: TableRow) -> dict[str, str]:
+    """Every column's text for ``row`` (a column left out here shows ``—``)."""
+    # the one grid row of an axis-free spec (e.g. Table 5) is the pre-trained model itself
+    cells = {"cell": row.variant.name if row.variant.is_extra else "grid" if spec.axes else "pre-trained"}
+    for key, label in axis_labels(list(spec.axes)).items():
+        cells[label] = "—" if row.settings[key] is None else value_text(row.settings[key])
     cells["labels"] = f"{100 * row.label_fraction:g} %"
     cells["top-1 (%)"] = format_top1(row)
     if row.paper:
-        cells["paper"] = f"{row.paper.top1:.1f}"
-        if row.top1:
+        paper, *delta = _paper_columns(spec)
+        cells[paper] = f"{row.paper.top1:.1f}"
+        if delta and row.top1:
             cells["Δ"] = f"{row.mean - row.paper.top1:+.1f}"
     if row.parameters:
         cells["decoder params (M)"] = f"{row.parameters['decoder'] / 1e6:.3f}"
         cells["MAE params (M)"] = f"{row.parameters['total'] / 1e6:.3f}"
-    if row.pretrain_loss is not None:
-        cells["pre-train val loss"] = f"{row.pretrain_loss:.4g}"
+    if row.pretrain is not None and row.pretrain.best_metric is not None:
+        cells["pre-train val loss"] = f"{row.pretrain.best_metric:.4g}"
+    cells["pre-train time"] = format_duration(row.pretrain.seconds if row.pretrain else None)
     if row.interp_ratio is not None:
         cells["MSE / interp."] = f"{row.interp_ratio:.2f}"
-    cells["pre-train time"] = format_duration(row.pretrain_seconds)
-    cells["fine-tune time/seed"] = format_duration(row.finetune_seconds_mean or 0.0)
+    cells["fine-tune time/seed"] = format_duration(statistics.fmean(row.finetune_seconds or [0.0]))
     return cells
 
 
 def format_markdown_table(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
-    """The rows as a Markdown table (header names the paper's benchmark; ``Δ`` only when our
-    benchmark is the paper's)."""
-    theirs = paper_benchmark(plan)
-    header = _header(plan, rows, paper_same=plan.spec.dataset.benchmark == theirs)
-    titles = [f"paper {benchmark_label(theirs)} (%)" if c == "paper" else c for c in header]
-    lines = ["| " + " | ".join(titles) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for row in rows:
-        cells = _row_cells(plan, row)
-        lines.append("| " + " | ".join(cells.get(c, "—") for c in header) + " |")
-    return "\n".join(lines)
+    """The rows as a Markdown table, no cell empty."""
+    columns = _columns(plan.spec, rows)
+    lines = [columns, ["---"] * len(columns)]
+    lines += [[_row_cells(plan.spec, row).get(c, "—") for c in columns] for row in rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
-def _csv_record(plan: SweepPlan, row: TableRow) -> dict[str, Any]:
-    params = row.parameters or {}
+def _csv_record(spec: SweepSpec, row: TableRow) -> dict[str, Any]:
+    pretrain, params = row.pretrain, row.parameters or {}
     return {
         "cell": row.variant.name,
-        **{key: row.axis_value(key) for key in plan.spec.axes},
+        **row.settings,
         "label_fraction": row.label_fraction,
         "top1_mean": row.mean,
         "top1_std": row.std,
@@ -326,20 +253,20 @@ def _csv_record(plan: SweepPlan, row: TableRow) -> dict[str, Any]:
         "seeds_total": len(row.seeds),
         "top1_per_seed": ";".join(f"{v:.4f}" for v in row.top1),
         "paper_top1": row.paper.top1 if row.paper else None,
-        "paper_benchmark": row.paper.benchmark if row.paper else None,
+        "paper_benchmark": spec.paper.benchmark if row.paper else None,
         "decoder_params": params.get("decoder"),
         "total_params": params.get("total"),
-        "pretrain_val_loss": row.pretrain_loss,
+        "pretrain_val_loss": pretrain.best_metric if pretrain else None,
         "pretrain_interp_ratio": row.interp_ratio,
-        "pretrain_seconds": row.pretrain_seconds or None,
-        "finetune_seconds_mean": row.finetune_seconds_mean,
+        "pretrain_seconds": (pretrain.seconds if pretrain else 0.0) or None,  # a snapshot's: 0
+        "finetune_seconds_mean": statistics.fmean(row.finetune_seconds) if row.finetune_seconds else None,
         "problems": " | ".join(row.problems),
     }
 
 
 def results_csv(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
     """Machine-readable table: one line per row, numbers unformatted (None: empty), reasons in full."""
-    records = [_csv_record(plan, row) for row in rows]
+    records = [_csv_record(plan.spec, row) for row in rows]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
     writer.writeheader()
@@ -347,51 +274,37 @@ def results_csv(plan: SweepPlan, rows: Sequence[TableRow]) -> str:
     return buffer.getvalue()
 
 
-def sweep_markdown(
-    plan: SweepPlan, rows: Sequence[TableRow], plot_link: str | None = None, heading: str = "#"
-) -> str:
-    """A sweep's table section: heading, what is compared with what, the table, the plot."""
+def sweep_markdown(plan: SweepPlan, rows: Sequence[TableRow], plot: str | None, heading: str = "#") -> str:
+    """A sweep's table section: heading, what is compared with what, the table, the plot (a link)."""
     spec, paper = plan.spec, plan.spec.paper
-    ours = benchmark_label(spec.dataset.benchmark)
+    ours = spec.dataset.benchmark or "unknown benchmark"
     lines = [
         f"{heading} {spec.title or spec.name}",
         "",
         f"Dataset: {ours} (`{spec.dataset.root}`); seeds {list(spec.seeds)}; "
         "top-1 is the best validation accuracy of each fine-tuning run, as in the paper.",
     ]
-    if paper.table:
-        theirs = benchmark_label(paper_benchmark(plan))
-        lines.append(
-            f"Paper column: SkeletonMAE, {PAPER_TABLES[paper.table]}, on {theirs} ({PAPER_FIXED_SETTING})."
-        )
-        if theirs != ours:
-            lines.append(
-                f"Ours ran on {ours}, the paper's on {theirs}: compare the trends "
-                "across rows, not the values."
-            )
+    if paper.numbers:
+        lines.append(f"Paper column: SkeletonMAE on {paper.benchmark}. {paper.about}".strip())
+        if paper.benchmark != spec.dataset.benchmark:
+            lines.append(f"Ours ran on {ours}, the paper's on {paper.benchmark}: compare trends, not values.")
         if paper.equivalents:
             lines.append(f"Our settings map to the paper's as {paper.equivalents}.")
-        if paper.table == "figure4":
-            lines.append(f"{FIGURE4_NOTE}.")
     lines += ["", format_markdown_table(plan, rows), ""]
-    if plot_link:
-        lines += [f"![top-1 against {spec.plot.x}]({plot_link})", ""]
+    if plot:
+        lines += [f"![top-1 against {spec.plot.x}]({plot})", ""]
     return "\n".join(lines)
 
 
 def write_sweep_tables(plan: SweepPlan, rows: Sequence[TableRow] | None = None) -> dict[str, Path]:
     """Write results.md and results.csv (and the plot) into the sweep's output root;
     ``rows``: :func:`collect_rows` of ``plan``, collected here when not given."""
-    root = plan.output_root
+    root, plot = plan.spec.output_root, None
     rows = collect_rows(plan) if rows is None else rows
-    written: dict[str, Path] = {}
     if plan.spec.plot is not None:
         from skeletonmae.experiments.figures import plot_sweep_rows
 
-        written["plot"] = root / f"{plan.spec.name}.png"
-        if plot_sweep_rows(plan, rows, written["plot"]) is None:
-            del written["plot"]
-    plot_name = written["plot"].name if "plot" in written else None
-    written["markdown"] = write_text_atomic(root / "results.md", sweep_markdown(plan, rows, plot_name))
-    written["csv"] = write_text_atomic(root / "results.csv", results_csv(plan, rows))
-    return written
+        plot = plot_sweep_rows(plan, rows, root / f"{plan.spec.name}.png")
+    markdown = write_text_atomic(root / "results.md", sweep_markdown(plan, rows, plot.name if plot else None))
+    written = {"markdown": markdown, "csv": write_text_atomic(root / "results.csv", results_csv(plan, rows))}
+    return {**written, "plot": plot} if plot else written

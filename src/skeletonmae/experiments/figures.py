@@ -1,9 +1,5 @@
-"""The sweep plot: top-1 against one axis (Figure 4: pre-training epochs) or against the label
-fraction (Table 5), ours beside the paper's.
-
-One line per combination of the other axes and label fraction, with the seeds' standard
-deviation as error bars; the paper's values, where it has one for a row, as a dashed line on a
-second series. matplotlib is imported only when a figure is drawn.
+"""The sweep plot: top-1 against one axis (Figure 4: pre-training epochs) or the label fraction
+(Table 5); one line per combination of the other axes, the seeds' std as error bars, the paper's dashed.
 """
 
 from __future__ import annotations
@@ -11,18 +7,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from skeletonmae.experiments.paper import LABEL_FRACTION_KEY, benchmark_label
+from skeletonmae.experiments.collect import TableRow
 from skeletonmae.experiments.plan import SweepPlan, axis_labels, value_text
+from skeletonmae.experiments.spec import LABEL_FRACTION_KEY
 from skeletonmae.viz.curves import save_figure_atomic
 
 logger = logging.getLogger(__name__)
 
 
-def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
-    labels = axis_labels(axes)
-    parts = [f"{labels[k]}={value_text(v)}" for k, v in row.variant.axis_values if k != x_key]
+def _series_name(row: TableRow, x_key: str) -> str:
+    labels = axis_labels(list(row.settings))
+    parts = [f"{labels[k]}={value_text(v)}" for k, v in row.settings.items() if k != x_key]
     if row.variant.is_extra:
         parts.insert(0, row.variant.name)
     if row.label_fraction != 1.0 and x_key != LABEL_FRACTION_KEY:
@@ -30,22 +26,21 @@ def _series_name(row: Any, x_key: str, axes: Sequence[str]) -> str:
     return ", ".join(parts) or "SkeletonMAE"
 
 
-def _x_value(row: Any, x_key: str) -> float | None:
+def _x_value(row: TableRow, x_key: str) -> float | None:
     if x_key == LABEL_FRACTION_KEY:
         return 100.0 * row.label_fraction
-    value = dict(row.variant.axis_values).get(x_key)
+    value = row.settings.get(x_key)
     return None if isinstance(value, bool) or not isinstance(value, (int, float)) else float(value)
 
 
-def plot_sweep_rows(plan: SweepPlan, rows: Sequence[Any], path: str | Path) -> Path | None:
-    """Write the plot of the spec's ``plot`` to ``path``; None when no row has a number on
-    the x axis (nothing to draw)."""
+def plot_sweep_rows(plan: SweepPlan, rows: Sequence[TableRow], path: str | Path) -> Path | None:
+    """Write the plot of the spec's ``plot`` to ``path``; None when no row has a number on its x axis."""
     spec = plan.spec.plot
-    series: dict[str, list[tuple[float, Any]]] = {}
+    series: dict[str, list[tuple[float, TableRow]]] = {}
     for row in rows:
         x = _x_value(row, spec.x)
         if x is not None:
-            series.setdefault(_series_name(row, spec.x, list(plan.spec.axes)), []).append((x, row))
+            series.setdefault(_series_name(row, spec.x), []).append((x, row))
     if not series:
         logger.warning("plot %s: no row has a numeric %s; not drawn", path, spec.x)
         return None
@@ -60,23 +55,13 @@ def plot_sweep_rows(plan: SweepPlan, rows: Sequence[Any], path: str | Path) -> P
             points.sort(key=lambda item: item[0])
             done = [(x, row) for x, row in points if row.top1]
             if done:
-                axis.errorbar(
-                    [x for x, _ in done],
-                    [row.mean for _, row in done],
-                    yerr=[row.std or 0.0 for _, row in done],
-                    marker="o",
-                    capsize=3,
-                    label=f"ours: {name}",
-                )
-            paper = [(x, row.paper) for x, row in points if row.paper is not None]
+                xs, ys = [x for x, _ in done], [row.mean for _, row in done]
+                yerr = [row.std or 0.0 for _, row in done]
+                axis.errorbar(xs, ys, yerr=yerr, marker="o", capsize=3, label=f"ours: {name}")
+            paper = [(x, row.paper.top1) for x, row in points if row.paper is not None]
+            label = f"paper ({plan.spec.paper.benchmark})"
             if paper:
-                axis.plot(
-                    [x for x, _ in paper],
-                    [number.top1 for _, number in paper],
-                    linestyle="--",
-                    marker="s",
-                    label=f"paper ({benchmark_label(paper[0][1].benchmark)})",
-                )
+                axis.plot(*zip(*paper), linestyle="--", marker="s", label=label)
         axis.legend(loc="best", fontsize=8)
         axis.set_xlabel(spec.x_label or spec.x)
         axis.set_ylabel("top-1 accuracy (%)")

@@ -1,25 +1,9 @@
 """Run a planned sweep: each cell's pre-training (shared) then fine-tuning, as normal run folders.
 
-For each run the runner looks at its folder first (:meth:`SweepRunner.decide`):
-
-* complete (``last.pt`` at the configured epoch count): skipped, its metric is read back;
-* partial (``last.pt`` earlier): resumed with the training loop's exact resume;
-* fresh: started;
-* a snapshot (``snapshot_of``): the longer run is brought to completion, and the snapshot is
-  complete when its ``epoch-NNNN.pt`` is there (a longer run finished before that point was
-  planned has none: the snapshot fails, naming the folder to delete);
-* failed before (a record with a reason): skipped unless ``retry_failed``.
-
-Before any work, the sweep stops if a folder disagrees with the plan (:meth:`SweepRunner.problem`):
-its ``config.yaml`` differs in a result-relevant setting (the spec changed since), or it is a
-fine-tuning made from another pre-training checkpoint than the one its cell's pre-training folder
-holds now (deleted to be redone, or redone; the fine-tuning's record keeps the SHA-256 of the
-checkpoint it started from). Every such folder is named, so old results are never silently
-reused for new settings. Cells of other shards (``--shard K/N``) are left to their processes.
-
-An exception inside one run (a diverged loss, a setting that does not fit the data) is recorded
-as that run's failure reason and the sweep goes on. Ctrl-C stops the sweep; running it again
-resumes where it stopped. Tables are rewritten after every cell.
+A complete run is skipped, a partial one resumed exactly, a fresh one started (:meth:`SweepRunner.decide`).
+Before any work the sweep stops, naming each folder, where one disagrees with the plan
+(:meth:`SweepRunner.problem`). An exception in one run is recorded as its failure and the sweep
+goes on; the tables are rewritten after every cell.
 """
 
 from __future__ import annotations
@@ -31,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from skeletonmae.experiments import sweep_dir
+from skeletonmae.experiments.collect import write_sweep_tables
 from skeletonmae.experiments.plan import (
     PlannedCell,
     PlannedRun,
@@ -40,24 +26,17 @@ from skeletonmae.experiments.plan import (
     result_settings,
 )
 from skeletonmae.experiments.spec import SweepSpec
-from skeletonmae.experiments.sweep_dir import (
-    RunRecord,
-    check_folder_format,
-    file_digest,
-    read_record,
-    record_path,
-    seconds_so_far,
-    write_record,
-    write_spec_file,
-)
+from skeletonmae.experiments.sweep_dir import RunRecord
+from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.run_config import load_run_config
 
 logger = logging.getLogger(__name__)
 
+StageFunction = Callable[..., Any]  # run_pretrain / run_finetune: (config, *, resume, pinned_model_fields)
+
 
 class SweepConfigMismatch(RuntimeError):
-    """A run folder holds a run made with different result-relevant settings, or a fine-tuning
-    made from another pre-training checkpoint than its cell's."""
+    """A run folder holds something else than the plan asks for (:meth:`SweepRunner.problem`)."""
 
 
 def _has_checkpoint(run: PlannedRun) -> bool:
@@ -65,14 +44,12 @@ def _has_checkpoint(run: PlannedRun) -> bool:
 
 
 def config_mismatch(run: PlannedRun) -> str | None:
-    """The changed settings (``key: old -> new``) of the run in ``run.run_dir``; None when the
-    folder holds no checkpoint or was made with the planned settings (a snapshot's folder is its
-    longer run's, checked as that run)."""
+    """The changed settings (``key: old -> new``) of the run in ``run.run_dir``; None when it fits
+    or holds no checkpoint (a snapshot's folder is checked as its longer run)."""
     saved_path = run.run_dir / "config.yaml"
     if run.snapshot_of is not None or not saved_path.is_file() or not _has_checkpoint(run):
         return None
-    old = result_settings(load_run_config(saved_path)[0])
-    new = result_settings(run.config)
+    old, new = result_settings(load_run_config(saved_path)[0]), result_settings(run.config)
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:5]) or None
 
@@ -80,23 +57,13 @@ def config_mismatch(run: PlannedRun) -> str | None:
 def checkpoint_state(checkpoint: Path, epochs: int) -> tuple[str, int, dict[str, Any]]:
     """``(kind, epoch, best)`` of a checkpoint (read weights-only): ``kind`` is ``fresh`` (none),
     ``partial`` or ``complete`` (at ``epochs`` whole epochs); ``best``: RunRecord's best_* fields."""
-    from skeletonmae.training.checkpoint import load_checkpoint
-
     if not checkpoint.is_file():
         return "fresh", 0, {}
     payload = load_checkpoint(checkpoint)
     epoch = int(payload["epoch"])
     complete = epoch >= epochs and int(payload.get("step_in_epoch", 0)) == 0
-    best = payload.get("best_metric")
-    return (
-        "complete" if complete else "partial",
-        epoch,
-        {
-            "best_metric_name": payload.get("best_metric_name"),
-            "best_metric": None if best is None else float(best),
-            "best_epoch": payload.get("best_epoch"),
-        },
-    )
+    best = {key: payload.get(key) for key in ("best_metric_name", "best_metric", "best_epoch")}
+    return "complete" if complete else "partial", epoch, best
 
 
 def new_record(run: PlannedRun, status: str, **fields: Any) -> RunRecord:
@@ -105,10 +72,8 @@ def new_record(run: PlannedRun, status: str, **fields: Any) -> RunRecord:
 
 @dataclasses.dataclass(frozen=True)
 class RunDecision:
-    """What the runner does with a run, decided from its folder and record alone (``--dry-run``
-    prints it): ``mismatch`` (the sweep stops: ``problem``), ``complete`` (skip), ``failed`` (skip;
-    failed before), ``resume`` (from ``epoch``), ``start`` or ``snapshot`` (taken from the longer
-    run). ``best``: the checkpoint's best_* record fields."""
+    """What the runner does with a run: ``mismatch`` (the sweep stops: ``problem``), ``complete`` or
+    ``failed`` (skip), ``resume`` (from ``epoch``), ``start`` or ``snapshot`` (of its longer run)."""
 
     action: str
     previous: RunRecord | None
@@ -117,31 +82,25 @@ class RunDecision:
     problem: str = ""
 
     def describe(self) -> str:
-        retried = self.previous is not None and self.previous.status == "failed"
-        again = f" (failed before: {self.previous.reason}; runs again)" if retried else ""
+        reason = self.previous.reason if self.previous else ""
+        again = f" (failed before: {reason}; runs again)" if reason else ""
         return {
             "mismatch": f"mismatch, the sweep stops: {self.problem}",
-            "complete": "complete",
-            "failed": f"failed: {self.previous.reason if self.previous else ''}",
+            "failed": f"failed: {reason}",
             "resume": f"partial (epoch {self.epoch}){again}",
             "start": f"fresh{again}",
-            "snapshot": "snapshot",
-        }[self.action]
+        }.get(self.action, self.action)
 
 
 @dataclasses.dataclass
 class SweepOutcome:
     """Records of every run, by stage and name, and the files written."""
 
-    plan: SweepPlan
     records: dict[tuple[str, str], RunRecord]
     tables: dict[str, Path]
 
     def failed(self) -> list[RunRecord]:
         return [r for r in self.records.values() if r.status == "failed"]
-
-
-StageFunction = Callable[..., Any]
 
 
 class SweepRunner:
@@ -156,37 +115,31 @@ class SweepRunner:
             from skeletonmae.training.stages import run_finetune, run_pretrain
 
             stage_functions = {"pretrain": run_pretrain, "finetune": run_finetune}
-        self.plan = plan
-        self.retry_failed = retry_failed
-        self.stage_functions = stage_functions
+        self.plan, self.retry_failed, self.stage_functions = plan, retry_failed, stage_functions
         self.records: dict[tuple[str, str], RunRecord] = {}
         self.digests: dict[Path, str | None] = {}  # each pre-training checkpoint is read once
 
     def record_file(self, run: PlannedRun) -> Path:
-        return record_path(self.plan.output_root, run.stage, run.name)
+        return sweep_dir.record_path(self.plan.spec.output_root, run.stage, run.name)
 
-    def run(self, after_cell: Callable[[], None] | None = None) -> None:
-        """Run every selected cell in order, calling ``after_cell`` after each."""
+    def run(self, after_cell: Callable[[], Any] = lambda: None) -> None:
+        """Run the cells of this shard in order, calling ``after_cell`` after each."""
         cells = self.plan.selected_cells
         runs = [*self.plan.selected_pretrains, *(cell.finetune for cell in cells)]
         problems = [problem for problem in map(self.problem, runs) if problem]
-        if problems:  # before any work: a changed spec stops the sweep here
+        if problems:
             raise SweepConfigMismatch("; ".join(problems) + " - or set a new output_root")
         for index, cell in enumerate(cells, start=1):
             logger.info("sweep %s: cell %d/%d %s", self.plan.spec.name, index, len(cells), cell.finetune.name)
             self.run_cell(cell)
-            if after_cell is not None:
-                after_cell()
+            after_cell()
 
     def run_cell(self, cell: PlannedCell) -> RunRecord:
         if cell.pretrain is not None:
             pretrain = self.ensure(cell.pretrain)
             if pretrain.status != "complete":
                 logger.warning(
-                    "%s: not fine-tuned, its pre-training %s failed: %s",
-                    cell.finetune.name,
-                    cell.pretrain.name,
-                    pretrain.reason,
+                    "%s: not fine-tuned, its pre-training failed: %s", cell.finetune, pretrain.reason
                 )
                 return pretrain
         return self.ensure(cell.finetune)
@@ -203,29 +156,24 @@ class SweepRunner:
         None when it fits (or holds no checkpoint yet)."""
         changed = config_mismatch(run)
         if changed:
-            dependents = [  # a pre-training's fine-tunings were made from it
-                c.finetune.run_dir.name
-                for c in self.plan.cells
-                if c.pretrain == run and _has_checkpoint(c.finetune)
+            dependents = [  # the fine-tunings made from this pre-training
+                c.finetune.name for c in self.plan.cells if c.pretrain == run and _has_checkpoint(c.finetune)
             ]
             also = f" and its fine-tunings in finetune/ ({', '.join(dependents)})" if dependents else ""
-            made = f"{run.run_dir} holds a {run.stage} run made with other settings ({changed})"
-            return f"{made}; delete that folder{also}"
+            other = f"{run.run_dir} holds a {run.stage} run made with other settings ({changed})"
+            return f"{other}; delete that folder{also}"
         stale = self._stale_pretraining(run)
         return f"{run.run_dir}: {stale}; delete that folder to fine-tune again" if stale else None
 
     def _stale_pretraining(self, run: PlannedRun) -> str | None:
         """Why the fine-tuning in ``run.run_dir`` no longer matches the pre-training checkpoint it
-        starts from (deleted to be redone, or redone since); None when it does, when it holds no
-        checkpoint, or when its record predates the digest."""
+        starts from (deleted to be redone, or redone since: its record keeps the SHA-256)."""
         pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
-        if pretrained is None or not _has_checkpoint(run):
-            return None
-        record = read_record(self.record_file(run))
+        record = sweep_dir.read_record(self.record_file(run)) if pretrained and _has_checkpoint(run) else None
         if record is None or record.pretrained_digest is None:
             return None
         if pretrained not in self.digests:
-            self.digests[pretrained] = file_digest(pretrained) if pretrained.is_file() else None
+            self.digests[pretrained] = sweep_dir.file_digest(pretrained) if pretrained.is_file() else None
         if self.digests[pretrained] == record.pretrained_digest:
             return None
         if self.digests[pretrained] is None:
@@ -234,7 +182,7 @@ class SweepRunner:
 
     def decide(self, run: PlannedRun) -> RunDecision:
         """What :meth:`ensure` will do with ``run`` (reads its folder and record; changes nothing)."""
-        previous = read_record(self.record_file(run))
+        previous = sweep_dir.read_record(self.record_file(run))
         problem = self.problem(run)
         if problem:
             return RunDecision("mismatch", previous, problem=problem)
@@ -244,8 +192,7 @@ class SweepRunner:
         failed_before = previous is not None and previous.status == "failed"
         if kind != "complete" and failed_before and not self.retry_failed:
             kind = "failed"
-        action = {"partial": "resume", "fresh": "start"}.get(kind, kind)
-        return RunDecision(action, previous, epoch, best)
+        return RunDecision({"partial": "resume", "fresh": "start"}.get(kind, kind), previous, epoch, best)
 
     def _ensure(self, run: PlannedRun) -> RunRecord:
         decision = self.decide(run)
@@ -253,30 +200,21 @@ class SweepRunner:
         if decision.action == "mismatch":  # ensure() called without run()'s check first
             raise SweepConfigMismatch(decision.problem)
         if decision.action == "failed":
-            logger.info(
-                "%s: skipped, failed before (%s); pass --retry-failed to run it again", run, previous.reason
-            )
+            logger.info("%s: skipped, failed before (%s); --retry-failed runs it again", run, previous.reason)
             return previous
-        if decision.action == "complete":
-            if previous is not None and previous.status == "complete":
-                logger.info("%s: complete, skipped", run)
-                return previous
-            # the record was not written (killed at the end, or run by hand)
+        if decision.action == "complete" and previous is not None and previous.status == "complete":
+            logger.info("%s: complete, skipped", run)
+            return previous
+        if decision.action == "complete":  # killed before its record was written, or run by hand
             logger.info("%s: complete (no record yet), skipped", run)
-            record = new_record(
-                run,
-                "complete",
-                **decision.best,
-                seconds=seconds_so_far(previous, run.run_dir),
-                attempts=previous.attempts if previous else 0,
-                finished_at=time.time(),
-                pretrained_digest=previous.pretrained_digest if previous else None,
-            )
+            seconds = sweep_dir.seconds_so_far(previous, run.run_dir)
+            done = {**decision.best, "seconds": seconds, "finished_at": time.time(), "reason": None}
+            record = dataclasses.replace(previous or new_record(run, "running"), status="complete", **done)
         elif decision.action == "snapshot":
             record = self._snapshot_record(run)
         else:
             record = self._attempt(run, decision)
-        write_record(self.record_file(run), record)
+        sweep_dir.write_record(self.record_file(run), record)
         return record
 
     def _snapshot_record(self, run: PlannedRun) -> RunRecord:
@@ -299,44 +237,31 @@ class SweepRunner:
         resume = decision.action == "resume"
         previous = decision.previous if resume else None  # a deleted folder's attempts are gone too
         pretrained = run.config.finetune.pretrained if run.stage == "finetune" else None
+        digest = sweep_dir.file_digest(pretrained) if pretrained and pretrained.is_file() else None
         record = new_record(
             run,
             "running",
-            seconds=seconds_so_far(previous, run.run_dir),
+            seconds=sweep_dir.seconds_so_far(previous, run.run_dir),
             attempts=(previous.attempts if previous else 0) + 1,
             started_at=time.time(),
-            # SHA-256 of the pre-training checkpoint a fine-tuning starts from
-            pretrained_digest=file_digest(pretrained) if pretrained and pretrained.is_file() else None,
+            pretrained_digest=digest,  # SHA-256 of the pre-training checkpoint a fine-tuning starts from
         )
-        write_record(self.record_file(run), record)
-        doing = f"resuming at epoch {decision.epoch + 1}" if resume else "starting"
-        logger.info("%s: %s", run, doing)
+        sweep_dir.write_record(self.record_file(run), record)
+        logger.info("%s: %s", run, f"resuming at epoch {decision.epoch + 1}" if resume else "starting")
         started = time.perf_counter()
+        stage = self.stage_functions[run.stage]
         try:
-            result = self.stage_functions[run.stage](
-                run.config, resume=resume, pinned_model_fields=run.pinned
-            )
+            result = stage(run.config, resume=resume, pinned_model_fields=run.pinned)
         except Exception as error:  # one failed run must not stop the sweep; KeyboardInterrupt does
-            logger.error("%s failed: %s", run, error)
-            logger.debug("%s failed", run, exc_info=error)
+            logger.error("%s failed: %s", run, error, exc_info=logger.isEnabledFor(logging.DEBUG))
             record.status, record.reason = "failed", f"{type(error).__name__}: {error}"
         else:
             record.status = "complete"
-            record.best_metric_name = result.best_metric_name
-            record.best_metric = result.best_metric
+            record.best_metric_name, record.best_metric = result.best_metric_name, result.best_metric
             record.best_epoch = result.best_epoch
         record.seconds += time.perf_counter() - started
         record.finished_at = time.time()
         return record
-
-
-def plan_to_run(spec: SweepSpec, shard: tuple[int, int] | None = None) -> SweepPlan:
-    """The plan a sweep (and its ``--dry-run``) works on: ``spec`` with its dataset found
-    (:func:`resolve_spec`), planned (``shard``: part ``(K, N)``); a folder of an earlier
-    version is refused."""
-    spec = resolve_spec(spec)
-    check_folder_format(spec.output_root)
-    return plan_sweep(spec, shard)
 
 
 def run_sweep(
@@ -347,18 +272,10 @@ def run_sweep(
     stage_functions: dict[str, StageFunction] | None = None,
     shard: tuple[int, int] | None = None,
 ) -> SweepOutcome:
-    """Plan ``spec`` (``shard``: part ``(K, N)`` of its cells), run every selected cell
-    (skipping / resuming as above), write the tables."""
-    from skeletonmae.experiments.collect import write_sweep_tables
-
-    plan = plan_to_run(spec, shard)
-    write_spec_file(plan.spec, spec_path)
+    """Plan ``spec`` (``shard``: part ``(K, N)`` of its cells), run the cells (skipping and
+    resuming as above), write the tables."""
+    plan = plan_sweep(resolve_spec(spec), shard)
+    sweep_dir.write_spec_file(plan.spec, spec_path)
     runner = SweepRunner(plan, retry_failed=retry_failed, stage_functions=stage_functions)
-    tables: dict[str, Path] = {}
-
-    def refresh() -> None:
-        tables.update(write_sweep_tables(plan))
-
-    runner.run(after_cell=refresh)
-    refresh()
-    return SweepOutcome(plan, runner.records, tables)
+    runner.run(after_cell=lambda: write_sweep_tables(plan))
+    return SweepOutcome(runner.records, write_sweep_tables(plan))

@@ -1,18 +1,13 @@
-"""The sweep folder: what a sweep writes besides its run folders, and the per-run records.
-
-::
+"""The sweep folder: what a sweep writes besides its run folders, and the per-run records::
 
     output_root/
-      sweep.yaml            the resolved spec (first line: the command that re-runs it); planning
-                            it again gives the sweep's runs (there is no second copy of the plan)
-      records/pretrain/<name>.json, records/finetune/<name>.json   one RunRecord per run
-      pretrain/<name>/  finetune/<name>/                           ordinary run folders
-      results.md  results.csv  <plot>.png                         the collected table
+      sweep.yaml                                the resolved spec; planning it again gives the runs
+      records/{pretrain,finetune}/<name>.json   one RunRecord per run
+      pretrain/<name>/  finetune/<name>/        ordinary run folders
+      results.md  results.csv  <plot>.png       the collected table
 
-A record says whether a run completed or failed (with the reason), its best metric, the wall
-time of its attempts and, for a fine-tuning, the digest of the pre-training checkpoint it started
-from. A run whose process was killed keeps a ``running`` record; the next attempt
-adds the time up to the run's last checkpoint.
+A record is written atomically when a run starts (``running``) and when it ends, so it survives a
+kill: a ``running`` record's next attempt adds the time up to the run's last checkpoint.
 """
 
 from __future__ import annotations
@@ -30,15 +25,15 @@ from skeletonmae.experiments.spec import SweepSpec, load_sweep_spec
 
 SPEC_FILE = "sweep.yaml"
 
-RunStatus = Literal["complete", "failed", "running"]
-
 
 @dataclasses.dataclass
 class RunRecord:
+    """A run's outcome: its status (with ``reason`` when failed), best metric and wall time."""
+
     stage: str
     name: str
     run_dir: str
-    status: RunStatus
+    status: Literal["complete", "failed", "running"]
     best_metric_name: str | None = None
     best_metric: float | None = None
     best_epoch: int | None = None
@@ -69,12 +64,10 @@ def read_record(path: Path) -> RunRecord | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return RunRecord(**data)
+        return RunRecord(**json.loads(path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, TypeError) as error:
         raise ValueError(
-            f"{path}: not a sweep run record ({error}); delete it and re-run the "
-            "sweep (the run folder itself is kept)"
+            f"{path}: not a sweep run record ({error}); delete it (not its run) and re-run"
         ) from error
 
 
@@ -86,39 +79,21 @@ def write_record(path: Path, record: RunRecord) -> Path:
 def seconds_so_far(record: RunRecord | None, run_dir: Path) -> float:
     """Wall time of a run's attempts: the record's, plus, for an attempt that was killed (still
     ``running``), the time from its start to its last checkpoint."""
-    if record is None:
-        return 0.0
     last = Path(run_dir) / "last.pt"
-    if record.status != "running" or record.started_at is None or not last.is_file():
-        return record.seconds
+    if record is None or record.status != "running" or record.started_at is None or not last.is_file():
+        return record.seconds if record else 0.0
     return record.seconds + max(0.0, last.stat().st_mtime - record.started_at)
 
 
 def write_spec_file(spec: SweepSpec, spec_path: Path | None = None) -> Path:
-    """Write the resolved ``spec`` (absolute paths, the dataset's benchmark) as the sweep folder's
-    ``sweep.yaml``: it re-runs the sweep from any working directory and re-makes its plan."""
+    """Write the resolved ``spec`` as ``sweep.yaml``: it re-runs and re-plans the sweep from anywhere."""
     path = Path(spec.output_root) / SPEC_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     return dump_yaml(spec, path, header=f"skeletonmae sweep {spec_path or path}")
 
 
-def check_folder_format(output_root: Path) -> None:
-    """Refuse a sweep folder of an earlier version (it holds a ``plan.json``), naming the fix."""
-    old = Path(output_root) / "plan.json"
-    if old.is_file():
-        raise ValueError(
-            f"{old}: a sweep folder of an earlier version (plans are now re-made from {SPEC_FILE}); "
-            f"delete {old} and re-run `skeletonmae sweep` on the spec it came from (e.g. "
-            f"configs/sweeps/..., not its old {SPEC_FILE}) with output_root={Path(output_root)} "
-            "(finished runs are kept and skipped), or run the sweep into a new output_root"
-        )
-
-
 def read_sweep_plan(output_root: Path) -> SweepPlan:
-    """The plan of a sweep folder, re-made from its ``sweep.yaml`` (the dataset need not be
-    there); errors name the file and the fix."""
+    """The plan of a sweep folder, re-made from its ``sweep.yaml`` (the dataset need not be there)."""
     path = Path(output_root) / SPEC_FILE
-    check_folder_format(output_root)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: not a sweep folder (no {SPEC_FILE}); run `skeletonmae sweep SPEC.yaml` first"
