@@ -45,7 +45,7 @@ from skeletonmae.data.ntu_raw import parse_skeleton_file  # noqa: E402
 from skeletonmae.data.samples import SkeletonSamples  # noqa: E402
 from skeletonmae.data.store import write_split  # noqa: E402
 from skeletonmae.data.synthetic import write_synthetic_ntu  # noqa: E402
-from skeletonmae.data.transforms import TransformConfig  # noqa: E402
+from skeletonmae.run_config import TransformConfig  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------
 # The pure-Python reference: read line by line, then the standard denoising with lists.

@@ -182,8 +182,7 @@ def test_missing_required_key_is_named():
 def test_field_metadata_marks_result_neutral_and_data_bound_settings():
     from skeletonmae.config import marked_fields
     from skeletonmae.experiments.plan import RESULT_NEUTRAL_KEYS
-    from skeletonmae.models.config import ModelConfig
-    from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig
+    from skeletonmae.run_config import DATA_BOUND_MODEL_FIELDS, ModelConfig, RunConfig
 
     assert DATA_BOUND_MODEL_FIELDS == (
         "in_channels",
@@ -215,7 +214,7 @@ def test_overrides_may_be_text_or_typed_pairs_and_name_a_clash():
 
 
 def test_removed_settings_load_at_their_kept_value_and_are_refused_otherwise():
-    from skeletonmae.training.run_config import run_config_from_mapping
+    from skeletonmae.run_config import run_config_from_mapping
 
     old = {"model": {"preset": "cpu-small", "attention_map": "shared"}, "mask": {"encoder_input": "visible"}}
     config = run_config_from_mapping({**old, "output_dir": "runs/x"})

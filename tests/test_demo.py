@@ -9,8 +9,8 @@ import pytest
 
 from skeletonmae.cli.main import main
 from skeletonmae.demo import DemoConfig, find_nw_ucla, finetune_config, weights_config
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import load_run_config
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 

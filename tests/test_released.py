@@ -9,8 +9,8 @@ import torch
 
 from skeletonmae.models.factory import build_mae
 from skeletonmae.released import RELEASE_DIR, read_card, released_names
+from skeletonmae.run_config import run_config_from_mapping
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import run_config_from_mapping
 
 
 @pytest.mark.parametrize("name", released_names())

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from skeletonmae.config import require
-from skeletonmae.training.run_config import RunConfig, load_run_config, run_config_from_mapping
+from skeletonmae.run_config import RunConfig, load_run_config, run_config_from_mapping
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from skeletonmae.inference.reconstruction import (
     load_mae_checkpoint,
     reconstruct_sample,
 )
-from skeletonmae.training.run_config import load_run_config
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.stages import run_pretrain
 
 # Three sequences per view of two actions: views 1 and 2 train, view 3 tests.

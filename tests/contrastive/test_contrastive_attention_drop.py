@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from skeletonmae.contrastive.attention_drop import attention_drop, attention_drop_tuples, energy_attention
-from skeletonmae.contrastive.config import AttentionDropConfig
+from skeletonmae.run_config import AttentionDropConfig
 
 CONFIG = AttentionDropConfig()
 

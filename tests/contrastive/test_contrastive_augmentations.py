@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from skeletonmae.contrastive import augmentations as aug
-from skeletonmae.contrastive.config import AugmentationConfig
+from skeletonmae.run_config import AugmentationConfig
 
 LEFT_RIGHT = ((1, 2), (3, 4))  # a toy 6-joint layout: joint 0 and 5 are central
 CONFIG = AugmentationConfig()

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from skeletonmae.config import ConfigError, dump_yaml_text, load_config
-from skeletonmae.contrastive.config import AugmentationConfig, ContrastiveConfig
-from skeletonmae.training.run_config import load_run_config
+from skeletonmae.run_config import AugmentationConfig, ContrastiveConfig, load_run_config
 
 
 def test_defaults_are_the_papers() -> None:

@@ -14,8 +14,8 @@ from skeletonmae.cli import train as train_cli
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_dataset
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import RunResult, run_finetune, run_linear, run_pretrain
 
 CLASSES = ("slow", "fast")

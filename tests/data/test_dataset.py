@@ -13,7 +13,7 @@ from skeletonmae.data.loader import EpochBatchSampler, make_loader
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_split
 from skeletonmae.data.subsets import fraction_indices, label_fraction_indices
-from skeletonmae.data.transforms import TransformConfig
+from skeletonmae.run_config import TransformConfig
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,8 @@ from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.sources import stack_splits, weighted_epoch
 from skeletonmae.data.store import load_split, write_dataset
-from skeletonmae.data.transforms import TransformConfig
+from skeletonmae.run_config import DataConfig, TransformConfig
 from skeletonmae.training.data_setup import open_split
-from skeletonmae.training.run_config import DataConfig
 
 
 def _write(

@@ -12,7 +12,6 @@ from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.transforms import (
     DRAWS_PER_SAMPLE,
-    TransformConfig,
     body_size,
     crop_windows,
     face_forward,
@@ -21,6 +20,7 @@ from skeletonmae.data.transforms import (
     to_stream,
     transform_batch,
 )
+from skeletonmae.run_config import TransformConfig
 
 
 def _data(count: int = 6, frames: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

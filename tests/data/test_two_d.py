@@ -16,7 +16,8 @@ from skeletonmae.data.formats.generic import read_generic_npz
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.store import load_split
-from skeletonmae.data.transforms import TransformConfig, transform_batch
+from skeletonmae.data.transforms import transform_batch
+from skeletonmae.run_config import TransformConfig
 
 
 def _coco_clips(count: int, channels: int = 2, frames: int = 16, seed: int = 0) -> np.ndarray:

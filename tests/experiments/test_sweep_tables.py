@@ -21,8 +21,7 @@ from skeletonmae.experiments.collect import (
 from skeletonmae.experiments.plan import SweepPlan, plan_sweep
 from skeletonmae.experiments.spec import LABEL_FRACTION_KEY, PaperColumn, PaperNumber, sweep_spec_from_mapping
 from skeletonmae.experiments.sweep_dir import RunRecord, record_path, write_record
-from skeletonmae.models.config import preset
-from skeletonmae.training.run_config import RunConfig
+from skeletonmae.run_config import RunConfig, preset
 
 
 def test_the_paper_number_of_a_setting_is_the_most_specific_match_after_equivalents():

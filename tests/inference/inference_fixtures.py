@@ -23,7 +23,7 @@ from conftest import SkeletonFiles
 
 from skeletonmae.data.prepare import prepare_ntu, prepare_nw_ucla
 from skeletonmae.data.synthetic import write_synthetic_ntu
-from skeletonmae.training.run_config import run_config_from_mapping
+from skeletonmae.run_config import run_config_from_mapping
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from skeletonmae.models.attend_mix import apply_attention
-from skeletonmae.models.config import ModelConfig, StageSpec, preset
+from skeletonmae.run_config import ModelConfig, StageSpec, preset
 
 TINY_STAGES = (StageSpec(channels=8, qk_dim=2, num_blocks=1), StageSpec(channels=12, qk_dim=3, num_blocks=2))
 

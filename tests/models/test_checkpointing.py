@@ -8,9 +8,9 @@ import torch
 from model_test_helpers import randomize_parameters, skeleton_batch, tiny_config
 
 from skeletonmae.models.checkpointing import set_activation_checkpointing
-from skeletonmae.models.config import MaskConfig
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.models.mae import SkeletonMAE
+from skeletonmae.run_config import MaskConfig
 
 
 def _twins(model: torch.nn.Module) -> tuple[torch.nn.Module, torch.nn.Module]:

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from skeletonmae.models.config import PRESET_NAMES, MaskConfig, ModelConfig, StageSpec, preset
+from skeletonmae.run_config import PRESET_NAMES, MaskConfig, ModelConfig, StageSpec, preset
 
 
 def test_defaults_are_the_papers_ntu60_setting():

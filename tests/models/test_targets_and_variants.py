@@ -7,7 +7,6 @@ import pytest
 import torch
 from model_test_helpers import attend, randomize_parameters, skeleton_batch, tiny_config
 
-from skeletonmae.models.config import MaskConfig
 from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.sttformer import STTABlock
@@ -20,6 +19,7 @@ from skeletonmae.models.targets import (
     static_pose_fill,
     target_to_coordinates,
 )
+from skeletonmae.run_config import MaskConfig
 
 
 def test_interpolation_fill_is_linear_between_visible_frames_and_constant_at_the_ends():

@@ -20,7 +20,7 @@ import json, os, sys
 from pathlib import Path
 import torch
 from skeletonmae.training.evaluate import run_evaluate
-from skeletonmae.training.run_config import load_run_config
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 torch.set_num_threads(1)

@@ -19,7 +19,7 @@ RUNNER = (
 import os, sys
 from pathlib import Path
 import torch
-from skeletonmae.training.run_config import load_run_config
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.stages import run_pretrain
 torch.set_num_threads(1)
 out, resume, overrides = Path(sys.argv[1]), sys.argv[2] == "resume", sys.argv[3:]

@@ -10,11 +10,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
+from skeletonmae.run_config import OptimConfig, ScheduleConfig, TrainingConfig
 from skeletonmae.training import engine
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.engine import NonFiniteLossError, StepOutput, Trainer, TrainingSetup
 from skeletonmae.training.optim import build_optimizer, build_scheduler
-from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 
 class NoisyDataset(Dataset):

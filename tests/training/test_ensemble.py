@@ -14,10 +14,10 @@ from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import load_split, write_dataset
 from skeletonmae.models.factory import build_classifier
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.ensemble import run_ensemble_evaluate
 from skeletonmae.training.load_run import load_run
-from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune
 
 

@@ -8,10 +8,9 @@ import dataclasses
 import pytest
 import torch
 
-from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.models.mae import SkeletonMAE
-from skeletonmae.training.run_config import RunConfig
+from skeletonmae.run_config import ContrastiveConfig, RunConfig
 from skeletonmae.training.stages import _stage_task, build_stage_model
 from skeletonmae.training.tasks import ContrastivePretrainTask, PretrainTask
 

@@ -6,10 +6,9 @@ import pytest
 import torch
 
 from skeletonmae.config import ConfigError, from_mapping
-from skeletonmae.models.config import preset
 from skeletonmae.models.factory import build_classifier
+from skeletonmae.run_config import OptimConfig, ScheduleConfig, TrainingConfig, preset
 from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
-from skeletonmae.training.settings import OptimConfig, ScheduleConfig, TrainingConfig
 
 
 def _lrs(

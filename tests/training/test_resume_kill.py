@@ -12,8 +12,8 @@ import pytest
 import torch
 from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE
 
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 RUNNER = (
@@ -21,7 +21,7 @@ RUNNER = (
     + """
 import sys
 import torch
-from skeletonmae.training.run_config import load_run_config
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training import stages
 torch.set_num_threads(1)
 config, pinned = load_run_config(None, sys.argv[2:])

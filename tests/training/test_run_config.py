@@ -10,9 +10,8 @@ import pytest
 from skeletonmae.config import ConfigError, dump_yaml
 from skeletonmae.data.store import load_split
 from skeletonmae.distributed import DistributedContext
-from skeletonmae.models.config import preset
+from skeletonmae.run_config import RunConfig, load_run_config, preset
 from skeletonmae.training.data_setup import bind_model_to_data, dataset_info, micro_batch_size
-from skeletonmae.training.run_config import RunConfig, load_run_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

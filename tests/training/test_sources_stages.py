@@ -9,8 +9,8 @@ import pytest
 
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_dataset
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 

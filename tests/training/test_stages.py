@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from skeletonmae.models.factory import build_classifier
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_linear, run_pretrain, seed_everything
 
 STEPS_PER_EPOCH = 6  # 24 training samples, batch 4

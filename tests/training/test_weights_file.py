@@ -9,8 +9,8 @@ import torch
 
 import skeletonmae.released as released
 from skeletonmae.cli.main import main
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint, save_weights_file
-from skeletonmae.training.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 

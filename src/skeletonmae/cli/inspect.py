@@ -24,8 +24,8 @@ from skeletonmae.cli.arguments import add_overrides_argument
 from skeletonmae.config import ConfigError, from_mapping, parse_override
 from skeletonmae.data.describe import describe_path, format_summary
 from skeletonmae.data.errors import DataFormatError
-from skeletonmae.models.config import PRESET_NAMES, MaskConfig, ModelConfig, preset
 from skeletonmae.models.cost import ModelCost, measure_model_cost
+from skeletonmae.run_config import PRESET_NAMES, MaskConfig, ModelConfig, preset
 
 __all__ = ["register", "run", "resolve_configs", "format_cost_table"]
 

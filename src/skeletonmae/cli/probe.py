@@ -165,7 +165,7 @@ def _probe_config(args: argparse.Namespace):
 def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
     """The loaded checkpoint (or None) and the run config that names transform and splits."""
     from skeletonmae.inference.checkpoint_model import load_inference_model
-    from skeletonmae.training.run_config import load_run_config
+    from skeletonmae.run_config import load_run_config
 
     if args.checkpoint is not None and args.config is not None:
         raise ValueError("pass CHECKPOINT or --config, not both (a checkpoint holds its config)")

@@ -139,8 +139,8 @@ def stage_overrides(namespace: argparse.Namespace) -> list[Override]:
 
 def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
     def command(namespace: argparse.Namespace) -> int:
+        from skeletonmae.run_config import load_run_config
         from skeletonmae.training import stages
-        from skeletonmae.training.run_config import load_run_config
 
         runners = {
             "pretrain": stages.run_pretrain,

@@ -15,6 +15,6 @@
 See docs/contrastive.md.
 """
 
-from skeletonmae.contrastive.config import AttentionDropConfig, AugmentationConfig, ContrastiveConfig
+from skeletonmae.run_config import AttentionDropConfig, AugmentationConfig, ContrastiveConfig
 
 __all__ = ["AttentionDropConfig", "AugmentationConfig", "ContrastiveConfig"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from skeletonmae.contrastive.config import AttentionDropConfig
+from skeletonmae.run_config import AttentionDropConfig
 
 
 def energy_attention(features: torch.Tensor, energy_lambda: float) -> torch.Tensor:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import torch
 
-from skeletonmae.contrastive.config import AugmentationConfig
+from skeletonmae.run_config import AugmentationConfig
 
 LeftRightPairs = Sequence[tuple[int, int]]
 

@@ -16,11 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.data.layouts import SkeletonLayout, get_layout, layout_for_joint_count
 from skeletonmae.distributed import unwrap_model
-from skeletonmae.models.config import ModelConfig
+from skeletonmae.run_config import ContrastiveConfig, ModelConfig
 
 logger = logging.getLogger(__name__)
 

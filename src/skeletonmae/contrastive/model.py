@@ -31,7 +31,6 @@ from torch import nn
 
 from skeletonmae.contrastive.attention_drop import attention_drop_tuples
 from skeletonmae.contrastive.augmentations import extreme_augment, normal_augment
-from skeletonmae.contrastive.config import ContrastiveConfig
 from skeletonmae.contrastive.mining import (
     QueueSimilarities,
     cross_view_losses,
@@ -48,9 +47,9 @@ from skeletonmae.contrastive.moco import (
     multi_positive_nce_loss,
 )
 from skeletonmae.contrastive.views import make_view
-from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.persons import PackedPersons, check_input, mean_over_persons, present_persons
+from skeletonmae.run_config import ContrastiveConfig, ModelConfig
 
 Pairs = Sequence[tuple[int, int]]
 

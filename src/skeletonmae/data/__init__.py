@@ -17,7 +17,7 @@ from skeletonmae.data.splits import BENCHMARKS, parse_ntu_name, split_names
 from skeletonmae.data.store import SplitArrays, load_split, read_manifest, write_split
 from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.data.synthetic import write_synthetic_ntu
-from skeletonmae.data.transforms import TransformConfig
+from skeletonmae.run_config import TransformConfig
 
 __all__ = [
     "BENCHMARKS",

@@ -15,7 +15,8 @@ from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.sources import StackedSplit, stack_splits
 from skeletonmae.data.store import SplitArrays, load_split
-from skeletonmae.data.transforms import TransformConfig, facing_problem, transform_batch
+from skeletonmae.data.transforms import facing_problem, transform_batch
+from skeletonmae.run_config import TransformConfig
 
 
 class SkeletonDataset(Dataset):

@@ -34,80 +34,12 @@ whether it is transformed alone or inside any batch. A single sample is a batch 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from skeletonmae.config import require
+from skeletonmae.run_config import STREAMS, TransformConfig
 
-STREAMS = ("joint", "bone", "motion", "bone_motion")
 DRAWS_PER_SAMPLE = 8
 SIZE_EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class TransformConfig:
-    """STTFormer's data settings (defaults) for the NTU benchmarks."""
-
-    num_frames: int = 120
-    crop_range: tuple[float, float] = (0.5, 1.0)
-    min_crop_frames: int = 64
-    test_crop: float = 0.95
-    rotation: float = 0.3
-    stream: str = "joint"
-    rotation_axes: tuple[float, float, float] | None = None
-    scale_range: tuple[float, float] = (1.0, 1.0)
-    normalize_scale: bool = False
-    minmax_normalize: bool = False
-    align_facing: bool = False
-    flip_prob: float = 0.0
-    shear: float = 0.0
-
-    def __post_init__(self) -> None:
-        require(self.num_frames >= 1, "num_frames", "must be at least 1 (STTFormer: 120)")
-        low, high = self.crop_range
-        require(
-            0 < low <= high <= 1,
-            "crop_range",
-            "must be (low, high) with 0 < low <= high <= 1 (STTFormer: 0.5, 1)",
-        )
-        require(self.min_crop_frames >= 1, "min_crop_frames", "must be at least 1 (STTFormer: 64)")
-        require(0 < self.test_crop <= 1, "test_crop", "must be in (0, 1] (STTFormer: 0.95)")
-        require(self.rotation >= 0, "rotation", "must be >= 0 radians (0 disables; STTFormer: 0.3)")
-        require(self.stream in STREAMS, "stream", f"must be one of {STREAMS}")
-        require(
-            self.rotation_axes is None
-            or (len(self.rotation_axes) == 3 and all(a >= 0 for a in self.rotation_axes)),
-            "rotation_axes",
-            "must be null or three angles >= 0 in radians (about x, y, z), e.g. [0.3, 1.0, 0.3]",
-        )
-        low, high = self.scale_range
-        require(
-            0 < low <= high,
-            "scale_range",
-            "must be (low, high) with 0 < low <= high, e.g. [0.8, 1.2]; [1, 1] disables random scaling",
-        )
-        require(0 <= self.flip_prob <= 1, "flip_prob", "must be in [0, 1] (0 disables the mirror flip)")
-        require(0 <= self.shear < 1, "shear", "must be in [0, 1) (0 disables shearing; e.g. 0.2)")
-
-    @property
-    def random_scale(self) -> bool:
-        low, high = self.scale_range
-        return high > low or low != 1.0
-
-    @property
-    def draws_needed(self) -> int:
-        """Uniform draws per sample a training transform reads (crop 2, angles 3, scale, flip,
-        shear): one past the last one in use."""
-        used = (True, self.random_scale, self.flip_prob > 0, self.shear > 0)
-        return 5 + max(k for k, on in enumerate(used) if on)
-
-    @property
-    def max_angles(self) -> np.ndarray:
-        """``(3,)`` largest rotation angle about x, y, z."""
-        if self.rotation_axes is not None:
-            return np.asarray(self.rotation_axes, dtype=np.float64)
-        return np.full(3, self.rotation, dtype=np.float64)
 
 
 def crop_windows(

@@ -30,7 +30,7 @@ from skeletonmae.experiments.spec import (
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
 from skeletonmae.models.cost import count_parameters
 from skeletonmae.models.factory import build_mae
-from skeletonmae.training.run_config import load_run_config
+from skeletonmae.run_config import load_run_config
 from skeletonmae.viz.curves import read_metrics_csv
 
 REASON_CHARS = 160

@@ -20,8 +20,7 @@ from typing import Any
 from skeletonmae.config import ConfigError, marked_fields, to_plain
 from skeletonmae.data.store import is_prepared_dataset, read_dataset_meta
 from skeletonmae.experiments.spec import SweepSpec, flatten_settings, split_stage_key
-from skeletonmae.training.run_config import RunConfig, load_run_config
-from skeletonmae.training.settings import snapshot_name
+from skeletonmae.run_config import RunConfig, load_run_config, snapshot_name
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 

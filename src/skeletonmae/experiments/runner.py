@@ -27,8 +27,8 @@ from skeletonmae.experiments.plan import (
 )
 from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import RunRecord
+from skeletonmae.run_config import load_run_config
 from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.run_config import load_run_config
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from skeletonmae.config import ConfigError, apply_overrides, from_mapping, read_yaml_mapping, require
-from skeletonmae.training.run_config import FinetuneConfig
+from skeletonmae.run_config import FinetuneConfig
 
 STAGES: tuple[str, ...] = ("pretrain", "finetune")
 

@@ -34,13 +34,11 @@ from skeletonmae.data.layouts import (
     register_layout_definition,
 )
 from skeletonmae.data.normalize import Normalization
-from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
+from skeletonmae.run_config import ModelConfig, RunConfig, TransformConfig
 from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint
 from skeletonmae.training.load_run import run_config_of
-from skeletonmae.training.run_config import RunConfig
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ import torch
 from skeletonmae.atomic import save_npy_atomic, write_json_atomic
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.store import SplitArrays, dataset_splits, is_split_folder, load_split
-from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
+from skeletonmae.run_config import TransformConfig
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,8 @@ from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.layouts import SkeletonLayout
 from skeletonmae.data.normalize import Normalization
 from skeletonmae.data.store import SplitArrays
-from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.inputs import SkeletonInput
-from skeletonmae.models.config import ModelConfig
+from skeletonmae.run_config import ModelConfig, TransformConfig
 
 __all__ = ["InputCheckConfig", "InvalidInputError", "check_sequence", "apply_test_transform"]
 

@@ -36,16 +36,13 @@ import torch.nn.functional as F
 from skeletonmae.config import require
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.data.subsets import label_fraction_indices
-from skeletonmae.data.transforms import TransformConfig
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.features import SplitFeatures, embed_split, split_batches
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
 from skeletonmae.models.classifier import ClassificationHead
-from skeletonmae.models.config import FEATURE_POOLS
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.models.sttformer import init_sttformer_weights
-from skeletonmae.training.optim import build_scheduler
-from skeletonmae.training.settings import ScheduleConfig
+from skeletonmae.run_config import FEATURE_POOLS, TransformConfig
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +216,10 @@ def train_linear_probe(
     )
     generator = torch.Generator().manual_seed(config.seed)
     steps = len(_epoch_batches(len(x_train), config.batch_size, generator))
-    scheduler = build_scheduler(optimizer, ScheduleConfig(name="cosine"), steps, config.epochs)
+    total = max(steps * config.epochs, 1)  # a half-cosine from the rate down to 0, per step
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step / total, 1.0)))
+    )
     history = []
     for epoch in range(config.epochs):
         head.train()

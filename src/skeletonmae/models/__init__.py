@@ -2,7 +2,6 @@
 the SkeletonMAE pre-training module and the classifier, built from typed configs."""
 
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.models.config import MaskConfig, ModelConfig, StageSpec, preset
 from skeletonmae.models.factory import (
     EncoderLoadReport,
     build_classifier,
@@ -12,6 +11,7 @@ from skeletonmae.models.factory import (
     load_pretrained_encoder,
 )
 from skeletonmae.models.mae import MAEOutput, SkeletonMAE
+from skeletonmae.run_config import MaskConfig, ModelConfig, StageSpec, preset
 
 __all__ = [
     "EncoderLoadReport",

@@ -8,10 +8,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from skeletonmae.models.config import FEATURE_POOLS, ModelConfig
 from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.persons import check_input, mean_over_persons, pack_persons, present_persons
 from skeletonmae.models.sttformer import init_sttformer_weights
+from skeletonmae.run_config import FEATURE_POOLS, ModelConfig
 
 __all__ = ["ClassificationHead", "SkeletonClassifier", "FEATURE_POOLS", "pool_features"]
 

@@ -19,8 +19,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from skeletonmae.masking import spatial_temporal_mask, visible_counts
 from skeletonmae.models.classifier import pool_features
-from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.factory import build_classifier, build_mae, build_sttformer
+from skeletonmae.run_config import MaskConfig, ModelConfig
 
 __all__ = ["ModelCost", "count_parameters", "count_gflops", "measure_model_cost"]
 

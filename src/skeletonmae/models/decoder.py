@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from skeletonmae.models.checkpointing import run_blocks
-from skeletonmae.models.config import BlockSpec, ModelConfig
 from skeletonmae.models.sttformer import config_block, init_sttformer_weights, sinusoidal_table
+from skeletonmae.run_config import BlockSpec, ModelConfig
 
 __all__ = ["ReconstructionDecoder", "grid_position_embedding"]
 

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from skeletonmae.models.checkpointing import run_blocks
-from skeletonmae.models.config import ModelConfig
 from skeletonmae.models.sttformer import InputEmbedding, build_blocks, init_sttformer_weights
+from skeletonmae.run_config import ModelConfig
 
 __all__ = ["SkeletonEncoder", "visible_slot_ids"]
 

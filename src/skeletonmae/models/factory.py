@@ -8,9 +8,9 @@ from typing import NamedTuple
 import torch
 
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.sttformer import STTFormer
+from skeletonmae.run_config import MaskConfig, ModelConfig
 
 __all__ = [
     "build_classifier",

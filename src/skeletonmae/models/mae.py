@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from skeletonmae.masking import MaskResult, motion_scores, spatial_temporal_mask
-from skeletonmae.models.config import MaskConfig, ModelConfig
 from skeletonmae.models.decoder import ReconstructionDecoder
 from skeletonmae.models.encoder import SkeletonEncoder
 from skeletonmae.models.persons import check_input, pack_persons, unpack_persons
 from skeletonmae.models.targets import baseline_errors, masked_mse, reconstruction_target
+from skeletonmae.run_config import MaskConfig, ModelConfig
 
 __all__ = ["MAEOutput", "SkeletonMAE"]
 

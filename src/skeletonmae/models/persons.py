@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import torch
 
-from skeletonmae.models.config import ModelConfig
+from skeletonmae.run_config import ModelConfig
 
 __all__ = [
     "check_input",

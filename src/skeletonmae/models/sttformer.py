@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from skeletonmae.models.attend_mix import attend_and_convolve
-from skeletonmae.models.config import BlockSpec, ModelConfig
+from skeletonmae.run_config import BlockSpec, ModelConfig
 
 __all__ = ["STTABlock", "InputEmbedding", "STTFormer", "sinusoidal_table", "init_sttformer_weights"]
 

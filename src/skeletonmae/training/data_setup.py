@@ -25,7 +25,7 @@ from skeletonmae.distributed import (
     ResumableDistributedSampler,
     ShardSampler,
 )
-from skeletonmae.training.run_config import DataConfig, RunConfig
+from skeletonmae.run_config import DataConfig, RunConfig
 
 logger = logging.getLogger(__name__)
 

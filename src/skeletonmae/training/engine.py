@@ -36,6 +36,7 @@ from skeletonmae.distributed import (
     no_gradient_sync,
     unwrap_model,
 )
+from skeletonmae.run_config import snapshot_name
 from skeletonmae.training.checkpoint import (
     CHECKPOINT_FORMAT_VERSION,
     capture_rng_state,
@@ -54,7 +55,6 @@ from skeletonmae.training.loop_types import (
     count_steps_per_epoch,
 )
 from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
-from skeletonmae.training.settings import snapshot_name
 
 __all__ = [
     "Trainer",

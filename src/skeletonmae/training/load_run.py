@@ -13,6 +13,7 @@ from typing import Any
 
 from skeletonmae.config import ConfigError, apply_overrides
 from skeletonmae.data.store import SplitArrays
+from skeletonmae.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig, run_config_from_mapping
 from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint
 from skeletonmae.training.data_setup import (
     DatasetInfo,
@@ -21,7 +22,6 @@ from skeletonmae.training.data_setup import (
     open_split,
     split_folder,
 )
-from skeletonmae.training.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig, run_config_from_mapping
 
 __all__ = ["LoadedRun", "bind_run", "load_run", "run_config_of"]
 

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
-from skeletonmae.training.settings import TrainingConfig
+from skeletonmae.run_config import TrainingConfig
 
 
 class NonFiniteLossError(FloatingPointError):

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import torch
 
-from skeletonmae.training.settings import OptimConfig, ScheduleConfig
+from skeletonmae.run_config import OptimConfig, ScheduleConfig
 
 
 def build_optimizer(

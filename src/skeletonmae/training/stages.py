@@ -29,6 +29,7 @@ from skeletonmae.distributed import (
 )
 from skeletonmae.models.checkpointing import set_activation_checkpointing
 from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
+from skeletonmae.run_config import RunConfig
 from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.data_setup import (
     bind_model_to_data,
@@ -42,7 +43,6 @@ from skeletonmae.training.data_setup import (
 )
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
 from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
-from skeletonmae.training.run_config import RunConfig
 from skeletonmae.training.run_dir import environment_info
 from skeletonmae.training.tasks import ClassificationTask, ContrastivePretrainTask, PretrainTask
 
