@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.checkpoints import load_checkpoint
 
 
 def best_top1(run: Path) -> float | None:

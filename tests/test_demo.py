@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.cli.main import main
 from skeletonmae.demo import DemoConfig, find_nw_ucla, finetune_config, weights_config
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 

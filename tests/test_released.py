@@ -7,10 +7,10 @@ import hashlib
 import pytest
 import torch
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.models.factory import build_mae
 from skeletonmae.released import RELEASE_DIR, read_card, released_names
 from skeletonmae.run_config import run_config_from_mapping
-from skeletonmae.training.checkpoint import load_checkpoint
 
 
 @pytest.mark.parametrize("name", released_names())

@@ -148,7 +148,7 @@ def recipe_path() -> Path:
 
 def weights_config(weights: str) -> RunConfig:
     """The run config stored with the pre-trained weights (their model and transform)."""
-    from skeletonmae.training.checkpoint import load_checkpoint
+    from skeletonmae.checkpoints import load_checkpoint
 
     return run_config_from_mapping(dict(load_checkpoint(weights)["config"]))
 

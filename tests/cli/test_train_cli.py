@@ -12,11 +12,11 @@ import pytest
 import torch
 from cli_runner import run_cli  # noqa: E402
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.cli import train
 from skeletonmae.data.prepare import prepare_ntu
 from skeletonmae.data.synthetic import write_synthetic_ntu
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 
 SMOKE_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "cpu-smoke.yaml"
 

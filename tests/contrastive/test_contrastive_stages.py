@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.cli import train as train_cli
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_dataset
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.stages import RunResult, run_finetune, run_linear, run_pretrain
 
 CLASSES = ("slow", "fast")

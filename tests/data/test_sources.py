@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skeletonmae.data.binding import open_split
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.sources import stack_splits, weighted_epoch
 from skeletonmae.data.store import load_split, write_dataset
 from skeletonmae.run_config import DataConfig, TransformConfig
-from skeletonmae.training.data_setup import open_split
 
 
 def _write(

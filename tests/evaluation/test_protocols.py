@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.prepare import prepare_ntu
 from skeletonmae.data.synthetic import write_synthetic_ntu
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.run_config import load_run_config, run_config_from_mapping
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.evaluate import run_evaluate
 from skeletonmae.training.stages import run_finetune, run_pretrain
 

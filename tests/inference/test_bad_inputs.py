@@ -11,11 +11,11 @@ import torch
 from inference_fixtures import TrainedModels, first_ntu_file, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
+from skeletonmae.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from skeletonmae.data.formats.generic import write_generic_npz
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.inference.checkpoint_model import load_inference_model
 from skeletonmae.inference.inputs import SkeletonInput
-from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import torch
 from inference_fixtures import TrainedModels, single_torch_thread, trained_models  # noqa: F401
 
 import skeletonmae
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.data.store import load_split
 from skeletonmae.inference.checkpoint_model import load_inference_model
 from skeletonmae.inference.features import (
@@ -16,7 +17,6 @@ from skeletonmae.inference.features import (
     read_features,
     write_features,
 )
-from skeletonmae.training.checkpoint import load_checkpoint
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from skeletonmae.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from skeletonmae.distributed import unwrap_model
-from skeletonmae.training.checkpoint import (
-    CheckpointError,
-    capture_rng_state,
-    load_checkpoint,
-    restore_rng_state,
-    save_checkpoint,
-)
+from skeletonmae.training.rng_state import capture_rng_state, restore_rng_state
 
 
 def _draw_all(generator: torch.Generator) -> tuple:

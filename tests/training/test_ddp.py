@@ -12,7 +12,7 @@ import pytest
 import torch
 from kill_helpers import run_all_or_kill
 
-from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.training.evaluate import run_evaluate
 
 SCRIPT = """

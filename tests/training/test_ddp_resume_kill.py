@@ -11,7 +11,7 @@ import pytest
 import torch
 from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE, run_all_or_kill
 
-from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.checkpoints import load_checkpoint
 
 RUNNER = (
     KILL_PRELUDE

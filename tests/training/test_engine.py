@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
 from skeletonmae.run_config import OptimConfig, ScheduleConfig, TrainingConfig
 from skeletonmae.training import engine
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.engine import NonFiniteLossError, StepOutput, Trainer, TrainingSetup
 from skeletonmae.training.optim import build_optimizer, build_scheduler
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.cli.main import main
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import load_split, write_dataset
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
+from skeletonmae.saved_run import load_run
 from skeletonmae.training.ensemble import run_ensemble_evaluate
-from skeletonmae.training.load_run import load_run
 from skeletonmae.training.stages import run_finetune
 
 

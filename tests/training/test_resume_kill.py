@@ -12,8 +12,8 @@ import pytest
 import torch
 from kill_helpers import KILL_AFTER_STEP_ENV, KILL_PRELUDE
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 RUNNER = (

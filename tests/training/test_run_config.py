@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from skeletonmae.config import ConfigError, dump_yaml
+from skeletonmae.data.binding import bind_model_to_data, dataset_info
 from skeletonmae.data.store import load_split
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.run_config import RunConfig, load_run_config, preset
-from skeletonmae.training.data_setup import bind_model_to_data, dataset_info, micro_batch_size
+from skeletonmae.training.data_setup import micro_batch_size
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_dataset
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.models.factory import build_classifier
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 from skeletonmae.training.stages import run_finetune, run_linear, run_pretrain, seed_everything
 
 STEPS_PER_EPOCH = 6  # 24 training samples, batch 4
@@ -299,7 +299,7 @@ def test_worker_processes_do_not_change_the_result(tiny_dataset, tmp_path, tiny_
 
 
 def test_load_run_names_the_checkpoint_for_a_wrong_stage_and_a_misfit(pretrained, tiny_dataset, tmp_path):
-    from skeletonmae.training.load_run import bind_run, load_run
+    from skeletonmae.saved_run import bind_run, load_run
 
     best = pretrained / "best.pt"
     with pytest.raises(ValueError, match=r"best\.pt: a 'pretrain' checkpoint has no classifier"):

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import skeletonmae.released as released
+from skeletonmae.checkpoints import CheckpointError, load_checkpoint, save_weights_file
 from skeletonmae.cli.main import main
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint, save_weights_file
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 

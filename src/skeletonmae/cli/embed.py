@@ -63,9 +63,9 @@ def _is_prepared(path: Path) -> bool:
 
 def run_embed(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae embed``; returns the exit code."""
+    from skeletonmae.checkpoints import CheckpointError
     from skeletonmae.inference import features as feature_io
     from skeletonmae.inference.predictor import load
-    from skeletonmae.training.checkpoint import CheckpointError
 
     try:
         predictor = load(args.checkpoint, device=args.device, batch_size=args.batch_size)

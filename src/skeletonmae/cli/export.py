@@ -82,9 +82,9 @@ def _check_inputs(predictor, paths: list[str] | None):
 
 def run_export(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae export``; returns the exit code."""
+    from skeletonmae.checkpoints import CheckpointError
     from skeletonmae.inference import export as exporting
     from skeletonmae.inference.predictor import load
-    from skeletonmae.training.checkpoint import CheckpointError
 
     out = Path(args.out) if args.out else default_output(args.checkpoint, args.fmt)
     if args.fmt == "safetensors":
@@ -123,7 +123,7 @@ def _export_weights(checkpoint: str, out: Path) -> int:
     """Write and re-read the weights file; exit 1 when a tensor does not come back equal."""
     import torch
 
-    from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint, save_weights_file
+    from skeletonmae.checkpoints import CheckpointError, load_checkpoint, save_weights_file
 
     try:
         payload = load_checkpoint(checkpoint)

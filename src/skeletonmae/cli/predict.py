@@ -86,8 +86,8 @@ def _report_json(checkpoint: str, names_source: str, report: PredictionReport) -
 
 def run_predict(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae predict``; returns the exit code."""
+    from skeletonmae.checkpoints import CheckpointError
     from skeletonmae.inference.predictor import load
-    from skeletonmae.training.checkpoint import CheckpointError
 
     try:
         checkpoints = [args.checkpoint, *args.ensemble] if args.ensemble or args.weights else args.checkpoint

@@ -186,7 +186,7 @@ def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
 def run_probe(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae probe``; returns the exit code."""
     from skeletonmae.atomic import write_json_atomic
-    from skeletonmae.training.checkpoint import CheckpointError
+    from skeletonmae.checkpoints import CheckpointError
 
     try:
         config = _probe_config(args)

@@ -174,7 +174,7 @@ def _report_error(command: str, error: BaseException) -> int:
 
 
 def evaluate_command(namespace: argparse.Namespace) -> int:
-    from skeletonmae.training.checkpoint import load_checkpoint
+    from skeletonmae.checkpoints import load_checkpoint
     from skeletonmae.training.evaluate import run_evaluate, run_reconstruction_eval
 
     quiet_non_main_ranks()

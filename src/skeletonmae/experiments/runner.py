@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.experiments import sweep_dir
 from skeletonmae.experiments.collect import write_sweep_tables
 from skeletonmae.experiments.plan import (
@@ -28,7 +29,6 @@ from skeletonmae.experiments.plan import (
 from skeletonmae.experiments.spec import SweepSpec
 from skeletonmae.experiments.sweep_dir import RunRecord
 from skeletonmae.run_config import load_run_config
-from skeletonmae.training.checkpoint import load_checkpoint
 
 logger = logging.getLogger(__name__)
 

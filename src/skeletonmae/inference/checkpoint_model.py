@@ -1,6 +1,6 @@
 """Rebuild a trained model from a training checkpoint for inference.
 
-A checkpoint (``best.pt`` / ``last.pt``, see :mod:`skeletonmae.training.checkpoint`) holds the
+A checkpoint (``best.pt`` / ``last.pt``, see :mod:`skeletonmae.checkpoints`) holds the
 resolved run config, so the model, its input grid and the test transform are rebuilt from it alone.
 
 - ``finetune`` / ``linear`` checkpoints give the full classifier (``predict`` and ``embed``);
@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from skeletonmae.checkpoints import CheckpointError, load_checkpoint
 from skeletonmae.data.channels import check_channels
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.layouts import (
@@ -37,8 +38,7 @@ from skeletonmae.data.normalize import Normalization
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
 from skeletonmae.run_config import ModelConfig, RunConfig, TransformConfig
-from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint
-from skeletonmae.training.load_run import run_config_of
+from skeletonmae.saved_run import run_config_of
 
 logger = logging.getLogger(__name__)
 

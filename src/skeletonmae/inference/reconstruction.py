@@ -95,7 +95,7 @@ def load_mae_checkpoint(
     ``KEY=VALUE`` overrides, e.g. ``data.root=...`` or ``mask.frame_ratio=0.6``) and the split's
     arrays (``data.test_split`` unless overridden); the model is checked against the data."""
     from skeletonmae.models.factory import build_mae
-    from skeletonmae.training.load_run import bind_run, load_run
+    from skeletonmae.saved_run import bind_run, load_run
 
     run = load_run(
         checkpoint,

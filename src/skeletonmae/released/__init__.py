@@ -1,7 +1,7 @@
 """Pre-trained weights shipped inside the package, loadable by name.
 
 Each release is ``NAME.safetensors`` (the model's tensors plus the run's config and data facts as
-metadata, :func:`skeletonmae.training.checkpoint.save_weights_file`) beside its model card
+metadata, :func:`skeletonmae.checkpoints.save_weights_file`) beside its model card
 ``NAME.md``: YAML front matter with the facts a program checks (file hash, layout, transform,
 parameters, the command and commit that made it, measured results), then the card for people.
 

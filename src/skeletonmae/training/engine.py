@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from skeletonmae.checkpoints import CHECKPOINT_FORMAT_VERSION, load_checkpoint, save_checkpoint
 from skeletonmae.distributed import (
     all_gather_objects,
     all_reduce_sum,
@@ -37,13 +38,6 @@ from skeletonmae.distributed import (
     unwrap_model,
 )
 from skeletonmae.run_config import snapshot_name
-from skeletonmae.training.checkpoint import (
-    CHECKPOINT_FORMAT_VERSION,
-    capture_rng_state,
-    load_checkpoint,
-    restore_rng_state,
-    save_checkpoint,
-)
 from skeletonmae.training.loop_types import (
     EpochMeter,
     FitResult,
@@ -54,6 +48,7 @@ from skeletonmae.training.loop_types import (
     TrainingSetup,
     count_steps_per_epoch,
 )
+from skeletonmae.training.rng_state import capture_rng_state, restore_rng_state
 from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
 
 __all__ = [

@@ -21,8 +21,8 @@ from skeletonmae.atomic import write_json_atomic
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally, fuse_scores
 from skeletonmae.models.factory import build_classifier
+from skeletonmae.saved_run import LoadedRun, bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
-from skeletonmae.training.load_run import LoadedRun, bind_run, load_run
 
 logger = logging.getLogger(__name__)
 

@@ -21,10 +21,8 @@ from skeletonmae.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.evaluation.loops import classify_loader
 from skeletonmae.evaluation.metrics import ClassificationMetrics
 from skeletonmae.models.factory import build_classifier, build_mae
-from skeletonmae.training.data_setup import (
-    build_eval_loader,
-)
-from skeletonmae.training.load_run import bind_run, load_run
+from skeletonmae.saved_run import bind_run, load_run
+from skeletonmae.training.data_setup import build_eval_loader
 from skeletonmae.training.tasks import PretrainTask
 
 logger = logging.getLogger(__name__)

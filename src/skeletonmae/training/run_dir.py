@@ -7,7 +7,7 @@ Layout of ``training.output_dir`` after a run::
     metrics.csv      one row per epoch (rewritten atomically; a resumed run replaces the rows
                      of the epochs it redoes)
     curves.png       loss / accuracy against epoch, written at the end
-    last.pt best.pt  checkpoints (skeletonmae.training.checkpoint)
+    last.pt best.pt  checkpoints (skeletonmae.checkpoints)
     tensorboard/     event files, when the optional ``tensorboard`` package is installed
 """
 

@@ -18,8 +18,16 @@ import torch
 from torch.utils.data import DataLoader
 
 from skeletonmae.atomic import write_json_atomic
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.config import dump_yaml, to_plain
 from skeletonmae.contrastive.build import build_for_dataset, pretrained_encoder_state
+from skeletonmae.data.binding import (
+    bind_model_to_data,
+    dataset_info,
+    open_split,
+    require_labels,
+    split_folder,
+)
 from skeletonmae.data.layouts import layout_definition
 from skeletonmae.distributed import (
     DistributedContext,
@@ -30,17 +38,7 @@ from skeletonmae.distributed import (
 from skeletonmae.models.checkpointing import set_activation_checkpointing
 from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
 from skeletonmae.run_config import RunConfig
-from skeletonmae.training.checkpoint import load_checkpoint
-from skeletonmae.training.data_setup import (
-    bind_model_to_data,
-    build_eval_loader,
-    build_train_data,
-    dataset_info,
-    micro_batch_size,
-    open_split,
-    require_labels,
-    split_folder,
-)
+from skeletonmae.training.data_setup import build_eval_loader, build_train_data, micro_batch_size
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
 from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
 from skeletonmae.training.run_dir import environment_info

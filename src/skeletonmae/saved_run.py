@@ -11,17 +11,11 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from skeletonmae.checkpoints import CheckpointError, load_checkpoint
 from skeletonmae.config import ConfigError, apply_overrides
+from skeletonmae.data.binding import DatasetInfo, bind_model_to_data, dataset_info, open_split, split_folder
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig, run_config_from_mapping
-from skeletonmae.training.checkpoint import CheckpointError, load_checkpoint
-from skeletonmae.training.data_setup import (
-    DatasetInfo,
-    bind_model_to_data,
-    dataset_info,
-    open_split,
-    split_folder,
-)
 
 __all__ = ["LoadedRun", "bind_run", "load_run", "run_config_of"]
 

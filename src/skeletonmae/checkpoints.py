@@ -1,11 +1,11 @@
-"""Checkpoints that survive faults: atomic writes, ``weights_only=True`` loads, RNG capture.
+"""Checkpoint and weights files: atomic writes, ``weights_only=True`` loads, released names.
 
 A checkpoint is a plain dict of tensors, containers and primitives (so that
 ``torch.load(..., weights_only=True)`` can read it)::
 
     {"format_version": 1, "stage": str, "model": state_dict, "optimizer": state_dict,
-     "scheduler": state_dict, "scaler": state_dict | None, "rng": capture_rng_state() of rank 0,
-     "rng_per_rank": [capture_rng_state() of every rank],
+     "scheduler": state_dict, "scaler": state_dict | None, "rng": the random state of rank 0,
+     "rng_per_rank": [the random state of every rank] (skeletonmae.training.rng_state),
      "epoch": int, "step_in_epoch": int, "global_step": int, "best_metric": float | None,
      "config": plain dict, "extra": dict}
 
@@ -19,13 +19,11 @@ import json
 import logging
 import os
 import pickle
-import random
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from skeletonmae.atomic import atomic_path
@@ -113,49 +111,3 @@ def _load_weights_file(path: Path) -> dict[str, Any]:
             raise ValueError(f"no {WEIGHTS_METADATA_KEY!r} metadata")
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
     return {**json.loads(metadata[WEIGHTS_METADATA_KEY]), "model": tensors}
-
-
-def capture_rng_state(extra_generators: Mapping[str, torch.Generator] | None = None) -> dict:
-    """The python / numpy / torch (and CUDA) RNG states as weights-only-loadable data."""
-    version, internal, gauss = random.getstate()
-    kind, keys, position, has_gauss, cached = np.random.get_state()
-    state: dict[str, Any] = {
-        "python": {"version": version, "state": list(internal), "gauss": gauss},
-        "numpy": {
-            "kind": kind,
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "position": int(position),
-            "has_gauss": int(has_gauss),
-            "cached": float(cached),
-        },
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "generators": {name: g.get_state() for name, g in (extra_generators or {}).items()},
-    }
-    return state
-
-
-def restore_rng_state(
-    state: Mapping[str, Any], extra_generators: Mapping[str, torch.Generator] | None = None
-) -> None:
-    """Inverse of :func:`capture_rng_state` (generators are restored in place)."""
-    py = state["python"]
-    random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
-    np_state = state["numpy"]
-    np.random.set_state(
-        (
-            np_state["kind"],
-            np_state["keys"].numpy().astype(np.uint32),
-            np_state["position"],
-            np_state["has_gauss"],
-            np_state["cached"],
-        )
-    )
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    saved = state.get("generators", {})
-    for name, generator in (extra_generators or {}).items():
-        if name not in saved:
-            raise CheckpointError(f"checkpoint RNG state has no generator {name!r}")
-        generator.set_state(saved[name])
