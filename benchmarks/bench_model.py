@@ -46,11 +46,13 @@ from collections.abc import Callable
 import torch
 
 from skeletonmae.masking import spatial_temporal_mask
-from skeletonmae.models import MaskConfig, build_classifier, build_mae, build_sttformer, preset
+from skeletonmae.models import MaskConfig, preset
 from skeletonmae.models.checkpointing import set_activation_checkpointing
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.cost import measure_model_cost
+from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.reference import official_block_forward
-from skeletonmae.models.sttformer import STTABlock
+from skeletonmae.models.sttformer import STTABlock, STTFormer
 
 StepFunction = Callable[[], torch.Tensor]
 
@@ -142,28 +144,28 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int, full_batch: int):
     if name.startswith("faithful_"):  # faithful STTFormer, every sample two persons
         x = ntu_like_batch(ntu, full_batch, every_person=True)
         labels = torch.arange(full_batch) % ntu.num_classes
-        model = build_sttformer(ntu)
+        model = STTFormer(ntu)
         if name == "faithful_official":
             use_official_blocks(model)
         loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
         return (lambda: loss(model(x), labels)), model.parameters(), full_batch, model
     if name.startswith("ntu_classifier") or name == "ntu_sttformer":
         x, labels = ntu_like_batch(ntu, ntu_batch), torch.arange(ntu_batch) % ntu.num_classes
-        model = build_sttformer(ntu) if name == "ntu_sttformer" else build_classifier(ntu)
+        model = STTFormer(ntu) if name == "ntu_sttformer" else SkeletonClassifier(ntu)
         if name == "ntu_classifier_every_person":
             model.skip_absent_persons = False
         loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
         return (lambda: loss(model(x), labels)), model.parameters(), ntu_batch, model
     if name == "ntu_mae":
-        model, x = build_mae(ntu, mask), ntu_like_batch(ntu, mae_batch)
+        model, x = SkeletonMAE(ntu, mask), ntu_like_batch(ntu, mae_batch)
         return (lambda: model(x).loss), model.parameters(), mae_batch, model
     if name.startswith("decoder_"):  # "decoder_<width>x<depth>": the paper's decoder ablations
         width, depth = (int(v) for v in name.removeprefix("decoder_").split("x"))
         config = preset("ntu60", decoder_width=width, decoder_depth=depth)
-        model, x = build_mae(config, mask), ntu_like_batch(config, mae_batch)
+        model, x = SkeletonMAE(config, mask), ntu_like_batch(config, mae_batch)
         return (lambda: model(x).loss), model.parameters(), mae_batch, model
     if name.startswith("ntu_encoder"):
-        model = build_classifier(ntu).encoder
+        model = SkeletonClassifier(ntu).encoder
         rows = torch.randn(mae_batch, 3, ntu.num_frames, ntu.num_joints)
         if name == "ntu_encoder_full":
             return (lambda: model(rows).square().mean()), model.parameters(), mae_batch, model
@@ -173,7 +175,6 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int, full_batch: int):
             ntu.num_joints,
             frame_ratio=0.5,
             joint_ratio=0.5,
-            tuple_len=6,
             generator=torch.Generator().manual_seed(0),
         )
         frames, joints = masking.kept_frames, masking.kept_joints
@@ -182,7 +183,7 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int, full_batch: int):
         return base_encoder_case(name, mae_batch=32)
     if name == "base_mae":
         base = preset("cpu-base")
-        model = build_mae(base, MaskConfig(frame_ratio=0.4, joint_ratio=0.5, loss_on="masked"))
+        model = SkeletonMAE(base, MaskConfig(frame_ratio=0.4, joint_ratio=0.5, loss_on="masked"))
         x = torch.randn(32, 3, base.num_frames, base.num_joints, 1)
         return (lambda: model(x).loss), model.parameters(), 32, model
     if name.startswith("block_"):
@@ -193,10 +194,10 @@ def _cpu_case(name: str, ntu_batch: int, mae_batch: int, full_batch: int):
         return (lambda: block(rows).square().mean()), block.parameters(), 8, block
     x = torch.randn(32, 3, 60, 20, 1)
     if name == "small_mae":
-        model = build_mae(small, mask)
+        model = SkeletonMAE(small, mask)
         return (lambda: model(x).loss), model.parameters(), 32, model
     if name == "small_classifier":
-        model, labels = build_classifier(small), torch.arange(32) % small.num_classes
+        model, labels = SkeletonClassifier(small), torch.arange(32) % small.num_classes
         loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
         return (lambda: loss(model(x), labels)), model.parameters(), 32, model
     raise ValueError(f"unknown case {name!r}")
@@ -329,7 +330,7 @@ def base_encoder_case(name: str, mae_batch: int):
     CPU recipe (frames 0.4, joints 0.5, random): full grid, visible tokens (with and without the
     attention rescale)."""
     config = preset("cpu-base", visible_attention_rescale=name.endswith("rescale"))
-    model = build_classifier(config).encoder
+    model = SkeletonClassifier(config).encoder
     rows = torch.randn(mae_batch, 3, config.num_frames, config.num_joints)
     masking = spatial_temporal_mask(
         mae_batch,
@@ -337,7 +338,6 @@ def base_encoder_case(name: str, mae_batch: int):
         config.num_joints,
         frame_ratio=0.4,
         joint_ratio=0.5,
-        tuple_len=config.tuple_len,
         generator=torch.Generator().manual_seed(0),
     )
     if name == "base_encoder_full":

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from skeletonmae.masking import motion_scores, num_removed, spatial_temporal_mask, visible_counts
+from skeletonmae.run_config import MaskConfig, preset
 
 
-def make_mask(n=4, t=12, v=25, alpha=0.5, beta=0.4, strategy="random", seed=0, tuple_len=6):
+def make_mask(n=4, t=12, v=25, alpha=0.5, beta=0.4, strategy="random", seed=0):
     generator = torch.Generator().manual_seed(seed)
     return spatial_temporal_mask(
         n,
@@ -17,7 +18,6 @@ def make_mask(n=4, t=12, v=25, alpha=0.5, beta=0.4, strategy="random", seed=0, t
         frame_ratio=alpha,
         joint_ratio=beta,
         strategy=strategy,
-        tuple_len=tuple_len,
         generator=generator,
     )
 
@@ -93,12 +93,15 @@ def test_rounding_is_half_up():
         (dict(frame_ratio=1.0, joint_ratio=0.5), "frame_ratio"),
         (dict(frame_ratio=0.5, joint_ratio=-0.1), "joint_ratio"),
         (dict(frame_ratio=0.25, joint_ratio=0.5), "tuple_len"),
+        (dict(frame_ratio=0.5, joint_ratio=0.99), "removes every joint"),
         (dict(frame_ratio=0.5, joint_ratio=0.5, strategy="grid"), "strategy"),
     ],
 )
-def test_bad_settings_are_rejected_with_the_setting_named(kwargs, needle):
+def test_bad_settings_are_rejected_once_with_the_setting_named(kwargs, needle):
+    """The mask settings are validated where the run config is built and checked against the
+    model's grid (60 frames in tuples of 6, 20 joints), not again per batch."""
     with pytest.raises(ValueError, match=needle):
-        spatial_temporal_mask(2, 60, 20, tuple_len=6, **kwargs)
+        MaskConfig(**kwargs).check_against(preset("nw-ucla"))
 
 
 def _moving_joint_batch(n=300, t=12, v=10, moving=3):
@@ -134,7 +137,7 @@ def test_motion_scores_follow_the_motion_and_ignore_the_units():
 def test_motion_aware_masking_removes_moving_joints_and_frames_more_often():
     x = _moving_joint_batch()
     frame_scores, joint_scores = motion_scores(x, temperature=0.5)
-    kwargs = dict(frame_ratio=0.5, joint_ratio=0.5, tuple_len=1, generator=torch.Generator().manual_seed(0))
+    kwargs = dict(frame_ratio=0.5, joint_ratio=0.5, generator=torch.Generator().manual_seed(0))
     aware = spatial_temporal_mask(300, 12, 10, frame_scores=frame_scores, joint_scores=joint_scores, **kwargs)
     kept_frame = aware.mask.amin(dim=2) == 0  # (N, T)
     assert kept_frame[:, :6].float().mean() > kept_frame[:, 7:].float().mean() + 0.2
@@ -152,9 +155,7 @@ def test_motion_aware_masking_removes_moving_joints_and_frames_more_often():
 
 def test_zero_scores_draw_as_often_as_uniform_and_bad_shapes_are_named():
     zeros = torch.zeros(400, 12)
-    result = spatial_temporal_mask(
-        400, 12, 10, frame_ratio=0.5, joint_ratio=0.5, tuple_len=1, frame_scores=zeros
-    )
+    result = spatial_temporal_mask(400, 12, 10, frame_ratio=0.5, joint_ratio=0.5, frame_scores=zeros)
     frame_rate = (result.mask.amin(dim=2) == 1).float().mean(dim=0)
     assert frame_rate.sub(0.5).abs().max() < 0.15
     with pytest.raises(ValueError, match="joint_scores"):

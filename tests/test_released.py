@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from skeletonmae.checkpoints import load_checkpoint
-from skeletonmae.models.factory import build_mae
+from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.released import RELEASE_DIR, read_card, released_names
 from skeletonmae.run_config import run_config_from_mapping
 
@@ -27,7 +27,7 @@ def test_a_release_matches_its_card(name):
         assert getattr(config.data.transform, key) == value, key
     assert config.model.num_frames == facts["frames"] and config.model.num_persons == facts["persons"]
     # encoder and decoder are both there: the weights rebuild the whole masked autoencoder
-    model = build_mae(config.model, config.mask)
+    model = SkeletonMAE(config.model, config.mask)
     model.load_state_dict(payload["model"])
     counts = {
         part: sum(p.numel() for n, p in model.named_parameters() if n.startswith(f"{part}."))

@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 MaskStrategy = Literal["random", "fixed"]
-MASK_STRATEGIES: tuple[str, ...] = ("random", "fixed")
 
 
 class MaskResult(NamedTuple):
@@ -79,17 +78,7 @@ def visible_counts(
     joint_ratio: float,
 ) -> tuple[int, int]:
     """``(Tv, Vv)``: kept frames per sample and kept joints per kept frame."""
-    _check_ratio("frame_ratio", frame_ratio)
-    _check_ratio("joint_ratio", joint_ratio)
-    kept_frames = kept_frame_count(num_frames, frame_ratio)
-    kept_joints = num_joints - num_removed(joint_ratio, num_joints)
-    if kept_frames < 1 or kept_joints < 1:
-        raise ValueError(
-            f"frame_ratio={frame_ratio} and joint_ratio={joint_ratio} leave {kept_frames} frames "
-            f"x {kept_joints} joints of a {num_frames} x {num_joints} grid visible; lower the "
-            "ratios so at least one frame and one joint stay visible"
-        )
-    return kept_frames, kept_joints
+    return kept_frame_count(num_frames, frame_ratio), num_joints - num_removed(joint_ratio, num_joints)
 
 
 def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int) -> int:
@@ -106,24 +95,11 @@ def check_visible_frames(num_frames: int, frame_ratio: float, tuple_len: int) ->
     return kept
 
 
-def _check_ratio(name: str, ratio: float) -> None:
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0.0 <= ratio < 1.0:
-        raise ValueError(f"{name}={ratio!r} is outside [0, 1); set {name} to a value in [0, 1)")
-
-
 def _check_scores(name: str, scores: torch.Tensor, shape: tuple[int, ...]) -> None:
     if tuple(scores.shape) != shape:
         raise ValueError(
             f"{name} has shape {tuple(scores.shape)}; expected {shape} (batch, frames[, joints])"
         )
-
-
-def _check_sizes(strategy: str, **sizes: int) -> None:
-    if strategy not in MASK_STRATEGIES:
-        raise ValueError(f"strategy={strategy!r}: expected one of {MASK_STRATEGIES}")
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r}: expected a positive integer")
 
 
 def motion_scores(x: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -182,13 +158,16 @@ def spatial_temporal_mask(
     frame_ratio: float,
     joint_ratio: float,
     strategy: MaskStrategy = "random",
-    tuple_len: int = 1,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
     frame_scores: torch.Tensor | None = None,
     joint_scores: torch.Tensor | None = None,
 ) -> MaskResult:
     """Sample a spatial-temporal mask for a batch of ``(T, V)`` grids.
+
+    The ratios are those of a validated :class:`~skeletonmae.run_config.MaskConfig` that fits the
+    grid (``MaskConfig.check_against``: at least one visible frame and joint, whole tuples of
+    visible frames); they are not checked again here, once per batch.
 
     Args:
         batch_size: ``N``.
@@ -197,7 +176,6 @@ def spatial_temporal_mask(
         frame_ratio: alpha in [0, 1), fraction of frames removed.
         joint_ratio: beta in [0, 1), fraction of joints removed in every kept frame.
         strategy: ``"random"`` (new joints per kept frame) or ``"fixed"`` (one joint set).
-        tuple_len: ``L``; the number of kept frames must be a multiple of it.
         generator: seeds the draw (same generator state, same mask); global RNG when None.
         device: where the result lives (the generator must live there too).
         frame_scores: ``(N, T)`` removal log-weights of frames; None: uniform.
@@ -208,15 +186,7 @@ def spatial_temporal_mask(
         :class:`MaskResult` with ``kept_frames (N, Tv)``, ``kept_joints (N, Tv, Vv)`` and
         ``mask (N, T, V)``.
     """
-    _check_sizes(
-        strategy,
-        batch_size=batch_size,
-        num_frames=num_frames,
-        num_joints=num_joints,
-        tuple_len=tuple_len,
-    )
     kept_t, kept_v = visible_counts(num_frames, num_joints, frame_ratio, joint_ratio)
-    check_visible_frames(num_frames, frame_ratio, tuple_len)
     n, t, v = batch_size, num_frames, num_joints
 
     if frame_scores is not None:

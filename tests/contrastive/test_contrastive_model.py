@@ -18,7 +18,8 @@ from skeletonmae.contrastive.build import (
 )
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.distributed import DistributedContext
-from skeletonmae.models import build_classifier, load_pretrained_encoder, preset
+from skeletonmae.models import load_pretrained_encoder, preset
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.training.tasks import ContrastivePretrainTask
 
 MODEL_CONFIG = preset("cpu-small", num_frames=12, num_persons=2)
@@ -109,7 +110,7 @@ def test_exported_encoder_loads_into_the_classifier_through_the_shared_path(
 ) -> None:
     model = make_model(method, export_view=export_view)
     contrastive_step(model, tiny_batch(), torch.Generator().manual_seed(0), epoch=0).backward()
-    classifier = build_classifier(MODEL_CONFIG)
+    classifier = SkeletonClassifier(MODEL_CONFIG)
     report = load_pretrained_encoder(classifier, export_encoder_state(model))
     assert report.loaded and all(k.startswith("head.") for k in report.missing)
     for name, value in model.query[export_view].encoder.state_dict().items():
@@ -160,7 +161,7 @@ def test_pretrained_encoder_state_picks_the_export_view_from_a_checkpoint() -> N
     expected = model.query["bone"].encoder.state_dict()
     assert state.keys() == expected.keys()
     assert all(torch.equal(state[k], expected[k]) for k in expected)
-    load_pretrained_encoder(build_classifier(MODEL_CONFIG), state)
+    load_pretrained_encoder(SkeletonClassifier(MODEL_CONFIG), state)
     mae_like = {"model": {"encoder.x": torch.zeros(1)}, "config": {}}
     assert pretrained_encoder_state(mae_like) is mae_like["model"]
     payload["config"] = {"contrastive": {"export_view": "velocity"}}

@@ -13,7 +13,7 @@ from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.prepare import prepare_ntu
 from skeletonmae.data.synthetic import write_synthetic_ntu
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.run_config import load_run_config, run_config_from_mapping
 from skeletonmae.training.evaluate import run_evaluate
 from skeletonmae.training.stages import run_finetune, run_pretrain
@@ -49,7 +49,7 @@ def _expected(checkpoint: Path) -> tuple[np.ndarray, np.ndarray]:
     """Logits and labels of the test split, computed directly from the checkpoint."""
     payload = load_checkpoint(checkpoint)
     config = run_config_from_mapping(payload["config"])
-    model = build_classifier(config.model)
+    model = SkeletonClassifier(config.model)
     model.load_state_dict(payload["model"])
     model.eval()
     dataset = SkeletonDataset(config.data.root / "test", config.data.transform, train=False)

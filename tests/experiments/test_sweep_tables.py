@@ -53,10 +53,10 @@ WIDTHS = [
 
 def _parameters(width: int) -> dict[str, int]:
     from skeletonmae.models.cost import count_parameters
-    from skeletonmae.models.factory import build_mae
+    from skeletonmae.models.mae import SkeletonMAE
 
     config = RunConfig(model=dataclasses.replace(preset("cpu-small"), decoder_width=width))
-    model = build_mae(config.model, config.mask)
+    model = SkeletonMAE(config.model, config.mask)
     return {"decoder": count_parameters(model.decoder), "total": count_parameters(model)}
 
 

@@ -21,7 +21,7 @@ from skeletonmae.inference.export import (
     run_exported,
 )
 from skeletonmae.inference.preprocess import apply_test_transform
-from skeletonmae.models import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.persons import present_persons
 
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
@@ -69,7 +69,7 @@ def test_exportable_classifier_equals_the_packing_classifier(ntu_real_batch):
 def test_exportable_tuple_head_equals_the_packing_classifier(ntu_real_batch):
     predictor, x = ntu_real_batch
     config = dataclasses.replace(predictor.model.model_config, head_pool="tuple")
-    classifier = build_classifier(config).eval()
+    classifier = SkeletonClassifier(config).eval()
     classifier.encoder.load_state_dict(predictor.model.classifier.encoder.state_dict())
     with torch.no_grad():
         packed = classifier(x)

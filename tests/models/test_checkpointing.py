@@ -8,7 +8,7 @@ import torch
 from model_test_helpers import randomize_parameters, skeleton_batch, tiny_config
 
 from skeletonmae.models.checkpointing import set_activation_checkpointing
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.run_config import MaskConfig
 
@@ -44,7 +44,7 @@ def test_checkpointed_mae_step_matches_an_ordinary_one():
 
 def test_checkpointed_classifier_step_matches_an_ordinary_one():
     config = tiny_config()
-    classifier = build_classifier(config)
+    classifier = SkeletonClassifier(config)
     randomize_parameters(classifier, seed=5)
     plain, checkpointed = _twins(classifier)
     x, labels = skeleton_batch(config, n=4), torch.arange(4) % config.num_classes
@@ -53,7 +53,7 @@ def test_checkpointed_classifier_step_matches_an_ordinary_one():
 
 def test_checkpointing_is_skipped_without_gradients():
     config = tiny_config()
-    classifier = build_classifier(config)
+    classifier = SkeletonClassifier(config)
     set_activation_checkpointing(classifier, True)
     with torch.no_grad():
         assert classifier(skeleton_batch(config, n=2)).shape == (2, config.num_classes)
@@ -64,7 +64,7 @@ def test_bf16_autocast_forward_stays_close_to_fp32():
     randomly initialised classifier agree with fp32 to a few percent of their spread."""
     torch.manual_seed(0)  # the weights start from torch's initialisation: fix it, as the noise
     config = tiny_config()
-    classifier = build_classifier(config).eval()
+    classifier = SkeletonClassifier(config).eval()
     randomize_parameters(classifier, seed=6)
     x = skeleton_batch(config, n=4)
     with torch.no_grad():

@@ -8,17 +8,17 @@ from model_test_helpers import TINY_STAGES, randomize_parameters, skeleton_batch
 
 from skeletonmae.models import (
     MaskConfig,
-    build_classifier,
-    build_mae,
     freeze_encoder,
     load_pretrained_encoder,
     preset,
 )
+from skeletonmae.models.classifier import SkeletonClassifier
+from skeletonmae.models.mae import SkeletonMAE
 
 
 def test_classifier_shapes_and_parts():
     config = tiny_config()
-    classifier = build_classifier(config)
+    classifier = SkeletonClassifier(config)
     x = skeleton_batch(config)
     assert classifier(x).shape == (3, 4)
     assert classifier.forward_features(x).shape == (3, 12)
@@ -27,7 +27,7 @@ def test_classifier_shapes_and_parts():
 
 def test_tuple_pooled_features_keep_time_order_and_average_to_the_mean_pooled_ones():
     config = tiny_config()
-    classifier = build_classifier(config).eval()
+    classifier = SkeletonClassifier(config).eval()
     x = skeleton_batch(config, second_person=(True, False, True))
     tuples = config.num_frames // config.tuple_len
     with torch.no_grad():
@@ -43,7 +43,7 @@ def test_tuple_pooled_features_keep_time_order_and_average_to_the_mean_pooled_on
 
 def test_tuple_head_reads_time_ordered_features_and_loads_a_pretrained_encoder():
     config = tiny_config(head_pool="tuple")
-    classifier = build_classifier(config).eval()
+    classifier = SkeletonClassifier(config).eval()
     x = skeleton_batch(config, second_person=(True, False, True))
     tuples = config.num_frames // config.tuple_len
     assert config.pooled_dim() == 12 * tuples and classifier.head.fc.in_features == 12 * tuples
@@ -52,9 +52,9 @@ def test_tuple_head_reads_time_ordered_features_and_loads_a_pretrained_encoder()
         torch.testing.assert_close(features, classifier.forward_features(x, pool="tuple"))
         torch.testing.assert_close(classifier(x), classifier.head(features))
     assert features.shape == (3, 12 * tuples) and classifier(x).shape == (3, 4)
-    mae = build_mae(tiny_config(), MaskConfig())  # pre-training has no head: a mean-head MAE fits
+    mae = SkeletonMAE(tiny_config(), MaskConfig())  # pre-training has no head: a mean-head MAE fits
     randomize_parameters(mae, seed=2)
-    fresh = build_classifier(config)
+    fresh = SkeletonClassifier(config)
     load_pretrained_encoder(fresh, mae.state_dict())
     for name, value in mae.encoder.state_dict().items():
         torch.testing.assert_close(fresh.encoder.state_dict()[name], value)
@@ -64,7 +64,7 @@ def test_tuple_head_reads_time_ordered_features_and_loads_a_pretrained_encoder()
 
 def test_skipping_padded_persons_equals_computing_every_person_in_eval_mode():
     config = tiny_config()
-    classifier = build_classifier(config).eval()
+    classifier = SkeletonClassifier(config).eval()
     randomize_parameters(classifier, seed=1)
     x = skeleton_batch(config, n=5, second_person=(True, False, False, True, False))
     x[4] = 0  # a sample with no person at all falls back to its first (zero) person
@@ -85,7 +85,7 @@ def test_skipping_padded_persons_equals_computing_every_person_in_eval_mode():
 
 def test_freeze_encoder_for_linear_evaluation():
     config = tiny_config()
-    classifier = freeze_encoder(build_classifier(config))
+    classifier = freeze_encoder(SkeletonClassifier(config))
     classifier.train()
     assert not classifier.encoder.training and classifier.head.training
     assert not any(p.requires_grad for p in classifier.encoder.parameters())
@@ -98,10 +98,10 @@ def test_freeze_encoder_for_linear_evaluation():
 
 def test_feature_norm_head_is_a_non_affine_batchnorm_added_only_for_linear_evaluation():
     config = tiny_config()
-    plain = build_classifier(config)
+    plain = SkeletonClassifier(config)
     assert not any(key.startswith("head.norm") for key in plain.state_dict())  # finetune: as before
     assert set(k for k in plain.state_dict() if k.startswith("head.")) == {"head.fc.weight", "head.fc.bias"}
-    classifier = build_classifier(config)
+    classifier = SkeletonClassifier(config)
     classifier.freeze_encoder(feature_norm=True)
     norm = classifier.head.norm
     assert isinstance(norm, torch.nn.BatchNorm1d) and not norm.affine
@@ -114,14 +114,14 @@ def test_feature_norm_head_is_a_non_affine_batchnorm_added_only_for_linear_evalu
 
 
 def pretrained_mae(config):
-    mae = build_mae(config, MaskConfig())
+    mae = SkeletonMAE(config, MaskConfig())
     randomize_parameters(mae, seed=9)
     return mae
 
 
 def test_load_mae_weights_copies_the_encoder_and_reports_keys():
     config = tiny_config()
-    mae, classifier = pretrained_mae(config), build_classifier(config)
+    mae, classifier = pretrained_mae(config), SkeletonClassifier(config)
     report = load_pretrained_encoder(classifier, mae.state_dict())
     for key, value in mae.encoder.state_dict().items():
         assert torch.equal(classifier.encoder.state_dict()[key], value)
@@ -134,7 +134,7 @@ def test_load_encoder_only_and_data_parallel_state_dicts():
     config = tiny_config()
     mae = pretrained_mae(config)
     for weights in (mae.encoder.state_dict(), {f"module.{k}": v for k, v in mae.state_dict().items()}):
-        classifier = build_classifier(config)
+        classifier = SkeletonClassifier(config)
         report = load_pretrained_encoder(classifier, weights)
         assert torch.equal(classifier.encoder.frame_embedding, mae.encoder.frame_embedding)
         assert len(report.loaded) == len(mae.encoder.state_dict())
@@ -142,7 +142,7 @@ def test_load_encoder_only_and_data_parallel_state_dicts():
 
 def test_load_rejects_wrong_key_sets_without_touching_the_classifier():
     config = tiny_config()
-    mae, classifier = pretrained_mae(config), build_classifier(config)
+    mae, classifier = pretrained_mae(config), SkeletonClassifier(config)
     untouched = {k: v.clone() for k, v in classifier.state_dict().items()}
     weights = mae.state_dict()
     without_block = {k: v for k, v in weights.items() if not k.startswith("encoder.blocks.1.")}
@@ -151,21 +151,21 @@ def test_load_rejects_wrong_key_sets_without_touching_the_classifier():
     with pytest.raises(ValueError, match="unexpected keys.*projector"):
         load_pretrained_encoder(classifier, {**weights, "projector.weight": torch.zeros(1)})
     with pytest.raises(ValueError, match="head"):
-        load_pretrained_encoder(classifier, build_classifier(config).state_dict())
+        load_pretrained_encoder(classifier, SkeletonClassifier(config).state_dict())
     assert all(torch.equal(untouched[k], v) for k, v in classifier.state_dict().items())
 
 
 def test_load_rejects_a_different_grid_with_the_setting_named():
     mae = pretrained_mae(tiny_config(num_frames=24))
     with pytest.raises(ValueError, match="frame_embedding.*num_frames"):
-        load_pretrained_encoder(build_classifier(tiny_config()), mae.state_dict())
+        load_pretrained_encoder(SkeletonClassifier(tiny_config()), mae.state_dict())
 
 
 @pytest.mark.parametrize("name", ["ntu60", "ntu120", "nw-ucla", "cpu-small"])
 def test_every_preset_classifies_forward_and_backward(name):
     overrides = {} if name == "cpu-small" else dict(stages=TINY_STAGES)
     config = preset(name, **overrides)
-    classifier = build_classifier(config)
+    classifier = SkeletonClassifier(config)
     x = skeleton_batch(config, n=2)
     logits = classifier(x)
     assert logits.shape == (2, config.num_classes)
@@ -184,6 +184,6 @@ def test_every_preset_classifies_forward_and_backward(name):
     ],
 )
 def test_bad_input_names_the_setting(shape, needle):
-    classifier = build_classifier(tiny_config())
+    classifier = SkeletonClassifier(tiny_config())
     with pytest.raises(ValueError, match=needle):
         classifier(torch.randn(shape))

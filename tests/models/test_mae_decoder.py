@@ -7,8 +7,9 @@ import torch
 from model_test_helpers import randomize_parameters, skeleton_batch, tiny_config
 
 from skeletonmae.masking import spatial_temporal_mask
-from skeletonmae.models import MaskConfig, build_mae, preset
+from skeletonmae.models import MaskConfig, preset
 from skeletonmae.models.decoder import ReconstructionDecoder, grid_position_embedding
+from skeletonmae.models.mae import SkeletonMAE
 
 
 def expected_decoder_params(width, depth, *, encoder_dim=256, heads=3, slots=150, coords=3):
@@ -38,7 +39,7 @@ def test_decoder_places_visible_tokens_and_fills_the_rest_with_the_mask_token():
     config = tiny_config()
     decoder = ReconstructionDecoder(config)
     masking = spatial_temporal_mask(
-        2, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3, generator=torch.Generator().manual_seed(0)
+        2, 12, 5, frame_ratio=0.5, joint_ratio=0.4, generator=torch.Generator().manual_seed(0)
     )
     features = torch.randn(2, 12, 2, 9)  # (B, D_enc, Tv/L, L*Vv)
     with torch.no_grad():
@@ -66,7 +67,7 @@ def manual_loss(out, x, loss_on):
 @pytest.mark.parametrize("loss_on", ["masked", "all"])
 def test_mae_outputs_loss_and_gradients(loss_on):
     config = tiny_config()
-    mae = build_mae(config, MaskConfig(loss_on=loss_on))
+    mae = SkeletonMAE(config, MaskConfig(loss_on=loss_on))
     x = skeleton_batch(config, n=3, second_person=(True, False, False))
     out = mae(x, generator=torch.Generator().manual_seed(1))
     assert out.reconstruction.shape == x.shape and out.mask.shape == (3, 12, 5)
@@ -81,7 +82,7 @@ def test_mae_outputs_loss_and_gradients(loss_on):
 
 def test_mae_same_generator_same_result():
     config = tiny_config()
-    mae = build_mae(config, MaskConfig()).eval()
+    mae = SkeletonMAE(config, MaskConfig()).eval()
     x = skeleton_batch(config)
     a = mae(x, generator=torch.Generator().manual_seed(4))
     b = mae(x, generator=torch.Generator().manual_seed(4))
@@ -92,13 +93,13 @@ def test_mae_same_generator_same_result():
 
 def test_mae_skipping_padded_persons_equals_computing_every_person():
     config = tiny_config()
-    mae = build_mae(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.4, loss_on="masked")).eval()
+    mae = SkeletonMAE(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.4, loss_on="masked")).eval()
     randomize_parameters(mae, seed=2)
     x = skeleton_batch(config, n=4, second_person=(True, False, True, False))
     out = mae(x, generator=torch.Generator().manual_seed(0))
     # reference: every person through encoder and decoder with the same mask
     masking = spatial_temporal_mask(
-        4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3, generator=torch.Generator().manual_seed(0)
+        4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, generator=torch.Generator().manual_seed(0)
     )
     rows = x.permute(0, 4, 1, 2, 3).reshape(8, 3, 12, 5)
     frames = masking.kept_frames.repeat_interleave(2, dim=0)
@@ -122,7 +123,7 @@ TINY = dict(stages=tiny_config().stages, decoder_width=8, decoder_depth=1)
 )
 def test_every_preset_pretrains_forward_and_backward(name, overrides):
     config = preset(name, **overrides)
-    mae = build_mae(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.5))
+    mae = SkeletonMAE(config, MaskConfig(frame_ratio=0.5, joint_ratio=0.5))
     x = skeleton_batch(config, n=2)
     out = mae(x)
     assert out.reconstruction.shape == x.shape and torch.isfinite(out.loss)
@@ -138,10 +139,10 @@ def test_nw_ucla_accepts_the_paper_frame_ratios(frame_ratio):
 
 def test_mae_rejects_masking_that_breaks_tuples_or_masks_nothing():
     with pytest.raises(ValueError, match="tuple_len"):
-        build_mae(preset("nw-ucla"), MaskConfig(frame_ratio=0.25))
+        SkeletonMAE(preset("nw-ucla"), MaskConfig(frame_ratio=0.25))
     with pytest.raises(ValueError, match="loss_on"):
-        build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="masked"))
-    mae = build_mae(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="all"))
+        SkeletonMAE(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="masked"))
+    mae = SkeletonMAE(tiny_config(), MaskConfig(frame_ratio=0.0, joint_ratio=0.0, loss_on="all"))
     assert torch.isfinite(mae(skeleton_batch(tiny_config())).loss)
 
 
@@ -149,7 +150,7 @@ def test_mae_rejects_masking_that_breaks_tuples_or_masks_nothing():
 def test_mae_pretrains_under_cpu_autocast(dtype):
     """Mixed precision: the fp32 mask token meets low-precision features in the decoder."""
     config = tiny_config()
-    mae = build_mae(config, MaskConfig())
+    mae = SkeletonMAE(config, MaskConfig())
     x = skeleton_batch(config, n=2)
     with torch.autocast("cpu", dtype=dtype):
         out = mae(x, generator=torch.Generator().manual_seed(0))

@@ -7,9 +7,9 @@ import torch
 from model_test_helpers import attend, randomize_parameters, skeleton_batch, tiny_config
 from torch import nn
 
-from skeletonmae.models import build_sttformer, preset
+from skeletonmae.models import preset
 from skeletonmae.models.reference import official_attention
-from skeletonmae.models.sttformer import STTABlock, sinusoidal_table
+from skeletonmae.models.sttformer import STTABlock, STTFormer, sinusoidal_table
 
 
 def count(module: nn.Module) -> int:
@@ -18,7 +18,7 @@ def count(module: nn.Module) -> int:
 
 @pytest.mark.parametrize("name,expected", [("ntu60", 6_233_588), ("ntu120", 6_249_008)])
 def test_faithful_sttformer_has_the_official_parameter_count(name, expected):
-    model = build_sttformer(preset(name))
+    model = STTFormer(preset(name))
     assert count(model) == expected
     assert len(model.blocks) == 8
     widths = [(b.in_channels, b.out_channels, b.qk_dim) for b in model.blocks]
@@ -94,7 +94,7 @@ def test_slot_embedding_is_the_interleaved_sinusoid():
 
 
 def test_official_initialisation():
-    model = build_sttformer(tiny_config())
+    model = STTFormer(tiny_config())
     block = model.blocks[1]
     assert torch.equal(block.alpha, torch.ones_like(block.alpha))
     assert torch.allclose(block.static_attention, torch.full_like(block.static_attention, 1 / 15))
@@ -107,7 +107,7 @@ def test_official_initialisation():
 
 def test_faithful_forward_backward_and_mean_over_all_persons():
     config = tiny_config()
-    model = build_sttformer(config)
+    model = STTFormer(config)
     x = skeleton_batch(config)
     logits = model(x)
     assert logits.shape == (3, config.num_classes)

@@ -7,12 +7,12 @@ import torch
 from model_test_helpers import randomize_parameters, skeleton_batch, tiny_config
 
 from skeletonmae.masking import spatial_temporal_mask
-from skeletonmae.models import build_sttformer
 from skeletonmae.models.encoder import SkeletonEncoder, visible_slot_ids
+from skeletonmae.models.sttformer import STTFormer
 
 
 def encoder_with_sttformer_weights(config):
-    sttformer = build_sttformer(config)
+    sttformer = STTFormer(config)
     randomize_parameters(sttformer, seed=3)
     sttformer.eval()
     encoder = SkeletonEncoder(config).eval()
@@ -41,7 +41,6 @@ def test_alpha_beta_zero_visible_encoder_equals_faithful_sttformer(strategy):
         frame_ratio=0.0,
         joint_ratio=0.0,
         strategy=strategy,
-        tuple_len=config.tuple_len,
     )
     with torch.no_grad():
         expected = sttformer.forward_features(x)  # (N*M, D, K, S)
@@ -71,7 +70,7 @@ def test_visible_output_shape_and_no_leakage_from_masked_tokens():
     randomize_parameters(encoder, seed=5)
     rows = folded(skeleton_batch(config, n=2))
     masking = spatial_temporal_mask(
-        4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, tuple_len=3, generator=torch.Generator().manual_seed(0)
+        4, 12, 5, frame_ratio=0.5, joint_ratio=0.4, generator=torch.Generator().manual_seed(0)
     )
     with torch.no_grad():
         out = encoder(rows, masking.kept_frames, masking.kept_joints)

@@ -14,7 +14,7 @@ from skeletonmae.cli.main import main
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import load_split, write_dataset
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.run_config import load_run_config
 from skeletonmae.saved_run import load_run
 from skeletonmae.training.ensemble import run_ensemble_evaluate
@@ -36,7 +36,7 @@ def streams(tiny_dataset, tmp_path_factory, tiny_overrides) -> dict[str, Path]:
 def _softmax_by_hand(checkpoint: Path, test: Path) -> torch.Tensor:
     """The checkpoint's softmax scores (N, K) on the test split, through its own test transform."""
     run = load_run(checkpoint)
-    model = build_classifier(run.config.model)  # the saved config is already bound to the data
+    model = SkeletonClassifier(run.config.model)  # the saved config is already bound to the data
     model.load_state_dict(load_checkpoint(checkpoint)["model"])
     dataset = SkeletonDataset(load_split(test), run.config.data.transform, train=False)
     x, _, _ = dataset.get_batch(np.arange(len(dataset)))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from skeletonmae.config import ConfigError, from_mapping
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.run_config import OptimConfig, ScheduleConfig, TrainingConfig, preset
 from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
 
@@ -126,7 +126,7 @@ def test_invalid_values_are_rejected_with_the_key(cls, data, dotted):
 
 
 def test_layer_decay_groups_scale_each_block_below_the_head():
-    classifier = build_classifier(preset("cpu-small"))
+    classifier = SkeletonClassifier(preset("cpu-small"))
     blocks = len(classifier.encoder.blocks)
     groups = layer_decay_groups(classifier.named_parameters(), blocks, 0.5)
     assert len(groups) == blocks + 2

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from skeletonmae.checkpoints import load_checkpoint
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.run_config import load_run_config
 from skeletonmae.training.stages import run_finetune, run_linear, run_pretrain, seed_everything
 
@@ -21,7 +21,7 @@ def initial_head(config) -> torch.Tensor:
     """The head weights a run of ``config`` started from: a stage seeds with ``training.seed``, then
     builds the classifier (loading a pre-trained encoder leaves the head as built)."""
     seed_everything(config.training.seed)
-    return build_classifier(config.model).state_dict()["head.fc.weight"]
+    return SkeletonClassifier(config.model).state_dict()["head.fc.weight"]
 
 
 @pytest.fixture(scope="module")

@@ -128,13 +128,10 @@ def require_labels(arrays: SplitArrays | StackedSplit, stage: str) -> None:
         )
 
 
-def bind_model_to_data(
-    config: RunConfig, info: DatasetInfo, pinned: Collection[str] = (), check_mask: bool = True
-) -> RunConfig:
+def bind_model_to_data(config: RunConfig, info: DatasetInfo, pinned: Collection[str] = ()) -> RunConfig:
     """Set the model's joints / persons / classes / frames / channels from the data and the
-    transform. Fields in ``pinned`` (written explicitly by the user) must already agree.
-    ``check_mask``: also check the masking fits the bound grid (pre-training; fine-tuning and
-    linear runs never mask, so their unused ``mask`` section is not held against the grid)."""
+    transform. Fields in ``pinned`` (written explicitly by the user) must already agree. Whether
+    the masking fits the bound grid is checked where the pre-training model is built."""
     derived = {
         "num_joints": info.num_joints,
         "num_persons": info.num_persons,
@@ -153,7 +150,4 @@ def bind_model_to_data(
             )
         if current != value:
             logger.info("model.%s: %s -> %s (from the data)", field, current, value)
-    model = dataclasses.replace(config.model, **derived)
-    if check_mask:
-        config.mask.check_against(model)
-    return dataclasses.replace(config, model=model)
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, **derived))

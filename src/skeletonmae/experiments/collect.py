@@ -29,7 +29,7 @@ from skeletonmae.experiments.spec import (
 )
 from skeletonmae.experiments.sweep_dir import RunRecord, read_record, record_path
 from skeletonmae.models.cost import count_parameters
-from skeletonmae.models.factory import build_mae
+from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.run_config import load_run_config
 from skeletonmae.viz.curves import read_metrics_csv
 
@@ -97,7 +97,7 @@ def run_parameters(run_dir: Path) -> dict[str, int] | None:
         return None
     config = load_run_config(path)[0]
     with torch.device("meta"):
-        model = build_mae(config.model, config.mask)
+        model = SkeletonMAE(config.model, config.mask)
     return {name: count_parameters(part) for name, part in [("decoder", model.decoder), ("total", model)]}
 
 

@@ -36,7 +36,7 @@ from skeletonmae.data.layouts import (
 )
 from skeletonmae.data.normalize import Normalization
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.models.factory import build_classifier, load_pretrained_encoder
+from skeletonmae.models.transfer import load_pretrained_encoder
 from skeletonmae.run_config import ModelConfig, RunConfig, TransformConfig
 from skeletonmae.saved_run import run_config_of
 
@@ -89,7 +89,7 @@ def load_inference_model(path: str | os.PathLike[str], device: str | torch.devic
             f"{path}: unknown stage {stage!r}; expected a checkpoint of {stages} (best.pt / last.pt)"
         )
     config = run_config_of(path, payload)
-    classifier = build_classifier(config.model)
+    classifier = SkeletonClassifier(config.model)
     if stage == "linear":  # the head the run trained (feature_norm adds head.norm.*)
         classifier.freeze_encoder(feature_norm=config.finetune.feature_norm)
     if stage in CLASSIFIER_STAGES:

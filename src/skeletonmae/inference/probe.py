@@ -39,8 +39,7 @@ from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.inference.checkpoint_model import InferenceModel
 from skeletonmae.inference.features import SplitFeatures, embed_split, split_batches
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
-from skeletonmae.models.classifier import ClassificationHead
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import ClassificationHead, SkeletonClassifier
 from skeletonmae.models.sttformer import init_sttformer_weights
 from skeletonmae.run_config import FEATURE_POOLS, TransformConfig
 
@@ -310,7 +309,7 @@ def random_init_model(model: InferenceModel, seed: int = 0) -> InferenceModel:
     """``model`` with a freshly initialised classifier of the same config (eval mode)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        classifier = build_classifier(model.model_config)
+        classifier = SkeletonClassifier(model.model_config)
     return dataclasses.replace(model, classifier=classifier.to(model.device).eval(), has_head=False)
 
 

@@ -94,7 +94,7 @@ def load_mae_checkpoint(
     """The SkeletonMAE of a pre-training checkpoint (eval mode), its RunConfig (with
     ``KEY=VALUE`` overrides, e.g. ``data.root=...`` or ``mask.frame_ratio=0.6``) and the split's
     arrays (``data.test_split`` unless overridden); the model is checked against the data."""
-    from skeletonmae.models.factory import build_mae
+    from skeletonmae.models.mae import SkeletonMAE
     from skeletonmae.saved_run import bind_run, load_run
 
     run = load_run(
@@ -107,7 +107,7 @@ def load_mae_checkpoint(
         require_dataset_folder(root)
     run = bind_run(run)
     config = run.config
-    model = build_mae(config.model, config.mask)
+    model = SkeletonMAE(config.model, config.mask)
     model.load_state_dict(run.payload["model"])
     arrays = run.arrays
     return model.eval(), config, arrays

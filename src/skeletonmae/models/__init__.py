@@ -2,15 +2,13 @@
 the SkeletonMAE pre-training module and the classifier, built from typed configs."""
 
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.models.factory import (
+from skeletonmae.models.mae import MAEOutput, SkeletonMAE
+from skeletonmae.models.sttformer import STTFormer
+from skeletonmae.models.transfer import (
     EncoderLoadReport,
-    build_classifier,
-    build_mae,
-    build_sttformer,
     freeze_encoder,
     load_pretrained_encoder,
 )
-from skeletonmae.models.mae import MAEOutput, SkeletonMAE
 from skeletonmae.run_config import MaskConfig, ModelConfig, StageSpec, preset
 
 __all__ = [
@@ -21,9 +19,7 @@ __all__ = [
     "SkeletonClassifier",
     "SkeletonMAE",
     "StageSpec",
-    "build_classifier",
-    "build_mae",
-    "build_sttformer",
+    "STTFormer",
     "freeze_encoder",
     "load_pretrained_encoder",
     "preset",

@@ -18,8 +18,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeletonmae.masking import spatial_temporal_mask, visible_counts
-from skeletonmae.models.classifier import pool_features
-from skeletonmae.models.factory import build_classifier, build_mae, build_sttformer
+from skeletonmae.models.classifier import SkeletonClassifier, pool_features
+from skeletonmae.models.mae import SkeletonMAE
+from skeletonmae.models.sttformer import STTFormer
 from skeletonmae.run_config import MaskConfig, ModelConfig
 
 __all__ = ["ModelCost", "count_parameters", "count_gflops", "measure_model_cost"]
@@ -67,9 +68,9 @@ def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCos
     batch (a block's projection of its slot embedding) is not charged to every sample."""
     mask_config.check_against(config)
     with torch.device("meta"), torch.no_grad():
-        classifier = build_classifier(config).eval()
-        mae = build_mae(config, mask_config).eval()
-        sttformer = build_sttformer(config).eval()
+        classifier = SkeletonClassifier(config).eval()
+        mae = SkeletonMAE(config, mask_config).eval()
+        sttformer = STTFormer(config).eval()
         one, two = (_forward_gflops(config, mask_config, classifier, mae, sttformer, n) for n in (1, 2))
     costs = {key: two[key] - one[key] for key in one}
     costs["mae_gflops"] = costs["encoder_gflops"] + costs["decoder_gflops"]
@@ -101,7 +102,6 @@ def _forward_gflops(config, mask_config, classifier, mae, sttformer, n: int) -> 
         frame_ratio=mask_config.frame_ratio,
         joint_ratio=mask_config.joint_ratio,
         strategy=mask_config.strategy,
-        tuple_len=config.tuple_len,
     )
     frames, joints = masking.kept_frames, masking.kept_joints
     visible = mae.encoder(rows, frames, joints)

@@ -69,7 +69,6 @@ class SkeletonMAE(nn.Module):
             frame_ratio=mcfg.frame_ratio,
             joint_ratio=mcfg.joint_ratio,
             strategy=mcfg.strategy,
-            tuple_len=cfg.tuple_len,
             generator=generator,
             device=x.device,
             frame_scores=frame_scores,

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from skeletonmae.atomic import write_json_atomic
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally, fuse_scores
-from skeletonmae.models.factory import build_classifier
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.saved_run import LoadedRun, bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
 
@@ -65,7 +65,7 @@ def scores_metrics(probabilities: torch.Tensor, labels: torch.Tensor) -> Classif
 def stream_scores(run: LoadedRun) -> StreamScores:
     """Softmax scores of a bound classifier run on its split, in the split's order (one process)."""
     config = run.config
-    model = build_classifier(config.model)
+    model = SkeletonClassifier(config.model)
     model.load_state_dict(run.payload["model"])
     model.eval()
     loader = build_eval_loader(

@@ -20,7 +20,8 @@ from skeletonmae.atomic import write_json_atomic
 from skeletonmae.distributed import barrier, distributed_session, wrap_model
 from skeletonmae.evaluation.loops import classify_loader
 from skeletonmae.evaluation.metrics import ClassificationMetrics
-from skeletonmae.models.factory import build_classifier, build_mae
+from skeletonmae.models.classifier import SkeletonClassifier
+from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.saved_run import bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
 from skeletonmae.training.tasks import PretrainTask
@@ -62,7 +63,7 @@ def run_evaluate(
     with distributed_session(run.config.training.device) as context:
         run = bind_run(run, split or "")
         config, arrays, info, split = run.config, run.arrays, run.info, run.split
-        model = build_classifier(config.model)
+        model = SkeletonClassifier(config.model)
         model.load_state_dict(payload["model"])
         model = wrap_model(model, context, sync_batchnorm=False)
         batch = config.data.eval_batch_size or DEFAULT_EVAL_BATCH
@@ -154,7 +155,7 @@ def run_reconstruction_eval(
     out = Path(output_dir) if output_dir is not None else run.path.parent
     with distributed_session(run.config.training.device) as context:
         run = bind_run(run, split or "")
-        model = build_mae(run.config.model, run.config.mask)
+        model = SkeletonMAE(run.config.model, run.config.mask)
         model.load_state_dict(run.payload["model"])
         loader = build_eval_loader(
             run.config, run.arrays, context, run.config.data.eval_batch_size or DEFAULT_EVAL_BATCH

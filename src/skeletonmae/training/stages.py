@@ -36,7 +36,9 @@ from skeletonmae.distributed import (
     wrap_model,
 )
 from skeletonmae.models.checkpointing import set_activation_checkpointing
-from skeletonmae.models.factory import build_classifier, build_mae, load_pretrained_encoder
+from skeletonmae.models.classifier import SkeletonClassifier
+from skeletonmae.models.mae import SkeletonMAE
+from skeletonmae.models.transfer import load_pretrained_encoder
 from skeletonmae.run_config import RunConfig
 from skeletonmae.training.data_setup import build_eval_loader, build_train_data, micro_batch_size
 from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
@@ -136,8 +138,8 @@ def build_stage_model(
         stream = config.data.transform.stream
         return build_for_dataset(config.model, config.contrastive, layout_name, stream, num_samples)
     if stage == "pretrain":
-        return build_mae(config.model, config.mask)
-    classifier = build_classifier(config.model)
+        return SkeletonMAE(config.model, config.mask)
+    classifier = SkeletonClassifier(config.model)
     if config.finetune.pretrained is not None:
         payload = load_checkpoint(config.finetune.pretrained)
         try:
@@ -158,10 +160,10 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
         info = dataset_info(train_arrays, split_folder(config.data, config.data.train_split))
         if stage != "pretrain":
             require_labels(train_arrays, stage)
-        config = bind_model_to_data(config, info, pinned, check_mask=stage == "pretrain")
-        run_dir = prepare_run_dir(config, stage, context, resume)
+        config = bind_model_to_data(config, info, pinned)
         seed_everything(config.training.seed)  # same initial weights on every rank
-        model = built = build_stage_model(stage, config, info.layout, len(train_arrays))
+        model = built = build_stage_model(stage, config, info.layout, len(train_arrays))  # checks the masking
+        run_dir = prepare_run_dir(config, stage, context, resume)
         set_activation_checkpointing(model, config.training.checkpoint_activations)
         seed_everything(config.training.seed + context.rank)  # per-rank dropout streams
         train = build_train_data(config, train_arrays, context, stage)

@@ -1,4 +1,4 @@
-"""One place to build the models from configs and to move pre-trained weights between them."""
+"""Moving pre-trained encoder weights into a classifier, and freezing them."""
 
 from __future__ import annotations
 
@@ -8,35 +8,14 @@ from typing import NamedTuple
 import torch
 
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.models.mae import SkeletonMAE
-from skeletonmae.models.sttformer import STTFormer
-from skeletonmae.run_config import MaskConfig, ModelConfig
 
 __all__ = [
-    "build_classifier",
-    "build_mae",
-    "build_sttformer",
     "load_pretrained_encoder",
     "freeze_encoder",
     "EncoderLoadReport",
 ]
 
 _DATA_PARALLEL_PREFIX = "module."
-
-
-def build_classifier(config: ModelConfig) -> SkeletonClassifier:
-    """Classifier for fine-tuning / linear evaluation: ``(N, C, T, V, M) -> (N, num_classes)``."""
-    return SkeletonClassifier(config)
-
-
-def build_mae(config: ModelConfig, mask_config: MaskConfig) -> SkeletonMAE:
-    """Pre-training model; raises ValueError if the masking does not fit the grid."""
-    return SkeletonMAE(config, mask_config)
-
-
-def build_sttformer(config: ModelConfig) -> STTFormer:
-    """The faithful STTFormer classifier (reference / baseline)."""
-    return STTFormer(config)
 
 
 class EncoderLoadReport(NamedTuple):
