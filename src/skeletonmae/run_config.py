@@ -1,29 +1,16 @@
 """The run config: every setting of one run, one frozen dataclass per YAML section.
 
-A run is described by :class:`RunConfig`, read from YAML plus ``--set key=value`` overrides by
-:func:`load_run_config` (the generic loader is :mod:`skeletonmae.config`):
+:class:`RunConfig` is read from YAML plus ``--set key=value`` overrides by :func:`load_run_config`
+(the generic loader is :mod:`skeletonmae.config`). Sections: ``model`` (:class:`ModelConfig`,
+``preset: NAME`` plus field overrides; joints, persons, classes and frames come from the data,
+:func:`skeletonmae.data.binding.bind_model_to_data`), ``mask``, ``data`` (with ``transform``;
+``data.batch_size`` is the batch of one optimiser step over all processes, split over
+``WORLD_SIZE`` ranks and ``training.grad_accumulation`` micro-batches), ``optim``, ``schedule``,
+``training`` (the paper's section 4.2 defaults), ``finetune`` and ``contrastive`` (null for
+SkeletonMAE; CrosSCLR / AimCLR with their papers' defaults, docs/contrastive.md).
 
-* ``model`` (:class:`ModelConfig`, ``preset: NAME`` plus field overrides): the STTFormer encoder
-  (stages of blocks), the input grid (frames, tuple length, joints, persons), the classifier head
-  and the reconstruction decoder; :func:`preset` names ``ntu60``, ``ntu120``, ``nw-ucla``,
-  ``cpu-small``, ``cpu-base``. The model's joints, persons, classes and frames come from the
-  dataset and the transform (:func:`skeletonmae.data.binding.bind_model_to_data`); values written
-  explicitly in the YAML must agree with them.
-* ``mask`` (:class:`MaskConfig`): the spatial-temporal masking of pre-training and its target;
-* ``data`` (:class:`DataConfig`, with ``transform``: :class:`TransformConfig`): the prepared
-  dataset(s), splits, batch, label fraction and STTFormer's feeder settings. ``data.batch_size``
-  is the batch of one optimiser step over all processes (the paper's 64), split over
-  ``WORLD_SIZE`` ranks and ``training.grad_accumulation`` micro-batches;
-* ``optim``, ``schedule``, ``training`` (:class:`OptimConfig`, :class:`ScheduleConfig`,
-  :class:`TrainingConfig`): the paper's section 4.2 defaults (Adam, lr 0.005, MultiStep 60/90/110,
-  200 epochs, label smoothing 0.1);
-* ``finetune`` (:class:`FinetuneConfig`): the pre-trained checkpoint and how it is fine-tuned;
-* ``contrastive`` (:class:`ContrastiveConfig`, null for SkeletonMAE): CrosSCLR / AimCLR on the
-  same encoder, with their papers' defaults (docs/contrastive.md).
-
-Every dataclass validates itself in ``__post_init__`` (once); errors name the dotted key and the
-fix. Settings that lost in measured ablations and were removed are listed in
-:data:`skeletonmae.config.REMOVED_SETTINGS`.
+Every dataclass validates itself in ``__post_init__`` (once); errors name the dotted key, the bad
+value and the fix. Settings removed after measured ablations: :data:`skeletonmae.config.REMOVED_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -42,6 +29,7 @@ from skeletonmae.config import (
     DATA_BOUND,
     RESULT_NEUTRAL,
     ConfigError,
+    FieldValueError,
     Override,
     apply_overrides,
     from_mapping,
@@ -51,13 +39,51 @@ from skeletonmae.config import (
 )
 from skeletonmae.masking import check_visible_frames, kept_frame_count, num_removed
 
-# ----------------------------------------------------------------------------------------------
-# model and mask
-# ----------------------------------------------------------------------------------------------
+# -- shared checks: the message names the bad value and, in ``fix``, what to use instead --------
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _require_int(name: str, value: Any, minimum: int = 1, fix: str = "use a positive integer") -> None:
+    require(_is_int(value) and value >= minimum, name, f"got {value!r}; {fix}")
+
+
+def _require_ratio(name: str, value: Any, fix: str = "use a value in [0, 1)") -> None:
+    require(_is_number(value) and 0.0 <= value < 1.0, name, f"got {value!r}; {fix}")
+
+
+def _require_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
+    require(value in choices, name, f"got {value!r}; use one of {', '.join(map(repr, choices))}")
+
+
+def _require_bool(name: str, value: Any) -> None:
+    require(isinstance(value, bool), name, f"got {value!r}; use true or false")
+
+
+def _require_at_least(name: str, value: Any, minimum: float, fix: str = "") -> None:
+    require(value >= minimum, name, f"must be >= {minimum}, got {value}" + (f"; {fix}" if fix else ""))
+
+
+def _require_fraction(name: str, value: Any, fix: str = "") -> None:
+    """``value`` in (0, 1]."""
+    require(0.0 < value <= 1.0, name, f"must be in (0, 1], got {value}" + (f"; {fix}" if fix else ""))
+
+
+def _require_probability(name: str, value: float) -> None:
+    require(0.0 <= value <= 1.0, name, f"got {value}; expected a probability in [0, 1]")
+
+
+def _require_positive(name: str, value: float) -> None:
+    require(value > 0, name, f"got {value}; expected a value > 0")
+
+
+# -- model and mask ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -77,37 +103,23 @@ class StageSpec:
         require(
             _is_int(self.channels) and self.channels >= 2 and self.channels % 2 == 0,
             "channels",
-            f"got {self.channels!r}; use an even positive integer (the slot "
-            "embedding interleaves sin/cos channels)",
+            f"got {self.channels!r}; use an even positive integer (the slot embedding interleaves sin/cos)",
         )
-        require(
-            _is_int(self.qk_dim) and self.qk_dim >= 1,
-            "qk_dim",
-            f"got {self.qk_dim!r}; use a positive integer such as channels // 4",
-        )
-        require(
-            _is_int(self.num_blocks) and self.num_blocks >= 1,
-            "num_blocks",
-            f"got {self.num_blocks!r}; use a positive integer",
-        )
+        _require_int("qk_dim", self.qk_dim, fix="use a positive integer such as channels // 4")
+        _require_int("num_blocks", self.num_blocks)
 
 
 def _as_stage_specs(stages: Any) -> tuple[StageSpec, ...]:
     """Stages as a tuple of StageSpec; plain dicts (from ``asdict``, JSON or YAML) are rebuilt."""
-    hint = (
-        "give a non-empty list of StageSpec(channels, qk_dim, num_blocks) or of dicts with exactly those keys"
-    )
+    hint = "give a non-empty list of StageSpec(channels, qk_dim, num_blocks) or of dicts with those keys"
     require(isinstance(stages, (list, tuple)) and len(stages) >= 1, "stages", f"got {stages!r}; {hint}")
     specs = []
     for index, stage in enumerate(stages):
         if isinstance(stage, Mapping):
-            unknown = sorted(set(stage) - {"channels", "qk_dim", "num_blocks"})
-            missing = sorted({"channels", "qk_dim", "num_blocks"} - set(stage))
-            problems = ([f"unknown keys {unknown}"] if unknown else []) + (
-                [f"missing keys {missing}"] if missing else []
-            )
-            require(not problems, f"stages[{index}]", f"{', '.join(problems)}; {hint}")
-            stage = StageSpec(**stage)
+            try:
+                stage = StageSpec(**stage)
+            except TypeError as error:  # a missing or unknown key
+                raise FieldValueError(f"stages[{index}]", f"{error}; {hint}") from None
         require(isinstance(stage, StageSpec), f"stages[{index}]", f"got {stage!r}; {hint}")
         specs.append(stage)
     return tuple(specs)
@@ -167,29 +179,21 @@ class ModelConfig:
     head_pool: str = "mean"
 
     def __post_init__(self) -> None:
-        for name in (
-            "in_channels",
-            "num_frames",
-            "tuple_len",
-            "num_joints",
-            "num_persons",
-            "num_heads",
-            "decoder_depth",
-        ):
-            value = getattr(self, name)
-            require(_is_int(value) and value >= 1, name, f"got {value!r}; use a positive integer")
-        require(
-            _is_int(self.num_classes) and self.num_classes >= 0,
+        for name in ("in_channels", "num_frames", "tuple_len", "num_joints", "num_persons", "num_heads"):
+            _require_int(name, getattr(self, name))
+        _require_int("decoder_depth", self.decoder_depth)
+        _require_int(
             "num_classes",
-            f"got {self.num_classes!r}; use the number of classes (0: unlabelled data, pre-training only)",
+            self.num_classes,
+            minimum=0,
+            fix="use the number of classes (0: unlabelled data, pre-training only)",
         )
+        t, length = self.num_frames, self.tuple_len
         require(
-            self.num_frames % self.tuple_len == 0,
+            t % length == 0,
             "num_frames",
-            f"{self.num_frames} frames do not split into tuples of tuple_len="
-            f"{self.tuple_len}; set num_frames to a multiple of {self.tuple_len} "
-            f"(e.g. {self.tuple_len * max(1, self.num_frames // self.tuple_len)}) "
-            "or change tuple_len",
+            f"{t} frames do not split into tuples of tuple_len={length}; set num_frames to a multiple "
+            f"of {length} (e.g. {length * max(1, t // length)}) or change tuple_len",
         )
         object.__setattr__(self, "stages", _as_stage_specs(self.stages))
         for name in ("tuple_kernel", "slot_kernel"):
@@ -199,22 +203,11 @@ class ModelConfig:
                 name,
                 f"got {value!r}; use an odd positive integer (same-size padding)",
             )
-        for name in ("use_slot_embedding", "visible_attention_rescale"):
-            require(
-                isinstance(getattr(self, name), bool), name, f"got {getattr(self, name)!r}; use true or false"
-            )
-        require(
-            self.head_pool in FEATURE_POOLS,
-            "head_pool",
-            f"got {self.head_pool!r}; use one of {list(FEATURE_POOLS)}",
-        )
-        for name in ("attention_dropout", "head_dropout"):
-            value = getattr(self, name)
-            require(
-                isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < 1.0,
-                name,
-                f"got {value!r}; use a value in [0, 1)",
-            )
+        _require_bool("use_slot_embedding", self.use_slot_embedding)
+        _require_bool("visible_attention_rescale", self.visible_attention_rescale)
+        _require_choice("head_pool", self.head_pool, FEATURE_POOLS)
+        _require_ratio("attention_dropout", self.attention_dropout)
+        _require_ratio("head_dropout", self.head_dropout)
         require(
             _is_int(self.decoder_width) and self.decoder_width >= 4 and self.decoder_width % 4 == 0,
             "decoder_width",
@@ -245,7 +238,7 @@ class ModelConfig:
     def pooled_dim(self, pool: str | None = None) -> int:
         """Width of the features pooled by ``pool`` (default: the head's ``head_pool``)."""
         pool = self.head_pool if pool is None else pool
-        require(pool in FEATURE_POOLS, "pool", f"got {pool!r}; use one of {list(FEATURE_POOLS)}")
+        _require_choice("pool", pool, FEATURE_POOLS)
         return self.feature_dim * (self.num_tuples if pool == "tuple" else 1)
 
     @property
@@ -268,10 +261,6 @@ class ModelConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
         """Rebuild from ``dataclasses.asdict`` output (or YAML); unknown keys raise ValueError."""
         return from_mapping(cls, data, key="model")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict (``dataclasses.asdict``)."""
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -302,31 +291,14 @@ class MaskConfig:
 
     def __post_init__(self) -> None:
         for name in ("frame_ratio", "joint_ratio"):
-            value = getattr(self, name)
-            require(
-                isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < 1.0,
-                name,
-                f"got {value!r}; use a ratio in [0, 1) (the paper uses 0.4-0.6)",
-            )
-        choices = {
-            "strategy": ("random", "fixed"),
-            "loss_on": ("masked", "all"),
-            "target": ("coordinates", "motion"),
-        }
-        for name, allowed in choices.items():
-            require(
-                getattr(self, name) in allowed,
-                name,
-                f"got {getattr(self, name)!r}; use one of {', '.join(map(repr, allowed))}",
-            )
-        require(
-            isinstance(self.normalize_target, bool),
-            "normalize_target",
-            f"got {self.normalize_target!r}; use true or false",
-        )
+            _require_ratio(name, getattr(self, name), fix="use a ratio in [0, 1) (the paper uses 0.4-0.6)")
+        _require_choice("strategy", self.strategy, ("random", "fixed"))
+        _require_choice("loss_on", self.loss_on, ("masked", "all"))
+        _require_choice("target", self.target, ("coordinates", "motion"))
+        _require_bool("normalize_target", self.normalize_target)
         tau = self.motion_temperature
         require(
-            tau is None or (isinstance(tau, (int, float)) and not isinstance(tau, bool) and tau > 0),
+            tau is None or (_is_number(tau) and tau > 0),
             "motion_temperature",
             f"got {tau!r}; use null (uniform masking) or a temperature > 0 (MAMP uses 0.75)",
         )
@@ -336,25 +308,17 @@ class MaskConfig:
         the visible-token encoder, at least one visible joint, something to reconstruct when
         ``loss_on='masked'``)."""
         check_visible_frames(model.num_frames, self.frame_ratio, model.tuple_len)
-        if num_removed(self.joint_ratio, model.num_joints) >= model.num_joints:
+        removed_joints = num_removed(self.joint_ratio, model.num_joints)
+        if removed_joints >= model.num_joints:
             raise ValueError(
                 f"joint_ratio={self.joint_ratio} removes every joint of {model.num_joints}; lower joint_ratio"
             )
-        masks_nothing = (
-            kept_frame_count(model.num_frames, self.frame_ratio) == model.num_frames
-            and num_removed(self.joint_ratio, model.num_joints) == 0
-        )
-        if masks_nothing and self.loss_on == "masked":
+        keeps_all_frames = kept_frame_count(model.num_frames, self.frame_ratio) == model.num_frames
+        if keeps_all_frames and removed_joints == 0 and self.loss_on == "masked":
             raise ValueError(
-                f"frame_ratio={self.frame_ratio} and joint_ratio="
-                f"{self.joint_ratio} remove no token, so loss_on='masked' has "
-                "nothing to average; set loss_on='all' or raise a ratio"
+                f"frame_ratio={self.frame_ratio} and joint_ratio={self.joint_ratio} remove no token, so "
+                "loss_on='masked' has nothing to average; set loss_on='all' or raise a ratio"
             )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MaskConfig:
-        """Rebuild from a plain dict; unknown keys raise ValueError."""
-        return from_mapping(cls, data, key="mask")
 
 
 CPU_SMALL_STAGES: tuple[StageSpec, ...] = (
@@ -366,59 +330,37 @@ CPU_SMALL_STAGES: tuple[StageSpec, ...] = (
 # A CPU preset with real capacity: 64 wide x 3 blocks (64-d features), decoder 64 x 3.
 CPU_BASE_STAGES: tuple[StageSpec, ...] = (StageSpec(channels=64, qk_dim=16, num_blocks=3),)
 
+_NW_UCLA_GRID = dict(num_joints=20, num_persons=1, num_classes=10)
 _PRESETS: dict[str, ModelConfig] = {
     "ntu60": ModelConfig(),
     "ntu120": ModelConfig(num_classes=120),
     # 60 frames is the smallest multiple of L = 6 for which alpha = 0.4 / 0.5 / 0.6 all keep
     # whole tuples (36 / 30 / 24 frames); NW-UCLA sequences average 39 frames (max 201).
-    "nw-ucla": ModelConfig(num_frames=60, num_joints=20, num_persons=1, num_classes=10),
+    "nw-ucla": ModelConfig(num_frames=60, **_NW_UCLA_GRID),
     "cpu-small": ModelConfig(
-        num_frames=60,
-        num_joints=20,
-        num_persons=1,
-        num_classes=10,
-        stages=CPU_SMALL_STAGES,
-        decoder_width=16,
-        decoder_depth=2,
+        num_frames=60, stages=CPU_SMALL_STAGES, decoder_width=16, decoder_depth=2, **_NW_UCLA_GRID
     ),
     "cpu-base": ModelConfig(
-        num_frames=30,
-        num_joints=20,
-        num_persons=1,
-        num_classes=10,
-        stages=CPU_BASE_STAGES,
-        decoder_width=64,
-        decoder_depth=3,
+        num_frames=30, stages=CPU_BASE_STAGES, decoder_width=64, decoder_depth=3, **_NW_UCLA_GRID
     ),
 }
 PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
 
 
 def preset(name: str, **overrides: Any) -> ModelConfig:
-    """The named ``ModelConfig`` with field overrides (e.g. ``num_joints=20, num_classes=10``).
-
-    Names: ``ntu60``, ``ntu120``, ``nw-ucla``, ``cpu-small``, ``cpu-base``. Unknown names or fields raise
-    ValueError naming them; ``stages`` may be given as StageSpecs or as plain dicts.
-    """
+    """The named ``ModelConfig`` (``ntu60``, ``ntu120``, ``nw-ucla``, ``cpu-small``, ``cpu-base``)
+    with field overrides (e.g. ``num_joints=20``; ``stages`` as StageSpecs or plain dicts).
+    Unknown names or fields raise ValueError naming them."""
     if name not in _PRESETS:
         raise ValueError(f"unknown model preset {name!r}; choose one of {', '.join(PRESET_NAMES)}")
-    base = _PRESETS[name]
-    if not overrides:
-        return base
-    data = dataclasses.asdict(base)
-    unknown = sorted(set(overrides) - set(data))
-    if unknown:
-        raise ValueError(
-            f"unknown ModelConfig field {unknown[0]!r} in overrides of preset "
-            f"{name!r}; valid fields are {', '.join(data)}"
-        )
-    data.update(overrides)
-    return ModelConfig.from_dict(data)
+    try:
+        return dataclasses.replace(_PRESETS[name], **overrides)
+    except TypeError as error:  # an unknown field
+        fields = ", ".join(f.name for f in dataclasses.fields(ModelConfig))
+        raise ValueError(f"overrides of preset {name!r}: {error}; valid fields are {fields}") from None
 
 
-# ----------------------------------------------------------------------------------------------
-# data
-# ----------------------------------------------------------------------------------------------
+# -- data ----------------------------------------------------------------------------------------
 
 
 STREAMS = ("joint", "bone", "motion", "bone_motion")
@@ -489,12 +431,73 @@ class TransformConfig:
         return np.full(3, self.rotation, dtype=np.float64)
 
 
-# ----------------------------------------------------------------------------------------------
-# optimiser, schedule, training loop
-# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataConfig:
+    """Which prepared dataset to read and how to batch it.
+
+    ``root`` holds one folder per split (``skeletonmae prepare`` writes it), or is a list of such
+    datasets read as one (same layout and channels; unlabelled ones may join for pre-training).
+    With a list, a split name reads that split of every dataset that has it, and ``NAME/SPLIT``
+    (``NAME`` a dataset's folder name) reads one dataset's, e.g. ``val_split: nw-ucla/test``.
+    ``root_weights`` (one per root; null: each dataset in proportion to its size) sets each
+    dataset's share of an epoch's training samples; a share above its size repeats its samples,
+    each draw with its own augmentation. ``val_split`` is what picks the best checkpoint (null:
+    use the training metric). ``label_fraction`` < 1 trains the fine-tune / linear stages on a
+    class-balanced subset drawn with ``label_seed``. ``pretrain_fraction`` < 1 (beyond the paper,
+    for data-scaling studies) pre-trains on a random subset of the training split, drawn with
+    ``label_seed`` (nested: for one seed the 25 % subset lies inside the 50 % one).
+    ``eval_batch_size`` is per process (null: the training micro-batch).
+    """
+
+    root: Path | tuple[Path, ...] | None = field(default=None, metadata=RESULT_NEUTRAL)
+    root_weights: tuple[float, ...] | None = None
+    train_split: str = "train"
+    val_split: str | None = "test"
+    test_split: str = "test"
+    transform: TransformConfig = field(default_factory=TransformConfig)
+    batch_size: int = 64
+    eval_batch_size: int | None = field(default=None, metadata=RESULT_NEUTRAL)
+    num_workers: int = field(default=2, metadata=RESULT_NEUTRAL)
+    label_fraction: float = 1.0
+    label_seed: int = 0
+    pretrain_fraction: float = 1.0
+    mmap: bool = field(default=True, metadata=RESULT_NEUTRAL)
+
+    def __post_init__(self) -> None:
+        _require_at_least("batch_size", self.batch_size, 1, "the paper uses 64")
+        if self.eval_batch_size is not None:
+            _require_at_least("eval_batch_size", self.eval_batch_size, 1, "or null")
+        _require_at_least("num_workers", self.num_workers, 0)
+        _require_fraction("label_fraction", self.label_fraction, "e.g. 0.1 for 10 % of the labels")
+        _require_fraction("pretrain_fraction", self.pretrain_fraction, "e.g. 0.25 pre-trains on a quarter")
+        _require_at_least("label_seed", self.label_seed, 0)
+        if self.root_weights is not None:
+            require(
+                len(self.root_weights) == len(self.roots) and all(w > 0 for w in self.root_weights),
+                "root_weights",
+                f"got {list(self.root_weights)} for {len(self.roots)} root(s); give one positive "
+                "weight per folder of data.root, or null for shares by size",
+            )
+            require(
+                self.label_fraction == 1.0 and self.pretrain_fraction == 1.0,
+                "root_weights",
+                "cannot be combined with label_fraction or pretrain_fraction below 1; use one or the other",
+            )
+        for name in ("train_split", "test_split"):
+            require(bool(getattr(self, name)), name, "must name a split folder, e.g. train")
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """The dataset folders of ``root`` (one or several; empty when unset)."""
+        if self.root is None:
+            return ()
+        return tuple(map(Path, self.root)) if isinstance(self.root, tuple) else (Path(self.root),)
 
 
-@dataclasses.dataclass(frozen=True)
+# -- optimiser, schedule, training loop ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
 class OptimConfig:
     """Optimiser. ``momentum`` is used by ``sgd`` only; ``grad_clip_norm`` None disables clipping."""
 
@@ -511,11 +514,7 @@ class OptimConfig:
             "lr",
             f"must be a positive number, got {self.lr}; the paper uses 0.005",
         )
-        require(
-            self.weight_decay >= 0,
-            "weight_decay",
-            f"must be >= 0, got {self.weight_decay}; the paper uses 1e-4",
-        )
+        _require_at_least("weight_decay", self.weight_decay, 0, "the paper uses 1e-4")
         require(
             all(0.0 <= b < 1.0 for b in self.betas),
             "betas",
@@ -529,7 +528,7 @@ class OptimConfig:
         )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class ScheduleConfig:
     """Learning-rate schedule after a linear warm-up from ``warmup_start_factor * lr`` over
     ``warmup_epochs`` (0 disables it; fractions allowed).
@@ -552,21 +551,11 @@ class ScheduleConfig:
             "milestones",
             f"must be increasing positive epochs, got {list(self.milestones)}; e.g. [60, 90, 110]",
         )
-        require(0 < self.gamma <= 1, "gamma", f"must be in (0, 1], got {self.gamma}")
+        _require_fraction("gamma", self.gamma)
+        _require_at_least("warmup_epochs", self.warmup_epochs, 0)
+        _require_fraction("warmup_start_factor", self.warmup_start_factor)
         require(
-            self.warmup_epochs >= 0,
-            "warmup_epochs",
-            f"must be >= 0, got {self.warmup_epochs}",
-        )
-        require(
-            0 < self.warmup_start_factor <= 1,
-            "warmup_start_factor",
-            f"must be in (0, 1], got {self.warmup_start_factor}",
-        )
-        require(
-            self.name in ("multistep", "cosine"),
-            "name",
-            f"must be multistep or cosine, got {self.name!r}",
+            self.name in ("multistep", "cosine"), "name", f"must be multistep or cosine, got {self.name!r}"
         )
         require(
             0.0 <= self.min_lr_factor <= 1.0,
@@ -580,7 +569,7 @@ def snapshot_name(epoch: int) -> str:
     return f"epoch-{epoch:04d}.pt"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class TrainingConfig:
     """Loop settings.
 
@@ -589,11 +578,10 @@ class TrainingConfig:
     the loss leaves the device (progress bar, non-finite check). ``limit_train_steps`` caps the
     optimiser steps per epoch (smoke runs); ``eval_every`` is in epochs.
     ``checkpoint_activations`` recomputes each encoder / decoder block's activations in the
-    backward pass instead of keeping them (less memory for large batches on small GPUs, about one
-    more forward pass of compute; gradients and BatchNorm statistics unchanged).
-    ``snapshot_epochs`` also keeps the checkpoint of each of those epochs as
-    ``epoch-NNNN.pt`` (:func:`snapshot_name`), so one long run gives the shorter schedules'
-    checkpoints (a sweep's Figure 4 points).
+    backward pass instead of keeping them (less memory, about one more forward pass of compute;
+    gradients and BatchNorm statistics unchanged). ``snapshot_epochs`` also keeps the checkpoint
+    of each of those epochs as ``epoch-NNNN.pt`` (:func:`snapshot_name`), so one long run gives
+    the shorter schedules' checkpoints (a sweep's Figure 4 points).
     """
 
     epochs: int = 200
@@ -604,54 +592,37 @@ class TrainingConfig:
     grad_accumulation: int = 1
     label_smoothing: float = 0.1
     eval_every: int = 1
-    checkpoint_every_steps: int = dataclasses.field(default=0, metadata=RESULT_NEUTRAL)
-    log_every_steps: int = dataclasses.field(default=20, metadata=RESULT_NEUTRAL)
+    checkpoint_every_steps: int = field(default=0, metadata=RESULT_NEUTRAL)
+    log_every_steps: int = field(default=20, metadata=RESULT_NEUTRAL)
     limit_train_steps: int | None = None
     sync_batchnorm: bool = False
-    device: Literal["auto", "cpu", "cuda"] = dataclasses.field(default="auto", metadata=RESULT_NEUTRAL)
-    progress_bar: bool = dataclasses.field(default=True, metadata=RESULT_NEUTRAL)
-    snapshot_epochs: tuple[int, ...] = dataclasses.field(default=(), metadata=RESULT_NEUTRAL)
+    device: Literal["auto", "cpu", "cuda"] = field(default="auto", metadata=RESULT_NEUTRAL)
+    progress_bar: bool = field(default=True, metadata=RESULT_NEUTRAL)
+    snapshot_epochs: tuple[int, ...] = field(default=(), metadata=RESULT_NEUTRAL)
 
     def __post_init__(self) -> None:
-        require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; the paper uses 200")
+        _require_at_least("epochs", self.epochs, 1, "the paper uses 200")
         object.__setattr__(self, "snapshot_epochs", tuple(self.snapshot_epochs))
         require(
             all(isinstance(e, int) and 1 <= e <= self.epochs for e in self.snapshot_epochs),
             "snapshot_epochs",
             f"got {list(self.snapshot_epochs)}; list epochs between 1 and training.epochs={self.epochs}",
         )
-        require(self.seed >= 0, "seed", f"must be >= 0, got {self.seed}")
-        require(
-            self.grad_accumulation >= 1,
-            "grad_accumulation",
-            f"must be >= 1 (batches per optimiser step), got {self.grad_accumulation}",
-        )
+        _require_at_least("seed", self.seed, 0)
+        _require_at_least("grad_accumulation", self.grad_accumulation, 1, "batches per optimiser step")
         require(
             0.0 <= self.label_smoothing < 1.0,
             "label_smoothing",
             f"must be in [0, 1), got {self.label_smoothing}; the paper uses 0.1",
         )
-        require(self.eval_every >= 1, "eval_every", f"must be >= 1 epoch, got {self.eval_every}")
-        require(
-            self.checkpoint_every_steps >= 0,
-            "checkpoint_every_steps",
-            f"must be >= 0 (0 = only at epoch ends), got {self.checkpoint_every_steps}",
-        )
-        require(
-            self.log_every_steps >= 1,
-            "log_every_steps",
-            f"must be >= 1, got {self.log_every_steps}",
-        )
-        require(
-            self.limit_train_steps is None or self.limit_train_steps >= 1,
-            "limit_train_steps",
-            f"must be >= 1 or null (whole epochs), got {self.limit_train_steps}",
-        )
+        _require_at_least("eval_every", self.eval_every, 1, "in epochs")
+        _require_at_least("checkpoint_every_steps", self.checkpoint_every_steps, 0, "0 = only at epoch ends")
+        _require_at_least("log_every_steps", self.log_every_steps, 1)
+        if self.limit_train_steps is not None:
+            _require_at_least("limit_train_steps", self.limit_train_steps, 1, "or null for whole epochs")
 
 
-# ----------------------------------------------------------------------------------------------
-# contrastive baselines
-# ----------------------------------------------------------------------------------------------
+# -- contrastive baselines -----------------------------------------------------------------------
 
 
 Method = Literal["crossclr", "aimclr"]
@@ -660,15 +631,6 @@ TemporalCrop = Literal["pad", "resize"]
 
 METHODS: tuple[str, ...] = ("crossclr", "aimclr")
 VIEWS: tuple[str, ...] = ("joint", "motion", "bone")
-TEMPORAL_CROPS: tuple[str, ...] = ("pad", "resize")
-
-
-def _require_probability(name: str, value: float) -> None:
-    require(0.0 <= value <= 1.0, name, f"got {value}; expected a probability in [0, 1]")
-
-
-def _require_positive(name: str, value: float) -> None:
-    require(value > 0, name, f"got {value}; expected a value > 0")
 
 
 @dataclass(frozen=True)
@@ -708,30 +670,15 @@ class AugmentationConfig:
     temporal_flip_prob: float = 0.5
 
     def __post_init__(self) -> None:
-        require(
-            self.shear_amplitude >= 0,
-            "shear_amplitude",
-            f"got {self.shear_amplitude}; expected >= 0 (0.5 in the papers, 0 disables Shear)",
-        )
-        require(
-            self.temporal_crop in TEMPORAL_CROPS,
-            "temporal_crop",
-            f"got {self.temporal_crop!r}; expected one of {TEMPORAL_CROPS}",
-        )
-        require(
-            self.temporal_padding_ratio >= 0,
-            "temporal_padding_ratio",
-            f"got {self.temporal_padding_ratio}; expected >= 0 (6 in the papers, 0 disables the crop)",
-        )
-        require(
-            0.0 < self.crop_min_ratio <= 1.0,
-            "crop_min_ratio",
-            f"got {self.crop_min_ratio}; expected a fraction in (0, 1]",
-        )
+        _require_at_least("shear_amplitude", self.shear_amplitude, 0, "0.5 in the papers, 0 disables Shear")
+        _require_choice("temporal_crop", self.temporal_crop, ("pad", "resize"))
+        padding = self.temporal_padding_ratio
+        _require_at_least("temporal_padding_ratio", padding, 0, "6 in the papers, 0 disables the crop")
+        _require_fraction("crop_min_ratio", self.crop_min_ratio)
         for name in ("spatial_flip_prob", "noise_prob", "blur_prob", "axis_mask_prob", "temporal_flip_prob"):
             _require_probability(name, getattr(self, name))
         for name in ("rotate_main_max_degrees", "rotate_minor_max_degrees", "noise_std"):
-            require(getattr(self, name) >= 0, name, f"got {getattr(self, name)}; expected >= 0")
+            _require_at_least(name, getattr(self, name), 0)
         require(
             self.blur_kernel >= 1 and self.blur_kernel % 2 == 1,
             "blur_kernel",
@@ -805,19 +752,11 @@ class ContrastiveConfig:
     attention_drop: AttentionDropConfig = field(default_factory=AttentionDropConfig)
 
     def __post_init__(self) -> None:
-        require(self.method in METHODS, "method", f"got {self.method!r}; expected one of {METHODS}")
+        _require_choice("method", self.method, METHODS)
         for name in ("projection_dim", "queue_size", "temperature", "topk"):
             _require_positive(name, getattr(self, name))
-        require(
-            0.0 <= self.momentum < 1.0,
-            "momentum",
-            f"got {self.momentum}; expected a value in [0, 1) (0.999 in the papers)",
-        )
-        require(
-            self.mining_start_epoch >= 0,
-            "mining_start_epoch",
-            f"got {self.mining_start_epoch}; expected >= 0",
-        )
+        _require_ratio("momentum", self.momentum, fix="use a value in [0, 1) (0.999 in the papers)")
+        _require_at_least("mining_start_epoch", self.mining_start_epoch, 0)
         require(
             self.topk < self.queue_size,
             "topk",
@@ -836,11 +775,7 @@ class ContrastiveConfig:
             "views",
             f"got {self.views}; CrosSCLR mines knowledge across views, give at least two",
         )
-        require(
-            self.export_view in self.views,
-            "export_view",
-            f"got {self.export_view!r}; expected one of the views {self.views}",
-        )
+        _require_choice("export_view", self.export_view, self.views)
 
     @property
     def model_views(self) -> tuple[str, ...]:
@@ -849,91 +784,14 @@ class ContrastiveConfig:
         return self.views if self.method == "crossclr" else (self.export_view,)
 
 
-# ----------------------------------------------------------------------------------------------
-# the run
-# ----------------------------------------------------------------------------------------------
+# -- the run -------------------------------------------------------------------------------------
 
 
 # ModelConfig fields that are read from the dataset (and the transform) rather than chosen.
 DATA_BOUND_MODEL_FIELDS: tuple[str, ...] = marked_fields(ModelConfig, "data_bound")
 
 
-@dataclasses.dataclass(frozen=True)
-class DataConfig:
-    """Which prepared dataset to read and how to batch it.
-
-    ``root`` holds one folder per split (``skeletonmae prepare`` writes it), or is a list of such
-    datasets read as one (same layout and channels; unlabelled ones may join for pre-training).
-    With a list, a split name reads that split of every dataset that has it, and ``NAME/SPLIT``
-    (``NAME`` a dataset's folder name) reads one dataset's, e.g. ``val_split: nw-ucla/test``.
-    ``root_weights`` (one per root; null: each dataset in proportion to its size) sets each
-    dataset's share of an epoch's training samples; a share above its size repeats its samples,
-    each draw with its own augmentation. ``val_split`` is what picks the best checkpoint (null:
-    use the training metric). ``label_fraction`` < 1 trains the
-    fine-tune / linear stages on a class-balanced subset drawn with ``label_seed``.
-    ``pretrain_fraction`` < 1 (beyond the paper, for data-scaling studies) pre-trains on a random
-    subset of the training split of that size, drawn with ``label_seed`` (nested: for one seed the
-    25 % subset lies inside the 50 % one); the other stages ignore it.
-    ``eval_batch_size`` is per process (null: the training micro-batch).
-    """
-
-    root: Path | tuple[Path, ...] | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
-    root_weights: tuple[float, ...] | None = None
-    train_split: str = "train"
-    val_split: str | None = "test"
-    test_split: str = "test"
-    transform: TransformConfig = dataclasses.field(default_factory=TransformConfig)
-    batch_size: int = 64
-    eval_batch_size: int | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
-    num_workers: int = dataclasses.field(default=2, metadata=RESULT_NEUTRAL)
-    label_fraction: float = 1.0
-    label_seed: int = 0
-    pretrain_fraction: float = 1.0
-    mmap: bool = dataclasses.field(default=True, metadata=RESULT_NEUTRAL)
-
-    def __post_init__(self) -> None:
-        require(self.batch_size >= 1, "batch_size", f"must be >= 1, got {self.batch_size}; the paper uses 64")
-        require(
-            self.eval_batch_size is None or self.eval_batch_size >= 1,
-            "eval_batch_size",
-            f"must be >= 1 or null, got {self.eval_batch_size}",
-        )
-        require(self.num_workers >= 0, "num_workers", f"must be >= 0, got {self.num_workers}")
-        require(
-            0.0 < self.label_fraction <= 1.0,
-            "label_fraction",
-            f"must be in (0, 1], got {self.label_fraction}; e.g. 0.1 for 10 % of the labels",
-        )
-        require(
-            0.0 < self.pretrain_fraction <= 1.0,
-            "pretrain_fraction",
-            f"must be in (0, 1], got {self.pretrain_fraction}; e.g. 0.25 pre-trains on a quarter of it",
-        )
-        require(self.label_seed >= 0, "label_seed", f"must be >= 0, got {self.label_seed}")
-        if self.root_weights is not None:
-            require(
-                len(self.root_weights) == len(self.roots) and all(w > 0 for w in self.root_weights),
-                "root_weights",
-                f"got {list(self.root_weights)} for {len(self.roots)} root(s); give one positive "
-                "weight per folder of data.root, or null for shares by size",
-            )
-            require(
-                self.label_fraction == 1.0 and self.pretrain_fraction == 1.0,
-                "root_weights",
-                "cannot be combined with label_fraction or pretrain_fraction below 1; use one or the other",
-            )
-        for name in ("train_split", "test_split"):
-            require(bool(getattr(self, name)), name, "must name a split folder, e.g. train")
-
-    @property
-    def roots(self) -> tuple[Path, ...]:
-        """The dataset folders of ``root`` (one or several; empty when unset)."""
-        if self.root is None:
-            return ()
-        return tuple(map(Path, self.root)) if isinstance(self.root, tuple) else (Path(self.root),)
-
-
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class FinetuneConfig:
     """``pretrained``: a pre-training checkpoint (``best.pt`` of a pretrain run) whose encoder
     initialises the classifier; null fine-tunes from scratch (the linear stage requires it).
@@ -951,51 +809,45 @@ class FinetuneConfig:
     encoder joins, its rate ramping up over ``schedule.warmup_epochs``. 0 (default): off.
     """
 
-    pretrained: Path | None = dataclasses.field(default=None, metadata=RESULT_NEUTRAL)
+    pretrained: Path | None = field(default=None, metadata=RESULT_NEUTRAL)
     feature_norm: bool = False
     layer_decay: float = 1.0
     frozen_encoder_epochs: int = 0
 
     def __post_init__(self) -> None:
         require(
-            isinstance(self.layer_decay, (int, float)) and 0 < self.layer_decay <= 1,
+            _is_number(self.layer_decay) and 0 < self.layer_decay <= 1,
             "layer_decay",
             f"got {self.layer_decay!r}; use a value in (0, 1] (1 = no decay; MAE-style fine-tuning: 0.75)",
         )
-        require(
-            isinstance(self.frozen_encoder_epochs, int) and self.frozen_encoder_epochs >= 0,
+        _require_int(
             "frozen_encoder_epochs",
-            f"got {self.frozen_encoder_epochs!r}; use 0 (off) or a number of epochs below training.epochs",
+            self.frozen_encoder_epochs,
+            minimum=0,
+            fix="use 0 (off) or a number of epochs below training.epochs",
         )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class RunConfig:
     """One run of one stage; defaults are the paper's (NTU-60 model, section 4.2 optimisation)."""
 
-    data: DataConfig = dataclasses.field(default_factory=DataConfig)
-    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
-    mask: MaskConfig = dataclasses.field(default_factory=MaskConfig)
-    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
-    schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
-    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
-    finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
-    output_dir: Path = dataclasses.field(default=Path("runs/default"), metadata=RESULT_NEUTRAL)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    output_dir: Path = field(default=Path("runs/default"), metadata=RESULT_NEUTRAL)
     # Pre-training method: null = SkeletonMAE; a section = CrosSCLR / AimCLR on the same encoder
     # (skeletonmae.contrastive, set by ``skeletonmae pretrain --method crossclr|aimclr``).
     contrastive: ContrastiveConfig | None = None
 
 
-def _model_preset(name: str) -> ModelConfig:
-    return preset(name)
-
-
-MODEL_PRESETS = {ModelConfig: _model_preset}
-
-
 def run_config_from_mapping(data: dict) -> RunConfig:
     """Build a :class:`RunConfig` from plain data (YAML / a checkpoint's ``config``)."""
-    return from_mapping(RunConfig, data, presets=MODEL_PRESETS)
+    return from_mapping(RunConfig, data, presets={ModelConfig: preset})
 
 
 def load_run_config(
