@@ -1,8 +1,8 @@
-"""Shared fixtures: where the real sample data lives (``../shared/data`` beside the checkout)."""
+"""Shared fixtures: skeleton files generated in the real raw formats, one torch thread, seeded global
+generators. The checks on the real sample files of ``../shared/data`` live in tests/real_data."""
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,22 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _shared_data_dir() -> Path:
-    env = os.environ.get("SKELETONMAE_SHARED_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """Root of the real sample files; skips the test with the reason when they are absent."""
-    root = _shared_data_dir()
-    if not root.is_dir():
-        pytest.skip(f"real sample data not found at {root} (set SKELETONMAE_SHARED_DATA)")
-    return root
 
 
 @dataclass(frozen=True)

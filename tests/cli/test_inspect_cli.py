@@ -8,8 +8,10 @@ import pytest
 import torch
 from cli_runner import run_cli  # noqa: E402
 
-from skeletonmae.models import MaskConfig, build_classifier, build_mae, preset
+from skeletonmae.models import MaskConfig, preset
+from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.cost import count_gflops, count_parameters
+from skeletonmae.models.mae import SkeletonMAE
 
 
 def _run(argv: list[str]) -> int:
@@ -18,29 +20,6 @@ def _run(argv: list[str]) -> int:
 
 def run(argv, capsys):
     return run_cli(argv, capsys)
-
-
-def test_inspect_raw_file(shared_data, capsys):
-    path = shared_data / "ntu" / "skeleton" / "S003C001P015R001A034.skeleton"
-    assert _run(["inspect", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "frames: 71" in out and "joints: 25" in out and "value_range: x [" in out
-    assert _run(["inspect", str(path), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["frames"] == 71 and len(summary["bodies"]) == 1 and summary["bodies"][0]["frames"] == 71
-    assert summary["value_range"]["z"][0] > 2.0  # metres from the camera
-
-
-def test_inspect_datasets(shared_data, capsys):
-    assert (
-        _run(["inspect", str(shared_data / "ntu" / "stgcn" / "example_ntu_stgcn_layout.npy"), "--json"]) == 0
-    )
-    summary = json.loads(capsys.readouterr().out)
-    split = summary["splits"]["train"]
-    assert split["frames_valid"]["max"] == 72 and split["persons_present"]["max"] == 1
-    assert split["shape_NCTVM"] == [1, 3, 300, 25, 2]
-    assert _run(["inspect", str(shared_data / "pyskl" / "example_ucf101_2d.pkl")]) == 0
-    assert "coco17" in capsys.readouterr().out
 
 
 def test_inspect_bad_input(tmp_path, capsys):
@@ -56,8 +35,8 @@ def test_model_json_reports_parameters_and_gflops_of_every_part(capsys):
     assert code == 0
     report = json.loads(out)
     config = preset("cpu-small")
-    mae = build_mae(config, MaskConfig())
-    assert report["classifier_params"] == count_parameters(build_classifier(config))
+    mae = SkeletonMAE(config, MaskConfig())
+    assert report["classifier_params"] == count_parameters(SkeletonClassifier(config))
     assert report["encoder_params"] == count_parameters(mae.encoder)
     assert report["decoder_params"] == count_parameters(mae.decoder)
     for key in ("classifier_gflops", "encoder_gflops", "encoder_full_gflops", "decoder_gflops"):

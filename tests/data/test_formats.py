@@ -20,7 +20,6 @@ from skeletonmae.data.formats.ctrgcn import read_ctrgcn_npz
 from skeletonmae.data.formats.generic import read_generic_npz
 from skeletonmae.data.formats.nw_ucla import read_nw_ucla_file, read_nw_ucla_folder
 from skeletonmae.data.formats.pyskl import read_pyskl
-from skeletonmae.data.formats.stgcn import read_stgcn
 from skeletonmae.data.samples import SkeletonSamples, valid_lengths
 
 
@@ -85,13 +84,6 @@ def test_ctrgcn_feature_order(tmp_path):
         read_ctrgcn_npz(tmp_path / "bad.npz")
 
 
-def test_real_stgcn_example(shared_data):
-    samples = read_stgcn(shared_data / "ntu" / "stgcn" / "example_ntu_stgcn_layout.npy")
-    assert samples.data.shape == (1, 3, 300, 25, 2)
-    assert samples.lengths.tolist() == [72] and samples.labels.tolist() == [-1] and samples.layout == "ntu25"
-    assert not np.asarray(samples.data)[0, ..., 1].any()
-
-
 def test_stgcn_label_pickle_is_restricted(tmp_path):
     np.save(tmp_path / "train_data_joint.npy", np.ones((2, 3, 5, 25, 2), np.float32))
 
@@ -105,14 +97,6 @@ def test_stgcn_label_pickle_is_restricted(tmp_path):
     (tmp_path / "train_label.pkl").write_bytes(pickle.dumps((["a"], [1])))
     with pytest.raises(DataFormatError, match="1 names and 1 labels for 2 samples"):
         read_samples(tmp_path)
-
-
-def test_real_pyskl_example(shared_data):
-    train = read_pyskl(shared_data / "pyskl" / "example_ucf101_2d.pkl")["train"]
-    assert train.data.shape == (1, 2, 163, 17, 2) and train.layout == "coco17"
-    assert train.names == ("v_ApplyEyeMakeup_g01_c01",) and train.lengths.tolist() == [163]
-    scored = read_pyskl(shared_data / "pyskl" / "example_ucf101_2d.pkl", with_score=True)["train"]
-    assert scored.data.shape[1] == 3
 
 
 def test_pyskl_splits_and_errors(tmp_path):
@@ -200,13 +184,6 @@ def test_nw_ucla_folder_splits_by_view(skeleton_files):
     assert all(name.endswith("_v03") for name in splits["test"].names)
     longest = max(splits[name].lengths.max() for name in splits)
     assert splits["train"].data.shape[1:] == (3, longest, 20, 1)
-
-
-def test_nw_ucla_folder_split_sizes(shared_data):
-    splits = read_nw_ucla_folder(shared_data / "nw_ucla" / "all_sqe")
-    assert splits["train"].num_samples == 1020 and splits["test"].num_samples == 464
-    assert splits["train"].data.shape[1:] == (3, 201, 20, 1)
-    assert splits["train"].lengths.min() == 1  # a one-frame sequence is kept
 
 
 def test_convert_and_detection_errors(tmp_path):

@@ -47,18 +47,6 @@ def _raw(num_frames: int, *bodies: RawBody) -> RawSkeleton:
     return RawSkeleton("S001C001P001R001A050", None, num_frames, per_frame, tuple(bodies))
 
 
-def test_real_files_keep_every_frame_and_are_centred(shared_data):
-    for path, frames in zip(
-        sorted((shared_data / "ntu" / "skeleton").glob("*.skeleton")), (103, 82, 100, 71)
-    ):
-        sample = preprocess_skeleton(parse_skeleton_file(path))
-        assert sample.joints.shape == (3, frames, 25, 2)
-        np.testing.assert_allclose(sample.joints[:, 0, 1, 0], 0.0, atol=1e-7)  # spine middle, first frame
-        assert not sample.joints[..., 1].any()  # one body: the second person is zero padding
-        raw = parse_skeleton_file(path).bodies[0].joints
-        np.testing.assert_allclose(sample.joints[:, :, :, 0].transpose(1, 2, 0), raw - raw[0, 1], atol=1e-6)
-
-
 def test_single_body_is_never_filtered_even_if_short():
     sample = preprocess_skeleton(_raw(5, _body("a", range(5), _flat(5))))
     assert sample.num_frames == 5 and sample.dropped == ()

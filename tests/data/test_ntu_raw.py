@@ -1,66 +1,15 @@
-"""The raw .skeleton reader: real files, generated multi-body files, and every kind of bad input."""
+"""The raw .skeleton reader: generated multi-body files and every kind of bad input (the real files:
+tests/real_data/test_ntu_files.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from ntu_reference import reference_parse
 
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.ntu_raw import parse_skeleton_bytes, parse_skeleton_file
 from skeletonmae.data.synthetic import write_synthetic_ntu
-
-REAL_FRAMES = {
-    "S001C001P001R001A001": 103,
-    "S001C001P001R001A011": 82,
-    "S002C001P003R001A003": 100,
-    "S003C001P015R001A034": 71,
-}
-
-
-def reference_parse(text: str) -> dict[str, tuple[list[int], np.ndarray, np.ndarray]]:
-    """Line-by-line reading, the obvious way: body id -> (frames, (F, 25, 12) values, (F, 9) info)."""
-    lines = text.splitlines()
-    cursor, bodies = 1, {}
-    for frame in range(int(lines[0])):
-        count = int(lines[cursor])
-        cursor += 1
-        for _ in range(count):
-            info = lines[cursor].split()
-            rows = [[float(v) for v in lines[cursor + 2 + j].split()] for j in range(int(lines[cursor + 1]))]
-            cursor += 2 + len(rows)
-            entry = bodies.setdefault(info[0], ([], [], []))
-            entry[0].append(frame)
-            entry[1].append(rows)
-            entry[2].append([float(v) for v in info[1:]])
-    return {k: (f, np.array(v), np.array(i)) for k, (f, v, i) in bodies.items()}
-
-
-@pytest.mark.parametrize("name, frames", sorted(REAL_FRAMES.items()))
-def test_real_files(shared_data, name, frames):
-    path = shared_data / "ntu" / "skeleton" / f"{name}.skeleton"
-    raw = parse_skeleton_file(path, full=True)
-    assert raw.name == name and raw.num_frames == frames
-    assert len(raw.bodies) == 1
-    body = raw.bodies[0]
-    assert body.joints.shape == (frames, 25, 3) and body.joints.dtype == np.float32
-    assert np.array_equal(body.frames, np.arange(frames))
-    expected = reference_parse(path.read_text())[body.body_id]
-    np.testing.assert_allclose(body.joints, expected[1][..., :3], rtol=1e-6)
-    np.testing.assert_allclose(body.color_xy, expected[1][..., 5:7], rtol=1e-6)
-    np.testing.assert_array_equal(body.joint_tracking, expected[1][..., 11])
-    np.testing.assert_allclose(body.info, expected[2], rtol=1e-6)
-    assert set(np.unique(body.joint_tracking)) <= {0, 1, 2}
-
-
-def test_first_joint_of_the_first_real_file(shared_data):
-    raw = parse_skeleton_file(shared_data / "ntu" / "skeleton" / "S001C001P001R001A001.skeleton", full=True)
-    body = raw.bodies[0]
-    assert body.body_id == "72057594037931101"
-    np.testing.assert_allclose(body.joints[0, 0], [0.2181153, 0.1725972, 3.785547], rtol=1e-6)
-    np.testing.assert_allclose(
-        body.orientation[0, 0], [-0.2059419, 0.05349901, 0.9692109, -0.1239193], rtol=1e-6
-    )
-    np.testing.assert_allclose(body.info[0, -3:], [0.02764709, 0.05745083, 2], rtol=1e-6)
 
 
 def test_generated_multi_body_files_match_the_reference(tmp_path):
@@ -145,14 +94,6 @@ def test_frames_without_bodies_parse_to_zero_bodies():
     assert raw.bodies[0].frames.tolist() == [1]
     raw = _parse("2\n0\n0\n")
     assert raw.bodies == () and raw.num_frames == 2
-
-
-def test_default_reads_only_what_the_pipeline_uses(shared_data):
-    path = shared_data / "ntu" / "skeleton" / "S001C001P001R001A011.skeleton"
-    lean, full = parse_skeleton_file(path).bodies[0], parse_skeleton_file(path, full=True).bodies[0]
-    np.testing.assert_array_equal(lean.joints, full.joints)
-    np.testing.assert_array_equal(lean.joint_tracking, full.joint_tracking)
-    assert lean.color_xy is None and lean.orientation is None and full.depth_xy.shape == (82, 25, 2)
 
 
 def test_windows_line_endings():

@@ -1,4 +1,5 @@
-"""End-to-end preparation from raw folders: splits, manifest, bad files, resuming, workers, NW-UCLA."""
+"""End-to-end preparation from raw folders: splits, manifest, bad files, resuming, workers, NW-UCLA
+(generated files here; the real NW-UCLA folder: tests/real_data/test_nw_ucla_files.py)."""
 
 from __future__ import annotations
 
@@ -119,14 +120,3 @@ def test_prepare_nw_ucla_on_generated_files(skeleton_files, tmp_path):
     assert test.meta["class_names"][5] == "stand up" and test.meta["layout"] == "nw_ucla20"
     assert set(test.labels.tolist()) == set(range(6)) and all(name.endswith("_v03") for name in test.names)
     np.testing.assert_allclose(test.data[:, :, 0, 1, 0], 0.0, atol=1e-6)  # centred on the first spine
-
-
-def test_nw_ucla(shared_data, tmp_path):
-    report = prepare_nw_ucla(shared_data / "nw_ucla" / "all_sqe", tmp_path / "ucla", progress=False)
-    assert report.counts == {"train": 1020, "test": 464}
-    test = load_split(tmp_path / "ucla" / "test")
-    assert test.data.shape == (464, 3, 201, 20, 1)
-    assert test.meta["class_names"][9] == "carry" and test.meta["layout"] == "nw_ucla20"
-    assert set(test.labels.tolist()) == set(range(10)) and test.lengths.min() >= 1
-    assert all(name.endswith("_v03") for name in test.names)
-    np.testing.assert_allclose(test.data[:, :, 0, 1, 0], 0.0, atol=1e-6)

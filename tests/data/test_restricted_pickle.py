@@ -89,8 +89,3 @@ def test_truncated_pickle(tmp_path):
     path.write_bytes(pickle.dumps({"a": np.zeros(100)})[:50])
     with pytest.raises(DataFormatError, match="not a readable pickle"):
         load_restricted_pickle(path)
-
-
-def test_the_real_pyskl_example_loads(shared_data):
-    content = load_restricted_pickle(shared_data / "pyskl" / "example_ucf101_2d.pkl")
-    assert content["keypoint"].shape == (2, 163, 17, 2) and content["total_frames"] == 163

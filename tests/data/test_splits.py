@@ -1,4 +1,5 @@
-"""NTU sample names and the four benchmark splits (counts from the official name lists)."""
+"""NTU sample names, the rules of the four benchmark splits, the class names (the split counts from the
+official name lists: tests/real_data/test_ntu_name_lists.py)."""
 
 from __future__ import annotations
 
@@ -7,40 +8,10 @@ import pytest
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NTU120_CLASS_NAMES, NW_UCLA_CLASS_NAMES
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.splits import (
-    BENCHMARKS,
     is_training_sample,
     parse_ntu_name,
-    read_name_list,
     split_names,
 )
-
-EXPECTED = {
-    "ntu60-xsub": (40091, 16487),
-    "ntu60-xview": (37646, 18932),
-    "ntu120-xsub": (63026, 50919),
-    "ntu120-xset": (54468, 59477),
-}
-
-
-@pytest.mark.parametrize("benchmark", BENCHMARKS)
-def test_split_counts_reproduce_the_published_numbers(shared_data, benchmark):
-    listing = "ntu60" if benchmark.startswith("ntu60") else "ntu120"
-    names = read_name_list(shared_data / "ntu" / "meta" / f"{listing}_available_sample_names.txt")
-    train, test = split_names(names, benchmark)
-    assert (len(train), len(test)) == EXPECTED[benchmark]
-    assert not set(train) & set(test)
-
-
-def test_ntu60_benchmarks_ignore_ntu120_setups(shared_data):
-    names = read_name_list(shared_data / "ntu" / "meta" / "ntu120_available_sample_names.txt")
-    train, test = split_names(names, "ntu60-xsub")
-    assert (len(train), len(test)) == EXPECTED["ntu60-xsub"]
-
-
-def test_missing_lists_are_read_past_their_header(shared_data):
-    meta = shared_data / "ntu" / "meta"
-    assert len(read_name_list(meta / "NTU_RGBD_samples_with_missing_skeletons.txt")) == 302
-    assert len(read_name_list(meta / "NTU_RGBD120_samples_with_missing_skeletons.txt")) == 535
 
 
 def test_parse_name_and_rules():

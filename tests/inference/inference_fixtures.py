@@ -16,15 +16,18 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
-from conftest import SkeletonFiles
 
 from skeletonmae.data.prepare import prepare_ntu, prepare_nw_ucla
 from skeletonmae.data.synthetic import write_synthetic_ntu
 from skeletonmae.run_config import run_config_from_mapping
 from skeletonmae.training.stages import run_finetune, run_pretrain
+
+if TYPE_CHECKING:  # "conftest" names whichever conftest.py pytest imported last (tests/training has one)
+    from conftest import SkeletonFiles
 
 
 @dataclasses.dataclass(frozen=True)
