@@ -1,23 +1,18 @@
 """Generic loader for nested frozen dataclass configs: YAML + dotted overrides -> typed config.
 
-A config is a tree of (frozen) dataclasses whose fields carry type annotations. This module turns
-a plain mapping (read from YAML, then patched with ``--set a.b=value`` overrides) into that tree,
-checking every key and value on the way; every error names the full dotted key and says how to fix
-it. The reverse direction (:func:`to_plain`, :func:`dump_yaml`) writes the resolved config back as
-YAML that loads again to an equal object.
+A plain mapping (YAML patched with ``--set a.b=value`` overrides) becomes a tree of dataclasses,
+every key and value checked against the fields' annotations; every error names the full dotted key
+and the fix. :func:`to_plain` / :func:`dump_yaml` write the resolved config back as YAML that loads
+to an equal object. A section may read ``preset: NAME`` plus field overrides when the caller passes
+a preset function for its dataclass (``presets={ModelConfig: preset}``).
 
-Sections may be given as ``preset: NAME`` plus field overrides when the caller passes a preset
-function for that section's dataclass type (``presets={ModelConfig: preset}``).
-
-Supported field types: ``bool``, ``int``, ``float``, ``str``, ``pathlib.Path``, ``Literal[...]``,
-``Optional[X]`` / ``X | None``, unions of those, ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``,
-``dict[str, X]`` and nested dataclasses.
+Field types: ``bool``, ``int``, ``float``, ``str``, ``Path``, ``Literal[...]``, ``X | None`` and
+other unions, ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``dict[str, X]``, dataclasses.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import os
 import types
 import typing
@@ -53,9 +48,7 @@ def require(condition: bool, field: str, message: str) -> None:
         raise FieldValueError(field, message)
 
 
-# ----------------------------------------------------------------------------------------------
-# What a field means (dataclasses.field metadata)
-# ----------------------------------------------------------------------------------------------
+# -- what a field means (dataclasses.field metadata) --------------------------------------------
 
 #: The setting does not change a run's results (paths, workers, logging, device): a finished run
 #: is reused when only such settings differ. ``dataclasses.field(default=..., metadata=RESULT_NEUTRAL)``.
@@ -84,9 +77,7 @@ def marked_fields(cls: type, marker: str, prefix: str = "") -> tuple[str, ...]:
     return tuple(keys)
 
 
-# ----------------------------------------------------------------------------------------------
-# Reading YAML and overrides
-# ----------------------------------------------------------------------------------------------
+# -- reading YAML and overrides ------------------------------------------------------------------
 
 
 def read_yaml_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -159,9 +150,7 @@ def _deep_copy_mapping(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _deep_copy_mapping(v) if isinstance(v, Mapping) else v for k, v in data.items()}
 
 
-# ----------------------------------------------------------------------------------------------
-# Mapping -> dataclass
-# ----------------------------------------------------------------------------------------------
+# -- mapping -> dataclass ------------------------------------------------------------------------
 
 
 def from_mapping(
@@ -178,11 +167,10 @@ def from_mapping(
     """
     presets = presets or {}
     where = key or "config"
-    if data is None:
-        data = {}
+    data = {} if data is None else data
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where}: expected a section (mapping), got {data!r}")
-    data = _drop_removed_settings(dict(data), key)
+    data = dict(data)
     preset_name = data.pop("preset", None) if cls in presets else None
     init_fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(init_fields))
@@ -210,38 +198,12 @@ def from_mapping(
         raise ConfigError(f"{where}: {error}") from error
 
 
-#: Settings that lost in measured ablations and were removed (docs/model.md), with the value that
-#: means what the code still does: a config or checkpoint holding that value loads unchanged.
-REMOVED_SETTINGS: dict[str, Any] = {
-    "model.attention_map": "shared",
-    "mask.encoder_input": "visible",
-    "mask.frame_unit": "frame",
-}
-
-
-def _drop_removed_settings(data: dict[str, Any], key: str) -> dict[str, Any]:
-    """``data`` without removed settings that hold their kept value; any other value raises."""
-    for name in [n for n in data if _join(key, n) in REMOVED_SETTINGS]:
-        dotted, kept = _join(key, name), REMOVED_SETTINGS[_join(key, name)]
-        if data[name] != kept:
-            raise ConfigError(
-                f"{dotted}={data[name]!r} was removed after it lost in a measured ablation "
-                f"(docs/model.md, 'What was tried, measured and dropped'); delete the key "
-                f"(the code always does {dotted}={kept!r})"
-            )
-        del data[name]
-    return data
-
-
 def _check_required(
     init_fields: Mapping[str, dataclasses.Field], values: Mapping[str, Any], key: str
 ) -> None:
     for name, field in init_fields.items():
-        if (
-            name not in values
-            and field.default is dataclasses.MISSING
-            and field.default_factory is dataclasses.MISSING
-        ):
+        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        if required and name not in values:
             raise ConfigError(f"{_join(key, name)}: required key is missing; add it")
 
 
@@ -326,58 +288,42 @@ def _convert_dict(args: tuple, value: Any, *, key: str, presets: Any) -> dict:
     }
 
 
+#: Scalar field types: which values they accept (bools are not numbers) and what the error expects.
+_SCALARS: dict[type, tuple[Callable[[Any], bool], str]] = {
+    bool: (lambda v: isinstance(v, bool), "true or false"),
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    float: (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    str: (lambda v: isinstance(v, str), "a string"),
+    Path: (lambda v: isinstance(v, (str, Path)), "a path (string)"),
+}
+
+
 def _convert_scalar(hint: Any, value: Any, *, key: str) -> Any:
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key}: expected an integer, got {value!r}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise ConfigError(f"{key}: expected a number, got {value!r}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{key}: expected a string, got {value!r} (quote it in YAML)")
-    if hint is Path:
-        if isinstance(value, (str, Path)):
-            return Path(value)
-        raise ConfigError(f"{key}: expected a path (string), got {value!r}")
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            choices = ", ".join(repr(m.value) for m in hint)
-            raise ConfigError(f"{key}: expected one of {choices}, got {value!r}") from None
-    raise ConfigError(f"{key}: unsupported config type {hint!r} (a bug in the config class)")
+    if hint not in _SCALARS:
+        raise ConfigError(f"{key}: unsupported config type {hint!r} (a bug in the config class)")
+    accepts, expected = _SCALARS[hint]
+    if not accepts(value):
+        quote = " (quote it in YAML)" if hint is str else ""
+        raise ConfigError(f"{key}: expected {expected}, got {value!r}{quote}")
+    return hint(value) if hint in (float, Path) else value
 
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-# ----------------------------------------------------------------------------------------------
-# Dataclass -> plain data / YAML
-# ----------------------------------------------------------------------------------------------
+# -- dataclass -> plain data / YAML -------------------------------------------------------------
 
 
 def to_plain(value: Any) -> Any:
-    """Dataclasses -> dicts, tuples -> lists, paths -> strings, enums -> values (recursively)."""
+    """Dataclasses -> dicts, tuples -> lists, paths -> strings (recursively)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+    return str(value) if isinstance(value, Path) else value
 
 
 def dump_yaml_text(config: Any, header: str | None = None) -> str:
@@ -391,9 +337,7 @@ def dump_yaml(config: Any, path: str | os.PathLike[str], header: str | None = No
     return write_text_atomic(path, dump_yaml_text(config, header))
 
 
-# ----------------------------------------------------------------------------------------------
-# One call: YAML file + overrides -> config
-# ----------------------------------------------------------------------------------------------
+# -- one call: YAML file + overrides -> config ---------------------------------------------------
 
 
 def load_config(

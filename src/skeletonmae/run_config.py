@@ -10,7 +10,7 @@
 SkeletonMAE; CrosSCLR / AimCLR with their papers' defaults, docs/contrastive.md).
 
 Every dataclass validates itself in ``__post_init__`` (once); errors name the dotted key, the bad
-value and the fix. Settings removed after measured ablations: :data:`skeletonmae.config.REMOVED_SETTINGS`.
+value and the fix. Settings removed after measured ablations: :data:`REMOVED_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -71,7 +71,6 @@ def _require_at_least(name: str, value: Any, minimum: float, fix: str = "") -> N
 
 
 def _require_fraction(name: str, value: Any, fix: str = "") -> None:
-    """``value`` in (0, 1]."""
     require(0.0 < value <= 1.0, name, f"must be in (0, 1], got {value}" + (f"; {fix}" if fix else ""))
 
 
@@ -845,9 +844,36 @@ class RunConfig:
     contrastive: ContrastiveConfig | None = None
 
 
-def run_config_from_mapping(data: dict) -> RunConfig:
+#: Settings that lost in measured ablations and were removed (docs/model.md), with the value that
+#: means what the code still does: a config or checkpoint holding that value loads unchanged.
+REMOVED_SETTINGS: dict[str, Any] = {
+    "model.attention_map": "shared",
+    "mask.encoder_input": "visible",
+    "mask.frame_unit": "frame",
+}
+
+
+def _drop_removed_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` without the removed settings that hold their kept value; others raise."""
+    data = dict(data)
+    for dotted, kept in REMOVED_SETTINGS.items():
+        section, name = dotted.split(".")
+        values = data.get(section)
+        if not isinstance(values, Mapping) or name not in values:
+            continue
+        if values[name] != kept:
+            raise ConfigError(
+                f"{dotted}={values[name]!r} was removed after it lost in a measured ablation "
+                "(docs/model.md, 'What was tried, measured and dropped'); delete the key "
+                f"(the code always does {dotted}={kept!r})"
+            )
+        data[section] = {k: v for k, v in values.items() if k != name}
+    return data
+
+
+def run_config_from_mapping(data: Mapping[str, Any]) -> RunConfig:
     """Build a :class:`RunConfig` from plain data (YAML / a checkpoint's ``config``)."""
-    return from_mapping(RunConfig, data, presets={ModelConfig: preset})
+    return from_mapping(RunConfig, _drop_removed_settings(data), presets={ModelConfig: preset})
 
 
 def load_run_config(
