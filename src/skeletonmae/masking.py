@@ -27,16 +27,6 @@ from typing import Literal, NamedTuple
 
 import torch
 
-__all__ = [
-    "MaskResult",
-    "MaskStrategy",
-    "num_removed",
-    "kept_frame_count",
-    "motion_scores",
-    "visible_counts",
-    "spatial_temporal_mask",
-]
-
 MaskStrategy = Literal["random", "fixed"]
 
 
@@ -54,11 +44,11 @@ class MaskResult(NamedTuple):
     kept_joints: torch.Tensor
     mask: torch.Tensor
 
-    @property
-    def visible_flat_index(self) -> torch.Tensor:
-        """``(N, Tv * Vv)`` flat grid id ``t * V + v`` of every visible token, frame-major."""
-        num_joints = self.mask.shape[2]
-        return (self.kept_frames.unsqueeze(2) * num_joints + self.kept_joints).flatten(1)
+
+def flat_token_index(kept_frames: torch.Tensor, kept_joints: torch.Tensor, num_joints: int) -> torch.Tensor:
+    """``(N, Tv * Vv)`` flat grid id ``t * V + v`` of every visible token, frame-major, from
+    ``kept_frames (N, Tv)`` and ``kept_joints (N, Tv, Vv)``."""
+    return (kept_frames.unsqueeze(2) * num_joints + kept_joints).flatten(1)
 
 
 def num_removed(ratio: float, count: int) -> int:
@@ -206,7 +196,6 @@ def spatial_temporal_mask(
     kept_joints = _lowest_k_sorted(joint_noise, kept_v)  # (N, Tv or 1, Vv)
     kept_joints = kept_joints.expand(n, kept_t, kept_v).contiguous()
 
-    visible_flat = (kept_frames.unsqueeze(2) * v + kept_joints).flatten(1)  # (N, Tv*Vv)
     mask = torch.ones(n, t * v, device=kept_frames.device)
-    mask.scatter_(1, visible_flat, 0.0)  # (N, T*V), 1 = removed
+    mask.scatter_(1, flat_token_index(kept_frames, kept_joints, v), 0.0)  # (N, T*V), 1 = removed
     return MaskResult(kept_frames, kept_joints, mask.view(n, t, v))

@@ -48,7 +48,13 @@ from skeletonmae.contrastive.moco import (
 )
 from skeletonmae.contrastive.views import make_view
 from skeletonmae.models.encoder import SkeletonEncoder
-from skeletonmae.models.persons import PackedPersons, check_input, mean_over_persons, present_persons
+from skeletonmae.models.persons import (
+    PackedPersons,
+    check_input,
+    mean_over_persons,
+    pack_persons,
+    present_persons,
+)
 from skeletonmae.run_config import ContrastiveConfig, ModelConfig
 
 Pairs = Sequence[tuple[int, int]]
@@ -72,13 +78,6 @@ def default_generator(generator: torch.Generator | None) -> torch.Generator:
     if generator is not None:
         return generator
     return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
-
-
-def pack_present(x: torch.Tensor, present: torch.Tensor) -> PackedPersons:
-    """Fold the persons marked in ``present (N, M)`` of ``x (N, C, T, V, M)`` into rows ``(P, C, T, V)``."""
-    sample_index, person_index = present.nonzero(as_tuple=True)  # (P,), sample-major
-    rows = x.permute(0, 4, 1, 2, 3)[sample_index, person_index]  # (P, C, T, V)
-    return PackedPersons(rows, sample_index, person_index, x.shape[0], x.shape[4])
 
 
 class ViewBranch(nn.Module):
@@ -173,13 +172,13 @@ class ContrastiveModel(nn.Module):
     @torch.no_grad()
     def key_embedding(self, view: str, x_view: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
         """``(N, projection_dim)`` normalised keys of a view batch ``(N, C, T, V, M)``."""
-        packed = pack_present(x_view, present)
+        packed = pack_persons(x_view, present)
         branch = self.key[view]
         return branch.embed(branch.feature_map(packed), packed)
 
     def query_embedding(self, view: str, x_view: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
         """``(N, projection_dim)`` normalised queries of a view batch ``(N, C, T, V, M)``."""
-        packed = pack_present(x_view, present)
+        packed = pack_persons(x_view, present)
         branch = self.query[view]
         return branch.embed(branch.feature_map(packed), packed)
 
@@ -187,7 +186,7 @@ class ContrastiveModel(nn.Module):
         self, view: str, x_view: torch.Tensor, present: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """AimCLR: one encoder pass, embeddings of the feature map and of its EADM-dropped version."""
-        packed = pack_present(x_view, present)
+        packed = pack_persons(x_view, present)
         branch = self.query[view]
         feature_map = branch.feature_map(packed)  # (P, D, K, S)
         dropped = attention_drop_tuples(feature_map, self.model_config.tuple_len, self.config.attention_drop)

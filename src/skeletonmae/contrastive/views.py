@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import torch
 
+from skeletonmae.models.targets import frame_differences
+
 
 def motion_view(x: torch.Tensor) -> torch.Tensor:
     """Frame differences ``x[t+1] - x[t]``, zero at the last frame. ``(N, C, T, V, M)`` -> same."""
-    motion = torch.zeros_like(x)
-    motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
-    return motion
+    return frame_differences(x)
 
 
 def bone_view(x: torch.Tensor, parents: torch.Tensor) -> torch.Tensor:

@@ -1,19 +1,16 @@
 """Tuple attention applied and mixed by the slot convolution, without storing the attended tensor.
 
-An STTA block applies its attention maps to the block input, giving ``H * C_in`` channels, and a
-``(1, slot_kernel)`` convolution mixes them down to ``C_out``. The attended tensor is the largest
-activation of the block (``H`` times its input), yet it is cheap to rebuild: applying the maps is
-about 6 % of the convolution's arithmetic. :func:`attend_and_convolve` therefore keeps only the
-block input and the maps for the backward pass and recomputes the attended tensor there. The
-outputs and gradients are those of the plain composition (tested to 1e-5); autocast (bf16 /
-fp16) is honoured by casting exactly as autocast casts ``bmm`` and ``conv2d``.
-
-Attention maps come in two shapes: one map per sample and head shared by every tuple
-``(B, H, S, S)``, or one map per tuple ``(B, H, K, S, S)``; ``out[:, h, c, k, v] = sum_u
-x[:, c, k, u] * A[.., u, v]``.
+The attended ``(B, H * C_in, K, S)`` tensor is a block's largest activation (``H`` times its
+input), yet rebuilding it costs about 6 % of the ``(1, slot_kernel)`` convolution that follows, so
+:func:`attend_and_convolve` keeps only the input and the maps for the backward pass. Outputs and
+gradients are the plain composition's (tested to 1e-5); autocast (bf16 / fp16) casts as it would
+for ``bmm`` and ``conv2d``. Maps are ``(B, H, S, S)``, shared by every tuple, or ``(B, H, K, S, S)``
+per tuple; ``out[:, h, c, k, v] = sum_u x[:, c, k, u] * A[.., u, v]``.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 from torch import nn
@@ -94,9 +91,8 @@ def _cast(tensors: tuple, dtype: torch.dtype) -> tuple:
 def _attend_convolve(x, attention, weight, bias, padding) -> torch.Tensor:
     """``conv2d(apply_attention(x, A), W, b)``, every input already in one dtype (autocast's
     casts, made explicit so that the backward pass can repeat them)."""
-    if not torch.amp.is_autocast_available(x.device.type):  # e.g. the meta device (cost counts)
-        return F.conv2d(apply_attention(x, attention), weight, bias, padding=padding)
-    with torch.autocast(x.device.type, enabled=False):
+    available = torch.amp.is_autocast_available(x.device.type)  # not on the meta device (cost counts)
+    with torch.autocast(x.device.type, enabled=False) if available else contextlib.nullcontext():
         return F.conv2d(apply_attention(x, attention), weight, bias, padding=padding)
 
 

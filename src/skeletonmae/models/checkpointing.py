@@ -1,10 +1,9 @@
 """Activation checkpointing of a stack of blocks (``training.checkpoint_activations``).
 
-A checkpointed block keeps only its input during the forward pass and recomputes its activations
-in the backward pass: memory for compute, gradients unchanged. The recomputation runs the
-block's BatchNorm layers in training mode a second time; :class:`_FrozenRunningStats` keeps that
-second pass from updating their running statistics, so the model's state also matches an
-ordinary step exactly.
+A checkpointed block keeps only its input and recomputes its activations in the backward pass:
+memory for compute, gradients unchanged. :class:`_FrozenRunningStats` keeps the recomputation's
+second training-mode BatchNorm pass from updating the running statistics, so the model's state
+also matches an ordinary step exactly.
 """
 
 from __future__ import annotations

@@ -87,12 +87,13 @@ class SkeletonClassifier(nn.Module):
         head sees, ``config.head_pool``."""
         check_input(x, self.config)
         pool = self.config.head_pool if pool is None else pool
-        packed = pack_persons(x, skip_absent=self.skip_absent_persons)
+        present = present_persons(x)  # (N, M)
+        packed = pack_persons(x, present if self.skip_absent_persons else torch.ones_like(present))
         pooled = pool_features(self.encoder(packed.data), pool)  # (P, F)
         if self.skip_absent_persons:
             return mean_over_persons(pooled, packed)
         # Every person was computed (P = N * M): pool the present ones only.
-        weight = present_persons(x).to(pooled.dtype)  # (N, M)
+        weight = present.to(pooled.dtype)  # (N, M)
         pooled = pooled.view(packed.num_samples, packed.num_persons, -1)  # (N, M, D)
         return (pooled * weight.unsqueeze(2)).sum(dim=1) / weight.sum(dim=1, keepdim=True)
 

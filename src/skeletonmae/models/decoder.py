@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from skeletonmae.masking import flat_token_index
 from skeletonmae.models.checkpointing import run_blocks
 from skeletonmae.models.sttformer import config_block, init_sttformer_weights, sinusoidal_table
 from skeletonmae.run_config import BlockSpec, ModelConfig
@@ -70,13 +71,9 @@ class ReconstructionDecoder(nn.Module):
     ) -> torch.Tensor:
         """``features (B, D_enc, Tv/L, L*Vv)``, ``kept_frames (B, Tv)``, ``kept_joints
         (B, Tv, Vv)`` -> reconstruction ``(B, C, T, V)`` of every token."""
-        return self._decode(self.to_grid(features, kept_frames, kept_joints))
-
-    def _decode(self, grid: torch.Tensor) -> torch.Tensor:
-        """``(B, D, T, V)`` decoder tokens -> ``(B, C, T, V)`` through the blocks."""
         cfg = self.config
-        b = grid.shape[0]
-        grid = grid.reshape(b, -1, cfg.num_tuples, cfg.num_slots)
+        b = features.shape[0]
+        grid = self.to_grid(features, kept_frames, kept_joints).reshape(b, -1, cfg.num_tuples, cfg.num_slots)
         grid = run_blocks(self.blocks, grid, self.checkpoint_activations)
         return self.to_coordinates(grid).view(b, cfg.in_channels, cfg.num_frames, cfg.num_joints)
 
@@ -88,7 +85,7 @@ class ReconstructionDecoder(nn.Module):
         b = features.shape[0]
         t, v = self.config.num_frames, self.config.num_joints
         tokens = self.encoder_to_decoder(features).flatten(2)  # (B, D, Tv*Vv), frame-major
-        flat = (kept_frames.unsqueeze(2) * v + kept_joints).view(b, 1, -1)
+        flat = flat_token_index(kept_frames, kept_joints, v).unsqueeze(1)  # (B, 1, Tv*Vv)
         # Under autocast the projection may run in bf16/fp16 while the mask token is fp32.
         grid = (
             self.mask_token.to(tokens.dtype)

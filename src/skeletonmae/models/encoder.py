@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from skeletonmae.masking import flat_token_index
 from skeletonmae.models.checkpointing import run_blocks
 from skeletonmae.models.sttformer import InputEmbedding, build_blocks, init_sttformer_weights
 from skeletonmae.run_config import ModelConfig
@@ -48,10 +49,6 @@ class SkeletonEncoder(nn.Module):
         self.blocks = build_blocks(config)
         self.checkpoint_activations = False  # training.checkpoint_activations
         init_sttformer_weights(self)
-
-    @property
-    def feature_dim(self) -> int:
-        return self.config.feature_dim
 
     def forward(
         self,
@@ -104,7 +101,7 @@ class SkeletonEncoder(nn.Module):
                 f"{cfg.tuple_len}; choose frame_ratio so the kept frame count is a "
                 f"multiple of {cfg.tuple_len}"
             )
-        flat = (kept_frames.unsqueeze(2) * v + kept_joints).view(b, 1, tv * vv)
+        flat = flat_token_index(kept_frames, kept_joints, v).unsqueeze(1)  # (B, 1, Tv*Vv)
         visible = x.reshape(b, c, t * v).gather(2, flat.expand(b, c, -1))  # (B, C, Tv*Vv)
         tokens = self.input_embedding(visible.view(b, c, tv, vv))  # (B, C0, Tv, Vv)
         time = self.frame_embedding[:, kept_frames].permute(1, 0, 2)  # (B, C0, Tv)

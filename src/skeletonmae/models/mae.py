@@ -22,19 +22,11 @@ __all__ = ["MAEOutput", "SkeletonMAE"]
 
 
 class MAEOutput(NamedTuple):
-    """Result of one pre-training forward.
-
-    Attributes:
-        loss: scalar MSE in target space (mean over coordinates and over the masked, or all,
-            tokens of the present persons).
-        reconstruction: ``(N, C, T, V, M)`` the model's output for every token, in target space
-            (coordinates for the paper's target; zeros for persons that were not present).
-        mask: ``(N, T, V)`` float, 1 = removed from the encoder input; shared by the persons of
-            a sample.
-        errors: masked-token MSE in target space of the model (``model``) and, when asked for
-            with ``with_baselines=True``, of the static-pose (``static``) and temporal
-            interpolation (``interp``) predictors on the same masks; empty otherwise.
-    """
+    """One pre-training forward: ``loss`` (scalar MSE in target space over coordinates and the
+    masked, or all, tokens of present persons), ``reconstruction (N, C, T, V, M)`` in target space
+    (zeros for absent persons), ``mask (N, T, V)`` (1 = removed; shared by a sample's persons) and,
+    with ``with_baselines=True``, ``errors``: the masked-token MSE of the model (``model``), the
+    static pose (``static``) and temporal interpolation (``interp``) on the same masks."""
 
     loss: torch.Tensor
     reconstruction: torch.Tensor

@@ -14,15 +14,6 @@ import torch
 
 from skeletonmae.run_config import ModelConfig
 
-__all__ = [
-    "check_input",
-    "present_persons",
-    "PackedPersons",
-    "pack_persons",
-    "unpack_persons",
-    "mean_over_persons",
-]
-
 
 def check_input(x: torch.Tensor, config: ModelConfig, name: str = "x") -> None:
     """Raise ValueError unless ``x`` is a floating ``(N, C, T, V, M)`` batch matching ``config``."""
@@ -55,15 +46,8 @@ def present_persons(x: torch.Tensor) -> torch.Tensor:
 
 
 class PackedPersons(NamedTuple):
-    """Present persons folded into the batch.
-
-    Attributes:
-        data: ``(P, C, T, V)``, one row per present person, sample-major.
-        sample_index: ``(P,)`` int64, the sample each row belongs to.
-        person_index: ``(P,)`` int64, the person slot each row came from.
-        num_samples: ``N``.
-        num_persons: ``M``.
-    """
+    """Present persons folded into the batch: ``data (P, C, T, V)`` sample-major, the sample and
+    person slot of each row (``(P,)`` int64), and the batch's ``N`` and ``M``."""
 
     data: torch.Tensor
     sample_index: torch.Tensor
@@ -72,17 +56,13 @@ class PackedPersons(NamedTuple):
     num_persons: int
 
 
-def pack_persons(x: torch.Tensor, skip_absent: bool = True) -> PackedPersons:
-    """``(N, C, T, V, M)`` -> :class:`PackedPersons`; with ``skip_absent=False`` every person
-    is kept (the faithful STTFormer's cost)."""
-    n, _, _, _, m = x.shape
-    if skip_absent:
-        present = present_persons(x)
-    else:
-        present = torch.ones(n, m, dtype=torch.bool, device=x.device)
+def pack_persons(x: torch.Tensor, present: torch.Tensor | None = None) -> PackedPersons:
+    """``(N, C, T, V, M)`` -> :class:`PackedPersons` of the persons marked in ``present (N, M)``
+    bool (default :func:`present_persons`; all true: every person, the faithful STTFormer's cost)."""
+    present = present_persons(x) if present is None else present
     sample_index, person_index = present.nonzero(as_tuple=True)  # (P,), sample-major
     data = x.permute(0, 4, 1, 2, 3)[sample_index, person_index]  # (P, C, T, V)
-    return PackedPersons(data, sample_index, person_index, n, m)
+    return PackedPersons(data, sample_index, person_index, x.shape[0], x.shape[4])
 
 
 def unpack_persons(rows: torch.Tensor, packed: PackedPersons) -> torch.Tensor:

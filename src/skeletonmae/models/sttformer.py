@@ -1,27 +1,21 @@
 """STTFormer building blocks and the faithful STTFormer classifier (Qiu et al., 2022).
 
-Layout inside the network: ``(B, C, K, S)`` with ``B`` = samples x persons, ``K`` = tuples and
-``S`` = slots per tuple. A tuple holds ``L`` consecutive frames; slot id ``= frame_in_tuple * V +
-joint``. One block (:class:`STTABlock`) is
+Layout inside the network: ``(B, C, K, S)``, ``B`` = samples x persons, ``K`` = tuples of ``L``
+frames, ``S`` = slots per tuple, slot id ``= frame_in_tuple * V + joint``. One block
+(:class:`STTABlock`) is tuple attention, ONE map per sample and head shared by all tuples,
+``A = tanh(sum_{c,k} q[c,k,u] k[c,k,v] / (qk_dim * K)) * alpha + att0`` (q, k from a 1x1 conv of
+the input plus a fixed sin-cos slot embedding; no softmax, no value projection) applied to the
+block input (``heads * C_in`` channels), a (1, slot_kernel) conv + BN + residual + LeakyReLU(0.1),
+a 1x1 conv + BN feed-forward with the *same* residual, then inter-frame aggregation: a
+(tuple_kernel, 1) conv + BN over tuples with its own residual.
 
-* tuple attention: add a fixed sinusoidal embedding of the slot id; a 1x1 conv gives q and k;
-  ONE attention map per sample and head, shared by all tuples,
-  ``A = tanh(sum_{c,k} q[c,k,u] k[c,k,v] / (qk_dim * K)) * alpha + att0``
-  (no softmax, no value projection); the map is applied to the block input itself, giving
-  ``heads * C_in`` channels, then a (1, slot_kernel) conv + BN, the residual, LeakyReLU(0.1);
-  then a 1x1 conv + BN feed-forward with the *same* residual, LeakyReLU;
-* inter-frame aggregation: a (tuple_kernel, 1) conv + BN over tuples, its own residual, LeakyReLU.
-
-Blocks also accept *visible tokens* (``slot_ids`` given): tokens keep their identity, so the slot
-embedding and ``att0`` are gathered at their ids and the dynamic map is computed in the full slot
-space (visible q / k scattered to their ids, absent ids contributing zero) and gathered back. With
-every token visible this is exactly the full-grid computation.
-
-Memory: the block stores for its backward pass only what it cannot cheaply rebuild.
-The attended ``heads * C_in`` tensor is rebuilt from the input and the maps
+On *visible tokens* (``slot_ids`` given) tokens keep their identity: the slot embedding and
+``att0`` are gathered at their ids, and the dynamic map is computed in the full slot space (q / k
+scattered to their ids, absent ids zero) and gathered back; with every token visible this is the
+full-grid computation. Memory: the attended tensor is rebuilt in the backward pass
 (:func:`~skeletonmae.models.attend_mix.attend_and_convolve`), the embedding's projection is added
-after the 1x1 conv (so ``x + embedding`` is not stored), and the LeakyReLUs run in place (the
-stored output is the next layer's input). Outputs and gradients equal the plain composition.
+after the 1x1 conv (``x + embedding`` is not stored) and the LeakyReLUs run in place; outputs and
+gradients equal the plain composition.
 """
 
 from __future__ import annotations
@@ -79,10 +73,12 @@ class STTABlock(nn.Module):
         visible_attention_rescale: bool = False,
     ) -> None:
         super().__init__()
-        self.visible_attention_rescale = visible_attention_rescale
         self.in_channels, self.out_channels = in_channels, out_channels
         self.qk_dim, self.num_heads, self.num_slots = qk_dim, num_heads, num_slots
-        self.use_slot_embedding = use_slot_embedding
+        self.use_slot_embedding, self.visible_attention_rescale = (
+            use_slot_embedding,
+            visible_attention_rescale,
+        )
         self.register_buffer(
             "slot_embedding", sinusoidal_table(num_slots, in_channels), persistent=False
         )  # (C_in, S)
@@ -114,10 +110,7 @@ class STTABlock(nn.Module):
         """The maps that :func:`apply_attention` applies to ``x``: ``(B, H, S, S)`` shared by
         every tuple (the full grid), or ``(B, H, K, Sv, Sv)`` per tuple (visible tokens);
         attention dropout included."""
-        if slot_ids is None:
-            attention = self._map_full(x)
-        else:
-            attention = self._map_visible(x, slot_ids)
+        attention = self._map_full(x) if slot_ids is None else self._map_visible(x, slot_ids)
         return self.attention_dropout(attention)
 
     def _query_key(self, x: torch.Tensor, slot_ids: torch.Tensor | None) -> torch.Tensor:

@@ -1,23 +1,14 @@
 """What the MAE reconstructs, and the two predictors that learn nothing, on the same masks.
 
-Targets (``MaskConfig.target``), computed from coordinate rows ``x (P, C, T, V)``:
+Targets (``MaskConfig.target``) of coordinate rows ``x (P, C, T, V)``: ``coordinates`` (the
+paper) or ``motion``, ``x[t+1] - x[t]`` (MAMP's). ``MaskConfig.normalize_target`` standardises the
+target per *patch*, one joint over one tuple (``L * C`` values), as MAE normalises pixels per
+patch: only the shape of the motion within the tuple is left.
 
-* ``coordinates``: the input itself (the paper);
-* ``motion``: ``x[t+1] - x[t]`` per joint, zero for the last frame (MAMP's target).
-
-With ``MaskConfig.normalize_target`` the target is standardised per *patch*, one joint over one
-tuple of ``L`` consecutive frames (``L * C`` values), as MAE normalises pixels per patch: the
-static position within the tuple is removed and only the shape of the motion is left.
-
-Trivial predictors fill every removed token from the visible ones of the same row and joint:
-
-* ``static``: the joint's mean over its visible frames (a static pose);
-* ``interpolation``: linear interpolation in time between the joint's nearest visible frames
-  before and after (the nearest one alone at the ends; the static pose where a joint is never
-  visible, zero where a row shows nothing of it).
-
-Their coordinates go through the same target transform (with the *true* rows' normalisation
-statistics), so their errors are comparable with the model's on exactly the masks it saw.
+The trivial predictors fill every removed token from the visible ones of its row and joint: the
+static pose (the joint's mean over its visible frames) and linear interpolation in time. Their
+coordinates go through the same target transform, with the *true* rows' statistics, so their
+errors compare with the model's on exactly the masks it saw.
 """
 
 from __future__ import annotations
@@ -25,18 +16,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-
-__all__ = [
-    "TargetStats",
-    "TARGETS",
-    "reconstruction_target",
-    "apply_target",
-    "target_to_coordinates",
-    "static_pose_fill",
-    "interpolation_fill",
-    "masked_mse",
-    "baseline_errors",
-]
 
 TARGETS = ("coordinates", "motion")
 NORM_EPS = 1e-6
@@ -50,14 +29,19 @@ class TargetStats(NamedTuple):
     std: torch.Tensor | None
 
 
+def frame_differences(x: torch.Tensor) -> torch.Tensor:
+    """``x[:, :, t+1] - x[:, :, t]`` over the frame axis of ``(P, C, T, ...)``, zero at the last frame."""
+    motion = torch.zeros_like(x)
+    motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
+    return motion
+
+
 def _raw_target(x: torch.Tensor, target: str) -> torch.Tensor:
     """``(P, C, T, V)`` coordinates -> ``(P, C, T, V)`` un-normalised target."""
     if target == "coordinates":
         return x
     if target == "motion":
-        motion = torch.zeros_like(x)
-        motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
-        return motion
+        return frame_differences(x)
     raise ValueError(f"unknown reconstruction target {target!r}; choose one of {TARGETS}")
 
 

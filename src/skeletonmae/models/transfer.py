@@ -9,12 +9,6 @@ import torch
 
 from skeletonmae.models.classifier import SkeletonClassifier
 
-__all__ = [
-    "load_pretrained_encoder",
-    "freeze_encoder",
-    "EncoderLoadReport",
-]
-
 _DATA_PARALLEL_PREFIX = "module."
 
 
