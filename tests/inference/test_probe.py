@@ -14,15 +14,13 @@ from skeletonmae.config import FieldValueError
 from skeletonmae.data.store import load_split
 from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.inference.checkpoint_model import load_inference_model
-from skeletonmae.inference.features import SplitFeatures, embed_split
+from skeletonmae.inference.features import SplitFeatures, embed_split, raw_split_features
 from skeletonmae.inference.knn import KnnConfig
 from skeletonmae.inference.probe import (
     ProbeConfig,
     build_probe_head,
-    labelled_subset,
     probe_features,
     probe_splits,
-    raw_split_features,
     train_linear_probe,
 )
 
@@ -117,7 +115,6 @@ def test_few_label_probes_train_on_fine_tunings_labelled_subset():
     assert result.num_train == len(rows) == 20
     subset = SplitFeatures(train[rows], train_labels[rows], tuple(split.names[i] for i in rows), "train")
     assert probe_features("raw", subset, held_out, 4, FAST).to_dict() == result.to_dict()
-    assert labelled_subset(split, 1.0, 3) is split
     with pytest.raises(FieldValueError, match="label_fraction"):
         ProbeConfig(label_fraction=0.0)
 

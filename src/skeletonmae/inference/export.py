@@ -2,51 +2,27 @@
 
 :class:`~skeletonmae.models.classifier.SkeletonClassifier` packs the *present* persons into the
 batch (``nonzero``: a data-dependent shape), which neither tracing nor ``torch.export`` can keep
-general. :class:`ExportableClassifier` is the exported path instead: it computes every person slot
-and pools the present ones with a 0/1 weight (a sample with no present person uses its first slot,
-as the packing does). The encoder treats every row independently in eval mode (BatchNorm uses its
-running statistics), so rows of absent persons change nothing and the two paths give equal logits
-(tested); the exported model merely spends compute on all-zero persons.
-
-Files are written atomically (temp file in the same folder, then ``os.replace``), together with a
-sidecar ``<file>.json`` (class names, layout, input shape, test-transform settings) so a runtime
-without PyTorch can preprocess inputs and name predictions.
+general. :class:`ExportableClassifier` computes every person slot instead and pools the present ones
+with a 0/1 weight. In eval mode the encoder treats rows independently (BatchNorm uses running
+statistics), so the two paths give equal logits (tested); the export only spends compute on absent
+persons. Files are written atomically.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
-from skeletonmae.atomic import write_json_atomic, write_with_atomic
+from skeletonmae.atomic import write_with_atomic
 from skeletonmae.models.classifier import SkeletonClassifier, pool_features
 from skeletonmae.models.persons import check_input
-
-logger = logging.getLogger(__name__)
-
-__all__ = [
-    "EXPORT_FORMATS",
-    "ExportableClassifier",
-    "present_person_weights",
-    "export_torchscript",
-    "export_onnx",
-    "export_classifier",
-    "example_input",
-    "run_exported",
-    "check_parity",
-    "ParityResult",
-    "onnx_runtime_available",
-    "write_sidecar",
-]
 
 ExportFormat = Literal["onnx", "torchscript"]
 EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
@@ -111,12 +87,7 @@ def export_torchscript(
         return write_with_atomic(Path(path), lambda temp: torch.jit.save(traced, str(temp)))
 
 
-def export_onnx(
-    classifier: SkeletonClassifier,
-    path: str | os.PathLike[str],
-    example: torch.Tensor,
-    opset_version: int | None = None,
-) -> Path:
+def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str], example: torch.Tensor) -> Path:
     """Export to ONNX with ``torch.onnx.export`` (``torch.export`` based, dynamic batch axis),
     weights inside the file. Needs the optional ``onnx`` and ``onnxscript`` packages
     (``pip install -e .[onnx]``)."""
@@ -136,7 +107,6 @@ def export_onnx(
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],
             dynamic_shapes={"x": {0: batch}},
-            opset_version=opset_version,
             verbose=False,
         )
     return write_with_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
@@ -176,11 +146,6 @@ def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray)
         with torch.no_grad():
             return module(torch.from_numpy(x)).numpy()
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-
-
-def write_sidecar(path: str | os.PathLike[str], info: Mapping[str, Any]) -> Path:
-    """Write ``<path>.json`` (atomically) describing an exported model."""
-    return write_json_atomic(Path(f"{path}.json"), dict(info))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,9 +210,7 @@ def export_classifier(
 ) -> Path:
     """Export in ``fmt`` (``onnx`` or ``torchscript``); ``example`` defaults to
     :func:`example_input` (any batch size works at run time)."""
-    example = example_input(classifier) if example is None else example
-    if fmt == "onnx":
-        return export_onnx(classifier, path, example)
-    if fmt == "torchscript":
-        return export_torchscript(classifier, path, example)
-    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    exporters = {"onnx": export_onnx, "torchscript": export_torchscript}
+    if fmt not in exporters:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    return exporters[fmt](classifier, path, example_input(classifier) if example is None else example)

@@ -1,11 +1,11 @@
-"""Encoder features of a whole prepared split, and the k-NN evaluation built on them.
+"""Features of a whole prepared split, and the feature files ``skeletonmae embed`` writes.
 
-Features are the classifier's pooled encoder output (by default pooled as its head reads it,
-``model.head_pool``: mean over slots and tuples, or per tuple in time order; then over present
-persons), computed on the split through the checkpoint's test transform: batches come from
+A split is read through the checkpoint's test transform (batches of
 :meth:`skeletonmae.data.dataset.SkeletonDataset.get_batch` with ``train=False``, as in training's
-evaluation. Feature files (``skeletonmae embed --out``) are written and read here too;
-``skeletonmae probe --train-features/--test-features`` probes two of them.
+evaluation) or, for augmented views, through its training transform. Encoder features are the
+classifier's pooled encoder output (see ``SkeletonClassifier.forward_features``); raw features are
+the flattened transformed input. ``skeletonmae probe --train-features/--test-features`` reads two
+feature files.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import dataclasses
 import json
 import logging
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +28,6 @@ from skeletonmae.run_config import TransformConfig
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "SplitFeatures",
-    "open_split_folder",
-    "embed_split",
-    "write_features",
-    "read_features",
-    "read_feature_splits",
-]
-
 
 @dataclasses.dataclass(frozen=True)
 class SplitFeatures:
@@ -45,6 +37,10 @@ class SplitFeatures:
     labels: np.ndarray
     names: tuple[str, ...]
     split: str
+
+    @classmethod
+    def of(cls, split: SplitArrays, features: np.ndarray) -> SplitFeatures:
+        return cls(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)
 
 
 def open_split_folder(dataset: str | os.PathLike[str], split: str | None) -> SplitArrays:
@@ -68,20 +64,34 @@ def open_split_folder(dataset: str | os.PathLike[str], split: str | None) -> Spl
     return load_split(folder)
 
 
-def _check_split(model: InferenceModel, split: SplitArrays) -> None:
-    config = model.model_config
-    _, channels, _, joints, persons = split.data.shape
-    got = (channels, joints, persons)
-    want = (config.in_channels, config.num_joints, config.num_persons)
-    if got != want:
-        raise ValueError(
-            f"{split.folder}: samples have {channels} coordinates, {joints} joints and {persons} "
-            f"person slot(s); the checkpoint {model.path} expects {want[0]}, {want[1]} and "
-            f"{want[2]}; use a split prepared like its training data"
-        )
+def transformed_batches(
+    split: SplitArrays, transform: TransformConfig, batch_size: int, view: int | None = None
+) -> Iterator[torch.Tensor]:
+    """``(B, C, T, V, M)`` batches of ``split`` in order: the test transform (``view`` None) or the
+    training transform with the augmentation draws of epoch ``view`` (seeded: the same each call)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if view is not None and view < 0:
+        raise ValueError(f"view must be None or >= 0, got {view}")
+    dataset = SkeletonDataset(split, transform, train=view is not None)
+    if view is not None:
+        dataset.set_epoch(view)
+    for start in range(0, len(dataset), batch_size):
+        yield dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))[0]
 
 
 @torch.no_grad()
+def encode(model: InferenceModel, batches: Iterable[torch.Tensor], pool: str | None = None) -> np.ndarray:
+    """``(N, F)`` float32 pooled encoder features of ``(B, C, T, V, M)`` model-input batches (``pool``:
+    ``"mean"``, ``"tuple"`` or None, the head's ``model.head_pool``)."""
+    chunks = [model.classifier.forward_features(x.to(model.device), pool).float().cpu() for x in batches]
+    return (
+        torch.cat(chunks).numpy()
+        if chunks
+        else np.zeros((0, model.model_config.pooled_dim(pool)), np.float32)
+    )
+
+
 def embed_split(
     model: InferenceModel,
     split: SplitArrays,
@@ -90,36 +100,28 @@ def embed_split(
     view: int | None = None,
 ) -> SplitFeatures:
     """``(N, D)`` pooled encoder features of every sample of ``split``, in order (``(N, D * T / L)``
-    with ``pool="tuple"``; None: the head's ``model.head_pool``; see
-    ``SkeletonClassifier.forward_features``). ``view`` None: the test transform; ``view`` k >= 0: the
-    training transform's augmentation of epoch k (random crop, rotation, ...; seeded, so a view is
-    the same in every call)."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    _check_split(model, split)
-    dataset = split_batches(split, model.transform, view)
-    chunks = []
-    for start in range(0, len(dataset), batch_size):
-        x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
-        features = model.classifier.forward_features(x.to(model.device), pool)  # (B, F)
-        chunks.append(features.float().cpu())
-    cfg = model.model_config
-    dim = cfg.pooled_dim(pool)
-    features = torch.cat(chunks).numpy() if chunks else np.zeros((0, dim), np.float32)
+    with ``pool="tuple"``; None: the head's ``model.head_pool``). ``view``: see
+    :func:`transformed_batches`."""
+    config = model.model_config
+    _, channels, _, joints, persons = split.data.shape
+    if (channels, joints, persons) != (config.in_channels, config.num_joints, config.num_persons):
+        raise ValueError(
+            f"{split.folder}: samples have {channels} coordinates, {joints} joints and {persons} "
+            f"person slot(s); the checkpoint {model.path} expects {config.in_channels}, "
+            f"{config.num_joints} and {config.num_persons}; use a split prepared like its training data"
+        )
+    features = encode(model, transformed_batches(split, model.transform, batch_size, view), pool)
     logger.info("embedded %d samples of %s: features %s", len(split), split.folder, features.shape)
-    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)
+    return SplitFeatures.of(split, features)
 
 
-def split_batches(split: SplitArrays, transform: TransformConfig, view: int | None) -> SkeletonDataset:
-    """``split`` through the test transform (``view`` None) or through the training transform with
-    the augmentation draws of epoch ``view``; batches of it come from ``get_batch``."""
-    if view is None:
-        return SkeletonDataset(split, transform, train=False)
-    if view < 0:
-        raise ValueError(f"view must be None or >= 0, got {view}")
-    dataset = SkeletonDataset(split, transform, train=True)
-    dataset.set_epoch(view)
-    return dataset
+def raw_split_features(
+    split: SplitArrays, transform: TransformConfig, batch_size: int = 256, view: int | None = None
+) -> SplitFeatures:
+    """``(N, C * T * V * M)`` float32: every sample transformed (``view``: see
+    :func:`transformed_batches`) and flattened."""
+    chunks = [x.flatten(1).float().numpy() for x in transformed_batches(split, transform, batch_size, view)]
+    return SplitFeatures.of(split, np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32))
 
 
 def write_features(
@@ -173,9 +175,8 @@ def _labelled_split(path: str | os.PathLike[str]) -> tuple[SplitFeatures, dict]:
 def read_feature_splits(
     train_path: str | os.PathLike[str], test_path: str | os.PathLike[str]
 ) -> tuple[SplitFeatures, SplitFeatures, int]:
-    """The training and test rows of two labelled feature files written by :func:`write_features`
-    (``skeletonmae embed ... --split NAME``), and the number of classes: the training sidecar's
-    ``class_names``, else the largest label + 1."""
+    """The rows of two labelled feature files (``skeletonmae embed ... --split NAME``) and the
+    number of classes: the training sidecar's ``class_names``, else the largest label + 1."""
     train, info = _labelled_split(train_path)
     test, _ = _labelled_split(test_path)
     if train.features.shape[1] != test.features.shape[1]:

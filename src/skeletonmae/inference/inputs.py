@@ -1,20 +1,12 @@
 """Read the skeleton files users want labelled into ``(C, T, V, M)`` sequences, one per sample.
 
-Formats (chosen by suffix), each through the data layer's own reader so that a file predicted on
-is prepared exactly as ``skeletonmae prepare`` prepares it:
-
-- ``.skeleton``: raw NTU RGB+D (Kinect v2); parsed, then denoised, actor-ranked and centred by
-  :func:`skeletonmae.data.ntu_preprocess.preprocess_skeleton` (at most the model's persons);
-- ``.json``: Northwestern-UCLA ``all_sqe``; centred on joint 1 of the first frame as
-  :func:`skeletonmae.data.prepare.prepare_nw_ucla` does by default;
-- ``.npz``: the generic format (:mod:`skeletonmae.data.formats.generic`); every sample of every
-  split becomes one input named ``file.npz#sample_name``, cut to its valid length;
-- a folder of OpenPose ``*_keypoints.json`` frames: one video, ``(x, y, score)`` of the most
-  confident people (:mod:`skeletonmae.data.formats.openpose`).
-
-A folder is searched recursively for those suffixes and for OpenPose video folders. A file that
-cannot be read becomes an :class:`InputFailure` (the message names the file, where, what was
-expected and the fix); the others are still read.
+Each format (chosen by suffix) goes through the data layer's own reader, so a file predicted on is
+prepared as ``skeletonmae prepare`` prepares it: ``.skeleton`` (raw NTU, denoised, actor-ranked and
+centred, at most the model's persons), ``.json`` (NW-UCLA, centred on joint 1 of the first frame),
+``.npz`` (generic archive: every sample is one input ``file.npz#name``, cut to its valid length) and
+a folder of OpenPose ``*_keypoints.json`` frames (one video). Folders are searched recursively. A
+file that cannot be read becomes an :class:`InputFailure` naming it and the fix; the others are
+still read.
 """
 
 from __future__ import annotations
@@ -36,14 +28,6 @@ from skeletonmae.data.ntu_raw import parse_skeleton_file
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "SkeletonInput",
-    "InputFailure",
-    "INPUT_SUFFIXES",
-    "find_input_files",
-    "read_input_file",
-    "read_inputs",
-]
 
 INPUT_SUFFIXES: dict[str, str] = {
     ".skeleton": "raw NTU RGB+D",
@@ -75,8 +59,12 @@ class InputFailure:
     source: str
     error: str
 
+    @classmethod
+    def of(cls, path: Path, error: object) -> InputFailure:
+        return cls(path.name, str(path), str(error))
+
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "source": self.source, "error": self.error}
+        return dataclasses.asdict(self)
 
 
 def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputFailure]]:
@@ -85,8 +73,7 @@ def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path
     files: list[Path] = []
     failures: list[InputFailure] = []
     known = ", ".join(f"{suffix} ({what})" for suffix, what in INPUT_SUFFIXES.items())
-    for raw in paths:
-        path = Path(raw)
+    for path in map(Path, paths):
         if path.is_dir():
             videos = {p.parent for p in path.rglob("*_keypoints.json")}  # OpenPose: a folder per video
             found = sorted(videos) + sorted(
@@ -96,60 +83,37 @@ def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path
             )
             if not found:
                 failures.append(
-                    InputFailure(
-                        path.name, str(path), f"{path}: folder holds no input file; expected {known}"
-                    )
+                    InputFailure.of(path, f"{path}: folder holds no input file; expected {known}")
                 )
             files.extend(found)
         elif not path.exists():
-            failures.append(
-                InputFailure(path.name, str(path), f"{path}: no such file or folder; check the path")
-            )
+            failures.append(InputFailure.of(path, f"{path}: no such file or folder; check the path"))
         elif path.suffix not in INPUT_SUFFIXES:
+            suffix = path.suffix or "(no suffix)"
             failures.append(
-                InputFailure(
-                    path.name,
-                    str(path),
-                    f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; expected {known}",
-                )
+                InputFailure.of(path, f"{path}: unsupported file type {suffix!r}; expected {known}")
             )
         else:
             files.append(path)
     return files, failures
 
 
-def read_input_file(
-    path: str | os.PathLike[str], max_persons: int, preprocess: PreprocessConfig | None = None
-) -> list[SkeletonInput]:
-    """The sequences in one file (see the module docstring); raises :class:`DataFormatError`.
-
-    ``max_persons`` is the model's person count (raw NTU files keep that many actors).
-    """
-    path = Path(path)
+def _read_file(path: Path, max_persons: int) -> list[SkeletonInput]:
+    """The sequences in one file or OpenPose folder found by :func:`find_input_files` (raw NTU
+    files keep ``max_persons`` actors); raises :class:`DataFormatError`."""
     if path.is_dir():
         joints, layout = read_openpose_video(path, max_persons)
         return [SkeletonInput(path.name, str(path), joints, layout)]
     if path.suffix == ".skeleton":
-        config = dataclasses.replace(preprocess or PreprocessConfig(), max_persons=max_persons)
-        sample = preprocess_skeleton(parse_skeleton_file(path), config)
+        sample = preprocess_skeleton(parse_skeleton_file(path), PreprocessConfig(max_persons=max_persons))
         return [SkeletonInput(sample.name, str(path), sample.joints, "ntu25")]
     if path.suffix == ".json":
-        sequence = read_nw_ucla_file(path)
-        joints = centered_sample(sequence, NW_UCLA_CENTER_JOINT)  # (C, T, V, 1)
+        joints = centered_sample(read_nw_ucla_file(path), NW_UCLA_CENTER_JOINT)  # (C, T, V, 1)
         return [SkeletonInput(path.stem, str(path), joints, "nw_ucla20")]
-    if path.suffix == ".npz":
-        return _generic_inputs(path)
-    raise DataFormatError(
-        path, f"unsupported file type {path.suffix!r}; expected one of {', '.join(INPUT_SUFFIXES)}"
-    )
-
-
-def _generic_inputs(path: Path) -> list[SkeletonInput]:
-    inputs = []
+    inputs = []  # .npz
     for split in read_generic_npz(path).values():
         for index, name in enumerate(split.names):
-            length = int(split.lengths[index])
-            joints = np.asarray(split.data[index, :, :length], dtype=np.float32)  # (C, T, V, M)
+            joints = np.asarray(split.data[index, :, : int(split.lengths[index])], np.float32)  # (C, T, V, M)
             inputs.append(SkeletonInput(f"{path.name}#{name}", str(path), joints, split.layout))
     if not inputs:
         raise DataFormatError(path, "holds no samples; expected a generic archive with N >= 1", key="data")
@@ -157,15 +121,15 @@ def _generic_inputs(path: Path) -> list[SkeletonInput]:
 
 
 def read_inputs(
-    paths: Sequence[str | os.PathLike[str]], max_persons: int, preprocess: PreprocessConfig | None = None
+    paths: Sequence[str | os.PathLike[str]], max_persons: int
 ) -> tuple[list[SkeletonInput], list[InputFailure]]:
     """Read every file and folder of ``paths``; bad ones are reported, not raised."""
     files, failures = find_input_files(paths)
     inputs: list[SkeletonInput] = []
     for path in files:
         try:
-            inputs.extend(read_input_file(path, max_persons, preprocess))
+            inputs.extend(_read_file(path, max_persons))
         except (DataFormatError, OSError) as error:
             logger.debug("cannot read %s", path, exc_info=error)
-            failures.append(InputFailure(path.name, str(path), str(error)))
+            failures.append(InputFailure.of(path, error))
     return inputs, failures

@@ -3,14 +3,10 @@
 The weighted vote of Wu et al., "Unsupervised Feature Learning via Non-Parametric Instance
 Discrimination" (CVPR 2018, section 3.4): features are L2-normalised, the ``k`` training features
 with the highest cosine similarity ``s_i`` to a test feature vote for their labels with weight
-``exp(s_i / temperature)``, and the class with the largest total wins. That paper uses ``k = 200``
-and ``temperature = 0.07``; both are configurable (MoCo's CIFAR monitor uses 0.1). With
-``weighted=False`` every neighbour votes 1 (plain majority k-NN, e.g. ``k = 1`` for 1-NN).
-
-With ``standardize=True`` every feature dimension is first z-scored with the training bank's mean
-and standard deviation. Cosine similarity of uncentred features is dominated by what all samples
-share (for raw coordinates, the mean pose: on NW-UCLA view 3, raw-coordinate k-NN rises from 50.0
-to 70.5 % top-1 when standardised), so a fair comparison of feature kinds standardises them all.
+``exp(s_i / temperature)``, and the class with the largest total wins (``weighted=False``: every
+neighbour votes 1). ``standardize=True`` first z-scores every dimension with the training bank's
+statistics: the cosine of uncentred features is ruled by what all samples share (for raw
+coordinates, the mean pose), so a fair comparison of feature kinds standardises them all.
 """
 
 from __future__ import annotations
@@ -27,7 +23,8 @@ from skeletonmae.config import require
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KnnConfig", "KnnResult", "knn_class_scores", "knn_evaluate"]
+
+Array = np.ndarray | torch.Tensor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,10 +84,8 @@ class KnnResult:
     num_test: int
 
 
-def _as_features(name: str, features: np.ndarray | torch.Tensor) -> torch.Tensor:
-    tensor = torch.as_tensor(
-        np.asarray(features) if not isinstance(features, torch.Tensor) else features
-    ).float()
+def _as_features(name: str, features: Array) -> torch.Tensor:
+    tensor = torch.as_tensor(features if isinstance(features, torch.Tensor) else np.asarray(features)).float()
     if tensor.dim() != 2 or tensor.shape[0] == 0:
         raise ValueError(
             f"{name}: expected a non-empty (N, D) feature matrix, got shape "
@@ -101,7 +96,7 @@ def _as_features(name: str, features: np.ndarray | torch.Tensor) -> torch.Tensor
     return tensor
 
 
-def _as_labels(name: str, labels: np.ndarray | torch.Tensor, count: int) -> torch.Tensor:
+def _as_labels(name: str, labels: Array, count: int) -> torch.Tensor:
     tensor = torch.as_tensor(np.asarray(labels)).long().view(-1)
     if tensor.shape[0] != count:
         raise ValueError(
@@ -111,9 +106,9 @@ def _as_labels(name: str, labels: np.ndarray | torch.Tensor, count: int) -> torc
 
 
 def knn_class_scores(
-    train_features: np.ndarray | torch.Tensor,
-    train_labels: np.ndarray | torch.Tensor,
-    test_features: np.ndarray | torch.Tensor,
+    train_features: Array,
+    train_labels: Array,
+    test_features: Array,
     num_classes: int,
     config: KnnConfig = KnnConfig(),
 ) -> torch.Tensor:
@@ -155,10 +150,10 @@ def knn_class_scores(
 
 
 def knn_evaluate(
-    train_features: np.ndarray | torch.Tensor,
-    train_labels: np.ndarray | torch.Tensor,
-    test_features: np.ndarray | torch.Tensor,
-    test_labels: np.ndarray | torch.Tensor,
+    train_features: Array,
+    train_labels: Array,
+    test_features: Array,
+    test_labels: Array,
     num_classes: int,
     config: KnnConfig = KnnConfig(),
 ) -> KnnResult:
@@ -173,13 +168,6 @@ def knn_evaluate(
         top5 = float((ranked[:, :5] == truth[:, None]).any(dim=1).float().mean())
     num_train = int(torch.as_tensor(np.asarray(train_labels)).numel())
     k = min(config.k, num_train)
-    logger.info(
-        "k-NN (k=%d, T=%s, %s%s): top-1 %.2f %% on %d test samples",
-        k,
-        config.temperature,
-        "weighted" if config.weighted else "majority",
-        ", standardised" if config.standardize else "",
-        100 * top1,
-        scores.shape[0],
-    )
+    votes = ("weighted" if config.weighted else "majority") + (", standardised" if config.standardize else "")
+    logger.info("k-NN (k=%d, T=%s, %s): top-1 %.2f %%", k, config.temperature, votes, 100 * top1)
     return KnnResult(scores.numpy(), ranked[:, 0].numpy(), top1, top5, k, num_train, int(scores.shape[0]))

@@ -1,24 +1,14 @@
 """The Python API: ``skeletonmae.load(checkpoint)`` -> :class:`Predictor` (``predict``, ``embed``).
 
-::
-
-    import skeletonmae
-
-    model = skeletonmae.load("runs/nw-ucla-finetune/best.pt")
-    for prediction in model.predict(["a01_s01_e00_v03.json", "my_clips/"], top_k=3):
-        print(prediction.name, prediction.label, f"{prediction.probability:.2f}")
-    features = model.embed("my_clips/")  # (N, D) pooled encoder features
-
-Inputs are files or folders (raw NTU ``.skeleton``, NW-UCLA ``.json``, generic ``.npz``), a
+Inputs are files or folders (see :mod:`skeletonmae.inference.inputs`), a
 :class:`~skeletonmae.inference.inputs.SkeletonInput`, or numpy arrays of one ``(C, T, V, M)``
-sequence or a padded batch ``(N, C, T, V, M)``. Every sequence goes through the checkpoint's test
-transform (:mod:`skeletonmae.inference.preprocess`).
+sequence or a padded batch ``(N, C, T, V, M)``. Every sequence is checked against the checkpoint
+and goes through its test transform (:mod:`skeletonmae.inference.preprocess`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,27 +18,12 @@ import torch
 
 from skeletonmae.data.samples import valid_lengths
 from skeletonmae.inference.checkpoint_model import InferenceModel, load_inference_model
+from skeletonmae.inference.features import encode
 from skeletonmae.inference.inputs import InputFailure, SkeletonInput, read_inputs
-from skeletonmae.inference.preprocess import (
-    InputCheckConfig,
-    InvalidInputError,
-    apply_test_transform,
-    check_sequence,
-)
-
-logger = logging.getLogger(__name__)
-
-__all__ = [
-    "ClassScore",
-    "EnsemblePredictor",
-    "Prediction",
-    "PredictionReport",
-    "Predictor",
-    "InputsFailedError",
-    "load",
-]
+from skeletonmae.inference.preprocess import InvalidInputError, apply_test_transform, check_sequence
 
 InputLike = str | os.PathLike | np.ndarray | SkeletonInput
+Inputs = InputLike | Iterable[InputLike]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,11 +52,7 @@ class Prediction:
         return self.top[0].probability
 
     def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "source": self.source,
-            "top": [dataclasses.asdict(score) for score in self.top],
-        }
+        return {"name": self.name, "source": self.source, "top": [dataclasses.asdict(s) for s in self.top]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,15 +73,19 @@ class InputsFailedError(ValueError):
 
 
 class Predictor:
-    """A loaded checkpoint that labels and embeds skeleton sequences (see the module docstring)."""
+    """A loaded checkpoint that labels and embeds skeleton sequences (see the module docstring).
 
-    def __init__(
-        self, model: InferenceModel, checks: InputCheckConfig = InputCheckConfig(), batch_size: int = 16
-    ) -> None:
+    Sequences with fewer than ``min_frames`` valid frames are rejected (a single frame is a pose,
+    not an action); ``batch_size`` sequences go through the model at a time.
+    """
+
+    def __init__(self, model: InferenceModel, min_frames: int = 2, batch_size: int = 16) -> None:
+        if min_frames < 1:
+            raise ValueError(f"min_frames must be >= 1, got {min_frames} (1 accepts single poses)")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model
-        self.checks = checks
+        self.min_frames = min_frames
         self.batch_size = batch_size
 
     @property
@@ -121,38 +96,45 @@ class Predictor:
     def feature_dim(self) -> int:
         return self.model.model_config.pooled_dim()
 
-    # -- inputs ---------------------------------------------------------------------------------
-
-    def prepare(
-        self, inputs: InputLike | Iterable[InputLike]
-    ) -> tuple[list[SkeletonInput], list[np.ndarray], list[InputFailure]]:
+    def prepare(self, inputs: Inputs) -> tuple[list[SkeletonInput], list[np.ndarray], list[InputFailure]]:
         """Read and check ``inputs``: the usable ones, their checked ``(C, T, V, M)`` arrays, and
         the failures (never raises for a bad input)."""
         items, failures = self._collect(inputs)
         usable, arrays = [], []
+        config, layout = self.model.model_config, self.model.layout
         for item in items:
             try:
-                arrays.append(check_sequence(item, self.model.model_config, self.model.layout, self.checks))
+                arrays.append(check_sequence(item, config, layout, self.min_frames))
                 usable.append(item)
             except InvalidInputError as error:
                 failures.append(InputFailure(item.name, item.source, str(error)))
         return usable, arrays, failures
 
-    def _collect(
-        self, inputs: InputLike | Iterable[InputLike]
-    ) -> tuple[list[SkeletonInput], list[InputFailure]]:
+    def checked_arrays(self, inputs: Inputs) -> list[np.ndarray]:
+        """The checked ``(C, T, V, M)`` arrays of ``inputs``; raises :class:`InputsFailedError`
+        if any input could not be used."""
+        _, arrays, failures = self.prepare(inputs)
+        if failures:
+            raise InputsFailedError(failures)
+        return arrays
+
+    def model_input(self, arrays: Sequence[np.ndarray]) -> torch.Tensor:
+        """Checked arrays -> ``(N, C, T, V, M)`` test-transformed model input (on the CPU)."""
+        m = self.model
+        return apply_test_transform(arrays, m.transform, m.layout, m.channels, m.normalization)
+
+    def _collect(self, inputs: Inputs) -> tuple[list[SkeletonInput], list[InputFailure]]:
         if isinstance(inputs, (str, os.PathLike, np.ndarray, SkeletonInput)):
             inputs = [inputs]
         items: list[SkeletonInput] = []
         failures: list[InputFailure] = []
-        persons = self.model.model_config.num_persons
         for entry in inputs:
             if isinstance(entry, SkeletonInput):
                 items.append(entry)
             elif isinstance(entry, np.ndarray):
                 items.extend(_array_inputs(entry, len(items)))
             else:
-                found, failed = read_inputs([Path(entry)], persons)
+                found, failed = read_inputs([Path(entry)], self.model.model_config.num_persons)
                 items.extend(found)
                 failures.extend(failed)
         return items, failures
@@ -160,13 +142,7 @@ class Predictor:
     def _model_batches(self, arrays: list[np.ndarray]) -> Iterable[torch.Tensor]:
         """``(B, C, T, V, M)`` test-transformed batches on the model's device."""
         for start in range(0, len(arrays), self.batch_size):
-            chunk = arrays[start : start + self.batch_size]
-            batch = apply_test_transform(
-                chunk, self.model.transform, self.model.layout, self.model.channels, self.model.normalization
-            )
-            yield batch.to(self.model.device)
-
-    # -- outputs --------------------------------------------------------------------------------
+            yield self.model_input(arrays[start : start + self.batch_size]).to(self.model.device)
 
     @torch.no_grad()
     def probabilities(self, arrays: list[np.ndarray]) -> np.ndarray:
@@ -178,30 +154,22 @@ class Predictor:
         ]
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, len(self.class_names)))
 
-    @torch.no_grad()
     def features(self, arrays: list[np.ndarray], pool: str | None = None) -> np.ndarray:
         """Pooled encoder features ``(N, F)`` of checked sequences (``pool``: ``"mean"`` or
         ``"tuple"``; None: the classifier head's pooling)."""
-        outputs = [
-            self.model.classifier.forward_features(batch, pool).float().cpu()
-            for batch in self._model_batches(arrays)
-        ]
-        dim = self.model.model_config.pooled_dim(pool)
-        return torch.cat(outputs).numpy() if outputs else np.zeros((0, dim), np.float32)
+        return encode(self.model, self._model_batches(arrays), pool)
 
-    def predict_report(self, inputs: InputLike | Iterable[InputLike], top_k: int = 5) -> PredictionReport:
+    def predict_report(self, inputs: Inputs, top_k: int = 5) -> PredictionReport:
         """Predictions for every usable input plus the failures of the others."""
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
         self._require_head()
         items, arrays, failures = self.prepare(inputs)
-        probabilities = self.probabilities(arrays) if arrays else None
-        predictions = []
-        for row, item in enumerate(items):
-            predictions.append(self._top_k(item, probabilities[row], top_k))
-        return PredictionReport(tuple(predictions), tuple(failures))
+        probabilities = self.probabilities(arrays) if arrays else []
+        predictions = tuple(self._top_k(item, p, top_k) for item, p in zip(items, probabilities))
+        return PredictionReport(predictions, tuple(failures))
 
-    def predict(self, inputs: InputLike | Iterable[InputLike], top_k: int = 5) -> list[Prediction]:
+    def predict(self, inputs: Inputs, top_k: int = 5) -> list[Prediction]:
         """Top-``top_k`` classes of every input; raises :class:`InputsFailedError` (listing each
         failure) if any input could not be used."""
         report = self.predict_report(inputs, top_k)
@@ -209,14 +177,11 @@ class Predictor:
             raise InputsFailedError(report.failures)
         return list(report.predictions)
 
-    def embed(self, inputs: InputLike | Iterable[InputLike], pool: str | None = None) -> np.ndarray:
+    def embed(self, inputs: Inputs, pool: str | None = None) -> np.ndarray:
         """``(N, F)`` float32 pooled encoder features, one row per input sequence in order
         (``pool`` as in :meth:`features`); raises :class:`InputsFailedError` if any input could
         not be used."""
-        _, arrays, failures = self.prepare(inputs)
-        if failures:
-            raise InputsFailedError(failures)
-        return self.features(arrays, pool)
+        return self.features(self.checked_arrays(inputs), pool)
 
     def _require_head(self) -> None:
         if not self.model.has_head:
@@ -256,7 +221,7 @@ class EnsemblePredictor(Predictor):
         first = members[0]
         for other in members[1:]:
             for what, mine, theirs in (
-                ("classes", tuple(first.class_names), tuple(other.class_names)),
+                ("classes", first.class_names, other.class_names),
                 ("layout", first.model.layout.name, other.model.layout.name),
             ):
                 if mine != theirs:
@@ -264,7 +229,7 @@ class EnsemblePredictor(Predictor):
                         f"{first.model.path} and {other.model.path} disagree on their {what}; an "
                         "ensemble fuses classifiers of one dataset"
                     )
-        super().__init__(first.model, first.checks, first.batch_size)
+        super().__init__(first.model, first.min_frames, first.batch_size)
         self.members = tuple(members)
         self.weights = None if weights is None else tuple(float(w) for w in weights)
 
@@ -276,7 +241,7 @@ class EnsemblePredictor(Predictor):
         scores = [torch.from_numpy(member.probabilities(arrays)) for member in self.members]
         return fuse_scores(scores, self.weights).numpy()
 
-    def embed(self, inputs: InputLike | Iterable[InputLike], pool: str | None = None) -> np.ndarray:
+    def embed(self, inputs: Inputs, pool: str | None = None) -> np.ndarray:
         raise ValueError("an ensemble has one encoder per member: embed with one checkpoint")
 
 
@@ -291,6 +256,6 @@ def load(
     ``embed`` only) as a :class:`Predictor`; a list of classifier checkpoints loads as one
     :class:`EnsemblePredictor` (``weights``: one per checkpoint, default equal)."""
     if isinstance(checkpoint, (str, os.PathLike)):
-        return Predictor(load_inference_model(checkpoint, device), InputCheckConfig(min_frames), batch_size)
+        return Predictor(load_inference_model(checkpoint, device), min_frames, batch_size)
     members = [load(path, device, min_frames, batch_size) for path in checkpoint]
     return members[0] if len(members) == 1 and weights is None else EnsemblePredictor(members, weights)

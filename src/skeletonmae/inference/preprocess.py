@@ -1,22 +1,18 @@
 """Check sequences against a checkpoint and turn them into model input with the *test* transform.
 
-Sequences are padded into an in-memory split and fed through
-:meth:`skeletonmae.data.dataset.SkeletonDataset.get_batch` with ``train=False`` and the
-:class:`~skeletonmae.data.transforms.TransformConfig` saved in the checkpoint: the same code, with
-the same settings, that scored the validation split during training, so training and prediction
-cannot drift apart.
+The transform is :meth:`skeletonmae.data.dataset.SkeletonDataset.get_batch` with ``train=False`` and
+the checkpoint's :class:`~skeletonmae.run_config.TransformConfig`: the code and settings that scored
+the validation split in training, so training and prediction cannot drift apart.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from skeletonmae.config import require
 from skeletonmae.data.channels import check_channels
 from skeletonmae.data.dataset import SkeletonDataset
 from skeletonmae.data.layouts import SkeletonLayout
@@ -25,29 +21,9 @@ from skeletonmae.data.store import SplitArrays
 from skeletonmae.inference.inputs import SkeletonInput
 from skeletonmae.run_config import ModelConfig, TransformConfig
 
-__all__ = ["InputCheckConfig", "InvalidInputError", "check_sequence", "apply_test_transform"]
-
 
 class InvalidInputError(ValueError):
     """A sequence does not fit the checkpoint (joints, persons, frames, values)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class InputCheckConfig:
-    """What a sequence needs before it is classified.
-
-    ``min_frames``: fewer valid frames are rejected (a single frame is a pose, not an action; set
-    1 to accept it; the test transform itself handles any length >= 1).
-    """
-
-    min_frames: int = 2
-
-    def __post_init__(self) -> None:
-        require(
-            isinstance(self.min_frames, int) and self.min_frames >= 1,
-            "min_frames",
-            f"got {self.min_frames!r}; use a positive integer (default 2)",
-        )
 
 
 def _fail(item: SkeletonInput, problem: str) -> InvalidInputError:
@@ -55,16 +31,13 @@ def _fail(item: SkeletonInput, problem: str) -> InvalidInputError:
 
 
 def check_sequence(
-    item: SkeletonInput,
-    model: ModelConfig,
-    layout: SkeletonLayout,
-    checks: InputCheckConfig = InputCheckConfig(),
+    item: SkeletonInput, model: ModelConfig, layout: SkeletonLayout, min_frames: int = 2
 ) -> np.ndarray:
     """``item.joints (C, T, V, M_in)`` -> float32 ``(C, T, V, M)`` with the model's person count.
 
     Raises :class:`InvalidInputError` (naming the input, what was expected and the fix) for a
-    wrong shape, joint count or channel count, too many persons, too few frames or NaN / inf.
-    Missing persons are zero padding (absent); all-zero extra persons are dropped.
+    wrong shape, joint count or channel count, too many persons, fewer than ``min_frames`` frames
+    or NaN / inf. Missing persons are zero padding (absent); all-zero extra persons are dropped.
     """
     joints = np.asarray(item.joints)
     if joints.ndim != 4:
@@ -91,10 +64,10 @@ def check_sequence(
     if not np.isfinite(joints).all():
         frame = int(np.argwhere(~np.isfinite(joints))[0][1])
         raise _fail(item, f"holds NaN or inf (first in frame {frame}); fix or drop those frames")
-    if frames < checks.min_frames:
+    if frames < min_frames:
         raise _fail(
             item,
-            f"has {frames} valid frame(s), at least {checks.min_frames} are needed; "
+            f"has {frames} valid frame(s), at least {min_frames} are needed; "
             "pass a longer sequence (or lower min_frames, --min-frames)",
         )
     present = np.flatnonzero((joints != 0).any(axis=(0, 1, 2)))
@@ -102,8 +75,7 @@ def check_sequence(
         raise _fail(
             item,
             f"has {present.size} persons with data (slots {present.tolist()}), the "
-            f"checkpoint takes at most {model.num_persons}; keep the main actors "
-            "only",
+            f"checkpoint takes at most {model.num_persons}; keep the main actors only",
         )
     out = np.zeros((channels, frames, num_joints, model.num_persons), dtype=np.float32)
     kept = min(persons, model.num_persons)
@@ -119,25 +91,18 @@ def apply_test_transform(
     normalization: Normalization = Normalization(),
 ) -> torch.Tensor:
     """Checked ``(C, T_i, V, M)`` sequences -> ``(N, C, num_frames, V, M)`` float32 model input:
-    the normalisation the training data was prepared with, then the training run's test
-    transform (centre crop, resize, stream)."""
+    the normalisation the training data was prepared with, then the run's test transform."""
     if not sequences:
         raise ValueError("no sequence to transform")
+    count = len(sequences)
     lengths = np.array([s.shape[1] for s in sequences], dtype=np.int64)
     num_channels, _, joints, persons = sequences[0].shape
-    padded = np.zeros((len(sequences), num_channels, int(lengths.max()), joints, persons), np.float32)
+    padded = np.zeros((count, num_channels, int(lengths.max()), joints, persons), np.float32)
     for row, sequence in enumerate(sequences):
         padded[row, :, : sequence.shape[1]] = sequence  # (C, T_i, V, M) into (C, T_max, V, M)
-    count = len(sequences)
     padded = normalization.apply(padded, lengths, layout.name, channels or check_channels("", num_channels))
-    split = SplitArrays(
-        padded,
-        np.zeros(count, np.int64),
-        lengths,
-        tuple(f"input_{i}" for i in range(count)),
-        {"layout": layout.name, "channels": channels, "num_classes": 0, "class_names": []},
-        Path("<inputs>"),
-    )
-    dataset = SkeletonDataset(split, transform, train=False)
-    x, _, _ = dataset.get_batch(np.arange(count))  # (N, C, num_frames, V, M)
-    return x
+    meta = {"layout": layout.name, "channels": channels, "num_classes": 0, "class_names": []}
+    names = tuple(f"input_{i}" for i in range(count))
+    split = SplitArrays(padded, np.zeros(count, np.int64), lengths, names, meta, Path("<inputs>"))
+    x, _, _ = SkeletonDataset(split, transform, train=False).get_batch(np.arange(count))
+    return x  # (N, C, num_frames, V, M)

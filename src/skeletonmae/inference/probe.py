@@ -1,24 +1,16 @@
 """Frozen-feature probe: cosine k-NN and a linear probe on cached features of two splits.
 
-The k-NN is :func:`skeletonmae.inference.knn.knn_evaluate` (Wu et al. 2018's weighted vote; here
-``k = 20`` by default). ``ProbeConfig(linear=False)`` runs the k-NN alone (seconds instead of the
-linear probe's 100 epochs).
+The k-NN is :func:`skeletonmae.inference.knn.knn_evaluate` (here ``k = 20`` by default;
+``ProbeConfig(linear=False)`` runs it alone). The linear probe is MAMP's recipe (after MAE's
+``main_linprobe``): ``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)`` on features computed once
+with the frozen encoder, SGD lr 0.1, momentum 0.9, no weight decay, 100 epochs of batch 256, per-step
+cosine decay to 0, fixed seed. It reports the final epoch's test top-1, and the best epoch's labelled
+optimistic (picked on the test split). ``train_views = K > 1`` trains on K augmented views of the
+training split (epoch e on view ``e mod K``), as MAMP's probe trains through its augmenting feeder.
 
-The linear probe is MAMP's recipe (after MAE's ``main_linprobe``): on the features ``(N, D)``
-computed once with the frozen encoder, a ``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)``
-(:class:`skeletonmae.models.classifier.ClassificationHead` with ``feature_norm``), SGD lr 0.1,
-momentum 0.9, no weight decay, 100 epochs of batch 256, per-step cosine decay to 0, fixed seed.
-The reported number is the final epoch's test top-1; the best epoch's is also given, labelled
-optimistic (it is picked on the test split). MAMP trains its probe through the augmenting training
-feeder (random crop and rotation); ``train_views = K > 1`` does the same at a fixed cost: the
-training split is embedded K times through the training transform (augmentations of epochs
-0..K-1) and probe epoch e trains on view ``e mod K``. With the default ``train_views = 1`` the
-probe trains on the test-transform features, as the k-NN always does.
-
-Feature kinds (:data:`FEATURE_KINDS`): ``encoder`` (the checkpoint's frozen encoder),
-``random-init`` (an untrained encoder of the same config, eval mode) and ``raw`` (the flattened
-test-transform input coordinates ``C * T * V * M``, no network: the baseline every number must
-stand beside).
+Feature kinds (:data:`FEATURE_KINDS`): ``encoder`` (the checkpoint's frozen encoder), ``random-init``
+(an untrained encoder of the same config) and ``raw`` (the flattened test-transform input, the
+baseline every number must stand beside).
 """
 
 from __future__ import annotations
@@ -37,7 +29,7 @@ from skeletonmae.config import require
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.data.subsets import label_fraction_indices
 from skeletonmae.inference.checkpoint_model import InferenceModel
-from skeletonmae.inference.features import SplitFeatures, embed_split, split_batches
+from skeletonmae.inference.features import SplitFeatures, embed_split, raw_split_features
 from skeletonmae.inference.knn import KnnConfig, knn_evaluate
 from skeletonmae.models.classifier import ClassificationHead, SkeletonClassifier
 from skeletonmae.models.sttformer import init_sttformer_weights
@@ -45,25 +37,8 @@ from skeletonmae.run_config import FEATURE_POOLS, TransformConfig
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "FEATURE_KINDS",
-    "ProbeConfig",
-    "LinearProbeResult",
-    "ProbeResult",
-    "build_probe_head",
-    "train_linear_probe",
-    "probe_features",
-    "labelled_subset",
-    "raw_split_features",
-    "random_init_model",
-    "probe_splits",
-]
 
 FEATURE_KINDS = ("encoder", "random-init", "raw")
-
-
-def _default_knn() -> KnnConfig:
-    return KnnConfig(k=20)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +51,7 @@ class ProbeConfig:
     momentum: float = 0.9
     weight_decay: float = 0.0
     seed: int = 0
-    knn: KnnConfig = dataclasses.field(default_factory=_default_knn)
+    knn: KnnConfig = dataclasses.field(default_factory=lambda: KnnConfig(k=20))
     # encoder / random-init features: "mean" (the head's input) or "tuple" (time order kept)
     pool: str = "mean"
     # few-label probes: both probes train on this class-balanced fraction of the training split,
@@ -236,16 +211,6 @@ def train_linear_probe(
     return LinearProbeResult(history[-1], history[best], best + 1, tuple(history))
 
 
-def labelled_subset(split: SplitFeatures, fraction: float, seed: int) -> SplitFeatures:
-    """The class-balanced ``fraction`` of ``split``'s rows that fine-tuning would label
-    (:func:`~skeletonmae.data.subsets.label_fraction_indices`); all rows at ``fraction = 1``."""
-    if fraction >= 1.0:
-        return split
-    rows = label_fraction_indices(split.labels, fraction, seed)
-    names = tuple(split.names[i] for i in rows)
-    return SplitFeatures(split.features[rows], split.labels[rows], names, split.split)
-
-
 def probe_features(
     kind: str,
     train: SplitFeatures,
@@ -260,11 +225,12 @@ def probe_features(
     ``train.features``."""
     if train_views is not None and train_views.shape[1:] != train.features.shape:
         raise ValueError(f"train_views {train_views.shape} do not match features {train.features.shape}")
-    if config.label_fraction < 1.0 and train_views is not None:
-        train_views = train_views[
-            :, label_fraction_indices(train.labels, config.label_fraction, config.label_seed)
-        ]
-    train = labelled_subset(train, config.label_fraction, config.label_seed)
+    if config.label_fraction < 1.0:  # the class-balanced subset fine-tuning would label
+        rows = label_fraction_indices(train.labels, config.label_fraction, config.label_seed)
+        names = tuple(train.names[i] for i in rows)
+        train = SplitFeatures(train.features[rows], train.labels[rows], names, train.split)
+        train_views = None if train_views is None else train_views[:, rows]
+    dim = int(train.features.shape[1])
     knn = knn_evaluate(train.features, train.labels, test.features, test.labels, num_classes, config.knn)
     linear = None
     if config.linear:
@@ -272,37 +238,9 @@ def probe_features(
         linear = train_linear_probe(
             linear_features, train.labels, test.features, test.labels, num_classes, config
         )
-        logger.info(
-            "probe %s (D=%d): linear top-1 %.2f %% (best %.2f %%)",
-            kind,
-            train.features.shape[1],
-            100 * linear.final_top1,
-            100 * linear.best_top1,
-        )
-    return ProbeResult(
-        kind,
-        int(train.features.shape[1]),
-        len(train.labels),
-        len(test.labels),
-        knn.k,
-        knn.top1,
-        knn.top5,
-        linear,
-    )
-
-
-def raw_split_features(
-    split: SplitArrays, transform: TransformConfig, batch_size: int = 256, view: int | None = None
-) -> SplitFeatures:
-    """``(N, C * T * V * M)`` float32: every sample through the test transform (``view`` None) or
-    the training transform's augmentation of epoch ``view``, flattened."""
-    dataset = split_batches(split, transform, view)
-    chunks = []
-    for start in range(0, len(dataset), batch_size):
-        x, _, _ = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
-        chunks.append(x.flatten(1).float().numpy())  # (B, C*T*V*M)
-    features = np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
-    return SplitFeatures(features, np.asarray(split.labels, dtype=np.int64), split.names, split.folder.name)
+        top1, best = 100 * linear.final_top1, 100 * linear.best_top1
+        logger.info("probe %s (D=%d): linear top-1 %.2f %% (best %.2f %%)", kind, dim, top1, best)
+    return ProbeResult(kind, dim, len(train.labels), len(test.labels), knn.k, knn.top1, knn.top5, linear)
 
 
 def random_init_model(model: InferenceModel, seed: int = 0) -> InferenceModel:

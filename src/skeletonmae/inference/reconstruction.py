@@ -1,21 +1,15 @@
 """Reconstruction pictures (paper, Supplementary C): original, masked input and reconstruction.
 
-:func:`visualize_reconstruction` loads a pre-training checkpoint, takes one sample of a prepared
-split (by index or by name) through the evaluation transform, masks it with the checkpoint's
-``MaskConfig`` and a seeded generator, reconstructs it, and writes
+:func:`visualize_reconstruction` takes one sample of a prepared split (by index or name) through
+the evaluation transform, masks it with a pre-training checkpoint's ``MaskConfig`` and a seeded
+generator, reconstructs it and writes ``<stem>.png`` (three rows over evenly spaced frames, 3D
+skeletons with the layout's bones), ``<stem>.gif`` (the rows side by side) and ``<stem>_error.png``
+(per-joint error, joints x frames); ``<stem>`` names sample, masking and seed (:func:`output_stem`).
 
-* ``<sample>_<masking>_seed<S>.png``: three rows (original, masked input, reconstruction) over a
-  few evenly spaced frames, drawn as 3D skeletons with the dataset layout's bones;
-* ``<sample>_<masking>_seed<S>.gif``: the three side by side, one GIF frame per requested frame;
-* ``<sample>_<masking>_seed<S>_error.png``: the per-joint reconstruction error (joints x frames);
-
-where ``<masking>`` is the strategy and ratios, e.g. ``random-f0.4-j0.5`` (:func:`output_stem`).
-
-With ``loss_on="masked"`` (the paper's) the decoder is only trained to predict removed joints; its
-output at visible joints is unconstrained. As in MAE's figures, the reconstruction row then shows
-the predicted removed joints together with the visible input joints, and the heat map the error
-of the removed joints (blank, NaN, where the joint was visible). With ``loss_on="all"`` both show
-the full prediction.
+With ``loss_on="masked"`` (the paper's) the decoder is only trained on removed joints, so, as in
+MAE's figures, the reconstruction row pastes the predicted removed joints into the visible input
+and the heat map leaves visible joints blank (NaN). With ``loss_on="all"`` both show the full
+prediction.
 """
 
 from __future__ import annotations
@@ -30,18 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = [
-    "ReconstructedSample",
-    "VisualizationFiles",
-    "load_mae_checkpoint",
-    "require_dataset_folder",
-    "find_sample",
-    "splits_with_sample",
-    "locate_sample",
-    "reconstruct_sample",
-    "output_stem",
-    "visualize_reconstruction",
-]
+from skeletonmae.config import Override
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +72,7 @@ class VisualizationFiles:
 
 
 def load_mae_checkpoint(
-    checkpoint: str | Path, overrides: Sequence[str] = ()
+    checkpoint: str | Path, overrides: Sequence[Override] = ()
 ) -> tuple[torch.nn.Module, Any, Any]:
     """The SkeletonMAE of a pre-training checkpoint (eval mode), its RunConfig (with
     ``KEY=VALUE`` overrides, e.g. ``data.root=...`` or ``mask.frame_ratio=0.6``) and the split's
@@ -103,44 +86,32 @@ def load_mae_checkpoint(
         stages=("pretrain",),
         wrong_stage="has no decoder; pass the best.pt or last.pt of a pretrain run",
     )
-    for root in run.config.data.roots:
-        require_dataset_folder(root)
+    for root in run.config.data.roots:  # a relative root is read from here, not from the checkpoint's
+        if not root.is_dir():
+            relative = "" if root.is_absolute() else ", relative to the current directory"
+            raise FileNotFoundError(
+                f"dataset folder not found at {root.resolve()} (data.root={str(root)!r}{relative}); "
+                "pass --data-root PATH, the prepared dataset folder (made by `skeletonmae prepare`)"
+            )
     run = bind_run(run)
-    config = run.config
-    model = SkeletonMAE(config.model, config.mask)
+    model = SkeletonMAE(run.config.model, run.config.mask)
     model.load_state_dict(run.payload["model"])
-    arrays = run.arrays
-    return model.eval(), config, arrays
+    return model.eval(), run.config, run.arrays
 
 
-def require_dataset_folder(root: str | Path | None) -> None:
-    """Raise FileNotFoundError naming the resolved ``data.root`` when it is not a folder; a
-    relative root is read from the current directory, not from the checkpoint's."""
-    if root is None or Path(root).is_dir():
-        return  # None: split_folder says how to set it
-    relative = "" if Path(root).is_absolute() else ", relative to the current directory"
-    raise FileNotFoundError(
-        f"dataset folder not found at {Path(root).resolve()} (data.root={str(root)!r}{relative})"
-        "; pass --data-root PATH, the prepared dataset folder (made by `skeletonmae prepare`)"
-    )
-
-
-def find_sample(
-    names: Sequence[str], sample: str | int, *, split: str = "", elsewhere: Sequence[str] = ()
-) -> int:
-    """Index of ``sample`` (an index, or a sample name) in the ``names`` of split ``split``;
-    ``elsewhere`` lists other splits that hold the name, for the error's hint."""
-    where = f"split {split!r}" if split else "the split"
-    if _is_index(sample):
+def locate_sample(arrays: Any, sample: str | int, data: Any) -> int:
+    """Index of ``sample`` (an index, or a sample name) in ``arrays``, the split ``data.test_split``;
+    the error for a missing name points to the splits of ``data.root`` that hold it."""
+    names, split = list(arrays.names), data.test_split
+    if isinstance(sample, int) or sample.lstrip("-").isdigit():
         index = int(sample)
         if not -len(names) <= index < len(names):
-            raise IndexError(f"sample index {index} out of range: {where} has {len(names)} samples")
+            raise IndexError(f"sample index {index} out of range: split {split!r} has {len(names)} samples")
         return index % len(names)
-    try:
-        return list(names).index(sample)
-    except ValueError:
-        pass
-    message = f"no sample named {sample!r} in {where}"
+    if sample in names:
+        return names.index(sample)
+    message = f"no sample named {sample!r} in split {split!r}"
+    elsewhere = [found for root in data.roots for found in _splits_with_sample(root, sample, split)]
     close = [n for n in names if sample.lower() in n.lower()][:5]
     if elsewhere:
         plural = "s" if len(elsewhere) > 1 else ""
@@ -152,39 +123,20 @@ def find_sample(
     raise KeyError(message)
 
 
-def splits_with_sample(root: str | Path, name: str, exclude: str = "") -> list[str]:
-    """Split folders of the prepared dataset ``root`` (but ``exclude``) whose ``names.json``
-    lists ``name``; unreadable ones are skipped."""
+def _splits_with_sample(root: Path, name: str, exclude: str) -> list[str]:
+    """Split folders of the prepared dataset ``root`` (but ``exclude``) whose ``names.json`` lists
+    ``name``; unreadable ones are skipped."""
     found = []
-    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
         names_file = folder / "names.json"
         if folder.name == exclude or not names_file.is_file():
             continue
         try:
-            names = json.loads(names_file.read_text(encoding="utf-8"))
+            if name in json.loads(names_file.read_text(encoding="utf-8")):
+                found.append(folder.name)
         except (OSError, ValueError) as error:
             logger.debug("skipping %s: %s", names_file, error)
-            continue
-        if name in names:
-            found.append(folder.name)
     return found
-
-
-def locate_sample(arrays: Any, sample: str | int, data: Any) -> int:
-    """:func:`find_sample` in ``data.test_split``, hinting at the other splits of ``data.root``
-    that hold a name missing from it."""
-    split = data.test_split
-    missing = not _is_index(sample) and sample not in arrays.names
-    elsewhere = (
-        [found for root in data.roots for found in splits_with_sample(root, str(sample), split)]
-        if missing
-        else []
-    )
-    return find_sample(arrays.names, sample, split=split, elsewhere=elsewhere)
-
-
-def _is_index(sample: str | int) -> bool:
-    return isinstance(sample, int) or sample.lstrip("-").isdigit()
 
 
 @torch.no_grad()
@@ -216,17 +168,9 @@ def reconstruct_sample(
     visible_mse = float(squared[~removed].mean()) if (~removed).any() else float("nan")
     class_names = arrays.meta.get("class_names") or []
     class_name = class_names[label] if 0 <= label < len(class_names) else str(label)
+    name = arrays.names[index]
     return ReconstructedSample(
-        arrays.names[index],
-        index,
-        label,
-        class_name,
-        person,
-        original,
-        reconstruction,
-        mask,
-        masked_mse,
-        visible_mse,
+        name, index, label, class_name, person, original, reconstruction, mask, masked_mse, visible_mse
     )
 
 
@@ -252,17 +196,10 @@ def visualize_reconstruction(
     png_frames: int = 6,
     gif_frames: int = 24,
     fps: int = 8,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[Override] = (),
 ) -> VisualizationFiles:
     """Write the PNG, GIF and error heat map of one sample (see the module docstring)."""
     from skeletonmae.data.layouts import get_layout
-    from skeletonmae.viz.skeleton import (
-        SequenceRow,
-        draw_error_heatmap,
-        draw_sequence_gif,
-        draw_sequence_grid,
-        pick_frames,
-    )
 
     if min(png_frames, gif_frames, fps) < 1:
         raise ValueError(
@@ -272,10 +209,23 @@ def visualize_reconstruction(
     model, config, arrays = load_mae_checkpoint(checkpoint, overrides)
     index = locate_sample(arrays, sample, config.data)
     result = reconstruct_sample(model, config, arrays, index, seed=seed, person=person)
-    layout = get_layout(arrays.layout)
     out = Path(output_dir) if output_dir is not None else checkpoint.parent / "visualize"
-    mask = config.mask
-    stem = output_stem(result.name, mask, seed)
+    stem = out / output_stem(result.name, config.mask, seed)
+    return _draw(result, config.mask, get_layout(arrays.layout), stem, (png_frames, gif_frames), fps)
+
+
+def _draw(
+    result: ReconstructedSample, mask: Any, layout: Any, stem: Path, counts: tuple[int, int], fps: int
+) -> VisualizationFiles:
+    """``<stem>.png`` (``counts[0]`` frames), ``<stem>.gif`` (``counts[1]``) and ``<stem>_error.png``."""
+    from skeletonmae.viz.skeleton import (
+        SequenceRow,
+        draw_error_heatmap,
+        draw_sequence_gif,
+        draw_sequence_grid,
+        pick_frames,
+    )
+
     title = (
         f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
         f"{mask.frame_ratio:g}, joints {mask.joint_ratio:g}; MSE masked "
@@ -283,19 +233,17 @@ def visualize_reconstruction(
     )
     masked_only = mask.loss_on == "masked"
     shown = result.pasted if masked_only else result.reconstruction
-    error = result.removed_joint_error if masked_only else result.joint_error
     rows = [
         SequenceRow("original", result.original),
         SequenceRow("masked input", result.original, result.mask),
         SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown),
     ]
-    frame_count = result.original.shape[0]
-    frames_png, frames_gif = pick_frames(frame_count, png_frames), pick_frames(frame_count, gif_frames)
-    png = draw_sequence_grid(rows, layout.bones, out / f"{stem}.png", frames=frames_png, suptitle=title)
-    gif = draw_sequence_gif(rows, layout.bones, out / f"{stem}.gif", frames=frames_gif, fps=fps)
+    frames_png, frames_gif = (pick_frames(result.original.shape[0], count) for count in counts)
+    png = draw_sequence_grid(rows, layout.bones, Path(f"{stem}.png"), frames=frames_png, suptitle=title)
+    gif = draw_sequence_gif(rows, layout.bones, Path(f"{stem}.gif"), frames=frames_gif, fps=fps)
     heatmap = draw_error_heatmap(
-        error,
-        out / f"{stem}_error.png",
+        result.removed_joint_error if masked_only else result.joint_error,
+        Path(f"{stem}_error.png"),
         joint_names=layout.joint_names,
         title=f"{result.name}: reconstruction error"
         + (" of removed joints\n(visible joints blank: the loss skips them)" if masked_only else ""),
