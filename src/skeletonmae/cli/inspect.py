@@ -1,14 +1,6 @@
-"""``skeletonmae inspect``: summarise a skeleton file, a dataset, or a model preset.
+"""``skeletonmae inspect FILE | --model PRESET [--set KEY=VALUE]``: a file, a dataset or a model preset.
 
-    skeletonmae inspect FILE [--json]
-    skeletonmae inspect --model ntu60
-    skeletonmae inspect --model nw-ucla --json --set decoder_width=128 --set mask.frame_ratio=0.4
-
-``FILE``: frames, bodies, joints and value ranges of a raw file or a dataset (exit 1 when it
-cannot be read). ``--model PRESET``: parameters and forward GFLOPs per sample of the model parts.
-``--set`` keys are ModelConfig fields (``num_joints``, ``decoder_width``, ... or ``model.X``) and
-MaskConfig fields (``frame_ratio``, ``joint_ratio``, ``strategy``, ``loss_on`` or ``mask.X``);
-values are parsed as YAML. Exit 2: a bad option or override.
+Exit codes: 1 when FILE cannot be read; 2 a bad option or override.
 """
 
 from __future__ import annotations
@@ -20,14 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from skeletonmae.cli.arguments import add_overrides_argument
+from skeletonmae.cli.arguments import add_overrides_argument, print_error
 from skeletonmae.config import ConfigError, from_mapping, parse_override
 from skeletonmae.data.describe import describe_path, format_summary
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.models.cost import ModelCost, measure_model_cost
 from skeletonmae.run_config import PRESET_NAMES, MaskConfig, ModelConfig, preset
-
-__all__ = ["register", "run", "resolve_configs", "format_cost_table"]
 
 _MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelConfig))
 _MASK_FIELDS = tuple(f.name for f in dataclasses.fields(MaskConfig))
@@ -50,8 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_overrides_argument(
         parser,
-        "with --model: override a model or mask field, e.g. decoder_width=128, "
-        "mask.frame_ratio=0.4 (repeatable)",
+        "with --model: a model or mask field (values as YAML), e.g. decoder_width=128, mask.frame_ratio=0.4",
     )
     parser.set_defaults(func=run)
 
@@ -59,17 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae inspect``; returns the exit code."""
     if (args.path is None) == (args.model is None):
-        return _fail("pass FILE or --model PRESET (one of them)")
+        return print_error("inspect", "pass FILE or --model PRESET (one of them)")
     if args.model is not None:
         return _run_model(args.model, args.overrides, args.json)
     if args.overrides:
-        return _fail("--set overrides a model preset; pass --model PRESET")
+        return print_error("inspect", "--set overrides a model preset; pass --model PRESET")
     return _run_path(args.path, args.json)
-
-
-def _fail(error: BaseException | str) -> int:
-    print(f"skeletonmae inspect: {error}", file=sys.stderr)
-    return 2
 
 
 def _run_path(path: Path, as_json: bool) -> int:
@@ -87,23 +71,19 @@ def _run_model(name: str, overrides: Sequence[str], as_json: bool) -> int:
         model, mask = resolve_configs(name, overrides)
         cost = measure_model_cost(model, mask)
     except ValueError as error:  # ConfigError is a ValueError
-        return _fail(error)
+        return print_error("inspect", error)
     if as_json:
-        payload = {
-            "preset": name,
-            **cost.to_dict(),
-            "model": dataclasses.asdict(model),
-            "mask": dataclasses.asdict(mask),
-        }
-        print(json.dumps(payload, indent=2))
+        configs = {"model": dataclasses.asdict(model), "mask": dataclasses.asdict(mask)}
+        print(json.dumps({"preset": name, **cost.to_dict(), **configs}, indent=2))
     else:
         print(format_cost_table(name, model, mask, cost))
     return 0
 
 
 def resolve_configs(preset_name: str, overrides: Sequence[str] = ()) -> tuple[ModelConfig, MaskConfig]:
-    """The preset's ModelConfig and the default MaskConfig with ``KEY=VALUE`` overrides applied;
-    raises ConfigError naming a bad key or value."""
+    """The preset's ModelConfig and the default MaskConfig with ``KEY=VALUE`` overrides applied (a
+    bare KEY is a model field, else a mask field; ``model.KEY`` / ``mask.KEY`` say which); raises
+    ConfigError naming a bad key or value."""
     sections: dict[str, dict] = {"model": {"preset": preset_name}, "mask": {}}
     for item in overrides:
         key, value = parse_override(item)

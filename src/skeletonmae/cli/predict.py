@@ -1,27 +1,21 @@
-"""``skeletonmae predict CHECKPOINT INPUT... [--top-k 5] [--json]``: label skeleton sequences.
+"""``skeletonmae predict CHECKPOINT INPUT...``: top-k actions of skeleton files (docs/inference.md).
 
-INPUT is a raw NTU ``.skeleton`` file, a NW-UCLA ``.json``, a generic ``.npz`` archive or a folder
-of them (searched recursively). Each input is preprocessed like the training data and by the
-checkpoint's test transform. Inputs that cannot be used are reported one per line on stderr (or
-under ``failures`` with ``--json``) and the others are still predicted.
-
-Exit codes: 0 all inputs predicted; 1 some input failed; 2 the checkpoint could not be used.
+Exit codes: 0 all inputs predicted; 1 some input failed (the others are still predicted, the
+failures listed on stderr); 2 the checkpoint or an option could not be used.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from skeletonmae.cli.arguments import add_device_arguments, print_error
+
 if TYPE_CHECKING:  # the library (and torch) is imported when the command runs
-    from skeletonmae.inference.predictor import Prediction, PredictionReport
-
-logger = logging.getLogger(__name__)
-
-__all__ = ["register", "run_predict", "format_predictions"]
+    from skeletonmae.inference.predictor import Prediction
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,19 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
     parser.add_argument("inputs", metavar="INPUT", nargs="+", help="file or folder")
-    parser.add_argument(
-        "--top-k", type=int, default=5, metavar="K", help="classes to list per input (default 5)"
-    )
+    parser.add_argument("--top-k", type=int, default=5, metavar="K", help="classes per input (default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--min-frames",
-        type=int,
-        default=2,
-        metavar="T",
-        help="reject sequences with fewer valid frames (default 2)",
+        "--min-frames", type=int, default=2, metavar="T", help="reject shorter sequences (default 2)"
     )
-    parser.add_argument("--batch-size", type=int, default=16, help="sequences per forward pass")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    add_device_arguments(parser, batch_size=16)
     parser.add_argument(
         "--ensemble",
         nargs="+",
@@ -61,8 +48,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_predict)
 
 
-def format_predictions(predictions: tuple[Prediction, ...]) -> str:
-    """Human-readable block per input: its name, then ``rank. class name  probability``."""
+def run_predict(args: argparse.Namespace) -> int:
+    """Entry point of ``skeletonmae predict``; returns the exit code."""
+    from skeletonmae.checkpoints import CheckpointError
+    from skeletonmae.inference.predictor import load
+
+    checkpoints = [args.checkpoint, *args.ensemble] if args.ensemble or args.weights else args.checkpoint
+    try:
+        predictor = load(checkpoints, args.device, args.min_frames, args.batch_size, args.weights)
+        # bad inputs are collected in the report; what raises here is the checkpoint or an option
+        report = predictor.predict_report(args.inputs, top_k=min(args.top_k, len(predictor.class_names)))
+    except (CheckpointError, ValueError) as error:
+        return print_error("predict", error)
+    if args.json:
+        summary = {
+            "checkpoint": args.checkpoint,
+            "class_names_source": predictor.model.names_source,
+            "predictions": [prediction.to_dict() for prediction in report.predictions],
+            "failures": [failure.to_dict() for failure in report.failures],
+        }
+        print(json.dumps(summary, indent=2))
+    elif report.predictions:
+        print(format_predictions(report.predictions))
+    for failure in report.failures:
+        print(f"skeletonmae predict: FAILED {failure.error}", file=sys.stderr)
+    if report.failures:
+        total = len(report.failures) + len(report.predictions)
+        print(f"skeletonmae predict: {len(report.failures)} of {total} input(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def format_predictions(predictions: Sequence[Prediction]) -> str:
+    """A block per input: its name, then ``rank. class name  probability``."""
     lines = []
     for prediction in predictions:
         lines.append(f"{prediction.name}  ({prediction.source})")
@@ -70,51 +88,3 @@ def format_predictions(predictions: tuple[Prediction, ...]) -> str:
         for rank, score in enumerate(prediction.top, start=1):
             lines.append(f"  {rank}. {score.name:<{width}}  {score.probability:.4f}")
     return "\n".join(lines)
-
-
-def _report_json(checkpoint: str, names_source: str, report: PredictionReport) -> str:
-    return json.dumps(
-        {
-            "checkpoint": checkpoint,
-            "class_names_source": names_source,
-            "predictions": [prediction.to_dict() for prediction in report.predictions],
-            "failures": [failure.to_dict() for failure in report.failures],
-        },
-        indent=2,
-    )
-
-
-def run_predict(args: argparse.Namespace) -> int:
-    """Entry point of ``skeletonmae predict``; returns the exit code."""
-    from skeletonmae.checkpoints import CheckpointError
-    from skeletonmae.inference.predictor import load
-
-    try:
-        checkpoints = [args.checkpoint, *args.ensemble] if args.ensemble or args.weights else args.checkpoint
-        predictor = load(
-            checkpoints,
-            device=args.device,
-            min_frames=args.min_frames,
-            batch_size=args.batch_size,
-            weights=args.weights,
-        )
-        top_k = min(args.top_k, len(predictor.class_names))
-        # bad inputs are collected in the report; what raises here is the checkpoint or an option
-        report = predictor.predict_report(args.inputs, top_k=top_k)
-    except (CheckpointError, ValueError) as error:
-        print(f"skeletonmae predict: {error}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(_report_json(args.checkpoint, predictor.model.names_source, report))
-    elif report.predictions:
-        print(format_predictions(report.predictions))
-    for failure in report.failures:
-        print(f"skeletonmae predict: FAILED {failure.error}", file=sys.stderr)
-    if report.failures:
-        print(
-            f"skeletonmae predict: {len(report.failures)} of "
-            f"{len(report.failures) + len(report.predictions)} input(s) failed",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

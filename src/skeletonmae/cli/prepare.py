@@ -18,22 +18,16 @@ from skeletonmae.data.splits import BENCHMARKS
 from skeletonmae.data.synthetic import write_synthetic_ntu
 
 
-def _default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def _common(parser: argparse.ArgumentParser) -> None:
+    workers = max(1, min(4, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, required=True, help="output folder of the prepared dataset")
     parser.add_argument(
-        "--workers",
-        type=int,
-        default=_default_workers(),
-        help="parallel processes (1 = inline; default: %(default)s)",
+        "--workers", type=int, default=workers, help="parallel processes (1 = inline; %(default)s)"
     )
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="exit with status 1 if any input file is bad or the prepared data has warnings",
+        help="exit 1 if any input file is bad or the prepared data has warnings",
     )
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="stored precision")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -53,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ntu.add_argument(
         "--missing-list",
         type=Path,
-        default=None,
         help="official list of samples to ignore (default: looked for beside --raw)",
     )
     ntu.add_argument("--max-frames", type=int, default=300, help="frames to pad to (default: %(default)s)")
@@ -77,17 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     conv.add_argument("src", type=Path, help="input file or folder")
     conv.add_argument("dst", type=Path, help="output file or folder")
-    conv.add_argument(
-        "--from", dest="src_format", choices=FORMATS, default=None, help="input format (default: detect)"
-    )
+    conv.add_argument("--from", dest="src_format", choices=FORMATS, help="input format (default: detect)")
     conv.add_argument("--to", dest="dst_format", choices=WRITABLE, default="prepared", help="output format")
     conv.add_argument(
         "--layout",
-        default=None,
         help="skeleton layout of the input: a built-in name, or a YAML/JSON layout file of your own "
         "(joint_names, bones, center_joint, left_right; see docs/data.md)",
     )
-    conv.add_argument("--split-prefix", default=None, help="pyskl benchmark prefix, e.g. xsub")
+    conv.add_argument("--split-prefix", help="pyskl benchmark prefix, e.g. xsub")
     conv.add_argument(
         "--strict", action="store_true", help="refuse to write when `skeletonmae inspect` would warn"
     )
@@ -103,34 +93,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bvh = conv.add_argument_group("motion capture (.bvh files; docs/data.md)")
     bvh.add_argument(
         "--joint-map",
-        default=None,
         metavar="NAME|FILE",
         help="which rig joint stands for each layout joint: bandai, cmu (also Mixamo) or a YAML file "
         "(default bandai)",
     )
+    bvh.add_argument("--units", choices=("m", "cm", "mm", "inch"), help="the rig's unit (default cm)")
+    bvh.add_argument("--up-axis", choices=("y", "z"), help="the rig's up axis (default y)")
     bvh.add_argument(
-        "--units", choices=("m", "cm", "mm", "inch"), default=None, help="the rig's unit (default cm)"
-    )
-    bvh.add_argument("--up-axis", choices=("y", "z"), default=None, help="the rig's up axis (default y)")
-    bvh.add_argument(
-        "--fps",
-        type=float,
-        default=None,
-        help="resample to this frame rate (default 30; the data's rate is kept when it is within 0.1 %%)",
+        "--fps", type=float, help="resample to this rate (default 30; a rate within 0.1 %% of it is kept)"
     )
     conv.add_argument(
-        "--window",
-        type=int,
-        default=None,
-        metavar="N",
-        help="cut every sequence into clips of N frames (long recordings; see docs/data.md)",
+        "--window", type=int, metavar="N", help="cut every sequence into clips of N frames (docs/data.md)"
     )
     conv.add_argument(
-        "--stride",
-        type=int,
-        default=None,
-        metavar="S",
-        help="first frames of successive clips S apart (default: N, every frame in one clip)",
+        "--stride", type=int, metavar="S", help="first frames of successive clips S apart (default: N)"
     )
     conv.set_defaults(func=_run_convert)
 
@@ -159,24 +135,25 @@ def _print_report(report: PrepareReport) -> None:
             print(f"  {item.reason}")
 
 
+def _error(error: BaseException | str) -> int:
+    """``error: ...`` on stderr; ``prepare`` exits with 1 (a bad file or setting)."""
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+
+
 def _finish(run, strict: bool = False) -> int:
     try:
         report = run()
         _print_report(report)
     except PreparationError as error:
         _print_report(error.report)
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _error(error)
     except (DataFormatError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _error(error)
     warnings = check_splits(read_samples(report.out_dir, "prepared"))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if strict and warnings:
-        print(f"error: {len(warnings)} data warning(s) under --strict", file=sys.stderr)
-        return 1
-    return 0
+    return _error(f"{len(warnings)} data warning(s) under --strict") if strict and warnings else 0
 
 
 def _run_ntu(args: argparse.Namespace) -> int:
@@ -216,11 +193,9 @@ def _run_convert(args: argparse.Namespace) -> int:
     try:
         layout = _layout_option(args.layout)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _error(error)
     if args.stride is not None and args.window is None:
-        print("error: --stride needs --window N (the clip length in frames)", file=sys.stderr)
-        return 1
+        return _error("--stride needs --window N (the clip length in frames)")
     window = None if args.window is None else (args.window, args.stride or args.window)
     named = (
         ("layout", layout),
@@ -244,8 +219,7 @@ def _run_convert(args: argparse.Namespace) -> int:
             **options,
         )
     except (DataFormatError, FileNotFoundError, ValueError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _error(error)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {args.dst} ({args.dst_format}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,29 +1,19 @@
-"""``skeletonmae probe``: cosine k-NN and MAMP's linear probe on frozen features.
+"""``skeletonmae probe``: cosine k-NN and MAMP's linear probe on frozen features (docs/inference.md).
 
-    skeletonmae probe CHECKPOINT --data DATASET_ROOT [--train-split train] [--test-split test]
-                      [--features encoder raw] [--random-init] [-k 20] [--knn-only] [--out probe.json]
+    skeletonmae probe CHECKPOINT --data DATASET_ROOT [--features encoder raw] [--random-init] [--knn-only]
     skeletonmae probe --features raw --config RUN.yaml --data DATASET_ROOT
     skeletonmae probe --train-features TRAIN.npy --test-features TEST.npy [-k 200] [--knn-only]
 
-``CHECKPOINT`` is a pre-training (encoder only) or a finetune / linear checkpoint; its encoder is
-frozen and both splits are embedded once. ``--features raw`` probes the flattened test-transform
-input instead (the baseline); without a checkpoint the transform comes from ``--config``.
-``--random-init`` adds an untrained encoder of the checkpoint's config. ``--train-features`` /
-``--test-features`` probe two labelled feature files written by ``skeletonmae embed --split``.
-``--knn-only`` skips the linear probe. Prints a table (``--json``: the JSON object instead);
-``--out`` writes the JSON (atomically). Exit codes: 0 done; 2 bad checkpoint, dataset or option.
+Prints a table (``--json``: the JSON object instead); ``--out`` writes the JSON. Exit codes: 0 done;
+2 bad checkpoint, dataset or option.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import sys
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["register", "run_probe"]
+from skeletonmae.cli.arguments import add_device_arguments, print_error
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,17 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "momentum 0.9, 100 epochs, batch 256, cosine decay; final-epoch test top-1, best epoch "
         "labelled optimistic).",
     )
-    _add_source_arguments(parser)
-    _add_knn_arguments(parser)
-    _add_linear_arguments(parser)
-    parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
-    parser.add_argument("--json", action="store_true", help="print the JSON object instead of the table")
-    parser.add_argument("--batch-size", type=int, default=64, help="samples per forward pass")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.set_defaults(func=run_probe)
-
-
-def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "checkpoint",
         metavar="CHECKPOINT",
@@ -60,61 +39,36 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--features",
         nargs="+",
         choices=("encoder", "raw"),
-        help="what to probe: the frozen encoder (default) and/or the raw input coordinates",
+        help="the frozen encoder (default) and/or raw input",
     )
+    parser.add_argument("--random-init", action="store_true", help="also probe an untrained encoder")
     parser.add_argument(
-        "--random-init",
-        action="store_true",
-        help="also probe a randomly initialised encoder of the checkpoint's config",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="RUN.yaml",
-        help="run config whose data.transform is used for --features raw without a checkpoint",
+        "--config", metavar="RUN.yaml", help="run config for --features raw without CHECKPOINT"
     )
     parser.add_argument(
         "--pool",
         choices=("mean", "tuple"),
-        help="encoder features: mean over the whole grid (D values; default) or "
-        "per tuple in time order (D * T / L values; keeps the order of the motion as raw coordinates do)",
+        help="encoder features: mean over the grid (D values; default) or per tuple, in order (D * T / L)",
     )
     parser.add_argument(
-        "--train-features",
-        metavar="NPY",
-        help="labelled training features from `embed --split` (instead of CHECKPOINT --data)",
+        "--train-features", metavar="NPY", help="labelled training features from `embed --split`"
     )
     parser.add_argument("--test-features", metavar="NPY", help="labelled test features from `embed --split`")
-
-
-def _add_knn_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=int, default=20, help="k-NN neighbours (default 20; Wu et al. 2018: 200)")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=0.07,
-        help="k-NN vote weight exp(similarity / temperature) (default 0.07)",
-    )
+    parser.add_argument("--temperature", type=float, default=0.07, help="k-NN vote weight exp(s / T) (0.07)")
     parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes (-k 1: 1-NN)")
     parser.add_argument(
         "--standardize",
         action="store_true",
-        help="z-score each feature dimension with the training split's statistics before the cosine "
-        "k-NN (a much stronger raw-coordinate baseline; the linear probe standardises anyway)",
+        help="z-score every dimension with the training split's statistics",
     )
-    parser.add_argument(
-        "--knn-only", action="store_true", help="report the k-NN alone (skip the linear probe's epochs)"
-    )
-
-
-def _add_linear_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--knn-only", action="store_true", help="skip the linear probe")
     parser.add_argument(
         "--train-views",
         type=int,
         default=1,
         metavar="K",
-        help="linear probe: train on K augmented views of the training split (the run's training "
-        "transform: random crop, rotation), epoch e on view e mod K, as MAMP's probe trains through "
-        "its augmenting feeder; 1 (default): the test-transform features, as the k-NN",
+        help="linear probe: train on K augmented views of the training split (epoch e on view e mod K)",
     )
     parser.add_argument("--epochs", type=int, default=100, help="linear probe epochs (100)")
     parser.add_argument("--lr", type=float, default=0.1, help="linear probe SGD lr (0.1)")
@@ -124,22 +78,41 @@ def _add_linear_arguments(parser: argparse.ArgumentParser) -> None:
         "--label-fraction",
         type=float,
         default=1.0,
-        help="train both probes on this class-balanced fraction of the training split (few-label "
-        "probes; the subset fine-tuning's --label-fraction picks with the same --label-seed)",
+        help="train both probes on this class-balanced fraction of the training split (the subset "
+        "fine-tuning's --label-fraction picks with the same --label-seed)",
     )
     parser.add_argument("--label-seed", type=int, default=1, help="seed of the labelled subset (1)")
+    parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the JSON object instead of the table")
+    add_device_arguments(parser, batch_size=64)
+    parser.set_defaults(func=run_probe)
 
 
-def _fail(error: BaseException | str) -> int:
-    print(f"skeletonmae probe: {error}", file=sys.stderr)
-    return 2
+def run_probe(args: argparse.Namespace) -> int:
+    """Entry point of ``skeletonmae probe``; returns the exit code."""
+    from skeletonmae.atomic import write_json_atomic
+    from skeletonmae.checkpoints import CheckpointError
+    from skeletonmae.config import to_plain
 
-
-def _kinds(args: argparse.Namespace) -> tuple[str, ...]:
-    kinds = list(dict.fromkeys(args.features or ["encoder"]))
-    if args.random_init:
-        kinds.insert(kinds.index("encoder") + 1 if "encoder" in kinds else 0, "random-init")
-    return tuple(kinds)
+    try:
+        config = _probe_config(args)
+        if args.train_features is not None or args.test_features is not None:
+            results, source, num_classes = _probe_feature_files(args, config)
+        else:
+            results, source, num_classes = _probe_dataset(args, config)
+        results_rows = [result.to_dict() for result in results]
+        summary = {**source, "num_classes": num_classes, "probe": to_plain(config), "results": results_rows}
+        if args.out is not None:
+            write_json_atomic(args.out, summary)
+    except (CheckpointError, ValueError, OSError) as error:
+        return print_error("probe", error)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(_table(results, config))
+    if args.out is not None:
+        print(f"-> {args.out}")
+    return 0
 
 
 def _probe_config(args: argparse.Namespace):
@@ -162,6 +135,38 @@ def _probe_config(args: argparse.Namespace):
     )
 
 
+def _probe_dataset(args: argparse.Namespace, config):
+    """Results, source facts and class count of the feature kinds of a checkpoint (or raw input)."""
+    from skeletonmae.inference.features import open_split_folder
+    from skeletonmae.inference.probe import probe_splits
+
+    if args.data is None:
+        raise ValueError(
+            "pass --data DATASET_ROOT (a prepared dataset), or --train-features and "
+            "--test-features (files written by skeletonmae embed --split NAME)"
+        )
+    kinds = list(dict.fromkeys(args.features or ["encoder"]))
+    if args.random_init:
+        kinds.insert(kinds.index("encoder") + 1 if "encoder" in kinds else 0, "random-init")
+    model, run_config = _run_config(args, tuple(kinds))
+    data = run_config.data
+    train = open_split_folder(args.data, args.train_split or data.train_split)
+    test = open_split_folder(args.data, args.test_split or data.test_split)
+    num_classes = int(train.meta.get("num_classes", run_config.model.num_classes))
+    results = probe_splits(
+        tuple(kinds), train, test, model, data.transform, num_classes, config, args.batch_size
+    )
+    source = {
+        "checkpoint": args.checkpoint,
+        "stage": None if model is None else model.stage,
+        "config": args.config,
+        "dataset": str(args.data),
+        "train_split": train.folder.name,
+        "test_split": test.folder.name,
+    }
+    return results, source, num_classes
+
+
 def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
     """The loaded checkpoint (or None) and the run config that names transform and splits."""
     from skeletonmae.inference.checkpoint_model import load_inference_model
@@ -179,65 +184,11 @@ def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
             "--features raw without CHECKPOINT needs --config RUN.yaml (for its "
             "data.transform, e.g. configs/nw-ucla/pretrain.yaml)"
         )
-    config, _ = load_run_config(args.config)
-    return None, config
-
-
-def run_probe(args: argparse.Namespace) -> int:
-    """Entry point of ``skeletonmae probe``; returns the exit code."""
-    from skeletonmae.atomic import write_json_atomic
-    from skeletonmae.checkpoints import CheckpointError
-
-    try:
-        config = _probe_config(args)
-        if args.train_features is not None or args.test_features is not None:
-            results, summary = _probe_feature_files(args, config)
-        else:
-            results, summary = _probe_dataset(args, config)
-        if args.out is not None:
-            write_json_atomic(args.out, summary)
-    except (CheckpointError, ValueError, FileNotFoundError, OSError) as error:
-        return _fail(error)
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return 0
-    print(_table(results, config))
-    if args.out is not None:
-        print(f"-> {args.out}")
-    return 0
-
-
-def _probe_dataset(args: argparse.Namespace, config):
-    """Results and JSON summary of the feature kinds of a checkpoint (or raw input) on --data."""
-    from skeletonmae.inference.features import open_split_folder
-    from skeletonmae.inference.probe import probe_splits
-
-    if args.data is None:
-        raise ValueError(
-            "pass --data DATASET_ROOT (a prepared dataset), or --train-features and "
-            "--test-features (files written by skeletonmae embed --split NAME)"
-        )
-    kinds = _kinds(args)
-    model, run_config = _run_config(args, kinds)
-    train = open_split_folder(args.data, args.train_split or run_config.data.train_split)
-    test = open_split_folder(args.data, args.test_split or run_config.data.test_split)
-    num_classes = int(train.meta.get("num_classes", run_config.model.num_classes))
-    results = probe_splits(
-        kinds, train, test, model, run_config.data.transform, num_classes, config, args.batch_size
-    )
-    source = {
-        "checkpoint": args.checkpoint,
-        "stage": None if model is None else model.stage,
-        "config": args.config,
-        "dataset": str(args.data),
-        "train_split": train.folder.name,
-        "test_split": test.folder.name,
-    }
-    return results, _summary(source, num_classes, config, results)
+    return None, load_run_config(args.config)[0]
 
 
 def _probe_feature_files(args: argparse.Namespace, config):
-    """Results and JSON summary of two feature files written by ``embed``."""
+    """Results, source facts and class count of two feature files written by ``embed``."""
     from skeletonmae.inference.features import read_feature_splits
     from skeletonmae.inference.probe import probe_features
 
@@ -259,25 +210,13 @@ def _probe_feature_files(args: argparse.Namespace, config):
             f"CHECKPOINT --data, not both (drop {', '.join(clashes)})"
         )
     train, test, num_classes = read_feature_splits(args.train_features, args.test_features)
-    results = [probe_features("file", train, test, num_classes, config)]
     source = {
         "train_features": str(args.train_features),
         "test_features": str(args.test_features),
         "train_split": train.split,
         "test_split": test.split,
     }
-    return results, _summary(source, num_classes, config, results)
-
-
-def _summary(source: dict, num_classes: int, config, results) -> dict:
-    from skeletonmae.config import to_plain
-
-    return {
-        **source,
-        "num_classes": num_classes,
-        "probe": to_plain(config),
-        "results": [r.to_dict() for r in results],
-    }
+    return [probe_features("file", train, test, num_classes, config)], source, num_classes
 
 
 def _table(results, config) -> str:
@@ -295,15 +234,13 @@ def _table(results, config) -> str:
             line += f"  {100 * result.linear.final_top1:>10.2f} %  {best:>24}"
         lines.append(line)
     if results:
-        lines.append(_footer(results[0], config))
+        votes = f"weighted, T={config.knn.temperature}" if config.knn.weighted else "majority"
+        votes += ", standardised" if config.knn.standardize else ""
+        linear = (
+            f"linear probe {config.epochs} epochs, final epoch reported"
+            if config.linear
+            else "no linear probe"
+        )
+        counts = f"{results[0].num_train} train / {results[0].num_test} test samples"
+        lines.append(f"({counts}; k-NN {votes}; {linear})")
     return "\n".join(lines)
-
-
-def _footer(result, config) -> str:
-    knn = config.knn
-    votes = f"weighted, T={knn.temperature}" if knn.weighted else "majority"
-    votes += ", standardised" if knn.standardize else ""
-    linear = (
-        f"linear probe {config.epochs} epochs, final epoch reported" if config.linear else "no linear probe"
-    )
-    return f"({result.num_train} train / {result.num_test} test samples; k-NN {votes}; {linear})"

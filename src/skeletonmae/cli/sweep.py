@@ -1,16 +1,9 @@
 """``skeletonmae sweep SPEC.yaml``: run a grid of pre-train -> fine-tune runs, collect the table;
 ``skeletonmae sweep --report DIR...``: one Markdown report of finished sweep folders.
 
-    skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml
-    skeletonmae sweep configs/sweeps/table5_nw_ucla.yaml --set output_root=runs/t5 --set seeds=[1,2]
-    skeletonmae sweep configs/sweeps/table1_nw_ucla.yaml --dry-run      # list runs and their state
-    skeletonmae sweep SPEC --shard 0/2 & skeletonmae sweep SPEC --shard 1/2 & wait   # two processes
-    skeletonmae sweep SPEC --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT  # sbatch --array=0-7
-    skeletonmae sweep --report runs/sweeps/table1-nw-ucla runs/sweeps/table5-nw-ucla -o report.md
-
 Every run is an ordinary run folder under the spec's ``output_root``; finished runs are skipped,
 interrupted ones resumed, so the same command continues a stopped sweep. The table is written to
-``output_root/results.md`` and ``results.csv`` (see docs/experiments.md).
+``output_root/results.md`` and ``results.csv`` (docs/experiments.md has examples).
 """
 
 from __future__ import annotations
@@ -19,14 +12,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from skeletonmae.cli.arguments import add_overrides_argument
+from skeletonmae.cli.arguments import USER_ERRORS, add_overrides_argument, log_error
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["parse_shard", "register", "sweep_command"]
-
-# The user's to fix: reported as one line (traceback with -v), exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, KeyError, RuntimeError)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,9 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --report: the Markdown file to write (default: report.md; images linked relative to it)",
     )
     add_overrides_argument(
-        parser,
-        "override a plain spec key, e.g. output_root=runs/x, "
-        "dataset.root=data/nw-ucla, seeds=[1,2,3] (repeatable)",
+        parser, "override a plain spec key, e.g. output_root=runs/x, dataset.root=data/nw-ucla, seeds=[1,2,3]"
     )
     parser.add_argument(
         "--shard",
@@ -137,10 +123,8 @@ def sweep_command(namespace: argparse.Namespace) -> int:
         if namespace.dry_run:
             return _dry_run(spec, shard, namespace.retry_failed)
         outcome = run_sweep(spec, spec_path=namespace.spec, retry_failed=namespace.retry_failed, shard=shard)
-    except USER_ERRORS as error:
-        logger.debug("sweep failed", exc_info=error)
-        logger.error("sweep failed: %s", error)
-        return 2
+    except (*USER_ERRORS, KeyError) as error:
+        return log_error("sweep", error)
     failed = outcome.failed()
     print(
         f"table: {outcome.tables['markdown']}  csv: {outcome.tables['csv']}"

@@ -12,20 +12,10 @@ import logging
 import os
 from collections.abc import Callable
 
-from skeletonmae.cli.arguments import add_overrides_argument
+from skeletonmae.cli.arguments import USER_ERRORS, add_overrides_argument, log_error
 from skeletonmae.config import Override
 
 logger = logging.getLogger(__name__)
-
-# Exceptions that are the user's to fix (bad config, missing files, diverged run): reported as one
-# clear line (traceback with -v) and exit code 2 instead of a traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError,
-    FileNotFoundError,
-    FileExistsError,
-    RuntimeError,
-    FloatingPointError,
-)
 
 PRETRAIN_METHODS = ("skeletonmae", "crossclr", "aimclr")
 
@@ -40,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the pretrain, finetune, linear and evaluate commands."""
     for stage, text in STAGE_HELP.items():
         parser = subparsers.add_parser(stage, help=text, description=text)
-        _add_config_arguments(parser)
+        parser.add_argument("--config", metavar="YAML", help="run config (see configs/)")
+        add_overrides_argument(parser, "override a config value, e.g. optim.lr=0.001 (repeatable)")
+        parser.add_argument("--output-dir", metavar="DIR", help="run folder (sets output_dir)")
         parser.add_argument(
             "--resume", action="store_true", help="continue the run in output_dir from its last.pt"
         )
@@ -48,11 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             parser.add_argument(
                 "--method",
                 choices=PRETRAIN_METHODS,
-                help="skeletonmae (default: masked reconstruction) or a "
-                "contrastive baseline on the same encoder (crossclr, aimclr; "
-                "sets contrastive.method, see docs/contrastive.md)",
+                help="skeletonmae (default: masked reconstruction) or a contrastive baseline on the "
+                "same encoder (crossclr, aimclr; sets contrastive.method, see docs/contrastive.md)",
             )
-        if stage != "pretrain":
+        else:
             parser.add_argument(
                 "--pretrained", metavar="CKPT", help="pre-training checkpoint (sets finetune.pretrained)"
             )
@@ -93,19 +84,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", help="split folder to score (default: data.test_split)")
     parser.add_argument("--output-dir", metavar="DIR", help="where to write the report")
     add_overrides_argument(
-        parser,
-        "override the checkpoint's config, e.g. data.root=/data/ntu60-xsub (repeatable)",
+        parser, "override the checkpoint's config, e.g. data.root=/data/ntu60-xsub (repeatable)"
     )
     parser.set_defaults(func=evaluate_command)
-
-
-def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="YAML", help="run config (see configs/)")
-    add_overrides_argument(
-        parser,
-        "override a config value, e.g. optim.lr=0.001 (repeatable)",
-    )
-    parser.add_argument("--output-dir", metavar="DIR", help="run folder (sets output_dir)")
 
 
 def _rank() -> int:
@@ -152,25 +133,13 @@ def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
             config, pinned = load_run_config(namespace.config, stage_overrides(namespace))
             result = runners[stage](config, resume=namespace.resume, pinned_model_fields=pinned)
         except USER_ERRORS as error:
-            return _report_error(stage, error)
+            return log_error(stage, error)
         best = "n/a" if result.best_metric is None else f"{result.best_metric:.4f}"
-        logger.info(
-            "%s done: best %s = %s (epoch %d); checkpoints in %s",
-            stage,
-            result.best_metric_name,
-            best,
-            result.best_epoch,
-            result.run_dir,
-        )
+        where = f"(epoch {result.best_epoch}); checkpoints in {result.run_dir}"
+        logger.info("%s done: best %s = %s %s", stage, result.best_metric_name, best, where)
         return 0
 
     return command
-
-
-def _report_error(command: str, error: BaseException) -> int:
-    logger.debug("%s failed", command, exc_info=error)
-    logger.error("%s failed: %s", command, error)
-    return 2
 
 
 def evaluate_command(namespace: argparse.Namespace) -> int:
@@ -180,32 +149,35 @@ def evaluate_command(namespace: argparse.Namespace) -> int:
     quiet_non_main_ranks()
     options = {"overrides": namespace.overrides, "split": namespace.split, "output_dir": namespace.output_dir}
     if namespace.weights and not namespace.ensemble:
-        return _report_error("evaluate", ValueError("--weights goes with --ensemble CKPT CKPT ..."))
+        return log_error("evaluate", ValueError("--weights goes with --ensemble CKPT CKPT ..."))
     try:
         if namespace.ensemble:
             from skeletonmae.training.ensemble import run_ensemble_evaluate
 
-            return _print_ensemble(
-                run_ensemble_evaluate(namespace.ensemble, weights=namespace.weights, **options)
-            )
-        if load_checkpoint(namespace.checkpoint).get("stage") == "pretrain":
-            return _print_reconstruction(run_reconstruction_eval(namespace.checkpoint, **options))
-        result = run_evaluate(namespace.checkpoint, **options)
+            result = run_ensemble_evaluate(namespace.ensemble, weights=namespace.weights, **options)
+            show = _print_ensemble
+        elif load_checkpoint(namespace.checkpoint).get("stage") == "pretrain":
+            result, show = run_reconstruction_eval(namespace.checkpoint, **options), _print_reconstruction
+        else:
+            result, show = run_evaluate(namespace.checkpoint, **options), _print_evaluation
     except USER_ERRORS as error:
-        return _report_error("evaluate", error)
+        return log_error("evaluate", error)
+    if _rank() == 0:
+        show(result)
+    return 0
+
+
+def _print_evaluation(result) -> None:
     metrics = result.metrics
-    if _rank() > 0:
-        return 0
     print(
         f"{result.checkpoint} on {result.split} ({metrics.count} samples): "
         f"top-1 {100 * metrics.top1:.2f} %  top-5 {100 * metrics.top5:.2f} %  "
         f"mean class {100 * metrics.mean_class_accuracy:.2f} %"
     )
     print(f"report: {result.json_path}  confusion matrix: {result.confusion_png}")
-    return 0
 
 
-def _print_ensemble(result) -> int:
+def _print_ensemble(result) -> None:
     rows = [
         (f"{scores.checkpoint} ({scores.stream}, weight {weight:g})", metrics)
         for scores, weight, metrics in zip(result.streams, result.weights, result.stream_metrics)
@@ -218,12 +190,9 @@ def _print_ensemble(result) -> int:
         accuracies = f"{100 * m.top1:>7.2f}  {100 * m.top5:>7.2f}  {100 * m.mean_class_accuracy:>10.2f}"
         print(f"  {name:<{width}}  {accuracies}")
     print(f"report: {result.json_path}  confusion matrix of the fusion: {result.confusion_png}")
-    return 0
 
 
-def _print_reconstruction(result) -> int:
-    if _rank() > 0:
-        return 0
+def _print_reconstruction(result) -> None:
     m = result.metrics
     print(
         f"{result.checkpoint} on {result.split} ({result.samples} samples): masked-token MSE "
@@ -231,4 +200,3 @@ def _print_reconstruction(result) -> int:
         f"{m['val_interp_mse']:.4f} (model / interpolation {m['val_interp_ratio']:.2f})"
     )
     print(f"report: {result.json_path}")
-    return 0

@@ -1,28 +1,19 @@
 """``skeletonmae visualize CHECKPOINT --sample S``: original, masked input and reconstruction.
 
-    skeletonmae visualize runs/pretrain/best.pt --sample 12
     skeletonmae visualize runs/pretrain/best.pt --sample a01_s01_e00_v03 --seed 3 --gif-frames 40
-    skeletonmae visualize runs/pretrain/best.pt --sample 0 --set mask.frame_ratio=0.6
 
-Loads a pre-training checkpoint, takes the sample (an index or a name) from the prepared dataset
-of its config (``--data-root`` / ``--split`` to change), masks it with the checkpoint's masking
-and ``--seed``, reconstructs it and writes a PNG (``--frames`` evenly spaced frames), a GIF
-(``--gif-frames`` frames) and the per-joint error heat map into ``--output-dir``
-(default: ``visualize/`` beside the checkpoint).
+The sample (an index or a name) comes from the prepared dataset of the checkpoint's config
+(``--data-root`` / ``--split`` to change); the PNG, GIF and error heat map go to ``--output-dir``
+(default: ``visualize/`` beside the checkpoint). See :mod:`skeletonmae.inference.reconstruction`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 from pathlib import Path
 
-from skeletonmae.cli.arguments import add_overrides_argument
-
-logger = logging.getLogger(__name__)
-
-__all__ = ["positive_int", "register", "visualize_command", "visualize_overrides"]
+from skeletonmae.cli.arguments import USER_ERRORS, add_overrides_argument, log_error
+from skeletonmae.config import Override
 
 
 def positive_int(text: str) -> int:
@@ -61,20 +52,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--fps", type=positive_int, default=8, help="GIF frames per second (default 8)")
     parser.add_argument("--output-dir", type=Path, help="where to write the images")
-    add_overrides_argument(
-        parser,
-        "override the checkpoint's config, e.g. mask.frame_ratio=0.6",
-    )
+    add_overrides_argument(parser, "override the checkpoint's config, e.g. mask.frame_ratio=0.6")
     parser.set_defaults(func=visualize_command)
 
 
-def visualize_overrides(namespace: argparse.Namespace) -> list[str]:
-    """``--set`` plus ``--data-root`` / ``--split`` as config overrides."""
-    overrides = list(namespace.overrides)
+def visualize_overrides(namespace: argparse.Namespace) -> list[Override]:
+    """``--set`` plus ``--data-root`` / ``--split`` as typed config overrides."""
+    overrides: list[Override] = list(namespace.overrides)
     if namespace.data_root is not None:
-        overrides.append(f"data.root={json.dumps(str(namespace.data_root))}")
+        overrides.append(("data.root", str(namespace.data_root)))
     if namespace.split is not None:
-        overrides.append(f"data.test_split={json.dumps(namespace.split)}")
+        overrides.append(("data.test_split", namespace.split))
     return overrides
 
 
@@ -94,13 +82,8 @@ def visualize_command(namespace: argparse.Namespace) -> int:
             fps=namespace.fps,
             overrides=visualize_overrides(namespace),
         )
-    except (ValueError, FileNotFoundError, KeyError, IndexError, RuntimeError) as error:
-        logger.debug("visualize failed", exc_info=error)
-        # str(KeyError) is the repr of its message; log the message itself.
-        logger.error(
-            "visualize failed: %s", error.args[0] if isinstance(error, KeyError) and error.args else error
-        )
-        return 2
+    except (*USER_ERRORS, KeyError, IndexError) as error:
+        return log_error("visualize", error)
     sample = files.sample
     print(
         f"{sample.name} ({sample.class_name}): MSE on masked joints {sample.masked_mse:.4g}, "
