@@ -1,9 +1,10 @@
 """Raw NTU RGB+D / NW-UCLA folders -> a prepared dataset (see :mod:`skeletonmae.data.store`).
 
-Both entry points are resumable (finished shards under ``out_dir/.cache`` are reused), parallel
-over files (``workers`` processes; 1 = inline) with a tqdm progress bar, and list every skipped file
-with its reason in ``manifest.json``. Bad files never stop the run; with ``strict=True`` a
-:class:`~skeletonmae.data.errors.PreparationError` is raised after the dataset is written.
+One path for both: find the raw files -> convert them into cached shards (:mod:`~skeletonmae.data.shards`:
+``workers`` processes, resumable from ``out_dir/.cache``, a tqdm progress bar) -> write every split
+from the shards -> ``manifest.json``, listing every skipped file with its reason. Bad files never stop
+the run; with ``strict=True`` a :class:`~skeletonmae.data.errors.PreparationError` is raised after
+the dataset is written.
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
-
-import numpy as np
 
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NTU120_CLASS_NAMES, NW_UCLA_CLASS_NAMES
 from skeletonmae.data.errors import DataFormatError, PreparationError
 from skeletonmae.data.formats.nw_ucla import TRAIN_VIEWS, parse_nw_ucla_name
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.ntu_preprocess import PreprocessConfig
-from skeletonmae.data.shards import SampleSettings, build_shards, load_shard, plan_shards
+from skeletonmae.data.shards import SampleSettings, build_shards, load_shard
 from skeletonmae.data.splits import (
     check_benchmark,
     in_benchmark,
@@ -40,6 +39,7 @@ MISSING_LIST_NAMES = (
     "NTU_RGBD_samples_with_missing_skeletons.txt",
     "NTU_RGBD120_samples_with_missing_skeletons.txt",
 )
+RawFolders = str | Path | Sequence[str | Path]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,21 @@ class PrepareReport:
         return tuple(item for item in self.skipped if item.kind == "bad")
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What differs between the raw datasets; the rest of the path is shared."""
+
+    settings: SampleSettings
+    files: list[tuple[str, str]]  # (sample name, path), in name order
+    skipped: list[SkippedFile]
+    split_of: Callable[[str], str]
+    layout: str
+    class_names: tuple[str, ...]
+    num_persons: int
+    meta: dict  # benchmark and source, in every meta.json and the manifest
+    record: dict  # the manifest's "settings"
+
+
 class _Row(NamedTuple):
     """Where one prepared sample lives in the shard cache."""
 
@@ -79,35 +94,8 @@ class _Row(NamedTuple):
     label: int
 
 
-@dataclass(frozen=True)
-class _Source:
-    """A dataset-specific description handed to the shared pipeline."""
-
-    kind: str
-    files: list[tuple[str, str]]
-    split_of: Callable[[str], str]
-    layout: str
-    class_names: tuple[str, ...]
-    max_frames: int | None
-    num_persons: int
-    extra_meta: dict
-
-
-def discover_files(raw_dir: str | Path | Sequence[str | Path], pattern: str) -> list[Path]:
-    """Every file matching ``pattern`` under ``raw_dir`` (one folder or several), sorted by name."""
-    folders = [raw_dir] if isinstance(raw_dir, (str, os.PathLike)) else list(raw_dir)
-    found: list[Path] = []
-    for folder in map(Path, folders):
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"{folder}: raw data folder not found; pass the folder holding the {pattern} files"
-            )
-        found.extend(path for path in folder.rglob(pattern) if path.is_file())
-    return sorted(found, key=lambda path: (path.name, str(path)))
-
-
 def prepare_ntu(
-    raw_dir: str | Path | Sequence[str | Path],
+    raw_dir: RawFolders,
     out_dir: str | Path,
     benchmark: str,
     *,
@@ -128,68 +116,36 @@ def prepare_ntu(
     """
     check_benchmark(benchmark)
     started = time.perf_counter()
-    skipped: list[SkippedFile] = []
     excluded = _missing_names(raw_dir, missing_list)
-    files = _ntu_files(raw_dir, benchmark, excluded, skipped)
-    ntu60 = benchmark.startswith("ntu60")
-    source = _Source(
-        kind="ntu",
-        files=files,
-        split_of=lambda name: "train" if is_training_sample(parse_ntu_name(name), benchmark) else "test",
-        layout="ntu25",
-        class_names=NTU60_CLASS_NAMES if ntu60 else NTU120_CLASS_NAMES,
-        max_frames=max_frames,
-        num_persons=preprocess.max_persons,
-        extra_meta={"benchmark": benchmark, "source": "ntu-raw"},
-    )
-    settings = SampleSettings("ntu", preprocess=preprocess, max_frames=max_frames)
-    manifest_settings = {
-        "preprocess": asdict(preprocess),
-        "max_frames": max_frames,
-        "dtype": dtype,
-        "missing_list": str(missing_list)
-        if missing_list is not None
-        else ("found beside the raw data" if excluded else None),
-    }
-    return _prepare(
-        source,
-        settings,
-        Path(out_dir),
-        skipped,
-        manifest_settings,
-        workers=workers,
-        strict=strict,
-        dtype=dtype,
-        shard_size=shard_size,
-        progress=progress,
-        started=started,
-    )
-
-
-def _ntu_files(
-    raw_dir: str | Path | Sequence[str | Path], benchmark: str, excluded: set[str], skipped: list[SkippedFile]
-) -> list[tuple[str, str]]:
-    """``(name, path)`` of the benchmark's usable files; bad names, duplicates and listed ones go
-    to ``skipped``."""
-    files: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for path in discover_files(raw_dir, "*.skeleton"):
-        name = path.name[: -len(".skeleton")]
-        try:
-            sample = parse_ntu_name(name, source=path)
-        except DataFormatError as error:
-            skipped.append(SkippedFile(name, str(path), str(error)))
-            continue
+    files, skipped, seen = [], [], set()
+    for name, path, sample in _named_files(raw_dir, "*.skeleton", parse_ntu_name, skipped):
         if not in_benchmark(sample, benchmark):
             continue
         if name in seen:
-            skipped.append(SkippedFile(name, str(path), "duplicate sample name; the first file was used"))
+            skipped.append(SkippedFile(name, path, "duplicate sample name; the first file was used"))
         elif name in excluded:
-            skipped.append(SkippedFile(name, str(path), "on the official missing-skeleton list", "excluded"))
+            skipped.append(SkippedFile(name, path, "on the official missing-skeleton list", "excluded"))
         else:
             seen.add(name)
-            files.append((name, str(path)))
-    return files
+            files.append((name, path))
+    found = "found beside the raw data" if excluded else None
+    source = _Source(
+        SampleSettings("ntu", preprocess=preprocess, max_frames=max_frames),
+        files,
+        skipped,
+        lambda name: "train" if is_training_sample(parse_ntu_name(name), benchmark) else "test",
+        "ntu25",
+        NTU60_CLASS_NAMES if benchmark.startswith("ntu60") else NTU120_CLASS_NAMES,
+        preprocess.max_persons,
+        {"benchmark": benchmark, "source": "ntu-raw"},
+        {
+            "preprocess": asdict(preprocess),
+            "max_frames": max_frames,
+            "dtype": dtype,
+            "missing_list": str(missing_list) if missing_list is not None else found,
+        },
+    )
+    return _prepare(source, Path(out_dir), dtype, started, workers, strict, shard_size, progress)
 
 
 def prepare_nw_ucla(
@@ -207,48 +163,54 @@ def prepare_nw_ucla(
     padded to the longest sequence, centred on ``center_joint`` (spine) of the first frame."""
     started = time.perf_counter()
     skipped: list[SkippedFile] = []
-    files: list[tuple[str, str]] = []
-    for path in discover_files(raw_dir, "*.json"):
+    files = [(name, path) for name, path, _ in _named_files(raw_dir, "*.json", parse_nw_ucla_name, skipped)]
+    source = _Source(
+        SampleSettings("nw-ucla", max_frames=None, center_joint=center_joint),
+        files,
+        skipped,
+        lambda name: "train" if parse_nw_ucla_name(name)[3] in TRAIN_VIEWS else "test",
+        "nw_ucla20",
+        NW_UCLA_CLASS_NAMES,
+        1,
+        {"benchmark": "nw-ucla", "source": "nw-ucla-all_sqe"},
+        {"center_joint": center_joint, "dtype": dtype},
+    )
+    return _prepare(source, Path(out_dir), dtype, started, workers, strict, shard_size, progress)
+
+
+def _folders(raw_dir: RawFolders) -> list[Path]:
+    return (
+        [Path(raw_dir)] if isinstance(raw_dir, (str, os.PathLike)) else [Path(folder) for folder in raw_dir]
+    )
+
+
+def _named_files(
+    raw_dir: RawFolders, pattern: str, parse: Callable[..., object], skipped: list[SkippedFile]
+) -> Iterator[tuple[str, str, object]]:
+    """``(name, path, parse(name))`` of every file matching ``pattern`` under ``raw_dir``, in name
+    order; a file whose name does not parse goes to ``skipped`` instead."""
+    paths: list[Path] = []
+    for folder in _folders(raw_dir):
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"{folder}: raw data folder not found; pass the folder holding the {pattern} files"
+            )
+        paths.extend(path for path in folder.rglob(pattern) if path.is_file())
+    for path in sorted(paths, key=lambda path: (path.name, str(path))):
         try:
-            parse_nw_ucla_name(path.stem, path)
+            parsed = parse(path.stem, source=path)
         except DataFormatError as error:
             skipped.append(SkippedFile(path.stem, str(path), str(error)))
             continue
-        files.append((path.stem, str(path)))
-    source = _Source(
-        kind="nw-ucla",
-        files=files,
-        split_of=lambda name: "train" if parse_nw_ucla_name(name)[3] in TRAIN_VIEWS else "test",
-        layout="nw_ucla20",
-        class_names=NW_UCLA_CLASS_NAMES,
-        max_frames=None,
-        num_persons=1,
-        extra_meta={"benchmark": "nw-ucla", "source": "nw-ucla-all_sqe"},
-    )
-    settings = SampleSettings("nw-ucla", max_frames=None, center_joint=center_joint)
-    manifest_settings = {"center_joint": center_joint, "dtype": dtype}
-    return _prepare(
-        source,
-        settings,
-        Path(out_dir),
-        skipped,
-        manifest_settings,
-        workers=workers,
-        strict=strict,
-        dtype=dtype,
-        shard_size=shard_size,
-        progress=progress,
-        started=started,
-    )
+        yield path.stem, str(path), parsed
 
 
-def _missing_names(raw_dir: str | Path | Sequence[str | Path], missing_list: str | Path | None) -> set[str]:
+def _missing_names(raw_dir: RawFolders, missing_list: str | Path | None) -> set[str]:
     if missing_list is not None:
         return set(read_name_list(missing_list))
-    folders = [raw_dir] if isinstance(raw_dir, (str, os.PathLike)) else list(raw_dir)
     names: set[str] = set()
-    for folder in map(Path, folders):
-        for candidate in (folder / name for folder in (folder, folder.parent) for name in MISSING_LIST_NAMES):
+    for folder in _folders(raw_dir):
+        for candidate in (place / name for place in (folder, folder.parent) for name in MISSING_LIST_NAMES):
             if candidate.is_file():
                 logger.info("using the missing-skeleton list %s", candidate)
                 names |= set(read_name_list(candidate))
@@ -262,69 +224,72 @@ def _missing_names(raw_dir: str | Path | Sequence[str | Path], missing_list: str
 
 def _prepare(
     source: _Source,
-    settings: SampleSettings,
     out_dir: Path,
-    skipped: list[SkippedFile],
-    manifest_settings: dict,
-    *,
+    dtype: str,
+    started: float,
     workers: int,
     strict: bool,
-    dtype: str,
     shard_size: int,
     progress: bool,
-    started: float,
 ) -> PrepareReport:
+    """Shards -> splits -> manifest (the shared path of both datasets)."""
+    kind = source.settings.kind
     if not source.files:
-        raise FileNotFoundError(f"no usable {source.kind} files found; check the raw folder")
-    jobs = plan_shards(out_dir / CACHE_DIR / source.kind, source.files, settings, shard_size)
-    built, reused = build_shards(jobs, workers=workers, progress=progress)
-    _remove_stale_shards(out_dir / CACHE_DIR / source.kind, {job.path for job in jobs})
-    rows, denoising = _index_shards([job.path for job in jobs], source, skipped)
-    counts = _write_splits(out_dir, jobs, rows, source, dtype)
-    manifest = {
-        "dataset": source.kind,
-        **source.extra_meta,
-        "layout": source.layout,
-        "num_classes": len(source.class_names),
-        "counts": counts,
-        "settings": manifest_settings,
-        "denoising_removed_bodies": denoising,
-        "num_skipped": len(skipped),
-        "skipped": [asdict(item) for item in skipped],
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-    }
-    write_manifest(out_dir, manifest)
-    report = PrepareReport(
-        out_dir, counts, tuple(skipped), built, reused, time.perf_counter() - started, denoising
+        raise FileNotFoundError(f"no usable {kind} files found; check the raw folder")
+    paths, built, reused = build_shards(
+        out_dir / CACHE_DIR / kind,
+        source.files,
+        source.settings,
+        shard_size=shard_size,
+        workers=workers,
+        progress=progress,
     )
+    skipped = list(source.skipped)
+    rows, denoising = _index_shards(paths, source, skipped)
+    longest = max((item.length for split_rows in rows.values() for item in split_rows), default=1)
+    frames = longest if source.settings.max_frames is None else source.settings.max_frames
+    counts = {
+        split: _write_split(out_dir / split, paths, split_rows, source, frames, dtype)
+        for split, split_rows in rows.items()
+    }
+    write_manifest(
+        out_dir,
+        {
+            "dataset": kind,
+            **source.meta,
+            "layout": source.layout,
+            "num_classes": len(source.class_names),
+            "counts": counts,
+            "settings": source.record,
+            "denoising_removed_bodies": denoising,
+            "num_skipped": len(skipped),
+            "skipped": [asdict(item) for item in skipped],
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    )
+    seconds = time.perf_counter() - started
+    report = PrepareReport(out_dir, counts, tuple(skipped), built, reused, seconds, denoising)
     logger.info("prepared %s: %s, %d skipped", out_dir, counts, len(skipped))
     if strict and report.bad_files:
-        first = report.bad_files[0]
         raise PreparationError(
-            f"{len(report.bad_files)} bad input file(s), first: {first.reason} "
+            f"{len(report.bad_files)} bad input file(s), first: {report.bad_files[0].reason} "
             f"(all listed in {out_dir / 'manifest.json'})",
             report,
         )
     return report
 
 
-def _remove_stale_shards(cache: Path, current: set[Path]) -> None:
-    for path in cache.glob("shard_*.npz"):
-        if path not in current:
-            path.unlink()
-
-
 def _index_shards(
-    paths: Iterable[Path], source: _Source, skipped: list[SkippedFile]
+    paths: list[Path], source: _Source, skipped: list[SkippedFile]
 ) -> tuple[dict[str, list[_Row]], dict[str, int]]:
     """Per split, the rows of every prepared sample in name order; collect skips and denoising counts."""
     rows: dict[str, list[_Row]] = {"train": [], "test": []}
     denoising: dict[str, int] = {}
     file_of = dict(source.files)
-    for shard_number, path in enumerate(paths):
+    for shard, path in enumerate(paths):
         content = load_shard(path)
         for row, name in enumerate(content.names):
-            item = _Row(shard_number, row, name, int(content.lengths[row]), int(content.labels[row]))
+            item = _Row(shard, row, name, int(content.lengths[row]), int(content.labels[row]))
             rows[source.split_of(name)].append(item)
         skipped.extend(SkippedFile(name, file_of.get(name, ""), reason) for name, reason in content.skipped)
         for reason, count in content.dropped.items():
@@ -334,47 +299,34 @@ def _index_shards(
     return rows, denoising
 
 
-def _write_splits(
-    out_dir: Path, jobs: Sequence, rows: dict[str, list[_Row]], source: _Source, dtype: str
-) -> dict[str, int]:
-    longest = max((item.length for split_rows in rows.values() for item in split_rows), default=1)
-    frames = source.max_frames if source.max_frames is not None else longest
+def _write_split(
+    folder: Path, paths: list[Path], rows: list[_Row], source: _Source, frames: int, dtype: str
+) -> int:
+    """Copy the split's samples from their shards (one shard in memory at a time) into ``folder``."""
     num_joints = get_layout(source.layout).num_joints
-    shape = (3, frames, num_joints, source.num_persons)
-    counts = {}
-    for split, split_rows in rows.items():
-        with SplitWriter(out_dir / split, len(split_rows), shape, dtype) as writer:
-            _fill(writer.data, [job.path for job in jobs], split_rows)
-            meta = {
-                "layout": source.layout,
-                "num_classes": len(source.class_names),
-                "class_names": list(source.class_names),
-                "num_samples": len(split_rows),
-                "num_channels": 3,
-                "max_frames": frames,
-                "num_joints": num_joints,
-                "num_persons": source.num_persons,
-                "dtype": dtype,
-                "split": split,
-                **source.extra_meta,
-            }
-            writer.commit(
-                [item.label for item in split_rows],
-                [item.length for item in split_rows],
-                [item.name for item in split_rows],
-                meta,
-            )
-        counts[split] = len(split_rows)
-    return counts
-
-
-def _fill(data: np.ndarray, shard_paths: list[Path], split_rows: list[_Row]) -> None:
-    """Copy every sample of the split from its shard into ``data`` (one shard in memory at a time)."""
-    by_shard: dict[int, list[tuple[int, int]]] = {}
-    for position, item in enumerate(split_rows):
-        by_shard.setdefault(item.shard, []).append((position, item.row))
-    for shard, members in sorted(by_shard.items()):
-        content = load_shard(shard_paths[shard])
-        for position, row in members:
-            sample = content.sample(row)  # (C, T, V, M)
-            data[position, :, : sample.shape[1]] = sample
+    with SplitWriter(folder, len(rows), (3, frames, num_joints, source.num_persons), dtype) as writer:
+        by_shard: dict[int, list[tuple[int, int]]] = {}
+        for position, item in enumerate(rows):
+            by_shard.setdefault(item.shard, []).append((position, item.row))
+        for shard, members in sorted(by_shard.items()):
+            content = load_shard(paths[shard])
+            for position, row in members:
+                sample = content.sample(row)  # (C, T, V, M)
+                writer.data[position, :, : sample.shape[1]] = sample
+        meta = {
+            "layout": source.layout,
+            "num_classes": len(source.class_names),
+            "class_names": list(source.class_names),
+            "num_samples": len(rows),
+            "num_channels": 3,
+            "max_frames": frames,
+            "num_joints": num_joints,
+            "num_persons": source.num_persons,
+            "dtype": dtype,
+            "split": folder.name,
+            **source.meta,
+        }
+        writer.commit(
+            [item.label for item in rows], [item.length for item in rows], [item.name for item in rows], meta
+        )
+    return len(rows)

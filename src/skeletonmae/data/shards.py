@@ -1,9 +1,9 @@
-"""Resumable, parallel conversion of raw files into shards of prepared samples.
+"""Raw files -> cached shards of prepared samples, in parallel and resumable.
 
-Files are grouped into shards of a few dozen; each shard is converted by one worker (a process pool,
+Files are cut into shards of a few dozen; each shard is converted by one worker (a process pool,
 or inline with ``workers=1``) and saved atomically as an ``.npz`` whose name carries a fingerprint of
-its inputs (file names, sizes, modification times) and the settings. A re-run finds the finished
-shards and skips them, so an interrupted preparation resumes where it stopped.
+its inputs (file names, sizes, modification times) and the settings. A re-run reuses the finished
+shards, so an interrupted preparation resumes where it stopped.
 
 Shard arrays: ``names`` / ``labels`` / ``lengths`` / ``offsets`` per sample, ``joints``
 ``(C, sum T, V, M)`` (samples concatenated along time), ``skipped_names`` / ``skipped_reasons`` and
@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,21 +52,13 @@ class ShardJob:
 
 
 @dataclass(frozen=True)
-class ShardResult:
-    path: Path
-    num_files: int
-    num_samples: int
-    skipped: tuple[tuple[str, str, str], ...]  # (name, file, reason)
-
-
-@dataclass(frozen=True)
 class ShardContent:
     names: list[str]
     labels: np.ndarray
     lengths: np.ndarray
     offsets: np.ndarray
     joints: np.ndarray  # (C, sum T, V, M)
-    skipped: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]  # (name, reason)
     dropped: dict[str, int]
 
     def sample(self, row: int) -> np.ndarray:
@@ -75,21 +67,21 @@ class ShardContent:
         return self.joints[:, start : start + int(self.lengths[row])]
 
 
-def _read_ntu(path: str, settings: SampleSettings) -> tuple[np.ndarray, int, list[str]]:
-    label = parse_ntu_name(Path(path).name, source=path).label
-    sample = preprocess_skeleton(parse_skeleton_file(path), settings.preprocess)
-    return sample.joints, label, [reason for _, reason in sample.dropped]
-
-
-def _read_nw_ucla(path: str, settings: SampleSettings) -> tuple[np.ndarray, int, list[str]]:
-    sequence = read_nw_ucla_file(path)
-    return centered_sample(sequence, settings.center_joint), sequence.label, []
-
-
-SAMPLE_READERS: dict[str, Callable[[str, SampleSettings], tuple[np.ndarray, int, list[str]]]] = {
-    "ntu": _read_ntu,
-    "nw-ucla": _read_nw_ucla,
-}
+def read_sample(path: str, settings: SampleSettings) -> tuple[np.ndarray, int, list[str]]:
+    """One raw file -> ``(joints (C, T, V, M), 0-based label, denoising drop reasons)``."""
+    if settings.kind == "ntu":
+        label = parse_ntu_name(Path(path).name, source=path).label
+        sample = preprocess_skeleton(parse_skeleton_file(path), settings.preprocess)
+        joints, reasons = sample.joints, [reason for _, reason in sample.dropped]
+    else:
+        sequence = read_nw_ucla_file(path)
+        joints, label, reasons = centered_sample(sequence, settings.center_joint), sequence.label, []
+    if settings.max_frames is not None and joints.shape[1] > settings.max_frames:
+        raise DataFormatError(
+            path,
+            f"{joints.shape[1]} valid frames, more than max_frames={settings.max_frames}; raise max_frames",
+        )
+    return joints, label, reasons
 
 
 def fingerprint(files: Sequence[tuple[str, str]], settings: SampleSettings) -> str:
@@ -101,35 +93,15 @@ def fingerprint(files: Sequence[tuple[str, str]], settings: SampleSettings) -> s
     return digest.hexdigest()[:16]
 
 
-def plan_shards(
-    cache_dir: Path, files: Sequence[tuple[str, str]], settings: SampleSettings, shard_size: int
-) -> list[ShardJob]:
-    """Cut ``files`` into jobs of ``shard_size``; each job's path names its fingerprint."""
-    if shard_size < 1:
-        raise ValueError(f"shard_size must be at least 1, got {shard_size}")
-    jobs = []
-    for number, start in enumerate(range(0, len(files), shard_size)):
-        chunk = tuple(files[start : start + shard_size])
-        path = cache_dir / f"shard_{number:05d}_{fingerprint(chunk, settings)}.npz"
-        jobs.append(ShardJob(path, chunk, settings))
-    return jobs
-
-
-def run_shard(job: ShardJob) -> ShardResult:
-    """Convert every file of ``job`` (bad files are recorded, not raised) and save the shard."""
-    reader = SAMPLE_READERS[job.settings.kind]
+def run_shard(job: ShardJob) -> int:
+    """Convert every file of ``job`` (bad files are recorded, not raised), save the shard and
+    return the number of files."""
     names, labels, lengths, arrays, skipped, dropped = [], [], [], [], [], {}
     for name, path in job.files:
         try:
-            joints, label, reasons = reader(path, job.settings)
-            if job.settings.max_frames is not None and joints.shape[1] > job.settings.max_frames:
-                raise DataFormatError(
-                    path,
-                    f"{joints.shape[1]} valid frames, more than max_frames="
-                    f"{job.settings.max_frames}; raise max_frames",
-                )
+            joints, label, reasons = read_sample(path, job.settings)
         except (DataFormatError, ValueError, OSError) as error:
-            skipped.append((name, path, str(error)))
+            skipped.append((name, str(error)))
             continue
         for reason in reasons:
             dropped[reason] = dropped.get(reason, 0) + 1
@@ -137,22 +109,21 @@ def run_shard(job: ShardJob) -> ShardResult:
         labels.append(label)
         lengths.append(joints.shape[1])
         arrays.append(joints)
-    offsets = (
-        np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if lengths else np.zeros(0, np.int64)
-    )
-    joints_all = np.concatenate(arrays, axis=1) if arrays else np.zeros((3, 0, 1, 1), np.float32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if lengths else np.zeros(0)
     save_npz_atomic(
         job.path,
         names=np.array(names, dtype=str),
         labels=np.array(labels, dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),
-        offsets=offsets,
-        joints=joints_all.astype(np.float32),
-        skipped_names=np.array([s[0] for s in skipped], dtype=str),
-        skipped_reasons=np.array([s[2] for s in skipped], dtype=str),
+        offsets=offsets.astype(np.int64),
+        joints=np.concatenate(arrays, axis=1).astype(np.float32)
+        if arrays
+        else np.zeros((3, 0, 1, 1), np.float32),
+        skipped_names=np.array([name for name, _ in skipped], dtype=str),
+        skipped_reasons=np.array([reason for _, reason in skipped], dtype=str),
         dropped=np.array(json.dumps(dropped)),
     )
-    return ShardResult(job.path, len(job.files), len(names), tuple(skipped))
+    return len(job.files)
 
 
 def load_shard(path: Path) -> ShardContent:
@@ -164,33 +135,49 @@ def load_shard(path: Path) -> ShardContent:
             lengths=archive["lengths"],
             offsets=archive["offsets"],
             joints=archive["joints"],
-            skipped=list(
-                zip((str(n) for n in archive["skipped_names"]), (str(r) for r in archive["skipped_reasons"]))
-            ),
+            skipped=list(zip(map(str, archive["skipped_names"]), map(str, archive["skipped_reasons"]))),
             dropped=json.loads(str(archive["dropped"])),
         )
 
 
-def build_shards(jobs: Sequence[ShardJob], *, workers: int = 1, progress: bool = True) -> tuple[int, int]:
-    """Run the jobs whose shard is missing; returns ``(built, reused)``. ``workers=1`` runs inline."""
+def build_shards(
+    cache: Path,
+    files: Sequence[tuple[str, str]],
+    settings: SampleSettings,
+    *,
+    shard_size: int,
+    workers: int = 1,
+    progress: bool = True,
+) -> tuple[list[Path], int, int]:
+    """Convert ``(name, path)`` ``files`` into shards of ``shard_size`` under ``cache``, reusing the
+    shards already there and deleting those no longer named; returns ``(shard paths, built, reused)``.
+    ``workers=1`` runs inline."""
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be at least 1, got {shard_size}")
+    jobs = []
+    for number, start in enumerate(range(0, len(files), shard_size)):
+        chunk = tuple(files[start : start + shard_size])
+        jobs.append(
+            ShardJob(cache / f"shard_{number:05d}_{fingerprint(chunk, settings)}.npz", chunk, settings)
+        )
     todo = [job for job in jobs if not job.path.is_file()]
-    reused = len(jobs) - len(todo)
-    if reused:
-        logger.info("resuming: %d of %d shards already prepared", reused, len(jobs))
-    if not todo:
-        return 0, reused
-    todo[0].path.parent.mkdir(parents=True, exist_ok=True)
-    total = sum(len(job.files) for job in todo)
-    with tqdm(total=total, unit="file", desc="preparing", disable=not progress) as bar:
-        for result in _results(todo, workers):
-            bar.update(result.num_files)
-    return len(todo), reused
+    if len(todo) < len(jobs):
+        logger.info("resuming: %d of %d shards already prepared", len(jobs) - len(todo), len(jobs))
+    cache.mkdir(parents=True, exist_ok=True)
+    with tqdm(
+        total=sum(len(job.files) for job in todo), unit="file", desc="preparing", disable=not progress
+    ) as bar:
+        for count in _run(todo, workers):
+            bar.update(count)
+    paths = [job.path for job in jobs]
+    for stale in set(cache.glob("shard_*.npz")) - set(paths):
+        stale.unlink()
+    return paths, len(todo), len(jobs) - len(todo)
 
 
-def _results(jobs: Sequence[ShardJob], workers: int) -> Iterator[ShardResult]:
-    if workers <= 1 or len(jobs) == 1:
-        for job in jobs:
-            yield run_shard(job)
+def _run(jobs: Sequence[ShardJob], workers: int) -> Iterator[int]:
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(run_shard, jobs)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
