@@ -8,7 +8,7 @@ import pytest
 from ntu_reference import reference_parse
 
 from skeletonmae.data.errors import DataFormatError
-from skeletonmae.data.ntu_raw import parse_skeleton_bytes, parse_skeleton_file
+from skeletonmae.data.ntu_raw import parse_skeleton_file
 from skeletonmae.data.synthetic import write_synthetic_ntu
 
 
@@ -45,13 +45,13 @@ def _good(frames: int = 3) -> list[list[list[str]]]:
     return [[[GOOD_JOINT] * 25] for _ in range(frames)]
 
 
-def _parse(text: str):
-    return parse_skeleton_bytes(
-        text.encode(), name="S001C001P001R001A001", path="/raw/S001C001P001R001A001.skeleton"
-    )
+def _parse(text: str | bytes, folder):
+    path = folder / "S001C001P001R001A001.skeleton"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return parse_skeleton_file(path)
 
 
-def test_bad_inputs_name_file_and_line():
+def test_bad_inputs_name_file_and_line(tmp_path):
     text = _file(_good())
     lines = text.splitlines()
     cases = {
@@ -76,26 +76,26 @@ def test_bad_inputs_name_file_and_line():
     }
     for label, (bad, message) in cases.items():
         with pytest.raises(DataFormatError, match=message) as caught:
-            _parse(bad)
+            _parse(bad, tmp_path)
         assert "S001C001P001R001A001.skeleton" in str(caught.value), label
 
 
-def test_non_ascii_and_duplicate_body():
+def test_non_ascii_and_duplicate_body(tmp_path):
     with pytest.raises(DataFormatError, match="line 2: non-ASCII"):
-        parse_skeleton_bytes(b"1\n\xff\n", name="x")
+        _parse(b"1\n\xff\n", tmp_path)
     text = _file([[[GOOD_JOINT] * 25, [GOOD_JOINT] * 25]]).replace("1001 0 1", "1000 0 1")
     with pytest.raises(DataFormatError, match="body id 1000 appears twice in frame 1"):
-        _parse(text)
+        _parse(text, tmp_path)
 
 
-def test_frames_without_bodies_parse_to_zero_bodies():
-    raw = _parse(_file([[], [[GOOD_JOINT] * 25], []]))
+def test_frames_without_bodies_parse_to_zero_bodies(tmp_path):
+    raw = _parse(_file([[], [[GOOD_JOINT] * 25], []]), tmp_path)
     assert raw.bodies_per_frame.tolist() == [0, 1, 0]
     assert raw.bodies[0].frames.tolist() == [1]
-    raw = _parse("2\n0\n0\n")
+    raw = _parse("2\n0\n0\n", tmp_path)
     assert raw.bodies == () and raw.num_frames == 2
 
 
-def test_windows_line_endings():
-    raw = _parse(_file(_good(2)).replace("\n", "\r\n"))
+def test_windows_line_endings(tmp_path):
+    raw = _parse(_file(_good(2)).replace("\n", "\r\n"), tmp_path)
     assert raw.bodies[0].joints.shape == (2, 25, 3)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from skeletonmae.data.errors import DataFormatError, ForbiddenPickleError
-from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle, loads_restricted_pickle
+from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle
 
 
 class _RunsACommand:
@@ -22,8 +22,14 @@ class _CallsEval:
         return (eval, ("1 + 1",))
 
 
+def _load(payload: bytes, folder):
+    path = folder / "data.pkl"
+    path.write_bytes(payload)
+    return load_restricted_pickle(path)
+
+
 @pytest.mark.parametrize("protocol", range(0, pickle.HIGHEST_PROTOCOL + 1))
-def test_plain_data_round_trips(protocol):
+def test_plain_data_round_trips(protocol, tmp_path):
     payload = {
         "keypoint": np.arange(12, dtype=np.float16).reshape(1, 2, 3, 2),
         "label": np.int64(3),
@@ -33,7 +39,7 @@ def test_plain_data_round_trips(protocol):
         "raw": b"\x00\x01",
         "objects": np.array([1, "x"], dtype=object),
     }
-    loaded = loads_restricted_pickle(pickle.dumps(payload, protocol=protocol))
+    loaded = _load(pickle.dumps(payload, protocol=protocol), tmp_path)
     np.testing.assert_array_equal(loaded["keypoint"], payload["keypoint"])
     assert loaded["keypoint"].dtype == np.float16
     assert loaded["label"] == 3 and loaded["names"] == ["a", "b"] and loaded["set"] == {1, 2}
@@ -41,11 +47,11 @@ def test_plain_data_round_trips(protocol):
     assert loaded["objects"].dtype == object and loaded["objects"].tolist() == [1, "x"]
 
 
-def test_an_object_array_holding_a_callable_is_refused():
+def test_an_object_array_holding_a_callable_is_refused(tmp_path):
     """Object arrays pickle their items one by one: a callable among them is refused like any other."""
     payload = {"keypoint": np.array([1, _CallsEval()], dtype=object)}
     with pytest.raises(ForbiddenPickleError, match="builtins.eval"):
-        loads_restricted_pickle(pickle.dumps(payload))
+        _load(pickle.dumps(payload), tmp_path)
 
 
 class _Persistent(pickle.Pickler):

@@ -117,131 +117,118 @@ def _check_acyclic(name: str, parents: list[int]) -> None:
                 )
 
 
-def _ntu25() -> SkeletonLayout:
-    names = (
+LAYOUTS: dict[str, SkeletonLayout] = {}  # built in (first, in the order below), then registered
+
+
+def _built_in(name: str, names: tuple, bones: tuple, center_joint: int, left_right: tuple) -> None:
+    LAYOUTS[name] = SkeletonLayout(name, len(names), names, bones, center_joint, left_right)
+
+
+_built_in(
+    "ntu25",
+    (
         "spine_base", "spine_mid", "neck", "head",
         "shoulder_left", "elbow_left", "wrist_left", "hand_left",
         "shoulder_right", "elbow_right", "wrist_right", "hand_right",
         "hip_left", "knee_left", "ankle_left", "foot_left",
         "hip_right", "knee_right", "ankle_right", "foot_right",
         "spine_shoulder", "hand_tip_left", "thumb_left", "hand_tip_right", "thumb_right",
-    )  # fmt: skip
-    bones = (
+    ),
+    (
         (1, 0), (20, 1), (2, 20), (3, 2),
         (4, 20), (5, 4), (6, 5), (7, 6), (21, 7), (22, 6),
         (8, 20), (9, 8), (10, 9), (11, 10), (23, 11), (24, 10),
         (12, 0), (13, 12), (14, 13), (15, 14),
         (16, 0), (17, 16), (18, 17), (19, 18),
-    )  # fmt: skip
-    left_right = (
-        (4, 8),
-        (5, 9),
-        (6, 10),
-        (7, 11),
-        (12, 16),
-        (13, 17),
-        (14, 18),
-        (15, 19),
-        (21, 23),
-        (22, 24),
-    )
-    return SkeletonLayout("ntu25", 25, names, bones, center_joint=1, left_right=left_right)
-
-
-def _nw_ucla20() -> SkeletonLayout:
-    names = (
+    ),
+    1,
+    ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24)),
+)  # fmt: skip
+_built_in(
+    "nw_ucla20",
+    (
         "hip_center", "spine", "shoulder_center", "head",
         "shoulder_left", "elbow_left", "wrist_left", "hand_left",
         "shoulder_right", "elbow_right", "wrist_right", "hand_right",
         "hip_left", "knee_left", "ankle_left", "foot_left",
         "hip_right", "knee_right", "ankle_right", "foot_right",
-    )  # fmt: skip
-    bones = (
+    ),
+    (
         (1, 0), (2, 1), (3, 2),
         (4, 2), (5, 4), (6, 5), (7, 6),
         (8, 2), (9, 8), (10, 9), (11, 10),
         (12, 0), (13, 12), (14, 13), (15, 14),
         (16, 0), (17, 16), (18, 17), (19, 18),
-    )  # fmt: skip
-    left_right = ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19))
-    return SkeletonLayout("nw_ucla20", 20, names, bones, center_joint=1, left_right=left_right)
-
-
-def _coco17() -> SkeletonLayout:
-    names = (
+    ),
+    1,
+    ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19)),
+)  # fmt: skip
+_built_in(
+    "coco17",
+    (
         "nose", "eye_left", "eye_right", "ear_left", "ear_right",
         "shoulder_left", "shoulder_right", "elbow_left", "elbow_right", "wrist_left", "wrist_right",
         "hip_left", "hip_right", "knee_left", "knee_right", "ankle_left", "ankle_right",
-    )  # fmt: skip
-    bones = (
+    ),
+    (
         (1, 0), (2, 0), (3, 1), (4, 2), (5, 0), (6, 0), (7, 5), (8, 6),
         (9, 7), (10, 8), (11, 5), (12, 6), (13, 11), (14, 12), (15, 13), (16, 14),
-    )  # fmt: skip
-    left_right = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16))
-    return SkeletonLayout("coco17", 17, names, bones, center_joint=0, left_right=left_right)
-
-
-def _openpose18() -> SkeletonLayout:
-    names = (
+    ),
+    0,
+    ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)),
+)  # fmt: skip
+_built_in(
+    "openpose18",
+    (
         "nose", "neck", "shoulder_right", "elbow_right", "wrist_right",
         "shoulder_left", "elbow_left", "wrist_left", "hip_right", "knee_right", "ankle_right",
         "hip_left", "knee_left", "ankle_left", "eye_right", "eye_left", "ear_right", "ear_left",
-    )  # fmt: skip
-    bones = (
+    ),
+    (
         (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 2), (9, 8), (10, 9),
         (11, 5), (12, 11), (13, 12), (14, 0), (15, 0), (16, 14), (17, 15),
-    )  # fmt: skip
-    left_right = ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13), (14, 15), (16, 17))
-    return SkeletonLayout("openpose18", 18, names, bones, center_joint=1, left_right=left_right)
-
-
-def _openpose_body25() -> SkeletonLayout:
-    names = (
-        "nose", "neck", "shoulder_right", "elbow_right", "wrist_right",
-        "shoulder_left", "elbow_left", "wrist_left", "hip_mid", "hip_right", "knee_right",
-        "ankle_right", "hip_left", "knee_left", "ankle_left", "eye_right", "eye_left", "ear_right",
-        "ear_left", "big_toe_left", "small_toe_left", "heel_left", "big_toe_right",
-        "small_toe_right", "heel_right",
-    )  # fmt: skip
-    bones = (
-        (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 1), (9, 8), (10, 9), (11, 10),
-        (12, 8), (13, 12), (14, 13), (15, 0), (16, 0), (17, 15), (18, 16), (19, 14), (20, 19),
-        (21, 14), (22, 11), (23, 22), (24, 11),
-    )  # fmt: skip
-    left_right = (
-        (2, 5), (3, 6), (4, 7), (9, 12), (10, 13), (11, 14), (15, 16), (17, 18), (22, 19), (23, 20), (24, 21),
-    )  # fmt: skip
-    return SkeletonLayout("openpose_body25", 25, names, bones, center_joint=8, left_right=left_right)
-
-
-def _mediapipe33() -> SkeletonLayout:
-    names = (
+    ),
+    1,
+    ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13), (14, 15), (16, 17)),
+)  # fmt: skip
+_built_in(
+    "mediapipe33",
+    (
         "nose", "eye_inner_left", "eye_left", "eye_outer_left", "eye_inner_right", "eye_right",
         "eye_outer_right", "ear_left", "ear_right", "mouth_left", "mouth_right",
         "shoulder_left", "shoulder_right", "elbow_left", "elbow_right", "wrist_left", "wrist_right",
         "pinky_left", "pinky_right", "index_left", "index_right", "thumb_left", "thumb_right",
         "hip_left", "hip_right", "knee_left", "knee_right", "ankle_left", "ankle_right",
         "heel_left", "heel_right", "foot_index_left", "foot_index_right",
-    )  # fmt: skip
-    bones = (
+    ),
+    (
         (1, 0), (2, 1), (3, 2), (7, 3), (4, 0), (5, 4), (6, 5), (8, 6), (9, 0), (10, 0),
         (11, 0), (13, 11), (15, 13), (17, 15), (19, 15), (21, 15),
         (12, 0), (14, 12), (16, 14), (18, 16), (20, 16), (22, 16),
         (23, 11), (25, 23), (27, 25), (29, 27), (31, 27),
         (24, 12), (26, 24), (28, 26), (30, 28), (32, 28),
-    )  # fmt: skip
-    left_right = tuple((left, left + 3) for left in (1, 2, 3)) + tuple(
-        (left, left + 1) for left in range(7, 32, 2)
-    )
-    return SkeletonLayout("mediapipe33", 33, names, bones, center_joint=0, left_right=left_right)
-
-
-# In this order: a joint count picks the first (25 joints: ntu25, not openpose_body25).
-BUILT_IN: tuple[str, ...] = ("ntu25", "nw_ucla20", "coco17", "openpose18", "mediapipe33", "openpose_body25")
-LAYOUTS: dict[str, SkeletonLayout] = {
-    layout.name: layout
-    for layout in (_ntu25(), _nw_ucla20(), _coco17(), _openpose18(), _mediapipe33(), _openpose_body25())
-}
+    ),
+    0,
+    ((1, 4), (2, 5), (3, 6)) + tuple((left, left + 1) for left in range(7, 32, 2)),
+)  # fmt: skip
+_built_in(
+    "openpose_body25",
+    (
+        "nose", "neck", "shoulder_right", "elbow_right", "wrist_right",
+        "shoulder_left", "elbow_left", "wrist_left", "hip_mid", "hip_right", "knee_right",
+        "ankle_right", "hip_left", "knee_left", "ankle_left", "eye_right", "eye_left", "ear_right",
+        "ear_left", "big_toe_left", "small_toe_left", "heel_left", "big_toe_right",
+        "small_toe_right", "heel_right",
+    ),
+    (
+        (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 1), (9, 8), (10, 9), (11, 10),
+        (12, 8), (13, 12), (14, 13), (15, 0), (16, 0), (17, 15), (18, 16), (19, 14), (20, 19),
+        (21, 14), (22, 11), (23, 22), (24, 11),
+    ),
+    8,
+    ((2, 5), (3, 6), (4, 7), (9, 12), (10, 13), (11, 14), (15, 16), (17, 18), (22, 19), (23, 20), (24, 21)),
+)  # fmt: skip
+BUILT_IN: tuple[str, ...] = tuple(LAYOUTS)  # a joint count picks the first (25 joints: ntu25)
 
 
 def _key(name: str) -> str:

@@ -5,11 +5,10 @@ of 10 values (body id, clipped edges, left hand confidence/state, right hand con
 restricted, lean x, lean y, tracking state), a joint count (25) and one line per joint of 12 values
 (x y z, depth x y, colour x y, orientation w x y z, tracking state).
 
-Speed: a Python loop walks only the frame/body headers (a few hundred lines); every joint line of
-the file is converted in one ``np.loadtxt`` call and grouped per body with fancy indexing. By default
-only what the pipeline uses is converted (x, y, z and the tracking state, about 2x faster);
-``full=True`` also reads the depth / colour pixel coordinates and orientations. Errors are located
-(file and 1-based line) by a slow re-scan that only runs once something is wrong.
+Speed: a Python loop walks only the frame/body headers; every joint line is converted in one
+``np.loadtxt`` call (by default only x, y, z and the tracking state, about 2x faster; ``full=True``
+adds the pixel coordinates and orientations). A bad joint or info line is located (file and 1-based
+line) by a slow re-scan that only runs once something is wrong.
 """
 
 from __future__ import annotations
@@ -91,37 +90,17 @@ def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS, full:
         data = path.read_bytes()
     except OSError as error:
         raise DataFormatError(path, f"cannot read the file ({error.strerror}); check the path") from error
-    name = path.name[: -len(".skeleton")] if path.name.endswith(".skeleton") else path.stem
-    return parse_skeleton_bytes(data, name=name, path=path, num_joints=num_joints, full=full)
-
-
-def parse_skeleton_bytes(
-    data: bytes,
-    *,
-    name: str,
-    path: str | Path | None = None,
-    num_joints: int = NUM_JOINTS,
-    full: bool = False,
-) -> RawSkeleton:
-    """Parse the bytes of a ``.skeleton`` file (see the module docstring for the layout)."""
-    source = Path(path) if path is not None else Path(name)
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise DataFormatError(source, "non-ASCII byte; a .skeleton file is plain text", line=line) from error
+        raise DataFormatError(path, "non-ASCII byte; a .skeleton file is plain text", line=line) from error
     lines = text.splitlines()
-    layout = _walk_headers(lines, source, num_joints)
-    values = _joint_values(lines, layout, source, num_joints, full)  # (blocks, V, 12 or 4)
-    info_ids, info_values = _body_info(lines, layout, source)
-    bodies = _group_bodies(layout, values, info_ids, info_values, source)
-    return RawSkeleton(
-        name,
-        Path(path) if path is not None else None,
-        len(layout.bodies_per_frame),
-        layout.bodies_per_frame,
-        bodies,
-    )
+    layout = _walk_headers(lines, path, num_joints)
+    values = _joint_values(lines, layout, path, num_joints, full)  # (blocks, V, 12 or 4)
+    info_ids, info_values = _body_info(lines, layout, path)
+    bodies = _group_bodies(layout, values, info_ids, info_values, path)
+    return RawSkeleton(path.stem, path, len(layout.bodies_per_frame), layout.bodies_per_frame, bodies)
 
 
 def _read_count(lines: list[str], index: int, what: str, source: Path, upper: int) -> int:
@@ -146,43 +125,9 @@ def _read_count(lines: list[str], index: int, what: str, source: Path, upper: in
     return value
 
 
-class _Irregular(Exception):
-    """The fast header walk met something unusual; the careful walk will name it."""
-
-
 def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
-    """Visit the frame / body headers (not the joint lines) and record where every block is.
-
-    A lean loop handles well-formed files; anything unusual re-walks with :func:`_walk_headers_checked`,
-    which raises the precise error."""
-    try:
-        num_frames = int(lines[0])
-        if not 0 < num_frames <= 10**6:
-            raise _Irregular
-        per_frame, starts, frames, info_lines = [], [], [], []
-        cursor = 1
-        for frame in range(num_frames):
-            count = int(lines[cursor])
-            if not 0 <= count <= MAX_BODIES_PER_FRAME:
-                raise _Irregular
-            per_frame.append(count)
-            cursor += 1
-            for _ in range(count):
-                if int(lines[cursor + 1]) != num_joints:
-                    raise _Irregular
-                info_lines.append(cursor)
-                starts.append(cursor + 2)
-                frames.append(frame)
-                cursor += 2 + num_joints
-        if cursor > len(lines) or any(line.strip() for line in lines[cursor:]):
-            raise _Irregular
-    except (_Irregular, ValueError, IndexError):
-        return _walk_headers_checked(lines, source, num_joints)
-    return _Layout(np.asarray(per_frame, dtype=np.int64), starts, frames, info_lines)
-
-
-def _walk_headers_checked(lines: list[str], source: Path, num_joints: int) -> _Layout:
-    """The careful walk: every count is checked and every problem raised with its line."""
+    """Visit the frame / body headers (not the joint lines), checking every count, and record where
+    every block is."""
     num_frames = _read_count(lines, 0, "the frame count", source, upper=10**6)
     if num_frames == 0:
         raise DataFormatError(source, "frame count is 0 (empty sequence); nothing to read", line=1)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import codecs
 import collections
-import io
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -28,24 +27,8 @@ def _numpy_core() -> Any:
 
 def _allowed_globals() -> dict[tuple[str, str], Any]:
     core = _numpy_core()
-    allowed: dict[tuple[str, str], Any] = {
-        ("builtins", name): obj
-        for name, obj in (
-            ("dict", dict),
-            ("list", list),
-            ("tuple", tuple),
-            ("set", set),
-            ("frozenset", frozenset),
-            ("bytearray", bytearray),
-            ("bytes", bytes),
-            ("str", str),
-            ("int", int),
-            ("float", float),
-            ("complex", complex),
-            ("bool", bool),
-            ("slice", slice),
-        )
-    }
+    builtins = (dict, list, tuple, set, frozenset, bytearray, bytes, str, int, float, complex, bool, slice)
+    allowed: dict[tuple[str, str], Any] = {("builtins", kind.__name__): kind for kind in builtins}
     allowed[("collections", "OrderedDict")] = collections.OrderedDict
     allowed[("_codecs", "encode")] = codecs.encode  # bytes inside protocol-2 pickles of arrays
     for package in ("numpy.core", "numpy._core"):
@@ -63,7 +46,7 @@ _ALLOWED = _allowed_globals()
 class RestrictedUnpickler(pickle.Unpickler):
     """A :class:`pickle.Unpickler` whose ``find_class`` only returns allow-listed globals."""
 
-    def __init__(self, stream: io.BufferedIOBase, source: Path | str) -> None:
+    def __init__(self, stream: BinaryIO, source: Path | str) -> None:
         super().__init__(stream, encoding="latin1")  # latin1: arrays pickled under Python 2
         self.source = source
 
@@ -102,13 +85,3 @@ def load_restricted_pickle(path: str | Path) -> Any:
             path,
             f"not a readable pickle ({type(error).__name__}: {error}); the file is truncated or not a pickle",
         ) from error
-
-
-def loads_restricted_pickle(payload: bytes, source: str = "<bytes>") -> Any:
-    """Like :func:`load_restricted_pickle` for bytes in memory."""
-    try:
-        return RestrictedUnpickler(io.BytesIO(payload), source).load()
-    except ForbiddenPickleError:
-        raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
-        raise DataFormatError(source, f"not a readable pickle ({type(error).__name__}: {error})") from error
