@@ -1,9 +1,5 @@
-"""skeletonmae.inference: use a trained checkpoint.
-
-- :func:`load` -> :class:`Predictor` (``predict`` top-k class names, ``embed`` pooled features);
-- :mod:`~.features` (features of a prepared split), :mod:`~.knn` (cosine k-NN evaluation);
-- :mod:`~.export` (TorchScript / ONNX classifiers taking ``(N, C, T, V, M)``).
-"""
+"""skeletonmae.inference: use a trained checkpoint (:func:`load` -> :class:`Predictor`; the
+features of a prepared split, k-NN and linear probes, TorchScript / ONNX export)."""
 
 from skeletonmae.inference.checkpoint_model import InferenceModel, load_inference_model
 from skeletonmae.inference.inputs import InputFailure, SkeletonInput, read_inputs

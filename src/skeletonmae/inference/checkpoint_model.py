@@ -1,14 +1,10 @@
-"""Rebuild a trained model from a checkpoint for inference.
+"""Rebuild a trained model from a checkpoint (``best.pt``, a weights file or a released name).
 
-A checkpoint (``best.pt`` / ``last.pt``, a weights file or a released name; see
-:mod:`skeletonmae.checkpoints`) holds the resolved run config, so the model, its input grid and the
-test transform are rebuilt from it alone. ``finetune`` / ``linear`` checkpoints give the full
-classifier; ``pretrain`` ones (SkeletonMAE or a contrastive baseline) the encoder only, in a
-classifier whose head stays untrained (``embed``, not ``predict``).
-
-Class names, layout, channels and normalisation come from the checkpoint, else from the training
-split's ``meta.json`` if that dataset is still where the run read it, else from built-in tables
-(class names: NTU-60/120 by count, NW-UCLA by layout, else ``class_0, ...``; layout: by joint count).
+The saved run config gives the model, its input grid and the test transform. ``finetune`` /
+``linear`` checkpoints give the full classifier; ``pretrain`` ones the encoder only, in a classifier
+whose head stays untrained (``embed``, not ``predict``). Class names, layout, channels and
+normalisation come from the checkpoint, else from the training split's ``meta.json`` if the dataset
+is still there, else from built-in tables (class names by count and layout, layout by joint count).
 """
 
 from __future__ import annotations
@@ -47,11 +43,9 @@ STAGES = (*CLASSIFIER_STAGES, "pretrain")
 
 @dataclasses.dataclass(frozen=True)
 class InferenceModel:
-    """A checkpoint ready for inference: ``classifier`` is in eval mode on ``device``.
-
-    ``has_head`` is False for pre-training checkpoints (the head is untrained). ``names_source``
-    says where ``class_names`` came from (``checkpoint``, a ``meta.json`` path, ``built-in``).
-    """
+    """A checkpoint ready for inference: ``classifier`` in eval mode on ``device``; ``has_head``
+    False when the head is untrained; ``names_source``: where ``class_names`` came from
+    (``checkpoint``, a ``meta.json`` path, ``built-in``)."""
 
     path: Path
     stage: str

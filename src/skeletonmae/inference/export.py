@@ -1,11 +1,9 @@
 """Export a classifier to TorchScript or ONNX: ``(N, C, T, V, M)`` skeletons -> ``(N, K)`` logits.
 
-:class:`~skeletonmae.models.classifier.SkeletonClassifier` packs the *present* persons into the
-batch (``nonzero``: a data-dependent shape), which neither tracing nor ``torch.export`` can keep
-general. :class:`ExportableClassifier` computes every person slot instead and pools the present ones
-with a 0/1 weight. In eval mode the encoder treats rows independently (BatchNorm uses running
-statistics), so the two paths give equal logits (tested); the export only spends compute on absent
-persons. Files are written atomically.
+:class:`~skeletonmae.models.classifier.SkeletonClassifier` packs the present persons (``nonzero``:
+a data-dependent shape), which tracing and ``torch.export`` cannot keep general;
+:class:`ExportableClassifier` computes every person slot and pools the present ones with a 0/1
+weight. In eval mode rows are independent, so the two give equal logits (tested).
 """
 
 from __future__ import annotations
@@ -41,10 +39,8 @@ def present_person_weights(x: torch.Tensor) -> torch.Tensor:
 
 
 class ExportableClassifier(nn.Module):
-    """A traceable view of a trained :class:`SkeletonClassifier` (shares its modules).
-
-    ``forward(x (N, C, T, V, M)) -> (N, K)`` logits, equal to the classifier's in eval mode.
-    """
+    """A traceable view of a trained :class:`SkeletonClassifier` (shares its modules):
+    ``forward(x (N, C, T, V, M)) -> (N, K)`` logits, equal to the classifier's in eval mode."""
 
     def __init__(self, classifier: SkeletonClassifier) -> None:
         super().__init__()
@@ -150,11 +146,8 @@ def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray)
 
 @dataclasses.dataclass(frozen=True)
 class ParityResult:
-    """How closely an exported file reproduces PyTorch's logits on ``num_samples`` inputs.
-
-    ``ok`` when ``max_abs_diff <= atol + rtol * max_abs_logit`` (float32 rounding differs between
-    runtimes, so the bound scales with the logits).
-    """
+    """How closely an exported file reproduces PyTorch's logits on ``num_samples`` inputs; ``ok``
+    when ``max_abs_diff <= atol + rtol * max_abs_logit`` (float32 rounding scales with the logits)."""
 
     num_samples: int
     max_abs_diff: float

@@ -1,11 +1,9 @@
 """Features of a whole prepared split, and the feature files ``skeletonmae embed`` writes.
 
-A split is read through the checkpoint's test transform (batches of
-:meth:`skeletonmae.data.dataset.SkeletonDataset.get_batch` with ``train=False``, as in training's
-evaluation) or, for augmented views, through its training transform. Encoder features are the
-classifier's pooled encoder output (see ``SkeletonClassifier.forward_features``); raw features are
-the flattened transformed input. ``skeletonmae probe --train-features/--test-features`` reads two
-feature files.
+A split goes through the checkpoint's test transform (``SkeletonDataset.get_batch`` with
+``train=False``, as in training's evaluation) or, for augmented views, its training transform.
+Encoder features are the pooled encoder output (``SkeletonClassifier.forward_features``); raw
+features the flattened transformed input.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """Read the skeleton files users want labelled into ``(C, T, V, M)`` sequences, one per sample.
 
-Each format (chosen by suffix) goes through the data layer's own reader, so a file predicted on is
-prepared as ``skeletonmae prepare`` prepares it: ``.skeleton`` (raw NTU, denoised, actor-ranked and
-centred, at most the model's persons), ``.json`` (NW-UCLA, centred on joint 1 of the first frame),
-``.npz`` (generic archive: every sample is one input ``file.npz#name``, cut to its valid length) and
-a folder of OpenPose ``*_keypoints.json`` frames (one video). Folders are searched recursively. A
-file that cannot be read becomes an :class:`InputFailure` naming it and the fix; the others are
-still read.
+Each format goes through the data layer's reader, so a file is prepared as ``skeletonmae prepare``
+prepares it: ``.skeleton`` (raw NTU), ``.json`` (NW-UCLA), ``.npz`` (generic archive: one input
+``file.npz#name`` per sample) and a folder of OpenPose ``*_keypoints.json`` frames (one video).
+Folders are searched recursively; a file that cannot be read becomes an :class:`InputFailure`.
 """
 
 from __future__ import annotations
@@ -39,11 +36,9 @@ NW_UCLA_CENTER_JOINT = 1  # prepare_nw_ucla's default (the spine joint of Kinect
 
 @dataclasses.dataclass(frozen=True)
 class SkeletonInput:
-    """One sequence to run: ``joints`` ``(C, T, V, M)`` float32 holding its ``T`` valid frames.
-
-    ``name`` identifies it in reports (the file stem, or ``file.npz#sample``); ``layout`` is the
-    layout the source format implies (None when unknown, e.g. arrays passed from Python).
-    """
+    """One sequence to run: ``joints`` ``(C, T, V, M)`` float32 holding its ``T`` valid frames;
+    ``name`` identifies it in reports (file stem, ``file.npz#sample``); ``layout``: the one the source
+    format implies (None when unknown, e.g. arrays passed from Python)."""
 
     name: str
     source: str

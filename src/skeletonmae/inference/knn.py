@@ -1,12 +1,11 @@
 """Cosine k-nearest-neighbour classification of encoder features (the self-supervised protocol).
 
-The weighted vote of Wu et al., "Unsupervised Feature Learning via Non-Parametric Instance
-Discrimination" (CVPR 2018, section 3.4): features are L2-normalised, the ``k`` training features
-with the highest cosine similarity ``s_i`` to a test feature vote for their labels with weight
-``exp(s_i / temperature)``, and the class with the largest total wins (``weighted=False``: every
-neighbour votes 1). ``standardize=True`` first z-scores every dimension with the training bank's
-statistics: the cosine of uncentred features is ruled by what all samples share (for raw
-coordinates, the mean pose), so a fair comparison of feature kinds standardises them all.
+Wu et al., "Unsupervised Feature Learning via Non-Parametric Instance Discrimination" (CVPR 2018,
+section 3.4): features are L2-normalised, the ``k`` training features with the highest cosine
+similarity ``s_i`` to a test feature vote for their labels with weight ``exp(s_i / temperature)``
+(``weighted=False``: 1), and the class with the largest total wins. ``standardize=True`` first
+z-scores every dimension with the training bank's statistics (raw coordinates' cosine is otherwise
+ruled by the mean pose).
 """
 
 from __future__ import annotations
@@ -30,10 +29,8 @@ Array = np.ndarray | torch.Tensor
 @dataclasses.dataclass(frozen=True)
 class KnnConfig:
     """k-NN settings; defaults are Wu et al. (2018): k = 200, temperature = 0.07, weighted votes.
-
-    ``chunk_size`` test features are compared with the whole training bank at a time (memory
-    ``chunk_size * N_train`` floats).
-    """
+    ``chunk_size`` test features are compared with the training bank at a time (memory
+    ``chunk_size * N_train`` floats)."""
 
     k: int = 200
     temperature: float = 0.07
@@ -68,12 +65,9 @@ class KnnConfig:
 
 @dataclasses.dataclass(frozen=True)
 class KnnResult:
-    """Predictions and accuracy of a k-NN evaluation.
-
-    ``scores`` ``(N_test, K)`` are the vote totals per class; ``predictions`` ``(N_test,)`` their
-    argmax; ``top1`` / ``top5`` fractions in [0, 1] (top5 is None with fewer than 5 classes);
-    ``k`` is the neighbour count actually used (at most the training set size).
-    """
+    """``scores`` ``(N_test, K)``: vote totals per class; ``predictions`` ``(N_test,)``: their argmax;
+    ``top1`` / ``top5`` fractions in [0, 1] (top5 None with fewer than 5 classes); ``k``: the
+    neighbour count used (at most the training set size)."""
 
     scores: np.ndarray
     predictions: np.ndarray
@@ -112,11 +106,9 @@ def knn_class_scores(
     num_classes: int,
     config: KnnConfig = KnnConfig(),
 ) -> torch.Tensor:
-    """Vote totals ``(N_test, num_classes)`` of the ``k`` most cosine-similar training features.
-
-    ``train_features (N_train, D)``, ``train_labels (N_train,)`` in ``[0, num_classes)``,
-    ``test_features (N_test, D)``. ``k`` is clamped to ``N_train``.
-    """
+    """Vote totals ``(N_test, num_classes)`` of the ``k`` (at most ``N_train``) most cosine-similar
+    of ``train_features (N_train, D)`` (labels ``(N_train,)`` in ``[0, num_classes)``) for every row
+    of ``test_features (N_test, D)``."""
     bank = _as_features("train features", train_features)  # (Nr, D)
     queries = _as_features("test features", test_features)  # (Ne, D)
     labels = _as_labels("train labels", train_labels, bank.shape[0])
@@ -140,10 +132,11 @@ def knn_class_scores(
     for start in range(0, queries.shape[0], config.chunk_size):
         similarity = queries[start : start + config.chunk_size] @ bank.t()  # (B, Nr)
         top_similarity, top_index = similarity.topk(k, dim=1)  # (B, k)
-        if config.weighted:
-            votes = (top_similarity / config.temperature).exp()
-        else:
-            votes = torch.ones_like(top_similarity)
+        votes = (
+            (top_similarity / config.temperature).exp()
+            if config.weighted
+            else torch.ones_like(top_similarity)
+        )
         chunk = votes.new_zeros(votes.shape[0], num_classes)
         scores.append(chunk.scatter_add_(1, labels[top_index], votes))  # (B, K)
     return torch.cat(scores)
@@ -163,9 +156,7 @@ def knn_evaluate(
     # (Ne, K) classes by votes; ties keep the lower class first
     ranked = torch.sort(scores, dim=1, descending=True, stable=True).indices
     top1 = float((ranked[:, 0] == truth).float().mean())
-    top5 = None
-    if num_classes >= 5:
-        top5 = float((ranked[:, :5] == truth[:, None]).any(dim=1).float().mean())
+    top5 = float((ranked[:, :5] == truth[:, None]).any(dim=1).float().mean()) if num_classes >= 5 else None
     num_train = int(torch.as_tensor(np.asarray(train_labels)).numel())
     k = min(config.k, num_train)
     votes = ("weighted" if config.weighted else "majority") + (", standardised" if config.standardize else "")

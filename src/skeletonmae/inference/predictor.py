@@ -73,11 +73,8 @@ class InputsFailedError(ValueError):
 
 
 class Predictor:
-    """A loaded checkpoint that labels and embeds skeleton sequences (see the module docstring).
-
-    Sequences with fewer than ``min_frames`` valid frames are rejected (a single frame is a pose,
-    not an action); ``batch_size`` sequences go through the model at a time.
-    """
+    """A loaded checkpoint that labels and embeds skeleton sequences; sequences with fewer than
+    ``min_frames`` valid frames are rejected (one frame is a pose, not an action)."""
 
     def __init__(self, model: InferenceModel, min_frames: int = 2, batch_size: int = 16) -> None:
         if min_frames < 1:

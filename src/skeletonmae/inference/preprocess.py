@@ -33,12 +33,9 @@ def _fail(item: SkeletonInput, problem: str) -> InvalidInputError:
 def check_sequence(
     item: SkeletonInput, model: ModelConfig, layout: SkeletonLayout, min_frames: int = 2
 ) -> np.ndarray:
-    """``item.joints (C, T, V, M_in)`` -> float32 ``(C, T, V, M)`` with the model's person count.
-
-    Raises :class:`InvalidInputError` (naming the input, what was expected and the fix) for a
-    wrong shape, joint count or channel count, too many persons, fewer than ``min_frames`` frames
-    or NaN / inf. Missing persons are zero padding (absent); all-zero extra persons are dropped.
-    """
+    """``item.joints (C, T, V, M_in)`` -> float32 ``(C, T, V, M)`` with the model's person count
+    (missing persons are zero padding, all-zero extra ones are dropped); raises
+    :class:`InvalidInputError`, naming the input, what was expected and the fix."""
     joints = np.asarray(item.joints)
     if joints.ndim != 4:
         raise _fail(

@@ -1,16 +1,13 @@
 """Frozen-feature probe: cosine k-NN and a linear probe on cached features of two splits.
 
-The k-NN is :func:`skeletonmae.inference.knn.knn_evaluate` (here ``k = 20`` by default;
-``ProbeConfig(linear=False)`` runs it alone). The linear probe is MAMP's recipe (after MAE's
-``main_linprobe``): ``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)`` on features computed once
-with the frozen encoder, SGD lr 0.1, momentum 0.9, no weight decay, 100 epochs of batch 256, per-step
-cosine decay to 0, fixed seed. It reports the final epoch's test top-1, and the best epoch's labelled
-optimistic (picked on the test split). ``train_views = K > 1`` trains on K augmented views of the
-training split (epoch e on view ``e mod K``), as MAMP's probe trains through its augmenting feeder.
-
-Feature kinds (:data:`FEATURE_KINDS`): ``encoder`` (the checkpoint's frozen encoder), ``random-init``
-(an untrained encoder of the same config) and ``raw`` (the flattened test-transform input, the
-baseline every number must stand beside).
+The k-NN is :func:`~skeletonmae.inference.knn.knn_evaluate` (``k = 20`` by default). The linear
+probe is MAMP's recipe: ``BatchNorm1d(D, affine=False)`` then ``Linear(D, K)`` on features computed
+once with the frozen encoder, SGD lr 0.1, momentum 0.9, no weight decay, 100 epochs of batch 256,
+per-step cosine decay to 0, fixed seed; it reports the final epoch's test top-1 and the best epoch's,
+labelled optimistic. ``train_views = K > 1`` trains it on K augmented views of the training split
+(epoch e on view ``e mod K``), as MAMP's augmenting feeder does. Feature kinds
+(:data:`FEATURE_KINDS`): ``encoder``, ``random-init`` (an untrained encoder of the same config) and
+``raw`` (the flattened test-transform input, the baseline every number must stand beside).
 """
 
 from __future__ import annotations
@@ -52,16 +49,12 @@ class ProbeConfig:
     weight_decay: float = 0.0
     seed: int = 0
     knn: KnnConfig = dataclasses.field(default_factory=lambda: KnnConfig(k=20))
-    # encoder / random-init features: "mean" (the head's input) or "tuple" (time order kept)
-    pool: str = "mean"
-    # few-label probes: both probes train on this class-balanced fraction of the training split,
-    # the same subset as fine-tuning's data.label_fraction / data.label_seed
+    pool: str = "mean"  # encoder / random-init features: "mean" (the head's input) or "tuple"
+    # few-label probes: the class-balanced subset fine-tuning labels with the same fraction and seed
     label_fraction: float = 1.0
     label_seed: int = 1
-    # linear probe: 1 = the training split's test-transform features; K > 1 = K augmented views
-    train_views: int = 1
-    # False: the k-NN alone (no linear probe; ProbeResult.linear is None)
-    linear: bool = True
+    train_views: int = 1  # K > 1: the linear probe trains on K augmented views
+    linear: bool = True  # False: the k-NN alone (ProbeResult.linear is None)
 
     def __post_init__(self) -> None:
         require(self.epochs >= 1, "epochs", f"must be >= 1, got {self.epochs}; MAMP uses 100")
@@ -261,12 +254,9 @@ def probe_splits(
     config: ProbeConfig = ProbeConfig(),
     batch_size: int = 64,
 ) -> list[ProbeResult]:
-    """One :class:`ProbeResult` per feature kind in ``kinds`` (see :data:`FEATURE_KINDS`).
-
-    ``raw`` needs only ``transform`` (the test transform); ``encoder`` / ``random-init`` need the
-    loaded checkpoint ``model`` (whose own transform is used). Features are computed once per
-    split and kind (and per augmented training view, ``config.train_views > 1``), without gradients.
-    """
+    """One :class:`ProbeResult` per feature kind in ``kinds`` (:data:`FEATURE_KINDS`): ``raw`` reads
+    ``transform``, ``encoder`` / ``random-init`` need ``model`` (and use its transform). Features are
+    computed once per split, kind and augmented training view, without gradients."""
     results = []
     for kind in kinds:
         features = _feature_source(kind, model, transform, config, batch_size)

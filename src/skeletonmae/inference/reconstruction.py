@@ -1,15 +1,11 @@
 """Reconstruction pictures (paper, Supplementary C): original, masked input and reconstruction.
 
-:func:`visualize_reconstruction` takes one sample of a prepared split (by index or name) through
-the evaluation transform, masks it with a pre-training checkpoint's ``MaskConfig`` and a seeded
-generator, reconstructs it and writes ``<stem>.png`` (three rows over evenly spaced frames, 3D
-skeletons with the layout's bones), ``<stem>.gif`` (the rows side by side) and ``<stem>_error.png``
-(per-joint error, joints x frames); ``<stem>`` names sample, masking and seed (:func:`output_stem`).
-
-With ``loss_on="masked"`` (the paper's) the decoder is only trained on removed joints, so, as in
-MAE's figures, the reconstruction row pastes the predicted removed joints into the visible input
-and the heat map leaves visible joints blank (NaN). With ``loss_on="all"`` both show the full
-prediction.
+:func:`visualize_reconstruction` masks one sample of a prepared split with a pre-training
+checkpoint's ``MaskConfig`` and a seeded generator, reconstructs it and writes ``<stem>.png`` (three
+rows over evenly spaced frames), ``<stem>.gif`` and ``<stem>_error.png`` (per-joint error, joints x
+frames); ``<stem>`` names sample, masking and seed. With ``loss_on="masked"`` (the paper's) the
+decoder is trained on removed joints only, so, as in MAE's figures, the reconstruction row pastes
+the predicted removed joints into the visible input and the heat map leaves visible joints blank.
 """
 
 from __future__ import annotations
@@ -25,6 +21,7 @@ import numpy as np
 import torch
 
 from skeletonmae.config import Override
+from skeletonmae.data.store import dataset_splits
 
 logger = logging.getLogger(__name__)
 
@@ -127,15 +124,12 @@ def _splits_with_sample(root: Path, name: str, exclude: str) -> list[str]:
     """Split folders of the prepared dataset ``root`` (but ``exclude``) whose ``names.json`` lists
     ``name``; unreadable ones are skipped."""
     found = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        names_file = folder / "names.json"
-        if folder.name == exclude or not names_file.is_file():
-            continue
+    for split in dataset_splits(root) if root.is_dir() else []:
         try:
-            if name in json.loads(names_file.read_text(encoding="utf-8")):
-                found.append(folder.name)
+            if split != exclude and name in json.loads((root / split / "names.json").read_text("utf-8")):
+                found.append(split)
         except (OSError, ValueError) as error:
-            logger.debug("skipping %s: %s", names_file, error)
+            logger.debug("skipping %s: %s", root / split, error)
     return found
 
 
@@ -218,13 +212,7 @@ def _draw(
     result: ReconstructedSample, mask: Any, layout: Any, stem: Path, counts: tuple[int, int], fps: int
 ) -> VisualizationFiles:
     """``<stem>.png`` (``counts[0]`` frames), ``<stem>.gif`` (``counts[1]``) and ``<stem>_error.png``."""
-    from skeletonmae.viz.skeleton import (
-        SequenceRow,
-        draw_error_heatmap,
-        draw_sequence_gif,
-        draw_sequence_grid,
-        pick_frames,
-    )
+    from skeletonmae.viz import skeleton as viz
 
     title = (
         f"{result.name} ({result.class_name}); {mask.strategy} masking, frames "
@@ -234,14 +222,14 @@ def _draw(
     masked_only = mask.loss_on == "masked"
     shown = result.pasted if masked_only else result.reconstruction
     rows = [
-        SequenceRow("original", result.original),
-        SequenceRow("masked input", result.original, result.mask),
-        SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown),
+        viz.SequenceRow("original", result.original),
+        viz.SequenceRow("masked input", result.original, result.mask),
+        viz.SequenceRow("reconstruction" + (" + visible" if masked_only else ""), shown),
     ]
-    frames_png, frames_gif = (pick_frames(result.original.shape[0], count) for count in counts)
-    png = draw_sequence_grid(rows, layout.bones, Path(f"{stem}.png"), frames=frames_png, suptitle=title)
-    gif = draw_sequence_gif(rows, layout.bones, Path(f"{stem}.gif"), frames=frames_gif, fps=fps)
-    heatmap = draw_error_heatmap(
+    frames_png, frames_gif = (viz.pick_frames(result.original.shape[0], count) for count in counts)
+    png = viz.draw_sequence_grid(rows, layout.bones, Path(f"{stem}.png"), frames=frames_png, suptitle=title)
+    gif = viz.draw_sequence_gif(rows, layout.bones, Path(f"{stem}.gif"), frames=frames_gif, fps=fps)
+    heatmap = viz.draw_error_heatmap(
         result.removed_joint_error if masked_only else result.joint_error,
         Path(f"{stem}_error.png"),
         joint_names=layout.joint_names,
