@@ -10,13 +10,7 @@ logger = logging.getLogger(__name__)
 
 # Exceptions that are the user's to fix (bad config or option, missing file, diverged run): one
 # clear line (the traceback with -v) and exit code 2 instead of a traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError,
-    FileNotFoundError,
-    FileExistsError,
-    RuntimeError,
-    FloatingPointError,
-)
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, RuntimeError, FloatingPointError)
 
 
 def add_overrides_argument(parser: argparse.ArgumentParser, help_text: str) -> None:

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=defaults.output_dir,
         metavar="DIR",
-        help=f"where data and runs go (default {defaults.output_dir})",
+        help="where data and runs go (default %(default)s)",
     )
     parser.add_argument(
         "--nw-ucla",
@@ -32,9 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="NW-UCLA all_sqe folder (default: $SKELETONMAE_NW_UCLA, "
         "data/nw_ucla/all_sqe or ../shared/data/nw_ucla/all_sqe if present)",
     )
-    parser.add_argument(
-        "--synthetic", action="store_true", help="use generated NW-UCLA-format data even if NW-UCLA is found"
-    )
+    parser.add_argument("--synthetic", action="store_true", help="generated data even if NW-UCLA is found")
     parser.add_argument(
         "--synthetic-samples",
         type=int,
@@ -58,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="one label subset (and training seed) each (default %(default)s)",
     )
     parser.add_argument(
-        "--workers", type=int, default=defaults.workers, help="fine-tunings at a time (default %(default)s)"
+        "--workers", type=int, default=defaults.workers, help="fine-tunings at a time (%(default)s)"
     )
     parser.set_defaults(func=demo_command)
 

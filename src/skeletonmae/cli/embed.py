@@ -1,8 +1,5 @@
-"""``skeletonmae embed CHECKPOINT DATASET... --out FEATURES.npy``: pooled encoder features.
-
-Writes ``FEATURES.npy`` ``(N, D)`` float32 and ``FEATURES.json`` (names, labels, split or source of
-every row, checkpoint); ``skeletonmae probe --train-features/--test-features`` scores two such files.
-Exit codes: 0 done; 1 some input failed; 2 bad checkpoint, dataset or option.
+"""``skeletonmae embed CHECKPOINT DATASET... --out FEATURES.npy``: pooled encoder features
+(docs/inference.md). Exit codes: 0 done; 1 some input failed; 2 bad checkpoint, dataset or option.
 """
 
 from __future__ import annotations
@@ -11,8 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from skeletonmae.checkpoints import CheckpointError
 from skeletonmae.cli.arguments import add_device_arguments, print_error
 from skeletonmae.data.store import dataset_splits, is_prepared_dataset, is_split_folder
+from skeletonmae.inference.features import embed_split, open_split_folder, write_features
+from skeletonmae.inference.predictor import load
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,10 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of any stage")
     parser.add_argument(
-        "dataset",
-        metavar="DATASET",
-        nargs="+",
-        help="prepared dataset root (every split), split folder, or skeleton files / folders",
+        "dataset", metavar="DATASET", nargs="+", help="prepared dataset root, split folder, or skeleton files"
     )
     parser.add_argument("--out", required=True, metavar="FEATURES.npy", help="output .npy")
     parser.add_argument("--split", help="only this split of a prepared dataset root")
@@ -44,10 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_embed(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae embed``; returns the exit code."""
-    from skeletonmae.checkpoints import CheckpointError
-    from skeletonmae.inference.features import write_features
-    from skeletonmae.inference.predictor import load
-
     try:
         predictor = load(args.checkpoint, device=args.device, batch_size=args.batch_size)
         model = predictor.model
@@ -77,9 +72,6 @@ def run_embed(args: argparse.Namespace) -> int:
 def _embed_prepared(model, root: Path, split: str | None, batch_size: int, pool: str | None):
     """Features ``(N, D)`` and row facts of one split folder, one ``--split`` of a root, or every
     split of a root (in name order)."""
-    import numpy as np
-
-    from skeletonmae.inference.features import embed_split, open_split_folder
 
     names = [split] if is_split_folder(root) or split is not None else dataset_splits(root)
     parts = [embed_split(model, open_split_folder(root, name), batch_size, pool) for name in names]

@@ -1,11 +1,5 @@
 """``skeletonmae export CHECKPOINT --format onnx|torchscript|safetensors`` (docs/inference.md).
 
-``onnx`` / ``torchscript``: a classifier for other runtimes, taking ``(N, C, T, V, M)`` float32
-skeletons (prepared and test-transformed) and returning ``(N, K)`` logits, with a sidecar
-``<file>.json`` (class names, layout, input shape, test transform, parity); the file is then run
-against PyTorch on the ``--check`` inputs, or on a fixed random batch. ``safetensors``: the weights
-of any checkpoint, without optimiser state, with the run's config as metadata.
-
 Exit codes: 0 exported (and parity held, or could not be checked for lack of onnxruntime);
 1 parity failed; 2 the checkpoint, an input or an optional dependency is missing or bad.
 """
@@ -16,7 +10,14 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+import torch
+
+from skeletonmae.atomic import write_json_atomic
+from skeletonmae.checkpoints import CheckpointError, load_checkpoint, save_weights_file
 from skeletonmae.cli.arguments import print_error
+from skeletonmae.inference import export as exporting
+from skeletonmae.inference.export import INPUT_NAME, OUTPUT_NAME
+from skeletonmae.inference.predictor import load
 
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt", "safetensors": ".safetensors"}
 
@@ -34,8 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         choices=tuple(SUFFIXES),
         dest="fmt",
-        help="onnx (needs `pip install -e .[onnx]`), torchscript, or safetensors (the weights "
-        "of any checkpoint, for sharing)",
+        help="onnx (needs `pip install -e .[onnx]`), torchscript, or safetensors (any checkpoint's weights)",
     )
     parser.add_argument(
         "--out", metavar="PATH", help="output file (default: beside the checkpoint, e.g. best.onnx)"
@@ -51,11 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae export``; returns the exit code."""
-    from skeletonmae.atomic import write_json_atomic
-    from skeletonmae.checkpoints import CheckpointError
-    from skeletonmae.inference import export as exporting
-    from skeletonmae.inference.predictor import load
-
     checkpoint = Path(args.checkpoint)
     out = Path(args.out) if args.out else checkpoint.with_name(checkpoint.stem + SUFFIXES[args.fmt])
     if args.fmt == "safetensors":
@@ -93,9 +88,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _export_weights(checkpoint: str, out: Path) -> int:
     """Write and re-read the weights file; exit 1 when a tensor does not come back equal."""
-    import torch
-
-    from skeletonmae.checkpoints import CheckpointError, load_checkpoint, save_weights_file
 
     try:
         payload = load_checkpoint(checkpoint)
@@ -114,8 +106,6 @@ def _export_weights(checkpoint: str, out: Path) -> int:
 
 def _sidecar(args: argparse.Namespace, model, parity, inputs: str) -> dict:
     """What a runtime without PyTorch needs to prepare inputs and name predictions."""
-    from skeletonmae.inference.export import INPUT_NAME, OUTPUT_NAME
-
     cfg = model.model_config
     return {
         "format": args.fmt,

@@ -1,33 +1,19 @@
-"""The `skeletonmae` command: one sub-command per module in `skeletonmae.cli`.
-
-Each command module exposes ``register(subparsers)``, which adds its parser(s) and sets
-``func`` (a callable taking the parsed namespace and returning an exit code). The
-namespace stops here: command modules turn it into typed configs before calling the library.
-"""
+"""The `skeletonmae` command: each module of `skeletonmae.cli` has ``register(subparsers)``, which adds
+its parser(s) and sets ``func`` (namespace -> exit code). The namespace stops there: command modules
+turn it into typed configs before calling the library."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from skeletonmae import __version__
+from skeletonmae.cli import demo, embed, export, inspect, predict, prepare, probe, sweep, train, visualize
 
-# Module names under skeletonmae.cli, in the order their commands appear in --help.
-COMMAND_MODULES: tuple[str, ...] = (
-    "demo",
-    "prepare",
-    "inspect",
-    "train",
-    "predict",
-    "embed",
-    "probe",
-    "export",
-    "sweep",
-    "visualize",
-)
+# In the order their commands appear in --help.
+COMMAND_MODULES = (demo, prepare, inspect, train, predict, embed, probe, export, sweep, visualize)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"skeletonmae {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"skeletonmae.cli.{name}")
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 

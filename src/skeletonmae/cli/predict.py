@@ -10,12 +10,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from skeletonmae.checkpoints import CheckpointError
 from skeletonmae.cli.arguments import add_device_arguments, print_error
-
-if TYPE_CHECKING:  # the library (and torch) is imported when the command runs
-    from skeletonmae.inference.predictor import Prediction
+from skeletonmae.inference.predictor import Prediction, load
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=[],
         metavar="CKPT",
-        help="more classifiers of the same dataset (e.g. other streams) whose softmax scores are "
-        "averaged with CHECKPOINT's",
+        help="classifiers (streams) to fuse with CHECKPOINT",
     )
     parser.add_argument(
         "--weights", nargs="+", type=float, metavar="W", help="one weight per checkpoint (default: equal)"
@@ -50,9 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae predict``; returns the exit code."""
-    from skeletonmae.checkpoints import CheckpointError
-    from skeletonmae.inference.predictor import load
-
     checkpoints = [args.checkpoint, *args.ensemble] if args.ensemble or args.weights else args.checkpoint
     try:
         predictor = load(checkpoints, args.device, args.min_frames, args.batch_size, args.weights)

@@ -21,14 +21,8 @@ from skeletonmae.data.synthetic import write_synthetic_ntu
 def _common(parser: argparse.ArgumentParser) -> None:
     workers = max(1, min(4, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, required=True, help="output folder of the prepared dataset")
-    parser.add_argument(
-        "--workers", type=int, default=workers, help="parallel processes (1 = inline; %(default)s)"
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="exit 1 if any input file is bad or the prepared data has warnings",
-    )
+    parser.add_argument("--workers", type=int, default=workers, help="processes (1: inline; %(default)s)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on any bad input file or data warning")
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="stored precision")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -37,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "prepare",
         help="prepare raw NTU / NW-UCLA data or convert dataset formats",
-        description="Turn raw skeleton data into the dataset format training reads.",
+        description="Turn raw skeleton data into the dataset format training reads (docs/data.md).",
     )
     commands = parser.add_subparsers(dest="prepare_command", metavar="SOURCE", required=True)
 
@@ -45,11 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ntu.add_argument("--raw", type=Path, nargs="+", required=True, help="folder(s) holding .skeleton files")
     ntu.add_argument("--benchmark", choices=BENCHMARKS, default="ntu60-xsub")
     ntu.add_argument(
-        "--missing-list",
-        type=Path,
-        help="official list of samples to ignore (default: looked for beside --raw)",
+        "--missing-list", type=Path, help="official list of samples to ignore (default: beside --raw)"
     )
-    ntu.add_argument("--max-frames", type=int, default=300, help="frames to pad to (default: %(default)s)")
+    ntu.add_argument("--max-frames", type=int, default=300, help="frames to pad to (%(default)s)")
     ntu.add_argument(
         "--motion-filter",
         action="store_true",
@@ -62,53 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ucla.add_argument("--raw", type=Path, required=True, help="the all_sqe folder")
     _common(ucla)
     ucla.set_defaults(func=_run_nw_ucla)
-
-    conv = commands.add_parser(
-        "convert",
-        help="convert between dataset formats",
-        description=f"Formats: {', '.join(FORMATS)} (writable: {', '.join(WRITABLE)}).",
-    )
-    conv.add_argument("src", type=Path, help="input file or folder")
-    conv.add_argument("dst", type=Path, help="output file or folder")
-    conv.add_argument("--from", dest="src_format", choices=FORMATS, help="input format (default: detect)")
-    conv.add_argument("--to", dest="dst_format", choices=WRITABLE, default="prepared", help="output format")
-    conv.add_argument(
-        "--layout",
-        help="skeleton layout of the input: a built-in name, or a YAML/JSON layout file of your own "
-        "(joint_names, bones, center_joint, left_right; see docs/data.md)",
-    )
-    conv.add_argument("--split-prefix", help="pyskl benchmark prefix, e.g. xsub")
-    conv.add_argument(
-        "--strict", action="store_true", help="refuse to write when `skeletonmae inspect` would warn"
-    )
-    conv.add_argument(
-        "--center",
-        choices=CENTERS,
-        default="none",
-        help="centre on the layout's centre joint: of the first frame, or of every frame (recorded; "
-        "predict applies it to new inputs)",
-    )
-    conv.add_argument("--normalize-scale", action="store_true", help="divide each sample by its body size")
-    conv.add_argument("--trim", action="store_true", help="cut padded frames beyond the longest sequence")
-    bvh = conv.add_argument_group("motion capture (.bvh files; docs/data.md)")
-    bvh.add_argument(
-        "--joint-map",
-        metavar="NAME|FILE",
-        help="which rig joint stands for each layout joint: bandai, cmu (also Mixamo) or a YAML file "
-        "(default bandai)",
-    )
-    bvh.add_argument("--units", choices=("m", "cm", "mm", "inch"), help="the rig's unit (default cm)")
-    bvh.add_argument("--up-axis", choices=("y", "z"), help="the rig's up axis (default y)")
-    bvh.add_argument(
-        "--fps", type=float, help="resample to this rate (default 30; a rate within 0.1 %% of it is kept)"
-    )
-    conv.add_argument(
-        "--window", type=int, metavar="N", help="cut every sequence into clips of N frames (docs/data.md)"
-    )
-    conv.add_argument(
-        "--stride", type=int, metavar="S", help="first frames of successive clips S apart (default: N)"
-    )
-    conv.set_defaults(func=_run_convert)
+    _register_convert(commands)
 
     synthetic = commands.add_parser(
         "synthetic", help="write generated real-format .skeleton files (test data)"
@@ -118,6 +64,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     synthetic.add_argument("--actions", type=int, default=6)
     synthetic.add_argument("--seed", type=int, default=0)
     synthetic.set_defaults(func=_run_synthetic)
+
+
+def _register_convert(commands: argparse._SubParsersAction) -> None:
+    conv = commands.add_parser(
+        "convert",
+        help="convert between dataset formats",
+        description=f"Formats: {', '.join(FORMATS)} (writable: {', '.join(WRITABLE)}); see docs/data.md.",
+    )
+    conv.add_argument("src", type=Path, help="input file or folder")
+    conv.add_argument("dst", type=Path, help="output file or folder")
+    conv.add_argument("--from", dest="src_format", choices=FORMATS, help="input format (default: detect)")
+    conv.add_argument("--to", dest="dst_format", choices=WRITABLE, default="prepared", help="output format")
+    conv.add_argument(
+        "--layout", help="skeleton layout of the input: a built-in name or a YAML/JSON layout file"
+    )
+    conv.add_argument("--split-prefix", help="pyskl benchmark prefix, e.g. xsub")
+    conv.add_argument(
+        "--strict", action="store_true", help="refuse to write when `skeletonmae inspect` would warn"
+    )
+    conv.add_argument(
+        "--center",
+        choices=CENTERS,
+        default="none",
+        help="centre on the layout's centre joint of the first or of every frame (predict does the same)",
+    )
+    conv.add_argument("--normalize-scale", action="store_true", help="divide each sample by its body size")
+    conv.add_argument("--trim", action="store_true", help="cut padded frames beyond the longest sequence")
+    conv.add_argument("--window", type=int, metavar="N", help="cut every sequence into clips of N frames")
+    conv.add_argument("--stride", type=int, metavar="S", help="first frames of successive clips S apart (N)")
+    bvh = conv.add_argument_group("motion capture (.bvh files)")
+    bvh.add_argument(
+        "--joint-map", metavar="NAME|FILE", help="rig joints of the layout: bandai (default), cmu, a YAML"
+    )
+    bvh.add_argument("--units", choices=("m", "cm", "mm", "inch"), help="the rig's unit (default cm)")
+    bvh.add_argument("--up-axis", choices=("y", "z"), help="the rig's up axis (default y)")
+    bvh.add_argument(
+        "--fps", type=float, help="resample to this rate (default 30; within 0.1 %% of it: kept)"
+    )
+    conv.set_defaults(func=_run_convert)
 
 
 def _print_report(report: PrepareReport) -> None:
@@ -141,9 +126,13 @@ def _error(error: BaseException | str) -> int:
     return 1
 
 
-def _finish(run, strict: bool = False) -> int:
+def _finish(run, args: argparse.Namespace) -> int:
+    """Call ``run`` with the options every preparation shares, print its report and the data
+    warnings (an error under ``--strict``)."""
     try:
-        report = run()
+        report = run(
+            workers=args.workers, strict=args.strict, dtype=args.dtype, progress=not args.no_progress
+        )
         _print_report(report)
     except PreparationError as error:
         _print_report(error.report)
@@ -153,40 +142,27 @@ def _finish(run, strict: bool = False) -> int:
     warnings = check_splits(read_samples(report.out_dir, "prepared"))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    return _error(f"{len(warnings)} data warning(s) under --strict") if strict and warnings else 0
+    return _error(f"{len(warnings)} data warning(s) under --strict") if args.strict and warnings else 0
 
 
 def _run_ntu(args: argparse.Namespace) -> int:
     preprocess = PreprocessConfig(motion_filter=args.motion_filter)
     return _finish(
-        lambda: prepare_ntu(
+        lambda **options: prepare_ntu(
             args.raw,
             args.out,
             args.benchmark,
-            workers=args.workers,
-            strict=args.strict,
             missing_list=args.missing_list,
             preprocess=preprocess,
             max_frames=args.max_frames,
-            dtype=args.dtype,
-            progress=not args.no_progress,
+            **options,
         ),
-        args.strict,
+        args,
     )
 
 
 def _run_nw_ucla(args: argparse.Namespace) -> int:
-    return _finish(
-        lambda: prepare_nw_ucla(
-            args.raw,
-            args.out,
-            workers=args.workers,
-            strict=args.strict,
-            dtype=args.dtype,
-            progress=not args.no_progress,
-        ),
-        args.strict,
-    )
+    return _finish(lambda **options: prepare_nw_ucla(args.raw, args.out, **options), args)
 
 
 def _run_convert(args: argparse.Namespace) -> int:

@@ -1,9 +1,5 @@
 """``skeletonmae probe``: cosine k-NN and MAMP's linear probe on frozen features (docs/inference.md).
 
-    skeletonmae probe CHECKPOINT --data DATASET_ROOT [--features encoder raw] [--random-init] [--knn-only]
-    skeletonmae probe --features raw --config RUN.yaml --data DATASET_ROOT
-    skeletonmae probe --train-features TRAIN.npy --test-features TEST.npy [-k 200] [--knn-only]
-
 Prints a table (``--json``: the JSON object instead); ``--out`` writes the JSON. Exit codes: 0 done;
 2 bad checkpoint, dataset or option.
 """
@@ -13,7 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from skeletonmae.atomic import write_json_atomic
+from skeletonmae.checkpoints import CheckpointError
 from skeletonmae.cli.arguments import add_device_arguments, print_error
+from skeletonmae.config import to_plain
+from skeletonmae.inference.checkpoint_model import load_inference_model
+from skeletonmae.inference.features import open_split_folder, read_feature_splits
+from skeletonmae.inference.knn import KnnConfig
+from skeletonmae.inference.probe import ProbeConfig, probe_features, probe_splits
+from skeletonmae.run_config import load_run_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("encoder", "raw"),
         help="the frozen encoder (default) and/or raw input",
     )
-    parser.add_argument("--random-init", action="store_true", help="also probe an untrained encoder")
+    parser.add_argument(
+        "--random-init",
+        action="store_true",
+        help="also probe an untrained encoder of the checkpoint's config",
+    )
     parser.add_argument(
         "--config", metavar="RUN.yaml", help="run config for --features raw without CHECKPOINT"
     )
@@ -54,8 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--train-features", metavar="NPY", help="labelled training features from `embed --split`"
     )
     parser.add_argument("--test-features", metavar="NPY", help="labelled test features from `embed --split`")
+    parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the JSON object instead of the table")
+    add_device_arguments(parser, batch_size=64)
+    _add_probe_options(parser)
+    parser.set_defaults(func=run_probe)
+
+
+def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=int, default=20, help="k-NN neighbours (default 20; Wu et al. 2018: 200)")
-    parser.add_argument("--temperature", type=float, default=0.07, help="k-NN vote weight exp(s / T) (0.07)")
+    parser.add_argument(
+        "--temperature", type=float, default=0.07, help="k-NN vote weight exp(similarity / T) (0.07)"
+    )
     parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes (-k 1: 1-NN)")
     parser.add_argument(
         "--standardize",
@@ -82,18 +100,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fine-tuning's --label-fraction picks with the same --label-seed)",
     )
     parser.add_argument("--label-seed", type=int, default=1, help="seed of the labelled subset (1)")
-    parser.add_argument("--out", metavar="probe.json", help="write the results as JSON")
-    parser.add_argument("--json", action="store_true", help="print the JSON object instead of the table")
-    add_device_arguments(parser, batch_size=64)
-    parser.set_defaults(func=run_probe)
 
 
 def run_probe(args: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae probe``; returns the exit code."""
-    from skeletonmae.atomic import write_json_atomic
-    from skeletonmae.checkpoints import CheckpointError
-    from skeletonmae.config import to_plain
-
     try:
         config = _probe_config(args)
         if args.train_features is not None or args.test_features is not None:
@@ -116,9 +126,6 @@ def run_probe(args: argparse.Namespace) -> int:
 
 
 def _probe_config(args: argparse.Namespace):
-    from skeletonmae.inference.knn import KnnConfig
-    from skeletonmae.inference.probe import ProbeConfig
-
     return ProbeConfig(
         epochs=args.epochs,
         batch_size=args.probe_batch_size,
@@ -137,9 +144,6 @@ def _probe_config(args: argparse.Namespace):
 
 def _probe_dataset(args: argparse.Namespace, config):
     """Results, source facts and class count of the feature kinds of a checkpoint (or raw input)."""
-    from skeletonmae.inference.features import open_split_folder
-    from skeletonmae.inference.probe import probe_splits
-
     if args.data is None:
         raise ValueError(
             "pass --data DATASET_ROOT (a prepared dataset), or --train-features and "
@@ -169,9 +173,6 @@ def _probe_dataset(args: argparse.Namespace, config):
 
 def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
     """The loaded checkpoint (or None) and the run config that names transform and splits."""
-    from skeletonmae.inference.checkpoint_model import load_inference_model
-    from skeletonmae.run_config import load_run_config
-
     if args.checkpoint is not None and args.config is not None:
         raise ValueError("pass CHECKPOINT or --config, not both (a checkpoint holds its config)")
     if args.checkpoint is not None:
@@ -189,9 +190,6 @@ def _run_config(args: argparse.Namespace, kinds: tuple[str, ...]):
 
 def _probe_feature_files(args: argparse.Namespace, config):
     """Results, source facts and class count of two feature files written by ``embed``."""
-    from skeletonmae.inference.features import read_feature_splits
-    from skeletonmae.inference.probe import probe_features
-
     if args.train_features is None or args.test_features is None:
         raise ValueError("pass both --train-features and --test-features (files written by embed --split)")
     given = {

@@ -13,6 +13,10 @@ import logging
 from pathlib import Path
 
 from skeletonmae.cli.arguments import USER_ERRORS, add_overrides_argument, log_error
+from skeletonmae.experiments.plan import plan_sweep, resolve_spec
+from skeletonmae.experiments.report import build_report
+from skeletonmae.experiments.runner import SweepRunner, run_sweep
+from skeletonmae.experiments.spec import load_sweep_spec
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         type=Path,
         metavar="DIR",
-        help="instead of running a spec: re-collect the tables of these sweep folders (output_root) "
-        "and write one Markdown report of them, the paper's numbers beside ours",
+        help="instead: one Markdown report of these sweep folders",
     )
     parser.add_argument(
         "-o",
@@ -37,24 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="with --report: the Markdown file to write (default: report.md; images linked relative to it)",
     )
-    add_overrides_argument(
-        parser, "override a plain spec key, e.g. output_root=runs/x, dataset.root=data/nw-ucla, seeds=[1,2,3]"
-    )
+    add_overrides_argument(parser, "override a plain spec key, e.g. output_root=runs/x or seeds=[1,2,3]")
     parser.add_argument(
         "--shard",
         metavar="K/N",
-        help="run only part K (from 0) of N of the cells, split by pre-training so that no run is "
-        "in two parts: one process or cluster array task per part, e.g. "
-        "--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT",
+        help="run part K (from 0) of N, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT",
     )
-    parser.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="run again the runs that failed before (default: keep their reason)",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="list the planned runs and their state; train nothing"
-    )
+    parser.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    parser.add_argument("--dry-run", action="store_true", help="list the planned runs and their state")
     parser.set_defaults(func=sweep_command)
 
 
@@ -73,9 +66,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def _dry_run(spec, shard, retry_failed: bool) -> int:
     """List the planned runs with what the runner would do with each (or why the sweep stops)."""
-    from skeletonmae.experiments.plan import plan_sweep, resolve_spec
-    from skeletonmae.experiments.runner import SweepRunner
-
     plan = plan_sweep(resolve_spec(spec), shard)
     spec = plan.spec
     runner = SweepRunner(plan, retry_failed=retry_failed)
@@ -96,8 +86,6 @@ def _dry_run(spec, shard, retry_failed: bool) -> int:
 
 def _report(namespace: argparse.Namespace) -> int:
     """Write the report of ``--report``'s sweep folders; options of running a spec are refused."""
-    from skeletonmae.experiments.report import build_report
-
     options = {"--set": namespace.overrides, "--shard": namespace.shard, "--dry-run": namespace.dry_run}
     options["--retry-failed"] = namespace.retry_failed
     if any(options.values()):
@@ -110,9 +98,6 @@ def _report(namespace: argparse.Namespace) -> int:
 def sweep_command(namespace: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae sweep``; returns 0 when every cell has a result (or the report
     is written), 1 when some failed (their reasons are in the table), 2 for a spec or setup error."""
-    from skeletonmae.experiments.runner import run_sweep
-    from skeletonmae.experiments.spec import load_sweep_spec
-
     try:
         if namespace.report:
             return _report(namespace)

@@ -1,8 +1,7 @@
 """``skeletonmae pretrain | finetune | linear | evaluate``: the stages from the command line.
 
-Every training command reads ``--config FILE.yaml`` plus repeated ``--set key=value`` overrides;
-the convenience flags (``--output-dir``, ``--pretrained``, ``--label-fraction``) are overrides
-too. Launch under ``torchrun --nproc_per_node=N`` for DDP.
+A training command reads ``--config FILE.yaml`` plus ``--set key=value`` overrides; its other flags
+are overrides too. Launch under ``torchrun --nproc_per_node=N`` for DDP.
 """
 
 from __future__ import annotations
@@ -12,13 +11,23 @@ import logging
 import os
 from collections.abc import Callable
 
+from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.cli.arguments import USER_ERRORS, add_overrides_argument, log_error
 from skeletonmae.config import Override
+from skeletonmae.run_config import load_run_config
+from skeletonmae.training import stages
+from skeletonmae.training.ensemble import run_ensemble_evaluate
+from skeletonmae.training.evaluate import run_evaluate, run_reconstruction_eval
 
 logger = logging.getLogger(__name__)
 
 PRETRAIN_METHODS = ("skeletonmae", "crossclr", "aimclr")
 
+STAGE_RUNNERS = {
+    "pretrain": stages.run_pretrain,
+    "finetune": stages.run_finetune,
+    "linear": stages.run_linear,
+}
 STAGE_HELP = {
     "pretrain": "masked-autoencoder pre-training (no labels); best checkpoint by val loss",
     "finetune": "fine-tune a classifier from a pre-trained encoder or from scratch",
@@ -33,15 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument("--config", metavar="YAML", help="run config (see configs/)")
         add_overrides_argument(parser, "override a config value, e.g. optim.lr=0.001 (repeatable)")
         parser.add_argument("--output-dir", metavar="DIR", help="run folder (sets output_dir)")
-        parser.add_argument(
-            "--resume", action="store_true", help="continue the run in output_dir from its last.pt"
-        )
+        parser.add_argument("--resume", action="store_true", help="continue the run in output_dir (last.pt)")
         if stage == "pretrain":
             parser.add_argument(
                 "--method",
                 choices=PRETRAIN_METHODS,
-                help="skeletonmae (default: masked reconstruction) or a contrastive baseline on the "
-                "same encoder (crossclr, aimclr; sets contrastive.method, see docs/contrastive.md)",
+                help="skeletonmae (default) or a contrastive baseline (docs/contrastive.md)",
             )
         else:
             parser.add_argument(
@@ -51,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 "--label-fraction",
                 type=float,
                 metavar="F",
-                help="train on a class-balanced fraction of the labels, e.g. 0.1",
+                help="class-balanced fraction of the labels, e.g. 0.1",
             )
         parser.set_defaults(func=_stage_command(stage))
     parser = subparsers.add_parser(
@@ -63,16 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument(
-        "--checkpoint",
-        metavar="CKPT",
-        help="best.pt or last.pt of a run, a weights file or a released model's name",
+        "--checkpoint", metavar="CKPT", help="best.pt or last.pt of a run, a weights file or a released name"
     )
     which.add_argument(
         "--ensemble",
         nargs="+",
         metavar="CKPT",
-        help="fuse the softmax scores of several classifiers of one dataset (e.g. the joint, bone, "
-        "motion and bone-motion streams); reports each and the fusion",
+        help="fuse the softmax scores of classifiers of one dataset (e.g. streams); each and the fusion",
     )
     parser.add_argument(
         "--weights",
@@ -83,9 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--split", help="split folder to score (default: data.test_split)")
     parser.add_argument("--output-dir", metavar="DIR", help="where to write the report")
-    add_overrides_argument(
-        parser, "override the checkpoint's config, e.g. data.root=/data/ntu60-xsub (repeatable)"
-    )
+    add_overrides_argument(parser, "override the checkpoint's config, e.g. data.root=/data/ntu60-xsub")
     parser.set_defaults(func=evaluate_command)
 
 
@@ -120,18 +121,10 @@ def stage_overrides(namespace: argparse.Namespace) -> list[Override]:
 
 def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
     def command(namespace: argparse.Namespace) -> int:
-        from skeletonmae.run_config import load_run_config
-        from skeletonmae.training import stages
-
-        runners = {
-            "pretrain": stages.run_pretrain,
-            "finetune": stages.run_finetune,
-            "linear": stages.run_linear,
-        }
         quiet_non_main_ranks()
         try:
             config, pinned = load_run_config(namespace.config, stage_overrides(namespace))
-            result = runners[stage](config, resume=namespace.resume, pinned_model_fields=pinned)
+            result = STAGE_RUNNERS[stage](config, resume=namespace.resume, pinned_model_fields=pinned)
         except USER_ERRORS as error:
             return log_error(stage, error)
         best = "n/a" if result.best_metric is None else f"{result.best_metric:.4f}"
@@ -143,17 +136,12 @@ def _stage_command(stage: str) -> Callable[[argparse.Namespace], int]:
 
 
 def evaluate_command(namespace: argparse.Namespace) -> int:
-    from skeletonmae.checkpoints import load_checkpoint
-    from skeletonmae.training.evaluate import run_evaluate, run_reconstruction_eval
-
     quiet_non_main_ranks()
     options = {"overrides": namespace.overrides, "split": namespace.split, "output_dir": namespace.output_dir}
     if namespace.weights and not namespace.ensemble:
         return log_error("evaluate", ValueError("--weights goes with --ensemble CKPT CKPT ..."))
     try:
         if namespace.ensemble:
-            from skeletonmae.training.ensemble import run_ensemble_evaluate
-
             result = run_ensemble_evaluate(namespace.ensemble, weights=namespace.weights, **options)
             show = _print_ensemble
         elif load_checkpoint(namespace.checkpoint).get("stage") == "pretrain":

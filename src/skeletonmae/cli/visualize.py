@@ -1,10 +1,5 @@
-"""``skeletonmae visualize CHECKPOINT --sample S``: original, masked input and reconstruction.
-
-    skeletonmae visualize runs/pretrain/best.pt --sample a01_s01_e00_v03 --seed 3 --gif-frames 40
-
-The sample (an index or a name) comes from the prepared dataset of the checkpoint's config
-(``--data-root`` / ``--split`` to change); the PNG, GIF and error heat map go to ``--output-dir``
-(default: ``visualize/`` beside the checkpoint). See :mod:`skeletonmae.inference.reconstruction`.
+"""``skeletonmae visualize CHECKPOINT --sample S``: original, masked input and reconstruction of one
+sample (:mod:`skeletonmae.inference.reconstruction`; docs/experiments.md).
 """
 
 from __future__ import annotations
@@ -14,6 +9,7 @@ from pathlib import Path
 
 from skeletonmae.cli.arguments import USER_ERRORS, add_overrides_argument, log_error
 from skeletonmae.config import Override
+from skeletonmae.inference.reconstruction import visualize_reconstruction
 
 
 def positive_int(text: str) -> int:
@@ -41,14 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", help="split folder (default: the checkpoint's data.test_split)")
     parser.add_argument("--seed", type=int, default=0, help="masking seed (default 0)")
     parser.add_argument("--person", type=int, default=0, help="person slot to draw (default 0)")
+    parser.add_argument("--frames", type=positive_int, default=6, help="frames in the PNG, evenly spaced (6)")
     parser.add_argument(
-        "--frames", type=positive_int, default=6, help="frames in the PNG, evenly spaced (default 6)"
-    )
-    parser.add_argument(
-        "--gif-frames",
-        type=positive_int,
-        default=24,
-        help="frames in the GIF, evenly spaced (default 24; at most the model's frame count)",
+        "--gif-frames", type=positive_int, default=24, help="frames in the GIF, at most T (24)"
     )
     parser.add_argument("--fps", type=positive_int, default=8, help="GIF frames per second (default 8)")
     parser.add_argument("--output-dir", type=Path, help="where to write the images")
@@ -68,8 +59,6 @@ def visualize_overrides(namespace: argparse.Namespace) -> list[Override]:
 
 def visualize_command(namespace: argparse.Namespace) -> int:
     """Entry point of ``skeletonmae visualize``; 2 for a bad checkpoint, sample or setting."""
-    from skeletonmae.inference.reconstruction import visualize_reconstruction
-
     try:
         files = visualize_reconstruction(
             namespace.checkpoint,
