@@ -106,6 +106,30 @@ class SkeletonSamples:
             channels=channels,
         )
 
+    @classmethod
+    def from_sequences(
+        cls,
+        sequences: list[np.ndarray],
+        labels: list[int],
+        names: list[str] | tuple[str, ...],
+        layout: str,
+        class_names: tuple[str, ...],
+        *,
+        shape: tuple[int, int, int],
+        frames: int | None = None,
+        channels: str = "",
+    ) -> SkeletonSamples:
+        """``(C, T_i, V, M)`` sequences of ``shape`` ``(C, V, M)`` zero-padded to ``frames`` (default:
+        the longest)."""
+        lengths = np.array([sequence.shape[1] for sequence in sequences], np.int64)
+        frames = int(lengths.max(initial=0)) if frames is None else frames
+        data = np.zeros((len(sequences), shape[0], frames, *shape[1:]), np.float32)
+        for row, sequence in enumerate(sequences):
+            data[row, :, : sequence.shape[1]] = sequence
+        return cls(
+            data, np.array(labels, np.int64), tuple(names), lengths, layout, tuple(class_names), channels
+        )
+
     def select(self, index: np.ndarray) -> SkeletonSamples:
         """The samples at ``index`` (in that order)."""
         index = np.asarray(index, dtype=np.int64)

@@ -2,27 +2,18 @@
 
 A BVH file holds a joint hierarchy (``ROOT`` / ``JOINT`` with an ``OFFSET`` from the parent and a
 list of ``CHANNELS``; ``End Site`` leaves with an offset only) and a ``MOTION`` block: ``Frames: N``,
-``Frame Time: dt`` and one line of channel values per frame. Forward kinematics, per frame and in
-hierarchy order: a joint's local rotation is the product of its rotation channels in the order
-listed (degrees; ``Zrotation Xrotation Yrotation`` is ``Rz @ Rx @ Ry``), its local translation is its
-position channels when it has them (rigs that key every joint repeat the offset there) and its
-offset otherwise; ``world = parent_world @ local``. An end site is placed by its offset in its
-joint's frame.
+``Frame Time: dt`` and one line of channel values per frame. Forward kinematics and the joint maps
+(``bandai``, ``cmu`` or a YAML file: ``layout: NAME`` and ``joints: {layout_joint: rig_joint}``, where
+``NAME/end`` is the end site below rig joint ``NAME``) are described in docs/data.md.
 
-A **joint map** names, for every joint of a layout, the rig joint that stands for it, or
-``NAME/end`` for the end site below joint ``NAME`` (a head top, a finger tip). Built-in maps:
-``bandai`` (Bandai-Namco research motion datasets) and ``cmu`` (the ``Hips / Spine / Neck / Head /
-LeftArm / LeftForeArm / LeftHand / LeftUpLeg / LeftLeg / LeftFoot / LeftToeBase`` naming of the CMU
-conversions and of Mixamo; a ``prefix:`` namespace such as ``mixamorig:`` is ignored); a user's map
-is a small YAML file (``layout: NAME`` and ``joints: {layout_joint: rig_joint}``).
-
-The parser is our own (about 100 lines): every malformed file is refused naming the file and the
-line (a truncated motion block, a frame with more or fewer values than the hierarchy's channels, a
-value that is not a number), which the BVH packages on PyPI do not report.
+The parser is our own: every malformed file is refused naming the file and the line (a truncated
+motion block, a frame with more or fewer values than the hierarchy's channels, a value that is not a
+number), which the BVH packages on PyPI do not report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -117,19 +108,13 @@ class _Lines:
 
 
 def _numbers(lines: _Lines, words: Sequence[str], what: str) -> np.ndarray:
-    try:
-        return np.array([float(word) for word in words], dtype=np.float64)
-    except ValueError:
-        bad = next(word for word in words if not _is_number(word))
-        raise lines.fail(f"{bad!r} is not a number ({what})") from None
-
-
-def _is_number(word: str) -> bool:
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
+    values = []
+    for word in words:
+        try:
+            values.append(float(word))
+        except ValueError:
+            raise lines.fail(f"{word!r} is not a number ({what})") from None
+    return np.array(values, dtype=np.float64)
 
 
 def parse_bvh(path: str | Path) -> BvhMotion:
@@ -180,10 +165,7 @@ def _parse_joint(lines: _Lines, name: str, parent: int, joints: list[BvhJoint], 
     """Parse the block of joint ``name`` (and its children); returns the next free channel column."""
     if lines.next("{") != ["{"]:
         raise lines.fail(f"expected '{{' opening joint {name}")
-    words = lines.next("OFFSET")
-    if words[0] != "OFFSET" or len(words) != 4:
-        raise lines.fail(f"expected 'OFFSET x y z' for joint {name}")
-    offset = _numbers(lines, words[1:], f"offset of {name}")
+    offset = _offset(lines, f"joint {name}")
     words = lines.next("CHANNELS")
     if words[0] != "CHANNELS" or len(words) < 2 or not words[1].isdigit():
         raise lines.fail(f"expected 'CHANNELS n name...' for joint {name}")
@@ -205,21 +187,20 @@ def _parse_joint(lines: _Lines, name: str, parent: int, joints: list[BvhJoint], 
         if words[0] == "JOINT" and len(words) == 2:
             column = _parse_joint(lines, words[1], index, joints, column)
         elif words[:2] == ["End", "Site"]:
-            joints[index] = _with_end(lines, joints[index])
+            if lines.next("{") != ["{"]:
+                raise lines.fail("expected '{' opening the End Site")
+            joints[index] = dataclasses.replace(joints[index], end=_offset(lines, f"the end site of {name}"))
+            if lines.next("}") != ["}"]:
+                raise lines.fail("expected '}' closing the End Site")
         else:
             raise lines.fail(f"unexpected {' '.join(words)!r} inside joint {name}")
 
 
-def _with_end(lines: _Lines, joint: BvhJoint) -> BvhJoint:
-    if lines.next("{") != ["{"]:
-        raise lines.fail("expected '{' opening the End Site")
+def _offset(lines: _Lines, what: str) -> np.ndarray:
     words = lines.next("OFFSET")
     if words[0] != "OFFSET" or len(words) != 4:
-        raise lines.fail(f"expected 'OFFSET x y z' for the end site of {joint.name}")
-    end = _numbers(lines, words[1:], f"end site of {joint.name}")
-    if lines.next("}") != ["}"]:
-        raise lines.fail("expected '}' closing the End Site")
-    return BvhJoint(joint.name, joint.parent, joint.offset, joint.channels, joint.first_column, end)
+        raise lines.fail(f"expected 'OFFSET x y z' for {what}")
+    return _numbers(lines, words[1:], f"offset of {what}")
 
 
 def _axis_rotations(axis: int, degrees: np.ndarray) -> np.ndarray:
@@ -234,7 +215,11 @@ def _axis_rotations(axis: int, degrees: np.ndarray) -> np.ndarray:
 
 
 def forward_kinematics(motion: BvhMotion) -> dict[str, np.ndarray]:
-    """World positions ``(F, 3)`` of every joint (by name) and end site (``NAME/end``)."""
+    """World positions ``(F, 3)`` of every joint (by name) and end site (``NAME/end``). Per frame and
+    in hierarchy order, a joint's local rotation is the product of its rotation channels in the order
+    listed (degrees; ``Zrotation Xrotation Yrotation`` is ``Rz @ Rx @ Ry``), its local translation its
+    position channels when it has them, else its offset; ``world = parent_world @ local``. An end
+    site is placed by its offset in its joint's frame."""
     frames = motion.values.shape[0]
     rotations: list[np.ndarray] = []
     translations: list[np.ndarray] = []
@@ -295,9 +280,9 @@ def _plain(name: str) -> str:
 
 def bvh_to_positions(
     path: str | Path, joint_map: JointMap, units: str = "cm", up_axis: str = "y", fps: float | None = None
-) -> tuple[np.ndarray, float]:
+) -> np.ndarray:
     """One file as ``(3, T, V)`` layout positions in metres with y up, resampled to ``fps`` (linear
-    interpolation; None keeps the file's rate); returns the positions and the frame rate."""
+    interpolation; None keeps the file's rate)."""
     motion = parse_bvh(path)
     positions = {_plain(name): value for name, value in forward_kinematics(motion).items()}
     wanted = [_plain(name) for name in joint_map.joints]
@@ -316,8 +301,8 @@ def bvh_to_positions(
         target = np.arange(int(np.floor(times[-1] * fps + 1e-3)) + 1) / fps
         flat = joints.reshape(len(joints), -1)
         joints = np.stack([np.interp(target, times, flat[:, k]) for k in range(flat.shape[1])], 1)
-        joints, rate = joints.reshape(len(target), -1, 3), float(fps)
-    return joints.transpose(2, 0, 1).astype(np.float32), rate
+        joints = joints.reshape(len(target), -1, 3)
+    return joints.transpose(2, 0, 1).astype(np.float32)
 
 
 def read_bvh_folder(
@@ -339,7 +324,7 @@ def read_bvh_folder(
     clips, names, skipped = [], [], []
     for path in files:
         try:
-            clips.append(bvh_to_positions(path, mapping, units, up_axis, fps)[0])
+            clips.append(bvh_to_positions(path, mapping, units, up_axis, fps))
             names.append(path.stem)
         except (DataFormatError, OSError) as error:
             skipped.append((str(path), str(error)))
@@ -348,12 +333,12 @@ def read_bvh_folder(
         raise DataFormatError(
             Path(folder), f"none of the {len(files)} .bvh files could be read: {skipped[0][1]}"
         )
-    length = max(clip.shape[1] for clip in clips)
-    data = np.zeros((len(clips), 3, length, len(mapping.joints), 1), np.float32)
-    for row, clip in enumerate(clips):
-        data[row, :, : clip.shape[1], :, 0] = clip
-    lengths = np.array([clip.shape[1] for clip in clips])
-    samples = SkeletonSamples.from_arrays(
-        data, np.full(len(clips), -1), names=names, lengths=lengths, layout=mapping.layout, class_names=()
+    samples = SkeletonSamples.from_sequences(
+        [clip[..., None] for clip in clips],  # (3, T, V, 1)
+        [-1] * len(clips),
+        names,
+        mapping.layout,
+        (),
+        shape=(3, len(mapping.joints), 1),
     )
     return {"train": samples}, skipped

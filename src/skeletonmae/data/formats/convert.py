@@ -1,8 +1,8 @@
 """Read any supported format into :class:`SkeletonSamples` per split, write any, convert between them.
 
 Formats: ``prepared`` (this project's dataset folder), ``ctrgcn-npz``, ``stgcn`` (a folder of
-``*_data_joint.npy`` + ``*_label.pkl``, or one ``.npy``), ``pyskl`` (``.pkl``), ``generic-npz``
-and ``nw-ucla`` (the ``all_sqe`` JSON folder; read only).
+``*_data_joint.npy`` + ``*_label.pkl``, or one ``.npy``), ``pyskl`` (``.pkl``), ``generic-npz``, and,
+read only, ``nw-ucla`` (the ``all_sqe`` JSON folder), ``openpose-json`` and ``bvh``.
 """
 
 from __future__ import annotations
@@ -28,17 +28,63 @@ from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import MANIFEST, dataset_splits, load_split, to_samples, write_dataset
 from skeletonmae.data.windows import window_samples
 
-FORMATS: tuple[str, ...] = (
-    "prepared",
-    "ctrgcn-npz",
-    "stgcn",
-    "pyskl",
-    "generic-npz",
-    "nw-ucla",
-    "openpose-json",
-    "bvh",
-)
-WRITABLE: tuple[str, ...] = ("prepared", "ctrgcn-npz", "stgcn", "pyskl", "generic-npz")
+
+def _read_prepared(path: Path, **_: Any) -> dict[str, SkeletonSamples]:
+    return {name: to_samples(load_split(path / name)) for name in dataset_splits(path)}
+
+
+def _read_stgcn(path: Path, **options: Any) -> dict[str, SkeletonSamples]:
+    """A folder, or one ``.npy`` with the ``_label.pkl`` beside it when there is one."""
+    if path.is_dir():
+        return read_stgcn_folder(path, **options)
+    label = path.with_name(path.name.split("_data")[0] + "_label.pkl")
+    split = "test" if path.name.startswith(("val", "test")) else "train"
+    return {split: read_stgcn(path, label if label.is_file() and label != path else None, **options)}
+
+
+class ConversionResult(NamedTuple):
+    """Samples written per split and the warnings about the data."""
+
+    counts: dict[str, int]
+    warnings: list[DataWarning]
+
+
+READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
+    "prepared": _read_prepared,
+    "ctrgcn-npz": read_ctrgcn_npz,
+    "stgcn": _read_stgcn,
+    "pyskl": read_pyskl,
+    "generic-npz": lambda path, layout=None, **_: read_generic_npz(path, layout),
+    "nw-ucla": lambda path, **_: read_nw_ucla_folder(path),
+    "openpose-json": lambda path, **_: read_openpose_folder(path),
+    "bvh": lambda path, **options: read_bvh_folder(path, **options)[0],
+}
+WRITERS: dict[str, Callable[[Path, dict[str, SkeletonSamples]], Path]] = {
+    "prepared": write_dataset,
+    "ctrgcn-npz": write_ctrgcn_npz,
+    "stgcn": write_stgcn,
+    "pyskl": write_pyskl,
+    "generic-npz": write_generic_npz,
+}
+FORMATS: tuple[str, ...] = tuple(READERS)
+WRITABLE: tuple[str, ...] = tuple(WRITERS)
+SUFFIXES = {".bvh": "bvh", ".pkl": "pyskl", ".npy": "stgcn"}
+
+
+def read_samples(path: str | Path, fmt: str | None = None, **options: Any) -> dict[str, SkeletonSamples]:
+    """Read ``path`` (format detected unless ``fmt`` is given) into samples per split."""
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    if fmt not in READERS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return READERS[fmt](path, **options)
+
+
+def write_samples(path: str | Path, splits: Mapping[str, SkeletonSamples], fmt: str) -> Path:
+    """Write ``splits`` in format ``fmt``."""
+    if fmt not in WRITERS:
+        raise ValueError(f"cannot write format {fmt!r}; choose one of {', '.join(WRITABLE)}")
+    return WRITERS[fmt](Path(path), dict(splits))
 
 
 def detect_format(path: str | Path) -> str:
@@ -64,12 +110,8 @@ def detect_format(path: str | Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; pass an existing file or folder")
     suffix = path.suffix.lower()
-    if suffix == ".bvh":
-        return "bvh"
-    if suffix == ".pkl":
-        return "pyskl"
-    if suffix == ".npy":
-        return "stgcn"
+    if suffix in SUFFIXES:
+        return SUFFIXES[suffix]
     if suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as archive:
@@ -88,70 +130,6 @@ def detect_format(path: str | Path) -> str:
     raise DataFormatError(
         path, f"unknown file type {suffix!r}; pass the format explicitly ({', '.join(FORMATS)})"
     )
-
-
-def _read_prepared(path: Path, **_: Any) -> dict[str, SkeletonSamples]:
-    return {name: to_samples(load_split(path / name)) for name in dataset_splits(path)}
-
-
-def _read_stgcn(
-    path: Path, label_path: str | Path | None = None, **options: Any
-) -> dict[str, SkeletonSamples]:
-    if path.is_dir():
-        return read_stgcn_folder(path, **options)
-    guessed = path.with_name(path.name.split("_data")[0] + "_label.pkl")
-    label = label_path or (guessed if guessed.is_file() and guessed != path else None)
-    return {
-        "train" if not path.name.startswith(("val", "test")) else "test": read_stgcn(path, label, **options)
-    }
-
-
-class ConversionResult(NamedTuple):
-    """Samples written per split and the warnings about the data."""
-
-    counts: dict[str, int]
-    warnings: list[DataWarning]
-
-
-READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
-    "prepared": _read_prepared,
-    "ctrgcn-npz": read_ctrgcn_npz,
-    "stgcn": _read_stgcn,
-    "pyskl": read_pyskl,
-    "generic-npz": lambda path, layout=None, **_: read_generic_npz(path, layout),
-    "nw-ucla": lambda path, **_: read_nw_ucla_folder(path),
-    "openpose-json": lambda path, **_: read_openpose_folder(path),
-    "bvh": lambda path, **options: read_bvh_folder(path, **options)[0],
-}
-
-WRITERS: dict[str, Callable[..., Path]] = {
-    "prepared": lambda path, splits, **meta: write_dataset(
-        path,
-        splits,
-        {"source_format": meta.pop("source", None), "warnings": meta.pop("warnings", [])},
-        **meta,
-    ),
-    "ctrgcn-npz": lambda path, splits, **_: write_ctrgcn_npz(path, splits),
-    "stgcn": lambda path, splits, **_: write_stgcn(path, splits),
-    "pyskl": lambda path, splits, **_: write_pyskl(path, splits),
-    "generic-npz": lambda path, splits, **_: write_generic_npz(path, splits),
-}
-
-
-def read_samples(path: str | Path, fmt: str | None = None, **options: Any) -> dict[str, SkeletonSamples]:
-    """Read ``path`` (format detected unless ``fmt`` is given) into samples per split."""
-    path = Path(path)
-    fmt = fmt or detect_format(path)
-    if fmt not in READERS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return READERS[fmt](path, **options)
-
-
-def write_samples(path: str | Path, splits: Mapping[str, SkeletonSamples], fmt: str, **meta: Any) -> Path:
-    """Write ``splits`` in format ``fmt`` (``meta`` goes into a prepared dataset's manifest/meta)."""
-    if fmt not in WRITERS:
-        raise ValueError(f"cannot write format {fmt!r}; choose one of {', '.join(WRITABLE)}")
-    return WRITERS[fmt](Path(path), dict(splits), **meta)
 
 
 def convert(
@@ -186,16 +164,19 @@ def convert(
     if strict and warnings:
         listed = "\n  ".join(str(w) for w in warnings)
         raise DataFormatError(Path(src), f"{len(warnings)} warning(s) under --strict:\n  {listed}")
-    extra = {}
-    if dst_format == "prepared":
-        extra = {"source": fmt, "warnings": [w.to_dict() for w in warnings]}
+    if dst_format != "prepared":
+        write_samples(dst, splits, dst_format)
+    else:
+        meta: dict[str, Any] = {}
         if not normalization.is_identity:
-            extra["normalization"] = normalization.to_dict()
+            meta["normalization"] = normalization.to_dict()
         if window is not None:
-            extra["windows"] = {"frames": window[0], "stride": window[1]}
-    if skipped and dst_format == "prepared":
-        extra["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped]
-    write_samples(dst, splits, dst_format, **extra)
+            meta["windows"] = {"frames": window[0], "stride": window[1]}
+        if skipped:
+            meta["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped]
+        write_dataset(
+            dst, splits, {"source_format": fmt, "warnings": [w.to_dict() for w in warnings]}, **meta
+        )
     return ConversionResult({name: samples.num_samples for name, samples in splits.items()}, warnings)
 
 

@@ -1,7 +1,6 @@
 """CTR-GCN's ``NTU60_CS.npz``-style files: ``x_train`` ``(N, T, M*V*C)`` with one-hot ``y_train``,
-same for test.
-
-The feature axis is ordered person, joint, coordinate (CTR-GCN reshapes it to ``(N, T, M, V, C)``).
+the same for test. The feature axis is ordered person, joint, coordinate (CTR-GCN reshapes it to
+``(N, T, M, V, C)``).
 """
 
 from __future__ import annotations
@@ -22,53 +21,42 @@ SPLIT_KEYS = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
 ALL_KEYS = sorted(key for pair in SPLIT_KEYS.values() for key in pair)
 
 
-def read_ctrgcn_npz(
-    path: str | Path,
-    *,
-    layout: str = "ntu25",
-    num_channels: int = 3,
-    class_names: tuple[str, ...] | None = None,
-) -> dict[str, SkeletonSamples]:
-    """Read the train and test splits; the data stays a lazy ``(N, C, T, V, M)`` view of the file's arrays."""
+def read_ctrgcn_npz(path: str | Path, *, layout: str = "ntu25") -> dict[str, SkeletonSamples]:
+    """Read the train and test splits as ``(N, 3, T, V, M)`` views of the file's arrays."""
     path = Path(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise DataFormatError(path, f"not a readable .npz archive ({error})") from error
+    splits, num_classes = {}, 0
     with archive:
-        keys = set(archive.files)
-        splits = {}
         for split, (x_key, y_key) in SPLIT_KEYS.items():
-            for key in (x_key, y_key):
-                if key not in keys:
-                    raise DataFormatError(
-                        path,
-                        f"missing; a CTR-GCN file holds {ALL_KEYS}",
-                        key=key,
-                    )
+            missing = [key for key in (x_key, y_key) if key not in archive.files]
+            if missing:
+                raise DataFormatError(path, f"missing; a CTR-GCN file holds {ALL_KEYS}", key=missing[0])
             features, targets = archive[x_key], archive[y_key]
-            data = _unflatten(features, path, x_key, get_layout(layout).num_joints, num_channels)
-            labels = _labels(targets, path, y_key, data.shape[0])
-            splits[split] = (data, labels, targets.shape[1] if targets.ndim == 2 else int(labels.max()) + 1)
-    num_classes = max(count for _, _, count in splits.values())
-    names = class_names or default_class_names(num_classes, layout)
+            data = _unflatten(features, path, x_key, get_layout(layout).num_joints)
+            splits[split] = (data, _labels(targets, path, y_key, data.shape[0]))
+            num_classes = max(
+                num_classes, targets.shape[1] if targets.ndim == 2 else int(splits[split][1].max()) + 1
+            )
+    names = default_class_names(num_classes, layout)
     return {
         split: SkeletonSamples.from_arrays(data, labels, layout=layout, class_names=names, name_prefix=split)
-        for split, (data, labels, _) in splits.items()
+        for split, (data, labels) in splits.items()
     }
 
 
-def _unflatten(features: np.ndarray, path: Path, key: str, num_joints: int, num_channels: int) -> np.ndarray:
-    if features.ndim != 3 or features.shape[2] % (num_joints * num_channels):
+def _unflatten(features: np.ndarray, path: Path, key: str, num_joints: int) -> np.ndarray:
+    if features.ndim != 3 or features.shape[2] % (num_joints * 3):
         raise DataFormatError(
             path,
-            f"expected (N, T, M*{num_joints}*{num_channels}), got shape {features.shape}; "
-            "pass the right layout",
+            f"expected (N, T, M*{num_joints}*3), got shape {features.shape}; pass the right layout",
             key=key,
         )
     count, frames, width = features.shape
-    persons = width // (num_joints * num_channels)
-    data = features.reshape(count, frames, persons, num_joints, num_channels).transpose(0, 4, 1, 3, 2)
+    persons = width // (num_joints * 3)
+    data = features.reshape(count, frames, persons, num_joints, 3).transpose(0, 4, 1, 3, 2)
     return data if data.dtype in (np.float32, np.float16) else data.astype(np.float32)
 
 

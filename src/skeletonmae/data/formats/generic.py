@@ -59,22 +59,19 @@ def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, S
     if not np.isfinite(data).all():
         raise DataFormatError(path, "non-finite values (NaN or inf)", key="data")
     count = data.shape[0]
-    per_sample = {key: fields[key] for key in ("labels", "lengths", "names", "split") if key in fields}
-    for key, value in per_sample.items():
-        if value.shape != (count,):
-            raise DataFormatError(path, f"expected shape ({count},), got {value.shape}", key=key)
+    for key in ("labels", "lengths", "names", "split"):
+        if key in fields and fields[key].shape != (count,):
+            raise DataFormatError(path, f"expected shape ({count},), got {fields[key].shape}", key=key)
     try:
-        if layout is None:
-            layout = (
-                str(fields["layout"]) if "layout" in fields else layout_for_joint_count(data.shape[3]).name
-            )
-        layout = get_layout(layout).name
-        layout_joints = get_layout(layout).num_joints
+        name = layout or (str(fields["layout"]) if "layout" in fields else None)
+        chosen = get_layout(name) if name else layout_for_joint_count(data.shape[3])
     except ValueError as error:
         raise DataFormatError(path, str(error), key="layout") from None
-    if layout_joints != data.shape[3]:
+    if chosen.num_joints != data.shape[3]:
         raise DataFormatError(
-            path, f"layout {layout} has {layout_joints} joints, data has {data.shape[3]}", key="layout"
+            path,
+            f"layout {chosen.name} has {chosen.num_joints} joints, data has {data.shape[3]}",
+            key="layout",
         )
     try:
         channels = check_channels(str(fields.get("channels", "")), data.shape[1])
@@ -84,7 +81,7 @@ def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, S
     class_names = (
         tuple(str(n) for n in fields["class_names"])
         if "class_names" in fields
-        else default_class_names(int(labels.max()) + 1 if count else 0, layout)
+        else default_class_names(int(labels.max()) + 1 if count else 0, chosen.name)
     )
     split = fields["split"].astype(str) if "split" in fields else np.full(count, "train")
     samples = SkeletonSamples.from_arrays(
@@ -92,7 +89,7 @@ def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, S
         labels,
         names=[str(n) for n in fields["names"]] if "names" in fields else None,
         lengths=fields.get("lengths"),
-        layout=layout,
+        layout=chosen.name,
         class_names=class_names,
         channels=channels,
     )

@@ -104,7 +104,7 @@ def centered_sample(sequence: NwUclaSequence, center_joint: int = 1) -> np.ndarr
     return np.ascontiguousarray(joints.transpose(2, 0, 1)[..., None])
 
 
-def read_nw_ucla_folder(folder: str | Path, *, center_joint: int = 1) -> dict[str, SkeletonSamples]:
+def read_nw_ucla_folder(folder: str | Path) -> dict[str, SkeletonSamples]:
     """Every ``*.json`` of ``folder`` as ``train`` (views 1, 2) and ``test`` (view 3) samples,
     ``(N, 3, T_max, 20, 1)`` centred like :func:`centered_sample` (bad files raise)."""
     paths = sorted(Path(folder).glob("*.json"))
@@ -113,19 +113,15 @@ def read_nw_ucla_folder(folder: str | Path, *, center_joint: int = 1) -> dict[st
     sequences = [read_nw_ucla_file(path) for path in paths]
     frames = max(sequence.joints.shape[0] for sequence in sequences)
     splits = {}
-    for split, members in (
-        ("train", [s for s in sequences if s.is_training]),
-        ("test", [s for s in sequences if not s.is_training]),
-    ):
-        data = np.zeros((len(members), 3, frames, NUM_JOINTS, 1), np.float32)
-        for row, sequence in enumerate(members):
-            data[row, :, : sequence.joints.shape[0]] = centered_sample(sequence, center_joint)
-        splits[split] = SkeletonSamples(
-            data,
-            np.array([s.label for s in members], np.int64),
-            tuple(s.name for s in members),
-            np.array([s.joints.shape[0] for s in members], np.int64),
+    for split, training in (("train", True), ("test", False)):
+        members = [s for s in sequences if s.is_training == training]
+        splits[split] = SkeletonSamples.from_sequences(
+            [centered_sample(s) for s in members],
+            [s.label for s in members],
+            [s.name for s in members],
             "nw_ucla20",
             NW_UCLA_CLASS_NAMES,
+            shape=(3, NUM_JOINTS, 1),
+            frames=frames,
         )
     return splits

@@ -117,13 +117,13 @@ def _samples(sequences: list[tuple[Path, np.ndarray]], classes: list[str], perso
         raise DataFormatError(
             sequences[0][0].parent.parent, f"videos hold different keypoint counts {sorted(joints)}"
         )
-    count, longest, num_joints = len(sequences), max(seq.shape[0] for _, seq in sequences), joints.pop()
-    data = np.zeros((count, 3, longest, num_joints, persons), np.float32)
-    for row, (_, seq) in enumerate(sequences):
-        data[row, :, : seq.shape[0]] = seq.transpose(3, 0, 2, 1)  # (T, P, V, 3) -> (3, T, V, P)
-    labels = np.array([classes.index(video.parent.name) for video, _ in sequences], np.int64)
-    lengths = np.array([seq.shape[0] for _, seq in sequences], np.int64)
-    names = tuple(f"{video.parent.name}/{video.name}" for video, _ in sequences)
-    return SkeletonSamples(
-        data, labels, names, lengths, LAYOUT_BY_COUNT[num_joints], tuple(classes), "xy_score"
+    num_joints = joints.pop()
+    return SkeletonSamples.from_sequences(
+        [seq.transpose(3, 0, 2, 1) for _, seq in sequences],  # (T, P, V, 3) -> (3, T, V, P)
+        [classes.index(video.parent.name) for video, _ in sequences],
+        [f"{video.parent.name}/{video.name}" for video, _ in sequences],
+        LAYOUT_BY_COUNT[num_joints],
+        tuple(classes),
+        shape=(3, num_joints, persons),
+        channels="xy_score",
     )

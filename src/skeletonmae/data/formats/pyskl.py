@@ -7,17 +7,15 @@ or a single annotation dict is accepted too. Pickles are read with the restricte
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from skeletonmae.atomic import atomic_path
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
-from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle
+from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle, save_pickle_atomic
 from skeletonmae.data.layouts import layout_for_joint_count
 from skeletonmae.data.samples import SkeletonSamples
 
@@ -25,39 +23,26 @@ TEST_SUFFIXES = ("_val", "_test")
 
 
 def read_pyskl(
-    path: str | Path,
-    *,
-    split_prefix: str | None = None,
-    num_persons: int | None = None,
-    layout: str | None = None,
-    with_score: bool = False,
-    class_names: tuple[str, ...] | None = None,
+    path: str | Path, *, split_prefix: str | None = None, layout: str | None = None, with_score: bool = False
 ) -> dict[str, SkeletonSamples]:
-    """Read the ``train`` / ``test`` splits named ``{split_prefix}_train`` / ``{split_prefix}_val``.
-
-    Without a ``split`` entry every annotation lands in ``train``. ``with_score`` appends the keypoint
-    scores as an extra channel. Persons beyond ``num_persons`` (default: the most in any sample) are
-    dropped, missing ones are zeros.
-    """
+    """Read the ``train`` / ``test`` splits named ``{split_prefix}_train`` / ``{split_prefix}_val``
+    (without a ``split`` entry every annotation lands in ``train``). ``with_score`` appends the keypoint
+    scores as an extra channel. Every sample gets the most persons of any sample (zeros when absent)."""
     path = Path(path)
-    content = load_restricted_pickle(path)
-    annotations, split_lists = _annotations(content, path)
+    annotations, split_lists = _annotations(load_restricted_pickle(path), path)
     if not annotations:
         raise DataFormatError(path, "no annotations in the file", key="annotations")
-    if num_persons is None:
-        num_persons = max(
-            (len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a), default=1
-        )
-    by_name = {}
-    for index, annotation in enumerate(annotations):
-        name, label, sample = _sample(annotation, index, path, num_persons, with_score)
-        by_name[name] = (label, sample)
+    persons = max(
+        (len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a), default=1
+    )
+    by_name = dict(
+        _sample(annotation, index, path, persons, with_score) for index, annotation in enumerate(annotations)
+    )
     chosen = _choose_splits(split_lists, split_prefix, path) if split_lists else {"train": list(by_name)}
+    channels, _, joints, _ = next(iter(by_name.values()))[1].shape  # (C, T, V, M)
+    layout = layout or layout_for_joint_count(joints).name
+    class_names = default_class_names(max(label for label, _ in by_name.values()) + 1, layout)
     frames = max(sample.shape[1] for _, sample in by_name.values())
-    first = next(iter(by_name.values()))[1]
-    layout = layout or layout_for_joint_count(first.shape[2]).name
-    num_classes = max(label for label, _ in by_name.values()) + 1
-    names_of_classes = class_names or default_class_names(num_classes, layout)
     splits = {}
     for split, names in chosen.items():
         missing = [name for name in names if name not in by_name]
@@ -67,17 +52,14 @@ def read_pyskl(
                 f"split {split} lists {len(missing)} unknown frame_dir(s), e.g. {missing[0]!r}",
                 key="split",
             )
-        data = np.zeros((len(names), first.shape[0], frames, first.shape[2], num_persons), np.float32)
-        for row, name in enumerate(names):
-            sample = by_name[name][1]
-            data[row, :, : sample.shape[1]] = sample
-        splits[split] = SkeletonSamples.from_arrays(
-            data,
-            np.array([by_name[name][0] for name in names], np.int64),
-            names=names,
-            lengths=np.array([by_name[name][1].shape[1] for name in names], np.int64),
-            layout=layout,
-            class_names=names_of_classes,
+        splits[split] = SkeletonSamples.from_sequences(
+            [by_name[name][1] for name in names],
+            [by_name[name][0] for name in names],
+            names,
+            layout,
+            class_names,
+            shape=(channels, joints, persons),
+            frames=frames,
         )
     return splits
 
@@ -101,8 +83,8 @@ def _annotations(content: Any, path: Path) -> tuple[list[dict], dict[str, list[s
 
 def _sample(
     annotation: dict, index: int, path: Path, num_persons: int, with_score: bool
-) -> tuple[str, int, np.ndarray]:
-    """``(name, label, (C, T, V, M))`` of one annotation."""
+) -> tuple[str, tuple[int, np.ndarray]]:
+    """``(name, (label, (C, T, V, M)))`` of one annotation."""
     for key in ("keypoint", "label", "frame_dir"):
         if key not in annotation:
             raise DataFormatError(
@@ -128,7 +110,7 @@ def _sample(
     persons = keypoint[:num_persons]
     sample = np.zeros((keypoint.shape[3], keypoint.shape[1], keypoint.shape[2], num_persons), np.float32)
     sample[..., : persons.shape[0]] = persons.transpose(3, 1, 2, 0)  # (M, T, V, C) -> (C, T, V, M)
-    return str(annotation["frame_dir"]), int(label), sample
+    return str(annotation["frame_dir"]), (int(label), sample)
 
 
 def _choose_splits(split_lists: dict[str, list[str]], prefix: str | None, path: Path) -> dict[str, list[str]]:
@@ -151,14 +133,11 @@ def _choose_splits(split_lists: dict[str, list[str]], prefix: str | None, path: 
     return chosen
 
 
-def write_pyskl(
-    path: str | Path, splits: Mapping[str, SkeletonSamples], *, split_prefix: str = "custom"
-) -> Path:
-    """Write a pyskl annotation pickle; the test split is called ``{split_prefix}_val``."""
+def write_pyskl(path: str | Path, splits: Mapping[str, SkeletonSamples]) -> Path:
+    """Write a pyskl annotation pickle; the splits are called ``custom_train`` / ``custom_val`` (test)."""
     annotations, split_lists = [], {}
     for split, samples in splits.items():
-        key = f"{split_prefix}_{'val' if split == 'test' else split}"
-        split_lists[key] = list(samples.names)
+        split_lists[f"custom_{'val' if split == 'test' else split}"] = list(samples.names)
         for row, name in enumerate(samples.names):
             length = int(samples.lengths[row])
             keypoint = np.asarray(samples.data[row, :, :length], np.float32).transpose(
@@ -172,7 +151,4 @@ def write_pyskl(
                     "keypoint": np.ascontiguousarray(keypoint),
                 }
             )
-    with atomic_path(path) as temp:
-        with open(temp, "wb") as stream:
-            pickle.dump({"split": split_lists, "annotations": annotations}, stream, protocol=4)
-    return Path(path)
+    return save_pickle_atomic(path, {"split": split_lists, "annotations": annotations})

@@ -1,4 +1,4 @@
-"""Load pickles that may only hold data: builtin containers and scalars plus numpy arrays.
+"""Pickles that may only hold data: builtin containers and scalars plus numpy arrays.
 
 ST-GCN label files and pyskl annotation files are pickles, and unpickling runs whatever callables
 the file names. This unpickler resolves only an explicit allow-list of globals (numpy's array
@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from skeletonmae.atomic import atomic_path
 from skeletonmae.data.errors import DataFormatError, ForbiddenPickleError
 
 
@@ -85,3 +86,10 @@ def load_restricted_pickle(path: str | Path) -> Any:
             path,
             f"not a readable pickle ({type(error).__name__}: {error}); the file is truncated or not a pickle",
         ) from error
+
+
+def save_pickle_atomic(path: str | Path, content: Any) -> Path:
+    """Pickle plain data (protocol 4) to ``path`` atomically."""
+    with atomic_path(path) as temp:
+        temp.write_bytes(pickle.dumps(content, protocol=4))
+    return Path(path)

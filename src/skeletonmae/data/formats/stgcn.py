@@ -3,16 +3,16 @@ holding ``(sample_names, labels)``. The pickle is read with the restricted unpic
 
 from __future__ import annotations
 
-import pickle
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from skeletonmae.atomic import atomic_path, save_npy_atomic
+from skeletonmae.atomic import save_npy_atomic
 from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
-from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle
+from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle, save_pickle_atomic
 from skeletonmae.data.layouts import layout_for_joint_count
 from skeletonmae.data.samples import SkeletonSamples
 
@@ -20,15 +20,10 @@ FILE_SPLITS = {"train": "train", "val": "test", "test": "test"}  # ST-GCN calls 
 
 
 def read_stgcn(
-    npy_path: str | Path,
-    label_path: str | Path | None = None,
-    *,
-    layout: str | None = None,
-    class_names: tuple[str, ...] | None = None,
-    num_classes: int | None = None,
+    npy_path: str | Path, label_path: str | Path | None = None, *, layout: str | None = None
 ) -> SkeletonSamples:
-    """One split. A single sample ``(C, T, V, M)`` is accepted too. Without ``label_path`` the samples
-    are unlabelled (label -1)."""
+    """One split ``(N, C, T, V, M)`` (a single sample ``(C, T, V, M)`` is accepted too); without
+    ``label_path`` the samples are unlabelled (label -1)."""
     npy_path = Path(npy_path)
     try:
         data = np.load(npy_path, mmap_mode="r", allow_pickle=False)
@@ -40,10 +35,14 @@ def read_stgcn(
         raise DataFormatError(npy_path, f"expected (N, C, T, V, M) or (C, T, V, M), got shape {data.shape}")
     layout = layout or layout_for_joint_count(data.shape[3]).name
     names, labels = (None, None) if label_path is None else _read_labels(Path(label_path), data.shape[0])
-    top = num_classes or (int(labels.max()) + 1 if labels is not None and labels.size else 0)
-    names_of_classes = class_names or default_class_names(top, layout)
+    top = int(labels.max()) + 1 if labels is not None and labels.size else 0
     return SkeletonSamples.from_arrays(
-        data, labels, names=names, layout=layout, class_names=names_of_classes, name_prefix=npy_path.stem
+        data,
+        labels,
+        names=names,
+        layout=layout,
+        class_names=default_class_names(top, layout),
+        name_prefix=npy_path.stem,
     )
 
 
@@ -63,40 +62,30 @@ def _read_labels(path: Path, count: int) -> tuple[list[str], np.ndarray]:
     return [str(name) for name in names], label_array
 
 
-def read_stgcn_folder(folder: str | Path, **options: object) -> dict[str, SkeletonSamples]:
-    """Every ``{train,val,test}_data*.npy`` of ``folder`` with its ``{split}_label.pkl``."""
+def read_stgcn_folder(folder: str | Path, layout: str | None = None) -> dict[str, SkeletonSamples]:
+    """Every ``{train,val,test}_data*.npy`` of ``folder`` with its ``{split}_label.pkl``; every split
+    gets the class names of the largest class count."""
     folder = Path(folder)
     splits: dict[str, SkeletonSamples] = {}
     for npy in sorted(folder.glob("*_data*.npy")):
         prefix = npy.name.split("_data")[0]
-        if prefix not in FILE_SPLITS:
-            continue
-        label = folder / f"{prefix}_label.pkl"
-        splits[FILE_SPLITS[prefix]] = read_stgcn(npy, label if label.is_file() else None, **options)
+        if prefix in FILE_SPLITS:
+            label = folder / f"{prefix}_label.pkl"
+            splits[FILE_SPLITS[prefix]] = read_stgcn(npy, label if label.is_file() else None, layout=layout)
     if not splits:
         raise DataFormatError(
             folder, "no train_data*.npy / val_data*.npy found; point at an ST-GCN data folder"
         )
-    num_classes = max(samples.num_classes for samples in splits.values())
-    if any(samples.num_classes != num_classes for samples in splits.values()):
-        names = default_class_names(num_classes, next(iter(splits.values())).layout)
-        splits = {
-            key: SkeletonSamples(s.data, s.labels, s.names, s.lengths, s.layout, names)
-            for key, s in splits.items()
-        }
-    return splits
+    widest = max(splits.values(), key=lambda samples: samples.num_classes)
+    return {key: dataclasses.replace(s, class_names=widest.class_names) for key, s in splits.items()}
 
 
 def write_stgcn(folder: str | Path, splits: Mapping[str, SkeletonSamples]) -> Path:
     """Write ``train_data_joint.npy`` / ``train_label.pkl`` and ``val_...`` (for the test split)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     for split, samples in splits.items():
         prefix = "val" if split == "test" else split
         save_npy_atomic(folder / f"{prefix}_data_joint.npy", np.asarray(samples.data, dtype=np.float32))
-        with atomic_path(folder / f"{prefix}_label.pkl") as temp:
-            with open(temp, "wb") as stream:
-                pickle.dump(
-                    (list(samples.names), [int(label) for label in samples.labels]), stream, protocol=4
-                )
+        labels = (list(samples.names), [int(label) for label in samples.labels])
+        save_pickle_atomic(folder / f"{prefix}_label.pkl", labels)
     return folder
