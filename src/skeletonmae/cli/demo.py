@@ -13,10 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="what pre-training buys with few labels, in about 10 minutes on a CPU",
-        description="Prepare data (real NW-UCLA if given or found, else generated NW-UCLA-format "
-        "files), fine-tune the released pre-trained SkeletonMAE and a scratch model on the same "
-        "few labels for three label subsets, print both with the paired gain, and draw a "
-        "reconstruction by the pre-trained decoder.",
+        description="Prepare data (real NW-UCLA if given or found, else generated NW-UCLA-format files), "
+        "fine-tune the released pre-trained SkeletonMAE and a scratch model on the same few labels for "
+        "three label subsets, print both with the paired gain, and draw a reconstruction by the decoder.",
     )
     parser.add_argument(
         "--output-dir",

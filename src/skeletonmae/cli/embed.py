@@ -21,9 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "embed",
         help="pooled encoder features of a dataset or of skeleton files",
-        description="Write the pooled encoder features (N, D) of every sample to a .npy file, "
-        "with names / labels / splits in a .json beside it. Works with pre-training "
-        "and fine-tuning checkpoints.",
+        description="Write the pooled encoder features (N, D) of every sample to a .npy file, with names / "
+        "labels / splits in a .json beside it. Works with pre-training and fine-tuning checkpoints.",
     )
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of any stage")
     parser.add_argument(

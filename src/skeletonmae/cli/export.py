@@ -26,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
         help="export a classifier to ONNX or TorchScript, or any checkpoint's weights to safetensors",
-        description="Export a finetune / linear checkpoint as a model taking (N, C, T, V, M) "
-        "skeletons and returning logits, then check it against PyTorch.",
+        description="Export a finetune / linear checkpoint as a model taking (N, C, T, V, M) skeletons and "
+        "returning logits, then check it against PyTorch; or any checkpoint's weights as safetensors.",
     )
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
     parser.add_argument(

@@ -27,11 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "inspect",
         help="summarise a raw skeleton file, a dataset, or a model preset",
-        description="FILE: print frames, bodies, joints and value ranges of a .skeleton / NW-UCLA "
-        ".json file, or of a dataset (prepared folder, CTR-GCN .npz, ST-GCN .npy, pyskl .pkl, "
-        "generic .npz). --model PRESET: print the parameters and forward GFLOPs per sample (all "
-        "persons present) of the classifier, the encoder at the configured masking, the decoder "
-        "and the faithful STTFormer.",
+        description="FILE: print frames, bodies, joints and value ranges of a .skeleton / NW-UCLA .json "
+        "file, or of a dataset (prepared folder, CTR-GCN .npz, ST-GCN .npy, pyskl .pkl, generic .npz). "
+        "--model PRESET: print the parameters and forward GFLOPs per sample (all persons present) of the "
+        "classifier, the encoder at the configured masking, the decoder and the faithful STTFormer.",
     )
     parser.add_argument("path", type=Path, nargs="?", metavar="FILE", help="file or dataset folder")
     parser.add_argument(

@@ -20,9 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict",
         help="top-k actions of skeleton files with a trained checkpoint",
-        description="Print the top-k actions (class names and probabilities) of raw NTU "
-        ".skeleton files, NW-UCLA .json files, generic .npz archives or folders of "
-        "them, using a finetune / linear checkpoint.",
+        description="Print the top-k actions (class names and probabilities) of raw NTU .skeleton files, "
+        "NW-UCLA .json files, generic .npz archives or folders of them with a finetune / linear checkpoint.",
     )
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="best.pt of a finetune / linear run")
     parser.add_argument("inputs", metavar="INPUT", nargs="+", help="file or folder")

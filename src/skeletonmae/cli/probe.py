@@ -24,11 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "probe",
         help="k-NN and linear-probe accuracy of frozen features (train -> test)",
-        description="Embed the training and test splits once with the frozen encoder of "
-        "CHECKPOINT (or read two feature files written by embed), then report cosine k-NN "
-        "top-1 / top-5 and MAMP's linear probe (non-affine BatchNorm + linear, SGD lr 0.1, "
-        "momentum 0.9, 100 epochs, batch 256, cosine decay; final-epoch test top-1, best epoch "
-        "labelled optimistic).",
+        description="Embed the training and test splits once with the frozen encoder of CHECKPOINT (or "
+        "read two feature files written by embed), then report cosine k-NN top-1 / top-5 and MAMP's "
+        "linear probe (non-affine BatchNorm + linear, SGD lr 0.1, momentum 0.9, 100 epochs, batch 256, "
+        "cosine decay; final-epoch test top-1, best epoch labelled optimistic).",
     )
     parser.add_argument(
         "checkpoint",
@@ -40,15 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--train-split", help="default: the run's data.train_split")
     parser.add_argument("--test-split", help="default: the run's data.test_split")
     parser.add_argument(
-        "--features",
-        nargs="+",
-        choices=("encoder", "raw"),
-        help="the frozen encoder (default) and/or raw input",
+        "--features", nargs="+", choices=("encoder", "raw"), help="frozen encoder (default) and/or raw input"
     )
     parser.add_argument(
-        "--random-init",
-        action="store_true",
-        help="also probe an untrained encoder of the checkpoint's config",
+        "--random-init", action="store_true", help="also probe an untrained encoder of the same config"
     )
     parser.add_argument(
         "--config", metavar="RUN.yaml", help="run config for --features raw without CHECKPOINT"
@@ -76,9 +70,7 @@ def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--majority", action="store_true", help="unweighted k-NN votes (-k 1: 1-NN)")
     parser.add_argument(
-        "--standardize",
-        action="store_true",
-        help="z-score every dimension with the training split's statistics",
+        "--standardize", action="store_true", help="z-score each dimension by the training split's statistics"
     )
     parser.add_argument("--knn-only", action="store_true", help="skip the linear probe")
     parser.add_argument(

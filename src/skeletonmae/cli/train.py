@@ -64,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate",
         help="top-1/top-5/per-class accuracy and confusion matrix of a checkpoint",
         description="Evaluate a finetune/linear checkpoint (writes eval_<split>.json and "
-        "confusion_<split>.png next to it, or in --output-dir), or the reconstruction of a "
-        "pre-training (masked-token MSE beside the static-pose and interpolation predictors).",
+        "confusion_<split>.png next to it, or in --output-dir), or the reconstruction of a pre-training "
+        "(masked-token MSE beside the static-pose and interpolation predictors).",
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument(
