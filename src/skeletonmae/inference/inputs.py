@@ -69,6 +69,7 @@ def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path
     failures: list[InputFailure] = []
     known = ", ".join(f"{suffix} ({what})" for suffix, what in INPUT_SUFFIXES.items())
     for path in map(Path, paths):
+        found, problem = [path], ""
         if path.is_dir():
             videos = {p.parent for p in path.rglob("*_keypoints.json")}  # OpenPose: a folder per video
             found = sorted(videos) + sorted(
@@ -76,20 +77,14 @@ def find_input_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path
                 for p in path.rglob("*")
                 if p.is_file() and p.suffix in INPUT_SUFFIXES and p.parent not in videos
             )
-            if not found:
-                failures.append(
-                    InputFailure.of(path, f"{path}: folder holds no input file; expected {known}")
-                )
-            files.extend(found)
+            problem = "" if found else f"folder holds no input file; expected {known}"
         elif not path.exists():
-            failures.append(InputFailure.of(path, f"{path}: no such file or folder; check the path"))
+            found, problem = [], "no such file or folder; check the path"
         elif path.suffix not in INPUT_SUFFIXES:
-            suffix = path.suffix or "(no suffix)"
-            failures.append(
-                InputFailure.of(path, f"{path}: unsupported file type {suffix!r}; expected {known}")
-            )
-        else:
-            files.append(path)
+            found, problem = [], f"unsupported file type {path.suffix or '(no suffix)'!r}; expected {known}"
+        files.extend(found)
+        if problem:
+            failures.append(InputFailure.of(path, f"{path}: {problem}"))
     return files, failures
 
 
