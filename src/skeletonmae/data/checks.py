@@ -9,9 +9,9 @@ what was seen and what to do:
 - ``zero_frames``: all-zero frames inside a sample's stated length (a broken recording);
 - ``constant_frames``: most frames inside the stated length repeat the previous one (frozen tracking);
 - ``nonfinite``: NaN or inf values;
-- ``empty`` / ``short``: samples with no valid frame, or fewer than ``min_frames``;
+- ``empty`` / ``short``: samples with no valid frame, or fewer than ``MIN_FRAMES``;
 - ``padding``: the arrays keep many more frames than the longest valid sequence;
-- ``rare_class``: classes with fewer than ``min_class_samples`` samples in a split;
+- ``rare_class``: classes with fewer than ``MIN_CLASS_SAMPLES`` samples in a split;
 - ``split_classes``: a class of a test split that the training split never shows (or the reverse).
 """
 
@@ -27,27 +27,19 @@ from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.transforms import body_size
 
-__all__ = ["CheckConfig", "DataWarning", "check_splits"]
-
 CHUNK = 256  # samples scanned at once (the data may be a memory map larger than memory)
-
-
-@dataclasses.dataclass(frozen=True)
-class CheckConfig:
-    """Thresholds of the checks."""
-
-    min_frames: int = 2
-    min_class_samples: int = 5
-    uncentred_body_sizes: float = 2.0  # centre joint this many body sizes from the origin
-    constant_fraction: float = 0.5
-    padding_factor: float = 2.0  # padded length over the longest valid sequence
-    examples: int = 5  # samples named per warning
+MIN_FRAMES = 2
+MIN_CLASS_SAMPLES = 5
+UNCENTRED_BODY_SIZES = 2.0  # centre joint this many body sizes from the origin
+CONSTANT_FRACTION = 0.5
+PADDING_FACTOR = 2.0  # padded length over the longest valid sequence
+EXAMPLES = 5  # samples named per warning
 
 
 @dataclasses.dataclass(frozen=True)
 class DataWarning:
     """One finding: ``code`` (see the module doc), ``split``, the samples it concerns (names, at
-    most ``CheckConfig.examples``, and how many in all) and a sentence with the fix."""
+    most ``EXAMPLES``, and how many in all) and a sentence with the fix."""
 
     code: str
     split: str
@@ -64,15 +56,10 @@ class DataWarning:
         return dataclasses.asdict(self)
 
 
-def check_splits(
-    splits: Mapping[str, SkeletonSamples], config: CheckConfig = CheckConfig()
-) -> list[DataWarning]:
+def check_splits(splits: Mapping[str, SkeletonSamples]) -> list[DataWarning]:
     """Every warning of every split, then the cross-split class check."""
-    found: list[DataWarning] = []
-    for name, samples in splits.items():
-        found.extend(_check_samples(name, samples, config))
-    found.extend(_check_split_classes(splits))
-    return found
+    found = [warning for name, samples in splits.items() for warning in _check_samples(name, samples)]
+    return found + list(_check_split_classes(splits))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +73,7 @@ class _Scan:
     body_size: np.ndarray  # transforms.body_size; 0 where no frame holds a skeleton
 
 
-def _check_samples(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
+def _check_samples(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
     if samples.num_samples == 0:
         return
     scan = _scan(samples)
@@ -95,11 +82,7 @@ def _check_samples(split: str, samples: SkeletonSamples, config: CheckConfig) ->
     per_sample = (
         (scan.nonfinite, "nonfinite", "hold NaN or inf values; fix or drop those frames"),
         (lengths == 0, "empty", "have no valid frame (stated length 0); drop them"),
-        (
-            (lengths > 0) & (lengths < config.min_frames),
-            "short",
-            f"have fewer than {config.min_frames} valid frames",
-        ),
+        ((lengths > 0) & (lengths < MIN_FRAMES), "short", f"have fewer than {MIN_FRAMES} valid frames"),
         (
             zero > 0,
             "zero_frames",
@@ -107,26 +90,20 @@ def _check_samples(split: str, samples: SkeletonSamples, config: CheckConfig) ->
             f"{zero[worst]} of {lengths[worst]} frames empty: drop them, or state the real lengths",
         ),
         (
-            constant > config.constant_fraction,
+            constant > CONSTANT_FRACTION,
             "constant_frames",
-            f"repeat the previous frame in more than {config.constant_fraction:.0%} of their frames "
+            f"repeat the previous frame in more than {CONSTANT_FRACTION:.0%} of their frames "
             "(frozen tracking?)",
         ),
     )
     for flagged, code, message in per_sample:
-        yield from _per_sample(split, samples.names, flagged, code, message, config)
-    yield from _centring(split, samples, scan, config)
-    yield from _padding(split, samples, config)
-    yield from _rare_classes(split, samples, config)
-
-
-def _per_sample(
-    split: str, names: tuple[str, ...], flagged: np.ndarray, code: str, message: str, config: CheckConfig
-) -> Iterator[DataWarning]:
-    count = int(flagged.sum())
-    if count:
-        shown = tuple(names[i] for i in np.flatnonzero(flagged)[: config.examples])
-        yield DataWarning(code, split, f"{count} sample(s) {message}", shown, count)
+        count = int(flagged.sum())
+        if count:
+            shown = tuple(samples.names[i] for i in np.flatnonzero(flagged)[:EXAMPLES])
+            yield DataWarning(code, split, f"{count} sample(s) {message}", shown, count)
+    yield from _centring(split, samples, scan)
+    yield from _padding(split, samples)
+    yield from _rare_classes(split, samples)
 
 
 def _scan(samples: SkeletonSamples) -> _Scan:
@@ -159,16 +136,15 @@ def _scan_block(block: np.ndarray, lengths: np.ndarray, dims: int, centre: int) 
     return zero, constant, nonfinite, offset, size
 
 
-def _centring(
-    split: str, samples: SkeletonSamples, scan: _Scan, config: CheckConfig
-) -> Iterator[DataWarning]:
+def _centring(split: str, samples: SkeletonSamples, scan: _Scan) -> Iterator[DataWarning]:
     offsets, sizes = scan.centre_offset, scan.body_size
     valid = sizes > 0
     if not valid.any():
         return
     offset, size = float(np.median(offsets[valid])), float(np.median(sizes[valid]))
-    if offset > config.uncentred_body_sizes * size:
-        joint = get_layout(samples.layout).joint_names[get_layout(samples.layout).center_joint]
+    if offset > UNCENTRED_BODY_SIZES * size:
+        layout = get_layout(samples.layout)
+        joint = layout.joint_names[layout.center_joint]
         yield DataWarning(
             "uncentred",
             split,
@@ -178,9 +154,9 @@ def _centring(
         )
 
 
-def _padding(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
+def _padding(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
     padded, longest = samples.data.shape[2], int(samples.lengths.max())
-    if longest > 0 and padded > config.padding_factor * longest:
+    if longest > 0 and padded > PADDING_FACTOR * longest:
         yield DataWarning(
             "padding",
             split,
@@ -190,19 +166,19 @@ def _padding(split: str, samples: SkeletonSamples, config: CheckConfig) -> Itera
         )
 
 
-def _rare_classes(split: str, samples: SkeletonSamples, config: CheckConfig) -> Iterator[DataWarning]:
+def _rare_classes(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
     labels = samples.labels[samples.labels >= 0]
     if labels.size == 0:
         return
     counts = np.bincount(labels, minlength=samples.num_classes)
-    few = np.flatnonzero((counts > 0) & (counts < config.min_class_samples))  # absent: split_classes
+    few = np.flatnonzero((counts > 0) & (counts < MIN_CLASS_SAMPLES))  # absent: split_classes
     rare = [f"{samples.class_names[k]} ({counts[k]})" for k in few]
     if rare:
         yield DataWarning(
             "rare_class",
             split,
-            f"{len(rare)} class(es) have fewer than {config.min_class_samples} samples: "
-            f"{', '.join(rare[: config.examples])}; few-label subsets and k-NN need more",
+            f"{len(rare)} class(es) have fewer than {MIN_CLASS_SAMPLES} samples: "
+            f"{', '.join(rare[:EXAMPLES])}; few-label subsets and k-NN need more",
         )
 
 

@@ -71,38 +71,31 @@ def describe_nw_ucla_file(path: Path) -> dict[str, Any]:
 
 def describe_samples(samples: SkeletonSamples) -> dict[str, Any]:
     """Counts, shape, valid frames, persons present and value ranges (from a subset if large)."""
-    count = samples.num_samples
+    count, lengths = samples.num_samples, samples.lengths
     rows = (
         np.unique(np.linspace(0, count - 1, min(count, MAX_SCANNED_SAMPLES)).astype(np.int64))
         if count
         else []
     )
-    block = np.asarray(samples.data[rows], dtype=np.float32)  # (n, C, T, V, M)
-    present = (block != 0).any(axis=(1, 2, 3))  # (n, M)
-    lengths = samples.lengths
-    return {
+    joints = np.moveaxis(np.asarray(samples.data[rows], dtype=np.float32), 1, -1)  # (n, T, V, M, C)
+    persons = joints.any(axis=(1, 2, 4)).sum(axis=1)  # (n,) persons present
+    summary: dict[str, Any] = {
         "samples": count,
         "shape_NCTVM": list(samples.data.shape),
         "dtype": str(samples.data.dtype),
         "layout": samples.layout,
         "num_classes": samples.num_classes,
         "labelled": int((samples.labels >= 0).sum()),
-        "frames_valid": {
-            "min": int(lengths.min()),
-            "mean": round(float(lengths.mean()), 2),
-            "max": int(lengths.max()),
-        }
-        if count
-        else {},
-        "persons_present": {
-            "mean": round(float(present.sum(axis=1).mean()), 3),
-            "max": int(present.sum(axis=1).max()),
-        }
-        if count
-        else {},
-        "value_range": _ranges(np.moveaxis(block, 1, -1)[np.moveaxis(block, 1, -1).any(axis=-1)]),
+        "frames_valid": {},
+        "persons_present": {},
+        "value_range": _ranges(joints[joints.any(axis=-1)]),
         "scanned_samples": len(rows),
     }
+    if count:
+        mean = round(float(lengths.mean()), 2)
+        summary["frames_valid"] = {"min": int(lengths.min()), "mean": mean, "max": int(lengths.max())}
+        summary["persons_present"] = {"mean": round(float(persons.mean()), 3), "max": int(persons.max())}
+    return summary
 
 
 def describe_path(path: str | Path) -> dict[str, Any]:

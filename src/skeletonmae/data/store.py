@@ -6,13 +6,13 @@
       manifest.json         settings, counts, skipped files with reasons (written last)
       train/ test/          one folder per split:
         data.npy            float32 or float16 (N, C, T, V, M), memory-mappable
-        labels.npy          int64 (N,), 0-based
+        labels.npy          int64 (N,), 0-based (-1 unlabelled)
         lengths.npy         int64 (N,), valid frames per sample
         names.json          N sample names
         meta.json           layout, num_classes, class_names, num_persons, max_frames, ... (written last)
 
-A split is built in a hidden staging folder beside its target and renamed into place only once
-every file is complete, so an interrupted run never leaves a split that loads.
+A split is built in a hidden staging folder beside its target and renamed into place once complete,
+so an interrupted run never leaves a split that loads.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from skeletonmae.data.layouts import layout_definition, register_layout_definiti
 from skeletonmae.data.samples import SkeletonSamples
 
 MANIFEST = "manifest.json"
-SPLIT_FILES = ("data.npy", "labels.npy", "lengths.npy", "names.json", "meta.json")
 FORMAT_VERSION = 1
 
 
@@ -64,16 +63,14 @@ class SplitArrays:
 
     @property
     def channels(self) -> str:
-        """What the channels hold (``meta.json`` ``channels``; older folders: the default for C)."""
+        """``meta.json`` ``channels`` (older folders: the default for C)."""
         return check_channels(str(self.meta.get("channels", "")), int(self.data.shape[1]))
 
 
 class SplitWriter:
-    """Write one split of ``num_samples`` samples of shape ``(C, T, V, M)`` without holding it in memory.
-
-    Use as a context manager: fill ``writer.data[i]`` (a memmap), then call :meth:`commit`; leaving
-    the block without committing (an error, an interrupt) removes the staging folder.
-    """
+    """Write one split of ``num_samples`` samples ``(C, T, V, M)`` without holding it in memory: in a
+    ``with`` block, fill ``writer.data[i]`` (a memmap), then :meth:`commit`; leaving the block
+    without committing (an error, an interrupt) removes the staging folder."""
 
     def __init__(
         self,
@@ -196,11 +193,8 @@ def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays
     lengths = _load_npy(folder / "lengths.npy", False)
     names = tuple(_read_json(folder / "names.json", list))
     count = data.shape[0]
-    for path, size in (
-        ("labels.npy", labels.shape[0]),
-        ("lengths.npy", lengths.shape[0]),
-        ("names.json", len(names)),
-    ):
+    sizes = {"labels.npy": len(labels), "lengths.npy": len(lengths), "names.json": len(names)}
+    for path, size in sizes.items():
         if size != count:
             raise DataFormatError(
                 folder / path,
@@ -238,7 +232,9 @@ def _read_json(path: Path, kind: type) -> Any:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise DataFormatError(path, f"invalid JSON ({error.msg})", line=error.lineno) from error
+        raise DataFormatError(
+            path, f"invalid JSON ({error.msg}); prepare it again", line=error.lineno
+        ) from error
     if not isinstance(value, kind):
         raise DataFormatError(path, f"expected a JSON {kind.__name__}, got {type(value).__name__}")
     return value
@@ -261,12 +257,7 @@ def read_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
 
 def dataset_splits(root: str | os.PathLike[str]) -> list[str]:
     """Names of the split folders of a prepared dataset (those holding ``meta.json``), sorted."""
-    root = Path(root)
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and (p / "meta.json").is_file() and not p.name.startswith(".")
-    )
+    return sorted(p.name for p in Path(root).iterdir() if is_split_folder(p) and not p.name.startswith("."))
 
 
 def is_split_folder(path: str | os.PathLike[str]) -> bool:
@@ -282,15 +273,10 @@ def is_prepared_dataset(path: str | os.PathLike[str]) -> bool:
 
 def read_dataset_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
     """The facts a dataset records about itself (benchmark, layout, ...): ``train/meta.json``, else
-    ``manifest.json``, else ``{}``; invalid JSON raises ValueError naming the file."""
+    ``manifest.json``, else ``{}``."""
     for candidate in (Path(root) / "train" / "meta.json", Path(root) / MANIFEST):
         if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as error:
-                raise ValueError(
-                    f"{candidate}: invalid JSON ({error.msg}, line {error.lineno}); prepare the dataset again"
-                ) from error
+            return _read_json(candidate, dict)
     return {}
 
 

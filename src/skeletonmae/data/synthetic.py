@@ -11,9 +11,12 @@ benchmark split gets both training and test samples. Never a stand-in for real d
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,46 +66,34 @@ def synthetic_action_ids(num_actions: int) -> tuple[int, ...]:
     return tuple(action_id for action_id, _, _ in ACTIONS[:num_actions])
 
 
-def write_synthetic_ntu(
-    out_dir: str | os.PathLike[str],
-    num_samples: int,
-    *,
-    num_actions: int = 6,
-    seed: int = 0,
-    two_body_fraction: float = 0.2,
-    ghost_fraction: float = 0.1,
-    missing_frame_fraction: float = 0.1,
-    frame_range: tuple[int, int] = (50, 110),
-    noise_std: float = 0.004,
-    ntu120_fraction: float = 0.0,
-) -> list[Path]:
+def write_synthetic_ntu(out_dir: str | os.PathLike[str], num_samples: int, **options: Any) -> list[Path]:
     """Write ``num_samples`` ``.skeleton`` files into ``out_dir``; returns their paths (name order).
+    ``options`` are :class:`SyntheticConfig` fields.
 
     Classes are balanced (sample ``i`` does action ``i % num_actions``); ``ntu120_fraction`` of the
     files use setups 18-32 (NTU-120 only). Deterministic in ``seed``.
     """
-    config = SyntheticConfig(
-        num_actions,
-        seed,
-        two_body_fraction,
-        ghost_fraction,
-        missing_frame_fraction,
-        frame_range,
-        noise_std,
-        ntu120_fraction,
-    )
+    config = SyntheticConfig(**options)
+    names = plan_names(num_samples, config)
+
+    def skeleton_file(index: int) -> tuple[str, str]:
+        rng = np.random.default_rng([config.seed, index])
+        bodies, num_frames = _scene(index % config.num_actions, names[index], config, rng)
+        return f"{names[index].name}.skeleton", format_skeleton(bodies, num_frames, rng)
+
+    return _write_files(out_dir, num_samples, skeleton_file)
+
+
+def _write_files(
+    out_dir: str | os.PathLike[str], num_samples: int, file_of: Callable[[int], tuple[str, str]]
+) -> list[Path]:
+    """Write the ``(file name, text)`` of samples ``0..num_samples-1`` into ``out_dir``; returns the
+    paths in name order."""
     if num_samples < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index, name in enumerate(plan_names(num_samples, config)):
-        rng = np.random.default_rng([config.seed, index])
-        bodies, num_frames = _scene(index % config.num_actions, name, config, rng)
-        path = out_dir / f"{name.name}.skeleton"
-        write_text_atomic(path, format_skeleton(bodies, num_frames, rng))
-        paths.append(path)
-    return sorted(paths)
+    return sorted(
+        write_text_atomic(Path(out_dir) / name, text) for name, text in map(file_of, range(num_samples))
+    )
 
 
 def plan_names(num_samples: int, config: SyntheticConfig) -> list[NtuSampleName]:
@@ -140,12 +131,12 @@ def _scene(
     num_frames = int(rng.integers(config.frame_range[0], config.frame_range[1] + 1))
     yaw = {1: 0.0, 2: 0.785, 3: -0.785}[name.camera] + 0.3 * (name.replication - 1) + rng.normal(0, 0.1)
     position = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-1.1, -0.85), rng.uniform(2.6, 3.6)])
-    main = _person(action, num_frames, yaw, position, config, rng)
+    main = _person(action, num_frames, yaw, position, config.noise_std, rng)
     ids = iter(BODY_ID_BASE + rng.choice(100_000, size=4, replace=False))
     bodies = [_SceneBody(int(next(ids)), np.arange(num_frames), main)]
     if rng.random() < config.two_body_fraction:
         offset = np.array([rng.choice([-1, 1]) * rng.uniform(0.9, 1.3), 0.0, rng.uniform(-0.3, 0.3)])
-        other = _person(None, num_frames, yaw + rng.normal(0, 0.3), position + offset, config, rng)
+        other = _person(None, num_frames, yaw + rng.normal(0, 0.3), position + offset, config.noise_std, rng)
         visible = np.ones(num_frames, bool)
         gap = int(rng.integers(num_frames // 4, num_frames // 2))
         visible[gap : gap + int(rng.integers(2, 6))] = False  # the bystander vanishes, then returns
@@ -169,7 +160,7 @@ def _person(
     num_frames: int,
     yaw: float,
     position: np.ndarray,
-    config: SyntheticConfig,
+    noise: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """``(T, 25, 3)`` camera-space joints of one performer (facing the camera, turned by ``yaw``)."""
@@ -183,7 +174,7 @@ def _person(
     angle = np.pi + yaw  # body forward (+z) faces the camera (-z)
     rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
     joints = body @ rotation.T + position  # (T, V, 3)
-    return joints + rng.normal(0, config.noise_std, joints.shape)
+    return joints + rng.normal(0, noise, joints.shape)
 
 
 def _ghost(body_id: int, num_frames: int, position: np.ndarray, rng: np.random.Generator) -> _SceneBody:
@@ -248,15 +239,9 @@ def write_synthetic_nw_ucla(
     seen from view ``(i // num_actions) % 3 + 1``; each view turns the performer differently, so
     the standard protocol (views 1, 2 train; 3 tests) tests on an unseen view. Deterministic in
     ``seed``; test data only, never real results."""
-    import json
-
     config = SyntheticConfig(num_actions, seed, frame_range=(30, 80))
-    if num_samples < 1:
-        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index in range(num_samples):
+
+    def json_file(index: int) -> tuple[str, str]:
         rng = np.random.default_rng([seed, index, 20])
         label, view = index % num_actions, (index // num_actions) % 3 + 1
         take = index // (num_actions * 3)
@@ -264,9 +249,8 @@ def write_synthetic_nw_ucla(
         num_frames = int(rng.integers(*config.frame_range))
         yaw = {1: 0.5, 2: -0.5, 3: 0.0}[view] + rng.normal(0, 0.15)
         position = np.array([rng.uniform(-0.4, 0.4), rng.uniform(-1.0, -0.8), rng.uniform(2.4, 3.4)])
-        joints = _person(label, num_frames, yaw, position, config, rng)[:, KINECT_V1_FROM_V2]
+        joints = _person(label, num_frames, yaw, position, config.noise_std, rng)[:, KINECT_V1_FROM_V2]
         record = {"file_name": name, "skeletons": np.round(joints, 5).tolist(), "label": label + 1}
-        path = out_dir / f"{name}.json"
-        write_text_atomic(path, json.dumps(record))
-        paths.append(path)
-    return sorted(paths)
+        return f"{name}.json", json.dumps(record)
+
+    return _write_files(out_dir, num_samples, json_file)

@@ -39,119 +39,95 @@ def _zeros(t: np.ndarray) -> Angles:
     return angles
 
 
-def _wave(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _wave(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     a["abd_r"] = np.full_like(t, 2.2)
     a["elbow_r"] = 0.9 + 0.6 * style.amplitude * np.sin(2 * np.pi * 3 * style.speed * t + style.phase)
-    return a
 
 
-def _sit_down(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _sit_down(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     progress = np.clip((t - 0.2) / 0.5, 0, 1)
     bend = 0.5 - 0.5 * np.cos(np.pi * progress)  # smooth 0 -> 1
     a["hip_l"] = a["hip_r"] = 1.5 * bend
     a["knee_l"] = a["knee_r"] = 1.55 * bend
     a["pitch"] = 0.35 * bend
     a["flex_l"] = a["flex_r"] = 0.4 * bend
-    return a
 
 
-def _jump(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _jump(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     wave = np.sin(2 * np.pi * 2 * style.speed * t + style.phase)
     a["jump"] = 0.25 * style.amplitude * np.clip(wave, 0, None)
     crouch = np.clip(-wave, 0, None)
     a["hip_l"] = a["hip_r"] = 0.7 * crouch
     a["knee_l"] = a["knee_r"] = 1.1 * crouch
     a["abd_l"] = a["abd_r"] = 0.3 + 1.2 * np.clip(wave, 0, None)
-    return a
 
 
-def _kick(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _kick(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     swing = np.clip(np.sin(2 * np.pi * 1.5 * style.speed * t + style.phase), 0, None)
     a["hip_r"] = 1.3 * style.amplitude * swing
     a["knee_r"] = 0.9 * (1 - swing) * (swing > 0.05)
     a["abd_l"] = a["abd_r"] = 0.5 + 0.2 * swing
-    return a
 
 
-def _clap(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _clap(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     beat = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * style.speed * t + style.phase)
     a["flex_l"] = a["flex_r"] = np.full_like(t, 1.2)
     a["abd_l"] = a["abd_r"] = -0.25 + 0.6 * style.amplitude * beat
     a["elbow_l"] = a["elbow_r"] = np.full_like(t, 0.8)
-    return a
 
 
-def _bow(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _bow(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     a["pitch"] = 0.8 * style.amplitude * np.sin(np.pi * np.clip(t * style.speed, 0, 1)) ** 2
     a["nod"] = 0.4 * a["pitch"]
-    return a
 
 
-def _cheer(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _cheer(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     lift = 2.6 + 0.35 * style.amplitude * np.sin(2 * np.pi * 2.5 * style.speed * t + style.phase)
     a["abd_l"] = a["abd_r"] = lift
     a["elbow_l"] = a["elbow_r"] = 0.2 + 0.3 * np.cos(2 * np.pi * 2.5 * style.speed * t)
-    return a
 
 
-def _hop(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _hop(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     a["hip_l"] = np.full_like(t, 0.4)
     a["knee_l"] = np.full_like(t, 1.4)
     a["jump"] = 0.12 * style.amplitude * np.abs(np.sin(2 * np.pi * 3 * style.speed * t + style.phase))
     a["abd_l"] = a["abd_r"] = np.full_like(t, 0.6)
-    return a
 
 
-def _stagger(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _stagger(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     a["sway"] = 0.35 * style.amplitude * np.sin(2 * np.pi * 1.2 * style.speed * t + style.phase)
     a["walk"] = 0.6 * (t - 0.5)
     step = np.sin(2 * np.pi * 2 * style.speed * t)
     a["hip_l"], a["hip_r"] = 0.4 * np.clip(step, 0, None), 0.4 * np.clip(-step, 0, None)
     a["knee_l"], a["knee_r"] = 0.6 * np.clip(step, 0, None), 0.6 * np.clip(-step, 0, None)
     a["abd_l"] = a["abd_r"] = 0.4 + 0.3 * np.abs(a["sway"])
-    return a
 
 
-def _pick_up(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _pick_up(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     reach = np.sin(np.pi * np.clip(t * style.speed, 0, 1))
     a["pitch"] = 1.0 * reach
     a["hip_l"] = a["hip_r"] = 0.6 * reach
     a["knee_l"] = a["knee_r"] = 0.9 * reach
     a["flex_r"] = -0.7 * reach  # the trunk bows by 1.0: the arm hangs towards the floor
-    return a
 
 
-def _throw(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _throw(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     cycle = (t * 1.5 * style.speed + style.phase / (2 * np.pi)) % 1.0
     windup, release = cycle < 0.6, cycle >= 0.6
     a["flex_r"] = np.where(windup, -0.6 - 1.6 * cycle, -1.6 + 4.5 * (cycle - 0.6)) * style.amplitude
     a["elbow_r"] = np.where(release, 0.2, 1.4)
     a["pitch"] = 0.3 * release * (cycle - 0.6) / 0.4
-    return a
 
 
-def _salute(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _salute(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     up = np.clip(np.sin(np.pi * np.clip(t * style.speed, 0, 1)) * 1.6, 0, 1)
     a["abd_r"] = 1.4 * up
     a["flex_r"] = 0.6 * up
     a["elbow_r"] = 0.15 + 2.3 * up
-    return a
 
 
 # (NTU action id, name, motion) - NTU-60 single-person classes.
-ACTIONS: tuple[tuple[int, str, Callable[[np.ndarray, BodyStyle], Angles]], ...] = (
+ACTIONS: tuple[tuple[int, str, Callable[[Angles, np.ndarray, BodyStyle], None]], ...] = (
     (23, "hand waving", _wave), (8, "sitting down", _sit_down), (27, "jump up", _jump),
     (24, "kicking something", _kick), (10, "clapping", _clap), (35, "nod head/bow", _bow),
     (22, "cheer up", _cheer), (26, "hopping (one foot jumping)", _hop), (42, "staggering", _stagger),
@@ -182,18 +158,17 @@ def _bend(direction: np.ndarray, angle: np.ndarray, towards: np.ndarray) -> np.n
     return np.cos(angle)[:, None] * direction + np.sin(angle)[:, None] * normal
 
 
-def _idle(t: np.ndarray, style: BodyStyle) -> Angles:
-    a = _zeros(t)
+def _idle(a: Angles, t: np.ndarray, style: BodyStyle) -> None:
     a["sway"] = 0.03 * np.sin(2 * np.pi * 0.5 * style.speed * t + style.phase)
     a["nod"] = 0.1 * np.sin(2 * np.pi * 0.7 * style.speed * t)
-    return a
 
 
 def pose_sequence(action: int | None, num_frames: int, style: BodyStyle) -> np.ndarray:
     """``(T, 25, 3)`` body-frame joint positions of action index ``action`` (into :data:`ACTIONS`);
     ``None`` gives a bystander standing almost still."""
     t = np.linspace(0.0, 1.0, num_frames)
-    angles = (_idle if action is None else ACTIONS[action][2])(t, style)
+    angles = _zeros(t)
+    (_idle if action is None else ACTIONS[action][2])(angles, t, style)
     s = style.scale
     joints = np.zeros((num_frames, 25, 3))
     up = _forward(np.tile([0.0, 1.0, 0.0], (num_frames, 1)), -angles["pitch"])  # torso axis, bows forward
