@@ -1,7 +1,5 @@
 """Action classifier for fine-tuning and linear evaluation: the SkeletonMAE encoder on the full
-sequence, mean over slots and tuples (or over the slots of each tuple, time kept:
-``model.head_pool="tuple"``), mean over *present* persons, dropout, linear head (for linear
-evaluation optionally preceded by MAMP's non-affine BatchNorm over the frozen features)."""
+sequence, pooled features (``model.head_pool``), mean over *present* persons, a linear head."""
 
 from __future__ import annotations
 
@@ -25,12 +23,9 @@ def pool_features(features: torch.Tensor, pool: str) -> torch.Tensor:
 
 
 class ClassificationHead(nn.Module):
-    """Dropout then linear: ``(N, D) -> (N, num_classes)``.
-
-    ``feature_norm=True`` puts a ``BatchNorm1d(D, affine=False)`` first (MAE's / MAMP's linear
-    probe: it standardises frozen features whose scale the encoder never had to fix). Without it
-    ``norm`` is an ``Identity``, so the state dict holds ``fc.*`` only.
-    """
+    """Dropout then linear: ``(N, D) -> (N, num_classes)``. ``feature_norm=True`` puts MAE's / MAMP's
+    ``BatchNorm1d(D, affine=False)`` first, standardising frozen features whose scale the encoder
+    never had to fix; without it ``norm`` is an ``Identity`` and the state dict holds ``fc.*`` only."""
 
     def __init__(
         self, feature_dim: int, num_classes: int, dropout: float, feature_norm: bool = False
@@ -67,8 +62,8 @@ class SkeletonClassifier(nn.Module):
         super().__init__()
         if config.num_classes < 1:
             raise ValueError(
-                "model.num_classes is 0 (the data has no labels): a classifier needs labelled "
-                "data; unlabelled data is for pre-training"
+                "model.num_classes is 0 (the data has no labels): a classifier needs labelled data; "
+                "unlabelled data is for pre-training"
             )
         self.config = config
         self.encoder = SkeletonEncoder(config)
@@ -80,11 +75,8 @@ class SkeletonClassifier(nn.Module):
         self.encoder_held = False
 
     def forward_features(self, x: torch.Tensor, pool: str | None = None) -> torch.Tensor:
-        """``(N, C, T, V, M) -> (N, D)`` encoder features averaged over tuples and slots
-        (``pool="mean"``), or ``(N, D * K)`` averaged over the slots of each of the
-        ``K = T / L`` tuples, in time order (``pool="tuple"``: frozen-feature probes and heads
-        that should keep the order of the motion, as raw coordinates do). ``None``: what the
-        head sees, ``config.head_pool``."""
+        """``(N, C, T, V, M) -> (N, D)`` (``pool="mean"``) or ``(N, D * K)`` (``pool="tuple"``,
+        time order kept) encoder features (:func:`pool_features`); ``None``: ``config.head_pool``."""
         check_input(x, self.config)
         pool = self.config.head_pool if pool is None else pool
         present = present_persons(x)  # (N, M)
@@ -101,12 +93,8 @@ class SkeletonClassifier(nn.Module):
         return self.head(self.forward_features(x))
 
     def freeze_encoder(self, feature_norm: bool = False) -> None:
-        """Linear evaluation: encoder parameters stop requiring gradients and the encoder stays
-        in eval mode (BatchNorm statistics frozen) even when ``train()`` is called.
-
-        ``feature_norm=True`` also gives the head MAMP's non-affine BatchNorm before its linear
-        layer (its statistics are trained with the head; state dict keys ``head.norm.*``).
-        """
+        """Linear evaluation: no gradients for the encoder, which stays in eval mode through
+        ``train()``; ``feature_norm=True`` adds the head's non-affine BatchNorm (``head.norm.*``)."""
         self.encoder_frozen = True
         if feature_norm and not self.head.has_feature_norm:
             self.head.add_feature_norm()

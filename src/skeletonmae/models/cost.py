@@ -1,9 +1,7 @@
 """Parameter counts and forward GFLOPs per sample of the classifier, encoder and decoder.
 
-FLOPs come from ``torch.utils.flop_counter`` (a multiply-add counts 2) on models built on the
-``meta`` device, so nothing is allocated or computed and even the NTU presets take about a second.
-A "sample" has all ``num_persons`` persons present (real NTU batches, whose second person is
-mostly padding, cost less because padded persons are skipped).
+FLOPs come from ``torch.utils.flop_counter`` (a multiply-add counts 2) on the ``meta`` device, so
+nothing is computed. A sample has all ``num_persons`` persons present (real NTU batches cost less).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from skeletonmae.masking import spatial_temporal_mask, visible_counts
+from skeletonmae.masking import visible_counts
 from skeletonmae.models.classifier import SkeletonClassifier, pool_features
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.sttformer import STTFormer
@@ -62,16 +60,14 @@ class ModelCost:
 
 
 def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCost:
-    """Parameters of every part and forward GFLOPs per sample; ``encoder_gflops`` is the
-    visible-token encoder at ``mask_config``'s ratios, ``encoder_full_gflops`` the full grid.
-    A sample's cost is that of a batch of two less that of a batch of one, so work done once per
-    batch (a block's projection of its slot embedding) is not charged to every sample."""
-    mask_config.check_against(config)
+    """Parameters and forward GFLOPs per sample of every part (``encoder_gflops``: on the visible
+    tokens at ``mask_config``'s ratios). A sample costs a batch of two less a batch of one, so work
+    done once per batch (a block's projection of its slot embedding) is not charged per sample."""
     with torch.device("meta"), torch.no_grad():
         classifier = SkeletonClassifier(config).eval()
         mae = SkeletonMAE(config, mask_config).eval()
         sttformer = STTFormer(config).eval()
-        one, two = (_forward_gflops(config, mask_config, classifier, mae, sttformer, n) for n in (1, 2))
+        one, two = (_forward_gflops(config, classifier, mae, sttformer, n) for n in (1, 2))
     costs = {key: two[key] - one[key] for key in one}
     costs["mae_gflops"] = costs["encoder_gflops"] + costs["decoder_gflops"]
     kept_t, kept_v = visible_counts(
@@ -90,19 +86,12 @@ def measure_model_cost(config: ModelConfig, mask_config: MaskConfig) -> ModelCos
     )
 
 
-def _forward_gflops(config, mask_config, classifier, mae, sttformer, n: int) -> dict[str, float]:
+def _forward_gflops(config, classifier, mae, sttformer, n: int) -> dict[str, float]:
     """Forward GFLOPs of each part on a batch of ``n`` samples, every person present."""
     persons = config.num_persons
     sample = torch.zeros(n, config.in_channels, config.num_frames, config.num_joints, persons)
     rows = sample.permute(0, 4, 1, 2, 3).reshape(n * persons, *sample.shape[1:4])
-    masking = spatial_temporal_mask(
-        n * persons,
-        config.num_frames,
-        config.num_joints,
-        frame_ratio=mask_config.frame_ratio,
-        joint_ratio=mask_config.joint_ratio,
-        strategy=mask_config.strategy,
-    )
+    masking = mae.draw_mask(rows.unsqueeze(4), generator=None)  # one mask per row
     frames, joints = masking.kept_frames, masking.kept_joints
     visible = mae.encoder(rows, frames, joints)
 

@@ -1,11 +1,9 @@
 """SkeletonMAE's reconstruction decoder (paper section 3.2, MAE-style).
 
-Encoder features of the visible tokens are projected to the decoder width, scattered to their
-``(frame, joint)`` places in the full ``(T, V)`` grid, the removed places are filled with one
-learned mask token, a fixed 2-D sin-cos positional embedding of the full grid is added (first half
-of the channels encodes the frame, second half the joint), ``decoder_depth`` STTFormer blocks of
-width ``decoder_width`` run over the full grid, and a 1x1 conv maps every token to ``C``
-coordinates.
+Visible tokens' encoder features, projected to ``decoder_width``, go to their ``(frame, joint)``
+places in the full grid, one learned mask token fills the removed places, a fixed 2-D sin-cos
+embedding of the grid is added, ``decoder_depth`` STTFormer blocks run and a 1x1 conv maps every
+token to ``C`` coordinates.
 """
 
 from __future__ import annotations
@@ -26,16 +24,10 @@ OUTPUT_INIT_STD = 0.01
 def grid_position_embedding(channels: int, num_frames: int, num_joints: int) -> torch.Tensor:
     """``(channels, T, V)`` fixed embedding: frame sin-cos in the first half of the channels,
     joint sin-cos in the second half (``channels`` divisible by 4)."""
-    half = channels // 2
-    frames = sinusoidal_table(num_frames, half)  # (C/2, T)
-    joints = sinusoidal_table(num_joints, half)  # (C/2, V)
-    return torch.cat(
-        [
-            frames[:, :, None].expand(half, num_frames, num_joints),
-            joints[:, None, :].expand(half, num_frames, num_joints),
-        ],
-        dim=0,
-    )
+    grid = (channels // 2, num_frames, num_joints)
+    frames = sinusoidal_table(num_frames, grid[0])[:, :, None].expand(grid)  # (C/2, T, V)
+    joints = sinusoidal_table(num_joints, grid[0])[:, None, :].expand(grid)  # (C/2, T, V)
+    return torch.cat([frames, joints], dim=0)
 
 
 class ReconstructionDecoder(nn.Module):
@@ -60,9 +52,8 @@ class ReconstructionDecoder(nn.Module):
         self.to_coordinates = nn.Conv2d(width, config.in_channels, 1)
         init_sttformer_weights(self)
         nn.init.normal_(self.mask_token, std=0.02)
-        # STTFormer's kaiming fan_out rule would give this 1x1 conv (fan_out = C = 3) weights of
-        # std 0.8, i.e. first outputs ~10x the data's scale and an initial loss of ~100 that
-        # costs hundreds of steps to undo (measured on NW-UCLA). A small head starts near the data's mean.
+        # STTFormer's kaiming fan_out rule gives this 1x1 conv (fan_out = C = 3) std 0.8: first outputs
+        # ~10x the data's scale, a first loss of ~100 that takes hundreds of steps to undo (NW-UCLA).
         nn.init.normal_(self.to_coordinates.weight, std=OUTPUT_INIT_STD)
         nn.init.zeros_(self.to_coordinates.bias)
 

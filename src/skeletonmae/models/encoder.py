@@ -1,12 +1,10 @@
 """SkeletonMAE's encoder: STTFormer over the full grid or over the visible tokens only.
 
-Visible tokens form a regular ``(Tv, Vv)`` grid per row (see :mod:`skeletonmae.masking`); kept
-frames are grouped, in temporal order, into ``Tv / L`` tuples of ``L * Vv`` tokens. Each token keeps
-its identity (original frame ``t``, original joint ``v``): its slot id is ``(t mod L) * V + v``, so
-the slot embedding and the static attention ``att0`` are *gathered* at the ids (never shifted),
-and a learned temporal embedding of the original frame index ``t`` is added after the input
-embedding so the model knows when a kept frame happened. That embedding starts at zero, so with
-nothing masked a fresh encoder computes exactly the faithful STTFormer's features.
+Kept frames of the visible ``(Tv, Vv)`` grid are grouped, in temporal order, into ``Tv / L`` tuples
+of ``L * Vv`` tokens. A token keeps its identity: its slot id is ``(t mod L) * V + v`` (slot
+embedding and ``att0`` are *gathered* there, never shifted), and a learned embedding of its original
+frame ``t`` says when it happened. That embedding starts at zero, so with nothing masked a fresh
+encoder computes exactly the faithful STTFormer's features.
 """
 
 from __future__ import annotations
@@ -33,12 +31,10 @@ def visible_slot_ids(
 
 
 class SkeletonEncoder(nn.Module):
-    """Input embedding + temporal embedding + STTFormer blocks.
+    """Input embedding + temporal embedding + STTFormer blocks; ``B`` = samples x present persons.
 
-    ``forward(x (B, C, T, V))`` runs the full grid and returns ``(B, D, T/L, L*V)``;
-    ``forward(x, kept_frames (B, Tv), kept_joints (B, Tv, Vv))`` runs only the visible tokens and
-    returns ``(B, D, Tv/L, L*Vv)`` (token order: kept frames, then kept joints, as given).
-    ``B`` is samples x present persons; ``D = config.feature_dim``.
+    ``forward(x (B, C, T, V)) -> (B, D, T/L, L*V)`` on the full grid; ``forward(x, kept_frames
+    (B, Tv), kept_joints (B, Tv, Vv)) -> (B, D, Tv/L, L*Vv)`` on the visible tokens, in that order.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -70,9 +66,8 @@ class SkeletonEncoder(nn.Module):
         want = (cfg.in_channels, cfg.num_frames, cfg.num_joints)
         if x.dim() != 4 or tuple(x.shape[1:]) != want:
             raise ValueError(
-                f"encoder input: expected (B, C, T, V) = (B, {want[0]}, {want[1]}, "
-                f"{want[2]}) (persons folded into B), got {tuple(x.shape)}; check "
-                "in_channels / num_frames / num_joints in the model config"
+                f"encoder input: expected (B, C, T, V) = (B, {want[0]}, {want[1]}, {want[2]}) (persons "
+                f"folded into B), got {tuple(x.shape)}; check in_channels / num_frames / num_joints"
             )
 
     def _embed_full(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,22 +79,19 @@ class SkeletonEncoder(nn.Module):
     def _embed_visible(
         self, x: torch.Tensor, kept_frames: torch.Tensor, kept_joints: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Gather the visible tokens: ``(B, C0, Tv/L, L*Vv)`` features and ``(B, Tv/L, L*Vv)``
-        slot ids."""
+        """Visible tokens: ``(B, C0, Tv/L, L*Vv)`` features and ``(B, Tv/L, L*Vv)`` slot ids."""
         cfg = self.config
         b, c, t, v = x.shape
         if kept_frames.shape[0] != b or kept_joints.shape[:2] != kept_frames.shape:
             raise ValueError(
-                f"kept_frames {tuple(kept_frames.shape)} and kept_joints "
-                f"{tuple(kept_joints.shape)} must be (B, Tv) and (B, Tv, Vv) with "
-                f"B = {b} rows of x"
+                f"kept_frames {tuple(kept_frames.shape)} and kept_joints {tuple(kept_joints.shape)} "
+                f"must be (B, Tv) and (B, Tv, Vv) with B = {b} rows of x"
             )
         tv, vv = kept_joints.shape[1:]
         if tv % cfg.tuple_len != 0:
             raise ValueError(
-                f"{tv} visible frames do not form whole tuples of tuple_len="
-                f"{cfg.tuple_len}; choose frame_ratio so the kept frame count is a "
-                f"multiple of {cfg.tuple_len}"
+                f"{tv} visible frames do not form whole tuples of tuple_len={cfg.tuple_len}; choose "
+                f"frame_ratio so the kept frame count is a multiple of {cfg.tuple_len}"
             )
         flat = flat_token_index(kept_frames, kept_joints, v).unsqueeze(1)  # (B, 1, Tv*Vv)
         visible = x.reshape(b, c, t * v).gather(2, flat.expand(b, c, -1))  # (B, C, Tv*Vv)

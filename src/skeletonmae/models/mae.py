@@ -1,7 +1,6 @@
 """SkeletonMAE pre-training module: mask, encode the visible tokens, decode the full grid, MSE.
 
-Persons are folded into the batch and only present ones are computed (see
-:mod:`skeletonmae.models.persons`); both persons of a sample share the sample's mask.
+Only present persons are computed (:mod:`skeletonmae.models.persons`); they share their sample's mask.
 """
 
 from __future__ import annotations
@@ -35,9 +34,8 @@ class MAEOutput(NamedTuple):
 
 
 class SkeletonMAE(nn.Module):
-    """``forward(x (N, C, T, V, M), generator=None) -> MAEOutput``. Holds ``encoder``
-    (:class:`SkeletonEncoder`) and ``decoder`` (:class:`ReconstructionDecoder`): every parameter
-    key starts with ``encoder.`` or ``decoder.``."""
+    """``forward(x (N, C, T, V, M), generator=None) -> MAEOutput``. Every parameter lives in
+    ``encoder`` (:class:`SkeletonEncoder`) or ``decoder`` (:class:`ReconstructionDecoder`)."""
 
     def __init__(self, config: ModelConfig, mask_config: MaskConfig) -> None:
         super().__init__()

@@ -1,8 +1,7 @@
 """Input checks and person packing for ``(N, C, T, V, M)`` batches.
 
-Most NTU samples have one body; the second person slot is zero padding. Packing folds persons into
-the batch but keeps only the *present* ones (any nonzero coordinate), so padded persons cost no
-compute; results are pooled or scattered back per sample. A sample with no present person at all
+Most NTU samples have one body and a zero-padded second one. Packing folds only the *present*
+persons (any nonzero coordinate) into the batch, so padding costs no compute; a sample with none
 keeps its first person, so every sample has at least one row.
 """
 
@@ -31,9 +30,9 @@ def check_input(x: torch.Tensor, config: ModelConfig, name: str = "x") -> None:
     for axis, (field, want) in enumerate(zip(fields, expected), start=1):
         if x.shape[axis] != want:
             raise ValueError(
-                f"{name}: shape {tuple(x.shape)} has {x.shape[axis]} on axis {axis} of {layout}, "
-                f"but the model config says {field}={want}; set {field}={x.shape[axis]} in the "
-                "model config (or resample / pad the data to match)"
+                f"{name}: shape {tuple(x.shape)} has {x.shape[axis]} on axis {axis} of {layout}, but the "
+                f"model config says {field}={want}; set {field}={x.shape[axis]} in the model config "
+                "(or resample / pad the data to match)"
             )
 
 

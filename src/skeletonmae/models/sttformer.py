@@ -37,9 +37,8 @@ def sinusoidal_table(num_positions: int, channels: int) -> torch.Tensor:
     """``(channels, num_positions)`` table: channel ``2i`` is ``sin(p * w_i)``, ``2i+1`` is
     ``cos(p * w_i)``, with ``w_i = 10000 ** (-2i / channels)`` (``channels`` even)."""
     position = torch.arange(num_positions, dtype=torch.float32).unsqueeze(1)  # (P, 1)
-    frequency = torch.exp(
-        torch.arange(0, channels, 2, dtype=torch.float32) * (-math.log(10000.0) / channels)
-    )  # (C/2,)
+    even = torch.arange(0, channels, 2, dtype=torch.float32)  # (C/2,) the channel 2i
+    frequency = torch.exp(even * (-math.log(10000.0) / channels))  # (C/2,)
     table = torch.zeros(num_positions, channels)
     table[:, 0::2] = torch.sin(position * frequency)
     table[:, 1::2] = torch.cos(position * frequency)
@@ -48,10 +47,8 @@ def sinusoidal_table(num_positions: int, channels: int) -> torch.Tensor:
 
 def conv_bn(in_channels: int, out_channels: int, kernel: tuple[int, int] = (1, 1)) -> nn.Sequential:
     """Conv2d (same padding, with bias) followed by BatchNorm2d."""
-    padding = (kernel[0] // 2, kernel[1] // 2)
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel, padding=padding), nn.BatchNorm2d(out_channels)
-    )
+    conv = nn.Conv2d(in_channels, out_channels, kernel, padding=(kernel[0] // 2, kernel[1] // 2))
+    return nn.Sequential(conv, nn.BatchNorm2d(out_channels))
 
 
 class STTABlock(nn.Module):
@@ -75,18 +72,14 @@ class STTABlock(nn.Module):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.qk_dim, self.num_heads, self.num_slots = qk_dim, num_heads, num_slots
-        self.use_slot_embedding, self.visible_attention_rescale = (
-            use_slot_embedding,
-            visible_attention_rescale,
-        )
-        self.register_buffer(
-            "slot_embedding", sinusoidal_table(num_slots, in_channels), persistent=False
-        )  # (C_in, S)
+        self.use_slot_embedding = use_slot_embedding
+        self.visible_attention_rescale = visible_attention_rescale
+        embedding = sinusoidal_table(num_slots, in_channels)  # (C_in, S)
+        self.register_buffer("slot_embedding", embedding, persistent=False)
         self.to_query_key = nn.Conv2d(in_channels, 2 * num_heads * qk_dim, 1)
         self.alpha = nn.Parameter(torch.ones(1, num_heads, 1, 1))
-        self.static_attention = nn.Parameter(
-            torch.full((1, num_heads, num_slots, num_slots), 1.0 / num_slots)
-        )
+        att0 = torch.full((1, num_heads, num_slots, num_slots), 1.0 / num_slots)  # (1, H, S, S)
+        self.static_attention = nn.Parameter(att0)
         self.attention_dropout = nn.Dropout(attention_dropout)
         self.slot_conv = conv_bn(num_heads * in_channels, out_channels, (1, slot_kernel))
         self.feed_forward = conv_bn(out_channels, out_channels)
@@ -107,16 +100,14 @@ class STTABlock(nn.Module):
         return self.activation(self.tuple_conv(y) + self.tuple_residual(y))
 
     def attention_map(self, x: torch.Tensor, slot_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """The maps that :func:`apply_attention` applies to ``x``: ``(B, H, S, S)`` shared by
-        every tuple (the full grid), or ``(B, H, K, Sv, Sv)`` per tuple (visible tokens);
-        attention dropout included."""
+        """The maps applied to ``x`` (dropout included): ``(B, H, S, S)`` shared by every tuple
+        on the full grid, ``(B, H, K, Sv, Sv)`` per tuple on visible tokens."""
         attention = self._map_full(x) if slot_ids is None else self._map_visible(x, slot_ids)
         return self.attention_dropout(attention)
 
     def _query_key(self, x: torch.Tensor, slot_ids: torch.Tensor | None) -> torch.Tensor:
-        """``(2, B, H, qk, K, S)`` queries and keys of ``x (B, C, K, S)`` plus the slot embedding
-        of ``slot_ids`` (None: slot ``s`` is id ``s``). The 1x1 projection of the embedding is
-        added after the projection of ``x`` (the same sum), so ``x + embedding`` is never stored."""
+        """``(2, B, H, qk, K, S)`` queries and keys of ``x (B, C, K, S)`` plus the slot embedding of
+        ``slot_ids``, its projection added after that of ``x`` (``x + embedding`` is never stored)."""
         b, _, k, s = x.shape
         qk = self.to_query_key(x)  # (B, 2*H*qk, K, S)
         if self.use_slot_embedding:
@@ -204,14 +195,10 @@ def init_sttformer_weights(module: nn.Module) -> None:
 
 
 class STTFormer(nn.Module):
-    """The faithful STTFormer classifier: every person computed, mean over slots, tuples and
-    *all* persons (padded ones included), dropout, linear. ``(N, C, T, V, M) -> (N, classes)``.
-
-    Reference and baseline only: SkeletonMAE's classifier is
-    :class:`skeletonmae.models.classifier.SkeletonClassifier`. Parameter names match
-    :class:`skeletonmae.models.encoder.SkeletonEncoder` (``input_embedding``, ``blocks``), so
-    an STTFormer state dict loads into the encoder (whose frame embedding starts at zero).
-    """
+    """The faithful STTFormer classifier, a reference and baseline: every person computed, mean
+    over slots, tuples and *all* persons, dropout, linear. ``(N, C, T, V, M) -> (N, classes)``.
+    Parameter names match :class:`~skeletonmae.models.encoder.SkeletonEncoder` (``input_embedding``,
+    ``blocks``), so its state dict loads into the encoder (whose frame embedding starts at zero)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

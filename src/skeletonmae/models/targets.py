@@ -22,8 +22,7 @@ NORM_EPS = 1e-6
 
 
 class TargetStats(NamedTuple):
-    """How a target was made from the true rows: the per-patch ``mean`` and ``std``
-    ``(P, 1, K, 1, V)`` of a normalised target; None when not normalised."""
+    """How a target was made: per-patch ``mean`` and ``std`` ``(P, 1, K, 1, V)``, None if not normalised."""
 
     mean: torch.Tensor | None
     std: torch.Tensor | None

@@ -9,8 +9,6 @@ import torch
 
 from skeletonmae.models.classifier import SkeletonClassifier
 
-_DATA_PARALLEL_PREFIX = "module."
-
 
 class EncoderLoadReport(NamedTuple):
     """What :func:`load_pretrained_encoder` did: keys loaded, keys ignored (the decoder's) and
@@ -24,17 +22,13 @@ class EncoderLoadReport(NamedTuple):
 def load_pretrained_encoder(
     classifier: SkeletonClassifier, state_dict: Mapping[str, torch.Tensor]
 ) -> EncoderLoadReport:
-    """Copy pre-trained encoder weights into ``classifier``.
-
-    ``state_dict`` is a :class:`SkeletonMAE` state dict (keys ``encoder.*`` and ``decoder.*``,
-    optionally all under ``module.``) or an encoder-only one (the keys of
-    ``classifier.encoder.state_dict()``). The keys left out must be exactly the head's and the
-    ignored ones exactly the decoder's; anything else (and any shape mismatch) raises ValueError
-    before a single weight is copied.
-    """
+    """Copy pre-trained encoder weights, a :class:`SkeletonMAE` state dict (``encoder.*`` and
+    ``decoder.*``, optionally all under DDP's ``module.``) or an encoder-only one, into
+    ``classifier``. Unless the keys left out are exactly the head's and the ignored ones exactly
+    the decoder's, and every shape matches, it raises ValueError before copying anything."""
     weights = dict(state_dict)
-    if weights and all(k.startswith(_DATA_PARALLEL_PREFIX) for k in weights):
-        weights = {k[len(_DATA_PARALLEL_PREFIX) :]: v for k, v in weights.items()}
+    if weights and all(k.startswith("module.") for k in weights):
+        weights = {k.removeprefix("module."): v for k, v in weights.items()}
     if not any(k.startswith("encoder.") for k in weights):
         weights = {f"encoder.{k}": v for k, v in weights.items()}
     own = classifier.state_dict()
@@ -45,9 +39,9 @@ def load_pretrained_encoder(
     if missing != head_keys:
         other = [k for k in missing if k not in head_keys] or [k for k in head_keys if k not in missing]
         raise ValueError(
-            f"pre-trained state dict: the keys left out should be exactly the head's {head_keys}, "
-            f"but {other[:5]} differ (missing encoder weights, or a classifier checkpoint with a "
-            "head); pass a SkeletonMAE or encoder state dict built with the same ModelConfig"
+            f"pre-trained state dict: the keys left out should be exactly the head's {head_keys}, but "
+            f"{other[:5]} differ (missing encoder weights, or a classifier checkpoint with a head); "
+            "pass a SkeletonMAE or encoder state dict built with the same ModelConfig"
         )
     if unexpected != decoder_keys:
         other = [k for k in unexpected if k not in decoder_keys]
@@ -58,9 +52,9 @@ def load_pretrained_encoder(
     for key in sorted(set(own) & set(weights)):
         if tuple(own[key].shape) != tuple(weights[key].shape):
             raise ValueError(
-                f"pre-trained state dict: {key} has shape {tuple(weights[key].shape)}, the "
-                f"classifier expects {tuple(own[key].shape)}; build the classifier with the "
-                "pre-training ModelConfig (stages, num_frames, tuple_len, num_joints)"
+                f"pre-trained state dict: {key} has shape {tuple(weights[key].shape)}, the classifier "
+                f"expects {tuple(own[key].shape)}; build the classifier with the pre-training "
+                "ModelConfig (stages, num_frames, tuple_len, num_joints)"
             )
     classifier.load_state_dict(weights, strict=False)
     loaded = tuple(sorted(set(own) & set(weights)))
@@ -68,7 +62,6 @@ def load_pretrained_encoder(
 
 
 def freeze_encoder(classifier: SkeletonClassifier) -> SkeletonClassifier:
-    """Linear evaluation: freeze the encoder (no gradients, eval-mode BatchNorm); only
-    ``classifier.head`` stays trainable. Returns the classifier."""
+    """``classifier.freeze_encoder()`` for linear evaluation; returns the classifier."""
     classifier.freeze_encoder()
     return classifier

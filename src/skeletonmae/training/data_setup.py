@@ -19,11 +19,7 @@ from skeletonmae.data.loader import BatchedView, BatchRequest
 from skeletonmae.data.sources import StackedSplit, source_shares, weighted_epoch
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.data.subsets import fraction_indices, label_fraction_indices
-from skeletonmae.distributed import (
-    DistributedContext,
-    ResumableDistributedSampler,
-    ShardSampler,
-)
+from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler, ShardSampler
 from skeletonmae.run_config import DataConfig, RunConfig
 
 logger = logging.getLogger(__name__)

@@ -29,12 +29,7 @@ from skeletonmae.data.binding import (
     split_folder,
 )
 from skeletonmae.data.layouts import layout_definition
-from skeletonmae.distributed import (
-    DistributedContext,
-    barrier,
-    distributed_session,
-    wrap_model,
-)
+from skeletonmae.distributed import DistributedContext, barrier, distributed_session, wrap_model
 from skeletonmae.models.checkpointing import set_activation_checkpointing
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.mae import SkeletonMAE
