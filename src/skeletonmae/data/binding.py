@@ -1,10 +1,4 @@
-"""A run config meets its data: open the splits ``data.root`` names and bind the model to them.
-
-``open_split`` reads one prepared split (several ``data.root`` folders as one stacked split),
-``dataset_info`` says what the model must match, ``bind_model_to_data`` sets the model's joints,
-persons, classes, frames and channels from the data and the transform (and checks the ones a
-user wrote), ``require_labels`` refuses unlabelled data to the classifier stages.
-"""
+"""A run config meets its data: open the splits ``data.root`` names and bind the model to them."""
 
 from __future__ import annotations
 

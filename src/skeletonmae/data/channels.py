@@ -12,33 +12,26 @@ only; in 2D, rotation is in the image plane.
 
 from __future__ import annotations
 
-__all__ = ["CHANNEL_LAYOUTS", "check_channels", "default_channels", "spatial_dims"]
-
 CHANNEL_LAYOUTS: dict[str, tuple[int, int]] = {  # name -> (channels, spatial dims)
     "xyz": (3, 3),
     "xy": (2, 2),
     "xy_score": (3, 2),
     "xyz_score": (4, 3),
 }
-
-
-def default_channels(num_channels: int) -> str:
-    """``xyz`` for 3 channels, ``xy`` for 2; other counts must be declared."""
-    defaults = {3: "xyz", 2: "xy"}
-    if num_channels not in defaults:
-        raise ValueError(
-            f"{num_channels} coordinate channels: declare what they hold (channels = one of "
-            f"{sorted(CHANNEL_LAYOUTS)}), e.g. 'xyz_score' for x, y, z and a confidence"
-        )
-    return defaults[num_channels]
+DEFAULTS = {3: "xyz", 2: "xy"}
 
 
 def check_channels(name: str, num_channels: int) -> str:
-    """``name`` (or the default for ``num_channels`` when empty), checked against the count."""
+    """``name`` checked against the channel count; empty: ``xyz`` for 3 channels, ``xy`` for 2
+    (other counts must be declared)."""
     if not name:
-        return default_channels(num_channels)
-    if name not in CHANNEL_LAYOUTS:
-        raise ValueError(f"channels {name!r} is unknown; use one of {sorted(CHANNEL_LAYOUTS)}")
+        if num_channels not in DEFAULTS:
+            raise ValueError(
+                f"{num_channels} coordinate channels: declare what they hold (channels = one of "
+                f"{sorted(CHANNEL_LAYOUTS)}), e.g. 'xyz_score' for x, y, z and a confidence"
+            )
+        return DEFAULTS[num_channels]
+    spatial_dims(name)  # an unknown name is refused there
     expected = CHANNEL_LAYOUTS[name][0]
     if expected != num_channels:
         raise ValueError(f"channels {name!r} means {expected} channels, the data has {num_channels}")

@@ -22,16 +22,12 @@ from skeletonmae.run_config import TransformConfig
 class SkeletonDataset(Dataset):
     """``ds[i] -> (x, label, i)``: ``x`` float32 tensor ``(C, T, V, M)`` with ``T = transform.num_frames``.
 
-    ``split`` is a split folder (memory-mapped), loaded :class:`SplitArrays`, or a
-    :class:`StackedSplit` of several datasets' splits (persons padded to the widest part);
-    ``indices`` optionally restricts the dataset to those samples of the split (e.g. a
-    label-fraction subset), in that order.
-    Training (``train=True``) applies the random crop and rotation; their randomness depends only on
-    ``(seed, epoch, sample)``, so results do not depend on worker count, batch composition or
-    resumption. Call :meth:`set_epoch` at the start of every epoch.
-
-    :meth:`get_batch` transforms many samples at once (vectorised, the same values as ``ds[i]``).
-    Pickling keeps only the folder path, so DataLoader workers re-open the memmap instead of copying it.
+    ``split``: a split folder (memory-mapped), loaded :class:`SplitArrays`, or a :class:`StackedSplit`
+    (persons padded to the widest part); ``indices`` restricts the dataset to those samples, in that
+    order. Training augmentation depends only on ``(seed, epoch, sample)`` (call :meth:`set_epoch` at
+    the start of every epoch), not on workers, batches or resumption. :meth:`get_batch` transforms
+    many samples at once (the same values as ``ds[i]``). Pickling keeps only the folder paths, so
+    DataLoader workers re-open the memmap instead of copying it.
     """
 
     def __init__(

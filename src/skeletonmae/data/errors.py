@@ -22,19 +22,13 @@ class DataFormatError(ValueError):
         key: str | None = None,
     ) -> None:
         self.path = None if path is None else Path(path)
-        self.line = line
-        self.key = key
-        self.problem = problem
-        super().__init__(f"{self.where()}: {problem}")
-
-    def where(self) -> str:
-        """``"file, line N"`` or ``"file, key 'x'"`` (whatever is known)."""
-        parts = [str(self.path) if self.path is not None else "<input>"]
-        if self.line is not None:
-            parts.append(f"line {self.line}")
-        if self.key is not None:
-            parts.append(f"key {self.key!r}")
-        return ", ".join(parts)
+        self.line, self.key, self.problem = line, key, problem
+        where = [str(self.path) if self.path is not None else "<input>"]
+        if line is not None:
+            where.append(f"line {line}")
+        if key is not None:
+            where.append(f"key {key!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
 
 
 class ForbiddenPickleError(DataFormatError):

@@ -1,16 +1,11 @@
 """DataLoader helpers: seeded epoch shuffling and batch-at-once transforms.
 
-``make_loader(dataset, batch_size, shuffle=True, seed=0)`` returns a :class:`SkeletonLoader`;
-call ``loader.set_epoch(epoch)`` before iterating each epoch. It yields
-``(x (B, C, T, V, M) float32, labels (B,) int64, indices (B,) int64)``.
-
-- ``batched=True`` (default): each batch is transformed in one vectorised call
-  (:meth:`SkeletonDataset.get_batch`), and the epoch travels with the batch request, so even
-  persistent workers use the right augmentation.
-- ``batched=False``: the classic per-sample ``dataset[i]`` + default collate (same values).
-
-The order of an epoch is a permutation drawn from ``(seed, epoch)``, so a resumed run sees the
-same batches as an uninterrupted one.
+:func:`make_loader` yields ``(x (B, C, T, V, M) float32, labels (B,) int64, indices (B,) int64)``;
+call ``loader.set_epoch(epoch)`` before each epoch. An epoch's order is a permutation drawn from
+``(seed, epoch)``, so a resumed run sees the same batches as an uninterrupted one. ``batched=True``
+(default) transforms each batch in one call (:meth:`SkeletonDataset.get_batch`) and sends the epoch
+with the batch request, so even persistent workers augment right; ``batched=False`` is the classic
+per-sample ``dataset[i]`` + default collate (same values).
 """
 
 from __future__ import annotations
@@ -41,14 +36,8 @@ class EpochBatchSampler(Sampler[BatchRequest]):
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.length, self.batch_size, self.shuffle, self.drop_last, self.seed = (
-            length,
-            batch_size,
-            shuffle,
-            drop_last,
-            seed,
-        )
-        self.epoch = 0
+        self.length, self.batch_size, self.shuffle, self.drop_last = length, batch_size, shuffle, drop_last
+        self.seed, self.epoch = seed, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)

@@ -1,19 +1,12 @@
-"""Normalisation chosen at preparation, recorded with the data and applied again to new inputs.
+"""Normalisation chosen at preparation (``prepare convert --center first|every [--normalize-scale]
+[--trim]``), recorded in the manifest and every ``meta.json`` (``normalization``), copied into
+checkpoints and applied again by ``predict`` / ``embed`` to new inputs.
 
-``prepare convert --center first|every [--normalize-scale] [--trim]`` writes the choice into
-the dataset's manifest and every split's ``meta.json`` (``normalization``); training copies it
-into checkpoints, and ``predict`` / ``embed`` apply the same to the sequences they are given.
-
-- ``center="first"``: subtract the layout's centre joint of the first person in the first valid
-  frame from every present joint of the sample (NTU's convention: motion through space is kept);
-- ``center="every"``: subtract it frame by frame (the skeleton stays in place);
-- ``scale=True``: divide the positions by the sample's body size
-  (:func:`skeletonmae.data.transforms.body_size`, as ``data.transform.normalize_scale`` does), so
-  every subject has size 1;
-- trimming (preparation only) cuts the padded frame axis to the longest valid sequence.
-
-Only the positions (the first ``spatial_dims`` channels) change; a keypoint score does not, and
-absent persons and padded frames stay exactly zero.
+``center="first"`` subtracts the layout's centre joint of the first person in the first valid frame
+from every present joint (NTU's convention: motion through space is kept), ``"every"`` subtracts it
+frame by frame; ``scale=True`` divides by the body size (:func:`~skeletonmae.data.transforms.body_size`);
+trimming (preparation only) cuts the frame axis to the longest valid sequence. Only the positions
+change (not a score channel); absent persons and padded frames stay exactly zero.
 """
 
 from __future__ import annotations
@@ -28,8 +21,6 @@ from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.transforms import body_size
-
-__all__ = ["CENTERS", "Normalization", "normalize_samples"]
 
 CENTERS = ("none", "first", "every")
 

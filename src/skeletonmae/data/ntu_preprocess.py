@@ -47,11 +47,8 @@ class PreprocessConfig:
         require(self.max_persons >= 1, "max_persons", "must be at least 1 (NTU uses 2)")
         require(self.length_threshold >= 0, "length_threshold", "must be >= 0 (standard: 11)")
         require(self.spread_ratio > 0, "spread_ratio", "must be positive (standard: 0.8)")
-        require(
-            0 < self.spread_frame_fraction <= 1,
-            "spread_frame_fraction",
-            "must be in (0, 1] (standard: 0.69754)",
-        )
+        fraction = self.spread_frame_fraction
+        require(0 < fraction <= 1, "spread_frame_fraction", "must be in (0, 1] (standard: 0.69754)")
         low, high = self.motion_range
         require(
             0 <= low < high,
@@ -61,21 +58,14 @@ class PreprocessConfig:
         require(self.center_joint >= 0, "center_joint", "must be a joint index (NTU spine middle: 1)")
 
 
-DROP_REASONS: dict[str, str] = {
-    "length": "seen in at most length_threshold frames",
-    "spread": "x/y spread above spread_ratio in at least spread_frame_fraction of its frames",
-    "motion": "motion outside motion_range (only with motion_filter)",
-    "overlap": "overlaps every kept actor in time",
-}
-
-
 @dataclass(frozen=True)
 class PreprocessedSample:
     """One denoised sample: ``joints`` ``(C=3, T, V, M)`` float32 with ``T`` valid frames, centred.
 
     ``present`` ``(T, M)`` bool marks which actor is present in which frame (absent = zeros);
-    ``kept`` lists the body ids per actor; ``dropped`` lists ``(body_id, reason)`` pairs with a
-    reason of :data:`DROP_REASONS`.
+    ``kept`` lists the body ids per actor; ``dropped`` lists ``(body_id, reason)`` pairs, the reason
+    one of ``length`` (seen in at most ``length_threshold`` frames), ``spread``, ``motion`` (outside
+    ``motion_range``, only with ``motion_filter``) or ``overlap`` (overlaps every kept actor in time).
     """
 
     name: str
@@ -97,14 +87,6 @@ class _Track:
     frames: np.ndarray  # (F,) valid-frame indices
     joints: np.ndarray  # (F, V, 3)
     motion: float
-
-    @property
-    def start(self) -> int:
-        return int(self.frames[0])
-
-    @property
-    def end(self) -> int:
-        return int(self.frames[-1])
 
 
 def body_motion(joints: np.ndarray) -> float:
@@ -132,12 +114,12 @@ def preprocess_skeleton(
     dropped: list[tuple[str, str]] = []
     if len(tracks) > 1:
         tracks = _denoise(tracks, config, dropped, source)
-    actors, slots = _assign_actors(tracks, num_valid, config.max_persons, dropped)
+    actors = _assign_actors(tracks, config.max_persons, dropped)
     joints, present = _place(actors, num_valid, config.max_persons)
     keep = present.any(axis=1)  # (T,)
     joints, present = joints[keep], present[keep]
     _center(joints, present, config.center_joint, source)
-    kept = tuple(tuple(track.body_id for track in slot) for slot in slots)
+    kept = tuple(tuple(t.body_id for t, slot in actors if slot == s) for s in range(config.max_persons))
     return PreprocessedSample(
         raw.name, np.ascontiguousarray(joints.transpose(3, 0, 2, 1)), present, kept, tuple(dropped)
     )
@@ -184,24 +166,21 @@ def _spread_filter(tracks: list[_Track], config: PreprocessConfig, dropped: list
     return remaining
 
 
-def _assign_actors(
-    ranked: list[_Track], num_frames: int, max_persons: int, dropped: list
-) -> tuple[list[tuple[_Track, int]], list[list[_Track]]]:
-    """CTR-GCN's slot rules: ``[(track, slot)]`` and the tracks of every slot."""
+def _assign_actors(ranked: list[_Track], max_persons: int, dropped: list) -> list[tuple[_Track, int]]:
+    """CTR-GCN's slot rules: ``(track, slot)`` of every placed track, in rank order."""
     first = ranked[0]
-    intervals = [[first.start, first.end]] + [[0, 0] for _ in range(max_persons - 1)]
+    intervals = [[int(first.frames[0]), int(first.frames[-1])]] + [[0, 0] for _ in range(max_persons - 1)]
     placed = [(first, 0)]
-    slots: list[list[_Track]] = [[first]] + [[] for _ in range(max_persons - 1)]
     for track in ranked[1:]:
+        begin, finish = int(track.frames[0]), int(track.frames[-1])
         for slot, (start, end) in enumerate(intervals):
-            if min(end, track.end) - max(start, track.start) <= 0:  # no overlap with this actor
+            if min(end, finish) - max(start, begin) <= 0:  # no overlap with this actor
                 placed.append((track, slot))
-                slots[slot].append(track)
-                intervals[slot] = [min(start, track.start), max(end, track.end)]
+                intervals[slot] = [min(start, begin), max(end, finish)]
                 break
         else:
             dropped.append((track.body_id, "overlap"))
-    return placed, slots
+    return placed
 
 
 def _place(

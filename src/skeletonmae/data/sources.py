@@ -1,12 +1,9 @@
-"""Several prepared splits read as one: pre-training on a corpus of datasets.
+"""Several prepared splits read as one (``data.root`` a list): pre-training on a corpus of datasets.
 
-:class:`StackedSplit` lines up the same split of several prepared datasets (``data.root`` given as
-a list) without copying them: each part stays memory-mapped, and a sample is addressed by its row
-in the stack (part 0's rows first). All parts must share the layout and the channel set; labelled
-parts must share the class names; unlabelled parts (``num_classes`` 0, labels -1) may join any.
-Parts with fewer person slots are padded with empty (zero) persons by the dataset.
-
-:func:`weighted_epoch` draws one epoch's rows when the sources carry sampling weights.
+:class:`StackedSplit` lines up the same split of several datasets without copying them (each part
+stays memory-mapped; part 0's rows come first). Parts share the layout and the channel set; labelled
+parts share the class names, unlabelled ones (``num_classes`` 0, labels -1) may join any; the dataset
+pads parts with fewer persons. :func:`weighted_epoch` draws an epoch's rows under sampling weights.
 """
 
 from __future__ import annotations

@@ -1,35 +1,26 @@
 """Training / test transforms of STTFormer's feeder, vectorised over a batch.
 
-- **Valid-frame crop and resize**: training crops a random fraction ``p ~ U(crop_range)`` of the
-  valid frames (at least ``min_crop_frames``, at most all of them) at a random offset; testing keeps
-  the centre ``test_crop`` fraction. The crop is resized to ``num_frames`` by linear interpolation
-  with PyTorch's ``align_corners=False`` sampling (what STTFormer's ``F.interpolate`` does).
-- **Random rotation** (training, ``rotation > 0``): angles ``U(-rotation, rotation)`` about x, y, z,
-  applied as one matrix ``Rz @ Ry @ Rx`` per sample (STTFormer's sign conventions).
-- **Options for small datasets such as NW-UCLA** (off by default): ``rotation_axes``
-  gives each axis its own largest angle (e.g. a larger one about the vertical y axis);
-  ``scale_range`` draws one isotropic random scale per training sample; ``normalize_scale``
-  divides every sample (training and test) by its body size, the mean over frames of the
-  joints' RMS spread about their per-frame centroid, so subjects of every size look alike;
-  ``minmax_normalize`` rescales each spatial axis of a sample, after the rotation, to [-1, 1] over
-  the frames (and persons) that hold a skeleton (CTR-GCN's NW-UCLA feeder, in training and test alike).
-- **Facing alignment** (``align_facing``, off by default; training and test alike, before the random
-  rotation): each 3D sample is turned about the vertical y axis so that its body's right-to-left
-  direction (right minus left joint of the layout's ``left_right`` pairs, summed over the first
-  person's frames) lies along +x. A camera's azimuth around the subject then no longer shows in the
-  coordinates: a view-normalising step in the spirit of 2s-AGCN's NTU pre-normalisation (which turns
-  the first frame's shoulders parallel to x), here about the vertical axis only, over the whole crop.
-- **2D and keypoint scores** (:mod:`skeletonmae.data.channels`): geometry acts on the first
-  ``spatial_dims`` channels; in 2D the rotation is in the image plane (the z angle). ``flip_prob``
-  mirrors a sample (x -> -x, left and right joints swapped by the layout's pairs); ``shear``
-  shears it horizontally, x += s * y with s ~ U(-shear, shear).
-- **Streams**: ``joint`` (positions), ``bone`` (joint minus its parent in the layout) or ``motion``
-  (next frame minus this frame, zero for the last), computed after the above.
+- **Crop and resize**: training crops a random fraction ``p ~ U(crop_range)`` of the valid frames
+  (at least ``min_crop_frames``, at most all) at a random offset, testing the centre ``test_crop``
+  fraction; the crop is resized to ``num_frames`` linearly with ``align_corners=False`` sampling
+  (STTFormer's ``F.interpolate``).
+- **Random rotation** (training): angles ``U(-max, max)`` about x, y, z (``rotation``, or per axis
+  ``rotation_axes``) as one ``Rz @ Ry @ Rx`` per sample (STTFormer's sign conventions); in 2D the
+  z angle turns the image plane. ``scale_range``: one isotropic random scale; ``flip_prob``: x -> -x
+  with the layout's left and right joints swapped; ``shear``: x += s * y, s ~ U(-shear, shear).
+- **Training and test alike**: ``normalize_scale`` divides a sample by its body size
+  (:func:`body_size`); ``align_facing`` (3D, before the random rotation) turns a sample about the
+  vertical y axis so that its first person's right-to-left direction (right minus left joint of the
+  ``left_right`` pairs, summed over frames) lies along +x, removing the camera's azimuth (2s-AGCN's
+  pre-normalisation, about the vertical axis only); ``minmax_normalize`` rescales each spatial axis,
+  after the rotation, to [-1, 1] over the frames that hold a skeleton (CTR-GCN's NW-UCLA feeder).
+- **Streams**, computed last: ``joint``, ``bone`` (joint minus its parent), ``motion`` (next frame
+  minus this one, zero for the last) or ``bone_motion``.
 
-The random draws of a sample come from :func:`~skeletonmae.data.random_streams.uniform_streams`
-(eight per sample: crop fraction, crop offset, three angles, scale, flip, shear; counter-based, so
-adding a draw leaves the earlier ones unchanged), so a sample's augmentation is the same
-whether it is transformed alone or inside any batch. A single sample is a batch of one.
+Geometry acts on the first ``spatial_dims`` channels only (:mod:`skeletonmae.data.channels`); a score
+channel passes through. A sample's eight draws (crop fraction, crop offset, three angles, scale, flip,
+shear) come from :func:`~skeletonmae.data.random_streams.uniform_streams`, so its augmentation is the
+same alone or inside any batch.
 """
 
 from __future__ import annotations
@@ -89,9 +80,7 @@ def rotation_matrices(angles: np.ndarray) -> np.ndarray:
 
 
 def to_stream(x: np.ndarray, stream: str, parents: np.ndarray | None = None) -> np.ndarray:
-    """``x`` ``(B, C, T, V, M)`` as the joint, bone, motion or bone-motion stream (a new array
-    unless ``joint``): bones are ``joint - parent`` (zero at the root), motion is the difference to
-    the next frame (zero at the last), bone motion is the motion of the bones."""
+    """``x`` ``(B, C, T, V, M)`` as ``stream`` (a new array unless ``joint``; see the module doc)."""
     if stream == "joint":
         return x
     if stream in ("bone", "bone_motion"):
@@ -128,11 +117,9 @@ def transform_batch(
     pairs: np.ndarray | None = None,
 ) -> np.ndarray:
     """Transform samples ``rows`` ``(B,)`` of ``data`` ``(N, C, T_max, V, M)`` into float32
-    ``(B, C, num_frames, V, M)``. ``uniforms`` ``(B, config.draws_needed)`` are required for
-    training. Geometry and streams act on the first ``spatial_dims`` channels (3: 3D rotation;
-    2: rotation in the image plane about z); later channels (a keypoint score) pass through.
-    ``mirror`` ``(V,)`` is the layout's left/right joint permutation, needed when ``flip_prob > 0``;
-    ``pairs`` ``(P, 2)`` its (left, right) joint pairs, needed by ``align_facing``."""
+    ``(B, C, num_frames, V, M)``. Training needs ``uniforms`` ``(B, config.draws_needed)``;
+    ``flip_prob > 0`` needs ``mirror`` ``(V,)``, the layout's left/right permutation, and
+    ``align_facing`` its ``pairs`` ``(P, 2)`` of (left, right) joints."""
     needed = config.draws_needed
     if train and (
         uniforms is None or uniforms.ndim != 2 or uniforms.shape[0] != len(rows) or uniforms.shape[1] < needed

@@ -18,8 +18,6 @@ import numpy as np
 
 from skeletonmae.data.samples import SkeletonSamples
 
-__all__ = ["window_samples", "window_starts"]
-
 
 def window_starts(length: int, window: int, stride: int) -> list[int]:
     """First frames of the clips of a sequence of ``length`` valid frames (see the module rule)."""

@@ -25,8 +25,6 @@ import numpy as np
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.samples import SkeletonSamples
 
-__all__ = ["is_openpose_folder", "read_openpose_folder", "read_openpose_video"]
-
 KEY = "pose_keypoints_2d"
 FRAME_NUMBER = re.compile(r"_(\d+)_keypoints\.json$")
 LAYOUT_BY_COUNT = {25: "openpose_body25", 18: "openpose18"}
