@@ -67,7 +67,7 @@ def test_a_layout_file_cannot_redefine_a_built_in_layout(tmp_path, clean_registr
 
 
 def test_built_in_layouts_by_joint_count():
-    assert layout_for_joint_count(18).name == "openpose18" and get_layout("openpose18").root_joint == 1
+    assert layout_for_joint_count(18).name == "openpose18" and get_layout("openpose18").parents[1] == 1
     assert (
         layout_for_joint_count(33).name == "mediapipe33" and len(get_layout("mediapipe33").left_right) == 16
     )

@@ -14,14 +14,16 @@ def test_builtin_layouts(name, joints, center):
     assert layout.num_joints == joints == len(layout.joint_names)
     assert layout.center_joint == center
     assert len(layout.bones) == joints - 1
-    # every joint reaches the root by following parents (a tree, no cycles)
+    # every joint reaches the one root by following parents (a tree, no cycles)
+    roots = set()
     for joint in range(joints):
         seen = set()
         while layout.parents[joint] != joint:
             assert joint not in seen
             seen.add(joint)
             joint = layout.parents[joint]
-        assert joint == layout.root_joint
+        roots.add(joint)
+    assert len(roots) == 1
     # mirror pairs name a left and a right joint
     for left, right in layout.left_right:
         assert "left" in layout.joint_names[left] and "right" in layout.joint_names[right]

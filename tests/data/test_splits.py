@@ -7,11 +7,7 @@ import pytest
 
 from skeletonmae.data.classes import NTU60_CLASS_NAMES, NTU120_CLASS_NAMES, NW_UCLA_CLASS_NAMES
 from skeletonmae.data.errors import DataFormatError
-from skeletonmae.data.splits import (
-    is_training_sample,
-    parse_ntu_name,
-    split_names,
-)
+from skeletonmae.data.splits import in_benchmark, is_training_sample, parse_ntu_name
 
 
 def test_parse_name_and_rules():
@@ -38,7 +34,7 @@ def test_bad_names_raise_with_the_pattern(bad):
 
 def test_unknown_benchmark():
     with pytest.raises(ValueError, match="unknown benchmark 'ntu60-xset'"):
-        split_names(["S001C001P001R001A001"], "ntu60-xset")
+        in_benchmark(parse_ntu_name("S001C001P001R001A001"), "ntu60-xset")
 
 
 def test_class_names():

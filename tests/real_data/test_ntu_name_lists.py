@@ -7,9 +7,24 @@ from __future__ import annotations
 import pytest
 from shared_data import require_shared_data
 
-from skeletonmae.data.splits import BENCHMARKS, read_name_list, split_names
+from skeletonmae.data.splits import (
+    BENCHMARKS,
+    in_benchmark,
+    is_training_sample,
+    parse_ntu_name,
+    read_name_list,
+)
 
 META = require_shared_data("the official NTU name lists", "ntu/meta") / "ntu" / "meta"
+
+
+def split_names(names: list[str], benchmark: str) -> tuple[list[str], list[str]]:
+    """``(train, test)`` names of ``benchmark`` (names outside its dataset are left out)."""
+    samples = [(name, parse_ntu_name(name)) for name in names]
+    inside = [(name, sample) for name, sample in samples if in_benchmark(sample, benchmark)]
+    train = [name for name, sample in inside if is_training_sample(sample, benchmark)]
+    return train, [name for name, sample in inside if not is_training_sample(sample, benchmark)]
+
 
 EXPECTED = {
     "ntu60-xsub": (40091, 16487),

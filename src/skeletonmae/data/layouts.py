@@ -1,25 +1,14 @@
 """Skeleton layouts as data: joint names, bones, centre joint and left/right pairs.
 
-Joint indices are 0-based. ``bones`` are ``(child, parent)`` pairs forming a tree (every joint but
-the root appears once as a child), so they serve both drawing and bone features (bone of ``v`` =
-``x[v] - x[parent(v)]``, zero at the root). ``center_joint`` is the joint sequences are centred on.
+Joint indices are 0-based. ``bones`` are ``(child, parent)`` pairs forming a tree, for drawing and
+for bone features (bone of ``v`` = ``x[v] - x[parent(v)]``, zero at the root); sequences are
+centred on ``center_joint``. Built in: ``ntu25`` (Kinect v2, NTU RGB+D; bones as the Kinect v2 SDK
+draws them), ``nw_ucla20`` (Kinect v1), ``coco17`` (2D pose estimators), ``openpose18`` (COCO-17
+plus a neck), ``mediapipe33`` (MediaPipe Pose) and ``openpose_body25`` (OpenPose's default output).
 
-- ``ntu25``: Kinect v2 as in NTU RGB+D; bones follow the Kinect v2 SDK's body drawing (thumb on the
-  wrist, hand tip on the hand), rooted at the spine base.
-- ``nw_ucla20``: Kinect v1 as in Northwestern-UCLA, rooted at the hip centre.
-- ``coco17``: the COCO keypoints of 2D pose estimators (pyskl), rooted at the nose.
-- ``openpose18``: OpenPose's COCO-18 body (COCO-17 plus a neck; ST-GCN's Kinetics skeleton),
-  rooted at the neck.
-- ``mediapipe33``: MediaPipe Pose landmarks (face, hands, feet), rooted at the nose.
-- ``openpose_body25``: OpenPose's default BODY_25 output (COCO-18 plus mid-hip and feet), centred
-  on the mid-hip.
-
-Any other skeleton is a small YAML or JSON file (:func:`load_layout_file`, docs/data.md):
-``name``, ``joint_names``, ``bones`` (``[child, parent]`` pairs), ``center_joint`` and
-``left_right`` pairs, checked when read (a tree, indices in range, pairs disjoint). A custom
-layout is registered by name for the process; its definition is stored in the prepared dataset's
-``meta.json`` and in checkpoints, so every later step finds it again
-(:func:`register_layout_definition`).
+Any other skeleton is a YAML or JSON layout file (:func:`load_layout_file`, docs/data.md) with the
+same fields, checked when read and registered by name for the process; its definition travels in
+the prepared dataset's ``meta.json`` and in checkpoints (:func:`register_layout_definition`).
 """
 
 from __future__ import annotations
@@ -77,11 +66,6 @@ class SkeletonLayout:
                 f"in 0..{self.num_joints - 1}, each at most once"
             )
         object.__setattr__(self, "parents", tuple(parents))
-
-    @property
-    def root_joint(self) -> int:
-        """The joint without a parent."""
-        return next(v for v, parent in enumerate(self.parents) if parent == v)
 
     def parent_index(self) -> np.ndarray:
         """``(V,)`` int64: the parent of every joint (the root maps to itself)."""

@@ -74,10 +74,6 @@ class PreprocessedSample:
     kept: tuple[tuple[str, ...], ...]
     dropped: tuple[tuple[str, str], ...]
 
-    @property
-    def num_frames(self) -> int:
-        return int(self.joints.shape[1])
-
 
 @dataclass(eq=False)
 class _Track:

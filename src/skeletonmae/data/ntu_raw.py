@@ -5,15 +5,15 @@ of 10 values (body id, clipped edges, left hand confidence/state, right hand con
 restricted, lean x, lean y, tracking state), a joint count (25) and one line per joint of 12 values
 (x y z, depth x y, colour x y, orientation w x y z, tracking state).
 
-Speed: a Python loop walks only the frame/body headers; every joint line is converted in one
-``np.loadtxt`` call (by default only x, y, z and the tracking state, about 2x faster; ``full=True``
-adds the pixel coordinates and orientations). A bad joint or info line is located (file and 1-based
-line) by a slow re-scan that only runs once something is wrong.
+A Python loop walks only the frame/body headers; the joint lines are converted in one ``np.loadtxt``
+call (by default only x, y, z and the tracking state, about 2x faster than ``full=True``). A bad
+line is located (file and 1-based line) by a slow re-scan that only runs once something is wrong.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +83,7 @@ class _Layout:
     info_lines: list[int]
 
 
-def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS, full: bool = False) -> RawSkeleton:
+def parse_skeleton_file(path: str | Path, *, full: bool = False) -> RawSkeleton:
     """Read one ``.skeleton`` file. Raises :class:`DataFormatError` naming the file and line."""
     path = Path(path)
     try:
@@ -96,8 +96,8 @@ def parse_skeleton_file(path: str | Path, *, num_joints: int = NUM_JOINTS, full:
         line = data.count(b"\n", 0, error.start) + 1
         raise DataFormatError(path, "non-ASCII byte; a .skeleton file is plain text", line=line) from error
     lines = text.splitlines()
-    layout = _walk_headers(lines, path, num_joints)
-    values = _joint_values(lines, layout, path, num_joints, full)  # (blocks, V, 12 or 4)
+    layout = _walk_headers(lines, path)
+    values = _joint_values(lines, layout, path, full)  # (blocks, V, 12 or 4)
     info_ids, info_values = _body_info(lines, layout, path)
     bodies = _group_bodies(layout, values, info_ids, info_values, path)
     return RawSkeleton(path.stem, path, len(layout.bodies_per_frame), layout.bodies_per_frame, bodies)
@@ -125,7 +125,7 @@ def _read_count(lines: list[str], index: int, what: str, source: Path, upper: in
     return value
 
 
-def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
+def _walk_headers(lines: list[str], source: Path) -> _Layout:
     """Visit the frame / body headers (not the joint lines), checking every count, and record where
     every block is."""
     num_frames = _read_count(lines, 0, "the frame count", source, upper=10**6)
@@ -152,18 +152,18 @@ def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
                 )
             info_lines.append(cursor)
             joints = _read_count(lines, cursor + 1, "the joint count", source, upper=10**3)
-            if joints != num_joints:
+            if joints != NUM_JOINTS:
                 raise DataFormatError(
-                    source, f"joint count {joints}, expected {num_joints} (Kinect v2)", line=cursor + 2
+                    source, f"joint count {joints}, expected {NUM_JOINTS} (Kinect v2)", line=cursor + 2
                 )
             starts.append(cursor + 2)
             frames.append(frame)
-            cursor += 2 + num_joints
+            cursor += 2 + NUM_JOINTS
             if cursor > len(lines):
                 raise DataFormatError(
                     source,
-                    f"file ends inside frame {frame + 1}: expected {num_joints} joint lines "
-                    f"from line {cursor - num_joints + 1} (truncated?); re-extract the file",
+                    f"file ends inside frame {frame + 1}: expected {NUM_JOINTS} joint lines "
+                    f"from line {cursor - NUM_JOINTS + 1} (truncated?); re-extract the file",
                     line=len(lines),
                 )
     extra = [i for i in range(cursor, len(lines)) if lines[i].strip()]
@@ -177,20 +177,20 @@ def _walk_headers(lines: list[str], source: Path, num_joints: int) -> _Layout:
     return _Layout(per_frame, starts, frames, info_lines)
 
 
-def _joint_values(lines: list[str], layout: _Layout, source: Path, num_joints: int, full: bool) -> np.ndarray:
+def _joint_values(lines: list[str], layout: _Layout, source: Path, full: bool) -> np.ndarray:
     """All joint lines converted at once: ``(blocks, V, 12)`` float64, or ``(blocks, V, 4)`` (x, y, z,
     tracking state) unless ``full``."""
     width = JOINT_VALUES if full else len(_USED_COLUMNS)
     if not layout.block_starts:
-        return np.zeros((0, num_joints, width))
-    joint_lines = [line for start in layout.block_starts for line in lines[start : start + num_joints]]
+        return np.zeros((0, NUM_JOINTS, width))
+    indices = [index for start in layout.block_starts for index in range(start, start + NUM_JOINTS)]
     try:
-        values = np.loadtxt(joint_lines, dtype=np.float64, ndmin=2, usecols=None if full else _USED_COLUMNS)
+        values = np.loadtxt([lines[i] for i in indices], ndmin=2, usecols=None if full else _USED_COLUMNS)
     except ValueError:
         values = None
     if values is None or values.shape[1] != width:
-        _locate_bad_line(lines, layout, source, num_joints, JOINT_VALUES)
-    values = values.reshape(len(layout.block_starts), num_joints, width)
+        raise _bad_line(lines, indices, "joint line", JOINT_VALUES, source)
+    values = values.reshape(len(layout.block_starts), NUM_JOINTS, width)
     finite = np.isfinite(values).all(axis=2)  # (blocks, V)
     if not finite.all():
         block, joint = np.argwhere(~finite)[0]
@@ -202,55 +202,43 @@ def _joint_values(lines: list[str], layout: _Layout, source: Path, num_joints: i
     return values
 
 
-def _locate_bad_line(lines: list[str], layout: _Layout, source: Path, num_joints: int, width: int) -> None:
-    """Slow path: find the first joint line that is not ``width`` numbers and raise for it."""
-    for start in layout.block_starts:
-        for index in range(start, start + num_joints):
-            tokens = lines[index].split()
-            if len(tokens) != width:
-                raise DataFormatError(
-                    source, f"expected {width} numbers on a joint line, got {len(tokens)}", line=index + 1
-                )
-            for token in tokens:
-                try:
-                    float(token)
-                except ValueError:
-                    raise DataFormatError(
-                        source, f"non-numeric value {token[:30]!r} on a joint line", line=index + 1
-                    ) from None
-    raise DataFormatError(source, "joint lines could not be read as numbers")
-
-
 def _body_info(lines: list[str], layout: _Layout, source: Path) -> tuple[list[str], np.ndarray]:
     """Body ids and the 9 info values of every body block: ``(blocks, 9)`` float32."""
     width = len(BODY_INFO_FIELDS)
     if not layout.info_lines:
         return [], np.zeros((0, width), dtype=np.float32)
     split = [lines[index].split(maxsplit=1) for index in layout.info_lines]
-    ids = [parts[0] for parts in split]
     try:
         values = np.loadtxt([parts[1] if len(parts) == 2 else "" for parts in split], ndmin=2)
         good = values.shape[1] == width and bool(np.isfinite(values).all())
     except ValueError:
         good = False
     if not good:
-        for index in layout.info_lines:
-            _check_info_line(lines[index], index, source)
-    return ids, values.astype(np.float32)
+        raise _bad_line(lines, layout.info_lines, "body info line", 1 + width, source, skip=1)
+    return [parts[0] for parts in split], values.astype(np.float32)
 
 
-def _check_info_line(line: str, index: int, source: Path) -> None:
-    tokens = line.split()
-    if len(tokens) != 1 + len(BODY_INFO_FIELDS):
-        raise DataFormatError(
-            source, f"expected a body info line of 10 values, got {len(tokens)}", line=index + 1
-        )
-    try:
-        row = [float(token) for token in tokens[1:]]
-    except ValueError:
-        raise DataFormatError(source, "non-numeric value on a body info line", line=index + 1) from None
-    if not all(math.isfinite(value) for value in row):
-        raise DataFormatError(source, "non-finite value (NaN or inf) on a body info line", line=index + 1)
+def _bad_line(
+    lines: list[str], indices: Iterable[int], what: str, count: int, source: Path, skip: int = 0
+) -> DataFormatError:
+    """Slow path: the error for the first of ``indices`` that is not ``count`` values, the ones after
+    the first ``skip`` finite numbers."""
+    for index in indices:
+        tokens = lines[index].split()
+        if len(tokens) != count:
+            return DataFormatError(
+                source, f"expected {count} numbers on a {what}, got {len(tokens)}", line=index + 1
+            )
+        for token in tokens[skip:]:
+            try:
+                value = float(token)
+            except ValueError:
+                return DataFormatError(
+                    source, f"non-numeric value {token[:30]!r} on a {what}", line=index + 1
+                )
+            if not math.isfinite(value):
+                return DataFormatError(source, f"non-finite value (NaN or inf) on a {what}", line=index + 1)
+    return DataFormatError(source, f"{what}s could not be read as numbers")
 
 
 def _group_bodies(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skeletonmae.data.channels import check_channels
+from skeletonmae.data.classes import default_class_names
 
 UNLABELLED = -1
 
@@ -85,26 +86,17 @@ class SkeletonSamples:
         name_prefix: str = "sample",
         channels: str = "",
     ) -> SkeletonSamples:
-        """Fill in defaults: unlabelled, ``sample_00000`` names, lengths from the data,
-        ``class_0..`` names."""
+        """Fill in defaults: unlabelled, ``sample_00000`` names, lengths from the data, class names
+        by :func:`~skeletonmae.data.classes.default_class_names`."""
         if data.dtype not in (np.float32, np.float16):
             data = np.asarray(data, dtype=np.float32)
         count = data.shape[0]
         labels = np.full(count, UNLABELLED, np.int64) if labels is None else np.asarray(labels, np.int64)
         if class_names is None:
-            top = int(labels.max()) + 1 if count and labels.max() >= 0 else 0
-            class_names = tuple(f"class_{index}" for index in range(top))
-        return cls(
-            data=data,
-            labels=labels,
-            names=tuple(names)
-            if names is not None
-            else tuple(f"{name_prefix}_{i:05d}" for i in range(count)),
-            lengths=valid_lengths(data) if lengths is None else np.asarray(lengths, np.int64),
-            layout=layout,
-            class_names=tuple(class_names),
-            channels=channels,
-        )
+            class_names = default_class_names(int(labels.max()) + 1 if count else 0, layout)
+        names = tuple(f"{name_prefix}_{i:05d}" for i in range(count)) if names is None else tuple(names)
+        lengths = valid_lengths(data) if lengths is None else np.asarray(lengths, np.int64)
+        return cls(data, labels, names, lengths, layout, tuple(class_names), channels)
 
     @classmethod
     def from_sequences(

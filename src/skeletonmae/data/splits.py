@@ -7,14 +7,11 @@ action, all 1-based. NTU-60 is setups 1-17 (actions 1-60); NTU-120 adds setups 1
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from skeletonmae.data.errors import DataFormatError
 
-Benchmark = Literal["ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset"]
 BENCHMARKS: tuple[str, ...] = ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset")
 
 NTU60_XSUB_TRAIN_SUBJECTS = frozenset(
@@ -57,16 +54,18 @@ class NtuSampleName:
         return self.setup <= NTU60_LAST_SETUP and self.action <= 60
 
 
-def parse_ntu_name(name: str, *, source: str | Path | None = None) -> NtuSampleName:
-    """Parse ``S001C002P003R002A013`` (a trailing ``.skeleton`` is ignored).
+def _stem(name: str) -> str:
+    return name[: -len(".skeleton")] if name.endswith(".skeleton") else name
 
-    Raises :class:`DataFormatError` naming ``source`` (or the name) when the pattern does not match.
-    """
-    stem = name[: -len(".skeleton")] if name.endswith(".skeleton") else name
+
+def parse_ntu_name(name: str, *, source: str | Path | None = None) -> NtuSampleName:
+    """Parse ``S001C002P003R002A013`` (a trailing ``.skeleton`` is ignored); a name that does not
+    match raises :class:`DataFormatError` naming ``source`` (or the name)."""
+    stem = _stem(name)
     match = _NAME_PATTERN.match(stem)
     if match is None:
         raise DataFormatError(
-            source if source is not None else name,
+            source or name,
             f"sample name {stem!r} does not match the NTU pattern SsssCcccPpppRrrrAaaa "
             "(e.g. S001C002P003R002A013); rename the file or leave it out of the raw folder",
         )
@@ -103,32 +102,11 @@ def is_training_sample(sample: NtuSampleName, benchmark: str) -> bool:
     return sample.setup % 2 == 0  # ntu120-xset: even setup ids train
 
 
-def split_names(names: Iterable[str], benchmark: str) -> tuple[list[str], list[str]]:
-    """Split sample names into ``(train, test)`` for ``benchmark``, keeping the input order.
-
-    Names outside the benchmark's dataset (NTU-120 setups for an NTU-60 benchmark) are dropped.
-    """
-    train: list[str] = []
-    test: list[str] = []
-    for name in names:
-        sample = parse_ntu_name(name)
-        if not in_benchmark(sample, benchmark):
-            continue
-        (train if is_training_sample(sample, benchmark) else test).append(name)
-    return train, test
-
-
 def read_name_list(path: str | Path) -> list[str]:
-    """Read a list of sample names, one a line, skipping blanks and free-text header lines.
-
-    Works for the official missing-skeleton lists (three header lines) and the available-sample lists.
-    """
+    """Sample names, one a line, skipping blanks and free-text header lines (the official
+    missing-skeleton lists have three)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: name list not found; pass the path of an existing text file")
-    names = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        token = line.strip()
-        if _NAME_PATTERN.match(token[: -len(".skeleton")] if token.endswith(".skeleton") else token):
-            names.append(token[: -len(".skeleton")] if token.endswith(".skeleton") else token)
-    return names
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [_stem(line.strip()) for line in lines if _NAME_PATTERN.match(_stem(line.strip()))]

@@ -61,11 +61,6 @@ class _SceneBody:
     joints: np.ndarray  # (F, 25, 3) camera space
 
 
-def synthetic_action_ids(num_actions: int) -> tuple[int, ...]:
-    """The NTU action ids (1-based) used by ``num_actions`` synthetic classes."""
-    return tuple(action_id for action_id, _, _ in ACTIONS[:num_actions])
-
-
 def write_synthetic_ntu(out_dir: str | os.PathLike[str], num_samples: int, **options: Any) -> list[Path]:
     """Write ``num_samples`` ``.skeleton`` files into ``out_dir``; returns their paths (name order).
     ``options`` are :class:`SyntheticConfig` fields.

@@ -32,30 +32,20 @@ def window_samples(samples: SkeletonSamples, window: int, stride: int) -> Skelet
     """Every sample of ``samples`` ``(N, C, T, V, M)`` cut into clips ``(N', C, window, V, M)``."""
     _check(window, stride)
     plan = [
-        (index, start)
+        (index, clip, start)
         for index, length in enumerate(samples.lengths.tolist())
-        for start in window_starts(int(length), window, stride)
+        for clip, start in enumerate(window_starts(length, window, stride))
     ]
     _, channels, _, joints, persons = samples.data.shape
     data = np.zeros((len(plan), channels, window, joints, persons), dtype=samples.data.dtype)
     lengths = np.zeros(len(plan), dtype=np.int64)
-    names = []
-    clip_of_sample: dict[int, int] = {}
-    for row, (index, start) in enumerate(plan):
-        size = max(0, min(window, int(samples.lengths[index]) - start))
+    for row, (index, _, start) in enumerate(plan):
+        lengths[row] = size = max(0, min(window, int(samples.lengths[index]) - start))
         data[row, :, :size] = samples.data[index, :, start : start + size]
-        lengths[row] = size
-        clip = clip_of_sample.get(index, 0)
-        clip_of_sample[index] = clip + 1
-        names.append(f"{samples.names[index]}/w{clip:03d}")
+    names = tuple(f"{samples.names[index]}/w{clip:03d}" for index, clip, _ in plan)
+    labels = samples.labels[[index for index, _, _ in plan]].astype(np.int64)
     return SkeletonSamples(
-        data,
-        samples.labels[[index for index, _ in plan]].astype(np.int64),
-        tuple(names),
-        lengths,
-        samples.layout,
-        samples.class_names,
-        samples.channels,
+        data, labels, names, lengths, samples.layout, samples.class_names, samples.channels
     )
 
 

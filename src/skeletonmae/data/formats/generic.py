@@ -22,7 +22,6 @@ import numpy as np
 
 from skeletonmae.atomic import save_npz_atomic
 from skeletonmae.data.channels import check_channels
-from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.layouts import get_layout, layout_for_joint_count
 from skeletonmae.data.samples import SkeletonSamples
@@ -77,20 +76,14 @@ def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, S
         channels = check_channels(str(fields.get("channels", "")), data.shape[1])
     except ValueError as error:
         raise DataFormatError(path, str(error), key="channels") from None
-    labels = fields["labels"].astype(np.int64)
-    class_names = (
-        tuple(str(n) for n in fields["class_names"])
-        if "class_names" in fields
-        else default_class_names(int(labels.max()) + 1 if count else 0, chosen.name)
-    )
     split = fields["split"].astype(str) if "split" in fields else np.full(count, "train")
     samples = SkeletonSamples.from_arrays(
         data,
-        labels,
+        fields["labels"],
         names=[str(n) for n in fields["names"]] if "names" in fields else None,
         lengths=fields.get("lengths"),
         layout=chosen.name,
-        class_names=class_names,
+        class_names=tuple(str(n) for n in fields["class_names"]) if "class_names" in fields else None,
         channels=channels,
     )
     return {

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from skeletonmae.atomic import save_npy_atomic
-from skeletonmae.data.classes import default_class_names
 from skeletonmae.data.errors import DataFormatError
 from skeletonmae.data.formats.restricted_pickle import load_restricted_pickle, save_pickle_atomic
 from skeletonmae.data.layouts import layout_for_joint_count
@@ -35,15 +34,7 @@ def read_stgcn(
         raise DataFormatError(npy_path, f"expected (N, C, T, V, M) or (C, T, V, M), got shape {data.shape}")
     layout = layout or layout_for_joint_count(data.shape[3]).name
     names, labels = (None, None) if label_path is None else _read_labels(Path(label_path), data.shape[0])
-    top = int(labels.max()) + 1 if labels is not None and labels.size else 0
-    return SkeletonSamples.from_arrays(
-        data,
-        labels,
-        names=names,
-        layout=layout,
-        class_names=default_class_names(top, layout),
-        name_prefix=npy_path.stem,
-    )
+    return SkeletonSamples.from_arrays(data, labels, names=names, layout=layout, name_prefix=npy_path.stem)
 
 
 def _read_labels(path: Path, count: int) -> tuple[list[str], np.ndarray]:
