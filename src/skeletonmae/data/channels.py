@@ -1,13 +1,8 @@
-"""What the ``C`` coordinate channels of a dataset hold, declared once and carried everywhere.
-
-- ``xyz``: 3D positions (every built-in dataset; the default for ``C = 3``);
-- ``xy``: 2D positions, e.g. image keypoints (the default for ``C = 2``);
-- ``xy_score``: 2D positions plus the pose estimator's keypoint confidence (``C = 3``; the
-  score is *not* z: it is never rotated, scaled, flipped or differenced);
-- ``xyz_score``: 3D positions plus a confidence (``C = 4``).
-
-Geometric augmentations and the bone / motion streams act on the first ``spatial_dims`` channels
-only; in 2D, rotation is in the image plane.
+"""What the ``C`` coordinate channels of a dataset hold, declared once and carried everywhere:
+``xyz`` (3D, every built-in dataset; the default for C = 3), ``xy`` (2D, e.g. image keypoints; the
+default for C = 2), ``xy_score`` (2D plus the pose estimator's confidence; the score is not z: it is
+never rotated, scaled, flipped or differenced) and ``xyz_score`` (C = 4). Augmentations and the
+bone / motion streams act on the first ``spatial_dims`` channels; in 2D rotation is in the image plane.
 """
 
 from __future__ import annotations

@@ -1,18 +1,15 @@
-"""Checks of a dataset that are not errors but usually mean a mistake, in words a user understands.
+"""Checks of a dataset that are not errors but usually mean a mistake, in words a user understands
+(``inspect`` prints them, ``prepare convert`` lists them in the manifest, ``--strict`` refuses them).
+Each :class:`DataWarning` names the split, the samples, what was seen and what to do:
 
-``inspect`` prints them and ``prepare convert`` lists them in the manifest (``--strict`` turns
-them into an error). Each :class:`DataWarning` names the split, the sample where there is one,
-what was seen and what to do:
-
-- ``uncentred``: the layout's centre joint lies far from the origin compared with the body size
-  (camera coordinates); every built-in dataset is centred on that joint;
-- ``zero_frames``: all-zero frames inside a sample's stated length (a broken recording);
-- ``constant_frames``: most frames inside the stated length repeat the previous one (frozen tracking);
-- ``nonfinite``: NaN or inf values;
-- ``empty`` / ``short``: samples with no valid frame, or fewer than ``MIN_FRAMES``;
-- ``padding``: the arrays keep many more frames than the longest valid sequence;
-- ``rare_class``: classes with fewer than ``MIN_CLASS_SAMPLES`` samples in a split;
-- ``split_classes``: a class of a test split that the training split never shows (or the reverse).
+- ``uncentred``: the layout's centre joint lies far from the origin for the body size (camera
+  coordinates; every built-in dataset is centred on it);
+- ``zero_frames`` / ``constant_frames``: all-zero frames, or mostly frames repeating the previous one,
+  inside a sample's stated length (a broken recording, frozen tracking); ``nonfinite``: NaN or inf;
+- ``empty`` / ``short``: no valid frame, or fewer than ``MIN_FRAMES``;
+- ``padding``: far more frames than the longest valid sequence;
+- ``rare_class``: fewer than ``MIN_CLASS_SAMPLES`` samples of a class in a split;
+- ``split_classes``: a class one split has and the training split lacks (or the reverse).
 """
 
 from __future__ import annotations

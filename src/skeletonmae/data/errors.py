@@ -14,12 +14,7 @@ class DataFormatError(ValueError):
     """
 
     def __init__(
-        self,
-        path: str | os.PathLike[str] | None,
-        problem: str,
-        *,
-        line: int | None = None,
-        key: str | None = None,
+        self, path: str | os.PathLike | None, problem: str, *, line: int | None = None, key: str | None = None
     ) -> None:
         self.path = None if path is None else Path(path)
         self.line, self.key, self.problem = line, key, problem

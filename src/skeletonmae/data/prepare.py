@@ -1,10 +1,7 @@
-"""Raw NTU RGB+D / NW-UCLA folders -> a prepared dataset (see :mod:`skeletonmae.data.store`).
-
-One path for both: find the raw files -> convert them into cached shards (:mod:`~skeletonmae.data.shards`:
-``workers`` processes, resumable from ``out_dir/.cache``, a tqdm progress bar) -> write every split
-from the shards -> ``manifest.json``, listing every skipped file with its reason. Bad files never stop
-the run; with ``strict=True`` a :class:`~skeletonmae.data.errors.PreparationError` is raised after
-the dataset is written.
+"""Raw NTU RGB+D / NW-UCLA folders -> a prepared dataset (:mod:`skeletonmae.data.store`): find the
+raw files -> convert them into cached shards (:mod:`~skeletonmae.data.shards`) -> write every split ->
+``manifest.json`` listing every skipped file with its reason. Bad files never stop the run; with
+``strict=True`` a :class:`~skeletonmae.data.errors.PreparationError` follows the written dataset.
 """
 
 from __future__ import annotations
@@ -229,7 +226,7 @@ def _prepare(
     started: float,
     workers: int,
     strict: bool,
-    shard_size: int,
+    size: int,
     progress: bool,
 ) -> PrepareReport:
     """Shards -> splits -> manifest (the shared path of both datasets)."""
@@ -237,12 +234,7 @@ def _prepare(
     if not source.files:
         raise FileNotFoundError(f"no usable {kind} files found; check the raw folder")
     paths, built, reused = build_shards(
-        out_dir / CACHE_DIR / kind,
-        source.files,
-        source.settings,
-        shard_size=shard_size,
-        workers=workers,
-        progress=progress,
+        out_dir / CACHE_DIR / kind, source.files, source.settings, size, workers, progress
     )
     skipped = list(source.skipped)
     rows, denoising = _index_shards(paths, source, skipped)

@@ -1,9 +1,6 @@
-"""Counter-based random numbers: the same ``(seed, epoch, sample)`` always gives the same draws.
-
-Augmentation must not depend on which worker loads a sample, in which batch, or whether training
-was resumed. Instead of a stateful generator, every draw is a hash (SplitMix64) of
-``(seed, epoch, sample index, draw number)``, vectorised over samples with numpy ``uint64``
-arithmetic (which wraps around, as the hash needs).
+"""Counter-based random numbers: every draw is a SplitMix64 hash of ``(seed, epoch, sample index,
+draw number)``, vectorised with numpy ``uint64`` arithmetic (which wraps around, as the hash needs),
+so augmentation does not depend on the worker, the batch or a resumption.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Raw files -> cached shards of prepared samples, in parallel and resumable.
-
-Files are cut into shards of a few dozen; each shard is converted by one worker (a process pool,
-or inline with ``workers=1``) and saved atomically as an ``.npz`` whose name carries a fingerprint of
-its inputs (file names, sizes, modification times) and the settings. A re-run reuses the finished
-shards, so an interrupted preparation resumes where it stopped.
+"""Raw files -> cached shards of prepared samples, in parallel (a process pool, or inline with
+``workers=1``) and resumable: each shard is an ``.npz`` saved atomically under a name that carries a
+fingerprint of its inputs (names, sizes, modification times) and the settings, so a re-run reuses it.
 
 Shard arrays: ``names`` / ``labels`` / ``lengths`` / ``offsets`` per sample, ``joints``
 ``(C, sum T, V, M)`` (samples concatenated along time), ``skipped_names`` / ``skipped_reasons`` and
@@ -144,19 +141,18 @@ def build_shards(
     cache: Path,
     files: Sequence[tuple[str, str]],
     settings: SampleSettings,
-    *,
-    shard_size: int,
-    workers: int = 1,
-    progress: bool = True,
+    size: int,
+    workers: int,
+    progress: bool,
 ) -> tuple[list[Path], int, int]:
-    """Convert ``(name, path)`` ``files`` into shards of ``shard_size`` under ``cache``, reusing the
+    """Convert ``(name, path)`` ``files`` into shards of ``size`` under ``cache``, reusing the
     shards already there and deleting those no longer named; returns ``(shard paths, built, reused)``.
     ``workers=1`` runs inline."""
-    if shard_size < 1:
-        raise ValueError(f"shard_size must be at least 1, got {shard_size}")
+    if size < 1:
+        raise ValueError(f"shard_size must be at least 1, got {size}")
     jobs = []
-    for number, start in enumerate(range(0, len(files), shard_size)):
-        chunk = tuple(files[start : start + shard_size])
+    for number, start in enumerate(range(0, len(files), size)):
+        chunk = tuple(files[start : start + size])
         jobs.append(
             ShardJob(cache / f"shard_{number:05d}_{fingerprint(chunk, settings)}.npz", chunk, settings)
         )

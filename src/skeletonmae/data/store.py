@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,21 +73,17 @@ class SplitWriter:
     without committing (an error, an interrupt) removes the staging folder."""
 
     def __init__(
-        self,
-        folder: str | os.PathLike[str],
-        num_samples: int,
-        sample_shape: tuple[int, ...],
-        dtype: str = "float32",
-    ) -> None:
+        self, folder: str | os.PathLike, num_samples: int, shape: tuple[int, ...], dtype: str = "float32"
+    ):
         if dtype not in ("float32", "float16"):
             raise ValueError(f"dtype {dtype!r}: choose float32 or float16")
-        if len(sample_shape) != 4:
-            raise ValueError(f"sample_shape must be (C, T, V, M), got {sample_shape}")
+        if len(shape) != 4:
+            raise ValueError(f"the sample shape must be (C, T, V, M), got {shape}")
         self.folder = Path(folder)
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.staging-", dir=self.folder.parent))
         self.data = np.lib.format.open_memmap(
-            self.staging / "data.npy", mode="w+", dtype=np.dtype(dtype), shape=(num_samples, *sample_shape)
+            self.staging / "data.npy", mode="w+", dtype=np.dtype(dtype), shape=(num_samples, *shape)
         )
         self._committed = False
 
@@ -99,13 +95,7 @@ class SplitWriter:
             self.data = None  # type: ignore[assignment]  # release the memmap before deleting
             shutil.rmtree(self.staging, ignore_errors=True)
 
-    def commit(
-        self,
-        labels: np.ndarray,
-        lengths: np.ndarray,
-        names: list[str] | tuple[str, ...],
-        meta: Mapping[str, Any],
-    ) -> Path:
+    def commit(self, labels: np.ndarray, lengths: np.ndarray, names: Sequence[str], meta: Mapping) -> Path:
         """Write the small files and ``meta.json``, then swap the staging folder into place."""
         count = self.data.shape[0]
         labels = np.asarray(labels, dtype=np.int64)
@@ -281,9 +271,9 @@ def read_dataset_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def write_dataset(
-    root: str | os.PathLike[str],
+    root: str | os.PathLike,
     splits: Mapping[str, SkeletonSamples],
-    manifest: Mapping[str, Any] | None = None,
+    manifest: Mapping | None = None,
     **extra_meta: Any,
 ) -> Path:
     """Write several in-memory splits and a manifest (counts per split plus ``manifest``)."""

@@ -1,12 +1,11 @@
-"""Generate real-format NTU ``.skeleton`` files of synthetic people (test and demo data only).
+"""Real-format NTU ``.skeleton`` and NW-UCLA JSON files of synthetic people (test and demo data only,
+never a stand-in for real data in results).
 
-Each file holds one performer doing one of :data:`~skeletonmae.data.synthetic_motion.ACTIONS`
-(labels are the matching NTU-60 action ids, so the standard pipeline labels them), seen by a
-Kinect-like camera: camera-space metres plus depth/colour pixel coordinates. Options add what the
-denoiser must handle: a second person (a bystander who also vanishes for a few frames), a ghost body
-(a short flicker removed by the length rule, or a wide flat "furniture" body removed by the spread
-rule), frames without any body, and sensor noise. Names span subjects, cameras and setups so every
-benchmark split gets both training and test samples. Never a stand-in for real data in results.
+An NTU file holds one performer doing one of :data:`~skeletonmae.data.synthetic_motion.ACTIONS` (its
+NTU-60 action id names the file) before a Kinect-like camera (metres plus depth/colour pixels), with
+what the denoiser must handle: a bystander who vanishes for a few frames, a ghost body (a short
+flicker, or a wide flat "furniture" body), empty frames, sensor noise. Names span subjects, cameras
+and setups so every benchmark split gets training and test samples.
 """
 
 from __future__ import annotations
@@ -151,12 +150,7 @@ def _scene(
 
 
 def _person(
-    action: int | None,
-    num_frames: int,
-    yaw: float,
-    position: np.ndarray,
-    noise: float,
-    rng: np.random.Generator,
+    action: int | None, frames: int, yaw: float, position: np.ndarray, noise: float, rng: np.random.Generator
 ) -> np.ndarray:
     """``(T, 25, 3)`` camera-space joints of one performer (facing the camera, turned by ``yaw``)."""
     style = BodyStyle(
@@ -165,7 +159,7 @@ def _person(
         amplitude=rng.uniform(0.8, 1.2),
         phase=rng.uniform(0, 2 * np.pi),
     )
-    body = pose_sequence(action, num_frames, style)  # (T, V, 3), body frame
+    body = pose_sequence(action, frames, style)  # (T, V, 3), body frame
     angle = np.pi + yaw  # body forward (+z) faces the camera (-z)
     rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
     joints = body @ rotation.T + position  # (T, V, 3)

@@ -1,12 +1,8 @@
-"""A kinematic 25-joint (NTU / Kinect v2) body that performs a few distinguishable actions.
+"""A kinematic 25-joint (Kinect v2) stick figure doing distinguishable actions (test data only): each
+action sets joint-angle curves over a rest pose; size, speed, amplitude and phase vary per performer.
 
-Test data only: the motions are simple joint-angle curves (waving, sitting down, jumping, kicking,
-clapping, bowing, cheering, hopping, staggering, picking up, throwing, saluting) on a stick figure
-whose size, speed, amplitude, facing and position vary. It makes the raw pipeline testable at any
-size; it is never a stand-in for real data in reported results.
-
-Body frame: x = the person's left, y = up, z = the person's forward. :func:`pose_sequence` returns
-``(T, 25, 3)`` positions in that frame with the feet on the floor (y = 0) unless jumping.
+Body frame: x = the person's left, y = up, z = forward. :func:`pose_sequence` returns ``(T, 25, 3)``
+positions with the feet on the floor (y = 0) unless jumping.
 """
 
 from __future__ import annotations

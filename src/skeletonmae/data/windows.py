@@ -1,15 +1,9 @@
-"""Cut long recordings into clips: ``prepare convert --window N --stride S``.
+"""Cut long recordings into clips (``prepare convert --window N --stride S``).
 
-A user's continuous captures (minutes of motion in one sequence) become clips of ``window`` frames
-that start every ``stride`` frames. The rule, for a sequence of ``L`` valid frames:
-
-- windows start at ``0, S, 2S, ...`` and each holds ``min(N, L - start)`` frames;
-- the last window is the first one that reaches the end (``start + N >= L``), so with ``S == N``
-  every frame lands in exactly one clip and the remainder (``L mod N`` frames) is a shorter clip;
-  with ``S < N`` clips overlap, with ``S > N`` the frames between them are left out;
-- a sequence of at most ``N`` frames is one clip, unchanged.
-
-Clip ``k`` of sample ``NAME`` is named ``NAME/wKKK`` and keeps its label.
+For ``L`` valid frames, clips start at ``0, S, 2S, ...`` and hold ``min(N, L - start)`` frames; the
+last is the first that reaches the end (``start + N >= L``), so with ``S == N`` every frame lands in
+exactly one clip (the remainder is a shorter clip), ``S < N`` overlaps and ``S > N`` skips frames; a
+sequence of at most ``N`` frames is one clip. Clip ``k`` of ``NAME`` is ``NAME/wKKK``, same label.
 """
 
 from __future__ import annotations

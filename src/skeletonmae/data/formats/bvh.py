@@ -221,9 +221,7 @@ def forward_kinematics(motion: BvhMotion) -> dict[str, np.ndarray]:
     position channels when it has them, else its offset; ``world = parent_world @ local``. An end
     site is placed by its offset in its joint's frame."""
     frames = motion.values.shape[0]
-    rotations: list[np.ndarray] = []
-    translations: list[np.ndarray] = []
-    positions: dict[str, np.ndarray] = {}
+    rotations, translations, positions = [], [], {}
     for joint in motion.joints:
         local_r = np.broadcast_to(np.eye(3), (frames, 3, 3)).copy()
         local_t = np.broadcast_to(joint.offset, (frames, 3)).copy()
@@ -241,7 +239,7 @@ def forward_kinematics(motion: BvhMotion) -> dict[str, np.ndarray]:
             world_t = parent_t + np.einsum("fij,fj->fi", parent_r, local_t)
         rotations.append(world_r)
         translations.append(world_t)
-        positions[joint.name] = world_t
+        positions[joint.name] = world_t  # (F, 3)
         if joint.end is not None:
             positions[f"{joint.name}/end"] = world_t + np.einsum("fij,j->fi", world_r, joint.end)
     return positions
@@ -289,8 +287,7 @@ def bvh_to_positions(
     missing = sorted({name for name in wanted if name not in positions})
     if missing:
         raise DataFormatError(
-            path,
-            f"the rig has no joint {', '.join(missing)} named by the joint map; pass --joint-map",
+            path, f"the rig has no joint {', '.join(missing)} named by the joint map; pass --joint-map"
         )
     joints = np.stack([positions[name] for name in wanted], axis=1) * UNITS[units]  # (F, V, 3)
     if up_axis == "z":  # z up -> y up, keeping a right-handed frame

@@ -1,17 +1,14 @@
-"""OpenPose's per-frame JSON output, one folder per video, to labelled skeleton samples.
+"""OpenPose's per-frame JSON output (``--write_json``), one folder per video, to labelled samples.
 
-OpenPose (``--write_json``) writes ``<video>_<frame:012d>_keypoints.json`` per frame, holding
-``{"people": [{"pose_keypoints_2d": [x0, y0, c0, x1, y1, c1, ...]}, ...]}``: BODY_25 (25
-keypoints, ``openpose_body25``) by default, COCO (18, ``openpose18``) with ``--model_pose COCO``.
-The folder layout read here names the class (and optionally the split) of every video:
+A frame file ``<video>_<frame:012d>_keypoints.json`` holds ``{"people": [{"pose_keypoints_2d":
+[x0, y0, c0, ...]}, ...]}``: BODY_25 (``openpose_body25``) by default, COCO-18 (``openpose18``) with
+``--model_pose COCO``. Folders name the class and optionally the split of every video::
 
     ROOT/<class>/<video>/*_keypoints.json             (every video in split ``train``)
     ROOT/<split>/<class>/<video>/*_keypoints.json     (when ROOT holds train/ val/ test/ folders)
 
-Samples are ``(3, T, V, M)`` with channels ``xy_score`` (pixels and confidence); frames are read
-in the order of the frame number in their names. A frame's people are not tracked by OpenPose:
-the ``M`` most confident detections of each frame are kept, most confident first. Pixel
-coordinates want ``prepare convert --center first --normalize-scale``.
+Samples are ``(3, T, V, M)``, channels ``xy_score`` (pixels, confidence), frames in frame-number order;
+OpenPose does not track people, so each frame keeps its ``M`` most confident, most confident first.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""Pickles that may only hold data: builtin containers and scalars plus numpy arrays.
-
-ST-GCN label files and pyskl annotation files are pickles, and unpickling runs whatever callables
-the file names. This unpickler resolves only an explicit allow-list of globals (numpy's array
-reconstruction path and a few builtin types); any other global - ``os.system``, ``builtins.eval``,
-a class from some package - raises :class:`~skeletonmae.data.errors.ForbiddenPickleError` naming
-the file and the global, before anything is called.
+"""Pickles that may only hold data (ST-GCN labels, pyskl annotations): unpickling resolves only an
+allow-list of globals (builtin containers and scalars, numpy's array reconstruction); any other -
+``os.system``, ``builtins.eval``, a class from some package - raises
+:class:`~skeletonmae.data.errors.ForbiddenPickleError` naming the file and the global before anything runs.
 """
 
 from __future__ import annotations
