@@ -104,7 +104,9 @@ def _check_acyclic(name: str, parents: list[int]) -> None:
 LAYOUTS: dict[str, SkeletonLayout] = {}  # built in (first, in the order below), then registered
 
 
-def _built_in(name: str, names: tuple, bones: tuple, center_joint: int, left_right: tuple) -> None:
+def _built_in(name: str, names: tuple, parents: tuple, center_joint: int, left_right: tuple) -> None:
+    """Register a built-in layout from the parent of every joint (the root is its own parent)."""
+    bones = tuple((child, parent) for child, parent in enumerate(parents) if child != parent)
     LAYOUTS[name] = SkeletonLayout(name, len(names), names, bones, center_joint, left_right)
 
 
@@ -118,13 +120,7 @@ _built_in(
         "hip_right", "knee_right", "ankle_right", "foot_right",
         "spine_shoulder", "hand_tip_left", "thumb_left", "hand_tip_right", "thumb_right",
     ),
-    (
-        (1, 0), (20, 1), (2, 20), (3, 2),
-        (4, 20), (5, 4), (6, 5), (7, 6), (21, 7), (22, 6),
-        (8, 20), (9, 8), (10, 9), (11, 10), (23, 11), (24, 10),
-        (12, 0), (13, 12), (14, 13), (15, 14),
-        (16, 0), (17, 16), (18, 17), (19, 18),
-    ),
+    (0, 0, 20, 2, 20, 4, 5, 6, 20, 8, 9, 10, 0, 12, 13, 14, 0, 16, 17, 18, 1, 7, 6, 11, 10),
     1,
     ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24)),
 )  # fmt: skip
@@ -137,13 +133,7 @@ _built_in(
         "hip_left", "knee_left", "ankle_left", "foot_left",
         "hip_right", "knee_right", "ankle_right", "foot_right",
     ),
-    (
-        (1, 0), (2, 1), (3, 2),
-        (4, 2), (5, 4), (6, 5), (7, 6),
-        (8, 2), (9, 8), (10, 9), (11, 10),
-        (12, 0), (13, 12), (14, 13), (15, 14),
-        (16, 0), (17, 16), (18, 17), (19, 18),
-    ),
+    (0, 0, 1, 2, 2, 4, 5, 6, 2, 8, 9, 10, 0, 12, 13, 14, 0, 16, 17, 18),
     1,
     ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19)),
 )  # fmt: skip
@@ -154,10 +144,7 @@ _built_in(
         "shoulder_left", "shoulder_right", "elbow_left", "elbow_right", "wrist_left", "wrist_right",
         "hip_left", "hip_right", "knee_left", "knee_right", "ankle_left", "ankle_right",
     ),
-    (
-        (1, 0), (2, 0), (3, 1), (4, 2), (5, 0), (6, 0), (7, 5), (8, 6),
-        (9, 7), (10, 8), (11, 5), (12, 6), (13, 11), (14, 12), (15, 13), (16, 14),
-    ),
+    (0, 0, 0, 1, 2, 0, 0, 5, 6, 7, 8, 5, 6, 11, 12, 13, 14),
     0,
     ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)),
 )  # fmt: skip
@@ -168,10 +155,7 @@ _built_in(
         "shoulder_left", "elbow_left", "wrist_left", "hip_right", "knee_right", "ankle_right",
         "hip_left", "knee_left", "ankle_left", "eye_right", "eye_left", "ear_right", "ear_left",
     ),
-    (
-        (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 2), (9, 8), (10, 9),
-        (11, 5), (12, 11), (13, 12), (14, 0), (15, 0), (16, 14), (17, 15),
-    ),
+    (1, 1, 1, 2, 3, 1, 5, 6, 2, 8, 9, 5, 11, 12, 0, 0, 14, 15),
     1,
     ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13), (14, 15), (16, 17)),
 )  # fmt: skip
@@ -186,11 +170,9 @@ _built_in(
         "heel_left", "heel_right", "foot_index_left", "foot_index_right",
     ),
     (
-        (1, 0), (2, 1), (3, 2), (7, 3), (4, 0), (5, 4), (6, 5), (8, 6), (9, 0), (10, 0),
-        (11, 0), (13, 11), (15, 13), (17, 15), (19, 15), (21, 15),
-        (12, 0), (14, 12), (16, 14), (18, 16), (20, 16), (22, 16),
-        (23, 11), (25, 23), (27, 25), (29, 27), (31, 27),
-        (24, 12), (26, 24), (28, 26), (30, 28), (32, 28),
+        0, 0, 1, 2, 0, 4, 5, 3, 6, 0, 0,  # face
+        0, 0, 11, 12, 13, 14, 15, 16, 15, 16, 15, 16,  # arms and hands
+        11, 12, 23, 24, 25, 26, 27, 28, 27, 28,  # legs and feet
     ),
     0,
     ((1, 4), (2, 5), (3, 6)) + tuple((left, left + 1) for left in range(7, 32, 2)),
@@ -204,11 +186,7 @@ _built_in(
         "ear_left", "big_toe_left", "small_toe_left", "heel_left", "big_toe_right",
         "small_toe_right", "heel_right",
     ),
-    (
-        (0, 1), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 1), (9, 8), (10, 9), (11, 10),
-        (12, 8), (13, 12), (14, 13), (15, 0), (16, 0), (17, 15), (18, 16), (19, 14), (20, 19),
-        (21, 14), (22, 11), (23, 22), (24, 11),
-    ),
+    (1, 1, 1, 2, 3, 1, 5, 6, 1, 8, 9, 10, 8, 12, 13, 0, 0, 15, 16, 14, 19, 14, 11, 22, 11),
     8,
     ((2, 5), (3, 6), (4, 7), (9, 12), (10, 13), (11, 14), (15, 16), (17, 18), (22, 19), (23, 20), (24, 21)),
 )  # fmt: skip

@@ -1,23 +1,18 @@
 """The community's standard NTU RGB+D denoising (CTR-GCN's scripts, also used by STTFormer and MAMP).
 
-Per sample (a :class:`~skeletonmae.data.ntu_raw.RawSkeleton`):
+Per raw sample: (1) frames without any body are dropped; (2) with several body ids, bodies seen in at
+most 11 frames are dropped (length), then bodies whose x-spread exceeds 0.8 x their y-spread in at
+least 69.754 % of their frames (spread; until one is left), and partly-noisy bodies' motion (the sum
+of per-axis variances of all joints) is recomputed on their good frames; (3) bodies ranked by motion:
+the first is actor 1, every other goes to actor 1 when its frame interval does not overlap actor 1's,
+else to actor 2 when it does not overlap actor 2's (whose interval starts at frame 0, as in CTR-GCN),
+else it is discarded; (4) frames without an actor are removed; (5) everything is translated so that
+the centre joint (spine middle) of actor 1's first frame is the origin.
 
-1. frames without any body are dropped;
-2. with one body id in the file nothing is filtered; with several: bodies seen in at most 11 frames
-   are dropped (length), then bodies whose x-spread exceeds 0.8 x their y-spread in at least
-   69.754 % of their frames (spread; bodies stop being removed once one is left), and the
-   motion (sum of per-axis variances of all joints) of partly-noisy bodies is recomputed on their
-   good frames;
-3. bodies are ranked by motion; the first becomes actor 1; every other body goes to actor 1 when its
-   frame interval does not overlap actor 1's, else to actor 2 when it does not overlap actor 2's
-   (CTR-GCN's rules, including actor 2's interval starting at frame 0), else it is discarded;
-4. frames where no actor is present are removed;
-5. everything is translated so that the centre joint (spine middle) of actor 1's first frame is the origin.
-
-Deviation, on purpose: CTR-GCN places a body's frames contiguously from its first frame, which shifts
-a body that vanishes and reappears; here every frame stays at its true time. The optional motion
-filter (``motion_filter=True``: second bodies with motion outside ``motion_range`` are dropped) is the
-step CTR-GCN's script leaves commented out; it is off by default to match the published data.
+Deviation, on purpose: CTR-GCN places a body's frames contiguously from its first frame, shifting a
+body that vanishes and reappears; here every frame keeps its true time. ``motion_filter=True`` drops
+second bodies with motion outside ``motion_range``, the step CTR-GCN's script leaves commented out
+(off by default, to match the published data).
 """
 
 from __future__ import annotations

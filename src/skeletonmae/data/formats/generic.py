@@ -1,15 +1,11 @@
-"""The generic format for users' own skeletons: one ``.npz`` archive (no pickles).
+"""The generic format for users' own skeletons: one ``.npz`` archive (no pickles; docs/data.md).
 
-Keys (see docs/data.md):
-
-- ``data`` (required): float ``(N, C, T, V, M)`` sequences, zero-padded to a common ``T``;
-- ``labels`` (required): int ``(N,)``, 0-based (``-1`` = unlabelled);
-- ``lengths``: int ``(N,)`` valid frames per sample (default: up to the last non-zero frame);
-- ``names``: str ``(N,)`` sample names (default ``sample_00000``...);
-- ``split``: str ``(N,)`` split of every sample, e.g. ``train`` / ``test`` (default: all ``train``);
-- ``class_names``: str ``(K,)``; ``layout``: str scalar, a built-in layout name (default: by joint count);
-- ``channels``: str scalar, what the ``C`` channels hold: ``xyz``, ``xy``, ``xy_score`` (2D keypoints
-  plus the estimator's confidence) or ``xyz_score`` (default: ``xyz`` for 3, ``xy`` for 2).
+Keys: ``data`` (required) float ``(N, C, T, V, M)`` zero-padded to a common ``T``; ``labels``
+(required) int ``(N,)``, 0-based, -1 unlabelled; optional ``lengths`` int ``(N,)`` (default: up to the
+last non-zero frame), ``names`` str ``(N,)`` (default ``sample_00000``...), ``split`` str ``(N,)``
+(default all ``train``), ``class_names`` str ``(K,)``, ``layout`` a built-in layout name (default: by
+joint count) and ``channels`` (``xyz``, ``xy``, ``xy_score`` or ``xyz_score``; default ``xyz`` for
+C = 3, ``xy`` for C = 2).
 """
 
 from __future__ import annotations

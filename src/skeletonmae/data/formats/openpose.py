@@ -58,11 +58,11 @@ def read_openpose_video(video: str | Path, num_persons: int = 2) -> tuple[np.nda
     joints = _read_video(Path(video), num_persons)
     if joints is None:
         raise DataFormatError(video, "no *_keypoints.json frame files (OpenPose --write_json output)")
-    return np.ascontiguousarray(joints.transpose(3, 0, 2, 1)), LAYOUT_BY_COUNT[joints.shape[2]]
+    return joints, LAYOUT_BY_COUNT[joints.shape[2]]
 
 
 def _read_video(video: Path, num_persons: int) -> np.ndarray | None:
-    """``(T, P, V, 3)`` keypoints of a video folder (P <= num_persons), or None without frames."""
+    """``(3, T, V, num_persons)`` keypoints (x, y, score) of a video folder, or None without frames."""
     files = sorted(video.glob("*_keypoints.json"), key=_frame_number)
     if not files:
         return None
@@ -75,7 +75,7 @@ def _read_video(video: Path, num_persons: int) -> np.ndarray | None:
     for t, people in enumerate(frames):
         if len(people):
             out[t, : len(people)] = people
-    return out
+    return np.ascontiguousarray(out.transpose(3, 0, 2, 1))
 
 
 def _frame_number(file: Path) -> int:
@@ -114,7 +114,7 @@ def _samples(sequences: list[tuple[Path, np.ndarray]], classes: list[str], perso
         )
     num_joints = joints.pop()
     return SkeletonSamples.from_sequences(
-        [seq.transpose(3, 0, 2, 1) for _, seq in sequences],  # (T, P, V, 3) -> (3, T, V, P)
+        [seq for _, seq in sequences],
         [classes.index(video.parent.name) for video, _ in sequences],
         [f"{video.parent.name}/{video.name}" for video, _ in sequences],
         LAYOUT_BY_COUNT[num_joints],
