@@ -79,6 +79,7 @@ class _Source:
     num_persons: int
     meta: dict  # benchmark and source, in every meta.json and the manifest
     record: dict  # the manifest's "settings"
+    dtype: str  # of data.npy
 
 
 class _Row(NamedTuple):
@@ -141,8 +142,9 @@ def prepare_ntu(
             "dtype": dtype,
             "missing_list": str(missing_list) if missing_list is not None else found,
         },
+        dtype,
     )
-    return _prepare(source, Path(out_dir), dtype, started, workers, strict, shard_size, progress)
+    return _prepare(source, Path(out_dir), started, workers, strict, shard_size, progress)
 
 
 def prepare_nw_ucla(
@@ -151,18 +153,17 @@ def prepare_nw_ucla(
     *,
     workers: int = 1,
     strict: bool = False,
-    center_joint: int = 1,
     dtype: str = "float32",
     shard_size: int = 128,
     progress: bool = True,
 ) -> PrepareReport:
     """Prepare NW-UCLA from its ``all_sqe`` JSON folder: views 1+2 train, view 3 test, M = 1,
-    padded to the longest sequence, centred on ``center_joint`` (spine) of the first frame."""
+    padded to the longest sequence, centred on the spine (joint 1) of the first frame."""
     started = time.perf_counter()
     skipped: list[SkippedFile] = []
     files = [(name, path) for name, path, _ in _named_files(raw_dir, "*.json", parse_nw_ucla_name, skipped)]
     source = _Source(
-        SampleSettings("nw-ucla", max_frames=None, center_joint=center_joint),
+        SampleSettings("nw-ucla", max_frames=None),
         files,
         skipped,
         lambda name: "train" if parse_nw_ucla_name(name)[3] in TRAIN_VIEWS else "test",
@@ -170,9 +171,10 @@ def prepare_nw_ucla(
         NW_UCLA_CLASS_NAMES,
         1,
         {"benchmark": "nw-ucla", "source": "nw-ucla-all_sqe"},
-        {"center_joint": center_joint, "dtype": dtype},
+        {"center_joint": 1, "dtype": dtype},
+        dtype,
     )
-    return _prepare(source, Path(out_dir), dtype, started, workers, strict, shard_size, progress)
+    return _prepare(source, Path(out_dir), started, workers, strict, shard_size, progress)
 
 
 def _folders(raw_dir: RawFolders) -> list[Path]:
@@ -220,14 +222,7 @@ def _missing_names(raw_dir: RawFolders, missing_list: str | Path | None) -> set[
 
 
 def _prepare(
-    source: _Source,
-    out_dir: Path,
-    dtype: str,
-    started: float,
-    workers: int,
-    strict: bool,
-    size: int,
-    progress: bool,
+    source: _Source, out_dir: Path, started: float, workers: int, strict: bool, size: int, progress: bool
 ) -> PrepareReport:
     """Shards -> splits -> manifest (the shared path of both datasets)."""
     kind = source.settings.kind
@@ -241,7 +236,7 @@ def _prepare(
     longest = max((item.length for split_rows in rows.values() for item in split_rows), default=1)
     frames = longest if source.settings.max_frames is None else source.settings.max_frames
     counts = {
-        split: _write_split(out_dir / split, paths, split_rows, source, frames, dtype)
+        split: _write_split(out_dir / split, paths, split_rows, source, frames)
         for split, split_rows in rows.items()
     }
     write_manifest(
@@ -291,12 +286,10 @@ def _index_shards(
     return rows, denoising
 
 
-def _write_split(
-    folder: Path, paths: list[Path], rows: list[_Row], source: _Source, frames: int, dtype: str
-) -> int:
+def _write_split(folder: Path, paths: list[Path], rows: list[_Row], source: _Source, frames: int) -> int:
     """Copy the split's samples from their shards (one shard in memory at a time) into ``folder``."""
     num_joints = get_layout(source.layout).num_joints
-    with SplitWriter(folder, len(rows), (3, frames, num_joints, source.num_persons), dtype) as writer:
+    with SplitWriter(folder, len(rows), (3, frames, num_joints, source.num_persons), source.dtype) as writer:
         by_shard: dict[int, list[tuple[int, int]]] = {}
         for position, item in enumerate(rows):
             by_shard.setdefault(item.shard, []).append((position, item.row))
@@ -314,7 +307,7 @@ def _write_split(
             "max_frames": frames,
             "num_joints": num_joints,
             "num_persons": source.num_persons,
-            "dtype": dtype,
+            "dtype": source.dtype,
             "split": folder.name,
             **source.meta,
         }

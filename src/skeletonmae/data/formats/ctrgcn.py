@@ -34,12 +34,11 @@ def read_ctrgcn_npz(path: str | Path, *, layout: str = "ntu25") -> dict[str, Ske
             missing = [key for key in (x_key, y_key) if key not in archive.files]
             if missing:
                 raise DataFormatError(path, f"missing; a CTR-GCN file holds {ALL_KEYS}", key=missing[0])
-            features, targets = archive[x_key], archive[y_key]
-            data = _unflatten(features, path, x_key, get_layout(layout).num_joints)
-            splits[split] = (data, _labels(targets, path, y_key, data.shape[0]))
-            num_classes = max(
-                num_classes, targets.shape[1] if targets.ndim == 2 else int(splits[split][1].max()) + 1
-            )
+            data = _unflatten(archive[x_key], path, x_key, get_layout(layout).num_joints)
+            targets = archive[y_key]
+            labels = _labels(targets, path, y_key, data.shape[0])
+            splits[split] = (data, labels)
+            num_classes = max(num_classes, targets.shape[1] if targets.ndim == 2 else int(labels.max()) + 1)
     names = default_class_names(num_classes, layout)
     return {
         split: SkeletonSamples.from_arrays(data, labels, layout=layout, class_names=names, name_prefix=split)
@@ -76,11 +75,10 @@ def write_ctrgcn_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) ->
             raise ValueError(f"a CTR-GCN file needs a {split!r} split; got {sorted(splits)}")
         samples = splits[split]
         count, channels, frames, joints, persons = samples.data.shape
+        width = persons * joints * channels
         flat = (
-            np.asarray(samples.data)
-            .transpose(0, 2, 4, 3, 1)
-            .reshape(count, frames, persons * joints * channels)
-        )
+            np.asarray(samples.data).transpose(0, 2, 4, 3, 1).reshape(count, frames, width)
+        )  # (N, T, M*V*C)
         one_hot = np.zeros((count, samples.num_classes), dtype=np.float32)
         labelled = samples.labels >= 0
         one_hot[np.flatnonzero(labelled), samples.labels[labelled]] = 1.0

@@ -69,14 +69,14 @@ def read_nw_ucla_file(path: str | Path) -> NwUclaSequence:
         if key not in record:
             raise DataFormatError(path, "missing; expected keys file_name, skeletons, label", key=key)
     name = str(record.get("file_name", path.stem))
-    action, subject, take, view = parse_nw_ucla_name(name, path)
+    ids = parse_nw_ucla_name(name, path)
     joints = _joints(record["skeletons"], path)
     label = record["label"]
     if not isinstance(label, int) or isinstance(label, bool) or not 1 <= label <= NUM_CLASSES:
         raise DataFormatError(
             path, f"expected an integer label in 1..{NUM_CLASSES}, got {label!r}", key="label"
         )
-    return NwUclaSequence(name, joints, label - 1, action, subject, take, view)
+    return NwUclaSequence(name, joints, label - 1, *ids)
 
 
 def _joints(skeletons: object, path: Path) -> np.ndarray:
