@@ -11,9 +11,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
-from skeletonmae.run_config import OptimConfig, ScheduleConfig, TrainingConfig
+from skeletonmae.run_config import OptimConfig, RunConfig, ScheduleConfig, TrainingConfig
 from skeletonmae.training import engine
-from skeletonmae.training.engine import NonFiniteLossError, StepOutput, Trainer, TrainingSetup
+from skeletonmae.training.engine import Trainer
+from skeletonmae.training.loop_types import NonFiniteLossError, StepOutput, TrainData, TrainingSetup
 from skeletonmae.training.optim import build_optimizer, build_scheduler
 
 
@@ -100,14 +101,9 @@ def make_trainer(run_dir: Path, **settings) -> Trainer:
         model=model,
         optimizer=optimizer,
         scheduler=scheduler,
-        train_loader=loader,
-        train_sampler=sampler,
-        micro_batch_size=4,
-        set_data_epoch=dataset.set_epoch,
+        train=TrainData(loader, sampler, dataset.set_epoch, micro_batch_size=4),
         val_loader=val_loader,
-        settings=training,
-        grad_clip_norm=None,
-        config_dict={"lr": 0.01},
+        config=RunConfig(training=training),
         run_dir=run_dir,
         context=context,
         checkpoint_extra={"class_names": ["a"]},

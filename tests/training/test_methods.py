@@ -11,7 +11,7 @@ import torch
 from skeletonmae.contrastive.model import ContrastiveModel
 from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.run_config import ContrastiveConfig, RunConfig
-from skeletonmae.training.stages import _stage_task, build_stage_model
+from skeletonmae.training.stages import _epoch_hook, _stage_task, build_stage_model
 from skeletonmae.training.tasks import ContrastivePretrainTask, PretrainTask
 
 
@@ -28,8 +28,8 @@ def test_pretrain_builds_the_method_of_the_config_and_one_loss_step_runs(method:
     )
     model = build_stage_model("pretrain", config, "ntu25", num_samples=100)
     seen: list[int] = []
-    task, set_epoch = _stage_task("pretrain", config, seen.append, model)
-    set_epoch(3)
+    task = _stage_task("pretrain", config)
+    _epoch_hook("pretrain", config, seen.append, model)(3)
     assert seen == [3]
     x = torch.randn(2, 3, 12, 25, 2, generator=torch.Generator().manual_seed(0))
     loss = task.step(model, x, torch.zeros(2), torch.Generator().manual_seed(1)).loss

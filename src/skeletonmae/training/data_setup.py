@@ -6,7 +6,6 @@ micro-batches of ``batch_size / (world_size * grad_accumulation)`` samples.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 
@@ -21,8 +20,11 @@ from skeletonmae.data.store import SplitArrays
 from skeletonmae.data.subsets import fraction_indices, label_fraction_indices
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler, ShardSampler
 from skeletonmae.run_config import DataConfig, RunConfig
+from skeletonmae.training.loop_types import TrainData
 
 logger = logging.getLogger(__name__)
+
+EVAL_BATCH = 32  # per process, when evaluating a saved run with data.eval_batch_size null
 
 
 def micro_batch_size(config: RunConfig, context: DistributedContext) -> int:
@@ -57,62 +59,36 @@ class BatchRequests(Sampler[BatchRequest]):
         return len(self.batches)
 
 
-class WeightedEpochSampler(Sampler[int]):
+class WeightedEpochSampler(ResumableDistributedSampler):
     """Training sampler when ``data.root_weights`` is set: each epoch is drawn by
     :func:`~skeletonmae.data.sources.weighted_epoch` (seeded by ``seed`` and the epoch), then
-    sharded over ranks like ``DistributedSampler(drop_last=True)``; :meth:`set_start` skips the
-    samples a resumed run has already seen, as :class:`ResumableDistributedSampler` does."""
+    sharded and resumed like the ``drop_last`` :class:`ResumableDistributedSampler` it extends."""
 
     def __init__(
         self, offsets: np.ndarray, shares: np.ndarray, context: DistributedContext, seed: int
     ) -> None:
-        self.offsets, self.shares, self.seed = offsets, shares, seed
-        self.rank, self.world_size = context.rank, context.world_size
-        self.num_samples = int(offsets[-1]) // context.world_size
-        self.epoch = 0
-        self.start = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def set_start(self, samples_to_skip: int) -> None:
-        if not 0 <= samples_to_skip <= self.num_samples:
-            raise ValueError(f"cannot skip {samples_to_skip} of {self.num_samples} samples")
-        self.start = samples_to_skip
+        super().__init__(range(int(offsets[-1])), context, shuffle=True, seed=seed, drop_last=True)
+        self.offsets, self.shares = offsets, shares
 
     def __iter__(self) -> Iterator[int]:
         order = weighted_epoch(self.offsets, self.shares, self.seed, self.epoch)
-        mine = order[self.rank : self.num_samples * self.world_size : self.world_size]
+        mine = order[self.rank : self.total_size : self.num_replicas]
         return iter(mine[self.start :].tolist())
-
-    def __len__(self) -> int:
-        return self.num_samples - self.start
-
-
-@dataclasses.dataclass
-class TrainData:
-    """The training loader, its resumable sampler and the hook that re-seeds augmentation."""
-
-    loader: DataLoader
-    sampler: ResumableDistributedSampler | WeightedEpochSampler
-    set_epoch: Callable[[int], None]
-    micro_batch_size: int
-    num_samples: int
 
 
 def _loader(
     dataset: SkeletonDataset,
     sampler: Sampler[int],
     batch_size: int,
-    drop_last: bool,
-    epoch_of: Callable[[], int],
     config: RunConfig,
     context: DistributedContext,
 ) -> DataLoader:
+    """Batches of ``sampler`` (complete ones only when training), transformed for its epoch."""
+    epoch_of = lambda: getattr(sampler, "epoch", 0)  # noqa: E731 (evaluation samplers have none)
     return DataLoader(
         BatchedView(dataset),
         batch_size=None,
-        sampler=BatchRequests(sampler, batch_size, drop_last, epoch_of),
+        sampler=BatchRequests(sampler, batch_size, dataset.train, epoch_of),
         num_workers=config.data.num_workers,
         pin_memory=context.device.type == "cuda",
         generator=torch.Generator().manual_seed(config.training.seed),  # keeps the global RNG
@@ -130,7 +106,7 @@ def build_train_data(
     if indices is not None:
         logger.info("%s reads %d of %d training samples", stage, len(indices), len(arrays))
     dataset = SkeletonDataset(arrays, data.transform, train=True, seed=config.training.seed, indices=indices)
-    sampler: ResumableDistributedSampler | WeightedEpochSampler
+    sampler: ResumableDistributedSampler
     if data.root_weights is not None:
         offsets = dataset.split.offsets
         shares = source_shares(data.root_weights, np.diff(offsets))
@@ -141,8 +117,7 @@ def build_train_data(
             dataset, context, shuffle=True, seed=config.training.seed, drop_last=True
         )
     micro = micro_batch_size(config, context)
-    loader = _loader(dataset, sampler, micro, True, lambda: sampler.epoch, config, context)
-    return TrainData(loader, sampler, dataset.set_epoch, micro, len(dataset))
+    return TrainData(_loader(dataset, sampler, micro, config, context), sampler, dataset.set_epoch, micro)
 
 
 def training_indices(data: DataConfig, labels: np.ndarray, stage: str) -> np.ndarray | None:
@@ -158,10 +133,10 @@ def training_indices(data: DataConfig, labels: np.ndarray, stage: str) -> np.nda
 
 
 def build_eval_loader(
-    config: RunConfig, arrays: SplitArrays | StackedSplit, context: DistributedContext, batch_size: int
+    config: RunConfig, arrays: SplitArrays | StackedSplit, context: DistributedContext, batch_size: int = 0
 ) -> DataLoader:
-    """Un-augmented loader over this rank's shard of the split, in order."""
+    """Un-augmented loader over this rank's shard of the split, in order; ``batch_size`` per process
+    (0: ``data.eval_batch_size``, or :data:`EVAL_BATCH` when that is null)."""
+    batch_size = batch_size or config.data.eval_batch_size or EVAL_BATCH
     dataset = SkeletonDataset(arrays, config.data.transform, train=False, seed=config.training.seed)
-    return _loader(
-        dataset, ShardSampler(len(dataset), context), batch_size, False, lambda: 0, config, context
-    )
+    return _loader(dataset, ShardSampler(len(dataset), context), batch_size, config, context)

@@ -1,24 +1,22 @@
 """The epoch loop shared by every stage: accumulation, AMP, checkpoints, resume, logging.
 
-A stage supplies a :class:`Task` (how to compute a step's loss, how to validate, which metric
-picks the best checkpoint); :meth:`Trainer.fit` does the rest:
+A stage supplies a :class:`~skeletonmae.training.loop_types.Task` (a step's loss, validation, the
+metric that picks the best checkpoint); :meth:`Trainer.fit` does the rest:
 
-* gradient accumulation (``training.grad_accumulation`` micro-batches per optimiser step, DDP's
-  ``no_sync`` in between), bf16 / fp16 autocast with a ``GradScaler`` for fp16, optional clipping;
-* the loss stays on the device; it is read (progress bar, throughput, non-finite check) every
-  ``training.log_every_steps`` steps and before every checkpoint, so a non-finite loss raises
-  :class:`NonFiniteLossError` before it can reach a checkpoint: the last good one is kept;
-* ``last.pt`` at every epoch end and every ``training.checkpoint_every_steps`` optimiser steps,
-  ``best.pt`` when the task's metric improves, ``epoch-NNNN.pt`` at ``training.snapshot_epochs``;
-  only rank 0 writes;
-* resume from ``last.pt``: weights, optimiser, scheduler, scaler, RNG streams, epoch and step in
-  epoch; the sampler skips the samples already seen, so a killed run resumed ends with the weights
-  of an uninterrupted one.
+* ``training.grad_accumulation`` micro-batches per optimiser step (DDP's ``no_sync`` in between),
+  bf16 / fp16 autocast (a ``GradScaler`` for fp16), optional clipping;
+* the loss stays on the device and is read every ``training.log_every_steps`` steps and before
+  every checkpoint, so a non-finite loss raises ``NonFiniteLossError`` before it reaches one;
+* rank 0 writes ``last.pt`` at every epoch end and every ``training.checkpoint_every_steps``
+  steps, ``best.pt`` when the metric improves, ``epoch-NNNN.pt`` at ``training.snapshot_epochs``;
+* resume from ``last.pt`` restores everything down to the RNG streams and the step in the epoch
+  (the sampler skips the samples seen), so a killed, resumed run ends with the same weights.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -30,6 +28,7 @@ import torch
 from tqdm import tqdm
 
 from skeletonmae.checkpoints import CHECKPOINT_FORMAT_VERSION, load_checkpoint, save_checkpoint
+from skeletonmae.config import to_plain
 from skeletonmae.distributed import (
     all_gather_objects,
     all_reduce_sum,
@@ -40,26 +39,14 @@ from skeletonmae.distributed import (
 from skeletonmae.run_config import snapshot_name
 from skeletonmae.training.loop_types import (
     EpochMeter,
-    FitResult,
     LoopState,
     NonFiniteLossError,
-    StepOutput,
-    Task,
+    RunResult,
     TrainingSetup,
     count_steps_per_epoch,
 )
 from skeletonmae.training.rng_state import capture_rng_state, restore_rng_state
 from skeletonmae.training.run_dir import MetricsLog, open_tensorboard
-
-__all__ = [
-    "Trainer",
-    "NonFiniteLossError",
-    "StepOutput",
-    "Task",
-    "TrainingSetup",
-    "FitResult",
-    "count_steps_per_epoch",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +69,12 @@ class Trainer:
 
     def __init__(self, setup: TrainingSetup) -> None:
         self.setup = setup
-        self.settings = setup.settings
+        self.settings = setup.config.training
+        self.config_dict = to_plain(setup.config)
         self.context = setup.context
         self.state = LoopState()
         self.micro_batches = self.settings.grad_accumulation
-        self.steps_per_epoch = count_steps_per_epoch(len(setup.train_loader), self.settings)
+        self.steps_per_epoch = count_steps_per_epoch(len(setup.train.loader), self.settings)
         device = self.context.device
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.settings.amp)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.settings.amp == "fp16")
@@ -98,12 +86,9 @@ class Trainer:
         self.metrics = MetricsLog(setup.run_dir / "metrics.csv", write=self.context.is_main)
         self.tensorboard = None
 
-    # -- checkpoints --------------------------------------------------------------------------
-
     def checkpoint_payload(self, rng_per_rank: list | None = None) -> dict[str, Any]:
         """What a checkpoint holds; ``rng_per_rank``: every rank's RNG state (each rank draws its
         own masks and dropout), so that a resumed multi-process run continues every rank's streams."""
-        state = self.state
         rng = capture_rng_state({"mask": self.mask_generator})
         return {
             "format_version": CHECKPOINT_FORMAT_VERSION,
@@ -114,14 +99,10 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
             "rng": rng,
             "rng_per_rank": rng_per_rank or [rng],
-            "epoch": state.epoch,
-            "step_in_epoch": state.step_in_epoch,
-            "global_step": state.global_step,
-            "best_metric": state.best_metric,
-            "best_epoch": state.best_epoch,
+            **dataclasses.asdict(self.state),  # epoch, step_in_epoch, global_step, best_metric, best_epoch
             "best_metric_name": self.setup.task.best_metric,
             "epoch_meter": self.meter.state_dict(),
-            "config": self.setup.config_dict,
+            "config": self.config_dict,
             "extra": self.setup.checkpoint_extra,
         }
 
@@ -140,13 +121,9 @@ class Trainer:
         if len(states) == self.context.world_size:
             return states[self.context.rank]
         if self.context.world_size > 1 or len(states) > 1:
-            logger.warning(
-                "%s holds the random state of %d process(es), this run has %d: every rank resumes "
-                "from rank 0's, so masks and dropout differ from an uninterrupted run",
-                path,
-                len(states),
-                self.context.world_size,
-            )
+            message = "%s holds the random state of %d process(es), this run has %d: every rank resumes "
+            message += "from rank 0's, so masks and dropout differ from an uninterrupted run"
+            logger.warning(message, path, len(states), self.context.world_size)
         return states[0]
 
     def resume(self, path: Path) -> None:
@@ -157,7 +134,7 @@ class Trainer:
                 f"{path}: checkpoint of stage {payload.get('stage')!r} cannot resume "
                 f"a {self.setup.task.name!r} run; pick the matching run folder"
             )
-        _warn_config_changes(path, payload["config"], self.setup.config_dict)
+        _warn_config_changes(path, payload["config"], self.config_dict)
         unwrap_model(self.setup.model).load_state_dict(payload["model"])
         self.setup.optimizer.load_state_dict(payload["optimizer"])
         self.setup.scheduler.load_state_dict(payload["scheduler"])
@@ -165,27 +142,14 @@ class Trainer:
             self.scaler.load_state_dict(payload["scaler"])
         restore_rng_state(self._own_rng_state(path, payload), {"mask": self.mask_generator})
         self.meter.load_state_dict(payload["epoch_meter"])
-        self.state = LoopState(
-            payload["epoch"],
-            payload["step_in_epoch"],
-            payload["global_step"],
-            payload["best_metric"],
-            payload["best_epoch"],
-        )
+        self.state = state = LoopState(**{f.name: payload[f.name] for f in dataclasses.fields(LoopState)})
         self.metrics = MetricsLog.resume(
-            self.setup.run_dir / "metrics.csv", self.state.epoch + 1, write=self.context.is_main
+            self.setup.run_dir / "metrics.csv", state.epoch + 1, self.context.is_main
         )
-        logger.info(
-            "resumed %s at epoch %d, step %d of %d",
-            path,
-            self.state.epoch + 1,
-            self.state.step_in_epoch,
-            self.steps_per_epoch,
-        )
+        where = f"epoch {state.epoch + 1}, step {state.step_in_epoch} of {self.steps_per_epoch}"
+        logger.info("resumed %s at %s", path, where)
 
-    # -- the loop -----------------------------------------------------------------------------
-
-    def fit(self) -> FitResult:
+    def fit(self) -> RunResult:
         if self.context.is_main:
             self.tensorboard = open_tensorboard(self.setup.run_dir)
         try:
@@ -201,11 +165,14 @@ class Trainer:
         finally:
             if self.tensorboard is not None:
                 self.tensorboard.close()
-        return FitResult(
+        task, state = self.setup.task, self.state
+        return RunResult(
+            task.name,
             self.setup.run_dir,
-            self.setup.task.best_metric,
-            self.state.best_metric,
-            self.state.best_epoch,
+            self.setup.config,
+            task.best_metric,
+            state.best_metric,
+            state.best_epoch,
             self.metrics.rows,
             unwrap_model(self.setup.model),
         )
@@ -253,10 +220,11 @@ class Trainer:
     def train_epoch(self) -> dict[str, float]:
         """Run the remaining optimiser steps of the current epoch; returns its train metrics."""
         setup, state = self.setup, self.state
-        setup.set_data_epoch(state.epoch)
-        setup.train_sampler.set_epoch(state.epoch)
-        setup.train_sampler.set_start(state.step_in_epoch * self.micro_batches * setup.micro_batch_size)
-        self.set_train_mode()
+        train = setup.train
+        train.set_epoch(state.epoch)
+        train.sampler.set_epoch(state.epoch)
+        train.sampler.set_start(state.step_in_epoch * self.micro_batches * train.micro_batch_size)
+        setup.model.train()
         if state.step_in_epoch == 0:
             self.meter = EpochMeter(self.context.device)
         meter = self.meter
@@ -269,7 +237,7 @@ class Trainer:
             leave=False,
             dynamic_ncols=True,
         )
-        batches = iter(setup.train_loader)
+        batches = iter(train.loader)
         clock = (time.perf_counter(), 0)
         try:
             while state.step_in_epoch < self.steps_per_epoch:
@@ -278,19 +246,12 @@ class Trainer:
                 if state.step_in_epoch % self.settings.log_every_steps == 0:
                     clock = self._report(meter, bar, clock)
                 every = self.settings.checkpoint_every_steps
-                if (
-                    every
-                    and state.step_in_epoch % every == 0
-                    and (state.step_in_epoch < self.steps_per_epoch)
-                ):
-                    self.save("last.pt")
+                if every and state.step_in_epoch % every == 0 and state.step_in_epoch < self.steps_per_epoch:
+                    self.save("last.pt")  # mid-epoch: the epoch end writes its own
         finally:
             bar.close()
-        setup.train_sampler.set_start(0)
+        train.sampler.set_start(0)
         return self._epoch_summary(meter)
-
-    def set_train_mode(self) -> None:
-        self.setup.model.train()
 
     def optimizer_step(self, batches: Iterator, meter: EpochMeter) -> None:
         """One optimiser step over ``grad_accumulation`` micro-batches."""
@@ -306,9 +267,10 @@ class Trainer:
                     output = setup.task.step(setup.model, inputs, labels, self.mask_generator)
                 self.scaler.scale(output.loss / self.micro_batches).backward()
             meter.add(output, inputs.shape[0])
-        if setup.grad_clip_norm is not None:
+        clip = setup.config.optim.grad_clip_norm
+        if clip is not None:
             self.scaler.unscale_(setup.optimizer)
-            torch.nn.utils.clip_grad_norm_(setup.model.parameters(), setup.grad_clip_norm)
+            torch.nn.utils.clip_grad_norm_(setup.model.parameters(), clip)
         self.scaler.step(setup.optimizer)
         self.scaler.update()
         setup.optimizer.zero_grad(set_to_none=True)
@@ -350,21 +312,14 @@ class Trainer:
         lr = self.base_lr
         bar.set_postfix(loss=f"{loss:.4g}", lr=f"{lr:.3g}", samples_per_s=f"{throughput:.1f}")
         if self.tensorboard is not None:
-            self.tensorboard.add_scalar("step/loss", loss, self.state.global_step)
-            self.tensorboard.add_scalar("step/lr", lr, self.state.global_step)
-            self.tensorboard.add_scalar("step/samples_per_s", throughput, self.state.global_step)
+            for name, value in (("loss", loss), ("lr", lr), ("samples_per_s", throughput)):
+                self.tensorboard.add_scalar(f"step/{name}", value, self.state.global_step)
         return now, meter.samples
 
     def _epoch_summary(self, meter: EpochMeter) -> dict[str, float]:
         self.raise_if_nonfinite()
-        totals = torch.stack(
-            [
-                meter.loss_sum,
-                meter.correct,
-                torch.tensor(float(meter.samples), dtype=torch.float64, device=meter.loss_sum.device),
-            ]
-        )
-        totals = all_reduce_sum(totals, self.context).tolist()
+        samples = meter.loss_sum.new_tensor(float(meter.samples))  # float64, on the device
+        totals = all_reduce_sum(torch.stack([meter.loss_sum, meter.correct, samples]), self.context).tolist()
         count = max(totals[2], 1.0)
         summary = {"train_loss": totals[0] / count, "lr": self.base_lr}
         if meter.has_accuracy:
@@ -378,12 +333,7 @@ def _warn_config_changes(path: Path, saved: dict, current: dict, prefix: str = "
         if isinstance(old, dict) and isinstance(new, dict):
             _warn_config_changes(path, old, new, f"{prefix}{key}.")
         elif old != new:
+            changed = "%s: resuming with %s%s=%r (checkpoint had %r); "
             logger.warning(
-                "%s: resuming with %s%s=%r (checkpoint had %r); the run will not "
-                "reproduce an uninterrupted one",
-                path,
-                prefix,
-                key,
-                new,
-                old,
+                changed + "the run will not reproduce an uninterrupted one", path, prefix, key, new, old
             )

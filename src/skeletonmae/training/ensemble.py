@@ -1,32 +1,26 @@
 """Multi-stream ensembles: fuse the class scores of several classifiers of one dataset.
 
-The field trains one model per input stream (joint, bone, motion, bone motion; STTFormer,
-CTR-GCN, InfoGCN) and averages their softmax scores, optionally weighted. Every checkpoint reads
-the split through its own test transform (its own stream); the fused score of a sample is
-``sum_i w_i softmax_i / sum_i w_i``. Checkpoints that disagree on the classes, the skeleton layout
-or the samples of the split are refused, naming both.
+As STTFormer, CTR-GCN and InfoGCN do with their joint / bone / motion / bone-motion models, each
+checkpoint reads the split through its own test transform, and a sample's fused score is
+``sum_i w_i softmax_i / sum_i w_i``. Checkpoints that disagree on the classes, the layout or the
+samples of the split are refused, naming both.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from skeletonmae.atomic import write_json_atomic
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally, fuse_scores
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.saved_run import LoadedRun, bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
-
-logger = logging.getLogger(__name__)
-
-EVAL_BATCH = 32
+from skeletonmae.training.evaluate import metrics_summary, report_path, write_report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +62,7 @@ def stream_scores(run: LoadedRun) -> StreamScores:
     model = SkeletonClassifier(config.model)
     model.load_state_dict(run.payload["model"])
     model.eval()
-    loader = build_eval_loader(
-        config, run.arrays, DistributedContext(), config.data.eval_batch_size or EVAL_BATCH
-    )
+    loader = build_eval_loader(config, run.arrays, DistributedContext())
     chunks, labels = [], []
     for inputs, batch_labels, _ in loader:
         chunks.append(torch.softmax(model(inputs).float(), dim=1))
@@ -88,11 +80,10 @@ def check_members(runs: Sequence[LoadedRun]) -> None:
             ("test samples", first.arrays.names, other.arrays.names),
         ):
             if tuple(mine) != tuple(theirs):
-                shown = (
-                    (mine, theirs) if what != "test samples" else (f"{len(mine)} samples", f"{len(theirs)}")
-                )
+                if what == "test samples":
+                    mine, theirs = f"{len(mine)} samples", len(theirs)
                 raise ValueError(
-                    f"{first.path} and {other.path} disagree on their {what} ({shown[0]} vs {shown[1]}); "
+                    f"{first.path} and {other.path} disagree on their {what} ({mine} vs {theirs}); "
                     "an ensemble fuses models of one dataset and split: pass checkpoints trained on it "
                     "(or point both at the same data with --set data.root=...)"
                 )
@@ -124,45 +115,19 @@ def run_ensemble_evaluate(
     stream_metrics = tuple(scores_metrics(s.probabilities, labels) for s in scores)
     fused_metrics = scores_metrics(fused, labels)
     used = tuple(float(w) for w in (weights or [1.0] * len(scores)))
-    out = Path(output_dir) if output_dir is not None else runs[0].path.parent
-    json_path = out / f"eval_ensemble_{split.replace('/', '_')}.json"
-    png_path = json_path.with_name(f"confusion_ensemble_{split.replace('/', '_')}.png")
+    json_path = report_path(runs[0], output_dir, "eval_ensemble_{}.json")
+    png_path = report_path(runs[0], output_dir, "confusion_ensemble_{}.png")
     names = tuple(runs[0].info.class_names)
-    _write_report(json_path, png_path, scores, used, stream_metrics, fused_metrics, names, split)
+    report = {
+        "split": split,
+        "samples": fused_metrics.count,
+        "streams": [
+            {"checkpoint": str(s.checkpoint), "stream": s.stream, "weight": w, **metrics_summary(m, names)}
+            for s, w, m in zip(scores, used, stream_metrics)
+        ],
+        "fusion": {**metrics_summary(fused_metrics, names), "confusion_matrix": fused_metrics.confusion},
+        "class_names": list(names),
+    }
+    title = f"fusion of {len(scores)} / {split}: {100 * fused_metrics.top1:.1f} %"
+    write_report(json_path, report, png_path, fused_metrics.confusion, names, title)
     return EnsembleEvaluation(split, scores, used, stream_metrics, fused_metrics, names, json_path, png_path)
-
-
-def _write_report(json_path, png_path, scores, weights, stream_metrics, fused, class_names, split) -> None:
-    def summary(metrics: ClassificationMetrics) -> dict:
-        return {
-            "top1": metrics.top1,
-            "top5": metrics.top5,
-            "mean_class_accuracy": metrics.mean_class_accuracy,
-            "per_class_accuracy": dict(zip(class_names, metrics.per_class)),
-        }
-
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(
-        json_path,
-        {
-            "split": split,
-            "samples": fused.count,
-            "streams": [
-                {"checkpoint": str(s.checkpoint), "stream": s.stream, "weight": w, **summary(m)}
-                for s, w, m in zip(scores, weights, stream_metrics)
-            ],
-            "fusion": {**summary(fused), "confusion_matrix": fused.confusion},
-            "class_names": list(class_names),
-        },
-    )
-    try:
-        from skeletonmae.viz.confusion import plot_confusion_matrix
-    except ImportError as error:
-        logger.warning("confusion matrix PNG not drawn (%s)", error)
-        return
-    plot_confusion_matrix(
-        fused.confusion,
-        png_path,
-        class_names,
-        title=f"fusion of {len(scores)} / {split}: {100 * fused.top1:.1f} %",
-    )

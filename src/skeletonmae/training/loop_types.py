@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
-from skeletonmae.run_config import TrainingConfig
+from skeletonmae.run_config import RunConfig, TrainingConfig
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -44,24 +44,29 @@ class Task(Protocol):
 
 
 @dataclasses.dataclass
+class TrainData:
+    """Micro-batches of ``micro_batch_size`` samples from ``loader``, drawn by the resumable
+    ``sampler``; ``set_epoch`` starts an epoch (it re-seeds augmentation)."""
+
+    loader: DataLoader
+    sampler: ResumableDistributedSampler
+    set_epoch: Callable[[int], None]
+    micro_batch_size: int
+
+
+@dataclasses.dataclass
 class TrainingSetup:
-    """Everything :meth:`Trainer.fit` drives. ``model`` may be DDP / compiled; ``train_loader``
-    yields micro-batches of ``micro_batch_size`` samples drawn from ``train_sampler``;
-    ``set_data_epoch`` re-seeds augmentation for an epoch; ``checkpoint_extra`` is stored as the
-    checkpoints' ``extra`` entry (e.g. class names)."""
+    """Everything :meth:`Trainer.fit` drives. ``model`` may be DDP / compiled; ``config`` is the
+    resolved run (its ``training`` section drives the loop, all of it is saved);
+    ``checkpoint_extra`` is stored as the checkpoints' ``extra`` entry (e.g. class names)."""
 
     task: Task
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
-    train_loader: DataLoader
-    train_sampler: ResumableDistributedSampler
-    micro_batch_size: int
-    set_data_epoch: Callable[[int], None]
+    train: TrainData
     val_loader: DataLoader | None
-    settings: TrainingConfig
-    grad_clip_norm: float | None
-    config_dict: dict[str, Any]
+    config: RunConfig
     run_dir: Path
     context: DistributedContext
     checkpoint_extra: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -79,15 +84,26 @@ class LoopState:
 
 
 @dataclasses.dataclass
-class FitResult:
-    """Outcome of :meth:`Trainer.fit`; ``history`` holds one metrics row per epoch."""
+class RunResult:
+    """What a stage produced. ``best_metric`` is ``val_loss`` (pretrain) or ``val_top1``;
+    ``history`` holds one metrics row per epoch."""
 
+    stage: str
     run_dir: Path
+    config: RunConfig
     best_metric_name: str
     best_metric: float | None
     best_epoch: int
     history: list[dict[str, float]]
     model: torch.nn.Module
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.run_dir / "best.pt"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.run_dir / "last.pt"
 
 
 def count_steps_per_epoch(batches_per_epoch: int, settings: TrainingConfig) -> int:

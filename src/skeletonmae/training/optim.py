@@ -1,9 +1,8 @@
 """Optimisers and learning-rate schedules (paper: Adam lr 0.005 wd 1e-4, MultiStep 60/90/110 x0.1;
 or a cosine decay over the whole run).
 
-The schedule is stepped once per optimiser step (not per epoch) so that a run resumed in the middle
-of an epoch sees exactly the learning rates of an uninterrupted one. Milestones, warm-up and run
-length stay in epochs, as in the paper; they are converted with the optimiser steps per epoch.
+The schedule steps once per optimiser step, so a run resumed mid-epoch sees exactly the learning
+rates of an uninterrupted one; milestones, warm-up and run length are given in epochs, as in the paper.
 """
 
 from __future__ import annotations
@@ -30,16 +29,12 @@ def build_optimizer(
     groups = _trainable_groups(list(parameters), config.lr)
     if not groups:
         raise ValueError("no trainable parameters: every parameter has requires_grad=False")
-    if config.name == "adam":
-        return torch.optim.Adam(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
-    if config.name == "adamw":
-        return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+    if config.name in ("adam", "adamw"):
+        adam = torch.optim.Adam if config.name == "adam" else torch.optim.AdamW
+        return adam(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+    nesterov = config.momentum > 0
     return torch.optim.SGD(
-        groups,
-        lr=config.lr,
-        momentum=config.momentum,
-        nesterov=config.momentum > 0,
-        weight_decay=config.weight_decay,
+        groups, lr=config.lr, momentum=config.momentum, nesterov=nesterov, weight_decay=config.weight_decay
     )
 
 
@@ -93,24 +88,14 @@ def hold_multiplier(step: int, hold_steps: int, ramp_steps: int) -> float:
 
 class MultiStepWarmupFactor:
     """LR multiplier at optimiser step ``s``: linear warm-up, then ``gamma`` at each milestone;
-    times :func:`hold_multiplier` when ``hold_steps`` > 0.
-
-    A plain callable object (not a lambda) so ``LambdaLR.state_dict`` stores its numbers.
-    """
+    times :func:`hold_multiplier` (``hold_steps`` is set per group by :func:`build_scheduler`).
+    A plain callable object, not a lambda, so ``LambdaLR.state_dict`` stores its numbers."""
 
     def __init__(
-        self,
-        milestone_steps: list[int],
-        gamma: float,
-        warmup_steps: int,
-        warmup_start: float,
-        hold_steps: int = 0,
+        self, milestone_steps: list[int], gamma: float, warmup_steps: int, warmup_start: float
     ) -> None:
-        self.milestone_steps = sorted(milestone_steps)
-        self.gamma = gamma
-        self.warmup_steps = warmup_steps
-        self.warmup_start = warmup_start
-        self.hold_steps = hold_steps
+        self.milestone_steps, self.gamma = sorted(milestone_steps), gamma
+        self.warmup_steps, self.warmup_start, self.hold_steps = warmup_steps, warmup_start, 0
 
     def __call__(self, step: int) -> float:
         decay = self.gamma ** bisect.bisect_right(self.milestone_steps, step)
@@ -122,17 +107,11 @@ class MultiStepWarmupFactor:
 
 class CosineWarmupFactor:
     """LR multiplier at optimiser step ``s``: linear warm-up, then a half-cosine from 1 down to
-    ``min_factor`` at ``total_steps`` (held there after it); times :func:`hold_multiplier` when
-    ``hold_steps`` > 0. A plain callable, as above."""
+    ``min_factor`` at ``total_steps`` (held there after it); times :func:`hold_multiplier`."""
 
-    def __init__(
-        self, total_steps: int, warmup_steps: int, warmup_start: float, min_factor: float, hold_steps: int = 0
-    ) -> None:
-        self.total_steps = total_steps
-        self.warmup_steps = warmup_steps
-        self.warmup_start = warmup_start
-        self.min_factor = min_factor
-        self.hold_steps = hold_steps
+    def __init__(self, total_steps: int, warmup_steps: int, warmup_start: float, min_factor: float) -> None:
+        self.total_steps, self.warmup_steps, self.warmup_start = total_steps, warmup_steps, warmup_start
+        self.min_factor, self.hold_steps = min_factor, 0
 
     def __call__(self, step: int) -> float:
         return self._base(step) * hold_multiplier(step, self.hold_steps, self.warmup_steps)
@@ -164,18 +143,11 @@ def build_scheduler(
     if config.name == "cosine":
         factor = _cosine_factor(config, steps_per_epoch, total_epochs, warmup_steps)
     else:
-        factor = MultiStepWarmupFactor(
-            milestone_steps=[m * steps_per_epoch for m in config.milestones],
-            gamma=config.gamma,
-            warmup_steps=warmup_steps,
-            warmup_start=config.warmup_start_factor,
-        )
-    held = [int(group.get("hold_epochs", 0)) * steps_per_epoch for group in optimizer.param_groups]
-    if not any(held):
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factor)
-    factors = [copy.copy(factor) for _ in held]
-    for group_factor, hold_steps in zip(factors, held):
-        group_factor.hold_steps = hold_steps
+        milestones = [m * steps_per_epoch for m in config.milestones]
+        factor = MultiStepWarmupFactor(milestones, config.gamma, warmup_steps, config.warmup_start_factor)
+    factors = [copy.copy(factor) for _ in optimizer.param_groups]  # one per group: its hold
+    for group_factor, group in zip(factors, optimizer.param_groups):
+        group_factor.hold_steps = int(group.get("hold_epochs", 0)) * steps_per_epoch
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=factors)
 
 
@@ -189,7 +161,7 @@ def _cosine_factor(
     total_steps = total_epochs * steps_per_epoch
     if warmup_steps >= total_steps:
         raise ValueError(
-            f"schedule.warmup_epochs ({config.warmup_epochs}) must be shorter than "
-            f"the run ({total_epochs} epochs) for the cosine schedule"
+            f"schedule.warmup_epochs ({config.warmup_epochs}) must be shorter than the run "
+            f"({total_epochs} epochs) for the cosine schedule"
         )
     return CosineWarmupFactor(total_steps, warmup_steps, config.warmup_start_factor, config.min_lr_factor)

@@ -1,14 +1,7 @@
-"""The run folder: resolved config.yaml, env.json, metrics.csv (+ TensorBoard when installed).
-
-Layout of ``training.output_dir`` after a run::
-
-    config.yaml      resolved config; first line is the command that made it
-    env.json         python / torch / numpy versions, git commit, seed, world size, hostname
-    metrics.csv      one row per epoch (rewritten atomically; a resumed run replaces the rows
-                     of the epochs it redoes)
-    curves.png       loss / accuracy against epoch, written at the end
-    last.pt best.pt  checkpoints (skeletonmae.checkpoints)
-    tensorboard/     event files, when the optional ``tensorboard`` package is installed
+"""What a run folder records besides checkpoints (docs/training.md, "The run folder"): env.json
+(versions, git commit, seed, world size, host), metrics.csv (one row per epoch, rewritten
+atomically; a resumed run replaces the rows of the epochs it redoes) and, when the optional
+``tensorboard`` package is installed, event files under ``tensorboard/``.
 """
 
 from __future__ import annotations
@@ -29,7 +22,7 @@ import numpy as np
 import torch
 
 from skeletonmae import __version__
-from skeletonmae.config import write_text_atomic
+from skeletonmae.atomic import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +31,8 @@ def git_commit(folder: Path | None = None) -> str | None:
     """The commit of the git checkout holding ``folder`` (this package by default), or None."""
     folder = folder or Path(__file__).resolve().parent
     try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
+        command = ["git", "rev-parse", "HEAD"]
+        result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     commit = result.stdout.strip()
@@ -102,8 +89,7 @@ class MetricsLog:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
         writer.writeheader()
-        for r in self.rows:
-            writer.writerow({k: _format_cell(v) for k, v in r.items()})
+        writer.writerows({k: _format_cell(v) for k, v in r.items()} for r in self.rows)
         write_text_atomic(self.path, buffer.getvalue())
 
 

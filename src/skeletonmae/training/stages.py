@@ -1,8 +1,8 @@
 """The three training stages as plain functions: ``run_pretrain``, ``run_finetune``, ``run_linear``.
 
-Each takes a :class:`RunConfig`, runs (single process, or one rank of a ``torchrun`` job) and
-returns a :class:`RunResult`. The run folder (``config.output_dir``) ends up holding config.yaml,
-env.json, metrics.csv, curves.png, last.pt and best.pt.
+Each runs a :class:`RunConfig` (in one process, or as one rank of a ``torchrun`` job) and returns a
+:class:`RunResult`; the run folder ``config.output_dir`` ends up holding config.yaml, env.json,
+metrics.csv, curves.png, last.pt and best.pt.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from torch.utils.data import DataLoader
 
 from skeletonmae.atomic import write_json_atomic
 from skeletonmae.checkpoints import load_checkpoint
-from skeletonmae.config import dump_yaml, to_plain
+from skeletonmae.config import dump_yaml
 from skeletonmae.contrastive.build import build_for_dataset, pretrained_encoder_state
 from skeletonmae.data.binding import (
+    DatasetInfo,
     bind_model_to_data,
     dataset_info,
     open_split,
@@ -36,36 +37,13 @@ from skeletonmae.models.mae import SkeletonMAE
 from skeletonmae.models.transfer import load_pretrained_encoder
 from skeletonmae.run_config import RunConfig
 from skeletonmae.training.data_setup import build_eval_loader, build_train_data, micro_batch_size
-from skeletonmae.training.engine import Task, Trainer, TrainingSetup, count_steps_per_epoch
+from skeletonmae.training.engine import Trainer
+from skeletonmae.training.loop_types import RunResult, Task, TrainingSetup, count_steps_per_epoch
 from skeletonmae.training.optim import build_optimizer, build_scheduler, layer_decay_groups
 from skeletonmae.training.run_dir import environment_info
 from skeletonmae.training.tasks import ClassificationTask, ContrastivePretrainTask, PretrainTask
 
 logger = logging.getLogger(__name__)
-
-STAGES = ("pretrain", "finetune", "linear")
-
-
-@dataclasses.dataclass
-class RunResult:
-    """What a stage produced. ``best_metric`` is ``val_loss`` (pretrain) or ``val_top1``."""
-
-    stage: str
-    run_dir: Path
-    config: RunConfig
-    best_metric_name: str
-    best_metric: float | None
-    best_epoch: int
-    history: list[dict[str, float]]
-    model: torch.nn.Module
-
-    @property
-    def best_checkpoint(self) -> Path:
-        return self.run_dir / "best.pt"
-
-    @property
-    def last_checkpoint(self) -> Path:
-        return self.run_dir / "last.pt"
 
 
 def run_pretrain(
@@ -109,15 +87,11 @@ def prepare_run_dir(config: RunConfig, stage: str, context: DistributedContext, 
     if resume and not last.is_file():
         raise FileNotFoundError(f"{last}: nothing to resume; start the run without --resume")
     if not resume and last.is_file():
-        raise FileExistsError(
-            f"{run_dir} already holds a run ({last.name}); pass --resume to "
-            "continue it or choose another output_dir"
-        )
+        message = "pass --resume to continue it or choose another output_dir"
+        raise FileExistsError(f"{run_dir} already holds a run ({last.name}); {message}")
     if context.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        dump_yaml(
-            config, run_dir / "config.yaml", header=f"skeletonmae {stage} --config {run_dir / 'config.yaml'}"
-        )
+        resolved = run_dir / "config.yaml"  # its first line: the command that runs it
+        dump_yaml(config, resolved, header=f"skeletonmae {stage} --config {resolved}")
         env = environment_info(config.training.seed, context.world_size)
         write_json_atomic(run_dir / "env.json", {**env, "stage": stage, "resumed": resume})
     return run_dir
@@ -169,47 +143,37 @@ def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[s
             model = torch.compile(model)
         steps = count_steps_per_epoch(len(train.loader), config.training)
         scheduler = build_scheduler(optimizer, config.schedule, steps, config.training.epochs)
-        task, set_data_epoch = _stage_task(stage, config, train.set_epoch, built)
         setup = TrainingSetup(
-            task=task,
+            task=_stage_task(stage, config),
             model=model,
             optimizer=optimizer,
             scheduler=scheduler,
-            train_loader=train.loader,
-            train_sampler=train.sampler,
-            micro_batch_size=train.micro_batch_size,
-            set_data_epoch=set_data_epoch,
+            train=dataclasses.replace(train, set_epoch=_epoch_hook(stage, config, train.set_epoch, built)),
             val_loader=val_loader,
-            settings=config.training,
-            grad_clip_norm=config.optim.grad_clip_norm,
-            config_dict=to_plain(config),
+            config=config,
             run_dir=run_dir,
             context=context,
-            checkpoint_extra={
-                "class_names": list(info.class_names),
-                "layout": info.layout,
-                "channels": info.channels,
-                "layout_definition": layout_definition(info.layout) if info.layout else None,
-                "normalization": info.normalization,
-            },
+            checkpoint_extra=_data_facts(info),
         )
         trainer = Trainer(setup)
         if resume:
             trainer.resume(run_dir / "last.pt")
-        fit = trainer.fit()
+        result = trainer.fit()
         if context.is_main:
-            _plot_curves(fit.history, run_dir / "curves.png", f"{stage}: {run_dir.name}")
+            _plot_curves(result.history, run_dir / "curves.png", f"{stage}: {run_dir.name}")
         barrier(context)  # every rank returns only once rank 0 has written its files
-        return RunResult(
-            stage,
-            run_dir,
-            config,
-            fit.best_metric_name,
-            fit.best_metric,
-            fit.best_epoch,
-            fit.history,
-            fit.model,
-        )
+        return result
+
+
+def _data_facts(info: DatasetInfo) -> dict:
+    """What a checkpoint keeps of its training data (``extra``): classes, layout, channels."""
+    return {
+        "class_names": list(info.class_names),
+        "layout": info.layout,
+        "channels": info.channels,
+        "layout_definition": layout_definition(info.layout) if info.layout else None,
+        "normalization": info.normalization,
+    }
 
 
 def _optimizer_parameters(stage: str, config: RunConfig, model: torch.nn.Module) -> list:
@@ -238,30 +202,28 @@ def _validation_loader(config: RunConfig, context: DistributedContext) -> DataLo
     return build_eval_loader(config, arrays, context, micro_batch_size(config, context))
 
 
-def _stage_task(
-    stage: str, config: RunConfig, set_epoch: Callable[[int], None], model: torch.nn.Module
-) -> tuple[Task, Callable[[int], None]]:
-    """The stage's task and the per-epoch hook (contrastive mining also follows the epoch; a
-    held encoder, ``finetune.frozen_encoder_epochs``, is released by it)."""
-    if stage == "pretrain" and config.contrastive is None:
-        return PretrainTask(), set_epoch
-    if stage == "pretrain":
+def _stage_task(stage: str, config: RunConfig) -> Task:
+    if stage != "pretrain":
+        return ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing)
+    return PretrainTask() if config.contrastive is None else ContrastivePretrainTask()
 
-        def set_epoch_and_mining(epoch: int) -> None:  # mining starts at contrastive.mining_start_epoch
-            set_epoch(epoch)
+
+def _epoch_hook(
+    stage: str, config: RunConfig, set_data_epoch: Callable[[int], None], model: torch.nn.Module
+) -> Callable[[int], None]:
+    """What starts an epoch: the data's augmentation seed and, where the stage has them, the
+    contrastive model's mining switch and the LP-FT hold on the encoder."""
+    mining = stage == "pretrain" and config.contrastive is not None
+    held = config.finetune.frozen_encoder_epochs if stage == "finetune" else 0
+
+    def start_epoch(epoch: int) -> None:
+        if held:  # LP-FT: the encoder stays in eval mode while held
+            model.encoder_held = epoch < held
+        set_data_epoch(epoch)
+        if mining:  # from contrastive.mining_start_epoch on
             model.set_epoch(epoch)
 
-        return ContrastivePretrainTask(), set_epoch_and_mining
-    task = ClassificationTask(stage, config.model.num_classes, config.training.label_smoothing)
-    held = config.finetune.frozen_encoder_epochs if stage == "finetune" else 0
-    if not held:
-        return task, set_epoch
-
-    def hold_then_set_epoch(epoch: int) -> None:  # LP-FT: the encoder in eval mode while held
-        model.encoder_held = epoch < held
-        set_epoch(epoch)
-
-    return task, hold_then_set_epoch
+    return start_epoch
 
 
 def _plot_curves(history: list[dict[str, float]], path: Path, title: str) -> None:

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from skeletonmae.contrastive.build import unwrap
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics, seeded_validation_loss
-from skeletonmae.training.engine import StepOutput
+from skeletonmae.training.loop_types import StepOutput
 
 VALIDATION_MASK_SEED = 20_230_401
 VALIDATION_AUGMENTATION_SEED = 20_211_206
