@@ -32,7 +32,7 @@ class SkeletonDataset(Dataset):
 
     def __init__(
         self,
-        split: SplitArrays | StackedSplit | str | os.PathLike[str],
+        split: SplitArrays | StackedSplit | str | os.PathLike,
         transform: TransformConfig = TransformConfig(),
         train: bool = True,
         seed: int = 0,

@@ -1,11 +1,8 @@
-"""DataLoader helpers: seeded epoch shuffling and batch-at-once transforms.
-
-:func:`make_loader` yields ``(x (B, C, T, V, M) float32, labels (B,) int64, indices (B,) int64)``;
-call ``loader.set_epoch(epoch)`` before each epoch. An epoch's order is a permutation drawn from
-``(seed, epoch)``, so a resumed run sees the same batches as an uninterrupted one. ``batched=True``
-(default) transforms each batch in one call (:meth:`SkeletonDataset.get_batch`) and sends the epoch
-with the batch request, so even persistent workers augment right; ``batched=False`` is the classic
-per-sample ``dataset[i]`` + default collate (same values).
+"""DataLoader helpers: :func:`make_loader` yields ``(x (B, C, T, V, M) float32, labels (B,) int64,
+indices (B,) int64)``; call ``loader.set_epoch(epoch)`` before each epoch. The order of an epoch is a
+permutation drawn from ``(seed, epoch)`` (a resumed run sees the same batches). ``batched=True``
+transforms a batch in one call (:meth:`SkeletonDataset.get_batch`) and sends the epoch with the
+request, so persistent workers augment right; ``batched=False``: per-sample ``dataset[i]`` (same values).
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """Reader of raw NTU RGB+D ``.skeleton`` files (Kinect v2 text output) into per-body arrays.
 
-File layout: line 1 holds the frame count; each frame holds a body count, then per body an info line
-of 10 values (body id, clipped edges, left hand confidence/state, right hand confidence/state, is
-restricted, lean x, lean y, tracking state), a joint count (25) and one line per joint of 12 values
-(x y z, depth x y, colour x y, orientation w x y z, tracking state).
-
-A Python loop walks only the frame/body headers; the joint lines are converted in one ``np.loadtxt``
-call (by default only x, y, z and the tracking state, about 2x faster than ``full=True``). A bad
-line is located (file and 1-based line) by a slow re-scan that only runs once something is wrong.
+Line 1 holds the frame count; each frame a body count, then per body an info line of 10 values (body
+id, clipped edges, left hand confidence/state, right hand confidence/state, is restricted, lean x,
+lean y, tracking state), a joint count (25) and 25 joint lines of 12 values (x y z, depth x y, colour
+x y, orientation w x y z, tracking state). The headers are walked in Python, the joint lines converted
+in one ``np.loadtxt`` call (only x, y, z and tracking unless ``full=True``, about 2x faster); a bad
+line is located (file, 1-based line) by a slow re-scan that runs only once something is wrong.
 """
 
 from __future__ import annotations

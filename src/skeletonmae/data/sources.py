@@ -1,9 +1,6 @@
-"""Several prepared splits read as one (``data.root`` a list): pre-training on a corpus of datasets.
-
-:class:`StackedSplit` lines up the same split of several datasets without copying them (each part
-stays memory-mapped; part 0's rows come first). Parts share the layout and the channel set; labelled
-parts share the class names, unlabelled ones (``num_classes`` 0, labels -1) may join any; the dataset
-pads parts with fewer persons. :func:`weighted_epoch` draws an epoch's rows under sampling weights.
+"""Several prepared splits read as one (``data.root`` a list), without copying: each part stays
+memory-mapped, part 0's rows first. Parts share the layout and the channel set; labelled parts share
+the class names, unlabelled ones (``num_classes`` 0) may join any; the dataset pads fewer persons.
 """
 
 from __future__ import annotations

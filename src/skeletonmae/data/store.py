@@ -77,8 +77,6 @@ class SplitWriter:
     ):
         if dtype not in ("float32", "float16"):
             raise ValueError(f"dtype {dtype!r}: choose float32 or float16")
-        if len(shape) != 4:
-            raise ValueError(f"the sample shape must be (C, T, V, M), got {shape}")
         self.folder = Path(folder)
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.staging-", dir=self.folder.parent))
@@ -96,16 +94,12 @@ class SplitWriter:
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def commit(self, labels: np.ndarray, lengths: np.ndarray, names: Sequence[str], meta: Mapping) -> Path:
-        """Write the small files and ``meta.json``, then swap the staging folder into place."""
-        count = self.data.shape[0]
-        labels = np.asarray(labels, dtype=np.int64)
-        lengths = np.asarray(lengths, dtype=np.int64)
-        if labels.shape != (count,) or lengths.shape != (count,) or len(names) != count:
-            raise ValueError(f"labels, lengths and names must each have {count} entries")
+        """Write the ``(N,)`` labels, lengths and names and ``meta.json``, then swap the staging folder
+        into place."""
         self.data.flush()
         self.data = None  # type: ignore[assignment]
-        np.save(self.staging / "labels.npy", labels)
-        np.save(self.staging / "lengths.npy", lengths)
+        np.save(self.staging / "labels.npy", np.asarray(labels, dtype=np.int64))
+        np.save(self.staging / "lengths.npy", np.asarray(lengths, dtype=np.int64))
         (self.staging / "names.json").write_text(json.dumps(list(names)), encoding="utf-8")
         write_json_atomic(self.staging / "meta.json", dict(meta))
         _swap_into_place(self.staging, self.folder)
@@ -123,8 +117,9 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def split_meta(samples: SkeletonSamples, **extra: Any) -> dict[str, Any]:
-    """The ``meta.json`` content for ``samples`` plus ``extra`` keys (benchmark, source, ...)."""
+def write_split(folder: str | os.PathLike, samples: SkeletonSamples, **extra_meta: Any) -> Path:
+    """Write an in-memory :class:`SkeletonSamples` as a split folder (atomically); ``extra_meta``
+    (benchmark, source, ...) joins its ``meta.json``."""
     _, channels, frames, joints, persons = samples.data.shape
     meta = {
         "format_version": FORMAT_VERSION,
@@ -143,22 +138,15 @@ def split_meta(samples: SkeletonSamples, **extra: Any) -> dict[str, Any]:
     definition = layout_definition(samples.layout)
     if definition is not None:  # a user's layout file travels with the data
         meta["layout_definition"] = definition
-    meta.update(extra)
-    return meta
-
-
-def write_split(folder: str | os.PathLike[str], samples: SkeletonSamples, **extra_meta: Any) -> Path:
-    """Write an in-memory :class:`SkeletonSamples` as a split folder (atomically)."""
+    meta.update(extra_meta)
     dtype = "float16" if samples.data.dtype == np.float16 else "float32"
     with SplitWriter(folder, samples.num_samples, samples.data.shape[1:], dtype) as writer:
         for start in range(0, samples.num_samples, 256):  # chunks: the source may be a lazy view or memmap
             writer.data[start : start + 256] = samples.data[start : start + 256]
-        return writer.commit(
-            samples.labels, samples.lengths, samples.names, split_meta(samples, **extra_meta)
-        )
+        return writer.commit(samples.labels, samples.lengths, samples.names, meta)
 
 
-def load_split(folder: str | os.PathLike[str], mmap: bool = True) -> SplitArrays:
+def load_split(folder: str | os.PathLike, mmap: bool = True) -> SplitArrays:
     """Load a split folder; ``mmap=True`` maps ``data.npy`` read-only instead of reading it."""
     folder = Path(folder)
     meta_path = folder / "meta.json"
@@ -230,38 +218,36 @@ def _read_json(path: Path, kind: type) -> Any:
     return value
 
 
-def write_manifest(root: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
+def write_manifest(root: str | os.PathLike, manifest: Mapping[str, Any]) -> Path:
     """Write ``root/manifest.json`` atomically (``format_version`` is added)."""
     return write_json_atomic(Path(root) / MANIFEST, {"format_version": FORMAT_VERSION, **manifest})
 
 
-def read_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
+def read_manifest(root: str | os.PathLike) -> dict[str, Any]:
     """Read ``root/manifest.json``."""
-    path = Path(root) / MANIFEST
-    if not path.is_file():
-        raise DataFormatError(
-            Path(root), "no manifest.json: not a prepared dataset (run `skeletonmae prepare`)"
-        )
-    return _read_json(path, dict)
+    root = Path(root)
+    if not (root / MANIFEST).is_file():
+        raise DataFormatError(root, "no manifest.json: not a prepared dataset (run `skeletonmae prepare`)")
+    return _read_json(root / MANIFEST, dict)
 
 
-def dataset_splits(root: str | os.PathLike[str]) -> list[str]:
+def dataset_splits(root: str | os.PathLike) -> list[str]:
     """Names of the split folders of a prepared dataset (those holding ``meta.json``), sorted."""
     return sorted(p.name for p in Path(root).iterdir() if is_split_folder(p) and not p.name.startswith("."))
 
 
-def is_split_folder(path: str | os.PathLike[str]) -> bool:
+def is_split_folder(path: str | os.PathLike) -> bool:
     """A prepared split folder (it holds ``meta.json``)."""
     return (Path(path) / "meta.json").is_file()
 
 
-def is_prepared_dataset(path: str | os.PathLike[str]) -> bool:
+def is_prepared_dataset(path: str | os.PathLike) -> bool:
     """A prepared dataset root: a folder with ``manifest.json`` or at least one split folder."""
     root = Path(path)
     return root.is_dir() and ((root / MANIFEST).is_file() or bool(dataset_splits(root)))
 
 
-def read_dataset_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
+def read_dataset_meta(root: str | os.PathLike) -> dict[str, Any]:
     """The facts a dataset records about itself (benchmark, layout, ...): ``train/meta.json``, else
     ``manifest.json``, else ``{}``."""
     for candidate in (Path(root) / "train" / "meta.json", Path(root) / MANIFEST):
@@ -274,12 +260,13 @@ def write_dataset(
     root: str | os.PathLike,
     splits: Mapping[str, SkeletonSamples],
     manifest: Mapping | None = None,
-    **extra_meta: Any,
+    **meta: Any,
 ) -> Path:
-    """Write several in-memory splits and a manifest (counts per split plus ``manifest``)."""
+    """Write several in-memory splits and a manifest (``manifest``, the counts per split, then
+    ``meta``, which also joins every split's ``meta.json``)."""
     root = Path(root)
     for name, samples in splits.items():
-        write_split(root / name, samples, **extra_meta)
+        write_split(root / name, samples, **meta)
     counts = {name: samples.num_samples for name, samples in splits.items()}
-    write_manifest(root, {**(manifest or {}), "counts": counts, **extra_meta})
+    write_manifest(root, {**(manifest or {}), "counts": counts, **meta})
     return root

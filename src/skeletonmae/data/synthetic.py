@@ -60,7 +60,7 @@ class _SceneBody:
     joints: np.ndarray  # (F, 25, 3) camera space
 
 
-def write_synthetic_ntu(out_dir: str | os.PathLike[str], num_samples: int, **options: Any) -> list[Path]:
+def write_synthetic_ntu(out_dir: str | os.PathLike, num_samples: int, **options: Any) -> list[Path]:
     """Write ``num_samples`` ``.skeleton`` files into ``out_dir``; returns their paths (name order).
     ``options`` are :class:`SyntheticConfig` fields.
 
@@ -79,7 +79,7 @@ def write_synthetic_ntu(out_dir: str | os.PathLike[str], num_samples: int, **opt
 
 
 def _write_files(
-    out_dir: str | os.PathLike[str], num_samples: int, file_of: Callable[[int], tuple[str, str]]
+    out_dir: str | os.PathLike, num_samples: int, file_of: Callable[[int], tuple[str, str]]
 ) -> list[Path]:
     """Write the ``(file name, text)`` of samples ``0..num_samples-1`` into ``out_dir``; returns the
     paths in name order."""
@@ -219,7 +219,7 @@ NW_UCLA_ACTIONS = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)
 
 
 def write_synthetic_nw_ucla(
-    out_dir: str | os.PathLike[str], num_samples: int, *, num_actions: int = 6, seed: int = 0
+    out_dir: str | os.PathLike, num_samples: int, *, num_actions: int = 6, seed: int = 0
 ) -> list[Path]:
     """Write ``num_samples`` NW-UCLA ``all_sqe``-style JSON files (``aAA_sSS_eEE_vVV.json``, 20
     Kinect v1 joints in camera metres) into ``out_dir``; returns their paths (name order).

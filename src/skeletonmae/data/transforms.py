@@ -1,26 +1,22 @@
-"""Training / test transforms of STTFormer's feeder, vectorised over a batch.
+"""Training / test transforms of STTFormer's feeder, vectorised over a batch, in this order:
 
-- **Crop and resize**: training crops a random fraction ``p ~ U(crop_range)`` of the valid frames
-  (at least ``min_crop_frames``, at most all) at a random offset, testing the centre ``test_crop``
-  fraction; the crop is resized to ``num_frames`` linearly with ``align_corners=False`` sampling
-  (STTFormer's ``F.interpolate``).
-- **Random rotation** (training): angles ``U(-max, max)`` about x, y, z (``rotation``, or per axis
-  ``rotation_axes``) as one ``Rz @ Ry @ Rx`` per sample (STTFormer's sign conventions); in 2D the
-  z angle turns the image plane. ``scale_range``: one isotropic random scale; ``flip_prob``: x -> -x
-  with the layout's left and right joints swapped; ``shear``: x += s * y, s ~ U(-shear, shear).
-- **Training and test alike**: ``normalize_scale`` divides a sample by its body size
-  (:func:`body_size`); ``align_facing`` (3D, before the random rotation) turns a sample about the
-  vertical y axis so that its first person's right-to-left direction (right minus left joint of the
-  ``left_right`` pairs, summed over frames) lies along +x, removing the camera's azimuth (2s-AGCN's
-  pre-normalisation, about the vertical axis only); ``minmax_normalize`` rescales each spatial axis,
-  after the rotation, to [-1, 1] over the frames that hold a skeleton (CTR-GCN's NW-UCLA feeder).
-- **Streams**, computed last: ``joint``, ``bone`` (joint minus its parent), ``motion`` (next frame
-  minus this one, zero for the last) or ``bone_motion``.
+- **crop and resize**: training crops a random fraction ``p ~ U(crop_range)`` of the valid frames (at
+  least ``min_crop_frames``) at a random offset, testing the centre ``test_crop``; the crop is resized
+  to ``num_frames`` linearly with ``align_corners=False`` sampling (STTFormer's ``F.interpolate``);
+- ``normalize_scale`` divides by the body size; ``align_facing`` (3D) turns a sample about the vertical
+  axis so that its first person's right-to-left direction (right minus left joints of the layout's
+  ``left_right`` pairs, over all frames) lies along +x, removing the camera's azimuth;
+- training only: rotation ``U(-max, max)`` about x, y, z (``rotation`` or ``rotation_axes``) as one
+  ``Rz @ Ry @ Rx`` (STTFormer's signs; in 2D the z angle turns the image plane), a random scale
+  (``scale_range``), a mirror flip (``flip_prob``: x -> -x, left and right joints swapped) and a
+  shear (x += s * y, s ~ U(-shear, shear));
+- ``minmax_normalize`` rescales each spatial axis to [-1, 1] over the frames that hold a skeleton
+  (CTR-GCN's NW-UCLA feeder); then the stream: ``joint``, ``bone`` (joint minus its parent),
+  ``motion`` (next frame minus this one, zero for the last) or ``bone_motion``.
 
-Geometry acts on the first ``spatial_dims`` channels only (:mod:`skeletonmae.data.channels`); a score
-channel passes through. A sample's eight draws (crop fraction, crop offset, three angles, scale, flip,
-shear) come from :func:`~skeletonmae.data.random_streams.uniform_streams`, so its augmentation is the
-same alone or inside any batch.
+Geometry acts on the first ``spatial_dims`` channels only (a score channel passes through). A sample's
+eight draws (crop fraction and offset, three angles, scale, flip, shear) come from
+:func:`~skeletonmae.data.random_streams.uniform_streams`: the same alone or inside any batch.
 """
 
 from __future__ import annotations

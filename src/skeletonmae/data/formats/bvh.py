@@ -1,14 +1,10 @@
 """Motion capture in BVH (Biovision Hierarchy): parse, forward kinematics, map a rig to a layout.
 
-A BVH file holds a joint hierarchy (``ROOT`` / ``JOINT`` with an ``OFFSET`` from the parent and a
-list of ``CHANNELS``; ``End Site`` leaves with an offset only) and a ``MOTION`` block: ``Frames: N``,
-``Frame Time: dt`` and one line of channel values per frame. Forward kinematics and the joint maps
-(``bandai``, ``cmu`` or a YAML file: ``layout: NAME`` and ``joints: {layout_joint: rig_joint}``, where
-``NAME/end`` is the end site below rig joint ``NAME``) are described in docs/data.md.
-
-The parser is our own: every malformed file is refused naming the file and the line (a truncated
-motion block, a frame with more or fewer values than the hierarchy's channels, a value that is not a
-number), which the BVH packages on PyPI do not report.
+A file holds a joint hierarchy (``ROOT`` / ``JOINT`` with an ``OFFSET`` from the parent and its
+``CHANNELS``; ``End Site`` leaves with an offset only) and a ``MOTION`` block: ``Frames: N``, ``Frame
+Time: dt`` and one line of channel values per frame. A joint map names, for every joint of a layout,
+the rig joint (or ``NAME/end``, the end site below ``NAME``) that stands for it. Our own parser names
+the file and the line of every malformed part, which the BVH packages on PyPI do not.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""Read any supported format into :class:`SkeletonSamples` per split, write any, convert between them.
-
-Formats: ``prepared`` (this project's dataset folder), ``ctrgcn-npz``, ``stgcn`` (a folder of
-``*_data_joint.npy`` + ``*_label.pkl``, or one ``.npy``), ``pyskl`` (``.pkl``), ``generic-npz``, and,
-read only, ``nw-ucla`` (the ``all_sqe`` JSON folder), ``openpose-json`` and ``bvh``.
+"""Read any supported format into :class:`SkeletonSamples` per split, write any, convert between them:
+``prepared``, ``ctrgcn-npz``, ``stgcn`` (a folder of ``*_data_joint.npy`` + ``*_label.pkl``, or one
+``.npy``), ``pyskl``, ``generic-npz``, and read only ``nw-ucla``, ``openpose-json`` and ``bvh``.
 """
 
 from __future__ import annotations

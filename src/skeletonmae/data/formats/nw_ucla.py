@@ -1,8 +1,6 @@
-"""Northwestern-UCLA Multiview Action3D in CTR-GCN's ``all_sqe`` JSON release.
-
-One file per sequence: ``{"file_name": "a01_s01_e00_v01", "skeletons": [[[x, y, z] * 20] * T],
-"label": 1..10}``; names are ``aAA_sSS_eEE_vVV`` (action, subject, take, view). Standard protocol:
-views 1 and 2 train, view 3 tests.
+"""Northwestern-UCLA Multiview Action3D in CTR-GCN's ``all_sqe`` JSON release: one file per sequence,
+``{"file_name": "a01_s01_e00_v01", "skeletons": [[[x, y, z] * 20] * T], "label": 1..10}``, names
+``aAA_sSS_eEE_vVV`` (action, subject, take, view). Standard protocol: views 1, 2 train, 3 tests.
 """
 
 from __future__ import annotations
