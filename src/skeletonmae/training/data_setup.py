@@ -1,8 +1,5 @@
-"""From ``DataConfig`` to loaders: samplers and data loaders of the training and evaluation splits.
-
-Batch sizes: ``data.batch_size`` is the global batch of one optimiser step; each rank loads
-micro-batches of ``batch_size / (world_size * grad_accumulation)`` samples.
-"""
+"""From ``DataConfig`` to loaders: samplers and data loaders of the training and evaluation splits;
+each rank loads micro-batches of ``data.batch_size / (world_size * grad_accumulation)`` samples."""
 
 from __future__ import annotations
 

@@ -52,9 +52,8 @@ logger = logging.getLogger(__name__)
 
 
 def warn_slow_cpu_amp(amp: str, device: torch.device) -> None:
-    """Log a warning when ``training.amp=bf16`` runs on a CPU without native bfloat16
-    arithmetic (AVX-512 BF16 or AMX): there it is emulated and several times slower than fp32
-    (0.06-0.18x measured on an AVX2-only CPU; docs/model.md)."""
+    """Warn when ``training.amp=bf16`` runs on a CPU without AVX-512 BF16 or AMX: bfloat16 is
+    emulated there, 0.06-0.18x the speed of fp32 on an AVX2-only CPU (docs/model.md)."""
     if amp != "bf16" or device.type != "cpu":
         return
     if not (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()):
@@ -150,31 +149,30 @@ class Trainer:
         logger.info("resumed %s at %s", path, where)
 
     def fit(self) -> RunResult:
+        setup = self.setup
         if self.context.is_main:
-            self.tensorboard = open_tensorboard(self.setup.run_dir)
+            self.tensorboard = open_tensorboard(setup.run_dir)
         try:
             while self.state.epoch < self.settings.epochs:
                 train_metrics = self.train_epoch()
-                broadcast_buffers(unwrap_model(self.setup.model), self.context)
+                broadcast_buffers(unwrap_model(setup.model), self.context)
                 row = {"epoch": float(self.state.epoch + 1), **train_metrics}
                 if self._validation_due():
-                    row.update(
-                        self.setup.task.validate(self.setup.model, self.setup.val_loader, self.context)
-                    )
+                    row.update(setup.task.validate(setup.model, setup.val_loader, self.context))
                 self.finish_epoch(row)
         finally:
             if self.tensorboard is not None:
                 self.tensorboard.close()
-        task, state = self.setup.task, self.state
+        task, state = setup.task, self.state
         return RunResult(
             task.name,
-            self.setup.run_dir,
-            self.setup.config,
+            setup.run_dir,
+            setup.config,
             task.best_metric,
             state.best_metric,
             state.best_epoch,
             self.metrics.rows,
-            unwrap_model(self.setup.model),
+            unwrap_model(setup.model),
         )
 
     def _better(self, new: float, old: float) -> bool:
@@ -190,12 +188,8 @@ class Trainer:
         """Log the epoch, update best, write ``last.pt`` (and ``best.pt``) for the next epoch."""
         task = self.setup.task
         metric_name = task.best_metric if self.setup.val_loader is not None else task.train_metric
-        value = row.get(metric_name)
-        improved = (
-            value is not None
-            and math.isfinite(value)
-            and (self.state.best_metric is None or self._better(value, self.state.best_metric))
-        )
+        value, best = row.get(metric_name), self.state.best_metric
+        improved = value is not None and math.isfinite(value) and (best is None or self._better(value, best))
         if improved:
             self.state.best_metric, self.state.best_epoch = value, self.state.epoch + 1
         self.state.epoch += 1

@@ -20,7 +20,7 @@ from skeletonmae.evaluation.metrics import ClassificationMetrics, Classification
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.saved_run import LoadedRun, bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
-from skeletonmae.training.evaluate import metrics_summary, report_path, write_report
+from skeletonmae.training.evaluate import CLASSIFIER_STAGES, metrics_summary, report_path, write_report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,10 +102,8 @@ def run_ensemble_evaluate(
     ``confusion_ensemble_<split>.png`` to ``output_dir`` (default: the first checkpoint's folder)."""
     if len(checkpoints) < 2:
         raise ValueError("an ensemble needs at least two checkpoints")
-    runs = [
-        load_run(path, overrides, stages=("finetune", "linear"), wrong_stage="has no classifier to fuse")
-        for path in checkpoints
-    ]
+    wrong = "has no classifier to fuse"
+    runs = [load_run(path, overrides, stages=CLASSIFIER_STAGES, wrong_stage=wrong) for path in checkpoints]
     split = split or runs[0].config.data.test_split
     runs = [bind_run(run, split) for run in runs]
     check_members(runs)

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import torch
+from torch import Generator, Tensor, nn
 from torch.utils.data import DataLoader
 
 from skeletonmae.distributed import DistributedContext, ResumableDistributedSampler
 from skeletonmae.run_config import RunConfig, TrainingConfig
+
+Metrics = dict[str, float]  # a row of metrics.csv: name -> value
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -34,13 +37,9 @@ class Task(Protocol):
     train_metric: str  # its training-side twin, chooses best.pt when there is no validation split
     higher_is_better: bool
 
-    def step(
-        self, model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
-    ) -> StepOutput: ...
+    def step(self, model: nn.Module, inputs: Tensor, labels: Tensor, generator: Generator) -> StepOutput: ...
 
-    def validate(
-        self, model: torch.nn.Module, loader: DataLoader, context: DistributedContext
-    ) -> dict[str, float]: ...
+    def validate(self, model: nn.Module, loader: DataLoader, context: DistributedContext) -> Metrics: ...
 
 
 @dataclasses.dataclass
@@ -94,7 +93,7 @@ class RunResult:
     best_metric_name: str
     best_metric: float | None
     best_epoch: int
-    history: list[dict[str, float]]
+    history: list[Metrics]
     model: torch.nn.Module
 
     @property
@@ -114,9 +113,8 @@ def count_steps_per_epoch(batches_per_epoch: int, settings: TrainingConfig) -> i
         steps = min(steps, settings.limit_train_steps)
     if steps < 1:
         raise ValueError(
-            f"the training split gives {batches_per_epoch} full batches per process, fewer than "
-            f"training.grad_accumulation={settings.grad_accumulation}; use a smaller "
-            "data.batch_size or more training samples"
+            f"the training split gives {batches_per_epoch} full batches per process, fewer than training."
+            f"grad_accumulation={settings.grad_accumulation}; use a smaller data.batch_size or more samples"
         )
     return steps
 

@@ -17,7 +17,7 @@ def capture_rng_state(extra_generators: Mapping[str, torch.Generator] | None = N
     """The python / numpy / torch (and CUDA) RNG states as weights-only-loadable data."""
     version, internal, gauss = random.getstate()
     kind, keys, position, has_gauss, cached = np.random.get_state()
-    state: dict[str, Any] = {
+    return {
         "python": {"version": version, "state": list(internal), "gauss": gauss},
         "numpy": {
             "kind": kind,
@@ -30,7 +30,6 @@ def capture_rng_state(extra_generators: Mapping[str, torch.Generator] | None = N
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         "generators": {name: g.get_state() for name, g in (extra_generators or {}).items()},
     }
-    return state
 
 
 def restore_rng_state(
@@ -39,16 +38,8 @@ def restore_rng_state(
     """Inverse of :func:`capture_rng_state` (generators are restored in place)."""
     py = state["python"]
     random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
-    np_state = state["numpy"]
-    np.random.set_state(
-        (
-            np_state["kind"],
-            np_state["keys"].numpy().astype(np.uint32),
-            np_state["position"],
-            np_state["has_gauss"],
-            np_state["cached"],
-        )
-    )
+    saved_numpy = {**state["numpy"], "keys": state["numpy"]["keys"].numpy().astype(np.uint32)}
+    np.random.set_state(tuple(saved_numpy[k] for k in ("kind", "keys", "position", "has_gauss", "cached")))
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

@@ -1,8 +1,5 @@
-"""What a run folder records besides checkpoints (docs/training.md, "The run folder"): env.json
-(versions, git commit, seed, world size, host), metrics.csv (one row per epoch, rewritten
-atomically; a resumed run replaces the rows of the epochs it redoes) and, when the optional
-``tensorboard`` package is installed, event files under ``tensorboard/``.
-"""
+"""What a run folder records besides checkpoints (docs/training.md, "The run folder"): env.json,
+metrics.csv (one row per epoch; a resumed run replaces the rows it redoes) and TensorBoard events."""
 
 from __future__ import annotations
 

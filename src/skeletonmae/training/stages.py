@@ -67,10 +67,8 @@ def run_linear(
     """Linear evaluation: frozen pre-trained encoder (eval-mode BatchNorm), train the head only
     (with ``finetune.feature_norm``, MAMP's non-affine BatchNorm before the linear layer)."""
     if config.finetune.pretrained is None:
-        raise ValueError(
-            "linear evaluation needs finetune.pretrained (a pretrain checkpoint); "
-            "pass --pretrained RUN/best.pt"
-        )
+        fix = "pass --pretrained RUN/best.pt"
+        raise ValueError(f"linear evaluation needs finetune.pretrained (a pretrain checkpoint); {fix}")
     return _run_stage("linear", config, resume, pinned_model_fields)
 
 
