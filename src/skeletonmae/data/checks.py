@@ -164,10 +164,7 @@ def _padding(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
 
 
 def _rare_classes(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
-    labels = samples.labels[samples.labels >= 0]
-    if labels.size == 0:
-        return
-    counts = np.bincount(labels, minlength=samples.num_classes)
+    counts = np.bincount(samples.labels[samples.labels >= 0], minlength=samples.num_classes)
     few = np.flatnonzero((counts > 0) & (counts < MIN_CLASS_SAMPLES))  # absent: split_classes
     rare = [f"{samples.class_names[k]} ({counts[k]})" for k in few]
     if rare:

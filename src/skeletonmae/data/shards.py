@@ -138,12 +138,7 @@ def load_shard(path: Path) -> ShardContent:
 
 
 def build_shards(
-    cache: Path,
-    files: Sequence[tuple[str, str]],
-    settings: SampleSettings,
-    size: int,
-    workers: int,
-    progress: bool,
+    cache: Path, files: Sequence[tuple], settings: SampleSettings, size: int, workers: int, progress: bool
 ) -> tuple[list[Path], int, int]:
     """Convert ``(name, path)`` ``files`` into shards of ``size`` under ``cache``, reusing the
     shards already there and deleting those no longer named; returns ``(shard paths, built, reused)``.
@@ -153,16 +148,14 @@ def build_shards(
     jobs = []
     for number, start in enumerate(range(0, len(files), size)):
         chunk = tuple(files[start : start + size])
-        jobs.append(
-            ShardJob(cache / f"shard_{number:05d}_{fingerprint(chunk, settings)}.npz", chunk, settings)
-        )
+        path = cache / f"shard_{number:05d}_{fingerprint(chunk, settings)}.npz"
+        jobs.append(ShardJob(path, chunk, settings))
     todo = [job for job in jobs if not job.path.is_file()]
     if len(todo) < len(jobs):
         logger.info("resuming: %d of %d shards already prepared", len(jobs) - len(todo), len(jobs))
     cache.mkdir(parents=True, exist_ok=True)
-    with tqdm(
-        total=sum(len(job.files) for job in todo), unit="file", desc="preparing", disable=not progress
-    ) as bar:
+    total = sum(len(job.files) for job in todo)
+    with tqdm(total=total, unit="file", desc="preparing", disable=not progress) as bar:
         for count in _run(todo, workers):
             bar.update(count)
     paths = [job.path for job in jobs]

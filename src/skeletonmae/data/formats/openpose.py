@@ -97,9 +97,7 @@ def _read_frame(file: Path, num_persons: int) -> np.ndarray:
         values = person.get(KEY) if isinstance(person, dict) else None
         if not isinstance(values, list) or len(values) % 3 or len(values) // 3 not in LAYOUT_BY_COUNT:
             raise DataFormatError(
-                file,
-                f"person {index}: expected {KEY} with 25 or 18 (x, y, confidence) triples",
-                key=KEY,
+                file, f"person {index}: expected {KEY} with 25 or 18 (x, y, confidence) triples", key=KEY
             )
         bodies.append(np.asarray(values, np.float32).reshape(-1, 3))
     bodies.sort(key=lambda body: -float(body[:, 2].mean()))
