@@ -67,8 +67,7 @@ def _split_sources(config: DataConfig, split: str) -> list[Path]:
 
 
 def open_split(config: DataConfig, split: str) -> SplitArrays | StackedSplit:
-    """``load_split`` with an error naming the folder and the fix when it is missing; several
-    folders (``data.root`` a list) come back as one :class:`StackedSplit`."""
+    """The split ``data.root`` names (several folders: one :class:`StackedSplit`); missing: the fix."""
     folders = _split_sources(config, split)
     parts = [_load_one(folder, split, config.mmap) for folder in folders]
     return parts[0] if len(parts) == 1 else stack_splits(parts)
@@ -110,8 +109,7 @@ def dataset_info(arrays: SplitArrays | StackedSplit, folder: Path) -> DatasetInf
 
 
 def require_labels(arrays: SplitArrays | StackedSplit, stage: str) -> None:
-    """Fine-tuning and linear evaluation need every training sample labelled; the message names
-    the dataset and what to do instead."""
+    """Refuse unlabelled training data to a classifier stage, naming the dataset and what to do."""
     unlabelled = int((np.asarray(arrays.labels) < 0).sum())
     if arrays.num_classes == 0 or unlabelled:
         where = ", ".join(str(part.folder) for part in getattr(arrays, "parts", (arrays,)))

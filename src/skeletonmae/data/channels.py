@@ -17,8 +17,7 @@ DEFAULTS = {3: "xyz", 2: "xy"}
 
 
 def check_channels(name: str, num_channels: int) -> str:
-    """``name`` checked against the channel count; empty: ``xyz`` for 3 channels, ``xy`` for 2
-    (other counts must be declared)."""
+    """``name`` checked against the count; empty: ``xyz`` for 3 channels, ``xy`` for 2, else an error."""
     if not name:
         if num_channels not in DEFAULTS:
             raise ValueError(

@@ -104,8 +104,7 @@ def _check_samples(split: str, samples: SkeletonSamples) -> Iterator[DataWarning
 
 
 def _scan(samples: SkeletonSamples) -> _Scan:
-    """One chunked, vectorised pass over every sample's valid frames (spatial channels for the
-    geometry, first person for the centre joint)."""
+    """One chunked pass over the valid frames (positions for geometry, first person for the centre)."""
     dims = spatial_dims(samples.channels)
     centre = get_layout(samples.layout).center_joint
     parts = [

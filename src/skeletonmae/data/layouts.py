@@ -198,8 +198,7 @@ def _key(name: str) -> str:
 
 
 def get_layout(name: str) -> SkeletonLayout:
-    """The layout called ``name`` (built in, or registered from a layout file; ``-`` and case
-    are ignored)."""
+    """The layout called ``name`` (built in or registered; ``-`` and case are ignored)."""
     key = _key(name)
     if key not in LAYOUTS:
         raise ValueError(
@@ -210,8 +209,7 @@ def get_layout(name: str) -> SkeletonLayout:
 
 
 def layout_for_joint_count(num_joints: int) -> SkeletonLayout:
-    """The built-in layout with ``num_joints`` joints (25 ntu25, 20 nw_ucla20, 17 coco17,
-    18 openpose18, 33 mediapipe33)."""
+    """The first built-in layout with ``num_joints`` joints."""
     for name in BUILT_IN:
         if LAYOUTS[name].num_joints == num_joints:
             return LAYOUTS[name]
@@ -279,8 +277,7 @@ def load_layout_file(path: str | Path) -> SkeletonLayout:
 
 
 def register_layout(layout: SkeletonLayout) -> SkeletonLayout:
-    """Make ``layout`` available to :func:`get_layout` in this process; a name already taken by
-    a different definition (or a built-in name) is refused."""
+    """Make ``layout`` known to :func:`get_layout`; a name taken by another definition is refused."""
     existing = LAYOUTS.get(layout.name)
     if existing is not None and existing != layout:
         raise ValueError(
@@ -293,8 +290,7 @@ def register_layout(layout: SkeletonLayout) -> SkeletonLayout:
 
 
 def layout_definition(name: str) -> dict[str, Any] | None:
-    """What a dataset or checkpoint must store so the layout ``name`` can be found again: None
-    for a built-in layout, else its definition."""
+    """What a dataset or checkpoint stores to find ``name`` again: None when built in."""
     return None if _key(name) in BUILT_IN else get_layout(name).to_dict()
 
 

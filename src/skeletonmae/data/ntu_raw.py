@@ -124,8 +124,7 @@ def _read_count(lines: list[str], index: int, what: str, source: Path, upper: in
 
 
 def _walk_headers(lines: list[str], source: Path) -> _Layout:
-    """Visit the frame / body headers (not the joint lines), checking every count, and record where
-    every block is."""
+    """Where every body block is, from the frame / body headers, every count checked."""
     num_frames = _read_count(lines, 0, "the frame count", source, upper=10**6)
     if num_frames == 0:
         raise DataFormatError(source, "frame count is 0 (empty sequence); nothing to read", line=1)
@@ -176,8 +175,7 @@ def _walk_headers(lines: list[str], source: Path) -> _Layout:
 
 
 def _joint_values(lines: list[str], layout: _Layout, source: Path, full: bool) -> np.ndarray:
-    """All joint lines converted at once: ``(blocks, V, 12)`` float64, or ``(blocks, V, 4)`` (x, y, z,
-    tracking state) unless ``full``."""
+    """All joint lines at once: ``(blocks, V, 12)`` float64, or ``(blocks, V, 4)`` (x, y, z, tracking)."""
     width = JOINT_VALUES if full else len(_USED_COLUMNS)
     if not layout.block_starts:
         return np.zeros((0, NUM_JOINTS, width))
@@ -219,8 +217,7 @@ def _body_info(lines: list[str], layout: _Layout, source: Path) -> tuple[list[st
 def _bad_line(
     lines: list[str], indices: Iterable[int], what: str, count: int, source: Path, skip: int = 0
 ) -> DataFormatError:
-    """Slow path: the error for the first of ``indices`` that is not ``count`` values, the ones after
-    the first ``skip`` finite numbers."""
+    """Slow path: the error of the first line that is not ``count`` values (finite after ``skip``)."""
     for index in indices:
         tokens = lines[index].split()
         if len(tokens) != count:

@@ -186,8 +186,7 @@ def _folders(raw_dir: RawFolders) -> list[Path]:
 def _named_files(
     raw_dir: RawFolders, pattern: str, parse: Callable[..., object], skipped: list[SkippedFile]
 ) -> Iterator[tuple[str, str, object]]:
-    """``(name, path, parse(name))`` of every file matching ``pattern`` under ``raw_dir``, in name
-    order; a file whose name does not parse goes to ``skipped`` instead."""
+    """``(name, path, parse(name))`` of every ``pattern`` file in name order; bad names to ``skipped``."""
     paths: list[Path] = []
     for folder in _folders(raw_dir):
         if not folder.is_dir():

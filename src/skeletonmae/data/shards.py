@@ -91,8 +91,7 @@ def fingerprint(files: Sequence[tuple[str, str]], settings: SampleSettings) -> s
 
 
 def run_shard(job: ShardJob) -> int:
-    """Convert every file of ``job`` (bad files are recorded, not raised), save the shard and
-    return the number of files."""
+    """Convert the files of ``job`` (recording bad ones) into its shard; returns the file count."""
     names, labels, lengths, arrays, skipped, dropped = [], [], [], [], [], {}
     for name, path in job.files:
         try:

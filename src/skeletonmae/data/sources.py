@@ -110,8 +110,7 @@ def _check_compatible(first: SplitArrays, part: SplitArrays) -> None:
 
 
 def source_shares(weights: Sequence[float] | None, sizes: Sequence[int]) -> np.ndarray:
-    """``(P,)`` share of each source in an epoch: the weights normalised, or (no weights) each
-    source's share of the samples."""
+    """``(P,)`` share of each source in an epoch: the weights normalised, else the sizes."""
     values = np.asarray(sizes if weights is None else weights, dtype=np.float64)
     return values / values.sum()
 

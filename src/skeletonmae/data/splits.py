@@ -103,8 +103,7 @@ def is_training_sample(sample: NtuSampleName, benchmark: str) -> bool:
 
 
 def read_name_list(path: str | Path) -> list[str]:
-    """Sample names, one a line, skipping blanks and free-text header lines (the official
-    missing-skeleton lists have three)."""
+    """Sample names, one a line; blanks and header lines (three in the official lists) are skipped."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: name list not found; pass the path of an existing text file")

@@ -94,8 +94,7 @@ class SplitWriter:
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def commit(self, labels: np.ndarray, lengths: np.ndarray, names: Sequence[str], meta: Mapping) -> Path:
-        """Write the ``(N,)`` labels, lengths and names and ``meta.json``, then swap the staging folder
-        into place."""
+        """Write labels, lengths, names and ``meta.json``, then swap the staging folder into place."""
         self.data.flush()
         self.data = None  # type: ignore[assignment]
         np.save(self.staging / "labels.npy", np.asarray(labels, dtype=np.int64))
@@ -248,8 +247,7 @@ def is_prepared_dataset(path: str | os.PathLike) -> bool:
 
 
 def read_dataset_meta(root: str | os.PathLike) -> dict[str, Any]:
-    """The facts a dataset records about itself (benchmark, layout, ...): ``train/meta.json``, else
-    ``manifest.json``, else ``{}``."""
+    """What a dataset records about itself: ``train/meta.json``, else ``manifest.json``, else ``{}``."""
     for candidate in (Path(root) / "train" / "meta.json", Path(root) / MANIFEST):
         if candidate.is_file():
             return _read_json(candidate, dict)

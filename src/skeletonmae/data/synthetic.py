@@ -81,8 +81,7 @@ def write_synthetic_ntu(out_dir: str | os.PathLike, num_samples: int, **options:
 def _write_files(
     out_dir: str | os.PathLike, num_samples: int, file_of: Callable[[int], tuple[str, str]]
 ) -> list[Path]:
-    """Write the ``(file name, text)`` of samples ``0..num_samples-1`` into ``out_dir``; returns the
-    paths in name order."""
+    """Write ``file_of(i)`` = ``(name, text)`` of every sample into ``out_dir``; paths in name order."""
     if num_samples < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
     return sorted(

@@ -50,8 +50,7 @@ def crop_windows(
 def resize_positions(
     start: np.ndarray, size: np.ndarray, num_frames: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source frames ``(B, T)`` (lower, upper) and float32 weights of linear resizing
-    (align_corners=False)."""
+    """``(B, T)`` lower and upper source frames and float32 weights of linear resizing."""
     # float32 arithmetic, as PyTorch's CPU kernel does, so the weights match F.interpolate closely
     scale = (size.astype(np.float32) / np.float32(num_frames))[:, None]  # (B, 1)
     centres = np.arange(num_frames, dtype=np.float32)[None, :] + np.float32(0.5)  # (1, T)
@@ -203,8 +202,7 @@ def face_forward(space: np.ndarray, pairs: np.ndarray | None) -> np.ndarray:
 
 
 def present_frames(x: np.ndarray) -> np.ndarray:
-    """``(B, T, M)`` bool: the frames (per person) of ``x`` ``(B, C, T, V, M)`` that hold any non-zero
-    value (padding and absent persons are exactly zero)."""
+    """``(B, T, M)`` bool: frames (per person) of ``x`` ``(B, C, T, V, M)`` holding a non-zero value."""
     return (x != 0).any(axis=1).any(axis=2)  # two single-axis passes: 3x faster than any(axis=(1, 3))
 
 

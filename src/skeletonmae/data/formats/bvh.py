@@ -275,8 +275,7 @@ def _plain(name: str) -> str:
 def bvh_to_positions(
     path: str | Path, joint_map: JointMap, units: str = "cm", up_axis: str = "y", fps: float | None = None
 ) -> np.ndarray:
-    """One file as ``(3, T, V)`` layout positions in metres with y up, resampled to ``fps`` (linear
-    interpolation; None keeps the file's rate)."""
+    """One file as ``(3, T, V)`` positions in metres, y up, resampled linearly to ``fps`` (None: as is)."""
     motion = parse_bvh(path)
     positions = {_plain(name): value for name, value in forward_kinematics(motion).items()}
     wanted = [_plain(name) for name in joint_map.joints]

@@ -27,8 +27,7 @@ OPTIONAL_KEYS = ("lengths", "names", "split", "class_names", "layout", "channels
 
 
 def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, SkeletonSamples]:
-    """Read a generic archive into one :class:`SkeletonSamples` per split; ``layout`` (a name)
-    overrides the archive's ``layout`` key."""
+    """One :class:`SkeletonSamples` per split; ``layout`` (a name) overrides the archive's ``layout``."""
     path = Path(path)
     try:
         archive = np.load(path, allow_pickle=False)

@@ -103,8 +103,7 @@ def centered_sample(sequence: NwUclaSequence, center_joint: int = 1) -> np.ndarr
 
 
 def read_nw_ucla_folder(folder: str | Path) -> dict[str, SkeletonSamples]:
-    """Every ``*.json`` of ``folder`` as ``train`` (views 1, 2) and ``test`` (view 3) samples,
-    ``(N, 3, T_max, 20, 1)`` centred like :func:`centered_sample` (bad files raise)."""
+    """``train`` (views 1, 2) and ``test`` (view 3) ``(N, 3, T_max, 20, 1)`` of ``folder``'s ``*.json``."""
     paths = sorted(Path(folder).glob("*.json"))
     if not paths:
         raise DataFormatError(folder, "no *.json files; point at the all_sqe folder of NW-UCLA")

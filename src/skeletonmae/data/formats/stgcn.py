@@ -54,8 +54,7 @@ def _read_labels(path: Path, count: int) -> tuple[list[str], np.ndarray]:
 
 
 def read_stgcn_folder(folder: str | Path, layout: str | None = None) -> dict[str, SkeletonSamples]:
-    """Every ``{train,val,test}_data*.npy`` of ``folder`` with its ``{split}_label.pkl``; every split
-    gets the class names of the largest class count."""
+    """Every ``{train,val,test}_data*.npy`` of ``folder`` with its ``_label.pkl``; shared class names."""
     folder = Path(folder)
     splits: dict[str, SkeletonSamples] = {}
     for npy in sorted(folder.glob("*_data*.npy")):
