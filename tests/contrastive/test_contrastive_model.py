@@ -14,7 +14,6 @@ from skeletonmae.contrastive.build import (
     build_contrastive_model,
     export_encoder_state,
     pretrained_encoder_state,
-    trainable_parameters,
 )
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.distributed import DistributedContext
@@ -56,7 +55,7 @@ def test_key_branches_follow_the_query_with_momentum(method: str) -> None:
     for view in views:
         for q, k in zip(model.query[view].parameters(), model.key[view].parameters()):
             assert torch.equal(q, k) and not k.requires_grad
-    optimizer = torch.optim.SGD(list(trainable_parameters(model)), lr=0.5)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.5)  # as the stage
     contrastive_step(model, tiny_batch(), torch.Generator().manual_seed(1), epoch=0).backward()
     optimizer.step()  # the query moves; the key only moved by the (zero) momentum step so far
     query_now = [p.detach().clone() for p in model.query[views[0]].parameters()]

@@ -1,15 +1,10 @@
 """AimCLR's energy-based attention-guided drop (EADM) on an encoder's last feature map.
 
-The attention of a feature cell is a sigmoid of its SimAM-style energy: cells far from their
-channel's mean over (frames, joints) get high attention. EADM removes what the encoder attends to
-most, so the extremely augmented view must be recognised from the rest:
-
-1. spatial drop: a joint whose attention (averaged over channels and frames) is at least the
-   threshold is zeroed in every channel and frame;
-2. temporal drop: every (channel, frame, joint) cell whose attention is at least the threshold is zeroed.
-
-After each drop the kept features are rescaled by ``cells / kept cells`` (per sample) to keep the
-mean. The masks are computed without gradient; the gradient flows through the kept features.
+A cell's attention is a sigmoid of its SimAM-style energy (far from its channel's mean over frames
+and joints: high). EADM zeroes what the encoder attends to most, so the extreme view must be
+recognised from the rest: first every joint whose mean attention reaches the threshold, then every
+(channel, frame, joint) cell that does; after each drop the kept features are rescaled by
+``cells / kept cells`` per sample. The masks take no gradient; the kept features do.
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
 """Skeleton augmentations of the contrastive baselines, as pure seedable functions on batches.
 
-Every function takes a batch ``x (N, C, T, V, M)`` and a ``torch.Generator`` and returns a new
-tensor of the same shape; each sample draws its own random parameters, and the draws come only from
-the generator (same seed, same output), never from the global RNG. Random numbers are drawn on the
-generator's device and then moved to ``x``'s device, so a CPU generator drives GPU batches too.
-
-``normal_augment`` is SkeletonCLR's pair Shear + Crop used by both CrosSCLR and AimCLR;
-``extreme_augment`` is AimCLR's extreme set: Shear, Crop, spatial flip, rotate, temporal flip,
-Gaussian noise, Gaussian blur and axis mask, in AimCLR's order. Absent persons (all-zero slots of
-the person axis) stay exactly zero under every transform.
+Every function maps ``x (N, C, T, V, M)`` to a new tensor of that shape, each sample with its own
+random parameters drawn only from the given ``torch.Generator`` (on its device, then moved to
+``x``'s: a CPU generator drives GPU batches too). ``normal_augment`` is SkeletonCLR's Shear + Crop
+(both methods); ``extreme_augment`` adds AimCLR's extreme set in AimCLR's order. Absent (all-zero)
+persons stay exactly zero under every transform.
 """
 
 from __future__ import annotations
@@ -54,9 +50,8 @@ def shear(x: torch.Tensor, amplitude: float, generator: torch.Generator) -> torc
     _check_batch(x, "shear", coordinates=3)
     n = x.shape[0]
     matrices = _uniform((n, 3, 3), -amplitude, amplitude, generator).to(x.device, x.dtype)
-    matrices = matrices * (1 - torch.eye(3, dtype=x.dtype, device=x.device)) + torch.eye(
-        3, dtype=x.dtype, device=x.device
-    )
+    eye = torch.eye(3, dtype=x.dtype, device=x.device)
+    matrices = matrices * (1 - eye) + eye  # unit diagonal
     return torch.einsum("nij,njtvm->nitvm", matrices, x)
 
 
@@ -79,9 +74,8 @@ def temporal_crop_resize(x: torch.Tensor, min_ratio: float, generator: torch.Gen
     _check_batch(x, "temporal_crop_resize")
     n, _, frames, _, _ = x.shape
     lengths = (_uniform((n,), min_ratio, 1.0, generator) * frames).round().clamp(1, frames)
-    starts = (
-        (_uniform((n,), 0.0, 1.0, generator) * (frames - lengths + 1)).floor().clamp(max=frames - lengths)
-    )
+    room = frames - lengths  # (N,) frames left outside each window
+    starts = (_uniform((n,), 0.0, 1.0, generator) * (room + 1)).floor().clamp(max=room)
     steps = torch.linspace(0.0, 1.0, frames, device=generator.device)
     positions = (starts[:, None] + steps[None, :] * (lengths[:, None] - 1)).to(x.device, x.dtype)  # (N, T)
     low = positions.floor().long().clamp(0, frames - 1)
@@ -181,10 +175,8 @@ def gaussian_kernels(sigmas: torch.Tensor, size: int) -> torch.Tensor:
 def gaussian_blur(
     x: torch.Tensor, kernel: int, sigma_min: float, sigma_max: float, prob: float, generator: torch.Generator
 ) -> torch.Tensor:
-    """With probability ``prob`` per sample, blur each joint's trajectory over time (sigma ~ U(min, max)).
-
-    Edges are replicate-padded and kernels normalised, so a constant trajectory stays constant.
-    """
+    """With probability ``prob`` per sample, blur each joint's trajectory over time (sigma ~ U(min, max));
+    replicate-padded edges and normalised kernels keep a constant trajectory constant."""
     _check_batch(x, "gaussian_blur")
     n, frames = x.shape[0], x.shape[2]
     chosen = _chosen(n, prob, generator, x.device)

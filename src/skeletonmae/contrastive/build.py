@@ -1,16 +1,11 @@
-"""Building a contrastive model for a dataset, and reading its encoder back.
-
-The pre-training loop steps ``model(x, generator).loss`` as it does SkeletonMAE's, with an
-optimiser over ``trainable_parameters(model)`` (the key branches are momentum copies and take no
-gradient). ``export_encoder_state(model)`` and ``pretrained_encoder_state(checkpoint)`` give the
-weights that fine-tuning, linear and few-label evaluation load through
-``skeletonmae.models.load_pretrained_encoder``, the same path as SkeletonMAE's encoder.
-"""
+"""Building a contrastive model for a dataset, and reading its encoder back: the weights that
+``export_encoder_state(model)`` and ``pretrained_encoder_state(checkpoint)`` give load through
+``skeletonmae.models.load_pretrained_encoder``, the same path as SkeletonMAE's encoder."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -92,23 +87,13 @@ def unwrap(model: nn.Module) -> ContrastiveModel:
     return inner
 
 
-def trainable_parameters(model: nn.Module) -> Iterator[nn.Parameter]:
-    """Parameters the optimiser should update: the query branches' (not the momentum key branches')."""
-    return (p for p in unwrap(model).query.parameters() if p.requires_grad)
-
-
 def export_encoder_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """The exported query encoder's weights (keys of ``SkeletonClassifier.encoder.state_dict()``)."""
-    return unwrap(model).encoder_state_dict()
+    return {k: v.detach().clone() for k, v in unwrap(model).encoder.state_dict().items()}
 
 
 QUERY_PREFIX = "query."
 ENCODER_INFIX = ".encoder."
-
-
-def is_contrastive_state(model_state: Mapping[str, torch.Tensor]) -> bool:
-    """True for a :class:`ContrastiveModel` state dict (optionally under DDP's ``module.``)."""
-    return any(key.removeprefix("module.").startswith(QUERY_PREFIX) for key in model_state)
 
 
 def pretrained_encoder_state(payload: Mapping[str, Any]) -> Mapping[str, torch.Tensor]:
@@ -118,11 +103,10 @@ def pretrained_encoder_state(payload: Mapping[str, Any]) -> Mapping[str, torch.T
     of the saved config), keyed like ``SkeletonClassifier.encoder``; any other checkpoint's
     ``model`` state is returned unchanged (SkeletonMAE's, checked by ``load_pretrained_encoder``).
     """
-    model_state = payload["model"]
-    if not is_contrastive_state(model_state):
-        return model_state
-    state = {key.removeprefix("module."): value for key, value in model_state.items()}
+    state = {key.removeprefix("module."): value for key, value in payload["model"].items()}
     views = sorted({key.split(".")[1] for key in state if key.startswith(QUERY_PREFIX)})
+    if not views:  # not a ContrastiveModel's state
+        return payload["model"]
     section = (payload.get("config") or {}).get("contrastive") or {}
     view = section.get("export_view") or (views[0] if len(views) == 1 else None)
     if view not in views:

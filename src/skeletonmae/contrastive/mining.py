@@ -1,16 +1,11 @@
 """Positive mining in the key queue: AimCLR's nearest neighbours and CrosSCLR's cross-view knowledge.
 
-Both turn raw query-to-queue similarities ``(B, K)`` into extra positives: a 0/1 mask over the
-logits ``(B, 1 + K)`` whose column 0 (the query's own key) is always positive, used with
-``multi_positive_nce_loss``.
-
-- AimCLR (nearest-neighbour mining): the top-k queue keys of the normal query, of the extreme
-  query and of the dropped extreme query, together, are positives of the normal query.
-- CrosSCLR (cross-view consistent knowledge mining): the top-k queue keys of view ``b``'s query,
-  in ``b``'s embedding space, are positives for view ``a``'s query in ``a``'s space (the queues of
-  all views are filled together, so index ``i`` is the same sample in every view). With
-  ``context``, the products of the two views' similarities are appended as extra logits, with the
-  same mined positives, so that ``a`` also follows ``b``'s similarity distribution.
+Both turn raw query-to-queue similarities ``(B, K)`` into a 0/1 positive mask over the logits
+``(B, 1 + K)`` (column 0, the own key, always positive) for ``multi_positive_nce_loss``. AimCLR: the
+top-k queue keys of the normal, extreme and dropped queries together. CrosSCLR: view ``b``'s top-k,
+found in ``b``'s space, are positives of view ``a`` (the queues are filled together, so index ``i``
+is one sample in every view); with ``context`` the products of the two views' similarities are
+extra logits with the same positives, so ``a`` also follows ``b``'s similarity distribution.
 """
 
 from __future__ import annotations
@@ -25,12 +20,8 @@ from skeletonmae.contrastive.moco import multi_positive_nce_loss
 
 @dataclass(frozen=True)
 class QueueSimilarities:
-    """Raw (not temperature-scaled) cosine similarities of one view's queries.
-
-    Attributes:
-        positive: ``(B, 1)`` similarity of each query to its own key.
-        negative: ``(B, K)`` similarity of each query to every key in the queue.
-    """
+    """Raw (not temperature-scaled) cosine similarities of one view's queries to their own keys,
+    ``positive (B, 1)``, and to every key in the queue, ``negative (B, K)``."""
 
     positive: torch.Tensor
     negative: torch.Tensor
@@ -53,8 +44,6 @@ def with_own_key(mined: torch.Tensor, copies: int = 1) -> torch.Tensor:
 def nearest_neighbour_positive_mask(negatives: Sequence[torch.Tensor], k: int) -> torch.Tensor:
     """AimCLR's positive set: own key plus the union of each ``(B, K)`` similarity's top-k. ->
     ``(B, 1+K)``."""
-    if not negatives:
-        raise ValueError("nearest_neighbour_positive_mask: expected at least one similarity matrix")
     mined = torch.zeros_like(negatives[0], dtype=torch.float32)
     for similarities in negatives:
         mined = torch.maximum(mined, top_k_mask(similarities, k))

@@ -18,14 +18,8 @@ class ProjectionHead(nn.Module):
 
     def __init__(self, in_features: int, out_features: int = 128, mlp: bool = True) -> None:
         super().__init__()
-        if mlp:
-            self.layers = nn.Sequential(
-                nn.Linear(in_features, in_features),
-                nn.ReLU(inplace=True),
-                nn.Linear(in_features, out_features),
-            )
-        else:
-            self.layers = nn.Sequential(nn.Linear(in_features, out_features))
+        hidden = [nn.Linear(in_features, in_features), nn.ReLU(inplace=True)] if mlp else []
+        self.layers = nn.Sequential(*hidden, nn.Linear(in_features, out_features))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.layers(features)
@@ -67,20 +61,14 @@ def gather_from_all_processes(keys: torch.Tensor) -> torch.Tensor:
 
 
 class KeyQueue(nn.Module):
-    """A FIFO of ``size`` L2-normalised keys ``(size, dim)``; starts as random unit vectors, as in MoCo.
-
-    ``enqueue`` overwrites the oldest keys (wrapping around the end) and advances the pointer, so
-    after ``size`` enqueued keys the queue holds only real keys. Both the keys and the pointer are
-    buffers: they are saved in checkpoints and follow ``.to(device)``.
-    """
+    """A FIFO of ``size`` L2-normalised keys ``(size, dim)``, random unit vectors at first (MoCo);
+    ``enqueue`` overwrites the oldest ones. Keys and pointer are buffers (checkpointed, moved by ``.to``)."""
 
     keys: torch.Tensor
     pointer: torch.Tensor
 
     def __init__(self, size: int, dim: int, generator: torch.Generator | None = None) -> None:
         super().__init__()
-        if size < 1 or dim < 1:
-            raise ValueError(f"KeyQueue: expected size >= 1 and dim >= 1, got size={size}, dim={dim}")
         initial = torch.randn(size, dim, generator=generator)
         self.register_buffer("keys", F.normalize(initial, dim=1))
         self.register_buffer("pointer", torch.zeros((), dtype=torch.long))
@@ -126,11 +114,6 @@ def info_nce_loss(logits: torch.Tensor) -> torch.Tensor:
 def multi_positive_nce_loss(logits: torch.Tensor, positive_mask: torch.Tensor) -> torch.Tensor:
     """Mean over queries of ``-mean_{p in positives} log softmax(logits)_p``; ``positive_mask`` is
     0/1 like logits."""
-    if positive_mask.shape != logits.shape:
-        raise ValueError(
-            f"multi_positive_nce_loss: mask {tuple(positive_mask.shape)} does not match "
-            f"logits {tuple(logits.shape)}"
-        )
     mask = positive_mask.to(logits.dtype)
     per_query = -(F.log_softmax(logits, dim=1) * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
     return per_query.mean()

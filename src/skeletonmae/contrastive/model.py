@@ -1,7 +1,7 @@
 """``ContrastiveModel``: CrosSCLR or AimCLR on the STTFormer encoder; ``forward(x) -> loss``.
 
-The model holds MoCo query / key STTFormer encoders per view, projection heads and key queues,
-and computes its method's loss itself, as :class:`~skeletonmae.models.mae.SkeletonMAE` does:
+MoCo query / key encoders, projection heads and a key queue per view; the model computes its
+method's loss itself, as :class:`~skeletonmae.models.mae.SkeletonMAE` does:
 
 * AimCLR (one view): ``q`` from a normal augmentation, ``q_e`` from an extreme one and ``q_ed``
   from the same extreme pass after EADM; the key ``k`` from another normal augmentation.
@@ -12,12 +12,9 @@ and computes its method's loss itself, as :class:`~skeletonmae.models.mae.Skelet
   joint sequence, turned into that view. ``loss = sum_v InfoNCE_v`` before ``mining_start_epoch``,
   then ``sum_v mean_{u != v} NCE(v with u's positives)`` (cross-view consistent knowledge mining).
 
-The query encoders are the same :class:`~skeletonmae.models.encoder.SkeletonEncoder` class the
-classifier holds, so the exported one (``encoder``, the ``export_view``'s query encoder) loads into
-a classifier through :func:`skeletonmae.models.load_pretrained_encoder` like SkeletonMAE's.
-
-Persons: present persons (any non-zero coordinate in the augmented joint view) are folded into the
-batch and computed; absent ones are skipped and not pooled, as in the classifier.
+The query encoders are the classifier's :class:`~skeletonmae.models.encoder.SkeletonEncoder`, so the
+exported one (``encoder``: the ``export_view``'s) loads through ``load_pretrained_encoder`` like
+SkeletonMAE's. Only present persons are computed and pooled, as in the classifier.
 """
 
 from __future__ import annotations
@@ -61,13 +58,8 @@ Pairs = Sequence[tuple[int, int]]
 
 
 class ContrastiveOutput(NamedTuple):
-    """Result of one contrastive forward.
-
-    Attributes:
-        loss: the scalar to back-propagate.
-        terms: detached scalar parts of the loss for logging (e.g. ``nce``, ``d3m``, ``nce_motion``);
-            tensors, so reading them (and syncing a GPU) is the caller's choice.
-    """
+    """The scalar ``loss`` to back-propagate and its detached parts, ``terms`` (``nce``, ``d3m``,
+    ``nce_motion``, ...), kept as tensors: reading them (and syncing a GPU) is the caller's choice."""
 
     loss: torch.Tensor
     terms: dict[str, torch.Tensor]
@@ -88,10 +80,6 @@ class ViewBranch(nn.Module):
         self.encoder = SkeletonEncoder(model_config)
         self.projection = ProjectionHead(model_config.feature_dim, projection_dim, mlp)
 
-    def feature_map(self, packed: PackedPersons) -> torch.Tensor:
-        """Present persons -> ``(P, D, T/L, L*V)`` last feature map."""
-        return self.encoder(packed.data)
-
     def embed(self, feature_map: torch.Tensor, packed: PackedPersons) -> torch.Tensor:
         """``(P, D, K, S)`` feature map -> ``(N, projection_dim)`` L2-normalised embedding."""
         pooled = mean_over_persons(feature_map.mean(dim=(2, 3)), packed)  # (N, D)
@@ -99,15 +87,10 @@ class ViewBranch(nn.Module):
 
 
 class ContrastiveModel(nn.Module):
-    """Query branches (trained), key branches (momentum copies) and one key queue per view.
-
-    Args:
-        model_config: the STTFormer encoder config (the same one fine-tuning builds the classifier with).
-        config: the contrastive method and its hyper-parameters.
-        left_right: the layout's left/right joint pairs (AimCLR's spatial flip).
-        parents: the layout's parent of every joint, the root its own (CrosSCLR's bone view).
-        generator: seeds the random initial queue keys (weights follow the global seed, as elsewhere).
-    """
+    """Query branches (trained), key branches (momentum copies) and one key queue per view, for a
+    layout's ``left_right`` joint pairs (AimCLR's spatial flip) and joint ``parents`` (the root its
+    own; CrosSCLR's bone view). ``generator`` seeds the initial queue keys; weights follow the
+    global seed, as elsewhere."""
 
     def __init__(
         self,
@@ -146,10 +129,6 @@ class ContrastiveModel(nn.Module):
         """The exported encoder: the ``export_view``'s query encoder (what fine-tuning loads)."""
         return self.query[self.config.export_view].encoder
 
-    def encoder_state_dict(self) -> dict[str, torch.Tensor]:
-        """The exported encoder's weights, keys as in ``SkeletonClassifier.encoder.state_dict()``."""
-        return {k: v.detach().clone() for k, v in self.encoder.state_dict().items()}
-
     def set_epoch(self, epoch: int) -> None:
         """Tell the model the (0-based) epoch, which switches mining on at ``config.mining_start_epoch``."""
         self.epoch = int(epoch)
@@ -169,26 +148,21 @@ class ContrastiveModel(nn.Module):
         for view in self.query:
             momentum_update_(self.key[view], self.query[view], self.config.momentum)
 
-    @torch.no_grad()
-    def key_embedding(self, view: str, x_view: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-        """``(N, projection_dim)`` normalised keys of a view batch ``(N, C, T, V, M)``."""
-        packed = pack_persons(x_view, present)
-        branch = self.key[view]
-        return branch.embed(branch.feature_map(packed), packed)
-
-    def query_embedding(self, view: str, x_view: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-        """``(N, projection_dim)`` normalised queries of a view batch ``(N, C, T, V, M)``."""
-        packed = pack_persons(x_view, present)
-        branch = self.query[view]
-        return branch.embed(branch.feature_map(packed), packed)
+    def embedding(self, side: str, view: str, joints: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        """``(N, projection_dim)`` normalised embeddings of ``view`` of a joint batch ``(N, C, T, V, M)``
+        by the ``"query"`` branch, or by the ``"key"`` branch without gradient."""
+        packed = pack_persons(make_view(joints, view, self.parents), present)
+        branch = self.query[view] if side == "query" else self.key[view]
+        with torch.set_grad_enabled(side == "query" and torch.is_grad_enabled()):
+            return branch.embed(branch.encoder(packed.data), packed)
 
     def query_embedding_with_drop(
-        self, view: str, x_view: torch.Tensor, present: torch.Tensor
+        self, view: str, joints: torch.Tensor, present: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """AimCLR: one encoder pass, embeddings of the feature map and of its EADM-dropped version."""
-        packed = pack_persons(x_view, present)
+        packed = pack_persons(make_view(joints, view, self.parents), present)
         branch = self.query[view]
-        feature_map = branch.feature_map(packed)  # (P, D, K, S)
+        feature_map = branch.encoder(packed.data)  # (P, D, K, S)
         dropped = attention_drop_tuples(feature_map, self.model_config.tuple_len, self.config.attention_drop)
         return branch.embed(feature_map, packed), branch.embed(dropped, packed)
 
@@ -211,24 +185,18 @@ class ContrastiveModel(nn.Module):
         normal_query = normal_augment(x, config.augmentation, generator)
         normal_key = normal_augment(x, config.augmentation, generator)
         extreme = extreme_augment(x, config.augmentation, self.left_right, generator)
-        query = self.query_embedding(view, make_view(normal_query, view, self.parents), present)  # (N, D)
-        query_extreme, query_dropped = self.query_embedding_with_drop(
-            view, make_view(extreme, view, self.parents), present
-        )
+        query = self.embedding("query", view, normal_query, present)  # (N, D)
+        query_extreme, query_dropped = self.query_embedding_with_drop(view, extreme, present)
         self.update_key_branches()
-        key = self.key_embedding(view, make_view(normal_key, view, self.parents), present)
+        key = self.embedding("key", view, normal_key, present)
         queue_keys = self.queues[view].keys.clone()  # (K, D) snapshot: the queue changes below
-        logits, negative = contrastive_logits(query, key, queue_keys, config.temperature)
-        logits_extreme, negative_extreme = contrastive_logits(
-            query_extreme, key, queue_keys, config.temperature
-        )
-        logits_dropped, negative_dropped = contrastive_logits(
-            query_dropped, key, queue_keys, config.temperature
-        )
+        scored = [
+            contrastive_logits(q, key, queue_keys, config.temperature)
+            for q in (query, query_extreme, query_dropped)
+        ]
+        (logits, _), (logits_extreme, _), (logits_dropped, _) = scored  # (B, 1+K) each
         if self.mining_active:
-            positives = nearest_neighbour_positive_mask(
-                [negative, negative_extreme, negative_dropped], config.topk
-            )
+            positives = nearest_neighbour_positive_mask([negative for _, negative in scored], config.topk)
             nce = multi_positive_nce_loss(logits, positives)
         else:
             nce = info_nce_loss(logits)
@@ -246,14 +214,9 @@ class ContrastiveModel(nn.Module):
         config = self.config
         query_joints = normal_augment(x, config.augmentation, generator)
         key_joints = normal_augment(x, config.augmentation, generator)
-        queries = {
-            v: self.query_embedding(v, make_view(query_joints, v, self.parents), present)
-            for v in config.views
-        }
+        queries = {v: self.embedding("query", v, query_joints, present) for v in config.views}
         self.update_key_branches()
-        keys = {
-            v: self.key_embedding(v, make_view(key_joints, v, self.parents), present) for v in config.views
-        }
+        keys = {v: self.embedding("key", v, key_joints, present) for v in config.views}
         logits, similarities = {}, {}
         for view in config.views:
             queue_keys = self.queues[view].keys.clone()  # (K, D) snapshot: the queue changes below
@@ -274,15 +237,10 @@ class ContrastiveModel(nn.Module):
         return ContrastiveOutput(loss, {f"nce_{view}": value.detach() for view, value in per_view.items()})
 
     def validation_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Queue-free InfoNCE of ``x (N, C, T, V, M)``: each query against the keys of the same
-        batch, summed over the trained views.
-
-        Two normal augmentations give queries (query branch) and keys (key branch); sample ``i``'s
-        key is its positive, the other samples' keys its negatives. No mining, no momentum step, no
-        enqueue: unlike the training loss it does not depend on what the queue holds, so it is
-        comparable from epoch to epoch (a queue of random initial keys makes the training loss
-        small early on).
-        """
+        """Queue-free InfoNCE of ``x (N, C, T, V, M)`` summed over the trained views: queries and
+        keys of two normal augmentations, sample ``i``'s key its positive, the batch's other keys
+        its negatives. No mining, momentum step or enqueue, so unlike the training loss it does not
+        depend on what the queue holds and compares from epoch to epoch."""
         present = self.present(x)  # (N, M)
         generator = default_generator(generator)
         query_joints = normal_augment(x, self.config.augmentation, generator)
@@ -290,7 +248,7 @@ class ContrastiveModel(nn.Module):
         targets = torch.arange(x.shape[0], device=x.device)
         total = x.new_zeros(())
         for view in self.query:
-            query = self.query_embedding(view, make_view(query_joints, view, self.parents), present)  # (N, D)
-            key = self.key_embedding(view, make_view(key_joints, view, self.parents), present)  # (N, D)
+            query = self.embedding("query", view, query_joints, present)  # (N, D)
+            key = self.embedding("key", view, key_joints, present)  # (N, D)
             total = total + F.cross_entropy(query @ key.t() / self.config.temperature, targets)
         return total

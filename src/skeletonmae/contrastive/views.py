@@ -1,9 +1,6 @@
-"""The three skeleton views of CrosSCLR: joint (coordinates), motion and bone, on batches.
-
-``motion[t] = x[t + 1] - x[t]`` (the last frame is zero); ``bone[v] = x[v] - x[parent(v)]`` with
-the root's bone zero, ``parent`` being the skeleton layout's (``SkeletonLayout.parents``), so the
-bone view is the data layer's bone stream. All functions take and return ``(N, C, T, V, M)``.
-"""
+"""The three skeleton views of CrosSCLR on ``(N, C, T, V, M)`` batches: joint (coordinates), motion
+``x[t + 1] - x[t]`` (zero at the last frame) and bone ``x[v] - x[parent(v)]`` (zero at the root;
+``SkeletonLayout.parents``, so it is the data layer's bone stream)."""
 
 from __future__ import annotations
 
