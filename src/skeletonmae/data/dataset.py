@@ -22,13 +22,10 @@ from skeletonmae.run_config import TransformConfig
 class SkeletonDataset(Dataset):
     """``ds[i] -> (x, label, i)``: ``x`` float32 tensor ``(C, T, V, M)`` with ``T = transform.num_frames``.
 
-    ``split``: a split folder (memory-mapped), loaded :class:`SplitArrays`, or a :class:`StackedSplit`
-    (persons padded to the widest part); ``indices`` restricts the dataset to those samples, in that
-    order. Training augmentation depends only on ``(seed, epoch, sample)`` (call :meth:`set_epoch` at
-    the start of every epoch), not on workers, batches or resumption. :meth:`get_batch` transforms
-    many samples at once (the same values as ``ds[i]``). Pickling keeps only the folder paths, so
-    DataLoader workers re-open the memmap instead of copying it.
-    """
+    ``split``: a split folder (memory-mapped), :class:`SplitArrays` or a :class:`StackedSplit`;
+    ``indices``: those samples only, in that order. Augmentation depends only on ``(seed, epoch,
+    sample)`` (:meth:`set_epoch` every epoch), not on workers, batches or resumption. Pickling keeps
+    the folder paths: DataLoader workers re-open the memmap."""
 
     def __init__(
         self,
@@ -88,11 +85,9 @@ class SkeletonDataset(Dataset):
     def get_batch(
         self, positions: Sequence[int] | np.ndarray, epoch: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(x (B, C, T, V, M) float32, labels (B,) int64, positions (B,) int64)`` for dataset ``positions``.
-
-        ``epoch`` overrides :attr:`epoch` (the loader passes it with every batch). A position of
-        ``len(self)`` or more means sample ``position % len(self)`` with an augmentation of its
-        own (a weighted epoch's repeated draws, :func:`~skeletonmae.data.sources.weighted_epoch`)."""
+        """``(x (B, C, T, V, M) float32, labels (B,) int64, positions (B,) int64)``; ``epoch`` overrides
+        :attr:`epoch`. A position ``p >= len(self)`` is sample ``p % len(self)`` augmented anew (a
+        weighted epoch's repeated draw, :func:`~skeletonmae.data.sources.weighted_epoch`)."""
         positions = np.asarray(positions, dtype=np.int64)
         rows = self.indices[positions % len(self)]  # (B,) rows of the (stacked) split
         keys = rows + (positions // len(self)) * len(self.split)  # augmentation keys

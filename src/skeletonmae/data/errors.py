@@ -7,11 +7,8 @@ from pathlib import Path
 
 
 class DataFormatError(ValueError):
-    """An input file does not hold what its format promises.
-
-    ``str(error)`` reads ``"<file>, line 12: expected ..., got ...; <fix>"``; the parts are kept as
-    attributes (``path``, ``line``, ``key``, ``problem``) so batch preparation can list them.
-    """
+    """An input file does not hold what its format promises: ``"<file>, line 12: expected ..., got
+    ...; <fix>"``, the parts kept (``path``, ``line``, ``key``, ``problem``) for batch preparation."""
 
     def __init__(
         self, path: str | os.PathLike | None, problem: str, *, line: int | None = None, key: str | None = None

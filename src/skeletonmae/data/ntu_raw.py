@@ -31,17 +31,11 @@ MAX_BODIES_PER_FRAME = 16  # Kinect v2 tracks 6; anything far above is a corrupt
 
 @dataclass(frozen=True)
 class RawBody:
-    """One tracked body id across the frames it appears in (``F`` frames, ``V`` joints).
-
-    - ``frames`` ``(F,)`` int64: 0-based indices into the file's frames (empty frames included).
-    - ``joints`` ``(F, V, 3)`` float32: camera-space x, y, z in metres.
-    - ``depth_xy`` / ``color_xy`` ``(F, V, 2)`` float32: pixel coordinates in the depth / colour image
-      (``None`` unless parsed with ``full=True``).
-    - ``orientation`` ``(F, V, 4)`` float32: joint orientation quaternion (w, x, y, z) (``None``
-    unless ``full``).
-    - ``joint_tracking`` ``(F, V)`` int8: 0 not tracked, 1 inferred, 2 tracked.
-    - ``info`` ``(F, 9)`` float32: the body info values named by :data:`BODY_INFO_FIELDS`.
-    """
+    """One tracked body id over the ``F`` frames it appears in: ``frames`` ``(F,)`` int64 (indices into
+    the file's frames, empty ones included), ``joints`` ``(F, V, 3)`` float32 camera-space metres,
+    ``joint_tracking`` ``(F, V)`` int8 (0 not tracked, 1 inferred, 2 tracked), ``info`` ``(F, 9)``
+    float32 (:data:`BODY_INFO_FIELDS`); with ``full=True`` also ``depth_xy`` / ``color_xy``
+    ``(F, V, 2)`` float32 pixels and ``orientation`` ``(F, V, 4)`` float32 quaternions (w, x, y, z)."""
 
     body_id: str
     frames: np.ndarray
@@ -59,10 +53,7 @@ class RawBody:
 
 @dataclass(frozen=True)
 class RawSkeleton:
-    """A parsed ``.skeleton`` file: ``bodies`` in order of first appearance.
-
-    ``bodies_per_frame`` ``(num_frames,)`` int64 counts the bodies of every frame (0 = empty frame).
-    """
+    """A parsed file: ``bodies`` by first appearance, ``bodies_per_frame`` ``(num_frames,)`` (0: empty)."""
 
     name: str
     path: Path | None

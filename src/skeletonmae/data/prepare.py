@@ -106,12 +106,9 @@ def prepare_ntu(
     shard_size: int = 64,
     progress: bool = True,
 ) -> PrepareReport:
-    """Prepare one NTU benchmark (``ntu60-xsub``, ``ntu60-xview``, ``ntu120-xsub``, ``ntu120-xset``).
-
-    ``raw_dir`` holds ``.skeleton`` files (searched recursively; several folders allowed for NTU-120).
-    ``missing_list``: the official list of samples to ignore; ``None`` looks for it in ``raw_dir`` and
-    its parent and filters nothing (with a warning) if absent. Output ``(N, 3, max_frames, 25, 2)``.
-    """
+    """Prepare an NTU benchmark from ``.skeleton`` files (searched recursively; NTU-120: several
+    folders) into ``(N, 3, max_frames, 25, 2)``. ``missing_list``: the official samples to ignore;
+    ``None`` looks beside ``raw_dir`` and its parent, else filters nothing (with a warning)."""
     check_benchmark(benchmark)
     started = time.perf_counter()
     excluded = _missing_names(raw_dir, missing_list)

@@ -31,10 +31,8 @@ def _epoch_key(seed: int, epoch: int) -> np.ndarray:
 
 
 def uniform_streams(seed: int, epoch: int, indices: np.ndarray, count: int) -> np.ndarray:
-    """``(B, count)`` float64 uniforms in ``[0, 1)`` for sample ``indices`` ``(B,)``.
-
-    Row ``b`` depends only on ``(seed, epoch, indices[b])``; column ``k`` is the ``k``-th draw.
-    """
+    """``(B, count)`` float64 uniforms in ``[0, 1)``: row ``b`` depends only on ``(seed, epoch,
+    indices[b])``, column ``k`` is its ``k``-th draw."""
     if seed < 0 or epoch < 0:
         raise ValueError(f"seed and epoch must be non-negative integers, got seed={seed}, epoch={epoch}")
     # uint64 *arrays* wrap around silently (only numpy scalars warn), so every operand is an array.

@@ -13,10 +13,8 @@ UNLABELLED = -1
 
 
 def valid_lengths(data: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """``(N,)`` int64: for ``data`` ``(N, C, T, V, M)``, one past the last frame holding any non-zero value.
-
-    Works in chunks of samples, so ``data`` may be a memmap or a lazy view larger than memory.
-    """
+    """``(N,)`` int64 one past the last non-zero frame of ``data`` ``(N, C, T, V, M)``, read in chunks
+    (a memmap larger than memory is fine)."""
     lengths = np.zeros(data.shape[0], dtype=np.int64)
     for start in range(0, data.shape[0], chunk):
         block = np.asarray(data[start : start + chunk])
@@ -28,15 +26,10 @@ def valid_lengths(data: np.ndarray, chunk: int = 256) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SkeletonSamples:
-    """``N`` sequences padded to ``T`` frames.
-
-    - ``data`` ``(N, C, T, V, M)`` float32 (or float16), zeros beyond ``lengths`` and for absent persons;
-    - ``labels`` ``(N,)`` int64, 0-based (``-1`` = unlabelled);
-    - ``names`` ``N`` sample names; ``lengths`` ``(N,)`` int64 valid frames;
-    - ``layout`` a :func:`~skeletonmae.data.layouts.get_layout` name; ``class_names`` ``K`` names;
-    - ``channels`` what the ``C`` channels hold (:mod:`skeletonmae.data.channels`; empty: the
-      default for ``C``, ``xyz`` or ``xy``).
-    """
+    """``N`` sequences padded to ``T`` frames: ``data`` ``(N, C, T, V, M)`` float32 (or float16), zeros
+    beyond ``lengths`` ``(N,)`` int64 and for absent persons; ``labels`` ``(N,)`` int64, 0-based (-1
+    unlabelled); ``names``; ``layout`` (a layout name); ``class_names``; ``channels``
+    (:mod:`skeletonmae.data.channels`; empty: the default for ``C``)."""
 
     data: np.ndarray
     labels: np.ndarray

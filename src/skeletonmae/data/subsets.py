@@ -7,12 +7,9 @@ import numpy as np
 
 
 def label_fraction_indices(labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
-    """Sorted indices of ``round(fraction * n_c)`` (half up, at least 1) samples of every class ``c``.
-
-    The pick of each class is a prefix of a permutation drawn from ``(seed, c)``, so for one seed the
-    subsets are nested (the 1 % subset lies inside the 5 % one) and do not change when other classes
-    change. Unlabelled samples (label < 0) are never picked. ``fraction = 1`` returns every labelled sample.
-    """
+    """Sorted indices of ``round(fraction * n_c)`` (half up, at least 1) samples of every class ``c``,
+    a prefix of a permutation drawn from ``(seed, c)``: for one seed the subsets are nested (1 % inside
+    5 %) and independent of other classes. Unlabelled samples are never picked."""
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction must be in (0, 1], got {fraction} (e.g. 0.05 for 5 %)")
     labels = np.asarray(labels)

@@ -61,12 +61,9 @@ class _SceneBody:
 
 
 def write_synthetic_ntu(out_dir: str | os.PathLike, num_samples: int, **options: Any) -> list[Path]:
-    """Write ``num_samples`` ``.skeleton`` files into ``out_dir``; returns their paths (name order).
-    ``options`` are :class:`SyntheticConfig` fields.
-
-    Classes are balanced (sample ``i`` does action ``i % num_actions``); ``ntu120_fraction`` of the
-    files use setups 18-32 (NTU-120 only). Deterministic in ``seed``.
-    """
+    """Write ``num_samples`` ``.skeleton`` files (:class:`SyntheticConfig` ``options``) into ``out_dir``;
+    sample ``i`` does action ``i % num_actions``, ``ntu120_fraction`` of them in setups 18-32.
+    Returns the paths in name order; deterministic in ``seed``."""
     config = SyntheticConfig(**options)
     names = plan_names(num_samples, config)
 
@@ -220,13 +217,9 @@ NW_UCLA_ACTIONS = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)
 def write_synthetic_nw_ucla(
     out_dir: str | os.PathLike, num_samples: int, *, num_actions: int = 6, seed: int = 0
 ) -> list[Path]:
-    """Write ``num_samples`` NW-UCLA ``all_sqe``-style JSON files (``aAA_sSS_eEE_vVV.json``, 20
-    Kinect v1 joints in camera metres) into ``out_dir``; returns their paths (name order).
-
-    Sample ``i`` does synthetic action ``i % num_actions`` (NW-UCLA label ``i % num_actions + 1``),
-    seen from view ``(i // num_actions) % 3 + 1``; each view turns the performer differently, so
-    the standard protocol (views 1, 2 train; 3 tests) tests on an unseen view. Deterministic in
-    ``seed``; test data only, never real results."""
+    """Write ``num_samples`` ``all_sqe``-style JSON files (20 Kinect v1 joints, metres) into ``out_dir``;
+    sample ``i`` does action ``i % num_actions`` seen from view ``(i // num_actions) % 3 + 1`` (each
+    view turns the performer differently). Returns the paths in name order; deterministic in ``seed``."""
     config = SyntheticConfig(num_actions, seed, frame_range=(30, 80))
 
     def json_file(index: int) -> tuple[str, str]:

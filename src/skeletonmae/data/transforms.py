@@ -32,10 +32,8 @@ SIZE_EPS = 1e-6
 def crop_windows(
     lengths: np.ndarray, config: TransformConfig, train: bool, uniforms: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(start, size)`` int64 ``(B,)`` of the crop of every sample (``lengths`` ``(B,)`` valid frames).
-
-    Sequences shorter than ``min_crop_frames`` are taken whole; an empty sequence counts as one frame.
-    """
+    """``(start, size)`` int64 ``(B,)`` crops of ``lengths`` ``(B,)`` valid frames (shorter than
+    ``min_crop_frames``: whole; empty: one frame)."""
     valid = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
     if not train:
         margin = ((1.0 - config.test_crop) * valid / 2).astype(np.int64)  # int() truncation, as STTFormer

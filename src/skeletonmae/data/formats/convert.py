@@ -142,12 +142,9 @@ def convert(
     window: tuple[int, int] | None = None,
     **read_options: Any,
 ) -> ConversionResult:
-    """Convert ``src`` to ``dst``; returns the sample count per split and the data's warnings
-    (:mod:`skeletonmae.data.checks`), which a prepared dataset's manifest also lists.
-    ``strict``: refuse to write when there is any warning. ``normalization`` and ``trim``
-    (:mod:`skeletonmae.data.normalize`) are applied first and recorded in the prepared dataset;
-    before them, ``window`` ``(frames, stride)`` cuts every sequence into clips
-    (:mod:`skeletonmae.data.windows`)."""
+    """Convert ``src`` to ``dst``: read, cut into ``window`` ``(frames, stride)`` clips, ``normalization``
+    and ``trim`` (recorded in a prepared dataset), check (the warnings go into its manifest;
+    ``strict`` refuses to write with any), write. Returns the counts per split and the warnings."""
     fmt = src_format or detect_format(src)
     skipped: list[tuple[str, str]] = []
     if fmt == "bvh":  # a folder of recordings: unreadable files are skipped and listed
