@@ -141,25 +141,23 @@ def _centring(split: str, samples: SkeletonSamples, scan: _Scan) -> Iterator[Dat
     if offset > UNCENTRED_BODY_SIZES * size:
         layout = get_layout(samples.layout)
         joint = layout.joint_names[layout.center_joint]
-        yield DataWarning(
-            "uncentred",
-            split,
+        message = (
             f"the skeletons are not centred: the centre joint ({joint}) lies a median {offset:.3g} from "
             f"the origin, {offset / size:.1f} body sizes (body size {size:.3g}); every built-in dataset "
-            "is centred on it: prepare it with `skeletonmae prepare convert ... --center first`",
+            "is centred on it: prepare it with `skeletonmae prepare convert ... --center first`"
         )
+        yield DataWarning("uncentred", split, message)
 
 
 def _padding(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
     padded, longest = samples.data.shape[2], int(samples.lengths.max())
     if longest > 0 and padded > PADDING_FACTOR * longest:
-        yield DataWarning(
-            "padding",
-            split,
+        message = (
             f"the arrays keep {padded} frames per sample but the longest valid sequence has {longest} "
             f"(median {int(np.median(samples.lengths))}): {1 - longest / padded:.0%} of the array is "
-            f"padding; trim the data to {longest} frames",
+            f"padding; trim the data to {longest} frames"
         )
+        yield DataWarning("padding", split, message)
 
 
 def _rare_classes(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]:
@@ -167,12 +165,9 @@ def _rare_classes(split: str, samples: SkeletonSamples) -> Iterator[DataWarning]
     few = np.flatnonzero((counts > 0) & (counts < MIN_CLASS_SAMPLES))  # absent: split_classes
     rare = [f"{samples.class_names[k]} ({counts[k]})" for k in few]
     if rare:
-        yield DataWarning(
-            "rare_class",
-            split,
-            f"{len(rare)} class(es) have fewer than {MIN_CLASS_SAMPLES} samples: "
-            f"{', '.join(rare[:EXAMPLES])}; few-label subsets and k-NN need more",
-        )
+        shown = ", ".join(rare[:EXAMPLES])
+        message = f"{len(rare)} class(es) have fewer than {MIN_CLASS_SAMPLES} samples: {shown}"
+        yield DataWarning("rare_class", split, f"{message}; few-label subsets and k-NN need more")
 
 
 def _check_split_classes(splits: Mapping[str, SkeletonSamples]) -> Iterator[DataWarning]:
@@ -184,12 +179,8 @@ def _check_split_classes(splits: Mapping[str, SkeletonSamples]) -> Iterator[Data
         if samples is train:
             continue
         other = set(np.unique(samples.labels[samples.labels >= 0]).tolist())
-        for missing, where, absent in ((other - seen, name, "train"), (seen - other, name, name)):
+        for missing, absent in ((other - seen, "train"), (seen - other, name)):
             if missing:
                 shown = ", ".join(samples.class_names[k] for k in sorted(missing)[:5])
-                yield DataWarning(
-                    "split_classes",
-                    where,
-                    f"{len(missing)} class(es) never appear in the {absent} split: {shown}; "
-                    "check the split assignment",
-                )
+                message = f"{len(missing)} class(es) never appear in the {absent} split: {shown}"
+                yield DataWarning("split_classes", name, f"{message}; check the split assignment")

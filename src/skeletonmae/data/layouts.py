@@ -1,14 +1,10 @@
-"""Skeleton layouts as data: joint names, bones, centre joint and left/right pairs.
+"""Skeleton layouts as data: joint names, ``(child, parent)`` bones forming a tree (for drawing and
+bone features, ``x[v] - x[parent(v)]``, zero at the root), the centre joint and left/right pairs.
 
-Joint indices are 0-based. ``bones`` are ``(child, parent)`` pairs forming a tree, for drawing and
-for bone features (bone of ``v`` = ``x[v] - x[parent(v)]``, zero at the root); sequences are
-centred on ``center_joint``. Built in: ``ntu25`` (Kinect v2, NTU RGB+D; bones as the Kinect v2 SDK
-draws them), ``nw_ucla20`` (Kinect v1), ``coco17`` (2D pose estimators), ``openpose18`` (COCO-17
-plus a neck), ``mediapipe33`` (MediaPipe Pose) and ``openpose_body25`` (OpenPose's default output).
-
-Any other skeleton is a YAML or JSON layout file (:func:`load_layout_file`, docs/data.md) with the
-same fields, checked when read and registered by name for the process; its definition travels in
-the prepared dataset's ``meta.json`` and in checkpoints (:func:`register_layout_definition`).
+Built in: ``ntu25`` (Kinect v2), ``nw_ucla20`` (Kinect v1), ``coco17``, ``openpose18`` (COCO-17
+plus a neck), ``mediapipe33`` and ``openpose_body25``. Any other skeleton is a YAML or JSON layout
+file with the same fields (:func:`load_layout_file`, docs/data.md), registered for the process; its
+definition travels in ``meta.json`` and checkpoints (:func:`register_layout_definition`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
-"""Normalisation chosen at preparation (``prepare convert --center first|every [--normalize-scale]
-[--trim]``), recorded in the manifest and every ``meta.json`` (``normalization``), copied into
-checkpoints and applied again by ``predict`` / ``embed`` to new inputs.
-
-``center="first"`` subtracts the layout's centre joint of the first person in the first valid frame
-from every present joint (NTU's convention: motion through space is kept), ``"every"`` subtracts it
-frame by frame; ``scale=True`` divides by the body size (:func:`~skeletonmae.data.transforms.body_size`);
-trimming (preparation only) cuts the frame axis to the longest valid sequence. Only the positions
-change (not a score channel); absent persons and padded frames stay exactly zero.
+"""Normalisation chosen at preparation (``prepare convert --center first|every --normalize-scale
+--trim``), recorded in the manifest and each ``meta.json`` and applied again to new inputs: ``first``
+subtracts the centre joint of the first person's first valid frame (motion through space is kept),
+``every`` does so frame by frame, ``scale`` divides by the body size, ``trim`` cuts the frame axis to
+the longest sequence. Only positions change; absent persons and padded frames stay exactly zero.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Raw files -> cached shards of prepared samples, in parallel (a process pool, or inline with
-``workers=1``) and resumable: each shard is an ``.npz`` saved atomically under a name that carries a
-fingerprint of its inputs (names, sizes, modification times) and the settings, so a re-run reuses it.
-
-Shard arrays: ``names`` / ``labels`` / ``lengths`` / ``offsets`` per sample, ``joints``
-``(C, sum T, V, M)`` (samples concatenated along time), ``skipped_names`` / ``skipped_reasons`` and
+"""Raw files -> cached shards of prepared samples, in parallel (a process pool, or inline) and
+resumable: a shard is an ``.npz`` saved atomically under a fingerprint of its inputs (names, sizes,
+mtimes) and settings. It holds per sample ``names`` / ``labels`` / ``lengths`` / ``offsets``,
+``joints`` ``(C, sum T, V, M)`` (concatenated in time), ``skipped_names`` / ``skipped_reasons`` and
 ``dropped`` (a JSON count of denoising removals).
 """
 

@@ -1,11 +1,8 @@
 """Real-format NTU ``.skeleton`` and NW-UCLA JSON files of synthetic people (test and demo data only,
-never a stand-in for real data in results).
-
-An NTU file holds one performer doing one of :data:`~skeletonmae.data.synthetic_motion.ACTIONS` (its
-NTU-60 action id names the file) before a Kinect-like camera (metres plus depth/colour pixels), with
-what the denoiser must handle: a bystander who vanishes for a few frames, a ghost body (a short
-flicker, or a wide flat "furniture" body), empty frames, sensor noise. Names span subjects, cameras
-and setups so every benchmark split gets training and test samples.
+never a stand-in for real data): one performer doing one of
+:data:`~skeletonmae.data.synthetic_motion.ACTIONS` before a Kinect-like camera, and what the denoiser
+must handle (a bystander who vanishes for a few frames, a short flicker or flat "furniture" ghost,
+empty frames, sensor noise). Names span subjects, cameras and setups for every benchmark split.
 """
 
 from __future__ import annotations

@@ -179,12 +179,6 @@ def _skipped_warnings(skipped: list[tuple[str, str]]) -> list[DataWarning]:
     if not skipped:
         return []
     reasons = "; ".join(reason for _, reason in skipped[:3])
-    return [
-        DataWarning(
-            "skipped_files",
-            "",
-            f"{len(skipped)} file(s) could not be read and were left out ({reasons})",
-            tuple(Path(path).name for path, _ in skipped[:5]),
-            len(skipped),
-        )
-    ]
+    message = f"{len(skipped)} file(s) could not be read and were left out ({reasons})"
+    names = tuple(Path(path).name for path, _ in skipped[:5])
+    return [DataWarning("skipped_files", "", message, names, len(skipped))]

@@ -1,8 +1,7 @@
-"""pyskl's annotation pickles: ``{"split": {"xsub_train": [frame_dir, ...], ...}, "annotations": [...]}``.
-
-Each annotation holds ``frame_dir`` (the sample name), ``label``, ``total_frames`` and ``keypoint``
-``(M, T, V, C)`` (2D or 3D), optionally ``keypoint_score`` ``(M, T, V)``. A bare list of annotations
-or a single annotation dict is accepted too. Pickles are read with the restricted unpickler.
+"""pyskl's annotation pickles (read with the restricted unpickler): ``{"split": {"xsub_train":
+[frame_dir, ...], ...}, "annotations": [...]}``, each annotation with ``frame_dir`` (the name),
+``label``, ``total_frames``, ``keypoint`` ``(M, T, V, C)`` and optionally ``keypoint_score``
+``(M, T, V)``; a bare list of annotations or one annotation dict is read too.
 """
 
 from __future__ import annotations
