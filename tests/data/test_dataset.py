@@ -161,7 +161,7 @@ def test_fraction_indices_are_nested_seeded_and_ignore_labels():
 def test_align_facing_turns_every_batch_and_refuses_2d_splits_naming_the_fix(split_folder, tmp_path):
     aligned = TransformConfig(num_frames=24, min_crop_frames=8, align_facing=True)
     x, _, _ = SkeletonDataset(split_folder, aligned, train=False).get_batch(np.arange(4))
-    pairs = np.asarray(SkeletonDataset(split_folder, aligned).pairs)
+    pairs = SkeletonDataset(split_folder, aligned).geometry["pairs"]
     across = (x[:, :, :, pairs[:, 1], 0] - x[:, :, :, pairs[:, 0], 0]).sum(dim=(2, 3))  # (B, 3)
     assert torch.allclose(across[:, 2], torch.zeros(4), atol=1e-3) and (across[:, 0] > 0).all()
     flat = SkeletonSamples(

@@ -1,7 +1,6 @@
-"""What the ``C`` coordinate channels of a dataset hold, declared once and carried everywhere:
-``xyz`` (3D, every built-in dataset; the default for C = 3), ``xy`` (2D, e.g. image keypoints; the
-default for C = 2), ``xy_score`` (2D plus the pose estimator's confidence; the score is not z: it is
-never rotated, scaled, flipped or differenced) and ``xyz_score`` (C = 4). Augmentations and the
+"""What the ``C`` coordinate channels hold, declared once and carried everywhere: ``xyz`` (3D; the
+default for C = 3), ``xy`` (2D; the default for C = 2), ``xy_score`` (2D plus the estimator's confidence,
+which is never rotated, scaled, flipped or differenced) and ``xyz_score`` (C = 4). Geometry and the
 bone / motion streams act on the first ``spatial_dims`` channels; in 2D rotation is in the image plane.
 """
 

@@ -1,15 +1,10 @@
-"""Checks of a dataset that are not errors but usually mean a mistake, in words a user understands
-(``inspect`` prints them, ``prepare convert`` lists them in the manifest, ``--strict`` refuses them).
-Each :class:`DataWarning` names the split, the samples, what was seen and what to do:
-
-- ``uncentred``: the layout's centre joint lies far from the origin for the body size (camera
-  coordinates; every built-in dataset is centred on it);
-- ``zero_frames`` / ``constant_frames``: all-zero frames, or mostly frames repeating the previous one,
-  inside a sample's stated length (a broken recording, frozen tracking); ``nonfinite``: NaN or inf;
-- ``empty`` / ``short``: no valid frame, or fewer than ``MIN_FRAMES``;
-- ``padding``: far more frames than the longest valid sequence;
-- ``rare_class``: fewer than ``MIN_CLASS_SAMPLES`` samples of a class in a split;
-- ``split_classes``: a class one split has and the training split lacks (or the reverse).
+"""Warnings about data that usually mean a mistake, in words (``inspect`` prints them, ``prepare
+convert`` lists them in the manifest, ``--strict`` refuses them). Each names the split, the samples,
+what was seen and what to do: ``uncentred`` (the centre joint far from the origin for the body size:
+camera coordinates), ``zero_frames`` / ``constant_frames`` (all-zero frames, or frames repeating the
+previous one, inside the stated length), ``nonfinite``, ``empty`` / ``short`` (fewer than
+``MIN_FRAMES``), ``padding`` (far beyond the longest sequence), ``rare_class`` (fewer than
+``MIN_CLASS_SAMPLES`` in a split), ``split_classes`` (a class one split has and the training split lacks).
 """
 
 from __future__ import annotations

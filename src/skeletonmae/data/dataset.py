@@ -47,12 +47,14 @@ class SkeletonDataset(Dataset):
         if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= count):
             raise IndexError(f"indices must lie in 0..{count - 1} (the split has {count} samples)")
         layout = get_layout(self.split.layout)
-        self.parents = layout.parent_index()
-        self.mirror = layout.flip_index()
-        self.pairs = np.asarray(layout.left_right, dtype=np.int64).reshape(-1, 2)  # (P, 2) left, right
-        self.spatial_dims = spatial_dims(self.split.channels)
-        problem = facing_problem(self.spatial_dims, self.pairs) if transform.align_facing else None
-        if problem is not None:
+        self.geometry = {  # what transform_batch needs of the layout and the channels
+            "parents": layout.parent_index(),
+            "mirror": layout.flip_index(),
+            "pairs": np.asarray(layout.left_right, dtype=np.int64).reshape(-1, 2),  # (P, 2) left, right
+            "spatial_dims": spatial_dims(self.split.channels),
+        }
+        problem = facing_problem(self.geometry["spatial_dims"], self.geometry["pairs"])
+        if transform.align_facing and problem is not None:
             raise ValueError(
                 f"{self.split.folder} ({self.split.channels}, layout {self.split.layout}): {problem}"
             )
@@ -108,17 +110,10 @@ class SkeletonDataset(Dataset):
         for part in parts:
             chosen = np.flatnonzero(part_of == part)
             local = rows[chosen] - split.offsets[part]
+            draws = None if uniforms is None else uniforms[chosen]
+            data, lengths = split.parts[part].data, split.parts[part].lengths[local]
             x = transform_batch(
-                split.parts[part].data,
-                local,
-                split.parts[part].lengths[local],
-                self.transform,
-                train=self.train,
-                uniforms=None if uniforms is None else uniforms[chosen],
-                parents=self.parents,
-                spatial_dims=self.spatial_dims,
-                mirror=self.mirror,
-                pairs=self.pairs,
+                data, local, lengths, self.transform, train=self.train, uniforms=draws, **self.geometry
             )  # (b, C, T, V, M_part)
             if len(parts) == 1 and x.shape[-1] == split.num_persons:
                 return x

@@ -1,9 +1,7 @@
-"""Cut long recordings into clips (``prepare convert --window N --stride S``).
-
-For ``L`` valid frames, clips start at ``0, S, 2S, ...`` and hold ``min(N, L - start)`` frames; the
-last is the first that reaches the end (``start + N >= L``), so with ``S == N`` every frame lands in
-exactly one clip (the remainder is a shorter clip), ``S < N`` overlaps and ``S > N`` skips frames; a
-sequence of at most ``N`` frames is one clip. Clip ``k`` of ``NAME`` is ``NAME/wKKK``, same label.
+"""Cut long recordings into clips (``prepare convert --window N --stride S``): for ``L`` valid frames,
+clips start at ``0, S, 2S, ...`` and hold ``min(N, L - start)`` frames; the last is the first that
+reaches the end, so with ``S == N`` every frame lands in one clip (``S < N`` overlaps, ``S > N`` skips)
+and ``L <= N`` is one clip. Clip ``k`` of ``NAME`` is ``NAME/wKKK``, with its label.
 """
 
 from __future__ import annotations

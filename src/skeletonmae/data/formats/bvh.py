@@ -316,7 +316,7 @@ def read_bvh_folder(
     clips, names, skipped = [], [], []
     for path in files:
         try:
-            clips.append(bvh_to_positions(path, mapping, units, up_axis, fps))
+            clips.append(bvh_to_positions(path, mapping, units, up_axis, fps)[..., None])  # (3, T, V, 1)
             names.append(path.stem)
         except (DataFormatError, OSError) as error:
             skipped.append((str(path), str(error)))
@@ -325,12 +325,6 @@ def read_bvh_folder(
         raise DataFormatError(
             Path(folder), f"none of the {len(files)} .bvh files could be read: {skipped[0][1]}"
         )
-    samples = SkeletonSamples.from_sequences(
-        [clip[..., None] for clip in clips],  # (3, T, V, 1)
-        [-1] * len(clips),
-        names,
-        mapping.layout,
-        (),
-        shape=(3, len(mapping.joints), 1),
-    )
+    shape = (3, len(mapping.joints), 1)
+    samples = SkeletonSamples.from_sequences(clips, [-1] * len(clips), names, mapping.layout, (), shape=shape)
     return {"train": samples}, skipped

@@ -1,14 +1,11 @@
-"""OpenPose's per-frame JSON output (``--write_json``), one folder per video, to labelled samples.
+"""OpenPose's per-frame JSON (``--write_json``), one folder per video, to labelled samples.
 
-A frame file ``<video>_<frame:012d>_keypoints.json`` holds ``{"people": [{"pose_keypoints_2d":
-[x0, y0, c0, ...]}, ...]}``: BODY_25 (``openpose_body25``) by default, COCO-18 (``openpose18``) with
-``--model_pose COCO``. Folders name the class and optionally the split of every video::
-
-    ROOT/<class>/<video>/*_keypoints.json             (every video in split ``train``)
-    ROOT/<split>/<class>/<video>/*_keypoints.json     (when ROOT holds train/ val/ test/ folders)
-
-Samples are ``(3, T, V, M)``, channels ``xy_score`` (pixels, confidence), frames in frame-number order;
-OpenPose does not track people, so each frame keeps its ``M`` most confident, most confident first.
+A frame file ``<video>_<frame:012d>_keypoints.json`` holds ``{"people": [{"pose_keypoints_2d": [x0,
+y0, c0, ...]}, ...]}``: BODY_25 (``openpose_body25``) or, with ``--model_pose COCO``, COCO-18
+(``openpose18``). Folders name the class (and the split) of every video: ``ROOT/<class>/<video>/``, or
+``ROOT/<split>/<class>/<video>/`` when ROOT holds train/ val/ test/. Samples are ``(3, T, V, M)``
+``xy_score`` (pixels, confidence), frames in frame-number order; people are not tracked, so each frame
+keeps its ``M`` most confident detections, most confident first.
 """
 
 from __future__ import annotations
