@@ -8,7 +8,6 @@ from model_test_helpers import TINY_STAGES, randomize_parameters, skeleton_batch
 
 from skeletonmae.models import (
     MaskConfig,
-    freeze_encoder,
     load_pretrained_encoder,
     preset,
 )
@@ -85,7 +84,8 @@ def test_skipping_padded_persons_equals_computing_every_person_in_eval_mode():
 
 def test_freeze_encoder_for_linear_evaluation():
     config = tiny_config()
-    classifier = freeze_encoder(SkeletonClassifier(config))
+    classifier = SkeletonClassifier(config)
+    classifier.freeze_encoder()
     classifier.train()
     assert not classifier.encoder.training and classifier.head.training
     assert not any(p.requires_grad for p in classifier.encoder.parameters())

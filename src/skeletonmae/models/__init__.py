@@ -4,7 +4,7 @@ the SkeletonMAE pre-training module and the classifier, built from typed configs
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.mae import MAEOutput, SkeletonMAE
 from skeletonmae.models.sttformer import STTFormer
-from skeletonmae.models.transfer import EncoderLoadReport, freeze_encoder, load_pretrained_encoder
+from skeletonmae.models.transfer import EncoderLoadReport, load_pretrained_encoder
 from skeletonmae.run_config import MaskConfig, ModelConfig, StageSpec, preset
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "SkeletonMAE",
     "StageSpec",
     "STTFormer",
-    "freeze_encoder",
     "load_pretrained_encoder",
     "preset",
 ]

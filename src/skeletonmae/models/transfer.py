@@ -1,4 +1,4 @@
-"""Moving pre-trained encoder weights into a classifier, and freezing them."""
+"""Moving pre-trained encoder weights into a classifier."""
 
 from __future__ import annotations
 
@@ -59,9 +59,3 @@ def load_pretrained_encoder(
     classifier.load_state_dict(weights, strict=False)
     loaded = tuple(sorted(set(own) & set(weights)))
     return EncoderLoadReport(loaded, tuple(decoder_keys), tuple(head_keys))
-
-
-def freeze_encoder(classifier: SkeletonClassifier) -> SkeletonClassifier:
-    """``classifier.freeze_encoder()`` for linear evaluation; returns the classifier."""
-    classifier.freeze_encoder()
-    return classifier
