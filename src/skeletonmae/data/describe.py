@@ -17,6 +17,7 @@ from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import read_manifest
 
 MAX_SCANNED_SAMPLES = 512
+MANIFEST_FACTS = ("benchmark", "counts", "num_skipped", "settings")  # what inspect shows of a manifest
 AXES = ("x", "y", "z")
 
 
@@ -109,11 +110,7 @@ def describe_path(path: str | Path) -> dict[str, Any]:
     summary: dict[str, Any] = {"path": str(path), "format": fmt}
     if fmt == "prepared":
         manifest = read_manifest(path)
-        summary["manifest"] = {
-            key: manifest[key]
-            for key in ("benchmark", "counts", "num_skipped", "settings")
-            if key in manifest
-        }
+        summary["manifest"] = {key: manifest[key] for key in MANIFEST_FACTS if key in manifest}
     splits = read_samples(path, fmt)
     summary["splits"] = {name: describe_samples(samples) for name, samples in splits.items()}
     summary["warnings"] = [str(warning) for warning in check_splits(splits)]

@@ -46,8 +46,7 @@ class EpochBatchSampler(Sampler[BatchRequest]):
 
     def __iter__(self) -> Iterator[BatchRequest]:
         order = self.order()
-        stop = len(self) * self.batch_size
-        for start in range(0, min(stop, self.length), self.batch_size):
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
             yield BatchRequest(self.epoch, tuple(order[start : start + self.batch_size].tolist()))
 
     def __len__(self) -> int:
@@ -114,15 +113,12 @@ def make_loader(
 ) -> SkeletonLoader:
     """Build a :class:`SkeletonLoader` (see the module docstring)."""
     sampler = EpochBatchSampler(len(dataset), batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
-    common = dict(
-        num_workers=num_workers,
-        pin_memory=pin_memory,
-        persistent_workers=persistent_workers and num_workers > 0,
-    )
+    persistent_workers = persistent_workers and num_workers > 0
+    common = dict(num_workers=num_workers, pin_memory=pin_memory, persistent_workers=persistent_workers)
     if batched:
         loader = DataLoader(BatchedView(dataset), batch_size=None, sampler=sampler, **common)
     else:
-        if persistent_workers and num_workers > 0:
+        if persistent_workers:
             raise ValueError(
                 "persistent_workers needs batched=True: per-sample workers would keep a stale epoch"
             )

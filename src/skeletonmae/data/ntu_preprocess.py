@@ -1,18 +1,16 @@
 """The community's standard NTU RGB+D denoising (CTR-GCN's scripts, also used by STTFormer and MAMP).
 
-Per raw sample: (1) frames without any body are dropped; (2) with several body ids, bodies seen in at
-most 11 frames are dropped (length), then bodies whose x-spread exceeds 0.8 x their y-spread in at
-least 69.754 % of their frames (spread; until one is left), and partly-noisy bodies' motion (the sum
-of per-axis variances of all joints) is recomputed on their good frames; (3) bodies ranked by motion:
-the first is actor 1, every other goes to actor 1 when its frame interval does not overlap actor 1's,
-else to actor 2 when it does not overlap actor 2's (whose interval starts at frame 0, as in CTR-GCN),
-else it is discarded; (4) frames without an actor are removed; (5) everything is translated so that
-the centre joint (spine middle) of actor 1's first frame is the origin.
+(1) Frames without a body are dropped. (2) With several body ids: bodies seen in at most 11 frames go
+(length), then bodies whose x-spread exceeds 0.8 x their y-spread in at least 69.754 % of their frames
+(spread; until one is left); a partly-noisy body's motion (sum of per-axis variances of all joints) is
+taken on its good frames. (3) By motion: the first body is actor 1; each other joins actor 1 if its
+frame interval does not overlap actor 1's, else actor 2 if it does not overlap actor 2's (whose
+interval starts at frame 0, as in CTR-GCN), else it is dropped. (4) Frames without an actor go.
+(5) Everything is translated so that actor 1's first spine-middle joint is the origin.
 
-Deviation, on purpose: CTR-GCN places a body's frames contiguously from its first frame, shifting a
-body that vanishes and reappears; here every frame keeps its true time. ``motion_filter=True`` drops
-second bodies with motion outside ``motion_range``, the step CTR-GCN's script leaves commented out
-(off by default, to match the published data).
+On purpose unlike CTR-GCN, a body that vanishes and reappears keeps its true frame times (CTR-GCN
+packs them from its first frame). ``motion_filter`` (drop second bodies with motion outside
+``motion_range``) is the step CTR-GCN leaves commented out, off by default as in the published data.
 """
 
 from __future__ import annotations

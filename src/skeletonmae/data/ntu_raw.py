@@ -120,9 +120,7 @@ def _walk_headers(lines: list[str], source: Path) -> _Layout:
     if num_frames == 0:
         raise DataFormatError(source, "frame count is 0 (empty sequence); nothing to read", line=1)
     per_frame = np.zeros(num_frames, dtype=np.int64)
-    starts: list[int] = []
-    frames: list[int] = []
-    info_lines: list[int] = []
+    starts, frames, info_lines = [], [], []  # of every body block (see _Layout)
     cursor = 1
     for frame in range(num_frames):
         count = _read_count(

@@ -1,6 +1,5 @@
-"""Counter-based random numbers: every draw is a SplitMix64 hash of ``(seed, epoch, sample index,
-draw number)``, vectorised with numpy ``uint64`` arithmetic (which wraps around, as the hash needs),
-so augmentation does not depend on the worker, the batch or a resumption.
+"""Counter-based random numbers: each draw is a SplitMix64 hash of ``(seed, epoch, sample, draw)``
+(numpy ``uint64`` wraps around, as the hash needs), so augmentation ignores workers, batches, resumption.
 """
 
 from __future__ import annotations

@@ -86,8 +86,7 @@ def _write_files(
 def plan_names(num_samples: int, config: SyntheticConfig) -> list[NtuSampleName]:
     """Unique sample names; consecutive rounds of classes cycle camera, subject side and setup parity."""
     rng = np.random.default_rng([config.seed, 1_000_003])
-    names: list[NtuSampleName] = []
-    used: set[NtuSampleName] = set()
+    names, used = [], set()
     for index in range(num_samples):
         round_ = index // config.num_actions
         camera = 1 + round_ % 3

@@ -1,8 +1,6 @@
 """A kinematic 25-joint (Kinect v2) stick figure doing distinguishable actions (test data only): each
-action sets joint-angle curves over a rest pose; size, speed, amplitude and phase vary per performer.
-
-Body frame: x = the person's left, y = up, z = forward. :func:`pose_sequence` returns ``(T, 25, 3)``
-positions with the feet on the floor (y = 0) unless jumping.
+action sets joint-angle curves over a rest pose. Body frame: x = the person's left, y = up, z = forward;
+:func:`pose_sequence` returns ``(T, 25, 3)`` with the feet on the floor (y = 0) unless jumping.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""The generic format for users' own skeletons: one ``.npz`` archive (no pickles; docs/data.md).
-
-Keys: ``data`` (required) float ``(N, C, T, V, M)`` zero-padded to a common ``T``; ``labels``
-(required) int ``(N,)``, 0-based, -1 unlabelled; optional ``lengths`` int ``(N,)`` (default: up to the
-last non-zero frame), ``names`` str ``(N,)`` (default ``sample_00000``...), ``split`` str ``(N,)``
-(default all ``train``), ``class_names`` str ``(K,)``, ``layout`` a built-in layout name (default: by
-joint count) and ``channels`` (``xyz``, ``xy``, ``xy_score`` or ``xyz_score``; default ``xyz`` for
-C = 3, ``xy`` for C = 2).
+"""The generic format for users' own skeletons, one ``.npz`` (no pickles; docs/data.md): ``data``
+(required) float ``(N, C, T, V, M)`` zero-padded to a common ``T``; ``labels`` (required) int ``(N,)``,
+0-based, -1 unlabelled; optional ``lengths`` int ``(N,)`` (default: up to the last non-zero frame),
+``names`` (default ``sample_00000``...), ``split`` (default all ``train``) str ``(N,)``, ``class_names``
+str ``(K,)``, ``layout`` (default: by joint count) and ``channels`` (``xyz``, ``xy``, ``xy_score``,
+``xyz_score``; default ``xyz`` for C = 3, ``xy`` for C = 2).
 """
 
 from __future__ import annotations

@@ -112,13 +112,9 @@ def read_nw_ucla_folder(folder: str | Path) -> dict[str, SkeletonSamples]:
     splits = {}
     for split, training in (("train", True), ("test", False)):
         members = [s for s in sequences if s.is_training == training]
+        joints = [centered_sample(s) for s in members]  # (3, T, 20, 1) each
+        labels, names = [s.label for s in members], [s.name for s in members]
         splits[split] = SkeletonSamples.from_sequences(
-            [centered_sample(s) for s in members],
-            [s.label for s in members],
-            [s.name for s in members],
-            "nw_ucla20",
-            NW_UCLA_CLASS_NAMES,
-            shape=(3, NUM_JOINTS, 1),
-            frames=frames,
+            joints, labels, names, "nw_ucla20", NW_UCLA_CLASS_NAMES, shape=(3, NUM_JOINTS, 1), frames=frames
         )
     return splits

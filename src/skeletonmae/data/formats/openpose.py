@@ -108,12 +108,10 @@ def _samples(sequences: list[tuple[Path, np.ndarray]], classes: list[str], perso
             sequences[0][0].parent.parent, f"videos hold different keypoint counts {sorted(joints)}"
         )
     num_joints = joints.pop()
+    labels = [classes.index(video.parent.name) for video, _ in sequences]
+    names = [f"{video.parent.name}/{video.name}" for video, _ in sequences]
+    layout, shape = LAYOUT_BY_COUNT[num_joints], (3, num_joints, persons)
+    arrays = [seq for _, seq in sequences]
     return SkeletonSamples.from_sequences(
-        [seq for _, seq in sequences],
-        [classes.index(video.parent.name) for video, _ in sequences],
-        [f"{video.parent.name}/{video.name}" for video, _ in sequences],
-        LAYOUT_BY_COUNT[num_joints],
-        tuple(classes),
-        shape=(3, num_joints, persons),
-        channels="xy_score",
+        arrays, labels, names, layout, tuple(classes), shape=shape, channels="xy_score"
     )
