@@ -244,18 +244,9 @@ def _group_bodies(
                 f"body id {body_id} appears twice in frame {repeated + 1}",
                 line=layout.info_lines[blocks[0]] + 1,
             )
-        body_values = values[index]  # (F, V, 12) or (F, V, 4)
-        full = body_values.shape[2] == JOINT_VALUES
-        bodies.append(
-            RawBody(
-                body_id=body_id,
-                frames=frames,
-                joints=body_values[..., 0:3].astype(np.float32),
-                depth_xy=body_values[..., 3:5].astype(np.float32) if full else None,
-                color_xy=body_values[..., 5:7].astype(np.float32) if full else None,
-                orientation=body_values[..., 7:11].astype(np.float32) if full else None,
-                joint_tracking=body_values[..., -1].astype(np.int8),
-                info=info[index],
-            )
-        )
+        body = values[index]  # (F, V, 12) or (F, V, 4)
+        joints, tracking = body[..., 0:3].astype(np.float32), body[..., -1].astype(np.int8)
+        full = body.shape[2] == JOINT_VALUES  # then also depth / colour pixels and orientation
+        extra = [body[..., a:b].astype(np.float32) if full else None for a, b in ((3, 5), (5, 7), (7, 11))]
+        bodies.append(RawBody(body_id, frames, joints, *extra, tracking, info[index]))
     return tuple(bodies)

@@ -84,14 +84,10 @@ def stack_splits(parts: Sequence[SplitArrays]) -> StackedSplit:
     if len(parts) > 1:
         meta["sources"] = [str(part.folder) for part in parts]
     sizes = np.array([len(part) for part in parts], dtype=np.int64)
-    return StackedSplit(
-        tuple(parts),
-        np.concatenate([part.labels for part in parts]).astype(np.int64),
-        np.concatenate([part.lengths for part in parts]).astype(np.int64),
-        tuple(name for part in parts for name in part.names),
-        np.concatenate([[0], np.cumsum(sizes)]),
-        meta,
-    )
+    labels = np.concatenate([part.labels for part in parts]).astype(np.int64)
+    lengths = np.concatenate([part.lengths for part in parts]).astype(np.int64)
+    names = tuple(name for part in parts for name in part.names)
+    return StackedSplit(tuple(parts), labels, lengths, names, np.concatenate([[0], np.cumsum(sizes)]), meta)
 
 
 def _check_compatible(first: SplitArrays, part: SplitArrays) -> None:

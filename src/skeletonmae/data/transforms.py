@@ -227,9 +227,8 @@ def minmax_box(x: np.ndarray) -> np.ndarray:
     high = np.where(present, x, -inf).max(axis=(2, 3, 4), keepdims=True)
     found = np.isfinite(low)
     span = np.where(found, high - low, np.float32(0.0))
-    scale = np.where(
-        span > SIZE_EPS, np.float32(2.0) / np.maximum(span, np.float32(SIZE_EPS)), np.float32(0.0)
-    )
+    safe = np.maximum(span, np.float32(SIZE_EPS))
+    scale = np.where(span > SIZE_EPS, np.float32(2.0) / safe, np.float32(0.0))
     low = np.where(found, low, np.float32(0.0))
     scaled = (x - low) * scale - (scale > 0)  # [-1, 1]; a flat axis (scale 0) maps to 0
     return (scaled * present).astype(np.float32, copy=False)

@@ -31,12 +31,9 @@ def read_pyskl(
     annotations, split_lists = _annotations(load_restricted_pickle(path), path)
     if not annotations:
         raise DataFormatError(path, "no annotations in the file", key="annotations")
-    persons = max(
-        (len(a["keypoint"]) for a in annotations if isinstance(a, dict) and "keypoint" in a), default=1
-    )
-    by_name = dict(
-        _sample(annotation, index, path, persons, with_score) for index, annotation in enumerate(annotations)
-    )
+    keypoints = [a["keypoint"] for a in annotations if isinstance(a, dict) and "keypoint" in a]
+    persons = max((len(keypoint) for keypoint in keypoints), default=1)
+    by_name = dict(_sample(a, index, path, persons, with_score) for index, a in enumerate(annotations))
     chosen = _choose_splits(split_lists, split_prefix, path) if split_lists else {"train": list(by_name)}
     channels, _, joints, _ = next(iter(by_name.values()))[1].shape  # (C, T, V, M)
     layout = layout or layout_for_joint_count(joints).name
@@ -51,14 +48,10 @@ def read_pyskl(
                 f"split {split} lists {len(missing)} unknown frame_dir(s), e.g. {missing[0]!r}",
                 key="split",
             )
+        labels = [by_name[name][0] for name in names]
+        samples = [by_name[name][1] for name in names]  # (C, T, V, M) each
         splits[split] = SkeletonSamples.from_sequences(
-            [by_name[name][1] for name in names],
-            [by_name[name][0] for name in names],
-            names,
-            layout,
-            class_names,
-            shape=(channels, joints, persons),
-            frames=frames,
+            samples, labels, names, layout, class_names, shape=(channels, joints, persons), frames=frames
         )
     return splits
 
