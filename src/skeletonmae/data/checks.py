@@ -102,17 +102,14 @@ def _scan(samples: SkeletonSamples) -> _Scan:
     """One chunked pass over the valid frames (positions for geometry, first person for the centre)."""
     dims = spatial_dims(samples.channels)
     centre = get_layout(samples.layout).center_joint
-    parts = [
-        _scan_block(
-            np.asarray(samples.data[i : i + CHUNK], np.float32), samples.lengths[i : i + CHUNK], dims, centre
-        )
-        for i in range(0, samples.num_samples, CHUNK)
-    ]
+    chunks = [slice(start, start + CHUNK) for start in range(0, samples.num_samples, CHUNK)]
+    parts = [_scan_block(samples.data[rows], samples.lengths[rows], dims, centre) for rows in chunks]
     return _Scan(*(np.concatenate(column) for column in zip(*parts)))
 
 
 def _scan_block(block: np.ndarray, lengths: np.ndarray, dims: int, centre: int) -> tuple[np.ndarray, ...]:
     """The :class:`_Scan` columns of ``block`` ``(n, C, T, V, M)`` with stated ``lengths`` ``(n,)``."""
+    block = np.asarray(block, np.float32)  # a chunk of a memmap is read here
     nonfinite = ~np.isfinite(block).all(axis=(1, 2, 3, 4))
     valid = np.arange(block.shape[2])[None, :] < lengths[:, None]  # (n, T): inside the length
     block = np.nan_to_num(block) * valid[:, None, :, None, None]

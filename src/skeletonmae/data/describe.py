@@ -73,11 +73,8 @@ def describe_nw_ucla_file(path: Path) -> dict[str, Any]:
 def describe_samples(samples: SkeletonSamples) -> dict[str, Any]:
     """Counts, shape, valid frames, persons present and value ranges (from a subset if large)."""
     count, lengths = samples.num_samples, samples.lengths
-    rows = (
-        np.unique(np.linspace(0, count - 1, min(count, MAX_SCANNED_SAMPLES)).astype(np.int64))
-        if count
-        else []
-    )
+    scanned = min(count, MAX_SCANNED_SAMPLES)  # evenly spaced rows
+    rows = np.unique(np.linspace(0, count - 1, scanned).astype(np.int64)) if count else []
     joints = np.moveaxis(np.asarray(samples.data[rows], dtype=np.float32), 1, -1)  # (n, T, V, M, C)
     persons = joints.any(axis=(1, 2, 4)).sum(axis=1)  # (n,) persons present
     summary: dict[str, Any] = {

@@ -175,9 +175,7 @@ def prepare_nw_ucla(
 
 
 def _folders(raw_dir: RawFolders) -> list[Path]:
-    return (
-        [Path(raw_dir)] if isinstance(raw_dir, (str, os.PathLike)) else [Path(folder) for folder in raw_dir]
-    )
+    return [Path(raw_dir)] if isinstance(raw_dir, (str, os.PathLike)) else list(map(Path, raw_dir))
 
 
 def _named_files(

@@ -154,11 +154,9 @@ def load_split(folder: str | os.PathLike, mmap: bool = True) -> SplitArrays:
             folder, "not a prepared split (no meta.json); run `skeletonmae prepare` to build the dataset"
         )
     meta = _read_json(meta_path, dict)
-    for required in ("layout", "num_classes", "class_names"):
-        if required not in meta:
-            raise DataFormatError(
-                meta_path, f"missing {required!r}; re-run `skeletonmae prepare`", key=required
-            )
+    for key in ("layout", "num_classes", "class_names"):
+        if key not in meta:
+            raise DataFormatError(meta_path, f"missing {key!r}; re-run `skeletonmae prepare`", key=key)
     try:
         register_layout_definition(meta.get("layout_definition"), str(meta_path))
     except ValueError as error:

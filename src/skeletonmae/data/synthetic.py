@@ -78,9 +78,8 @@ def _write_files(
     """Write ``file_of(i)`` = ``(name, text)`` of every sample into ``out_dir``; paths in name order."""
     if num_samples < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
-    return sorted(
-        write_text_atomic(Path(out_dir) / name, text) for name, text in map(file_of, range(num_samples))
-    )
+    files = map(file_of, range(num_samples))
+    return sorted(write_text_atomic(Path(out_dir) / name, text) for name, text in files)
 
 
 def plan_names(num_samples: int, config: SyntheticConfig) -> list[NtuSampleName]:

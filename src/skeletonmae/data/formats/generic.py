@@ -79,9 +79,8 @@ def read_generic_npz(path: str | Path, layout: str | None = None) -> dict[str, S
         class_names=tuple(str(n) for n in fields["class_names"]) if "class_names" in fields else None,
         channels=channels,
     )
-    return {
-        str(name): samples.select(np.flatnonzero(split == name)) for name in dict.fromkeys(split.tolist())
-    }
+    order = dict.fromkeys(split.tolist())  # the splits in order of first appearance
+    return {str(name): samples.select(np.flatnonzero(split == name)) for name in order}
 
 
 def write_generic_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) -> Path:
