@@ -245,8 +245,13 @@ def _group_bodies(
                 line=layout.info_lines[blocks[0]] + 1,
             )
         body = values[index]  # (F, V, 12) or (F, V, 4)
+        full = body.shape[2] == JOINT_VALUES
+        depth_xy, color_xy, orientation = (
+            body[..., start:stop].astype(np.float32) if full else None
+            for start, stop in ((3, 5), (5, 7), (7, 11))
+        )
         joints, tracking = body[..., 0:3].astype(np.float32), body[..., -1].astype(np.int8)
-        full = body.shape[2] == JOINT_VALUES  # then also depth / colour pixels and orientation
-        extra = [body[..., a:b].astype(np.float32) if full else None for a, b in ((3, 5), (5, 7), (7, 11))]
-        bodies.append(RawBody(body_id, frames, joints, *extra, tracking, info[index]))
+        bodies.append(
+            RawBody(body_id, frames, joints, depth_xy, color_xy, orientation, tracking, info[index])
+        )
     return tuple(bodies)
