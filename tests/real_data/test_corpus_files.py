@@ -28,6 +28,6 @@ def test_the_real_bandai_files_match_the_corpus_copy():
     ours = train.data[index, :, :24, :, 0] - train.data[index, :, :1, 0:1, 0]  # centred like the corpus
     error = np.linalg.norm(ours - corpus["data"][row, :, :24, :, 0].astype(np.float32), axis=0).max(axis=0)
     body = [j for j in range(20) if j not in (3, 7, 11)]  # head and hands: end sites
-    assert error[body].max() < 2e-3
+    assert error[body].max() < 1e-3  # 0.9 mm measured: the corpus copy is float16
     left, right = ours[0, :, 4].mean(), ours[0, :, 8].mean()  # x of the shoulders: left is +x
     assert left > right
