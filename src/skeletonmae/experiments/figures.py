@@ -7,11 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from skeletonmae.experiments.collect import TableRow
 from skeletonmae.experiments.plan import SweepPlan, axis_labels, value_text
 from skeletonmae.experiments.spec import LABEL_FRACTION_KEY
 from skeletonmae.viz.curves import save_figure_atomic
+
+if TYPE_CHECKING:  # collect draws the figure: importing it here would close a circle
+    from skeletonmae.experiments.collect import TableRow
 
 logger = logging.getLogger(__name__)
 
