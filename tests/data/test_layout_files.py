@@ -1,4 +1,4 @@
-"""Issue 14: layouts as data: a user's YAML/JSON layout file, checked, carried through prepare,
+"""Layouts as data: a user's YAML/JSON layout file, checked, carried through prepare,
 training and checkpoints; the new built-in layouts."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14: normalisation chosen at preparation (centre, scale, trim), recorded in the dataset and
+"""Normalisation chosen at preparation (centre, scale, trim), recorded in the dataset and
 the checkpoint, and applied the same way by predict to new, raw inputs."""
 
 from __future__ import annotations

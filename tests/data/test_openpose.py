@@ -1,4 +1,4 @@
-"""Issue 14: a folder of OpenPose per-frame JSON files (BODY_25 and COCO-18) to the prepared format."""
+"""A folder of OpenPose per-frame JSON files (BODY_25 and COCO-18) to the prepared format."""
 
 from __future__ import annotations
 

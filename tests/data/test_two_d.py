@@ -1,4 +1,4 @@
-"""Issue 14: 2D keypoints (and a declared keypoint score) through transforms, prepare, pre-training,
+"""2D keypoints (and a declared keypoint score) through transforms, prepare, pre-training,
 fine-tuning, prediction and drawing; a 2D run never touches a 3x3 rotation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 15: the memory-lean STTA block equals the official formulation (outputs and gradients)."""
+"""The memory-lean STTA block equals the official formulation (outputs and gradients)."""
 
 from __future__ import annotations
 

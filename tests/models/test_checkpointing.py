@@ -1,4 +1,4 @@
-"""Issue 15: a checkpointed step gives the gradients and the BatchNorm statistics of an ordinary one."""
+"""A checkpointed step gives the gradients and the BatchNorm statistics of an ordinary one."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_checkpointing_is_skipped_without_gradients():
 
 
 def test_bf16_autocast_forward_stays_close_to_fp32():
-    """Issue 15: ``training.amp=bf16`` on CPU. bfloat16 keeps 8 bits of mantissa, so logits of a
+    """``training.amp=bf16`` on CPU. bfloat16 keeps 8 bits of mantissa, so logits of a
     randomly initialised classifier agree with fp32 to a few percent of their spread."""
     torch.manual_seed(0)  # the weights start from torch's initialisation: fix it, as the noise
     config = tiny_config()
