@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from skeletonmae.experiments.plan import SweepPlan, axis_labels, value_text
 from skeletonmae.experiments.spec import LABEL_FRACTION_KEY
-from skeletonmae.viz.curves import save_figure_atomic
+from skeletonmae.viz.curves import pyplot, save_figure_atomic
 
 if TYPE_CHECKING:  # collect draws the figure: importing it here would close a circle
     from skeletonmae.experiments.collect import TableRow
@@ -47,30 +47,21 @@ def plot_sweep_rows(plan: SweepPlan, rows: Sequence[TableRow], path: str | Path)
     if not series:
         logger.warning("plot %s: no row has a numeric %s; not drawn", path, spec.x)
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
-    try:
-        for name, points in series.items():
-            points.sort(key=lambda item: item[0])
-            done = [(x, row) for x, row in points if row.top1]
-            if done:
-                xs, ys = [x for x, _ in done], [row.mean for _, row in done]
-                yerr = [row.std or 0.0 for _, row in done]
-                axis.errorbar(xs, ys, yerr=yerr, marker="o", capsize=3, label=f"ours: {name}")
-            paper = [(x, row.paper.top1) for x, row in points if row.paper is not None]
-            label = f"paper ({plan.spec.paper.benchmark})"
-            if paper:
-                axis.plot(*zip(*paper), linestyle="--", marker="s", label=label)
-        axis.legend(loc="best", fontsize=8)
-        axis.set_xlabel(spec.x_label or spec.x)
-        axis.set_ylabel("top-1 accuracy (%)")
-        axis.set_title(spec.title or plan.spec.title or plan.spec.name)
-        axis.grid(alpha=0.3)
-        figure.tight_layout()
-        return save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)
+    figure, axis = pyplot().subplots(figsize=(6, 4))
+    for name, points in series.items():
+        points.sort(key=lambda item: item[0])
+        done = [(x, row) for x, row in points if row.top1]
+        if done:
+            xs, ys = [x for x, _ in done], [row.mean for _, row in done]
+            yerr = [row.std or 0.0 for _, row in done]
+            axis.errorbar(xs, ys, yerr=yerr, marker="o", capsize=3, label=f"ours: {name}")
+        paper = [(x, row.paper.top1) for x, row in points if row.paper is not None]
+        if paper:
+            axis.plot(*zip(*paper), linestyle="--", marker="s", label=f"paper ({plan.spec.paper.benchmark})")
+    axis.legend(loc="best", fontsize=8)
+    axis.set_xlabel(spec.x_label or spec.x)
+    axis.set_ylabel("top-1 accuracy (%)")
+    axis.set_title(spec.title or plan.spec.title or plan.spec.name)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return save_figure_atomic(figure, path, dpi=100)

@@ -1,7 +1,4 @@
-"""Confusion matrix as a PNG heat map (rows: true class, columns: predicted class).
-
-matplotlib is imported lazily inside the function so the library imports without it.
-"""
+"""Confusion matrix as a PNG heat map (rows: true class, columns: predicted class)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skeletonmae.viz.curves import save_figure_atomic
+from skeletonmae.viz.curves import pyplot, save_figure_atomic
 
 MAX_LABELLED_CLASSES = 30  # beyond this, tick labels would be unreadable
 
@@ -23,11 +20,6 @@ def plot_confusion_matrix(
     title: str = "",
 ) -> Path:
     """Row-normalised heat map of a (K, K) count matrix; counts are written in cells when K <= 15."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     counts = np.asarray(confusion, dtype=np.int64)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(f"confusion matrix must be (K, K), got shape {counts.shape}")
@@ -37,7 +29,7 @@ def plot_confusion_matrix(
     totals = counts.sum(axis=1, keepdims=True)
     rates = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
     size = min(4.0 + 0.35 * k, 24.0)
-    figure, axis = plt.subplots(figsize=(size, size * 0.9))
+    figure, axis = pyplot().subplots(figsize=(size, size * 0.9))
     image = axis.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
     figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="fraction of true class")
     axis.set_xlabel("predicted class")
@@ -47,23 +39,10 @@ def plot_confusion_matrix(
         axis.set_xticks(range(k), names, rotation=90, fontsize=8)
         axis.set_yticks(range(k), names, fontsize=8)
     if k <= 15:
-        for row in range(k):
-            for column in range(k):
-                if counts[row, column]:
-                    colour = "white" if rates[row, column] > 0.5 else "black"
-                    axis.text(
-                        column,
-                        row,
-                        str(counts[row, column]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color=colour,
-                    )
+        for row, column in zip(*np.nonzero(counts)):
+            colour = "white" if rates[row, column] > 0.5 else "black"
+            axis.text(column, row, counts[row, column], ha="center", va="center", fontsize=7, color=colour)
     if title:
         axis.set_title(title)
     figure.tight_layout()
-    try:
-        return save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)
+    return save_figure_atomic(figure, path, dpi=100)

@@ -1,6 +1,5 @@
-"""Loss and accuracy curves of a run as a PNG (read from the run's metrics rows or metrics.csv).
-
-matplotlib is imported lazily inside the functions so the library imports without it.
+"""Loss and accuracy curves of a run as a PNG (read from the run's metrics rows or metrics.csv),
+and the two helpers every picture uses (:func:`pyplot`, :func:`save_figure_atomic`).
 """
 
 from __future__ import annotations
@@ -24,10 +23,25 @@ BASELINE_COLUMNS = {
 }
 
 
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the file-only Agg backend, imported on first use (so the library
+    imports without matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure_atomic(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
-    """``figure.savefig`` to a temp file in the target folder, then ``os.replace`` it into place."""
-    with atomic_path(path) as temp:
-        figure.savefig(temp, **savefig_kwargs)
+    """``figure.savefig`` to a temp file in the target folder, then ``os.replace`` it into place;
+    the figure is closed, saved or not."""
+    try:
+        with atomic_path(path) as temp:
+            figure.savefig(temp, **savefig_kwargs)
+    finally:
+        pyplot().close(figure)
     return Path(path)
 
 
@@ -57,15 +71,10 @@ def plot_training_curves(
     rows: Sequence[Mapping[str, float]], path: str | os.PathLike[str], title: str = ""
 ) -> Path:
     """Loss (left) and accuracy (right, when any accuracy column exists) against epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     accuracy_columns = [c for c in ACCURACY_COLUMNS if _series(rows, c)[0]]
     has_baselines = bool(_series(rows, "val_interp_mse")[0])
     panels = 1 + bool(accuracy_columns) + has_baselines
-    figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
+    figure, axes = pyplot().subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
     loss_axis = axes[0][0]
     for column in LOSS_COLUMNS:
         xs, ys = _series(rows, column)
@@ -89,10 +98,7 @@ def plot_training_curves(
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    try:
-        return save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)
+    return save_figure_atomic(figure, path, dpi=100)
 
 
 def _plot_baselines(axis: Any, rows: Sequence[Mapping[str, float]]) -> None:

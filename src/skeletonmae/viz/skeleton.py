@@ -3,7 +3,7 @@
 All arrays here are one person of one sample, ``(T, V, D)`` in the dataset's coordinates:
 ``D = 3`` (x right, y up, z depth for NTU / Kinect) is drawn in 3D; ``D = 2`` (image keypoints,
 x right, y down) on a flat panel with y pointing down. Masks are ``(T, V)`` with 1 = removed, as everywhere
-in skeletonmae. matplotlib is imported lazily so the library imports without it.
+in skeletonmae.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from skeletonmae.atomic import atomic_path
-from skeletonmae.viz.curves import save_figure_atomic
+from skeletonmae.viz.curves import pyplot, save_figure_atomic
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +125,15 @@ def _draw_pose(
 
 
 def _style_axis(ax, centre: np.ndarray, half: float) -> None:
-    if len(centre) == 2:  # image keypoints: y grows downwards
-        ax.set_xlim(centre[0] - half, centre[0] + half)
-        ax.set_ylim(centre[1] + half, centre[1] - half)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        return
     ax.set_xlim(centre[0] - half, centre[0] + half)
-    ax.set_ylim(centre[2] - half, centre[2] + half)
-    ax.set_zlim(centre[1] - half, centre[1] + half)
     ax.set_xticks([])
     ax.set_yticks([])
+    if len(centre) == 2:  # image keypoints: y grows downwards
+        ax.set_ylim(centre[1] + half, centre[1] - half)
+        ax.set_aspect("equal")
+        return
+    ax.set_ylim(centre[2] - half, centre[2] + half)
+    ax.set_zlim(centre[1] - half, centre[1] + half)
     ax.set_zticks([])
     ax.view_init(elev=10, azim=-80)
 
@@ -161,18 +158,18 @@ def _fit_suptitle(fig, text: str, fontsize: float) -> None:
         title.set_text(textwrap.fill(text, width, break_long_words=False))
 
 
-def sequence_grid_figure(
-    rows: Sequence[SequenceRow], bones: Bones, *, frames: np.ndarray, suptitle: str = ""
-):
-    """The figure of :func:`draw_sequence_grid` (not saved): one row per ``SequenceRow``, one
-    column per frame index in ``frames``, one cube shared by every panel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def draw_sequence_grid(
+    rows: Sequence[SequenceRow],
+    bones: Bones,
+    path: str | Path,
+    *,
+    frames: np.ndarray,
+    suptitle: str = "",
+) -> Path:
+    """Write a PNG: one row per ``SequenceRow``, one column per frame index in ``frames``, one
+    cube shared by every panel."""
     cube = _axis_limits(rows, frames)
-    fig = plt.figure(figsize=(max(2.0 * len(frames), MIN_GRID_WIDTH), 2.2 * len(rows)))
+    fig = pyplot().figure(figsize=(max(2.0 * len(frames), MIN_GRID_WIDTH), 2.2 * len(rows)))
     for r, row in enumerate(rows):
         for c, t in enumerate(frames):
             ax = fig.add_subplot(
@@ -185,26 +182,9 @@ def sequence_grid_figure(
     if suptitle:
         _fit_suptitle(fig, suptitle, fontsize=10)
     fig.tight_layout()
-    return fig
-
-
-def draw_sequence_grid(
-    rows: Sequence[SequenceRow],
-    bones: Bones,
-    path: str | Path,
-    *,
-    frames: np.ndarray,
-    suptitle: str = "",
-) -> Path:
-    """Write a PNG: one row per ``SequenceRow``, one column per frame index in ``frames``."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    fig = sequence_grid_figure(rows, bones, frames=frames, suptitle=suptitle)
     save_figure_atomic(fig, path, dpi=90)
-    plt.close(fig)
     log.info("wrote %s", path)
-    return path
+    return Path(path)
 
 
 def draw_sequence_gif(
@@ -216,10 +196,7 @@ def draw_sequence_gif(
     fps: int = 8,
 ) -> Path:
     """Write an animated GIF with the rows side by side, one GIF frame per index in ``frames``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     path = Path(path)
@@ -254,13 +231,8 @@ def draw_error_heatmap(
 ) -> Path:
     """Write a PNG heat map of a per-joint error ``(T, V)`` (frames on x, joints on y); NaN
     entries (joints not scored) are left blank, not drawn as zero error."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    cmap = matplotlib.colormaps["magma"].with_extremes(bad="white")
+    plt = pyplot()
+    cmap = plt.colormaps["magma"].with_extremes(bad="white")
     scored = np.isfinite(error)
     top = float(error[scored].max()) if scored.any() else 1.0
     fig, ax = plt.subplots(figsize=(8, 0.18 * error.shape[1] + 1.5))
@@ -276,11 +248,8 @@ def draw_error_heatmap(
     ax.set_xlabel("frame")
     ax.set_ylabel("joint")
     if joint_names is not None:
-        ax.set_yticks(range(len(joint_names)))
-        ax.set_yticklabels(joint_names, fontsize=6)
+        ax.set_yticks(range(len(joint_names)), joint_names, fontsize=6)
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label=label)
     fig.tight_layout()
-    save_figure_atomic(fig, path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure_atomic(fig, path, dpi=100)
