@@ -205,6 +205,7 @@ def run_all(runs: list[RunConfig], workers: int) -> list[float]:
 
 def run_demo(config: DemoConfig) -> DemoResult:
     """Run the demo end to end and return what it measured."""
+    from skeletonmae.inference.reconstruction import visualize_reconstruction
     from skeletonmae.released import resolve_weights
 
     started = time.perf_counter()
@@ -224,22 +225,7 @@ def run_demo(config: DemoConfig) -> DemoResult:
     subsets = tuple(
         SubsetResult(seed, scores[2 * i], scores[2 * i + 1]) for i, seed in enumerate(config.label_seeds)
     )
-    picture, animation = _draw_reconstruction(weights, root, config)
-    return DemoResult(
-        dataset,
-        config.weights,
-        subsets,
-        tuple(run.output_dir for run in runs),
-        picture,
-        animation,
-        time.perf_counter() - started,
-    )
-
-
-def _draw_reconstruction(weights: str, root: Path, config: DemoConfig) -> tuple[Path | None, Path | None]:
-    """Original, masked input and reconstruction of the first test sample, as PNG and GIF."""
-    from skeletonmae.inference.reconstruction import visualize_reconstruction
-
+    # the released decoder's reconstruction of the first test sample
     files = visualize_reconstruction(
         weights,
         0,
@@ -247,7 +233,8 @@ def _draw_reconstruction(weights: str, root: Path, config: DemoConfig) -> tuple[
         seed=config.label_seeds[0],
         overrides=[f"data.root={root}", "data.test_split=test"],
     )
-    return files.png, files.gif
+    run_dirs, seconds = tuple(run.output_dir for run in runs), time.perf_counter() - started
+    return DemoResult(dataset, config.weights, subsets, run_dirs, files.png, files.gif, seconds)
 
 
 def _mean_std(values: list[float], sign: str = "") -> str:
