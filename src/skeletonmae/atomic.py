@@ -11,7 +11,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +64,6 @@ def write_json_atomic(target: str | os.PathLike[str], payload: Any) -> Path:
     """Write ``payload`` as indented JSON atomically; NaN / inf become null (JSON has neither)
     and other non-JSON values (paths) their ``str``."""
     return write_text_atomic(target, json.dumps(_finite_or_none(payload), indent=2, default=str) + "\n")
-
-
-def write_with_atomic(target: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Run ``write(temp)`` on a temp file beside ``target``, then rename it onto ``target``; on
-    error the temp file is removed (for writers that take a path: ``torch.jit.save``, ONNX)."""
-    with atomic_path(target) as temp:
-        write(temp)
-    return Path(target)
 
 
 def _finite_or_none(value: Any) -> Any:

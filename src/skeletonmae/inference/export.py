@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from skeletonmae.atomic import write_with_atomic
+from skeletonmae.atomic import atomic_path
 from skeletonmae.models.classifier import SkeletonClassifier, pool_features
 from skeletonmae.models.persons import check_input
 
@@ -80,7 +80,9 @@ def export_torchscript(
         # Shape checks run in Python at trace time; the traced graph itself has no branches.
         warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
         traced = torch.jit.trace(module, (example,), check_trace=False)
-        return write_with_atomic(Path(path), lambda temp: torch.jit.save(traced, str(temp)))
+    with atomic_path(path) as temp:
+        torch.jit.save(traced, str(temp))
+    return Path(path)
 
 
 def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str], example: torch.Tensor) -> Path:
@@ -105,7 +107,9 @@ def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str], ex
             dynamic_shapes={"x": {0: batch}},
             verbose=False,
         )
-    return write_with_atomic(Path(path), lambda temp: program.save(str(temp), external_data=False))
+    with atomic_path(path) as temp:
+        program.save(str(temp), external_data=False)
+    return Path(path)
 
 
 def _missing_onnx(purpose: str, error: ImportError) -> ImportError:
