@@ -152,12 +152,7 @@ class ResumableDistributedSampler(DistributedSampler):
     shard, so a run resumed mid-epoch sees exactly the remaining samples of the original order."""
 
     def __init__(
-        self,
-        dataset: Sized,
-        context: DistributedContext,
-        shuffle: bool,
-        seed: int,
-        drop_last: bool,
+        self, dataset: Sized, context: DistributedContext, shuffle: bool, seed: int, drop_last: bool
     ) -> None:
         super().__init__(
             dataset,  # type: ignore[arg-type]

@@ -24,10 +24,7 @@ def inference_module(model: torch.nn.Module) -> torch.nn.Module:
 
 @torch.no_grad()
 def classify_loader(
-    model: torch.nn.Module,
-    loader: Iterable,
-    num_classes: int,
-    context: DistributedContext,
+    model: torch.nn.Module, loader: Iterable, num_classes: int, context: DistributedContext
 ) -> ClassificationMetrics:
     """Top-1 / top-5 / per-class accuracy, confusion matrix and mean cross-entropy (no smoothing)."""
     module = inference_module(model)

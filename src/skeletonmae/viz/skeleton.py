@@ -159,12 +159,7 @@ def _fit_suptitle(fig, text: str, fontsize: float) -> None:
 
 
 def draw_sequence_grid(
-    rows: Sequence[SequenceRow],
-    bones: Bones,
-    path: str | Path,
-    *,
-    frames: np.ndarray,
-    suptitle: str = "",
+    rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray, suptitle: str = ""
 ) -> Path:
     """Write a PNG: one row per ``SequenceRow``, one column per frame index in ``frames``, one
     cube shared by every panel."""
@@ -188,12 +183,7 @@ def draw_sequence_grid(
 
 
 def draw_sequence_gif(
-    rows: Sequence[SequenceRow],
-    bones: Bones,
-    path: str | Path,
-    *,
-    frames: np.ndarray,
-    fps: int = 8,
+    rows: Sequence[SequenceRow], bones: Bones, path: str | Path, *, frames: np.ndarray, fps: int = 8
 ) -> Path:
     """Write an animated GIF with the rows side by side, one GIF frame per index in ``frames``."""
     plt = pyplot()
