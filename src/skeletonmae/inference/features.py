@@ -83,11 +83,9 @@ def encode(model: InferenceModel, batches: Iterable[torch.Tensor], pool: str | N
     """``(N, F)`` float32 pooled encoder features of ``(B, C, T, V, M)`` model-input batches (``pool``:
     ``"mean"``, ``"tuple"`` or None, the head's ``model.head_pool``)."""
     chunks = [model.classifier.forward_features(x.to(model.device), pool).float().cpu() for x in batches]
-    return (
-        torch.cat(chunks).numpy()
-        if chunks
-        else np.zeros((0, model.model_config.pooled_dim(pool)), np.float32)
-    )
+    if not chunks:
+        return np.zeros((0, model.model_config.pooled_dim(pool)), np.float32)
+    return torch.cat(chunks).numpy()
 
 
 def embed_split(

@@ -64,7 +64,6 @@ class VisualizationFiles:
     gif: Path
     heatmap: Path
     sample: ReconstructedSample
-    frames_png: tuple[int, ...]
     frames_gif: tuple[int, ...]
 
 
@@ -237,9 +236,7 @@ def _draw(
         + (" of removed joints\n(visible joints blank: the loss skips them)" if masked_only else ""),
         label="L2 error" + (" (blank: visible joint)" if masked_only else ""),
     )
-    return VisualizationFiles(
-        png, gif, heatmap, result, tuple(int(f) for f in frames_png), tuple(int(f) for f in frames_gif)
-    )
+    return VisualizationFiles(png, gif, heatmap, result, tuple(int(f) for f in frames_gif))
 
 
 def output_stem(name: str, mask: Any, seed: int) -> str:

@@ -143,11 +143,6 @@ def _projection(rows: Sequence[SequenceRow]) -> str | None:
     return "3d" if rows[0].joints.shape[-1] == 3 else None
 
 
-def _panel_title(row_title: str, frame: int, first: bool, outside: int) -> str:
-    title = f"frame {frame}" + (f" ({outside} off-panel)" if outside else "")
-    return f"{row_title}\n{title}" if first else title
-
-
 def _fit_suptitle(fig, text: str, fontsize: float) -> None:
     """Set ``text`` as the figure's title, wrapped at spaces until it fits the figure's width."""
     title = fig.suptitle(text, fontsize=fontsize)
@@ -173,7 +168,8 @@ def draw_sequence_grid(
             hidden = None if row.mask is None else row.mask[t]
             outside = _draw_pose(ax, row.joints[t], bones, hidden, cube)
             _style_axis(ax, *cube)
-            ax.set_title(_panel_title(row.title, int(t), c == 0, outside), fontsize=8)
+            title = f"frame {t}" + (f" ({outside} off-panel)" if outside else "")
+            ax.set_title(f"{row.title}\n{title}" if c == 0 else title, fontsize=8)
     if suptitle:
         _fit_suptitle(fig, suptitle, fontsize=10)
     fig.tight_layout()
