@@ -19,6 +19,10 @@ from skeletonmae.inference.export import run_exported  # noqa: E402
 MISSING_ONNX = [
     name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None
 ]
+needs_onnx = pytest.mark.skipif(
+    bool(MISSING_ONNX),
+    reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,14 +34,15 @@ def run(argv, capsys):
     return run_cli(argv, capsys)
 
 
-def test_torchscript_export_with_parity_on_real_files(models, skeleton_files, tmp_path, capsys):
-    out = tmp_path / "ntu.torchscript.pt"
+@needs_onnx
+def test_onnx_export_with_parity_on_real_files(models, skeleton_files, tmp_path, capsys):
+    out = tmp_path / "ntu.onnx"
     code, stdout, err = run(
         [
             "export",
             str(models.ntu_finetune),
             "--format",
-            "torchscript",
+            "onnx",
             "--out",
             str(out),
             "--check",
@@ -51,14 +56,11 @@ def test_torchscript_export_with_parity_on_real_files(models, skeleton_files, tm
     assert sidecar["input"]["shape"] == ["N", 3, 12, 25, 2]
     assert sidecar["class_names"][0] == "drink water" and sidecar["layout"] == "ntu25"
     assert sidecar["parity"]["ok"] and sidecar["test_transform"]["test_crop"] == 0.95
-    logits = run_exported(out, "torchscript", np.zeros((3, 3, 12, 25, 2), np.float32))
+    logits = run_exported(out, np.zeros((3, 3, 12, 25, 2), np.float32))
     assert logits.shape == (3, 60)
 
 
-@pytest.mark.skipif(
-    bool(MISSING_ONNX),
-    reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
-)
+@needs_onnx
 def test_onnx_export_default_path_and_parity(models, skeleton_files, tmp_path, capsys):
     checkpoint = tmp_path / "best.pt"
     checkpoint.write_bytes(Path(models.nw_finetune).read_bytes())
@@ -73,7 +75,7 @@ def test_onnx_export_default_path_and_parity(models, skeleton_files, tmp_path, c
 
 def test_refusals_exit_2(models, skeleton_files, tmp_path, capsys):
     code, _, err = run(
-        ["export", str(models.nw_pretrain), "--format", "torchscript", "--out", str(tmp_path / "m.pt")],
+        ["export", str(models.nw_pretrain), "--format", "onnx", "--out", str(tmp_path / "m.onnx")],
         capsys,
     )
     assert code == 2 and "no trained classifier head" in err
@@ -83,16 +85,16 @@ def test_refusals_exit_2(models, skeleton_files, tmp_path, capsys):
             "export",
             str(models.nw_finetune),
             "--format",
-            "torchscript",
+            "onnx",
             "--out",
-            str(tmp_path / "m.pt"),
+            str(tmp_path / "m.onnx"),
             "--check",
             str(wrong),
         ],
         capsys,
     )
     assert code == 2 and "25 joints" in err
-    assert not (tmp_path / "m.pt").exists()
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_missing_onnx_packages_give_an_install_hint(models, tmp_path, capsys, monkeypatch):

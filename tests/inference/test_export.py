@@ -1,5 +1,5 @@
-"""Export: the traceable person weighting equals the packing path; TorchScript / ONNX parity on
-real inputs (ONNX only where the optional packages are installed)."""
+"""Export: the traceable person weighting equals the packing path; ONNX parity on real inputs
+(where the optional packages are installed)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from skeletonmae.inference.export import (
     ExportableClassifier,
     check_parity,
     export_onnx,
-    export_torchscript,
     present_person_weights,
     run_exported,
 )
@@ -26,6 +25,10 @@ from skeletonmae.models.persons import present_persons
 
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
 MISSING_ONNX = [name for name in ONNX_PACKAGES if importlib.util.find_spec(name) is None]
+needs_onnx = pytest.mark.skipif(
+    bool(MISSING_ONNX),
+    reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
+)
 
 
 @pytest.fixture(scope="session")
@@ -77,24 +80,12 @@ def test_exportable_tuple_head_equals_the_packing_classifier(ntu_real_batch):
     torch.testing.assert_close(exportable, packed, rtol=1e-5, atol=1e-5)
 
 
-def test_torchscript_parity_on_real_inputs_and_any_batch_size(ntu_real_batch, tmp_path):
-    predictor, x = ntu_real_batch
-    path = export_torchscript(predictor.model.classifier, tmp_path / "model.pt", x[:2])
-    parity = check_parity(predictor.model.classifier, path, "torchscript", x)
-    assert parity.num_samples == 6 and parity.ok, parity
-    single = run_exported(path, "torchscript", x[4:5].numpy())
-    assert single.shape == (1, predictor.model.model_config.num_classes)
-
-
-@pytest.mark.skipif(
-    bool(MISSING_ONNX),
-    reason=f"optional ONNX packages not installed: {', '.join(MISSING_ONNX)} (pip install -e .[onnx])",
-)
-def test_onnx_runtime_parity_on_real_inputs(ntu_real_batch, tmp_path):
+@needs_onnx
+def test_onnx_runtime_parity_on_real_inputs_and_any_batch_size(ntu_real_batch, tmp_path):
     predictor, x = ntu_real_batch
     path = export_onnx(predictor.model.classifier, tmp_path / "model.onnx", x[:2])
-    parity = check_parity(predictor.model.classifier, path, "onnx", x)
-    assert parity.ok and parity.max_abs_diff < 1e-3, parity
+    parity = check_parity(predictor.model.classifier, path, x)
+    assert parity.num_samples == 6 and parity.ok and parity.max_abs_diff < 1e-3, parity
     # the test's own comparison, not the library's verdict: ONNX Runtime's logits against PyTorch's
     import onnxruntime
 
@@ -103,13 +94,15 @@ def test_onnx_runtime_parity_on_real_inputs(ntu_real_batch, tmp_path):
     with torch.no_grad():
         torch_logits = predictor.model.classifier.eval()(x)
     np.testing.assert_allclose(onnx_logits, torch_logits.numpy(), rtol=1e-4, atol=1e-4)
-    assert run_exported(path, "onnx", x[:1].numpy()).shape[0] == 1  # dynamic batch axis
+    single = run_exported(path, x[4:5].numpy())  # dynamic batch axis
+    assert single.shape == (1, predictor.model.model_config.num_classes)
 
 
+@needs_onnx
 def test_parity_check_detects_a_different_model(ntu_real_batch, tmp_path):
     predictor, x = ntu_real_batch
-    path = export_torchscript(predictor.model.classifier, tmp_path / "model.pt", x[:2])
+    path = export_onnx(predictor.model.classifier, tmp_path / "model.onnx", x[:2])
     other = skeletonmae.load(predictor.model.path).model.classifier
     with torch.no_grad():
         other.head.fc.bias.add_(1.0)
-    assert not check_parity(other, path, "torchscript", x).ok
+    assert not check_parity(other, path, x).ok

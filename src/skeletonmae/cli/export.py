@@ -1,4 +1,4 @@
-"""``skeletonmae export CHECKPOINT --format onnx|torchscript|safetensors`` (docs/inference.md).
+"""``skeletonmae export CHECKPOINT --format onnx|safetensors`` (docs/inference.md).
 
 Exit codes: 0 exported (and parity held, or could not be checked for lack of onnxruntime);
 1 parity failed; 2 the checkpoint, an input or an optional dependency is missing or bad.
@@ -19,13 +19,13 @@ from skeletonmae.inference import export as exporting
 from skeletonmae.inference.export import INPUT_NAME, OUTPUT_NAME
 from skeletonmae.inference.predictor import load
 
-SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt", "safetensors": ".safetensors"}
+SUFFIXES = {"onnx": ".onnx", "safetensors": ".safetensors"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="export a classifier to ONNX or TorchScript, or any checkpoint's weights to safetensors",
+        help="export a classifier to ONNX, or any checkpoint's weights to safetensors",
         description="Export a finetune / linear checkpoint as a model taking (N, C, T, V, M) skeletons and "
         "returning logits, then check it against PyTorch; or any checkpoint's weights as safetensors.",
     )
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         choices=tuple(SUFFIXES),
         dest="fmt",
-        help="onnx (needs `pip install -e .[onnx]`), torchscript, or safetensors (any checkpoint's weights)",
+        help="onnx (needs `pip install -e .[onnx]`) or safetensors (any checkpoint's weights)",
     )
     parser.add_argument(
         "--out", metavar="PATH", help="output file (default: beside the checkpoint, e.g. best.onnx)"
@@ -68,12 +68,12 @@ def run_export(args: argparse.Namespace) -> int:
             inputs = f"{len(x)} input sequence(s)"
         else:
             x, inputs = exporting.example_input(model.classifier, seed=1), "fixed random batch"
-        exporting.export_classifier(model.classifier, out, args.fmt)
+        exporting.export_onnx(model.classifier, out, exporting.example_input(model.classifier))
     except (CheckpointError, ValueError, ImportError, OSError) as error:
         return print_error("export", error)
     parity = None
-    if args.fmt == "torchscript" or exporting.onnx_runtime_available():
-        parity = exporting.check_parity(model.classifier, out, args.fmt, x)
+    if exporting.onnx_runtime_available():
+        parity = exporting.check_parity(model.classifier, out, x)
     write_json_atomic(Path(f"{out}.json"), _sidecar(args, model, parity, inputs))
     print(f"exported {args.fmt} -> {out} (description in {out}.json)")
     if parity is None:

@@ -1,5 +1,5 @@
 """skeletonmae.inference: use a trained checkpoint (:func:`load` -> :class:`Predictor`; the
-features of a prepared split, k-NN and linear probes, TorchScript / ONNX export)."""
+features of a prepared split, k-NN and linear probes, ONNX export)."""
 
 from skeletonmae.inference.checkpoint_model import InferenceModel, load_inference_model
 from skeletonmae.inference.inputs import InputFailure, SkeletonInput, read_inputs

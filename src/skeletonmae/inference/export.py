@@ -1,4 +1,4 @@
-"""Export a classifier to TorchScript or ONNX: ``(N, C, T, V, M)`` skeletons -> ``(N, K)`` logits.
+"""Export a classifier to ONNX: ``(N, C, T, V, M)`` skeletons -> ``(N, K)`` logits.
 
 :class:`~skeletonmae.models.classifier.SkeletonClassifier` packs the present persons (``nonzero``:
 a data-dependent shape), which tracing and ``torch.export`` cannot keep general;
@@ -12,7 +12,6 @@ import dataclasses
 import os
 import warnings
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -22,8 +21,6 @@ from skeletonmae.atomic import atomic_path
 from skeletonmae.models.classifier import SkeletonClassifier, pool_features
 from skeletonmae.models.persons import check_input
 
-ExportFormat = Literal["onnx", "torchscript"]
-EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
 INPUT_NAME = "skeletons"
 OUTPUT_NAME = "logits"
 
@@ -69,22 +66,6 @@ def _prepared(classifier: SkeletonClassifier, example: torch.Tensor) -> Exportab
     return ExportableClassifier(classifier).eval()
 
 
-def export_torchscript(
-    classifier: SkeletonClassifier, path: str | os.PathLike[str], example: torch.Tensor
-) -> Path:
-    """Trace the classifier on ``example (N, C, T, V, M)`` and save a TorchScript module
-    (``torch.jit.load(path)(x)`` gives logits for any batch size N)."""
-    module = _prepared(classifier, example)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=DeprecationWarning)  # torch.jit's notice
-        # Shape checks run in Python at trace time; the traced graph itself has no branches.
-        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
-        traced = torch.jit.trace(module, (example,), check_trace=False)
-    with atomic_path(path) as temp:
-        torch.jit.save(traced, str(temp))
-    return Path(path)
-
-
 def export_onnx(classifier: SkeletonClassifier, path: str | os.PathLike[str], example: torch.Tensor) -> Path:
     """Export to ONNX with ``torch.onnx.export`` (``torch.export`` based, dynamic batch axis),
     weights inside the file. Needs the optional ``onnx`` and ``onnxscript`` packages
@@ -128,24 +109,14 @@ def onnx_runtime_available() -> bool:
     return True
 
 
-def run_exported(path: str | os.PathLike[str], fmt: ExportFormat, x: np.ndarray) -> np.ndarray:
-    """Logits ``(N, K)`` of an exported file on ``x (N, C, T, V, M)`` float32, run by ONNX Runtime
-    (``onnx``) or ``torch.jit`` (``torchscript``)."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if fmt == "onnx":
-        try:
-            import onnxruntime
-        except ImportError as error:
-            raise _missing_onnx("running an ONNX export", error) from error
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
-    if fmt == "torchscript":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=DeprecationWarning)  # torch.jit's notice
-            module = torch.jit.load(str(path), map_location="cpu")
-        with torch.no_grad():
-            return module(torch.from_numpy(x)).numpy()
-    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+def run_exported(path: str | os.PathLike[str], x: np.ndarray) -> np.ndarray:
+    """Logits ``(N, K)`` of an exported ONNX file on ``x (N, C, T, V, M)`` float32, run by ONNX Runtime."""
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise _missing_onnx("running an ONNX export", error) from error
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +138,6 @@ class ParityResult:
 def check_parity(
     classifier: SkeletonClassifier,
     path: str | os.PathLike[str],
-    fmt: ExportFormat,
     x: torch.Tensor,
     atol: float = 1e-4,
     rtol: float = 1e-4,
@@ -176,7 +146,7 @@ def check_parity(
     classifier.eval()
     with torch.no_grad():
         reference = classifier(x).float().cpu().numpy()  # (N, K), the packing path
-    exported = run_exported(path, fmt, x.cpu().numpy())
+    exported = run_exported(path, x.cpu().numpy())
     if exported.shape != reference.shape:
         raise ValueError(
             f"{path}: exported model returned shape {exported.shape}, PyTorch "
@@ -197,17 +167,3 @@ def example_input(classifier: SkeletonClassifier, seed: int = 0) -> torch.Tensor
     if cfg.num_persons > 1:
         x[0, ..., -1] = 0
     return x
-
-
-def export_classifier(
-    classifier: SkeletonClassifier,
-    path: str | os.PathLike[str],
-    fmt: ExportFormat,
-    example: torch.Tensor | None = None,
-) -> Path:
-    """Export in ``fmt`` (``onnx`` or ``torchscript``); ``example`` defaults to
-    :func:`example_input` (any batch size works at run time)."""
-    exporters = {"onnx": export_onnx, "torchscript": export_torchscript}
-    if fmt not in exporters:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-    return exporters[fmt](classifier, path, example_input(classifier) if example is None else example)
