@@ -11,7 +11,8 @@
 #
 # Usage: scripts/transfer_study.sh STAGE [NAME ...]
 #   STAGE  prepare | pretrain | probe (k-NN, linear, reconstruction) | fewlabel | alllabel
-#   NAME   pre-trainings below (default: all); the fine-tuning stages also take "scratch"
+#   NAME   pre-trainings below (default: all); the fine-tuning stages also take "scratch" and
+#          "scratch-128-wide" (a name ending in 128-wide fine-tunes a 128-wide encoder)
 #   SEEDS="1 2 3 4 5" (fewlabel) / "1 2 3" (alllabel) pick label subsets / seeds; OUT=runs/transfer
 set -euo pipefail
 set -f  # the --set values hold [ ] { }: no globbing
@@ -33,9 +34,10 @@ FINETUNE="--config configs/nw-ucla/finetune-base.yaml --set training.epochs=100 
 # shellcheck source=scripts/run_lib.sh
 source "$(dirname "$0")/run_lib.sh"
 
-initialisation() {  # the finetune.pretrained setting of NAME (scratch: none; layer decay for pre-trained)
-  if [[ $1 == scratch ]]; then echo "--set finetune.pretrained=null"
-  else echo "--set finetune.pretrained=$OUT/$1/best.pt --set finetune.layer_decay=0.75"; fi
+initialisation() {  # the model of NAME: scratch (none) or its pre-training (layer decay 0.75), and its width
+  local width=""; [[ $1 == *128-wide ]] && width=$W128
+  if [[ $1 == scratch* ]]; then echo "--set finetune.pretrained=null $width"
+  else echo "--set finetune.pretrained=$OUT/$1/best.pt --set finetune.layer_decay=0.75 $width"; fi
 }
 
 stage=${1:?usage: scripts/transfer_study.sh prepare|pretrain|probe|fewlabel|alllabel [NAME ...]}; shift
