@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 NW_UCLA_ENV = "SKELETONMAE_NW_UCLA"
 # Where the demo looks for NW-UCLA's all_sqe folder when no path is given (relative to the cwd).
 NW_UCLA_CANDIDATES = ("data/nw_ucla/all_sqe", "../shared/data/nw_ucla/all_sqe")
-INITIALISATIONS = ("pretrained", "scratch")
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from skeletonmae.contrastive.views import bone_view, make_view, motion_view
+from skeletonmae.contrastive.views import bone_view, make_view
 
 
 def test_motion_is_the_next_frame_minus_this_one() -> None:
     x = torch.arange(5.0).view(1, 1, 5, 1, 1).expand(2, 3, 5, 4, 2) ** 2
-    motion = motion_view(x)
+    motion = make_view(x, "motion", torch.arange(4))
     assert torch.equal(motion[0, 0, :, 0, 0], torch.tensor([1.0, 3.0, 5.0, 7.0, 0.0]))
 
 

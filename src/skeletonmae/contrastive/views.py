@@ -9,11 +9,6 @@ import torch
 from skeletonmae.models.targets import frame_differences
 
 
-def motion_view(x: torch.Tensor) -> torch.Tensor:
-    """Frame differences ``x[t+1] - x[t]``, zero at the last frame. ``(N, C, T, V, M)`` -> same."""
-    return frame_differences(x)
-
-
 def bone_view(x: torch.Tensor, parents: torch.Tensor) -> torch.Tensor:
     """Bone vectors ``x[v] - x[parent(v)]``. ``(N, C, T, V, M)`` and ``(V,)`` parents -> ``(N, C,
     T, V, M)``."""
@@ -30,7 +25,7 @@ def make_view(x: torch.Tensor, view: str, parents: torch.Tensor) -> torch.Tensor
     if view == "joint":
         return x
     if view == "motion":
-        return motion_view(x)
+        return frame_differences(x)  # (N, C, T, V, M), zero at the last frame
     if view == "bone":
         return bone_view(x, parents)
     raise ValueError(f"unknown view {view!r}; expected joint, motion or bone")
