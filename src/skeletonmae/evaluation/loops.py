@@ -67,25 +67,6 @@ def seeded_validation_metrics(
     return {key: value / max(sums[-1], 1.0) for key, value in zip(keys, sums[:-1])}
 
 
-def seeded_validation_loss(
-    module: torch.nn.Module,
-    loader: Iterable,
-    context: DistributedContext,
-    seed: int,
-    batch_loss: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
-) -> float:
-    """Sample-weighted mean of ``batch_loss(inputs, generator)`` (see
-    :func:`seeded_validation_metrics`)."""
-    return seeded_validation_metrics(
-        module,
-        loader,
-        context,
-        seed,
-        ("loss",),
-        lambda inputs, generator: {"loss": batch_loss(inputs, generator)},
-    )["loss"]
-
-
 RECONSTRUCTION_KEYS = ("loss", "model", "static", "interp")
 
 

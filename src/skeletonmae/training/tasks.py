@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from skeletonmae.contrastive.build import unwrap
 from skeletonmae.distributed import DistributedContext
-from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics, seeded_validation_loss
+from skeletonmae.evaluation.loops import classify_loader, reconstruction_metrics, seeded_validation_metrics
 from skeletonmae.training.loop_types import Metrics, StepOutput
 
 VALIDATION_MASK_SEED = 20_230_401
@@ -50,7 +50,12 @@ class ContrastivePretrainTask(PretrainTask):
 
     def validate(self, model: nn.Module, loader: DataLoader, context: DistributedContext) -> Metrics:
         module, seed = unwrap(model), VALIDATION_AUGMENTATION_SEED
-        return {"val_loss": seeded_validation_loss(module, loader, context, seed, module.validation_loss)}
+
+        def batch_loss(inputs: Tensor, generator: Generator) -> dict[str, Tensor]:
+            return {"loss": module.validation_loss(inputs, generator)}
+
+        metrics = seeded_validation_metrics(module, loader, context, seed, ("loss",), batch_loss)
+        return {"val_loss": metrics["loss"]}
 
 
 class ClassificationTask:
