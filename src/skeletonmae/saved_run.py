@@ -13,7 +13,7 @@ from typing import Any
 
 from skeletonmae.checkpoints import CheckpointError, load_checkpoint
 from skeletonmae.config import ConfigError, apply_overrides
-from skeletonmae.data.binding import DatasetInfo, bind_model_to_data, dataset_info, open_split, split_folder
+from skeletonmae.data.binding import DatasetInfo, bind_model_to_data, dataset_info, open_split
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig, run_config_from_mapping
 
@@ -75,13 +75,11 @@ def bind_run(run: LoadedRun, split: str = "") -> LoadedRun:
     config = run.config
     split = split or config.data.test_split
     arrays = open_split(config.data, split)
-    info = dataset_info(arrays, split_folder(config.data, split))
+    info = dataset_info(arrays)
     try:
         # a pre-training has no classifier head: its class count need not match the data's
         pinned = set(DATA_BOUND_MODEL_FIELDS) - ({"num_classes"} if run.stage == "pretrain" else set())
         config = bind_model_to_data(config, info, pinned=pinned)
     except ValueError as error:
-        raise ValueError(
-            f"{run.path}: its model does not fit {split_folder(config.data, split)} ({error})"
-        ) from error
+        raise ValueError(f"{run.path}: its model does not fit {arrays.folder} ({error})") from error
     return dataclasses.replace(run, config=config, split=split, arrays=arrays, info=info)

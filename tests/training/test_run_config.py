@@ -84,7 +84,7 @@ def test_resolved_config_round_trips(tmp_path: Path):
 
 def test_binding_takes_shape_from_data_and_checks_pinned_fields(tiny_dataset: Path):
     arrays = load_split(tiny_dataset / "train")
-    info = dataset_info(arrays, tiny_dataset / "train")
+    info = dataset_info(arrays)
     config, pinned = load_run_config(None, ["model.preset=ntu60", "data.transform.num_frames=60"])
     bound = bind_model_to_data(config, info, pinned)
     model = bound.model

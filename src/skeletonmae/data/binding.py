@@ -32,11 +32,6 @@ class DatasetInfo:
     normalization: dict | None = None  # what prepare did to the data (data/normalize.py)
 
 
-def split_folder(config: DataConfig, split: str) -> Path:
-    """The folder of ``split`` in the (first) dataset of ``data.root``, for messages and records."""
-    return _split_sources(config, split)[0]
-
-
 def _split_sources(config: DataConfig, split: str) -> list[Path]:
     """The split folders that make ``split``: the split of every root that has it (one root:
     that root's, whether or not it exists), or with ``NAME/SPLIT`` the split of the root named NAME."""
@@ -84,18 +79,19 @@ def _load_one(folder: Path, split: str, mmap: bool) -> SplitArrays:
     return load_split(folder, mmap=mmap)
 
 
-def dataset_info(arrays: SplitArrays | StackedSplit, folder: Path) -> DatasetInfo:
-    """Shape and class facts of a split; errors name ``meta.json`` when a key is missing."""
+def dataset_info(arrays: SplitArrays | StackedSplit) -> DatasetInfo:
+    """Shape and class facts of a split (of its first folder when stacked); errors name
+    ``meta.json`` when a key is missing."""
     meta = arrays.meta
     if "num_classes" not in meta:
-        raise ValueError(f"{folder / 'meta.json'}: key 'num_classes' missing; re-run prepare")
+        raise ValueError(f"{arrays.folder / 'meta.json'}: key 'num_classes' missing; re-run prepare")
     if isinstance(arrays, StackedSplit):
         channels, joints, persons = arrays.sample_shape
     else:
         _, channels, _, joints, persons = arrays.data.shape  # (N, C, T, V, M)
     names = tuple(meta.get("class_names") or (str(i) for i in range(meta["num_classes"])))
     return DatasetInfo(
-        folder,
+        arrays.folder,
         len(arrays),
         int(channels),
         int(joints),

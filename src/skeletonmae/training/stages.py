@@ -27,7 +27,6 @@ from skeletonmae.data.binding import (
     dataset_info,
     open_split,
     require_labels,
-    split_folder,
 )
 from skeletonmae.data.layouts import layout_definition
 from skeletonmae.distributed import DistributedContext, barrier, distributed_session, wrap_model
@@ -124,7 +123,7 @@ def build_stage_model(
 def _run_stage(stage: str, config: RunConfig, resume: bool, pinned: Collection[str]) -> RunResult:
     with distributed_session(config.training.device) as context:
         train_arrays = open_split(config.data, config.data.train_split)
-        info = dataset_info(train_arrays, split_folder(config.data, config.data.train_split))
+        info = dataset_info(train_arrays)
         if stage != "pretrain":
             require_labels(train_arrays, stage)
         config = bind_model_to_data(config, info, pinned)
