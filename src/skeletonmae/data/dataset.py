@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +13,7 @@ from skeletonmae.data.channels import spatial_dims
 from skeletonmae.data.layouts import get_layout
 from skeletonmae.data.random_streams import uniform_streams
 from skeletonmae.data.sources import StackedSplit, stack_splits
-from skeletonmae.data.store import SplitArrays, load_split
+from skeletonmae.data.store import SplitArrays, is_split_folder, load_split
 from skeletonmae.data.transforms import facing_problem, transform_batch
 from skeletonmae.run_config import TransformConfig
 
@@ -127,7 +126,7 @@ class SkeletonDataset(Dataset):
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        if all(_reloadable(part) for part in self.split.parts):
+        if all(isinstance(p.data, np.memmap) and is_split_folder(p.folder) for p in self.split.parts):
             state["split"] = [str(part.folder) for part in self.split.parts]
         return state
 
@@ -135,7 +134,3 @@ class SkeletonDataset(Dataset):
         if isinstance(state["split"], list):
             state["split"] = stack_splits([load_split(folder) for folder in state["split"]])
         self.__dict__.update(state)
-
-
-def _reloadable(split: SplitArrays) -> bool:
-    return isinstance(split.data, np.memmap) and (Path(split.folder) / "meta.json").is_file()

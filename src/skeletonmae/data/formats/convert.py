@@ -27,10 +27,6 @@ from skeletonmae.data.store import MANIFEST, dataset_splits, load_split, to_samp
 from skeletonmae.data.windows import window_samples
 
 
-def _read_prepared(path: Path, **_: Any) -> dict[str, SkeletonSamples]:
-    return {name: to_samples(load_split(path / name)) for name in dataset_splits(path)}
-
-
 def _read_stgcn(path: Path, **options: Any) -> dict[str, SkeletonSamples]:
     """A folder, or one ``.npy`` with the ``_label.pkl`` beside it when there is one."""
     if path.is_dir():
@@ -48,7 +44,9 @@ class ConversionResult(NamedTuple):
 
 
 READERS: dict[str, Callable[..., dict[str, SkeletonSamples]]] = {
-    "prepared": _read_prepared,
+    "prepared": lambda path, **_: {
+        name: to_samples(load_split(path / name)) for name in dataset_splits(path)
+    },
     "ctrgcn-npz": read_ctrgcn_npz,
     "stgcn": _read_stgcn,
     "pyskl": read_pyskl,

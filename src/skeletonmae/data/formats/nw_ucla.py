@@ -34,10 +34,6 @@ class NwUclaSequence:
     take: int
     view: int
 
-    @property
-    def is_training(self) -> bool:
-        return self.view in TRAIN_VIEWS
-
 
 def parse_nw_ucla_name(name: str, source: Path | str | None = None) -> tuple[int, int, int, int]:
     """``(action, subject, take, view)`` of ``aAA_sSS_eEE_vVV``."""
@@ -111,7 +107,7 @@ def read_nw_ucla_folder(folder: str | Path) -> dict[str, SkeletonSamples]:
     frames = max(sequence.joints.shape[0] for sequence in sequences)
     splits = {}
     for split, training in (("train", True), ("test", False)):
-        members = [s for s in sequences if s.is_training == training]
+        members = [s for s in sequences if (s.view in TRAIN_VIEWS) == training]
         joints = [centered_sample(s) for s in members]  # (3, T, 20, 1) each
         labels, names = [s.label for s in members], [s.name for s in members]
         splits[split] = SkeletonSamples.from_sequences(

@@ -18,13 +18,8 @@ from skeletonmae.atomic import atomic_path
 from skeletonmae.data.errors import DataFormatError, ForbiddenPickleError
 
 
-def _numpy_core() -> Any:
-    core = getattr(np, "_core", None)  # numpy >= 2 (np.core is a deprecated alias there)
-    return core if core is not None else np.core
-
-
 def _allowed_globals() -> dict[tuple[str, str], Any]:
-    core = _numpy_core()
+    core = getattr(np, "_core", None) or np.core  # numpy >= 2 (np.core is a deprecated alias there)
     builtins = (dict, list, tuple, set, frozenset, bytearray, bytes, str, int, float, complex, bool, slice)
     allowed: dict[tuple[str, str], Any] = {("builtins", kind.__name__): kind for kind in builtins}
     allowed[("collections", "OrderedDict")] = collections.OrderedDict
