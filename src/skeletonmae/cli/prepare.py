@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from skeletonmae.data.checks import check_splits
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ucla = commands.add_parser("nw-ucla", help="NW-UCLA all_sqe JSON folder")
     ucla.add_argument("--raw", type=Path, required=True, help="the all_sqe folder")
     _common(ucla)
-    ucla.set_defaults(func=_run_nw_ucla)
+    ucla.set_defaults(func=lambda args: _finish(prepare_nw_ucla, args, args.raw, args.out))
     _register_convert(commands)
 
     synthetic = commands.add_parser(
@@ -126,13 +127,12 @@ def _error(error: BaseException | str) -> int:
     return 1
 
 
-def _finish(run, args: argparse.Namespace) -> int:
-    """Call ``run`` with the options every preparation shares, print its report and the data
-    warnings (an error under ``--strict``)."""
+def _finish(prepare: Callable[..., PrepareReport], args: argparse.Namespace, *inputs, **options) -> int:
+    """Call ``prepare(*inputs, **options)`` with the options every preparation shares, print its
+    report and the data warnings (an error under ``--strict``)."""
+    shared = {"workers": args.workers, "strict": args.strict, "dtype": args.dtype}
     try:
-        report = run(
-            workers=args.workers, strict=args.strict, dtype=args.dtype, progress=not args.no_progress
-        )
+        report = prepare(*inputs, **shared, progress=not args.no_progress, **options)
         _print_report(report)
     except PreparationError as error:
         _print_report(error.report)
@@ -147,22 +147,8 @@ def _finish(run, args: argparse.Namespace) -> int:
 
 def _run_ntu(args: argparse.Namespace) -> int:
     preprocess = PreprocessConfig(motion_filter=args.motion_filter)
-    return _finish(
-        lambda **options: prepare_ntu(
-            args.raw,
-            args.out,
-            args.benchmark,
-            missing_list=args.missing_list,
-            preprocess=preprocess,
-            max_frames=args.max_frames,
-            **options,
-        ),
-        args,
-    )
-
-
-def _run_nw_ucla(args: argparse.Namespace) -> int:
-    return _finish(lambda **options: prepare_nw_ucla(args.raw, args.out, **options), args)
+    options = {"missing_list": args.missing_list, "preprocess": preprocess, "max_frames": args.max_frames}
+    return _finish(prepare_ntu, args, args.raw, args.out, args.benchmark, **options)
 
 
 def _run_convert(args: argparse.Namespace) -> int:
