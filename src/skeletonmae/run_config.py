@@ -74,10 +74,6 @@ def _require_fraction(name: str, value: Any, fix: str = "") -> None:
     require(0.0 < value <= 1.0, name, f"must be in (0, 1], got {value}" + (f"; {fix}" if fix else ""))
 
 
-def _require_probability(name: str, value: float) -> None:
-    require(0.0 <= value <= 1.0, name, f"got {value}; expected a probability in [0, 1]")
-
-
 def _require_positive(name: str, value: float) -> None:
     require(value > 0, name, f"got {value}; expected a value > 0")
 
@@ -675,7 +671,8 @@ class AugmentationConfig:
         _require_at_least("temporal_padding_ratio", padding, 0, "6 in the papers, 0 disables the crop")
         _require_fraction("crop_min_ratio", self.crop_min_ratio)
         for name in ("spatial_flip_prob", "noise_prob", "blur_prob", "axis_mask_prob", "temporal_flip_prob"):
-            _require_probability(name, getattr(self, name))
+            value = getattr(self, name)
+            require(0.0 <= value <= 1.0, name, f"got {value}; expected a probability in [0, 1]")
         for name in ("rotate_main_max_degrees", "rotate_minor_max_degrees", "noise_std"):
             _require_at_least(name, getattr(self, name), 0)
         require(
