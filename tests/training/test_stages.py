@@ -208,7 +208,7 @@ def test_linear_with_feature_norm_trains_the_norm_and_reloads_for_inference(
     assert int(weights["head.norm.num_batches_tracked"]) == STEPS_PER_EPOCH
     assert "head.norm.weight" not in weights  # affine=False
     loaded = load_inference_model(result.best_checkpoint)
-    assert loaded.has_head and loaded.classifier.head.has_feature_norm
+    assert loaded.has_head and isinstance(loaded.classifier.head.norm, torch.nn.BatchNorm1d)
     x = torch.randn(2, 3, 12, 20, 1)
     result.model.eval()
     with torch.no_grad():

@@ -103,7 +103,7 @@ class SkeletonDataset(Dataset):
     def _transform_rows(self, rows: np.ndarray, uniforms: np.ndarray | None) -> np.ndarray:
         """``(B, C, T, V, M)`` float32 samples of stack ``rows``, each part transformed at once."""
         split = self.split
-        part_of = split.part_rows(rows)
+        part_of = np.searchsorted(split.offsets, rows, side="right") - 1  # (B,) part of each row
         parts = np.unique(part_of)
         out = None
         for part in parts:

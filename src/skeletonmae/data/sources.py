@@ -57,10 +57,6 @@ class StackedSplit:
         _, channels, _, joints, _ = self.parts[0].data.shape
         return int(channels), int(joints), self.num_persons
 
-    def part_rows(self, rows: np.ndarray) -> np.ndarray:
-        """``(B,)`` part index of each stack row."""
-        return np.searchsorted(self.offsets, rows, side="right") - 1
-
 
 def stack_splits(parts: Sequence[SplitArrays]) -> StackedSplit:
     """Check that ``parts`` can be read as one split and stack them (a single part is wrapped)."""

@@ -48,11 +48,6 @@ class ReconstructedSample:
         return np.linalg.norm(self.reconstruction - self.original, axis=-1)
 
     @property
-    def removed_joint_error(self) -> np.ndarray:
-        """``(T, V)`` :attr:`joint_error` of removed joints, NaN where the joint was visible."""
-        return np.where(self.mask > 0.5, self.joint_error, np.nan)
-
-    @property
     def pasted(self) -> np.ndarray:
         """``(T, V, 3)``: predicted removed joints, input joints where visible (MAE's view)."""
         return np.where(self.mask[..., None] > 0.5, self.reconstruction, self.original)
@@ -220,6 +215,7 @@ def _draw(
     )
     masked_only = mask.loss_on == "masked"
     shown = result.pasted if masked_only else result.reconstruction
+    error = np.where(result.mask > 0.5, result.joint_error, np.nan) if masked_only else result.joint_error
     rows = [
         viz.SequenceRow("original", result.original),
         viz.SequenceRow("masked input", result.original, result.mask),
@@ -229,7 +225,7 @@ def _draw(
     png = viz.draw_sequence_grid(rows, layout.bones, Path(f"{stem}.png"), frames=frames_png, suptitle=title)
     gif = viz.draw_sequence_gif(rows, layout.bones, Path(f"{stem}.gif"), frames=frames_gif, fps=fps)
     heatmap = viz.draw_error_heatmap(
-        result.removed_joint_error if masked_only else result.joint_error,
+        error,  # (T, V); masked_only: NaN (blank) where the joint was visible
         Path(f"{stem}_error.png"),
         joint_names=layout.joint_names,
         title=f"{result.name}: reconstruction error"

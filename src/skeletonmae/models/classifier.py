@@ -37,10 +37,6 @@ class ClassificationHead(nn.Module):
         if feature_norm:
             self.add_feature_norm()
 
-    @property
-    def has_feature_norm(self) -> bool:
-        return isinstance(self.norm, nn.BatchNorm1d)
-
     def add_feature_norm(self) -> None:
         """Insert the non-affine BatchNorm (fresh statistics, on the head's device)."""
         self.norm = nn.BatchNorm1d(self.fc.in_features, affine=False, eps=1e-6, device=self.fc.weight.device)
@@ -96,7 +92,7 @@ class SkeletonClassifier(nn.Module):
         """Linear evaluation: no gradients for the encoder, which stays in eval mode through
         ``train()``; ``feature_norm=True`` adds the head's non-affine BatchNorm (``head.norm.*``)."""
         self.encoder_frozen = True
-        if feature_norm and not self.head.has_feature_norm:
+        if feature_norm and not isinstance(self.head.norm, nn.BatchNorm1d):
             self.head.add_feature_norm()
         for parameter in self.encoder.parameters():
             parameter.requires_grad_(False)
