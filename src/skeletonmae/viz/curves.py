@@ -75,30 +75,29 @@ def plot_training_curves(
     has_baselines = bool(_series(rows, "val_interp_mse")[0])
     panels = 1 + bool(accuracy_columns) + has_baselines
     figure, axes = pyplot().subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
-    loss_axis = axes[0][0]
-    for column in LOSS_COLUMNS:
-        xs, ys = _series(rows, column)
-        if xs:
-            loss_axis.plot(xs, ys, marker="o", markersize=3, label=column)
-    loss_axis.set_xlabel("epoch")
-    loss_axis.set_ylabel("loss")
-    loss_axis.legend(loc="best")
-    loss_axis.grid(alpha=0.3)
+    _plot_columns(axes[0][0], rows, LOSS_COLUMNS, "loss")
     if accuracy_columns:
-        accuracy_axis = axes[0][1]
-        for column in accuracy_columns:
-            xs, ys = _series(rows, column)
-            accuracy_axis.plot(xs, [100.0 * y for y in ys], marker="o", markersize=3, label=column)
-        accuracy_axis.set_xlabel("epoch")
-        accuracy_axis.set_ylabel("accuracy (%)")
-        accuracy_axis.legend(loc="best")
-        accuracy_axis.grid(alpha=0.3)
+        _plot_columns(axes[0][1], rows, accuracy_columns, "accuracy (%)", scale=100.0)
     if has_baselines:
         _plot_baselines(axes[0][panels - 1], rows)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
     return save_figure_atomic(figure, path, dpi=100)
+
+
+def _plot_columns(
+    axis: Any, rows: Sequence[Mapping[str, float]], columns: Sequence[str], label: str, scale: float = 1.0
+) -> None:
+    """One panel: each column that has values (times ``scale``) against epoch."""
+    for column in columns:
+        xs, ys = _series(rows, column)
+        if xs:
+            axis.plot(xs, [scale * y for y in ys], marker="o", markersize=3, label=column)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(label)
+    axis.legend(loc="best")
+    axis.grid(alpha=0.3)
 
 
 def _plot_baselines(axis: Any, rows: Sequence[Mapping[str, float]]) -> None:

@@ -75,10 +75,8 @@ def write_ctrgcn_npz(path: str | Path, splits: Mapping[str, SkeletonSamples]) ->
             raise ValueError(f"a CTR-GCN file needs a {split!r} split; got {sorted(splits)}")
         samples = splits[split]
         count, channels, frames, joints, persons = samples.data.shape
-        width = persons * joints * channels
-        flat = (
-            np.asarray(samples.data).transpose(0, 2, 4, 3, 1).reshape(count, frames, width)
-        )  # (N, T, M*V*C)
+        flat = np.asarray(samples.data).transpose(0, 2, 4, 3, 1)  # (N, T, M, V, C)
+        flat = flat.reshape(count, frames, persons * joints * channels)  # (N, T, M*V*C)
         one_hot = np.zeros((count, samples.num_classes), dtype=np.float32)
         labelled = samples.labels >= 0
         one_hot[np.flatnonzero(labelled), samples.labels[labelled]] = 1.0

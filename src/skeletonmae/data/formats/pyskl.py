@@ -132,15 +132,13 @@ def write_pyskl(path: str | Path, splits: Mapping[str, SkeletonSamples]) -> Path
         split_lists[f"custom_{'val' if split == 'test' else split}"] = list(samples.names)
         for row, name in enumerate(samples.names):
             length = int(samples.lengths[row])
-            keypoint = np.asarray(samples.data[row, :, :length], np.float32).transpose(
-                3, 1, 2, 0
-            )  # (M, T, V, C)
+            keypoint = np.asarray(samples.data[row, :, :length], np.float32)  # (C, T, V, M)
             annotations.append(
                 {
                     "frame_dir": name,
                     "label": int(samples.labels[row]),
                     "total_frames": length,
-                    "keypoint": np.ascontiguousarray(keypoint),
+                    "keypoint": np.ascontiguousarray(keypoint.transpose(3, 1, 2, 0)),  # (M, T, V, C)
                 }
             )
     return save_pickle_atomic(path, {"split": split_lists, "annotations": annotations})
