@@ -32,6 +32,12 @@ def print_error(command: str, error: BaseException | str) -> int:
     return 2
 
 
+def input_error(error: BaseException | str) -> int:
+    """``error: ...`` on stderr; returns the exit code 1 (prepare, inspect: a bad file or setting)."""
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+
+
 def log_error(command: str, error: BaseException) -> int:
     """Log ``COMMAND failed: error`` (the traceback at debug level, shown with -v); returns 2."""
     logger.debug("%s failed", command, exc_info=error)

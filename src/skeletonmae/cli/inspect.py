@@ -8,11 +8,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from skeletonmae.cli.arguments import add_overrides_argument, print_error
+from skeletonmae.cli.arguments import add_overrides_argument, input_error, print_error
 from skeletonmae.config import ConfigError, from_mapping, parse_override
 from skeletonmae.data.describe import describe_path, format_summary
 from skeletonmae.data.errors import DataFormatError
@@ -59,8 +58,7 @@ def _run_path(path: Path, as_json: bool) -> int:
     try:
         summary = describe_path(path)
     except (DataFormatError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return input_error(error)
     print(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     return 0
 

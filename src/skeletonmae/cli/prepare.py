@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from skeletonmae.cli.arguments import input_error
 from skeletonmae.data.checks import check_splits
 from skeletonmae.data.errors import DataFormatError, PreparationError
 from skeletonmae.data.formats.convert import FORMATS, WRITABLE, convert, read_samples
@@ -121,12 +122,6 @@ def _print_report(report: PrepareReport) -> None:
             print(f"  {item.reason}")
 
 
-def _error(error: BaseException | str) -> int:
-    """``error: ...`` on stderr; ``prepare`` exits with 1 (a bad file or setting)."""
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-
-
 def _finish(prepare: Callable[..., PrepareReport], args: argparse.Namespace, *inputs, **options) -> int:
     """Call ``prepare(*inputs, **options)`` with the options every preparation shares, print its
     report and the data warnings (an error under ``--strict``)."""
@@ -136,13 +131,13 @@ def _finish(prepare: Callable[..., PrepareReport], args: argparse.Namespace, *in
         _print_report(report)
     except PreparationError as error:
         _print_report(error.report)
-        return _error(error)
+        return input_error(error)
     except (DataFormatError, FileNotFoundError, ValueError) as error:
-        return _error(error)
+        return input_error(error)
     warnings = check_splits(read_samples(report.out_dir, "prepared"))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    return _error(f"{len(warnings)} data warning(s) under --strict") if args.strict and warnings else 0
+    return input_error(f"{len(warnings)} data warning(s) under --strict") if args.strict and warnings else 0
 
 
 def _run_ntu(args: argparse.Namespace) -> int:
@@ -155,9 +150,9 @@ def _run_convert(args: argparse.Namespace) -> int:
     try:
         layout = _layout_option(args.layout)
     except ValueError as error:
-        return _error(error)
+        return input_error(error)
     if args.stride is not None and args.window is None:
-        return _error("--stride needs --window N (the clip length in frames)")
+        return input_error("--stride needs --window N (the clip length in frames)")
     window = None if args.window is None else (args.window, args.stride or args.window)
     named = (
         ("layout", layout),
@@ -181,7 +176,7 @@ def _run_convert(args: argparse.Namespace) -> int:
             **options,
         )
     except (DataFormatError, FileNotFoundError, ValueError, TypeError) as error:
-        return _error(error)
+        return input_error(error)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {args.dst} ({args.dst_format}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
