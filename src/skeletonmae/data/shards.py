@@ -110,9 +110,7 @@ def run_shard(job: ShardJob) -> int:
         labels=np.array(labels, dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),
         offsets=offsets.astype(np.int64),
-        joints=np.concatenate(arrays, axis=1).astype(np.float32)
-        if arrays
-        else np.zeros((3, 0, 1, 1), np.float32),
+        joints=np.concatenate(arrays or [np.zeros((3, 0, 1, 1))], axis=1).astype(np.float32),
         skipped_names=np.array([name for name, _ in skipped], dtype=str),
         skipped_reasons=np.array([reason for _, reason in skipped], dtype=str),
         dropped=np.array(json.dumps(dropped)),
