@@ -17,7 +17,9 @@ from skeletonmae.data.binding import DatasetInfo, bind_model_to_data, dataset_in
 from skeletonmae.data.store import SplitArrays
 from skeletonmae.run_config import DATA_BOUND_MODEL_FIELDS, RunConfig, run_config_from_mapping
 
-__all__ = ["LoadedRun", "bind_run", "load_run", "run_config_of"]
+__all__ = ["CLASSIFIER_STAGES", "LoadedRun", "bind_run", "load_run", "run_config_of"]
+
+CLASSIFIER_STAGES = ("finetune", "linear")  # the stages whose checkpoints hold a trained head
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,12 +32,11 @@ from skeletonmae.data.normalize import Normalization
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.transfer import load_pretrained_encoder
 from skeletonmae.run_config import ModelConfig, RunConfig, TransformConfig
-from skeletonmae.saved_run import run_config_of
+from skeletonmae.saved_run import CLASSIFIER_STAGES, run_config_of
 
 logger = logging.getLogger(__name__)
 
 
-CLASSIFIER_STAGES = ("finetune", "linear")
 STAGES = (*CLASSIFIER_STAGES, "pretrain")
 
 

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from skeletonmae.distributed import DistributedContext
 from skeletonmae.evaluation.metrics import ClassificationMetrics, ClassificationTally, fuse_scores
 from skeletonmae.models.classifier import SkeletonClassifier
-from skeletonmae.saved_run import LoadedRun, bind_run, load_run
+from skeletonmae.saved_run import CLASSIFIER_STAGES, LoadedRun, bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
-from skeletonmae.training.evaluate import CLASSIFIER_STAGES, metrics_summary, report_path, write_report
+from skeletonmae.training.evaluate import metrics_summary, report_path, write_report
 
 
 @dataclasses.dataclass(frozen=True)

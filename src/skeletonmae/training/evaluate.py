@@ -21,13 +21,11 @@ from skeletonmae.evaluation.loops import classify_loader
 from skeletonmae.evaluation.metrics import ClassificationMetrics
 from skeletonmae.models.classifier import SkeletonClassifier
 from skeletonmae.models.mae import SkeletonMAE
-from skeletonmae.saved_run import LoadedRun, bind_run, load_run
+from skeletonmae.saved_run import CLASSIFIER_STAGES, LoadedRun, bind_run, load_run
 from skeletonmae.training.data_setup import build_eval_loader
 from skeletonmae.training.tasks import PretrainTask
 
 logger = logging.getLogger(__name__)
-
-CLASSIFIER_STAGES = ("finetune", "linear")
 
 
 @dataclasses.dataclass(frozen=True)
