@@ -28,6 +28,8 @@ declare -A PRETRAIN=(
   [corpus-nw-ucla]="--config configs/nw-ucla/pretrain-corpus.yaml"
   [corpus-nw-ucla-16-epochs]="--config configs/nw-ucla/pretrain-corpus.yaml --set training.epochs=16"
   [corpus-nw-ucla-128-wide]="--config configs/nw-ucla/pretrain-corpus.yaml $W128"
+  # NW-UCLA drawn for a quarter of each epoch (6.6x its share by size), the corpus by size for the rest
+  [corpus-nw-ucla-weighted]="--config configs/nw-ucla/pretrain-corpus.yaml --set data.root_weights=[10468,2904,6288,573,6744]"
 )
 FINETUNE="--config configs/nw-ucla/finetune-base.yaml --set training.epochs=100 --set training.progress_bar=false"
 
