@@ -37,9 +37,17 @@ class LoadedRun:
 
 
 def run_config_of(path: Path, payload: Mapping[str, Any], overrides: Sequence[str] = ()) -> RunConfig:
-    """The run config saved in a checkpoint, patched with ``KEY=VALUE`` overrides."""
+    """The run config saved in a checkpoint, patched with ``KEY=VALUE`` overrides. The saved
+    ``data.root_weights`` belong to the saved roots: overrides that move ``data.root`` without
+    giving new weights drop them (evaluating a multi-dataset pre-training on one dataset)."""
     try:
-        return run_config_from_mapping(apply_overrides(dict(payload["config"]), overrides))
+        saved = payload["config"]
+        data = apply_overrides(saved, overrides)
+        before, after = saved.get("data") or {}, data.get("data") or {}
+        moved = after.get("root") != before.get("root")
+        if moved and after.get("root_weights") == before.get("root_weights"):
+            data["data"] = {**after, "root_weights": None}
+        return run_config_from_mapping(data)
     except KeyError:
         raise CheckpointError(f"{path}: no saved run config; it was not written by skeletonmae") from None
     except (ConfigError, ValueError, TypeError) as error:

@@ -11,6 +11,7 @@ from skeletonmae.checkpoints import load_checkpoint
 from skeletonmae.data.samples import SkeletonSamples
 from skeletonmae.data.store import write_dataset
 from skeletonmae.run_config import load_run_config
+from skeletonmae.saved_run import run_config_of
 from skeletonmae.training.stages import run_finetune, run_pretrain
 
 
@@ -51,6 +52,13 @@ def test_several_roots_with_weights_pretrain_then_fine_tune_on_one(
     finetune = tiny_overrides(tiny_dataset, tmp_path / "ft2", f"finetune.pretrained={result.best_checkpoint}")
     config, pinned = load_run_config(None, finetune)
     assert run_finetune(config, pinned_model_fields=pinned).best_metric is not None
+    # scored on one of its datasets: the saved weights belong to the saved roots and are dropped
+    saved = load_checkpoint(result.best_checkpoint)
+    assert run_config_of(result.best_checkpoint, saved).data.root_weights == (1.0, 3.0)
+    moved = run_config_of(result.best_checkpoint, saved, [f"data.root={tiny_dataset}"])
+    assert moved.data.roots == (tiny_dataset,) and moved.data.root_weights is None
+    reweighted = [f"data.root=[{tiny_dataset},{unlabelled}]", "data.root_weights=[2,1]"]
+    assert run_config_of(result.best_checkpoint, saved, reweighted).data.root_weights == (2.0, 1.0)
 
 
 def test_evaluate_scores_a_pretraining_on_another_dataset(
