@@ -4,7 +4,7 @@
 # (../shared/data/corpus: MSRC-12, Kinder-Gator, Bandai-Namco, GTU) and on both; probes each frozen
 # encoder (k-NN and a linear probe on one view); fine-tunes on NW-UCLA (views 1+2 train, view 3 tests)
 # with 10 % of the labels over five label subsets and with all labels over three seeds, scratch beside each.
-# Time on a 2-core CPU, one thread a run, two runs at a time: a 64-wide pre-training of 8 corpus epochs
+# Time on a 2-core CPU, one thread a run, two runs at a time: a 64-wide pre-training of 8 corpus epochs (128 wide: 1.5x)
 # about 55 min (40 NW-UCLA epochs: 18 min); a probe 2 min; a 10 %-label fine-tuning (100 epochs) 4 min;
 # an all-labels fine-tuning (100 epochs) 35 min. Runs resume where they stopped; finished runs are skipped.
 # Then `python scripts/transfer_table.py NAME ...` prints the table (and --png its figure).
